@@ -1,0 +1,1 @@
+"""Local development stack: embedded real services and the `make run` launcher."""
