@@ -1,0 +1,1 @@
+"""The clinic domain: specialties, doctors, patients (and, later, schedules and bookings)."""

@@ -1,0 +1,33 @@
+"""POST /chat — the endpoint n8n calls for every patient message."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from gateway.deps import AppServices, Chat, ChatCaller
+from gateway.errors import InvalidRequest, error_body
+from gateway.schemas import ChatRequest, ChatResponse
+
+router = APIRouter()
+
+_ERRORS = {
+    401: {
+        "description": "Missing, invalid or revoked API key",
+        "content": {"application/json": {"example": error_body("unauthorized", "invalid or revoked API key")}},
+    },
+    422: {"description": "The body breaks the contract; `message` says where"},
+    503: {"description": "A dependency is down; the inbound message is stored, retry later"},
+}
+
+
+@router.post("/chat", response_model=ChatResponse, responses=_ERRORS)  # type: ignore[arg-type]
+async def chat(body: ChatRequest, request: Request, _: ChatCaller, chat: Chat, services: AppServices) -> ChatResponse:
+    """Answer the patient's latest message (the last item of `messages`)."""
+    settings = services.settings
+    if len(body.messages) > settings.max_messages_per_request:
+        raise InvalidRequest(f"messages: at most {settings.max_messages_per_request} messages per request")
+    for index, message in enumerate(body.messages):
+        if len(message.content) > settings.max_message_chars:
+            raise InvalidRequest(f"messages[{index}].content: at most {settings.max_message_chars} characters")
+    request_id: str = request.state.request_id
+    return await chat.reply(user_phone=body.user_id, text=body.messages[-1].content, request_id=request_id)

@@ -1,0 +1,95 @@
+"""SQL for conversations and their messages."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from uuid import UUID
+
+from gateway.db import Connection
+
+Role = Literal["user", "assistant"]
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    conversation_id: UUID
+    role: Role
+    content: str
+    action: str | None
+    created_at: datetime
+
+
+async def open_conversation(conn: Connection, *, user_phone: str, idle_after: timedelta, channel: str) -> UUID:
+    """The patient's current conversation, or a new one after `idle_after` of silence.
+
+    Serialised per phone with an advisory lock, so two messages arriving together
+    on two gateway copies never start two conversations.
+    """
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('conversation:' || $1))", user_phone)
+        conversation_id: UUID | None = await conn.fetchval(
+            """
+            SELECT id FROM conversations
+            WHERE user_phone = $1 AND last_message_at > now() - $2::interval
+            ORDER BY last_message_at DESC LIMIT 1
+            """,
+            user_phone,
+            idle_after,
+        )
+        if conversation_id is None:
+            conversation_id = await conn.fetchval(
+                "INSERT INTO conversations (user_phone, channel) VALUES ($1, $2) RETURNING id", user_phone, channel
+            )
+    assert conversation_id is not None
+    return conversation_id
+
+
+async def add_message(
+    conn: Connection,
+    *,
+    conversation_id: UUID,
+    user_phone: str,
+    role: Role,
+    content: str,
+    request_id: str,
+    action: str | None = None,
+    meta: dict[str, Any] | None = None,
+) -> StoredMessage:
+    """Append a message and bump the conversation's activity time, atomically."""
+    async with conn.transaction():
+        row = await conn.fetchrow(
+            """
+            INSERT INTO messages (conversation_id, user_phone, role, content, action, request_id, meta)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+            RETURNING id, conversation_id, role, content, action, created_at
+            """,
+            conversation_id,
+            user_phone,
+            role,
+            content,
+            action,
+            request_id,
+            json.dumps(meta or {}),
+        )
+        await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = $1", conversation_id)
+    assert row is not None
+    return StoredMessage(**dict(row))
+
+
+async def recent_messages(conn: Connection, *, conversation_id: UUID, limit: int) -> list[StoredMessage]:
+    """The last `limit` messages of a conversation, oldest first."""
+    rows = await conn.fetch(
+        """
+        SELECT id, conversation_id, role, content, action, created_at FROM (
+            SELECT * FROM messages WHERE conversation_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2
+        ) AS latest
+        ORDER BY created_at, id
+        """,
+        conversation_id,
+        limit,
+    )
+    return [StoredMessage(**dict(row)) for row in rows]

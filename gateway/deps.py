@@ -1,0 +1,67 @@
+"""FastAPI dependencies: what a route needs, read like types."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+import asyncpg
+import redis.asyncio as redis
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+
+from gateway.conversations.service import ChatService
+from gateway.errors import Forbidden, Unauthorized
+from gateway.inference_client import InferenceClient
+from gateway.security.api_keys import ApiKey, authenticate
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class Services:
+    """The long-lived clients a gateway process holds, created in the app's lifespan."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    redis: redis.Redis
+    inference: InferenceClient
+
+
+def get_services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+AppServices = Annotated[Services, Depends(get_services)]
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="A key issued by `gateway.cli keys create`."
+)
+
+
+def api_key_scope(scope: str) -> Callable[[Services, str | None], Awaitable[ApiKey]]:
+    """A dependency that admits callers whose key holds `scope` (or `admin`)."""
+
+    async def require(services: AppServices, secret: str | None = Security(_api_key_header)) -> ApiKey:
+        if not secret:
+            raise Unauthorized("missing X-API-Key header")
+        async with services.pool.acquire() as conn:
+            key = await authenticate(conn, secret)
+        if key is None:
+            raise Unauthorized("invalid or revoked API key")
+        if scope not in key.scopes and "admin" not in key.scopes:
+            raise Forbidden(f"this API key lacks the '{scope}' scope")
+        return key
+
+    return require
+
+
+ChatCaller = Annotated[ApiKey, Depends(api_key_scope("chat"))]
+
+
+def get_chat_service(services: AppServices) -> ChatService:
+    return ChatService(services.pool, services.inference, services.settings)
+
+
+Chat = Annotated[ChatService, Depends(get_chat_service)]

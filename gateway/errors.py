@@ -1,0 +1,100 @@
+"""The gateway's error types and their one JSON shape: {"error": {"code", "message"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger(__name__)
+
+# Raised by asyncpg (and the OS) when the database cannot be reached, as opposed to a bad query.
+DATABASE_DOWN: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.InterfaceError,
+)
+
+
+class GatewayError(Exception):
+    """An error with a stable code that callers (n8n) can branch on."""
+
+    status_code = 500
+    code = "internal_error"
+
+    def __init__(self, message: str, *, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.headers = headers
+
+
+class Unauthorized(GatewayError):
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(GatewayError):
+    status_code = 403
+    code = "forbidden"
+
+
+class InvalidRequest(GatewayError):
+    status_code = 422
+    code = "validation_error"
+
+
+class InferenceUnavailable(GatewayError):
+    status_code = 503
+    code = "inference_unavailable"
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def _describe(error: dict[str, Any]) -> str:
+    # ("body", "messages", 0, "content") -> "messages[0].content"
+    where = ""
+    for part in error.get("loc", ())[1:]:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+async def _gateway_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, GatewayError)
+    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe(e) for e in exc.errors()]
+    details = [{"field": p.split(": ", 1)[0], "problem": p.split(": ", 1)[-1]} for p in problems]
+    return JSONResponse(error_body("validation_error", "; ".join(problems), details=details), status_code=422)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
+    body = error_body("database_unavailable", "the database is not reachable; please retry shortly")
+    return JSONResponse(body, status_code=503)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map every error the gateway raises to the one JSON error shape."""
+    for exc_type in DATABASE_DOWN:
+        app.add_exception_handler(exc_type, _database_down)
+    app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
