@@ -1,0 +1,55 @@
+# Two commands matter: `make run` and `make test`. Everything else is a step they use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+MODEL_DIR := models/dialogpt-clinic-es
+PHONE ?= +59170000001
+GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
+# protoc finds the mypy-protobuf plugins on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.DEFAULT_GOAL := help
+.PHONY: help install protos model run test lint typecheck chat clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	# torch is pinned and installed on its own with pip: a looser spec pulls GBs of CUDA wheels.
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[inference,dev]'
+	touch $@
+
+install: $(VENV)/.installed ## create the venv and install the project with its tools
+
+$(GENERATED) &: protos/inference.proto $(VENV)/.installed
+	$(PY) -m grpc_tools.protoc -I. --python_out=. --grpc_python_out=. --mypy_out=. --mypy_grpc_out=. $<
+
+protos: $(GENERATED) ## generate the gRPC code from protos/inference.proto
+
+$(MODEL_DIR)/config.json: | $(VENV)/.installed
+	$(PY) -m inference.offline_model --output $(MODEL_DIR)
+
+model: $(MODEL_DIR)/config.json ## build the offline Spanish DialoGPT-format model (once)
+
+run: install protos ## start everything (embedded Postgres/Redis unless DATABASE_URL/REDIS_URL are set)
+	$(PY) -m devstack
+
+chat: install ## talk to the running gateway as a patient (PHONE=+591...)
+	$(PY) -m gateway.cli chat --phone '$(PHONE)'
+
+lint: install protos ## ruff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install protos ## mypy --strict on our packages
+	$(BIN)/mypy
+
+test: lint typecheck ## lint, type-check and run the whole suite on real services
+	$(BIN)/pytest
+
+clean: ## remove the venv, generated code and local data (keeps models/)
+	rm -rf $(VENV) .data $(GENERATED) protos/*_pb2*.pyi .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,219 @@
+"""`make run`: every part of the assistant on one machine, on embedded defaults.
+
+Uses DATABASE_URL / REDIS_URL when set, otherwise starts embedded real servers
+under .data/. Migrates, seeds the demo clinic, makes sure a demo API key and
+the offline model exist, then starts the inference server and the gateway and
+prints how to talk to them. Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import asyncpg
+import httpx
+
+from appointments.demo import seed_demo_clinic
+from devstack.embedded import embedded_postgres, embedded_redis, with_database
+from gateway import db
+from gateway.security import api_keys
+
+DATA_DIR = Path(".data")
+DEMO_KEY_FILE = DATA_DIR / "demo-api-key"
+DEFAULT_MODEL = "models/dialogpt-clinic-es"
+READY_LINE = "INFERENCE_READY"
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    inference_port: int = 50051
+    model_name: str = DEFAULT_MODEL
+    startup_timeout_seconds: float = 600.0
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        return cls(
+            gateway_host=os.environ.get("GATEWAY_HOST", cls.gateway_host),
+            gateway_port=int(os.environ.get("GATEWAY_PORT", cls.gateway_port)),
+            inference_port=int(os.environ.get("INFERENCE_PORT", cls.inference_port)),
+            model_name=os.environ.get("MODEL_NAME", cls.model_name),
+        )
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.gateway_host}:{self.gateway_port}"
+
+
+def say(message: str) -> None:
+    print(f"[make run] {message}", flush=True)
+
+
+async def prepare_database(database_url: str, saved_key: str | None) -> str:
+    """Migrate, seed the demo clinic, and return a working demo API key (`saved_key` if still valid)."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        applied = await db.migrate(conn)
+        say(f"migrations applied: {applied}" if applied else "database schema is up to date")
+        counts = await seed_demo_clinic(conn)
+        say("demo clinic: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        if saved_key and await api_keys.authenticate(conn, saved_key) is not None:
+            return saved_key
+        issued = await api_keys.create_api_key(conn, name="demo (make run)", scopes={"chat"})
+    finally:
+        await conn.close()
+    return issued.secret
+
+
+def demo_api_key(database_url: str) -> str:
+    """The demo key saved by an earlier run when this database still accepts it, else a new one, saved."""
+    saved = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
+    key = asyncio.run(prepare_database(database_url, saved))
+    if key != saved:
+        DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+        DEMO_KEY_FILE.write_text(key + "\n")
+        DEMO_KEY_FILE.chmod(0o600)
+    return key
+
+
+async def ensure_database(server_url: str, name: str) -> str:
+    """Create database `name` on the embedded server if missing; return its URL."""
+    conn = await asyncpg.connect(server_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    return with_database(server_url, name)
+
+
+def ensure_model(model_name: str) -> None:
+    """Build the offline checkpoint when the default model is asked for and missing."""
+    if model_name != DEFAULT_MODEL or (Path(model_name) / "config.json").exists():
+        return
+    say(f"building the offline model into {model_name} (once, a minute or two)")
+    subprocess.run([sys.executable, "-m", "inference.offline_model", "--output", model_name], check=True)
+
+
+def _echo(stream: IO[str], prefix: str, ready: threading.Event) -> None:
+    for line in stream:
+        if line.startswith(READY_LINE):
+            ready.set()
+        sys.stdout.write(f"{prefix} {line}")
+        sys.stdout.flush()
+
+
+def start_inference(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start `python -m inference` and wait until it has loaded and warmed up the model."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference"],
+        env={**env, "MODEL_NAME": config.model_name, "INFERENCE_PORT": str(config.inference_port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    ready = threading.Event()
+    assert process.stdout is not None
+    threading.Thread(target=_echo, args=(process.stdout, "[inference]", ready), daemon=True).start()
+    deadline = time.monotonic() + config.startup_timeout_seconds
+    while not ready.wait(0.2):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise SystemExit("the inference server did not start; its output is above")
+    return process
+
+
+def start_gateway(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start the gateway under uvicorn and wait until /health answers 200."""
+    uvicorn = ["-m", "uvicorn", "--factory", "gateway.app:create_app", "--no-access-log"]
+    process = subprocess.Popen(
+        [sys.executable, *uvicorn, "--host", config.gateway_host, "--port", str(config.gateway_port)],
+        env={**env, "INFERENCE_TARGET": f"127.0.0.1:{config.inference_port}"},
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the gateway exited during start-up; its output is above")
+        try:
+            if httpx.get(f"{config.gateway_url}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the gateway did not become healthy within 60 s")
+
+
+def banner(config: StackConfig, api_key: str) -> str:
+    body = '{"messages":[{"role":"user","content":"Hola, buenos días"}],"user_id":"+59170000001"}'
+    curl = (
+        f"curl -s {config.gateway_url}/chat -H 'content-type: application/json' "
+        f"-H {shlex.quote('X-API-Key: ' + api_key)} -d {shlex.quote(body)}"
+    )
+    return "\n".join(
+        [
+            "",
+            "The clinic assistant is running.",
+            f"  gateway:   {config.gateway_url}   (docs at {config.gateway_url}/docs)",
+            f"  inference: 127.0.0.1:{config.inference_port} (gRPC), model {config.model_name}",
+            f"  API key:   {api_key}   (saved in {DEMO_KEY_FILE})",
+            "",
+            "Try it:",
+            f"  {curl}",
+            "  make chat                      # a terminal conversation as patient +59170000001",
+            "",
+            "Ctrl-C stops everything.",
+            "",
+        ]
+    )
+
+
+def run(config: StackConfig) -> int:
+    env = dict(os.environ)
+    with ExitStack() as services:
+        if not env.get("DATABASE_URL"):
+            server_url = services.enter_context(embedded_postgres(DATA_DIR.resolve() / "pg"))
+            env["DATABASE_URL"] = asyncio.run(ensure_database(server_url, "clinic"))
+            say(f"embedded PostgreSQL under {DATA_DIR}/pg")
+        if not env.get("REDIS_URL"):
+            env["REDIS_URL"] = services.enter_context(embedded_redis(DATA_DIR.resolve() / "redis" / "redis.db"))
+            say(f"embedded Redis under {DATA_DIR}/redis")
+        api_key = demo_api_key(env["DATABASE_URL"])
+        ensure_model(config.model_name)
+
+        children: list[subprocess.Popen[str]] = []
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        try:
+            children.append(start_inference(config, env))
+            children.append(start_gateway(config, env))
+            print(banner(config, api_key), flush=True)
+            while not stop.wait(0.5):
+                if any(child.poll() is not None for child in children):
+                    say("a service exited; stopping the rest")
+                    return 1
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for child in reversed(children):
+                child.terminate()
+            for child in reversed(children):
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    child.kill()
+            say("stopped")
+    return 0
