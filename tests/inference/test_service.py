@@ -1,0 +1,208 @@
+"""The gRPC service in-process on a free port: Generate, batching, validation and health."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import pytest
+import structlog
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from inference.model import LoadedModel, build_prompt
+from inference.server import InferenceServer
+from inference.service import SERVICE_NAME
+from inference.settings import InferenceSettings
+from protos import inference_pb2, inference_pb2_grpc
+
+USER, ASSISTANT = inference_pb2.ROLE_USER, inference_pb2.ROLE_ASSISTANT
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def make_settings(**overrides: Any) -> InferenceSettings:
+    values: dict[str, Any] = {
+        "model_name": "tiny",
+        "device": "cpu",
+        "host": "127.0.0.1",
+        "port": 0,
+        "max_batch_size": 8,
+        "batch_wait_ms": 150,
+        "default_max_new_tokens": 16,
+        "max_new_tokens_limit": 100,
+        "max_turns": 8,
+        "max_turn_chars": 400,
+        "shutdown_grace_s": 1,
+    }
+    return InferenceSettings(**{**values, **overrides})
+
+
+@dataclass
+class Served:
+    server: InferenceServer
+    channel: grpc.aio.Channel
+    inference: inference_pb2_grpc.InferenceStub
+    health: health_pb2_grpc.HealthStub
+
+    async def status(self, service: str = SERVICE_NAME) -> int:
+        response = await self.health.Check(health_pb2.HealthCheckRequest(service=service))
+        return int(response.status)
+
+
+async def serve(load: Callable[[], LoadedModel], settings: InferenceSettings) -> Served:
+    server = InferenceServer(settings, load_model=load, logger=structlog.get_logger("test"))
+    port = await server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+    return Served(server, channel, inference_pb2_grpc.InferenceStub(channel), health_pb2_grpc.HealthStub(channel))
+
+
+@pytest.fixture
+async def served(loaded_tiny_model: LoadedModel) -> AsyncIterator[Served]:
+    running = await serve(lambda: loaded_tiny_model, make_settings())
+    await running.server.serve_model()
+    yield running
+    await running.channel.close()
+    await running.server.stop(grace=0)
+
+
+def conversation(*texts: str) -> list[inference_pb2.Turn]:
+    return [inference_pb2.Turn(role=USER if i % 2 == 0 else ASSISTANT, text=t) for i, t in enumerate(texts)]
+
+
+def generate_request(request_id: str, turns: list[inference_pb2.Turn], **params: Any) -> inference_pb2.GenerateRequest:
+    return inference_pb2.GenerateRequest(
+        request_id=request_id, turns=turns, parameters=inference_pb2.GenerationParameters(**params)
+    )
+
+
+GREETING = conversation("Hola, buenos días.", "Buenos días, ¿en qué le puedo ayudar?", "Quiero una cita para mañana.")
+
+
+async def test_generate_returns_text_token_counts_and_timings(served: Served, loaded_tiny_model: LoadedModel) -> None:
+    request = generate_request("req-1", GREETING, max_new_tokens=12, do_sample=True, seed=5)
+
+    response = await served.inference.Generate(request, timeout=30)
+
+    prompt = build_prompt(loaded_tiny_model.tokenizer, [t.text for t in GREETING], max_prompt_tokens=128 - 12)
+    assert response.request_id == "req-1"
+    assert response.prompt_tokens == len(prompt.token_ids)
+    assert 1 <= response.completion_tokens <= 12
+    assert response.finish_reason in (inference_pb2.FINISH_REASON_EOS, inference_pb2.FINISH_REASON_LENGTH)
+    if response.finish_reason == inference_pb2.FINISH_REASON_LENGTH:
+        assert response.completion_tokens == 12
+    assert response.text == response.text.strip()
+    assert "<|endoftext|>" not in response.text
+    assert response.dropped_turns == 0
+    timings = response.timings
+    assert timings.batch_size == 1
+    assert timings.inference_seconds > 0
+    assert timings.queue_seconds >= 0
+    assert timings.total_seconds >= timings.queue_seconds + timings.inference_seconds
+    again = await served.inference.Generate(request, timeout=30)
+    assert (again.text, again.completion_tokens) == (response.text, response.completion_tokens)
+
+
+async def test_long_conversations_lose_their_oldest_turns(served: Served) -> None:
+    turn = "Necesito cambiar la cita del martes porque tengo trabajo, ¿hay espacio el jueves por la tarde? " * 3
+    request = generate_request("long", conversation(*[turn] * 8), max_new_tokens=60)
+
+    response = await served.inference.Generate(request, timeout=30)
+
+    assert response.dropped_turns > 0
+    assert response.prompt_tokens + 60 <= 128
+
+
+async def test_concurrent_requests_are_batched_and_match_their_text_alone(served: Served) -> None:
+    requests = [
+        generate_request(f"r{i}", conversation(*[t.text for t in GREETING][: 1 + i % 3]), do_sample=True, seed=i)
+        for i in range(6)
+    ]
+
+    together = await asyncio.gather(*(served.inference.Generate(r, timeout=30) for r in requests))
+    alone = [await served.inference.Generate(r, timeout=30) for r in requests]
+
+    assert max(r.timings.batch_size for r in together) > 1
+    assert {r.timings.batch_size for r in alone} == {1}
+    assert [r.request_id for r in together] == [f"r{i}" for i in range(6)]
+    assert [(r.text, r.completion_tokens) for r in together] == [(r.text, r.completion_tokens) for r in alone]
+
+
+INVALID = {
+    "no turns": generate_request("x", []),
+    "unspecified role": generate_request("x", [inference_pb2.Turn(role=inference_pb2.ROLE_UNSPECIFIED, text="Hola")]),
+    "unknown role": generate_request("x", [inference_pb2.Turn(role=7, text="Hola")]),  # type: ignore[arg-type]
+    "empty text": generate_request("x", conversation("Hola", "")),
+    "blank text": generate_request("x", conversation("   \n")),
+    "too many turns": generate_request("x", conversation(*["Hola"] * 9)),
+    "text too long": generate_request("x", conversation("a" * 401)),
+    "max_new_tokens over limit": generate_request("x", GREETING, max_new_tokens=101),
+    "negative temperature": generate_request("x", GREETING, do_sample=True, temperature=-0.5),
+    "top_p above 1": generate_request("x", GREETING, do_sample=True, top_p=1.5),
+    "negative top_p": generate_request("x", GREETING, do_sample=True, top_p=-0.1),
+}
+
+
+@pytest.mark.parametrize("request_", INVALID.values(), ids=INVALID.keys())
+async def test_invalid_requests_are_refused_with_invalid_argument(
+    served: Served, request_: inference_pb2.GenerateRequest
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await served.inference.Generate(request_, timeout=30)
+
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert raised.value.details()
+
+
+async def test_max_new_tokens_that_fill_the_context_is_refused(loaded_tiny_model: LoadedModel) -> None:
+    running = await serve(lambda: loaded_tiny_model, make_settings(max_new_tokens_limit=200))
+    await running.server.serve_model()
+    try:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await running.inference.Generate(generate_request("x", GREETING, max_new_tokens=128), timeout=30)
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "context" in (raised.value.details() or "")
+    finally:
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
+async def test_health_is_serving_only_after_load_and_warm_up_and_not_serving_from_stop(
+    loaded_tiny_model: LoadedModel,
+) -> None:
+    loaded = threading.Event()
+
+    def slow_load() -> LoadedModel:
+        loaded.wait(timeout=10)
+        return loaded_tiny_model
+
+    running = await serve(slow_load, make_settings())
+    try:
+        assert await running.status() == NOT_SERVING
+        assert await running.status("") == NOT_SERVING
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await running.inference.Generate(generate_request("early", GREETING), timeout=30)
+        assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+
+        watch = running.health.Watch(health_pb2.HealthCheckRequest(service=SERVICE_NAME))
+        assert (await watch.read()).status == NOT_SERVING
+        serving = asyncio.create_task(running.server.serve_model())
+        await asyncio.sleep(0.2)
+        assert await running.status() == NOT_SERVING
+        loaded.set()
+        assert (await asyncio.wait_for(watch.read(), timeout=30)).status == SERVING
+        assert running.server.batcher is not None
+        assert running.server.batcher.batches_run >= 1  # the warm-up ran before SERVING
+        await serving
+        assert await running.status("") == SERVING
+
+        stopping = asyncio.create_task(running.server.stop(grace=1))
+        assert (await asyncio.wait_for(watch.read(), timeout=10)).status == NOT_SERVING
+        await stopping
+    finally:
+        loaded.set()
+        await running.channel.close()
+        await running.server.stop(grace=0)
