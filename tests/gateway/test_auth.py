@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+
+from gateway.security.api_keys import create_api_key, revoke_api_key
+
+BODY = {"messages": [{"role": "user", "content": "Hola"}], "user_id": "+59170123456"}
+
+
+async def assert_unauthorized(answer: httpx.Response) -> None:
+    assert answer.status_code == 401
+    assert answer.json()["error"]["code"] == "unauthorized"
+
+
+async def test_missing_key_is_401(client: httpx.AsyncClient) -> None:
+    await assert_unauthorized(await client.post("/chat", json=BODY))
+
+
+@pytest.mark.parametrize("key", ["", "nonsense", "ck_00000000_" + "x" * 43, "Bearer abc"])
+async def test_unknown_or_malformed_key_is_401(client: httpx.AsyncClient, key: str) -> None:
+    await assert_unauthorized(await client.post("/chat", json=BODY, headers={"X-API-Key": key}))
+
+
+async def test_right_prefix_wrong_secret_is_401(client: httpx.AsyncClient, api_key: str) -> None:
+    tampered = api_key[:-4] + ("aaaa" if not api_key.endswith("aaaa") else "bbbb")
+    await assert_unauthorized(await client.post("/chat", json=BODY, headers={"X-API-Key": tampered}))
+
+
+async def test_revoked_key_stops_working_at_once(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    assert (await client.post("/chat", json=BODY, headers={"X-API-Key": api_key})).status_code == 200
+    assert await revoke_api_key(conn, prefix=api_key.split("_")[1])
+    await assert_unauthorized(await client.post("/chat", json=BODY, headers={"X-API-Key": api_key}))
+
+
+async def test_key_without_chat_scope_is_403(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:
+    staff = await create_api_key(conn, name="reception", scopes={"staff"})
+    answer = await client.post("/chat", json=BODY, headers={"X-API-Key": staff.secret})
+    assert answer.status_code == 403
+    assert answer.json()["error"]["code"] == "forbidden"
+
+
+async def test_keys_are_stored_only_as_hashes(conn: asyncpg.Connection) -> None:
+    issued = await create_api_key(conn, name="n8n", scopes={"chat"})
+    row = await conn.fetchrow("SELECT * FROM api_keys WHERE id = $1", issued.key.id)
+    assert row is not None
+    assert issued.secret not in {str(v) for v in row.values()}
+    assert issued.secret.encode() not in bytes(row["key_hash"])
+
+
+async def test_unknown_scope_is_refused(conn: asyncpg.Connection) -> None:
+    with pytest.raises(ValueError, match="scopes"):
+        await create_api_key(conn, name="x", scopes={"root"})

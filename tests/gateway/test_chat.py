@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from uuid import UUID
+
+import asyncpg
+import httpx
+
+from tests.gateway.conftest import MakeClient
+
+PATIENT = "+59170123456"
+
+
+def chat_body(text: str, user_id: str = PATIENT) -> dict[str, object]:
+    return {"messages": [{"role": "user", "content": text}], "user_id": user_id}
+
+
+async def test_chat_round_trip_stores_both_messages(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    answer = await client.post("/chat", json=chat_body("Hola, buenos días"), headers={"X-API-Key": api_key})
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["action"] == "none"
+    assert body["response"].strip()
+    assert answer.headers["X-Request-ID"] == body["request_id"]
+    rows = await conn.fetch(
+        "SELECT role, content, action, user_phone, request_id, meta FROM messages "
+        "WHERE conversation_id = $1 ORDER BY id",
+        UUID(body["conversation_id"]),
+    )
+    assert [(r["role"], r["content"]) for r in rows] == [("user", "Hola, buenos días"), ("assistant", body["response"])]
+    assert {r["user_phone"] for r in rows} == {PATIENT}
+    assert {r["request_id"] for r in rows} == {body["request_id"]}
+    assert rows[1]["action"] == "none"
+
+
+async def test_second_message_continues_the_conversation_with_history(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    headers = {"X-API-Key": api_key}
+    first = (await client.post("/chat", json=chat_body("Hola"), headers=headers)).json()
+    second = (await client.post("/chat", json=chat_body("quiero una cita"), headers=headers)).json()
+
+    assert first["conversation_id"] == second["conversation_id"]
+    assert await conn.fetchval("SELECT count(*) FROM messages") == 4
+    prompt_tokens = await conn.fetch(
+        "SELECT (meta->>'prompt_tokens')::int AS n FROM messages WHERE role = 'assistant' ORDER BY id"
+    )
+    # The second prompt carries the first exchange too.
+    assert prompt_tokens[1]["n"] > prompt_tokens[0]["n"]
+
+
+async def test_each_patient_has_their_own_conversation(client: httpx.AsyncClient, api_key: str) -> None:
+    headers = {"X-API-Key": api_key}
+    one = (await client.post("/chat", json=chat_body("Hola", "+59170000001"), headers=headers)).json()
+    two = (await client.post("/chat", json=chat_body("Hola", "+59170000002"), headers=headers)).json()
+    assert one["conversation_id"] != two["conversation_id"]
+
+
+async def test_request_id_from_caller_is_kept(client: httpx.AsyncClient, api_key: str) -> None:
+    answer = await client.post(
+        "/chat", json=chat_body("Hola"), headers={"X-API-Key": api_key, "X-Request-ID": "n8n-exec-42"}
+    )
+    assert answer.json()["request_id"] == "n8n-exec-42"
+
+
+async def test_inference_down_answers_503_and_keeps_the_inbound_message(
+    make_client: MakeClient, dead_target: str, api_key: str, conn: asyncpg.Connection
+) -> None:
+    client = await make_client(INFERENCE_TARGET=dead_target, INFERENCE_TIMEOUT_SECONDS=2)
+
+    answer = await client.post("/chat", json=chat_body("¿Atienden hoy?"), headers={"X-API-Key": api_key})
+
+    assert answer.status_code == 503
+    assert answer.json()["error"]["code"] == "inference_unavailable"
+    assert "Traceback" not in answer.text
+    rows = await conn.fetch("SELECT role, content FROM messages")
+    assert [(r["role"], r["content"]) for r in rows] == [("user", "¿Atienden hoy?")]

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import asyncpg
+import httpx
+import pytest
+
+from gateway.cli import chat
+from gateway.security.api_keys import create_api_key
+from tests.conftest import InferenceProcess, free_port
+
+
+def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_keys_can_be_created_listed_and_revoked_without_a_restart(database_url: str) -> None:
+    created = cli("keys", "create", "--name", "n8n-prod", "--scopes", "chat", database_url=database_url)
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip().splitlines()[-1]
+    prefix = secret.split("_")[1]
+
+    listed = cli("keys", "list", database_url=database_url)
+    assert prefix in listed.stdout and "n8n-prod" in listed.stdout and "active" in listed.stdout
+    assert secret not in listed.stdout
+
+    assert cli("keys", "revoke", prefix, database_url=database_url).returncode == 0
+    assert "revoked" in cli("keys", "list", database_url=database_url).stdout
+    again = cli("keys", "revoke", prefix, database_url=database_url)
+    assert again.returncode != 0 and "no active key" in again.stderr
+
+
+def test_bad_scope_is_a_clear_error(database_url: str) -> None:
+    result = cli("keys", "create", "--name", "x", "--scopes", "superuser", database_url=database_url)
+    assert result.returncode != 0
+    assert "scopes must be" in result.stderr
+
+
+def test_migrate_and_seed_commands(empty_database_url: str) -> None:
+    assert "applied migrations" in cli("migrate", database_url=empty_database_url).stdout
+    assert "up to date" in cli("migrate", database_url=empty_database_url).stdout
+    assert "demo clinic:" in cli("seed", database_url=empty_database_url).stdout
+
+
+@pytest.fixture
+def running_gateway(database_url: str, redis_url: str, inference_server: InferenceProcess) -> Iterator[str]:
+    """The gateway under uvicorn, as `make run` starts it."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)],
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INFERENCE_TARGET": inference_server.target,
+        },
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+async def test_terminal_chat_talks_to_a_running_gateway(running_gateway: str, database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        key = (await create_api_key(conn, name="cli", scopes={"chat"})).secret
+        out = io.StringIO()
+        code = chat(
+            url=running_gateway,
+            api_key=key,
+            phone="+59170000001",
+            stdin=io.StringIO("Hola\n\nquiero una cita\nsalir\n"),
+            stdout=out,
+        )
+
+        assert code == 0
+        replies = [line for line in out.getvalue().splitlines() if line.startswith("clínica> ")]
+        assert len(replies) == 2 and all(len(r) > len("clínica> ") for r in replies)
+        stored = await conn.fetch("SELECT role, content FROM messages ORDER BY id")
+        assert [r["content"] for r in stored if r["role"] == "user"] == ["Hola", "quiero una cita"]
+    finally:
+        await conn.close()
+
+
+def test_terminal_chat_shows_api_errors(running_gateway: str) -> None:
+    out = io.StringIO()
+    code = chat(url=running_gateway, api_key="wrong", phone="+59170000001", stdin=io.StringIO("Hola\n"), stdout=out)
+    assert code == 0
+    assert "[error 401" in out.getvalue()
