@@ -42,7 +42,7 @@ def _hash(secret: str) -> bytes:
 
 def _split(secret: str) -> str | None:
     """The lookup prefix of a `ck_<prefix>_<random>` key, or None when it is not shaped like one."""
-    parts = secret.split("_")
+    parts = secret.split("_", 2)
     if len(parts) != 3 or parts[0] != KEY_TAG or len(parts[1]) != 8 or len(parts[2]) < 32:
         return None
     return parts[1]

@@ -4,7 +4,7 @@ import asyncpg
 import httpx
 import pytest
 
-from gateway.security.api_keys import create_api_key, revoke_api_key
+from gateway.security.api_keys import authenticate, create_api_key, revoke_api_key
 
 BODY = {"messages": [{"role": "user", "content": "Hola"}], "user_id": "+59170123456"}
 
@@ -54,3 +54,13 @@ async def test_keys_are_stored_only_as_hashes(conn: asyncpg.Connection) -> None:
 async def test_unknown_scope_is_refused(conn: asyncpg.Connection) -> None:
     with pytest.raises(ValueError, match="scopes"):
         await create_api_key(conn, name="x", scopes={"root"})
+
+
+async def test_every_issued_key_authenticates(conn: asyncpg.Connection) -> None:
+    # Secrets are url-safe base64 and often contain "_" (half of them do): parsing must not trip on it.
+
+    issued = [await create_api_key(conn, name=f"k{i}", scopes={"chat"}) for i in range(20)]
+    assert any("_" in key.secret.split("_", 2)[2] for key in issued)
+    for key in issued:
+        found = await authenticate(conn, key.secret)
+        assert found is not None and found.id == key.key.id
