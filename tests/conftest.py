@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import socket
-import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -28,6 +25,7 @@ import redis
 
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
 from gateway import db
+from tests.processes import Child, start_until
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
@@ -156,50 +154,26 @@ def free_port() -> int:
 class InferenceProcess:
     """`python -m inference` running in a child process."""
 
-    process: subprocess.Popen[str]
+    child: Child
     port: int
-    output: list[str]
 
     @property
     def target(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        self.child.stop()
 
 
 def start_inference_process(model: Path, *, timeout: float = 120) -> InferenceProcess:
     """Start the real inference server on a port it picks; return once it reports ready."""
-    process = subprocess.Popen(
+    child, ready = start_until(
         [sys.executable, "-m", "inference"],
+        ready=r"^INFERENCE_READY port=(\d+)",
         env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": "0"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        timeout=timeout,
     )
-    output: list[str] = []
-    found: list[int] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if match := re.match(r"INFERENCE_READY port=(\d+)", line):
-                found.append(int(match[1]))
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    if not ready.wait(timeout):
-        process.kill()
-        raise RuntimeError("inference server did not start:\n" + "".join(output))
-    return InferenceProcess(process=process, port=found[0], output=output)
+    return InferenceProcess(child=child, port=int(ready[1]))
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,53 +13,33 @@ import httpx
 import pytest
 
 from tests.conftest import TINY_MODEL_ENV, free_port
+from tests.processes import Child, start_until
 
 BANNER = "The clinic assistant is running."
 
 
 @dataclass
 class Stack:
-    process: subprocess.Popen[str]
-    output: list[str]
+    child: Child
     url: str
     api_key: str
 
     def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+        return self.child.stop(timeout=60)
 
 
 def start_stack(cwd: Path, env: dict[str, str], timeout: float = 180) -> Stack:
     port = free_port()
-    process = subprocess.Popen(
+    child, _ = start_until(
         [sys.executable, "-m", "devstack"],
-        cwd=cwd,
+        ready=r"^Ctrl-C stops everything",
         env={**env, "GATEWAY_PORT": str(port), "INFERENCE_PORT": str(free_port())},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+        cwd=cwd,
+        timeout=timeout,
     )
-    output: list[str] = []
-    ready = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            if line.startswith("Ctrl-C stops everything"):
-                ready.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while not ready.wait(0.2) and process.poll() is None and time.monotonic() < deadline:
-        pass
-    if not ready.is_set():
-        process.kill()
-        pytest.fail("the stack did not start:\n" + "".join(output))
-    text = "".join(output)
-    key = re.search(r"API key:\s+(\S+)", text)
-    assert key is not None and BANNER in text
-    return Stack(process=process, output=output, url=f"http://127.0.0.1:{port}", api_key=key[1])
+    key = re.search(r"API key:\s+(\S+)", child.text)
+    assert key is not None and BANNER in child.text
+    return Stack(child=child, url=f"http://127.0.0.1:{port}", api_key=key[1])
 
 
 @pytest.fixture
@@ -87,12 +63,12 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         answer = ask(stack, "Hola, buenos días")
         assert answer.status_code == 200, answer.text
         assert answer.json()["response"]
-        assert "curl -s" in "".join(stack.output)
+        assert "curl -s" in stack.child.text
         assert (tmp_path / ".data" / "pg" / "PG_VERSION").exists()
         assert (tmp_path / ".data" / "demo-api-key").read_text().strip() == stack.api_key
     finally:
         assert stack.stop() == 0
-    assert "[make run] stopped" in "".join(stack.output)
+    assert "[make run] stopped" in stack.child.text
 
 
 def test_stack_uses_configured_services_and_keeps_the_demo_key(

@@ -36,11 +36,10 @@ def test_the_server_process_serves_and_exits_cleanly_on_sigterm(
         assert reply.request_id == "proc-1"
         assert 1 <= reply.completion_tokens <= 8
 
-        process.process.terminate()
-        assert process.process.wait(timeout=30) == 0
+        assert process.child.stop(timeout=30) == 0
     finally:
         process.stop()
-    log = "".join(process.output)
+    log = process.child.text
     assert f"INFERENCE_READY port={process.port}" in log
     assert "event='inference_serving'" in log
     assert "request_id='proc-1'" in log

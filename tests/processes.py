@@ -1,0 +1,62 @@
+"""Child processes for tests: start a program and wait for the line that says it is ready."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Child:
+    """A running program whose combined output is collected line by line."""
+
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.output)
+
+    def stop(self, timeout: float = 30) -> int:
+        """SIGTERM, then SIGKILL if it lingers; the exit code."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return self.process.wait()
+
+
+def start_until(
+    command: list[str], *, ready: str, env: dict[str, str], cwd: Path | None = None, timeout: float = 120
+) -> tuple[Child, re.Match[str]]:
+    """Start `command`; return once a line matches the regex `ready`, or raise with its output.
+
+    Fails fast when the program exits before it is ready.
+    """
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    child = Child(process)
+    pattern = re.compile(ready)
+    matches: list[re.Match[str]] = []
+    seen = threading.Event()
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            child.output.append(line)
+            if not seen.is_set() and (match := pattern.search(line)):
+                matches.append(match)
+                seen.set()
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not seen.wait(0.2):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{' '.join(command)} did not become ready:\n{child.text}")
+    return child, matches[0]
