@@ -24,9 +24,9 @@ class Settings(BaseSettings):
 
     inference_target: str = Field(default="127.0.0.1:50051", validation_alias="INFERENCE_TARGET")
     inference_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="INFERENCE_TIMEOUT_SECONDS")
-    inference_max_new_tokens: int = Field(default=48, ge=1, le=256, validation_alias="INFERENCE_MAX_NEW_TOKENS")
-    inference_temperature: float = Field(default=0.8, gt=0, validation_alias="INFERENCE_TEMPERATURE")
-    inference_top_p: float = Field(default=0.9, gt=0, le=1, validation_alias="INFERENCE_TOP_P")
+    reply_max_new_tokens: int = Field(default=48, ge=1, le=256, validation_alias="REPLY_MAX_NEW_TOKENS")
+    reply_temperature: float = Field(default=0.8, gt=0, validation_alias="REPLY_TEMPERATURE")
+    reply_top_p: float = Field(default=0.9, gt=0, le=1, validation_alias="REPLY_TOP_P")
     # How many stored turns of a conversation are sent to the model.
     history_turns: int = Field(default=8, ge=1, le=64, validation_alias="HISTORY_TURNS")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 
 from gateway.deps import AppServices, Chat, ChatCaller
@@ -10,7 +12,7 @@ from gateway.schemas import ChatRequest, ChatResponse
 
 router = APIRouter()
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
         "description": "Missing, invalid or revoked API key",
         "content": {"application/json": {"example": error_body("unauthorized", "invalid or revoked API key")}},
@@ -20,7 +22,7 @@ _ERRORS = {
 }
 
 
-@router.post("/chat", response_model=ChatResponse, responses=_ERRORS)  # type: ignore[arg-type]
+@router.post("/chat", response_model=ChatResponse, responses=_ERRORS)
 async def chat(body: ChatRequest, request: Request, _: ChatCaller, chat: Chat, services: AppServices) -> ChatResponse:
     """Answer the patient's latest message (the last item of `messages`)."""
     settings = services.settings

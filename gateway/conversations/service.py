@@ -36,9 +36,9 @@ class ChatService:
         generated = await self._inference.generate(
             [(m.role, m.content) for m in history],
             GenerationParameters(
-                max_new_tokens=self._settings.inference_max_new_tokens,
-                temperature=self._settings.inference_temperature,
-                top_p=self._settings.inference_top_p,
+                max_new_tokens=self._settings.reply_max_new_tokens,
+                temperature=self._settings.reply_temperature,
+                top_p=self._settings.reply_top_p,
             ),
             request_id=request_id,
         )
