@@ -21,7 +21,7 @@ class Action(StrEnum):
     CANCEL_APPOINTMENT = "cancel_appointment"
     RESCHEDULE_APPOINTMENT = "reschedule_appointment"
     LIST_APPOINTMENTS = "list_appointments"
-    VERIFY_IDENTITY = "verify_identity"
+    VERIFICATION_REQUIRED = "verification_required"
     HUMAN_HANDOFF = "human_handoff"
     EMERGENCY = "emergency"
 
