@@ -105,7 +105,8 @@ def resolve_seed(params: SamplingParams) -> int | None:
     return params.seed if params.seed is not None else secrets.randbits(63)
 
 
-def _uniforms(seed: int | None, count: int, width: int) -> torch.Tensor:
+def request_uniforms(seed: int | None, count: int, width: int) -> torch.Tensor:
+    """The `count` draws a request samples with, from its own generator, zero-padded to `width`."""
     row = torch.zeros(width, dtype=torch.float64)
     if seed is not None:
         generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -154,33 +155,53 @@ def prefill(
         temperature=torch.tensor([p.temperature if p.do_sample else 1.0 for p in params], device=device),
         top_p=torch.tensor([p.top_p for p in params], device=device),
         uniforms=torch.stack(
-            [_uniforms(s, p.max_new_tokens, max_steps) for s, p in zip(seeds, params, strict=True)]
+            [request_uniforms(s, p.max_new_tokens, max_steps) for s, p in zip(seeds, params, strict=True)]
         ).to(device),
         sampling=any(p.do_sample for p in params),
     )
 
 
-def choose_next_tokens(state: BatchState) -> torch.Tensor:
-    """One token per row: argmax on greedy rows, temperature + top-p inverse-CDF on sampled rows."""
-    logits = state.logits
+def pick_tokens(
+    logits: torch.Tensor,
+    *,
+    do_sample: torch.Tensor,
+    temperature: torch.Tensor,
+    top_p: torch.Tensor,
+    uniforms: torch.Tensor,
+) -> torch.Tensor:
+    """One token per row: argmax on greedy rows, temperature + top-p inverse-CDF on sampled rows.
+
+    `uniforms` holds each row's own draw in [0, 1) for this step; greedy rows ignore theirs.
+    """
     greedy = logits.argmax(dim=-1)
-    if not state.sampling:
-        return greedy
     if logits.dtype not in (torch.float32, torch.float64):
         logits = logits.float()
-    scaled = logits / state.temperature.to(logits.dtype).unsqueeze(-1)
+    scaled = logits / temperature.to(logits.dtype).unsqueeze(-1)
     probs = torch.softmax(scaled, dim=-1)
     sorted_probs, sorted_ids = probs.sort(dim=-1, descending=True, stable=True)
     mass_before = sorted_probs.cumsum(dim=-1) - sorted_probs
-    outside_nucleus = mass_before >= state.top_p.to(probs.dtype).unsqueeze(-1)
+    outside_nucleus = mass_before >= top_p.to(probs.dtype).unsqueeze(-1)
     sorted_probs = sorted_probs.masked_fill(outside_nucleus, 0.0)
     cdf = sorted_probs.cumsum(dim=-1)
-    target = state.uniforms[:, state.steps].to(cdf.dtype) * cdf[:, -1]
+    target = uniforms.to(cdf.dtype) * cdf[:, -1]
     picks = torch.searchsorted(cdf, target.unsqueeze(-1), right=True)
     last_kept = (~outside_nucleus).sum(dim=-1, keepdim=True) - 1
     picks = torch.minimum(picks, last_kept)
     sampled = sorted_ids.gather(-1, picks).squeeze(-1)
-    return torch.where(state.do_sample, sampled, greedy)
+    return torch.where(do_sample, sampled, greedy)
+
+
+def choose_next_tokens(state: BatchState) -> torch.Tensor:
+    """The next token of every row of a static batch."""
+    if not state.sampling:
+        return state.logits.argmax(dim=-1)
+    return pick_tokens(
+        state.logits,
+        do_sample=state.do_sample,
+        temperature=state.temperature,
+        top_p=state.top_p,
+        uniforms=state.uniforms[:, state.steps],
+    )
 
 
 def _keep_rows(state: BatchState, keep: torch.Tensor) -> None:

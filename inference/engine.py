@@ -1,0 +1,431 @@
+"""Iteration-level (continuous) batching on one model thread.
+
+Every iteration the engine retires rows whose callers went away, admits queued
+requests (each prefilled alone, then placed into the running batch), and takes
+one decoding step for the whole batch. Finished rows leave at once, so a short
+request never waits for a long one. Requests are chosen shortest-first, and
+first-come-first-served once they have waited `max_queue_age_s`.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import torch
+
+from inference.generation import (
+    FinishReason,
+    GenerationRequest,
+    SamplingParams,
+    pick_tokens,
+    request_uniforms,
+    resolve_seed,
+)
+from inference.kv_cache import SlotCache
+from inference.model import LoadedModel
+
+
+class QueueFullError(RuntimeError):
+    """The waiting queue is at its limit; the caller should back off."""
+
+
+class EngineClosedError(RuntimeError):
+    """The engine is not accepting requests (stopping or stopped)."""
+
+
+@dataclass
+class Timeline:
+    """Monotonic timestamps of one request's life, filled in by the engine."""
+
+    arrived: float
+    admitted: float | None = None
+    first_token: float | None = None
+    finished: float | None = None
+    largest_batch: int = 0
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    """New tokens of one request (usually one)."""
+
+    token_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FinishEvent:
+    reason: FinishReason
+    seed: int | None
+    timeline: Timeline
+
+
+@dataclass(frozen=True)
+class FailEvent:
+    error: BaseException
+
+
+Event = TokenEvent | FinishEvent | FailEvent
+
+
+class EventSink(Protocol):
+    """Where the engine thread delivers events; called once per iteration with all of them."""
+
+    def __call__(self, events: list[tuple["Ticket", Event]]) -> None: ...
+
+
+@dataclass(eq=False)
+class Ticket:
+    """A request's place in the engine. `cancel()` frees its slot at the next step."""
+
+    request: GenerationRequest
+    timeline: Timeline
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+
+    @property
+    def prompt_tokens(self) -> int:
+        return len(self.request.prompt_ids)
+
+    @property
+    def reserved_tokens(self) -> int:
+        return self.prompt_tokens + self.request.params.max_new_tokens
+
+
+@dataclass(frozen=True)
+class EngineLimits:
+    max_batch_size: int
+    max_queue: int
+    max_tokens_in_flight: int
+    max_prefill_tokens: int
+    max_queue_age_s: float
+    kv_capacity: int
+
+
+@dataclass
+class _Row:
+    ticket: Ticket
+    seed: int | None
+    length: int  # tokens in the cache
+    generated: int = 0
+
+
+class EngineObserver(Protocol):
+    """What the engine reports as it runs (metrics); every method is called on the engine thread."""
+
+    def queue_changed(self, waiting: int) -> None: ...
+    def batch_changed(self, running: int) -> None: ...
+    def rejected(self, reason: str) -> None: ...
+    def tokens_generated(self, count: int) -> None: ...
+
+
+class _NoObserver:
+    def queue_changed(self, waiting: int) -> None: ...
+    def batch_changed(self, running: int) -> None: ...
+    def rejected(self, reason: str) -> None: ...
+    def tokens_generated(self, count: int) -> None: ...
+
+
+class Engine:
+    """Owns the model on one thread; `submit` from any thread, results arrive through `sink`."""
+
+    def __init__(
+        self,
+        loaded: LoadedModel,
+        limits: EngineLimits,
+        *,
+        observer: EngineObserver | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._loaded = loaded
+        self._limits = limits
+        self._observer: EngineObserver = observer or _NoObserver()
+        self._clock = clock
+        self._sink: EventSink | None = None
+        self._waiting: list[Ticket] = []
+        self._rows: list[_Row] = []
+        self._lock = threading.Condition()
+        self._accepting = False
+        self._stop = False
+        self._thread: threading.Thread | None = None
+        self._events: list[tuple[Ticket, Event]] = []
+        self._cache: SlotCache | None = None
+        self._slot_state: _SlotState | None = None
+
+    # ---- any thread -------------------------------------------------------------------------
+
+    def start(self, sink: EventSink) -> None:
+        if self._thread is not None:
+            raise RuntimeError("engine already started")
+        self._sink = sink
+        self._cache, self._slot_state = self._allocate()
+        self._accepting = True
+        self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: GenerationRequest) -> Ticket:
+        """Queue a request; raises QueueFullError or EngineClosedError at once instead of waiting."""
+        if len(request.prompt_ids) + request.params.max_new_tokens > self._loaded.context_length:
+            raise ValueError(f"prompt + max_new_tokens exceed the context of {self._loaded.context_length} tokens")
+        ticket = Ticket(request, Timeline(arrived=self._clock()))
+        with self._lock:
+            if not self._accepting:
+                raise EngineClosedError("the engine is not accepting requests")
+            if len(self._waiting) >= self._limits.max_queue:
+                self._observer.rejected("queue_full")
+                raise QueueFullError(f"{len(self._waiting)} requests are already waiting")
+            self._waiting.append(ticket)
+            self._observer.queue_changed(len(self._waiting))
+            self._lock.notify()
+        return ticket
+
+    def wake(self) -> None:
+        """Have the engine look at cancellations now rather than at its next step."""
+        with self._lock:
+            self._lock.notify()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Refuse new requests, finish everything queued and running, then end the thread."""
+        with self._lock:
+            self._accepting = False
+            self._stop = True
+            self._lock.notify()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> int:
+        return len(self._rows)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    # ---- engine thread ----------------------------------------------------------------------
+
+    def _allocate(self) -> tuple[SlotCache, "_SlotState"]:
+        config = self._loaded.model.config
+        heads = int(config.n_head)
+        dtype = next(self._loaded.model.parameters()).dtype
+        cache = SlotCache(
+            layers=int(config.n_layer),
+            slots=self._limits.max_batch_size,
+            heads=heads,
+            head_dim=int(config.n_embd) // heads,
+            capacity=self._limits.kv_capacity,
+            dtype=dtype,
+            device=self._loaded.device,
+        )
+        return cache, _SlotState(self._limits.max_batch_size, self._loaded.context_length, self._loaded.device)
+
+    def _run(self) -> None:
+        with torch.inference_mode():
+            while True:
+                with self._lock:
+                    while not self._rows and not self._waiting and not self._stop:
+                        self._lock.wait()
+                    if self._stop and not self._rows and not self._waiting:
+                        return
+                try:
+                    self._iterate()
+                except Exception as exc:  # a broken step fails its rows, never the thread
+                    self._fail_everything_running(exc)
+                self._flush()
+
+    def _iterate(self) -> None:
+        self._retire_cancelled()
+        self._admit()
+        if self._rows:
+            self._decode_step()
+
+    def _emit(self, ticket: Ticket, event: Event) -> None:
+        self._events.append((ticket, event))
+
+    def _flush(self) -> None:
+        if self._events and self._sink is not None:
+            events, self._events = self._events, []
+            self._sink(events)
+
+    def _pick_next(self) -> Ticket | None:
+        """Shortest job first; a request that has waited `max_queue_age_s` goes first regardless."""
+        now = self._clock()
+        with self._lock:
+            self._waiting = [t for t in self._waiting if not t.cancelled.is_set()]
+            if not self._waiting:
+                self._observer.queue_changed(0)
+                return None
+            in_flight = sum(row.ticket.reserved_tokens for row in self._rows)
+
+            def key(t: Ticket) -> tuple[bool, float, float]:
+                aged = now - t.timeline.arrived >= self._limits.max_queue_age_s
+                work = t.request.params.max_new_tokens + t.prompt_tokens / 8
+                return (not aged, 0.0 if aged else work, t.timeline.arrived)
+
+            best = min(self._waiting, key=key)
+            if self._rows and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
+                return None
+            self._waiting.remove(best)
+            self._observer.queue_changed(len(self._waiting))
+            return best
+
+    def _admit(self) -> None:
+        budget = self._limits.max_prefill_tokens
+        while len(self._rows) < self._limits.max_batch_size and budget > 0:
+            ticket = self._pick_next()
+            if ticket is None:
+                return
+            budget -= ticket.prompt_tokens
+            self._prefill(ticket)
+
+    def _prefill(self, ticket: Ticket) -> None:
+        cache, slots = self._cache, self._slot_state
+        assert cache is not None and slots is not None
+        ticket.timeline.admitted = self._clock()
+        prompt = ticket.request.prompt_ids
+        length = len(prompt)
+        input_ids = torch.tensor([list(prompt)], dtype=torch.long, device=self._loaded.device)
+        output = self._loaded.model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
+        params = ticket.request.params
+        seed = resolve_seed(params)
+        uniforms = request_uniforms(seed, params.max_new_tokens, slots.max_new_tokens)
+        first = pick_tokens(
+            output.logits[:, -1, :],
+            do_sample=torch.tensor([params.do_sample], device=self._loaded.device),
+            temperature=torch.tensor([params.temperature if params.do_sample else 1.0], device=self._loaded.device),
+            top_p=torch.tensor([params.top_p], device=self._loaded.device),
+            uniforms=uniforms[:1].to(self._loaded.device),
+        )
+        token = int(first.item())
+        row = _Row(ticket=ticket, seed=seed, length=length, generated=1)
+        ticket.timeline.first_token = self._clock()
+        ticket.timeline.largest_batch = max(ticket.timeline.largest_batch, len(self._rows) + 1)
+        self._emit(ticket, TokenEvent((token,)))
+        self._observer.tokens_generated(1)
+        if self._finished(row, token):
+            return
+
+        # Make room: rows share the write column, so a prompt longer than it shifts the others right.
+        if not self._rows:
+            cache.write_at = length
+        elif length > cache.write_at:
+            cache.shift(length - cache.write_at)
+        slot = len(self._rows)
+        cache.place(slot, output.cache, length)
+        slots.set(slot, token=token, length=length, params=params, uniforms=uniforms)
+        self._rows.append(row)
+        cache.rows = len(self._rows)
+        self._observer.batch_changed(len(self._rows))
+
+    def _finished(self, row: _Row, token: int) -> bool:
+        """Emit the finish event if `token` ends the row; True when it did."""
+        eos = token == self._loaded.eos_token_id
+        if not eos and row.generated < row.ticket.request.params.max_new_tokens:
+            return False
+        row.ticket.timeline.finished = self._clock()
+        reason = FinishReason.EOS if eos else FinishReason.LENGTH
+        self._emit(row.ticket, FinishEvent(reason, row.seed, row.ticket.timeline))
+        return True
+
+    def _decode_step(self) -> None:
+        cache, slots = self._cache, self._slot_state
+        assert cache is not None and slots is not None
+        rows = len(self._rows)
+        self._make_room_for_one_column()
+        width = cache.write_at + 1
+        lengths = slots.lengths[:rows]
+        columns = torch.arange(width, device=self._loaded.device)
+        # Row i's tokens (and the one fed now) are the last lengths[i] + 1 columns.
+        mask = (columns.unsqueeze(0) >= (cache.write_at - lengths).unsqueeze(-1)).view(rows, 1, 1, width)
+        output = self._loaded.model(
+            input_ids=slots.tokens[:rows].unsqueeze(-1),
+            attention_mask=mask,
+            position_ids=lengths.unsqueeze(-1),
+            cache=cache,
+            use_cache=True,
+        )
+        cache.write_at += 1
+        slots.lengths[:rows] += 1
+        step_index = torch.tensor([row.generated for row in self._rows], device=self._loaded.device)
+        chosen = pick_tokens(
+            output.logits[:, -1, :],
+            do_sample=slots.do_sample[:rows],
+            temperature=slots.temperature[:rows],
+            top_p=slots.top_p[:rows],
+            uniforms=slots.uniforms[:rows].gather(1, step_index.unsqueeze(-1)).squeeze(-1),
+        )
+        slots.tokens[:rows] = chosen
+        tokens = chosen.tolist()  # the one device→host copy of the step
+        self._observer.tokens_generated(rows)
+        done: list[int] = []
+        for index, (row, token) in enumerate(zip(self._rows, tokens, strict=True)):
+            row.length += 1
+            row.generated += 1
+            row.ticket.timeline.largest_batch = max(row.ticket.timeline.largest_batch, rows)
+            self._emit(row.ticket, TokenEvent((token,)))
+            if self._finished(row, token):
+                done.append(index)
+        self._remove(done)
+
+    def _make_room_for_one_column(self) -> None:
+        """Drop left padding that no row needs when it wastes attention work or the buffer is full."""
+        cache = self._cache
+        assert cache is not None
+        longest = max(row.length for row in self._rows)
+        unused = cache.write_at - longest
+        if cache.write_at + 1 > cache.capacity or unused >= max(64, cache.write_at // 4):
+            cache.shift(-unused)
+
+    def _retire_cancelled(self) -> None:
+        gone = [i for i, row in enumerate(self._rows) if row.ticket.cancelled.is_set()]
+        self._remove(gone)
+
+    def _remove(self, indices: list[int]) -> None:
+        """Take rows out of the batch, moving the last row into each freed slot."""
+        if not indices:
+            return
+        cache, slots = self._cache, self._slot_state
+        assert cache is not None and slots is not None
+        for index in sorted(indices, reverse=True):
+            last = len(self._rows) - 1
+            if index != last:
+                moved = self._rows[last]
+                cache.move(last, index, moved.length)
+                slots.move(last, index)
+                self._rows[index] = moved
+            self._rows.pop()
+        cache.rows = len(self._rows)
+        if not self._rows:
+            cache.write_at = 0
+        self._observer.batch_changed(len(self._rows))
+
+    def _fail_everything_running(self, error: Exception) -> None:
+        for row in self._rows:
+            self._emit(row.ticket, FailEvent(error))
+        self._remove(list(range(len(self._rows))))
+
+
+class _SlotState:
+    """Per-slot decoding state kept on the model's device, indexed like the cache's slots."""
+
+    def __init__(self, slots: int, max_new_tokens: int, device: torch.device) -> None:
+        self.max_new_tokens = max_new_tokens
+        self.tokens = torch.zeros(slots, dtype=torch.long, device=device)  # the token fed next
+        self.lengths = torch.zeros(slots, dtype=torch.long, device=device)  # tokens in the cache
+        self.do_sample = torch.zeros(slots, dtype=torch.bool, device=device)
+        self.temperature = torch.ones(slots, device=device)
+        self.top_p = torch.ones(slots, device=device)
+        self.uniforms = torch.zeros(slots, max_new_tokens, dtype=torch.float64, device=device)
+
+    def set(self, slot: int, *, token: int, length: int, params: SamplingParams, uniforms: torch.Tensor) -> None:
+        self.tokens[slot] = token
+        self.lengths[slot] = length
+        self.do_sample[slot] = params.do_sample
+        self.temperature[slot] = params.temperature if params.do_sample else 1.0
+        self.top_p[slot] = params.top_p
+        self.uniforms[slot] = uniforms.to(self.uniforms.device)
+
+    def move(self, source: int, target: int) -> None:
+        for tensor in (self.tokens, self.lengths, self.do_sample, self.temperature, self.top_p, self.uniforms):
+            tensor[target] = tensor[source]

@@ -1,0 +1,195 @@
+"""Continuous batching: rows join and leave every step, and each request still gets its own tokens."""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+
+import pytest
+import torch
+
+from inference.engine import (
+    Engine,
+    EngineLimits,
+    Event,
+    FailEvent,
+    FinishEvent,
+    QueueFullError,
+    Ticket,
+    TokenEvent,
+)
+from inference.generation import FinishReason, GenerationRequest, SamplingParams, generate
+from inference.model import LoadedModel
+from tests.inference.test_generation import prompts
+
+
+def limits(**overrides: int | float) -> EngineLimits:
+    values: dict[str, int | float] = {
+        "max_batch_size": 3,
+        "max_queue": 64,
+        "max_tokens_in_flight": 10_000,
+        "max_prefill_tokens": 40,
+        "max_queue_age_s": 60.0,
+        "kv_capacity": 160,
+        **overrides,
+    }
+    return EngineLimits(**values)  # type: ignore[arg-type]
+
+
+class Collector:
+    """An event sink that records every ticket's tokens and end."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[Ticket, list[int]] = defaultdict(list)
+        self.finished: dict[Ticket, FinishEvent] = {}
+        self.failed: dict[Ticket, BaseException] = {}
+        self.batches = 0
+        self._done = threading.Condition()
+
+    def __call__(self, events: list[tuple[Ticket, Event]]) -> None:
+        with self._done:
+            self.batches += 1
+            for ticket, event in events:
+                if isinstance(event, TokenEvent):
+                    self.tokens[ticket].extend(event.token_ids)
+                elif isinstance(event, FinishEvent):
+                    self.finished[ticket] = event
+                elif isinstance(event, FailEvent):
+                    self.failed[ticket] = event.error
+            self._done.notify_all()
+
+    def wait_for(self, tickets: list[Ticket], timeout: float = 60) -> None:
+        with self._done:
+            ok = self._done.wait_for(lambda: all(t in self.finished or t in self.failed for t in tickets), timeout)
+        assert ok, "requests did not finish"
+
+
+def run_engine(model: LoadedModel, requests: list[GenerationRequest], **overrides: int | float) -> list[list[int]]:
+    engine = Engine(model, limits(**overrides))
+    sink = Collector()
+    engine.start(sink)
+    try:
+        tickets = [engine.submit(r) for r in requests]
+        sink.wait_for(tickets)
+    finally:
+        engine.stop(timeout=30)
+    assert not sink.failed
+    return [sink.tokens[t] for t in tickets]
+
+
+def test_greedy_tokens_match_running_alone_while_rows_join_and_leave(loaded_tiny_model: LoadedModel) -> None:
+    # Three slots for nine requests of very different lengths: rows keep joining mid-flight,
+    # longer prompts shift the batch right, finished rows hand their slot over.
+    requests = [
+        GenerationRequest(ids, SamplingParams(max_new_tokens=[3, 20, 7, 12, 30, 5, 16, 9, 25][i]))
+        for i, ids in enumerate(prompts(loaded_tiny_model))
+    ]
+    continuous = run_engine(loaded_tiny_model, requests)
+    alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
+    assert continuous == alone
+    assert sum(len(t) for t in continuous) > 2 * len(requests)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 5, 9])
+def test_seeded_sampling_matches_running_alone_for_any_batch_size(
+    loaded_tiny_model: LoadedModel, batch_size: int
+) -> None:
+    requests = [
+        GenerationRequest(
+            ids, SamplingParams(max_new_tokens=10 + i, do_sample=True, temperature=0.9, top_p=0.9, seed=i)
+        )
+        for i, ids in enumerate(prompts(loaded_tiny_model))
+    ]
+    continuous = run_engine(loaded_tiny_model, requests, max_batch_size=batch_size)
+    alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
+    assert continuous == alone
+
+
+def test_compaction_and_capacity_limits_keep_outputs_exact(loaded_tiny_model: LoadedModel) -> None:
+    # A buffer barely larger than the context forces left shifts while decoding.
+    requests = [GenerationRequest(ids, SamplingParams(max_new_tokens=60)) for ids in prompts(loaded_tiny_model)]
+    continuous = run_engine(loaded_tiny_model, requests, kv_capacity=loaded_tiny_model.context_length + 1)
+    alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
+    assert continuous == alone
+
+
+def test_a_full_queue_rejects_at_once(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits(max_queue=2))
+    request = GenerationRequest([1, 2, loaded_tiny_model.eos_token_id], SamplingParams(max_new_tokens=4))
+    # Not started: nothing drains the queue.
+    engine._accepting = True
+    engine.submit(request)
+    engine.submit(request)
+    with pytest.raises(QueueFullError):
+        engine.submit(request)
+
+
+def test_a_cancelled_request_leaves_the_batch_at_the_next_step(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits(max_batch_size=2))
+    sink = Collector()
+    engine.start(sink)
+    try:
+        ids = prompts(loaded_tiny_model)
+        long = GenerationRequest(ids[3], SamplingParams(max_new_tokens=100))
+        never_ending = engine.submit(long)
+        with sink._done:
+            assert sink._done.wait_for(lambda: len(sink.tokens[never_ending]) >= 3, 30)
+        never_ending.cancel()
+        short = engine.submit(GenerationRequest(ids[4], SamplingParams(max_new_tokens=4)))
+        other = engine.submit(GenerationRequest(ids[5], SamplingParams(max_new_tokens=4)))
+        sink.wait_for([short, other])
+        assert never_ending not in sink.finished
+        # Both newcomers ran; with two slots that needs the cancelled row's slot.
+        assert len(sink.tokens[short]) == 4 or sink.finished[short].reason == FinishReason.EOS
+        assert len(sink.tokens[never_ending]) < 100
+        assert engine.running == 0
+    finally:
+        engine.stop(timeout=30)
+
+
+def test_stop_finishes_running_and_queued_requests(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits(max_batch_size=2))
+    sink = Collector()
+    engine.start(sink)
+    requests = [GenerationRequest(ids, SamplingParams(max_new_tokens=8)) for ids in prompts(loaded_tiny_model)[:5]]
+    tickets = [engine.submit(r) for r in requests]
+    engine.stop(timeout=60)
+    assert set(sink.finished) == set(tickets)
+
+
+def test_a_failing_step_fails_its_rows_and_the_engine_goes_on(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits())
+    sink = Collector()
+    engine.start(sink)
+    try:
+        original = engine._decode_step
+        calls = {"n": 0}
+
+        def broken() -> None:
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise RuntimeError("boom")
+            original()
+
+        engine._decode_step = broken  # type: ignore[method-assign]
+        ids = prompts(loaded_tiny_model)
+        first = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=20)))
+        sink.wait_for([first])
+        assert isinstance(sink.failed.get(first), RuntimeError)
+        engine._decode_step = original  # type: ignore[method-assign]
+        second = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=5)))
+        sink.wait_for([second])
+        assert second in sink.finished
+    finally:
+        engine.stop(timeout=30)
+
+
+def test_prompt_longer_than_the_context_is_refused(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits())
+    too_long = list(range(1, loaded_tiny_model.context_length))
+    with pytest.raises(ValueError, match="exceed the context"):
+        engine.submit(GenerationRequest(too_long, SamplingParams(max_new_tokens=8)))
+
+
+def test_decoding_runs_in_float64_for_these_tests(loaded_tiny_model: LoadedModel) -> None:
+    assert next(loaded_tiny_model.model.parameters()).dtype == torch.float64
