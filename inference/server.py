@@ -1,16 +1,16 @@
 """The gRPC server's lifecycle: bind, load the model, warm up, serve, shut down."""
 
 import asyncio
-import functools
 from collections.abc import Callable
 
 import grpc
 import structlog
 from grpc_health.v1 import health_pb2_grpc
 
-from inference.generation import generate
+from inference.engine import Engine, EngineLimits
+from inference.metrics import InferenceMetrics
 from inference.model import LoadedModel
-from inference.scheduler import DynamicBatcher
+from inference.scheduler import ContinuousBatcher
 from inference.service import InferenceServicer, ServingHealth
 from inference.settings import InferenceSettings
 from protos import inference_pb2_grpc
@@ -33,8 +33,10 @@ class InferenceServer:
         self._load_model = load_model
         self._log = logger
         self.health = ServingHealth()
-        self.servicer = InferenceServicer(settings, logger=logger)
-        self.batcher: DynamicBatcher | None = None
+        self.metrics = InferenceMetrics()
+        self.servicer = InferenceServicer(settings, logger=logger, metrics=self.metrics)
+        self.batcher: ContinuousBatcher | None = None
+        self.metrics_port: int | None = None
         self.model: LoadedModel | None = None
         self.port: int | None = None
         self._server: grpc.aio.Server | None = None
@@ -51,7 +53,9 @@ class InferenceServer:
             raise RuntimeError(f"could not bind {address}")
         await server.start()
         self._server, self.port = server, port
-        self._log.info("inference_listening", host=self._settings.host, port=port)
+        if self._settings.metrics_port is not None:
+            self.metrics_port = self.metrics.serve(self._settings.host, self._settings.metrics_port)
+        self._log.info("inference_listening", host=self._settings.host, port=port, metrics_port=self.metrics_port)
         return port
 
     async def serve_model(self) -> None:
@@ -64,11 +68,8 @@ class InferenceServer:
             device=str(model.device),
             context_length=model.context_length,
         )
-        batcher = DynamicBatcher(
-            functools.partial(generate, model),
-            max_batch_size=self._settings.max_batch_size,
-            batch_wait_s=self._settings.batch_wait_ms / 1000,
-        )
+        engine = Engine(model, self._limits(model), observer=self.metrics)
+        batcher = ContinuousBatcher(engine, metrics=self.metrics)
         await batcher.start()
         self.batcher = batcher
         self.servicer.attach(model, batcher)
@@ -76,9 +77,22 @@ class InferenceServer:
         await self.health.set_serving(True)
         self._log.info("inference_serving", port=self.port, model=model.name, device=str(model.device))
 
+    def _limits(self, model: LoadedModel) -> EngineLimits:
+        settings = self._settings
+        return EngineLimits(
+            max_batch_size=settings.max_batch_size,
+            max_queue=settings.max_queue,
+            max_tokens_in_flight=settings.max_tokens_in_flight or settings.max_batch_size * model.context_length,
+            max_prefill_tokens=settings.max_prefill_tokens,
+            max_queue_age_s=settings.max_queue_age_ms / 1000,
+            kv_capacity=max(settings.kv_capacity or model.context_length + 256, model.context_length + 1),
+        )
+
     async def stop(self, grace: float | None = None) -> None:
-        """NOT_SERVING, let in-flight calls finish within `grace` seconds, then stop batching."""
+        """Drain: NOT_SERVING and no new calls, let in-flight calls finish within `grace` seconds,
+        then stop the engine."""
         await self.health.shut_down()
+        self.servicer.stop_accepting()
         if self._server is not None:
             await self._server.stop(self._settings.shutdown_grace_s if grace is None else grace)
         if self.batcher is not None:

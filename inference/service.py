@@ -1,17 +1,21 @@
-"""The gRPC face of the model: `Generate` with request validation, and grpc.health.v1 status."""
+"""The gRPC face of the model: `Generate`/`GenerateStream` with validation, and grpc.health.v1 status."""
 
 import math
 import time
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn
 
 import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2
+from transformers import PreTrainedTokenizerBase
 
+from inference.engine import EngineClosedError, FinishEvent, QueueFullError
 from inference.generation import FinishReason, GenerationRequest, SamplingParams
+from inference.metrics import InferenceMetrics
 from inference.model import LoadedModel, Prompt, build_prompt
-from inference.scheduler import BatcherClosedError, Completed, DynamicBatcher
+from inference.scheduler import ContinuousBatcher, GenerationStream
 from inference.settings import InferenceSettings
 from protos import inference_pb2, inference_pb2_grpc
 
@@ -105,20 +109,66 @@ class ServingHealth:
         await self.servicer.enter_graceful_shutdown()
 
 
-class InferenceServicer(inference_pb2_grpc.InferenceServicer):
-    """Serves `Generate` once `attach` has given it a loaded model and a running batcher."""
+class TextDecoder:
+    """Incremental detokenization: the text added by each new token, holding back broken UTF-8."""
 
-    def __init__(self, settings: InferenceSettings, *, logger: structlog.typing.FilteringBoundLogger) -> None:
+    def __init__(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self._tokenizer = tokenizer
+        self._ids: list[int] = []
+        self._sent = 0
+
+    def text(self, token_ids: Sequence[int]) -> str:
+        return str(self._tokenizer.decode(list(token_ids), skip_special_tokens=True))
+
+    def push(self, token_ids: Sequence[int]) -> str:
+        self._ids.extend(token_ids)
+        text = self.text(self._ids)
+        if text.endswith("\ufffd"):  # a multi-byte character is still incomplete
+            return ""
+        delta, self._sent = text[self._sent :], len(text)
+        return delta
+
+
+def _timings(finish: FinishEvent, arrived: float, now: float) -> inference_pb2.Timings:
+    line = finish.timeline
+    admitted = line.admitted if line.admitted is not None else arrived
+    first = line.first_token if line.first_token is not None else now
+    done = line.finished if line.finished is not None else now
+    return inference_pb2.Timings(
+        queue_seconds=admitted - line.arrived,
+        inference_seconds=done - admitted,
+        total_seconds=now - arrived,
+        batch_size=line.largest_batch,
+        time_to_first_token_seconds=first - arrived,
+    )
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServicer):
+    """Serves `Generate` and `GenerateStream` once `attach` has given it a model and a running batcher."""
+
+    def __init__(
+        self,
+        settings: InferenceSettings,
+        *,
+        logger: structlog.typing.FilteringBoundLogger,
+        metrics: InferenceMetrics | None = None,
+    ) -> None:
         self._settings = settings
         self._log = logger
+        self._metrics = metrics
         self._model: LoadedModel | None = None
-        self._batcher: DynamicBatcher | None = None
+        self._batcher: ContinuousBatcher | None = None
+        self._accepting = True
 
-    def attach(self, model: LoadedModel, batcher: DynamicBatcher) -> None:
+    def attach(self, model: LoadedModel, batcher: ContinuousBatcher) -> None:
         self._model = model
         self._batcher = batcher
 
-    async def warm_up(self) -> Completed:
+    def stop_accepting(self) -> None:
+        """New calls get UNAVAILABLE from now on; calls already in flight carry on."""
+        self._accepting = False
+
+    async def warm_up(self) -> float:
         """One short greedy generation through the batcher, so the first caller pays no warm-up."""
         model, batcher = self._ready()
         request = inference_pb2.GenerateRequest(
@@ -126,9 +176,35 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             parameters=inference_pb2.GenerationParameters(max_new_tokens=4),
         )
         prepared = prepare_request(request, settings=self._settings, model=model)
-        completed = await batcher.submit(prepared.generation)
-        self._log.info("warm_up_done", inference_seconds=round(completed.inference_seconds, 4))
-        return completed
+        started = time.monotonic()
+        await batcher.submit(prepared.generation).result()
+        elapsed = time.monotonic() - started
+        self._log.info("warm_up_done", inference_seconds=round(elapsed, 4))
+        return elapsed
+
+    async def _open(
+        self, request: inference_pb2.GenerateRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> tuple[PreparedRequest, GenerationStream]:
+        log = self._log.bind(request_id=request.request_id)
+        if self._model is None or self._batcher is None:
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the model is still loading")
+        if not self._accepting:
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        try:
+            prepared = prepare_request(request, settings=self._settings, model=self._model)
+        except InvalidRequestError as exc:
+            log.info("generate_rejected", reason=str(exc))
+            if self._metrics is not None:
+                self._metrics.rejected_request("invalid_argument")
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        try:
+            stream = self._batcher.submit(prepared.generation)
+        except QueueFullError as exc:
+            log.warning("generate_rejected", reason="queue_full")
+            await _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, f"the server is at capacity ({exc}); retry later")
+        except EngineClosedError:
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        return prepared, stream
 
     async def Generate(
         self,
@@ -136,52 +212,87 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> inference_pb2.GenerateResponse:
         arrived = time.monotonic()
-        log = self._log.bind(request_id=request.request_id)
-        if self._model is None or self._batcher is None:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the model is still loading")
+        prepared, stream = await self._open(request, context)
+        model, _ = self._ready()
         try:
-            prepared = prepare_request(request, settings=self._settings, model=self._model)
-        except InvalidRequestError as exc:
-            log.info("generate_rejected", reason=str(exc))
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        try:
-            completed = await self._batcher.submit(prepared.generation)
-        except BatcherClosedError:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+            finished = await stream.result()
         except Exception:
-            log.exception("generate_failed")
+            self._log.exception("generate_failed", request_id=request.request_id)
             await _abort(context, grpc.StatusCode.INTERNAL, "generation failed")
-
-        result = completed.result
+        finally:
+            stream.close()  # no-op when finished; frees the slot when the caller went away
+        text = TextDecoder(model.tokenizer).text(finished.token_ids).strip()
         response = inference_pb2.GenerateResponse(
             request_id=request.request_id,
-            text=result.text,
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            finish_reason=_FINISH_REASONS[result.finish_reason],
-            timings=inference_pb2.Timings(
-                queue_seconds=completed.queue_seconds,
-                inference_seconds=completed.inference_seconds,
-                total_seconds=time.monotonic() - arrived,
-                batch_size=completed.batch_size,
-            ),
+            text=text,
+            prompt_tokens=len(prepared.generation.prompt_ids),
+            completion_tokens=len(finished.token_ids),
+            finish_reason=_FINISH_REASONS[finished.event.reason],
+            timings=_timings(finished.event, arrived, time.monotonic()),
             dropped_turns=prepared.prompt.dropped_turns,
         )
-        log.info(
-            "generate_done",
-            prompt_tokens=result.prompt_tokens,
-            completion_tokens=result.completion_tokens,
-            dropped_turns=prepared.prompt.dropped_turns,
-            finish_reason=result.finish_reason.value,
-            seed=result.seed,
-            batch_size=completed.batch_size,
-            queue_seconds=round(completed.queue_seconds, 4),
-            inference_seconds=round(completed.inference_seconds, 4),
-            total_seconds=round(response.timings.total_seconds, 4),
+        self._log_done(
+            request.request_id, response.prompt_tokens, response.completion_tokens, finished.event, response.timings
         )
         return response
 
-    def _ready(self) -> tuple[LoadedModel, DynamicBatcher]:
+    async def GenerateStream(
+        self,
+        request: inference_pb2.GenerateRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> AsyncIterator[inference_pb2.GenerateChunk]:
+        arrived = time.monotonic()
+        prepared, stream = await self._open(request, context)
+        model, _ = self._ready()
+        decoder = TextDecoder(model.tokenizer)
+        try:
+            async for token_ids in stream.tokens():
+                yield inference_pb2.GenerateChunk(
+                    request_id=request.request_id,
+                    text=decoder.push(token_ids),
+                    completion_tokens=len(stream.token_ids),
+                )
+        except Exception:
+            self._log.exception("generate_failed", request_id=request.request_id)
+            await _abort(context, grpc.StatusCode.INTERNAL, "generation failed")
+        finally:
+            stream.close()
+        assert stream.finish is not None
+        timings = _timings(stream.finish, arrived, time.monotonic())
+        yield inference_pb2.GenerateChunk(
+            request_id=request.request_id,
+            completion_tokens=len(stream.token_ids),
+            finish_reason=_FINISH_REASONS[stream.finish.reason],
+            prompt_tokens=len(prepared.generation.prompt_ids),
+            timings=timings,
+            dropped_turns=prepared.prompt.dropped_turns,
+        )
+        self._log_done(
+            request.request_id, len(prepared.generation.prompt_ids), len(stream.token_ids), stream.finish, timings
+        )
+
+    def _log_done(
+        self,
+        request_id: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        finish: FinishEvent,
+        timings: inference_pb2.Timings,
+    ) -> None:
+        self._log.info(
+            "generate_done",
+            request_id=request_id,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            finish_reason=finish.reason.value,
+            seed=finish.seed,
+            batch_size=timings.batch_size,
+            queue_seconds=round(timings.queue_seconds, 4),
+            ttft_seconds=round(timings.time_to_first_token_seconds, 4),
+            total_seconds=round(timings.total_seconds, 4),
+        )
+
+    def _ready(self) -> tuple[LoadedModel, ContinuousBatcher]:
         if self._model is None or self._batcher is None:
             raise RuntimeError("no model attached")
         return self._model, self._batcher

@@ -22,8 +22,46 @@ class InferenceSettings(BaseSettings):
     device: DeviceChoice = Field(default="auto", validation_alias="DEVICE")
     host: str = Field(default="127.0.0.1", validation_alias="INFERENCE_HOST")
     port: int = Field(default=50051, ge=0, le=65535, validation_alias="INFERENCE_PORT")
-    max_batch_size: int = Field(default=8, ge=1, validation_alias="INFERENCE_MAX_BATCH_SIZE")
-    batch_wait_ms: float = Field(default=10.0, ge=0, validation_alias="INFERENCE_BATCH_WAIT_MS")
+    max_batch_size: int = Field(
+        default=32, ge=1, validation_alias="INFERENCE_MAX_BATCH_SIZE", description="Rows decoded together."
+    )
+    max_queue: int = Field(
+        default=256,
+        ge=0,
+        validation_alias="INFERENCE_MAX_QUEUE",
+        description="Requests waiting for a slot; past it, RESOURCE_EXHAUSTED at once.",
+    )
+    max_tokens_in_flight: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias="INFERENCE_MAX_TOKENS_IN_FLIGHT",
+        description="Prompt + max new tokens summed over the running batch; unset: batch size × context.",
+    )
+    max_prefill_tokens: int = Field(
+        default=512,
+        ge=1,
+        validation_alias="INFERENCE_MAX_PREFILL_TOKENS",
+        description="Prompt tokens prefilled between two decode steps: TTFT of newcomers vs. pace of the batch.",
+    )
+    max_queue_age_ms: float = Field(
+        default=2000,
+        ge=0,
+        validation_alias="INFERENCE_MAX_QUEUE_AGE_MS",
+        description="After this long in the queue a request is served first-come, not shortest-first.",
+    )
+    kv_capacity: int | None = Field(
+        default=None,
+        ge=2,
+        validation_alias="INFERENCE_KV_CAPACITY",
+        description="Columns of the KV buffer; unset: context + 256. More means fewer compactions.",
+    )
+    metrics_port: int | None = Field(
+        default=9464,
+        ge=0,
+        le=65535,
+        validation_alias="INFERENCE_METRICS_PORT",
+        description="Prometheus metrics on their own port (0 picks one); empty or `off` disables them.",
+    )
     default_max_new_tokens: int = Field(default=48, ge=1, validation_alias="INFERENCE_DEFAULT_MAX_NEW_TOKENS")
     max_new_tokens_limit: int = Field(default=256, ge=1, validation_alias="INFERENCE_MAX_NEW_TOKENS_LIMIT")
     default_temperature: float = Field(default=0.8, gt=0, validation_alias="INFERENCE_DEFAULT_TEMPERATURE")
@@ -38,6 +76,11 @@ class InferenceSettings(BaseSettings):
         description="Intra-op CPU threads for torch; unset keeps torch's default (one per core).",
     )
     log_level: LogLevel = Field(default="INFO", validation_alias="INFERENCE_LOG_LEVEL")
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _metrics_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in {"", "off", "none"} else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -30,7 +30,7 @@ from tests.processes import Child, start_until
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
 # How test subprocesses run a tiny model on a small shared CPU (see one_torch_thread).
-TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1"}
+TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1", "INFERENCE_METRICS_PORT": "0"}
 
 
 def _postgres_answers(url: str) -> bool:

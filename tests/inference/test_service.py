@@ -31,7 +31,7 @@ def make_settings(**overrides: Any) -> InferenceSettings:
         "host": "127.0.0.1",
         "port": 0,
         "max_batch_size": 8,
-        "batch_wait_ms": 150,
+        "metrics_port": None,
         "default_max_new_tokens": 16,
         "max_new_tokens_limit": 100,
         "max_turns": 8,
@@ -195,7 +195,8 @@ async def test_health_is_serving_only_after_load_and_warm_up_and_not_serving_fro
         loaded.set()
         assert (await asyncio.wait_for(watch.read(), timeout=30)).status == SERVING
         assert running.server.batcher is not None
-        assert running.server.batcher.batches_run >= 1  # the warm-up ran before SERVING
+        warmed = running.server.metrics.registry.get_sample_value("inference_requests_total", {"outcome": "ok"})
+        assert warmed == 1  # the warm-up ran before SERVING
         await serving
         assert await running.status("") == SERVING
 
@@ -204,5 +205,115 @@ async def test_health_is_serving_only_after_load_and_warm_up_and_not_serving_fro
         await stopping
     finally:
         loaded.set()
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
+async def test_stream_yields_text_as_it_is_generated_and_ends_like_generate(served: Served) -> None:
+    request = generate_request("s-1", GREETING, max_new_tokens=20, do_sample=True, seed=11)
+
+    chunks = [chunk async for chunk in served.inference.GenerateStream(request, timeout=30)]
+    whole = await served.inference.Generate(request, timeout=30)
+
+    *tokens, last = chunks
+    assert [c.completion_tokens for c in tokens] == list(range(1, len(tokens) + 1))
+    assert last.finish_reason == whole.finish_reason
+    assert last.completion_tokens == whole.completion_tokens == len(tokens)
+    assert "".join(c.text for c in tokens).strip() == whole.text
+    assert last.prompt_tokens == whole.prompt_tokens
+    assert 0 < last.timings.time_to_first_token_seconds <= last.timings.total_seconds
+
+
+async def test_a_full_queue_answers_resource_exhausted_at_once(loaded_tiny_model: LoadedModel) -> None:
+    running = await serve(lambda: loaded_tiny_model, make_settings(max_batch_size=1, max_queue=1))
+    await running.server.serve_model()
+    try:
+        long = generate_request("long", GREETING, max_new_tokens=100, do_sample=True, seed=1)
+        results = await asyncio.gather(
+            *(running.inference.Generate(long, timeout=60) for _ in range(5)), return_exceptions=True
+        )
+        codes = [r.code() for r in results if isinstance(r, grpc.aio.AioRpcError)]
+        assert codes and set(codes) == {grpc.StatusCode.RESOURCE_EXHAUSTED}
+        assert sum(isinstance(r, inference_pb2.GenerateResponse) for r in results) >= 1
+        rejected = running.server.metrics.registry.get_sample_value(
+            "inference_rejected_requests_total", {"reason": "queue_full"}
+        )
+        assert rejected == len(codes)
+    finally:
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
+async def test_a_caller_past_its_deadline_frees_its_slot(loaded_tiny_model: LoadedModel) -> None:
+    running = await serve(lambda: loaded_tiny_model, make_settings(max_batch_size=1, max_new_tokens_limit=110))
+    await running.server.serve_model()
+    try:
+        # Slow every step down so the long request is still running when its deadline passes.
+        engine_step = running.server.batcher._engine._decode_step  # type: ignore[union-attr]
+
+        def slow_step() -> None:
+            threading.Event().wait(0.02)
+            engine_step()
+
+        running.server.batcher._engine._decode_step = slow_step  # type: ignore[union-attr,method-assign]
+        slow = generate_request("slow", GREETING, max_new_tokens=110, do_sample=True, seed=3)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await running.inference.Generate(slow, timeout=0.3)
+        assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+
+        # With one slot, this only runs once the abandoned request has left the batch.
+        quick = await running.inference.Generate(generate_request("next", GREETING, max_new_tokens=3), timeout=10)
+        assert quick.completion_tokens >= 1
+        assert quick.timings.queue_seconds < 1.0
+        cancelled = running.server.metrics.registry.get_sample_value(
+            "inference_requests_total", {"outcome": "cancelled"}
+        )
+        assert cancelled == 1
+    finally:
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
+async def test_drain_finishes_requests_in_flight_and_refuses_new_ones(loaded_tiny_model: LoadedModel) -> None:
+    running = await serve(lambda: loaded_tiny_model, make_settings(shutdown_grace_s=30))
+    await running.server.serve_model()
+    try:
+        in_flight = asyncio.ensure_future(
+            running.inference.Generate(generate_request("inflight", GREETING, max_new_tokens=40), timeout=30)
+        )
+        await asyncio.sleep(0.05)
+        stopping = asyncio.create_task(running.server.stop())
+        await asyncio.sleep(0.05)
+        with pytest.raises(grpc.aio.AioRpcError):
+            await running.inference.Generate(generate_request("late", GREETING), timeout=5)
+        response = await in_flight
+        assert response.completion_tokens >= 1
+        await stopping
+    finally:
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
+async def test_metrics_are_served_on_their_own_port(loaded_tiny_model: LoadedModel) -> None:
+    import httpx
+
+    running = await serve(lambda: loaded_tiny_model, make_settings(metrics_port=0))
+    await running.server.serve_model()
+    try:
+        await running.inference.Generate(generate_request("m", GREETING, max_new_tokens=5), timeout=30)
+        assert running.server.metrics_port
+        async with httpx.AsyncClient() as client:
+            page = (await client.get(f"http://127.0.0.1:{running.server.metrics_port}/metrics")).text
+        for name in (
+            "inference_queue_length",
+            "inference_running_batch_size",
+            "inference_time_to_first_token_seconds_bucket",
+            "inference_time_per_output_token_seconds_bucket",
+            "inference_request_latency_seconds_bucket",
+            "inference_generated_tokens_total",
+            "inference_rejected_requests_total",
+        ):
+            assert name in page
+    finally:
         await running.channel.close()
         await running.server.stop(grace=0)
