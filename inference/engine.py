@@ -347,7 +347,7 @@ class Engine:
         )
         cache.write_at += 1
         slots.lengths[:rows] += 1
-        step_index = torch.tensor([row.generated for row in self._rows], device=self._loaded.device)
+        step_index = slots.generated[:rows]
         chosen = pick_tokens(
             output.logits[:, -1, :],
             do_sample=slots.do_sample[:rows],
@@ -356,6 +356,7 @@ class Engine:
             uniforms=slots.uniforms[:rows].gather(1, step_index.unsqueeze(-1)).squeeze(-1),
         )
         slots.tokens[:rows] = chosen
+        slots.generated[:rows] += 1
         tokens = chosen.tolist()  # the one device→host copy of the step
         self._observer.tokens_generated(rows)
         done: list[int] = []
@@ -413,6 +414,7 @@ class _SlotState:
         self.max_new_tokens = max_new_tokens
         self.tokens = torch.zeros(slots, dtype=torch.long, device=device)  # the token fed next
         self.lengths = torch.zeros(slots, dtype=torch.long, device=device)  # tokens in the cache
+        self.generated = torch.zeros(slots, dtype=torch.long, device=device)  # tokens chosen so far
         self.do_sample = torch.zeros(slots, dtype=torch.bool, device=device)
         self.temperature = torch.ones(slots, device=device)
         self.top_p = torch.ones(slots, device=device)
@@ -421,11 +423,20 @@ class _SlotState:
     def set(self, slot: int, *, token: int, length: int, params: SamplingParams, uniforms: torch.Tensor) -> None:
         self.tokens[slot] = token
         self.lengths[slot] = length
+        self.generated[slot] = 1
         self.do_sample[slot] = params.do_sample
         self.temperature[slot] = params.temperature if params.do_sample else 1.0
         self.top_p[slot] = params.top_p
         self.uniforms[slot] = uniforms.to(self.uniforms.device)
 
     def move(self, source: int, target: int) -> None:
-        for tensor in (self.tokens, self.lengths, self.do_sample, self.temperature, self.top_p, self.uniforms):
+        for tensor in (
+            self.tokens,
+            self.lengths,
+            self.generated,
+            self.do_sample,
+            self.temperature,
+            self.top_p,
+            self.uniforms,
+        ):
             tensor[target] = tensor[source]
