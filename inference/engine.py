@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
+from transformers import DynamicCache
 
 from inference.generation import (
     FinishReason,
@@ -105,6 +106,15 @@ class EngineLimits:
 
 
 @dataclass
+class _Prefilling:
+    """A request whose prompt is going into the model chunk by chunk."""
+
+    ticket: Ticket
+    cache: DynamicCache
+    done: int = 0
+
+
+@dataclass
 class _Row:
     ticket: Ticket
     seed: int | None
@@ -151,6 +161,7 @@ class Engine:
         self._stop = False
         self._thread: threading.Thread | None = None
         self._events: list[tuple[Ticket, Event]] = []
+        self._prefilling: list[_Prefilling] = []
         self._cache: SlotCache | None = None
         self._slot_state: _SlotState | None = None
 
@@ -224,15 +235,18 @@ class Engine:
         with torch.inference_mode():
             while True:
                 with self._lock:
-                    while not self._rows and not self._waiting and not self._stop:
+                    while not self._busy() and not self._stop:
                         self._lock.wait()
-                    if self._stop and not self._rows and not self._waiting:
+                    if self._stop and not self._busy():
                         return
                 try:
                     self._iterate()
                 except Exception as exc:  # a broken step fails its rows, never the thread
                     self._fail_everything_running(exc)
                 self._flush()
+
+    def _busy(self) -> bool:
+        return bool(self._rows or self._prefilling or self._waiting)
 
     def _iterate(self) -> None:
         self._retire_cancelled()
@@ -271,31 +285,58 @@ class Engine:
             return best
 
     def _admit(self) -> None:
+        """Spend up to `max_prefill_tokens` on prompts: first those already half-prefilled, then newcomers.
+
+        Long prompts are prefilled in chunks over several iterations, so the running batch keeps
+        stepping while they load: a short reply is never held up by someone else's long prompt.
+        """
         budget = self._limits.max_prefill_tokens
-        while len(self._rows) < self._limits.max_batch_size and budget > 0:
+        for partial in list(self._prefilling):
+            if budget <= 0:
+                return
+            budget -= self._prefill_chunk(partial, budget)
+        while budget > 0 and len(self._rows) + len(self._prefilling) < self._limits.max_batch_size:
             ticket = self._pick_next()
             if ticket is None:
                 return
-            budget -= ticket.prompt_tokens
-            self._prefill(ticket)
+            ticket.timeline.admitted = self._clock()
+            partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
+            self._prefilling.append(partial)
+            budget -= self._prefill_chunk(partial, budget)
 
-    def _prefill(self, ticket: Ticket) -> None:
+    def _prefill_chunk(self, partial: "_Prefilling", budget: int) -> int:
+        """Feed the next at most `budget` prompt tokens; join the batch once the prompt is in. Returns tokens fed."""
+        prompt = partial.ticket.request.prompt_ids
+        start, end = partial.done, min(len(prompt), partial.done + budget)
+        device = self._loaded.device
+        output = self._loaded.model(
+            input_ids=torch.tensor([list(prompt[start:end])], dtype=torch.long, device=device),
+            position_ids=torch.arange(start, end, device=device).unsqueeze(0),
+            cache=partial.cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        partial.done = end
+        if end == len(prompt):
+            self._prefilling.remove(partial)
+            self._join(partial.ticket, partial.cache, output.logits[:, -1, :])
+        return end - start
+
+    def _join(self, ticket: Ticket, prefilled: DynamicCache, logits: torch.Tensor) -> None:
+        """Choose the first token from the prompt's logits, then place the row into a free slot."""
         cache, slots = self._cache, self._slot_state
         assert cache is not None and slots is not None
-        ticket.timeline.admitted = self._clock()
-        prompt = ticket.request.prompt_ids
-        length = len(prompt)
-        input_ids = torch.tensor([list(prompt)], dtype=torch.long, device=self._loaded.device)
-        output = self._loaded.model(input_ids=input_ids, use_cache=True, logits_to_keep=1)
+        device = self._loaded.device
+        length = ticket.prompt_tokens
         params = ticket.request.params
         seed = resolve_seed(params)
         uniforms = request_uniforms(seed, params.max_new_tokens, slots.max_new_tokens)
         first = pick_tokens(
-            output.logits[:, -1, :],
-            do_sample=torch.tensor([params.do_sample], device=self._loaded.device),
-            temperature=torch.tensor([params.temperature if params.do_sample else 1.0], device=self._loaded.device),
-            top_p=torch.tensor([params.top_p], device=self._loaded.device),
-            uniforms=uniforms[:1].to(self._loaded.device),
+            logits,
+            do_sample=torch.tensor([params.do_sample], device=device),
+            temperature=torch.tensor([params.temperature if params.do_sample else 1.0], device=device),
+            top_p=torch.tensor([params.top_p], device=device),
+            uniforms=uniforms[:1].to(device),
         )
         token = int(first.item())
         row = _Row(ticket=ticket, seed=seed, length=length, generated=1)
@@ -306,13 +347,13 @@ class Engine:
         if self._finished(row, token):
             return
 
-        # Make room: rows share the write column, so a prompt longer than it shifts the others right.
+        # Rows share the write column, so a prompt longer than it shifts the others right.
         if not self._rows:
             cache.write_at = length
         elif length > cache.write_at:
             cache.shift(length - cache.write_at)
         slot = len(self._rows)
-        cache.place(slot, output.cache, length)
+        cache.place(slot, prefilled, length)
         slots.set(slot, token=token, length=length, params=params, uniforms=uniforms)
         self._rows.append(row)
         cache.rows = len(self._rows)
@@ -379,6 +420,7 @@ class Engine:
             cache.shift(-unused)
 
     def _retire_cancelled(self) -> None:
+        self._prefilling = [p for p in self._prefilling if not p.ticket.cancelled.is_set()]
         gone = [i for i, row in enumerate(self._rows) if row.ticket.cancelled.is_set()]
         self._remove(gone)
 
@@ -402,8 +444,9 @@ class Engine:
         self._observer.batch_changed(len(self._rows))
 
     def _fail_everything_running(self, error: Exception) -> None:
-        for row in self._rows:
-            self._emit(row.ticket, FailEvent(error))
+        for ticket in [row.ticket for row in self._rows] + [p.ticket for p in self._prefilling]:
+            self._emit(ticket, FailEvent(error))
+        self._prefilling = []
         self._remove(list(range(len(self._rows))))
 
 

@@ -38,10 +38,13 @@ class InferenceSettings(BaseSettings):
         description="Prompt + max new tokens summed over the running batch; unset: batch size × context.",
     )
     max_prefill_tokens: int = Field(
-        default=512,
+        default=128,
         ge=1,
         validation_alias="INFERENCE_MAX_PREFILL_TOKENS",
-        description="Prompt tokens prefilled between two decode steps: TTFT of newcomers vs. pace of the batch.",
+        description=(
+            "Prompt tokens prefilled between two decode steps (long prompts go in by chunks): "
+            "newcomers' TTFT vs. the pace of the running batch."
+        ),
     )
     max_queue_age_ms: float = Field(
         default=2000,

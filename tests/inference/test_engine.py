@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from collections import defaultdict
 
 import pytest
@@ -77,14 +79,18 @@ def run_engine(model: LoadedModel, requests: list[GenerationRequest], **override
     return [sink.tokens[t] for t in tickets]
 
 
-def test_greedy_tokens_match_running_alone_while_rows_join_and_leave(loaded_tiny_model: LoadedModel) -> None:
+@pytest.mark.parametrize("prefill_tokens", [7, 40, 1000])
+def test_greedy_tokens_match_running_alone_while_rows_join_and_leave(
+    loaded_tiny_model: LoadedModel, prefill_tokens: int
+) -> None:
     # Three slots for nine requests of very different lengths: rows keep joining mid-flight,
-    # longer prompts shift the batch right, finished rows hand their slot over.
+    # longer prompts shift the batch right, finished rows hand their slot over, and with a
+    # small prefill budget long prompts go in by chunks while the batch keeps decoding.
     requests = [
         GenerationRequest(ids, SamplingParams(max_new_tokens=[3, 20, 7, 12, 30, 5, 16, 9, 25][i]))
         for i, ids in enumerate(prompts(loaded_tiny_model))
     ]
-    continuous = run_engine(loaded_tiny_model, requests)
+    continuous = run_engine(loaded_tiny_model, requests, max_prefill_tokens=prefill_tokens)
     alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
     assert continuous == alone
     assert sum(len(t) for t in continuous) > 2 * len(requests)
@@ -125,7 +131,15 @@ def test_a_full_queue_rejects_at_once(loaded_tiny_model: LoadedModel) -> None:
 
 
 def test_a_cancelled_request_leaves_the_batch_at_the_next_step(loaded_tiny_model: LoadedModel) -> None:
-    engine = Engine(loaded_tiny_model, limits(max_batch_size=2))
+    # No token ends a row early, and every step takes a while: the long row can only leave by cancelling.
+    engine = Engine(dataclasses.replace(loaded_tiny_model, eos_token_id=-1), limits(max_batch_size=2))
+    step = engine._decode_step
+
+    def slow_step() -> None:
+        time.sleep(0.005)
+        step()
+
+    engine._decode_step = slow_step  # type: ignore[method-assign]
     sink = Collector()
     engine.start(sink)
     try:
@@ -139,9 +153,10 @@ def test_a_cancelled_request_leaves_the_batch_at_the_next_step(loaded_tiny_model
         other = engine.submit(GenerationRequest(ids[5], SamplingParams(max_new_tokens=4)))
         sink.wait_for([short, other])
         assert never_ending not in sink.finished
-        # Both newcomers ran; with two slots that needs the cancelled row's slot.
-        assert len(sink.tokens[short]) == 4 or sink.finished[short].reason == FinishReason.EOS
-        assert len(sink.tokens[never_ending]) < 100
+        # Both newcomers ran to their length; with two slots that needs the cancelled row's slot.
+        assert len(sink.tokens[short]) == len(sink.tokens[other]) == 4
+        assert sink.finished[short].reason == FinishReason.LENGTH
+        assert len(sink.tokens[never_ending]) < 50
         assert engine.running == 0
     finally:
         engine.stop(timeout=30)
