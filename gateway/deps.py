@@ -11,7 +11,7 @@ import redis.asyncio as redis
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
-from gateway.conversations.service import ChatService
+from gateway.conversation.service import ChatService
 from gateway.errors import Forbidden, Unauthorized
 from gateway.inference_client import InferenceClient
 from gateway.security.api_keys import ApiKey, authenticate

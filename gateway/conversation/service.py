@@ -8,7 +8,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from gateway.conversations import replies, repository
+from gateway.conversation import replies, repository
 from gateway.inference_client import GenerationParameters, InferenceClient
 from gateway.log import mask_phone
 from gateway.schemas import Action, ChatResponse

@@ -1,0 +1,200 @@
+"""Calendar dates in a message, resolved against the clinic's today.
+
+- Absolute dates ("15 de diciembre", "3/12", "diciembre 15 del 2027") are found here and
+  parsed by `dateparser`; without a year they are the next such day, today included.
+- "hoy", "mañana", "pasado mañana", "en 3 días" count from today. "mañana" after "la"
+  ("por la mañana", "de la mañana") is the morning, not tomorrow.
+- A weekday ("el lunes", "este viernes", "el próximo martes") is the next one after today,
+  never today (today is "hoy") — on a Monday, "el lunes" is in seven days. With "de la
+  próxima semana" / "la semana que viene" anywhere in the message it is that day of next
+  calendar week (Monday to Sunday). "los lunes" (every Monday) is no date.
+- A weekday with a day number ("el jueves 10") is the next date that is both; a bare
+  "el 15" is the next 15th, today included.
+- "la próxima semana" alone names no single day, so no date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+import dateparser  # type: ignore[import-untyped]
+from rapidfuzz.distance import OSA
+
+from gateway.conversation.vocabulary import word_list
+
+WEEKDAYS: Final = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
+_MONTHS: Final = word_list(
+    "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
+)
+_MONTH_ABBREVIATIONS: Final = word_list("ene feb mar abr may jun jul ago sept sep set oct nov dic")
+_DAY_NAMES: Final = word_list(
+    "primero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciseis"
+    " diecisiete dieciocho diecinueve veinte veintiuno veintidos veintitres veinticuatro veinticinco veintiseis"
+    " veintisiete veintiocho veintinueve treinta"
+)
+_DAY_WORDS: Final[Mapping[str, int]] = MappingProxyType(
+    {"primero": 1, **{word: number for number, word in enumerate(_DAY_NAMES[1:], start=1)}, "treinta y uno": 31}
+)
+_NUMBER_WORDS: Final[Mapping[str, int]] = MappingProxyType(
+    {"un": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "diez": 10, "quince": 15}
+)
+# Words worth correcting when misspelled ("mierkoles", "dicienbre", "mañna"), but never these.
+_CALENDAR_WORDS: Final = (*WEEKDAYS, *_MONTHS, "manana", "pasado", "mediodia")
+_NOT_CALENDAR: Final = frozenset(
+    {"manzana", "mananas", "entero", "abrir", "marco", "mayor", "pesado", "pasada", "pasados", "pasadas", "juntos"}
+)
+
+
+def _alternatives(words: Iterable[str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+_WEEKDAY = rf"(?:{_alternatives(WEEKDAYS)})"
+_MONTH = rf"(?P<month>{_alternatives([*_MONTHS, *_MONTH_ABBREVIATIONS])})"
+_DAY = rf"(?:\d{{1,2}}|{_alternatives(_DAY_WORDS)})"
+_NOT_A_TIME = r"(?!\s*(?::|/|[ap]\s?m\b|horas\b|y\s+media|y\s+cuarto|menos\b|de\s+la\b|en\s+punto))"
+_ABSOLUTE: Final = (
+    re.compile(
+        rf"\b(?:{_WEEKDAY}\s+)?(?P<day>{_DAY})\s+(?:de\s+)?{_MONTH}\b(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}})\b)?"
+    ),
+    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})\b(?:\s+(?:de\s+|del\s+)?(?P<year>\d{{4}})\b)?"),
+    re.compile(r"\b(?P<day>\d{1,2})/(?P<month>\d{1,2})(?:/(?P<year>\d{2,4}))?\b"),
+)
+_WEEKDAY_FORM = re.compile(
+    rf"\b(?P<weekday>{_WEEKDAY})\b"
+    r"(?P<next>\s+(?:que\s+viene|de\s+la\s+(?:proxima|otra|siguiente)\s+semana|de\s+la\s+semana\s+que\s+viene))?"
+    rf"(?:\s+(?P<day>\d{{1,2}})\b{_NOT_A_TIME})?"
+)
+_NEXT_WEEK = re.compile(r"\b(?:(?:proxima|otra|siguiente)\s+semana|semana\s+(?:que\s+viene|proxima|siguiente))\b")
+_RELATIVE: Final[tuple[tuple[re.Pattern[str], int], ...]] = (
+    (re.compile(r"\bpasado\s+manana\b"), 2),
+    (re.compile(r"(?<!\bla )(?<!\blas )(?<!\besta )(?<!\bpasado )\bmanana\b"), 1),
+    (re.compile(r"\bhoy\b"), 0),
+    (re.compile(r"\besta\s+(?:manana|tarde|noche)\b"), 0),
+    (re.compile(r"\banteayer\b"), -2),
+    (re.compile(r"\bayer\b"), -1),
+)
+_IN_DAYS = re.compile(
+    rf"\b(?:en|dentro\s+de)\s+(?P<count>\d{{1,2}}|{_alternatives(_NUMBER_WORDS)})\s+(?P<unit>dias?|semanas?)\b"
+)
+_BARE_DAY = re.compile(rf"\b(?:el|al|dia|para\s+el|hasta\s+el)\s+(?P<day>\d{{1,2}})\b{_NOT_A_TIME}")
+
+
+@dataclass(frozen=True)
+class FoundDate:
+    start: int
+    end: int
+    value: dt.date
+
+
+def spell_calendar_words(text: str) -> str:
+    """Fix one-letter slips in weekday and month names and "mañana": "mierkoles" → "miercoles"."""
+    fixed = []
+    for word in text.split():
+        if word.isalpha() and len(word) >= 5 and word not in _CALENDAR_WORDS and word not in _NOT_CALENDAR:
+            for target in _CALENDAR_WORDS:
+                limit = 1 if len(target) < 8 else 2
+                if (
+                    len(target) >= 5
+                    and word[0] == target[0]
+                    and word != target + "s"
+                    and OSA.distance(word, target) <= limit
+                ):
+                    word = target
+                    break
+        fixed.append(word)
+    return " ".join(fixed)
+
+
+def _day_number(written: str) -> int:
+    return int(written) if written.isdigit() else _DAY_WORDS[written]
+
+
+def _first_date(today: dt.date, day: int, weekday: int | None = None) -> dt.date | None:
+    """The first date from today on with this day of the month (and weekday, if given)."""
+    year, month = today.year, today.month
+    for _ in range(28):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            candidate = None
+        if candidate is not None and candidate >= today and weekday in (None, candidate.weekday()):
+            return candidate
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return None
+
+
+def _absolute(found: re.Match[str], today: dt.date) -> dt.date | None:
+    day, month, year = _day_number(found.group("day")), found.group("month"), found.group("year")
+    if month.isdigit():
+        written = f"{day}/{month}" + (f"/{year}" if year else "")
+    else:
+        written = f"{day} de {month}" + (f" de {year}" if year else "")
+    base = dt.datetime(today.year, today.month, today.day)
+    settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "REQUIRE_PARTS": ["day"]}
+    parsed: dt.datetime | None = dateparser.parse(written, languages=["es"], settings=settings)
+    if parsed is None:
+        return None
+    value = parsed.date()
+    if year is None and value.year > today.year:
+        # dateparser's "future" skips today ("25 de noviembre" on the 25th → next year).
+        try:
+            this_year = value.replace(year=today.year)
+        except ValueError:
+            return value
+        if this_year >= today:
+            return this_year
+    return value
+
+
+def _next_weekday(today: dt.date, weekday: int, *, next_week: bool) -> dt.date:
+    if next_week:
+        return today + dt.timedelta(days=7 - today.weekday() + weekday)
+    return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
+
+
+def _weekday(found: re.Match[str], text: str, today: dt.date) -> dt.date | None:
+    if re.search(r"\blos\s+$", text[: found.start()]):
+        return None
+    weekday = WEEKDAYS.index(found.group("weekday"))
+    if found.group("day"):
+        on_day = _first_date(today, int(found.group("day")), weekday)
+        if on_day is not None:
+            return on_day
+    next_week = bool(found.group("next") and "que viene" not in found.group("next")) or bool(_NEXT_WEEK.search(text))
+    return _next_weekday(today, weekday, next_week=next_week)
+
+
+def _in_days(found: re.Match[str], today: dt.date) -> dt.date:
+    count = found.group("count")
+    number = int(count) if count.isdigit() else _NUMBER_WORDS[count]
+    return today + dt.timedelta(days=number * (7 if found.group("unit").startswith("semana") else 1))
+
+
+def find_dates(text: str, *, today: dt.date) -> list[FoundDate]:
+    """Every date in a normalized message, in order; earlier rules win where two overlap."""
+    found: list[FoundDate] = []
+
+    def add(match: re.Match[str], value: dt.date | None) -> None:
+        if value is not None and all(match.start() >= f.end or match.end() <= f.start for f in found):
+            found.append(FoundDate(match.start(), match.end(), value))
+
+    for form in _ABSOLUTE:
+        for match in form.finditer(text):
+            add(match, _absolute(match, today))
+    for match in _WEEKDAY_FORM.finditer(text):
+        add(match, _weekday(match, text, today))
+    for pattern, days in _RELATIVE:
+        for match in pattern.finditer(text):
+            add(match, today + dt.timedelta(days=days))
+    for match in _IN_DAYS.finditer(text):
+        add(match, _in_days(match, today))
+    for match in _BARE_DAY.finditer(text):
+        day = int(match.group("day"))
+        add(match, _first_date(today, day) if 1 <= day <= 31 else None)
+    return sorted(found, key=lambda f: f.start)

@@ -1,0 +1,409 @@
+"""The phrases each intent is recognised by, in the pattern language of `patterns.py`.
+
+Written without accents; matching is by sound and forgives a typo, so "sita", "kiero" and
+"desmallo" need no entries of their own. Add phrasings here, not special cases in the logic.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gateway.conversation.patterns import Pattern, compile_patterns
+
+_APPOINTMENT = "cita|citas|turno|turnos|consulta|consultas|ficha|fichas|reserva|reservas|control|chequeo|revision"
+_SPECIALIST = (
+    "doctor|doctora|doctores|medico|medica|medicos|especialista|pediatra|pediatr*|ginecolog*|gineco|cardiolog*"
+    "|cardio|dermatolog*|derma|odontolog*|dentista|traumatolog*|trauma|oftalmolog*|oftamolog*|oculista"
+)
+_GO = "ir|asistir|acudir|venir|presentarme|ire|asistire|acudire"
+
+# Anything here wins over every other intent. Matches right after "no"/"sin" are ignored
+# unless the phrase itself starts with "no" ("no tengo dolor de pecho" is not an emergency).
+EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        # chest pain, heart attack
+        "dolor|dolores|duele|doliendo|presion|opresion|aprieta|apretado|apreton|punzada|punzadas ... pecho",
+        "pecho ... duele|doliendo|aprieta|apretado|oprime|presion|opresion|dolor",
+        "infarto*",
+        "ataque ... corazon|cardiaco",
+        "paro cardiaco|respiratorio|cardiorespiratorio",
+        # breathing
+        "no ... respira|respirar|respiro|respiramos",
+        "dificultad* ... respira*",
+        "cuesta|costando|costaba ... respira*",
+        "falta|faltando|falto|faltaba ... aire",
+        "sin aire",
+        "ahog*",
+        "asfixi*",
+        "labios ... morado|morados|morada|moradas|azul|azules",
+        "puso|poniendo ... morado|morada|azul",
+        "garganta ... cierra|cerrando|cerro|hinch*",
+        "anafila*",
+        # bleeding
+        "sangr*|hemorragia ... mucho|mucha|muchisimo|muchisima|bastante|abundante|abundantemente|demasiado"
+        "|demasiada|harto|harta|chorro*",
+        "sangr* ... no para|paro|deja|detiene|corta|puedo|podemos",
+        "no para|paro|deja|dejaba|paraba ... sangr*",
+        "mucha|muchisima|bastante|abundante|harta|demasiada sangre",
+        "hemorragia*",
+        "desangr*",
+        "vomit*|escup*|tose|tosiendo ... sangre",
+        "embarazada|embarazo ... sangr*|contracciones",
+        "sangr* ... embarazada|embarazo",
+        "rompio|reventado|revento ... fuente|bolsa",
+        # consciousness, seizures, stroke
+        "desmay*",
+        "desvanec*",
+        "inconscien*",
+        "no reacciona|responde|despierta|reacciono|respondio|desperto",
+        "perdio|perdido|pierde|perdiendo ... conocimiento|conciencia|sentido",
+        "convuls*",
+        "ataque ... epileptico|epilepsia",
+        "espuma ... boca",
+        "derrame cerebral",
+        "durmio|dormido|dormida|adormec*|paraliz* ... mitad|lado",
+        "mitad|lado ... cuerpo|cara ... durmio|dormido|dormida|adormec*|paraliz*",
+        "cuchill*|apunal*|punal*|balazo|disparo|baleado|baleada",
+        "herida profunda",
+        "acv",
+        "paraliz*",
+        "cara|boca ... chueca|torcida|caida|dormida|paralizada",
+        "no puede|podia hablar|mover|moverse",
+        "no puedo mover ... brazo|brazos|pierna|piernas|cara|lado|cuerpo",
+        "se esta muriendo",
+        "se muere|muriendo",
+        # poisoning, injuries
+        "envenen*",
+        "intoxic*",
+        "sobredosis",
+        "veneno|lavandina|cloro|raticida",
+        "se trago",
+        "se tomo ... todas|frasco|caja|muchas",
+        "atropell*",
+        "accidente ... grave",
+        "quemadura|quemaduras|quemo ... grave|graves|todo|cara",
+        "fractura expuesta",
+        "hueso ... afuera|fuera|salido|expuesto",
+        "fiebre ... 40|41|42",
+        "fiebre muy alta",
+        # self-harm
+        "suicid*",
+        "matarme|matare",
+        "quitarme ... vida",
+        "acabar ... con mi vida",
+        "quiero|quisiera|gustaria|ganas ... morir|morirme",
+        "no quiero ... vivir",
+        "hacerme|hacer ... dano",
+        "lastimarme|autolesion*",
+        "cortarme ... venas",
+    ]
+)
+
+# Calls for help, unless the message asks whether the clinic handles emergencies.
+EMERGENCY_CALL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "emergencia|emergencias|auxilio|socorro",
+        "ayuda urgente",
+    ]
+)
+EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "atienden|atiende|tienen|tiene|hay|servicio|numero|telefono|cubre|cubren ... emergencia|emergencias",
+    ]
+)
+
+HUMAN_HANDOFF: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "hablar|conversar|comunicar*|comunica|comuniq*|contactar|chatear|atienda|atiende|escribir|pase|paseme|pasame"
+        "|pasa|pasan|pasen|pasarme|conecte|conecta|conectar*"
+        "|transfier*|derive|derivar|atender ... persona|humano|humana|alguien|agente|operador*|asesor*|recepcion*"
+        "|secretari*|encargad*|administracion|administrador*|personal|gente|responsable|senorita|senor|senora",
+        "operador*|asesor*|agente|agentes|humano|recepcionista",
+        "quiero|necesito|prefiero|busco ..2 persona|humano|humana|operador*|asesor*|agente|encargad*",
+        "persona|gente|alguien ... real|verdad|carne",
+        "alguien|persona ... atienda|atender|atiende|hable|hablar|ayude|ayudar|responda|conteste",
+        "ser humano",
+        "no ... bot|robot|maquina|contestadora|automatico",
+        "llamenme|llamarme|llamame|llameme",
+        "me ... llamen|llamar|llaman",
+        "que me llamen|llame",
+        "me pueden|puede|podrian|podria llamar",
+        "pueden|puede|podrian|podria llamarme",
+        "atencion ... cliente|personalizada|humana",
+    ]
+)
+
+CANCEL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "cancel*",
+        "anul*",
+        "desagend*",
+        "desist*",
+        "elimin*|borr*|quit*|suspend* ... " + _APPOINTMENT,
+        "dar ... de baja",
+    ]
+)
+
+# Not being able to go: a cancellation, or a reschedule when another day is asked for.
+CANNOT_ATTEND: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ya no ... " + _GO,
+        "no ... poder|podre|puedo|podemos|podra|voy|vamos ... asistir|acudir|presentarme",
+        "no asistire|acudire|ire",
+        "no ... " + _GO + " ... " + _APPOINTMENT,
+        "ya no ... necesito|quiero|requiero ... " + _APPOINTMENT,
+    ]
+)
+
+RESCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "reprogram*",
+        "reagend*",
+        "reasign*",
+        "reprogr*",
+        "cambi*|mover|mueve|muevan|mueva|muevame|moverla|moverlo|correr|corra|corran|recorrer|traslad*"
+        "|reubicar ... " + _APPOINTMENT + "|hora|horario|fecha|dia",
+        "pasar|pase|pasa|pasen|pasame|paseme la|mi|el|mis cita|turno|ficha|reserva",
+        "la|lo cambia|cambias|cambie|cambien|mueve|mueva|muevan|pasa|pase|pasen|corre|corra ... para|al|a|otro|otra",
+        "la|lo ..2 mover|cambiar|pasar|correr|reprogramar|trasladar|postergar|adelantar",
+        "cambiarla|cambiarlo|moverla|moverlo|pasarla|pasarlo|reprogramarla|reprogramarlo|correrla|correrlo",
+        "venir|ir|asistir ... otro|otra dia|fecha|hora|horario|semana",
+        "otro|otra|nueva|nuevo dia|fecha|hora|horario ... mi|la " + _APPOINTMENT,
+        "posterg*",
+        "aplaz*",
+        "pospon*",
+        "adelant*|atras*|retras* ... " + _APPOINTMENT,
+    ]
+)
+
+# "¿Tengo cita mañana?": with a question mark, having an appointment is asked about.
+HAVE_APPOINTMENT: Final[tuple[Pattern, ...]] = compile_patterns(["tengo|tenia|tenemos|tiene ... " + _APPOINTMENT])
+
+# A bare "una cita por favor" is a booking.
+APPOINTMENT_WORD: Final[tuple[Pattern, ...]] = compile_patterns([_APPOINTMENT])
+
+# Asking for another day or hour: with "no voy a poder ir" it turns a cancel into a reschedule.
+OTHER_TIME: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "otro|otra dia|fecha|hora|horario|semana",
+        "mejor|puede|podria ... lunes|martes|miercoles|jueves|viernes|sabado|manana|semana",
+    ]
+)
+
+LIST: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "cuando|dia|fecha|hora|cual|cuales|donde ... es|era|sera|seria|tengo|tenia|toca|esta|estaba|son|eran"
+        "|quedo|queda ... mi|mis ... " + _APPOINTMENT,
+        "cuando|dia|fecha|hora ... tengo|tenia|toca ... " + _APPOINTMENT,
+        "que|cuales|cuantas|cuantos citas|turnos|consultas|reservas|fichas ... tengo|tenia",
+        "mis citas|turnos|consultas|reservas|fichas",
+        "tengo|tenia ... algun|alguna|algunas|algunos|pendiente|pendientes ... " + _APPOINTMENT,
+        "tengo|tenia ... " + _APPOINTMENT + " ... pendiente|pendientes|agendad*|programad*|reservad*|registrad*",
+        "tengo|tenia ..2 pendiente|pendientes|agendad*|programad*|reservad*",
+        "si tengo ... " + _APPOINTMENT,
+        "ver|revisar|consultar|saber|recordar|recuerdame|recordarme|confirmar|verificar ... mi|mis ... " + _APPOINTMENT,
+        "no me acuerdo|recuerdo ... " + _APPOINTMENT,
+        "olvide ... " + _APPOINTMENT,
+        "mi proxima|siguiente " + _APPOINTMENT,
+        "cuando|dia|fecha|hora me? toca|tocaba",
+        "mi|la " + _APPOINTMENT + " ... sigue|siguen|vigente|confirmad*|agendad*|registrad*",
+        "cuando|dia|fecha|hora ... tengo|debo ... que? ir|venir|llegar|estar|presentarme",
+        "confirmacion|recordatorio|mensaje ... mi|la " + _APPOINTMENT,
+    ]
+)
+
+# Unmistakable booking verbs: these win over a question about prices or hours in the same message.
+SCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "agend*",
+        "reservar|reservame|reserveme|reservarme|reservenme|reservo|reservame",
+        "apart*|separ* ... " + _APPOINTMENT + "|hora|espacio|turno",
+        "program* ... " + _APPOINTMENT + "|hora",
+        "sacar|saco|sacarme|sacame|saqueme|pedir|pido|solicitar|solicito|obtener|conseguir ... "
+        + _APPOINTMENT
+        + "|hora|espacio|numero",
+        "hacer|hago|haceme|hagame ... " + _APPOINTMENT + " ... para|con",
+        # wanting an appointment, said outright: "quiero una cita", "necesito un turno urgente"
+        "quiero|quisiera|queria|necesito|necesitaria|deseo|desearia|busco|buscaba|gustaria ..2 cita|citas|turno"
+        "|ficha|consulta|control|chequeo|revision",
+    ]
+)
+
+# Wanting an appointment or a doctor: booking, unless the message also asks about prices, hours...
+SCHEDULE_WISH: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "quiero|quisiera|queria|necesito|necesitaria|deseo|desearia|busco|buscaba|gustaria|podria|puedo|puede"
+        "|pueden|podrian|seria|dame|deme|darme|dan|dar|habra|habria|tendra|tendria|tienen|tiene|hay|queda|quedan ... "
+        + _APPOINTMENT
+        + "|"
+        + _SPECIALIST
+        + "|atencion|atenderme|atendido|atendida|espacio|espacios|cupo|cupos|lugar|disponib*|campo",
+        "me ... atender|atiende|atienda|atiendan|atienden|vea|revise|revisen|examine|chequee|vean",
+        "atenderme|revisarme|chequearme|examinarme",
+        "ver|consultar|visitar|ir ... " + _SPECIALIST,
+    ]
+)
+
+# "No sé": neither a yes nor a no.
+UNSURE: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["no se|sabria|sabemos", "no estoy|estamos seguro|segura|seguros", "ni idea", "tal vez|quizas"]
+)
+
+# The clinic opening or seeing people ("¿atienden el 25 de diciembre?"): a question about the clinic,
+# unless the patient is the object ("¿me atienden mañana?").
+CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["atienden|trabajan|abren|funcionan|atiende|trabaja|abre|cierran|cierra|consultan"]
+)
+
+# Questions about the clinic itself, and requests for medical advice: answered as "other".
+INFORMATION: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "cuanto|cuanta ... cuesta|cuestan|sale|salen|cobran|cobra|vale|valen|costo|precio|pago|pagar|demora|dura",
+        "precio|precios|costo|costos|tarifa|tarifas|arancel|aranceles|cobran",
+        "direccion|ubicacion|ubicad*|ubican|mapa|sucursal*",
+        "donde ... queda|quedan|estan|encuentra|encuentran|ubica*",
+        "como ... llego|llegar",
+        "horario|horarios|hora ... atencion",
+        "hora ... abren|cierran|abre|cierra|atienden|trabajan",
+        "abren|cierran|abre|cierra|atienden|trabajan|funcionan ... domingo|domingos|sabado|sabados|feriado*|fin"
+        "|finde|noche|noches|hoy|lunes|martes|miercoles|jueves|viernes",
+        "seguro|seguros|aseguradora|cns",
+        "aceptan|reciben|puedo|se puede ... pagar|tarjeta|qr|efectivo|transferencia|seguro",
+        "tarjeta|qr|efectivo|factura|transferencia|estacionamiento|parqueo",
+        "telefono|correo|email|pagina|web|facebook",
+        "clima",
+        "que ... tomo|tomar|tome|recomienda|recomiendan|aconseja",
+        "que hago para|si|con",
+        "medicamento*|pastilla*|remedio*|antibiotic*|receta|recetas|jarabe",
+        "resultado|resultados|laboratorio",
+        "es|sera normal",
+        "sin cita|turno|ficha|reserva",
+        "certificado*|constancia|informe",
+        "orden medica",
+        "que ... llevar|traer",
+        "como se llama|llaman|apellida",
+        "quien|quienes ... atiende|atienden|es|son",
+        "que|cuales dia|dias atienden|atiende|trabaja|trabajan|abren|viene|vienen",
+        "que|cuales especialidades|especialistas|doctores|medicos ... hay|tienen|atienden",
+    ]
+)
+
+GREETING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "hola|buenas|saludos|hey|alo|hello",
+        "muy? buenos|buen|buena|buenas dia|dias|tardes|tarde|noches|noche",
+        "que tal",
+        "como esta|estas|estan|estamos",
+        "como le|les|te va",
+        "soy|llamo|nombre _ _? _?",
+    ]
+)
+
+THANKS_GOODBYE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "gracias",
+        "mil|muchas|muchisimas|muchisimo gracias",
+        "gracias por _ _?",
+        "muy amable|amables",
+        "agradec*|agradezc*",
+        "hasta luego|pronto|manana|entonces",
+        "hasta la proxima",
+        "hasta mas tarde",
+        "chau|chao|chaito|adios|bye|bendiciones|bendicion",
+        "nos vemos",
+        "dios le|los|la|te bendiga",
+        "que tenga|tengan|este|esten ... buen|buena|bonito|bonita|lindo|linda|feliz ... dia|tarde|noche|semana",
+        "cuidese|cuidate",
+        "eso es todo",
+        "es todo",
+        "nada mas",
+        "era todo",
+    ]
+)
+
+# A plain yes. Ignored right after "no" ("no me sirve").
+CONFIRM: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "si",
+        "confirm*",
+        "de acuerdo",
+        "claro",
+        "correcto",
+        "exacto",
+        "asi es",
+        "afirmativo",
+        "por supuesto",
+        "yes|yep|sipi|simon",
+        "obvio",
+        "acepto",
+        "de una",
+        "sirve|conviene",
+        "queda|parece|va bien",
+        "la|opcion primera|segunda|tercera|cuarta|1|2|3|4|5",
+        "el primero|segundo|tercero",
+        "si ... quiero|deseo|acepto|puedo",
+    ]
+)
+
+# Yes to a proposed slot ("agéndelo"): a confirmation even though it says "agendar".
+CONFIRM_BOOKING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "agendelo|agendela|agendalo|agendala|agendemelo|agendemela|reservelo|reservela|reservalo|reservala"
+        "|hagalo|hagale|procede|proceda|anotelo|anotela|apunteme|anoteme",
+    ],
+    fuzzy=False,
+)
+
+# A yes that is also how people say goodbye ("ok, gracias"): loses to a thank-you.
+CONFIRM_SOFT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ok|okay|listo|perfecto|bueno|buenisimo|vale|va|dale|ya|genial|excelente|super|bien",
+        "esta bien",
+    ]
+)
+
+DENY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "no",
+        "negativo",
+        "para nada",
+        "ninguno|ninguna|ningun",
+        "tampoco",
+        "todavia|aun no",
+        "mejor no",
+        "no quiero|deseo|acepto|necesito|gracias",
+        "no por ahora",
+        "por? ahora|ahorita|hoy no",
+        "nunca|jamas",
+        "no puedo|podre|podria|podemos|alcanzo|llego|voy",
+        "no puedo|podre|podria|podemos|alcanzo|llego|voy ... ir|llegar|asistir|venir|ese|esa|esas|esos",
+        "prefiero|quiero|quisiera|mejor|tiene|hay|dame|deme ... otro|otra dia|fecha|hora|horario|opcion",
+        "otro|otra dia|fecha|hora|horario|opcion",
+    ]
+)
+
+# Every group above: the words they spell are never read as typos of other words.
+ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
+    EMERGENCY,
+    EMERGENCY_CALL,
+    EMERGENCY_QUESTION,
+    HUMAN_HANDOFF,
+    CANCEL,
+    CANNOT_ATTEND,
+    RESCHEDULE,
+    HAVE_APPOINTMENT,
+    APPOINTMENT_WORD,
+    OTHER_TIME,
+    LIST,
+    SCHEDULE,
+    SCHEDULE_WISH,
+    UNSURE,
+    CLINIC_OPEN,
+    INFORMATION,
+    GREETING,
+    THANKS_GOODBYE,
+    CONFIRM,
+    CONFIRM_BOOKING,
+    CONFIRM_SOFT,
+    DENY,
+)

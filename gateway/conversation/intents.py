@@ -1,0 +1,131 @@
+"""Which of the eleven intents a message carries, and how sure we are.
+
+Order decides: an emergency beats everything; then asking for a person; then what the
+patient wants done with an appointment (reschedule, cancel, list, book); then questions
+about the clinic; then short social replies (yes, no, thanks, hello), which must make up
+the whole message; then a bare appointment word or date is read as wanting to book.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from gateway.conversation import intent_patterns as p
+from gateway.conversation.normalize import phonetic
+from gateway.conversation.patterns import Pattern, Span, Words, lexicon
+from gateway.conversation.vocabulary import FILLER, WHEN_WORDS
+
+
+class Intent(StrEnum):
+    GREETING = "greeting"
+    SCHEDULE_APPOINTMENT = "schedule_appointment"
+    CANCEL_APPOINTMENT = "cancel_appointment"
+    RESCHEDULE_APPOINTMENT = "reschedule_appointment"
+    LIST_APPOINTMENTS = "list_appointments"
+    CONFIRM = "confirm"
+    DENY = "deny"
+    HUMAN_HANDOFF = "human_handoff"
+    EMERGENCY = "emergency"
+    THANKS_GOODBYE = "thanks_goodbye"
+    OTHER = "other"
+
+
+NEGATIONS = ("no", "sin", "nunca", "ni", "tampoco")
+PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
+INTENT_WORDS = lexicon(pattern for group in p.ALL for pattern in group) | frozenset(
+    phonetic(word) for word in FILLER | WHEN_WORDS
+)
+_FILLER_KEYS = frozenset(phonetic(word) for word in FILLER)
+_WHEN_KEYS = frozenset(phonetic(word) for word in WHEN_WORDS)
+
+
+def _affirmed(words: Words, patterns: tuple[Pattern, ...]) -> list[Span]:
+    """Matches not negated by a "no"/"sin" just before them (unless the phrase starts with one)."""
+    return [
+        span
+        for pattern in patterns
+        for span in words.find_all(pattern)
+        if pattern.source.startswith(NEGATIONS) or not words.preceded_by(span.start, NEGATIONS, same_clause=True)
+    ]
+
+
+def _is_emergency(words: Words) -> bool:
+    if _affirmed(words, p.EMERGENCY):
+        return True
+    return bool(_affirmed(words, p.EMERGENCY_CALL)) and not words.has(p.EMERGENCY_QUESTION)
+
+
+def _social(words: Words) -> tuple[Intent, float] | None:
+    """A greeting, yes, no or thank-you, if the message is only that (and filler words)."""
+    confirm = _affirmed(words, p.CONFIRM)
+    # "no me sirve": a negated yes is part of the no.
+    negated = [span for span in words.spans(p.CONFIRM) if span not in confirm]
+    found = {
+        Intent.DENY: words.spans(p.DENY) + negated,
+        Intent.CONFIRM: confirm,
+        Intent.THANKS_GOODBYE: words.spans(p.THANKS_GOODBYE),
+        Intent.GREETING: words.spans(p.GREETING),
+    }
+    soft_yes = _affirmed(words, p.CONFIRM_SOFT)
+    spans = [span for group in (*found.values(), soft_yes) for span in group]
+    if not spans:
+        return None
+    covered = {index for span in spans for index in range(span.start, span.end)}
+    # "sí, mañana a las 10", "gracias, hasta el lunes": dates and times may go with a reply, not a greeting.
+    answering = bool(found[Intent.DENY] or found[Intent.CONFIRM] or soft_yes or found[Intent.THANKS_GOODBYE])
+    for index, key in enumerate(words.keys):
+        if index in covered or key in _FILLER_KEYS:
+            continue
+        if answering and (key in _WHEN_KEYS or key.isdigit() or ":" in key):
+            continue
+        return None
+    kinds = sum(1 for group in (*found.values(), soft_yes) if group)
+    confidence = 0.95 if kinds == 1 else 0.85
+    deny = found[Intent.DENY]
+    if deny and (not confirm or min(span.start for span in deny) <= min(span.start for span in confirm)):
+        return Intent.DENY, confidence
+    for intent in (Intent.CONFIRM, Intent.THANKS_GOODBYE):
+        if found[intent]:
+            return intent, confidence
+    if soft_yes:
+        return Intent.CONFIRM, confidence
+    return Intent.GREETING, confidence
+
+
+def classify(words: Words, *, question: bool, has_details: bool) -> tuple[Intent, float]:
+    """The intent of a message and a confidence in [0, 1].
+
+    `question`: the patient wrote a question mark; `has_details`: a date, time, specialty or
+    doctor was found, which makes an otherwise unclear message a booking request.
+    """
+    if _is_emergency(words):
+        return Intent.EMERGENCY, 0.97
+    if words.has(p.HUMAN_HANDOFF):
+        return Intent.HUMAN_HANDOFF, 0.9
+    cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
+    if words.has(p.RESCHEDULE):
+        return Intent.RESCHEDULE_APPOINTMENT, 0.8 if cancel else 0.9
+    if cannot_attend and not cancel and words.has(p.OTHER_TIME):
+        return Intent.RESCHEDULE_APPOINTMENT, 0.75
+    if cancel or cannot_attend:
+        return Intent.CANCEL_APPOINTMENT, 0.9 if cancel else 0.8
+    if words.has(p.LIST) or (question and words.has(p.HAVE_APPOINTMENT)):
+        return Intent.LIST_APPOINTMENTS, 0.88
+    if words.has(p.CONFIRM_BOOKING) and not has_details:
+        return Intent.CONFIRM, 0.85
+    if _affirmed(words, p.SCHEDULE):
+        return Intent.SCHEDULE_APPOINTMENT, 0.93 if has_details else 0.9
+    if words.has(p.INFORMATION) or [
+        span for span in words.spans(p.CLINIC_OPEN) if not words.preceded_by(span.start, PATIENT_OBJECT, within=1)
+    ]:
+        return Intent.OTHER, 0.8
+    if _affirmed(words, p.SCHEDULE_WISH):
+        return Intent.SCHEDULE_APPOINTMENT, 0.9 if has_details else 0.85
+    if words.has(p.UNSURE) and not has_details:
+        return Intent.OTHER, 0.6
+    social = _social(words)
+    if social is not None:
+        return social
+    if has_details or _affirmed(words, p.APPOINTMENT_WORD):
+        return Intent.SCHEDULE_APPOINTMENT, 0.6
+    return Intent.OTHER, 0.4

@@ -1,0 +1,80 @@
+"""Understanding one patient message: intent, date, time, specialty and doctor.
+
+Deterministic and fast: normalize WhatsApp Spanish, match phrase patterns by sound with
+room for typos, and resolve dates and times against the clinic's clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from gateway.conversation.dates import find_dates, spell_calendar_words
+from gateway.conversation.doctors import find_doctor
+from gateway.conversation.intents import INTENT_WORDS, Intent, classify
+from gateway.conversation.normalize import is_question
+from gateway.conversation.patterns import Words
+from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
+from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
+
+# Longer messages are cut here: matching time grows with length, and no booking needs more.
+MAX_CHARS = 2000
+# Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
+KNOWN_WORDS = INTENT_WORDS | SPECIALTY_WORDS
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: Intent
+    date: dt.date | None
+    time: dt.time | None
+    specialty: str | None
+    doctor: str | None
+    confidence: float
+    # "por la tarde" said without a clock time; None whenever `time` is set.
+    time_of_day: TimeOfDay | None = None
+
+    def as_json(self) -> dict[str, str | float | None]:
+        """The JSON shape the CLI prints and the evaluation compares (dates ISO, times HH:MM)."""
+        return {
+            "intent": self.intent.value,
+            "date": self.date.isoformat() if self.date else None,
+            "time": self.time.strftime("%H:%M") if self.time else None,
+            "specialty": self.specialty,
+            "doctor": self.doctor,
+            "time_of_day": self.time_of_day,
+            "confidence": self.confidence,
+        }
+
+
+def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[str] = ()) -> Understanding:
+    """What the patient asks for, with dates resolved against `now` in the clinic's zone `tz`.
+
+    A naive `now` is taken as clinic time. `doctors` are the names a mention is matched
+    against ("la dra quispe" → "Dra. Carmen Quispe").
+    """
+    local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
+    text = text[:MAX_CHARS]
+    words = Words(text, known=KNOWN_WORDS)
+    normalized = spell_calendar_words(" ".join(words.words))
+    dates = find_dates(normalized, today=local_now.date())
+    times = find_times(normalized)
+    specialty = find_specialty(words)
+    doctor = find_doctor(words, doctors)
+    intent, confidence = classify(
+        words, question=is_question(text), has_details=bool(dates or times or specialty or doctor)
+    )
+    # Moving an appointment names the old day first and the new one last ("del lunes al martes").
+    pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
+    clock = times[pick].value if times else None
+    return Understanding(
+        intent=intent,
+        date=dates[pick].value if dates else None,
+        time=clock,
+        specialty=specialty,
+        doctor=doctor,
+        confidence=round(confidence, 2),
+        time_of_day=None if clock else find_part_of_day(normalized),
+    )

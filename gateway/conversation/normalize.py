@@ -1,0 +1,77 @@
+"""Patient text to one plain form, and the sound-alike keys that words are matched by.
+
+`normalize("Kiero una SITA pa mñn!! 🙏")` → `"kiero una sita para manana gracias"`;
+`phonetic("quiero") == phonetic("kiero")` and `phonetic("cita") == phonetic("sita")`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from gateway.conversation.vocabulary import ABBREVIATIONS, EMOJI_WORDS
+
+_CLOCK_H = re.compile(r"(\d{1,2})h(\d{2})\b")  # 15h30
+_CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b")  # 9.30
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[a-z])|(?<=[a-z])(?=\d)")  # 3pm → 3 pm
+_NOT_WORD = re.compile(r"[^a-z0-9:/]+")
+_LOOSE_SEPARATOR = re.compile(r"(?<!\d)[:/]|[:/](?!\d)")
+# Letters Spanish writes doubled (ll, rr, cc, lee, coordinar, innato); every other double is a typo.
+_DOUBLED_OK = "lrceon"
+_RUN = re.compile(r"([a-z])\1+")
+
+
+def fold(text: str) -> str:
+    """Lowercase, accents and ñ folded to plain letters, answer-carrying emoji spelled out."""
+    for emoji, word in EMOJI_WORDS.items():
+        text = text.replace(emoji, f" {word} ")
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _collapse_repeats(word: str) -> str:
+    """holaaa → hola, siii → si, nooo → no, but llamar, carro and acción stay as written."""
+
+    def shorten(run: re.Match[str]) -> str:
+        letter, length = run.group(1), len(run.group(0))
+        if letter in "lrc" and length >= 2:
+            return letter * 2
+        if letter in _DOUBLED_OK and length == 2:
+            return letter * 2
+        return letter
+
+    return _RUN.sub(shorten, word)
+
+
+def normalize(text: str) -> str:
+    """The message as lowercase plain words and numbers ("9:30", "15/12" kept), shorthand expanded."""
+    folded = fold(text)
+    folded = _CLOCK_H.sub(r"\1:\2", folded)
+    folded = _CLOCK_DOT.sub(r"\1:\2", folded)
+    folded = _DIGIT_LETTER.sub(" ", folded)
+    folded = _NOT_WORD.sub(" ", folded)
+    folded = _LOOSE_SEPARATOR.sub(" ", folded)
+    words: list[str] = []
+    for raw in folded.split():
+        word = _collapse_repeats(raw) if raw.isalpha() else raw
+        words.append(ABBREVIATIONS.get(word, word))
+    return " ".join(words)
+
+
+def phonetic(word: str) -> str:
+    """A key that spellings which sound alike share: c/s/z, qu/k, ll/y, b/v, silent h, x/ch, doubles."""
+    key = word.replace("ch", "\0")
+    key = re.sub(r"qu(?=[ei])", "k", key)
+    key = re.sub(r"c(?=[ei])", "s", key)
+    key = re.sub(r"g(?=[ei])", "j", key)
+    key = key.replace("ll", "y").replace("c", "k").replace("q", "k").replace("z", "s").replace("v", "b")
+    key = re.sub(r"(?<=[aeiou])x(?=[aeiou])", "\0", key)  # WhatsApp "pexo" is "pecho"
+    key = key.replace("x", "ks").replace("h", "")
+    key = re.sub(r"y$", "i", key)
+    key = key.replace("\0", "ch")
+    return _RUN.sub(r"\1", key)
+
+
+def is_question(text: str) -> bool:
+    """Whether the patient wrote a question mark."""
+    return "?" in text or "¿" in text
