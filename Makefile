@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat clean
+.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench-inference bench-inference-memory
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,15 @@ typecheck: install protos ## mypy --strict on our packages
 
 test: lint typecheck ## lint, type-check and run the whole suite on real services
 	$(BIN)/pytest
+
+bench-inference: install protos ## inference server vs sequential/static/bound baselines -> bench/RESULTS.md
+	$(PY) -m bench.inference_bench
+
+bench-inference-memory: install protos ## bench-inference plus the server's RSS over 10,000 short requests
+	$(PY) -m bench.inference_bench --memory-requests 10000
+
+eval-nlu: install ## intent and entity accuracy of the Spanish understanding on ../shared/eval/nlu_dev.jsonl
+	$(PY) -m gateway.conversation.eval_nlu
 
 clean: ## remove the venv, generated code and local data (keeps models/)
 	rm -rf $(VENV) .data $(GENERATED) protos/*_pb2*.pyi .mypy_cache .ruff_cache .pytest_cache
