@@ -103,6 +103,7 @@ class EngineLimits:
     max_prefill_tokens: int
     max_queue_age_s: float
     kv_capacity: int
+    short_request_tokens: int = 16
 
 
 @dataclass
@@ -262,7 +263,7 @@ class Engine:
             events, self._events = self._events, []
             self._sink(events)
 
-    def _pick_next(self) -> Ticket | None:
+    def _pick_next(self, *, only_short: bool = False) -> Ticket | None:
         """Shortest job first; a request that has waited `max_queue_age_s` goes first regardless."""
         now = self._clock()
         with self._lock:
@@ -272,42 +273,56 @@ class Engine:
                 return None
             in_flight = sum(row.ticket.reserved_tokens for row in self._rows)
 
-            def key(t: Ticket) -> tuple[bool, float, float]:
-                aged = now - t.timeline.arrived >= self._limits.max_queue_age_s
-                work = t.request.params.max_new_tokens + t.prompt_tokens / 8
-                return (not aged, 0.0 if aged else work, t.timeline.arrived)
+            def key(t: Ticket) -> tuple[bool, int, int, float]:
+                # Fewest decode steps first (they hold a slot longest), then shortest prompt.
+                if now - t.timeline.arrived >= self._limits.max_queue_age_s:
+                    return (False, 0, 0, t.timeline.arrived)
+                return (True, t.request.params.max_new_tokens, t.prompt_tokens, t.timeline.arrived)
 
             best = min(self._waiting, key=key)
+            if only_short and not self._is_short(best):
+                return None
             if self._rows and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
                 return None
             self._waiting.remove(best)
             self._observer.queue_changed(len(self._waiting))
             return best
 
+    def _is_short(self, ticket: Ticket) -> bool:
+        return ticket.request.params.max_new_tokens <= self._limits.short_request_tokens
+
     def _admit(self) -> None:
-        """Spend up to `max_prefill_tokens` on prompts: first those already half-prefilled, then newcomers.
+        """Spend up to `max_prefill_tokens` on prompts, short requests before long ones.
 
         Long prompts are prefilled in chunks over several iterations, so the running batch keeps
-        stepping while they load: a short reply is never held up by someone else's long prompt.
+        stepping while they load. Short requests (at most `short_request_tokens` new tokens) are
+        prefilled first, and while one is decoding no long prompt is prefilled: its few steps come
+        back to back instead of each waiting for someone else's long prompt.
         """
-        budget = self._limits.max_prefill_tokens
-        for partial in list(self._prefilling):
-            if budget <= 0:
+        protect_short = any(self._is_short(row.ticket) for row in self._rows)
+        # Chunks are always full-sized (small ones waste the model's time), so the last one
+        # of an iteration may overshoot the budget.
+        chunk = budget = self._limits.max_prefill_tokens
+        for short in (True, False):
+            if not short and protect_short:
                 return
-            budget -= self._prefill_chunk(partial, budget)
-        while budget > 0 and len(self._rows) + len(self._prefilling) < self._limits.max_batch_size:
-            ticket = self._pick_next()
-            if ticket is None:
-                return
-            ticket.timeline.admitted = self._clock()
-            partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
-            self._prefilling.append(partial)
-            budget -= self._prefill_chunk(partial, budget)
+            for partial in [p for p in self._prefilling if self._is_short(p.ticket) == short]:
+                if budget <= 0:
+                    return
+                budget -= self._prefill_chunk(partial, chunk)
+            while budget > 0 and len(self._rows) + len(self._prefilling) < self._limits.max_batch_size:
+                ticket = self._pick_next(only_short=short)
+                if ticket is None:
+                    break
+                ticket.timeline.admitted = self._clock()
+                partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
+                self._prefilling.append(partial)
+                budget -= self._prefill_chunk(partial, chunk)
 
-    def _prefill_chunk(self, partial: "_Prefilling", budget: int) -> int:
-        """Feed the next at most `budget` prompt tokens; join the batch once the prompt is in. Returns tokens fed."""
+    def _prefill_chunk(self, partial: "_Prefilling", chunk: int) -> int:
+        """Feed the next at most `chunk` prompt tokens; join the batch once the prompt is in. Returns tokens fed."""
         prompt = partial.ticket.request.prompt_ids
-        start, end = partial.done, min(len(prompt), partial.done + budget)
+        start, end = partial.done, min(len(prompt), partial.done + chunk)
         device = self._loaded.device
         output = self._loaded.model(
             input_ids=torch.tensor([list(prompt[start:end])], dtype=torch.long, device=device),
@@ -388,14 +403,18 @@ class Engine:
         )
         cache.write_at += 1
         slots.lengths[:rows] += 1
-        step_index = slots.generated[:rows]
-        chosen = pick_tokens(
-            output.logits[:, -1, :],
-            do_sample=slots.do_sample[:rows],
-            temperature=slots.temperature[:rows],
-            top_p=slots.top_p[:rows],
-            uniforms=slots.uniforms[:rows].gather(1, step_index.unsqueeze(-1)).squeeze(-1),
-        )
+        logits = output.logits[:, -1, :]
+        if any(row.ticket.request.params.do_sample for row in self._rows):
+            step_index = slots.generated[:rows]
+            chosen = pick_tokens(
+                logits,
+                do_sample=slots.do_sample[:rows],
+                temperature=slots.temperature[:rows],
+                top_p=slots.top_p[:rows],
+                uniforms=slots.uniforms[:rows].gather(1, step_index.unsqueeze(-1)).squeeze(-1),
+            )
+        else:  # all greedy: no softmax and sort over the vocabulary
+            chosen = logits.argmax(dim=-1)
         slots.tokens[:rows] = chosen
         slots.generated[:rows] += 1
         tokens = chosen.tolist()  # the one device→host copy of the step

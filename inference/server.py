@@ -85,6 +85,7 @@ class InferenceServer:
             max_tokens_in_flight=settings.max_tokens_in_flight or settings.max_batch_size * model.context_length,
             max_prefill_tokens=settings.max_prefill_tokens,
             max_queue_age_s=settings.max_queue_age_ms / 1000,
+            short_request_tokens=settings.short_request_tokens,
             kv_capacity=max(settings.kv_capacity or model.context_length + 256, model.context_length + 1),
         )
 

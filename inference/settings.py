@@ -38,13 +38,19 @@ class InferenceSettings(BaseSettings):
         description="Prompt + max new tokens summed over the running batch; unset: batch size × context.",
     )
     max_prefill_tokens: int = Field(
-        default=128,
+        default=256,
         ge=1,
         validation_alias="INFERENCE_MAX_PREFILL_TOKENS",
         description=(
             "Prompt tokens prefilled between two decode steps (long prompts go in by chunks): "
             "newcomers' TTFT vs. the pace of the running batch."
         ),
+    )
+    short_request_tokens: int = Field(
+        default=16,
+        ge=0,
+        validation_alias="INFERENCE_SHORT_REQUEST_TOKENS",
+        description="Requests of at most this many new tokens are prefilled first and decode without pauses.",
     )
     max_queue_age_ms: float = Field(
         default=2000,

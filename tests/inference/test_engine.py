@@ -33,6 +33,7 @@ def limits(**overrides: int | float) -> EngineLimits:
         "max_prefill_tokens": 40,
         "max_queue_age_s": 60.0,
         "kv_capacity": 160,
+        "short_request_tokens": 0,
         **overrides,
     }
     return EngineLimits(**values)  # type: ignore[arg-type]
@@ -208,3 +209,25 @@ def test_prompt_longer_than_the_context_is_refused(loaded_tiny_model: LoadedMode
 
 def test_decoding_runs_in_float64_for_these_tests(loaded_tiny_model: LoadedModel) -> None:
     assert next(loaded_tiny_model.model.parameters()).dtype == torch.float64
+
+
+def test_a_short_request_decodes_without_waiting_for_long_prompts(loaded_tiny_model: LoadedModel) -> None:
+    # Without the protection the long request, prefilled in two small chunks, would join (and
+    # emit its first token) while the short one still had most of its steps to go.
+    engine = Engine(
+        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
+        limits(max_prefill_tokens=4, short_request_tokens=16),
+    )
+    sink = Collector()
+    ids = prompts(loaded_tiny_model)
+    engine.start(sink)
+    try:
+        short = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=12)))
+        long = engine.submit(GenerationRequest(ids[3], SamplingParams(max_new_tokens=30)))
+        sink.wait_for([short, long])
+    finally:
+        engine.stop(timeout=30)
+    assert len(sink.tokens[short]) == 12 and len(sink.tokens[long]) == 30
+    short_done, long_first = short.timeline.finished, long.timeline.first_token
+    assert short_done is not None and long_first is not None
+    assert short_done <= long_first

@@ -35,7 +35,7 @@ def test_defaults() -> None:
     assert settings.model_name == "models/dialogpt-clinic-es"
     assert settings.device == "auto"
     assert (settings.host, settings.port) == ("127.0.0.1", 50051)
-    assert (settings.max_batch_size, settings.max_queue, settings.max_prefill_tokens) == (32, 256, 128)
+    assert (settings.max_batch_size, settings.max_queue, settings.max_prefill_tokens) == (32, 256, 256)
     assert settings.max_tokens_in_flight is None
     assert settings.metrics_port == 9464
     assert (settings.default_max_new_tokens, settings.max_new_tokens_limit) == (48, 256)
