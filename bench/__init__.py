@@ -1,0 +1,1 @@
+"""Benchmarks; each writes its RESULTS.md next to it."""
