@@ -271,7 +271,8 @@ class Engine:
             if not self._waiting:
                 self._observer.queue_changed(0)
                 return None
-            in_flight = sum(row.ticket.reserved_tokens for row in self._rows)
+            admitted = [row.ticket for row in self._rows] + [p.ticket for p in self._prefilling]
+            in_flight = sum(ticket.reserved_tokens for ticket in admitted)
 
             def key(t: Ticket) -> tuple[bool, int, int, float]:
                 # Fewest decode steps first (they hold a slot longest), then shortest prompt.
@@ -282,7 +283,7 @@ class Engine:
             best = min(self._waiting, key=key)
             if only_short and not self._is_short(best):
                 return None
-            if self._rows and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
+            if admitted and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
                 return None
             self._waiting.remove(best)
             self._observer.queue_changed(len(self._waiting))

@@ -231,3 +231,28 @@ def test_a_short_request_decodes_without_waiting_for_long_prompts(loaded_tiny_mo
     short_done, long_first = short.timeline.finished, long.timeline.first_token
     assert short_done is not None and long_first is not None
     assert short_done <= long_first
+
+
+def test_tokens_in_flight_limit_holds_a_request_until_room_frees(loaded_tiny_model: LoadedModel) -> None:
+    ids = prompts(loaded_tiny_model)
+    first = GenerationRequest(ids[3], SamplingParams(max_new_tokens=20))
+    second = GenerationRequest(ids[2], SamplingParams(max_new_tokens=20))
+    # Room for one of them at a time (9 + 20 and 5 + 20 tokens reserved), though slots are free.
+    engine = Engine(
+        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
+        limits(max_batch_size=4, max_tokens_in_flight=35),
+    )
+    sink = Collector()
+    engine.start(sink)
+    try:
+        one = engine.submit(first)
+        two = engine.submit(second)
+        sink.wait_for([one, two])
+    finally:
+        engine.stop(timeout=30)
+    (a, b) = sorted(
+        [one.timeline, two.timeline], key=lambda line: line.arrived if line.admitted is None else line.admitted
+    )
+    assert a.finished is not None and b.admitted is not None
+    assert b.admitted >= a.finished  # one after the other
+    assert one.timeline.largest_batch == two.timeline.largest_batch == 1
