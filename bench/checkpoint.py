@@ -1,8 +1,6 @@
 """The benchmark's model: DialoGPT's architecture with seeded random weights, saved once."""
 
 import json
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Final
@@ -15,7 +13,7 @@ from transformers import (  # type: ignore[attr-defined]  # GPT2TokenizerFast is
     GPT2TokenizerFast,
 )
 
-from inference.offline_model import PRESETS, load_dialogues, train_tokenizer
+from inference.offline_model import PRESETS, load_dialogues, staged_directory, train_tokenizer
 
 STAMP_FILE: Final = "bench-model.json"
 EOS: Final = "<|endoftext|>"
@@ -82,20 +80,8 @@ def ensure_checkpoint(path: Path, arch: Arch, *, seed: int) -> bool:
         return False
     tokenizer = build_tokenizer(arch)
     model = build_model(arch, eos_token_id=tokenizer.eos_token_id, seed=seed)
-    path = path.resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    with staged_directory(path.resolve()) as staging:
         tokenizer.save_pretrained(staging)
         model.save_pretrained(staging)
         (staging / STAMP_FILE).write_text(json.dumps(stamp, indent=2) + "\n", encoding="utf-8")
-        staging.chmod(0o755)  # mkdtemp makes it private
-        for written in staging.iterdir():
-            written.chmod(0o644)
-        if path.exists():
-            shutil.rmtree(path)
-        staging.rename(path)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return True

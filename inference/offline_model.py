@@ -302,6 +302,27 @@ def is_complete(path: Path) -> bool:
     return all((path / name).is_file() for name in MODEL_FILES + TOKENIZER_FILES)
 
 
+@contextmanager
+def staged_directory(path: Path) -> Iterator[Path]:
+    """A temporary sibling of `path` to write into; it replaces `path` when the block ends cleanly.
+
+    An interrupted write never leaves a half-written directory where a complete one is expected.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield staging
+        staging.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
+        for written in staging.iterdir():
+            written.chmod(0o644)
+        if path.exists():
+            shutil.rmtree(path)
+        staging.rename(path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def build_checkpoint(
     output_dir: Path,
     *,
@@ -329,9 +350,7 @@ def build_checkpoint(
         loss = train_model(model, examples, config, seed=seed, pad_id=eos_id, deadline=deadline)
 
     output_dir = output_dir.resolve()
-    output_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}.", dir=output_dir.parent))
-    try:
+    with staged_directory(output_dir) as staging:
         tokenizer.save_pretrained(staging)
         tokenizer.backend_tokenizer.model.save(str(staging))  # vocab.json + merges.txt
         model.generation_config = GenerationConfig(  # type: ignore[no-untyped-call]
@@ -350,15 +369,6 @@ def build_checkpoint(
             ),
             encoding="utf-8",
         )
-        staging.chmod(0o755)  # mkdtemp makes it private; the service may run as another user
-        for written in staging.iterdir():
-            written.chmod(0o644)
-        if output_dir.exists():
-            shutil.rmtree(output_dir)
-        staging.rename(output_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return output_dir
 
 
