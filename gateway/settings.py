@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=2000, ge=1, validation_alias="MAX_MESSAGE_CHARS")
     max_messages_per_request: int = Field(default=50, ge=1, validation_alias="MAX_MESSAGES_PER_REQUEST")
 
+    clinic_timezone: str = Field(default="America/La_Paz", validation_alias="CLINIC_TIMEZONE")
+    # Said in emergency replies ("Llame ahora al 118"); unset: "al número de emergencias".
+    emergency_number: str | None = Field(default=None, validation_alias="EMERGENCY_NUMBER")
+
     health_timeout_seconds: float = Field(default=2.0, gt=0, validation_alias="HEALTH_TIMEOUT_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 

@@ -93,3 +93,17 @@ async def recent_messages(conn: Connection, *, conversation_id: UUID, limit: int
         limit,
     )
     return [StoredMessage(**dict(row)) for row in rows]
+
+
+async def flag_for_human(conn: Connection, *, conversation_id: UUID, reason: str) -> None:
+    """Ask the clinic's staff to look at a conversation; the first reason and time are kept."""
+    await conn.execute(
+        """
+        UPDATE conversations
+        SET needs_human_since = coalesce(needs_human_since, now()),
+            needs_human_reason = coalesce(needs_human_reason, $2)
+        WHERE id = $1
+        """,
+        conversation_id,
+        reason,
+    )

@@ -77,3 +77,51 @@ async def test_inference_down_answers_503_and_keeps_the_inbound_message(
     assert "Traceback" not in answer.text
     rows = await conn.fetch("SELECT role, content FROM messages")
     assert [(r["role"], r["content"]) for r in rows] == [("user", "¿Atienden hoy?")]
+
+
+async def test_emergency_is_answered_at_once_even_with_the_model_down(
+    make_client: MakeClient, dead_target: str, api_key: str, conn: asyncpg.Connection
+) -> None:
+    client = await make_client(INFERENCE_TARGET=dead_target, EMERGENCY_NUMBER="118")
+    text = "mi papá tiene dolor fuerte en el pecho y le falta el aire"
+
+    answer = await client.post("/chat", json=chat_body(text), headers={"X-API-Key": api_key})
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["action"] == "emergency"
+    assert "118" in body["response"] and "emergencia" in body["response"]
+    row = await conn.fetchrow(
+        "SELECT needs_human_reason, needs_human_since FROM conversations WHERE id = $1", UUID(body["conversation_id"])
+    )
+    assert row is not None and row["needs_human_reason"] == "emergency" and row["needs_human_since"] is not None
+    stored = await conn.fetch("SELECT role, action FROM messages ORDER BY id")
+    assert [(r["role"], r["action"]) for r in stored] == [("user", None), ("assistant", "emergency")]
+
+
+async def test_asking_for_a_person_hands_the_conversation_over(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    answer = await client.post(
+        "/chat", json=chat_body("quiero hablar con una persona por favor"), headers={"X-API-Key": api_key}
+    )
+
+    body = answer.json()
+    assert body["action"] == "human_handoff"
+    reason = await conn.fetchval(
+        "SELECT needs_human_reason FROM conversations WHERE id = $1", UUID(body["conversation_id"])
+    )
+    assert reason == "human_handoff"
+
+
+async def test_a_denied_symptom_is_not_an_emergency(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    answer = await client.post(
+        "/chat",
+        json=chat_body("no tengo dolor de pecho, solo quiero saber los horarios"),
+        headers={"X-API-Key": api_key},
+    )
+
+    assert answer.json()["action"] == "none"
+    assert await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_since IS NOT NULL") == 0
