@@ -263,7 +263,7 @@ class Engine:
             events, self._events = self._events, []
             self._sink(events)
 
-    def _pick_next(self, *, only_short: bool = False) -> Ticket | None:
+    def _pick_next(self, *, at_most_new_tokens: int | None = None) -> Ticket | None:
         """Shortest job first; a request that has waited `max_queue_age_s` goes first regardless."""
         now = self._clock()
         with self._lock:
@@ -281,7 +281,7 @@ class Engine:
                 return (True, t.request.params.max_new_tokens, t.prompt_tokens, t.timeline.arrived)
 
             best = min(self._waiting, key=key)
-            if only_short and not self._is_short(best):
+            if at_most_new_tokens is not None and best.request.params.max_new_tokens > at_most_new_tokens:
                 return None
             if admitted and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
                 return None
@@ -297,22 +297,29 @@ class Engine:
 
         Long prompts are prefilled in chunks over several iterations, so the running batch keeps
         stepping while they load. Short requests (at most `short_request_tokens` new tokens) are
-        prefilled first, and while one is decoding no long prompt is prefilled: its few steps come
-        back to back instead of each waiting for someone else's long prompt.
+        prefilled first, and while one is decoding only requests no longer than it are prefilled:
+        its few steps come back to back instead of each waiting for someone else's prompt.
         """
-        protect_short = any(self._is_short(row.ticket) for row in self._rows)
+        running_short = [r.ticket.request.params.max_new_tokens for r in self._rows if self._is_short(r.ticket)]
+        ceiling = min(running_short) if running_short else None
         # Chunks are always full-sized (small ones waste the model's time), so the last one
         # of an iteration may overshoot the budget.
         chunk = budget = self._limits.max_prefill_tokens
         for short in (True, False):
-            if not short and protect_short:
+            if not short and ceiling is not None:
                 return
+            limit = ceiling if short and ceiling is not None else None
             for partial in [p for p in self._prefilling if self._is_short(p.ticket) == short]:
                 if budget <= 0:
                     return
-                budget -= self._prefill_chunk(partial, chunk)
+                if limit is None or partial.ticket.request.params.max_new_tokens <= limit:
+                    budget -= self._prefill_chunk(partial, chunk)
             while budget > 0 and len(self._rows) + len(self._prefilling) < self._limits.max_batch_size:
-                ticket = self._pick_next(only_short=short)
+                ticket = self._pick_next(
+                    at_most_new_tokens=limit
+                    if limit is not None
+                    else (self._limits.short_request_tokens if short else None)
+                )
                 if ticket is None:
                     break
                 ticket.timeline.admitted = self._clock()

@@ -256,3 +256,22 @@ def test_tokens_in_flight_limit_holds_a_request_until_room_frees(loaded_tiny_mod
     assert a.finished is not None and b.admitted is not None
     assert b.admitted >= a.finished  # one after the other
     assert one.timeline.largest_batch == two.timeline.largest_batch == 1
+
+
+def test_while_a_short_request_decodes_only_requests_no_longer_are_prefilled(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(
+        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
+        limits(max_prefill_tokens=4, short_request_tokens=16),
+    )
+    sink = Collector()
+    ids = prompts(loaded_tiny_model)
+    engine.start(sink)
+    try:
+        shortest = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=4)))
+        short = engine.submit(GenerationRequest(ids[3], SamplingParams(max_new_tokens=12)))
+        sink.wait_for([shortest, short])
+    finally:
+        engine.stop(timeout=30)
+    finished, first = shortest.timeline.finished, short.timeline.first_token
+    assert finished is not None and first is not None
+    assert finished <= first
