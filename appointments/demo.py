@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 from appointments import repository
+from appointments.schemas import ScheduleBlock, ScheduleOverride
 
 SPECIALTIES: dict[str, str] = {
     "medicina_general": "Medicina general",
@@ -31,6 +34,44 @@ PATIENTS: list[tuple[str, str, str]] = [
     ("+59171234567", "Ana Gabriela Torrez", "5678912 SC"),
 ]
 
+MON_FRI = (1, 2, 3, 4, 5)
+SATURDAY = (6,)
+MORNING = (time(8), time(12))
+AFTERNOON = (time(14), time(18))
+
+# Each doctor's week: (ISO weekdays, (start, end), slot minutes). General medicine runs 20-minute slots.
+SCHEDULES: dict[str, list[tuple[tuple[int, ...], tuple[time, time], int]]] = {
+    "Dra. Carmen Quispe": [(MON_FRI, MORNING, 20), (MON_FRI, AFTERNOON, 20), (SATURDAY, MORNING, 20)],
+    "Dr. Jorge Mamani": [(MON_FRI, (time(8), time(13)), 20), (MON_FRI, (time(15), time(19)), 20)],
+    "Dra. Lucía Vargas": [(MON_FRI, MORNING, 30), (MON_FRI, (time(14), time(17)), 30), (SATURDAY, MORNING, 30)],
+    "Dra. Patricia Rojas": [((1, 3, 5), MORNING, 30), ((2, 4), AFTERNOON, 30)],
+    "Dr. Fernando Gutiérrez": [(MON_FRI, (time(9), time(13)), 30)],
+    "Dra. Valeria Choque": [((2, 3, 4, 5), AFTERNOON, 30), (SATURDAY, (time(9), time(12)), 30)],
+    "Dr. Marco Antonio Flores": [
+        (MON_FRI, MORNING, 30),
+        (MON_FRI, (time(14, 30), time(18, 30)), 30),
+        (SATURDAY, MORNING, 30),
+    ],
+}
+
+# Clinic-wide days off the weekly schedule: closed (no hours) or shortened.
+CLINIC_OVERRIDES: list[ScheduleOverride] = [
+    ScheduleOverride(
+        on_date=date(2026, 12, 24), doctor_id=None, start=time(8), end=time(12), reason="Nochebuena: media jornada"
+    ),
+    ScheduleOverride(on_date=date(2026, 12, 25), doctor_id=None, start=None, end=None, reason="Feriado: Navidad"),
+    ScheduleOverride(on_date=date(2027, 1, 1), doctor_id=None, start=None, end=None, reason="Feriado: Año Nuevo"),
+]
+
+
+def weekly_blocks(doctor_id: int, week: list[tuple[tuple[int, ...], tuple[time, time], int]]) -> list[ScheduleBlock]:
+    """Expand a doctor's compact week into one block per weekday and period."""
+    return [
+        ScheduleBlock(doctor_id=doctor_id, weekday=weekday, start=start, end=end, slot_minutes=minutes)
+        for weekdays, (start, end), minutes in week
+        for weekday in weekdays
+    ]
+
 
 async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
     """Insert (or refresh) the demo clinic in one transaction; return the row counts."""
@@ -39,7 +80,11 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
             code: await repository.upsert_specialty(conn, code=code, name=name) for code, name in SPECIALTIES.items()
         }
         for full_name, specialty in DOCTORS:
-            await repository.upsert_doctor(conn, full_name=full_name, specialty_id=specialty_ids[specialty])
+            doctor_id = await repository.upsert_doctor(conn, full_name=full_name, specialty_id=specialty_ids[specialty])
+            blocks = weekly_blocks(doctor_id, SCHEDULES[full_name])
+            await repository.replace_weekly_schedule(conn, doctor_id=doctor_id, blocks=blocks)
+        for override in CLINIC_OVERRIDES:
+            await repository.upsert_schedule_override(conn, override=override)
         for phone, full_name, document in PATIENTS:
             await repository.upsert_patient(conn, phone=phone, full_name=full_name, document_number=document)
     return await repository.count_clinic_rows(conn)

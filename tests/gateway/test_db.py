@@ -8,7 +8,18 @@ import pytest
 
 from gateway import db
 
-EXPECTED_TABLES = {"schema_migrations", "conversations", "messages", "api_keys", "specialties", "doctors", "patients"}
+EXPECTED_TABLES = {
+    "schema_migrations",
+    "conversations",
+    "messages",
+    "api_keys",
+    "specialties",
+    "doctors",
+    "patients",
+    "doctor_schedules",
+    "schedule_overrides",
+    "appointments",
+}
 
 
 async def tables(conn: asyncpg.Connection) -> set[str]:

@@ -1,0 +1,168 @@
+"""Booking, cancelling and rescheduling a patient's appointments; staff outcomes; listings.
+
+Double booking is refused by the database's exclusion constraints, never by a check-then-insert
+here, so two patients racing for one slot cannot both win.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from appointments import repository
+from appointments.availability import CLINIC_ZONE, DEFAULT_MIN_NOTICE, require_aware, schedule_slot
+from appointments.errors import (
+    AppointmentNotFound,
+    InvalidStatusChange,
+    NotBookable,
+    NotYourAppointment,
+    PatientBusy,
+    SlotTaken,
+)
+from appointments.schemas import Appointment, AppointmentStatus, CreatedBy
+
+_PATIENT_OVERLAP = "appointments_patient_no_overlap"
+
+
+def _taken(exc: asyncpg.ExclusionViolationError) -> SlotTaken:
+    if exc.constraint_name == _PATIENT_OVERLAP:
+        return PatientBusy("the patient already has an appointment at that time")
+    return SlotTaken("that slot was just taken")
+
+
+async def book(
+    conn: repository.Connection,
+    *,
+    patient_id: int,
+    doctor_id: int,
+    starts_at: datetime,
+    now: datetime,
+    tz: ZoneInfo = CLINIC_ZONE,
+    min_notice: timedelta = DEFAULT_MIN_NOTICE,
+    created_by: CreatedBy = CreatedBy.PATIENT,
+    channel: str = "whatsapp",
+) -> Appointment:
+    """Book the doctor's slot starting at `starts_at` for the patient.
+
+    Raises NotBookable (not a schedule slot, past, inside `min_notice`), SlotTaken (the doctor is
+    busy then) or PatientBusy (the patient is).
+    """
+    slot = await schedule_slot(conn, doctor_id=doctor_id, starts_at=starts_at, now=now, tz=tz, min_notice=min_notice)
+    if slot is None:
+        raise NotBookable("not one of the doctor's upcoming slots")
+    try:
+        # A savepoint, so a refusal leaves a caller's surrounding transaction usable.
+        async with conn.transaction():
+            return await repository.insert_appointment(
+                conn,
+                patient_id=patient_id,
+                doctor_id=doctor_id,
+                starts_at=slot.starts_at,
+                ends_at=slot.ends_at,
+                created_by=created_by,
+                channel=channel,
+                now=now,
+            )
+    except asyncpg.ExclusionViolationError as exc:
+        raise _taken(exc) from exc
+
+
+async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:
+    """Cancel the patient's own upcoming appointment; its time is free again."""
+    async with conn.transaction():
+        await _own_upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+        return await repository.update_appointment_status(
+            conn, appointment_id=appointment_id, status=AppointmentStatus.CANCELLED, now=now
+        )
+
+
+async def reschedule(
+    conn: repository.Connection,
+    *,
+    appointment_id: UUID,
+    patient_id: int,
+    new_starts_at: datetime,
+    now: datetime,
+    tz: ZoneInfo = CLINIC_ZONE,
+    min_notice: timedelta = DEFAULT_MIN_NOTICE,
+) -> Appointment:
+    """Move the patient's own appointment to another slot of the same doctor, in one transaction.
+
+    The row is updated in place, so when the new slot is refused the old appointment is untouched.
+    """
+    try:
+        async with conn.transaction():
+            current = await _own_upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+            slot = await schedule_slot(
+                conn, doctor_id=current.doctor_id, starts_at=new_starts_at, now=now, tz=tz, min_notice=min_notice
+            )
+            if slot is None:
+                raise NotBookable("not one of the doctor's upcoming slots")
+            return await repository.update_appointment_time(
+                conn, appointment_id=appointment_id, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now
+            )
+    except asyncpg.ExclusionViolationError as exc:
+        raise _taken(exc) from exc
+
+
+async def set_outcome(
+    conn: repository.Connection, *, appointment_id: UUID, status: AppointmentStatus, now: datetime
+) -> Appointment:
+    """Staff record how an appointment went (completed or no_show), once it has started."""
+    if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
+        raise ValueError("an outcome is completed or no_show")
+    async with conn.transaction():
+        current = await repository.get_appointment(conn, appointment_id=appointment_id, for_update=True)
+        if current is None:
+            raise AppointmentNotFound("no such appointment")
+        if current.status is AppointmentStatus.CANCELLED:
+            raise InvalidStatusChange("the appointment was cancelled")
+        if current.starts_at > now:
+            raise InvalidStatusChange("the appointment has not started yet")
+        return await repository.update_appointment_status(conn, appointment_id=appointment_id, status=status, now=now)
+
+
+async def upcoming_for_patient(
+    conn: repository.Connection, *, patient_id: int, now: datetime, limit: int = 10
+) -> list[Appointment]:
+    """The patient's booked appointments from `now` on, soonest first."""
+    require_aware(now, "now")
+    return await repository.upcoming_for_patient(conn, patient_id=patient_id, now=now, limit=limit)
+
+
+async def day_for_doctor(
+    conn: repository.Connection,
+    *,
+    doctor_id: int,
+    day: date,
+    tz: ZoneInfo = CLINIC_ZONE,
+    include_cancelled: bool = False,
+) -> list[Appointment]:
+    """The doctor's appointments on the clinic's local date `day`, in order."""
+    return await repository.doctor_appointments(
+        conn,
+        doctor_id=doctor_id,
+        starts=datetime.combine(day, time(0), tz),
+        ends=datetime.combine(day + timedelta(days=1), time(0), tz),
+        include_cancelled=include_cancelled,
+    )
+
+
+async def _own_upcoming(
+    conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime
+) -> Appointment:
+    """Lock the patient's own booked, not yet started appointment, or raise why it is not one."""
+    require_aware(now, "now")
+    current = await repository.get_appointment(conn, appointment_id=appointment_id, for_update=True)
+    if current is None:
+        raise AppointmentNotFound("no such appointment")
+    if current.patient_id != patient_id:
+        raise NotYourAppointment("the appointment belongs to another patient")
+    if current.status is not AppointmentStatus.BOOKED:
+        raise InvalidStatusChange(f"the appointment is {current.status}")
+    if current.starts_at <= now:
+        raise InvalidStatusChange("the appointment has already started")
+    return current
