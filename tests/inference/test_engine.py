@@ -67,8 +67,11 @@ class Collector:
         assert ok, "requests did not finish"
 
 
-def run_engine(model: LoadedModel, requests: list[GenerationRequest], **overrides: int | float) -> list[list[int]]:
-    engine = Engine(model, limits(**overrides))
+def drive(
+    model: LoadedModel, requests: list[GenerationRequest], *, never_eos: bool = False, **overrides: int | float
+) -> tuple[Collector, list[Ticket]]:
+    """Run `requests` (submitted together) to their end; `never_eos` makes rows end only by length."""
+    engine = Engine(dataclasses.replace(model, eos_token_id=-1) if never_eos else model, limits(**overrides))
     sink = Collector()
     engine.start(sink)
     try:
@@ -77,6 +80,11 @@ def run_engine(model: LoadedModel, requests: list[GenerationRequest], **override
     finally:
         engine.stop(timeout=30)
     assert not sink.failed
+    return sink, tickets
+
+
+def run_engine(model: LoadedModel, requests: list[GenerationRequest], **overrides: int | float) -> list[list[int]]:
+    sink, tickets = drive(model, requests, **overrides)
     return [sink.tokens[t] for t in tickets]
 
 
@@ -212,66 +220,47 @@ def test_decoding_runs_in_float64_for_these_tests(loaded_tiny_model: LoadedModel
 
 
 def test_a_short_request_decodes_without_waiting_for_long_prompts(loaded_tiny_model: LoadedModel) -> None:
-    # Without the protection the long request, prefilled in two small chunks, would join (and
-    # emit its first token) while the short one still had most of its steps to go.
-    engine = Engine(
-        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
-        limits(max_prefill_tokens=4, short_request_tokens=16),
-    )
-    sink = Collector()
+    # Without the protection the long request, prefilled in small chunks, would join (and emit
+    # its first token) while the short one still had most of its steps to go.
     ids = prompts(loaded_tiny_model)
-    engine.start(sink)
-    try:
-        short = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=12)))
-        long = engine.submit(GenerationRequest(ids[3], SamplingParams(max_new_tokens=30)))
-        sink.wait_for([short, long])
-    finally:
-        engine.stop(timeout=30)
+    requests = [
+        GenerationRequest(ids[2], SamplingParams(max_new_tokens=12)),
+        GenerationRequest(ids[3], SamplingParams(max_new_tokens=30)),
+    ]
+    sink, (short, long) = drive(
+        loaded_tiny_model, requests, never_eos=True, max_prefill_tokens=4, short_request_tokens=16
+    )
     assert len(sink.tokens[short]) == 12 and len(sink.tokens[long]) == 30
     short_done, long_first = short.timeline.finished, long.timeline.first_token
     assert short_done is not None and long_first is not None
     assert short_done <= long_first
 
 
+def test_while_a_short_request_decodes_only_requests_no_longer_are_prefilled(loaded_tiny_model: LoadedModel) -> None:
+    ids = prompts(loaded_tiny_model)
+    requests = [
+        GenerationRequest(ids[2], SamplingParams(max_new_tokens=4)),
+        GenerationRequest(ids[3], SamplingParams(max_new_tokens=12)),
+    ]
+    _, (shortest, short) = drive(
+        loaded_tiny_model, requests, never_eos=True, max_prefill_tokens=4, short_request_tokens=16
+    )
+    finished, first = shortest.timeline.finished, short.timeline.first_token
+    assert finished is not None and first is not None
+    assert finished <= first
+
+
 def test_tokens_in_flight_limit_holds_a_request_until_room_frees(loaded_tiny_model: LoadedModel) -> None:
     ids = prompts(loaded_tiny_model)
-    first = GenerationRequest(ids[3], SamplingParams(max_new_tokens=20))
-    second = GenerationRequest(ids[2], SamplingParams(max_new_tokens=20))
     # Room for one of them at a time (9 + 20 and 5 + 20 tokens reserved), though slots are free.
-    engine = Engine(
-        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
-        limits(max_batch_size=4, max_tokens_in_flight=35),
-    )
-    sink = Collector()
-    engine.start(sink)
-    try:
-        one = engine.submit(first)
-        two = engine.submit(second)
-        sink.wait_for([one, two])
-    finally:
-        engine.stop(timeout=30)
+    requests = [
+        GenerationRequest(ids[3], SamplingParams(max_new_tokens=20)),
+        GenerationRequest(ids[2], SamplingParams(max_new_tokens=20)),
+    ]
+    _, (one, two) = drive(loaded_tiny_model, requests, never_eos=True, max_batch_size=4, max_tokens_in_flight=35)
     (a, b) = sorted(
         [one.timeline, two.timeline], key=lambda line: line.arrived if line.admitted is None else line.admitted
     )
     assert a.finished is not None and b.admitted is not None
     assert b.admitted >= a.finished  # one after the other
     assert one.timeline.largest_batch == two.timeline.largest_batch == 1
-
-
-def test_while_a_short_request_decodes_only_requests_no_longer_are_prefilled(loaded_tiny_model: LoadedModel) -> None:
-    engine = Engine(
-        dataclasses.replace(loaded_tiny_model, eos_token_id=-1),
-        limits(max_prefill_tokens=4, short_request_tokens=16),
-    )
-    sink = Collector()
-    ids = prompts(loaded_tiny_model)
-    engine.start(sink)
-    try:
-        shortest = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=4)))
-        short = engine.submit(GenerationRequest(ids[3], SamplingParams(max_new_tokens=12)))
-        sink.wait_for([shortest, short])
-    finally:
-        engine.stop(timeout=30)
-    finished, first = shortest.timeline.finished, short.timeline.first_token
-    assert finished is not None and first is not None
-    assert finished <= first
