@@ -341,8 +341,9 @@ class Engine:
         )
         partial.done = end
         if end == len(prompt):
-            self._prefilling.remove(partial)
+            # Still listed while joining: if joining fails, the failure reaches its caller.
             self._join(partial.ticket, partial.cache, output.logits[:, -1, :])
+            self._prefilling.remove(partial)
         return end - start
 
     def _join(self, ticket: Ticket, prefilled: DynamicCache, logits: torch.Tensor) -> None:

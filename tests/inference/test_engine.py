@@ -264,3 +264,21 @@ def test_tokens_in_flight_limit_holds_a_request_until_room_frees(loaded_tiny_mod
     assert a.finished is not None and b.admitted is not None
     assert b.admitted >= a.finished  # one after the other
     assert one.timeline.largest_batch == two.timeline.largest_batch == 1
+
+
+def test_a_request_failing_as_it_joins_gets_its_failure(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits())
+
+    def broken_join(*args: object) -> None:
+        raise RuntimeError("no room")
+
+    engine._join = broken_join  # type: ignore[assignment,method-assign]
+    sink = Collector()
+    engine.start(sink)
+    try:
+        ticket = engine.submit(GenerationRequest(prompts(loaded_tiny_model)[2], SamplingParams(max_new_tokens=5)))
+        sink.wait_for([ticket])
+    finally:
+        engine.stop(timeout=30)
+    assert isinstance(sink.failed.get(ticket), RuntimeError)
+    assert engine.running == 0
