@@ -15,3 +15,8 @@ def emergency(number: str | None) -> str:
 HUMAN_HANDOFF = (
     "Con gusto. Le comunico con una persona de nuestro equipo; le responderá por este mismo chat lo antes posible."
 )
+
+
+def otp_sms(code: str, minutes: int) -> str:
+    """The SMS that carries a verification code."""
+    return f"Su código de verificación es {code}. Vence en {minutes} minutos."
