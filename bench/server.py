@@ -15,6 +15,7 @@ from typing import Any, Final
 
 import grpc
 
+from devstack.processes import stop_process
 from protos import inference_pb2, inference_pb2_grpc
 
 READY_PREFIX: Final = "INFERENCE_READY port="
@@ -43,13 +44,7 @@ class ServerProcess:
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, then SIGKILL if it lingers; the exit code."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
+        return stop_process(self.process, timeout)
 
 
 def server_env(

@@ -24,8 +24,8 @@ import pytest
 import redis
 
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
+from devstack.processes import Child, start_until
 from gateway import db
-from tests.processes import Child, start_until
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from devstack.processes import Child, start_until
 from tests.conftest import TINY_MODEL_ENV, free_port
-from tests.processes import Child, start_until
 
 BANNER = "The clinic assistant is running."
 

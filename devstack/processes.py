@@ -1,4 +1,4 @@
-"""Child processes for tests: start a program and wait for the line that says it is ready."""
+"""Child processes: start a program, wait for the line that says it is ready, stop it."""
 
 from __future__ import annotations
 
@@ -23,13 +23,18 @@ class Child:
 
     def stop(self, timeout: float = 30) -> int:
         """SIGTERM, then SIGKILL if it lingers; the exit code."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        return self.process.wait()
+        return stop_process(self.process, timeout)
+
+
+def stop_process(process: subprocess.Popen[str], timeout: float = 30) -> int:
+    """SIGTERM, then SIGKILL if it lingers past `timeout` seconds; the exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
 
 
 def start_until(
