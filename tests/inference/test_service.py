@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,13 +61,22 @@ async def serve(load: Callable[[], LoadedModel], settings: InferenceSettings) ->
     return Served(server, channel, inference_pb2_grpc.InferenceStub(channel), health_pb2_grpc.HealthStub(channel))
 
 
+@asynccontextmanager
+async def serving(model: LoadedModel, **settings: Any) -> AsyncIterator[Served]:
+    """A server with `model` loaded and warmed up, stopped at the end of the block."""
+    running = await serve(lambda: model, make_settings(**settings))
+    try:
+        await running.server.serve_model()
+        yield running
+    finally:
+        await running.channel.close()
+        await running.server.stop(grace=0)
+
+
 @pytest.fixture
 async def served(loaded_tiny_model: LoadedModel) -> AsyncIterator[Served]:
-    running = await serve(lambda: loaded_tiny_model, make_settings())
-    await running.server.serve_model()
-    yield running
-    await running.channel.close()
-    await running.server.stop(grace=0)
+    async with serving(loaded_tiny_model) as running:
+        yield running
 
 
 def conversation(*texts: str) -> list[inference_pb2.Turn]:
@@ -158,16 +168,11 @@ async def test_invalid_requests_are_refused_with_invalid_argument(
 
 
 async def test_max_new_tokens_that_fill_the_context_is_refused(loaded_tiny_model: LoadedModel) -> None:
-    running = await serve(lambda: loaded_tiny_model, make_settings(max_new_tokens_limit=200))
-    await running.server.serve_model()
-    try:
+    async with serving(loaded_tiny_model, max_new_tokens_limit=200) as running:
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await running.inference.Generate(generate_request("x", GREETING, max_new_tokens=128), timeout=30)
         assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "context" in (raised.value.details() or "")
-    finally:
-        await running.channel.close()
-        await running.server.stop(grace=0)
 
 
 async def test_health_is_serving_only_after_load_and_warm_up_and_not_serving_from_stop(
@@ -225,9 +230,7 @@ async def test_stream_yields_text_as_it_is_generated_and_ends_like_generate(serv
 
 
 async def test_a_full_queue_answers_resource_exhausted_at_once(loaded_tiny_model: LoadedModel) -> None:
-    running = await serve(lambda: loaded_tiny_model, make_settings(max_batch_size=1, max_queue=1))
-    await running.server.serve_model()
-    try:
+    async with serving(loaded_tiny_model, max_batch_size=1, max_queue=1) as running:
         long = generate_request("long", GREETING, max_new_tokens=100, do_sample=True, seed=1)
         results = await asyncio.gather(
             *(running.inference.Generate(long, timeout=60) for _ in range(5)), return_exceptions=True
@@ -239,15 +242,10 @@ async def test_a_full_queue_answers_resource_exhausted_at_once(loaded_tiny_model
             "inference_rejected_requests_total", {"reason": "queue_full"}
         )
         assert rejected == len(codes)
-    finally:
-        await running.channel.close()
-        await running.server.stop(grace=0)
 
 
 async def test_a_caller_past_its_deadline_frees_its_slot(loaded_tiny_model: LoadedModel) -> None:
-    running = await serve(lambda: loaded_tiny_model, make_settings(max_batch_size=1, max_new_tokens_limit=110))
-    await running.server.serve_model()
-    try:
+    async with serving(loaded_tiny_model, max_batch_size=1, max_new_tokens_limit=110) as running:
         # Slow every step down so the long request is still running when its deadline passes.
         engine_step = running.server.batcher._engine._decode_step  # type: ignore[union-attr]
 
@@ -269,15 +267,10 @@ async def test_a_caller_past_its_deadline_frees_its_slot(loaded_tiny_model: Load
             "inference_requests_total", {"outcome": "cancelled"}
         )
         assert cancelled == 1
-    finally:
-        await running.channel.close()
-        await running.server.stop(grace=0)
 
 
 async def test_drain_finishes_requests_in_flight_and_refuses_new_ones(loaded_tiny_model: LoadedModel) -> None:
-    running = await serve(lambda: loaded_tiny_model, make_settings(shutdown_grace_s=30))
-    await running.server.serve_model()
-    try:
+    async with serving(loaded_tiny_model, shutdown_grace_s=30) as running:
         in_flight = asyncio.ensure_future(
             running.inference.Generate(generate_request("inflight", GREETING, max_new_tokens=40), timeout=30)
         )
@@ -289,17 +282,12 @@ async def test_drain_finishes_requests_in_flight_and_refuses_new_ones(loaded_tin
         response = await in_flight
         assert response.completion_tokens >= 1
         await stopping
-    finally:
-        await running.channel.close()
-        await running.server.stop(grace=0)
 
 
 async def test_metrics_are_served_on_their_own_port(loaded_tiny_model: LoadedModel) -> None:
     import httpx
 
-    running = await serve(lambda: loaded_tiny_model, make_settings(metrics_port=0))
-    await running.server.serve_model()
-    try:
+    async with serving(loaded_tiny_model, metrics_port=0) as running:
         await running.inference.Generate(generate_request("m", GREETING, max_new_tokens=5), timeout=30)
         assert running.server.metrics_port
         async with httpx.AsyncClient() as client:
@@ -314,6 +302,3 @@ async def test_metrics_are_served_on_their_own_port(loaded_tiny_model: LoadedMod
             "inference_rejected_requests_total",
         ):
             assert name in page
-    finally:
-        await running.channel.close()
-        await running.server.stop(grace=0)
