@@ -27,10 +27,10 @@ import httpx
 from appointments.demo import seed_demo_clinic
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
 from gateway import db
+from gateway.cli import DEMO_KEY_FILE
 from gateway.security import api_keys
 
 DATA_DIR = Path(".data")
-DEMO_KEY_FILE = DATA_DIR / "demo-api-key"
 DEFAULT_MODEL = "models/dialogpt-clinic-es"
 READY_LINE = "INFERENCE_READY"
 

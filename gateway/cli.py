@@ -27,6 +27,7 @@ from appointments.demo import seed_demo_clinic
 from gateway import db
 from gateway.security import api_keys
 
+# Where `make run` keeps the demo key, and where `chat` looks for one.
 DEMO_KEY_FILE = Path(".data/demo-api-key")
 
 
