@@ -1,7 +1,9 @@
 """Batched decoding with a KV cache, seeded per request.
 
-`generate` runs a static batch to completion; `prefill`, `step` and `BatchState` are the seam a
-continuous-batching scheduler can drive instead (prefill newcomers, merge, step, retire rows).
+The sampler (`pick_tokens`, `request_uniforms`, `resolve_seed`) is shared with the serving engine
+(`inference.engine`). `generate` runs a static batch to completion with a plain DynamicCache; the
+server no longer uses it, but it is the independent reference the engine's outputs are tested
+against (and it is itself checked against transformers' own `generate`).
 
 Sampling draws every uniform a request will need from its own `torch.Generator` up front and
 picks tokens by inverse CDF, so the same seed gives the same text alone or inside any batch.
