@@ -1,1 +1,1 @@
-"""gRPC inference service: DialoGPT replies for the clinic assistant, with dynamic batching."""
+"""gRPC inference service: DialoGPT replies for the clinic assistant, with continuous batching."""

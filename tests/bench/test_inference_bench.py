@@ -19,7 +19,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         prompt_tokens=(10, 40),
         output_tokens=(8, 12),
         torch_threads=1,
-        server_env={"INFERENCE_BATCH_WAIT_MS": "1"},
+        server_env={},
         overload_burst=8,
         overload_new_tokens=4,
         memory_requests=8,

@@ -17,7 +17,6 @@ def test_the_server_process_serves_and_exits_cleanly_on_sigterm(
     tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("INFERENCE_TORCH_THREADS", "1")
-    monkeypatch.setenv("INFERENCE_BATCH_WAIT_MS", "1")
     process = start_inference_process(tiny_model, timeout=60)
     try:
         with grpc.insecure_channel(process.target) as channel:
