@@ -20,3 +20,134 @@ HUMAN_HANDOFF = (
 def otp_sms(code: str, minutes: int) -> str:
     """The SMS that carries a verification code."""
     return f"Su código de verificación es {code}. Vence en {minutes} minutos."
+
+
+# --- the dialog's transactional turns -----------------------------------------------------
+
+GREETING = (
+    "¡Hola! Soy el asistente virtual de la clínica. Puedo ayudarle a agendar, cancelar o cambiar una cita, "
+    "o a consultar sus próximas citas. ¿Qué desea hacer?"
+)
+GOODBYE = "¡Gracias por escribirnos! Que tenga un buen día."
+NOT_UNDERSTOOD_STEP = "Disculpe, no le entendí."
+
+ASK_LAST4 = (
+    "Para proteger sus datos, primero verificaré su identidad. "
+    "Escriba los últimos 4 dígitos del número de teléfono que tiene registrado en la clínica."
+)
+LAST4_WRONG = "Esos dígitos no coinciden con nuestro registro. Inténtelo de nuevo (los últimos 4 dígitos)."
+LAST4_LOCKED = (
+    "No pudimos verificar su identidad. Por seguridad, una persona de nuestro equipo se comunicará con usted "
+    "por este chat."
+)
+CODE_WRONG = "El código no es correcto. Revise el SMS e inténtelo de nuevo."
+CODE_EXPIRED = "Su código ya venció o fue usado. Escriba «reenviar» y le enviaremos uno nuevo."
+ASK_CODE_AGAIN = "Escriba el código de 6 dígitos que le enviamos por SMS, o «reenviar» para recibir otro."
+SMS_FAILED = (
+    "No pudimos enviarle el código en este momento. Inténtelo de nuevo en unos minutos o escriba «persona» "
+    "para hablar con nuestro equipo."
+)
+VERIFIED = "¡Listo, su identidad está verificada!"
+
+REGISTER_OFFER = (
+    "No encontramos un registro de paciente con este número. ¿Desea registrarse ahora? Responda «sí» para "
+    "registrarse o escriba «persona» para hablar con nuestro equipo."
+)
+ASK_NAME = "Por favor, escriba su nombre completo (nombre y apellidos)."
+ASK_NAME_AGAIN = "Necesito su nombre y al menos un apellido, solo con letras. Por ejemplo: María López Quispe."
+ASK_DOCUMENT = "Gracias. Ahora escriba su número de carnet de identidad (por ejemplo: 4567891 LP)."
+ASK_DOCUMENT_AGAIN = "Ese número de carnet no parece válido. Escríbalo con sus números, por ejemplo: 4567891 LP."
+REGISTER_DECLINED = "Entendido. Si cambia de opinión o desea hablar con una persona, escríbanos."
+
+ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
+ASK_OPTION_AGAIN = "Responda con el número de la opción que prefiera, o escriba «otro horario»."
+BOOKING_DROPPED = "De acuerdo, no reservé ese horario."
+CANCEL_KEPT = "De acuerdo, su cita se mantiene."
+SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
+PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
+NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
+NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
+CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."
+
+
+def code_sent(minutes: int) -> str:
+    return f"Le enviamos un código de 6 dígitos por SMS. Escríbalo aquí; vence en {minutes} minutos."
+
+
+def too_many_codes(minutes: int) -> str:
+    return f"Ya le enviamos varios códigos. Podrá pedir uno nuevo en {minutes} minutos."
+
+
+def verification_locked(minutes: int) -> str:
+    return f"Por seguridad, la verificación está bloqueada. Inténtelo de nuevo en {minutes} minutos."
+
+
+def ask_specialty(names: list[str]) -> str:
+    listed = "\n".join(f"{number}) {name}" for number, name in enumerate(names, start=1))
+    return f"¿Con qué especialidad o con qué médico desea su cita?\n{listed}"
+
+
+def offer_slots(lines: list[str], *, note: str = "") -> str:
+    intro = f"{note} " if note else ""
+    return (
+        f"{intro}Estos son los horarios disponibles:\n" + "\n".join(lines) + "\n"
+        "Responda con el número de la opción, o escriba «otro horario»."
+    )
+
+
+def no_slots(what: str, days: int) -> str:
+    return (
+        f"No encontré horarios libres {what} en los próximos {days} días. "
+        "¿Desea probar con otra especialidad o médico, o hablar con una persona?"
+    )
+
+
+def no_slots_on(day: str) -> str:
+    return f"No hay horarios libres el {day}."
+
+
+def confirm_booking(when: str, doctor: str, specialty: str) -> str:
+    return f"¿Confirma su cita con {doctor} ({specialty}) el {when}? Responda «sí» o «no»."
+
+
+def confirm_cancel(appointment: str) -> str:
+    return f"¿Confirma que desea cancelar su cita del {appointment}? Responda «sí» o «no»."
+
+
+def confirm_reschedule(old: str, new: str) -> str:
+    return f"¿Confirma que cambiamos su cita del {old} al {new}? Responda «sí» o «no»."
+
+
+def booked(when: str, doctor: str, specialty: str, reference: str) -> str:
+    return (
+        f"¡Listo! Su cita con {doctor} ({specialty}) quedó reservada para el {when}. Referencia: {reference}. "
+        "Por favor llegue 10 minutos antes."
+    )
+
+
+def cancelled(appointment: str) -> str:
+    return f"Su cita del {appointment} fue cancelada. Si desea, puedo ayudarle a agendar otra."
+
+
+def rescheduled(when: str, doctor: str, reference: str) -> str:
+    return f"¡Listo! Su cita con {doctor} ahora es el {when}. Referencia: {reference}."
+
+
+def upcoming(lines: list[str]) -> str:
+    return "Sus próximas citas:\n" + "\n".join(lines)
+
+
+def choose_appointment(lines: list[str], verb: str) -> str:
+    return f"¿Qué cita desea {verb}?\n" + "\n".join(lines) + "\nResponda con el número de la cita."
+
+
+SAFE_FALLBACK = (
+    "Disculpe, no tengo una buena respuesta para eso. Puedo ayudarle a agendar, cancelar o revisar sus citas, "
+    "o comunicarle con una persona de nuestro equipo. ¿Qué prefiere?"
+)
+
+NO_MEDICAL_ADVICE = (
+    "Por este medio no puedo dar diagnósticos, recomendar medicamentos ni indicar dosis; eso solo lo puede hacer "
+    "un médico después de revisarle. Con gusto le agendo una cita. Si es una emergencia, llame al número de "
+    "emergencias o acuda a la emergencia más cercana."
+)

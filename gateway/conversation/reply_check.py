@@ -1,0 +1,572 @@
+"""Whether a model's reply may go to a patient, and whether a patient asks for medical advice.
+
+The assistant never diagnoses, doses or prescribes. `check_generated` judges DialoGPT's text before
+it is sent: Spanish, not empty, not looping, no phone numbers, contacts or strangers' names, no
+medical advice; on a failed check the caller sends `replies.SAFE_FALLBACK` instead.
+`asks_for_medical_advice` spots the patient questions that get `replies.NO_MEDICAL_ADVICE`.
+
+Heuristics, tuned to refuse when unsure: a harmless reply lost is a template sent, a harmful one
+sent cannot be taken back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from importlib.resources import files
+from typing import Final
+
+import phonenumbers
+
+from gateway.conversation.nlu import KNOWN_WORDS
+from gateway.conversation.normalize import fold, is_question, normalize
+from gateway.conversation.patterns import Pattern, Words, compile_patterns, lexicon
+from gateway.conversation.vocabulary import word_list
+
+
+class Reason(StrEnum):
+    EMPTY = "empty"
+    TOO_LONG = "too_long"
+    NOT_SPANISH = "not_spanish"
+    REPETITIVE = "repetitive"
+    CONTACT_DETAILS = "contact_details"
+    PHONE_NUMBER = "phone_number"
+    MEDICAL_ADVICE = "medical_advice"
+    FOREIGN_NAME = "foreign_name"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    reason: str | None  # a `Reason` when not ok
+
+
+PASSED: Final = Verdict(ok=True, reason=None)
+
+
+def check_generated(text: str, *, allowed_names: Collection[str] = (), max_chars: int = 600) -> Verdict:
+    """Whether a generated reply may be sent; `allowed_names`: the patient's and the clinic doctors' names."""
+    text = text.strip()
+    if not any(ch.isalnum() for ch in text):
+        return Verdict(ok=False, reason=Reason.EMPTY)
+    if len(text) > max_chars:
+        return Verdict(ok=False, reason=Reason.TOO_LONG)
+    if _has_contact_details(text):
+        return Verdict(ok=False, reason=Reason.CONTACT_DETAILS)
+    if _has_phone_number(text):
+        return Verdict(ok=False, reason=Reason.PHONE_NUMBER)
+    if not _looks_spanish(text):
+        return Verdict(ok=False, reason=Reason.NOT_SPANISH)
+    if _is_repetitive(text):
+        return Verdict(ok=False, reason=Reason.REPETITIVE)
+    if _gives_medical_advice(text):
+        return Verdict(ok=False, reason=Reason.MEDICAL_ADVICE)
+    if _foreign_names(text, allowed_names=allowed_names):
+        return Verdict(ok=False, reason=Reason.FOREIGN_NAME)
+    return PASSED
+
+
+# --- Spanish or not -------------------------------------------------------------------------------
+
+_ENGLISH: Final = frozenset(
+    word_list(
+        """
+    the and you your yours i is are was were be been being to of in on at for with my we they she it
+    its this that these those what how why where who which can could would should will do does did have
+    has had not dont im youre thanks thank hello hi hey please yes yeah sure welcome good morning
+    afternoon evening night help appointment sorry about from just get got like know want need today
+    tomorrow here there an as if or but so all any some our us them their then than very much more
+    time see call book great nice week
+    """
+    )
+)
+_PORTUGUESE: Final = frozenset(
+    word_list(
+        """
+    voce voces nao sim obrigado obrigada com uma um em os ao aos isso isto tudo bem muito muita muitos
+    entao agora hoje amanha ontem posso pode eu ele ela minha meu seu sua estou tenho quero
+    fazer faz tchau oi ola pela pelo nosso nossa dele dela ate logo tambem mais bom boa noite sao
+    ajudar ajuda gostaria atendimento essa esse isso obrigadao informacao
+    """
+    )
+)
+_SPANISH_MARKS = "ñ¿¡áéíóú"
+_FOREIGN_MARKS = "ãõçàèìòùâêîôûëïößœæ"
+_LETTERS = re.compile(r"[^\W\d_]+")
+_ODD_SPELLING = re.compile(
+    r"^[^aeiouy]+$"  # no vowel
+    r"|[kw]|q(?!u)|th|sh|ph|wh|gh|ck|nh|lh"  # letters and pairs Spanish words do not have
+    r"|([bdfgmpstvz])\1"  # doubles other than ll, rr, cc, nn, ee, oo
+    r"|^s[bcdfgkmnpqtvw]"  # "st", "sp": Spanish says "est", "esp"
+    r"|[bcfghkmptvw]$"  # Spanish words end in a vowel or l n r s d z j x y
+    r"|[^aeiouy]{5}"
+)
+_MIN_SPANISH_SHARE = 0.25
+_MAX_ODD_SHARE = 0.34
+
+
+def _looks_spanish(text: str) -> bool:
+    """Spanish words outnumber English and Portuguese ones, and most words could be Spanish."""
+    words = [fold(word) for word in _LETTERS.findall(text)]
+    if not words:
+        return False
+    spanish = sum(word in _spanish_words() for word in words)
+    if spanish == 0:
+        return False
+    lowered = text.lower()
+    marks = min(2.0, 0.5 * sum(lowered.count(ch) for ch in _SPANISH_MARKS))
+    foreign = sum(word in _ENGLISH or word in _PORTUGUESE for word in words)
+    foreign += sum(lowered.count(ch) for ch in _FOREIGN_MARKS)
+    foreign += sum(word.endswith(("cao", "coes", "oes")) for word in words)
+    if foreign and foreign >= spanish + marks:
+        return False
+    unknown = [word for word in words if word not in _spanish_words() and word not in _first_names()]
+    odd = sum(bool(_ODD_SPELLING.search(word)) for word in unknown)
+    if len(words) >= 3 and odd / len(words) > _MAX_ODD_SHARE:
+        return False
+    return len(words) < 6 or spanish / len(words) >= _MIN_SPANISH_SHARE
+
+
+# --- loops ----------------------------------------------------------------------------------------
+
+_SENTENCE_END = re.compile(r"[.!?¡¿\n]+")
+_LONGEST_LOOP = 12
+_MIN_DISTINCT_SHARE = 0.4
+
+
+def _is_repetitive(text: str) -> bool:
+    """A word said three times running, a phrase said twice running, a sentence or a long phrase
+    said twice, a short phrase said three times, or too few distinct words."""
+    tokens = re.findall(r"\w+", fold(text))
+    n = len(tokens)
+    for size in range(1, min(_LONGEST_LOOP, n // 2) + 1):
+        times = 3 if size == 1 else 2
+        for start in range(n - size * times + 1):
+            unit = tokens[start : start + size]
+            if all(tokens[start + size * k : start + size * (k + 1)] == unit for k in range(1, times)):
+                return True
+    trigrams = Counter(tuple(tokens[i : i + 3]) for i in range(n - 2))
+    if trigrams and max(trigrams.values()) >= 3:
+        return True
+    six = Counter(tuple(tokens[i : i + 6]) for i in range(n - 5))
+    if six and max(six.values()) >= 2:
+        return True
+    sentences = [normalize(part) for part in _SENTENCE_END.split(text)]
+    said = [sentence for sentence in sentences if sentence]
+    if len(said) != len(set(said)):
+        return True
+    return n >= 12 and len(set(tokens)) / n < _MIN_DISTINCT_SHARE
+
+
+# --- contacts and phone numbers -------------------------------------------------------------------
+
+_CONTACT = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail
+    r"|(?<![\w@])@[a-z_][\w.]{2,}"  # social handle
+    r"|\b(?:https?://|www\.)\S+"
+    r"|\b(?:wa|t)\.me/\S*"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|io|ly|app|site|online|bo)\b"
+    r"|\b(?:arroba|gmail|hotmail|yahoo|outlook)\b",
+    re.IGNORECASE,
+)
+# Seven digits or more, maybe split by spaces or dashes: any number a patient could dial.
+_DIGIT_RUN = re.compile(r"(?<!\d)(?:\d[ -]?){6,}\d(?!\d)")
+
+
+def _has_contact_details(text: str) -> bool:
+    return _CONTACT.search(text) is not None
+
+
+def _has_phone_number(text: str) -> bool:
+    if _DIGIT_RUN.search(text):
+        return True
+    return any(True for _ in phonenumbers.PhoneNumberMatcher(text, "BO"))
+
+
+# --- medical advice in a reply --------------------------------------------------------------------
+
+_DRUGS: Final = word_list(
+    """
+    paracetamol acetaminofen ibuprofeno amoxicilina diclofenac omeprazol metformina aspirina naproxeno
+    ketorolac metamizol dipirona loratadina cetirizina azitromicina ciprofloxacin cefalexina penicilina
+    prednison dexametasona salbutamol enalapril losartan atorvastatina insulina clonazepam diazepam
+    alprazolam tramadol ranitidina loperamida metronidazol albendazol mebendazol ambroxol clorfenamina
+    buscapina hioscina sildenafil levotiroxina amlodipino ketoconazol fluconazol nistatina aciclovir
+    ampicilina ceftriaxona
+    """
+)
+
+
+def _normalized(words: Sequence[str]) -> frozenset[str]:
+    """Words as `normalize` leaves a reply, which is what they are compared with."""
+    return frozenset(normalize(word) for word in words)
+
+
+# Kinds of medicine that count as naming one: "un antibiótico", "antiinflamatorios".
+_DRUG_KINDS: Final = word_list("antibiotic antiinflamatori analgesic antihistaminic antipiretic antigripal corticoid")
+_MEDICINES: Final = _normalized(
+    word_list(
+        """
+    pastilla pastillas pastillita pastillitas tableta tabletas comprimido comprimidos capsula capsulas
+    jarabe jarabes gotas gotitas pomada pomadas crema cremas unguento inyeccion inyecciones ampolla
+    ampollas medicamento medicamentos medicina medicinas remedio remedios farmaco farmacos suero vitamina
+    vitaminas calmante calmantes liquido liquidos hielo compresa compresas infusion infusiones mate
+    manzanilla
+    """
+    )
+)
+# Verbs that prescribe when a medicine follows: always advice, even "no tome pastillas".
+_TAKE: Final = _normalized(
+    word_list(
+        """
+    tome tomar tomarse tomese tomelo tomela tomelos tomelas tomarlo tomarla tomarlos tomarlas tomen toma
+    tomes tomando tomara beba beber use usar usese utilice utilizar aplique aplicar apliquese
+    aplicarse apliquele ponga pongase ponerse pongale ponerle administre administrar administrarle
+    consuma consumir suspenda suspender
+    """
+    )
+)
+# Verbs that prescribe unless denied: "no puedo recomendarle medicamentos" is the right answer.
+_RECOMMEND: Final = _normalized(
+    word_list(
+        """
+    recomiendo recomendamos recomendaria recomendar recomendarle sugiero sugerimos sugerirle aconsejo
+    aconsejamos aconsejarle receto recetare recetaria recetar recetarle indico indicarle dele darle dale
+    denle dar
+    """
+    )
+)
+_DENIALS: Final = frozenset({"no", "ni", "nunca", "sin", "tampoco", "evite", "evitar"})
+_NUMBER = (
+    r"(?:\d+(?:[/:]\d+)?(?: \d+)?|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez|doce"
+    r"|quince|veinte|treinta|cuarenta|cincuenta|cien|media|medio)"
+)
+_UNIT = (
+    r"(?:mg|miligramos?|mcg|microgramos?|ml|mililitros?|cc|g|gr|gramos?|ui|gotas?|gotitas?|comprimidos?"
+    r"|pastillas?|pastillitas?|tabletas?|capsulas?|cucharadas?|cucharaditas?|cucharitas?"
+    r"|ampollas?|ampolletas?|inyecciones?|unidades|dosis|puffs?|inhalaciones?)"
+)
+_DISEASE = (
+    r"(?:infecci\w*|gripe|gripa|resfri\w*|covid\w*|coronavirus|gastritis|gastroenteritis|diabetes"
+    r"|hipertension|hipotension|anemia|migrana|bronquitis|neumonia|pulmonia|faringitis|amigdalitis"
+    r"|laringitis|otitis|sinusitis|conjuntivitis|dermatitis|colitis|cistitis|apendicitis|dengue|zika"
+    r"|chikungunya|malaria|paludismo|chagas|tuberculosis|hepatitis|tifoidea|tifus|salmonel\w*|ulceras?"
+    r"|virus|viral|bacteria\w*|parasit\w*|amebas?|lombrices|hongos?|micosis|alergias?|asma|artritis|artrosis"
+    r"|cancer|tumor\w*|quistes?|calculos?|hernias?|esguince|fractura|tendinitis|lumbalgia|ciatica"
+    r"|depresion|intoxicacion|deshidratacion|reflujo|varicela|sarampion|rubeola|paperas|escarlatina"
+    r"|herpes|vih|sida|preeclampsia|trombosis|epilepsia|arritmia|tiroid\w*|hipotiroidismo"
+    r"|hipertiroidismo|soroche|infarto|embolia|anginas|contractura|torcedura|inflamacion|sindrome"
+    r"|presion (?:alta|baja)|colico\w*)"
+)
+_FILLERS = r"(?:un|una|de|del|la|el|los|las|algun|alguna|posible|leve|fuerte|cuadro|principio|poco|tipo)"
+_DOSAGE = [
+    re.compile(rf"(?:^| ){_NUMBER} {_UNIT}(?= |$)"),
+    re.compile(r"(?:^| )(?:cada|c) (?:\d+|una|dos|tres|cuatro|seis|ocho|doce|veinticuatro) horas?(?= |$)"),
+    re.compile(r"(?:^| )(?:\d+|una|dos|tres|cuatro) (?:vez|veces) (?:al|por|cada) dia(?= |$)"),
+    re.compile(r"(?:^| )(?:antes|despues) de (?:cada |las |sus )?comidas?(?= |$)"),
+    re.compile(r"(?:^| )(?:" + "|".join(map(normalize, _DRUGS + _DRUG_KINDS)) + r")\w*(?= |$)"),
+]
+# A diagnosis, said of someone: a question ("¿tiene alergia a algún medicamento?") or an "if" is not one.
+_DIAGNOSIS_STATED = re.compile(
+    r"(?:^| )(?:tiene|tienen|tendria|tendra|tenga|padece|padecer|sufre|presenta|es|sea|seria|sera|parece"
+    r"|parece ser|se trata de|debe ser|puede ser|podria ser|sintomas de|signos de|cuadro de|caso de"
+    r"|diagnosticado con|diagnosticada con)"
+    rf"(?: {_FILLERS}){{0,2}} {_DISEASE}(?= |$)"
+)
+_DIAGNOSIS_ANYWAY = re.compile(
+    r"(?:^| )(?:padece de|sufre de|es probable que (?:sea|tenga|se trate|usted)|probablemente (?:sea|es|tenga|tiene"
+    r"|se trate)|seguramente (?:sea|es|tenga|tiene|se trate)|lo que (?:usted )?tiene es|su diagnostico"
+    r"|el diagnostico es|le diagnostico|mi diagnostico|diagnostico (?:presuntivo|probable)"
+    r"|no es (?:nada )?(?:grave|serio|preocupante|de cuidado)|nada (?:grave|serio)"
+    r"|es algo (?:leve|pasajero|normal))(?= |$)"
+    r"|(?:^| )se (?:le )?(?:va a pasar|pasara)(?: (?:pronto|solo|sola|solito|rapido|ya))?$"
+)
+_IF = re.compile(r"(?:^| )si(?: \w+){0,3}$")
+_SENTENCE = re.compile(r"[^.!?\n¿¡]*[?]|[¿¡][^.!?\n]*[.!?]*|[^.!?\n¿¡]+[.!\n]*")
+_YES = re.compile(r"\bsí\b", re.IGNORECASE)
+
+
+def _sentences(text: str) -> list[tuple[str, bool]]:
+    """Each sentence normalized, and whether it asks something."""
+    text = _YES.sub("claro", text)  # folded, "sí" would read as the "si" of a condition
+    return [(normalize(part), is_question(part)) for part in _SENTENCE.findall(text) if part.strip()]
+
+
+_SPECIALTY_AFTER: Final = frozenset(word_list("general interna familiar"))
+
+
+def _is_medicine(words: Sequence[str], index: int) -> bool:
+    """A medicine word, but not the "medicina" of "consulta de medicina general"."""
+    word = words[index]
+    if word not in _MEDICINES:
+        return False
+    if word.startswith("medicina"):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        return following not in _SPECIALTY_AFTER and words[index - 1 : index] != ["de"]
+    return True
+
+
+def _prescribes(words: Sequence[str]) -> bool:
+    for index, word in enumerate(words):
+        if word not in _TAKE and word not in _RECOMMEND:
+            continue
+        if not any(_is_medicine(words, later) for later in range(index + 1, min(index + 5, len(words)))):
+            continue
+        if word in _TAKE or not _denied(words, index):
+            return True
+    return False
+
+
+_REFUSAL = re.compile(r"(?:^| )no (?:(?:le|les|te|se|lo|la) )?(?:puedo|podemos|podria|podriamos|debo|debemos) ")
+
+
+def _denied(words: Sequence[str], index: int) -> bool:
+    """Negated just before ("ni recomendar"), or refused earlier in the sentence ("no puedo dar
+    diagnósticos, recomendar medicamentos ni ...") with no "pero" since."""
+    if _DENIALS.intersection(words[max(0, index - 3) : index]):
+        return True
+    before = " ".join(words[:index]) + " "
+    refusals = list(_REFUSAL.finditer(before))
+    return bool(refusals) and " pero " not in before[refusals[-1].end() - 1 :]
+
+
+def _self_medication(words: Sequence[str]) -> bool:
+    return any(word.startswith("automedi") and not _denied(words, index) for index, word in enumerate(words))
+
+
+def _gives_medical_advice(text: str) -> bool:
+    """A diagnosis, a dose, a medicine named or prescribed."""
+    for sentence, question in _sentences(text):
+        if any(pattern.search(sentence) for pattern in _DOSAGE) or _DIAGNOSIS_ANYWAY.search(sentence):
+            return True
+        words = sentence.split()
+        if _prescribes(words) or _self_medication(words):
+            return True
+        if not question:
+            for found in _DIAGNOSIS_STATED.finditer(sentence):
+                if not _IF.search(sentence[: found.start()]):
+                    return True
+    return False
+
+
+# --- names ----------------------------------------------------------------------------------------
+
+_TITLE_ABBREVIATIONS: Final = frozenset(word_list("dr dra drs sr sra srta sres lic ing prof profa dna"))
+_TITLE_WORDS: Final = frozenset(
+    word_list(
+        """
+    doctor doctora senor senora senorita licenciado licenciada ingeniero ingeniera profesor profesora
+    don dona enfermero enfermera
+    """
+    )
+)
+# Words a name never is, so a capitalized one ends the name ("Dra. Quispe Le atenderá").
+_FUNCTION_WORDS: Final = frozenset(
+    word_list(
+        """
+    el la los las lo un una unos unas al del de a en con por para sin y o u ni que como cuando donde
+    le les me te se nos su sus mi mis tu usted ustedes yo es esta son fue era hay ya no si muy mas
+    """
+    )
+)
+_PARTICLES: Final = frozenset(word_list("de del la las los"))
+_SAINTS: Final = frozenset(word_list("san santa santo virgen"))
+_WORD = re.compile(r"[^\W\d_]+(?:['-][^\W\d_]+)*")
+
+
+def _word_file(name: str) -> frozenset[str]:
+    text = files("gateway.conversation").joinpath("data", name).read_text(encoding="utf-8")
+    return frozenset(fold(line.strip()) for line in text.splitlines() if line.strip() and not line.startswith("#"))
+
+
+@cache
+def _first_names() -> frozenset[str]:
+    """Common Spanish and Latin American first names, folded."""
+    return _word_file("first_names.txt")
+
+
+@cache
+def _spanish_words() -> frozenset[str]:
+    """Frequent Spanish words, folded."""
+    return _word_file("spanish_words.txt")
+
+
+def _name_keys(names: Collection[str]) -> frozenset[str]:
+    keys = {fold(word) for name in names for word in _WORD.findall(name)}
+    return frozenset(keys - _TITLE_ABBREVIATIONS - _TITLE_WORDS - _PARTICLES)
+
+
+def _capitalized(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def _name_after(matches: Sequence[re.Match[str]], text: str, start: int) -> tuple[list[str], int]:
+    """The capitalized words from `start` on, joined by spaces or name particles ("De la Cruz"),
+    and the index of the first word after them."""
+    name: list[str] = []
+    index = start
+    while index < len(matches):
+        word = matches[index].group()
+        if index > start and not text[matches[index - 1].end() : matches[index].start()].isspace():
+            break
+        folded = fold(word)
+        if folded in _PARTICLES:
+            ahead = matches[index + 1 : index + 3]
+            if any(_capitalized(m.group()) and fold(m.group()) not in _PARTICLES for m in ahead):
+                index += 1
+                continue
+            break
+        if not _capitalized(word) or folded in _FUNCTION_WORDS | _TITLE_ABBREVIATIONS | _TITLE_WORDS:
+            break
+        name.append(folded)
+        index += 1
+    return name, index
+
+
+def _foreign_names(text: str, *, allowed_names: Collection[str]) -> list[str]:
+    """People named in `text` (after a title, or by a common first name) who are not in `allowed_names`."""
+    allowed = _name_keys(allowed_names)
+    matches = list(_WORD.finditer(text))
+    found: list[str] = []
+    index = 0
+    while index < len(matches):
+        word = matches[index].group()
+        folded = fold(word)
+        name: list[str] = []
+        after = index + 1
+        if index + 1 < len(matches) and _capitalized(matches[index + 1].group()):
+            gap = text[matches[index].end() : matches[index + 1].start()]
+            abbreviation = folded in _TITLE_ABBREVIATIONS and gap.strip() in ("", ".")
+            title = folded in _TITLE_WORDS and gap.isspace()
+            if abbreviation or title:
+                name, after = _name_after(matches, text, index + 1)
+        saint = any(fold(m.group()) in _SAINTS for m in matches[max(0, index - 2) : index])  # "Virgen del Carmen"
+        if not name and _capitalized(word) and folded in _first_names() and not saint:
+            name, after = _name_after(matches, text, index)
+        if name and not set(name) <= allowed:
+            found.append(" ".join(name))
+        index = max(after, index + 1)
+    return found
+
+
+# --- patients asking for advice -------------------------------------------------------------------
+
+_MEDICINE_WORDS = (
+    "pastilla*|medicament*|medicinas|remedio*|jarabe*|tableta*|capsula*|comprimido*|gotas|gotitas"
+    "|pomada*|crema|cremas|unguento|inyeccion*|ampolla*|calmante*|vitamina*|"
+    + "|".join((*_DRUGS, *(f"{kind}*" for kind in _DRUG_KINDS)))
+)
+_GIVE = (
+    "tomo|tomar|tome|tomamos|tomarme|tomarlo|tomarla|toma|doy|dar|darle|darme|damos|uso|usar|aplico|aplicar"
+    "|aplicarle|aplicarme|pongo|poner|ponerle|ponerme|recetan|recetar|recetarme|recomienda|recomiendan"
+    "|recomendar|recomendarme|aconseja|aconsejan|sirve|sirven"
+)
+_SYMPTOMS = (
+    "dolor*|duele|duelen|doliendo|dolio|fiebre|calentura|temperatura|tos|tose|tosiendo|gripe|gripa|resfri*"
+    "|diarrea|vomit*|nausea*|mareo*|mareada|mareado|presion|tension|infecc*|infectad*|alergi*|picazon|pica"
+    "|comezon|ardor|arde|hinchaz*|hinchad*|inflama*|herida|cortada|quemadura|quemado|colico*|gases"
+    "|estrenid*|estrenimiento|insomnio|ansiedad|garganta|cabeza|estomago|barriga|panza|muela*|diente*"
+    "|oido|oidos|ojo|ojos|sangr*|granos|ronchas|manchas|sarpullido|cansancio|debilidad|azucar|colesterol"
+    "|sintoma*|contagi*|moco*|congestion|flema*|golpe|torcedura|esguince|orina|pecho|espalda|rodilla"
+    "|enfermo|enferma|enfermedad*|malestar|mal|covid*|dengue|diabetes|gastritis|migrana|infeccion*|asma"
+    "|bronquitis|neumonia|herpes|hongos|parasit*|virus|anemia|soroche"
+)
+_DISEASES = (
+    "infeccion*|gripe|gripa|resfri*|covid*|coronavirus|gastritis|diabetes|hipertension|anemia|migrana"
+    "|bronquitis|neumonia|pulmonia|faringitis|amigdalitis|otitis|sinusitis|conjuntivitis|dengue|zika"
+    "|chikungunya|malaria|chagas|tuberculosis|hepatitis|tifoidea|ulcera*|virus|bacteria*|parasit*|amebas"
+    "|hongos|alergia*|asma|artritis|cancer|tumor*|quiste*|hernia*|fractura*|depresion|apendicitis|herpes"
+    "|varicela|sarampion|anginas|soroche|infarto|embarazada|embarazo"
+)
+
+# Asked outright, whatever else the message says.
+_ADVICE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        f"que|cual|cuales|cuanto|cuanta|cuantos|cuantas ... {_MEDICINE_WORDS}",
+        "que|cual|cuanto|cuanta ..2 dosis",
+        f"puedo|podemos|puede|podria|debo|debe|deberia|conviene|necesito|quiero|quisiera ..2 {_GIVE} ... "
+        + _MEDICINE_WORDS,
+        "cada cuanto ..3 tomo|toma|tomar|tome|doy|dar|darle|aplico|aplicar|pongo|poner",
+        "necesito|quiero|quisiera|puede|pueden|podria|podrian|da|dan|dar|darme|den|denme|dame|deme|hacer|hacerme"
+        "|renovar|sacar ..3 receta|recetas",
+        f"algo|nada ..2 para|contra ..2 {_SYMPTOMS}",
+        "puede|pueden|podria|podrian|dar|darme|decir|decirme|dime|digame|deme|dame|saber ..3 diagnostic*",
+        "que enfermedad|enfermedades",
+        f"sera|seria ..2 {_DISEASES}",
+        f"puede|podria ser ..2 {_DISEASES}",
+        f"{_MEDICINE_WORDS} ... que|cual es|sera mejor|bueno|buena|recomendable",
+        f"tendre|tendra|tendria|tendremos ..2 {_DISEASES}",
+    ]
+)
+# Prescribing verbs, spelled right: "me recetaron lentes" is not "recétenme".
+_PRESCRIBE: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["recetar|recetarme|recetarle|recetenme|receteme|recetame|receten|recete|recetaria|recetarian|recetan"],
+    fuzzy=False,
+)
+# Asked only with a question mark: "¿le doy jarabe?", but "tomo pastillas para la presión" is said.
+_ADVICE_IN_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        f"{_GIVE}|doy ... {_MEDICINE_WORDS}",
+        f"{_MEDICINE_WORDS} ... {_GIVE}|bueno|buena|malo|mala",
+        f"es|sea ..2 {_DISEASES}",
+    ]
+)
+# Advice about a complaint: asked only when the message names a symptom ("¿qué micro tomo?" is not).
+_ADVICE_ABOUT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "que|cual|como ..3 tomo|tomar|tome|tomamos|doy|dar|darle|aplico|aplicar|pongo|poner|ponerle|hago|hacer"
+        "|hacemos|recomienda|recomiendan|aconseja|aconsejan|sirve|sirven|bajar|bajarle|bajo|calmar|calmo|quitar"
+        "|quito|aliviar|alivio|curar|curo|tratar",
+        "puedo|podemos|debo|puede|podria ..2 tomar|darle|dar|aplicar|aplicarle|ponerle|poner|usar ..2 algo|nada",
+        "que puede|podria ser",
+        "que sera|seria|sea",
+        "que es esto|eso",
+        "es|sera|seria|esta ..3 grave|peligroso|peligrosa|normal|malo|mala|serio|preocupante|contagioso|contagiosa",
+        "debo|deberia|tengo|hay ..3 preocupar*",
+    ]
+)
+_SYMPTOM: Final[tuple[Pattern, ...]] = compile_patterns([_SYMPTOMS])
+_CLAUSE_BREAK = re.compile(r"[,;!?¿¡\n]+|\.(?!\d)")
+_WHAT_I_HAVE: Final[tuple[Pattern, ...]] = compile_patterns(["que tengo|tendre|tendra|tendria|tiene|tendremos"])
+# "¿Qué tengo que llevar?", "la cita que tengo mañana": having, not an ailment.
+_NOT_AILMENT: Final = frozenset(
+    word_list(
+        """
+    que cita citas turno turnos ficha fichas consulta consultas control hora dia fecha reserva examen
+    analisis resultados papeles documentos orden
+    """
+    )
+)
+_KNOWN: Final = KNOWN_WORDS | lexicon(
+    (*_ADVICE, *_PRESCRIBE, *_ADVICE_IN_QUESTION, *_ADVICE_ABOUT, *_SYMPTOM, *_WHAT_I_HAVE)
+)
+
+
+def _asks_what_they_have(text: str) -> bool:
+    """ "¿Qué tengo?", "¿qué tiene mi hijo?", but not "¿qué tengo que llevar?", "la cita que tengo
+    mañana" or "mi mamá, que tiene presión alta"."""
+    for clause in _CLAUSE_BREAK.split(text):
+        words = Words(clause, known=_KNOWN)
+        for span in words.spans(_WHAT_I_HAVE):
+            before = words.words[span.start - 1] if span.start else ""
+            after = words.words[span.end] if span.end < len(words) else ""
+            if before in _NOT_AILMENT or after in _NOT_AILMENT:
+                continue
+            if span.start and words.words[span.end - 1] == "tiene":
+                continue
+            return True
+    return False
+
+
+def asks_for_medical_advice(text: str) -> bool:
+    """Whether a patient's message asks for a diagnosis, a medicine or a dose."""
+    words = Words(text, known=_KNOWN)
+    if words.has(_ADVICE) or words.has(_PRESCRIBE):
+        return True
+    if is_question(text) and words.has(_ADVICE_IN_QUESTION):
+        return True
+    return words.has(_SYMPTOM) and (words.has(_ADVICE_ABOUT) or _asks_what_they_have(text))

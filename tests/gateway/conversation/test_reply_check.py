@@ -1,0 +1,286 @@
+"""Checking model replies before they reach a patient, and spotting requests for medical advice:
+pure, fast unit tests on DialoGPT-style outputs and WhatsApp messages written for them."""
+
+from __future__ import annotations
+
+import pytest
+
+from gateway.conversation import replies
+from gateway.conversation.reply_check import Verdict, asks_for_medical_advice, check_generated
+
+PATIENT = "Rosa Mamani"
+DOCTORS = ("Dra. Carmen Quispe", "Dr. Juan Mamani", "Dra. Ana Rojas", "Dr. Luis Paz")
+ALLOWED = (PATIENT, *DOCTORS)
+
+
+def check(text: str) -> Verdict:
+    return check_generated(text, allowed_names=ALLOWED)
+
+
+SENDABLE = [
+    # greetings and small talk
+    "¡Hola! ¿En qué puedo ayudarle?",
+    "De nada, que tenga buen día.",
+    "¡Buenos días! Gracias por escribir a la clínica. ¿En qué puedo ayudarle hoy?",
+    "Buenas tardes, ¿cómo está?",
+    "Con mucho gusto.",
+    "Perfecto.",
+    "Claro, con gusto le ayudo.",
+    "Estoy bien, gracias por preguntar. ¿Y usted?",
+    "Muy bien, ¿y usted cómo se encuentra?",
+    "¡Que tenga un lindo día!",
+    "Gracias a usted por escribirnos.",
+    "Hasta luego, cuídese mucho.",
+    "No hay de qué, aquí estamos para lo que necesite.",
+    "Sí, claro.",
+    "Entiendo. ¿Desea que le ayude con algo más?",
+    "Lamento escuchar eso. Espero que se mejore pronto.",
+    "Qué bueno saberlo. ¿Hay algo más en lo que le pueda ayudar?",
+    "Jaja, claro que sí. ¿En qué más le ayudo?",
+    "Me alegra mucho. Le esperamos.",
+    "Gracias, Rosa. Que tenga una linda tarde.",
+    # clinic talk
+    "Atendemos de lunes a viernes de 8:00 a 20:00 y los sábados de 8:00 a 13:00.",
+    "La consulta de cardiología cuesta Bs 200. Puede pagar en efectivo, con tarjeta o por QR.",
+    "Le recomiendo agendar una cita con el médico para que le revise.",
+    "Si quiere, puede tomar una cita para mañana en la mañana.",
+    "Puede tomar el teleférico hasta el centro y luego un minibús.",
+    "Tome en cuenta que debe llegar 15 minutos antes.",
+    "Mañana tenemos disponible a las 9:00 y a las 10:30 con la Dra. Quispe. ¿Cuál prefiere?",
+    "Listo, su cita quedó para el jueves a las 15:30 con el Dr. Juan Mamani.",
+    "La doctora Rojas atiende los martes y jueves.",
+    "Con gusto, señora Mamani. Su cita está confirmada.",
+    "Para el análisis de sangre debe venir en ayunas.",
+    "Estamos en la Av. 6 de Agosto N° 2450, zona Sopocachi, en La Paz.",
+    "Su cita es el 15 de diciembre de 2026 a las 10:00.",
+    "Traiga su carnet de identidad y, si tiene, sus recetas anteriores.",
+    "Solo un médico puede evaluarle y recetarle. ¿Le agendo una cita de medicina general?",
+    "Por este medio no puedo dar diagnósticos ni recomendar medicamentos. Si empeora, acuda a emergencias.",
+    "Lo siento, por WhatsApp no podemos recetar medicamentos. Un médico debe evaluarle en consulta.",
+    "Le recomendamos no automedicarse; es mejor que le vea un médico.",
+    "Si tiene dificultad para respirar, acuda de inmediato a emergencias.",
+    "Usted tiene una cita pendiente el lunes a las 8:30. ¿Desea confirmarla?",
+    "¿Tiene alergia a algún medicamento? Lo anotamos para el médico.",
+    "Emergencias funciona las 24 horas, todos los días.",
+    "Sí, sí, la doctora Quispe le puede atender mañana.",
+    "Puede comprar sus medicamentos en la farmacia de la clínica, en planta baja.",
+    "Sus resultados se entregan en un sobre cerrado.",
+    "Le envío la ubicación por WhatsApp.",
+]
+
+UNSENDABLE: list[tuple[str, str]] = [
+    # nothing to send
+    ("", "empty"),
+    ("   \n ", "empty"),
+    ("...", "empty"),
+    ("¿?¡!", "empty"),
+    # not Spanish
+    ("Hello! How can I help you today?", "not_spanish"),
+    ("I'm fine, thank you. What about you?", "not_spanish"),
+    ("Thanks for your message, see you tomorrow.", "not_spanish"),
+    ("Olá! Como posso ajudar você hoje?", "not_spanish"),
+    ("Obrigado pela mensagem, tudo bem com você?", "not_spanish"),
+    ("Não sei, mas vou verificar isso para você.", "not_spanish"),
+    ("asdf qwer zxcv", "not_spanish"),
+    ("Hola xjdk qpwl zzrt mmnb", "not_spanish"),
+    ("lol ok brb", "not_spanish"),
+    ("15:30", "not_spanish"),
+    ("Bonjour, comment puis-je vous aider?", "not_spanish"),
+    # loops
+    ("gracias gracias gracias", "repetitive"),
+    ("Gracias, gracias, gracias, gracias.", "repetitive"),
+    ("jajaja jajaja jajaja", "not_spanish"),
+    ("Muchas gracias muchas gracias por escribir", "repetitive"),
+    ("Que tenga un buen día que tenga un buen día", "repetitive"),
+    ("¿En qué puedo ayudarle? ¿En qué puedo ayudarle?", "repetitive"),
+    ("Claro. Le esperamos mañana. Claro. Le esperamos mañana.", "repetitive"),
+    ("la cita la cita para el lunes, la cita para el martes y la cita para el viernes", "repetitive"),
+    ("Sí, sí, sí, claro que sí.", "repetitive"),
+    ("de la de la clínica", "repetitive"),
+    (
+        "le esperamos en la clínica con su carnet y luego le esperamos en la clínica con su carnet otra vez",
+        "repetitive",
+    ),
+    ("no no no no no", "repetitive"),
+    # contact details
+    ("Escríbanos a citas@clinica.com.bo y le respondemos.", "contact_details"),
+    ("Puede ver los horarios en www.clinicasalud.bo", "contact_details"),
+    ("Agende en https://clinica.example/agenda por favor", "contact_details"),
+    ("Síganos en Facebook: facebook.com/clinicasalud", "contact_details"),
+    ("Escriba al correo clinica arroba gmail punto com", "contact_details"),
+    ("Escríbanos por wa.me/59170012345 y le atendemos.", "contact_details"),
+    # phone numbers
+    ("Llame al 70012345 para más información.", "phone_number"),
+    ("Puede comunicarse al +591 2 2441234.", "phone_number"),
+    ("Nuestro número es 2-2441234, llámenos.", "phone_number"),
+    ("Escríbale al 7 123 4567 por favor.", "phone_number"),
+    ("Llame al 591 71234567 en horario de oficina.", "phone_number"),
+    ("El número de la doctora es 4-4251234.", "phone_number"),
+    # medical advice
+    ("Tome paracetamol cada 8 horas y descanse.", "medical_advice"),
+    ("Le recomiendo ibuprofeno para el dolor.", "medical_advice"),
+    ("Puede darle 5 ml de jarabe a su hijo.", "medical_advice"),
+    ("Tome una pastilla dos veces al día.", "medical_advice"),
+    ("Tome 500 mg después de las comidas.", "medical_advice"),
+    ("Usted tiene una infección en la garganta.", "medical_advice"),
+    ("Parece una infección urinaria, no se preocupe.", "medical_advice"),
+    ("Es probable que sea gripe, descanse mucho.", "medical_advice"),
+    ("Su hijo padece de asma, debe usar su inhalador.", "medical_advice"),
+    ("No es nada grave, no se preocupe.", "medical_advice"),
+    ("Su diagnóstico es gastritis.", "medical_advice"),
+    ("Le receto amoxicilina por siete días.", "medical_advice"),
+    ("Necesita un antibiótico para eso.", "medical_advice"),
+    ("Aplíquese la pomada en la zona afectada.", "medical_advice"),
+    ("Tome mucho líquido y repose.", "medical_advice"),
+    ("Dele media pastilla cada 6 horas.", "medical_advice"),
+    ("Tome 20 gotas en la noche.", "medical_advice"),
+    ("Puede automedicarse con lo que tenga en casa.", "medical_advice"),
+    ("No se preocupe, le recomiendo unas pastillas para dormir.", "medical_advice"),
+    ("Probablemente sea un virus, se le va a pasar.", "medical_advice"),
+    ("Lo mejor es un antiinflamatorio.", "medical_advice"),
+    ("Sí, usted tiene dengue.", "medical_advice"),
+    # names that are not the patient's or the clinic doctors'
+    ("Su cita es con el Dr. Pérez el lunes.", "foreign_name"),
+    ("La doctora Ramírez le atenderá mañana.", "foreign_name"),
+    ("Gracias, Sr. Pedro, le esperamos.", "foreign_name"),
+    ("La Lic. Mamani Condori le llamará.", "foreign_name"),
+    ("Hola María, ¿cómo está?", "foreign_name"),
+    ("Claro, Jorge le ayudará con su cita.", "foreign_name"),
+    ("Soy Carlos, su asistente virtual.", "foreign_name"),
+    ("Listo, Daniela Flores, su cita quedó para el lunes.", "foreign_name"),
+    ("Su cita es con la Dra. Carmen Gutiérrez.", "foreign_name"),
+    ("La Dra. De la Cruz le atenderá.", "foreign_name"),
+    ("Soy la enfermera Lucía.", "foreign_name"),
+]
+
+ADVICE_REQUESTS = [
+    "¿qué pastilla tomo para la fiebre?",
+    "cuanto paracetamol le doy a mi hijo",
+    "q tengo si me duele la cabeza y tengo fiebre",
+    "me puede recetar algo",
+    "es grave si tengo la presion alta?",
+    "que puedo tomar para el dolor de muela",
+    "cada cuanto le doy el jarabe",
+    "puedo tomar ibuprofeno con el estomago vacio?",
+    "que medicamento me recomienda para la tos",
+    "¿Ustedes me pueden recetar antibióticos por aquí?",
+    "necesito una receta para amoxicilina",
+    "le doy amoxicilina?",
+    "cual es la dosis de ibuprofeno pa un niño de 5 años",
+    "tengo diarrea desde ayer q hago",
+    "mi bebe tiene fiebre de 38, que le doy?",
+    "sera dengue? tengo fiebre y me duele todo el cuerpo",
+    "tengo una mancha en la piel que me pica, que sera?",
+    "me puede dar algo para el dolor de cabeza",
+    "me sale sangre de la nariz, es normal?",
+    "que enfermedad tengo si me duele el pecho al toser",
+    "como le bajo la fiebre a mi hijo",
+    "parasetamol o ibuprofeno q es mejor pa la gripe",
+    "el diclofenaco es bueno para la espalda?",
+    "me puede dar un diagnostico por aqui?",
+    "tendre covid? tengo tos y no siento olores",
+]
+
+NOT_ADVICE_REQUESTS = [
+    "Quiero una cita con el pediatra",
+    "¿a qué hora atienden?",
+    "necesito q me vea un doctor xq tengo fiebre",
+    "tengo fiebre, ¿tienen cita hoy?",
+    "¿Qué tengo que llevar a la consulta?",
+    "que tengo que hacer para sacar ficha",
+    "¿qué citas tengo esta semana?",
+    "cuanto cuesta la consulta de medicina general",
+    "¿donde queda la clinica?",
+    "que micro tomo para llegar a la clinica",
+    "me duele la muela, quiero turno con el dentista",
+    "mi mama tiene presion alta, hay cardiologo hoy?",
+    "cancelar mi cita del lunes",
+    "¿aceptan seguro?",
+    "hola buenas tardes",
+    "gracias doctora, hasta luego",
+    "¿tengo que ir en ayunas para el análisis?",
+    "la cita que tengo mañana la puedo cambiar?",
+    "me dieron la receta, muchas gracias",
+    "mi hijo tiene tos, lo puede ver el pediatra mañana?",
+    "¿La doctora Quispe atiende el sábado?",
+    "quiero hablar con una persona",
+    "tomo pastillas para la presion, puedo sacar cita con el cardiologo",
+]
+
+
+@pytest.mark.parametrize("text", SENDABLE)
+def test_ordinary_spanish_replies_can_be_sent(text: str) -> None:
+    assert check(text) == Verdict(ok=True, reason=None)
+
+
+@pytest.mark.parametrize(("text", "reason"), UNSENDABLE)
+def test_unsafe_or_broken_replies_are_refused_with_their_reason(text: str, reason: str) -> None:
+    assert check(text) == Verdict(ok=False, reason=reason)
+
+
+@pytest.mark.parametrize("text", ADVICE_REQUESTS)
+def test_asking_for_a_diagnosis_medicine_or_dose_is_recognised(text: str) -> None:
+    assert asks_for_medical_advice(text)
+
+
+@pytest.mark.parametrize("text", NOT_ADVICE_REQUESTS)
+def test_appointments_clinic_questions_and_symptoms_told_are_not_advice_requests(text: str) -> None:
+    assert not asks_for_medical_advice(text)
+
+
+def test_every_reason_can_fail_on_its_own() -> None:
+    reasons = {reason for _, reason in UNSENDABLE} | {"too_long"}
+    assert reasons == {
+        "empty",
+        "too_long",
+        "not_spanish",
+        "repetitive",
+        "contact_details",
+        "phone_number",
+        "medical_advice",
+        "foreign_name",
+    }
+
+
+def test_a_reply_past_the_length_limit_is_too_long() -> None:
+    sentence = "Con gusto le ayudo a agendar su cita de control para la próxima semana. "
+    assert check_generated(sentence * 10) == Verdict(ok=False, reason="too_long")
+    assert check_generated(sentence, max_chars=40) == Verdict(ok=False, reason="too_long")
+    assert check_generated(sentence, max_chars=200).ok
+
+
+def test_names_are_allowed_when_they_are_the_patients_or_the_doctors_whatever_the_accents() -> None:
+    text = "Listo, José. Su cita quedó con la Dra. Fernández."
+    assert check_generated(text).reason == "foreign_name"
+    assert check_generated(text, allowed_names=("Jose Perez",)).reason == "foreign_name"
+    assert check_generated(text, allowed_names=("Jose Perez", "Dra. Lucía Fernandez")).ok
+
+
+def test_common_words_and_places_are_not_taken_for_names() -> None:
+    for text in (
+        "Gracias, doctor. Mañana le esperamos.",
+        "Tenemos una sucursal en Santa Cruz y otra en Trinidad.",
+        "La clínica Santa María queda en El Alto.",
+        "Su cita es el 5 de julio, un domingo.",
+        "Hoy es la fiesta de la Virgen del Carmen.",
+    ):
+        assert check(text).ok, text
+
+
+def test_the_fixed_templates_pass_the_check() -> None:
+    for text in (
+        replies.SAFE_FALLBACK,
+        replies.NO_MEDICAL_ADVICE,
+        replies.HUMAN_HANDOFF,
+        replies.DID_NOT_UNDERSTAND,
+        replies.emergency(None),
+        replies.emergency("118"),
+    ):
+        assert check(text).ok, text
+
+
+def test_the_templates_say_what_the_issue_asks() -> None:
+    assert "cita" in replies.SAFE_FALLBACK
+    assert "persona" in replies.SAFE_FALLBACK
+    for words in ("diagnósticos", "medicamentos", "dosis", "cita", "emergencia"):
+        assert words in replies.NO_MEDICAL_ADVICE
