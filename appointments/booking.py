@@ -73,7 +73,19 @@ async def book(
 async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:
     """Cancel the patient's own upcoming appointment; its time is free again."""
     async with conn.transaction():
-        await _own_upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+        await _upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+        return await repository.update_appointment_status(
+            conn, appointment_id=appointment_id, status=AppointmentStatus.CANCELLED, now=now
+        )
+
+
+async def cancel_for_staff(conn: repository.Connection, *, appointment_id: UUID, now: datetime) -> Appointment:
+    """Staff cancel any patient's upcoming appointment; its time is free again.
+
+    `created_by` keeps saying who booked it; who cancelled it is the caller's audit entry.
+    """
+    async with conn.transaction():
+        await _upcoming(conn, appointment_id=appointment_id, patient_id=None, now=now)
         return await repository.update_appointment_status(
             conn, appointment_id=appointment_id, status=AppointmentStatus.CANCELLED, now=now
         )
@@ -95,7 +107,7 @@ async def reschedule(
     """
     try:
         async with conn.transaction():
-            current = await _own_upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+            current = await _upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
             slot = await schedule_slot(
                 conn, doctor_id=current.doctor_id, starts_at=new_starts_at, now=now, tz=tz, min_notice=min_notice
             )
@@ -151,15 +163,36 @@ async def day_for_doctor(
     )
 
 
-async def _own_upcoming(
-    conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime
+async def day_for_clinic(
+    conn: repository.Connection,
+    *,
+    day: date,
+    doctor_id: int | None = None,
+    tz: ZoneInfo = CLINIC_ZONE,
+    include_cancelled: bool = False,
+) -> list[Appointment]:
+    """Every doctor's (or one doctor's) appointments on the clinic's local date `day`, by start time."""
+    return await repository.appointments_between(
+        conn,
+        starts=datetime.combine(day, time(0), tz),
+        ends=datetime.combine(day + timedelta(days=1), time(0), tz),
+        doctor_id=doctor_id,
+        include_cancelled=include_cancelled,
+    )
+
+
+async def _upcoming(
+    conn: repository.Connection, *, appointment_id: UUID, patient_id: int | None, now: datetime
 ) -> Appointment:
-    """Lock the patient's own booked, not yet started appointment, or raise why it is not one."""
+    """Lock a booked, not yet started appointment, or raise why it is not one.
+
+    With `patient_id` it must be that patient's own; None (staff) admits anyone's.
+    """
     require_aware(now, "now")
     current = await repository.get_appointment(conn, appointment_id=appointment_id, for_update=True)
     if current is None:
         raise AppointmentNotFound("no such appointment")
-    if current.patient_id != patient_id:
+    if patient_id is not None and current.patient_id != patient_id:
         raise NotYourAppointment("the appointment belongs to another patient")
     if current.status is not AppointmentStatus.BOOKED:
         raise InvalidStatusChange(f"the appointment is {current.status}")

@@ -16,6 +16,8 @@ from appointments.schemas import (
     Busy,
     CreatedBy,
     Doctor,
+    Patient,
+    PatientContact,
     ScheduleBlock,
     ScheduleOverride,
 )
@@ -67,6 +69,39 @@ async def upsert_patient(conn: Connection, *, phone: str, full_name: str, docume
     return patient_id
 
 
+async def patient_by_phone(conn: Connection, *, phone: str) -> Patient | None:
+    """The patient registered with this phone (E.164), if any."""
+    row = await conn.fetchrow("SELECT id, phone, full_name, document_number FROM patients WHERE phone = $1", phone)
+    return None if row is None else Patient.from_row(row)
+
+
+async def register_patient(conn: Connection, *, phone: str, full_name: str, document_number: str) -> Patient:
+    """Register a new patient; an already registered phone keeps its record, which is returned."""
+    row = await conn.fetchrow(
+        """
+        WITH new AS (
+            INSERT INTO patients (phone, full_name, document_number) VALUES ($1, $2, $3)
+            ON CONFLICT (phone) DO NOTHING
+            RETURNING id, phone, full_name, document_number
+        )
+        SELECT * FROM new
+        UNION ALL
+        SELECT id, phone, full_name, document_number FROM patients WHERE phone = $1 AND NOT EXISTS (SELECT FROM new)
+        """,
+        phone,
+        full_name,
+        document_number,
+    )
+    assert row is not None
+    return Patient.from_row(row)
+
+
+async def specialty_names(conn: Connection) -> dict[str, str]:
+    """Specialty codes to the names patients read ("pediatria" → "Pediatría")."""
+    rows = await conn.fetch("SELECT code, name FROM specialties ORDER BY name")
+    return {row["code"]: row["name"] for row in rows}
+
+
 async def count_clinic_rows(conn: Connection) -> dict[str, int]:
     """How many specialties, doctors, patients, schedule blocks and schedule overrides exist."""
     row = await conn.fetchrow(
@@ -80,6 +115,14 @@ async def count_clinic_rows(conn: Connection) -> dict[str, int]:
     )
     assert row is not None
     return dict(row)
+
+
+async def patient_contacts(conn: Connection, *, patient_ids: Sequence[int]) -> dict[int, PatientContact]:
+    """Name and phone of these patients, by id (unknown ids are left out)."""
+    rows = await conn.fetch(
+        "SELECT id, full_name, phone FROM patients WHERE id = ANY($1::bigint[])", sorted(set(patient_ids))
+    )
+    return {r["id"]: PatientContact.from_row(r) for r in rows}
 
 
 # --- schedules ---------------------------------------------------------------------------
@@ -134,6 +177,12 @@ async def active_doctors(
         specialty_code,
     )
     return [Doctor.from_row(r) for r in rows]
+
+
+async def doctor_exists(conn: Connection, *, doctor_id: int) -> bool:
+    """Whether the doctor exists, active or not (past appointments outlive a doctor's activity)."""
+    found: bool = await conn.fetchval("SELECT EXISTS (SELECT 1 FROM doctors WHERE id = $1)", doctor_id)
+    return found
 
 
 async def weekly_schedules(conn: Connection, *, doctor_ids: Sequence[int]) -> list[ScheduleBlock]:
@@ -322,6 +371,26 @@ async def doctor_appointments(
         doctor_id,
         starts,
         ends,
+        include_cancelled,
+    )
+    return [Appointment.from_row(r) for r in rows]
+
+
+async def appointments_between(
+    conn: Connection, *, starts: datetime, ends: datetime, doctor_id: int | None, include_cancelled: bool
+) -> list[Appointment]:
+    """Appointments starting in [starts, ends), of one doctor or of all, by start time then doctor."""
+    rows = await conn.fetch(
+        """
+        SELECT a.*, d.full_name AS doctor_name, s.code AS specialty_code
+        FROM appointments a JOIN doctors d ON d.id = a.doctor_id JOIN specialties s ON s.id = d.specialty_id
+        WHERE a.starts_at >= $1 AND a.starts_at < $2 AND ($3::bigint IS NULL OR a.doctor_id = $3)
+          AND ($4 OR a.status <> 'cancelled')
+        ORDER BY a.starts_at, d.full_name, a.created_at
+        """,
+        starts,
+        ends,
+        doctor_id,
         include_cancelled,
     )
     return [Appointment.from_row(r) for r in rows]

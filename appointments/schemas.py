@@ -41,6 +41,31 @@ class Doctor:
 
 
 @dataclass(frozen=True, slots=True)
+class Patient:
+    id: int
+    phone: str
+    full_name: str
+    document_number: str | None
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> Patient:
+        return cls(id=row["id"], phone=row["phone"], full_name=row["full_name"], document_number=row["document_number"])
+
+
+@dataclass(frozen=True, slots=True)
+class PatientContact:
+    """Who a patient is, as staff need to see it next to an appointment."""
+
+    id: int
+    full_name: str
+    phone: str
+
+    @classmethod
+    def from_row(cls, row: asyncpg.Record) -> PatientContact:
+        return cls(id=row["id"], full_name=row["full_name"], phone=row["phone"])
+
+
+@dataclass(frozen=True, slots=True)
 class ScheduleBlock:
     """A doctor's working hours on one ISO weekday (1 = Monday), cut into equal slots."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import shlex
 import signal
 import subprocess
@@ -26,6 +27,7 @@ import httpx
 
 from appointments.demo import seed_demo_clinic
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
+from devstack.sms_outbox import sms_outbox
 from gateway import db
 from gateway.cli import DEMO_KEY_FILE
 from gateway.security import api_keys
@@ -97,6 +99,16 @@ async def ensure_database(server_url: str, name: str) -> str:
     finally:
         await conn.close()
     return with_database(server_url, name)
+
+
+def otp_secret() -> str:
+    """The key of the code HMACs, kept in .data so verified phones survive a restart."""
+    path = DATA_DIR / "otp-secret"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32) + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def ensure_model(model_name: str) -> None:
@@ -191,6 +203,10 @@ def run(config: StackConfig) -> int:
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = services.enter_context(embedded_redis(DATA_DIR.resolve() / "redis" / "redis.db"))
             say(f"embedded Redis under {DATA_DIR}/redis")
+        if not env.get("SMS_BASE_URL"):
+            env["SMS_BASE_URL"] = services.enter_context(sms_outbox(DATA_DIR.resolve() / "sms-outbox.log"))
+            say(f"SMS codes are printed here and kept in {DATA_DIR}/sms-outbox.log")
+        env.setdefault("OTP_SECRET", otp_secret())
         api_key = demo_api_key(env["DATABASE_URL"])
         ensure_model(config.model_name)
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as redis
@@ -12,10 +13,12 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from gateway.conversation.service import ChatService
+from gateway.db import Connection
 from gateway.errors import Forbidden, Unauthorized
 from gateway.inference_client import InferenceClient
 from gateway.security.api_keys import ApiKey, authenticate
 from gateway.settings import Settings
+from gateway.verification.otp import OtpService
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Services:
     pool: asyncpg.Pool
     redis: redis.Redis
     inference: InferenceClient
+    otp: OtpService
 
 
 def get_services(request: Request) -> Services:
@@ -34,6 +38,23 @@ def get_services(request: Request) -> Services:
 
 
 AppServices = Annotated[Services, Depends(get_services)]
+
+
+async def db_connection(services: AppServices) -> AsyncIterator[Connection]:
+    """A pooled connection for the request; routes open their own transactions on it."""
+    async with services.pool.acquire() as conn:
+        yield conn
+
+
+Conn = Annotated[Connection, Depends(db_connection)]
+
+
+def clinic_zone(services: AppServices) -> ZoneInfo:
+    """The clinic's time zone (`CLINIC_TIMEZONE`): local dates are read and times shown in it."""
+    return ZoneInfo(services.settings.clinic_timezone)
+
+
+ClinicZone = Annotated[ZoneInfo, Depends(clinic_zone)]
 
 _api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="A key issued by `gateway.cli keys create`."
@@ -58,10 +79,11 @@ def api_key_scope(scope: str) -> Callable[[Services, str | None], Awaitable[ApiK
 
 
 ChatCaller = Annotated[ApiKey, Depends(api_key_scope("chat"))]
+StaffCaller = Annotated[ApiKey, Depends(api_key_scope("staff"))]
 
 
 def get_chat_service(services: AppServices) -> ChatService:
-    return ChatService(services.pool, services.inference, services.settings)
+    return ChatService(services.pool, services.inference, services.otp, services.settings)
 
 
 Chat = Annotated[ChatService, Depends(get_chat_service)]

@@ -11,6 +11,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from appointments.errors import (
+    AppointmentError,
+    AppointmentNotFound,
+    InvalidStatusChange,
+    NotBookable,
+    NotYourAppointment,
+    SlotTaken,
+)
+
 log = structlog.get_logger(__name__)
 
 # Raised by asyncpg (and the OS) when the database cannot be reached, as opposed to a bad query.
@@ -44,6 +53,11 @@ class Forbidden(GatewayError):
     code = "forbidden"
 
 
+class NotFound(GatewayError):
+    status_code = 404
+    code = "not_found"
+
+
 class InvalidRequest(GatewayError):
     status_code = 422
     code = "validation_error"
@@ -52,6 +66,21 @@ class InvalidRequest(GatewayError):
 class InferenceUnavailable(GatewayError):
     status_code = 503
     code = "inference_unavailable"
+
+
+# Booking refusals by HTTP status; a subclass takes its nearest listed base's (PatientBusy is a SlotTaken).
+_APPOINTMENT_STATUS: dict[type[AppointmentError], int] = {
+    AppointmentNotFound: 404,
+    NotYourAppointment: 403,
+    SlotTaken: 409,
+    InvalidStatusChange: 409,
+    NotBookable: 422,
+}
+
+
+def appointment_error_status(exc: AppointmentError) -> int:
+    """The HTTP status of a booking refusal (409 for one not listed)."""
+    return next((_APPOINTMENT_STATUS[c] for c in type(exc).__mro__ if c in _APPOINTMENT_STATUS), 409)
 
 
 def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
@@ -70,6 +99,11 @@ def _describe(error: dict[str, Any]) -> str:
 async def _gateway_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, GatewayError)
     return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _appointment_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppointmentError)
+    return JSONResponse(error_body(exc.code, str(exc)), status_code=appointment_error_status(exc))
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
@@ -96,5 +130,6 @@ def install_error_handlers(app: FastAPI) -> None:
     for exc_type in DATABASE_DOWN:
         app.add_exception_handler(exc_type, _database_down)
     app.add_exception_handler(GatewayError, _gateway_error)
+    app.add_exception_handler(AppointmentError, _appointment_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

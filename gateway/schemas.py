@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -74,11 +76,45 @@ class ChatRequest(BaseModel):
         return messages
 
 
+class Option(BaseModel):
+    """A choice the patient can answer with, e.g. a WhatsApp reply button or list row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str = Field(description="What to send back as the patient's message when this option is picked.")
+    title: str = Field(description="Short label (at most 24 characters).")
+    description: str | None = None
+
+
+class AppointmentOut(BaseModel):
+    """An appointment as n8n and the staff see it; times in the clinic's zone with their offset."""
+
+    id: UUID
+    doctor: str
+    specialty: str
+    start: datetime
+    end: datetime
+    status: str
+
+
 class ChatResponse(BaseModel):
     response: str = Field(description="Text to send to the patient.")
-    action: Action = Field(description="What happened or should happen next; n8n branches on it.")
+    action: Action = Field(
+        description=(
+            "What happened in this turn; n8n branches on it. The appointment actions are given only on the turn "
+            "the change was made (booked, cancelled, moved) or the list was shown; `verification_required` while "
+            "the patient is asked for the last 4 digits or the SMS code; `none` for every other turn."
+        )
+    )
     conversation_id: str
     request_id: str
+    verified: bool = Field(default=False, description="Whether this phone is verified as the patient's right now.")
+    appointment: AppointmentOut | None = Field(
+        default=None, description="The appointment created, changed or cancelled in this turn."
+    )
+    options: list[Option] = Field(
+        default_factory=list, description="Choices offered in `response` (slots, yes/no), for buttons or lists."
+    )
 
 
 class HealthResponse(BaseModel):

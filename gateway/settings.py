@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,8 +39,37 @@ class Settings(BaseSettings):
     # Said in emergency replies ("Llame ahora al 118"); unset: "al número de emergencias".
     emergency_number: str | None = Field(default=None, validation_alias="EMERGENCY_NUMBER")
 
+    # Booking: how soon a slot may start, how far ahead to look, how many slots to offer at once.
+    booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")
+    slot_search_days: int = Field(default=14, ge=1, le=90, validation_alias="SLOT_SEARCH_DAYS")
+    slots_offered: int = Field(default=3, ge=1, le=3, validation_alias="SLOTS_OFFERED")
+
+    # Verification: last 4 digits of the registered phone, then a code by SMS.
+    sms_base_url: str | None = Field(default=None, validation_alias="SMS_BASE_URL")
+    sms_api_token: SecretStr = Field(default=SecretStr(""), validation_alias="SMS_API_TOKEN")
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="SMS_TIMEOUT_SECONDS")
+    # Keys the HMACs of codes and phones in Redis; the same on every gateway copy, at least 16 bytes.
+    otp_secret: SecretStr | None = Field(default=None, validation_alias="OTP_SECRET")
+    otp_code_ttl_seconds: int = Field(default=300, ge=30, validation_alias="OTP_CODE_TTL_SECONDS")
+    otp_max_attempts: int = Field(default=5, ge=1, validation_alias="OTP_MAX_ATTEMPTS")
+    otp_lockout_seconds: int = Field(default=900, ge=1, validation_alias="OTP_LOCKOUT_SECONDS")
+    otp_sends_per_window: int = Field(default=3, ge=1, validation_alias="OTP_SENDS_PER_WINDOW")
+    otp_send_window_seconds: int = Field(default=900, ge=1, validation_alias="OTP_SEND_WINDOW_SECONDS")
+    otp_sends_per_day: int = Field(default=10, ge=1, validation_alias="OTP_SENDS_PER_DAY")
+    verified_ttl_seconds: float = Field(default=1800, gt=0, validation_alias="VERIFIED_TTL_SECONDS")
+    last4_max_attempts: int = Field(default=3, ge=1, validation_alias="LAST4_MAX_ATTEMPTS")
+    last4_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LAST4_LOCKOUT_SECONDS")
+    redis_key_prefix: str = Field(default="clinic", min_length=1, validation_alias="REDIS_KEY_PREFIX")
+
     health_timeout_seconds: float = Field(default=2.0, gt=0, validation_alias="HEALTH_TIMEOUT_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("otp_secret")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 16:
+            raise ValueError("OTP_SECRET must be at least 16 bytes")
+        return value
 
 
 @lru_cache

@@ -107,3 +107,20 @@ async def flag_for_human(conn: Connection, *, conversation_id: UUID, reason: str
         conversation_id,
         reason,
     )
+
+
+async def lock_dialog_state(conn: Connection, *, conversation_id: UUID) -> dict[str, Any]:
+    """The conversation's dialog state, its row locked until the transaction ends.
+
+    The lock makes a patient's messages take turns: a second message waits here until the
+    first one's reply and state are committed.
+    """
+    value = await conn.fetchval("SELECT dialog_state FROM conversations WHERE id = $1 FOR UPDATE", conversation_id)
+    state: dict[str, Any] = json.loads(value) if isinstance(value, str) else dict(value or {})
+    return state
+
+
+async def save_dialog_state(conn: Connection, *, conversation_id: UUID, state: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE conversations SET dialog_state = $2::jsonb WHERE id = $1", conversation_id, json.dumps(state)
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -13,20 +14,35 @@ from gateway.app import create_app
 from gateway.security.api_keys import create_api_key
 from gateway.settings import Settings
 from tests.conftest import InferenceProcess, free_port
+from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
 
 MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
 
 
-def gateway_settings(database_url: str, redis_url: str, inference_target: str, **overrides: Any) -> Settings:
+def gateway_settings(
+    database_url: str, redis_url: str, inference_target: str, sms_url: str, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_target,
         "INFERENCE_TIMEOUT_SECONDS": 30,
         "HEALTH_TIMEOUT_SECONDS": 2,
+        "SMS_BASE_URL": sms_url,
+        "SMS_API_TOKEN": "test-sms-token",
+        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+        # Verification state lives in Redis by phone; a prefix per test keeps tests (and runs) apart.
+        "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         **overrides,
     }
     return Settings(**values)
+
+
+@pytest.fixture
+def sms() -> Iterator[FakeSmsServer]:
+    """The SMS provider: a local HTTP server that records every text it is asked to send."""
+    with fake_sms_server() as fake:
+        yield fake
 
 
 @pytest.fixture
@@ -45,13 +61,18 @@ async def api_key(conn: asyncpg.Connection) -> str:
 
 @pytest.fixture
 async def make_client(
-    database_url: str, redis_url: str, inference_server: InferenceProcess
+    database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
 ) -> AsyncIterator[MakeClient]:
-    """Build gateway clients; keyword arguments override settings (e.g. a dead inference target)."""
+    """Build gateway clients; keyword arguments override settings (e.g. a dead inference target).
+
+    Clients built in one test share the Redis key prefix, as gateway copies of one deployment do.
+    """
     opened: list[tuple[httpx.AsyncClient, Any]] = []
+    prefix = f"test-{uuid.uuid4().hex}"
 
     async def make(**overrides: Any) -> httpx.AsyncClient:
-        settings = gateway_settings(database_url, redis_url, inference_server.target, **overrides)
+        overrides.setdefault("REDIS_KEY_PREFIX", prefix)
+        settings = gateway_settings(database_url, redis_url, inference_server.target, sms.url, **overrides)
         app = create_app(settings)
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()

@@ -39,8 +39,9 @@ async def test_second_message_continues_the_conversation_with_history(
     client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
 ) -> None:
     headers = {"X-API-Key": api_key}
-    first = (await client.post("/chat", json=chat_body("Hola"), headers=headers)).json()
-    second = (await client.post("/chat", json=chat_body("quiero una cita"), headers=headers)).json()
+    # Questions about the clinic are small talk, answered by the model with the history.
+    first = (await client.post("/chat", json=chat_body("¿Atienden hoy?"), headers=headers)).json()
+    second = (await client.post("/chat", json=chat_body("¿Tienen estacionamiento?"), headers=headers)).json()
 
     assert first["conversation_id"] == second["conversation_id"]
     assert await conn.fetchval("SELECT count(*) FROM messages") == 4

@@ -14,6 +14,7 @@ import pytest
 from gateway.cli import chat
 from gateway.security.api_keys import create_api_key
 from tests.conftest import InferenceProcess, free_port
+from tests.gateway.verification.fake_sms import FakeSmsServer
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
@@ -55,7 +56,9 @@ def test_migrate_and_seed_commands(empty_database_url: str) -> None:
 
 
 @pytest.fixture
-def running_gateway(database_url: str, redis_url: str, inference_server: InferenceProcess) -> Iterator[str]:
+def running_gateway(
+    database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
+) -> Iterator[str]:
     """The gateway under uvicorn, as `make run` starts it."""
     port = free_port()
     process = subprocess.Popen(
@@ -65,6 +68,8 @@ def running_gateway(database_url: str, redis_url: str, inference_server: Inferen
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "INFERENCE_TARGET": inference_server.target,
+            "SMS_BASE_URL": sms.url,
+            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
         },
     )
     url = f"http://127.0.0.1:{port}"

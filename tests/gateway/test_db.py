@@ -19,6 +19,7 @@ EXPECTED_TABLES = {
     "doctor_schedules",
     "schedule_overrides",
     "appointments",
+    "audit_log",
 }
 
 

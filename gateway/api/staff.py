@@ -1,0 +1,198 @@
+"""/staff — the clinic's reception: a day's appointments, free slots, cancellations, outcomes.
+
+Every route needs a key with the `staff` (or `admin`) scope and writes an audit entry in the
+transaction of what it did; a refusal is audited too, after its transaction is rolled back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
+
+from appointments import booking, repository
+from appointments.availability import free_slots
+from appointments.errors import AppointmentError
+from appointments.schemas import Appointment, AppointmentStatus
+from gateway import audit
+from gateway.api.staff_schemas import (
+    Availability,
+    DayAppointments,
+    DoctorList,
+    OutcomeRequest,
+    StaffAppointment,
+    StaffDoctor,
+    StaffSlot,
+)
+from gateway.db import Connection
+from gateway.deps import AppServices, ClinicZone, Conn, StaffCaller
+from gateway.errors import GatewayError, InvalidRequest, NotFound, error_body
+from gateway.security.api_keys import ApiKey
+
+# Far enough for any booking, near enough that date arithmetic never overflows.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
+MAX_AVAILABILITY_DAYS = 14
+_BIGINT_MAX = 2**63 - 1
+
+
+def _clinic_day(value: object) -> date:
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("must be a date written YYYY-MM-DD, e.g. 2026-06-02")
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{value} is not a calendar date") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY} and {LAST_DAY}")
+    return day
+
+
+Day = Annotated[
+    date, BeforeValidator(_clinic_day), Query(alias="date", description="A local date in the clinic's zone.")
+]
+DoctorId = Annotated[int | None, Query(ge=1, le=_BIGINT_MAX, description="Only this doctor (ids: /staff/doctors).")]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "Missing, invalid or revoked API key",
+        "content": {"application/json": {"example": error_body("unauthorized", "invalid or revoked API key")}},
+    },
+    403: {"description": "The key lacks the `staff` scope"},
+    404: {"description": "No such appointment or doctor"},
+    409: {"description": "The appointment's status does not allow this (e.g. already cancelled)"},
+    422: {"description": "A bad parameter or body; `message` names it"},
+}
+
+router = APIRouter(prefix="/staff", tags=["staff"], responses=_ERRORS)
+
+
+@asynccontextmanager
+async def _audited(
+    conn: Connection, *, caller: ApiKey, action: str, target: str | None = None
+) -> AsyncIterator[dict[str, audit.DetailValue]]:
+    """A transaction that ends with a `success` entry; a refusal rolls it back and is audited as `failure`.
+
+    The body adds what is worth keeping to the yielded detail (never patient text).
+    """
+    actor = audit.staff_actor(caller)
+    detail: dict[str, audit.DetailValue] = {}
+    try:
+        async with conn.transaction():
+            yield detail
+            await audit.record(conn, actor=actor, action=action, outcome="success", target=target, detail=detail)
+    except (AppointmentError, GatewayError) as exc:
+        reason = {"reason": exc.code}
+        await audit.record(conn, actor=actor, action=action, outcome="failure", target=target, detail=detail | reason)
+        raise
+
+
+async def _with_patients(conn: Connection, appointments: list[Appointment], zone: ZoneInfo) -> list[StaffAppointment]:
+    contacts = await repository.patient_contacts(conn, patient_ids=[a.patient_id for a in appointments])
+    return [StaffAppointment.of(a, contacts[a.patient_id], zone) for a in appointments]
+
+
+@router.get("/doctors", response_model=DoctorList)
+async def doctors(caller: StaffCaller, conn: Conn) -> DoctorList:
+    """The active doctors, by name, with the ids the other routes take."""
+    async with _audited(conn, caller=caller, action="staff.doctors.viewed") as detail:
+        found = await repository.active_doctors(conn)
+        detail["count"] = len(found)
+    return DoctorList(doctors=[StaffDoctor.of(d) for d in found])
+
+
+@router.get("/appointments", response_model=DayAppointments)
+async def day_appointments(
+    caller: StaffCaller,
+    conn: Conn,
+    zone: ClinicZone,
+    day: Day,
+    doctor_id: DoctorId = None,
+    include_cancelled: bool = False,
+) -> DayAppointments:
+    """The appointments of one local day, every doctor's or one doctor's, by start time."""
+    async with _audited(conn, caller=caller, action="staff.appointments.viewed") as detail:
+        detail.update(date=day.isoformat(), doctor_id=doctor_id)
+        if doctor_id is not None and not await repository.doctor_exists(conn, doctor_id=doctor_id):
+            raise NotFound(f"doctor_id: no doctor {doctor_id}")
+        found = await booking.day_for_clinic(
+            conn, day=day, doctor_id=doctor_id, tz=zone, include_cancelled=include_cancelled
+        )
+        detail["count"] = len(found)
+        appointments = await _with_patients(conn, found, zone)
+    return DayAppointments(date=day, timezone=zone.key, appointments=appointments)
+
+
+@router.get("/availability", response_model=Availability)
+async def availability(
+    caller: StaffCaller,
+    conn: Conn,
+    zone: ClinicZone,
+    services: AppServices,
+    day: Day,
+    doctor_id: DoctorId = None,
+    specialty: Annotated[
+        str | None, Query(pattern=r"^[a-z_]{1,40}$", description="A specialty code (see /staff/doctors).")
+    ] = None,
+    days: Annotated[int, Query(ge=1, le=MAX_AVAILABILITY_DAYS, description="How many days from `date`.")] = 1,
+) -> Availability:
+    """Free slots of one doctor or of every doctor of a specialty, `days` days from `date`."""
+    if (doctor_id is None) == (specialty is None):
+        raise InvalidRequest("give exactly one of doctor_id or specialty")
+    last_day = day + timedelta(days=days - 1)
+    async with _audited(conn, caller=caller, action="staff.availability.viewed") as detail:
+        detail.update(date=day.isoformat(), days=days, doctor_id=doctor_id, specialty=specialty)
+        if not await repository.active_doctors(conn, doctor_id=doctor_id, specialty_code=specialty):
+            raise NotFound(
+                f"doctor_id: no active doctor {doctor_id}"
+                if specialty is None
+                else f"specialty: no active doctor in '{specialty}'"
+            )
+        slots = await free_slots(
+            conn,
+            first_day=day,
+            last_day=last_day,
+            now=datetime.now(UTC),
+            doctor_id=doctor_id,
+            specialty_code=specialty,
+            tz=zone,
+            min_notice=timedelta(minutes=services.settings.booking_min_notice_minutes),
+            limit=None,
+        )
+        detail["count"] = len(slots)
+    return Availability(
+        first_day=day, last_day=last_day, timezone=zone.key, slots=[StaffSlot.of(s, zone) for s in slots]
+    )
+
+
+@router.post("/appointments/{appointment_id}/cancel", response_model=StaffAppointment)
+async def cancel(appointment_id: UUID, caller: StaffCaller, conn: Conn, zone: ClinicZone) -> StaffAppointment:
+    """Cancel any patient's upcoming appointment; its time is free again."""
+    target = audit.appointment_target(appointment_id)
+    async with _audited(conn, caller=caller, action="appointment.cancelled", target=target) as detail:
+        cancelled = await booking.cancel_for_staff(conn, appointment_id=appointment_id, now=datetime.now(UTC))
+        detail["patient_id"] = cancelled.patient_id
+        [answer] = await _with_patients(conn, [cancelled], zone)
+    return answer
+
+
+@router.post("/appointments/{appointment_id}/outcome", response_model=StaffAppointment)
+async def set_outcome(
+    appointment_id: UUID, body: OutcomeRequest, caller: StaffCaller, conn: Conn, zone: ClinicZone
+) -> StaffAppointment:
+    """Record how an appointment that has started went: `completed` or `no_show`."""
+    target = audit.appointment_target(appointment_id)
+    async with _audited(conn, caller=caller, action="appointment.outcome_set", target=target) as detail:
+        detail["status"] = body.status
+        updated = await booking.set_outcome(
+            conn, appointment_id=appointment_id, status=AppointmentStatus(body.status), now=datetime.now(UTC)
+        )
+        detail["patient_id"] = updated.patient_id
+        [answer] = await _with_patients(conn, [updated], zone)
+    return answer

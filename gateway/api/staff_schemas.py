@@ -1,0 +1,105 @@
+"""What the staff API answers; times are ISO 8601 with the offset of the clinic's zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from appointments.schemas import Appointment, AppointmentStatus, CreatedBy, Doctor, PatientContact, Slot
+
+
+class StaffDoctor(BaseModel):
+    id: int
+    name: str
+    specialty: str = Field(description="Specialty code, as `/staff/availability?specialty=` takes it.")
+    specialty_name: str
+
+    @classmethod
+    def of(cls, doctor: Doctor) -> StaffDoctor:
+        return cls(
+            id=doctor.id, name=doctor.full_name, specialty=doctor.specialty_code, specialty_name=doctor.specialty_name
+        )
+
+
+class DoctorList(BaseModel):
+    doctors: list[StaffDoctor]
+
+
+class StaffPatient(BaseModel):
+    id: int
+    name: str
+    phone: str
+
+
+class StaffAppointment(BaseModel):
+    id: UUID
+    status: AppointmentStatus
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    doctor_id: int
+    doctor_name: str
+    specialty: str
+    patient: StaffPatient
+    created_by: CreatedBy
+    channel: str
+    cancelled_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, appointment: Appointment, patient: PatientContact, zone: ZoneInfo) -> StaffAppointment:
+        cancelled_at = appointment.cancelled_at
+        return cls(
+            id=appointment.id,
+            status=appointment.status,
+            starts_at=appointment.starts_at.astimezone(zone),
+            ends_at=appointment.ends_at.astimezone(zone),
+            doctor_id=appointment.doctor_id,
+            doctor_name=appointment.doctor_name,
+            specialty=appointment.specialty_code,
+            patient=StaffPatient(id=patient.id, name=patient.full_name, phone=patient.phone),
+            created_by=appointment.created_by,
+            channel=appointment.channel,
+            cancelled_at=None if cancelled_at is None else cancelled_at.astimezone(zone),
+        )
+
+
+class DayAppointments(BaseModel):
+    date: dt.date
+    timezone: str
+    appointments: list[StaffAppointment]
+
+
+class StaffSlot(BaseModel):
+    doctor_id: int
+    doctor_name: str
+    specialty: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+
+    @classmethod
+    def of(cls, slot: Slot, zone: ZoneInfo) -> StaffSlot:
+        return cls(
+            doctor_id=slot.doctor_id,
+            doctor_name=slot.doctor_name,
+            specialty=slot.specialty_code,
+            starts_at=slot.starts_at.astimezone(zone),
+            ends_at=slot.ends_at.astimezone(zone),
+        )
+
+
+class Availability(BaseModel):
+    first_day: dt.date
+    last_day: dt.date
+    timezone: str
+    slots: list[StaffSlot]
+
+
+class OutcomeRequest(BaseModel):
+    """How an appointment that has started went."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "completed"}]})
+
+    status: Literal["completed", "no_show"]

@@ -1,0 +1,148 @@
+"""Reading a patient's answer to what the assistant just asked: a code, an option, a reference.
+
+These complement the NLU: it says what a message wants; these read the short answers a step
+expects ("la 2", "1234", "123 456", "otro horario", "reenviar").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Final
+from uuid import UUID
+
+from gateway.conversation.normalize import normalize
+from gateway.conversation.times import find_times
+
+_DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)*")
+_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+# The short reference shown next to each appointment: its id's first 8 hex digits.
+_REFERENCE = re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8}\b|\b\d{8}\b")
+
+_ORDINALS: Final = (
+    ("1", "uno", "una", "primero", "primera", "primer"),
+    ("2", "dos", "segundo", "segunda"),
+    ("3", "tres", "tercero", "tercera", "tercer"),
+    ("4", "cuatro", "cuarto", "cuarta"),
+    ("5", "cinco", "quinto", "quinta"),
+    ("6", "seis", "sexto", "sexta"),
+    ("7", "siete", "septimo", "septima"),
+    ("8", "ocho", "octavo", "octava"),
+    ("9", "nueve", "noveno", "novena"),
+    ("10", "diez", "decimo", "decima"),
+)
+_LAST: Final = ("ultimo", "ultima")
+# Words around an option number that do not change it ("la opcion 2 por favor").
+_OPTION_FILLER: Final = frozenset(
+    [
+        "el",
+        "la",
+        "lo",
+        "los",
+        "las",
+        "de",
+        "del",
+        "a",
+        "al",
+        "opcion",
+        "opciones",
+        "numero",
+        "nro",
+        "n",
+        "no",
+        "num",
+        "quiero",
+        "prefiero",
+        "me",
+        "sirve",
+        "elijo",
+        "escojo",
+        "tomo",
+        "esa",
+        "ese",
+        "esta",
+        "este",
+        "por",
+        "favor",
+        "porfa",
+        "si",
+        "ok",
+        "gracias",
+        "dale",
+        "va",
+        "horario",
+        "turno",
+        "cita",
+        "y",
+        "con",
+    ]
+)
+_OTHER_OPTIONS: Final = re.compile(
+    r"\b(otr[oa]s?|ningun[oa]?|mas tarde|mas temprano|diferente|distint[oa]|no me (sirve|conviene|queda|puedo)"
+    r"|no puedo|cambiar (de )?(hora|horario|dia|fecha))\b"
+)
+_RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
+
+
+def digits(text: str, count: int) -> str | None:
+    """The only run of exactly `count` digits in `text` ("1 2 3 4", "123-456" count), or None.
+
+    Two candidate runs is ambiguous and gives None too.
+    """
+    found = [re.sub(r"\D", "", run) for run in _DIGIT_RUN.findall(text)]
+    matching = [run for run in found if len(run) == count]
+    return matching[0] if len(matching) == 1 else None
+
+
+def option_number(text: str, count: int) -> int | None:
+    """The option (0-based) a reply like "2", "la segunda", "opción 3" or "el último" picks among `count`."""
+    words = normalize(text).split()
+    meaningful = [w for w in words if w not in _OPTION_FILLER]
+    if len(meaningful) != 1:
+        return None
+    word = meaningful[0]
+    if word in _LAST:
+        return count - 1
+    for index, names in enumerate(_ORDINALS):
+        if word in names:
+            return index if index < count else None
+    return None
+
+
+def option_at_time(text: str, starts: Sequence[dt.datetime]) -> int | None:
+    """The option whose local start time the reply names ("la de las 9:30", "a las 3"), if exactly one."""
+    times = find_times(normalize(text))
+    if len(times) != 1:
+        return None
+    wanted = times[0].value
+    matches = [i for i, start in enumerate(starts) if start.time().replace(second=0, microsecond=0) == wanted]
+    return matches[0] if len(matches) == 1 else None
+
+
+def wants_other_options(text: str) -> bool:
+    """ "Otro horario", "ninguno", "no me sirve": none of the options offered."""
+    return _OTHER_OPTIONS.search(normalize(text)) is not None
+
+
+def asks_to_resend(text: str) -> bool:
+    """ "Reenviar", "otro código", "no me llegó": send the code again."""
+    return _RESEND.search(normalize(text)) is not None
+
+
+def appointment_reference(text: str) -> str | None:
+    """A full appointment id, or the 8-digit reference shown to patients, lower-case; None if absent."""
+    full = _UUID.search(text)
+    if full is not None:
+        return str(UUID(full.group(0)))
+    short = _REFERENCE.search(text)
+    return short.group(0).lower() if short is not None else None
+
+
+def reference_of(appointment_id: UUID) -> str:
+    """The short reference a patient sees: the id's first 8 hex digits, upper-case."""
+    return appointment_id.hex[:8].upper()
+
+
+def matches_reference(appointment_id: UUID, reference: str) -> bool:
+    return str(appointment_id) == reference or appointment_id.hex[:8] == reference

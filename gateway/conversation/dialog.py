@@ -1,0 +1,676 @@
+"""The dialog manager: one message and the stored state in, a reply and the next state out.
+
+Booking, cancelling, rescheduling and listing are deterministic flows: the assistant asks for what
+is missing, offers at most a few concrete free slots, and asks for an explicit "sí" before it
+changes anything. Before it shows or changes a patient's data the phone must be verified: the
+last four digits of the registered number, then a code sent by SMS. A message that belongs to no
+flow gets `text=None`, and the caller asks the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, time, timedelta
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+from appointments import booking
+from appointments import repository as clinic
+from appointments.availability import free_slots
+from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken
+from appointments.schemas import Appointment, Doctor, Patient, Slot
+from gateway import audit
+from gateway.conversation import choices, replies, wording
+from gateway.conversation.intents import Intent
+from gateway.conversation.nlu import Understanding
+from gateway.conversation.reply_check import asks_for_medical_advice
+from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
+from gateway.db import Connection
+from gateway.schemas import Action, Option
+from gateway.verification.otp import LockedOut, NoActiveCode, OtpService, TooManyCodes, last4_matches
+from gateway.verification.sms import SmsDeliveryError
+
+_FLOW_OF = {
+    Intent.SCHEDULE_APPOINTMENT: Flow.BOOK,
+    Intent.CANCEL_APPOINTMENT: Flow.CANCEL,
+    Intent.RESCHEDULE_APPOINTMENT: Flow.RESCHEDULE,
+    Intent.LIST_APPOINTMENTS: Flow.LIST,
+}
+# The NLU's confidence when words say what the patient wants, rather than a bare date or name.
+_EXPLICIT_INTENT = 0.8
+_NAME = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)+$")
+_DOCUMENT = re.compile(r"^\d{5,10}(?:-?[0-9A-Z]{1,2})?(?: ?[A-Z]{2,3})?$")
+_TIME_OF_DAY_HOURS = {
+    "morning": (time(0), time(12)),
+    "afternoon": (time(12), time(18)),
+    "evening": (time(18), time(23, 59)),
+}
+
+
+@dataclass(frozen=True)
+class DialogSettings:
+    """The dialog's knobs, taken from the gateway settings."""
+
+    tz: ZoneInfo
+    min_notice: timedelta
+    search_days: int
+    slots_offered: int
+    verified_ttl: float
+    last4_attempts: int
+    last4_lockout: timedelta
+    code_minutes: int
+    emergency_number: str | None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One inbound message, understood."""
+
+    phone: str
+    text: str
+    understood: Understanding
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The dialog's answer. `text` None: not a transactional turn; let the model answer."""
+
+    state: DialogState
+    text: str | None
+    action: Action = Action.NONE
+    appointment: Appointment | None = None
+    options: tuple[Option, ...] = ()
+    # Set when a person at the clinic must look at the conversation (emergency, handoff).
+    flag: str | None = None
+
+
+@dataclass
+class Clinic:
+    """What the dialog needs to know about the clinic for one turn: doctors and specialty names."""
+
+    doctors: list[Doctor]
+    specialties: dict[str, str]
+    _by_name: dict[str, Doctor] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._by_name = {doctor.full_name: doctor for doctor in self.doctors}
+
+    @classmethod
+    async def load(cls, conn: Connection) -> Clinic:
+        return cls(await clinic.active_doctors(conn), await clinic.specialty_names(conn))
+
+    def doctor_named(self, name: str | None) -> Doctor | None:
+        return self._by_name.get(name) if name else None
+
+    def specialty_name(self, code: str) -> str:
+        return self.specialties.get(code, code)
+
+    def offered_specialties(self) -> list[str]:
+        """Codes of the specialties that have at least one active doctor, by name."""
+        codes = {doctor.specialty_code for doctor in self.doctors}
+        return sorted(codes, key=self.specialty_name)
+
+
+class Dialog:
+    """Runs one turn of a conversation inside the caller's transaction on `conn`."""
+
+    def __init__(self, conn: Connection, *, otp: OtpService, clinic: Clinic, settings: DialogSettings) -> None:
+        self._conn = conn
+        self._otp = otp
+        self._clinic = clinic
+        self._settings = settings
+
+    # --- entry ------------------------------------------------------------------------------
+
+    async def respond(self, state: DialogState, turn: Turn) -> Outcome:
+        """The reply to `turn` given the conversation's `state`."""
+        intent = turn.understood.intent
+        if intent is Intent.EMERGENCY:
+            return Outcome(
+                state.idle(), replies.emergency(self._settings.emergency_number), Action.EMERGENCY, flag="emergency"
+            )
+        if intent is Intent.HUMAN_HANDOFF:
+            return Outcome(state.idle(), replies.HUMAN_HANDOFF, Action.HUMAN_HANDOFF, flag="human_handoff")
+        new_flow = _FLOW_OF.get(intent)
+        if state.step is not None:
+            answered = await self._answer_step(state, turn, new_flow)
+            if answered is not None:
+                return answered
+        if new_flow is not None:
+            return await self._start(new_flow, state, turn)
+        if asks_for_medical_advice(turn.text):
+            return Outcome(state, replies.NO_MEDICAL_ADVICE)
+        if intent is Intent.GREETING and state.step is None:
+            return Outcome(state, replies.GREETING)
+        if intent is Intent.THANKS_GOODBYE:
+            return Outcome(state.idle(), replies.GOODBYE)
+        if state.step is not None:
+            return await self._reprompt(state, turn)
+        return Outcome(state, None)
+
+    async def _start(self, flow: Flow, state: DialogState, turn: Turn) -> Outcome:
+        """Begin `flow`, or refine it when it is the one under way ("mejor el viernes")."""
+        wishes = self._wishes(turn, state.wishes if flow is state.flow else Wishes())
+        if flow is state.flow:
+            started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
+        else:
+            started = state.idle().but(flow=flow, wishes=wishes)
+        return await self._gate(started, turn)
+
+    def _wishes(self, turn: Turn, base: Wishes) -> Wishes:
+        """What this message adds to what the patient asked for so far."""
+        understood = turn.understood
+        doctor = self._clinic.doctor_named(understood.doctor)
+        reference = choices.appointment_reference(turn.text)
+        changes: dict[str, object] = {}
+        if doctor is not None:
+            changes.update(doctor_id=doctor.id, specialty=doctor.specialty_code)
+        elif understood.specialty is not None and understood.specialty != base.specialty:
+            changes.update(specialty=understood.specialty, doctor_id=None)
+        if understood.date is not None:
+            changes.update(day=understood.date)
+        if understood.time is not None:
+            changes.update(clock=understood.time, time_of_day=None)
+        elif understood.time_of_day is not None:
+            changes.update(time_of_day=understood.time_of_day, clock=None)
+        if reference is not None:
+            changes.update(reference=reference)
+        return base.model_copy(update=changes)
+
+    # --- verification -----------------------------------------------------------------------
+
+    async def _gate(self, state: DialogState, turn: Turn) -> Outcome:
+        """Continue the flow if this phone is a verified patient; otherwise start verifying it."""
+        patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
+        if patient is None:
+            return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+        if await self._otp.is_verified(turn.phone):
+            return await self._continue(state.but(step=None), turn, patient)
+        if state.last4_locked_until is not None and state.last4_locked_until > turn.now:
+            minutes = _minutes_until(state.last4_locked_until, turn.now)
+            return Outcome(state.idle(), replies.verification_locked(minutes), Action.VERIFICATION_REQUIRED)
+        return Outcome(state.but(step=Step.LAST4), replies.ASK_LAST4, Action.VERIFICATION_REQUIRED)
+
+    async def _check_last4(self, state: DialogState, turn: Turn, digits: str) -> Outcome:
+        patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
+        if patient is None:  # deleted since the flow began
+            return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+        actor = audit.patient_actor(patient.id)
+        if last4_matches(patient.phone, digits):
+            await audit.record(self._conn, actor=actor, action="verification.last4", outcome="success")
+            return await self._send_code(state.but(last4_failures=0), turn, actor)
+        failures = state.last4_failures + 1
+        if failures >= self._settings.last4_attempts:
+            await audit.record(self._conn, actor=actor, action="verification.last4", outcome="locked")
+            locked = state.idle().but(last4_failures=0, last4_locked_until=turn.now + self._settings.last4_lockout)
+            return Outcome(locked, replies.LAST4_LOCKED, Action.HUMAN_HANDOFF, flag="human_handoff")
+        await audit.record(self._conn, actor=actor, action="verification.last4", outcome="failure")
+        return Outcome(state.but(last4_failures=failures), replies.LAST4_WRONG, Action.VERIFICATION_REQUIRED)
+
+    async def _send_code(self, state: DialogState, turn: Turn, actor: str) -> Outcome:
+        """Text a code to the phone and wait for it; limits and provider failures are told in Spanish."""
+        try:
+            await self._otp.send_code(turn.phone)
+        except TooManyCodes as exc:
+            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="limited")
+            return Outcome(
+                state.idle(), replies.too_many_codes(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED
+            )
+        except LockedOut as exc:
+            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="locked")
+            return Outcome(
+                state.idle(), replies.verification_locked(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED
+            )
+        except SmsDeliveryError:
+            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="error")
+            return Outcome(state.but(step=Step.CODE), replies.SMS_FAILED, Action.VERIFICATION_REQUIRED)
+        await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="success")
+        text = replies.code_sent(self._settings.code_minutes)
+        return Outcome(state.but(step=Step.CODE), text, Action.VERIFICATION_REQUIRED)
+
+    async def _check_code(self, state: DialogState, turn: Turn, code: str) -> Outcome:
+        patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
+        actor = audit.patient_actor(patient.id) if patient else audit.phone_actor(turn.phone)
+        try:
+            correct = await self._otp.check_code(turn.phone, code)
+        except NoActiveCode:
+            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="expired")
+            return Outcome(state, replies.CODE_EXPIRED, Action.VERIFICATION_REQUIRED)
+        except LockedOut as exc:
+            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="locked")
+            text = replies.verification_locked(_minutes(exc.retry_after))
+            return Outcome(state.idle(), text, Action.VERIFICATION_REQUIRED)
+        if not correct:
+            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="failure")
+            return Outcome(state, replies.CODE_WRONG, Action.VERIFICATION_REQUIRED)
+        if patient is None:
+            if state.registering_name is None or state.registering_document is None:
+                return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+            patient = await clinic.register_patient(
+                self._conn,
+                phone=turn.phone,
+                full_name=state.registering_name,
+                document_number=state.registering_document,
+            )
+            actor = audit.patient_actor(patient.id)
+            await audit.record(self._conn, actor=actor, action="patient.registered", outcome="success")
+        await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="success")
+        await self._otp.mark_verified(turn.phone, self._settings.verified_ttl)
+        verified = state.but(step=None, registering_name=None, registering_document=None)
+        if verified.flow is None:
+            return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
+        outcome = await self._continue(verified, turn, patient)
+        return replace(outcome, text=f"{replies.VERIFIED}\n{outcome.text}")
+
+    async def _still_verified(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """None while the verification holds; else the outcome that asks for it again, keeping the flow."""
+        if await self._otp.is_verified(turn.phone):
+            return None
+        return await self._gate(state, turn)
+
+    # --- steps ------------------------------------------------------------------------------
+
+    async def _answer_step(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """Read the message as an answer to the pending step; None when it is not one."""
+        text, intent = turn.text, turn.understood.intent
+        step = state.step
+        if step is Step.LAST4 and (digits := choices.digits(text, 4)) is not None:
+            return await self._check_last4(state, turn, digits)
+        if step is Step.CODE:
+            if (code := choices.digits(text, 6)) is not None:
+                return await self._check_code(state, turn, code)
+            if choices.asks_to_resend(text):
+                patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
+                actor = audit.patient_actor(patient.id) if patient else audit.phone_actor(turn.phone)
+                return await self._send_code(state, turn, actor)
+        if step is Step.REGISTER_OFFER and intent in (Intent.CONFIRM, Intent.DENY):
+            if intent is Intent.DENY:
+                return Outcome(state.idle(), replies.REGISTER_DECLINED)
+            return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+        # A name or document can look like a booking ("Pedro Mamani" names a doctor); only words
+        # that say what the patient wants ("quiero cancelar") leave the registration.
+        if new_flow is not None and turn.understood.confidence < _EXPLICIT_INTENT:
+            new_flow = None
+        if step is Step.REGISTER_NAME and new_flow is None:
+            name = " ".join(text.split())
+            if not (_NAME.match(name) and len(name) <= 80):
+                return Outcome(state, replies.ASK_NAME_AGAIN, Action.VERIFICATION_REQUIRED)
+            named = state.but(step=Step.REGISTER_DOCUMENT, registering_name=name.title())
+            return Outcome(named, replies.ASK_DOCUMENT, Action.VERIFICATION_REQUIRED)
+        if step is Step.REGISTER_DOCUMENT:
+            document = " ".join(text.upper().replace(".", "").split())
+            if _DOCUMENT.match(document):
+                documented = state.but(registering_document=document)
+                return await self._send_code(documented, turn, audit.phone_actor(turn.phone))
+            if new_flow is None:
+                return Outcome(state, replies.ASK_DOCUMENT_AGAIN, Action.VERIFICATION_REQUIRED)
+        if step is Step.SPECIALTY:
+            return await self._answer_specialty(state, turn, new_flow)
+        if step is Step.SLOT_CHOICE:
+            return await self._answer_slot_choice(state, turn, new_flow)
+        if step is Step.APPOINTMENT_CHOICE:
+            return await self._answer_appointment_choice(state, turn, new_flow)
+        if step is Step.CONFIRM:
+            return await self._answer_confirm(state, turn, new_flow)
+        return None
+
+    async def _answer_specialty(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        understood = turn.understood
+        offered = self._clinic.offered_specialties()
+        number = choices.option_number(turn.text, len(offered))
+        if number is not None:
+            wishes = state.wishes.model_copy(update={"specialty": offered[number], "doctor_id": None})
+            return await self._gate(state.but(wishes=wishes, step=None), turn)
+        if understood.specialty or understood.doctor:
+            return await self._gate(state.but(wishes=self._wishes(turn, state.wishes), step=None), turn)
+        return None if new_flow is not None else await self._reprompt(state, turn)
+
+    async def _answer_slot_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        starts = [slot.starts_at.astimezone(self._settings.tz) for slot in state.offered]
+        number = choices.option_number(turn.text, len(starts))
+        if number is None:
+            number = choices.option_at_time(turn.text, starts)
+        if number is not None:
+            return await self._ask_confirmation(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
+        if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
+            return await self._gate(self._later_options(state), turn)
+        if _has_details(turn.understood) and new_flow in (None, state.flow):
+            return await self._start(state.flow or Flow.BOOK, state, turn)
+        return None
+
+    async def _answer_appointment_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        number = choices.option_number(turn.text, len(state.listed))
+        reference = choices.appointment_reference(turn.text)
+        if number is None and reference is not None:
+            found = [i for i, a in enumerate(state.listed) if choices.matches_reference(a.id, reference)]
+            number = found[0] if found else None
+        if number is None and turn.understood.date is not None:
+            on_day = [
+                i
+                for i, a in enumerate(state.listed)
+                if a.starts_at.astimezone(self._settings.tz).date() == turn.understood.date
+            ]
+            number = on_day[0] if len(on_day) == 1 else None
+        if number is None:
+            return None
+        return await self._gate(state.but(appointment=state.listed[number], listed=(), step=None), turn)
+
+    async def _answer_confirm(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        intent = turn.understood.intent
+        if intent is Intent.CONFIRM:
+            return await self._execute(state, turn)
+        rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
+        if intent is Intent.DENY or (rebooking and choices.wants_other_options(turn.text)):
+            if not rebooking:
+                return Outcome(state.idle(), replies.CANCEL_KEPT)
+            outcome = await self._gate(self._later_options(state), turn)
+            return replace(outcome, text=f"{replies.BOOKING_DROPPED} {outcome.text}")
+        if rebooking and _has_details(turn.understood) and new_flow in (None, state.flow):
+            return await self._start(state.flow or Flow.BOOK, state, turn)
+        return None
+
+    async def _reprompt(self, state: DialogState, turn: Turn) -> Outcome:
+        """The message answers nothing that was asked: say so and ask again."""
+        if state.step in (Step.LAST4,):
+            return Outcome(state, f"{replies.NOT_UNDERSTOOD_STEP} {replies.ASK_LAST4}", Action.VERIFICATION_REQUIRED)
+        if state.step is Step.CODE:
+            return Outcome(state, replies.ASK_CODE_AGAIN, Action.VERIFICATION_REQUIRED)
+        if state.step is Step.REGISTER_OFFER:
+            return Outcome(state, replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+        if state.step is Step.SPECIALTY:
+            return self._ask_specialty(state)
+        if state.step is Step.CONFIRM:
+            return Outcome(state, replies.ASK_CONFIRM_AGAIN)
+        if state.step is Step.SLOT_CHOICE:
+            return Outcome(state, replies.ASK_OPTION_AGAIN, options=self._slot_options(state.offered))
+        if state.step is Step.APPOINTMENT_CHOICE:
+            verb = "cancelar" if state.flow is Flow.CANCEL else "cambiar"
+            return Outcome(state, replies.choose_appointment(self._appointment_lines(state.listed), verb))
+        return Outcome(state, replies.DID_NOT_UNDERSTAND)
+
+    # --- flows --------------------------------------------------------------------------------
+
+    async def _continue(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """The verified patient's flow, from wherever it stands."""
+        if state.flow is Flow.LIST:
+            return await self._list(state, turn, patient)
+        if state.flow is Flow.BOOK:
+            if state.chosen is not None:
+                return await self._ask_confirmation(state.but(step=Step.CONFIRM), turn)
+            if state.wishes.specialty is None and state.wishes.doctor_id is None:
+                return self._ask_specialty(state)
+            return await self._offer(state, turn, patient)
+        if state.appointment is None:
+            return await self._choose_appointment(state, turn, patient)
+        if state.flow is Flow.CANCEL or state.chosen is not None:
+            return await self._ask_confirmation(state.but(step=Step.CONFIRM), turn)
+        return await self._offer(state, turn, patient)
+
+    async def _list(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        upcoming = await booking.upcoming_for_patient(self._conn, patient_id=patient.id, now=turn.now)
+        await audit.record(
+            self._conn, actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success"
+        )
+        if not upcoming:
+            return Outcome(state.idle(), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
+        lines = self._appointment_lines(tuple(ListedAppointment.of(a) for a in upcoming))
+        return Outcome(state.idle(), replies.upcoming(lines), Action.LIST_APPOINTMENTS)
+
+    async def _choose_appointment(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        upcoming = [
+            ListedAppointment.of(a)
+            for a in await booking.upcoming_for_patient(self._conn, patient_id=patient.id, now=turn.now)
+        ]
+        actor = audit.patient_actor(patient.id)
+        reference = state.wishes.reference
+        if reference is not None:
+            mine = [a for a in upcoming if choices.matches_reference(a.id, reference)]
+            if not mine:
+                # `reference` is a well-formed id or 8 hex digits (choices.appointment_reference), never free text.
+                full_id = UUID(reference) if len(reference) == 36 else None
+                await audit.record(
+                    self._conn,
+                    actor=actor,
+                    action=_CHANGE[state.flow],
+                    outcome="denied",
+                    target=audit.appointment_target(full_id) if full_id else None,
+                    detail=None if full_id else {"reference": reference},
+                )
+                return Outcome(state.idle(), replies.NOT_AMONG_YOURS)
+            upcoming = mine
+        await audit.record(self._conn, actor=actor, action="appointments.viewed", outcome="success")
+        if not upcoming:
+            return Outcome(state.idle(), replies.NO_UPCOMING)
+        on_day = [a for a in upcoming if a.starts_at.astimezone(self._settings.tz).date() == state.wishes.day]
+        if len(upcoming) == 1 or len(on_day) == 1:
+            chosen = upcoming[0] if len(upcoming) == 1 else on_day[0]
+            # A date said with "cambiar mi cita del lunes" named the old appointment, not the new time.
+            wishes = state.wishes if state.flow is Flow.CANCEL or len(upcoming) == 1 else Wishes()
+            return await self._continue(state.but(appointment=chosen, wishes=wishes), turn, patient)
+        listed = tuple(upcoming)
+        verb = "cancelar" if state.flow is Flow.CANCEL else "cambiar"
+        text = replies.choose_appointment(self._appointment_lines(listed), verb)
+        return Outcome(state.but(step=Step.APPOINTMENT_CHOICE, listed=listed), text)
+
+    def _ask_specialty(self, state: DialogState) -> Outcome:
+        codes = self._clinic.offered_specialties()
+        names = [self._clinic.specialty_name(code) for code in codes]
+        options = tuple(Option(id=str(i), title=name[:24]) for i, name in enumerate(names, start=1))
+        return Outcome(state.but(step=Step.SPECIALTY), replies.ask_specialty(names), options=options)
+
+    async def _offer(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """Offer up to `slots_offered` free slots that fit the patient's wishes."""
+        tz = self._settings.tz
+        wishes = state.wishes
+        today = turn.now.astimezone(tz).date()
+        first_day = max(wishes.day or today, today)
+        doctor_id = state.appointment.doctor_id if state.appointment is not None else wishes.doctor_id
+        slots = await free_slots(
+            self._conn,
+            first_day=first_day,
+            last_day=first_day + timedelta(days=self._settings.search_days),
+            now=turn.now,
+            doctor_id=doctor_id,
+            specialty_code=None if doctor_id is not None else wishes.specialty,
+            patient_id=patient.id,
+            tz=tz,
+            min_notice=self._settings.min_notice,
+            limit=None,
+        )
+        offered = self._pick(slots, wishes, state.search_after)
+        if not offered:
+            what = self._whom(doctor_id, wishes.specialty)
+            text = replies.no_slots(what, self._settings.search_days)
+            if state.flow is Flow.BOOK:
+                return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None), text)
+            return Outcome(state.idle(), text)
+        note = ""
+        if wishes.day is not None and offered[0].starts_at.astimezone(tz).date() != wishes.day:
+            note = replies.no_slots_on(wording.day(wishes.day))
+        lines = [wording.slot_line(i, slot, tz, self._clinic.specialties) for i, slot in enumerate(offered, start=1)]
+        next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None)
+        return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
+
+    def _pick(self, slots: Sequence[Slot], wishes: Wishes, after: datetime | None) -> list[OfferedSlot]:
+        """The slots to offer: after `after`, in the part of the day asked, nearest the time asked.
+
+        Only one slot per start time, so three options are three different times.
+        """
+        tz = self._settings.tz
+        candidates = [OfferedSlot.of(s) for s in slots if after is None or s.starts_at > after]
+        if wishes.time_of_day is not None:
+            start, end = _TIME_OF_DAY_HOURS[wishes.time_of_day]
+            in_part = [s for s in candidates if start <= s.starts_at.astimezone(tz).time() < end]
+            candidates = in_part or candidates
+        distinct: dict[datetime, OfferedSlot] = {}
+        for slot in candidates:
+            distinct.setdefault(slot.starts_at, slot)
+        ordered = list(distinct.values())
+        if wishes.clock is not None and ordered:
+            first_day = ordered[0].starts_at.astimezone(tz).date()
+            same_day = [s for s in ordered if s.starts_at.astimezone(tz).date() == first_day]
+            wanted = wishes.clock.hour * 60 + wishes.clock.minute
+
+            def distance(slot: OfferedSlot) -> int:
+                local = slot.starts_at.astimezone(tz)
+                return abs(local.hour * 60 + local.minute - wanted)
+
+            nearest = sorted(same_day, key=distance)[: self._settings.slots_offered]
+            return sorted(nearest, key=lambda s: s.starts_at)
+        return ordered[: self._settings.slots_offered]
+
+    def _later_options(self, state: DialogState) -> DialogState:
+        """The state for "otro horario": search after the last time offered, without the exact time asked."""
+        last = max((slot.starts_at for slot in state.offered), default=None)
+        if state.chosen is not None:
+            last = max(last or state.chosen.starts_at, state.chosen.starts_at)
+        wishes = state.wishes.model_copy(update={"clock": None})
+        return state.but(wishes=wishes, search_after=last, step=None, chosen=None, offered=())
+
+    async def _ask_confirmation(self, state: DialogState, turn: Turn) -> Outcome:
+        tz = self._settings.tz
+        if state.flow is Flow.CANCEL and state.appointment is not None:
+            text = replies.confirm_cancel(wording.appointment_text(state.appointment, tz, self._clinic.specialties))
+        elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
+            old = wording.day_and_time(state.appointment.starts_at, tz)
+            text = replies.confirm_reschedule(old, wording.day_and_time(state.chosen.starts_at, tz))
+        elif state.chosen is not None:
+            slot = state.chosen
+            specialty = self._clinic.specialty_name(slot.specialty_code)
+            text = replies.confirm_booking(wording.day_and_time(slot.starts_at, tz), slot.doctor_name, specialty)
+        else:  # nothing to confirm: the state was cut short
+            return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
+        return Outcome(state.but(step=Step.CONFIRM), text, options=_YES_NO)
+
+    async def _execute(self, state: DialogState, turn: Turn) -> Outcome:
+        """The patient said yes: book, cancel or move, as one transaction each."""
+        reverify = await self._still_verified(state, turn)
+        if reverify is not None:
+            return reverify
+        patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
+        if patient is None:
+            return await self._gate(state, turn)
+        actor = audit.patient_actor(patient.id)
+        tz = self._settings.tz
+        try:
+            if state.flow is Flow.BOOK and state.chosen is not None:
+                slot = state.chosen
+                appointment = await booking.book(
+                    self._conn,
+                    patient_id=patient.id,
+                    doctor_id=slot.doctor_id,
+                    starts_at=slot.starts_at,
+                    now=turn.now,
+                    tz=tz,
+                    min_notice=self._settings.min_notice,
+                )
+                action, text = Action.SCHEDULE_APPOINTMENT, self._booked_text(appointment)
+            elif state.flow is Flow.CANCEL and state.appointment is not None:
+                appointment = await booking.cancel(
+                    self._conn, appointment_id=state.appointment.id, patient_id=patient.id, now=turn.now
+                )
+                listed = ListedAppointment.of(appointment)
+                action = Action.CANCEL_APPOINTMENT
+                text = replies.cancelled(wording.appointment_text(listed, tz, self._clinic.specialties))
+            elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
+                appointment = await booking.reschedule(
+                    self._conn,
+                    appointment_id=state.appointment.id,
+                    patient_id=patient.id,
+                    new_starts_at=state.chosen.starts_at,
+                    now=turn.now,
+                    tz=tz,
+                    min_notice=self._settings.min_notice,
+                )
+                action = Action.RESCHEDULE_APPOINTMENT
+                when = wording.day_and_time(appointment.starts_at, tz)
+                text = replies.rescheduled(when, appointment.doctor_name, choices.reference_of(appointment.id))
+            else:
+                return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
+        except (SlotTaken, NotBookable) as exc:
+            target = audit.appointment_target(state.appointment.id) if state.appointment else None
+            outcome = "conflict" if isinstance(exc, SlotTaken) else "failure"
+            await audit.record(
+                self._conn,
+                actor=actor,
+                action=_CHANGE[state.flow],
+                outcome=outcome,
+                target=target,
+                detail={"reason": exc.code},
+            )
+            retry = await self._offer(state.but(chosen=None, offered=(), search_after=None), turn, patient)
+            why = replies.PATIENT_BUSY if isinstance(exc, PatientBusy) else replies.SLOT_GONE
+            return replace(retry, text=f"{why} {retry.text}")
+        except AppointmentError as exc:
+            target = audit.appointment_target(state.appointment.id) if state.appointment else None
+            await audit.record(
+                self._conn,
+                actor=actor,
+                action=_CHANGE[state.flow],
+                outcome="failure",
+                target=target,
+                detail={"reason": exc.code},
+            )
+            return Outcome(state.idle(), replies.CANNOT_CHANGE)
+        await audit.record(
+            self._conn,
+            actor=actor,
+            action=_CHANGE[state.flow],
+            outcome="success",
+            target=audit.appointment_target(appointment.id),
+        )
+        return Outcome(state.idle(), text, action, appointment=appointment)
+
+    # --- wording helpers ------------------------------------------------------------------
+
+    def _booked_text(self, appointment: Appointment) -> str:
+        when = wording.day_and_time(appointment.starts_at, self._settings.tz)
+        specialty = self._clinic.specialty_name(appointment.specialty_code)
+        return replies.booked(when, appointment.doctor_name, specialty, choices.reference_of(appointment.id))
+
+    def _appointment_lines(self, listed: tuple[ListedAppointment, ...]) -> list[str]:
+        tz, names = self._settings.tz, self._clinic.specialties
+        return [f"{i}) {wording.appointment_text(a, tz, names)}" for i, a in enumerate(listed, start=1)]
+
+    def _slot_options(self, offered: tuple[OfferedSlot, ...] | list[OfferedSlot]) -> tuple[Option, ...]:
+        tz = self._settings.tz
+        return tuple(
+            Option(id=str(i), title=wording.short_day_and_time(slot.starts_at, tz), description=slot.doctor_name)
+            for i, slot in enumerate(offered, start=1)
+        )
+
+    def _whom(self, doctor_id: int | None, specialty: str | None) -> str:
+        doctor = next((d for d in self._clinic.doctors if d.id == doctor_id), None)
+        if doctor is not None:
+            return f"con {doctor.full_name}"
+        if specialty is not None:
+            return f"en {self._clinic.specialty_name(specialty)}"
+        return ""
+
+
+_CHANGE: dict[Flow | None, str] = {
+    Flow.BOOK: "appointment.booked",
+    Flow.CANCEL: "appointment.cancelled",
+    Flow.RESCHEDULE: "appointment.rescheduled",
+    Flow.LIST: "appointments.viewed",
+    None: "appointment.changed",
+}
+_YES_NO = (Option(id="si", title="Sí"), Option(id="no", title="No"))
+
+
+def _has_details(understood: Understanding) -> bool:
+    return any(
+        value is not None
+        for value in (understood.date, understood.time, understood.time_of_day, understood.specialty, understood.doctor)
+    )
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def _minutes_until(until: datetime, now: datetime) -> int:
+    return _minutes(int((until - now).total_seconds()))

@@ -1,0 +1,122 @@
+"""What the dialog remembers between messages, stored as JSON with the conversation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from appointments.schemas import Appointment, Slot
+from gateway.conversation.times import TimeOfDay
+
+
+class Flow(StrEnum):
+    """What the patient set out to do."""
+
+    BOOK = "book"
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+    LIST = "list"
+
+
+class Step(StrEnum):
+    """What the assistant's last message asked for."""
+
+    REGISTER_OFFER = "register_offer"
+    REGISTER_NAME = "register_name"
+    REGISTER_DOCUMENT = "register_document"
+    LAST4 = "last4"
+    CODE = "code"
+    SPECIALTY = "specialty"
+    SLOT_CHOICE = "slot_choice"
+    APPOINTMENT_CHOICE = "appointment_choice"
+    CONFIRM = "confirm"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class OfferedSlot(_Frozen):
+    """A free slot the patient was offered."""
+
+    doctor_id: int
+    doctor_name: str
+    specialty_code: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, slot: Slot) -> OfferedSlot:
+        return cls(
+            doctor_id=slot.doctor_id,
+            doctor_name=slot.doctor_name,
+            specialty_code=slot.specialty_code,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+        )
+
+
+class ListedAppointment(_Frozen):
+    """One of the patient's own appointments, as shown to them."""
+
+    id: UUID
+    doctor_id: int
+    doctor_name: str
+    specialty_code: str
+    starts_at: datetime
+    ends_at: datetime
+
+    @classmethod
+    def of(cls, appointment: Appointment) -> ListedAppointment:
+        return cls(
+            id=appointment.id,
+            doctor_id=appointment.doctor_id,
+            doctor_name=appointment.doctor_name,
+            specialty_code=appointment.specialty_code,
+            starts_at=appointment.starts_at,
+            ends_at=appointment.ends_at,
+        )
+
+
+class Wishes(_Frozen):
+    """What the patient said they want: who, which day and when in it."""
+
+    specialty: str | None = None
+    doctor_id: int | None = None
+    day: date | None = None
+    clock: time | None = None
+    time_of_day: TimeOfDay | None = None
+    # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
+    reference: str | None = None
+
+
+class DialogState(_Frozen):
+    """The whole memory of a conversation's dialog; the empty state means nothing is under way."""
+
+    flow: Flow | None = None
+    step: Step | None = None
+    wishes: Wishes = Wishes()
+    # Slots offered in the current step, and where the next "otro horario" search starts.
+    offered: tuple[OfferedSlot, ...] = ()
+    search_after: datetime | None = None
+    chosen: OfferedSlot | None = None
+    # The patient's appointments offered to choose from, and the one chosen.
+    listed: tuple[ListedAppointment, ...] = ()
+    appointment: ListedAppointment | None = None
+    # Verification: wrong last-4 answers (kept across flows) and the lockout they lead to.
+    last4_failures: int = 0
+    last4_locked_until: datetime | None = None
+    # Registration of a phone the clinic does not know.
+    registering_name: str | None = None
+    registering_document: str | None = None
+
+    def but(self, **changes: object) -> DialogState:
+        """A copy with `changes` applied."""
+        return self.model_copy(update=changes)
+
+    def idle(self) -> DialogState:
+        """The state after a flow ends: nothing under way, verification counters kept."""
+        return DialogState(last4_failures=self.last4_failures, last4_locked_until=self.last4_locked_until)

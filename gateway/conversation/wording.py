@@ -1,0 +1,62 @@
+"""Dates, slots and appointments written the way a Bolivian receptionist would write them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from gateway.conversation.choices import reference_of
+from gateway.conversation.state import ListedAppointment, OfferedSlot
+
+WEEKDAYS: Final = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+MONTHS: Final = (
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+)
+_SHORT_WEEKDAYS: Final = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom")
+
+
+def day(value: date) -> str:
+    """ "lunes 30 de noviembre"."""
+    return f"{WEEKDAYS[value.weekday()]} {value.day} de {MONTHS[value.month - 1]}"
+
+
+def day_and_time(value: datetime, tz: ZoneInfo) -> str:
+    """ "lunes 30 de noviembre a las 09:00", in the clinic's zone."""
+    local = value.astimezone(tz)
+    return f"{day(local.date())} a las {local:%H:%M}"
+
+
+def short_day_and_time(value: datetime, tz: ZoneInfo) -> str:
+    """ "Lun 30/11 09:00": fits a WhatsApp reply button (20 characters)."""
+    local = value.astimezone(tz)
+    return f"{_SHORT_WEEKDAYS[local.weekday()]} {local:%d/%m %H:%M}"
+
+
+def slot_line(number: int, slot: OfferedSlot, tz: ZoneInfo, specialties: Mapping[str, str]) -> str:
+    """ "1) lunes 30 de noviembre a las 09:00 con Dra. Lucía Vargas (Pediatría)"."""
+    specialty = specialties.get(slot.specialty_code, slot.specialty_code)
+    return f"{number}) {day_and_time(slot.starts_at, tz)} con {slot.doctor_name} ({specialty})"
+
+
+def appointment_text(appointment: ListedAppointment, tz: ZoneInfo, specialties: Mapping[str, str]) -> str:
+    """ "lunes 30 de noviembre a las 09:00 con Dra. Lucía Vargas (Pediatría), ref. 3F2A91C0"."""
+    specialty = specialties.get(appointment.specialty_code, appointment.specialty_code)
+    when = day_and_time(appointment.starts_at, tz)
+    return f"{when} con {appointment.doctor_name} ({specialty}), ref. {reference_of(appointment.id)}"
+
+
+def numbered(lines: list[str]) -> str:
+    return "\n".join(lines)

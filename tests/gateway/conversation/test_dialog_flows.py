@@ -1,0 +1,342 @@
+"""Scripted Spanish conversations through POST /chat, on real Postgres, Redis and a fake SMS provider."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+
+from appointments.demo import seed_demo_clinic
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+
+MARIA = "+59170000001"  # demo patient María Fernanda López
+JUAN = "+59170000002"  # demo patient Juan Carlos Condori
+STRANGER = "+59176543210"  # not registered
+
+
+@dataclass
+class Patient:
+    """One patient typing on WhatsApp; `say` posts to /chat and returns the JSON answer."""
+
+    client: httpx.AsyncClient
+    api_key: str
+    phone: str
+    sms: FakeSmsServer
+    replies: list[dict[str, Any]] = field(default_factory=list)
+
+    async def say(self, text: str) -> dict[str, Any]:
+        answer = await self.client.post(
+            "/chat",
+            json={"messages": [{"role": "user", "content": text}], "user_id": self.phone},
+            headers={"X-API-Key": self.api_key},
+        )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        self.replies.append(body)
+        return body
+
+    def last_code(self) -> str:
+        codes = [c for r in self.sms.received if r.body["to"] == self.phone for c in _codes(r.body["text"])]
+        assert codes, "no code was texted to this phone"
+        return codes[-1]
+
+    async def verify(self, first_message: str) -> dict[str, Any]:
+        """Say `first_message`, pass the last-4 and SMS code steps, and return the answer after them."""
+        asked = await self.say(first_message)
+        assert asked["action"] == "verification_required", asked
+        assert "4 dígitos" in asked["response"]
+        sent = await self.say(f"son {self.phone[-4:]}")
+        assert sent["action"] == "verification_required", sent
+        assert "código" in sent["response"]
+        verified = await self.say(self.last_code())
+        assert verified["verified"] is True, verified
+        return verified
+
+
+def _codes(text: str) -> list[str]:
+    return [word for word in text.replace(".", " ").split() if word.isdigit() and len(word) == 6]
+
+
+@pytest.fixture
+async def seeded(conn: asyncpg.Connection) -> None:
+    await seed_demo_clinic(conn)
+
+
+@pytest.fixture
+async def gateway(make_client: MakeClient, seeded: None) -> httpx.AsyncClient:
+    return await make_client()
+
+
+@pytest.fixture
+def maria(gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer) -> Patient:
+    return Patient(gateway, api_key, MARIA, sms)
+
+
+@pytest.fixture
+def juan(gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer) -> Patient:
+    return Patient(gateway, api_key, JUAN, sms)
+
+
+async def appointments_of(conn: asyncpg.Connection, phone: str) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        "SELECT a.id, a.status, a.starts_at, d.full_name AS doctor FROM appointments a "
+        "JOIN patients p ON p.id = a.patient_id JOIN doctors d ON d.id = a.doctor_id "
+        "WHERE p.phone = $1 ORDER BY a.created_at",
+        phone,
+    )
+
+
+async def audit_actions(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    rows = await conn.fetch("SELECT action, outcome FROM audit_log ORDER BY id")
+    return [(r["action"], r["outcome"]) for r in rows]
+
+
+async def book_first_offer(patient: Patient, request: str = "quiero una cita con pediatría") -> dict[str, Any]:
+    offered = await patient.verify(request)
+    assert len(offered["options"]) == 3, offered
+    confirm = await patient.say("1")
+    assert "Confirma" in confirm["response"], confirm
+    return await patient.say("sí")
+
+
+async def test_booking_end_to_end(maria: Patient, conn: asyncpg.Connection, sms: FakeSmsServer) -> None:
+    hello = await maria.say("Hola, buenas tardes")
+    assert hello["action"] == "none" and hello["verified"] is False
+
+    offered = await maria.verify("kiero una sita con la pediatra")
+
+    assert "Dra. Lucía Vargas" in offered["response"]
+    assert [o["id"] for o in offered["options"]] == ["1", "2", "3"]
+    assert sms.received[-1].headers["authorization"] == "Bearer test-sms-token"
+    chosen = await maria.say("la 2")
+    assert chosen["action"] == "none"
+    assert "¿Confirma su cita con Dra. Lucía Vargas (Pediatría)" in chosen["response"]
+    booked = await maria.say("si, por favor")
+
+    assert booked["action"] == "schedule_appointment", booked
+    appointment = booked["appointment"]
+    assert appointment["doctor"] == "Dra. Lucía Vargas"
+    assert appointment["specialty"] == "Pediatría"
+    assert appointment["status"] == "booked"
+    assert appointment["start"].endswith("-04:00")
+    rows = await appointments_of(conn, MARIA)
+    assert [(str(r["id"]), r["status"], r["doctor"]) for r in rows] == [
+        (appointment["id"], "booked", "Dra. Lucía Vargas")
+    ]
+    assert UUID(appointment["id"]).hex[:8].upper() in booked["response"]
+    actions = await audit_actions(conn)
+    assert ("verification.last4", "success") in actions
+    assert ("verification.code_checked", "success") in actions
+    assert actions[-1] == ("appointment.booked", "success")
+
+
+async def test_list_cancel_and_reschedule_own_appointments(maria: Patient, conn: asyncpg.Connection) -> None:
+    first = await book_first_offer(maria)
+    assert first["action"] == "schedule_appointment"
+    reference = UUID(first["appointment"]["id"]).hex[:8].upper()
+
+    listed = await maria.say("cuales son mis citas?")
+    assert listed["action"] == "list_appointments"
+    assert reference in listed["response"]
+
+    moving = await maria.say("quiero cambiar mi cita")
+    assert len(moving["options"]) == 3, moving
+    assert "Dra. Lucía Vargas" in moving["response"]
+    await maria.say("3")
+    moved = await maria.say("sí")
+    assert moved["action"] == "reschedule_appointment", moved
+    assert moved["appointment"]["id"] == first["appointment"]["id"]
+    assert moved["appointment"]["start"] != first["appointment"]["start"]
+
+    asked = await maria.say("cancela mi cita xfa")
+    assert "¿Confirma que desea cancelar" in asked["response"]
+    cancelled = await maria.say("si")
+    assert cancelled["action"] == "cancel_appointment"
+    assert cancelled["appointment"]["status"] == "cancelled"
+
+    rows = await appointments_of(conn, MARIA)
+    assert [r["status"] for r in rows] == ["cancelled"]
+    assert (await maria.say("mis citas"))["response"].startswith("No tiene citas próximas")
+
+
+async def test_change_of_mind_other_times_and_no(maria: Patient, conn: asyncpg.Connection) -> None:
+    offered = await maria.verify("necesito cita con medicina general")
+    first_titles = [o["title"] for o in offered["options"]]
+
+    others = await maria.say("otro horario")
+    other_titles = [o["title"] for o in others["options"]]
+    assert len(other_titles) == 3 and not set(first_titles) & set(other_titles)
+
+    await maria.say("1")
+    declined = await maria.say("no")
+    assert declined["action"] == "none"
+    assert declined["response"].startswith("De acuerdo, no reservé")
+    assert len(declined["options"]) == 3
+
+    switched = await maria.say("mejor quiero ver mis citas")
+    assert switched["action"] == "list_appointments"
+    assert await appointments_of(conn, MARIA) == []
+
+
+async def test_wrong_last4_three_times_hands_over_to_a_person(maria: Patient, conn: asyncpg.Connection) -> None:
+    await maria.say("quiero una cita")
+    for _ in range(2):
+        wrong = await maria.say("9999")
+        assert wrong["action"] == "verification_required"
+        assert "no coinciden" in wrong["response"]
+    locked = await maria.say("1234")
+
+    assert locked["action"] == "human_handoff"
+    assert locked["verified"] is False
+    again = await maria.say("quiero una cita")
+    assert "bloqueada" in again["response"]
+    assert maria.sms.received == []
+    flagged = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", MARIA)
+    assert flagged == "human_handoff"
+    assert (await audit_actions(conn)).count(("verification.last4", "failure")) == 2
+
+
+async def test_wrong_codes_lock_verification_out(maria: Patient, conn: asyncpg.Connection) -> None:
+    await maria.say("mis citas")
+    await maria.say(MARIA[-4:])
+    right = maria.last_code()
+    wrong = f"{(int(right) + 1) % 1_000_000:06d}"
+    for _ in range(4):
+        assert "no es correcto" in (await maria.say(wrong))["response"]
+    locked = await maria.say(wrong)
+    assert "bloqueada" in locked["response"]
+
+    too_late = await maria.say(right)
+    assert too_late["verified"] is False
+    assert ("verification.code_checked", "locked") in await audit_actions(conn)
+
+
+async def test_verification_expires(make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer) -> None:
+    client = await make_client(VERIFIED_TTL_SECONDS=1)
+    maria = Patient(client, api_key, MARIA, sms)
+    listed = await maria.verify("mis citas")
+    assert listed["action"] == "list_appointments"
+
+    await asyncio.sleep(1.2)
+    again = await maria.say("mis citas")
+    assert again["action"] == "verification_required"
+    assert again["verified"] is False
+
+
+async def test_another_patients_appointment_is_never_touched(
+    maria: Patient, juan: Patient, conn: asyncpg.Connection
+) -> None:
+    booked = await book_first_offer(maria)
+    marias_id = booked["appointment"]["id"]
+
+    await juan.verify("mis citas")
+    refused = await juan.say(f"quiero cancelar la cita {marias_id}")
+    assert refused["action"] == "none"
+    assert "No encuentro esa cita" in refused["response"]
+    assert refused["appointment"] is None
+    short = await juan.say(f"cancelar cita ref {UUID(marias_id).hex[:8].upper()}")
+    assert "No encuentro esa cita" in short["response"]
+
+    assert [r["status"] for r in await appointments_of(conn, MARIA)] == ["booked"]
+    assert "Lucía" not in refused["response"]
+    denied = await conn.fetchval("SELECT count(*) FROM audit_log WHERE outcome = 'denied'")
+    assert denied == 2
+
+
+async def test_emergency_is_answered_and_flagged_without_verification(maria: Patient, conn: asyncpg.Connection) -> None:
+    answer = await maria.say("mi papá tiene un dolor fuerte en el pecho y no puede respirar")
+    assert answer["action"] == "emergency"
+    assert "emergencia" in answer["response"].lower()
+    reason = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", MARIA)
+    assert reason == "emergency"
+    assert maria.sms.received == []
+
+
+async def test_two_patients_racing_for_one_slot(maria: Patient, juan: Patient, conn: asyncpg.Connection) -> None:
+    for patient in (maria, juan):
+        await patient.verify("quiero una cita con la dra lucia vargas")
+        await patient.say("1")
+    assert maria.replies[-2]["options"] == juan.replies[-2]["options"]
+    assert maria.replies[-1]["response"] == juan.replies[-1]["response"]
+
+    first, second = await asyncio.gather(maria.say("sí"), juan.say("sí"))
+
+    outcomes = sorted([first["action"], second["action"]])
+    assert outcomes == ["none", "schedule_appointment"], (first, second)
+    loser = first if first["action"] == "none" else second
+    assert "acaba de ser reservado" in loser["response"]
+    assert len(loser["options"]) == 3
+    booked = await conn.fetch("SELECT starts_at FROM appointments WHERE status = 'booked'")
+    assert len(booked) == 1
+
+
+async def test_unregistered_phone_is_offered_registration(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    offer = await stranger.say("quiero una cita de odontología")
+    assert offer["action"] == "verification_required"
+    assert "No encontramos un registro" in offer["response"]
+    assert "Quispe" not in offer["response"]
+
+    await stranger.say("sí")
+    assert "apellido" in (await stranger.say("Pedro"))["response"]
+    await stranger.say("Pedro Alanoca Mamani")
+    sent = await stranger.say("1234567 LP")
+    assert "código" in sent["response"]
+    offered = await stranger.say(stranger.last_code())
+
+    assert offered["verified"] is True
+    assert "Dr. Marco Antonio Flores" in offered["response"]
+    patient = await conn.fetchrow("SELECT full_name, document_number FROM patients WHERE phone = $1", STRANGER)
+    assert dict(patient) == {"full_name": "Pedro Alanoca Mamani", "document_number": "1234567 LP"}
+
+
+async def test_sms_provider_down_is_told_politely(maria: Patient, sms: FakeSmsServer) -> None:
+    sms.status = 503
+    await maria.say("quiero ver mis citas")
+    answer = await maria.say(MARIA[-4:])
+    assert answer["action"] == "verification_required"
+    assert "No pudimos enviarle el código" in answer["response"]
+    sms.status = 200
+    resent = await maria.say("reenviar")
+    assert "Le enviamos un código" in resent["response"]
+    assert (await maria.say(maria.last_code()))["action"] == "list_appointments"
+
+
+async def test_code_requests_are_limited(maria: Patient, conn: asyncpg.Connection) -> None:
+    await maria.say("mis citas")
+    await maria.say(MARIA[-4:])
+    await maria.say("reenviar")
+    await maria.say("reenviar")
+    limited = await maria.say("reenviar")
+    assert "varios códigos" in limited["response"]
+    assert len(maria.sms.received) == 3
+    assert ("verification.code_sent", "limited") in await audit_actions(conn)
+
+
+async def test_the_dialog_continues_on_another_gateway(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    first, second = await make_client(), await make_client()
+    on_first = Patient(first, api_key, MARIA, sms)
+    on_second = Patient(second, api_key, MARIA, sms)
+    await on_first.verify("cita con pediatría")
+    await on_second.say("2")
+    booked = await on_first.say("sí")
+    assert booked["action"] == "schedule_appointment"
+    assert len(await appointments_of(conn, MARIA)) == 1
+
+
+async def test_no_otp_and_no_message_text_in_the_audit_log(maria: Patient, conn: asyncpg.Connection) -> None:
+    await book_first_offer(maria)
+    code = maria.last_code()
+    dump = await conn.fetchval("SELECT string_agg(audit_log::text, ' ') FROM audit_log")
+    assert code not in dump
+    assert "pediatría" not in dump.lower()
