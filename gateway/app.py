@@ -13,10 +13,13 @@ from fastapi import FastAPI, Request, Response
 
 from gateway import db
 from gateway.api import chat, health, staff
+from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services
-from gateway.errors import install_error_handlers
+from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
 from gateway.inference_client import InferenceClient
 from gateway.log import configure_logging
+from gateway.resilience import Guard, Guards
+from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings, get_settings
 from gateway.verification.otp import OtpService
 from gateway.verification.sms import HttpSmsSender, SmsSender
@@ -36,7 +39,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await db.create_pool(
-            settings.database_url, min_size=settings.db_pool_min_size, max_size=settings.db_pool_max_size
+            settings.database_url,
+            min_size=settings.db_pool_min_size,
+            max_size=settings.db_pool_max_size,
+            connect_timeout=settings.db_connect_timeout_seconds,
         )
         redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=settings.health_timeout_seconds)
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
@@ -46,7 +52,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             timeout=settings.sms_timeout_seconds,
         )
         otp = otp_service(settings, redis_client, sms)
-        app.state.services = Services(settings=settings, pool=pool, redis=redis_client, inference=inference, otp=otp)
+        cache = ReplyCache(
+            redis_client,
+            prefix=settings.redis_key_prefix,
+            model_name=settings.model_name,
+            ttl_seconds=settings.reply_cache_ttl_seconds,
+        )
+        app.state.services = Services(
+            settings=settings,
+            pool=pool,
+            redis=redis_client,
+            inference=inference,
+            otp=otp,
+            guards=guards(settings),
+            rate_limiter=RateLimiter(redis_client, prefix=settings.redis_key_prefix),
+            reply_cache=cache,
+        )
         log.info("gateway_started", inference_target=settings.inference_target)
         try:
             yield
@@ -98,3 +119,27 @@ def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender) -
         send_window=settings.otp_send_window_seconds,
         sends_per_day=settings.otp_sends_per_day,
     )
+
+
+def guards(settings: Settings) -> Guards:
+    """Retries and breakers for Postgres and inference, as configured."""
+
+    def guard(name: str, is_failure: Callable[[BaseException], bool]) -> Guard:
+        return Guard(
+            name,
+            attempts=settings.retry_attempts,
+            backoff_seconds=settings.retry_backoff_seconds,
+            fail_max=settings.breaker_fail_max,
+            reset_timeout=settings.breaker_reset_seconds,
+            is_failure=is_failure,
+        )
+
+    return Guards(
+        postgres=guard("postgres", lambda exc: isinstance(exc, (*DATABASE_DOWN, TimeoutError))),
+        inference=guard("inference", _inference_failure),
+    )
+
+
+def _inference_failure(exc: BaseException) -> bool:
+    # A request the server refuses as invalid is our bug, not the server's health; retrying will not help.
+    return isinstance(exc, TimeoutError) or (isinstance(exc, InferenceUnavailable) and exc.status != "INVALID_ARGUMENT")

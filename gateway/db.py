@@ -92,8 +92,12 @@ async def migrate(conn: asyncpg.Connection, migrations: list[Migration] | None =
     return applied_now
 
 
-async def create_pool(database_url: str, *, min_size: int, max_size: int) -> asyncpg.Pool:
+async def create_pool(
+    database_url: str, *, min_size: int, max_size: int, connect_timeout: float = 60.0
+) -> asyncpg.Pool:
     """A connection pool; raises if the database cannot be reached."""
-    pool = await asyncpg.create_pool(database_url, min_size=min_size, max_size=max_size, command_timeout=30)
+    pool = await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, command_timeout=30, timeout=connect_timeout
+    )
     assert pool is not None
     return pool

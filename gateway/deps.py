@@ -12,11 +12,14 @@ import redis.asyncio as redis
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection
 from gateway.errors import Forbidden, Unauthorized
 from gateway.inference_client import InferenceClient
+from gateway.resilience import Guards
 from gateway.security.api_keys import ApiKey, authenticate
+from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings
 from gateway.verification.otp import OtpService
 
@@ -30,6 +33,9 @@ class Services:
     redis: redis.Redis
     inference: InferenceClient
     otp: OtpService
+    guards: Guards
+    rate_limiter: RateLimiter
+    reply_cache: ReplyCache
 
 
 def get_services(request: Request) -> Services:
@@ -83,7 +89,14 @@ StaffCaller = Annotated[ApiKey, Depends(api_key_scope("staff"))]
 
 
 def get_chat_service(services: AppServices) -> ChatService:
-    return ChatService(services.pool, services.inference, services.otp, services.settings)
+    return ChatService(
+        services.pool,
+        services.inference,
+        services.otp,
+        services.settings,
+        guards=services.guards,
+        cache=services.reply_cache,
+    )
 
 
 Chat = Annotated[ChatService, Depends(get_chat_service)]

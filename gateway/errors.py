@@ -67,6 +67,18 @@ class InferenceUnavailable(GatewayError):
     status_code = 503
     code = "inference_unavailable"
 
+    def __init__(self, message: str, *, status: str = "UNAVAILABLE") -> None:
+        super().__init__(message)
+        # The gRPC status name: UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, INVALID_ARGUMENT, ...
+        self.status = status
+
+
+class DatabaseUnavailable(GatewayError):
+    """PostgreSQL could not be reached in time, or its breaker is open; nothing was written."""
+
+    status_code = 503
+    code = "database_unavailable"
+
 
 # Booking refusals by HTTP status; a subclass takes its nearest listed base's (PatientBusy is a SlotTaken).
 _APPOINTMENT_STATUS: dict[type[AppointmentError], int] = {

@@ -52,8 +52,12 @@ class InferenceClient:
         parameters: GenerationParameters,
         *,
         request_id: str,
+        timeout_seconds: float | None = None,
     ) -> Generated:
-        """The model's next turn. Raises `InferenceUnavailable` on any transport failure or timeout."""
+        """The model's next turn, within `timeout_seconds` (default: the client's).
+
+        Raises `InferenceUnavailable`, with the gRPC status, on any failure or timeout.
+        """
         request = inference_pb2.GenerateRequest(
             request_id=request_id,
             turns=[inference_pb2.Turn(role=_ROLES[role], text=text) for role, text in turns],
@@ -66,10 +70,11 @@ class InferenceClient:
             ),
         )
         try:
-            reply = await self._inference.Generate(request, timeout=self._timeout)
+            reply = await self._inference.Generate(request, timeout=timeout_seconds or self._timeout)
         except grpc.aio.AioRpcError as exc:
             raise InferenceUnavailable(
-                f"the assistant's language model is not answering ({exc.code().name}); please retry shortly"
+                f"the assistant's language model is not answering ({exc.code().name}); please retry shortly",
+                status=exc.code().name,
             ) from exc
         return Generated(
             text=reply.text,

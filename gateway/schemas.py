@@ -119,4 +119,11 @@ class ChatResponse(BaseModel):
 
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded"]
+    checks: dict[str, str] = Field(description="postgres, redis, inference: `ok` or `unavailable`.")
+    breakers: dict[str, str] = Field(description="Circuit breakers by dependency: closed, open or half_open.")
+    rate_limiter: Literal["redis", "local"] = Field(description="`local` while Redis is unreachable.")
+
+
+class ReadyResponse(BaseModel):
+    status: Literal["ok", "unavailable"]
     checks: dict[str, str]

@@ -61,6 +61,26 @@ class Settings(BaseSettings):
     last4_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LAST4_LOCKOUT_SECONDS")
     redis_key_prefix: str = Field(default="clinic", min_length=1, validation_alias="REDIS_KEY_PREFIX")
 
+    # Graceful failure: every /chat turn has a deadline; dependencies get retries inside it and breakers.
+    request_deadline_seconds: float = Field(default=15.0, gt=0, validation_alias="REQUEST_DEADLINE_SECONDS")
+    retry_attempts: int = Field(default=3, ge=1, le=10, validation_alias="RETRY_ATTEMPTS")
+    retry_backoff_seconds: float = Field(default=0.2, ge=0, validation_alias="RETRY_BACKOFF_SECONDS")
+    breaker_fail_max: int = Field(default=5, ge=1, validation_alias="BREAKER_FAIL_MAX")
+    breaker_reset_seconds: float = Field(default=60.0, gt=0, validation_alias="BREAKER_RESET_SECONDS")
+    db_connect_timeout_seconds: float = Field(default=5.0, gt=0, validation_alias="DB_CONNECT_TIMEOUT_SECONDS")
+
+    # Small-talk replies are cached in Redis by the last messages and the model that wrote them;
+    # MODEL_NAME must match the inference server's.
+    model_name: str = Field(default="models/dialogpt-clinic-es", validation_alias="MODEL_NAME")
+    reply_cache_ttl_seconds: int = Field(default=3600, ge=0, validation_alias="REPLY_CACHE_TTL_SECONDS")
+
+    # Rate limits (GCRA in Redis, shared by every copy): a sustained rate per minute and a burst.
+    rate_limit_user_per_minute: float = Field(default=20, gt=0, validation_alias="RATE_LIMIT_USER_PER_MINUTE")
+    rate_limit_user_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_USER_BURST")
+    rate_limit_key_per_minute: float = Field(default=1200, gt=0, validation_alias="RATE_LIMIT_KEY_PER_MINUTE")
+    rate_limit_key_burst: int = Field(default=200, ge=1, validation_alias="RATE_LIMIT_KEY_BURST")
+    max_body_bytes: int = Field(default=65536, ge=1024, validation_alias="MAX_BODY_BYTES")
+
     health_timeout_seconds: float = Field(default=2.0, gt=0, validation_alias="HEALTH_TIMEOUT_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
 

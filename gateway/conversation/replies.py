@@ -151,3 +151,8 @@ NO_MEDICAL_ADVICE = (
     "un médico después de revisarle. Con gusto le agendo una cita. Si es una emergencia, llame al número de "
     "emergencias o acuda a la emergencia más cercana."
 )
+
+VERIFICATION_UNAVAILABLE = (
+    "En este momento no puedo verificar su identidad ni consultar sus citas. Inténtelo de nuevo en unos minutos, "
+    "o escriba «persona» para hablar con nuestro equipo."
+)

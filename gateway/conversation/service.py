@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -9,16 +14,21 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pydantic
 import structlog
+from asyncpg.pool import PoolConnectionProxy
+from redis.exceptions import RedisError
 
 from appointments import repository as clinic_repository
 from gateway.conversation import replies, repository
 from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.nlu import understand
+from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.reply_check import check_generated
 from gateway.conversation.state import DialogState
 from gateway.db import Connection
-from gateway.inference_client import GenerationParameters, InferenceClient
+from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
+from gateway.inference_client import Generated, GenerationParameters, InferenceClient
 from gateway.log import mask_phone
+from gateway.resilience import DependencyUnavailable, Guards
 from gateway.schemas import Action, AppointmentOut, ChatResponse
 from gateway.settings import Settings
 from gateway.verification.otp import OtpService
@@ -44,47 +54,54 @@ def dialog_settings(settings: Settings) -> DialogSettings:
 class ChatService:
     """Stores the inbound message, runs the dialog and stores the answer.
 
-    Transactional turns (booking, verification, emergencies) are answered from templates inside one
-    transaction that also saves the dialog state; small talk is answered by the model, and what it
-    writes is checked before it is sent.
+    A patient's messages take turns: each holds a Postgres advisory lock on the phone for its whole turn,
+    so a second message (on any gateway copy) waits until the first is answered. Transactional turns
+    (booking, verification, emergencies) are answered from templates inside one transaction that also
+    saves the dialog state; small talk is answered by the model (or the reply cache), and what it writes
+    is checked before it is sent. With the model down, a template answers within the deadline.
     """
 
-    def __init__(self, pool: asyncpg.Pool, inference: InferenceClient, otp: OtpService, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        inference: InferenceClient,
+        otp: OtpService,
+        settings: Settings,
+        *,
+        guards: Guards,
+        cache: ReplyCache,
+    ) -> None:
         self._pool = pool
         self._inference = inference
         self._otp = otp
         self._settings = settings
+        self._guards = guards
+        self._cache = cache
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
 
     async def reply(self, *, user_phone: str, text: str, request_id: str, channel: str = "api") -> ChatResponse:
-        # The inbound message is committed before anything else, so it is kept even
-        # when a dependency fails and the caller gets a 503.
-        conversation_id = await self._store_inbound(user_phone, text, request_id, channel)
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                clinic = await Clinic.load(conn)
-                state = await self._load_state(conn, conversation_id)
-                now = datetime.now(self._zone)
-                understood = understand(text, now=now, tz=self._zone, doctors=[d.full_name for d in clinic.doctors])
-                dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
-                outcome = await dialog.respond(state, Turn(phone=user_phone, text=text, understood=understood, now=now))
-                await repository.save_dialog_state(
-                    conn, conversation_id=conversation_id, state=outcome.state.model_dump(mode="json")
+        deadline = time.monotonic() + self._settings.request_deadline_seconds
+        async with self._turn(user_phone, deadline) as conn:
+            # The inbound message is committed before anything else, so it is kept even
+            # when a later step fails and the caller gets a 503.
+            conversation_id = await self._store_inbound(conn, user_phone, text, request_id, channel)
+            clinic = await Clinic.load(conn)
+            try:
+                outcome = await self._dialog_turn(conn, conversation_id, clinic, user_phone, text, request_id)
+            except RedisError as exc:
+                # Verification lives in Redis: without it, say so and keep the dialog where it was.
+                log.warning("verification_unavailable", error=type(exc).__name__)
+                outcome = Outcome(DialogState(), replies.VERIFICATION_UNAVAILABLE)
+                await self._store_reply(
+                    conn, conversation_id, user_phone, outcome.text or "", Action.NONE, request_id, {}
                 )
-                if outcome.flag is not None:
-                    await repository.flag_for_human(conn, conversation_id=conversation_id, reason=outcome.flag)
-                    log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
-                if outcome.text is not None:
-                    await self._store_reply(
-                        conn, conversation_id, user_phone, outcome.text, outcome.action, request_id, {}
-                    )
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
-        answer = outcome.text
-        if answer is None:
-            # Names the model may write: the clinic's doctors and the patient's own.
-            names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
-            answer = await self._model_reply(conversation_id, user_phone, request_id, names)
+            answer = outcome.text
+            if answer is None:
+                # Names the model may write: the clinic's doctors and the patient's own.
+                names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
+                answer = await self._model_reply(conn, conversation_id, user_phone, request_id, names, deadline)
         log.info(
             "chat_replied",
             phone=mask_phone(user_phone),
@@ -98,10 +115,61 @@ class ChatService:
             action=outcome.action,
             conversation_id=str(conversation_id),
             request_id=request_id,
-            verified=await self._otp.is_verified(user_phone),
+            verified=await self._is_verified(user_phone),
             appointment=self._appointment_out(outcome, clinic.specialties),
             options=list(outcome.options),
         )
+
+    @asynccontextmanager
+    async def _turn(self, user_phone: str, deadline: float) -> AsyncIterator[PoolConnectionProxy]:
+        """One pooled connection for the whole turn, holding the phone's turn lock."""
+
+        async def connect(seconds_left: float) -> PoolConnectionProxy:
+            conn: PoolConnectionProxy = await self._pool.acquire(timeout=seconds_left)
+            return conn
+
+        try:
+            conn = await self._guards.postgres.call(connect, deadline=deadline)
+        except DependencyUnavailable as exc:
+            raise DatabaseUnavailable("the database is not reachable; please retry shortly") from exc
+        try:
+            left = max(0.1, deadline - time.monotonic())
+            try:
+                await asyncio.wait_for(conn.execute(_LOCK_TURN, user_phone), left)
+            except TimeoutError:
+                raise PatientBusy() from None
+            try:
+                yield conn
+            finally:
+                with contextlib.suppress(*DATABASE_DOWN):
+                    await conn.execute(_UNLOCK_TURN, user_phone)
+        finally:
+            await self._pool.release(conn)
+
+    async def _dialog_turn(
+        self, conn: Connection, conversation_id: UUID, clinic: Clinic, user_phone: str, text: str, request_id: str
+    ) -> Outcome:
+        async with conn.transaction():
+            state = await self._load_state(conn, conversation_id)
+            now = datetime.now(self._zone)
+            understood = understand(text, now=now, tz=self._zone, doctors=[d.full_name for d in clinic.doctors])
+            dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
+            outcome = await dialog.respond(state, Turn(phone=user_phone, text=text, understood=understood, now=now))
+            await repository.save_dialog_state(
+                conn, conversation_id=conversation_id, state=outcome.state.model_dump(mode="json")
+            )
+            if outcome.flag is not None:
+                await repository.flag_for_human(conn, conversation_id=conversation_id, reason=outcome.flag)
+                log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
+            if outcome.text is not None:
+                await self._store_reply(conn, conversation_id, user_phone, outcome.text, outcome.action, request_id, {})
+        return outcome
+
+    async def _is_verified(self, user_phone: str) -> bool:
+        try:
+            return await self._otp.is_verified(user_phone)
+        except RedisError:
+            return False
 
     async def _load_state(self, conn: Connection, conversation_id: UUID) -> DialogState:
         stored = await repository.lock_dialog_state(conn, conversation_id=conversation_id)
@@ -126,24 +194,46 @@ class ChatService:
         )
 
     async def _model_reply(
-        self, conversation_id: UUID, user_phone: str, request_id: str, allowed_names: list[str]
+        self,
+        conn: Connection,
+        conversation_id: UUID,
+        user_phone: str,
+        request_id: str,
+        allowed_names: list[str],
+        deadline: float,
     ) -> str:
-        async with self._pool.acquire() as conn:
-            history = await repository.recent_messages(
-                conn, conversation_id=conversation_id, limit=self._settings.history_turns
-            )
-        generated = await self._inference.generate(
-            [(m.role, m.content) for m in history],
-            GenerationParameters(
-                max_new_tokens=self._settings.reply_max_new_tokens,
-                temperature=self._settings.reply_temperature,
-                top_p=self._settings.reply_top_p,
-            ),
-            request_id=request_id,
+        messages = await repository.recent_messages(
+            conn, conversation_id=conversation_id, limit=self._settings.history_turns
         )
+        history = [(m.role, m.content) for m in messages]
+        cached = await self._cache.get(history)
+        if cached is not None:
+            await self._store_reply(
+                conn, conversation_id, user_phone, cached, Action.NONE, request_id, {"source": "cache"}
+            )
+            return cached
+        parameters = GenerationParameters(
+            max_new_tokens=self._settings.reply_max_new_tokens,
+            temperature=self._settings.reply_temperature,
+            top_p=self._settings.reply_top_p,
+        )
+
+        async def generate(seconds_left: float) -> Generated:
+            timeout = min(seconds_left, self._settings.inference_timeout_seconds)
+            return await self._inference.generate(history, parameters, request_id=request_id, timeout_seconds=timeout)
+
+        try:
+            generated = await self._guards.inference.call(generate, deadline=deadline)
+        except (DependencyUnavailable, InferenceUnavailable) as exc:
+            log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
+            meta: dict[str, object] = {"source": "template", "rejected": "inference_unavailable"}
+            await self._store_reply(
+                conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
+            )
+            return replies.SAFE_FALLBACK
         verdict = check_generated(generated.text, allowed_names=allowed_names)
         answer = generated.text.strip() if verdict.ok else replies.SAFE_FALLBACK
-        meta: dict[str, object] = {
+        meta = {
             "source": "model" if verdict.ok else "template",
             "prompt_tokens": generated.prompt_tokens,
             "completion_tokens": generated.completion_tokens,
@@ -151,11 +241,12 @@ class ChatService:
             "inference_seconds": round(generated.server_seconds, 4),
             "batch_size": generated.batch_size,
         }
-        if not verdict.ok:
+        if verdict.ok:
+            await self._cache.put(history, answer)
+        else:
             meta["rejected"] = verdict.reason
             log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
-        async with self._pool.acquire() as conn:
-            await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
+        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
         return answer
 
     @staticmethod
@@ -179,20 +270,34 @@ class ChatService:
             meta={"source": "template", **meta},
         )
 
-    async def _store_inbound(self, user_phone: str, text: str, request_id: str, channel: str) -> UUID:
-        async with self._pool.acquire() as conn:
-            conversation_id = await repository.open_conversation(
-                conn,
-                user_phone=user_phone,
-                idle_after=timedelta(hours=self._settings.conversation_idle_hours),
-                channel=channel,
-            )
-            await repository.add_message(
-                conn,
-                conversation_id=conversation_id,
-                user_phone=user_phone,
-                role="user",
-                content=text,
-                request_id=request_id,
-            )
+    async def _store_inbound(self, conn: Connection, user_phone: str, text: str, request_id: str, channel: str) -> UUID:
+        conversation_id = await repository.open_conversation(
+            conn,
+            user_phone=user_phone,
+            idle_after=timedelta(hours=self._settings.conversation_idle_hours),
+            channel=channel,
+        )
+        await repository.add_message(
+            conn,
+            conversation_id=conversation_id,
+            user_phone=user_phone,
+            role="user",
+            content=text,
+            request_id=request_id,
+        )
         return conversation_id
+
+
+class PatientBusy(GatewayError):
+    """The patient's previous message is still being answered past this request's deadline."""
+
+    status_code = 503
+    code = "patient_busy"
+
+    def __init__(self) -> None:
+        super().__init__("this patient's previous message is still being answered; retry shortly")
+
+
+# Session-level advisory locks, one per phone: a patient's messages are answered one after the other.
+_LOCK_TURN = "SELECT pg_advisory_lock(hashtext('turn:' || $1))"
+_UNLOCK_TURN = "SELECT pg_advisory_unlock(hashtext('turn:' || $1))"

@@ -33,6 +33,9 @@ def gateway_settings(
         "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
         # Verification state lives in Redis by phone; a prefix per test keeps tests (and runs) apart.
         "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        # Scripted conversations type faster than patients; the rate-limit tests set their own limits.
+        "RATE_LIMIT_USER_BURST": 1000,
+        "RATE_LIMIT_KEY_BURST": 1000,
         **overrides,
     }
     return Settings(**values)

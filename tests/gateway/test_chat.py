@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 import asyncpg
 import httpx
 
+from gateway.conversation import replies
 from tests.gateway.conftest import MakeClient
 
 PATIENT = "+59170123456"
@@ -66,18 +68,27 @@ async def test_request_id_from_caller_is_kept(client: httpx.AsyncClient, api_key
     assert answer.json()["request_id"] == "n8n-exec-42"
 
 
-async def test_inference_down_answers_503_and_keeps_the_inbound_message(
+async def test_inference_down_gets_a_polite_template_and_opens_the_breaker(
     make_client: MakeClient, dead_target: str, api_key: str, conn: asyncpg.Connection
 ) -> None:
-    client = await make_client(INFERENCE_TARGET=dead_target, INFERENCE_TIMEOUT_SECONDS=2)
+    client = await make_client(
+        INFERENCE_TARGET=dead_target, INFERENCE_TIMEOUT_SECONDS=2, RETRY_ATTEMPTS=2, BREAKER_FAIL_MAX=3
+    )
+    headers = {"X-API-Key": api_key}
 
-    answer = await client.post("/chat", json=chat_body("¿Atienden hoy?"), headers={"X-API-Key": api_key})
+    answers = [await client.post("/chat", json=chat_body("¿Atienden hoy?"), headers=headers) for _ in range(2)]
 
-    assert answer.status_code == 503
-    assert answer.json()["error"]["code"] == "inference_unavailable"
-    assert "Traceback" not in answer.text
-    rows = await conn.fetch("SELECT role, content FROM messages")
-    assert [(r["role"], r["content"]) for r in rows] == [("user", "¿Atienden hoy?")]
+    for answer in answers:
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["response"] == replies.SAFE_FALLBACK
+        assert answer.json()["action"] == "none"
+    rows = await conn.fetch("SELECT role, content, meta FROM messages ORDER BY id")
+    assert [r["role"] for r in rows] == ["user", "assistant", "user", "assistant"]
+    assert json.loads(rows[1]["meta"])["rejected"] == "inference_unavailable"
+    # Two attempts per request: the third failed attempt opened the inference breaker.
+    health = (await client.get("/health")).json()
+    assert health["breakers"]["inference"] == "open"
+    assert health["breakers"]["postgres"] == "closed"
 
 
 async def test_emergency_is_answered_at_once_even_with_the_model_down(

@@ -11,14 +11,14 @@ from tests.gateway.conftest import MakeClient
 
 
 async def test_health_is_ok_when_every_dependency_answers(client: httpx.AsyncClient) -> None:
-    answer = await client.get("/health")
+    answer = await client.get("/ready")
     assert answer.status_code == 200
     assert answer.json() == {"status": "ok", "checks": {"postgres": "ok", "redis": "ok", "inference": "ok"}}
 
 
 async def test_health_names_unreachable_inference(make_client: MakeClient, dead_target: str) -> None:
     client = await make_client(INFERENCE_TARGET=dead_target)
-    answer = await client.get("/health")
+    answer = await client.get("/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"] == {"postgres": "ok", "redis": "ok", "inference": "unavailable"}
 
@@ -27,10 +27,10 @@ async def test_health_follows_an_inference_server_that_stops(make_client: MakeCl
     server = start_inference_process(tiny_model)
     try:
         client = await make_client(INFERENCE_TARGET=server.target)
-        assert (await client.get("/health")).json()["checks"]["inference"] == "ok"
+        assert (await client.get("/ready")).json()["checks"]["inference"] == "ok"
     finally:
         server.stop()
-    answer = await client.get("/health")
+    answer = await client.get("/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"]["inference"] == "unavailable"
 
@@ -39,8 +39,8 @@ async def test_health_follows_a_redis_that_stops(make_client: MakeClient, tmp_pa
     with ExitStack() as stack:
         url = stack.enter_context(embedded_redis(tmp_path / "redis.db"))
         client = await make_client(REDIS_URL=url)
-        assert (await client.get("/health")).status_code == 200
-    answer = await client.get("/health")
+        assert (await client.get("/ready")).status_code == 200
+    answer = await client.get("/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"] == {"postgres": "ok", "redis": "unavailable", "inference": "ok"}
 
@@ -49,8 +49,8 @@ async def test_postgres_that_stops_is_reported_and_chat_answers_503(make_client:
     with ExitStack() as stack:
         url = stack.enter_context(embedded_postgres(tmp_path / "pg"))
         client = await make_client(DATABASE_URL=url)
-        assert (await client.get("/health")).status_code == 200
-    answer = await client.get("/health")
+        assert (await client.get("/ready")).status_code == 200
+    answer = await client.get("/ready")
     assert answer.status_code == 503
     assert answer.json()["checks"]["postgres"] == "unavailable"
 

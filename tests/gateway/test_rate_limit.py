@@ -1,0 +1,101 @@
+"""Rate limits in Redis, shared by gateway copies, and the in-process fallback when Redis is gone."""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from pathlib import Path
+
+import asyncpg
+import pytest
+import redis.asyncio as redis
+
+from devstack.embedded import embedded_redis
+from gateway.security.api_keys import create_api_key
+from gateway.security.rate_limit import Limit, RateLimited, RateLimiter
+from tests.gateway.conftest import MakeClient
+
+SMALL_TALK = "¿Tienen estacionamiento?"
+
+
+def body(user_id: str, text: str = SMALL_TALK) -> dict[str, object]:
+    return {"messages": [{"role": "user", "content": text}], "user_id": user_id}
+
+
+async def test_patient_limit_holds_across_two_gateways(make_client: MakeClient, api_key: str) -> None:
+    limits = {"RATE_LIMIT_USER_PER_MINUTE": 1, "RATE_LIMIT_USER_BURST": 3}
+    first, second = await make_client(**limits), await make_client(**limits)
+    headers = {"X-API-Key": api_key}
+
+    statuses = [
+        (await gateway.post("/chat", json=body("+59170000001"), headers=headers)).status_code
+        for gateway in (first, second, first)
+    ]
+    refused = await second.post("/chat", json=body("+59170000001"), headers=headers)
+    other_patient = await second.post("/chat", json=body("+59170000002"), headers=headers)
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limited"
+    assert 50 <= int(refused.headers["Retry-After"]) <= 60
+    assert other_patient.status_code == 200
+
+
+async def test_api_key_limit(make_client: MakeClient, api_key: str, conn: asyncpg.Connection) -> None:
+    client = await make_client(RATE_LIMIT_KEY_PER_MINUTE=1, RATE_LIMIT_KEY_BURST=2)
+    other_key = (await create_api_key(conn, name="second n8n", scopes={"chat"})).secret
+
+    answers = [
+        await client.post("/chat", json=body(f"+5917000000{i}"), headers={"X-API-Key": api_key}) for i in range(3)
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert "API" in answers[2].json()["error"]["message"] or "api_key" in answers[2].json()["error"]["message"]
+    assert (await client.post("/chat", json=body("+59170000009"), headers={"X-API-Key": other_key})).status_code == 200
+
+
+async def test_redis_down_keeps_chat_serving_on_the_local_limiter(
+    make_client: MakeClient, api_key: str, tmp_path: Path
+) -> None:
+    with ExitStack() as stack:
+        url = stack.enter_context(embedded_redis(tmp_path / "redis.db"))
+        client = await make_client(REDIS_URL=url, RATE_LIMIT_USER_PER_MINUTE=1, RATE_LIMIT_USER_BURST=2)
+        assert (await client.get("/health")).json()["rate_limiter"] == "redis"
+    headers = {"X-API-Key": api_key}
+
+    served = [await client.post("/chat", json=body("+59170000001"), headers=headers) for _ in range(2)]
+    refused = await client.post("/chat", json=body("+59170000001"), headers=headers)
+    emergency = await client.post(
+        "/chat", json=body("+59170000002", "me duele mucho el pecho y no puedo respirar"), headers=headers
+    )
+
+    assert [a.status_code for a in served] == [200, 200], served[0].text
+    assert served[0].json()["response"]
+    assert refused.status_code == 429
+    assert emergency.status_code == 200 and emergency.json()["action"] == "emergency"
+    health = await client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["status"] == "degraded"
+    assert health.json()["rate_limiter"] == "local"
+    assert health.json()["checks"]["redis"] == "unavailable"
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> redis.Redis:
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+async def test_gcra_allows_the_burst_then_the_rate(redis_client: redis.Redis) -> None:
+    import uuid
+
+    limiter = RateLimiter(redis_client, prefix=f"test-{uuid.uuid4().hex}")
+    limit = Limit(per_minute=60, burst=5)
+    for _ in range(5):
+        await limiter.check("user", "+59170000001", limit)
+    with pytest.raises(RateLimited) as refused:
+        await limiter.check("user", "+59170000001", limit)
+    assert refused.value.headers == {"Retry-After": "1"}
+    # A different identity has its own allowance; no key names the phone itself.
+    await limiter.check("user", "+59170000002", limit)
+    keys = [k.decode() for k in await redis_client.keys(f"{limiter._prefix}:*")]
+    assert len(keys) == 2 and not any("5917" in key for key in keys)
