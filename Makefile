@@ -62,3 +62,22 @@ eval-nlu: install ## intent and entity accuracy of the Spanish understanding on 
 
 clean: ## remove the venv, generated code and local data (keeps models/)
 	rm -rf $(VENV) .data $(GENERATED) protos/*_pb2*.pyi .mypy_cache .ruff_cache .pytest_cache
+
+.PHONY: test-e2e
+test-e2e: install protos ## the n8n workflow for real: n8n (installed once into .cache/n8n), gateway, inference, fakes
+	./deploy/n8n/install.sh
+	$(BIN)/pytest -m e2e tests/e2e
+
+.PHONY: backup restore deploy-tools deploy-check
+backup: install ## pg_dump of DATABASE_URL (default: the make run database) into backups/clinic-<UTC time>.dump
+	$(PY) -m devstack.backup dump
+
+restore: install ## restore FILE=backups/clinic-<time>.dump into an empty database [DATABASE_URL=...]
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [DATABASE_URL=...]" >&2; exit 2; }
+	$(PY) -m devstack.backup restore "$(FILE)"
+
+deploy-tools: ## install nginx and promtool for the deploy checks (apt, where available)
+	bash deploy/scripts/install-test-tools.sh
+
+deploy-check: install protos deploy-tools ## check every file under deploy/: Dockerfiles, compose, nginx for real, k8s, alerts
+	$(BIN)/pytest tests/deploy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -12,17 +13,21 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from gateway import db
-from gateway.api import chat, health, staff
+from gateway.api import chat, health, staff, whatsapp
+from gateway.body_limit import BodyLimit
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
 from gateway.inference_client import InferenceClient
 from gateway.log import configure_logging
+from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard, Guards
 from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings, get_settings
+from gateway.tracing import setup_tracing
 from gateway.verification.otp import OtpService
 from gateway.verification.sms import HttpSmsSender, SmsSender
+from gateway.whatsapp.service import whatsapp_inbox
 
 log = structlog.get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -32,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway; clients to Postgres, Redis and inference live as long as the app."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    metrics = GatewayMetrics()
     if settings.otp_secret is None or not settings.sms_base_url:
         # Patients cannot be verified without them, and verification guards every personal datum.
         raise RuntimeError("OTP_SECRET and SMS_BASE_URL must be set: patients are verified by SMS before any data")
@@ -67,11 +73,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             guards=guards(settings),
             rate_limiter=RateLimiter(redis_client, prefix=settings.redis_key_prefix),
             reply_cache=cache,
+            metrics=metrics,
         )
+        app.state.whatsapp = inbox = whatsapp_inbox(settings, pool)
         log.info("gateway_started", inference_target=settings.inference_target)
         try:
             yield
         finally:
+            # First: WhatsApp messages still being answered in the background need every client below.
+            await inbox.aclose(settings.whatsapp_shutdown_grace_seconds)
             await sms.aclose()
             await inference.close()
             await redis_client.aclose()
@@ -84,9 +94,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    setup_tracing(app, service_name=settings.otel_service_name, exporter=settings.otel_traces_exporter)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(health.router)
     app.include_router(staff.router)
+    app.include_router(whatsapp.router)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        """Prometheus scrape; keep it off the public side of nginx."""
+        services: Services | None = getattr(app.state, "services", None)
+        if services is not None:
+            metrics.set_breakers(services.guards.states())
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
 
     @app.middleware("http")
     async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -94,9 +116,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.state.request_id = request_id
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
         try:
             response = await call_next(request)
+            status = response.status_code
         finally:
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            endpoint = getattr(route, "path", "unmatched")
+            metrics.response_time.labels(endpoint).observe(elapsed)
+            if endpoint == "/chat":
+                metrics.chat_requests.labels(str(status)).inc()
+            log.info(
+                "http_request",
+                method=request.method,
+                endpoint=endpoint,
+                status=status,
+                latency_ms=round(elapsed * 1000, 1),
+            )
             structlog.contextvars.unbind_contextvars("request_id")
         response.headers["X-Request-ID"] = request_id
         return response

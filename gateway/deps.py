@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -15,9 +16,10 @@ from fastapi.security import APIKeyHeader
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection
-from gateway.errors import Forbidden, Unauthorized
+from gateway.errors import DatabaseUnavailable, Forbidden, Unauthorized
 from gateway.inference_client import InferenceClient
-from gateway.resilience import Guards
+from gateway.metrics import GatewayMetrics
+from gateway.resilience import DependencyUnavailable, Guards
 from gateway.security.api_keys import ApiKey, authenticate
 from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings
@@ -36,6 +38,7 @@ class Services:
     guards: Guards
     rate_limiter: RateLimiter
     reply_cache: ReplyCache
+    metrics: GatewayMetrics
 
 
 def get_services(request: Request) -> Services:
@@ -73,8 +76,16 @@ def api_key_scope(scope: str) -> Callable[[Services, str | None], Awaitable[ApiK
     async def require(services: AppServices, secret: str | None = Security(_api_key_header)) -> ApiKey:
         if not secret:
             raise Unauthorized("missing X-API-Key header")
-        async with services.pool.acquire() as conn:
-            key = await authenticate(conn, secret)
+
+        async def lookup(seconds_left: float) -> ApiKey | None:
+            async with services.pool.acquire(timeout=seconds_left) as conn:
+                return await authenticate(conn, secret)
+
+        deadline = time.monotonic() + services.settings.request_deadline_seconds
+        try:
+            key = await services.guards.postgres.call(lookup, deadline=deadline)
+        except DependencyUnavailable as exc:
+            raise DatabaseUnavailable("the database is not reachable; please retry shortly") from exc
         if key is None:
             raise Unauthorized("invalid or revoked API key")
         if scope not in key.scopes and "admin" not in key.scopes:
@@ -96,6 +107,7 @@ def get_chat_service(services: AppServices) -> ChatService:
         services.settings,
         guards=services.guards,
         cache=services.reply_cache,
+        metrics=services.metrics,
     )
 
 

@@ -42,7 +42,16 @@ class InferenceClient:
     def __init__(self, target: str, *, timeout_seconds: float) -> None:
         self._target = target
         self._timeout = timeout_seconds
-        self._channel = grpc.aio.insecure_channel(target)
+        self._channel = grpc.aio.insecure_channel(
+            target,
+            # Reconnect within seconds when the server comes back (gRPC's default backoff grows to 2 min),
+            # so the breaker's trial call after its reset finds a live channel.
+            options=[
+                ("grpc.initial_reconnect_backoff_ms", 250),
+                ("grpc.min_reconnect_backoff_ms", 250),
+                ("grpc.max_reconnect_backoff_ms", 2000),
+            ],
+        )
         self._inference = inference_pb2_grpc.InferenceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
 

@@ -7,12 +7,18 @@ import sys
 
 import structlog
 
+from gateway.tracing import add_trace_ids
+
 
 def mask_phone(phone: str) -> str:
     """`+59170123456` → `+591*****456`: enough to correlate, not enough to identify."""
     if len(phone) <= 7:
         return "*" * len(phone)
     return f"{phone[:4]}{'*' * (len(phone) - 7)}{phone[-3:]}"
+
+
+def _stderr_logger(*_: object) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -23,13 +29,16 @@ def configure_logging(level: str = "INFO") -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
-        cache_logger_on_first_use=True,
+        # Whatever sys.stderr is when a line is written (not when logging was set up), so redirecting
+        # stderr, as a supervisor or a test does, redirects the logs too.
+        logger_factory=_stderr_logger,
+        cache_logger_on_first_use=False,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")

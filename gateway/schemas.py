@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -44,13 +45,25 @@ def _e164(value: str) -> str:
 
 
 PhoneNumber = Annotated[str, StringConstraints(max_length=20), AfterValidator(_e164)]
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+
+
+def _clean_text(value: str) -> str:
+    """Control characters (C0 but tab and newline, DEL, C1, bidi overrides) go; surrounding blanks too."""
+    cleaned = _CONTROL.sub("", value).strip()
+    if not cleaned:
+        raise ValueError("must not be empty")
+    return cleaned
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=HARD_MAX_MESSAGE_CHARS)]
+    content: Annotated[str, StringConstraints(max_length=HARD_MAX_MESSAGE_CHARS), AfterValidator(_clean_text)]
 
 
 class ChatRequest(BaseModel):
@@ -67,6 +80,13 @@ class ChatRequest(BaseModel):
 
     messages: list[ChatMessage] = Field(min_length=1, max_length=HARD_MAX_MESSAGES)
     user_id: PhoneNumber
+    message_id: IdempotencyKey | None = Field(
+        default=None,
+        description=(
+            "The delivery's id (e.g. WhatsApp's wamid or n8n's execution id). A retry with the same id gets the "
+            "first answer again and stores nothing twice; the `Idempotency-Key` header does the same."
+        ),
+    )
 
     @field_validator("messages")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -80,6 +81,26 @@ class Settings(BaseSettings):
     rate_limit_key_per_minute: float = Field(default=1200, gt=0, validation_alias="RATE_LIMIT_KEY_PER_MINUTE")
     rate_limit_key_burst: int = Field(default=200, ge=1, validation_alias="RATE_LIMIT_KEY_BURST")
     max_body_bytes: int = Field(default=65536, ge=1024, validation_alias="MAX_BODY_BYTES")
+
+    # WhatsApp Cloud API webhook (POST /webhooks/whatsapp), for clinics that skip n8n. Unset secrets: 503.
+    whatsapp_verify_token: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_app_secret: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_APP_SECRET")
+    whatsapp_access_token: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_graph_base_url: str = Field(
+        default="https://graph.facebook.com", validation_alias="WHATSAPP_GRAPH_BASE_URL"
+    )
+    whatsapp_api_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$", validation_alias="WHATSAPP_API_VERSION")
+    whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WHATSAPP_TIMEOUT_SECONDS")
+    # How long shutdown waits for webhook messages still being answered in the background.
+    whatsapp_shutdown_grace_seconds: float = Field(
+        default=30.0, ge=0, validation_alias="WHATSAPP_SHUTDOWN_GRACE_SECONDS"
+    )
+
+    # Tracing (OpenTelemetry): none, console (stderr) or otlp (OTEL_EXPORTER_OTLP_ENDPOINT, read by the exporter).
+    otel_traces_exporter: Literal["none", "console", "otlp"] = Field(
+        default="none", validation_alias="OTEL_TRACES_EXPORTER"
+    )
+    otel_service_name: str = Field(default="clinic-gateway", validation_alias="OTEL_SERVICE_NAME")
 
     health_timeout_seconds: float = Field(default=2.0, gt=0, validation_alias="HEALTH_TIMEOUT_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")

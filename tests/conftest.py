@@ -15,7 +15,7 @@ import socket
 import sys
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,13 +92,22 @@ def template_database(postgres_server_url: str) -> Iterator[str]:
     asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@contextmanager
+def clone_database(postgres_server_url: str, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database cloned from the template, dropped afterwards."""
+    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+    try:
+        yield with_database(postgres_server_url, name)
+    finally:
+        asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture
 def database_url(postgres_server_url: str, template_database: str) -> Iterator[str]:
     """A fresh, migrated database for this test alone."""
-    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-    yield with_database(postgres_server_url, name)
-    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with clone_database(postgres_server_url, template_database) as url:
+        yield url
 
 
 @pytest.fixture
@@ -165,12 +174,12 @@ class InferenceProcess:
         self.child.stop()
 
 
-def start_inference_process(model: Path, *, timeout: float = 120) -> InferenceProcess:
-    """Start the real inference server on a port it picks; return once it reports ready."""
+def start_inference_process(model: Path, *, timeout: float = 120, port: int = 0) -> InferenceProcess:
+    """Start the real inference server (on `port`, or one it picks); return once it reports ready."""
     child, ready = start_until(
         [sys.executable, "-m", "inference"],
         ready=r"^INFERENCE_READY port=(\d+)",
-        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": "0"},
+        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": str(port)},
         timeout=timeout,
     )
     return InferenceProcess(child=child, port=int(ready[1]))

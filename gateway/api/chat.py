@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
+import time
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
 
-from gateway.deps import AppServices, Chat, ChatCaller
+from gateway.deps import AppServices, Chat, ChatCaller, Services
 from gateway.errors import InvalidRequest, error_body
+from gateway.idempotency import Claims, body_hash
 from gateway.schemas import ChatRequest, ChatResponse
-from gateway.security.rate_limit import Limit
+from gateway.security.api_keys import ApiKey
+from gateway.security.rate_limit import Limit, RateLimited
 
 router = APIRouter()
+_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
@@ -19,6 +24,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
         "content": {"application/json": {"example": error_body("unauthorized", "invalid or revoked API key")}},
     },
     422: {"description": "The body breaks the contract; `message` says where"},
+    409: {"description": "The first delivery with this idempotency key is still running; retry"},
     429: {"description": "Too many requests for this patient or API key; see `Retry-After`"},
     503: {"description": "A dependency is down; the inbound message is stored, retry later"},
 }
@@ -26,7 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/chat", response_model=ChatResponse, responses=_ERRORS)
 async def chat(
-    body: ChatRequest, request: Request, caller: ChatCaller, chat: Chat, services: AppServices
+    body: ChatRequest, request: Request, response: Response, caller: ChatCaller, chat: Chat, services: AppServices
 ) -> ChatResponse:
     """Answer the patient's latest message (the last item of `messages`)."""
     settings = services.settings
@@ -35,12 +41,53 @@ async def chat(
     for index, message in enumerate(body.messages):
         if len(message.content) > settings.max_message_chars:
             raise InvalidRequest(f"messages[{index}].content: at most {settings.max_message_chars} characters")
-    limiter = services.rate_limiter
+    key = idempotency_key(request, body)
+    if key is None:
+        await _check_limits(services, caller, body)
+        return await chat.reply(
+            user_phone=body.user_id, text=body.messages[-1].content, request_id=request.state.request_id
+        )
+    claims = Claims(services.pool, request_deadline=settings.request_deadline_seconds)
+    deadline = time.monotonic() + claims.wait_budget()
+    stored = await claims.claim(caller.id, key, body_hash(body.model_dump(mode="json")), deadline=deadline)
+    if stored is not None:
+        response.headers["Idempotent-Replayed"] = "true"
+        return ChatResponse.model_validate(stored)
+    try:
+        await _check_limits(services, caller, body)
+        answer = await chat.reply(
+            user_phone=body.user_id, text=body.messages[-1].content, request_id=request.state.request_id
+        )
+    except BaseException:
+        await claims.release(caller.id, key)
+        raise
+    await claims.complete(caller.id, key, answer.model_dump(mode="json"))
+    return answer
+
+
+def idempotency_key(request: Request, body: ChatRequest) -> str | None:
+    """The delivery's key: the `Idempotency-Key` header or `message_id`; both given, they must agree."""
+    header = request.headers.get("idempotency-key")
+    if header is not None and not _KEY.fullmatch(header):
+        raise InvalidRequest("Idempotency-Key: 1-200 visible ASCII characters")
+    if header is not None and body.message_id is not None and header != body.message_id:
+        raise InvalidRequest("Idempotency-Key and message_id differ; send one of them, or the same value")
+    return header or body.message_id
+
+
+async def _check_limits(services: Services, caller: ApiKey, body: ChatRequest) -> None:
+    try:
+        await _limits(services, caller, body)
+    except RateLimited as exc:
+        services.metrics.rate_limited.labels(exc.scope).inc()
+        raise
+
+
+async def _limits(services: Services, caller: ApiKey, body: ChatRequest) -> None:
+    settings, limiter = services.settings, services.rate_limiter
     await limiter.check(
         "api_key", str(caller.id), Limit(settings.rate_limit_key_per_minute, settings.rate_limit_key_burst)
     )
     await limiter.check(
         "user", body.user_id, Limit(settings.rate_limit_user_per_minute, settings.rate_limit_user_burst)
     )
-    request_id: str = request.state.request_id
-    return await chat.reply(user_phone=body.user_id, text=body.messages[-1].content, request_id=request_id)

@@ -122,6 +122,20 @@ class Dialog:
         self._otp = otp
         self._clinic = clinic
         self._settings = settings
+        # (action, outcome) of every audit entry this turn wrote, for the caller's metrics.
+        self.audited: list[tuple[str, str]] = []
+
+    async def _audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        outcome: str,
+        target: str | None = None,
+        detail: dict[str, str | int | float | bool | None] | None = None,
+    ) -> None:
+        await audit.record(self._conn, actor=actor, action=action, outcome=outcome, target=target, detail=detail)
+        self.audited.append((action, outcome))
 
     # --- entry ------------------------------------------------------------------------------
 
@@ -200,14 +214,14 @@ class Dialog:
             return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
         actor = audit.patient_actor(patient.id)
         if last4_matches(patient.phone, digits):
-            await audit.record(self._conn, actor=actor, action="verification.last4", outcome="success")
+            await self._audit(actor=actor, action="verification.last4", outcome="success")
             return await self._send_code(state.but(last4_failures=0), turn, actor)
         failures = state.last4_failures + 1
         if failures >= self._settings.last4_attempts:
-            await audit.record(self._conn, actor=actor, action="verification.last4", outcome="locked")
+            await self._audit(actor=actor, action="verification.last4", outcome="locked")
             locked = state.idle().but(last4_failures=0, last4_locked_until=turn.now + self._settings.last4_lockout)
             return Outcome(locked, replies.LAST4_LOCKED, Action.HUMAN_HANDOFF, flag="human_handoff")
-        await audit.record(self._conn, actor=actor, action="verification.last4", outcome="failure")
+        await self._audit(actor=actor, action="verification.last4", outcome="failure")
         return Outcome(state.but(last4_failures=failures), replies.LAST4_WRONG, Action.VERIFICATION_REQUIRED)
 
     async def _send_code(self, state: DialogState, turn: Turn, actor: str) -> Outcome:
@@ -215,19 +229,19 @@ class Dialog:
         try:
             await self._otp.send_code(turn.phone)
         except TooManyCodes as exc:
-            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="limited")
+            await self._audit(actor=actor, action="verification.code_sent", outcome="limited")
             return Outcome(
                 state.idle(), replies.too_many_codes(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED
             )
         except LockedOut as exc:
-            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="locked")
+            await self._audit(actor=actor, action="verification.code_sent", outcome="locked")
             return Outcome(
                 state.idle(), replies.verification_locked(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED
             )
         except SmsDeliveryError:
-            await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="error")
+            await self._audit(actor=actor, action="verification.code_sent", outcome="error")
             return Outcome(state.but(step=Step.CODE), replies.SMS_FAILED, Action.VERIFICATION_REQUIRED)
-        await audit.record(self._conn, actor=actor, action="verification.code_sent", outcome="success")
+        await self._audit(actor=actor, action="verification.code_sent", outcome="success")
         text = replies.code_sent(self._settings.code_minutes)
         return Outcome(state.but(step=Step.CODE), text, Action.VERIFICATION_REQUIRED)
 
@@ -237,14 +251,14 @@ class Dialog:
         try:
             correct = await self._otp.check_code(turn.phone, code)
         except NoActiveCode:
-            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="expired")
+            await self._audit(actor=actor, action="verification.code_checked", outcome="expired")
             return Outcome(state, replies.CODE_EXPIRED, Action.VERIFICATION_REQUIRED)
         except LockedOut as exc:
-            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="locked")
+            await self._audit(actor=actor, action="verification.code_checked", outcome="locked")
             text = replies.verification_locked(_minutes(exc.retry_after))
             return Outcome(state.idle(), text, Action.VERIFICATION_REQUIRED)
         if not correct:
-            await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="failure")
+            await self._audit(actor=actor, action="verification.code_checked", outcome="failure")
             return Outcome(state, replies.CODE_WRONG, Action.VERIFICATION_REQUIRED)
         if patient is None:
             if state.registering_name is None or state.registering_document is None:
@@ -256,8 +270,8 @@ class Dialog:
                 document_number=state.registering_document,
             )
             actor = audit.patient_actor(patient.id)
-            await audit.record(self._conn, actor=actor, action="patient.registered", outcome="success")
-        await audit.record(self._conn, actor=actor, action="verification.code_checked", outcome="success")
+            await self._audit(actor=actor, action="patient.registered", outcome="success")
+        await self._audit(actor=actor, action="verification.code_checked", outcome="success")
         await self._otp.mark_verified(turn.phone, self._settings.verified_ttl)
         verified = state.but(step=None, registering_name=None, registering_document=None)
         if verified.flow is None:
@@ -411,9 +425,7 @@ class Dialog:
 
     async def _list(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
         upcoming = await booking.upcoming_for_patient(self._conn, patient_id=patient.id, now=turn.now)
-        await audit.record(
-            self._conn, actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success"
-        )
+        await self._audit(actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success")
         if not upcoming:
             return Outcome(state.idle(), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
         lines = self._appointment_lines(tuple(ListedAppointment.of(a) for a in upcoming))
@@ -431,8 +443,7 @@ class Dialog:
             if not mine:
                 # `reference` is a well-formed id or 8 hex digits (choices.appointment_reference), never free text.
                 full_id = UUID(reference) if len(reference) == 36 else None
-                await audit.record(
-                    self._conn,
+                await self._audit(
                     actor=actor,
                     action=_CHANGE[state.flow],
                     outcome="denied",
@@ -441,7 +452,7 @@ class Dialog:
                 )
                 return Outcome(state.idle(), replies.NOT_AMONG_YOURS)
             upcoming = mine
-        await audit.record(self._conn, actor=actor, action="appointments.viewed", outcome="success")
+        await self._audit(actor=actor, action="appointments.viewed", outcome="success")
         if not upcoming:
             return Outcome(state.idle(), replies.NO_UPCOMING)
         on_day = [a for a in upcoming if a.starts_at.astimezone(self._settings.tz).date() == state.wishes.day]
@@ -593,8 +604,7 @@ class Dialog:
         except (SlotTaken, NotBookable) as exc:
             target = audit.appointment_target(state.appointment.id) if state.appointment else None
             outcome = "conflict" if isinstance(exc, SlotTaken) else "failure"
-            await audit.record(
-                self._conn,
+            await self._audit(
                 actor=actor,
                 action=_CHANGE[state.flow],
                 outcome=outcome,
@@ -606,8 +616,7 @@ class Dialog:
             return replace(retry, text=f"{why} {retry.text}")
         except AppointmentError as exc:
             target = audit.appointment_target(state.appointment.id) if state.appointment else None
-            await audit.record(
-                self._conn,
+            await self._audit(
                 actor=actor,
                 action=_CHANGE[state.flow],
                 outcome="failure",
@@ -615,8 +624,7 @@ class Dialog:
                 detail={"reason": exc.code},
             )
             return Outcome(state.idle(), replies.CANNOT_CHANGE)
-        await audit.record(
-            self._conn,
+        await self._audit(
             actor=actor,
             action=_CHANGE[state.flow],
             outcome="success",

@@ -28,6 +28,7 @@ from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
 from gateway.inference_client import Generated, GenerationParameters, InferenceClient
 from gateway.log import mask_phone
+from gateway.metrics import GatewayMetrics
 from gateway.resilience import DependencyUnavailable, Guards
 from gateway.schemas import Action, AppointmentOut, ChatResponse
 from gateway.settings import Settings
@@ -70,6 +71,7 @@ class ChatService:
         *,
         guards: Guards,
         cache: ReplyCache,
+        metrics: GatewayMetrics,
     ) -> None:
         self._pool = pool
         self._inference = inference
@@ -77,6 +79,7 @@ class ChatService:
         self._settings = settings
         self._guards = guards
         self._cache = cache
+        self._metrics = metrics
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
 
@@ -102,6 +105,7 @@ class ChatService:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
                 answer = await self._model_reply(conn, conversation_id, user_phone, request_id, names, deadline)
+        self._metrics.actions.labels(outcome.action.value).inc()
         log.info(
             "chat_replied",
             phone=mask_phone(user_phone),
@@ -155,6 +159,9 @@ class ChatService:
             understood = understand(text, now=now, tz=self._zone, doctors=[d.full_name for d in clinic.doctors])
             dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
             outcome = await dialog.respond(state, Turn(phone=user_phone, text=text, understood=understood, now=now))
+            for action, result in dialog.audited:
+                if action.startswith("verification."):
+                    self._metrics.verification.labels(action.removeprefix("verification."), result).inc()
             await repository.save_dialog_state(
                 conn, conversation_id=conversation_id, state=outcome.state.model_dump(mode="json")
             )
@@ -207,6 +214,7 @@ class ChatService:
         )
         history = [(m.role, m.content) for m in messages]
         cached = await self._cache.get(history)
+        self._metrics.cache.labels("miss" if cached is None else "hit").inc()
         if cached is not None:
             await self._store_reply(
                 conn, conversation_id, user_phone, cached, Action.NONE, request_id, {"source": "cache"}
@@ -222,15 +230,18 @@ class ChatService:
             timeout = min(seconds_left, self._settings.inference_timeout_seconds)
             return await self._inference.generate(history, parameters, request_id=request_id, timeout_seconds=timeout)
 
+        started = time.perf_counter()
         try:
             generated = await self._guards.inference.call(generate, deadline=deadline)
         except (DependencyUnavailable, InferenceUnavailable) as exc:
+            self._metrics.inference_call.observe(time.perf_counter() - started)
             log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
             meta: dict[str, object] = {"source": "template", "rejected": "inference_unavailable"}
             await self._store_reply(
                 conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
             )
             return replies.SAFE_FALLBACK
+        self._metrics.inference_call.observe(time.perf_counter() - started)
         verdict = check_generated(generated.text, allowed_names=allowed_names)
         answer = generated.text.strip() if verdict.ok else replies.SAFE_FALLBACK
         meta = {

@@ -34,7 +34,8 @@ class HttpSmsSender:
         self, *, base_url: str, token: str, timeout: float = 10.0, client: httpx.AsyncClient | None = None
     ) -> None:
         self._url = base_url.rstrip("/") + "/messages"
-        self._headers = {"Authorization": f"Bearer {token}"}
+        # A provider on a private network may take no token; an empty one is not sent.
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = timeout
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient()

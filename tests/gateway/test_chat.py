@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 import httpx
 
 from gateway.conversation import replies
+from tests.conftest import free_port, start_inference_process
 from tests.gateway.conftest import MakeClient
 
 PATIENT = "+59170123456"
@@ -137,3 +140,29 @@ async def test_a_denied_symptom_is_not_an_emergency(
 
     assert answer.json()["action"] == "none"
     assert await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_since IS NOT NULL") == 0
+
+
+async def test_the_inference_breaker_recovers_when_the_server_comes_back(
+    make_client: MakeClient, api_key: str, tiny_model: Path
+) -> None:
+    port = free_port()
+    client = await make_client(
+        INFERENCE_TARGET=f"127.0.0.1:{port}", RETRY_ATTEMPTS=1, BREAKER_FAIL_MAX=1, BREAKER_RESET_SECONDS=1
+    )
+    headers = {"X-API-Key": api_key}
+    down = await client.post("/chat", json=chat_body("¿Atienden hoy?"), headers=headers)
+    assert down.json()["response"] == replies.SAFE_FALLBACK
+    assert (await client.get("/health")).json()["breakers"]["inference"] == "open"
+
+    server = start_inference_process(tiny_model, port=port)
+    try:
+        for _ in range(50):  # the channel reconnects within its short backoff
+            if (await client.get("/ready")).status_code == 200:
+                break
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(1.1)  # the breaker's reset timeout
+        back = await client.post("/chat", json=chat_body("¿Tienen estacionamiento?"), headers=headers)
+        assert back.status_code == 200
+        assert (await client.get("/health")).json()["breakers"]["inference"] == "closed"
+    finally:
+        server.stop()

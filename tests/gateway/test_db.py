@@ -20,6 +20,8 @@ EXPECTED_TABLES = {
     "schedule_overrides",
     "appointments",
     "audit_log",
+    "whatsapp_inbound",
+    "chat_requests",
 }
 
 

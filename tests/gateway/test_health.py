@@ -61,3 +61,14 @@ async def test_postgres_that_stops_is_reported_and_chat_answers_503(make_client:
     )
     assert chat.status_code == 503
     assert chat.json()["error"]["code"] == "database_unavailable"
+    # Three attempts per request: the second request opens the breaker; then /chat fails without trying.
+    for _ in range(2):
+        again = await client.post(
+            "/chat",
+            json={"messages": [{"role": "user", "content": "Hola"}], "user_id": "+59170123456"},
+            headers={"X-API-Key": "ck_abcdefgh_" + "x" * 43},
+        )
+        assert again.status_code == 503
+    health = await client.get("/health")
+    assert health.status_code == 200
+    assert health.json()["breakers"]["postgres"] == "open"

@@ -75,3 +75,35 @@ async def test_unknown_route_uses_the_error_shape(client: httpx.AsyncClient) -> 
     answer = await client.get("/nope")
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "not_found"
+
+
+async def test_control_characters_are_stripped_before_storing(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    payload = body(messages=[{"role": "user", "content": "ho\x00la\x1b[31m\u202e\nqué tal\x7f"}])
+    assert (await client.post("/chat", json=payload, headers={"X-API-Key": api_key})).status_code == 200
+    assert await conn.fetchval("SELECT content FROM messages WHERE role = 'user'") == "hola[31m\nqué tal"
+    only_control = body(messages=[{"role": "user", "content": "\x00\x01\x02"}])
+    assert (await client.post("/chat", json=only_control, headers={"X-API-Key": api_key})).status_code == 422
+
+
+async def test_body_over_the_size_limit_is_413_before_it_is_read(
+    make_client: Any, api_key: str, conn: asyncpg.Connection
+) -> None:
+    client = await make_client(MAX_BODY_BYTES=2048)
+    big = body(messages=[{"role": "user", "content": "x" * 3000}])
+    answer = await client.post("/chat", json=big, headers={"X-API-Key": api_key})
+    assert answer.status_code == 413
+    assert answer.json()["error"]["code"] == "payload_too_large"
+
+    async def chunks() -> Any:  # no Content-Length: counted as it streams
+        for _ in range(4):
+            yield b" " * 1000
+
+    streamed = await client.post(
+        "/chat", content=chunks(), headers={"X-API-Key": api_key, "content-type": "application/json"}
+    )
+    assert streamed.status_code == 413
+    assert await conn.fetchval("SELECT count(*) FROM messages") == 0
+    small = await client.post("/chat", json=body(), headers={"X-API-Key": api_key})
+    assert small.status_code == 200

@@ -33,6 +33,13 @@ async def test_message_is_posted_as_json_with_bearer_token(provider: FakeSmsServ
     assert received.headers["content-type"] == "application/json"
 
 
+async def test_without_a_token_no_authorization_header_is_sent(provider: FakeSmsServer) -> None:
+    async with HttpSmsSender(base_url=provider.url, token="", timeout=0.5) as sms:
+        await sms.send("+59170123456", "Hola")
+    [received] = provider.received
+    assert "authorization" not in received.headers
+
+
 @pytest.mark.parametrize("status", [400, 401, 500, 503])
 async def test_provider_refusal_raises_sms_delivery_error(
     provider: FakeSmsServer, sender: HttpSmsSender, status: int

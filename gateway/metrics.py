@@ -1,0 +1,72 @@
+"""The gateway's Prometheus metrics, served at GET /metrics.
+
+Each app gets its own registry (tests build many apps in one process). Under several worker processes
+(uvicorn --workers, gunicorn) set PROMETHEUS_MULTIPROC_DIR: prometheus-client then keeps the values in
+files there and /metrics sums every worker's.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+    generate_latest,
+    multiprocess,
+)
+
+# Seconds: from a cached reply (ms) to a model reply on a busy CPU (s).
+_LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
+_BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+class GatewayMetrics:
+    """Every metric the gateway exports; names are what the alert rules and dashboards use."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        # CPU seconds, resident memory and open files of this process (process_* metrics).
+        ProcessCollector(registry=r)
+        self.chat_requests = Counter("chat_requests", "POST /chat answers by HTTP status", ["status"], registry=r)
+        self.response_time = Histogram(
+            "response_time_seconds", "Time to answer, by route", ["endpoint"], buckets=_LATENCY_BUCKETS, registry=r
+        )
+        self.actions = Counter("chat_actions", "Actions returned by /chat", ["action"], registry=r)
+        self.verification = Counter(
+            "verification_outcomes", "Verification steps by kind and outcome", ["step", "outcome"], registry=r
+        )
+        self.rate_limited = Counter(
+            "rate_limited_requests", "Requests refused by a rate limit, by scope", ["scope"], registry=r
+        )
+        self.cache = Counter("response_cache", "Small-talk reply cache lookups by result", ["result"], registry=r)
+        self.breaker_state = Gauge(
+            "circuit_breaker_state",
+            "Circuit breakers: 0 closed, 1 half-open, 2 open",
+            ["name"],
+            registry=r,
+            multiprocess_mode="max",
+        )
+        self.inference_call = Histogram(
+            "inference_call_seconds",
+            "Time of a gateway → inference Generate call, retries included",
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+
+    def set_breakers(self, states: dict[str, str]) -> None:
+        for name, state in states.items():
+            self.breaker_state.labels(name).set(_BREAKER_VALUES.get(state, 2))
+
+    def exposition(self) -> tuple[bytes, str]:
+        """The body and content type of a scrape: this process's, or every worker's in multiprocess mode."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return generate_latest(registry), CONTENT_TYPE_LATEST
+        return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -1,0 +1,50 @@
+"""OpenTelemetry tracing: one trace per request, through the gRPC call into inference and every query.
+
+Spans are always made (so logs carry a trace id); they leave the process only when an exporter is
+configured with OTEL_TRACES_EXPORTER: `otlp` (to OTEL_EXPORTER_OTLP_ENDPOINT, over HTTP), `console`
+(stderr), or `none` (the default). The instrumentation patches asyncpg and gRPC for the whole process,
+so it is set up once per process, whichever app is built first.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Literal
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.grpc import GrpcAioInstrumentorClient
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SimpleSpanProcessor
+from structlog.typing import EventDict, WrappedLogger
+
+Exporter = Literal["none", "console", "otlp"]
+
+
+def setup_tracing(app: FastAPI, *, service_name: str, exporter: Exporter) -> None:
+    """Trace `app`'s requests; the first call in a process also installs the provider and instrumentation."""
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        if exporter == "console":
+            provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
+        elif exporter == "otlp":
+            from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+        trace.set_tracer_provider(provider)
+        AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+        GrpcAioInstrumentorClient().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="metrics,health")
+
+
+def add_trace_ids(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """structlog processor: the current trace and span ids, when a span is active."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event["trace_id"] = format(context.trace_id, "032x")
+        event["span_id"] = format(context.span_id, "016x")
+    return event

@@ -1,0 +1,104 @@
+"""Schemathesis against a real gateway process: no 5xx and no answer outside the OpenAPI schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
+
+from appointments.demo import seed_demo_clinic
+from gateway.security.api_keys import create_api_key
+from tests.conftest import InferenceProcess, clone_database, free_port
+from tests.gateway.verification.fake_sms import fake_sms_server
+
+
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    admin_key: str
+
+
+async def _seed(database_url: str) -> str:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await seed_demo_clinic(conn)
+        return (await create_api_key(conn, name="fuzz", scopes={"admin"})).secret
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="module")
+def gateway(
+    postgres_server_url: str, template_database: str, redis_url: str, inference_server: InferenceProcess
+) -> Iterator[Gateway]:
+    """One gateway under uvicorn for the module, on a seeded database of its own, with an admin key."""
+    with clone_database(postgres_server_url, template_database) as database_url, fake_sms_server() as sms:
+        admin_key = asyncio.run(_seed(database_url))
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "INFERENCE_TARGET": inference_server.target,
+            "SMS_BASE_URL": sms.url,
+            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+            "REDIS_KEY_PREFIX": f"fuzz-{port}",
+            "RATE_LIMIT_USER_BURST": "100000",
+            "RATE_LIMIT_KEY_BURST": "100000",
+            "LOG_LEVEL": "WARNING",
+            # Configured, so the webhook is fuzzed past its 503; replies go to a closed port and are logged.
+            "WHATSAPP_VERIFY_TOKEN": "fuzz-verify-token",
+            "WHATSAPP_APP_SECRET": "fuzz-app-secret",
+            "WHATSAPP_ACCESS_TOKEN": "fuzz-access-token",
+            "WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{free_port()}",
+        }
+        command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
+        process = subprocess.Popen(command, env=env)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
+                time.sleep(0.2)
+            yield Gateway(url, admin_key)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def api_schema(gateway: Gateway) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{gateway.url}/openapi.json")
+
+
+def test_no_server_errors_and_answers_match_the_schema(api_schema: schemathesis.BaseSchema, gateway: Gateway) -> None:
+    operations = [result.ok() for result in api_schema.get_all_operations()]
+    assert {op.path for op in operations} >= {"/chat", "/health", "/ready", "/staff/appointments"}
+    for operation in operations:
+
+        @given(case=operation.as_strategy())
+        @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+        def fuzz(case: schemathesis.Case) -> None:
+            case.call_and_validate(
+                headers={"X-API-Key": gateway.admin_key},
+                checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+            )
+
+        fuzz()

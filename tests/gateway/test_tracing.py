@@ -1,0 +1,49 @@
+"""One trace per /chat request: the HTTP span, the database queries and the gRPC call share its id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+
+@pytest.fixture
+def spans(client: httpx.AsyncClient) -> Iterator[InMemorySpanExporter]:
+    """Spans finished during the test (the app under test installed the process's provider)."""
+    provider = trace.get_tracer_provider()
+    assert isinstance(provider, TracerProvider)
+    exporter = InMemorySpanExporter()
+    processor = SimpleSpanProcessor(exporter)
+    provider.add_span_processor(processor)
+    yield exporter
+    processor.shutdown()
+
+
+async def test_a_chat_request_is_one_trace_and_its_id_is_logged(
+    client: httpx.AsyncClient, api_key: str, spans: InMemorySpanExporter, capfd: pytest.CaptureFixture[str]
+) -> None:
+    body = {"messages": [{"role": "user", "content": "¿Tienen estacionamiento?"}], "user_id": "+59170000001"}
+    answer = await client.post("/chat", json=body, headers={"X-API-Key": api_key})
+    assert answer.status_code == 200
+
+    finished = spans.get_finished_spans()
+    server = [s for s in finished if s.name == "POST /chat" and s.parent is None]
+    assert len(server) == 1
+    trace_id = server[0].context.trace_id
+    in_trace = [s for s in finished if s.context.trace_id == trace_id]
+    names = {s.name for s in in_trace}
+    assert "/clinic.inference.v1.Inference/Generate" in names
+    assert sum(1 for s in in_trace if s.attributes and s.attributes.get("db.system") == "postgresql") >= 3
+
+    captured = capfd.readouterr()
+    logged = [json.loads(line) for line in captured.err.splitlines() if line.startswith("{")]
+    replied = [entry for entry in logged if entry.get("event") == "chat_replied"]
+    assert replied and replied[-1]["trace_id"] == format(trace_id, "032x")
+    assert replied[-1]["phone"] == "+591*****001"
+    assert "Tienen" not in json.dumps(logged)
