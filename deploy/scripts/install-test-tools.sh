@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Install the programs the deploy tests run for real, where they are missing and apt can get them:
+#   nginx     tests/deploy/test_nginx.py (real nginx in front of real gateways)
+#   promtool  tests/deploy/test_monitoring.py (Debian's prometheus package ships it)
+# Usage: deploy/scripts/install-test-tools.sh [nginx] [promtool]   (default: both)
+# Elsewhere (no apt, not root, no network) it says so and exits 0: those tests then skip, saying why.
+set -euo pipefail
+
+tools=("$@")
+[[ ${#tools[@]} -gt 0 ]] || tools=(nginx promtool)
+
+missing=()
+for tool in "${tools[@]}"; do
+    case "$tool" in
+        nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx) ;;
+        promtool) command -v promtool >/dev/null || missing+=(prometheus) ;;
+        *) echo "unknown tool: $tool (nginx, promtool)" >&2; exit 2 ;;
+    esac
+done
+[[ ${#missing[@]} -gt 0 ]] || exit 0
+
+if ! command -v apt-get >/dev/null; then
+    echo "install-test-tools: no apt-get here; install ${missing[*]} yourself or the tests that need them skip" >&2
+    exit 0
+fi
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+        sudo=(sudo)
+    else
+        echo "install-test-tools: not root; install ${missing[*]} yourself or the tests that need them skip" >&2
+        exit 0
+    fi
+fi
+echo "install-test-tools: installing ${missing[*]} with apt" >&2
+# RUNLEVEL=1: the packages' scripts must not start system services (an nginx on port 80, a prometheus).
+if ! { "${sudo[@]}" apt-get update -qq \
+        && "${sudo[@]}" env RUNLEVEL=1 DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >/dev/null; then
+    echo "install-test-tools: apt could not install ${missing[*]}; the tests that need them skip" >&2
+fi
+exit 0

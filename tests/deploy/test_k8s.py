@@ -1,0 +1,149 @@
+"""deploy/k8s: every manifest against the Kubernetes schemas (kubernetes-validate, offline), and the
+wiring between them (selectors, probes, GPU, secrets, settings names)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from gateway.settings import Settings
+from inference.settings import InferenceSettings
+from tests.deploy.harness import REPO
+
+K8S = REPO / "deploy" / "k8s"
+# An older cluster still in support, and the newest schemas the package ships.
+KUBERNETES_VERSIONS = ["1.29.0", kubernetes_validate.latest_version()]
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|DATABASE_URL", re.IGNORECASE)
+
+
+def manifest_files() -> list[Path]:
+    return sorted(p for p in K8S.glob("*.yaml") if p.name != "kustomization.yaml")
+
+
+def documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def all_resources() -> list[dict[str, Any]]:
+    return [doc for path in manifest_files() if path.name != "secrets.example.yaml" for doc in documents(path)]
+
+
+def resource(kind: str, name: str) -> dict[str, Any]:
+    (found,) = [r for r in all_resources() if r["kind"] == kind and r["metadata"]["name"] == name]
+    return found
+
+
+def containers(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = workload["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+@pytest.mark.parametrize("path", manifest_files(), ids=lambda p: p.name)
+def test_manifest_is_valid_for_kubernetes(path: Path, version: str) -> None:
+    for doc in documents(path):
+        try:
+            kubernetes_validate.validate(doc, version, strict=True)  # strict: unknown fields are errors
+        except kubernetes_validate.ValidationError as exc:
+            pytest.fail(f"{path.name} {doc['kind']}/{doc['metadata']['name']} on {version}: {exc.message}")
+
+
+def test_kustomization_lists_every_manifest_but_the_secret_template() -> None:
+    listed = set(yaml.safe_load((K8S / "kustomization.yaml").read_text())["resources"])
+    assert listed == {p.name for p in manifest_files()} - {"secrets.example.yaml"}
+
+
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed here")
+def test_kustomization_builds_offline() -> None:
+    result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    kinds = [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert "Secret" not in kinds and kinds.count("Deployment") == 2
+
+
+def test_gateway_probes_resources_and_config() -> None:
+    gateway = resource("Deployment", "gateway")
+    (container,) = gateway["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+    sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
+    assert sources == {"clinic-config", "clinic-secrets"}
+    assert gateway["spec"]["template"]["spec"]["securityContext"]["runAsNonRoot"] is True
+    assert gateway["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    for each in containers(gateway):
+        assert {"cpu", "memory"} <= set(each["resources"]["requests"]) and {"cpu", "memory"} <= set(
+            each["resources"]["limits"]
+        ), each["name"]
+
+
+def test_hpa_and_pdb_cover_the_gateway_pods() -> None:
+    gateway = resource("Deployment", "gateway")
+    labels = gateway["spec"]["template"]["metadata"]["labels"]
+    hpa = resource("HorizontalPodAutoscaler", "gateway")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "gateway"}
+    assert hpa["spec"]["minReplicas"] >= 2 and hpa["spec"]["maxReplicas"] > hpa["spec"]["minReplicas"]
+    pdb = resource("PodDisruptionBudget", "gateway")
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert pdb["spec"]["minAvailable"] < hpa["spec"]["minReplicas"]  # a node can still be drained
+
+
+def test_services_select_their_pods_and_name_real_ports() -> None:
+    for service in [r for r in all_resources() if r["kind"] == "Service"]:
+        (workload,) = [
+            r
+            for r in all_resources()
+            if r["kind"] in {"Deployment", "StatefulSet"}
+            and service["spec"]["selector"].items() <= r["spec"]["template"]["metadata"]["labels"].items()
+        ]
+        port_names = {p["name"] for c in workload["spec"]["template"]["spec"]["containers"] for p in c["ports"]}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in port_names, f"{service['metadata']['name']}: {port['targetPort']}"
+
+
+def test_inference_runs_on_one_gpu_of_the_gpu_nodes_with_grpc_probes() -> None:
+    inference = resource("Deployment", "inference")
+    pod = inference["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert pod["nodeSelector"] and any(t["key"] == "nvidia.com/gpu" for t in pod["tolerations"])
+    port = InferenceSettings.model_fields["port"].default
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+        assert container[probe]["grpc"]["port"] == port, probe
+    assert inference["spec"]["strategy"]["type"] == "Recreate"  # the old pod must free the GPU first
+    assert any(v.get("persistentVolumeClaim") for v in pod["volumes"])
+
+
+def test_secrets_are_referenced_and_the_template_holds_only_placeholders() -> None:
+    (secret,) = documents(K8S / "secrets.example.yaml")
+    assert secret["kind"] == "Secret" and secret["metadata"]["name"] == "clinic-secrets"
+    assert {"DATABASE_URL", "OTP_SECRET", "SMS_API_TOKEN"} <= set(secret["stringData"])
+    assert all("CHANGE-ME" in value for value in secret["stringData"].values())
+    config = resource("ConfigMap", "clinic-config")
+    leaked = [key for key in config["data"] if SECRET_NAME.search(key)]
+    assert not leaked, f"secrets in the ConfigMap: {leaked}"
+    assert not [r for r in all_resources() if r["kind"] == "Secret"], "only the template may hold a Secret"
+    for workload in [r for r in all_resources() if r["kind"] in {"Deployment", "StatefulSet"}]:
+        for container in containers(workload):
+            for env in container.get("env", []):
+                assert not (SECRET_NAME.search(env["name"]) and "value" in env), f"{env['name']} inline"
+
+
+def test_every_configured_name_is_a_setting_the_services_read() -> None:
+    """A typo in a ConfigMap or Secret key would be silently ignored (extra="ignore")."""
+    known = {
+        str(field.validation_alias)
+        for model in (Settings, InferenceSettings)
+        for field in model.model_fields.values()
+        if field.validation_alias
+    }
+    (secret,) = documents(K8S / "secrets.example.yaml")
+    configured = set(resource("ConfigMap", "clinic-config")["data"]) | set(secret["stringData"])
+    assert configured - known == set()
