@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 import redis
 
@@ -174,12 +177,14 @@ class InferenceProcess:
         self.child.stop()
 
 
-def start_inference_process(model: Path, *, timeout: float = 120, port: int = 0) -> InferenceProcess:
+def start_inference_process(
+    model: Path, *, timeout: float = 120, port: int = 0, env: dict[str, str] | None = None
+) -> InferenceProcess:
     """Start the real inference server (on `port`, or one it picks); return once it reports ready."""
     child, ready = start_until(
         [sys.executable, "-m", "inference"],
         ready=r"^INFERENCE_READY port=(\d+)",
-        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": str(port)},
+        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": str(port), **(env or {})},
         timeout=timeout,
     )
     return InferenceProcess(child=child, port=int(ready[1]))
@@ -191,3 +196,26 @@ def inference_server(tiny_model: Path) -> Iterator[InferenceProcess]:
     server = start_inference_process(tiny_model)
     yield server
     server.stop()
+
+
+@contextmanager
+def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
+    """`uvicorn --factory gateway.app:create_app` as `make run` starts it; yields its URL once /health answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
+    process = subprocess.Popen([*command, "--workers", str(workers)], env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -4,16 +4,14 @@ import io
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 
 import asyncpg
-import httpx
 import pytest
 
 from gateway.cli import chat
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, free_port
+from tests.conftest import InferenceProcess, gateway_process
 from tests.gateway.verification.fake_sms import FakeSmsServer
 
 
@@ -60,33 +58,15 @@ def running_gateway(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
 ) -> Iterator[str]:
     """The gateway under uvicorn, as `make run` starts it."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)],
-        env={
-            **os.environ,
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "INFERENCE_TARGET": inference_server.target,
-            "SMS_BASE_URL": sms.url,
-            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        },
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-            time.sleep(0.2)
+    env = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "INFERENCE_TARGET": inference_server.target,
+        "SMS_BASE_URL": sms.url,
+        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+    }
+    with gateway_process(env) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
 
 async def test_terminal_chat_talks_to_a_running_gateway(running_gateway: str, database_url: str) -> None:

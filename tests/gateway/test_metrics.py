@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import asyncpg
 import httpx
 
 from appointments.demo import seed_demo_clinic
-from tests.conftest import InferenceProcess, free_port
+from tests.conftest import InferenceProcess, gateway_process
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 
@@ -61,9 +57,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
 def test_metrics_add_up_across_worker_processes(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer, tmp_path: Path
 ) -> None:
-    port = free_port()
     env = {
-        **os.environ,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_server.target,
@@ -71,27 +65,12 @@ def test_metrics_add_up_across_worker_processes(
         "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    process = subprocess.Popen([*command, "--workers", "2"], env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-            time.sleep(0.3)
+    with gateway_process(env, workers=2) as url:
         for _ in range(20):
             # A new connection each time, so the kernel spreads them over both workers.
             assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
         workers = {path.name.split("_")[-1] for path in tmp_path.glob("*.db")}
         scrape = httpx.get(f"{url}/metrics", timeout=10).text
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
 
     assert len(workers) >= 2, "both workers should have written metrics"
     assert value(scrape, 'response_time_seconds_count{endpoint="/ready"}') == 20

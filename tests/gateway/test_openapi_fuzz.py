@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import asyncpg
-import httpx
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +16,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, clone_database, free_port
+from tests.conftest import InferenceProcess, clone_database, free_port, gateway_process
 from tests.gateway.verification.fake_sms import fake_sms_server
 
 
@@ -46,15 +42,13 @@ def gateway(
     """One gateway under uvicorn for the module, on a seeded database of its own, with an admin key."""
     with clone_database(postgres_server_url, template_database) as database_url, fake_sms_server() as sms:
         admin_key = asyncio.run(_seed(database_url))
-        port = free_port()
         env = {
-            **os.environ,
             "DATABASE_URL": database_url,
             "REDIS_URL": redis_url,
             "INFERENCE_TARGET": inference_server.target,
             "SMS_BASE_URL": sms.url,
             "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-            "REDIS_KEY_PREFIX": f"fuzz-{port}",
+            "REDIS_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex}",
             "RATE_LIMIT_USER_BURST": "100000",
             "RATE_LIMIT_KEY_BURST": "100000",
             "LOG_LEVEL": "WARNING",
@@ -64,23 +58,8 @@ def gateway(
             "WHATSAPP_ACCESS_TOKEN": "fuzz-access-token",
             "WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{free_port()}",
         }
-        command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-        process = subprocess.Popen(command, env=env)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-                time.sleep(0.2)
+        with gateway_process(env) as url:
             yield Gateway(url, admin_key)
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
 
 
 @pytest.fixture(scope="module")
