@@ -16,6 +16,7 @@ import transformers
 from inference.model import load_model, resolve_device
 from inference.server import InferenceServer
 from inference.settings import InferenceSettings
+from inference.tracing import TracingSettings, setup_tracing
 
 
 def configure_logging(level: str) -> structlog.typing.FilteringBoundLogger:
@@ -69,6 +70,8 @@ def main() -> int:
     log = configure_logging(settings.log_level)
     if settings.torch_threads is not None:
         torch.set_num_threads(settings.torch_threads)
+    tracing = TracingSettings()
+    setup_tracing(service_name=tracing.service_name, exporter=tracing.exporter)
     log.info("inference_starting", model=settings.model_name, device=settings.device)
     return asyncio.run(run(settings, log))
 

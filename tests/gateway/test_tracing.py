@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -12,10 +15,14 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from tests.conftest import start_inference_process
+from tests.gateway.conftest import MakeClient
+
 
 @pytest.fixture
-def spans(client: httpx.AsyncClient) -> Iterator[InMemorySpanExporter]:
-    """Spans finished during the test (the app under test installed the process's provider)."""
+async def spans(make_client: MakeClient) -> AsyncIterator[InMemorySpanExporter]:
+    """Spans finished during the test (building an app installs the process's provider)."""
+    await make_client()
     provider = trace.get_tracer_provider()
     assert isinstance(provider, TracerProvider)
     exporter = InMemorySpanExporter()
@@ -47,3 +54,24 @@ async def test_a_chat_request_is_one_trace_and_its_id_is_logged(
     assert replied and replied[-1]["trace_id"] == format(trace_id, "032x")
     assert replied[-1]["phone"] == "+591*****001"
     assert "Tienen" not in json.dumps(logged)
+
+
+async def test_the_trace_continues_into_the_inference_server(
+    make_client: MakeClient, api_key: str, tiny_model: Path, spans: InMemorySpanExporter
+) -> None:
+    server = start_inference_process(tiny_model, env={"OTEL_TRACES_EXPORTER": "console"})
+    try:
+        client = await make_client(INFERENCE_TARGET=server.target)
+        body = {"messages": [{"role": "user", "content": "¿Atienden los sábados?"}], "user_id": "+59170000002"}
+        assert (await client.post("/chat", json=body, headers={"X-API-Key": api_key})).status_code == 200
+        for _ in range(100):  # the server prints its span as the call ends
+            if "Inference/Generate" in server.child.text:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        server.stop()
+
+    gateway_call = next(s for s in spans.get_finished_spans() if s.name == "/clinic.inference.v1.Inference/Generate")
+    trace_id = f"0x{gateway_call.context.trace_id:032x}"
+    server_spans = re.findall(r'"trace_id": "(0x[0-9a-f]{32})"', server.child.text)
+    assert trace_id in server_spans
