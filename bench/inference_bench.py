@@ -1,15 +1,18 @@
 """`python -m bench.inference_bench`: the inference service against offline baselines.
 
 One process, one model, one set of prompts: each request alone (sequential), one naive static
-batch, the bound (prefill alone + decode all together), and the real server under N concurrent
-clients; then a small-queue server under a burst, and optionally the server's RSS over many
-requests. Prints a table and the target checks, and writes them to bench/RESULTS.md.
+batch, the bound (prefill alone + decode all together), and the real server under a burst of N
+concurrent clients, then under the same requests arriving open loop (Poisson, at a fraction of
+the rate the burst achieved), then each prompt alone on it; then a small-queue server, saturated,
+for how fast it refuses, and optionally the server's RSS over many requests. Prints a table and
+the target checks, and writes them to bench/RESULTS.md.
 """
 
 import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import os
 import shlex
 import statistics
@@ -18,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import torch
 import transformers
@@ -31,8 +34,10 @@ from bench.report import (
     Row,
     checks_table,
     format_table,
+    info_check,
     machine_lines,
     mode_table,
+    ms_check,
     percentile,
     ratio,
     ratio_check,
@@ -43,17 +48,20 @@ from bench.server import (
     Load,
     MemoryRun,
     OverloadRun,
+    SaturatedRefusals,
+    fire_at,
     fire_together,
     generate_request,
     inference_stub,
     measure_memory,
     measure_overload,
+    measure_saturated_refusals,
     one_by_one,
     server_env,
     start_server,
     supports_streaming,
 )
-from bench.workload import BenchRequest, make_workload, short_texts
+from bench.workload import BenchRequest, make_workload, poisson_arrivals, short_texts
 from inference.model import LoadedModel, load_model
 from protos import inference_pb2
 
@@ -63,6 +71,8 @@ MIB: Final = 1024 * 1024
 # The bench's servers must not collide with a running service's metrics port (9464 by default).
 SERVER_DEFAULTS: Final = {"INFERENCE_METRICS_PORT": "0"}
 OVERLOAD_KNOBS: Final = ("INFERENCE_MAX_BATCH_SIZE", "INFERENCE_MAX_QUEUE", "INFERENCE_MAX_TOKENS_IN_FLIGHT")
+BURST: Final = "server burst"
+OPEN_LOOP: Final = "server Poisson"
 
 
 @dataclass(frozen=True)
@@ -81,10 +91,16 @@ class BenchConfig:
     torch_threads: int | None = None
     # Extra environment for every server this run starts (after the user's and the bench's own).
     server_env: Mapping[str, str] = field(default_factory=dict)
+    # The open-loop phase: Poisson arrivals at this fraction of the requests/s the burst achieved,
+    # `load_requests` of them (default n, the same prompts).
+    load_fraction: float = 0.5
+    load_requests: int | None = None
     overload_batch_size: int = 2
     overload_queue: int = 4
     overload_burst: int = 32
     overload_new_tokens: int = 16
+    refusal_probes: int = 100
+    hold_new_tokens: int = 250
     memory_requests: int = 0
     memory_every: int = 1000
     memory_concurrency: int = 16
@@ -94,14 +110,26 @@ class BenchConfig:
 
 
 @dataclass(frozen=True)
+class OpenLoop:
+    """The open-loop phase: which requests were sent, at what rate, and what came back."""
+
+    requests: list[BenchRequest]
+    rate_per_s: float
+    fraction: float
+    load: Load
+
+
+@dataclass(frozen=True)
 class ServerMeasurements:
     streaming: bool
     env: dict[str, str]
     load: Load
+    open_loop: OpenLoop
     alone_first_token: list[CallResult]
     alone_short: list[CallResult]
     memory: MemoryRun | None
     overload: OverloadRun
+    saturated: SaturatedRefusals
     overload_env: dict[str, str]
 
 
@@ -147,11 +175,33 @@ def _inference_env(env: Mapping[str, str]) -> str:
     return " ".join(f"{k}={v}" for k, v in sorted(shown.items())) or "none (server defaults)"
 
 
+def open_loop_requests(requests: Sequence[BenchRequest], count: int) -> list[BenchRequest]:
+    """`count` requests going round the workload (same prompts and targets), with their own ids."""
+    return [
+        BenchRequest(f"{r.request_id}-poisson-{i}", r.text, r.prompt_ids, r.max_new_tokens)
+        for i, r in enumerate(itertools.islice(itertools.cycle(requests), count))
+    ]
+
+
+async def run_open_loop(
+    stub: Any, config: BenchConfig, requests: Sequence[BenchRequest], burst: Load, *, streaming: bool
+) -> OpenLoop:
+    """The workload again, arriving as a seeded Poisson process at `load_fraction` of the burst's requests/s."""
+    served = sum(r.ok for r in burst.results)
+    rate = config.load_fraction * served / burst.seconds
+    chosen = open_loop_requests(requests, config.load_requests or len(requests))
+    offsets = poisson_arrivals(len(chosen), rate_per_s=rate, seed=config.seed)
+    load = await fire_at(
+        stub, [generate_request(r.request_id, r.text, r.max_new_tokens) for r in chosen], offsets, streaming=streaming
+    )
+    return OpenLoop(chosen, rate, config.load_fraction, load)
+
+
 async def measure_server(
     config: BenchConfig, requests: Sequence[BenchRequest], texts: Sequence[str], phases: Phases
 ) -> ServerMeasurements:
-    """The loaded run, the alone baselines and the memory run on one server; then the overload
-    run on a second one with a small queue."""
+    """The burst, the open-loop run, the alone baselines and the memory run on one server; then
+    the overload runs on a second one with a small queue."""
     overrides = dict(config.server_env)
     if config.torch_threads is not None:
         overrides["INFERENCE_TORCH_THREADS"] = str(config.torch_threads)
@@ -167,12 +217,14 @@ async def measure_server(
     try:
         async with inference_stub(server.target) as stub:
             streaming = await supports_streaming(stub, texts[0])
-            with phases("server under load"):
+            with phases("server burst"):
                 load = await fire_together(
                     stub,
                     [generate_request(r.request_id, r.text, r.max_new_tokens) for r in requests],
                     streaming=streaming,
                 )
+            with phases("server open loop"):
+                open_loop = await run_open_loop(stub, config, requests, load, streaming=streaming)
             with phases("server alone"):
                 alone_first = await one_by_one(
                     stub, [generate_request(f"{r.request_id}-alone", r.text, 1) for r in requests], streaming=streaming
@@ -226,9 +278,20 @@ async def measure_server(
                     streaming=streaming,
                     rpc_timeout=120,
                 )
+                saturated = await measure_saturated_refusals(
+                    stub,
+                    texts,
+                    slots=config.overload_batch_size,
+                    queue=config.overload_queue,
+                    probes=config.refusal_probes,
+                    hold_new_tokens=config.hold_new_tokens,
+                    streaming=streaming,
+                )
         finally:
             await asyncio.to_thread(small.stop)
-    return ServerMeasurements(streaming, env, load, alone_first, alone_short, memory, overload, overload_env)
+    return ServerMeasurements(
+        streaming, env, load, open_loop, alone_first, alone_short, memory, overload, saturated, overload_env
+    )
 
 
 def _ttfts(results: Sequence[CallResult]) -> list[float]:
@@ -257,16 +320,24 @@ def _agreement(
     return same, compared, eos
 
 
-def server_row(requests: Sequence[BenchRequest], server: ServerMeasurements) -> Row:
-    results = server.load.results
+def server_row(name: str, requests: Sequence[BenchRequest], load: Load) -> Row:
+    results = load.results
     useful = sum(min(r.completion_tokens, q.max_new_tokens) for r, q in zip(results, requests, strict=True) if r.ok)
     return Row.of(
-        "server",
+        name,
         useful_tokens=useful,
-        seconds=server.load.seconds,
+        seconds=load.seconds,
         latencies=[r.latency_s for r in results if r.ok],
         ttfts=_ttfts(results),
     )
+
+
+def _latencies_of(requests: Sequence[BenchRequest], results: Sequence[CallResult], new_tokens: int) -> list[float]:
+    return [r.latency_s for r, q in zip(results, requests, strict=True) if r.ok and q.max_new_tokens == new_tokens]
+
+
+def _ms_percentiles(values: Sequence[float]) -> str:
+    return f"p50 {percentile(values, 50) * 1000:.1f} ms, p99 {percentile(values, 99) * 1000:.1f} ms"
 
 
 def mode_row(result: ModeResult) -> Row:
@@ -282,30 +353,35 @@ def mode_row(result: ModeResult) -> Row:
 def build_checks(
     requests: Sequence[BenchRequest], rows: Mapping[str, Row], server: ServerMeasurements, shortest: int
 ) -> list[Check]:
-    serving = rows["server"]
+    burst, open_loop = rows[BURST], rows[OPEN_LOOP]
     unary = "" if server.streaming else " (unary: TTFT = latency)"
-    short_load = [
-        r.latency_s for r, q in zip(server.load.results, requests, strict=True) if r.ok and q.max_new_tokens == shortest
-    ]
-    short_alone = [r.latency_s for r in server.alone_short if r.ok]
-    rejected = server.overload.rejected_s
-    refusal_p99_ms = percentile(rejected, 99) * 1000
+    alone_ttft_p99 = percentile(_ttfts(server.alone_first_token), 99)
+    short_alone_p99 = percentile([r.latency_s for r in server.alone_short if r.ok], 99)
+    short_burst = _latencies_of(requests, server.load.results, shortest)
+    short_open = _latencies_of(server.open_loop.requests, server.open_loop.load.results, shortest)
+    one_at_a_time = server.saturated.rejected_s
+    burst_refusals = server.overload.rejected_s
     return [
-        ratio_check("server tok/s / bound", ratio(serving.tokens_per_s, rows["bound"].tokens_per_s), at_least=0.8),
-        ratio_check("server tok/s / static", ratio(serving.tokens_per_s, rows["static"].tokens_per_s), at_least=2),
+        ratio_check("burst tok/s / bound", ratio(burst.tokens_per_s, rows["bound"].tokens_per_s), at_least=0.8),
+        ratio_check("burst tok/s / static", ratio(burst.tokens_per_s, rows["static"].tokens_per_s), at_least=2),
         ratio_check(
-            f"p99 TTFT under load / alone{unary}",
-            ratio(serving.p99_ttft_s, percentile(_ttfts(server.alone_first_token), 99)),
+            f"p99 TTFT open loop ({server.open_loop.fraction:g}x) / alone{unary}",
+            ratio(open_loop.p99_ttft_s, alone_ttft_p99),
+            at_most=3,
+        ),
+        info_check(f"p99 TTFT burst of {len(requests)} / alone{unary}", ratio(burst.p99_ttft_s, alone_ttft_p99)),
+        ratio_check(
+            f"p99 latency of {shortest}-token requests, burst / alone",
+            ratio(percentile(short_burst, 99), short_alone_p99),
             at_most=3,
         ),
         ratio_check(
-            f"p99 latency of {shortest}-token requests, load / alone",
-            ratio(percentile(short_load, 99), percentile(short_alone, 99)),
+            f"p99 latency of {shortest}-token requests, open loop / alone",
+            ratio(percentile(short_open, 99), short_alone_p99),
             at_most=3,
         ),
-        Check("overload refusal p99 (ms)", "n/a", "<= 10", None)
-        if not rejected
-        else Check("overload refusal p99 (ms)", f"{refusal_p99_ms:.1f}", "<= 10", refusal_p99_ms <= 10),
+        ms_check("refusal p99 ms, one at a time, saturated", one_at_a_time, at_most=10),
+        info_check(f"refusal p99 ms, burst of {server.overload.burst}", percentile(burst_refusals, 99) * 1000),
     ]
 
 
@@ -331,6 +407,31 @@ def _memory_table(memory: MemoryRun) -> str:
     )
 
 
+def _refusals(rejected: Sequence[float]) -> str:
+    if not rejected:
+        return "n/a: no RESOURCE_EXHAUSTED (the server does not enforce INFERENCE_MAX_QUEUE?)"
+    return f"{len(rejected)} RESOURCE_EXHAUSTED, {_ms_percentiles(rejected)}"
+
+
+def _codes(codes: Mapping[str, int]) -> str:
+    return ", ".join(f"{k} x{v}" for k, v in sorted(codes.items()))
+
+
+def _served_line(
+    name: str,
+    tokenizer: PreTrainedTokenizerBase,
+    requests: Sequence[BenchRequest],
+    load: Load,
+    outputs: Sequence[list[int]],
+) -> str:
+    failed = [r.code for r in load.results if not r.ok]
+    same, compared, eos = _agreement(tokenizer, requests, load.results, outputs)
+    return (
+        f"{name}: {len(failed)} failed requests{': ' + ', '.join(failed) if failed else ''}; "
+        f"greedy text equal to sequential's for {same}/{compared} ({eos} ended by EOS on the server)"
+    )
+
+
 def render(
     config: BenchConfig,
     *,
@@ -343,29 +444,23 @@ def render(
 ) -> tuple[list[Row], list[Check], str]:
     shortest = config.output_tokens[0]
     rows = {name: mode_row(result) for name, result in modes.items()}
-    rows["server"] = server_row(requests, server)
-    ordered = [rows[name] for name in ("sequential", "static", "bound", "server")]
+    open_loop = server.open_loop
+    rows[BURST] = server_row(BURST, requests, server.load)
+    rows[OPEN_LOOP] = server_row(OPEN_LOOP, open_loop.requests, open_loop.load)
+    ordered = [rows[name] for name in ("sequential", "static", "bound", BURST, OPEN_LOOP)]
     checks = build_checks(requests, rows, server, shortest)
-    serving = rows["server"]
-    failed = [r.code for r in server.load.results if not r.ok]
-    same, compared, eos = _agreement(loaded.tokenizer, requests, server.load.results, outputs)
+    burst = rows[BURST]
     params = sum(p.numel() for p in loaded.model.parameters()) / 1e6
     api = "GenerateStream" if server.streaming else "Generate (GenerateStream answered UNIMPLEMENTED: TTFT = latency)"
     alone_ttft = _ttfts(server.alone_first_token)
     alone_short = [r.latency_s for r in server.alone_short if r.ok]
-    overload = server.overload
-    if overload.rejected_s:
-        refusals = (
-            f"{len(overload.rejected_s)} RESOURCE_EXHAUSTED, p50 {percentile(overload.rejected_s, 50) * 1000:.1f} ms, "
-            f"p99 {percentile(overload.rejected_s, 99) * 1000:.1f} ms"
-        )
-    else:
-        refusals = "n/a: no RESOURCE_EXHAUSTED (the server does not enforce INFERENCE_MAX_QUEUE?)"
-    other = ", ".join(f"{k} x{v}" for k, v in sorted(overload.other_codes.items()))
-    control = (
-        f"control: the same burst refused at validation (INVALID_ARGUMENT) p50 "
-        f"{percentile(overload.invalid_s, 50) * 1000:.1f} ms, p99 {percentile(overload.invalid_s, 99) * 1000:.1f} ms"
-    )
+    burst_short = _latencies_of(requests, server.load.results, shortest)
+    open_short = _latencies_of(open_loop.requests, open_loop.load.results, shortest)
+    burst_rate = sum(r.ok for r in server.load.results) / server.load.seconds
+    open_outputs = [outputs[i % len(outputs)] for i in range(len(open_loop.requests))]
+    overload, saturated = server.overload, server.saturated
+    small = _inference_env({k: v for k, v in server.overload_env.items() if k in OVERLOAD_KNOBS})
+    not_refused = _codes(saturated.other_codes)
     lines = [
         f"inference bench: DialoGPT-{config.arch_name} architecture, random weights ({params:.1f}M params), "
         f"device {config.device}, N={config.n}, seed {config.seed}",
@@ -373,16 +468,23 @@ def render(
         f"outputs {_lengths([r.max_new_tokens for r in requests])} tokens, "
         f"{sum(r.max_new_tokens == shortest for r in requests)} of exactly {shortest}; greedy",
         f"server: {api}; env: {_inference_env(server.env)}",
+        f"{BURST}: the {len(requests)} requests at once; {OPEN_LOOP}: {len(open_loop.requests)} requests of the same "
+        f"mix sent open loop, Poisson arrivals (seed {config.seed}) at {open_loop.rate_per_s:.2f} req/s = "
+        f"{open_loop.fraction:g} x the {burst_rate:.2f} req/s the burst achieved (its tok/s follows the arrivals)",
         "",
         mode_table(ordered),
         "",
-        f"server/bound {ratio(serving.tokens_per_s, rows['bound'].tokens_per_s):.2f}   "
-        f"server/static {ratio(serving.tokens_per_s, rows['static'].tokens_per_s):.2f}   "
-        f"server/sequential {ratio(serving.tokens_per_s, rows['sequential'].tokens_per_s):.2f}",
+        f"burst/bound {ratio(burst.tokens_per_s, rows['bound'].tokens_per_s):.2f}   "
+        f"burst/static {ratio(burst.tokens_per_s, rows['static'].tokens_per_s):.2f}   "
+        f"burst/sequential {ratio(burst.tokens_per_s, rows['sequential'].tokens_per_s):.2f}",
         f"static: {modes['static'].note}",
         f"bound: {modes['bound'].note}",
-        f"server: {len(failed)} failed requests{': ' + ', '.join(failed) if failed else ''}; "
-        f"greedy text equal to sequential's for {same}/{compared} ({eos} ended by EOS on the server)",
+        _served_line(BURST, loaded.tokenizer, requests, server.load, outputs)
+        + f"; {shortest}-token requests p50 {percentile(burst_short, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(burst_short, 99) * 1000:.0f} ms",
+        _served_line(OPEN_LOOP, loaded.tokenizer, open_loop.requests, open_loop.load, open_outputs)
+        + f"; {shortest}-token requests p50 {percentile(open_short, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(open_short, 99) * 1000:.0f} ms",
         f"alone on the same server: TTFT p50 {percentile(alone_ttft, 50) * 1000:.0f} ms, "
         f"p99 {percentile(alone_ttft, 99) * 1000:.0f} ms (all {len(alone_ttft)} prompts, 1 new token); "
         f"{shortest}-token requests p50 {percentile(alone_short, 50) * 1000:.0f} ms, "
@@ -390,10 +492,16 @@ def render(
         "",
         checks_table(checks),
         "",
-        f"overload: burst of {overload.burst} x {config.overload_new_tokens} new tokens on a server with "
-        f"{_inference_env({k: v for k, v in server.overload_env.items() if k in OVERLOAD_KNOBS})}: "
-        f"{refusals}; {overload.accepted} served{'; ' + other if other else ''}",
-        control,
+        f"refusals, on a server with {small}:",
+        f"- one at a time while saturated ({config.overload_batch_size} running x {config.hold_new_tokens} new tokens, "
+        f"{config.overload_queue} queued): {saturated.probes} probes, {_refusals(saturated.rejected_s)}"
+        f"{'; not refused: ' + not_refused if not_refused else ''}",
+        f"  control: invalid requests one at a time on the idle server (INVALID_ARGUMENT) "
+        f"{_ms_percentiles(saturated.invalid_s)}",
+        f"- burst of {overload.burst} x {config.overload_new_tokens} new tokens at once: "
+        f"{_refusals(overload.rejected_s)}; {overload.accepted} served"
+        f"{'; ' + _codes(overload.other_codes) if overload.other_codes else ''}",
+        f"  control: the same burst refused at validation (INVALID_ARGUMENT) {_ms_percentiles(overload.invalid_s)}",
     ]
     if server.memory is not None:
         lines += [
@@ -451,7 +559,8 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         "sequential: each request alone (KV cache, EOS masked as with min_new_tokens); static: one HF generate, "
         "left padded, up to the largest target, every answer returned at its end (TTFT = latency); bound: each "
         "prompt prefilled alone (sum) + all rows decoded together for the mean output length (merge not timed); "
-        "server: N gRPC clients at once",
+        "server burst: N gRPC clients at once; server Poisson: the same requests sent open loop at a fraction of "
+        "the burst's requests/s (its tok/s is the arrival rate's, not a capacity)",
     ]
     config.results_path.parent.mkdir(parents=True, exist_ok=True)
     config.results_path.write_text(
@@ -469,6 +578,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--n", type=int, default=32, help="concurrent requests")
     parser.add_argument("--seed", type=int, default=0, help="model weights and workload")
+    parser.add_argument(
+        "--load-fraction",
+        type=float,
+        default=BenchConfig.load_fraction,
+        help="open-loop arrival rate, as a fraction of the requests/s the burst achieved",
+    )
+    parser.add_argument("--load-requests", type=int, default=None, help="open-loop requests (default: --n)")
     parser.add_argument("--memory-requests", type=int, default=0, help="RSS run length (0: skip)")
     parser.add_argument(
         "--torch-threads",
@@ -497,6 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         n=args.n,
         seed=args.seed,
         torch_threads=threads,
+        load_fraction=args.load_fraction,
+        load_requests=args.load_requests,
         memory_requests=args.memory_requests,
         command=shlex.join(["python", "-m", "bench.inference_bench", *(sys.argv[1:] if argv is None else argv)]),
     )

@@ -54,7 +54,8 @@ class Row:
 
 @dataclass(frozen=True)
 class Check:
-    """A target as measured; `passed` is None when it could not be measured."""
+    """A target as measured; `passed` is None when it could not be measured, or when the line
+    only reports a number next to the targets (`target` "info")."""
 
     name: str
     measured: str
@@ -63,7 +64,25 @@ class Check:
 
     @property
     def mark(self) -> str:
+        if self.target == INFO:
+            return ""
         return {True: "✓", False: "✗", None: "n/a"}[self.passed]
+
+
+INFO = "info"
+
+
+def info_check(name: str, value: float) -> Check:
+    """A number shown among the targets without being one."""
+    return Check(name, "n/a" if math.isnan(value) else f"{value:.2f}", INFO, None)
+
+
+def ms_check(name: str, seconds: Sequence[float], *, at_most: float) -> Check:
+    """The p99 of `seconds`, in milliseconds, against `at_most` ms."""
+    if not seconds:
+        return Check(name, "n/a", f"<= {at_most:g}", None)
+    p99_ms = percentile(seconds, 99) * 1000
+    return Check(name, f"{p99_ms:.1f}", f"<= {at_most:g}", p99_ms <= at_most)
 
 
 def ratio_check(name: str, value: float, *, at_least: float | None = None, at_most: float | None = None) -> Check:

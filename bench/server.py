@@ -148,7 +148,7 @@ async def supports_streaming(stub: Any, text: str) -> bool:
 
 @dataclass(frozen=True)
 class Load:
-    """The N requests fired all at once."""
+    """Requests fired at the server (all at once, or open loop) and how long until the last answer."""
 
     results: list[CallResult]
     seconds: float
@@ -157,6 +157,21 @@ class Load:
 async def fire_together(stub: Any, requests: Sequence[inference_pb2.GenerateRequest], *, streaming: bool) -> Load:
     started = time.perf_counter()
     results = await asyncio.gather(*(call(stub, r, streaming=streaming) for r in requests))
+    return Load(list(results), time.perf_counter() - started)
+
+
+async def fire_at(
+    stub: Any, requests: Sequence[inference_pb2.GenerateRequest], offsets: Sequence[float], *, streaming: bool
+) -> Load:
+    """Open loop: request i is sent `offsets[i]` seconds after the start, whether or not the
+    earlier ones have been answered (as serving benchmarks do with a request rate)."""
+    started = time.perf_counter()
+
+    async def send(request: inference_pb2.GenerateRequest, offset: float) -> CallResult:
+        await asyncio.sleep(max(0.0, started + offset - time.perf_counter()))
+        return await call(stub, request, streaming=streaming)
+
+    results = await asyncio.gather(*(send(r, o) for r, o in zip(requests, offsets, strict=True)))
     return Load(list(results), time.perf_counter() - started)
 
 
@@ -245,6 +260,91 @@ async def measure_overload(
         accepted=sum(r.ok for r in results),
         other_codes=other,
         invalid_s=[r.latency_s for r in refused if r.code == "INVALID_ARGUMENT"],
+    )
+
+
+@dataclass(frozen=True)
+class SaturatedRefusals:
+    """Probes sent one at a time to a server whose slots and queue were full: how fast each was refused."""
+
+    probes: int
+    rejected_s: list[float]
+    # Probes that were not refused (a holder ended and freed room), by how they ended.
+    other_codes: dict[str, int]
+    # Invalid requests sent one at a time to the idle server: one client's round-trip floor.
+    invalid_s: list[float]
+
+
+async def _hold(stub: Any, request: inference_pb2.GenerateRequest, *, streaming: bool, admitted: asyncio.Event) -> None:
+    """Keep `request` running until cancelled; `admitted` is set at its first token (streaming)."""
+    if not streaming:
+        await call(stub, request, streaming=False)
+        return
+    with contextlib.suppress(grpc.aio.AioRpcError):
+        async for chunk in stub.GenerateStream(request, timeout=CALL_TIMEOUT_S):
+            if chunk.completion_tokens >= 1:
+                admitted.set()
+
+
+async def measure_saturated_refusals(
+    stub: Any,
+    texts: Sequence[str],
+    *,
+    slots: int,
+    queue: int,
+    probes: int,
+    hold_new_tokens: int,
+    streaming: bool,
+    probe_timeout: float = 1.0,
+    settle_s: float = 1.0,
+) -> SaturatedRefusals:
+    """Fill the `slots` of the batch with long requests, then the `queue` behind them, and send
+    `probes` requests one after the other while the server decodes: each should be refused at once."""
+    invalid = [
+        await call(stub, inference_pb2.GenerateRequest(request_id=f"bench-invalid-one-{i}"), streaming=streaming)
+        for i in range(probes)
+    ]
+    running: list[asyncio.Task[None]] = []
+
+    def hold(count: int, kind: str) -> list[asyncio.Event]:
+        events = []
+        for i in range(count):
+            admitted = asyncio.Event()
+            request = generate_request(f"bench-hold-{kind}-{i}", texts[i % len(texts)], hold_new_tokens)
+            running.append(asyncio.create_task(_hold(stub, request, streaming=streaming, admitted=admitted)))
+            events.append(admitted)
+        return events
+
+    try:
+        in_batch = hold(slots, "slot")
+        if streaming:
+            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in in_batch)), timeout=CALL_TIMEOUT_S)
+        else:
+            await asyncio.sleep(settle_s)
+        hold(queue, "queue")
+        await asyncio.sleep(settle_s)  # the queue holders reach the queue before the first probe
+        results = [
+            await call(
+                stub,
+                generate_request(f"bench-probe-{i}", texts[i % len(texts)], 1),
+                streaming=streaming,
+                rpc_timeout=probe_timeout,
+            )
+            for i in range(probes)
+        ]
+    finally:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+    other: dict[str, int] = {}
+    for result in results:
+        if result.code != "RESOURCE_EXHAUSTED":
+            other[result.code] = other.get(result.code, 0) + 1
+    return SaturatedRefusals(
+        probes=probes,
+        rejected_s=[r.latency_s for r in results if r.code == "RESOURCE_EXHAUSTED"],
+        other_codes=other,
+        invalid_s=[r.latency_s for r in invalid if r.code == "INVALID_ARGUMENT"],
     )
 
 

@@ -114,3 +114,18 @@ def short_texts(tokenizer: PreTrainedTokenizerBase, *, count: int, tokens: int, 
     rng = random.Random(seed)
     words = word_token_ids(tokenizer)
     return [prompt_text(tokenizer, words, rng, prompt_tokens=tokens) for _ in range(count)]
+
+
+def poisson_arrivals(count: int, *, rate_per_s: float, seed: int) -> list[float]:
+    """When each of `count` requests is sent, in seconds from the start of an open-loop run: a
+    Poisson process of `rate_per_s` (exponential gaps, seeded), the first request at 0."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    if not rate_per_s > 0:
+        raise ValueError("rate_per_s must be positive")
+    rng = random.Random(seed)
+    arrivals, now = [], 0.0
+    for _ in range(count):
+        arrivals.append(now)
+        now += rng.expovariate(rate_per_s)
+    return arrivals

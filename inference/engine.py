@@ -1,17 +1,18 @@
 """Iteration-level (continuous) batching on one model thread.
 
 Every iteration the engine retires rows whose callers went away, admits queued
-requests (each prefilled alone, then placed into the running batch), and takes
-one decoding step for the whole batch. Finished rows leave at once, so a short
-request never waits for a long one. Requests are chosen shortest-first, and
-first-come-first-served once they have waited `max_queue_age_s`.
+requests (prefilled, then placed into the running batch), and takes one
+decoding step for the whole batch. Finished rows leave at once, so a short
+request never waits for a long one. Short requests are chosen first, then
+shortest-first, and first-come-first-served once they have waited
+`max_queue_age_s`.
 """
 
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Final, Protocol
 
 import torch
 from transformers import DynamicCache
@@ -26,6 +27,10 @@ from inference.generation import (
 )
 from inference.kv_cache import SlotCache
 from inference.model import LoadedModel
+
+# While the queue is longer than the running batch, an iteration may prefill up to this many
+# times `max_prefill_tokens` (fewer, fuller forward passes and fewer half-empty decode steps).
+PREFILL_BOOST: Final = 4
 
 
 class QueueFullError(RuntimeError):
@@ -115,6 +120,21 @@ class _Prefilling:
     done: int = 0
 
 
+def packed_prefill_inputs(
+    lengths: list[int], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """Position ids, attention mask and last-token indices for prompts of `lengths` laid end to end
+    in one sequence: each prompt counts its positions from 0 and attends only to itself, causally."""
+    total = sum(lengths)
+    sizes = torch.tensor(lengths, device=device)
+    starts = sizes.cumsum(0) - sizes
+    segment = torch.repeat_interleave(torch.arange(len(lengths), device=device), sizes)
+    positions = torch.arange(total, device=device) - starts[segment]
+    causal = torch.ones(total, total, dtype=torch.bool, device=device).tril_()
+    mask = causal & (segment.unsqueeze(0) == segment.unsqueeze(1))
+    return positions.unsqueeze(0), mask.view(1, 1, total, total), starts + sizes - 1
+
+
 @dataclass
 class _Row:
     ticket: Ticket
@@ -163,6 +183,7 @@ class Engine:
         self._thread: threading.Thread | None = None
         self._events: list[tuple[Ticket, Event]] = []
         self._prefilling: list[_Prefilling] = []
+        self._packing: list[Ticket] = []  # picked whole prompts, prefilled together in one forward pass
         self._cache: SlotCache | None = None
         self._slot_state: _SlotState | None = None
 
@@ -185,7 +206,7 @@ class Engine:
         with self._lock:
             if not self._accepting:
                 raise EngineClosedError("the engine is not accepting requests")
-            if len(self._waiting) >= self._limits.max_queue:
+            if self._queue_is_full():
                 self._observer.rejected_request("queue_full")
                 raise QueueFullError(f"{len(self._waiting)} requests are already waiting")
             self._waiting.append(ticket)
@@ -193,9 +214,20 @@ class Engine:
             self._lock.notify()
         return ticket
 
+    def queue_full(self) -> bool:
+        """Whether `submit` would refuse for lack of room now: O(1) and without the engine's lock,
+        for refusing before any work (`submit` checks again under the lock)."""
+        return self._queue_is_full()
+
+    def _queue_is_full(self) -> bool:
+        return len(self._waiting) >= self._limits.max_queue
+
     def wake(self) -> None:
-        """Have the engine look at cancellations now rather than at its next step."""
+        """Have the engine look at cancellations now rather than at its next step; requests
+        cancelled while waiting give their place in the queue back at once."""
         with self._lock:
+            self._waiting = [t for t in self._waiting if not t.cancelled.is_set()]
+            self._observer.queue_changed(len(self._waiting))
             self._lock.notify()
 
     def stop(self, timeout: float | None = None) -> None:
@@ -230,7 +262,10 @@ class Engine:
             dtype=dtype,
             device=self._loaded.device,
         )
-        return cache, _SlotState(self._limits.max_batch_size, self._loaded.context_length, self._loaded.device)
+        slots = _SlotState(
+            self._limits.max_batch_size, self._loaded.context_length, self._limits.kv_capacity, self._loaded.device
+        )
+        return cache, slots
 
     def _run(self) -> None:
         with torch.inference_mode():
@@ -264,23 +299,17 @@ class Engine:
             self._sink(events)
 
     def _pick_next(self, *, at_most_new_tokens: int | None = None) -> Ticket | None:
-        """Shortest job first; a request that has waited `max_queue_age_s` goes first regardless."""
+        """Short requests first, then shortest job first; within each, a request that has waited
+        `max_queue_age_s` goes first (first come first served)."""
         now = self._clock()
         with self._lock:
             self._waiting = [t for t in self._waiting if not t.cancelled.is_set()]
             if not self._waiting:
                 self._observer.queue_changed(0)
                 return None
-            admitted = [row.ticket for row in self._rows] + [p.ticket for p in self._prefilling]
+            admitted = self._admitted_tickets()
             in_flight = sum(ticket.reserved_tokens for ticket in admitted)
-
-            def key(t: Ticket) -> tuple[bool, int, int, float]:
-                # Fewest decode steps first (they hold a slot longest), then shortest prompt.
-                if now - t.timeline.arrived >= self._limits.max_queue_age_s:
-                    return (False, 0, 0, t.timeline.arrived)
-                return (True, t.request.params.max_new_tokens, t.prompt_tokens, t.timeline.arrived)
-
-            best = min(self._waiting, key=key)
+            best = min(self._waiting, key=lambda ticket: self._priority(ticket, now))
             if at_most_new_tokens is not None and best.request.params.max_new_tokens > at_most_new_tokens:
                 return None
             if admitted and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
@@ -289,24 +318,43 @@ class Engine:
             self._observer.queue_changed(len(self._waiting))
             return best
 
+    def _priority(self, ticket: Ticket, now: float) -> tuple[bool, bool, int, int, float]:
+        """Sort key of the queue: short requests before any other (a few steps each), then fewest
+        decode steps and shortest prompt; within each of the two, requests that have waited
+        `max_queue_age_s` go first, first come first served."""
+        short = self._is_short(ticket)
+        if now - ticket.timeline.arrived >= self._limits.max_queue_age_s:
+            return (not short, False, 0, 0, ticket.timeline.arrived)
+        params = ticket.request.params
+        return (not short, True, params.max_new_tokens, ticket.prompt_tokens, ticket.timeline.arrived)
+
     def _is_short(self, ticket: Ticket) -> bool:
         return ticket.request.params.max_new_tokens <= self._limits.short_request_tokens
 
     def _admit(self) -> None:
-        """Spend up to `max_prefill_tokens` on prompts, short requests before long ones.
+        """Spend this iteration's prefill budget on prompts, short requests before long ones.
 
         Long prompts are prefilled in chunks over several iterations, so the running batch keeps
-        stepping while they load. Short requests (at most `short_request_tokens` new tokens) are
-        prefilled first, and while one is decoding only requests no longer than it are prefilled:
-        its few steps come back to back instead of each waiting for someone else's prompt.
+        stepping while they load; whole prompts that fit the budget go into forward passes of up
+        to a chunk together. Short requests (at most `short_request_tokens` new tokens) are
+        prefilled first, no longer request is prefilled while one is on its way into the batch,
+        and while one decodes only requests no longer than it are: its few steps come back to
+        back instead of each waiting for someone else's prompt.
         """
+        self._pick_prompts()
+        self._prefill_packed()
+
+    def _pick_prompts(self) -> None:
+        """Feed this iteration's chunks; leave the whole prompts to prefill together in `_packing`."""
         running_short = [r.ticket.request.params.max_new_tokens for r in self._rows if self._is_short(r.ticket)]
         ceiling = min(running_short) if running_short else None
+        pack = self._limits.max_prefill_tokens
+        budget = self._prefill_budget(protecting_short=ceiling is not None)
         # Chunks are always full-sized (small ones waste the model's time), so the last one
-        # of an iteration may overshoot the budget.
-        chunk = budget = self._limits.max_prefill_tokens
+        # of an iteration may overshoot the budget; a boosted budget feeds bigger ones.
+        chunk = max(pack, budget)
         for short in (True, False):
-            if not short and ceiling is not None:
+            if not short and self._short_admitted():
                 return
             limit = ceiling if short and ceiling is not None else None
             for partial in [p for p in self._prefilling if self._is_short(p.ticket) == short]:
@@ -314,7 +362,7 @@ class Engine:
                     return
                 if limit is None or partial.ticket.request.params.max_new_tokens <= limit:
                     budget -= self._prefill_chunk(partial, chunk)
-            while budget > 0 and len(self._rows) + len(self._prefilling) < self._limits.max_batch_size:
+            while budget > 0 and self._admitted() < self._limits.max_batch_size:
                 ticket = self._pick_next(
                     at_most_new_tokens=limit
                     if limit is not None
@@ -323,9 +371,38 @@ class Engine:
                 if ticket is None:
                     break
                 ticket.timeline.admitted = self._clock()
-                partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
-                self._prefilling.append(partial)
-                budget -= self._prefill_chunk(partial, chunk)
+                if ticket.prompt_tokens > min(budget, pack):
+                    self._prefill_packed()  # those picked before it go first
+                    partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
+                    self._prefilling.append(partial)
+                    budget -= self._prefill_chunk(partial, chunk)
+                    continue
+                # Packed passes of at most `max_prefill_tokens`: past that, attention over the
+                # packed sequence (a dense mask, most of it masked) costs more than the passes saved.
+                if sum(t.prompt_tokens for t in self._packing) + ticket.prompt_tokens > pack:
+                    self._prefill_packed()
+                self._packing.append(ticket)
+                budget -= ticket.prompt_tokens
+
+    def _short_admitted(self) -> bool:
+        """Whether a short request is decoding or on its way into the batch."""
+        return any(self._is_short(ticket) for ticket in self._admitted_tickets())
+
+    def _prefill_budget(self, *, protecting_short: bool) -> int:
+        """Prompt tokens for this iteration: `max_prefill_tokens`, times up to PREFILL_BOOST while
+        the queue is longer than the running batch (its rows' tokens can wait a little; the queue's
+        first tokens can't), unless a short request is decoding."""
+        base = self._limits.max_prefill_tokens
+        if protecting_short:
+            return base
+        return base * max(1, min(PREFILL_BOOST, len(self._waiting) // max(1, len(self._rows))))
+
+    def _admitted_tickets(self) -> list[Ticket]:
+        """Requests holding a slot: decoding, being prefilled, or picked for this iteration's packed pass."""
+        return [row.ticket for row in self._rows] + [p.ticket for p in self._prefilling] + self._packing
+
+    def _admitted(self) -> int:
+        return len(self._rows) + len(self._prefilling) + len(self._packing)
 
     def _prefill_chunk(self, partial: "_Prefilling", chunk: int) -> int:
         """Feed the next at most `chunk` prompt tokens; join the batch once the prompt is in. Returns tokens fed."""
@@ -344,10 +421,41 @@ class Engine:
             # Still listed while joining: if joining fails, the failure reaches its caller.
             self._join(partial.ticket, partial.cache, output.logits[:, -1, :])
             self._prefilling.remove(partial)
+            self._flush()  # the first token goes out now, not after the rest of the iteration
         return end - start
 
-    def _join(self, ticket: Ticket, prefilled: DynamicCache, logits: torch.Tensor) -> None:
-        """Choose the first token from the prompt's logits, then place the row into a free slot."""
+    def _prefill_packed(self) -> None:
+        """Prefill the picked whole prompts in one forward pass (a lone one needs no mask), then join them."""
+        if not self._packing:
+            return
+        device = self._loaded.device
+        tickets = list(self._packing)
+        lengths = [ticket.prompt_tokens for ticket in tickets]
+        ids = [token for ticket in tickets for token in ticket.request.prompt_ids]
+        cache = DynamicCache(config=self._loaded.model.config)
+        positions, mask, last = packed_prefill_inputs(lengths, device)
+        if len(tickets) == 1:  # causal attention needs no mask
+            mask = None
+        output = self._loaded.model(
+            input_ids=torch.tensor([ids], dtype=torch.long, device=device),
+            position_ids=positions,
+            attention_mask=mask,
+            cache=cache,
+            use_cache=True,
+            logits_to_keep=last,
+        )
+        logits = output.logits[0]
+        offset = 0
+        for index, (ticket, length) in enumerate(zip(tickets, lengths, strict=True)):
+            # Still listed while joining: if joining fails, the failure reaches its caller.
+            self._join(ticket, cache, logits[index : index + 1], offset=offset)
+            self._packing.remove(ticket)
+            offset += length
+        self._flush()
+
+    def _join(self, ticket: Ticket, prefilled: DynamicCache, logits: torch.Tensor, *, offset: int = 0) -> None:
+        """Choose the first token from the prompt's logits, then place the row (the prompt's keys
+        and values, from column `offset` of `prefilled`) into a free slot."""
         cache, slots = self._cache, self._slot_state
         assert cache is not None and slots is not None
         device = self._loaded.device
@@ -371,16 +479,10 @@ class Engine:
         if self._finished(row, token):
             return
 
-        # Rows share the write column, so a prompt longer than it shifts the others right.
-        if not self._rows:
-            cache.write_at = length
-        elif length > cache.write_at:
-            cache.shift(length - cache.write_at)
         slot = len(self._rows)
-        cache.place(slot, prefilled, length)
+        cache.place(slot, prefilled, length=length, offset=offset)
         slots.set(slot, token=token, length=length, params=params, uniforms=uniforms)
         self._rows.append(row)
-        cache.rows = len(self._rows)
         self._observer.batch_changed(len(self._rows))
 
     def _finished(self, row: _Row, token: int) -> bool:
@@ -397,12 +499,11 @@ class Engine:
         cache, slots = self._cache, self._slot_state
         assert cache is not None and slots is not None
         rows = len(self._rows)
-        self._make_room_for_one_column()
-        width = cache.write_at + 1
+        width = max(row.length for row in self._rows) + 1
         lengths = slots.lengths[:rows]
-        columns = torch.arange(width, device=self._loaded.device)
-        # Row i's tokens (and the one fed now) are the last lengths[i] + 1 columns.
-        mask = (columns.unsqueeze(0) >= (cache.write_at - lengths).unsqueeze(-1)).view(rows, 1, 1, width)
+        # Row i's tokens (and the one fed now, written at column lengths[i]) are its first lengths[i] + 1 columns.
+        mask = (slots.columns[:width].unsqueeze(0) <= lengths.unsqueeze(-1)).view(rows, 1, 1, width)
+        cache.step.rows, cache.step.width, cache.step.write_columns = rows, width, lengths
         output = self._loaded.model(
             input_ids=slots.tokens[:rows].unsqueeze(-1),
             attention_mask=mask,
@@ -410,7 +511,6 @@ class Engine:
             cache=cache,
             use_cache=True,
         )
-        cache.write_at += 1
         slots.lengths[:rows] += 1
         logits = output.logits[:, -1, :]
         if any(row.ticket.request.params.do_sample for row in self._rows):
@@ -438,15 +538,6 @@ class Engine:
                 done.append(index)
         self._remove(done)
 
-    def _make_room_for_one_column(self) -> None:
-        """Drop left padding that no row needs when it wastes attention work or the buffer is full."""
-        cache = self._cache
-        assert cache is not None
-        longest = max(row.length for row in self._rows)
-        unused = cache.write_at - longest
-        if cache.write_at + 1 > cache.capacity or unused >= max(64, cache.write_at // 4):
-            cache.shift(-unused)
-
     def _retire_cancelled(self) -> None:
         self._prefilling = [p for p in self._prefilling if not p.ticket.cancelled.is_set()]
         gone = [i for i, row in enumerate(self._rows) if row.ticket.cancelled.is_set()]
@@ -466,23 +557,22 @@ class Engine:
                 slots.move(last, index)
                 self._rows[index] = moved
             self._rows.pop()
-        cache.rows = len(self._rows)
-        if not self._rows:
-            cache.write_at = 0
         self._observer.batch_changed(len(self._rows))
 
     def _fail_everything_running(self, error: Exception) -> None:
-        for ticket in [row.ticket for row in self._rows] + [p.ticket for p in self._prefilling]:
+        for ticket in self._admitted_tickets():
             self._emit(ticket, FailEvent(error))
         self._prefilling = []
+        self._packing = []
         self._remove(list(range(len(self._rows))))
 
 
 class _SlotState:
     """Per-slot decoding state kept on the model's device, indexed like the cache's slots."""
 
-    def __init__(self, slots: int, max_new_tokens: int, device: torch.device) -> None:
+    def __init__(self, slots: int, max_new_tokens: int, columns: int, device: torch.device) -> None:
         self.max_new_tokens = max_new_tokens
+        self.columns = torch.arange(columns, device=device)  # for the attention masks
         self.tokens = torch.zeros(slots, dtype=torch.long, device=device)  # the token fed next
         self.lengths = torch.zeros(slots, dtype=torch.long, device=device)  # tokens in the cache
         self.generated = torch.zeros(slots, dtype=torch.long, device=device)  # tokens chosen so far

@@ -1,11 +1,12 @@
 """A preallocated KV cache with one slot per running sequence.
 
-Rows are left-padded to a shared write column: row i's tokens sit in columns
-[write_at - length_i, write_at). A decode step writes every row's new key and
-value at `write_at` in place, so nothing is concatenated or reallocated per
-step (transformers' DynamicCache copies the whole cache every step). Rows join
-by copying their prefilled keys into a free slot and leave by moving the last
-row into their slot, so the model always runs on a dense [rows, ...] view.
+Every row starts at column 0: row i's tokens sit in columns [0, length_i), and a decode step
+writes each row's new key and value at its own column `length_i`, in place, so nothing is
+concatenated, reallocated or shifted per step (transformers' DynamicCache copies the whole
+cache every step). The model attends over the first `width` columns (the longest row + 1) and
+the attention mask hides each shorter row's unused tail. Rows join by copying their prefilled
+keys into a free slot and leave by moving the last row into their slot, so the model always
+runs on a dense [rows, ...] view.
 """
 
 from typing import Any
@@ -14,12 +15,23 @@ import torch
 from transformers.cache_utils import Cache, CacheLayerMixin
 
 
+class StepShape:
+    """What the next decode step looks like, set by the engine and read by every layer."""
+
+    def __init__(self, slots: int, device: torch.device) -> None:
+        self.rows = 0
+        self.width = 1  # columns attended: the longest row's length + 1
+        self.row_index = torch.arange(slots, device=device)
+        self.write_columns = torch.zeros(0, dtype=torch.long, device=device)  # each row's length
+
+
 class SlotLayer(CacheLayerMixin):  # type: ignore[no-untyped-call]  # transformers is untyped here
     """One transformer layer's keys and values for every slot."""
 
-    def __init__(self, cache: "SlotCache", keys: torch.Tensor, values: torch.Tensor) -> None:
+    def __init__(self, step: StepShape, capacity: int, keys: torch.Tensor, values: torch.Tensor) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
-        self._cache = cache
+        self._step = step
+        self._capacity = capacity
         self.buffer_keys = keys
         self.buffer_values = values
         self.is_initialized = True
@@ -30,24 +42,30 @@ class SlotLayer(CacheLayerMixin):  # type: ignore[no-untyped-call]  # transforme
     def update(
         self, key_states: torch.Tensor, value_states: torch.Tensor, *args: Any, **kwargs: Any
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        rows, start = self._cache.rows, self._cache.write_at
-        end = start + key_states.shape[-2]
-        self.buffer_keys[:rows, :, start:end] = key_states
-        self.buffer_values[:rows, :, start:end] = value_states
-        return self.buffer_keys[:rows, :, :end], self.buffer_values[:rows, :, :end]
+        step = self._step
+        if key_states.shape[-2] != 1:
+            raise ValueError("the slot cache takes one new token per row (prompts are prefilled elsewhere)")
+        rows, columns = step.row_index[: step.rows], step.write_columns
+        self.buffer_keys[rows, :, columns] = key_states[:, :, 0]
+        self.buffer_values[rows, :, columns] = value_states[:, :, 0]
+        return self.buffer_keys[: step.rows, :, : step.width], self.buffer_values[: step.rows, :, : step.width]
 
     def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
-        return self._cache.write_at + query_length, 0
+        return self._step.width, 0
 
     def get_seq_length(self) -> int:
-        return self._cache.write_at
+        return self._step.width - 1
 
     def get_max_length(self) -> int:
-        return self._cache.capacity
+        return self._capacity
 
 
 class SlotCache(Cache):
-    """Keys and values of up to `slots` sequences, `capacity` columns each, for every layer."""
+    """Keys and values of up to `slots` sequences, `capacity` columns each, for every layer.
+
+    Before each decode step the engine sets `step`: the rows, where each row's new token goes
+    (its length) and how many columns the step attends to.
+    """
 
     def __init__(
         self,
@@ -63,12 +81,14 @@ class SlotCache(Cache):
         shape = (slots, heads, capacity, head_dim)
         self.slots = slots
         self.capacity = capacity
-        self.rows = 0
-        self.write_at = 0
+        self.step = StepShape(slots, device)
         super().__init__(
             layers=[
                 SlotLayer(
-                    self, torch.zeros(shape, dtype=dtype, device=device), torch.zeros(shape, dtype=dtype, device=device)
+                    self.step,
+                    capacity,
+                    torch.zeros(shape, dtype=dtype, device=device),
+                    torch.zeros(shape, dtype=dtype, device=device),
                 )
                 for _ in range(layers)
             ]
@@ -77,34 +97,17 @@ class SlotCache(Cache):
     def _slot_layers(self) -> list[SlotLayer]:
         return [layer for layer in self.layers if isinstance(layer, SlotLayer)]
 
-    def place(self, slot: int, prefilled: Cache, length: int) -> None:
-        """Copy a single-row prefill cache of `length` tokens into `slot`, ending at `write_at`."""
-        start = self.write_at - length
+    def place(self, slot: int, prefilled: Cache, *, length: int, offset: int = 0) -> None:
+        """Copy `length` prefilled columns starting at `offset` (one row's prompt) into `slot`."""
+        if length > self.capacity:
+            raise ValueError(f"{length} tokens do not fit {self.capacity} columns")
         for layer, source in zip(self._slot_layers(), prefilled.layers, strict=True):
             assert isinstance(source, CacheLayerMixin) and source.keys is not None and source.values is not None
-            layer.buffer_keys[slot, :, start : self.write_at] = source.keys[0, :, -length:]
-            layer.buffer_values[slot, :, start : self.write_at] = source.values[0, :, -length:]
+            layer.buffer_keys[slot, :, :length] = source.keys[0, :, offset : offset + length]
+            layer.buffer_values[slot, :, :length] = source.values[0, :, offset : offset + length]
 
     def move(self, source: int, target: int, length: int) -> None:
-        """Copy the last `length` columns of slot `source` into slot `target`."""
-        start = self.write_at - length
+        """Copy the first `length` columns of slot `source` into slot `target`."""
         for layer in self._slot_layers():
-            layer.buffer_keys[target, :, start : self.write_at] = layer.buffer_keys[source, :, start : self.write_at]
-            layer.buffer_values[target, :, start : self.write_at] = layer.buffer_values[
-                source, :, start : self.write_at
-            ]
-
-    def shift(self, columns: int) -> None:
-        """Move every row's columns by `columns` (positive: right, to make room for a longer prompt;
-        negative: left, to drop padding no row needs). `write_at` moves with them."""
-        if columns == 0 or self.rows == 0:
-            self.write_at = max(0, self.write_at + columns)
-            return
-        old_start = max(0, -columns)
-        new_start = max(0, columns)
-        width = self.write_at - old_start
-        for layer in self._slot_layers():
-            for buffer in (layer.buffer_keys, layer.buffer_values):
-                moved = buffer[: self.rows, :, old_start : old_start + width].clone()
-                buffer[: self.rows, :, new_start : new_start + width] = moved
-        self.write_at += columns
+            layer.buffer_keys[target, :, :length] = layer.buffer_keys[source, :, :length]
+            layer.buffer_values[target, :, :length] = layer.buffer_values[source, :, :length]

@@ -91,6 +91,10 @@ class ContinuousBatcher:
         self._streams[ticket] = stream
         return stream
 
+    def queue_full(self) -> bool:
+        """Whether a request submitted now would be refused for a full queue (O(1), takes no lock)."""
+        return self._engine.queue_full()
+
     async def stop(self) -> None:
         """Refuse new requests, let queued and running ones finish, then stop the engine thread."""
         await asyncio.to_thread(self._engine.stop)

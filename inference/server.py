@@ -86,7 +86,7 @@ class InferenceServer:
             max_prefill_tokens=settings.max_prefill_tokens,
             max_queue_age_s=settings.max_queue_age_ms / 1000,
             short_request_tokens=settings.short_request_tokens,
-            kv_capacity=max(settings.kv_capacity or model.context_length + 256, model.context_length + 1),
+            kv_capacity=max(settings.kv_capacity or model.context_length, model.context_length),
         )
 
     async def stop(self, grace: float | None = None) -> None:

@@ -190,6 +190,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             await _abort(context, grpc.StatusCode.UNAVAILABLE, "the model is still loading")
         if not self._accepting:
             await _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
+        # At capacity, refuse before validating or tokenizing anything: overload is answered in O(1).
+        if self._batcher.queue_full():
+            await self._refuse_queue_full(context, log, "the queue is full")
         try:
             prepared = prepare_request(request, settings=self._settings, model=self._model)
         except InvalidRequestError as exc:
@@ -199,12 +202,24 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         try:
             stream = self._batcher.submit(prepared.generation)
-        except QueueFullError as exc:
-            log.warning("generate_rejected", reason="queue_full")
-            await _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, f"the server is at capacity ({exc}); retry later")
+        except QueueFullError as exc:  # filled up since the check above; the engine counted it
+            await self._refuse_queue_full(context, log, str(exc), counted=True)
         except EngineClosedError:
             await _abort(context, grpc.StatusCode.UNAVAILABLE, "the server is shutting down")
         return prepared, stream
+
+    async def _refuse_queue_full(
+        self,
+        context: grpc.aio.ServicerContext[Any, Any],
+        log: structlog.typing.FilteringBoundLogger,
+        why: str,
+        *,
+        counted: bool = False,
+    ) -> NoReturn:
+        log.warning("generate_rejected", reason="queue_full")
+        if self._metrics is not None and not counted:
+            self._metrics.rejected_request("queue_full")
+        await _abort(context, grpc.StatusCode.RESOURCE_EXHAUSTED, f"the server is at capacity ({why}); retry later")
 
     async def Generate(
         self,

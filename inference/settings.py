@@ -42,15 +42,19 @@ class InferenceSettings(BaseSettings):
         ge=1,
         validation_alias="INFERENCE_MAX_PREFILL_TOKENS",
         description=(
-            "Prompt tokens prefilled between two decode steps (long prompts go in by chunks): "
+            "Prompt tokens prefilled between two decode steps (up to 4x while the queue is longer than the "
+            "batch) and packed into one forward pass at most; long prompts go in by chunks: "
             "newcomers' TTFT vs. the pace of the running batch."
         ),
     )
     short_request_tokens: int = Field(
-        default=16,
+        default=8,
         ge=0,
         validation_alias="INFERENCE_SHORT_REQUEST_TOKENS",
-        description="Requests of at most this many new tokens are prefilled first and decode without pauses.",
+        description=(
+            "Requests of at most this many new tokens are prefilled before any other and decode without pauses "
+            "(other prompts wait meanwhile: the larger, the more often)."
+        ),
     )
     max_queue_age_ms: float = Field(
         default=2000,
@@ -62,7 +66,7 @@ class InferenceSettings(BaseSettings):
         default=None,
         ge=2,
         validation_alias="INFERENCE_KV_CAPACITY",
-        description="Columns of the KV buffer; unset: context + 256. More means fewer compactions.",
+        description="Columns per slot of the KV buffer; unset (and at least): the model's context.",
     )
     metrics_port: int | None = Field(
         default=9464,

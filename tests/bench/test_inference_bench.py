@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.checkpoint import Arch
-from bench.inference_bench import BenchConfig, run_bench
+from bench.inference_bench import BURST, OPEN_LOOP, BenchConfig, run_bench
 
 
 def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
@@ -20,8 +20,10 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         output_tokens=(8, 12),
         torch_threads=1,
         server_env={},
+        load_requests=6,
         overload_burst=8,
         overload_new_tokens=4,
+        refusal_probes=4,
         memory_requests=8,
         memory_every=4,
         memory_concurrency=4,
@@ -30,11 +32,31 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
 
     report = run_bench(config, say=lambda _: None)
 
-    assert [row.name for row in report.rows] == ["sequential", "static", "bound", "server"]
+    assert [row.name for row in report.rows] == ["sequential", "static", "bound", BURST, OPEN_LOOP]
     assert all(row.useful_tokens > 0 and row.tokens_per_s > 0 for row in report.rows)
-    assert len(report.checks) == 5
+    names = [check.name for check in report.checks]
+    assert any(name.startswith("p99 TTFT open loop") for name in names)
+    assert any(name.startswith("refusal p99 ms, one at a time") for name in names)
+    # The burst's TTFT and refusal figures are shown next to the targets, not judged.
+    assert {check.name for check in report.checks if check.target == "info"} == {
+        name for name in names if "burst of" in name
+    }
     markdown = results.read_text(encoding="utf-8")
-    for expected in ("## Machine", "CPU: ", "torch ", "device: cpu", "useful tok/s", "server/bound", "RSS MiB"):
+    for expected in (
+        f"{BURST}: 0 failed requests",
+        f"{OPEN_LOOP}: 0 failed requests",
+        "## Machine",
+        "CPU: ",
+        "torch ",
+        "device: cpu",
+        "useful tok/s",
+        "burst/bound",
+        "Poisson arrivals",
+        "one at a time while saturated",
+        "invalid requests one at a time on the idle server",
+        "the same burst refused at validation",
+        "RSS MiB",
+    ):
         assert expected in markdown
-    for mode in ("sequential", "static", "bound", "server"):
+    for mode in ("sequential", "static", "bound", BURST, OPEN_LOOP):
         assert f"\n{mode} " in markdown

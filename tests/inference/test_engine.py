@@ -19,6 +19,7 @@ from inference.engine import (
     QueueFullError,
     Ticket,
     TokenEvent,
+    packed_prefill_inputs,
 )
 from inference.generation import FinishReason, GenerationRequest, SamplingParams, generate
 from inference.model import LoadedModel
@@ -120,10 +121,13 @@ def test_seeded_sampling_matches_running_alone_for_any_batch_size(
     assert continuous == alone
 
 
-def test_compaction_and_capacity_limits_keep_outputs_exact(loaded_tiny_model: LoadedModel) -> None:
-    # A buffer barely larger than the context forces left shifts while decoding.
-    requests = [GenerationRequest(ids, SamplingParams(max_new_tokens=60)) for ids in prompts(loaded_tiny_model)]
-    continuous = run_engine(loaded_tiny_model, requests, kv_capacity=loaded_tiny_model.context_length + 1)
+def test_a_buffer_as_wide_as_the_context_keeps_outputs_exact(loaded_tiny_model: LoadedModel) -> None:
+    # Every row decodes up to the last column the context allows.
+    context = loaded_tiny_model.context_length
+    requests = [
+        GenerationRequest(ids, SamplingParams(max_new_tokens=context - len(ids))) for ids in prompts(loaded_tiny_model)
+    ]
+    continuous = run_engine(loaded_tiny_model, requests, kv_capacity=loaded_tiny_model.context_length)
     alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
     assert continuous == alone
 
@@ -269,7 +273,7 @@ def test_tokens_in_flight_limit_holds_a_request_until_room_frees(loaded_tiny_mod
 def test_a_request_failing_as_it_joins_gets_its_failure(loaded_tiny_model: LoadedModel) -> None:
     engine = Engine(loaded_tiny_model, limits())
 
-    def broken_join(*args: object) -> None:
+    def broken_join(*args: object, **kwargs: object) -> None:
         raise RuntimeError("no room")
 
     engine._join = broken_join  # type: ignore[assignment,method-assign]
@@ -282,3 +286,82 @@ def test_a_request_failing_as_it_joins_gets_its_failure(loaded_tiny_model: Loade
         engine.stop(timeout=30)
     assert isinstance(sink.failed.get(ticket), RuntimeError)
     assert engine.running == 0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_short_requests_go_first_even_past_requests_that_waited_long(loaded_tiny_model: LoadedModel) -> None:
+    clock = FakeClock()
+    engine = Engine(loaded_tiny_model, limits(max_queue_age_s=2.0, short_request_tokens=8), clock=clock)
+    engine._accepting = True  # not started: the test picks by hand
+    ids = prompts(loaded_tiny_model)
+    old_long = engine.submit(GenerationRequest(ids[3], SamplingParams(max_new_tokens=30)))
+    clock.now = 1.0
+    fresh_long = engine.submit(GenerationRequest(ids[2], SamplingParams(max_new_tokens=20)))
+    clock.now = 2.5  # the first long request has waited past max_queue_age_s, the second has not
+    short = engine.submit(GenerationRequest(ids[4], SamplingParams(max_new_tokens=8)))
+
+    assert [engine._pick_next(), engine._pick_next(), engine._pick_next()] == [short, old_long, fresh_long]
+
+
+def test_whole_prompts_are_prefilled_together_and_match_running_alone(loaded_tiny_model: LoadedModel) -> None:
+    model = loaded_tiny_model.model
+    forward = model.forward
+    prompt_passes: list[int] = []
+
+    def counting_forward(*args: object, **kwargs: object) -> object:
+        input_ids = kwargs["input_ids"]
+        assert isinstance(input_ids, torch.Tensor)
+        if input_ids.shape[-1] > 1:
+            prompt_passes.append(input_ids.shape[-1])
+        return forward(*args, **kwargs)
+
+    requests = [
+        GenerationRequest(ids, SamplingParams(max_new_tokens=6 + i)) for i, ids in enumerate(prompts(loaded_tiny_model))
+    ]
+    model.forward = counting_forward  # type: ignore[method-assign]
+    try:
+        continuous = run_engine(loaded_tiny_model, requests, max_batch_size=9, max_prefill_tokens=1000)
+    finally:
+        del model.forward
+    alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
+    assert continuous == alone
+    # All nine prompts fit the budget together: one forward pass prefills the whole burst.
+    assert prompt_passes == [sum(len(r.prompt_ids) for r in requests)]
+
+
+def test_packed_prompts_count_positions_from_zero_and_see_only_themselves() -> None:
+    positions, mask, last = packed_prefill_inputs([2, 3], torch.device("cpu"))
+
+    assert positions.tolist() == [[0, 1, 0, 1, 2]]
+    assert last.tolist() == [1, 4]
+    assert mask is not None
+    assert mask[0, 0].int().tolist() == [
+        [1, 0, 0, 0, 0],
+        [1, 1, 0, 0, 0],
+        [0, 0, 1, 0, 0],
+        [0, 0, 1, 1, 0],
+        [0, 0, 1, 1, 1],
+    ]
+
+
+def test_a_request_cancelled_while_waiting_gives_its_place_in_the_queue_back(loaded_tiny_model: LoadedModel) -> None:
+    engine = Engine(loaded_tiny_model, limits(max_queue=2))
+    engine._accepting = True  # not started: nothing drains the queue
+    request = GenerationRequest([1, 2, loaded_tiny_model.eos_token_id], SamplingParams(max_new_tokens=4))
+    first = engine.submit(request)
+    engine.submit(request)
+    assert engine.queue_full()
+
+    first.cancel()
+    engine.wake()  # what a stream closed by its caller does
+
+    assert not engine.queue_full()
+    engine.submit(request)
+    assert engine.queue_full()

@@ -14,6 +14,7 @@ import pytest
 import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from inference import service
 from inference.model import LoadedModel, build_prompt
 from inference.server import InferenceServer
 from inference.service import SERVICE_NAME
@@ -302,3 +303,46 @@ async def test_metrics_are_served_on_their_own_port(loaded_tiny_model: LoadedMod
             "inference_rejected_requests_total",
         ):
             assert name in page
+
+
+async def test_a_full_queue_refuses_before_reading_the_request(
+    loaded_tiny_model: LoadedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving(loaded_tiny_model, max_batch_size=1, max_queue=1, max_new_tokens_limit=110) as running:
+        assert running.server.batcher is not None
+        engine = running.server.batcher._engine
+        engine_step = engine._decode_step
+
+        def slow_step() -> None:
+            threading.Event().wait(0.02)
+            engine_step()
+
+        engine._decode_step = slow_step  # type: ignore[method-assign]
+        holder = running.inference.GenerateStream(generate_request("holder", GREETING, max_new_tokens=110), timeout=60)
+        await holder.read()  # its first token: it holds the only slot
+        queued = asyncio.ensure_future(
+            running.inference.Generate(generate_request("queued", GREETING, max_new_tokens=2), timeout=60)
+        )
+        for _ in range(1000):  # until "queued" is waiting: the queue is full
+            if engine.waiting:
+                break
+            await asyncio.sleep(0.01)
+        prepared: list[inference_pb2.GenerateRequest] = []
+        prepare = service.prepare_request
+
+        def spy(request: inference_pb2.GenerateRequest, **kwargs: Any) -> Any:
+            prepared.append(request)
+            return prepare(request, **kwargs)
+
+        monkeypatch.setattr("inference.service.prepare_request", spy)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await running.inference.Generate(generate_request("refused", GREETING, max_new_tokens=2), timeout=10)
+
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert prepared == []  # refused without being validated or tokenized
+        rejected = running.server.metrics.registry.get_sample_value(
+            "inference_rejected_requests_total", {"reason": "queue_full"}
+        )
+        assert rejected == 1
+        holder.cancel()
+        assert (await queued).completion_tokens >= 1

@@ -1,0 +1,30 @@
+"""How the bench reports numbers next to its targets."""
+
+from __future__ import annotations
+
+import math
+
+from bench.report import checks_table, info_check, ms_check, ratio_check
+
+
+def test_info_lines_show_a_number_without_judging_it() -> None:
+    check = info_check("p99 TTFT burst of 32 / alone", 24.5)
+
+    assert (check.measured, check.target, check.mark) == ("24.50", "info", "")
+    assert info_check("nothing measured", math.nan).measured == "n/a"
+
+
+def test_millisecond_checks_take_the_p99_of_seconds() -> None:
+    fast = ms_check("refusal p99 ms", [0.002] * 50 + [0.004] * 50, at_most=10)
+    slow = ms_check("refusal p99 ms", [0.020] * 100, at_most=10)
+
+    assert (fast.measured, fast.mark) == ("4.0", "✓")
+    assert (slow.measured, slow.mark) == ("20.0", "✗")
+    assert ms_check("refusal p99 ms", [], at_most=10).mark == "n/a"
+
+
+def test_the_checks_table_lists_targets_and_info_lines_together() -> None:
+    table = checks_table([ratio_check("tok/s / bound", 0.9, at_least=0.8), info_check("burst TTFT", 20.0)])
+
+    assert "tok/s / bound" in table and ">= 0.8" in table and "✓" in table
+    assert "burst TTFT" in table and "info" in table
