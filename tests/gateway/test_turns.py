@@ -7,6 +7,7 @@ import json
 from uuid import UUID
 
 import asyncpg
+import pytest
 import redis.asyncio as redis
 
 from tests.gateway.conftest import MakeClient
@@ -38,16 +39,27 @@ async def test_small_talk_replies_are_cached_by_the_last_messages(
 ) -> None:
     client = await make_client()
     headers = {"X-API-Key": api_key}
-    one = (await client.post("/chat", json=body("¿Tienen estacionamiento?"), headers=headers)).json()
-    two = (await client.post("/chat", json=body("¿Tienen estacionamiento?", "+59170000002"), headers=headers)).json()
 
-    assert two["response"] == one["response"]
-    metas = await conn.fetch(
-        "SELECT conversation_id, meta FROM messages WHERE role = 'assistant' ORDER BY id",
-    )
-    sources = [json.loads(m["meta"])["source"] for m in metas]
-    assert sources[1] == "cache"
-    assert metas[0]["conversation_id"] == UUID(one["conversation_id"])
+    async def ask(phone: str) -> tuple[str, str]:
+        answer = (await client.post("/chat", json=body("¿Tienen estacionamiento?", phone), headers=headers)).json()
+        meta = await conn.fetchval(
+            "SELECT meta FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
+            UUID(answer["conversation_id"]),
+        )
+        return answer["response"], json.loads(meta)["source"]
+
+    # The model samples; a reply the safety check refuses is replaced by a template and never cached.
+    for index in range(10):
+        first, source = await ask(f"+5917000{index:04d}")
+        if source == "model":
+            break
+        assert source == "template"
+    else:
+        pytest.fail("no model reply passed the check in 10 tries")
+    second, cached = await ask("+59171110000")
+
+    assert cached == "cache"
+    assert second == first
 
 
 async def test_transactional_turns_are_never_cached(make_client: MakeClient, api_key: str, redis_url: str) -> None:
