@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.gateway.verification.fake_sms import serving
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -103,13 +105,6 @@ class _Server(ThreadingHTTPServer):
 def fake_graph_api() -> Iterator[FakeGraphApi]:
     """Serve on a free port in a thread for the duration of the block."""
     fake = FakeGraphApi()
-    server = _Server(fake)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    thread.start()
-    try:
+    with serving(_Server(fake)) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()

@@ -63,16 +63,22 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def fake_sms_server() -> Iterator[FakeSmsServer]:
-    """Serve on a free port in a thread for the duration of the block."""
-    fake = FakeSmsServer()
-    server = _Server(fake)
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+def serving(server: ThreadingHTTPServer) -> Iterator[str]:
+    """Serve `server` in a thread for the duration of the block; yields its base URL."""
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def fake_sms_server() -> Iterator[FakeSmsServer]:
+    """Serve on a free port in a thread for the duration of the block."""
+    fake = FakeSmsServer()
+    with serving(_Server(fake)) as url:
+        fake.url = url
+        yield fake
