@@ -31,6 +31,20 @@ class ModeResult:
         return self.useful_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
+def mean_of(results: Sequence[ModeResult], *, when: str) -> ModeResult:
+    """One mode measured several times (same work): the mean time, each run in the note."""
+    first = results[0]
+    if len(results) == 1:
+        return first
+    runs = "; ".join(f"{r.seconds:.2f} s ({r.note})" for r in results)
+    return ModeResult(
+        first.name,
+        statistics.fmean(r.seconds for r in results),
+        first.useful_tokens,
+        note=f"mean of {len(results)} runs, {when}: {runs}",
+    )
+
+
 def _sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)

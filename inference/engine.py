@@ -377,8 +377,8 @@ class Engine:
                     self._prefilling.append(partial)
                     budget -= self._prefill_chunk(partial, chunk)
                     continue
-                # Packed passes of at most `max_prefill_tokens`: past that, attention over the
-                # packed sequence (a dense mask, most of it masked) costs more than the passes saved.
+                # Packed passes of at most `max_prefill_tokens`: attention over a packed sequence is
+                # dense (the mask only hides), so past that it eats what fewer passes save.
                 if sum(t.prompt_tokens for t in self._packing) + ticket.prompt_tokens > pack:
                     self._prefill_packed()
                 self._packing.append(ticket)

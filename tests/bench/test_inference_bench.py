@@ -51,6 +51,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         "device: cpu",
         "useful tok/s",
         "burst/bound",
+        "mean of 2 runs, before the server's burst and right after it",
         "Poisson arrivals",
         "one at a time while saturated",
         "invalid requests one at a time on the idle server",
