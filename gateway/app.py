@@ -22,7 +22,7 @@ from gateway.inference_client import InferenceClient
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard, Guards
-from gateway.security.rate_limit import RateLimiter
+from gateway.security.rate_limit import Limit, RateLimiter
 from gateway.settings import Settings, get_settings
 from gateway.tracing import setup_tracing
 from gateway.verification.otp import OtpService
@@ -71,7 +71,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             inference=inference,
             otp=otp,
             guards=guards(settings),
-            rate_limiter=RateLimiter(redis_client, prefix=settings.redis_key_prefix),
+            rate_limiter=RateLimiter(
+                redis_client,
+                prefix=settings.redis_key_prefix,
+                limits={
+                    "user": Limit(settings.rate_limit_user_per_minute, settings.rate_limit_user_burst),
+                    "api_key": Limit(settings.rate_limit_key_per_minute, settings.rate_limit_key_burst),
+                },
+                on_limited=lambda scope: metrics.rate_limited.labels(scope).inc(),
+            ),
             reply_cache=cache,
             metrics=metrics,
         )

@@ -45,7 +45,9 @@ def _e164(value: str) -> str:
 
 
 PhoneNumber = Annotated[str, StringConstraints(max_length=20), AfterValidator(_e164)]
-IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+# A delivery's id: 1-200 visible ASCII characters, in the body (`message_id`) or the Idempotency-Key header.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
+IdempotencyKey = Annotated[str, StringConstraints(pattern=f"^{IDEMPOTENCY_KEY.pattern}$")]
 
 
 def _clean_text(value: str) -> str:

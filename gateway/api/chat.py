@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from gateway.deps import AppServices, Chat, ChatCaller, Services
+from gateway.deps import AppServices, Chat, ChatCaller
 from gateway.errors import InvalidRequest, error_body
 from gateway.idempotency import Claims, body_hash
-from gateway.schemas import ChatRequest, ChatResponse
-from gateway.security.api_keys import ApiKey
-from gateway.security.rate_limit import Limit, RateLimited
+from gateway.schemas import IDEMPOTENCY_KEY, ChatRequest, ChatResponse
 
 router = APIRouter()
-_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {
@@ -41,12 +37,17 @@ async def chat(
     for index, message in enumerate(body.messages):
         if len(message.content) > settings.max_message_chars:
             raise InvalidRequest(f"messages[{index}].content: at most {settings.max_message_chars} characters")
-    key = idempotency_key(request, body)
-    if key is None:
-        await _check_limits(services, caller, body)
+
+    async def answer() -> ChatResponse:
+        await services.rate_limiter.check("api_key", str(caller.id))
+        await services.rate_limiter.check("user", body.user_id)
         return await chat.reply(
             user_phone=body.user_id, text=body.messages[-1].content, request_id=request.state.request_id
         )
+
+    key = idempotency_key(request, body)
+    if key is None:
+        return await answer()
     claims = Claims(services.pool, request_deadline=settings.request_deadline_seconds)
     deadline = time.monotonic() + claims.wait_budget()
     stored = await claims.claim(caller.id, key, body_hash(body.model_dump(mode="json")), deadline=deadline)
@@ -54,40 +55,19 @@ async def chat(
         response.headers["Idempotent-Replayed"] = "true"
         return ChatResponse.model_validate(stored)
     try:
-        await _check_limits(services, caller, body)
-        answer = await chat.reply(
-            user_phone=body.user_id, text=body.messages[-1].content, request_id=request.state.request_id
-        )
+        answered = await answer()
     except BaseException:
         await claims.release(caller.id, key)
         raise
-    await claims.complete(caller.id, key, answer.model_dump(mode="json"))
-    return answer
+    await claims.complete(caller.id, key, answered.model_dump(mode="json"))
+    return answered
 
 
 def idempotency_key(request: Request, body: ChatRequest) -> str | None:
     """The delivery's key: the `Idempotency-Key` header or `message_id`; both given, they must agree."""
     header = request.headers.get("idempotency-key")
-    if header is not None and not _KEY.fullmatch(header):
+    if header is not None and not IDEMPOTENCY_KEY.fullmatch(header):
         raise InvalidRequest("Idempotency-Key: 1-200 visible ASCII characters")
     if header is not None and body.message_id is not None and header != body.message_id:
         raise InvalidRequest("Idempotency-Key and message_id differ; send one of them, or the same value")
     return header or body.message_id
-
-
-async def _check_limits(services: Services, caller: ApiKey, body: ChatRequest) -> None:
-    try:
-        await _limits(services, caller, body)
-    except RateLimited as exc:
-        services.metrics.rate_limited.labels(exc.scope).inc()
-        raise
-
-
-async def _limits(services: Services, caller: ApiKey, body: ChatRequest) -> None:
-    settings, limiter = services.settings, services.rate_limiter
-    await limiter.check(
-        "api_key", str(caller.id), Limit(settings.rate_limit_key_per_minute, settings.rate_limit_key_burst)
-    )
-    await limiter.check(
-        "user", body.user_id, Limit(settings.rate_limit_user_per_minute, settings.rate_limit_user_burst)
-    )

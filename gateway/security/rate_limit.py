@@ -13,6 +13,7 @@ import hashlib
 import math
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -68,18 +69,29 @@ class RateLimited(GatewayError):
 
 
 class RateLimiter:
-    """Checks limits in Redis under `prefix`, or in this process while Redis is unreachable."""
+    """Checks the `limits` of each scope ("user", "api_key") in Redis under `prefix`, or in this process
+    while Redis is unreachable. `on_limited(scope)` hears every refusal (for metrics)."""
 
-    def __init__(self, redis_client: redis.Redis, *, prefix: str) -> None:
+    def __init__(
+        self,
+        redis_client: redis.Redis,
+        *,
+        prefix: str,
+        limits: Mapping[str, Limit],
+        on_limited: Callable[[str], None] = lambda scope: None,
+    ) -> None:
         self._redis = redis_client
         self._prefix = prefix
+        self._limits = dict(limits)
+        self._on_limited = on_limited
         self._script = redis_client.register_script(_GCRA)
         self._local: OrderedDict[str, int] = OrderedDict()
         self.mode: Literal["redis", "local"] = "redis"
         self._retry_redis_at = 0.0
 
-    async def check(self, scope: str, identity: str, limit: Limit) -> None:
-        """Count one request of `identity` against `limit`; raise RateLimited when over it."""
+    async def check(self, scope: str, identity: str) -> None:
+        """Count one request of `identity` against its scope's limit; raise RateLimited when over it."""
+        limit = self._limits[scope]
         # Keys name a hash of the identity, so Redis never holds phone numbers in its key names.
         key = f"{self._prefix}:rl:{scope}:{hashlib.sha256(identity.encode()).hexdigest()[:24]}"
         if self.mode == "local" and time.monotonic() < self._retry_redis_at:
@@ -95,6 +107,7 @@ class RateLimiter:
                 allowed, wait_us = self._check_locally(key, limit)
         if not int(allowed):
             log.info("rate_limited", scope=scope)
+            self._on_limited(scope)
             raise RateLimited(scope, max(1, math.ceil(int(wait_us) / 1_000_000)))
 
     def _check_locally(self, key: str, limit: Limit) -> tuple[int, int]:

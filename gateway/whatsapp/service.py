@@ -14,7 +14,7 @@ import structlog
 from gateway.conversation.service import ChatService
 from gateway.log import mask_phone
 from gateway.schemas import Option
-from gateway.security.rate_limit import Limit, RateLimited, RateLimiter
+from gateway.security.rate_limit import RateLimited, RateLimiter
 from gateway.settings import Settings
 from gateway.whatsapp import replies, repository
 from gateway.whatsapp.client import GraphClient, reply_messages
@@ -47,11 +47,10 @@ class _TurnPerSender:
 class WhatsAppInbox:
     """Accepts webhook messages (deduplicated on the wamid) and answers each in the background."""
 
-    def __init__(self, *, pool: asyncpg.Pool, graph: GraphClient, max_message_chars: int, user_limit: Limit) -> None:
+    def __init__(self, *, pool: asyncpg.Pool, graph: GraphClient, max_message_chars: int) -> None:
         self._pool = pool
         self._graph = graph
         self._max_chars = max_message_chars
-        self._user_limit = user_limit
         self._turns = _TurnPerSender()
         self.tasks = BackgroundTasks()
 
@@ -109,7 +108,7 @@ class WhatsAppInbox:
         if message.text is None and not message.answer:
             return "ignored"
         try:
-            await limiter.check("user", phone, self._user_limit)
+            await limiter.check("user", phone)
         except RateLimited:
             return "limited"
         if message.text is None:
@@ -154,5 +153,4 @@ def whatsapp_inbox(settings: Settings, pool: asyncpg.Pool) -> WhatsAppInbox:
         pool=pool,
         graph=graph,
         max_message_chars=settings.max_message_chars,
-        user_limit=Limit(settings.rate_limit_user_per_minute, settings.rate_limit_user_burst),
     )

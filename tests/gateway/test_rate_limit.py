@@ -94,15 +94,16 @@ async def redis_client(redis_url: str) -> AsyncIterator[redis.Redis]:
 async def test_gcra_allows_the_burst_then_the_rate(redis_client: redis.Redis) -> None:
     import uuid
 
-    limiter = RateLimiter(redis_client, prefix=f"test-{uuid.uuid4().hex}")
-    limit = Limit(per_minute=60, burst=5)
+    limiter = RateLimiter(
+        redis_client, prefix=f"test-{uuid.uuid4().hex}", limits={"user": Limit(per_minute=60, burst=5)}
+    )
     for _ in range(5):
-        await limiter.check("user", "+59170000001", limit)
+        await limiter.check("user", "+59170000001")
     with pytest.raises(RateLimited) as refused:
-        await limiter.check("user", "+59170000001", limit)
+        await limiter.check("user", "+59170000001")
     assert refused.value.headers == {"Retry-After": "1"}
     # A different identity has its own allowance; no key names the phone itself.
-    await limiter.check("user", "+59170000002", limit)
+    await limiter.check("user", "+59170000002")
     keys = [k.decode() for k in await redis_client.keys(f"{limiter._prefix}:*")]
     assert len(keys) == 2 and not any("5917" in key for key in keys)
 
