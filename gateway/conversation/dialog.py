@@ -326,7 +326,7 @@ class Dialog:
         if step is Step.SLOT_CHOICE:
             return await self._answer_slot_choice(state, turn, new_flow)
         if step is Step.APPOINTMENT_CHOICE:
-            return await self._answer_appointment_choice(state, turn, new_flow)
+            return await self._answer_appointment_choice(state, turn)
         if step is Step.CONFIRM:
             return await self._answer_confirm(state, turn, new_flow)
         return None
@@ -355,7 +355,7 @@ class Dialog:
             return await self._start(state.flow or Flow.BOOK, state, turn)
         return None
 
-    async def _answer_appointment_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+    async def _answer_appointment_choice(self, state: DialogState, turn: Turn) -> Outcome | None:
         number = choices.option_number(turn.text, len(state.listed))
         reference = choices.appointment_reference(turn.text)
         if number is None and reference is not None:
@@ -388,7 +388,7 @@ class Dialog:
 
     async def _reprompt(self, state: DialogState, turn: Turn) -> Outcome:
         """The message answers nothing that was asked: say so and ask again."""
-        if state.step in (Step.LAST4,):
+        if state.step is Step.LAST4:
             return Outcome(state, f"{replies.NOT_UNDERSTOOD_STEP} {replies.ASK_LAST4}", Action.VERIFICATION_REQUIRED)
         if state.step is Step.CODE:
             return Outcome(state, replies.ASK_CODE_AGAIN, Action.VERIFICATION_REQUIRED)
@@ -535,9 +535,8 @@ class Dialog:
 
     def _later_options(self, state: DialogState) -> DialogState:
         """The state for "otro horario": search after the last time offered, without the exact time asked."""
-        last = max((slot.starts_at for slot in state.offered), default=None)
-        if state.chosen is not None:
-            last = max(last or state.chosen.starts_at, state.chosen.starts_at)
+        seen = [*state.offered, *([state.chosen] if state.chosen is not None else [])]
+        last = max((slot.starts_at for slot in seen), default=None)
         wishes = state.wishes.model_copy(update={"clock": None})
         return state.but(wishes=wishes, search_after=last, step=None, chosen=None, offered=())
 
