@@ -46,6 +46,10 @@ class Clinic:
     def juan(self) -> int:
         return self.patients["+59170000002"]
 
+    @property
+    def ana(self) -> int:
+        return self.patients["+59171234567"]
+
 
 @pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
@@ -56,9 +60,14 @@ async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
         await connection.close()
 
 
-@pytest.fixture
-async def clinic(conn: asyncpg.Connection) -> Clinic:
+async def seeded_clinic(conn: asyncpg.Connection) -> Clinic:
+    """Seed the demo clinic and name its rows' ids."""
     await seed_demo_clinic(conn)
     doctors = {r["full_name"]: r["id"] for r in await conn.fetch("SELECT id, full_name FROM doctors")}
     patients = {r["phone"]: r["id"] for r in await conn.fetch("SELECT id, phone FROM patients")}
     return Clinic(doctors=doctors, patients=patients)
+
+
+@pytest.fixture
+async def clinic(conn: asyncpg.Connection) -> Clinic:
+    return await seeded_clinic(conn)

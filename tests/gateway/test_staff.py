@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -14,16 +13,13 @@ import pytest
 
 from appointments import repository
 from appointments.availability import CLINIC_ZONE
-from appointments.demo import CLINIC_OVERRIDES, seed_demo_clinic
+from appointments.demo import CLINIC_OVERRIDES
 from appointments.schemas import AppointmentStatus, CreatedBy
 from gateway import audit
 from gateway.security.api_keys import IssuedKey, create_api_key
+from tests.appointments.conftest import Clinic, local, seeded_clinic
 
 DAY = date(2026, 6, 2)  # a Tuesday; listing a day does not care whether it is past or future
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), CLINIC_ZONE)
 
 
 def coming_tuesday() -> date:
@@ -35,42 +31,9 @@ def coming_tuesday() -> date:
     return day
 
 
-@dataclass(frozen=True)
-class Clinic:
-    doctors: dict[str, int]
-    patients: dict[str, int]
-
-    @property
-    def quispe(self) -> int:  # general medicine, 20-minute slots, 08-12 and 14-18 on weekdays
-        return self.doctors["Dra. Carmen Quispe"]
-
-    @property
-    def vargas(self) -> int:  # the only pediatrician, 30-minute slots, 08-12 and 14-17 on weekdays
-        return self.doctors["Dra. Lucía Vargas"]
-
-    @property
-    def mamani(self) -> int:
-        return self.doctors["Dr. Jorge Mamani"]
-
-    @property
-    def maria(self) -> int:
-        return self.patients["+59170000001"]
-
-    @property
-    def juan(self) -> int:
-        return self.patients["+59170000002"]
-
-    @property
-    def ana(self) -> int:
-        return self.patients["+59171234567"]
-
-
 @pytest.fixture
 async def clinic(conn: asyncpg.Connection) -> Clinic:
-    await seed_demo_clinic(conn)
-    doctors = {r["full_name"]: r["id"] for r in await conn.fetch("SELECT id, full_name FROM doctors")}
-    patients = {r["phone"]: r["id"] for r in await conn.fetch("SELECT id, phone FROM patients")}
-    return Clinic(doctors=doctors, patients=patients)
+    return await seeded_clinic(conn)
 
 
 @pytest.fixture
