@@ -37,10 +37,12 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
     names = [check.name for check in report.checks]
     assert any(name.startswith("p99 TTFT open loop") for name in names)
     assert any(name.startswith("refusal p99 ms, one at a time") for name in names)
-    # The burst's TTFT and refusal figures are shown next to the targets, not judged.
+    # The burst's TTFT and refusal figures, the short requests' reference and (on a CPU) the GPU
+    # target are shown next to the targets, not judged.
     assert {check.name for check in report.checks if check.target == "info"} == {
-        name for name in names if "burst of" in name
+        name for name in names if "burst of" in name or "reference" in name or "GPU" in name
     }
+    assert len([check for check in report.checks if check.target == "info"]) == 4
     markdown = results.read_text(encoding="utf-8")
     for expected in (
         f"{BURST}: 0 failed requests",
@@ -57,6 +59,8 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         "invalid requests one at a time on the idle server",
         "the same burst refused at validation",
         "RSS MiB",
+        "8-token reference, in process: the ",
+        "burst tok/s / sequential (target on a GPU only)",
     ):
         assert expected in markdown
     for mode in ("sequential", "static", "bound", BURST, OPEN_LOOP):
