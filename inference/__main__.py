@@ -38,7 +38,11 @@ def configure_logging(level: str) -> structlog.typing.FilteringBoundLogger:
 
 async def run(settings: InferenceSettings, log: structlog.typing.FilteringBoundLogger) -> int:
     device = resolve_device(settings.device)
-    server = InferenceServer(settings, load_model=lambda: load_model(settings.model_name, device), logger=log)
+    server = InferenceServer(
+        settings,
+        load_model=lambda: load_model(settings.model_name, device, cpu_prepack=settings.cpu_prepack),
+        logger=log,
+    )
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -11,6 +11,7 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from inference.onednn import can_prepack, prepack_linear_layers
 from inference.settings import DeviceChoice
 
 
@@ -24,6 +25,7 @@ class LoadedModel:
     device: torch.device
     eos_token_id: int
     context_length: int
+    prepacked_layers: int = 0  # linear layers running as oneDNN matmuls (CPU only, see inference.onednn)
 
 
 @dataclass(frozen=True)
@@ -44,8 +46,11 @@ def resolve_device(choice: DeviceChoice) -> torch.device:
     return torch.device(choice)
 
 
-def load_model(name: str, device: torch.device) -> LoadedModel:
-    """Load tokenizer and model from a local path or hub id: fp16 on CUDA, fp32 on CPU, eval mode."""
+def load_model(name: str, device: torch.device, *, cpu_prepack: bool = True) -> LoadedModel:
+    """Load tokenizer and model from a local path or hub id: fp16 on CUDA, fp32 on CPU, eval mode.
+
+    With `cpu_prepack` on a CPU, the linear layers become oneDNN matmuls with prepacked weights
+    (faster; the model can no longer change dtype or device afterwards)."""
     tokenizer = AutoTokenizer.from_pretrained(name)
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     try:
@@ -54,6 +59,7 @@ def load_model(name: str, device: torch.device) -> LoadedModel:
         model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
     model.to(device)  # type: ignore[arg-type]  # transformers' decorator hides the signature
     model.eval()  # type: ignore[no-untyped-call]
+    prepacked = prepack_linear_layers(model) if cpu_prepack and can_prepack(model, device) else 0
     eos = tokenizer.eos_token_id
     if not isinstance(eos, int):
         raise ValueError(f"tokenizer of {name!r} has no EOS token")
@@ -69,6 +75,7 @@ def load_model(name: str, device: torch.device) -> LoadedModel:
         device=device,
         eos_token_id=eos,
         context_length=context_length,
+        prepacked_layers=prepacked,
     )
 
 

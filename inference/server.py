@@ -67,6 +67,7 @@ class InferenceServer:
             model=model.name,
             device=str(model.device),
             context_length=model.context_length,
+            prepacked_layers=model.prepacked_layers,
         )
         engine = Engine(model, self._limits(model), observer=self.metrics)
         batcher = ContinuousBatcher(engine, metrics=self.metrics)

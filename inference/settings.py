@@ -82,6 +82,11 @@ class InferenceSettings(BaseSettings):
     max_turns: int = Field(default=64, ge=1, validation_alias="INFERENCE_MAX_TURNS")
     max_turn_chars: int = Field(default=4000, ge=1, validation_alias="INFERENCE_MAX_TURN_CHARS")
     shutdown_grace_s: float = Field(default=5.0, ge=0, validation_alias="INFERENCE_SHUTDOWN_GRACE_S")
+    cpu_prepack: bool = Field(
+        default=True,
+        validation_alias="INFERENCE_CPU_PREPACK",
+        description="On a CPU, run the linear layers as oneDNN matmuls with weights packed at load (faster).",
+    )
     torch_threads: int | None = Field(
         default=None,
         ge=1,

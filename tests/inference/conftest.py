@@ -17,7 +17,7 @@ def loaded_tiny_model(tiny_model: Path) -> LoadedModel:
 
     float64 so that batch-shape-dependent float rounding cannot flip a near-tied argmax: the
     "same tokens alone and in a batch" tests check the algorithm (padding, positions, cache,
-    per-request RNG), not luck with fp32 reduction order.
+    per-request RNG), not luck with fp32 reduction order. Dense: prepacked layers stay fp32.
     """
-    loaded = load_model(str(tiny_model), torch.device("cpu"))
+    loaded = load_model(str(tiny_model), torch.device("cpu"), cpu_prepack=False)
     return dataclasses.replace(loaded, model=loaded.model.double())
