@@ -487,7 +487,7 @@ def render(
     ordered = [rows[name] for name in ("sequential", "static", "bound", BURST, OPEN_LOOP)]
     checks = build_checks(requests, rows, server, shortest, device=config.device, short_reference=short_reference)
     burst = rows[BURST]
-    params = sum(p.numel() for p in loaded.model.parameters()) / 1e6
+    params = loaded.parameter_count / 1e6
     api = "GenerateStream" if server.streaming else "Generate (GenerateStream answered UNIMPLEMENTED: TTFT = latency)"
     alone_ttft = _ttfts(server.alone_first_token)
     alone_short = [r.latency_s for r in server.alone_short if r.ok]

@@ -25,6 +25,7 @@ class LoadedModel:
     device: torch.device
     eos_token_id: int
     context_length: int
+    parameter_count: int = 0  # as loaded (prepacked layers hold theirs as buffers)
     prepacked_layers: int = 0  # linear layers running as oneDNN matmuls (CPU only, see inference.onednn)
 
 
@@ -59,6 +60,7 @@ def load_model(name: str, device: torch.device, *, cpu_prepack: bool = True) -> 
         model = AutoModelForCausalLM.from_pretrained(name, dtype=dtype)
     model.to(device)  # type: ignore[arg-type]  # transformers' decorator hides the signature
     model.eval()  # type: ignore[no-untyped-call]
+    parameter_count = model.num_parameters()
     prepacked = prepack_linear_layers(model) if cpu_prepack and can_prepack(model, device) else 0
     eos = tokenizer.eos_token_id
     if not isinstance(eos, int):
@@ -75,6 +77,7 @@ def load_model(name: str, device: torch.device, *, cpu_prepack: bool = True) -> 
         device=device,
         eos_token_id=eos,
         context_length=context_length,
+        parameter_count=parameter_count,
         prepacked_layers=prepacked,
     )
 

@@ -23,6 +23,7 @@ def test_every_linear_layer_is_swapped_and_computes_the_same(tiny_model: Path) -
     assert not any(isinstance(m, Conv1D | torch.nn.Linear) for m in packed.model.modules())
     assert sum(isinstance(m, PrepackedLinear) for m in packed.model.modules()) == packed.prepacked_layers
     assert dense.prepacked_layers == 0
+    assert packed.parameter_count == dense.parameter_count == sum(p.numel() for p in dense.model.parameters())
 
     ids = torch.tensor([[5, 17, 42, 8, 99, 3, 64, 12]])
     with torch.inference_mode():
