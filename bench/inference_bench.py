@@ -35,6 +35,7 @@ from bench.report import (
     checks_table,
     format_table,
     info_check,
+    keep_notes,
     machine_lines,
     mode_table,
     ms_check,
@@ -630,12 +631,11 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         "the burst's requests/s (its tok/s is the arrival rate's, not a capacity)",
     ]
     config.results_path.parent.mkdir(parents=True, exist_ok=True)
-    config.results_path.write_text(
-        results_markdown(
-            title="Inference service benchmark", command=config.command, machine=machine, setup=setup, output=text
-        ),
-        encoding="utf-8",
+    previous = config.results_path.read_text(encoding="utf-8") if config.results_path.is_file() else None
+    generated = results_markdown(
+        title="Inference service benchmark", command=config.command, machine=machine, setup=setup, output=text
     )
+    config.results_path.write_text(keep_notes(generated, previous), encoding="utf-8")
     return BenchReport(rows, checks, "\n".join([*machine, "", text]), config.results_path)
 
 

@@ -179,3 +179,13 @@ def results_markdown(*, title: str, command: str, machine: Sequence[str], setup:
         f"## Setup\n\n{setup_bullets}\n\n"
         f"## Output\n\n```text\n{output.rstrip()}\n```\n"
     )
+
+
+NOTES_MARKER = "<!-- notes below: written by hand, kept when the bench rewrites this file -->"
+
+
+def keep_notes(generated: str, previous: str | None) -> str:
+    """`generated`, followed by the hand-written notes of `previous` (from NOTES_MARKER on), if any."""
+    if previous is None or NOTES_MARKER not in previous:
+        return generated
+    return generated.rstrip("\n") + "\n\n" + previous[previous.index(NOTES_MARKER) :]

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from bench.checkpoint import Arch
 from bench.inference_bench import BURST, OPEN_LOOP, BenchConfig, run_bench
+from bench.report import NOTES_MARKER
 
 
 def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
+    results.write_text(f"# an older run\n\n{NOTES_MARKER}\n\nwhy the numbers moved\n", encoding="utf-8")
     config = BenchConfig(
         model_dir=tmp_path / "model",
         results_path=results,
@@ -63,5 +65,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         "burst tok/s / sequential (target on a GPU only)",
     ):
         assert expected in markdown
+    assert "an older run" not in markdown
+    assert markdown.endswith(f"{NOTES_MARKER}\n\nwhy the numbers moved\n")
     for mode in ("sequential", "static", "bound", BURST, OPEN_LOOP):
         assert f"\n{mode} " in markdown

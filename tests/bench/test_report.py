@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from bench.report import checks_table, info_check, ms_check, ratio_check
+from bench.report import NOTES_MARKER, checks_table, info_check, keep_notes, ms_check, ratio_check
 
 
 def test_info_lines_show_a_number_without_judging_it() -> None:
@@ -28,3 +28,11 @@ def test_the_checks_table_lists_targets_and_info_lines_together() -> None:
 
     assert "tok/s / bound" in table and ">= 0.8" in table and "✓" in table
     assert "burst TTFT" in table and "info" in table
+
+
+def test_the_hand_written_notes_survive_a_rewrite() -> None:
+    previous = f"# old run\n\nold output\n\n{NOTES_MARKER}\n\n## Why\n\nbecause\n"
+    rewritten = keep_notes("# new run\n\nnew output\n", previous)
+    assert rewritten == f"# new run\n\nnew output\n\n{NOTES_MARKER}\n\n## Why\n\nbecause\n"
+    assert keep_notes("# new run\n", "# old run without notes\n") == "# new run\n"
+    assert keep_notes("# new run\n", None) == "# new run\n"
