@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import shutil
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,15 @@ def test_a_conv1d_keeps_its_orientation() -> None:
     assert prepack_linear_layers(model) == 1
     with torch.inference_mode():
         torch.testing.assert_close(model(x), expected.detach(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc/self/maps")
+def test_the_checkpoint_file_is_not_kept_mapped(tiny_model: Path, tmp_path: Path) -> None:
+    """The conversion reads every weight; a tensor left as a view of the file's memory map would keep
+    all of its pages resident."""
+    checkpoint = tmp_path / "checkpoint"
+    shutil.copytree(tiny_model, checkpoint)
+    loaded = load_model(str(checkpoint), torch.device("cpu"))
+    gc.collect()
+    assert loaded.prepacked_layers > 0
+    assert str(checkpoint) not in Path("/proc/self/maps").read_text()
