@@ -2,10 +2,15 @@
 
 Double booking is refused by the database's exclusion constraints, never by a check-then-insert
 here, so two patients racing for one slot cannot both win.
+
+Two conflicting writes that reach an exclusion constraint at the same moment can each wait for the
+other; Postgres then aborts one of them as a deadlock. That loser is run again: by then the winner's
+row is there, so it is refused as SlotTaken like any late comer, never surfaced as a deadlock.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -25,12 +30,32 @@ from appointments.errors import (
 from appointments.schemas import Appointment, AppointmentStatus, CreatedBy
 
 _PATIENT_OVERLAP = "appointments_patient_no_overlap"
+# A deadlock victim's second try waits for the winner and then sees its row; a third covers a
+# winner that itself lost a deadlock to someone else. More would only hide a real problem.
+_DEADLOCK_ATTEMPTS = 3
 
 
 def _taken(exc: asyncpg.ExclusionViolationError) -> SlotTaken:
     if exc.constraint_name == _PATIENT_OVERLAP:
         return PatientBusy("the patient already has an appointment at that time")
     return SlotTaken("that slot was just taken")
+
+
+async def _claim_time(conn: repository.Connection, write: Callable[[], Awaitable[Appointment]]) -> Appointment:
+    """Run `write` (which books or moves an appointment) in a savepoint, again if it lost a deadlock.
+
+    The savepoint means a refusal leaves a caller's surrounding transaction usable.
+    """
+    for attempt in range(1, _DEADLOCK_ATTEMPTS + 1):
+        try:
+            async with conn.transaction():
+                return await write()
+        except asyncpg.ExclusionViolationError as exc:
+            raise _taken(exc) from exc
+        except asyncpg.DeadlockDetectedError as exc:
+            if attempt == _DEADLOCK_ATTEMPTS:
+                raise SlotTaken("that slot was just taken") from exc
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 async def book(
@@ -53,21 +78,19 @@ async def book(
     slot = await schedule_slot(conn, doctor_id=doctor_id, starts_at=starts_at, now=now, tz=tz, min_notice=min_notice)
     if slot is None:
         raise NotBookable("not one of the doctor's upcoming slots")
-    try:
-        # A savepoint, so a refusal leaves a caller's surrounding transaction usable.
-        async with conn.transaction():
-            return await repository.insert_appointment(
-                conn,
-                patient_id=patient_id,
-                doctor_id=doctor_id,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                created_by=created_by,
-                channel=channel,
-                now=now,
-            )
-    except asyncpg.ExclusionViolationError as exc:
-        raise _taken(exc) from exc
+    return await _claim_time(
+        conn,
+        lambda: repository.insert_appointment(
+            conn,
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+            created_by=created_by,
+            channel=channel,
+            now=now,
+        ),
+    )
 
 
 async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:
@@ -105,19 +128,19 @@ async def reschedule(
 
     The row is updated in place, so when the new slot is refused the old appointment is untouched.
     """
-    try:
-        async with conn.transaction():
-            current = await _upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
-            slot = await schedule_slot(
-                conn, doctor_id=current.doctor_id, starts_at=new_starts_at, now=now, tz=tz, min_notice=min_notice
-            )
-            if slot is None:
-                raise NotBookable("not one of the doctor's upcoming slots")
-            return await repository.update_appointment_time(
-                conn, appointment_id=appointment_id, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now
-            )
-    except asyncpg.ExclusionViolationError as exc:
-        raise _taken(exc) from exc
+
+    async def move() -> Appointment:
+        current = await _upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
+        slot = await schedule_slot(
+            conn, doctor_id=current.doctor_id, starts_at=new_starts_at, now=now, tz=tz, min_notice=min_notice
+        )
+        if slot is None:
+            raise NotBookable("not one of the doctor's upcoming slots")
+        return await repository.update_appointment_time(
+            conn, appointment_id=appointment_id, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now
+        )
+
+    return await _claim_time(conn, move)
 
 
 async def set_outcome(

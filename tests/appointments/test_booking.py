@@ -64,6 +64,77 @@ async def test_two_patients_racing_for_the_same_slot_exactly_one_wins(database_u
         await second.close()
 
 
+async def _until_waiting_on_a_lock(observer: asyncpg.Connection, pid: int, *, within_s: float = 10) -> None:
+    """Return once backend `pid` waits on a lock (Postgres has no event to await for that)."""
+    for _ in range(int(within_s / 0.01)):
+        if await observer.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = $1 AND wait_event_type = 'Lock'", pid
+        ):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited on a lock")
+
+
+async def test_a_booking_that_loses_a_deadlock_is_refused_as_taken_not_failed(
+    database_url: str, clinic: Clinic
+) -> None:
+    """Exclusion constraints let two conflicting inserts wait on each other; Postgres kills one.
+
+    Built here on purpose: the holder books Juan with Quispe at 10:00 and keeps its transaction
+    open; book() then asks for Juan with Mamani at 10:00, which claims Mamani's 10:00 and waits on
+    Juan's time; the holder now claims Mamani's 10:00 too and waits on book(): a cycle.
+    """
+    holder, patient = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    ten = local(TUESDAY, 10)
+
+    async def hold(patient_id: int, doctor_id: int) -> None:
+        await repository.insert_appointment(
+            holder,
+            patient_id=patient_id,
+            doctor_id=doctor_id,
+            starts_at=ten,
+            ends_at=ten + timedelta(minutes=20),
+            created_by=CreatedBy.STAFF,
+            channel="desk",
+            now=NOW,
+        )
+
+    async def deadlocks() -> int:
+        return await holder.fetchval("SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()")
+
+    try:
+        before = await deadlocks()
+        transaction = holder.transaction()
+        await transaction.start()
+        await hold(clinic.juan, clinic.quispe)
+        booking_task = asyncio.create_task(
+            booking.book(patient, patient_id=clinic.juan, doctor_id=clinic.mamani, starts_at=ten, now=NOW)
+        )
+        await _until_waiting_on_a_lock(holder, patient.get_server_pid())
+        holder_outcome: BaseException | None = None
+        try:
+            await hold(clinic.maria, clinic.mamani)
+        except asyncpg.DeadlockDetectedError as exc:  # Postgres may pick either side as the victim
+            holder_outcome = exc
+            await transaction.rollback()
+        else:
+            await transaction.commit()
+        outcome = await asyncio.wait_for(asyncio.gather(booking_task, return_exceptions=True), timeout=30)
+        for _ in range(150):  # a backend reports its statistics up to a second or so late
+            if await deadlocks() > before:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise AssertionError("the scenario no longer builds a deadlock; the test proves nothing")
+        if holder_outcome is None:
+            assert isinstance(outcome[0], SlotTaken)  # book() was the victim, ran again, saw the holder's rows
+        else:
+            assert not isinstance(outcome[0], BaseException)  # the holder was the victim; book() went through
+    finally:
+        await holder.close()
+        await patient.close()
+
+
 async def test_a_patient_cannot_be_in_two_places_at_once(conn: asyncpg.Connection, clinic: Clinic) -> None:
     await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW)
     with pytest.raises(PatientBusy):  # 08:00-08:30 with pediatrics overlaps 08:00-08:20
