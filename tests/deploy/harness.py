@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +92,10 @@ def write_self_signed_cert(directory: Path) -> tuple[Path, Path]:
     return chain, private
 
 
+LogEntry = dict[str, Any]
+"""One line of the production access log's JSON format."""
+
+
 @dataclass(frozen=True)
 class RenderedNginx:
     root: Path
@@ -104,10 +108,31 @@ class RenderedNginx:
         scheme = "https" if production_port == 8443 else "http"
         return f"{scheme}://127.0.0.1:{self.ports[production_port]}"
 
-    def access_entries(self) -> list[dict[str, Any]]:
+    def access_entries(
+        self, *, until: Callable[[list[LogEntry]], bool] = lambda _: True, within_s: float = 10
+    ) -> list[LogEntry]:
+        """The access log's entries, read again until `until` holds of them or `within_s` passes.
+
+        nginx writes a request's line just after sending its answer, so a test that has its answer
+        may still be ahead of the log; on time out the entries are returned as they are.
+        """
+        deadline = time.monotonic() + within_s
+        while True:
+            entries = self._read_access_log()
+            if until(entries) or time.monotonic() > deadline:
+                return entries
+            time.sleep(0.05)
+
+    def _read_access_log(self) -> list[LogEntry]:
         if not self.access_log.exists():
             return []
         return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]
+
+
+def logged(request_ids: Iterable[str]) -> Callable[[list[LogEntry]], bool]:
+    """An `until` for access_entries: every one of these request ids has its line."""
+    wanted = set(request_ids)
+    return lambda entries: wanted <= {entry["request_id"] for entry in entries}
 
 
 def render_nginx(root: Path, *, upstreams: list[str], listen: Mapping[int, int] | None = None) -> RenderedNginx:
