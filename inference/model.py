@@ -25,8 +25,8 @@ class LoadedModel:
     device: torch.device
     eos_token_id: int
     context_length: int
-    parameter_count: int = 0  # as loaded (prepacked layers hold theirs as buffers)
-    prepacked_layers: int = 0  # linear layers running as oneDNN matmuls (CPU only, see inference.onednn)
+    parameter_count: int  # as loaded (prepacked layers hold theirs as buffers)
+    prepacked_layers: int  # linear layers running as oneDNN matmuls (CPU only, see inference.onednn)
 
 
 @dataclass(frozen=True)
