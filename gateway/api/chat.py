@@ -11,6 +11,7 @@ from gateway.deps import AppServices, Chat, ChatCaller
 from gateway.errors import InvalidRequest, error_body
 from gateway.idempotency import Claims, body_hash
 from gateway.schemas import IDEMPOTENCY_KEY, ChatRequest, ChatResponse
+from gateway.verification.vouching import by_api_key
 
 router = APIRouter()
 
@@ -42,7 +43,10 @@ async def chat(
         await services.rate_limiter.check("api_key", str(caller.id))
         await services.rate_limiter.check("user", body.user_id)
         return await chat.reply(
-            user_phone=body.user_id, text=body.messages[-1].content, request_id=request.state.request_id
+            user_phone=body.user_id,
+            text=body.messages[-1].content,
+            request_id=request.state.request_id,
+            vouched_by=by_api_key(caller.id),
         )
 
     key = idempotency_key(request, body)

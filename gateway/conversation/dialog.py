@@ -31,6 +31,7 @@ from gateway.db import Connection
 from gateway.schemas import Action, Option
 from gateway.verification.otp import LockedOut, NoActiveCode, OtpService, TooManyCodes, last4_matches
 from gateway.verification.sms import SmsDeliveryError
+from gateway.verification.vouching import VouchedBy
 
 _FLOW_OF = {
     Intent.SCHEDULE_APPOINTMENT: Flow.BOOK,
@@ -72,6 +73,8 @@ class Turn:
     text: str
     understood: Understanding
     now: datetime
+    # Who vouches that `phone` sent it; a verification holds only for the one that completed it.
+    vouched_by: VouchedBy
 
 
 @dataclass(frozen=True)
@@ -201,7 +204,7 @@ class Dialog:
         patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
         if patient is None:
             return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
-        if await self._otp.is_verified(turn.phone):
+        if await self._otp.is_verified(turn.phone, turn.vouched_by):
             return await self._continue(state.but(step=None), turn, patient)
         if state.last4_locked_until is not None and state.last4_locked_until > turn.now:
             minutes = _minutes_until(state.last4_locked_until, turn.now)
@@ -272,7 +275,7 @@ class Dialog:
             actor = audit.patient_actor(patient.id)
             await self._audit(actor=actor, action="patient.registered", outcome="success")
         await self._audit(actor=actor, action="verification.code_checked", outcome="success")
-        await self._otp.mark_verified(turn.phone, self._settings.verified_ttl)
+        await self._otp.mark_verified(turn.phone, turn.vouched_by, self._settings.verified_ttl)
         verified = state.but(step=None, registering_name=None, registering_document=None)
         if verified.flow is None:
             return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
@@ -281,7 +284,7 @@ class Dialog:
 
     async def _still_verified(self, state: DialogState, turn: Turn) -> Outcome | None:
         """None while the verification holds; else the outcome that asks for it again, keeping the flow."""
-        if await self._otp.is_verified(turn.phone):
+        if await self._otp.is_verified(turn.phone, turn.vouched_by):
             return None
         return await self._gate(state, turn)
 

@@ -33,6 +33,7 @@ from gateway.resilience import DependencyUnavailable, Guards
 from gateway.schemas import Action, AppointmentOut, ChatResponse
 from gateway.settings import Settings
 from gateway.verification.otp import OtpService
+from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +84,10 @@ class ChatService:
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
 
-    async def reply(self, *, user_phone: str, text: str, request_id: str, channel: str = "api") -> ChatResponse:
+    async def reply(
+        self, *, user_phone: str, text: str, request_id: str, vouched_by: VouchedBy, channel: str = "api"
+    ) -> ChatResponse:
+        """Answer `text` from `user_phone`, whose sender `vouched_by` authenticated."""
         deadline = time.monotonic() + self._settings.request_deadline_seconds
         async with self._turn(user_phone, deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
@@ -91,7 +95,9 @@ class ChatService:
             conversation_id = await self._store_inbound(conn, user_phone, text, request_id, channel)
             clinic = await Clinic.load(conn)
             try:
-                outcome = await self._dialog_turn(conn, conversation_id, clinic, user_phone, text, request_id)
+                outcome = await self._dialog_turn(
+                    conn, conversation_id, clinic, user_phone, text, request_id, vouched_by
+                )
             except RedisError as exc:
                 # Verification lives in Redis: without it, say so and keep the dialog where it was.
                 log.warning("verification_unavailable", error=type(exc).__name__)
@@ -119,7 +125,7 @@ class ChatService:
             action=outcome.action,
             conversation_id=str(conversation_id),
             request_id=request_id,
-            verified=await self._is_verified(user_phone),
+            verified=await self._is_verified(user_phone, vouched_by),
             appointment=self._appointment_out(outcome, clinic.specialties),
             options=list(outcome.options),
         )
@@ -151,14 +157,22 @@ class ChatService:
             await self._pool.release(conn)
 
     async def _dialog_turn(
-        self, conn: Connection, conversation_id: UUID, clinic: Clinic, user_phone: str, text: str, request_id: str
+        self,
+        conn: Connection,
+        conversation_id: UUID,
+        clinic: Clinic,
+        user_phone: str,
+        text: str,
+        request_id: str,
+        vouched_by: VouchedBy,
     ) -> Outcome:
         async with conn.transaction():
             state = await self._load_state(conn, conversation_id)
             now = datetime.now(self._zone)
             understood = understand(text, now=now, tz=self._zone, doctors=[d.full_name for d in clinic.doctors])
             dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
-            outcome = await dialog.respond(state, Turn(phone=user_phone, text=text, understood=understood, now=now))
+            turn = Turn(phone=user_phone, text=text, understood=understood, now=now, vouched_by=vouched_by)
+            outcome = await dialog.respond(state, turn)
             for action, result in dialog.audited:
                 if action.startswith("verification."):
                     self._metrics.verification.labels(action.removeprefix("verification."), result).inc()
@@ -172,9 +186,9 @@ class ChatService:
                 await self._store_reply(conn, conversation_id, user_phone, outcome.text, outcome.action, request_id, {})
         return outcome
 
-    async def _is_verified(self, user_phone: str) -> bool:
+    async def _is_verified(self, user_phone: str, vouched_by: VouchedBy) -> bool:
         try:
-            return await self._otp.is_verified(user_phone)
+            return await self._otp.is_verified(user_phone, vouched_by)
         except RedisError:
             return False
 

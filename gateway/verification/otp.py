@@ -27,6 +27,7 @@ from gateway.conversation import replies
 from gateway.errors import GatewayError
 from gateway.log import mask_phone
 from gateway.verification.sms import SmsSender
+from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
 
@@ -256,13 +257,18 @@ class OtpService:
             raise LockedOut(_seconds(self._lockout))
         return False
 
-    async def mark_verified(self, phone: str, ttl: float = VERIFIED_TTL) -> None:
-        """Remember for `ttl` seconds that `phone` proved it holds the number."""
-        ms = _ms(ttl)
-        await self._redis.set(self._key(phone, "verified"), self._now() + ms, px=ms)
+    def _verified_key(self, phone: str, vouched_by: VouchedBy) -> str:
+        scope = hmac.new(self._secret, b"scope:" + vouched_by.encode(), hashlib.sha256).hexdigest()[:32]
+        return self._key(phone, f"verified:{scope}")
 
-    async def is_verified(self, phone: str) -> bool:
-        value = await self._redis.get(self._key(phone, "verified"))
+    async def mark_verified(self, phone: str, vouched_by: VouchedBy, ttl: float = VERIFIED_TTL) -> None:
+        """Remember for `ttl` seconds that `phone` proved it holds the number, to `vouched_by` only."""
+        ms = _ms(ttl)
+        await self._redis.set(self._verified_key(phone, vouched_by), self._now() + ms, px=ms)
+
+    async def is_verified(self, phone: str, vouched_by: VouchedBy) -> bool:
+        """Whether `phone` proved it holds the number, recently, through `vouched_by`."""
+        value = await self._redis.get(self._verified_key(phone, vouched_by))
         return value is not None and int(value) > self._now()
 
 

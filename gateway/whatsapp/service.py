@@ -16,6 +16,7 @@ from gateway.log import mask_phone
 from gateway.schemas import Option
 from gateway.security.rate_limit import RateLimited, RateLimiter
 from gateway.settings import Settings
+from gateway.verification.vouching import by_whatsapp
 from gateway.whatsapp import replies, repository
 from gateway.whatsapp.client import GraphClient, reply_messages
 from gateway.whatsapp.payloads import Inbound
@@ -120,7 +121,11 @@ class WhatsAppInbox:
         log.info("whatsapp_message_received", phone=mask_phone(phone), message_type=message.message_type)
         try:
             answer = await chat.reply(
-                user_phone=phone, text=message.text[: self._max_chars], request_id=request_id, channel="whatsapp"
+                user_phone=phone,
+                text=message.text[: self._max_chars],
+                request_id=request_id,
+                vouched_by=by_whatsapp(message.phone_number_id),
+                channel="whatsapp",
             )
         except Exception:
             # The inbound message is stored (or the database is down); the patient should not wait in silence.

@@ -13,11 +13,13 @@ import redis.asyncio as redis
 
 from gateway.verification.otp import LockedOut, NoActiveCode, OtpService, TooManyCodes, last4_matches
 from gateway.verification.sms import HttpSmsSender, SmsDeliveryError
+from gateway.verification.vouching import by_api_key, by_whatsapp
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
 
 PHONE = "+59170123456"
 OTHER_PHONE = "+59177654321"
 SECRET = b"test-secret-of-32-bytes-at-least"
+KEY = by_api_key(1)
 MINUTE = 60
 DAY = 24 * 60 * MINUTE
 
@@ -132,7 +134,7 @@ async def test_redis_holds_no_plaintext_code_or_phone(
     service: OtpService, provider: FakeSmsServer, redis_client: redis.Redis, prefix: str
 ) -> None:
     await service.send_code(PHONE)
-    await service.mark_verified(PHONE)
+    await service.mark_verified(PHONE, KEY)
     [code] = provider.codes()
 
     stored = b""
@@ -302,29 +304,37 @@ async def test_failed_sms_raises_and_still_counts(
 
 
 async def test_verified_state_expires(service: OtpService, clock: FakeClock) -> None:
-    assert await service.is_verified(PHONE) is False
-    await service.mark_verified(PHONE)
-    assert await service.is_verified(PHONE) is True
-    assert await service.is_verified(OTHER_PHONE) is False
+    assert await service.is_verified(PHONE, KEY) is False
+    await service.mark_verified(PHONE, KEY)
+    assert await service.is_verified(PHONE, KEY) is True
+    assert await service.is_verified(OTHER_PHONE, KEY) is False
 
     clock.advance(30 * MINUTE)
-    assert await service.is_verified(PHONE) is False
+    assert await service.is_verified(PHONE, KEY) is False
 
-    await service.mark_verified(PHONE, ttl=2 * MINUTE)
+    await service.mark_verified(PHONE, KEY, ttl=2 * MINUTE)
     clock.advance(MINUTE)
-    assert await service.is_verified(PHONE) is True
+    assert await service.is_verified(PHONE, KEY) is True
     clock.advance(MINUTE)
-    assert await service.is_verified(PHONE) is False
+    assert await service.is_verified(PHONE, KEY) is False
+
+
+async def test_verification_holds_only_for_whoever_vouched_for_it(service: OtpService) -> None:
+    await service.mark_verified(PHONE, KEY)
+
+    assert await service.is_verified(PHONE, KEY) is True
+    assert await service.is_verified(PHONE, by_api_key(2)) is False
+    assert await service.is_verified(PHONE, by_whatsapp("1")) is False
 
 
 async def test_verified_state_is_gone_from_redis_after_its_ttl(make_service: MakeService) -> None:
     service = make_service(clock=time.time)
-    await service.mark_verified(PHONE, ttl=0.2)
-    assert await service.is_verified(PHONE) is True
+    await service.mark_verified(PHONE, KEY, ttl=0.2)
+    assert await service.is_verified(PHONE, KEY) is True
 
     await asyncio.sleep(0.3)
 
-    assert await service.is_verified(PHONE) is False
+    assert await service.is_verified(PHONE, KEY) is False
 
 
 def test_short_secret_is_refused(make_service: MakeService) -> None:

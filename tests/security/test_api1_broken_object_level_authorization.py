@@ -1,0 +1,47 @@
+"""OWASP API1:2023 Broken Object Level Authorization.
+
+Attacks held here:
+- a second chat API key claims a phone that another key verified, to read that patient's appointments:
+  a verification holds only for the key (or WhatsApp number) that completed it.
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+
+from appointments.demo import seed_demo_clinic
+from gateway.security.api_keys import create_api_key
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
+
+MARIA = "+59170000001"  # demo patient María Fernanda López
+MARIA_IDENTITY = MARIA[-4:]
+
+
+async def test_phone_verified_through_one_key_must_verify_again_through_another(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    other_key = (await create_api_key(conn, name="another integration", scopes={"chat"})).secret
+    gateway: httpx.AsyncClient = await make_client()
+    maria = ChatPatient(gateway, api_key, MARIA, sms)
+    await maria.verify("quiero una cita con pediatría", MARIA_IDENTITY)
+    assert "Confirma" in (await maria.say("1"))["response"]
+    booked = await maria.say("sí")
+    assert booked["action"] == "schedule_appointment", booked
+    codes_sent = len(sms.received)
+
+    impostor = ChatPatient(gateway, other_key, MARIA, sms)
+    asked = await impostor.say("mis citas")
+
+    assert asked["action"] == "verification_required", asked
+    assert asked["verified"] is False
+    assert asked["appointment"] is None
+    assert "Lucía Vargas" not in asked["response"] and "Pediatría" not in asked["response"]
+    assert len(sms.received) == codes_sent
+    # The key that verified her still may.
+    listed = await maria.say("mis citas")
+    assert listed["action"] == "list_appointments" and "Lucía Vargas" in listed["response"], listed
+    assert listed["verified"] is True
