@@ -1,13 +1,16 @@
 """Operator and patient-side commands.
 
     python -m gateway.cli chat --phone +59170000001      talk to a running gateway as a patient
-    python -m gateway.cli migrate                        apply database migrations
+    python -m gateway.cli migrate [--runtime-login]      apply database migrations (as the owner)
     python -m gateway.cli seed                           load the demo clinic
     python -m gateway.cli keys create --name n8n --scopes chat
     python -m gateway.cli keys list
     python -m gateway.cli keys revoke <prefix>
 
-Database commands read DATABASE_URL.
+Database commands are the operator's: they connect as the owner of the tables, read from
+MIGRATION_DATABASE_URL (else DATABASE_URL, where one role does everything, as in a bare development
+database). `migrate --runtime-login` then makes the user and password in DATABASE_URL the gateway's
+runtime login (a member of clinic_runtime): docs/OPERATIONS.md, "Database roles".
 """
 
 from __future__ import annotations
@@ -31,15 +34,15 @@ from gateway.security import api_keys
 DEMO_KEY_FILE = Path(".data/demo-api-key")
 
 
-def _database_url() -> str:
-    url = os.environ.get("DATABASE_URL")
+def _owner_database_url() -> str:
+    url = os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if not url:
-        raise SystemExit("DATABASE_URL is not set (make run prints one, or point it at your PostgreSQL)")
+        raise SystemExit("MIGRATION_DATABASE_URL (or DATABASE_URL) is not set: point it at your PostgreSQL")
     return url
 
 
 async def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[None]]) -> None:
-    conn = await asyncpg.connect(_database_url())
+    conn = await asyncpg.connect(_owner_database_url())
     try:
         await work(conn)
     finally:
@@ -49,6 +52,19 @@ async def _with_connection(work: Callable[[asyncpg.Connection], Awaitable[None]]
 async def _migrate(conn: asyncpg.Connection) -> None:
     applied = await db.migrate(conn)
     print(f"applied migrations: {applied}" if applied else "database is up to date")
+
+
+async def _migrate_and_runtime_login(conn: asyncpg.Connection) -> None:
+    await _migrate(conn)
+    runtime_url = os.environ.get("DATABASE_URL")
+    user, password = db.url_user(runtime_url) if runtime_url else (None, None)
+    if user is None:
+        raise SystemExit("--runtime-login needs DATABASE_URL naming the gateway's user (and its password)")
+    try:
+        created = await db.ensure_runtime_login(conn, user=user, password=password)
+    except db.RoleError as exc:
+        raise SystemExit(str(exc)) from None
+    print(f"runtime login {user!r} {'created' if created else 'updated'} (member of {db.RUNTIME_GROUP})")
 
 
 async def _seed(conn: asyncpg.Connection) -> None:
@@ -126,7 +142,12 @@ def main(argv: list[str] | None = None) -> int:
     chat_cmd.add_argument("--url", default=os.environ.get("GATEWAY_URL", "http://127.0.0.1:8000"))
     chat_cmd.add_argument("--api-key", default=None, help="default: $GATEWAY_API_KEY, else the key make run saved")
 
-    commands.add_parser("migrate", help="apply pending migrations")
+    migrate = commands.add_parser("migrate", help="apply pending migrations")
+    migrate.add_argument(
+        "--runtime-login",
+        action="store_true",
+        help="also create (or set the password of) DATABASE_URL's user as the gateway's runtime login",
+    )
     commands.add_parser("seed", help="load (or refresh) the demo clinic")
 
     keys = commands.add_parser("keys", help="manage API keys").add_subparsers(dest="keys_command", required=True)
@@ -146,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
 
     work: Callable[[asyncpg.Connection], Awaitable[None]]
     if args.command == "migrate":
-        work = _migrate
+        work = _migrate_and_runtime_login if args.runtime_login else _migrate
     elif args.command == "seed":
         work = _seed
     elif args.keys_command == "create":

@@ -32,6 +32,10 @@ from gateway import db
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+# The gateway under test logs in as this member of clinic_runtime, as in production; fixtures that
+# arrange rows use the owner (the server URL's user). Fixed names: every run on a server shares them.
+RUNTIME_USER = "clinic_test_runtime"
+RUNTIME_PASSWORD = "clinic-test-runtime-login"
 # How test subprocesses run a tiny model on a small shared CPU (see one_torch_thread).
 TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1", "INFERENCE_METRICS_PORT": "0"}
 
@@ -68,8 +72,14 @@ async def _migrate(url: str) -> None:
     conn = await asyncpg.connect(url)
     try:
         await db.migrate(conn)
+        await db.ensure_runtime_login(conn, user=RUNTIME_USER, password=RUNTIME_PASSWORD)
     finally:
         await conn.close()
+
+
+def runtime_url(url: str) -> str:
+    """`url` (a test database, as its owner) as the gateway's runtime login: what DATABASE_URL is in production."""
+    return db.with_user(url, RUNTIME_USER, RUNTIME_PASSWORD)
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +121,12 @@ def database_url(postgres_server_url: str, template_database: str) -> Iterator[s
     """A fresh, migrated database for this test alone."""
     with clone_database(postgres_server_url, template_database) as url:
         yield url
+
+
+@pytest.fixture
+def runtime_database_url(database_url: str) -> str:
+    """This test's database as the gateway's runtime login (only the runtime grants of migrations)."""
+    return runtime_url(database_url)
 
 
 @pytest.fixture

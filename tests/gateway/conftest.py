@@ -13,7 +13,7 @@ import pytest
 from gateway.app import create_app
 from gateway.security.api_keys import create_api_key
 from gateway.settings import Settings
-from tests.conftest import InferenceProcess, free_port
+from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
 
 MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
@@ -23,7 +23,8 @@ def gateway_settings(
     database_url: str, redis_url: str, inference_target: str, sms_url: str, **overrides: Any
 ) -> Settings:
     values: dict[str, Any] = {
-        "DATABASE_URL": database_url,
+        # The gateway logs in as the runtime role, as in production; `database_url` is the owner's.
+        "DATABASE_URL": runtime_url(database_url),
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_target,
         "INFERENCE_TIMEOUT_SECONDS": 30,

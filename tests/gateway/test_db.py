@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import re
+import uuid
 from pathlib import Path
 
 import asyncpg
@@ -79,4 +82,119 @@ async def test_messages_refuse_phone_numbers_that_are_not_e164(database_url: str
         with pytest.raises(asyncpg.CheckViolationError):
             await conn.execute("INSERT INTO conversations (user_phone) VALUES ('70123456')")
     finally:
+        await conn.close()
+
+
+# What the gateway's runtime role may do to each table (0011_runtime_role.sql). A migration that adds a
+# table must grant clinic_runtime what it needs, and this map must say so: a table missing here fails.
+RUNTIME_PRIVILEGES: dict[str, set[str]] = {
+    "schema_migrations": set(),
+    "conversations": {"SELECT", "INSERT", "UPDATE"},
+    "messages": {"SELECT", "INSERT"},
+    "api_keys": {"SELECT"},
+    "specialties": {"SELECT"},
+    "doctors": {"SELECT"},
+    "patients": {"SELECT", "INSERT"},
+    "doctor_schedules": {"SELECT"},
+    "schedule_overrides": {"SELECT"},
+    "appointments": {"SELECT", "INSERT", "UPDATE"},
+    "audit_log": {"SELECT", "INSERT"},
+    "whatsapp_inbound": {"SELECT", "INSERT", "UPDATE"},
+    "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+}
+TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+async def test_every_table_grants_the_runtime_role_exactly_what_the_gateway_needs(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        granted: dict[str, set[str]] = {}
+        for table in await tables(conn):
+            granted[table] = {
+                privilege
+                for privilege in TABLE_PRIVILEGES
+                if await conn.fetchval("SELECT has_table_privilege($1, $2, $3)", db.RUNTIME_GROUP, table, privilege)
+            }
+        assert granted == RUNTIME_PRIVILEGES
+        sequences = await conn.fetch(
+            """
+            SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = 'public' AND c.relkind = 'S'
+              AND (has_sequence_privilege($1, c.oid, 'USAGE') OR has_sequence_privilege($1, c.oid, 'UPDATE'))
+            """,
+            db.RUNTIME_GROUP,
+        )
+        assert sequences == []  # identity columns need no grant on their sequences
+        assert not await conn.fetchval("SELECT has_schema_privilege($1, 'public', 'CREATE')", db.RUNTIME_GROUP)
+    finally:
+        await conn.close()
+
+
+async def test_the_runtime_login_owns_nothing_and_the_owner_is_reported_as_too_powerful(
+    database_url: str, runtime_database_url: str
+) -> None:
+    owner, runtime = await asyncpg.connect(database_url), await asyncpg.connect(runtime_database_url)
+    try:
+        assert await db.role_problems(runtime) == []
+        assert "owns audit_log" in await db.role_problems(owner)
+        # The gateway still does its work: a conversation, a message and an audit row.
+        conversation = await runtime.fetchval(
+            "INSERT INTO conversations (user_phone) VALUES ('+59170123456') RETURNING id"
+        )
+        await runtime.execute(
+            "INSERT INTO messages (conversation_id, user_phone, role, content)"
+            " VALUES ($1, '+59170123456', 'user', 'Hola')",
+            conversation,
+        )
+        await runtime.execute(
+            "INSERT INTO audit_log (actor, action, outcome) VALUES ('system:test', 'test.done', 'success')"
+        )
+    finally:
+        await owner.close()
+        await runtime.close()
+
+
+async def test_a_runtime_login_is_refused_for_the_owner_itself_or_a_superuser(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        me = await conn.fetchval("SELECT current_user")
+        with pytest.raises(db.RoleError, match="role running migrations"):
+            await db.ensure_runtime_login(conn, user=me, password="s3cret-and-long")
+        superuser = await conn.fetchval("SELECT rolname FROM pg_roles WHERE rolsuper AND rolname <> $1 LIMIT 1", me)
+        if superuser is not None:  # the bootstrap superuser, when the tests run as another role
+            with pytest.raises(db.RoleError, match="superuser"):
+                await db.ensure_runtime_login(conn, user=superuser, password="s3cret-and-long")
+        with pytest.raises(db.RoleError, match="printable ASCII"):
+            await db.ensure_runtime_login(conn, user="clinic_test_never_made", password="con espacio")
+    finally:
+        await conn.close()
+
+
+async def test_a_runtime_login_of_someone_who_owns_tables_is_refused(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    user = f"clinic_test_owner_{uuid.uuid4().hex[:8]}"
+    try:
+        await conn.execute(f"CREATE ROLE {user} NOLOGIN")
+        await conn.execute(f"CREATE TABLE owned_by_it (id int); ALTER TABLE owned_by_it OWNER TO {user}")
+        with pytest.raises(db.RoleError, match="owns 1 objects"):
+            await db.ensure_runtime_login(conn, user=user, password=None)
+    finally:
+        await conn.execute(f"DROP TABLE IF EXISTS owned_by_it; DROP ROLE IF EXISTS {user}")
+        await conn.close()
+
+
+async def test_the_password_verifier_is_the_one_postgres_computes(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    user = f"clinic_test_scram_{uuid.uuid4().hex[:8]}"
+    try:
+        if not await conn.fetchval("SELECT rolsuper FROM pg_roles WHERE rolname = current_user"):
+            pytest.skip("reading pg_authid needs a superuser")
+        await conn.execute("SET password_encryption = 'scram-sha-256'")
+        await conn.execute(f"CREATE ROLE {user} PASSWORD 'Zx9-kQ_r4~vT!w'")
+        stored = await conn.fetchval("SELECT rolpassword FROM pg_authid WHERE rolname = $1", user)
+        iterations, salt = re.fullmatch(r"SCRAM-SHA-256\$(\d+):([^$]+)\$.*", stored).groups()  # type: ignore[union-attr]
+        ours = db.scram_verifier("Zx9-kQ_r4~vT!w", salt=base64.b64decode(salt), iterations=int(iterations))
+        assert ours == stored
+    finally:
+        await conn.execute(f"DROP ROLE IF EXISTS {user}")
         await conn.close()
