@@ -207,6 +207,8 @@ def run(config: StackConfig) -> int:
             env["SMS_BASE_URL"] = services.enter_context(sms_outbox(DATA_DIR.resolve() / "sms-outbox.log"))
             say(f"SMS codes are printed here and kept in {DATA_DIR}/sms-outbox.log")
         env.setdefault("OTP_SECRET", otp_secret())
+        # Embedded servers without passwords and a local SMS outbox: fine here, refused in production.
+        env.setdefault("APP_ENV", "development")
         api_key = demo_api_key(env["DATABASE_URL"])
         ensure_model(config.model_name)
 

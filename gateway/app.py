@@ -23,6 +23,7 @@ from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard, Guards
 from gateway.security.rate_limit import Limit, RateLimiter
+from gateway.security.secrets import InsecureConfiguration, weak_secrets
 from gateway.settings import Settings, get_settings
 from gateway.tracing import setup_tracing
 from gateway.verification.otp import OtpService
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the gateway; clients to Postgres, Redis and inference live as long as the app."""
     settings = settings or get_settings()
     configure_logging(settings.log_level)
+    refuse_weak_secrets(settings)
     metrics = GatewayMetrics()
     if settings.otp_secret is None or not settings.sms_base_url:
         # Patients cannot be verified without them, and verification guards every personal datum.
@@ -77,6 +79,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 limits={
                     "user": Limit(settings.rate_limit_user_per_minute, settings.rate_limit_user_burst),
                     "api_key": Limit(settings.rate_limit_key_per_minute, settings.rate_limit_key_burst),
+                    "staff_key": Limit(settings.rate_limit_staff_per_minute, settings.rate_limit_staff_burst),
+                    "staff_refused": Limit(
+                        settings.rate_limit_staff_refused_per_minute, settings.rate_limit_staff_refused_burst
+                    ),
                 },
                 on_limited=lambda scope: metrics.rate_limited.labels(scope).inc(),
             ),
@@ -95,11 +101,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await redis_client.aclose()
             await pool.close()
 
+    # Defence in depth: nginx hides these too, but a production gateway does not map its API for strangers.
+    docs = settings.expose_api_docs if settings.expose_api_docs is not None else settings.app_env == "development"
     app = FastAPI(
         title="Clinic assistant gateway",
         version="0.1.0",
         summary="WhatsApp assistant for medical clinics: n8n and WhatsApp talk to this.",
         lifespan=lifespan,
+        openapi_url="/openapi.json" if docs else None,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
     )
     install_error_handlers(app)
     setup_tracing(app, service_name=settings.otel_service_name, exporter=settings.otel_traces_exporter)
@@ -148,6 +159,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def refuse_weak_secrets(settings: Settings) -> None:
+    """Production: stop on any example, placeholder or short secret. Development: warn about each."""
+    findings = weak_secrets(settings)
+    if findings and settings.app_env == "production":
+        for finding in findings:
+            log.error("weak_secret", setting=finding.setting, reason=finding.reason, app_env=settings.app_env)
+        raise InsecureConfiguration(findings)
+    for finding in findings:
+        log.warning("weak_secret", setting=finding.setting, reason=finding.reason, app_env=settings.app_env)
 
 
 def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender) -> OtpService:

@@ -18,6 +18,12 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
+    # production (the default): weak or example secrets stop the start and the API docs are off;
+    # development (`make run`, the tests): each weak secret is a warning, the docs are served.
+    app_env: Literal["production", "development"] = Field(default="production", validation_alias="APP_ENV")
+    # Serve /docs, /redoc and /openapi.json; unset: only in development.
+    expose_api_docs: bool | None = Field(default=None, validation_alias="EXPOSE_API_DOCS")
+
     database_url: str = Field(validation_alias="DATABASE_URL")
     redis_url: str = Field(validation_alias="REDIS_URL")
     db_pool_min_size: int = Field(default=1, ge=0, validation_alias="DB_POOL_MIN_SIZE")
@@ -49,7 +55,8 @@ class Settings(BaseSettings):
     sms_base_url: str | None = Field(default=None, validation_alias="SMS_BASE_URL")
     sms_api_token: SecretStr = Field(default=SecretStr(""), validation_alias="SMS_API_TOKEN")
     sms_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="SMS_TIMEOUT_SECONDS")
-    # Keys the HMACs of codes and phones in Redis; the same on every gateway copy, at least 16 bytes.
+    # Keys the HMACs of codes and phones in Redis; the same on every gateway copy. At least 16 bytes;
+    # production refuses anything but 32+ random ones (gateway/security/secrets.py).
     otp_secret: SecretStr | None = Field(default=None, validation_alias="OTP_SECRET")
     otp_code_ttl_seconds: int = Field(default=300, ge=30, validation_alias="OTP_CODE_TTL_SECONDS")
     otp_max_attempts: int = Field(default=5, ge=1, validation_alias="OTP_MAX_ATTEMPTS")
@@ -80,6 +87,13 @@ class Settings(BaseSettings):
     rate_limit_user_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_USER_BURST")
     rate_limit_key_per_minute: float = Field(default=1200, gt=0, validation_alias="RATE_LIMIT_KEY_PER_MINUTE")
     rate_limit_key_burst: int = Field(default=200, ge=1, validation_alias="RATE_LIMIT_KEY_BURST")
+    # /staff: per staff key; and refused /staff calls (each one an audit row) per client address.
+    rate_limit_staff_per_minute: float = Field(default=120, gt=0, validation_alias="RATE_LIMIT_STAFF_PER_MINUTE")
+    rate_limit_staff_burst: int = Field(default=30, ge=1, validation_alias="RATE_LIMIT_STAFF_BURST")
+    rate_limit_staff_refused_per_minute: float = Field(
+        default=30, gt=0, validation_alias="RATE_LIMIT_STAFF_REFUSED_PER_MINUTE"
+    )
+    rate_limit_staff_refused_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_STAFF_REFUSED_BURST")
     max_body_bytes: int = Field(default=65536, ge=1024, validation_alias="MAX_BODY_BYTES")
 
     # WhatsApp Cloud API webhook (POST /webhooks/whatsapp), for clinics that skip n8n. Unset secrets: 503.

@@ -128,11 +128,34 @@ def test_secrets_come_from_env_files_and_secrets_never_inline(compose: dict[str,
                 if line.startswith("#") or "=" not in line:
                     continue
                 key, _, value = line.partition("=")
-                if SECRET_NAME.search(key) or key == "DATABASE_URL":
+                if SECRET_NAME.search(key) or key in {"DATABASE_URL", "REDIS_URL"}:
                     assert "CHANGE-ME" in value, f"{example.name}: {key} must be a placeholder"
     ignore = (REPO / "deploy" / "env" / ".gitignore").read_text()
     assert "*.env" in ignore.split()
     assert (REPO / "deploy" / "secrets" / ".gitignore").read_text().splitlines()[1:3] == ["*", "!.gitignore"]
+
+
+def compose_secrets() -> list[str]:
+    loaded: dict[str, Any] = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    return list(loaded["secrets"])
+
+
+def test_the_gateway_runs_in_production_mode_so_example_secrets_stop_it(compose: dict[str, Any]) -> None:
+    assert environment(services(compose)["gateway"])["APP_ENV"] == "production"
+    assert "REDIS_URL" not in environment(services(compose)["gateway"])  # it carries a password: env_file only
+
+
+def test_redis_requires_the_password_from_a_secret_and_its_healthcheck_uses_it(compose: dict[str, Any]) -> None:
+    redis = services(compose)["redis"]
+    command = " ".join(redis["entrypoint"] + redis["command"])
+    assert '--requirepass "$$(cat /run/secrets/redis_password)"' in command
+    assert "exec docker-entrypoint.sh redis-server" in command  # the image still drops root
+    assert redis["secrets"] == ["redis_password"]
+    assert compose["secrets"]["redis_password"]["file"] == "./deploy/secrets/redis_password"
+    check = " ".join(redis["healthcheck"]["test"])
+    assert "REDISCLI_AUTH=" in check and "/run/secrets/redis_password" in check and "grep -q PONG" in check
+    example = (REPO / "deploy" / "env" / "gateway.env.example").read_text()
+    assert "REDIS_URL=redis://:CHANGE-ME@redis:6379/0" in example.splitlines()
 
 
 def _compose_command() -> list[str] | None:
@@ -157,7 +180,8 @@ def test_docker_compose_config_accepts_the_file(tmp_path: Path) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(example.read_text())
     (tmp_path / "deploy" / "secrets").mkdir(parents=True)
-    (tmp_path / "deploy" / "secrets" / "postgres_password").write_text("placeholder")
+    for secret in compose_secrets():
+        (tmp_path / "deploy" / "secrets" / secret).write_text("placeholder")
     project = ["-f", str(REPO / "docker-compose.yml"), "--project-directory", str(tmp_path)]
     result = subprocess.run([*COMPOSE, *project, "config", "-q"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

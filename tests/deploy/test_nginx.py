@@ -89,6 +89,7 @@ def gateway_env(database_url: str, redis_url: str, inference_target: str, sms_ur
         "INFERENCE_TARGET": inference_target,
         "SMS_BASE_URL": sms_url,
         "OTP_SECRET": OTP_SECRET,
+        "APP_ENV": "development",
         "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "PYTHONUNBUFFERED": "1",
     }

@@ -97,6 +97,7 @@ def gateway(
         # Required in practice: an empty token makes an illegal "Bearer " header and no SMS leaves.
         "SMS_API_TOKEN": "e2e-sms-token",
         "OTP_SECRET": OTP_SECRET,
+        "APP_ENV": "development",
         # Verification state lives in Redis by phone: a prefix of its own keeps this run apart.
         "REDIS_KEY_PREFIX": f"e2e-{uuid.uuid4().hex}",
     }

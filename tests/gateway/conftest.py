@@ -23,6 +23,8 @@ def gateway_settings(
     database_url: str, redis_url: str, inference_target: str, sms_url: str, **overrides: Any
 ) -> Settings:
     values: dict[str, Any] = {
+        # Test secrets are not production ones: development warns about them instead of refusing.
+        "APP_ENV": "development",
         # The gateway logs in as the runtime role, as in production; `database_url` is the owner's.
         "DATABASE_URL": runtime_url(database_url),
         "REDIS_URL": redis_url,

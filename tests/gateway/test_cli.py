@@ -64,6 +64,7 @@ def running_gateway(
         "INFERENCE_TARGET": inference_server.target,
         "SMS_BASE_URL": sms.url,
         "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+        "APP_ENV": "development",
     }
     with gateway_process(env) as url:
         yield url

@@ -63,6 +63,7 @@ def test_metrics_add_up_across_worker_processes(
         "INFERENCE_TARGET": inference_server.target,
         "SMS_BASE_URL": sms.url,
         "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+        "APP_ENV": "development",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     with gateway_process(env, workers=2) as url:

@@ -48,6 +48,7 @@ def gateway(
             "INFERENCE_TARGET": inference_server.target,
             "SMS_BASE_URL": sms.url,
             "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+            "APP_ENV": "development",
             "REDIS_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex}",
             "RATE_LIMIT_USER_BURST": "100000",
             "RATE_LIMIT_KEY_BURST": "100000",
