@@ -453,6 +453,30 @@ def _foreign_names(text: str, *, allowed_names: Collection[str]) -> list[str]:
     return found
 
 
+_SENTENCE_END_MARKS = ".!?¡¿\n…"
+_OPENING_MARKS = " \t\"'«“(-"
+
+
+def is_impersonal(text: str, *, names: Collection[str] = ()) -> bool:
+    """Whether a reply could be said to any patient: no digit, contact detail or phone number, and no one
+    named (after a title, by a common first name, by a word of `names`, or by a capitalized word that
+    does not open a sentence). Only such replies may be cached: one patient's cache hit is another's reply.
+    """
+    if any(ch.isdigit() for ch in text) or _has_contact_details(text) or _has_phone_number(text):
+        return False
+    if _foreign_names(text, allowed_names=()):
+        return False
+    named = _name_keys(names)
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if fold(word) in named:
+            return False
+        before = text[: match.start()].rstrip(_OPENING_MARKS)
+        if _capitalized(word) and before and before[-1] not in _SENTENCE_END_MARKS:
+            return False
+    return True
+
+
 # --- patients asking for advice -------------------------------------------------------------------
 
 _MEDICINE_WORDS = (

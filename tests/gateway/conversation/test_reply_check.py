@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from gateway.conversation import replies
-from gateway.conversation.reply_check import Verdict, asks_for_medical_advice, check_generated
+from gateway.conversation.reply_check import Verdict, asks_for_medical_advice, check_generated, is_impersonal
 
 PATIENT = "Rosa Mamani"
 DOCTORS = ("Dra. Carmen Quispe", "Dr. Juan Mamani", "Dra. Ana Rojas", "Dr. Luis Paz")
@@ -284,3 +284,36 @@ def test_the_templates_say_what_the_issue_asks() -> None:
     assert "persona" in replies.SAFE_FALLBACK
     for words in ("diagnósticos", "medicamentos", "dosis", "cita", "emergencia"):
         assert words in replies.NO_MEDICAL_ADVICE
+
+
+# --- what may be cached and sent to anyone ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¡Hola! ¿En qué puedo ayudarle?",
+        "Claro, con gusto le ayudo.",
+        "Sí, tenemos estacionamiento para los pacientes.\nLe esperamos.",
+        "De nada, que tenga buen día. ¡Hasta pronto!",
+    ],
+)
+def test_replies_that_name_no_one_and_carry_no_number_are_impersonal(text: str) -> None:
+    assert is_impersonal(text, names=ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Claro, Rosa, con gusto le ayudo.",  # the patient's first name
+        "Su cita es con la Dra. Quispe.",  # a doctor, by title
+        "Quispe atiende por la mañana.",  # a doctor's surname alone, at a sentence's start
+        "La atiende el licenciado Vargas.",  # a stranger after a title
+        "Sí, atendemos cerca de Sopocachi.",  # a capitalized word inside a sentence: maybe a name
+        "Le esperamos a las 10.",  # a number
+        "Escríbanos a clinica@example.com",  # a contact
+        "Llame al siete cero uno dos tres cuatro cinco seis, 70123456.",
+    ],
+)
+def test_replies_that_name_someone_or_carry_a_number_are_not_impersonal(text: str) -> None:
+    assert not is_impersonal(text, names=ALLOWED)

@@ -1,0 +1,157 @@
+"""OWASP API3:2023 Broken Object Property Level Authorization.
+
+Attacks held here:
+- a second patient writes the same last messages as a first one, whose earlier turns gave their name and
+  where they live, to be sent the reply the model wrote for the first (the reply cache): only impersonal
+  replies are cached, keyed by the whole history, and every reply is checked for the patient it goes to;
+- a reply that names someone or carries a number is never kept in Redis for others;
+- a poisoned cache entry (one that names a stranger) is not sent, and is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import asyncpg
+import httpx
+import pytest
+import redis.asyncio as redis
+
+from appointments.demo import seed_demo_clinic
+from gateway.conversation import replies
+from gateway.conversation.reply_cache import ReplyCache
+from gateway.inference_client import GenerationParameters
+from gateway.settings import Settings
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
+from tests.support.fake_inference import FakeInference, fake_inference_server
+
+MARIA = "+59170000001"  # demo patient María Fernanda López
+JUAN = "+59170000002"  # demo patient Juan Carlos Condori
+
+
+def remembering_model(turns: Sequence[tuple[str, str]]) -> str:
+    """A model that, like DialoGPT, may repeat what it read earlier in the conversation."""
+    said = [text for role, text in turns if role == "user"]
+    introduced = [text.split("Soy ", 1)[1].split(",")[0] for text in said if "Soy " in text]
+    last = said[-1]
+    if "estacionamiento" in last:
+        return "Sí, tenemos estacionamiento para los pacientes."
+    if "sábados" in last and introduced:
+        return f"Sí, {introduced[0]}, atendemos los sábados, cerca de Sopocachi."
+    if "sábados" in last:
+        return "Sí, atendemos los sábados por la mañana."
+    return "Con gusto le ayudo con su consulta."
+
+
+@pytest.fixture
+def model() -> Iterator[FakeInference]:
+    with fake_inference_server(remembering_model) as fake:
+        yield fake
+
+
+async def cached_replies(redis_url: str, settings: Settings) -> list[bytes]:
+    store: redis.Redis = redis.Redis.from_url(redis_url, decode_responses=False)
+    try:
+        keys = await store.keys(f"{settings.redis_key_prefix}:reply:*")
+        return [value for key in keys if isinstance(value := await store.get(key), bytes)]
+    finally:
+        await store.aclose()
+
+
+def gateway_settings(client: httpx.AsyncClient) -> Settings:
+    settings: Settings = client._transport.app.state.services.settings  # type: ignore[attr-defined]
+    return settings
+
+
+async def test_second_patient_with_the_same_last_messages_never_gets_the_first_patients_words(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, model: FakeInference
+) -> None:
+    await seed_demo_clinic(conn)
+    gateway = await make_client(INFERENCE_TARGET=model.target)
+    juan = ChatPatient(gateway, api_key, JUAN, sms)
+    maria = ChatPatient(gateway, api_key, MARIA, sms)
+
+    await juan.say("Soy Juan Carlos Condori, vivo en Sopocachi. ¿Cuál es su horario?")
+    await maria.say("¿Cuál es su horario?")
+    for patient in (juan, maria):
+        await patient.say("¿Tienen estacionamiento?")
+    to_juan = await juan.say("¿Atienden los sábados?")
+    await maria.say("¿Atienden los sábados?")
+
+    # The first patient may hear their own name; the second hears neither it nor where they live.
+    assert to_juan["response"] == "Sí, Juan Carlos Condori, atendemos los sábados, cerca de Sopocachi.", to_juan
+    assert [r["response"] for r in maria.replies[-2:]] == [
+        "Sí, tenemos estacionamiento para los pacientes.",
+        "Sí, atendemos los sábados por la mañana.",
+    ]
+    for reply in maria.replies:
+        assert "Juan" not in reply["response"] and "Sopocachi" not in reply["response"], reply
+
+
+async def test_replies_that_name_someone_or_carry_a_number_are_never_cached(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, redis_url: str
+) -> None:
+    await seed_demo_clinic(conn)
+
+    def model(turns: Sequence[tuple[str, str]]) -> str:
+        last = turns[-1][1]
+        if "nombre" in last:
+            return "Claro, María Fernanda, con gusto le ayudo."
+        if "piso" in last:
+            return "Estamos en el piso 2 del edificio central."
+        if "dirige" in last:
+            return "La doctora Vargas dirige la clínica."
+        return "Con gusto le ayudo con su consulta."
+
+    with fake_inference_server(model) as fake:
+        gateway = await make_client(INFERENCE_TARGET=fake.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        named = await maria.say("¿Sabe mi nombre?")
+        numbered = await maria.say("¿En qué piso están?")
+        doctor = await maria.say("¿Quién dirige la clínica?")
+        plain = await maria.say("¿Me puede ayudar?")
+
+    # Each was fit for María, so she was sent it; none of them may be kept for anyone else.
+    assert named["response"] == "Claro, María Fernanda, con gusto le ayudo."
+    assert numbered["response"] == "Estamos en el piso 2 del edificio central."
+    assert doctor["response"] == "La doctora Vargas dirige la clínica."
+    assert plain["response"] == "Con gusto le ayudo con su consulta."
+    assert await cached_replies(redis_url, gateway_settings(gateway)) == [b"Con gusto le ayudo con su consulta."]
+
+
+async def test_a_cached_reply_that_names_a_stranger_is_not_sent_and_is_dropped(
+    make_client: MakeClient,
+    conn: asyncpg.Connection,
+    api_key: str,
+    sms: FakeSmsServer,
+    redis_url: str,
+    model: FakeInference,
+) -> None:
+    gateway = await make_client(INFERENCE_TARGET=model.target)
+    settings = gateway_settings(gateway)
+    cache = ReplyCache(
+        redis.Redis.from_url(redis_url),
+        prefix=settings.redis_key_prefix,
+        model_name=settings.model_name,
+        ttl_seconds=60,
+    )
+    parameters = GenerationParameters(
+        max_new_tokens=settings.reply_max_new_tokens,
+        temperature=settings.reply_temperature,
+        top_p=settings.reply_top_p,
+    )
+    history = [("user", "¿Atienden los sábados?")]
+    key = cache.key(history, parameters)
+    store = redis.Redis.from_url(redis_url)
+    try:
+        # Someone who reached Redis planted a reply that names another patient.
+        await store.set(key, "Sí, Rosa Quiroga, su resultado de laboratorio ya está listo.")
+        answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("¿Atienden los sábados?")
+
+        assert answer["response"] == replies.SAFE_FALLBACK
+        assert await store.exists(key) == 0
+        assert model.requests == []
+    finally:
+        await store.aclose()
