@@ -22,7 +22,7 @@ from gateway.conversation import replies, repository
 from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.nlu import understand
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.conversation.reply_check import check_generated
+from gateway.conversation.reply_check import Verdict, check_generated, is_impersonal
 from gateway.conversation.state import DialogState
 from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
@@ -227,18 +227,31 @@ class ChatService:
             conn, conversation_id=conversation_id, limit=self._settings.history_turns
         )
         history = [(m.role, m.content) for m in messages]
-        cached = await self._cache.get(history)
-        self._metrics.cache.labels("miss" if cached is None else "hit").inc()
-        if cached is not None:
-            await self._store_reply(
-                conn, conversation_id, user_phone, cached, Action.NONE, request_id, {"source": "cache"}
-            )
-            return cached
         parameters = GenerationParameters(
             max_new_tokens=self._settings.reply_max_new_tokens,
             temperature=self._settings.reply_temperature,
             top_p=self._settings.reply_top_p,
         )
+        cached = await self._cache.get(history, parameters)
+        if cached is not None:
+            # Checked again for this patient: whoever it was first written for, it must suit this one,
+            # and say nothing personal (only such replies are cached; anything else was planted).
+            verdict = check_generated(cached, allowed_names=allowed_names)
+            if verdict.ok and not is_impersonal(cached, names=allowed_names):
+                verdict = Verdict(ok=False, reason="personal")
+            self._metrics.cache.labels("hit" if verdict.ok else "rejected").inc()
+            if verdict.ok:
+                meta: dict[str, object] = {"source": "cache"}
+                await self._store_reply(conn, conversation_id, user_phone, cached, Action.NONE, request_id, meta)
+                return cached
+            await self._cache.drop(history, parameters)
+            log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
+            meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
+            await self._store_reply(
+                conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
+            )
+            return replies.SAFE_FALLBACK
+        self._metrics.cache.labels("miss").inc()
 
         async def generate(seconds_left: float) -> Generated:
             timeout = min(seconds_left, self._settings.inference_timeout_seconds)
@@ -250,7 +263,7 @@ class ChatService:
         except (DependencyUnavailable, InferenceUnavailable) as exc:
             self._metrics.inference_call.observe(time.perf_counter() - started)
             log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
-            meta: dict[str, object] = {"source": "template", "rejected": "inference_unavailable"}
+            meta = {"source": "template", "rejected": "inference_unavailable"}
             await self._store_reply(
                 conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
             )
@@ -267,7 +280,7 @@ class ChatService:
             "batch_size": generated.batch_size,
         }
         if verdict.ok:
-            await self._cache.put(history, answer)
+            meta["cached"] = await self._cache.put(history, parameters, answer, names=allowed_names)
         else:
             meta["rejected"] = verdict.reason
             log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
