@@ -50,15 +50,20 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,200}")
 IdempotencyKey = Annotated[str, StringConstraints(pattern=f"^{IDEMPOTENCY_KEY.pattern}$")]
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value: str) -> str:
+    """A patient's text without control characters (C0 but tab and newline, DEL, C1, bidi overrides) or
+    surrounding blanks. Every way in (`/chat`, the WhatsApp webhook) cleans with this one function."""
+    return _CONTROL.sub("", value).strip()
+
+
 def _clean_text(value: str) -> str:
-    """Control characters (C0 but tab and newline, DEL, C1, bidi overrides) go; surrounding blanks too."""
-    cleaned = _CONTROL.sub("", value).strip()
+    cleaned = clean_text(value)
     if not cleaned:
         raise ValueError("must not be empty")
     return cleaned
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class ChatMessage(BaseModel):

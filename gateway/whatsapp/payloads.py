@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.schemas import clean_text
+
 # Messages without text (image, audio, location, ...) get a polite "only text" answer, except these,
 # which need no answer at all: a reaction to one of our messages, a deleted message, a system notice.
 _SILENT_TYPES = frozenset({"reaction", "system", "ephemeral", "revoked", "unsupported_deleted"})
@@ -154,7 +156,7 @@ def inbound_messages(payload: WebhookPayload) -> list[Inbound]:
                 continue
             for message in value.messages:
                 text = _text_of(message)
-                text = text.strip() if text is not None else None
+                text = clean_text(text) if text is not None else None
                 found.append(
                     Inbound(
                         wamid=message.id,
