@@ -8,6 +8,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+import asyncpg
 import redis.asyncio as redis
 import structlog
 from fastapi import FastAPI, Request, Response
@@ -52,6 +53,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             max_size=settings.db_pool_max_size,
             connect_timeout=settings.db_connect_timeout_seconds,
         )
+        try:
+            await refuse_powerful_database_role(settings, pool)
+        except BaseException:
+            await pool.close()
+            raise
         redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=settings.health_timeout_seconds)
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
         sms = HttpSmsSender(
@@ -170,6 +176,30 @@ def refuse_weak_secrets(settings: Settings) -> None:
         raise InsecureConfiguration(findings)
     for finding in findings:
         log.warning("weak_secret", setting=finding.setting, reason=finding.reason, app_env=settings.app_env)
+
+
+async def refuse_powerful_database_role(settings: Settings, pool: asyncpg.Pool) -> None:
+    """Production: stop when DATABASE_URL's role could rewrite the audit log. Development: warn.
+
+    The gateway must log in as the runtime role (docs/OPERATIONS.md, "Database roles"), never as the
+    owner that runs migrations or a superuser: those can disable audit_log's append-only trigger.
+    """
+    async with pool.acquire() as conn:
+        problems = await db.role_problems(conn)
+    if not problems:
+        return
+    if settings.app_env == "production":
+        log.error("database_role_too_powerful", problems=problems, app_env=settings.app_env)
+        raise InsecureDatabaseRole(
+            "refusing to start with APP_ENV=production: DATABASE_URL's role "
+            + ", ".join(problems)
+            + "; connect as a member of clinic_runtime (docs/OPERATIONS.md, Database roles)"
+        )
+    log.warning("database_role_too_powerful", problems=problems, app_env=settings.app_env)
+
+
+class InsecureDatabaseRole(RuntimeError):
+    """The gateway was told to run in production as a role that could rewrite the audit log."""
 
 
 def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender) -> OtpService:

@@ -176,7 +176,13 @@ def main(argv: list[str] | None = None) -> int:
         work = _keys_list
     else:
         work = _keys_revoke(args.prefix)
-    asyncio.run(_with_connection(work))
+    try:
+        asyncio.run(_with_connection(work))
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise SystemExit(
+            f"{exc}: operator commands need the owner's URL in MIGRATION_DATABASE_URL, "
+            "not the gateway's runtime role (docs/OPERATIONS.md, Database roles)"
+        ) from None
     return 0
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from devstack.embedded import with_database
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, free_port
+from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.deploy.harness import (
     NGINX_SOURCE,
     GatewayProcess,
@@ -84,7 +84,7 @@ def module_sms() -> Iterator[FakeSmsServer]:
 def gateway_env(database_url: str, redis_url: str, inference_target: str, sms_url: str) -> dict[str, str]:
     """What every copy of one deployment shares (a Redis prefix included)."""
     return {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": runtime_url(database_url),
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_target,
         "SMS_BASE_URL": sms_url,

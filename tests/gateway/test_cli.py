@@ -1,24 +1,29 @@
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 
 import asyncpg
 import pytest
 
+from gateway import db
 from gateway.cli import chat
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, gateway_process
+from tests.conftest import InferenceProcess, gateway_process, runtime_url
 from tests.gateway.verification.fake_sms import FakeSmsServer
 
 
-def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
+def cli(*args: str, database_url: str, owner_url: str | None = None) -> subprocess.CompletedProcess[str]:
+    """`python -m gateway.cli`; `owner_url` is MIGRATION_DATABASE_URL, unset when None."""
+    env = {k: v for k, v in os.environ.items() if k != "MIGRATION_DATABASE_URL"}
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
-        env={**os.environ, "DATABASE_URL": database_url},
+        env={**env, "DATABASE_URL": database_url, **({"MIGRATION_DATABASE_URL": owner_url} if owner_url else {})},
         capture_output=True,
         text=True,
         timeout=60,
@@ -53,13 +58,57 @@ def test_migrate_and_seed_commands(empty_database_url: str) -> None:
     assert "demo clinic:" in cli("seed", database_url=empty_database_url).stdout
 
 
+def test_operator_commands_run_as_the_owner_while_the_runtime_role_cannot_issue_keys(
+    database_url: str, runtime_database_url: str
+) -> None:
+    created = cli("keys", "create", "--name", "n8n", database_url=runtime_database_url, owner_url=database_url)
+    assert created.returncode == 0, created.stderr
+    refused = cli("keys", "create", "--name", "n8n-2", database_url=runtime_database_url)
+    assert refused.returncode != 0
+    assert "MIGRATION_DATABASE_URL" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_migrate_makes_the_runtime_login_of_database_url_and_sets_its_new_password(empty_database_url: str) -> None:
+    user = f"clinic_test_cli_{uuid.uuid4().hex[:8]}"
+    runtime = db.with_user(empty_database_url, user, "first-Password-1")
+    try:
+        first = cli("migrate", "--runtime-login", database_url=runtime, owner_url=empty_database_url)
+        assert first.returncode == 0, first.stderr
+        assert "applied migrations" in first.stdout and f"runtime login '{user}' created" in first.stdout
+        rotated = db.with_user(empty_database_url, user, "second-Password-2")
+        second = cli("migrate", "--runtime-login", database_url=rotated, owner_url=empty_database_url)
+        assert "up to date" in second.stdout and f"runtime login '{user}' updated" in second.stdout
+        assert asyncio.run(_role_problems(rotated)) == []
+        # One role for both: refused, the gateway would own audit_log.
+        same = cli("migrate", "--runtime-login", database_url=empty_database_url, owner_url=empty_database_url)
+        assert same.returncode != 0 and "give the gateway its own" in same.stderr
+    finally:
+        asyncio.run(_drop_role(empty_database_url, user))
+
+
+async def _role_problems(url: str) -> list[str]:
+    conn = await asyncpg.connect(url)
+    try:
+        return await db.role_problems(conn)
+    finally:
+        await conn.close()
+
+
+async def _drop_role(url: str, user: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(f'DROP ROLE IF EXISTS "{user}"')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture
 def running_gateway(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
 ) -> Iterator[str]:
     """The gateway under uvicorn, as `make run` starts it."""
     env = {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": runtime_url(database_url),
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_server.target,
         "SMS_BASE_URL": sms.url,

@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 
 from appointments.demo import seed_demo_clinic
-from tests.conftest import InferenceProcess, gateway_process
+from tests.conftest import InferenceProcess, gateway_process, runtime_url
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 
@@ -58,7 +58,7 @@ def test_metrics_add_up_across_worker_processes(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer, tmp_path: Path
 ) -> None:
     env = {
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": runtime_url(database_url),
         "REDIS_URL": redis_url,
         "INFERENCE_TARGET": inference_server.target,
         "SMS_BASE_URL": sms.url,

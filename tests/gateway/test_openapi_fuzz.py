@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, clone_database, free_port, gateway_process
+from tests.conftest import InferenceProcess, clone_database, free_port, gateway_process, runtime_url
 from tests.gateway.verification.fake_sms import fake_sms_server
 
 
@@ -43,7 +43,7 @@ def gateway(
     with clone_database(postgres_server_url, template_database) as database_url, fake_sms_server() as sms:
         admin_key = asyncio.run(_seed(database_url))
         env = {
-            "DATABASE_URL": database_url,
+            "DATABASE_URL": runtime_url(database_url),
             "REDIS_URL": redis_url,
             "INFERENCE_TARGET": inference_server.target,
             "SMS_BASE_URL": sms.url,
