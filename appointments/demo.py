@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, time
 
 from appointments import repository
@@ -28,11 +29,21 @@ DOCTORS: list[tuple[str, str]] = [
     ("Dr. Marco Antonio Flores", "odontologia"),
 ]
 
-PATIENTS: list[tuple[str, str, str]] = [
-    ("+59170000001", "María Fernanda López", "4567891 LP"),
-    ("+59170000002", "Juan Carlos Condori", "6789123 CB"),
-    ("+59171234567", "Ana Gabriela Torrez", "5678912 SC"),
-]
+
+@dataclass(frozen=True)
+class DemoPatient:
+    """A demo patient; tests answer the identity question with `date_of_birth`."""
+
+    phone: str
+    full_name: str
+    document_number: str
+    date_of_birth: date
+
+
+MARIA = DemoPatient("+59170000001", "María Fernanda López", "4567891 LP", date(1985, 3, 12))
+JUAN = DemoPatient("+59170000002", "Juan Carlos Condori", "6789123 CB", date(1978, 11, 4))
+ANA = DemoPatient("+59171234567", "Ana Gabriela Torrez", "5678912 SC", date(1992, 7, 27))
+PATIENTS: list[DemoPatient] = [MARIA, JUAN, ANA]
 
 MON_FRI = (1, 2, 3, 4, 5)
 SATURDAY = (6,)
@@ -85,6 +96,12 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
             await repository.replace_weekly_schedule(conn, doctor_id=doctor_id, blocks=blocks)
         for override in CLINIC_OVERRIDES:
             await repository.upsert_schedule_override(conn, override=override)
-        for phone, full_name, document in PATIENTS:
-            await repository.upsert_patient(conn, phone=phone, full_name=full_name, document_number=document)
+        for patient in PATIENTS:
+            await repository.upsert_patient(
+                conn,
+                phone=patient.phone,
+                full_name=patient.full_name,
+                document_number=patient.document_number,
+                date_of_birth=patient.date_of_birth,
+            )
     return await repository.count_clinic_rows(conn)

@@ -53,44 +53,55 @@ async def upsert_doctor(conn: Connection, *, full_name: str, specialty_id: int) 
     return doctor_id
 
 
-async def upsert_patient(conn: Connection, *, phone: str, full_name: str, document_number: str | None) -> int:
-    """Register a patient by phone (E.164), updating name and document; return the id."""
+async def upsert_patient(
+    conn: Connection, *, phone: str, full_name: str, document_number: str | None, date_of_birth: date | None
+) -> int:
+    """Register a patient by phone (E.164), updating name, document and date of birth; return the id."""
     patient_id: int = await conn.fetchval(
         """
-        INSERT INTO patients (phone, full_name, document_number) VALUES ($1, $2, $3)
+        INSERT INTO patients (phone, full_name, document_number, date_of_birth) VALUES ($1, $2, $3, $4)
         ON CONFLICT (phone) DO UPDATE
-            SET full_name = EXCLUDED.full_name, document_number = EXCLUDED.document_number
+            SET full_name = EXCLUDED.full_name,
+                document_number = EXCLUDED.document_number,
+                date_of_birth = EXCLUDED.date_of_birth
         RETURNING id
         """,
         phone,
         full_name,
         document_number,
+        date_of_birth,
     )
     return patient_id
 
 
 async def patient_by_phone(conn: Connection, *, phone: str) -> Patient | None:
     """The patient registered with this phone (E.164), if any."""
-    row = await conn.fetchrow("SELECT id, phone, full_name, document_number FROM patients WHERE phone = $1", phone)
+    row = await conn.fetchrow(
+        "SELECT id, phone, full_name, document_number, date_of_birth FROM patients WHERE phone = $1", phone
+    )
     return None if row is None else Patient.from_row(row)
 
 
-async def register_patient(conn: Connection, *, phone: str, full_name: str, document_number: str) -> Patient:
+async def register_patient(
+    conn: Connection, *, phone: str, full_name: str, document_number: str, date_of_birth: date
+) -> Patient:
     """Register a new patient; an already registered phone keeps its record, which is returned."""
     row = await conn.fetchrow(
         """
         WITH new AS (
-            INSERT INTO patients (phone, full_name, document_number) VALUES ($1, $2, $3)
+            INSERT INTO patients (phone, full_name, document_number, date_of_birth) VALUES ($1, $2, $3, $4)
             ON CONFLICT (phone) DO NOTHING
-            RETURNING id, phone, full_name, document_number
+            RETURNING id, phone, full_name, document_number, date_of_birth
         )
         SELECT * FROM new
         UNION ALL
-        SELECT id, phone, full_name, document_number FROM patients WHERE phone = $1 AND NOT EXISTS (SELECT FROM new)
+        SELECT id, phone, full_name, document_number, date_of_birth FROM patients
+        WHERE phone = $1 AND NOT EXISTS (SELECT FROM new)
         """,
         phone,
         full_name,
         document_number,
+        date_of_birth,
     )
     assert row is not None
     return Patient.from_row(row)

@@ -46,10 +46,18 @@ class Patient:
     phone: str
     full_name: str
     document_number: str | None
+    # The identity question's answer; None for patients registered before it was asked.
+    date_of_birth: date | None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Patient:
-        return cls(id=row["id"], phone=row["phone"], full_name=row["full_name"], document_number=row["document_number"])
+        return cls(
+            id=row["id"],
+            phone=row["phone"],
+            full_name=row["full_name"],
+            document_number=row["document_number"],
+            date_of_birth=row["date_of_birth"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as redis
@@ -65,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             token=settings.sms_api_token.get_secret_value(),
             timeout=settings.sms_timeout_seconds,
         )
-        otp = otp_service(settings, redis_client, sms)
+        otp = otp_service(settings, redis_client, sms, metrics)
         cache = ReplyCache(
             redis_client,
             prefix=settings.redis_key_prefix,
@@ -202,9 +203,11 @@ class InsecureDatabaseRole(RuntimeError):
     """The gateway was told to run in production as a role that could rewrite the audit log."""
 
 
-def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender) -> OtpService:
-    """Verification codes as the settings configure them."""
+def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender, metrics: GatewayMetrics) -> OtpService:
+    """Verification codes as the settings configure them; their sends counted in `metrics`."""
     assert settings.otp_secret is not None
+    metrics.sms_daily_budget.labels("key").set(settings.sms_daily_budget_per_key)
+    metrics.sms_daily_budget.labels("total").set(settings.sms_daily_budget_total)
     return OtpService(
         redis_client,
         sms,
@@ -216,6 +219,13 @@ def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender) -
         sends_per_window=settings.otp_sends_per_window,
         send_window=settings.otp_send_window_seconds,
         sends_per_day=settings.otp_sends_per_day,
+        max_failures_per_day=settings.otp_max_failures_per_day,
+        allowed_country_codes=settings.allowed_country_codes,
+        budget_per_key=settings.sms_daily_budget_per_key,
+        budget_total=settings.sms_daily_budget_total,
+        tz=ZoneInfo(settings.clinic_timezone),
+        clinic_name=settings.clinic_name,
+        on_send=lambda outcome: metrics.sms_sends.labels(outcome).inc(),
     )
 
 

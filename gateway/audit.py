@@ -13,7 +13,8 @@ Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_a
 or None when nothing in particular was acted on.
 
 Actions (dotted; add new ones here):
-    verification.last4             a patient answered the last-4-digits question
+    verification.identity          a patient answered the identity question; detail method: date_of_birth | last4
+                                   (denied: no date of birth on file, a person takes over)
     verification.code_sent         an SMS code was sent
     verification.code_checked      a patient entered an SMS code
     patient.registered             someone not yet a patient registered (after the SMS code)

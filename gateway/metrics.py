@@ -44,6 +44,15 @@ class GatewayMetrics:
         self.rate_limited = Counter(
             "rate_limited_requests", "Requests refused by a rate limit, by scope", ["scope"], registry=r
         )
+        # outcome: sent, locked, limited_phone, limited_key, limited_total, country_refused, error.
+        self.sms_sends = Counter("sms_sends", "Verification SMS send attempts by outcome", ["outcome"], registry=r)
+        self.sms_daily_budget = Gauge(
+            "sms_daily_budget",
+            "Configured SMS codes a day: per sender (scope key) and in all (scope total)",
+            ["scope"],
+            registry=r,
+            multiprocess_mode="max",
+        )
         self.cache = Counter("response_cache", "Small-talk reply cache lookups by result", ["result"], registry=r)
         self.breaker_state = Gauge(
             "circuit_breaker_state",

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from gateway.verification.destinations import country_codes
+from gateway.verification.identity import KnowledgeCheck
 
 
 class Settings(BaseSettings):
@@ -64,9 +67,35 @@ class Settings(BaseSettings):
     otp_sends_per_window: int = Field(default=3, ge=1, validation_alias="OTP_SENDS_PER_WINDOW")
     otp_send_window_seconds: int = Field(default=900, ge=1, validation_alias="OTP_SEND_WINDOW_SECONDS")
     otp_sends_per_day: int = Field(default=10, ge=1, validation_alias="OTP_SENDS_PER_DAY")
+    # Wrong codes a phone may enter in 24 h; then it is locked until the clinic's midnight (or staff unlock it).
+    otp_max_failures_per_day: int = Field(default=10, ge=1, validation_alias="OTP_MAX_FAILURES_PER_DAY")
+    # Calling codes (comma-separated) whose mobile numbers may be sent codes and registered; others get a person.
+    allowed_country_codes: Annotated[frozenset[int], NoDecode] = Field(
+        default=frozenset({591}), validation_alias="ALLOWED_COUNTRY_CODES"
+    )
+    # SMS codes a day (the clinic's local day), per chat API key or WhatsApp number, and in all.
+    sms_daily_budget_per_key: int = Field(default=200, ge=1, validation_alias="SMS_DAILY_BUDGET_PER_KEY")
+    sms_daily_budget_total: int = Field(default=1000, ge=1, validation_alias="SMS_DAILY_BUDGET_TOTAL")
+    # Named in every SMS, so the patient knows who texts; 30 characters keep the SMS in two segments.
+    clinic_name: str = Field(
+        default="Clínica",
+        min_length=1,
+        max_length=30,
+        pattern=r"^[^\W\d_]+(?:[ .,'&-]+[^\W\d_]+)*\.?$",
+        validation_alias="CLINIC_NAME",
+    )
     verified_ttl_seconds: float = Field(default=1800, gt=0, validation_alias="VERIFIED_TTL_SECONDS")
-    last4_max_attempts: int = Field(default=3, ge=1, validation_alias="LAST4_MAX_ATTEMPTS")
-    last4_lockout_seconds: int = Field(default=900, ge=1, validation_alias="LAST4_LOCKOUT_SECONDS")
+    # The question asked before an SMS code; wrong answers before a person takes over, and the lockout.
+    # The LAST4_* names are the older names of the two limits, still read.
+    knowledge_check: KnowledgeCheck = Field(default=KnowledgeCheck.DATE_OF_BIRTH, validation_alias="KNOWLEDGE_CHECK")
+    identity_max_attempts: int = Field(
+        default=3, ge=1, validation_alias=AliasChoices("IDENTITY_MAX_ATTEMPTS", "LAST4_MAX_ATTEMPTS")
+    )
+    identity_lockout_seconds: int = Field(
+        default=900, ge=1, validation_alias=AliasChoices("IDENTITY_LOCKOUT_SECONDS", "LAST4_LOCKOUT_SECONDS")
+    )
+    # Upcoming (booked, not yet started) appointments one patient may hold at a time.
+    max_upcoming_appointments: int = Field(default=3, ge=1, le=50, validation_alias="MAX_UPCOMING_APPOINTMENTS")
     redis_key_prefix: str = Field(default="clinic", min_length=1, validation_alias="REDIS_KEY_PREFIX")
 
     # Graceful failure: every /chat turn has a deadline; dependencies get retries inside it and breakers.
@@ -118,6 +147,11 @@ class Settings(BaseSettings):
 
     health_timeout_seconds: float = Field(default=2.0, gt=0, validation_alias="HEALTH_TIMEOUT_SECONDS")
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @field_validator("allowed_country_codes", mode="before")
+    @classmethod
+    def _calling_codes(cls, value: object) -> object:
+        return country_codes(value.split(",")) if isinstance(value, str) else value
 
     @field_validator("otp_secret")
     @classmethod

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -23,13 +23,23 @@ from appointments.errors import AppointmentError, NotBookable, PatientBusy, Slot
 from appointments.schemas import Appointment, Doctor, Patient, Slot
 from gateway import audit
 from gateway.conversation import choices, replies, wording
+from gateway.conversation.birthdates import parse_birth_date
 from gateway.conversation.intents import Intent
 from gateway.conversation.nlu import Understanding
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
 from gateway.db import Connection
 from gateway.schemas import Action, Option
-from gateway.verification.otp import LockedOut, NoActiveCode, OtpService, TooManyCodes, last4_matches
+from gateway.verification.identity import KnowledgeCheck, birth_date_matches
+from gateway.verification.otp import (
+    LockedOut,
+    NoActiveCode,
+    NotTextable,
+    OtpService,
+    SmsBudgetExhausted,
+    TooManyCodes,
+    last4_matches,
+)
 from gateway.verification.sms import SmsDeliveryError
 from gateway.verification.vouching import VouchedBy
 
@@ -59,8 +69,9 @@ class DialogSettings:
     search_days: int
     slots_offered: int
     verified_ttl: float
-    last4_attempts: int
-    last4_lockout: timedelta
+    knowledge_check: KnowledgeCheck
+    identity_attempts: int
+    identity_lockout: timedelta
     code_minutes: int
     emergency_number: str | None
 
@@ -203,34 +214,74 @@ class Dialog:
         """Continue the flow if this phone is a verified patient; otherwise start verifying it."""
         patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
         if patient is None:
+            if not self._otp.may_text(turn.phone):
+                return await self._not_textable(state, audit.phone_actor(turn.phone))
             return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
         if await self._otp.is_verified(turn.phone, turn.vouched_by):
             return await self._continue(state.but(step=None), turn, patient)
-        if state.last4_locked_until is not None and state.last4_locked_until > turn.now:
-            minutes = _minutes_until(state.last4_locked_until, turn.now)
+        if not self._otp.may_text(turn.phone):
+            return await self._not_textable(state, audit.patient_actor(patient.id))
+        if state.identity_locked_until is not None and state.identity_locked_until > turn.now:
+            minutes = _minutes_until(state.identity_locked_until, turn.now)
             return Outcome(state.idle(), replies.verification_locked(minutes), Action.VERIFICATION_REQUIRED)
-        return Outcome(state.but(step=Step.LAST4), replies.ASK_LAST4, Action.VERIFICATION_REQUIRED)
+        return Outcome(state.but(step=Step.IDENTITY), self._identity_question(), Action.VERIFICATION_REQUIRED)
 
-    async def _check_last4(self, state: DialogState, turn: Turn, digits: str) -> Outcome:
+    def _identity_question(self) -> str:
+        if self._settings.knowledge_check is KnowledgeCheck.LAST4:
+            return replies.ASK_LAST4
+        return replies.ASK_BIRTH_DATE
+
+    def _identity_answer(self, turn: Turn) -> date | str | None:
+        """The message read as an answer to the identity question; None when it is not one."""
+        if self._settings.knowledge_check is KnowledgeCheck.LAST4:
+            return choices.digits(turn.text, 4)
+        return parse_birth_date(turn.text, today=turn.now.astimezone(self._settings.tz).date())
+
+    async def _check_identity(self, state: DialogState, turn: Turn, answer: date | str) -> Outcome:
+        """The knowledge check: right, the code is sent; wrong too often, a person takes over."""
         patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
         if patient is None:  # deleted since the flow began
             return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
         actor = audit.patient_actor(patient.id)
-        if last4_matches(patient.phone, digits):
-            await self._audit(actor=actor, action="verification.last4", outcome="success")
-            return await self._send_code(state.but(last4_failures=0), turn, actor)
-        failures = state.last4_failures + 1
-        if failures >= self._settings.last4_attempts:
-            await self._audit(actor=actor, action="verification.last4", outcome="locked")
-            locked = state.idle().but(last4_failures=0, last4_locked_until=turn.now + self._settings.last4_lockout)
-            return Outcome(locked, replies.LAST4_LOCKED, Action.HUMAN_HANDOFF, flag="human_handoff")
-        await self._audit(actor=actor, action="verification.last4", outcome="failure")
-        return Outcome(state.but(last4_failures=failures), replies.LAST4_WRONG, Action.VERIFICATION_REQUIRED)
+        method = self._settings.knowledge_check
+        detail: dict[str, str | int | float | bool | None] = {"method": method.value}
+        if isinstance(answer, str):
+            passed = last4_matches(patient.phone, answer)
+        elif patient.date_of_birth is None:
+            # Nothing to compare with: only a person can check who this is. Said the same way whatever was written.
+            await self._audit(actor=actor, action="verification.identity", outcome="denied", detail=detail)
+            return Outcome(state.idle(), replies.IDENTITY_NEEDS_PERSON, Action.HUMAN_HANDOFF, flag="human_handoff")
+        else:
+            passed = birth_date_matches(patient.date_of_birth, answer)
+        if passed:
+            await self._audit(actor=actor, action="verification.identity", outcome="success", detail=detail)
+            return await self._send_code(state.but(identity_failures=0), turn, actor)
+        failures = state.identity_failures + 1
+        if failures >= self._settings.identity_attempts:
+            await self._audit(actor=actor, action="verification.identity", outcome="locked", detail=detail)
+            until = turn.now + self._settings.identity_lockout
+            locked = state.idle().but(identity_failures=0, identity_locked_until=until)
+            return Outcome(locked, replies.IDENTITY_LOCKED, Action.HUMAN_HANDOFF, flag="human_handoff")
+        await self._audit(actor=actor, action="verification.identity", outcome="failure", detail=detail)
+        wrong = replies.LAST4_WRONG if method is KnowledgeCheck.LAST4 else replies.BIRTH_DATE_WRONG
+        return Outcome(state.but(identity_failures=failures), wrong, Action.VERIFICATION_REQUIRED)
+
+    async def _not_textable(self, state: DialogState, actor: str) -> Outcome:
+        """No code goes to this phone (another country, not a mobile line): a person takes over."""
+        detail: dict[str, str | int | float | bool | None] = {"reason": "phone_not_textable"}
+        await self._audit(actor=actor, action="verification.code_sent", outcome="denied", detail=detail)
+        return Outcome(state.idle(), replies.PHONE_NOT_TEXTABLE, Action.HUMAN_HANDOFF, flag="human_handoff")
 
     async def _send_code(self, state: DialogState, turn: Turn, actor: str) -> Outcome:
         """Text a code to the phone and wait for it; limits and provider failures are told in Spanish."""
         try:
-            await self._otp.send_code(turn.phone)
+            await self._otp.send_code(turn.phone, turn.vouched_by)
+        except NotTextable:
+            return await self._not_textable(state, actor)
+        except SmsBudgetExhausted as exc:
+            detail: dict[str, str | int | float | bool | None] = {"reason": f"sms_budget_{exc.scope}"}
+            await self._audit(actor=actor, action="verification.code_sent", outcome="limited", detail=detail)
+            return Outcome(state.idle(), replies.SMS_BUDGET_EXHAUSTED, Action.HUMAN_HANDOFF, flag="human_handoff")
         except TooManyCodes as exc:
             await self._audit(actor=actor, action="verification.code_sent", outcome="limited")
             return Outcome(
@@ -238,9 +289,7 @@ class Dialog:
             )
         except LockedOut as exc:
             await self._audit(actor=actor, action="verification.code_sent", outcome="locked")
-            return Outcome(
-                state.idle(), replies.verification_locked(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED
-            )
+            return _locked_out(state, exc)
         except SmsDeliveryError:
             await self._audit(actor=actor, action="verification.code_sent", outcome="error")
             return Outcome(state.but(step=Step.CODE), replies.SMS_FAILED, Action.VERIFICATION_REQUIRED)
@@ -258,25 +307,22 @@ class Dialog:
             return Outcome(state, replies.CODE_EXPIRED, Action.VERIFICATION_REQUIRED)
         except LockedOut as exc:
             await self._audit(actor=actor, action="verification.code_checked", outcome="locked")
-            text = replies.verification_locked(_minutes(exc.retry_after))
-            return Outcome(state.idle(), text, Action.VERIFICATION_REQUIRED)
+            return _locked_out(state, exc)
         if not correct:
             await self._audit(actor=actor, action="verification.code_checked", outcome="failure")
             return Outcome(state, replies.CODE_WRONG, Action.VERIFICATION_REQUIRED)
         if patient is None:
-            if state.registering_name is None or state.registering_document is None:
+            name, born, document = state.registering_name, state.registering_birth_date, state.registering_document
+            if name is None or born is None or document is None:
                 return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
             patient = await clinic.register_patient(
-                self._conn,
-                phone=turn.phone,
-                full_name=state.registering_name,
-                document_number=state.registering_document,
+                self._conn, phone=turn.phone, full_name=name, document_number=document, date_of_birth=born
             )
             actor = audit.patient_actor(patient.id)
             await self._audit(actor=actor, action="patient.registered", outcome="success")
         await self._audit(actor=actor, action="verification.code_checked", outcome="success")
         await self._otp.mark_verified(turn.phone, turn.vouched_by, self._settings.verified_ttl)
-        verified = state.but(step=None, registering_name=None, registering_document=None)
+        verified = state.but(step=None, registering_name=None, registering_birth_date=None, registering_document=None)
         if verified.flow is None:
             return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
         outcome = await self._continue(verified, turn, patient)
@@ -294,8 +340,8 @@ class Dialog:
         """Read the message as an answer to the pending step; None when it is not one."""
         text, intent = turn.text, turn.understood.intent
         step = state.step
-        if step is Step.LAST4 and (digits := choices.digits(text, 4)) is not None:
-            return await self._check_last4(state, turn, digits)
+        if step is Step.IDENTITY and (answer := self._identity_answer(turn)) is not None:
+            return await self._check_identity(state, turn, answer)
         if step is Step.CODE:
             if (code := choices.digits(text, 6)) is not None:
                 return await self._check_code(state, turn, code)
@@ -315,8 +361,15 @@ class Dialog:
             name = " ".join(text.split())
             if not (_NAME.match(name) and len(name) <= 80):
                 return Outcome(state, replies.ASK_NAME_AGAIN, Action.VERIFICATION_REQUIRED)
-            named = state.but(step=Step.REGISTER_DOCUMENT, registering_name=name.title())
-            return Outcome(named, replies.ASK_DOCUMENT, Action.VERIFICATION_REQUIRED)
+            named = state.but(step=Step.REGISTER_BIRTH_DATE, registering_name=name.title())
+            return Outcome(named, replies.ASK_REGISTER_BIRTH_DATE, Action.VERIFICATION_REQUIRED)
+        if step is Step.REGISTER_BIRTH_DATE:
+            born = parse_birth_date(text, today=turn.now.astimezone(self._settings.tz).date())
+            if born is not None:
+                dated = state.but(step=Step.REGISTER_DOCUMENT, registering_birth_date=born)
+                return Outcome(dated, replies.ASK_DOCUMENT, Action.VERIFICATION_REQUIRED)
+            if new_flow is None:
+                return Outcome(state, replies.ASK_BIRTH_DATE_AGAIN, Action.VERIFICATION_REQUIRED)
         if step is Step.REGISTER_DOCUMENT:
             document = " ".join(text.upper().replace(".", "").split())
             if _DOCUMENT.match(document):
@@ -391,7 +444,9 @@ class Dialog:
 
     async def _reprompt(self, state: DialogState, turn: Turn) -> Outcome:
         """The message answers nothing that was asked: say so and ask again."""
-        if state.step is Step.LAST4:
+        if state.step is Step.IDENTITY:
+            if self._settings.knowledge_check is KnowledgeCheck.DATE_OF_BIRTH:
+                return Outcome(state, replies.ASK_BIRTH_DATE_AGAIN, Action.VERIFICATION_REQUIRED)
             return Outcome(state, f"{replies.NOT_UNDERSTOOD_STEP} {replies.ASK_LAST4}", Action.VERIFICATION_REQUIRED)
         if state.step is Step.CODE:
             return Outcome(state, replies.ASK_CODE_AGAIN, Action.VERIFICATION_REQUIRED)
@@ -680,6 +735,13 @@ def _has_details(understood: Understanding) -> bool:
 
 def _minutes(seconds: int) -> int:
     return max(1, -(-seconds // 60))
+
+
+def _locked_out(state: DialogState, exc: LockedOut) -> Outcome:
+    """Locked for a while: say for how long; locked until tomorrow: a person can help (staff can unlock)."""
+    if exc.for_the_day:
+        return Outcome(state.idle(), replies.VERIFICATION_LOCKED_TODAY, Action.HUMAN_HANDOFF, flag="human_handoff")
+    return Outcome(state.idle(), replies.verification_locked(_minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED)
 
 
 def _minutes_until(until: datetime, now: datetime) -> int:

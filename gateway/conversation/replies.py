@@ -36,7 +36,20 @@ ASK_LAST4 = (
     "Escriba los últimos 4 dígitos del número de teléfono que tiene registrado en la clínica."
 )
 LAST4_WRONG = "Esos dígitos no coinciden con nuestro registro. Inténtelo de nuevo (los últimos 4 dígitos)."
-LAST4_LOCKED = (
+ASK_BIRTH_DATE = (
+    "Para proteger sus datos, primero verificaré su identidad. "
+    "Escriba su fecha de nacimiento, con día, mes y año (por ejemplo: 12/03/1985)."
+)
+BIRTH_DATE_WRONG = "Esa fecha no coincide con nuestro registro. Inténtelo de nuevo (día, mes y año)."
+ASK_BIRTH_DATE_AGAIN = (
+    "No reconocí la fecha. Escriba su fecha de nacimiento con día, mes y año, "
+    "por ejemplo: 12/03/1985 o 12 de marzo de 1985."
+)
+IDENTITY_NEEDS_PERSON = (
+    "No podemos verificar su identidad por este medio. Una persona de nuestro equipo se comunicará con usted "
+    "por este chat para ayudarle."
+)
+IDENTITY_LOCKED = (
     "No pudimos verificar su identidad. Por seguridad, una persona de nuestro equipo se comunicará con usted "
     "por este chat."
 )
@@ -55,6 +68,7 @@ REGISTER_OFFER = (
 )
 ASK_NAME = "Por favor, escriba su nombre completo (nombre y apellidos)."
 ASK_NAME_AGAIN = "Necesito su nombre y al menos un apellido, solo con letras. Por ejemplo: María López Quispe."
+ASK_REGISTER_BIRTH_DATE = "Gracias. Ahora escriba su fecha de nacimiento (día, mes y año, por ejemplo: 12/03/1985)."
 ASK_DOCUMENT = "Gracias. Ahora escriba su número de carnet de identidad (por ejemplo: 4567891 LP)."
 ASK_DOCUMENT_AGAIN = "Ese número de carnet no parece válido. Escríbalo con sus números, por ejemplo: 4567891 LP."
 REGISTER_DECLINED = "Entendido. Si cambia de opinión o desea hablar con una persona, escríbanos."

@@ -46,8 +46,9 @@ def dialog_settings(settings: Settings) -> DialogSettings:
         search_days=settings.slot_search_days,
         slots_offered=settings.slots_offered,
         verified_ttl=settings.verified_ttl_seconds,
-        last4_attempts=settings.last4_max_attempts,
-        last4_lockout=timedelta(seconds=settings.last4_lockout_seconds),
+        knowledge_check=settings.knowledge_check,
+        identity_attempts=settings.identity_max_attempts,
+        identity_lockout=timedelta(seconds=settings.identity_lockout_seconds),
         code_minutes=max(1, settings.otp_code_ttl_seconds // 60),
         emergency_number=settings.emergency_number,
     )

@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
 from gateway.conversation.times import TimeOfDay
@@ -26,13 +26,19 @@ class Step(StrEnum):
 
     REGISTER_OFFER = "register_offer"
     REGISTER_NAME = "register_name"
+    REGISTER_BIRTH_DATE = "register_birth_date"
     REGISTER_DOCUMENT = "register_document"
-    LAST4 = "last4"
+    IDENTITY = "identity"
     CODE = "code"
     SPECIALTY = "specialty"
     SLOT_CHOICE = "slot_choice"
     APPOINTMENT_CHOICE = "appointment_choice"
     CONFIRM = "confirm"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Step | None:
+        # States saved while the identity question was always the phone's last 4 digits.
+        return cls.IDENTITY if value == "last4" else None
 
 
 class _Frozen(BaseModel):
@@ -106,11 +112,15 @@ class DialogState(_Frozen):
     # The patient's appointments offered to choose from, and the one chosen.
     listed: tuple[ListedAppointment, ...] = ()
     appointment: ListedAppointment | None = None
-    # Verification: wrong last-4 answers (kept across flows) and the lockout they lead to.
-    last4_failures: int = 0
-    last4_locked_until: datetime | None = None
+    # Verification: wrong answers to the identity question (kept across flows) and the lockout they lead to;
+    # read under their older names too, so an upgrade keeps a lockout under way.
+    identity_failures: int = Field(default=0, validation_alias=AliasChoices("identity_failures", "last4_failures"))
+    identity_locked_until: datetime | None = Field(
+        default=None, validation_alias=AliasChoices("identity_locked_until", "last4_locked_until")
+    )
     # Registration of a phone the clinic does not know.
     registering_name: str | None = None
+    registering_birth_date: date | None = None
     registering_document: str | None = None
 
     def but(self, **changes: object) -> DialogState:
@@ -119,4 +129,4 @@ class DialogState(_Frozen):
 
     def idle(self) -> DialogState:
         """The state after a flow ends: nothing under way, verification counters kept."""
-        return DialogState(last4_failures=self.last4_failures, last4_locked_until=self.last4_locked_until)
+        return DialogState(identity_failures=self.identity_failures, identity_locked_until=self.identity_locked_until)

@@ -32,7 +32,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     await client.post("/chat", json=body("¿Tienen estacionamiento?"), headers=headers)
     await client.post("/chat", json=body("me duele el pecho y no puedo respirar"), headers=headers)
     await client.post("/chat", json=body("mis citas"), headers=headers)
-    await client.post("/chat", json=body("0001"), headers=headers)
+    await client.post("/chat", json=body("12/03/1985"), headers=headers)
     limited = await client.post("/chat", json=body("hola"), headers=headers)
     assert limited.status_code == 429
 
@@ -44,7 +44,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     assert value(text, 'chat_requests_total{status="429"}') == 1
     assert value(text, 'chat_actions_total{action="emergency"}') == 1
     assert value(text, 'chat_actions_total{action="verification_required"}') == 2
-    assert value(text, 'verification_outcomes_total{outcome="success",step="last4"}') == 1
+    assert value(text, 'verification_outcomes_total{outcome="success",step="identity"}') == 1
     assert value(text, 'verification_outcomes_total{outcome="success",step="code_sent"}') == 1
     assert value(text, 'rate_limited_requests_total{scope="user"}') == 1
     assert value(text, 'response_cache_total{result="miss"}') == 1

@@ -207,7 +207,7 @@ async def test_text_message_is_answered_in_spanish_in_the_background(
     assert reply.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"
     assert reply.body["messaging_product"] == "whatsapp"
     assert reply.body["type"] == "text"
-    assert "4 dígitos" in reply.text
+    assert "fecha de nacimiento" in reply.text
     [row] = await settled(conn, 1)
     assert (row["wa_id"], row["message_type"], row["status"]) == (MARIA, "text", "answered")
     conversation = await conn.fetchrow("SELECT user_phone, channel FROM conversations")
@@ -278,8 +278,8 @@ async def test_slot_options_become_reply_buttons_and_a_tap_books(
         assert (await deliver(webhook, payload)).json()["accepted"] == 1
         return (await graph.await_for(before + 1, MARIA))[-1]
 
-    assert "4 dígitos" in (await say(text(MARIA, "quiero una cita con pediatría"))).text
-    assert "código" in (await say(text(MARIA, "0001"))).text
+    assert "fecha de nacimiento" in (await say(text(MARIA, "quiero una cita con pediatría"))).text
+    assert "código" in (await say(text(MARIA, "12 de marzo de 1985"))).text
     code = sms.codes()[-1]
     offered = await say(text(MARIA, code))
 

@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncpg
 import httpx
 
+from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 
-MARIA = "+59170000001"  # demo patient María Fernanda López
-MARIA_IDENTITY = MARIA[-4:]
+MARIA = demo.MARIA.phone  # demo patient María Fernanda López
+MARIA_IDENTITY = demo.MARIA.date_of_birth.strftime("%d/%m/%Y")
 
 
 async def test_phone_verified_through_one_key_must_verify_again_through_another(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from uuid import UUID
 
@@ -11,12 +12,13 @@ import asyncpg
 import httpx
 import pytest
 
+from appointments import demo
 from appointments.demo import seed_demo_clinic
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 
-MARIA = "+59170000001"  # demo patient María Fernanda López
-JUAN = "+59170000002"  # demo patient Juan Carlos Condori
+MARIA = demo.MARIA.phone  # demo patient María Fernanda López
+JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
 STRANGER = "+59176543210"  # not registered
 
 
@@ -46,12 +48,17 @@ class Patient:
         assert codes, "no code was texted to this phone"
         return codes[-1]
 
+    def born(self) -> str:
+        """The date of birth the demo seed registered for this phone, as a patient types it."""
+        [patient] = [p for p in demo.PATIENTS if p.phone == self.phone]
+        return patient.date_of_birth.strftime("%d/%m/%Y")
+
     async def verify(self, first_message: str) -> dict[str, Any]:
-        """Say `first_message`, pass the last-4 and SMS code steps, and return the answer after them."""
+        """Say `first_message`, pass the date-of-birth and SMS code steps, and return the answer after them."""
         asked = await self.say(first_message)
         assert asked["action"] == "verification_required", asked
-        assert "4 dígitos" in asked["response"]
-        sent = await self.say(f"son {self.phone[-4:]}")
+        assert "fecha de nacimiento" in asked["response"]
+        sent = await self.say(f"nací el {self.born()}")
         assert sent["action"] == "verification_required", sent
         assert "código" in sent["response"]
         verified = await self.say(self.last_code())
@@ -131,7 +138,7 @@ async def test_booking_end_to_end(maria: Patient, conn: asyncpg.Connection, sms:
     ]
     assert UUID(appointment["id"]).hex[:8].upper() in booked["response"]
     actions = await audit_actions(conn)
-    assert ("verification.last4", "success") in actions
+    assert ("verification.identity", "success") in actions
     assert ("verification.code_checked", "success") in actions
     assert actions[-1] == ("appointment.booked", "success")
 
@@ -184,13 +191,13 @@ async def test_change_of_mind_other_times_and_no(maria: Patient, conn: asyncpg.C
     assert await appointments_of(conn, MARIA) == []
 
 
-async def test_wrong_last4_three_times_hands_over_to_a_person(maria: Patient, conn: asyncpg.Connection) -> None:
+async def test_wrong_birth_date_three_times_hands_over_to_a_person(maria: Patient, conn: asyncpg.Connection) -> None:
     await maria.say("quiero una cita")
     for _ in range(2):
-        wrong = await maria.say("9999")
+        wrong = await maria.say("13/03/1985")
         assert wrong["action"] == "verification_required"
-        assert "no coinciden" in wrong["response"]
-    locked = await maria.say("1234")
+        assert "no coincide" in wrong["response"]
+    locked = await maria.say("12 de marzo de 1958")
 
     assert locked["action"] == "human_handoff"
     assert locked["verified"] is False
@@ -199,12 +206,29 @@ async def test_wrong_last4_three_times_hands_over_to_a_person(maria: Patient, co
     assert maria.sms.received == []
     flagged = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", MARIA)
     assert flagged == "human_handoff"
-    assert (await audit_actions(conn)).count(("verification.last4", "failure")) == 2
+    assert (await audit_actions(conn)).count(("verification.identity", "failure")) == 2
+
+
+async def test_patient_without_a_birth_date_on_file_is_handed_to_a_person(
+    juan: Patient, conn: asyncpg.Connection
+) -> None:
+    await conn.execute("UPDATE patients SET date_of_birth = NULL WHERE phone = $1", JUAN)
+    asked = await juan.say("mis citas")
+    assert "fecha de nacimiento" in asked["response"]
+
+    answer = await juan.say(juan.born())
+
+    assert answer["action"] == "human_handoff" and answer["verified"] is False
+    assert "persona de nuestro equipo" in answer["response"]
+    assert juan.sms.received == []
+    flagged = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", JUAN)
+    assert flagged == "human_handoff"
+    assert ("verification.identity", "denied") in await audit_actions(conn)
 
 
 async def test_wrong_codes_lock_verification_out(maria: Patient, conn: asyncpg.Connection) -> None:
     await maria.say("mis citas")
-    await maria.say(MARIA[-4:])
+    await maria.say(maria.born())
     right = maria.last_code()
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(4):
@@ -287,21 +311,30 @@ async def test_unregistered_phone_is_offered_registration(
 
     await stranger.say("sí")
     assert "apellido" in (await stranger.say("Pedro"))["response"]
-    await stranger.say("Pedro Alanoca Mamani")
+    asked_born = await stranger.say("Pedro Alanoca Mamani")
+    assert "fecha de nacimiento" in asked_born["response"]
+    assert "día, mes y año" in (await stranger.say("el 31 de febrero"))["response"]
+    assert "carnet" in (await stranger.say("15 de agosto de 1990"))["response"]
     sent = await stranger.say("1234567 LP")
     assert "código" in sent["response"]
     offered = await stranger.say(stranger.last_code())
 
     assert offered["verified"] is True
     assert "Dr. Marco Antonio Flores" in offered["response"]
-    patient = await conn.fetchrow("SELECT full_name, document_number FROM patients WHERE phone = $1", STRANGER)
-    assert dict(patient) == {"full_name": "Pedro Alanoca Mamani", "document_number": "1234567 LP"}
+    patient = await conn.fetchrow(
+        "SELECT full_name, document_number, date_of_birth FROM patients WHERE phone = $1", STRANGER
+    )
+    assert dict(patient) == {
+        "full_name": "Pedro Alanoca Mamani",
+        "document_number": "1234567 LP",
+        "date_of_birth": date(1990, 8, 15),
+    }
 
 
 async def test_sms_provider_down_is_told_politely(maria: Patient, sms: FakeSmsServer) -> None:
     sms.status = 503
     await maria.say("quiero ver mis citas")
-    answer = await maria.say(MARIA[-4:])
+    answer = await maria.say(maria.born())
     assert answer["action"] == "verification_required"
     assert "No pudimos enviarle el código" in answer["response"]
     sms.status = 200
@@ -312,7 +345,7 @@ async def test_sms_provider_down_is_told_politely(maria: Patient, sms: FakeSmsSe
 
 async def test_code_requests_are_limited(maria: Patient, conn: asyncpg.Connection) -> None:
     await maria.say("mis citas")
-    await maria.say(MARIA[-4:])
+    await maria.say(maria.born())
     await maria.say("reenviar")
     await maria.say("reenviar")
     limited = await maria.say("reenviar")
