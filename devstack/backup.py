@@ -3,9 +3,10 @@
     python -m devstack.backup dump [--output-dir backups]
     python -m devstack.backup restore FILE
 
-Both read DATABASE_URL (or `--database-url`); without either they use the development database
-that `make run` keeps in its embedded PostgreSQL under .data/pg. A dump is pg_dump's custom
-format (`-Fc`: compressed, listable, restorable object by object) named
+Both connect as the owner of the tables: `--database-url`, else MIGRATION_DATABASE_URL, else
+DATABASE_URL; without any they use the development database that `make run` keeps in its embedded
+PostgreSQL under .data/pg (the gateway's runtime role cannot read schema_migrations, so it cannot
+dump). A dump is pg_dump's custom format (`-Fc`: compressed, listable, restorable object by object) named
 `clinic-<UTC time>.dump`. A restore goes only into an empty (or not yet existing) database, so a
 backup's rows are never mixed with live ones.
 
@@ -35,6 +36,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from devstack.embedded import embedded_postgres, with_database
+from gateway import db
 
 DEV_DATA_DIR = Path(".data/pg")
 DEV_DATABASE = "clinic"
@@ -235,6 +237,19 @@ async def _analyze(url: str) -> dict[str, int]:
         await conn.close()
 
 
+async def _ensure_runtime_group(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await db.ensure_runtime_group(conn)
+    except asyncpg.InsufficientPrivilegeError as exc:
+        raise BackupError(
+            f"role {db.RUNTIME_GROUP} does not exist on this server and this role may not create it ({exc}); "
+            "create it first: docs/OPERATIONS.md, Database roles"
+        ) from None
+    finally:
+        await conn.close()
+
+
 def restore(file: Path, url: str) -> dict[str, int]:
     """Restore the dump `file` into the empty database at `url` in one transaction; return row counts."""
     if not file.is_file():
@@ -251,8 +266,10 @@ def restore(file: Path, url: str) -> dict[str, int]:
         tried = ", ".join(t.describe() for t in tools)
         raise BackupError(f"{file} is not a dump any pg_restore here can read (tried {tried})")
     print(f"restoring {file} into {_database_name(url)} (PostgreSQL {major}) with {tool.describe()}", flush=True)
-    # Owners and grants name roles of the source server; the restoring role owns everything instead.
-    args = ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", f"--dbname={libpq_url}"]
+    # Owners name roles of the source server: the restoring role owns everything instead. Grants are
+    # kept: they give clinic_runtime, the gateway's group role, what it may do (and no more).
+    asyncio.run(_ensure_runtime_group(url))
+    args = ["--no-owner", "--exit-on-error", "--single-transaction", f"--dbname={libpq_url}"]
     result = _run(tool, [*args, str(file)], env)
     if result.returncode != 0:
         raise BackupError(f"pg_restore failed, nothing was restored:\n{result.stderr.strip()}")
@@ -263,8 +280,8 @@ def restore(file: Path, url: str) -> dict[str, int]:
 
 @contextmanager
 def _target_database(url: str | None) -> Iterator[str]:
-    """`url`, else DATABASE_URL, else the development database of `make run` (its server started if needed)."""
-    chosen = url or os.environ.get("DATABASE_URL")
+    """`url`, else MIGRATION_DATABASE_URL, else DATABASE_URL, else the development database of `make run`."""
+    chosen = url or os.environ.get("MIGRATION_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if chosen:
         yield chosen
         return
@@ -278,7 +295,11 @@ def _target_database(url: str | None) -> Iterator[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack.backup", description=__doc__.split("\n\n")[0])
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--database-url", default=None, help="default: $DATABASE_URL, else the make run database")
+    common.add_argument(
+        "--database-url",
+        default=None,
+        help="the owner's URL; default: $MIGRATION_DATABASE_URL, else $DATABASE_URL, else the make run database",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     dump_cmd = commands.add_parser("dump", parents=[common], help="write a compressed pg_dump into the output folder")
     dump_cmd.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)

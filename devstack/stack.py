@@ -4,6 +4,10 @@ Uses DATABASE_URL / REDIS_URL when set, otherwise starts embedded real servers
 under .data/. Migrates, seeds the demo clinic, makes sure a demo API key and
 the offline model exist, then starts the inference server and the gateway and
 prints how to talk to them. Ctrl-C stops everything it started.
+
+Migrations and the seed run as the owner of the tables: MIGRATION_DATABASE_URL when set (DATABASE_URL's
+user then becomes the gateway's runtime login), else DATABASE_URL itself; on the embedded server the
+owner is `postgres` and the gateway logs in as `clinic_app`, a member of clinic_runtime.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from gateway.security import api_keys
 
 DATA_DIR = Path(".data")
 DEFAULT_MODEL = "models/dialogpt-clinic-es"
+# The gateway's login on the embedded server, a member of clinic_runtime (0011_runtime_role.sql).
+EMBEDDED_RUNTIME_USER = "clinic_app"
 READY_LINE = "INFERENCE_READY"
 
 
@@ -63,12 +69,21 @@ def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
 
 
-async def prepare_database(database_url: str, saved_key: str | None) -> str:
-    """Migrate, seed the demo clinic, and return a working demo API key (`saved_key` if still valid)."""
-    conn = await asyncpg.connect(database_url)
+async def prepare_database(owner_url: str, runtime_url: str, saved_key: str | None) -> str:
+    """Migrate, seed the demo clinic, and return a working demo API key (`saved_key` if still valid).
+
+    All of it as the owner (`owner_url`); when `runtime_url` names another user, that user becomes the
+    gateway's runtime login (a member of clinic_runtime), with the password the URL gives it.
+    """
+    conn = await asyncpg.connect(owner_url)
     try:
         applied = await db.migrate(conn)
         say(f"migrations applied: {applied}" if applied else "database schema is up to date")
+        owner, _ = db.url_user(owner_url)
+        user, password = db.url_user(runtime_url)
+        if user is not None and user != owner:
+            await db.ensure_runtime_login(conn, user=user, password=password)
+            say(f"the gateway logs in as {user!r} (clinic_runtime); migrations and the seed run as {owner!r}")
         counts = await seed_demo_clinic(conn)
         say("demo clinic: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
         if saved_key and await api_keys.authenticate(conn, saved_key) is not None:
@@ -79,10 +94,10 @@ async def prepare_database(database_url: str, saved_key: str | None) -> str:
     return issued.secret
 
 
-def demo_api_key(database_url: str) -> str:
+def demo_api_key(owner_url: str, runtime_url: str) -> str:
     """The demo key saved by an earlier run when this database still accepts it, else a new one, saved."""
     saved = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
-    key = asyncio.run(prepare_database(database_url, saved))
+    key = asyncio.run(prepare_database(owner_url, runtime_url, saved))
     if key != saved:
         DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         DEMO_KEY_FILE.write_text(key + "\n")
@@ -196,9 +211,12 @@ def banner(config: StackConfig, api_key: str) -> str:
 def run(config: StackConfig) -> int:
     env = dict(os.environ)
     with ExitStack() as services:
+        # The owner runs migrations and the seed; the gateway logs in as a runtime role (docs/OPERATIONS.md).
+        owner_url = env.pop("MIGRATION_DATABASE_URL", None)
         if not env.get("DATABASE_URL"):
             server_url = services.enter_context(embedded_postgres(DATA_DIR.resolve() / "pg"))
-            env["DATABASE_URL"] = asyncio.run(ensure_database(server_url, "clinic"))
+            owner_url = asyncio.run(ensure_database(server_url, "clinic"))
+            env["DATABASE_URL"] = db.with_user(owner_url, EMBEDDED_RUNTIME_USER)  # trust authentication
             say(f"embedded PostgreSQL under {DATA_DIR}/pg")
         if not env.get("REDIS_URL"):
             env["REDIS_URL"] = services.enter_context(embedded_redis(DATA_DIR.resolve() / "redis" / "redis.db"))
@@ -209,7 +227,7 @@ def run(config: StackConfig) -> int:
         env.setdefault("OTP_SECRET", otp_secret())
         # Embedded servers without passwords and a local SMS outbox: fine here, refused in production.
         env.setdefault("APP_ENV", "development")
-        api_key = demo_api_key(env["DATABASE_URL"])
+        api_key = demo_api_key(owner_url or env["DATABASE_URL"], env["DATABASE_URL"])
         ensure_model(config.model_name)
 
         children: list[subprocess.Popen[str]] = []

@@ -17,6 +17,7 @@ import pytest
 from appointments.demo import seed_demo_clinic
 from devstack.backup import BackupError, find_tools, server_major
 from devstack.embedded import with_database
+from tests.conftest import runtime_url
 
 # Tables whose every row must come back, and the column that orders them.
 CHECKED_TABLES = {
@@ -30,8 +31,9 @@ CHECKED_TABLES = {
 }
 
 
-def backup_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+def backup_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    inherited = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MIGRATION_DATABASE_URL"}}
+    env = {**inherited, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "devstack.backup", *args], env=env, capture_output=True, text=True, timeout=120
     )
@@ -170,6 +172,35 @@ def test_restore_creates_a_missing_database_with_constraints_and_triggers(
     assert "created database" in restored.stdout
     assert asyncio.run(fingerprint(missing_database_url)) == asyncio.run(fingerprint(database_url))
     asyncio.run(_audit_log_still_append_only(missing_database_url))
+    asyncio.run(_runtime_role_may_append_but_not_rewrite(runtime_url(missing_database_url)))
+
+
+async def _runtime_role_may_append_but_not_rewrite(url: str) -> None:
+    """The grants came back with the rows: the gateway can work on the restored database, no more."""
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO audit_log (actor, action, outcome) VALUES ('system:restore', 'backup.restored', 'success')"
+        )
+        assert await conn.fetchval("SELECT count(*) FROM audit_log") == 3
+        assert await conn.fetchval("SELECT count(*) FROM patients") > 0
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="must be owner"):
+            await conn.execute("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only")
+        with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+            await conn.execute("DELETE FROM audit_log")
+    finally:
+        await conn.close()
+
+
+def test_a_dump_is_made_as_the_owner_when_the_gateways_url_is_set_too(database_url: str, tmp_path: Path) -> None:
+    asyncio.run(fill_clinic(database_url))
+    gateway_only = backup_cli("dump", "--output-dir", str(tmp_path), env={"DATABASE_URL": runtime_url(database_url)})
+    assert gateway_only.returncode == 1 and "permission denied" in gateway_only.stderr
+
+    both = {"DATABASE_URL": runtime_url(database_url), "MIGRATION_DATABASE_URL": database_url}
+    made = backup_cli("dump", "--output-dir", str(tmp_path), env=both)
+    assert made.returncode == 0, made.stderr
+    assert "backup written" in made.stdout
 
 
 def test_restore_refuses_a_database_that_is_not_empty(database_url: str, tmp_path: Path) -> None:

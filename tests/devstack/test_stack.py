@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devstack.processes import Child, start_until
-from tests.conftest import TINY_MODEL_ENV, free_port
+from tests.conftest import RUNTIME_USER, TINY_MODEL_ENV, free_port, runtime_url
 
 BANNER = "The clinic assistant is running."
 
@@ -44,7 +44,8 @@ def start_stack(cwd: Path, env: dict[str, str], timeout: float = 180) -> Stack:
 
 @pytest.fixture
 def base_env(tiny_model: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "GATEWAY_API_KEY"}}
+    configured = {"DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "GATEWAY_API_KEY"}
+    env = {k: v for k, v in os.environ.items() if k not in configured}
     yield {**env, **TINY_MODEL_ENV, "MODEL_NAME": str(tiny_model)}
 
 
@@ -66,6 +67,9 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         assert "curl -s" in stack.child.text
         assert (tmp_path / ".data" / "pg" / "PG_VERSION").exists()
         assert (tmp_path / ".data" / "demo-api-key").read_text().strip() == stack.api_key
+        # The gateway logs in as the runtime role, which cannot touch audit_log beyond appending.
+        assert "the gateway logs in as 'clinic_app' (clinic_runtime)" in stack.child.text
+        assert "database_role_too_powerful" not in stack.child.text
     finally:
         assert stack.stop() == 0
     assert "[make run] stopped" in stack.child.text
@@ -74,10 +78,13 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
 def test_stack_uses_configured_services_and_keeps_the_demo_key(
     tmp_path: Path, base_env: dict[str, str], database_url: str, redis_url: str
 ) -> None:
-    env = {**base_env, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
+    env = {**base_env, "DATABASE_URL": runtime_url(database_url), "MIGRATION_DATABASE_URL": database_url}
+    env["REDIS_URL"] = redis_url
     first = start_stack(tmp_path, env)
     try:
         assert ask(first, "Hola").status_code == 200
+        assert f"the gateway logs in as '{RUNTIME_USER}'" in first.child.text
+        assert "database_role_too_powerful" not in first.child.text
     finally:
         assert first.stop() == 0
     second = start_stack(tmp_path, env)
