@@ -7,6 +7,8 @@ Actors (the helpers below build them):
     patient:<id>                   an identified patient (`patient_actor`)
     phone:<E.164>                  someone writing from a phone, not yet identified (`phone_actor`)
     staff:<key name>#<key id>      a staff tool, by its API key (`staff_actor`)
+    api_key:<prefix>               a presented API key that was refused (`api_key_actor`; the prefix only)
+    anonymous                      a caller who presented no key
     system:<job>                   the gateway itself (reminders, clean-ups)
 
 Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_actor` reads the same),
@@ -26,6 +28,7 @@ Actions (dotted; add new ones here):
     staff.appointments.viewed      staff listed a day's appointments
     staff.availability.viewed      staff looked at free slots
     staff.doctors.viewed           staff listed the doctors
+    staff.auth                     a /staff call refused (401, 403): target `route:<template>`, outcome denied
 
 Outcomes:
     success
@@ -74,7 +77,7 @@ MAX_DETAIL_KEYS: Final = 20
 MAX_RECENT: Final = 1000
 
 # Matched with fullmatch: `$` would let a trailing newline through.
-_ACTOR = re.compile(r"(patient|phone|staff|system):\S.{0,190}")
+_ACTOR = re.compile(r"(patient|phone|staff|system|api_key):\S.{0,190}|anonymous")
 _ACTION = re.compile(r"[a-z_]+(\.[a-z0-9_]+)+")
 _TARGET = re.compile(r"[a-z_]+:\S.{0,190}")
 _DETAIL_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -122,6 +125,16 @@ def staff_actor(key: ApiKey) -> str:
     """`staff:<key name>#<key id>`: the id tells apart keys that share a name."""
     name = " ".join(key.name.split())[:100]  # one line, however the key was named
     return f"staff:{name}#{key.id}"
+
+
+ANONYMOUS: Final = "anonymous"
+
+
+def api_key_actor(prefix: str) -> str:
+    """`api_key:1a2b3c4d`: a key known only by the prefix it presented (refused, or not yet identified)."""
+    if not re.fullmatch(r"[0-9a-f]{8}", prefix):
+        raise ValueError("prefix must be 8 lowercase hex digits")
+    return f"api_key:{prefix}"
 
 
 def appointment_target(appointment_id: UUID) -> str:

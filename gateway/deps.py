@@ -10,20 +10,24 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as redis
+import structlog
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
+from gateway import audit
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection
-from gateway.errors import DatabaseUnavailable, Forbidden, Unauthorized
+from gateway.errors import DatabaseUnavailable, Forbidden, GatewayError, Unauthorized
 from gateway.inference_client import InferenceClient
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import DependencyUnavailable, Guards
-from gateway.security.api_keys import ApiKey, authenticate
+from gateway.security.api_keys import ApiKey, authenticate, claimed_prefix
 from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings
 from gateway.verification.otp import OtpService
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,33 +74,89 @@ _api_key_header = APIKeyHeader(
 )
 
 
+async def _key_for(services: Services, secret: str) -> ApiKey | None:
+    async def lookup(seconds_left: float) -> ApiKey | None:
+        async with services.pool.acquire(timeout=seconds_left) as conn:
+            return await authenticate(conn, secret)
+
+    deadline = time.monotonic() + services.settings.request_deadline_seconds
+    try:
+        return await services.guards.postgres.call(lookup, deadline=deadline)
+    except DependencyUnavailable as exc:
+        raise DatabaseUnavailable("the database is not reachable; please retry shortly") from exc
+
+
+def _admitted(key: ApiKey | None, scope: str) -> ApiKey:
+    if key is None:
+        raise Unauthorized("invalid or revoked API key")
+    if scope not in key.scopes and "admin" not in key.scopes:
+        raise Forbidden(f"this API key lacks the '{scope}' scope")
+    return key
+
+
 def api_key_scope(scope: str) -> Callable[[Services, str | None], Awaitable[ApiKey]]:
     """A dependency that admits callers whose key holds `scope` (or `admin`)."""
 
     async def require(services: AppServices, secret: str | None = Security(_api_key_header)) -> ApiKey:
         if not secret:
             raise Unauthorized("missing X-API-Key header")
-
-        async def lookup(seconds_left: float) -> ApiKey | None:
-            async with services.pool.acquire(timeout=seconds_left) as conn:
-                return await authenticate(conn, secret)
-
-        deadline = time.monotonic() + services.settings.request_deadline_seconds
-        try:
-            key = await services.guards.postgres.call(lookup, deadline=deadline)
-        except DependencyUnavailable as exc:
-            raise DatabaseUnavailable("the database is not reachable; please retry shortly") from exc
-        if key is None:
-            raise Unauthorized("invalid or revoked API key")
-        if scope not in key.scopes and "admin" not in key.scopes:
-            raise Forbidden(f"this API key lacks the '{scope}' scope")
-        return key
+        return _admitted(await _key_for(services, secret), scope)
 
     return require
 
 
+async def staff_caller(
+    request: Request, services: AppServices, secret: str | None = Security(_api_key_header)
+) -> ApiKey:
+    """A key with the `staff` (or `admin`) scope, within its rate limit.
+
+    A refusal (401, 403) leaves an audit row first; refusals from one client address are rate limited
+    themselves, so a flood of bad keys gets 429s instead of filling the audit log.
+    """
+    key = await _key_for(services, secret) if secret else None
+    try:
+        if not secret:
+            raise Unauthorized("missing X-API-Key header")
+        admitted = _admitted(key, "staff")
+    except (Unauthorized, Forbidden) as refusal:
+        await _audit_refusal(request, services, secret, key, refusal)
+        raise
+    await services.rate_limiter.check("staff_key", str(admitted.id))
+    return admitted
+
+
+async def _audit_refusal(
+    request: Request, services: Services, secret: str | None, key: ApiKey | None, refusal: GatewayError
+) -> None:
+    client = request.client.host if request.client else "unknown"
+    await services.rate_limiter.check("staff_refused", client)
+    prefix = key.prefix if key is not None else claimed_prefix(secret or "")
+    route = getattr(request.scope.get("route"), "path", "unmatched")
+    detail: dict[str, audit.DetailValue] = {
+        "method": request.method,
+        "status": refusal.status_code,
+        "reason": "missing_key" if not secret else refusal.code,
+        "client_ip": client[:64],
+    }
+    if key is not None:
+        detail["key_id"] = key.id
+    try:
+        async with services.pool.acquire(timeout=services.settings.db_connect_timeout_seconds) as conn:
+            await audit.record(
+                conn,
+                actor=audit.api_key_actor(prefix) if prefix else audit.ANONYMOUS,
+                action="staff.auth",
+                outcome="denied",
+                target=f"route:{route}",
+                detail=detail,
+            )
+    except (asyncpg.PostgresError, OSError, TimeoutError) as exc:
+        # The caller is refused either way; an audit that cannot be written must not turn 401 into 500.
+        log.warning("audit_write_failed", action="staff.auth", error=type(exc).__name__)
+
+
 ChatCaller = Annotated[ApiKey, Depends(api_key_scope("chat"))]
-StaffCaller = Annotated[ApiKey, Depends(api_key_scope("staff"))]
+StaffCaller = Annotated[ApiKey, Depends(staff_caller)]
 
 
 def get_chat_service(services: AppServices) -> ChatService:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,7 @@ KEY_TAG = "ck"
 SCOPES = frozenset({"chat", "staff", "admin"})
 # Compared against when a prefix is unknown, so a miss costs the same as a wrong secret.
 _DUMMY_HASH = hashlib.sha256(b"no such key").digest()
+_PREFIX = re.compile(r"[0-9a-f]{8}")
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,12 @@ def _split(secret: str) -> str | None:
     if len(parts) != 3 or parts[0] != KEY_TAG or len(parts[1]) != 8 or len(parts[2]) < 32:
         return None
     return parts[1]
+
+
+def claimed_prefix(secret: str) -> str | None:
+    """The prefix a presented key claims, for audit rows about refused keys; never any of the secret part."""
+    prefix = _split(secret)
+    return prefix if prefix is not None and _PREFIX.fullmatch(prefix) else None
 
 
 def _from_row(row: asyncpg.Record) -> ApiKey:

@@ -110,7 +110,9 @@ async def test_a_chat_only_key_is_forbidden_everywhere_under_staff(
     assert answer.status_code == 403
     assert error_code(answer) == "forbidden"
     assert "staff" in answer.json()["error"]["message"]
-    assert await audit.recent(conn) == []
+    # Refused, and the refusal is on record (tests/security/test_api5_*: what the row holds).
+    [entry] = await audit.recent(conn)
+    assert (entry.actor, entry.action, entry.outcome) == (f"api_key:{chat_key.key.prefix}", "staff.auth", "denied")
 
 
 async def test_an_admin_key_is_let_in(client: httpx.AsyncClient, conn: asyncpg.Connection, clinic: Clinic) -> None:
