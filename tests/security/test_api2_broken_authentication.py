@@ -3,10 +3,16 @@
 Attacks held here:
 - an impersonator who knows only a patient's phone number answers the identity question with that
   number's last 4 digits: the default question is the date of birth on file, which the number does not reveal;
-- guessing the date of birth: wrong answers lock the question and hand over to a person, with no SMS sent.
+- guessing the date of birth: wrong answers lock the question and hand over to a person, with no SMS sent;
+- posting to the public n8n webhook as "any phone" without Meta's signature: the workflow checks
+  `X-Hub-Signature-256` before any node can call /chat or send (run for real in tests/e2e), and the
+  handshake needs the verify token; no secret is written in the workflow.
 """
 
 from __future__ import annotations
+
+import json
+import re
 
 import asyncpg
 import httpx
@@ -15,6 +21,7 @@ from appointments import demo
 from appointments.demo import seed_demo_clinic
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support import n8n_workflow
 from tests.support.chat import ChatPatient
 
 MARIA = demo.MARIA
@@ -76,3 +83,67 @@ async def test_clinics_that_insist_may_ask_for_the_last_four_digits(
         "SELECT detail->>'method' FROM audit_log WHERE action = 'verification.identity' AND outcome = 'success'"
     )
     assert detail == "last4"
+
+
+# --- the n8n workflow in front of Meta (deploy/n8n/workflow.json) --------------------------------------
+# Run for real in tests/e2e/test_n8n_workflow.py (make test-e2e); these read its structure without n8n.
+
+
+def test_n8n_checks_metas_signature_before_any_node_can_call_out() -> None:
+    (delivery_flow,) = [w for w in n8n_workflow.workflows() if w.webhooks("POST")]
+    (webhook,) = delivery_flow.webhooks("POST")
+    # The raw body is what Meta signs; answering from a node lets the check refuse with 401.
+    assert webhook["parameters"]["responseMode"] == "responseNode"
+    assert webhook["parameters"]["options"].get("rawBody") is True
+
+    ((check_name,),) = delivery_flow.outputs(webhook["name"])
+    check = delivery_flow.nodes[check_name]
+    assert check["type"] == n8n_workflow.CODE
+    code = check["parameters"]["jsCode"]
+    for part in ("x-hub-signature-256", "createHmac('sha256'", "timingSafeEqual", "$env.WHATSAPP_APP_SECRET"):
+        assert part in code, part
+
+    ((gate_name,),) = delivery_flow.outputs(check_name)
+    gate = delivery_flow.nodes[gate_name]
+    assert gate["type"] == n8n_workflow.IF
+    assert "$json.signed" in json.dumps(gate["parameters"])
+    (accept,), (refuse,) = delivery_flow.outputs(gate_name)
+    # A signed delivery is acknowledged at once (Meta wants 200 well within 3 s), then processed.
+    assert delivery_flow.nodes[accept]["type"] == n8n_workflow.RESPOND
+    assert delivery_flow.nodes[accept]["parameters"]["options"]["responseCode"] == 200
+    assert delivery_flow.nodes[refuse]["type"] == n8n_workflow.RESPOND
+    assert delivery_flow.nodes[refuse]["parameters"]["options"]["responseCode"] == 401
+    assert delivery_flow.reachable(refuse) == set()
+
+    # Whatever calls out (the gateway's /chat, the Graph API) is reachable only through the "signed" branch.
+    callers = {name for name, node in delivery_flow.nodes.items() if n8n_workflow.sends_anything(node)}
+    assert callers, "the workflow calls the gateway and the Graph API"
+    assert callers <= delivery_flow.reachable(webhook["name"])
+    assert not callers & delivery_flow.reachable(webhook["name"], cut=(gate_name, 0))
+
+
+def test_n8n_answers_metas_handshake_only_with_the_verify_token_and_keeps_no_record_of_it() -> None:
+    (handshake,) = [w for w in n8n_workflow.workflows() if w.webhooks("GET")]
+    (webhook,) = handshake.webhooks("GET")
+    ((check_name,),) = handshake.outputs(webhook["name"])
+    code = handshake.nodes[check_name]["parameters"]["jsCode"]
+    for part in ("$env.WHATSAPP_VERIFY_TOKEN", "timingSafeEqual", "'subscribe'", "hub.challenge"):
+        assert part in code, part
+    # The request carries the verify token: its executions are not saved in n8n's database.
+    settings = handshake.data["settings"]
+    assert settings["saveDataSuccessExecution"] == "none" and settings["saveDataErrorExecution"] == "none"
+
+
+def test_the_n8n_workflow_holds_no_secret_only_references_to_the_environment() -> None:
+    for workflow in n8n_workflow.workflows():
+        for node in workflow.nodes.values():
+            for header in node["parameters"].get("headerParameters", {}).get("parameters", []):
+                if header["name"].lower() in ("x-api-key", "authorization"):
+                    assert header["value"].startswith("=") and "$env." in header["value"], header
+        text = list(n8n_workflow.strings(workflow.data))
+        assert not any(re.search(r"ck_[0-9a-f]{8}_", s) for s in text)  # a gateway API key
+        assert not any(re.search(r"\bEAA[A-Za-z0-9]{20,}", s) for s in text)  # a Meta access token
+        assert not any(re.search(r"Bearer [A-Za-z0-9]", s) for s in text)
+    code = json.dumps([w.data for w in n8n_workflow.workflows()])
+    for name in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "GATEWAY_API_KEY"):
+        assert f"$env.{name}" in code, name
