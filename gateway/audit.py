@@ -19,6 +19,7 @@ Actions (dotted; add new ones here):
                                    (denied: no date of birth on file, a person takes over)
     verification.code_sent         an SMS code was sent
     verification.code_checked      a patient entered an SMS code
+    verification.unlocked          staff lifted a phone's verification lockout (detail: the phone, masked)
     patient.registered             someone not yet a patient registered (after the SMS code)
     appointments.viewed            a patient listed their appointments
     appointment.booked             an appointment was booked

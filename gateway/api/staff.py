@@ -30,10 +30,13 @@ from gateway.api.staff_schemas import (
     StaffAppointment,
     StaffDoctor,
     StaffSlot,
+    UnlockRequest,
+    VerificationUnlocked,
 )
 from gateway.db import Connection
 from gateway.deps import AppServices, ClinicZone, Conn, StaffCaller
 from gateway.errors import GatewayError, InvalidRequest, NotFound, error_body
+from gateway.log import mask_phone
 from gateway.security.api_keys import ApiKey
 
 # Far enough for any booking, near enough that date arithmetic never overflows.
@@ -196,3 +199,21 @@ async def set_outcome(
         detail["patient_id"] = updated.patient_id
         [answer] = await _with_patients(conn, [updated], zone)
     return answer
+
+
+@router.post("/verification/unlock", response_model=VerificationUnlocked)
+async def unlock_verification(
+    body: UnlockRequest, caller: StaffCaller, conn: Conn, services: AppServices
+) -> VerificationUnlocked:
+    """Lift a phone's verification lockout (wrong codes), once staff know who is calling.
+
+    Its wrong codes and sent codes are forgotten, so the patient can ask for a new code at once.
+    The audit entry names the patient when the phone is registered, and keeps the phone masked.
+    """
+    patient = await repository.patient_by_phone(conn, phone=body.phone)
+    target = None if patient is None else audit.patient_actor(patient.id)
+    async with _audited(conn, caller=caller, action="verification.unlocked", target=target) as detail:
+        detail["phone"] = mask_phone(body.phone)
+        was_locked = await services.otp.unlock(body.phone)
+        detail["was_locked"] = was_locked
+    return VerificationUnlocked(was_locked=was_locked, patient_id=None if patient is None else patient.id)

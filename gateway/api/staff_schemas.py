@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, AppointmentStatus, CreatedBy, Doctor, PatientContact, Slot
+from gateway.schemas import PhoneNumber
 
 
 class StaffDoctor(BaseModel):
@@ -103,3 +104,16 @@ class OutcomeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"status": "completed"}]})
 
     status: Literal["completed", "no_show"]
+
+
+class UnlockRequest(BaseModel):
+    """The phone whose verification lockout to lift, in E.164."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"phone": "+59170123456"}]})
+
+    phone: PhoneNumber
+
+
+class VerificationUnlocked(BaseModel):
+    was_locked: bool = Field(description="Whether the phone was locked out when staff unlocked it.")
+    patient_id: int | None = Field(description="The patient registered with this phone, if any.")

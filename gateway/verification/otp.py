@@ -31,6 +31,7 @@ from typing import Literal
 
 import redis.asyncio as redis
 import structlog
+from redis.exceptions import RedisError
 
 from gateway.conversation import replies
 from gateway.errors import GatewayError
@@ -186,6 +187,13 @@ class SmsBudgetExhausted(GatewayError):
         super().__init__("No more verification codes can be sent today", headers={"Retry-After": str(retry_after)})
         self.scope = scope
         self.retry_after = retry_after
+
+
+class VerificationUnavailable(GatewayError):
+    """The verification store (Redis) did not answer; nothing was changed."""
+
+    status_code = 503
+    code = "verification_unavailable"
 
 
 SendOutcome = Literal["sent", "locked", "limited_phone", "limited_key", "limited_total", "country_refused", "error"]
@@ -407,13 +415,17 @@ class OtpService:
     async def unlock(self, phone: str) -> bool:
         """Lift `phone`'s lockout and forget its wrong tries and sends (staff, after checking who calls).
 
-        True when the phone was locked. The daily SMS budgets stay as they are.
+        True when the phone was locked. The daily SMS budgets stay as they are. Raises
+        VerificationUnavailable when Redis does not answer.
         """
         lock_key = self._key(phone, "lock")
-        async with self._redis.pipeline(transaction=True) as tx:
-            tx.get(lock_key)
-            tx.delete(lock_key, self._key(phone, "fails"), self._key(phone, "day-fails"), self._key(phone, "sends"))
-            locked_until, _ = await tx.execute()
+        try:
+            async with self._redis.pipeline(transaction=True) as tx:
+                tx.get(lock_key)
+                tx.delete(lock_key, self._key(phone, "fails"), self._key(phone, "day-fails"), self._key(phone, "sends"))
+                locked_until, _ = await tx.execute()
+        except RedisError as exc:
+            raise VerificationUnavailable("the verification store is not reachable; please retry shortly") from exc
         was_locked = locked_until is not None and int(locked_until) > self._now()
         log.info("otp_unlocked", phone=mask_phone(phone), was_locked=was_locked)
         return was_locked

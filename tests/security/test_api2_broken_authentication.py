@@ -6,19 +6,30 @@ Attacks held here:
 - guessing the date of birth: wrong answers lock the question and hand over to a person, with no SMS sent;
 - posting to the public n8n webhook as "any phone" without Meta's signature: the workflow checks
   `X-Hub-Signature-256` before any node can call /chat or send (run for real in tests/e2e), and the
-  handshake needs the verify token; no secret is written in the workflow.
+  handshake needs the verify token; no secret is written in the workflow;
+- guessing the SMS code across many 15-minute lockout windows: at most 10 wrong codes per phone in 24 h,
+  then the phone is locked until the clinic's midnight; only staff can lift that, and that is audited.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
+import redis.asyncio as redis
 
 from appointments import demo
 from appointments.demo import seed_demo_clinic
+from gateway.security.api_keys import create_api_key
+from gateway.verification.otp import LockedOut, OtpService
+from gateway.verification.sms import HttpSmsSender
+from gateway.verification.vouching import by_api_key
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support import n8n_workflow
@@ -147,3 +158,81 @@ def test_the_n8n_workflow_holds_no_secret_only_references_to_the_environment() -
     code = json.dumps([w.data for w in n8n_workflow.workflows()])
     for name in ("WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "WHATSAPP_ACCESS_TOKEN", "GATEWAY_API_KEY"):
         assert f"$env.{name}" in code, name
+
+
+async def test_code_guesses_across_many_lockout_windows_stop_at_ten_a_day(redis_url: str, sms: FakeSmsServer) -> None:
+    la_paz = ZoneInfo("America/La_Paz")
+    morning = datetime.fromtimestamp(time.time(), la_paz).replace(hour=8, minute=0) + timedelta(days=1)
+    now = [morning.timestamp()]
+    client = redis.Redis.from_url(redis_url)
+    async with HttpSmsSender(base_url=sms.url, token="t") as sender:
+        otp = OtpService(
+            client, sender, secret=b"s" * 32, key_prefix=f"test-{uuid.uuid4().hex}", clock=lambda: now[0], tz=la_paz
+        )
+        guesses, lock = 0, None
+        for _ in range(20):  # five hours of 15-minute windows: 100 guesses before this control
+            try:
+                await otp.send_code(MARIA.phone, by_api_key(1))
+            except LockedOut as exc:
+                lock = exc
+            else:
+                wrong = f"{(int(sms.codes()[-1]) + 1) % 1_000_000:06d}"
+                while True:
+                    guesses += 1
+                    try:
+                        assert await otp.check_code(MARIA.phone, wrong) is False
+                    except LockedOut:
+                        break
+            now[0] += 15 * 60
+        right = sms.codes()[-1]
+        try:
+            await otp.check_code(MARIA.phone, right)
+        except LockedOut as exc:
+            lock = exc
+    await client.aclose()
+
+    assert guesses == 10
+    assert lock is not None and lock.for_the_day
+    midnight = datetime.combine(morning.date() + timedelta(days=1), datetime.min.time(), tzinfo=la_paz)
+    assert lock.retry_after == round(midnight.timestamp() - now[0])
+
+
+async def test_staff_unlock_a_phone_locked_for_the_day_and_it_is_audited(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    gateway: httpx.AsyncClient = await make_client(OTP_MAX_FAILURES_PER_DAY=2)
+    maria = ChatPatient(gateway, api_key, MARIA.phone, sms)
+    born = MARIA.date_of_birth.strftime("%d/%m/%Y")
+    await maria.say("mis citas")
+    assert "código" in (await maria.say(born))["response"]
+    wrong = f"{(int(maria.last_code()) + 1) % 1_000_000:06d}"
+    assert (await maria.say(wrong))["action"] == "verification_required"
+    locked = await maria.say(wrong)
+    assert locked["action"] == "human_handoff" and "hasta mañana" in locked["response"]
+    await maria.say("mis citas")
+    assert "hasta mañana" in (await maria.say(born))["response"]  # no new code today
+    assert len(maria.codes()) == 1
+
+    staff = await create_api_key(conn, name="recepción", scopes={"staff"})
+    unlock = {"phone": MARIA.phone}
+    assert (await gateway.post("/staff/verification/unlock", json=unlock)).status_code == 401
+    refused = await gateway.post("/staff/verification/unlock", json=unlock, headers={"X-API-Key": api_key})
+    assert refused.status_code == 403
+    for bad in ({"phone": "70000001"}, {"phone": MARIA.phone, "extra": 1}, {}):
+        answer = await gateway.post("/staff/verification/unlock", json=bad, headers={"X-API-Key": staff.secret})
+        assert answer.status_code == 422 and answer.json()["error"]["code"] == "validation_error"
+    unlocked = await gateway.post("/staff/verification/unlock", json=unlock, headers={"X-API-Key": staff.secret})
+
+    assert unlocked.status_code == 200, unlocked.text
+    patient_id = await conn.fetchval("SELECT id FROM patients WHERE phone = $1", MARIA.phone)
+    assert unlocked.json() == {"was_locked": True, "patient_id": patient_id}
+    listed = await maria.verify("mis citas", born)
+    assert listed["action"] == "list_appointments"
+    row = await conn.fetchrow(
+        "SELECT actor, target, outcome, detail::text FROM audit_log WHERE action = 'verification.unlocked'"
+    )
+    assert row["actor"] == f"staff:recepción#{staff.key.id}"
+    assert (row["target"], row["outcome"]) == (f"patient:{patient_id}", "success")
+    assert json.loads(row["detail"]) == {"phone": "+591*****001", "was_locked": True}
+    assert MARIA.phone not in "".join(str(value) for value in row.values())

@@ -1,0 +1,102 @@
+"""OWASP API6:2023 Unrestricted Access to Sensitive Business Flows.
+
+Attacks held here (SMS pumping: the clinic pays for every code it texts):
+- an unregistered number of another country, or a premium-rate one, walks through registration to make
+  the gateway text it: it is never sent an SMS or offered registration, and a person takes over;
+- one chat key (a leaked n8n key, a misbehaving integration) registers number after number: its daily
+  SMS budget stops it, and other keys keep theirs;
+- many keys together: the clinic's daily SMS budget stops them all.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from gateway.security.api_keys import create_api_key
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
+
+
+async def _register(stranger: ChatPatient) -> dict[str, Any]:
+    """Walk an unknown phone through registration up to the point where a code would be texted."""
+    await stranger.say("quiero una cita de odontología")
+    await stranger.say("sí")
+    await stranger.say("Pedro Alanoca Mamani")
+    await stranger.say("15 de agosto de 1990")
+    return await stranger.say("1234567 LP")
+
+
+async def _chat_key(conn: asyncpg.Connection, name: str) -> str:
+    return (await create_api_key(conn, name=name, scopes={"chat"})).secret
+
+
+async def _metric(gateway: httpx.AsyncClient, outcome: str) -> float:
+    scrape = (await gateway.get("/metrics")).text
+    line = f'sms_sends_total{{outcome="{outcome}"}} '
+    return next((float(row.removeprefix(line)) for row in scrape.splitlines() if row.startswith(line)), 0.0)
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+12692345678",  # the measured attack: a United States number
+        "+19002345678",  # premium rate: the sender pays the attacker
+        "+2693212345",  # Comoros, a favourite of SMS pumping
+    ],
+)
+async def test_a_number_from_another_country_is_never_texted_and_gets_a_person(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, phone: str
+) -> None:
+    gateway = await make_client()
+    stranger = ChatPatient(gateway, api_key, phone, sms)
+
+    first = await stranger.say("quiero una cita de odontología")
+    assert first["action"] == "human_handoff"
+    assert "persona de nuestro equipo" in first["response"]
+    assert "registr" not in first["response"]
+    await _register(stranger)
+
+    assert sms.received == []
+    assert all("código" not in reply["response"] for reply in stranger.replies)
+    reason = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", phone)
+    assert reason == "human_handoff"
+    assert await conn.fetchval("SELECT count(*) FROM patients WHERE phone = $1", phone) == 0
+    assert await _metric(gateway, "country_refused") >= 1
+
+
+async def test_a_chat_keys_daily_sms_budget_stops_its_sends_and_spares_other_keys(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    gateway = await make_client(SMS_DAILY_BUDGET_PER_KEY=2, SMS_DAILY_BUDGET_TOTAL=100)
+    for n in range(2):
+        sent = await _register(ChatPatient(gateway, api_key, f"+5917100000{n}", sms))
+        assert "código" in sent["response"], sent
+
+    refused = await _register(ChatPatient(gateway, api_key, "+59171000009", sms))
+
+    assert refused["action"] == "human_handoff"
+    assert "no podemos enviarle el código" in refused["response"]
+    assert len(sms.received) == 2
+    assert await _metric(gateway, "limited_key") == 1
+    other_key = await _chat_key(conn, "another integration")
+    sent = await _register(ChatPatient(gateway, other_key, "+59171000009", sms))
+    assert "código" in sent["response"], sent
+    assert [r.body["to"] for r in sms.received] == ["+59171000000", "+59171000001", "+59171000009"]
+
+
+async def test_the_clinics_daily_sms_budget_stops_every_key(
+    make_client: MakeClient, conn: asyncpg.Connection, sms: FakeSmsServer
+) -> None:
+    gateway = await make_client(SMS_DAILY_BUDGET_PER_KEY=100, SMS_DAILY_BUDGET_TOTAL=3)
+    keys = [await _chat_key(conn, f"integration {n}") for n in range(5)]
+
+    answers = [await _register(ChatPatient(gateway, key, f"+5917200000{n}", sms)) for n, key in enumerate(keys)]
+
+    assert len(sms.received) == 3
+    assert [a["action"] for a in answers[3:]] == ["human_handoff", "human_handoff"]
+    assert await _metric(gateway, "limited_total") == 2
