@@ -71,11 +71,11 @@ test-e2e: install protos ## the n8n workflow for real: n8n (installed once into 
 	$(BIN)/pytest -m e2e tests/e2e
 
 .PHONY: backup restore deploy-tools deploy-check
-backup: install ## pg_dump of DATABASE_URL (default: the make run database) into backups/clinic-<UTC time>.dump
+backup: install ## pg_dump of MIGRATION_DATABASE_URL, else DATABASE_URL (default: the make run database) into backups/clinic-<UTC time>.dump
 	$(PY) -m devstack.backup dump
 
-restore: install ## restore FILE=backups/clinic-<time>.dump into an empty database [DATABASE_URL=...]
-	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [DATABASE_URL=...]" >&2; exit 2; }
+restore: install ## restore FILE=backups/clinic-<time>.dump into an empty database [MIGRATION_DATABASE_URL=...]
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [MIGRATION_DATABASE_URL=...]" >&2; exit 2; }
 	$(PY) -m devstack.backup restore "$(FILE)"
 
 deploy-tools: ## install nginx and promtool for the deploy checks (apt, where available)

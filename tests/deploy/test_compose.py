@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -104,7 +105,24 @@ def test_long_running_services_have_healthchecks_and_wait_for_healthy_dependenci
                 assert rule["condition"] == expected, f"{name} -> {dependency}"
     gateway = all_services["gateway"]
     assert {"postgres", "redis", "migrate"} <= set(gateway["depends_on"])
-    assert all_services["migrate"]["command"] == ["python", "-m", "gateway.cli", "migrate"]
+    assert all_services["migrate"]["command"] == ["python", "-m", "gateway.cli", "migrate", "--runtime-login"]
+
+
+def env_example(name: str) -> dict[str, str]:
+    lines = (REPO / "deploy" / "env" / f"{name}.env.example").read_text().splitlines()
+    return dict(line.partition("=")[::2] for line in lines if "=" in line and not line.startswith("#"))
+
+
+def test_migrations_run_as_the_owner_and_only_migrate_holds_the_owners_url(compose: dict[str, Any]) -> None:
+    all_services = services(compose)
+    holders = [name for name, s in all_services.items() if "deploy/env/migrate.env" in s.get("env_file", [])]
+    assert holders == ["migrate"]
+    owner = environment(all_services["postgres"])["POSTGRES_USER"]
+    assert urlsplit(env_example("migrate")["MIGRATION_DATABASE_URL"]).username == owner
+    # The gateways log in as a role of their own, which migrate --runtime-login makes from this URL.
+    runtime = urlsplit(env_example("gateway")["DATABASE_URL"])
+    assert runtime.username not in {owner, "postgres", None}
+    assert runtime.hostname == "postgres" and runtime.path == "/clinic"
 
 
 def test_images_are_pinned(compose: dict[str, Any]) -> None:
@@ -128,7 +146,7 @@ def test_secrets_come_from_env_files_and_secrets_never_inline(compose: dict[str,
                 if line.startswith("#") or "=" not in line:
                     continue
                 key, _, value = line.partition("=")
-                if SECRET_NAME.search(key) or key in {"DATABASE_URL", "REDIS_URL"}:
+                if SECRET_NAME.search(key) or key.endswith("DATABASE_URL") or key == "REDIS_URL":
                     assert "CHANGE-ME" in value, f"{example.name}: {key} must be a placeholder"
     ignore = (REPO / "deploy" / "env" / ".gitignore").read_text()
     assert "*.env" in ignore.split()

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import kubernetes_validate
 import pytest
@@ -121,11 +122,17 @@ def test_inference_runs_on_one_gpu_of_the_gpu_nodes_with_grpc_probes() -> None:
     assert any(v.get("persistentVolumeClaim") for v in pod["volumes"])
 
 
+def secret_templates() -> dict[str, dict[str, Any]]:
+    return {doc["metadata"]["name"]: doc for doc in documents(K8S / "secrets.example.yaml")}
+
+
 def test_secrets_are_referenced_and_the_template_holds_only_placeholders() -> None:
-    (secret,) = documents(K8S / "secrets.example.yaml")
-    assert secret["kind"] == "Secret" and secret["metadata"]["name"] == "clinic-secrets"
-    assert {"DATABASE_URL", "OTP_SECRET", "SMS_API_TOKEN"} <= set(secret["stringData"])
-    assert all("CHANGE-ME" in value for value in secret["stringData"].values())
+    templates = secret_templates()
+    assert {"clinic-secrets", "clinic-migration-secrets"} <= set(templates)
+    assert all(secret["kind"] == "Secret" for secret in templates.values())
+    assert {"DATABASE_URL", "OTP_SECRET", "SMS_API_TOKEN"} <= set(templates["clinic-secrets"]["stringData"])
+    for secret in templates.values():
+        assert all("CHANGE-ME" in value for value in secret["stringData"].values())
     config = resource("ConfigMap", "clinic-config")
     leaked = [key for key in config["data"] if SECRET_NAME.search(key)]
     assert not leaked, f"secrets in the ConfigMap: {leaked}"
@@ -144,6 +151,24 @@ def test_every_configured_name_is_a_setting_the_services_read() -> None:
         for field in model.model_fields.values()
         if field.validation_alias
     }
-    (secret,) = documents(K8S / "secrets.example.yaml")
+    secret = secret_templates()["clinic-secrets"]
     configured = set(resource("ConfigMap", "clinic-config")["data"]) | set(secret["stringData"])
     assert configured - known == set()
+    # Read by gateway.cli (migrate, keys), not by the gateway's settings.
+    assert set(secret_templates()["clinic-migration-secrets"]["stringData"]) == {"MIGRATION_DATABASE_URL"}
+
+
+def test_migrations_run_as_the_owner_and_the_gateway_container_never_sees_the_owners_url() -> None:
+    pod = resource("Deployment", "gateway")["spec"]["template"]["spec"]
+    (migrate,) = pod["initContainers"]
+    assert migrate["command"] == ["python", "-m", "gateway.cli", "migrate", "--runtime-login"]
+    assert [s["secretRef"]["name"] for s in migrate["envFrom"]] == ["clinic-migration-secrets"]
+    (runtime_url,) = [env for env in migrate["env"] if env["name"] == "DATABASE_URL"]
+    assert runtime_url["valueFrom"]["secretKeyRef"] == {"name": "clinic-secrets", "key": "DATABASE_URL"}
+    for container in pod["containers"]:
+        referenced = yaml.safe_dump(container)
+        assert "clinic-migration-secrets" not in referenced and "MIGRATION_DATABASE_URL" not in referenced
+    templates = secret_templates()
+    owner = urlsplit(templates["clinic-migration-secrets"]["stringData"]["MIGRATION_DATABASE_URL"]).username
+    runtime = urlsplit(templates["clinic-secrets"]["stringData"]["DATABASE_URL"]).username
+    assert owner and runtime and owner != runtime
