@@ -40,7 +40,7 @@ class DemoPatient:
     date_of_birth: date
 
 
-MARIA = DemoPatient("+59170000001", "María Fernanda López", "4567891 LP", date(1985, 3, 12))
+MARIA = DemoPatient("+59170000001", "María Fernanda López", "4567891 LP", date(1987, 5, 21))
 JUAN = DemoPatient("+59170000002", "Juan Carlos Condori", "6789123 CB", date(1978, 11, 4))
 ANA = DemoPatient("+59171234567", "Ana Gabriela Torrez", "5678912 SC", date(1992, 7, 27))
 PATIENTS: list[DemoPatient] = [MARIA, JUAN, ANA]

@@ -29,8 +29,8 @@ _MONTHS = {
 _DAY = r"(\d{1,2})(?:ro|er|o|º|°)?"
 _YEAR = r"(\d{4}|\d{2})"
 # One separator, the same twice: "12/03/1985", "12-03-85", "12.03.1985", "12 / 03 / 1985".
-_NUMERIC = re.compile(rf"(?<![\d/.-]){_DAY}\s*([/.-])\s*(\d{{1,2}})\s*\2\s*{_YEAR}(?![\d/.-])")
-_WORDS = re.compile(rf"(?<!\d){_DAY}\s*(?:de\s+)?([a-z]+)\.?\s*(?:de(?:l)?\s+)?,?\s*{_YEAR}(?!\d)")
+_NUMERIC = re.compile(rf"(?<![\d/.-]){_DAY}\s*([/.-])\s*(\d{{1,2}})\s*\2\s*{_YEAR}(?![\d/.-])", re.IGNORECASE)
+_WORDS = re.compile(rf"(?<!\d){_DAY}\s*(?:de\s+)?([a-z]+)\.?\s*(?:de(?:l)?\s+)?,?\s*{_YEAR}(?!\d)", re.IGNORECASE)
 _YEAR_FIRST = re.compile(r"(?<![\d/.-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d/.-])")
 _FIRST_YEAR = 1900
 
@@ -48,6 +48,13 @@ def parse_birth_date(text: str, *, today: date) -> date | None:
     for match in _YEAR_FIRST.finditer(plain):
         found |= _valid(int(match[3]), int(match[2]), match[1], today)
     return found.pop() if len(found) == 1 else None
+
+
+def redact_dates(text: str, token: str) -> str:
+    """`text` with everything written like a date (valid or not) replaced by `token`."""
+    for pattern in (_YEAR_FIRST, _NUMERIC, _WORDS):
+        text = pattern.sub(token, text)
+    return text
 
 
 def _plain(text: str) -> str:

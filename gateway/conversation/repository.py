@@ -124,3 +124,11 @@ async def save_dialog_state(conn: Connection, *, conversation_id: UUID, state: d
     await conn.execute(
         "UPDATE conversations SET dialog_state = $2::jsonb WHERE id = $1", conversation_id, json.dumps(state)
     )
+
+
+async def dialog_step(conn: Connection, *, conversation_id: UUID) -> str | None:
+    """The step the conversation's dialog is waiting on (what its last reply asked for), if any."""
+    step: str | None = await conn.fetchval(
+        "SELECT dialog_state->>'step' FROM conversations WHERE id = $1", conversation_id
+    )
+    return step

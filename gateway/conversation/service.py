@@ -21,9 +21,10 @@ from appointments import repository as clinic_repository
 from gateway.conversation import replies, repository
 from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.nlu import understand
+from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.reply_check import Verdict, check_generated, is_impersonal
-from gateway.conversation.state import DialogState
+from gateway.conversation.state import DialogState, Step
 from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
 from gateway.inference_client import Generated, GenerationParameters, InferenceClient
@@ -316,12 +317,14 @@ class ChatService:
             idle_after=timedelta(hours=self._settings.conversation_idle_hours),
             channel=channel,
         )
+        # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to the model.
+        stored_step = await repository.dialog_step(conn, conversation_id=conversation_id)
         await repository.add_message(
             conn,
             conversation_id=conversation_id,
             user_phone=user_phone,
             role="user",
-            content=text,
+            content=redact_inbound(text, _step(stored_step)),
             request_id=request_id,
         )
         return conversation_id
@@ -335,6 +338,14 @@ class PatientBusy(GatewayError):
 
     def __init__(self) -> None:
         super().__init__("this patient's previous message is still being answered; retry shortly")
+
+
+def _step(stored: str | None) -> Step | None:
+    """The stored step, None when there is none or it is no longer known."""
+    try:
+        return None if stored is None else Step(stored)
+    except ValueError:
+        return None
 
 
 # Session-level advisory locks, one per phone: a patient's messages are answered one after the other.

@@ -32,7 +32,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     await client.post("/chat", json=body("¿Tienen estacionamiento?"), headers=headers)
     await client.post("/chat", json=body("me duele el pecho y no puedo respirar"), headers=headers)
     await client.post("/chat", json=body("mis citas"), headers=headers)
-    await client.post("/chat", json=body("12/03/1985"), headers=headers)
+    await client.post("/chat", json=body("21/05/1987"), headers=headers)
     limited = await client.post("/chat", json=body("hola"), headers=headers)
     assert limited.status_code == 429
 

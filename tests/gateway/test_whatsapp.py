@@ -279,7 +279,7 @@ async def test_slot_options_become_reply_buttons_and_a_tap_books(
         return (await graph.await_for(before + 1, MARIA))[-1]
 
     assert "fecha de nacimiento" in (await say(text(MARIA, "quiero una cita con pediatría"))).text
-    assert "código" in (await say(text(MARIA, "12 de marzo de 1985"))).text
+    assert "código" in (await say(text(MARIA, "21 de mayo de 1987"))).text
     code = sms.codes()[-1]
     offered = await say(text(MARIA, code))
 

@@ -73,7 +73,7 @@ async def test_the_right_date_of_birth_passes_and_wrong_ones_hand_over_to_a_pers
     assert sms.received == []
 
     maria = ChatPatient(gateway, api_key, MARIA.phone, sms)
-    listed = await maria.verify("mis citas", f"{MARIA.date_of_birth.day} de marzo de {MARIA.date_of_birth.year}")
+    listed = await maria.verify("mis citas", "21 de mayo de 1987")
     assert listed["action"] == "list_appointments"
 
 

@@ -5,7 +5,10 @@ Attacks held here:
   where they live, to be sent the reply the model wrote for the first (the reply cache): only impersonal
   replies are cached, keyed by the whole history, and every reply is checked for the patient it goes to;
 - a reply that names someone or carries a number is never kept in Redis for others;
-- a poisoned cache entry (one that names a stranger) is not sent, and is dropped.
+- a poisoned cache entry (one that names a stranger) is not sent, and is dropped;
+- whoever reads the stored conversations (or the model, which is shown them) learns no SMS code, date of birth
+  or carnet number: answers to verification questions are stored as [código], [fecha de nacimiento],
+  [dígitos] and [documento].
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import pytest
 import redis.asyncio as redis
 
 from appointments.demo import seed_demo_clinic
-from gateway.conversation import replies
+from gateway.conversation import replies, repository
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.inference_client import GenerationParameters
 from gateway.settings import Settings
@@ -155,3 +158,47 @@ async def test_a_cached_reply_that_names_a_stranger_is_not_sent_and_is_dropped(
         assert model.requests == []
     finally:
         await store.aclose()
+
+
+async def test_codes_dates_of_birth_and_carnets_are_neither_stored_nor_shown_to_the_model(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, model: FakeInference
+) -> None:
+    await seed_demo_clinic(conn)
+    gateway = await make_client(INFERENCE_TARGET=model.target)
+    stranger = ChatPatient(gateway, api_key, "+59176543210", sms)
+    await stranger.say("quiero una cita de odontología")
+    await stranger.say("sí")
+    await stranger.say("Pedro Alanoca Mamani")
+    await stranger.say("nací el 15/08/1990")
+    await stranger.say("7654321 LP")
+    wrong = f"{(int(stranger.last_code()) + 1) % 1_000_000:06d}"
+    assert "no es correcto" in (await stranger.say(wrong))["response"]
+    assert (await stranger.say(f"es {stranger.last_code()}"))["verified"] is True
+    maria = ChatPatient(gateway, api_key, MARIA, sms)
+    await maria.verify("mis citas", "21 de mayo de 1987")
+    await maria.say(f"me llegó otro código {maria.last_code()}")  # typed again, after the step
+    for patient in (stranger, maria):
+        await patient.say("¿Tienen estacionamiento?")  # the model answers, reading the stored history
+
+    secrets = [*stranger.codes(), *maria.codes(), wrong, "1990", "15/08", "7654321", "1987", "21 de mayo", "21/05"]
+    rows = await conn.fetch(
+        "SELECT m.conversation_id, m.content FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "WHERE c.user_phone = ANY($1::text[])",
+        [stranger.phone, maria.phone],
+    )
+    stored = " | ".join(r["content"] for r in rows)
+    for secret in secrets:
+        assert secret not in stored, (secret, stored)
+    for marker in ("[fecha de nacimiento]", "[documento]", "[código]"):
+        assert marker in stored
+    for conversation_id in {r["conversation_id"] for r in rows}:
+        history = await repository.recent_messages(conn, conversation_id=conversation_id, limit=50)
+        assert not any(secret in m.content for m in history for secret in secrets)
+    seen_by_model = " | ".join(text for turns in model.requests for _, text in turns)
+    assert "estacionamiento" in seen_by_model
+    for secret in secrets:
+        assert secret not in seen_by_model, (secret, seen_by_model)
+    registered = await conn.fetchrow(
+        "SELECT date_of_birth, document_number FROM patients WHERE phone = $1", stranger.phone
+    )
+    assert (registered["date_of_birth"].isoformat(), registered["document_number"]) == ("1990-08-15", "7654321 LP")

@@ -194,10 +194,10 @@ async def test_change_of_mind_other_times_and_no(maria: Patient, conn: asyncpg.C
 async def test_wrong_birth_date_three_times_hands_over_to_a_person(maria: Patient, conn: asyncpg.Connection) -> None:
     await maria.say("quiero una cita")
     for _ in range(2):
-        wrong = await maria.say("13/03/1985")
+        wrong = await maria.say("22/05/1987")
         assert wrong["action"] == "verification_required"
         assert "no coincide" in wrong["response"]
-    locked = await maria.say("12 de marzo de 1958")
+    locked = await maria.say("21 de mayo de 1978")
 
     assert locked["action"] == "human_handoff"
     assert locked["verified"] is False
