@@ -75,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
         with fake._lock:
             fake.received.append(sent)
             number = len(fake.received)
-        answer = {
+        answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
             "contacts": [{"input": sent.to, "wa_id": sent.to}],
             "messages": [{"id": f"wamid.fake-out-{number}"}],
