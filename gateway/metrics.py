@@ -23,6 +23,8 @@ from prometheus_client import (
 # Seconds: from a cached reply (ms) to a model reply on a busy CPU (s).
 _LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0)
 _BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+# How a verification SMS send attempt ended (gateway.verification.otp.SendOutcome).
+SMS_SEND_OUTCOMES = ("sent", "locked", "limited_phone", "limited_key", "limited_total", "country_refused", "error")
 
 
 class GatewayMetrics:
@@ -44,8 +46,10 @@ class GatewayMetrics:
         self.rate_limited = Counter(
             "rate_limited_requests", "Requests refused by a rate limit, by scope", ["scope"], registry=r
         )
-        # outcome: sent, locked, limited_phone, limited_key, limited_total, country_refused, error.
         self.sms_sends = Counter("sms_sends", "Verification SMS send attempts by outcome", ["outcome"], registry=r)
+        for outcome in SMS_SEND_OUTCOMES:
+            # Exported at 0 from the start, so increase() sees the first budget refusal.
+            self.sms_sends.labels(outcome)
         self.sms_daily_budget = Gauge(
             "sms_daily_budget",
             "Configured SMS codes a day: per sender (scope key) and in all (scope total)",

@@ -8,17 +8,19 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 import redis.asyncio as redis
 
+from gateway.metrics import SMS_SEND_OUTCOMES
 from gateway.verification.otp import (
     LockedOut,
     NoActiveCode,
     NotTextable,
     OtpService,
+    SendOutcome,
     SmsBudgetExhausted,
     TooManyCodes,
     last4_matches,
@@ -504,6 +506,10 @@ async def test_each_send_attempt_reports_its_outcome(make_service: MakeService, 
         await service.send_code("+59170000109", KEY)
 
     assert outcomes == ["sent", "sent", "sent", "limited_phone", "country_refused", "error", "limited_key"]
+
+
+def test_every_send_outcome_has_a_metric_series_from_the_start() -> None:
+    assert set(get_args(SendOutcome)) == set(SMS_SEND_OUTCOMES)
 
 
 async def _guess_until_locked(service: OtpService, provider: FakeSmsServer) -> tuple[int, LockedOut]:
