@@ -63,7 +63,7 @@ def production(**overrides: Any) -> Settings:
         "WHATSAPP_ACCESS_TOKEN": "EAAG" + secrets.token_urlsafe(150),
         **overrides,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return Settings(_env_file=None, **values)
 
 
 def test_production_refuses_the_example_otp_secret_and_names_it_without_its_value() -> None:
@@ -79,7 +79,7 @@ def test_production_refuses_the_example_otp_secret_and_names_it_without_its_valu
 
 def test_production_is_the_default_app_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("APP_ENV", raising=False)
-    settings = Settings(_env_file=None, DATABASE_URL="postgresql://db/clinic", REDIS_URL="redis://redis:6379/0")  # type: ignore[call-arg]
+    settings = Settings(_env_file=None, DATABASE_URL="postgresql://db/clinic", REDIS_URL="redis://redis:6379/0")
     assert settings.app_env == "production"
 
 
