@@ -202,7 +202,8 @@ def _n8n(binary: Path, folder: Path, *, gateway_url: str, api_key: str, graph: F
         "N8N_LISTEN_ADDRESS": "127.0.0.1",
         # isolated-vm is not built (no prebuilt binaries here): the legacy expression engine needs none.
         "N8N_EXPRESSION_ENGINE": "legacy",
-        "N8N_RUNNERS_ENABLED": "false",
+        # Code nodes in-process, as compose runs n8n 1.x; E2E_N8N_RUNNERS=true tries n8n's task runner instead.
+        "N8N_RUNNERS_ENABLED": os.environ.get("E2E_N8N_RUNNERS", "false"),
         "N8N_DIAGNOSTICS_ENABLED": "false",
         "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
         "N8N_TEMPLATES_ENABLED": "false",
