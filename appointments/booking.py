@@ -26,6 +26,7 @@ from appointments.errors import (
     NotYourAppointment,
     PatientBusy,
     SlotTaken,
+    TooManyUpcoming,
 )
 from appointments.schemas import Appointment, AppointmentStatus, CreatedBy
 
@@ -69,18 +70,25 @@ async def book(
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
     created_by: CreatedBy = CreatedBy.PATIENT,
     channel: str = "whatsapp",
+    max_upcoming: int | None = None,
 ) -> Appointment:
     """Book the doctor's slot starting at `starts_at` for the patient.
 
     Raises NotBookable (not a schedule slot, past, inside `min_notice`), SlotTaken (the doctor is
-    busy then) or PatientBusy (the patient is).
+    busy then), PatientBusy (the patient is) or TooManyUpcoming (the patient already holds
+    `max_upcoming` upcoming appointments; None: no limit).
     """
     slot = await schedule_slot(conn, doctor_id=doctor_id, starts_at=starts_at, now=now, tz=tz, min_notice=min_notice)
     if slot is None:
         raise NotBookable("not one of the doctor's upcoming slots")
-    return await _claim_time(
-        conn,
-        lambda: repository.insert_appointment(
+
+    async def insert() -> Appointment:
+        if max_upcoming is not None:
+            # The patient's booking lock makes concurrent bookings for one patient count one after the other.
+            held = await repository.lock_patient_upcoming_count(conn, patient_id=patient_id, now=now)
+            if held >= max_upcoming:
+                raise TooManyUpcoming(max_upcoming)
+        return await repository.insert_appointment(
             conn,
             patient_id=patient_id,
             doctor_id=doctor_id,
@@ -89,8 +97,9 @@ async def book(
             created_by=created_by,
             channel=channel,
             now=now,
-        ),
-    )
+        )
+
+    return await _claim_time(conn, insert)
 
 
 async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:

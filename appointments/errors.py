@@ -21,6 +21,16 @@ class PatientBusy(SlotTaken):
     code = "patient_busy"
 
 
+class TooManyUpcoming(AppointmentError):
+    """The patient already holds as many upcoming appointments as one patient may (`limit`)."""
+
+    code = "too_many_upcoming"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the patient already has {limit} upcoming appointments")
+        self.limit = limit
+
+
 class NotBookable(AppointmentError):
     """The time is not one of the doctor's slots, is past, or is inside the minimum notice."""
 

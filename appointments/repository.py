@@ -351,6 +351,21 @@ async def update_appointment_status(
     return Appointment.from_row(row)
 
 
+async def lock_patient_upcoming_count(conn: Connection, *, patient_id: int, now: datetime) -> int:
+    """Take the patient's booking lock until the transaction ends; count their booked appointments from `now` on.
+
+    Every booking for the patient takes the same lock first, so two of them cannot both count below a limit.
+    An advisory lock rather than the patient's row FOR UPDATE: the runtime role may not update patients.
+    """
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('patient_bookings:' || $1::bigint))", patient_id)
+    count: int = await conn.fetchval(
+        "SELECT count(*) FROM appointments WHERE patient_id = $1 AND status = 'booked' AND starts_at >= $2",
+        patient_id,
+        now,
+    )
+    return count
+
+
 async def upcoming_for_patient(conn: Connection, *, patient_id: int, now: datetime, limit: int) -> list[Appointment]:
     """The patient's booked appointments starting at or after `now`, soonest first."""
     rows = await conn.fetch(

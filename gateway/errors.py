@@ -18,6 +18,7 @@ from appointments.errors import (
     NotBookable,
     NotYourAppointment,
     SlotTaken,
+    TooManyUpcoming,
 )
 
 log = structlog.get_logger(__name__)
@@ -87,6 +88,7 @@ _APPOINTMENT_STATUS: dict[type[AppointmentError], int] = {
     SlotTaken: 409,
     InvalidStatusChange: 409,
     NotBookable: 422,
+    TooManyUpcoming: 409,
 }
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from appointments import booking
 from appointments import repository as clinic
 from appointments.availability import free_slots
-from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken
+from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
 from appointments.schemas import Appointment, Doctor, Patient, Slot
 from gateway import audit
 from gateway.conversation import choices, replies, wording
@@ -72,6 +72,7 @@ class DialogSettings:
     knowledge_check: KnowledgeCheck
     identity_attempts: int
     identity_lockout: timedelta
+    max_upcoming: int
     code_minutes: int
     emergency_number: str | None
 
@@ -470,6 +471,11 @@ class Dialog:
         if state.flow is Flow.LIST:
             return await self._list(state, turn, patient)
         if state.flow is Flow.BOOK:
+            held = await booking.upcoming_for_patient(
+                self._conn, patient_id=patient.id, now=turn.now, limit=self._settings.max_upcoming
+            )
+            if len(held) >= self._settings.max_upcoming:
+                return self._too_many_upcoming(state)
             if state.chosen is not None:
                 return await self._ask_confirmation(state.but(step=Step.CONFIRM), turn)
             if state.wishes.specialty is None and state.wishes.doctor_id is None:
@@ -634,6 +640,7 @@ class Dialog:
                     now=turn.now,
                     tz=tz,
                     min_notice=self._settings.min_notice,
+                    max_upcoming=self._settings.max_upcoming,
                 )
                 action, text = Action.SCHEDULE_APPOINTMENT, self._booked_text(appointment)
             elif state.flow is Flow.CANCEL and state.appointment is not None:
@@ -658,6 +665,9 @@ class Dialog:
                 text = replies.rescheduled(when, appointment.doctor_name, choices.reference_of(appointment.id))
             else:
                 return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
+        except TooManyUpcoming as exc:
+            await self._audit(actor=actor, action=_CHANGE[state.flow], outcome="limited", detail={"reason": exc.code})
+            return self._too_many_upcoming(state)
         except (SlotTaken, NotBookable) as exc:
             target = audit.appointment_target(state.appointment.id) if state.appointment else None
             outcome = "conflict" if isinstance(exc, SlotTaken) else "failure"
@@ -688,6 +698,10 @@ class Dialog:
             target=audit.appointment_target(appointment.id),
         )
         return Outcome(state.idle(), text, action, appointment=appointment)
+
+    def _too_many_upcoming(self, state: DialogState) -> Outcome:
+        """No more bookings for now: say why and offer what the patient can do instead."""
+        return Outcome(state.idle(), replies.too_many_upcoming(self._settings.max_upcoming), options=_INSTEAD)
 
     # --- wording helpers ------------------------------------------------------------------
 
@@ -724,6 +738,12 @@ _CHANGE: dict[Flow | None, str] = {
     None: "appointment.changed",
 }
 _YES_NO = (Option(id="si", title="Sí"), Option(id="no", title="No"))
+# What a patient at the limit of upcoming appointments may do instead of booking another.
+_INSTEAD = (
+    Option(id="mis citas", title="Ver mis citas"),
+    Option(id="cancelar una cita", title="Cancelar una cita"),
+    Option(id="cambiar una cita", title="Cambiar una cita"),
+)
 
 
 def _has_details(understood: Understanding) -> bool:

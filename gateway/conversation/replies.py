@@ -17,9 +17,16 @@ HUMAN_HANDOFF = (
 )
 
 
-def otp_sms(code: str, minutes: int) -> str:
-    """The SMS that carries a verification code."""
-    return f"Su código de verificación es {code}. Vence en {minutes} minutos."
+def otp_sms(clinic_name: str, code: str, minutes: int) -> str:
+    """The SMS that carries a verification code: who sends it, and not to pass it on to a caller.
+
+    The accents make it UCS-2 (67 characters a segment): with a clinic name of up to 30
+    characters (CLINIC_NAME's limit) and a lifetime under 100 minutes it takes two segments.
+    """
+    return (
+        f"{clinic_name}: su código es {code} y vence en {minutes} minutos. "
+        "No lo comparta; la clínica nunca se lo pedirá por teléfono."
+    )
 
 
 # --- the dialog's transactional turns -----------------------------------------------------
@@ -59,6 +66,18 @@ ASK_CODE_AGAIN = "Escriba el código de 6 dígitos que le enviamos por SMS, o «
 SMS_FAILED = (
     "No pudimos enviarle el código en este momento. Inténtelo de nuevo en unos minutos o escriba «persona» "
     "para hablar con nuestro equipo."
+)
+PHONE_NOT_TEXTABLE = (
+    "Lo sentimos, por este chat solo podemos verificar números de celular del país de la clínica. "
+    "Le comunico con una persona de nuestro equipo, que le ayudará por este mismo chat lo antes posible."
+)
+SMS_BUDGET_EXHAUSTED = (
+    "En este momento no podemos enviarle el código de verificación. Le comunico con una persona de nuestro "
+    "equipo, que le ayudará por este mismo chat lo antes posible."
+)
+VERIFICATION_LOCKED_TODAY = (
+    "Por seguridad, la verificación de este número queda bloqueada hasta mañana por demasiados códigos "
+    "incorrectos. Le comunico con una persona de nuestro equipo, que le ayudará por este mismo chat."
 )
 VERIFIED = "¡Listo, su identidad está verificada!"
 
@@ -149,6 +168,15 @@ def rescheduled(when: str, doctor: str, reference: str) -> str:
 
 def upcoming(lines: list[str]) -> str:
     return "Sus próximas citas:\n" + "\n".join(lines)
+
+
+def too_many_upcoming(limit: int) -> str:
+    """Why another appointment cannot be booked: the patient holds as many as one patient may."""
+    citas = "una cita próxima" if limit == 1 else f"{limit} citas próximas"
+    return (
+        f"Ya tiene {citas}, el máximo que podemos reservar por paciente. Si lo desea, puedo mostrarle sus citas "
+        "o ayudarle a cancelar o cambiar una de ellas."
+    )
 
 
 def choose_appointment(lines: list[str], verb: str) -> str:

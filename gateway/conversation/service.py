@@ -50,6 +50,7 @@ def dialog_settings(settings: Settings) -> DialogSettings:
         knowledge_check=settings.knowledge_check,
         identity_attempts=settings.identity_max_attempts,
         identity_lockout=timedelta(seconds=settings.identity_lockout_seconds),
+        max_upcoming=settings.max_upcoming_appointments,
         code_minutes=max(1, settings.otp_code_ttl_seconds // 60),
         emergency_number=settings.emergency_number,
     )

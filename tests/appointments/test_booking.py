@@ -16,6 +16,7 @@ from appointments.errors import (
     NotYourAppointment,
     PatientBusy,
     SlotTaken,
+    TooManyUpcoming,
 )
 from appointments.schemas import AppointmentStatus, CreatedBy, ScheduleOverride
 from tests.appointments.conftest import MONDAY, TUESDAY, Clinic, local
@@ -302,3 +303,85 @@ async def test_a_patients_upcoming_and_a_doctors_day_follow_the_clinic_calendar(
     quispe_tuesday = await booking.day_for_doctor(conn, doctor_id=clinic.quispe, day=TUESDAY, include_cancelled=True)
     assert [a.id for a in quispe_tuesday] == [dropped.id]
     assert await booking.day_for_doctor(conn, doctor_id=clinic.quispe, day=TUESDAY) == []
+
+
+async def test_a_patient_at_the_limit_of_upcoming_appointments_cannot_book_another(
+    conn: asyncpg.Connection, clinic: Clinic
+) -> None:
+    for hour in (9, 10):
+        await booking.book(
+            conn,
+            patient_id=clinic.maria,
+            doctor_id=clinic.quispe,
+            starts_at=local(TUESDAY, hour),
+            now=NOW,
+            max_upcoming=2,
+        )
+
+    with pytest.raises(TooManyUpcoming) as refused:
+        await booking.book(
+            conn,
+            patient_id=clinic.maria,
+            doctor_id=clinic.quispe,
+            starts_at=local(TUESDAY, 11),
+            now=NOW,
+            max_upcoming=2,
+        )
+
+    assert refused.value.limit == 2
+    # Past, cancelled and other patients' appointments do not count.
+    await booking.book(
+        conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 11), now=NOW, max_upcoming=2
+    )
+    [first, _] = await booking.upcoming_for_patient(conn, patient_id=clinic.maria, now=NOW)
+    await booking.cancel(conn, appointment_id=first.id, patient_id=clinic.maria, now=NOW)
+    await booking.book(
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 14), now=NOW, max_upcoming=2
+    )
+    later = local(TUESDAY, 12)  # the 10:00 one has started by then
+    await booking.book(
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 15), now=later, max_upcoming=2
+    )
+
+
+async def test_two_bookings_racing_at_the_limit_of_upcoming_appointments_one_is_refused(
+    database_url: str, clinic: Clinic
+) -> None:
+    first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
+    try:
+        await booking.book(
+            first, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW
+        )
+        transaction = first.transaction()
+        await transaction.start()
+        await booking.book(
+            first,
+            patient_id=clinic.maria,
+            doctor_id=clinic.quispe,
+            starts_at=local(TUESDAY, 10),
+            now=NOW,
+            max_upcoming=2,
+        )
+        racing = asyncio.create_task(
+            booking.book(
+                second,
+                patient_id=clinic.maria,
+                doctor_id=clinic.mamani,
+                starts_at=local(TUESDAY, 11),
+                now=NOW,
+                max_upcoming=2,
+            )
+        )
+        # The second booking counts only after the first commits: it waits on the patient's row.
+        await _until_waiting_on_a_lock(first, second.get_server_pid())
+        await transaction.commit()
+        [outcome] = await asyncio.wait_for(asyncio.gather(racing, return_exceptions=True), timeout=30)
+
+        assert isinstance(outcome, TooManyUpcoming), outcome
+        booked = await first.fetchval(
+            "SELECT count(*) FROM appointments WHERE patient_id = $1 AND status = 'booked'", clinic.maria
+        )
+        assert booked == 2
+    finally:
+        await first.close()
+        await second.close()

@@ -3,22 +3,30 @@
 Attacks held here (SMS pumping: the clinic pays for every code it texts):
 - an unregistered number of another country, or a premium-rate one, walks through registration to make
   the gateway text it: it is never sent an SMS or offered registration, and a person takes over;
-- a patient the clinic registered with a foreign number asks for their data: a person, never an SMS abroad;
 - one chat key (a leaked n8n key, a misbehaving integration) registers number after number: its daily
   SMS budget stops it, and other keys keep theirs;
 - many keys together: the clinic's daily SMS budget stops them all.
+
+Hoarding appointments:
+- a verified patient (or whoever holds their phone) books slot after slot: at most MAX_UPCOMING_APPOINTMENTS
+  upcoming appointments per patient, counted under a lock on the patient in the booking transaction, so a
+  booking that races another is refused too; the patient is told why in Spanish and offered their list,
+  a cancellation or a change instead.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
-from appointments.repository import register_patient
+from appointments import booking, demo
+from appointments.availability import free_slots
+from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
@@ -72,24 +80,6 @@ async def test_a_number_from_another_country_is_never_texted_and_gets_a_person(
     assert await _metric(gateway, "country_refused") >= 1
 
 
-async def test_a_registered_patient_with_a_foreign_number_gets_a_person_and_no_sms(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
-) -> None:
-    phone = "+5491123456789"  # an Argentine mobile, registered at the front desk
-    await register_patient(
-        conn, phone=phone, full_name="Lucía Gómez", document_number="30123456", date_of_birth=date(1990, 1, 2)
-    )
-    gateway = await make_client()
-    patient = ChatPatient(gateway, api_key, phone, sms)
-
-    asked = await patient.say("mis citas")
-    answered = await patient.say("02/01/1990")
-
-    assert asked["action"] == "human_handoff" and "fecha de nacimiento" not in asked["response"]
-    assert answered["verified"] is False
-    assert sms.received == []
-
-
 async def test_a_chat_keys_daily_sms_budget_stops_its_sends_and_spares_other_keys(
     make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
 ) -> None:
@@ -121,3 +111,62 @@ async def test_the_clinics_daily_sms_budget_stops_every_key(
     assert len(sms.received) == 3
     assert [a["action"] for a in answers[3:]] == ["human_handoff", "human_handoff"]
     assert await _metric(gateway, "limited_total") == 2
+
+
+async def _book_first_offer(patient: ChatPatient) -> dict[str, Any]:
+    offered = await patient.say("quiero una cita con pediatría")
+    assert len(offered["options"]) == 3, offered
+    assert "Confirma" in (await patient.say("1"))["response"]
+    return await patient.say("sí")
+
+
+async def test_a_patient_cannot_hold_more_upcoming_appointments_than_the_limit(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    gateway = await make_client()  # MAX_UPCOMING_APPOINTMENTS: 3 by default
+    maria = ChatPatient(gateway, api_key, demo.MARIA.phone, sms)
+    await maria.verify("hola, quiero ver mis citas", demo.MARIA.date_of_birth.strftime("%d/%m/%Y"))
+    for _ in range(2):
+        assert (await _book_first_offer(maria))["action"] == "schedule_appointment"
+    # A third is on its way to "sí" when another booking (another copy, the front desk) takes the last place.
+    await maria.say("quiero una cita con pediatría")
+    assert "Confirma" in (await maria.say("1"))["response"]
+    patient_id = await conn.fetchval("SELECT id FROM patients WHERE phone = $1", demo.MARIA.phone)
+    tz = ZoneInfo("America/La_Paz")
+    now = datetime.now(tz)
+    [elsewhere] = await free_slots(
+        conn,
+        first_day=now.date() + timedelta(days=20),
+        last_day=now.date() + timedelta(days=30),
+        now=now,
+        doctor_id=await conn.fetchval("SELECT id FROM doctors WHERE full_name = 'Dra. Carmen Quispe'"),
+        patient_id=patient_id,
+        tz=tz,
+        limit=1,
+    )
+    await booking.book(
+        conn, patient_id=patient_id, doctor_id=elsewhere.doctor_id, starts_at=elsewhere.starts_at, now=now
+    )
+
+    refused = await maria.say("sí")
+
+    assert refused["action"] == "none" and refused["appointment"] is None, refused
+    assert "Ya tiene 3 citas próximas" in refused["response"]
+    assert [o["id"] for o in refused["options"]] == ["mis citas", "cancelar una cita", "cambiar una cita"]
+    booked = "SELECT count(*) FROM appointments WHERE patient_id = $1 AND status = 'booked'"
+    assert await conn.fetchval(booked, patient_id) == 3
+    limited = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'appointment.booked' AND outcome = 'limited'"
+    )
+    assert limited == 1
+    # Asking again is answered at once, before any slot is offered; the offered ways out work.
+    again = await maria.say("quiero otra cita con cardiología")
+    assert "Ya tiene 3 citas próximas" in again["response"] and again["options"], again
+    listed = await maria.say(again["options"][0]["id"])
+    assert listed["action"] == "list_appointments" and listed["response"].count("Dra. Lucía Vargas") == 2
+    await maria.say("cancelar una cita")
+    await maria.say("1")
+    assert (await maria.say("sí"))["action"] == "cancel_appointment"
+    assert (await _book_first_offer(maria))["action"] == "schedule_appointment"
+    assert await conn.fetchval(booked, patient_id) == 3
