@@ -36,7 +36,7 @@ Outcomes:
     failure      refused by the rules (a wrong code or last 4 digits, an appointment already cancelled)
     denied       not allowed to (another patient's appointment)
     locked       too many failures: locked out for a while
-    limited      rate limited (too many codes asked for)
+    limited      rate limited (too many codes asked for, MAX_UPCOMING_APPOINTMENTS reached)
     expired      a code past its lifetime
     conflict     lost a race (the slot was just taken)
     error        something broke (the SMS provider failed)
