@@ -60,6 +60,8 @@ async def _migrate_and_runtime_login(conn: asyncpg.Connection) -> None:
     user, password = db.url_user(runtime_url) if runtime_url else (None, None)
     if user is None:
         raise SystemExit("--runtime-login needs DATABASE_URL naming the gateway's user (and its password)")
+    if password is None:
+        print(f"note: DATABASE_URL has no password, so {user!r} gets none: only trust authentication lets it in")
     try:
         created = await db.ensure_runtime_login(conn, user=user, password=password)
     except db.RoleError as exc:

@@ -3,7 +3,8 @@
 It forwards every request unchanged and records what the gateway answered. For a `message_id` in
 `lose_answer_once`, it lets the gateway answer, then drops the connection instead of passing the
 answer on: what n8n sees when a response is lost in the network, so its HTTP node tries again. For one
-in `unavailable_for` it answers 503 itself, as nginx does while every gateway copy is down.
+in `refuse` it answers that status itself: 503 as nginx does while every gateway copy is down, 429 as the
+gateway does for a patient over the rate limit.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class LossyProxy:
     target: str
     url: str = ""
     lose_answer_once: set[str] = field(default_factory=set)
-    unavailable_for: set[str] = field(default_factory=set)
+    refuse: dict[str, int] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -65,9 +66,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             sent = {}
         message_id = sent.get("message_id") if isinstance(sent, dict) else None
-        if message_id in proxy.unavailable_for:
-            down = b'{"error": {"code": "unavailable", "message": "no gateway copy answered"}}'
-            answer = httpx.Response(503, content=down, headers={"Content-Type": "application/json"})
+        if message_id in proxy.refuse:
+            refusal = b'{"error": {"code": "refused", "message": "refused by the test"}}'
+            json_type = {"Content-Type": "application/json"}
+            answer = httpx.Response(proxy.refuse[message_id], content=refusal, headers=json_type)
         else:
             headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
             answer = httpx.post(f"{proxy.target}{self.path}", content=body, headers=headers, timeout=60)

@@ -471,10 +471,22 @@ def test_the_patient_gets_an_apology_when_the_gateway_stays_down(stack: Stack) -
     phone = "+59176543218"
     patient = Patient(stack, phone)
     hello = meta.text(wa(phone), "Hola")
-    stack.chat.unavailable_for.add(hello["id"])
+    stack.chat.refuse[hello["id"]] = 503
     (reply,) = patient.sends(hello)
     assert reply.text == whatsapp_replies.TRY_AGAIN
     assert len(stack.chat.calls_for(hello["id"])) == 3  # n8n's HTTP node tried three times
+
+
+def test_a_patient_over_the_rate_limit_is_not_answered(stack: Stack) -> None:
+    phone = "+59176543220"
+    hello = meta.text(wa(phone), "Hola")
+    stack.chat.refuse[hello["id"]] = 429
+    before = len(stack.executions())
+    assert stack.meta.deliver(meta.delivery(hello)).status_code == 200
+    stack.settle(at_least=before + 1)
+    # Like the gateway's own webhook: no apology for a flood, which would only answer it.
+    assert len(stack.chat.calls_for(hello["id"])) == 3
+    assert stack.graph.sent_to(wa(phone)) == []
 
 
 def test_no_secret_reaches_n8ns_execution_records(stack: Stack) -> None:

@@ -3,6 +3,7 @@
 Attacks held here (SMS pumping: the clinic pays for every code it texts):
 - an unregistered number of another country, or a premium-rate one, walks through registration to make
   the gateway text it: it is never sent an SMS or offered registration, and a person takes over;
+- a patient the clinic registered with a foreign number asks for their data: a person, never an SMS abroad;
 - one chat key (a leaked n8n key, a misbehaving integration) registers number after number: its daily
   SMS budget stops it, and other keys keep theirs;
 - many keys together: the clinic's daily SMS budget stops them all.
@@ -16,7 +17,7 @@ Hoarding appointments:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +28,7 @@ import pytest
 from appointments import booking, demo
 from appointments.availability import free_slots
 from appointments.demo import seed_demo_clinic
+from appointments.repository import register_patient
 from gateway.security.api_keys import create_api_key
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
@@ -78,6 +80,24 @@ async def test_a_number_from_another_country_is_never_texted_and_gets_a_person(
     assert reason == "human_handoff"
     assert await conn.fetchval("SELECT count(*) FROM patients WHERE phone = $1", phone) == 0
     assert await _metric(gateway, "country_refused") >= 1
+
+
+async def test_a_registered_patient_with_a_foreign_number_gets_a_person_and_no_sms(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    phone = "+5491123456789"  # an Argentine mobile, registered at the front desk
+    await register_patient(
+        conn, phone=phone, full_name="Lucía Gómez", document_number="30123456", date_of_birth=date(1990, 1, 2)
+    )
+    gateway = await make_client()
+    patient = ChatPatient(gateway, api_key, phone, sms)
+
+    asked = await patient.say("mis citas")
+    answered = await patient.say("02/01/1990")
+
+    assert asked["action"] == "human_handoff" and "fecha de nacimiento" not in asked["response"]
+    assert answered["verified"] is False
+    assert sms.received == []
 
 
 async def test_a_chat_keys_daily_sms_budget_stops_its_sends_and_spares_other_keys(
