@@ -13,6 +13,7 @@ import asyncpg
 import httpx
 import pytest
 
+from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.app import create_app
 from gateway.schemas import Option
@@ -24,6 +25,7 @@ from tests.conftest import InferenceProcess
 from tests.e2e.fake_whatsapp import FakeGraphApi, Sent, fake_graph_api
 from tests.gateway.conftest import MakeClient, gateway_settings
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
 
 VERIFY_TOKEN = "test-verify-token"
 APP_SECRET = "test-app-secret"
@@ -268,6 +270,19 @@ async def test_messages_without_text_get_a_polite_answer_and_reactions_none(
     rows = await settled(conn, 2)
     assert [(r["message_type"], r["status"]) for r in rows] == [("reaction", "ignored"), ("image", "answered")]
     assert await user_messages(conn) == []
+
+
+async def test_a_phone_verified_through_a_chat_key_verifies_again_on_whatsapp(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, sms: FakeSmsServer, api_key: str
+) -> None:
+    on_the_api = ChatPatient(webhook, api_key, f"+{MARIA}", sms)
+    await on_the_api.verify("mis citas", demo.MARIA.date_of_birth.strftime("%d/%m/%Y"))
+
+    assert (await deliver(webhook, text(MARIA, "mis citas"))).json()["accepted"] == 1
+    [reply] = await graph.await_for(1, MARIA)
+
+    assert "fecha de nacimiento" in reply.text
+    assert (await on_the_api.say("mis citas"))["action"] == "list_appointments"
 
 
 async def test_slot_options_become_reply_buttons_and_a_tap_books(
