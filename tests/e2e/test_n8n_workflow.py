@@ -351,7 +351,7 @@ def test_unsigned_or_wrongly_signed_deliveries_are_refused_before_anything_runs(
     impostor = "+59176543210"
     payload = meta.delivery(meta.text(wa(impostor), "cancelar mi cita"))
     body = meta.encode(payload)
-    before = len(stack.executions())
+    before, sent_before, calls_before = len(stack.executions()), len(stack.graph.received), len(stack.chat.exchanges)
 
     refused = [
         stack.meta.post(body, signed=False),
@@ -368,8 +368,8 @@ def test_unsigned_or_wrongly_signed_deliveries_are_refused_before_anything_runs(
 
     stack.settle(at_least=before + len(refused))
     time.sleep(1)  # anything started by those deliveries would have reached the fakes by now
-    assert stack.chat.calls_from(impostor) == []
-    assert stack.graph.sent_to(wa(impostor)) == []
+    assert len(stack.chat.exchanges) == calls_before  # no /chat call at all
+    assert len(stack.graph.received) == sent_before  # nothing sent to anyone
     stored = stack.stored(impostor)
     assert stored["conversations"] == 0 and stored["messages"] == []
     assert stack.sms.received == [] or all(wa(impostor) not in str(r) for r in stack.sms.received)
@@ -377,14 +377,14 @@ def test_unsigned_or_wrongly_signed_deliveries_are_refused_before_anything_runs(
 
 def test_status_callbacks_are_acknowledged_and_not_answered(stack: Stack) -> None:
     phone = "+59176543211"
-    before = len(stack.executions())
+    before, sent_before = len(stack.executions()), len(stack.graph.received)
     answer = stack.meta.deliver(
         meta.delivery(statuses=(meta.status(wa(phone), "sent"), meta.status(wa(phone), "read")))
     )
     assert answer.status_code == 200, answer.text
     stack.settle(at_least=before + 1)
     assert stack.chat.calls_from(phone) == []
-    assert stack.graph.sent_to(wa(phone)) == []
+    assert len(stack.graph.received) == sent_before  # nothing sent to anyone
     assert stack.stored(phone)["messages"] == []
 
 
