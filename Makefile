@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-inference bench-inference-memory
+.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -51,7 +51,10 @@ typecheck: install protos ## mypy --strict on our packages
 test: lint typecheck ## lint, type-check and run the whole suite on real services
 	$(BIN)/pytest
 
-bench: bench-inference ## every benchmark, each printing its table and ratios against baselines of the same run
+bench: bench-nlu bench-inference ## every benchmark, each printing its table and ratios against baselines of the same run
+
+bench-nlu: install ## understanding a normal message vs the costliest 2000-character ones we could build
+	$(PY) -m bench.nlu_bench
 
 bench-inference: install protos ## inference server vs sequential/static/bound baselines -> bench/RESULTS.md
 	$(PY) -m bench.inference_bench

@@ -1,7 +1,8 @@
 """Calendar dates in a message, resolved against the clinic's today.
 
-- Absolute dates ("15 de diciembre", "3/12", "diciembre 15 del 2027") are found here and
-  parsed by `dateparser`; without a year they are the next such day, today included.
+- Absolute dates ("15 de diciembre", "3/12", "diciembre 15 del 2027") are found here and read
+  directly; without a year they are the next such day, today included. Odd ones (a two-digit
+  year, "31/13") are left to `dateparser`, at most `MAX_SLOW_PARSES` per message.
 - "hoy", "mañana", "pasado mañana", "en 3 días" count from today. "mañana" after "la"
   ("por la mañana", "de la mañana") is the morning, not tomorrow.
 - A weekday ("el lunes", "este viernes", "el próximo martes") is the next one after today,
@@ -17,8 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -32,6 +35,33 @@ _MONTHS: Final = word_list(
     "enero febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre"
 )
 _MONTH_ABBREVIATIONS: Final = word_list("ene feb mar abr may jun jul ago sept sep set oct nov dic")
+_MONTH_NUMBERS: Final[Mapping[str, int]] = MappingProxyType(
+    {
+        written: number
+        for number, spellings in enumerate(
+            (
+                "enero ene",
+                "febrero feb",
+                "marzo mar",
+                "abril abr",
+                "mayo may",
+                "junio jun",
+                "julio jul",
+                "agosto ago",
+                "septiembre setiembre sept sep set",
+                "octubre oct",
+                "noviembre nov",
+                "diciembre dic",
+            ),
+            start=1,
+        )
+        for written in spellings.split()
+    }
+)
+# Dates written oddly are parsed by dateparser, which takes about a millisecond each: this many per message.
+MAX_SLOW_PARSES = 2
+# Four-digit years read directly; others go to dateparser.
+_PLAIN_YEARS = (1900, 2100)
 _DAY_NAMES: Final = word_list(
     "primero uno dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciseis"
     " diecisiete dieciocho diecinueve veinte veintiuno veintidos veintitres veinticuatro veinticinco veintiseis"
@@ -70,6 +100,7 @@ _WEEKDAY_FORM = re.compile(
     r"(?P<next>\s+(?:que\s+viene|de\s+la\s+(?:proxima|otra|siguiente)\s+semana|de\s+la\s+semana\s+que\s+viene))?"
     rf"(?:\s+(?P<day>\d{{1,2}})\b{_NOT_A_TIME})?"
 )
+_EVERY = re.compile(r"(?:^|\W)los$")  # "los lunes": every Monday, no one date
 _NEXT_WEEK = re.compile(r"\b(?:(?:proxima|otra|siguiente)\s+semana|semana\s+(?:que\s+viene|proxima|siguiente))\b")
 _RELATIVE: Final[tuple[tuple[re.Pattern[str], int], ...]] = (
     (re.compile(r"\bpasado\s+manana\b"), 2),
@@ -92,23 +123,29 @@ class FoundDate:
     value: dt.date
 
 
+# The calendar words worth correcting, by first letter (a slip in the first letter is not corrected).
+_CALENDAR_BY_LETTER: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        letter: tuple(target for target in _CALENDAR_WORDS if len(target) >= 5 and target[0] == letter)
+        for letter in {target[0] for target in _CALENDAR_WORDS}
+    }
+)
+
+
+def _calendar_spelling(word: str) -> str:
+    if word.isalpha() and len(word) >= 5 and word not in _CALENDAR_WORDS and word not in _NOT_CALENDAR:
+        for target in _CALENDAR_BY_LETTER.get(word[0], ()):
+            limit = 1 if len(target) < 8 else 2
+            if word != target + "s" and OSA.distance(word, target, score_cutoff=limit) <= limit:
+                return target
+    return word
+
+
 def spell_calendar_words(text: str) -> str:
     """Fix one-letter slips in weekday and month names and "mañana": "mierkoles" → "miercoles"."""
-    fixed = []
-    for word in text.split():
-        if word.isalpha() and len(word) >= 5 and word not in _CALENDAR_WORDS and word not in _NOT_CALENDAR:
-            for target in _CALENDAR_WORDS:
-                limit = 1 if len(target) < 8 else 2
-                if (
-                    len(target) >= 5
-                    and word[0] == target[0]
-                    and word != target + "s"
-                    and OSA.distance(word, target) <= limit
-                ):
-                    word = target
-                    break
-        fixed.append(word)
-    return " ".join(fixed)
+    words = text.split()
+    fixed = {word: _calendar_spelling(word) for word in dict.fromkeys(words)}
+    return " ".join(fixed[word] for word in words)
 
 
 def _day_number(written: str) -> int:
@@ -129,19 +166,53 @@ def _first_date(today: dt.date, day: int, weekday: int | None = None) -> dt.date
     return None
 
 
-def _absolute(found: re.Match[str], today: dt.date) -> dt.date | None:
+def _next_on(today: dt.date, month: int, day: int) -> dt.date | None:
+    """The first date from today on that is this day of this month (29 February: the next leap year's)."""
+    for year in range(today.year, today.year + 9):
+        try:
+            candidate = dt.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None
+
+
+def _absolute(found: re.Match[str], today: dt.date, slow_parses: list[None]) -> dt.date | None:
+    """The date a day, month and maybe year mean; without a year the next such day, today included.
+
+    Plain dates are read directly. Odd ones (a two-digit year, a day or month out of range) are left to
+    `dateparser`, which is slow: at most `MAX_SLOW_PARSES` per message, counted in `slow_parses`.
+    """
     day, month, year = _day_number(found.group("day")), found.group("month"), found.group("year")
+    number = int(month) if month.isdigit() else _MONTH_NUMBERS[month]
+    if 1 <= day <= 31 and 1 <= number <= 12:
+        if year is None:
+            return _next_on(today, number, day)
+        if len(year) == 4 and _PLAIN_YEARS[0] <= int(year) <= _PLAIN_YEARS[1]:
+            try:
+                return dt.date(int(year), number, day)
+            except ValueError:
+                return None
+    if len(slow_parses) >= MAX_SLOW_PARSES:
+        return None
+    slow_parses.append(None)
     if month.isdigit():
         written = f"{day}/{month}" + (f"/{year}" if year else "")
     else:
         written = f"{day} de {month}" + (f" de {year}" if year else "")
+    return _parsed(written, today, has_year=year is not None)
+
+
+@lru_cache(maxsize=1024)
+def _parsed(written: str, today: dt.date, *, has_year: bool) -> dt.date | None:
     base = dt.datetime(today.year, today.month, today.day)
     settings = {"RELATIVE_BASE": base, "PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "REQUIRE_PARTS": ["day"]}
     parsed: dt.datetime | None = dateparser.parse(written, languages=["es"], settings=settings)
     if parsed is None:
         return None
     value = parsed.date()
-    if year is None and value.year > today.year:
+    if not has_year and value.year > today.year:
         # dateparser's "future" skips today ("25 de noviembre" on the 25th → next year).
         try:
             this_year = value.replace(year=today.year)
@@ -158,15 +229,23 @@ def _next_weekday(today: dt.date, weekday: int, *, next_week: bool) -> dt.date:
     return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
 
 
-def _weekday(found: re.Match[str], text: str, today: dt.date) -> dt.date | None:
-    if re.search(r"\blos\s+$", text[: found.start()]):
+def _every(text: str, start: int) -> bool:
+    """Whether "los" comes right before `start` ("los lunes": every Monday, no one date)."""
+    end = start
+    while end > 0 and text[end - 1].isspace():
+        end -= 1
+    return end < start and _EVERY.search(text[max(0, end - 4) : end]) is not None
+
+
+def _weekday(found: re.Match[str], message: _Message, today: dt.date) -> dt.date | None:
+    if _every(message.text, found.start()):
         return None
     weekday = WEEKDAYS.index(found.group("weekday"))
     if found.group("day"):
         on_day = _first_date(today, int(found.group("day")), weekday)
         if on_day is not None:
             return on_day
-    next_week = bool(found.group("next") and "que viene" not in found.group("next")) or bool(_NEXT_WEEK.search(text))
+    next_week = bool(found.group("next") and "que viene" not in found.group("next")) or message.next_week
     return _next_weekday(today, weekday, next_week=next_week)
 
 
@@ -176,25 +255,52 @@ def _in_days(found: re.Match[str], today: dt.date) -> dt.date:
     return today + dt.timedelta(days=number * (7 if found.group("unit").startswith("semana") else 1))
 
 
+# How each form's match becomes a date: (match, message, today, slow parses so far) → date or None.
+_Resolve = Callable[[re.Match[str], "_Message", dt.date, list[None]], "dt.date | None"]
+
+
+@dataclass(frozen=True)
+class _Message:
+    text: str
+    next_week: bool  # "la próxima semana" said anywhere
+
+
+def _bare_day(match: re.Match[str], today: dt.date) -> dt.date | None:
+    day = int(match.group("day"))
+    return _first_date(today, day) if 1 <= day <= 31 else None
+
+
+def _after(days: int) -> _Resolve:
+    return lambda match, message, today, slow: today + dt.timedelta(days=days)
+
+
+# Every form, in the order its matches are read: earlier rules win where two overlap.
+_FORMS: Final[tuple[tuple[re.Pattern[str], _Resolve], ...]] = (
+    *((form, lambda match, message, today, slow: _absolute(match, today, slow)) for form in _ABSOLUTE),
+    (_WEEKDAY_FORM, lambda match, message, today, slow: _weekday(match, message, today)),
+    *((pattern, _after(days)) for pattern, days in _RELATIVE),
+    (_IN_DAYS, lambda match, message, today, slow: _in_days(match, today)),
+    (_BARE_DAY, lambda match, message, today, slow: _bare_day(match, today)),
+)
+
+
 def find_dates(text: str, *, today: dt.date) -> list[FoundDate]:
-    """Every date in a normalized message, in order; earlier rules win where two overlap."""
-    found: list[FoundDate] = []
+    """Every date in a normalized message, in order; earlier rules win where two overlap.
 
-    def add(match: re.Match[str], value: dt.date | None) -> None:
-        if value is not None and all(match.start() >= f.end or match.end() <= f.start for f in found):
-            found.append(FoundDate(match.start(), match.end(), value))
-
-    for form in _ABSOLUTE:
+    Time grows with the text and the dates in it, never faster: each match is resolved at most once
+    and placed among the dates found by bisection, and `dateparser` is asked at most `MAX_SLOW_PARSES` times.
+    """
+    message = _Message(text, next_week=_NEXT_WEEK.search(text) is not None)
+    found: list[FoundDate] = []  # in order and apart
+    starts: list[int] = []
+    slow_parses: list[None] = []
+    for form, resolve in _FORMS:
         for match in form.finditer(text):
-            add(match, _absolute(match, today))
-    for match in _WEEKDAY_FORM.finditer(text):
-        add(match, _weekday(match, text, today))
-    for pattern, days in _RELATIVE:
-        for match in pattern.finditer(text):
-            add(match, today + dt.timedelta(days=days))
-    for match in _IN_DAYS.finditer(text):
-        add(match, _in_days(match, today))
-    for match in _BARE_DAY.finditer(text):
-        day = int(match.group("day"))
-        add(match, _first_date(today, day) if 1 <= day <= 31 else None)
-    return sorted(found, key=lambda f: f.start)
+            at = bisect_right(starts, match.start())
+            if (at and found[at - 1].end > match.start()) or (at < len(found) and found[at].start < match.end()):
+                continue
+            value = resolve(match, message, today, slow_parses)
+            if value is not None:
+                found.insert(at, FoundDate(match.start(), match.end(), value))
+                starts.insert(at, match.start())
+    return found

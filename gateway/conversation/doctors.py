@@ -42,7 +42,9 @@ def _same_name(written: str, name: str) -> bool:
 def _score(words: Words, doctor: str) -> float:
     """0 when the doctor is not named; more for each part of the name and a title that agrees."""
     names = _name_keys(doctor)
-    hits = [(index, name) for index, key in enumerate(words.keys) for name in names if _same_name(key, name)]
+    # Each distinct word is compared once: a long message repeats its words.
+    named = {key: [name for name in names if _same_name(key, name)] for key in dict.fromkeys(words.keys)}
+    hits = [(index, name) for index, key in enumerate(words.keys) for name in named[key]]
     if not hits:
         return 0.0
     first = min(index for index, _ in hits)

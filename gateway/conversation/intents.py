@@ -59,7 +59,8 @@ def _social(words: Words) -> tuple[Intent, float] | None:
     """A greeting, yes, no or thank-you, if the message is only that (and filler words)."""
     confirm = _affirmed(words, p.CONFIRM)
     # "no me sirve": a negated yes is part of the no.
-    negated = [span for span in words.spans(p.CONFIRM) if span not in confirm]
+    affirmed = set(confirm)
+    negated = [span for span in words.spans(p.CONFIRM) if span not in affirmed]
     found = {
         Intent.DENY: words.spans(p.DENY) + negated,
         Intent.CONFIRM: confirm,

@@ -25,7 +25,10 @@ def fold(text: str) -> str:
     """Lowercase, accents and ñ folded to plain letters, answer-carrying emoji spelled out."""
     for emoji, word in EMOJI_WORDS.items():
         text = text.replace(emoji, f" {word} ")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    lowered = text.lower()
+    if lowered.isascii():
+        return lowered  # nothing to decompose
+    decomposed = unicodedata.normalize("NFKD", lowered)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
@@ -51,11 +54,15 @@ def normalize(text: str) -> str:
     folded = _DIGIT_LETTER.sub(" ", folded)
     folded = _NOT_WORD.sub(" ", folded)
     folded = _LOOSE_SEPARATOR.sub(" ", folded)
-    words: list[str] = []
-    for raw in folded.split():
-        word = _collapse_repeats(raw) if raw.isalpha() else raw
-        words.append(ABBREVIATIONS.get(word, word))
-    return " ".join(words)
+    raw_words = folded.split()
+    # Each distinct word is read once: a long message repeats its words.
+    read = {raw: _read_word(raw) for raw in dict.fromkeys(raw_words)}
+    return " ".join(read[raw] for raw in raw_words)
+
+
+def _read_word(raw: str) -> str:
+    word = _collapse_repeats(raw) if raw.isalpha() else raw
+    return ABBREVIATIONS.get(word, word)
 
 
 def phonetic(word: str) -> str:

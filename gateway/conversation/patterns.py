@@ -9,14 +9,22 @@
 Words are compared by `phonetic` key ("sita" is "cita"), and words of five letters or
 more also match with one typo (two from eight letters), as long as the first letter is right
 and the word written is not itself one the patterns know ("buenos" never stands for "bueno").
+
+Matching costs time linear in the message: every word step compiled is kept in one index, so each
+distinct word of a message finds the steps it matches with a bounded amount of work, whatever the number
+of patterns; a pattern is then tried only where its first word matched.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
+from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from gateway.conversation.normalize import fold, normalize, phonetic
@@ -35,6 +43,8 @@ class _Word:
     prefixes: frozenset[str]
     optional: bool
     fuzzy: bool
+    # Steps that match the same words share an id: the index's name for them.
+    id: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True)
@@ -85,7 +95,7 @@ def _step(written: str, *, fuzzy: bool) -> _Step:
             prefixes |= _stem_keys(word.removesuffix("*"))
         else:
             keys.add(phonetic(word))
-    return _Word(frozenset(keys), frozenset(prefixes), optional, fuzzy)
+    return _INDEX.add(_Word(frozenset(keys), frozenset(prefixes), optional, fuzzy))
 
 
 def compile_pattern(source: str, *, fuzzy: bool = True) -> Pattern:
@@ -117,8 +127,110 @@ def _close(token: str, key: str) -> bool:
 def _close_prefix(token: str, stem: str) -> bool:
     if len(stem) < FUZZY_FROM or token[:1] != stem[:1]:
         return False
-    lengths = [len(stem), len(stem) + 1] + ([len(stem) - 1] if len(stem) >= 7 else [])
-    return any(len(token) >= n and OSA.distance(token[:n], stem, score_cutoff=1) <= 1 for n in lengths)
+    return any(len(token) >= n and OSA.distance(token[:n], stem, score_cutoff=1) <= 1 for n in _stem_cuts(stem))
+
+
+def _deletions(word: str) -> list[str]:
+    """`word` and every string left by deleting one of its letters."""
+    return [word, *(word[:at] + word[at + 1 :] for at in range(len(word)))]
+
+
+class _StepIndex:
+    """Every word step compiled, found from a message's word with a bounded amount of work.
+
+    Exact keys and prefixes are dictionary lookups. A typo is looked for among the keys that begin with the
+    word's first letter (as `_close` demands), all at once in rapidfuzz; a typo in a stem among the stems
+    filed under their one-letter deletions (two strings one edit apart share a one-letter deletion).
+    Every candidate is confirmed with `_close` / `_close_prefix`, the tests a step-by-step search makes.
+    """
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[frozenset[str], frozenset[str], bool], int] = {}
+        self._exact: defaultdict[str, set[int]] = defaultdict(set)
+        self._prefixes: defaultdict[str, set[int]] = defaultdict(set)
+        self._prefix_lengths: list[int] = []
+        # Only fuzzy steps: keys by first letter, stems by deletion, and each key (stem) → the steps that have it.
+        self._keys_by_letter: defaultdict[str, list[str]] = defaultdict(list)
+        self._key_steps: defaultdict[str, set[int]] = defaultdict(set)
+        self._stem_deletions: defaultdict[str, set[str]] = defaultdict(set)
+        self._stem_steps: defaultdict[str, set[int]] = defaultdict(set)
+        self._stem_cuts: list[int] = []  # lengths of the word's beginning a stem is compared with
+        self._longest_key = 0
+        self._matched: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+
+    def add(self, step: _Word) -> _Word:
+        """The step with its id, filing it when its words are new."""
+        identity = (step.keys, step.prefixes, step.fuzzy)
+        known = self._ids.get(identity)
+        if known is not None:
+            return _Word(step.keys, step.prefixes, step.optional, step.fuzzy, known)
+        number = self._ids[identity] = len(self._ids)
+        for key in step.keys:
+            self._exact[key].add(number)
+        for prefix in step.prefixes:
+            self._prefixes[prefix].add(number)
+        self._prefix_lengths = sorted({len(prefix) for prefix in self._prefixes})
+        if step.fuzzy:
+            for key in step.keys:
+                if len(key) >= FUZZY_FROM:
+                    if key not in self._key_steps:
+                        self._keys_by_letter[key[0]].append(key)
+                    self._longest_key = max(self._longest_key, len(key))
+                    self._key_steps[key].add(number)
+            cuts = set(self._stem_cuts)
+            for stem in step.prefixes:
+                if len(stem) >= FUZZY_FROM:
+                    self._stem_steps[stem].add(number)
+                    for variant in _deletions(stem):
+                        self._stem_deletions[variant].add(stem)
+                    cuts |= set(_stem_cuts(stem))
+            self._stem_cuts = sorted(cuts)
+        self._matched.clear()
+        return _Word(step.keys, step.prefixes, step.optional, step.fuzzy, number)
+
+    def matches(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        """The steps `token` matches as written (or by prefix), and the fuzzy steps it matches only by a typo."""
+        found = self._matched.get(token)
+        if found is None:
+            if len(self._matched) >= _REMEMBERED_TOKENS:
+                self._matched.clear()
+            found = self._matched[token] = self._look_up(token)
+        return found
+
+    def _look_up(self, token: str) -> tuple[frozenset[int], frozenset[int]]:
+        exact = set(self._exact.get(token, ()))
+        for length in self._prefix_lengths:
+            if length > len(token):
+                break
+            exact |= self._prefixes.get(token[:length], set())
+        typo: set[int] = set()
+        keys = self._keys_by_letter.get(token[:1])
+        if keys and FUZZY_FROM - 1 <= len(token) <= self._longest_key + 2:
+            near = process.extract(token, keys, scorer=OSA.distance, score_cutoff=2, limit=None)
+            for key, _, _ in near:
+                if _close(token, key):
+                    typo |= self._key_steps[key]
+        stems: set[str] = set()
+        for length in self._stem_cuts:
+            if length > len(token):
+                break
+            stems.update(
+                stem for variant in _deletions(token[:length]) for stem in self._stem_deletions.get(variant, ())
+            )
+        for stem in stems:
+            if _close_prefix(token, stem):
+                typo |= self._stem_steps[stem]
+        return frozenset(exact), frozenset(typo - exact)
+
+
+def _stem_cuts(stem: str) -> list[int]:
+    """How much of a word `_close_prefix` compares with `stem`."""
+    return [len(stem), len(stem) + 1] + ([len(stem) - 1] if len(stem) >= 7 else [])
+
+
+_INDEX = _StepIndex()
+# Distinct words whose matches the index remembers across messages before it starts afresh.
+_REMEMBERED_TOKENS = 50_000
 
 
 class Words:
@@ -126,34 +238,43 @@ class Words:
 
     def __init__(self, text: str, *, known: frozenset[str] = frozenset()) -> None:
         words: list[str] = []
-        clause_starts: set[int] = set()
+        clause_starts: list[int] = []
         for clause in _CLAUSE_BREAK.split(text):
-            clause_starts.add(len(words))
+            clause_starts.append(len(words))
             words += normalize(clause).split()
         self.words: tuple[str, ...] = tuple(words)
-        self._clause_starts = frozenset(clause_starts)
-        self.keys: tuple[str, ...] = tuple(phonetic(word) for word in self.words)
-        self._known = known
-        self._seen: dict[tuple[str, _Word], bool] = {}
+        self._clause_starts = tuple(clause_starts)
+        sounds = {word: phonetic(word) for word in dict.fromkeys(self.words)}
+        self.keys: tuple[str, ...] = tuple(sounds[word] for word in self.words)
+        # The ids of the word steps each distinct word matches; typos are forgiven only in words the patterns
+        # do not know.
+        steps_of = {
+            token: exact if token in known else exact | typo
+            for token in dict.fromkeys(self.keys)
+            for exact, typo in [_INDEX.matches(token)]
+        }
+        self._steps_at = tuple(steps_of[token] for token in self.keys)
+        self._tokens_of: defaultdict[int, list[str]] = defaultdict(list)
+        for token, steps in steps_of.items():
+            for step in steps:
+                self._tokens_of[step].append(token)
+        self._starts: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.words)
 
     def _is(self, index: int, step: _Word) -> bool:
-        token = self.keys[index]
-        remembered = self._seen.get((token, step))
-        if remembered is None:
-            exact = token in step.keys or any(token.startswith(prefix) for prefix in step.prefixes)
-            remembered = exact or (
-                step.fuzzy
-                and token not in self._known
-                and (
-                    any(_close(token, key) for key in step.keys)
-                    or any(_close_prefix(token, prefix) for prefix in step.prefixes)
-                )
+        return step.id in self._steps_at[index]
+
+    def _starts_of(self, step: _Word) -> list[int]:
+        """The positions where `step` matches, in order."""
+        starts = self._starts.get(step.id)
+        if starts is None:
+            tokens = set(self._tokens_of.get(step.id, ()))
+            starts = self._starts[step.id] = (
+                [at for at, token in enumerate(self.keys) if token in tokens] if tokens else []
             )
-            self._seen[(token, step)] = remembered
-        return remembered
+        return starts
 
     def _match(self, steps: Sequence[_Step], at: int) -> int | None:
         if not steps:
@@ -175,7 +296,19 @@ class Words:
 
     def find_all(self, pattern: Pattern) -> list[Span]:
         """Every place the pattern matches, one per starting word."""
+        if any(
+            isinstance(step, _Word) and not step.optional and step.id not in self._tokens_of for step in pattern.steps
+        ):
+            return []  # a word the pattern needs is nowhere in the message
+        first, rest = pattern.steps[0], pattern.steps[1:]
         spans = []
+        if isinstance(first, _Word) and not first.optional:
+            # A pattern can only start where its first word is: the rest is matched from the word after.
+            for start in self._starts_of(first):
+                end = self._match(rest, start + 1)
+                if end is not None:
+                    spans.append(Span(start, end))
+            return spans
         for start in range(len(self.words)):
             end = self._match(pattern.steps, start)
             if end is not None and end > start:
@@ -193,6 +326,11 @@ class Words:
         looking back no further than the clause's first word when `same_clause`."""
         first = max(0, start - within)
         if same_clause:
-            first = max(first, *(clause for clause in self._clause_starts if clause <= start))
-        wanted = {phonetic(fold(word)) for word in words}
+            first = max(first, self._clause_starts[bisect_right(self._clause_starts, start) - 1])
+        wanted = _sound_keys(tuple(words))
         return any(key in wanted for key in self.keys[first:start])
+
+
+@cache
+def _sound_keys(words: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(phonetic(fold(word)) for word in words)

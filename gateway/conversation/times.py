@@ -160,6 +160,7 @@ def find_times(text: str) -> list[FoundTime]:
     found += [FoundTime(m.start(), m.end(), dt.time(0, 0)) for m in _MIDNIGHT.finditer(text)]
     kept: list[FoundTime] = []
     for candidate in sorted(found, key=lambda t: (t.start, -t.end)):
-        if all(candidate.start >= other.end or candidate.end <= other.start for other in kept):
+        # Kept times are in order and apart, so only the last one kept can overlap a later start.
+        if not kept or candidate.start >= kept[-1].end:
             kept.append(candidate)
     return kept
