@@ -37,6 +37,7 @@ class Reason(StrEnum):
     PHONE_NUMBER = "phone_number"
     MEDICAL_ADVICE = "medical_advice"
     FOREIGN_NAME = "foreign_name"
+    PERSONAL = "personal"  # fit for one patient, not to be cached for others (see `is_impersonal`)
 
 
 @dataclass(frozen=True)

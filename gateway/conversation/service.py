@@ -23,7 +23,7 @@ from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome,
 from gateway.conversation.nlu import understand
 from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.conversation.reply_check import Verdict, check_generated, is_impersonal
+from gateway.conversation.reply_check import Reason, Verdict, check_generated, is_impersonal
 from gateway.conversation.state import DialogState, Step
 from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
@@ -241,7 +241,7 @@ class ChatService:
             # and say nothing personal (only such replies are cached; anything else was planted).
             verdict = check_generated(cached, allowed_names=allowed_names)
             if verdict.ok and not is_impersonal(cached, names=allowed_names):
-                verdict = Verdict(ok=False, reason="personal")
+                verdict = Verdict(ok=False, reason=Reason.PERSONAL)
             self._metrics.cache.labels("hit" if verdict.ok else "rejected").inc()
             if verdict.ok:
                 meta: dict[str, object] = {"source": "cache"}
