@@ -297,17 +297,28 @@ def test_whatsapp_booking_conversation_with_buttons_and_lists(stack: Stack) -> N
     patient = Patient(stack, MARIA.phone)
     assert patient.says("Hola, buenas tardes").text.strip()
 
-    question = patient.says("quiero una cita con pediatría").text
-    # The identity question is the one the dialog asks today: the date of birth, or the phone's last 4 digits.
-    if "nacimiento" in question:
-        answer = MARIA.date_of_birth.strftime("%d/%m/%Y")
-    else:
-        assert "4 dígitos" in question, question
-        answer = MARIA.phone[-4:]
-    assert "código" in patient.says(answer).text
-    assert stack.sms.codes(), (stack.sms.received, [s.text for s in stack.graph.received])
+    # The dialog decides the order (identity question, texted code, specialty): answer what each reply asks.
+    reply = patient.says("quiero una cita")
+    picked: list[str] = []
+    for _ in range(6):
+        if "Dra. Lucía Vargas" in reply.text:
+            break
+        if "nacimiento" in reply.text:
+            reply = patient.says(MARIA.date_of_birth.strftime("%d/%m/%Y"))
+        elif "4 dígitos" in reply.text:
+            reply = patient.says(MARIA.phone[-4:])
+        elif "código" in reply.text and stack.sms.codes():
+            reply = patient.says(stack.sms.codes()[-1])
+        elif "especialidad" in reply.text:
+            # Eight specialties: a list, whose row the patient picks.
+            assert reply.body["interactive"]["type"] == "list", reply.body
+            picked += [c["id"] for c in _choices(reply) if c["title"] == "Pediatría"]
+            reply = patient.taps(reply, "Pediatría")
+        else:
+            raise AssertionError(f"unexpected reply: {reply.text}")
+    assert stack.sms.codes() and picked, [s.text for s in stack.graph.sent_to(patient.wa_id)]
 
-    offered = patient.says(stack.sms.codes()[-1])
+    offered = reply
     assert "Dra. Lucía Vargas" in offered.text
     assert offered.body["type"] == "interactive", offered.body
     first_slot = _choices(offered)[0]["title"]
@@ -327,6 +338,7 @@ def test_whatsapp_booking_conversation_with_buttons_and_lists(stack: Stack) -> N
     said = [content for role, content in stored["messages"] if role == "user"]
     # A tapped button or row reaches /chat as the option's id, which the dialog reads like a typed answer.
     assert said[-2:] == [_choices(offered)[0]["id"], "si"]
+    assert picked[0] in said
     assert [content for role, content in stored["messages"] if role == "assistant"] == [s.text for s in sent]
     assert stored["appointments"] == ["booked"]
     # Every /chat call carried the message's wamid as message_id, once each.
