@@ -477,6 +477,9 @@ def test_a_template_quick_reply_sends_its_payload(stack: Stack) -> None:
     said = [content for role, content in stack.stored(phone)["messages"] if role == "user"]
     assert said == ["hablar con una persona"]
     assert reply.text == dialog_replies.HUMAN_HANDOFF
+    # The handoff went through the "Alert staff" branch, which prepared the note for a person to call back.
+    executions = stack.settle(at_least=1)
+    assert sum("Paciente pide una persona: hablar con una persona" in data for _, data in executions) == 1
 
 
 def test_the_patient_gets_an_apology_when_the_gateway_stays_down(stack: Stack) -> None:
