@@ -145,6 +145,11 @@ def test_production_proxy_rules_are_the_ones_asked_for() -> None:
     assert re.search(r"ssl_certificate /etc/nginx/certs/\S+;", site) and "ssl_protocols TLSv1.2 TLSv1.3;" in site
     assert "proxy_next_upstream error timeout http_502 http_503 non_idempotent;" in proxy
     assert "proxy_set_header X-Request-ID $clinic_request_id;" in proxy
+    # The gateway trusts X-Forwarded-For for per-address limits: nginx must overwrite it, never append to
+    # what a client wrote.
+    for config in (proxy, site):
+        assert "$proxy_add_x_forwarded_for" not in config
+    assert "proxy_set_header X-Forwarded-For $remote_addr;" in proxy
     for directive in ("client_max_body_size", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"):
         assert re.search(rf"^\s*{directive} \S+;", proxy, re.MULTILINE), directive
     assert "server gateway:8000" in site
