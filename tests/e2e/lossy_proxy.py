@@ -4,7 +4,7 @@ It forwards every request unchanged and records what the gateway answered. For a
 `lose_answer_once`, it lets the gateway answer, then drops the connection instead of passing the
 answer on: what n8n sees when a response is lost in the network, so its HTTP node tries again. For one
 in `refuse` it answers that status itself: 503 as nginx does while every gateway copy is down, 429 as the
-gateway does for a patient over the rate limit.
+gateway does for a patient over the rate limit. One in `delay` reaches the gateway that many seconds late.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class LossyProxy:
     url: str = ""
     lose_answer_once: set[str] = field(default_factory=set)
     refuse: dict[str, int] = field(default_factory=dict)
+    delay: dict[str, float] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -66,6 +68,7 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             sent = {}
         message_id = sent.get("message_id") if isinstance(sent, dict) else None
+        time.sleep(proxy.delay.get(message_id or "", 0))
         if message_id in proxy.refuse:
             refusal = b'{"error": {"code": "refused", "message": "refused by the test"}}'
             json_type = {"Content-Type": "application/json"}

@@ -359,6 +359,17 @@ def _choices(reply: Sent) -> list[dict[str, str]]:
     return [row for section in interactive["action"]["sections"] for row in section["rows"]]
 
 
+def test_meta_gets_its_200_before_the_gateway_has_answered(stack: Stack) -> None:
+    phone = "+59176543221"
+    hello = meta.text(wa(phone), "Hola")
+    stack.chat.delay[hello["id"]] = 5
+    answer = stack.meta.deliver(meta.delivery(hello))
+    # Meta wants an answer well within 3 s and retries otherwise; the reply is sent when the gateway has it.
+    assert answer.status_code == 200 and answer.elapsed.total_seconds() < 3
+    assert stack.graph.sent_to(wa(phone)) == []
+    assert len(stack.graph.wait_for(1, wa(phone), timeout=60)) == 1
+
+
 def test_unsigned_or_wrongly_signed_deliveries_are_refused_before_anything_runs(stack: Stack) -> None:
     impostor = "+59176543210"
     payload = meta.delivery(meta.text(wa(impostor), "cancelar mi cita"))
