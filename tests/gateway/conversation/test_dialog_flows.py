@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -16,58 +15,24 @@ from appointments import demo
 from appointments.demo import seed_demo_clinic
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
 STRANGER = "+59176543210"  # not registered
 
 
-@dataclass
-class Patient:
-    """One patient typing on WhatsApp; `say` posts to /chat and returns the JSON answer."""
-
-    client: httpx.AsyncClient
-    api_key: str
-    phone: str
-    sms: FakeSmsServer
-    replies: list[dict[str, Any]] = field(default_factory=list)
-
-    async def say(self, text: str) -> dict[str, Any]:
-        answer = await self.client.post(
-            "/chat",
-            json={"messages": [{"role": "user", "content": text}], "user_id": self.phone},
-            headers={"X-API-Key": self.api_key},
-        )
-        assert answer.status_code == 200, answer.text
-        body: dict[str, Any] = answer.json()
-        self.replies.append(body)
-        return body
-
-    def last_code(self) -> str:
-        codes = [c for r in self.sms.received if r.body["to"] == self.phone for c in _codes(r.body["text"])]
-        assert codes, "no code was texted to this phone"
-        return codes[-1]
+class Patient(ChatPatient):
+    """A demo patient, who answers the identity question with the date of birth the seed registered."""
 
     def born(self) -> str:
         """The date of birth the demo seed registered for this phone, as a patient types it."""
         [patient] = [p for p in demo.PATIENTS if p.phone == self.phone]
         return patient.date_of_birth.strftime("%d/%m/%Y")
 
-    async def verify(self, first_message: str) -> dict[str, Any]:
+    async def verify(self, first_message: str, identity_answer: str | None = None) -> dict[str, Any]:
         """Say `first_message`, pass the date-of-birth and SMS code steps, and return the answer after them."""
-        asked = await self.say(first_message)
-        assert asked["action"] == "verification_required", asked
-        assert "fecha de nacimiento" in asked["response"]
-        sent = await self.say(f"nací el {self.born()}")
-        assert sent["action"] == "verification_required", sent
-        assert "código" in sent["response"]
-        verified = await self.say(self.last_code())
-        assert verified["verified"] is True, verified
-        return verified
-
-
-def _codes(text: str) -> list[str]:
-    return [word for word in text.replace(".", " ").split() if word.isdigit() and len(word) == 6]
+        return await super().verify(first_message, identity_answer or f"nací el {self.born()}")
 
 
 @pytest.fixture
