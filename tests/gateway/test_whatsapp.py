@@ -272,6 +272,18 @@ async def test_messages_without_text_get_a_polite_answer_and_reactions_none(
     assert await user_messages(conn) == []
 
 
+async def test_a_text_of_only_control_characters_gets_the_only_text_answer(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, conn: asyncpg.Connection
+) -> None:
+    await deliver(webhook, text(MARIA, "\x00\x07 \u202e\x1b\t\n\x7f\x85 "))
+
+    [reply] = await graph.await_for(1, MARIA)
+    assert reply.text == replies.ONLY_TEXT
+    [row] = await settled(conn, 1)
+    assert (row["message_type"], row["status"], row["error"]) == ("text", "answered", None)
+    assert await user_messages(conn) == []
+
+
 async def test_a_phone_verified_through_a_chat_key_verifies_again_on_whatsapp(
     webhook: httpx.AsyncClient, graph: FakeGraphApi, sms: FakeSmsServer, api_key: str
 ) -> None:
