@@ -23,8 +23,13 @@ class StoredMessage:
     created_at: datetime
 
 
-async def open_conversation(conn: Connection, *, user_phone: str, idle_after: timedelta, channel: str) -> UUID:
-    """The patient's current conversation, or a new one after `idle_after` of silence.
+async def open_conversation(
+    conn: Connection, *, user_phone: str, vouched_by: str, idle_after: timedelta, channel: str
+) -> UUID:
+    """The current conversation of `user_phone` through the caller `vouched_by`, or a new one after `idle_after`.
+
+    Each caller that vouches for a phone has conversations of its own: another API key claiming the
+    same phone neither continues this one's flow nor has its history shown to the model.
 
     Serialised per phone with an advisory lock, so two messages arriving together
     on two gateway copies never start two conversations.
@@ -34,15 +39,19 @@ async def open_conversation(conn: Connection, *, user_phone: str, idle_after: ti
         conversation_id: UUID | None = await conn.fetchval(
             """
             SELECT id FROM conversations
-            WHERE user_phone = $1 AND last_message_at > now() - $2::interval
+            WHERE user_phone = $1 AND vouched_by = $2 AND last_message_at > now() - $3::interval
             ORDER BY last_message_at DESC LIMIT 1
             """,
             user_phone,
+            vouched_by,
             idle_after,
         )
         if conversation_id is None:
             conversation_id = await conn.fetchval(
-                "INSERT INTO conversations (user_phone, channel) VALUES ($1, $2) RETURNING id", user_phone, channel
+                "INSERT INTO conversations (user_phone, vouched_by, channel) VALUES ($1, $2, $3) RETURNING id",
+                user_phone,
+                vouched_by,
+                channel,
             )
     assert conversation_id is not None
     return conversation_id

@@ -95,7 +95,7 @@ class ChatService:
         async with self._turn(user_phone, deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
-            conversation_id = await self._store_inbound(conn, user_phone, text, request_id, channel)
+            conversation_id = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel)
             clinic = await Clinic.load(conn)
             try:
                 outcome = await self._dialog_turn(
@@ -311,10 +311,13 @@ class ChatService:
             meta={"source": "template", **meta},
         )
 
-    async def _store_inbound(self, conn: Connection, user_phone: str, text: str, request_id: str, channel: str) -> UUID:
+    async def _store_inbound(
+        self, conn: Connection, user_phone: str, vouched_by: VouchedBy, text: str, request_id: str, channel: str
+    ) -> UUID:
         conversation_id = await repository.open_conversation(
             conn,
             user_phone=user_phone,
+            vouched_by=vouched_by,
             idle_after=timedelta(hours=self._settings.conversation_idle_hours),
             channel=channel,
         )
