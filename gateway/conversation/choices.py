@@ -83,6 +83,10 @@ _OTHER_OPTIONS: Final = re.compile(
     r"|no puedo|cambiar (de )?(hora|horario|dia|fecha))\b"
 )
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
+# "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
+_REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
+_REGISTER: Final = re.compile(rf"\b{_REGISTER_VERB}\b")
+_NOT_REGISTER: Final = re.compile(rf"\b(?:no|nunca)\s+(?:\w+\s+){{0,3}}{_REGISTER_VERB}\b")
 
 
 def digits(text: str, count: int) -> str | None:
@@ -128,6 +132,14 @@ def wants_other_options(text: str) -> bool:
 def asks_to_resend(text: str) -> bool:
     """ "Reenviar", "otro código", "no me llegó": send the code again."""
     return _RESEND.search(normalize(text)) is not None
+
+
+def registration_answer(text: str) -> bool | None:
+    """ "Sí, quiero registrarme" → True, "no quiero registrarme" → False; None when it names no registering."""
+    words = normalize(text)
+    if _NOT_REGISTER.search(words) is not None:
+        return False
+    return True if _REGISTER.search(words) is not None else None
 
 
 def appointment_reference(text: str) -> str | None:

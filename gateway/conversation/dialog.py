@@ -181,17 +181,34 @@ class Dialog:
         return Outcome(state, None)
 
     async def _start(self, flow: Flow, state: DialogState, turn: Turn) -> Outcome:
-        """Begin `flow`, or refine it when it is the one under way ("mejor el viernes")."""
-        wishes = self._wishes(turn, state.wishes if flow is state.flow else Wishes())
+        """Begin `flow`, or refine it when it is the one under way ("mejor el viernes").
+
+        A date written while registration or verification asks something answers that (a date of birth),
+        so it never becomes the day wanted; a day already past never does either, and the patient is told.
+        """
+        verifying = state.step in _VERIFYING
+        wishes = self._wishes(turn, state.wishes if flow is state.flow else Wishes(), when=not verifying)
         if flow is state.flow:
             started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
         else:
             started = state.idle().but(flow=flow, wishes=wishes)
-        return await self._gate(started, turn)
+        outcome = await self._gate(started, turn)
+        if not verifying and flow in (Flow.BOOK, Flow.RESCHEDULE) and self._names_past_day(turn) and outcome.text:
+            return replace(outcome, text=f"{replies.DAY_PASSED} {outcome.text}")
+        return outcome
 
-    def _wishes(self, turn: Turn, base: Wishes) -> Wishes:
-        """What this message adds to what the patient asked for so far."""
+    def _names_past_day(self, turn: Turn) -> bool:
+        """Whether the message's date is before today in the clinic ("ayer", "15 de agosto de 1995")."""
+        day = turn.understood.date
+        return day is not None and day < turn.now.astimezone(self._settings.tz).date()
+
+    def _wishes(self, turn: Turn, base: Wishes, *, when: bool = True) -> Wishes:
+        """What this message adds to what the patient asked for so far.
+
+        With `when` False, or when the message's day is past, its day and time are left out.
+        """
         understood = turn.understood
+        when = when and not self._names_past_day(turn)
         doctor = self._clinic.doctor_named(understood.doctor)
         reference = choices.appointment_reference(turn.text)
         changes: dict[str, object] = {}
@@ -199,11 +216,11 @@ class Dialog:
             changes.update(doctor_id=doctor.id, specialty=doctor.specialty_code)
         elif understood.specialty is not None and understood.specialty != base.specialty:
             changes.update(specialty=understood.specialty, doctor_id=None)
-        if understood.date is not None:
+        if when and understood.date is not None:
             changes.update(day=understood.date)
-        if understood.time is not None:
+        if when and understood.time is not None:
             changes.update(clock=understood.time, time_of_day=None)
-        elif understood.time_of_day is not None:
+        elif when and understood.time_of_day is not None:
             changes.update(time_of_day=understood.time_of_day, clock=None)
         if reference is not None:
             changes.update(reference=reference)
@@ -217,7 +234,7 @@ class Dialog:
         if patient is None:
             if not self._otp.may_text(turn.phone):
                 return await self._not_textable(state, audit.phone_actor(turn.phone))
-            return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+            return _register_offer(state)
         if await self._otp.is_verified(turn.phone, turn.vouched_by):
             return await self._continue(state.but(step=None), turn, patient)
         if not self._otp.may_text(turn.phone):
@@ -242,7 +259,7 @@ class Dialog:
         """The knowledge check: right, the code is sent; wrong too often, a person takes over."""
         patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
         if patient is None:  # deleted since the flow began
-            return Outcome(state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+            return _register_offer(state)
         actor = audit.patient_actor(patient.id)
         method = self._settings.knowledge_check
         detail: dict[str, str | int | float | bool | None] = {"method": method.value}
@@ -350,10 +367,13 @@ class Dialog:
                 patient = await clinic.patient_by_phone(self._conn, phone=turn.phone)
                 actor = audit.patient_actor(patient.id) if patient else audit.phone_actor(turn.phone)
                 return await self._send_code(state, turn, actor)
-        if step is Step.REGISTER_OFFER and intent in (Intent.CONFIRM, Intent.DENY):
-            if intent is Intent.DENY:
+        if step is Step.REGISTER_OFFER:
+            # "Sí, quiero registrarme" is no bare "sí": the classifier reads it as no intent at all.
+            registering = choices.registration_answer(text)
+            if intent is Intent.DENY or registering is False:
                 return Outcome(state.idle(), replies.REGISTER_DECLINED)
-            return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+            if intent is Intent.CONFIRM or registering:
+                return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
         # A name or document can look like a booking ("Pedro Mamani" names a doctor); only words
         # that say what the patient wants ("quiero cancelar") leave the registration.
         if new_flow is not None and turn.understood.confidence < _EXPLICIT_INTENT:
@@ -452,11 +472,11 @@ class Dialog:
         if state.step is Step.CODE:
             return Outcome(state, replies.ASK_CODE_AGAIN, Action.VERIFICATION_REQUIRED)
         if state.step is Step.REGISTER_OFFER:
-            return Outcome(state, replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED)
+            return _register_offer(state)
         if state.step is Step.SPECIALTY:
             return self._ask_specialty(state)
         if state.step is Step.CONFIRM:
-            return Outcome(state, replies.ASK_CONFIRM_AGAIN)
+            return Outcome(state, replies.ASK_CONFIRM_AGAIN, options=_YES_NO)
         if state.step is Step.SLOT_CHOICE:
             return Outcome(state, replies.ASK_OPTION_AGAIN, options=self._slot_options(state.offered))
         if state.step is Step.APPOINTMENT_CHOICE:
@@ -563,7 +583,7 @@ class Dialog:
                 return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None), text)
             return Outcome(state.idle(), text)
         note = ""
-        if wishes.day is not None and offered[0].starts_at.astimezone(tz).date() != wishes.day:
+        if wishes.day is not None and wishes.day >= today and offered[0].starts_at.astimezone(tz).date() != wishes.day:
             note = replies.no_slots_on(wording.day(wishes.day))
         lines = [wording.slot_line(i, slot, tz, self._clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None)
@@ -738,6 +758,17 @@ _CHANGE: dict[Flow | None, str] = {
     None: "appointment.changed",
 }
 _YES_NO = (Option(id="si", title="Sí"), Option(id="no", title="No"))
+# Steps whose question a date may answer (a date of birth): such a date is never a day wanted.
+_VERIFYING = frozenset(
+    {
+        Step.REGISTER_OFFER,
+        Step.REGISTER_NAME,
+        Step.REGISTER_BIRTH_DATE,
+        Step.REGISTER_DOCUMENT,
+        Step.IDENTITY,
+        Step.CODE,
+    }
+)
 # What a patient at the limit of upcoming appointments may do instead of booking another.
 _INSTEAD = (
     Option(id="mis citas", title="Ver mis citas"),
@@ -750,6 +781,13 @@ def _has_details(understood: Understanding) -> bool:
     return any(
         value is not None
         for value in (understood.date, understood.time, understood.time_of_day, understood.specialty, understood.doctor)
+    )
+
+
+def _register_offer(state: DialogState) -> Outcome:
+    """Ask a phone the clinic does not know whether to register it, with Sí/No buttons."""
+    return Outcome(
+        state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED, options=_YES_NO
     )
 
 

@@ -100,6 +100,7 @@ SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
 NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
 NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
+DAY_PASSED = "La fecha que indicó ya pasó; le ayudo con una fecha próxima."
 CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."
 
 

@@ -84,3 +84,26 @@ def test_references() -> None:
     assert choices.matches_reference(appointment_id, str(appointment_id))
     assert not choices.matches_reference(appointment_id, "3f2a91c1")
     assert choices.appointment_reference("quiero cancelar mi cita") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("si quiero registrarme", True),
+        ("sí, quiero registrarme por favor", True),
+        ("registrarme", True),
+        ("Regístreme, por favor", True),
+        ("rejistrarme", True),
+        ("quiero inscribirme", True),
+        ("sí, registrarme; no tengo el carnet a mano", True),
+        ("no quiero registrarme", False),
+        ("no me quiero registrar", False),
+        ("prefiero no registrarme", False),
+        ("ya estoy registrado", None),
+        ("no tengo registro", None),
+        ("sí", None),
+        ("quiero una cita", None),
+    ],
+)
+def test_registration_answer_reads_registering_in_words(text: str, expected: bool | None) -> None:
+    assert choices.registration_answer(text) is expected

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
@@ -13,6 +14,7 @@ import pytest
 
 from appointments import demo
 from appointments.demo import seed_demo_clinic
+from gateway.conversation import replies, wording
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
@@ -338,3 +340,88 @@ async def test_no_otp_and_no_message_text_in_the_audit_log(maria: Patient, conn:
     dump = await conn.fetchval("SELECT string_agg(audit_log::text, ' ') FROM audit_log")
     assert code not in dump
     assert "pediatría" not in dump.lower()
+
+
+YES_NO = [{"id": "si", "title": "Sí", "description": None}, {"id": "no", "title": "No", "description": None}]
+
+
+async def test_a_birth_date_typed_at_the_registration_offer_never_becomes_the_day_wanted(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    offer = await stranger.say("quiero una cita con ginecología")
+    assert "¿Desea registrarse ahora?" in offer["response"]
+    assert offer["options"] == YES_NO
+
+    early = await stranger.say("15 de agosto de 1995")
+    assert "¿Desea registrarse ahora?" in early["response"], early
+    assert early["options"] == YES_NO
+    assert replies.DAY_PASSED not in early["response"]
+    assert "nombre completo" in (await stranger.say("si quiero registrarme"))["response"]
+    await stranger.say("Ana Mamani Quispe")
+    assert "carnet" in (await stranger.say("15 de agosto de 1995"))["response"]
+    assert "código" in (await stranger.say("7654321 LP"))["response"]
+    offered = await stranger.say(stranger.last_code())
+
+    assert offered["verified"] is True
+    assert "(Ginecología)" in offered["response"] and len(offered["options"]) == 3, offered
+    assert "No hay horarios libres" not in offered["response"]
+
+
+async def test_a_date_typed_at_the_identity_question_never_becomes_the_day_wanted(maria: Patient) -> None:
+    later = datetime.now(ZoneInfo("America/La_Paz")).date() + timedelta(days=200)
+    await maria.say("quiero una cita con pediatría")
+    again = await maria.say(f"el {later.day} de {wording.MONTHS[later.month - 1]}")
+    assert "fecha de nacimiento" in again["response"], again
+    assert "código" in (await maria.say(maria.born()))["response"]
+    offered = await maria.say(maria.last_code())
+
+    assert offered["verified"] is True and len(offered["options"]) == 3, offered
+    assert "No hay horarios libres" not in offered["response"]
+    assert not any(f"{later:%d/%m}" in option["title"] for option in offered["options"]), offered
+
+
+async def test_a_past_day_is_said_to_have_passed_and_never_kept(maria: Patient) -> None:
+    asked = await maria.say("quiero cita con pediatria el 15 de agosto de 1995")
+    assert asked["response"].startswith(replies.DAY_PASSED), asked
+    assert "fecha de nacimiento" in asked["response"]
+    await maria.say(maria.born())
+    offered = await maria.say(maria.last_code())
+    assert "Dra. Lucía Vargas" in offered["response"] and len(offered["options"]) == 3, offered
+    assert "No hay horarios libres" not in offered["response"]
+
+    yesterday = await maria.say("ayer a las 10")
+    assert yesterday["response"].startswith(f"{replies.DAY_PASSED} Estos son los horarios"), yesterday
+    assert "Dra. Lucía Vargas" in yesterday["response"] and len(yesterday["options"]) == 3
+    for later in ("otro horario", "quiero una cita con medicina general"):
+        answer = await maria.say(later)
+        assert len(answer["options"]) == 3, answer
+        assert "No hay horarios libres" not in answer["response"]
+        assert "ya pasó" not in answer["response"]
+
+
+async def test_registering_in_words_is_yes_and_no_or_a_person_still_count(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    answers = {
+        "si quiero registrarme": "nombre completo",
+        "sí, quiero registrarme por favor": "nombre completo",
+        "registrarme": "nombre completo",
+        "no": replies.REGISTER_DECLINED,
+        "no gracias": replies.REGISTER_DECLINED,
+        "quiero hablar con una persona": replies.HUMAN_HANDOFF,
+    }
+    for number, (answer, expected) in enumerate(answers.items()):
+        stranger = Patient(gateway, api_key, f"+5917654322{number}", sms)
+        assert "¿Desea registrarse ahora?" in (await stranger.say("quiero una cita"))["response"]
+        assert expected in (await stranger.say(answer))["response"], answer
+    flagged = await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_reason = 'human_handoff'")
+    assert flagged == 1
+
+
+async def test_a_confirmation_asked_again_keeps_its_yes_and_no_buttons(maria: Patient) -> None:
+    await maria.verify("quiero una cita con pediatría")
+    assert (await maria.say("1"))["options"] == YES_NO
+    again = await maria.say("mmm")
+    assert again["response"] == replies.ASK_CONFIRM_AGAIN
+    assert again["options"] == YES_NO
