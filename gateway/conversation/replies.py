@@ -109,11 +109,17 @@ def code_sent(minutes: int) -> str:
 
 
 def too_many_codes(minutes: int) -> str:
-    return f"Ya le enviamos varios códigos. Podrá pedir uno nuevo en {minutes} minutos."
+    return (
+        f"Ya le enviamos varios códigos. Podrá pedir uno nuevo en {minutes} minutos. "
+        f"Si necesita ayuda antes, escriba «hablar con una persona»."
+    )
 
 
 def verification_locked(minutes: int) -> str:
-    return f"Por seguridad, la verificación está bloqueada. Inténtelo de nuevo en {minutes} minutos."
+    return (
+        f"Por seguridad, la verificación está bloqueada. Inténtelo de nuevo en {minutes} minutos, "
+        f"o escriba «hablar con una persona» y alguien de la clínica le ayudará."
+    )
 
 
 def ask_specialty(names: list[str]) -> str:

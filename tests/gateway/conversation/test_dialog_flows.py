@@ -202,10 +202,13 @@ async def test_wrong_codes_lock_verification_out(maria: Patient, conn: asyncpg.C
         assert "no es correcto" in (await maria.say(wrong))["response"]
     locked = await maria.say(wrong)
     assert "bloqueada" in locked["response"]
+    assert "hablar con una persona" in locked["response"]  # the way out, while the lock lasts
 
     too_late = await maria.say(right)
     assert too_late["verified"] is False
     assert ("verification.code_checked", "locked") in await audit_actions(conn)
+    asked = await maria.say("hablar con una persona")
+    assert asked["action"] == "human_handoff", asked
 
 
 async def test_verification_expires(make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer) -> None:
@@ -317,6 +320,7 @@ async def test_code_requests_are_limited(maria: Patient, conn: asyncpg.Connectio
     await maria.say("reenviar")
     limited = await maria.say("reenviar")
     assert "varios códigos" in limited["response"]
+    assert "hablar con una persona" in limited["response"]
     assert len(maria.sms.received) == 3
     assert ("verification.code_sent", "limited") in await audit_actions(conn)
 
