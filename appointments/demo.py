@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 
-from appointments import repository
+from appointments import clinic_info, repository
+from appointments.clinic_info import Address, Hours, Insurer, Named, Payment, Period, Preparation, Prices, Topic
 from appointments.schemas import ScheduleBlock, ScheduleOverride
 
 SPECIALTIES: dict[str, str] = {
@@ -75,6 +76,62 @@ CLINIC_OVERRIDES: list[ScheduleOverride] = [
 ]
 
 
+# What the demo clinic tells patients (clinic_info). The hours span the doctors' weeks above: Monday to
+# Friday 8:00-19:00, Saturday 8:00-12:00, closed on Sunday. Specialties without a doctor have no price.
+CLINIC_HOURS = Hours(
+    weekdays={
+        **{weekday: [Period(opens=time(8), closes=time(19))] for weekday in MON_FRI},
+        6: [Period(opens=time(8), closes=time(12))],
+    },
+    holidays="Los feriados nacionales la clínica permanece cerrada.",
+)
+CLINIC_PRICES = Prices(
+    consultation_bs={
+        "medicina_general": 150,
+        "pediatria": 200,
+        "ginecologia": 250,
+        "cardiologia": 300,
+        "dermatologia": 250,
+        "odontologia": 180,
+    }
+)
+CLINIC_ADDRESS = Address(
+    street="Av. 20 de Octubre 2150, esquina Belisario Salinas",
+    area="Sopocachi",
+    city="La Paz",
+    reference="a media cuadra de la Plaza Abaroa",
+    maps_url="https://maps.google.com/?q=-16.5098,-68.1262",
+    parking="Tenemos parqueo para pacientes en la entrada de la calle Belisario Salinas.",
+)
+CLINIC_PAYMENT = Payment(
+    methods=[
+        Named(name="efectivo", aliases=["efectivo", "cash", "particular"]),
+        Named(name="tarjeta de débito o crédito", aliases=["tarjeta", "debito", "credito", "visa", "mastercard"]),
+        Named(name="pago por QR", aliases=["qr", "codigo qr"]),
+    ],
+    insurers=[
+        Insurer(name="BISA Seguros", aliases=["bisa"], accepted=True),
+        Insurer(name="Nacional Seguros", aliases=["nacional seguros"], accepted=True),
+        Insurer(name="la Caja Nacional de Salud (CNS)", aliases=["caja nacional", "cns", "caja nacional de salud"], accepted=False),
+        Insurer(name="la Caja Petrolera de Salud", aliases=["caja petrolera", "petrolera", "cps"], accepted=False),
+    ],
+)
+CLINIC_PREPARATION = Preparation(
+    bring=[
+        "su carnet de identidad",
+        "la orden médica, si tiene una",
+        "sus estudios y recetas anteriores relacionados con la consulta",
+    ]
+)
+CLINIC_INFO: dict[Topic, clinic_info.Facts] = {
+    Topic.HOURS: CLINIC_HOURS,
+    Topic.PRICES: CLINIC_PRICES,
+    Topic.ADDRESS: CLINIC_ADDRESS,
+    Topic.PAYMENT: CLINIC_PAYMENT,
+    Topic.PREPARATION: CLINIC_PREPARATION,
+}
+
+
 def weekly_blocks(doctor_id: int, week: list[tuple[tuple[int, ...], tuple[time, time], int]]) -> list[ScheduleBlock]:
     """Expand a doctor's compact week into one block per weekday and period."""
     return [
@@ -96,6 +153,8 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
             await repository.replace_weekly_schedule(conn, doctor_id=doctor_id, blocks=blocks)
         for override in CLINIC_OVERRIDES:
             await repository.upsert_schedule_override(conn, override=override)
+        for topic, facts in CLINIC_INFO.items():
+            await clinic_info.put(conn, topic=topic, details=facts)
         for patient in PATIENTS:
             await repository.upsert_patient(
                 conn,

@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "audit_log",
     "whatsapp_inbound",
     "chat_requests",
+    "clinic_info",
 }
 
 
@@ -101,6 +102,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "audit_log": {"SELECT", "INSERT"},
     "whatsapp_inbound": {"SELECT", "INSERT", "UPDATE"},
     "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    # Staff edit what the clinic tells patients; the gateway only reads it.
+    "clinic_info": {"SELECT"},
 }
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
