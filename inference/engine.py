@@ -54,9 +54,10 @@ class Timeline:
 
 @dataclass(frozen=True)
 class TokenEvent:
-    """New tokens of one request (usually one)."""
+    """New tokens of one request (usually one), each with the model's log-probability of it."""
 
     token_ids: tuple[int, ...]
+    logprobs: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,16 @@ class _NoObserver:
     def batch_changed(self, running: int) -> None: ...
     def rejected_request(self, reason: str) -> None: ...
     def tokens_generated(self, count: int) -> None: ...
+
+
+def chosen_logprobs(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
+    """Each row's log-probability of its chosen token under the model's own distribution: the
+    log-softmax of the raw logits, before temperature and top-p, so that a reply's score says how
+    likely the model finds the text, whatever the sampling settings that picked it."""
+    if logits.dtype not in (torch.float32, torch.float64):
+        logits = logits.float()
+    logprobs = torch.log_softmax(logits, dim=-1)
+    return logprobs.gather(-1, chosen.view(-1, 1)).squeeze(-1)
 
 
 class Engine:
@@ -471,10 +482,11 @@ class Engine:
             uniforms=uniforms[:1].to(device),
         )
         token = int(first.item())
+        logprob = float(chosen_logprobs(logits, first)[0])
         row = _Row(ticket=ticket, seed=seed, length=length, generated=1)
         ticket.timeline.first_token = self._clock()
         ticket.timeline.largest_batch = max(ticket.timeline.largest_batch, len(self._rows) + 1)
-        self._emit(ticket, TokenEvent((token,)))
+        self._emit(ticket, TokenEvent((token,), (logprob,)))
         self._observer.tokens_generated(1)
         if self._finished(row, token):
             return
@@ -526,14 +538,17 @@ class Engine:
             chosen = logits.argmax(dim=-1)
         slots.tokens[:rows] = chosen
         slots.generated[:rows] += 1
-        tokens = chosen.tolist()  # the one device→host copy of the step
+        # Token ids are exact in float64, so ids and log-probabilities come back in one copy.
+        picked = torch.stack((chosen.to(torch.float64), chosen_logprobs(logits, chosen).to(torch.float64)))
+        ids, logprobs = picked.tolist()  # the one device→host copy of the step
+        tokens = [int(token) for token in ids]
         self._observer.tokens_generated(rows)
         done: list[int] = []
-        for index, (row, token) in enumerate(zip(self._rows, tokens, strict=True)):
+        for index, (row, token, logprob) in enumerate(zip(self._rows, tokens, logprobs, strict=True)):
             row.length += 1
             row.generated += 1
             row.ticket.timeline.largest_batch = max(row.ticket.timeline.largest_batch, rows)
-            self._emit(row.ticket, TokenEvent((token,)))
+            self._emit(row.ticket, TokenEvent((token,), (logprob,)))
             if self._finished(row, token):
                 done.append(index)
         self._remove(done)

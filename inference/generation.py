@@ -295,3 +295,17 @@ def generate(loaded: LoadedModel, requests: Sequence[GenerationRequest]) -> list
             )
         )
     return results
+
+
+def forced_logprobs(loaded: LoadedModel, prompt_ids: Sequence[int], reply_ids: Sequence[int]) -> list[float]:
+    """The model's log-probability of each of `reply_ids` after `prompt_ids`, teacher-forced in one
+    pass: what the engine reports for those tokens when it picks them (log-softmax of raw logits)."""
+    if not prompt_ids or not reply_ids:
+        raise ValueError("prompt and reply must not be empty")
+    ids = torch.tensor([[*prompt_ids, *reply_ids]], dtype=torch.long, device=loaded.device)
+    with torch.inference_mode():
+        logits = loaded.model(input_ids=ids).logits[0, len(prompt_ids) - 1 : -1]
+    if logits.dtype not in (torch.float32, torch.float64):
+        logits = logits.float()
+    chosen = ids[0, len(prompt_ids) :]
+    return [float(x) for x in torch.log_softmax(logits, dim=-1).gather(-1, chosen.view(-1, 1)).squeeze(-1).tolist()]

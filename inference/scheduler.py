@@ -15,6 +15,7 @@ class Finished:
 
     token_ids: list[int]
     event: FinishEvent
+    mean_logprob: float | None  # None when no token carried one
 
 
 class GenerationStream:
@@ -30,6 +31,7 @@ class GenerationStream:
         self.ticket = ticket
         self._forget = forget
         self.token_ids: list[int] = []
+        self.logprobs: list[float] = []
         self.finish: FinishEvent | None = None
         self._engine = engine
         self._metrics = metrics
@@ -44,6 +46,7 @@ class GenerationStream:
             event = await self._events.get()
             if isinstance(event, TokenEvent):
                 self.token_ids.extend(event.token_ids)
+                self.logprobs.extend(event.logprobs)
                 yield event.token_ids
             elif isinstance(event, FinishEvent):
                 self.finish = event
@@ -59,7 +62,12 @@ class GenerationStream:
         async for _ in self.tokens():
             pass
         assert self.finish is not None
-        return Finished(self.token_ids, self.finish)
+        return Finished(self.token_ids, self.finish, self.mean_logprob)
+
+    @property
+    def mean_logprob(self) -> float | None:
+        """The mean log-probability of the tokens so far, as the model scored them."""
+        return sum(self.logprobs) / len(self.logprobs) if self.logprobs else None
 
     def close(self) -> None:
         """Cancel the request unless it already ended (a caller that went away, a deadline)."""

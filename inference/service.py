@@ -245,6 +245,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             finish_reason=_FINISH_REASONS[finished.event.reason],
             timings=_timings(finished.event, arrived, time.monotonic()),
             dropped_turns=prepared.prompt.dropped_turns,
+            mean_logprob=finished.mean_logprob,
         )
         self._log_done(
             request.request_id, response.prompt_tokens, response.completion_tokens, finished.event, response.timings
@@ -281,6 +282,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             prompt_tokens=len(prepared.generation.prompt_ids),
             timings=timings,
             dropped_turns=prepared.prompt.dropped_turns,
+            mean_logprob=stream.mean_logprob,
         )
         self._log_done(
             request.request_id, len(prepared.generation.prompt_ids), len(stream.token_ids), stream.finish, timings

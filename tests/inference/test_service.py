@@ -15,6 +15,7 @@ import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inference import service
+from inference.generation import GenerationRequest, SamplingParams, forced_logprobs, generate
 from inference.model import LoadedModel, build_prompt
 from inference.server import InferenceServer
 from inference.service import SERVICE_NAME
@@ -346,3 +347,56 @@ async def test_a_full_queue_refuses_before_reading_the_request(
         assert rejected == 1
         holder.cancel()
         assert (await queued).completion_tokens >= 1
+
+
+def _forced_mean(model: LoadedModel, prompt_ids: list[int], reply_ids: list[int]) -> float:
+    logprobs = forced_logprobs(model, prompt_ids, reply_ids)
+    return sum(logprobs) / len(logprobs)
+
+
+async def test_generate_reports_the_models_mean_logprob_of_the_tokens_it_chose(
+    served: Served, loaded_tiny_model: LoadedModel
+) -> None:
+    turns = conversation("gracias")
+    greedy = await served.inference.Generate(generate_request("lp-greedy", turns, max_new_tokens=12), timeout=30)
+    sampled = await served.inference.Generate(
+        generate_request("lp-sampled", turns, max_new_tokens=12, do_sample=True, temperature=0.8, top_p=0.9, seed=3),
+        timeout=30,
+    )
+
+    for response in (greedy, sampled):
+        assert response.HasField("mean_logprob")
+        assert response.mean_logprob <= 0
+    # The same number teacher-forcing the greedy tokens gives: log-softmax of the raw logits, EOS included.
+    prompt = build_prompt(loaded_tiny_model.tokenizer, ["gracias"], max_prompt_tokens=128 - 12)
+    [reference] = generate(loaded_tiny_model, [GenerationRequest(prompt.token_ids, SamplingParams(max_new_tokens=12))])
+    assert reference.text == greedy.text
+    assert greedy.mean_logprob == pytest.approx(_forced_mean(loaded_tiny_model, prompt.token_ids, reference.token_ids))
+
+
+async def test_the_stream_ends_with_the_same_mean_logprob_as_generate(served: Served) -> None:
+    request = generate_request("lp-stream", conversation("gracias"), max_new_tokens=12, do_sample=True, seed=9)
+
+    whole = await served.inference.Generate(request, timeout=30)
+    chunks = [chunk async for chunk in served.inference.GenerateStream(request, timeout=30)]
+
+    assert not any(chunk.HasField("mean_logprob") for chunk in chunks[:-1])
+    assert chunks[-1].mean_logprob == pytest.approx(whole.mean_logprob)
+
+
+def test_a_broken_reply_forced_through_the_model_scores_lower_than_a_fluent_one(
+    loaded_tiny_model: LoadedModel,
+) -> None:
+    tokenizer, eos = loaded_tiny_model.tokenizer, loaded_tiny_model.eos_token_id
+    prompt = build_prompt(tokenizer, ["gracias"], max_prompt_tokens=100).token_ids
+
+    def score(reply: str) -> float:
+        return _forced_mean(loaded_tiny_model, prompt, [*tokenizer.encode(reply, add_special_tokens=False), eos])
+
+    # The same words in an order no one speaks, and the QA's word salad, against two natural replies.
+    for fluent, broken in (
+        ("Con gusto, aquí estamos para ayudarle.", "ayudarle para estamos aquí gusto con"),
+        ("Hola, ¿en qué le puedo ayudar?", "puedo ayudar le qué en hola"),
+        ("Hola, ¿en qué le puedo ayudar?", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo"),
+    ):
+        assert score(broken) < score(fluent), broken
