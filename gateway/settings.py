@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     # How many stored turns of a conversation are sent to the model.
     history_turns: int = Field(default=8, ge=1, le=64, validation_alias="HISTORY_TURNS")
 
+    # A generated reply whose mean per-token log-probability (the model's own score, from the inference
+    # server) is below this is not sent. Measured for the offline model by `make measure-reply-gate`
+    # (docs/reply-gate.md); measure again for another MODEL_NAME.
+    reply_min_logprob: float = Field(default=-7.07, le=0, validation_alias="REPLY_MIN_LOGPROB")
     # A patient's conversation restarts after this much silence (WhatsApp's service window is 24 h).
     conversation_idle_hours: float = Field(default=24.0, gt=0, validation_alias="CONVERSATION_IDLE_HOURS")
     max_message_chars: int = Field(default=2000, ge=1, validation_alias="MAX_MESSAGE_CHARS")

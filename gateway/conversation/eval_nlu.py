@@ -41,6 +41,16 @@ class Score:
         return "\n".join(lines)
 
 
+# The dev set predates clinic_info and labels questions about the clinic "other"; a set that labels
+# clinic_info is scored exactly.
+_SCORED_AS = {"clinic_info": "other"}
+
+
+def _scored(got: object, expected: str) -> object:
+    """The predicted intent as the labelled set names it."""
+    return got if got == expected else _SCORED_AS.get(str(got), got)
+
+
 def _percent(right: int, total: int) -> str:
     return f"{100 * right / total:.1f}%" if total else "n/a"
 
@@ -55,7 +65,7 @@ def evaluate(path: Path) -> Score:
         now = dt.datetime.fromisoformat(case["now"])
         got = understand(case["text"], now=now, tz=CLINIC_TZ, doctors=case.get("doctors", ())).as_json()
         score.lines += 1
-        if got["intent"] == case["intent"]:
+        if _scored(got["intent"], case["intent"]) == case["intent"]:
             score.intents_right += 1
         else:
             score.misses.append(f"line {number}: {case['text']!r} intent {got['intent']} != {case['intent']}")

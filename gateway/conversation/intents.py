@@ -1,4 +1,4 @@
-"""Which of the eleven intents a message carries, and how sure we are.
+"""Which of the twelve intents a message carries, and how sure we are.
 
 Order decides: an emergency beats everything; then asking for a person; then what the
 patient wants done with an appointment (reschedule, cancel, list, book); then questions
@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from gateway.conversation import intent_patterns as p
+from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.normalize import phonetic
 from gateway.conversation.patterns import Pattern, Span, Words, lexicon
 from gateway.conversation.vocabulary import FILLER, WHEN_WORDS
@@ -27,6 +28,8 @@ class Intent(StrEnum):
     HUMAN_HANDOFF = "human_handoff"
     EMERGENCY = "emergency"
     THANKS_GOODBYE = "thanks_goodbye"
+    # A question about the clinic (prices, hours, address...): answered from its data, never by the model.
+    CLINIC_INFO = "clinic_info"
     OTHER = "other"
 
 
@@ -93,11 +96,14 @@ def _social(words: Words) -> tuple[Intent, float] | None:
     return Intent.GREETING, confidence
 
 
-def classify(words: Words, *, question: bool, has_details: bool) -> tuple[Intent, float]:
+def classify(
+    words: Words, *, question: bool, has_details: bool, clinic_topics: tuple[ClinicTopic, ...] = ()
+) -> tuple[Intent, float]:
     """The intent of a message and a confidence in [0, 1].
 
     `question`: the patient wrote a question mark; `has_details`: a date, time, specialty or
-    doctor was found, which makes an otherwise unclear message a booking request.
+    doctor was found, which makes an otherwise unclear message a booking request; `clinic_topics`:
+    what the message asks about the clinic (`clinic_topics.find_topics`).
     """
     if _is_emergency(words):
         return Intent.EMERGENCY, 0.97
@@ -116,6 +122,8 @@ def classify(words: Words, *, question: bool, has_details: bool) -> tuple[Intent
         return Intent.CONFIRM, 0.85
     if _affirmed(words, p.SCHEDULE):
         return Intent.SCHEDULE_APPOINTMENT, 0.93 if has_details else 0.9
+    if clinic_topics:
+        return Intent.CLINIC_INFO, 0.85
     if words.has(p.INFORMATION) or [
         span for span in words.spans(p.CLINIC_OPEN) if not words.preceded_by(span.start, PATIENT_OBJECT, within=1)
     ]:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.conversation.dates import find_dates, spell_calendar_words
 from gateway.conversation.doctors import find_doctor
 from gateway.conversation.intents import INTENT_WORDS, Intent, classify
@@ -22,7 +23,7 @@ from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
 # Longer messages are cut here: matching time grows with length, and no booking needs more.
 MAX_CHARS = 2000
 # Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
-KNOWN_WORDS = INTENT_WORDS | SPECIALTY_WORDS
+KNOWN_WORDS = INTENT_WORDS | SPECIALTY_WORDS | TOPIC_WORDS
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,8 @@ class Understanding:
     confidence: float
     # "por la tarde" said without a clock time; None whenever `time` is set.
     time_of_day: TimeOfDay | None = None
+    # What the message asks about the clinic, also alongside a booking ("quiero una cita, ¿cuánto cuesta?").
+    clinic_topics: tuple[ClinicTopic, ...] = ()
 
     def as_json(self) -> dict[str, str | float | None]:
         """The JSON shape the CLI prints and the evaluation compares (dates ISO, times HH:MM)."""
@@ -45,6 +48,7 @@ class Understanding:
             "specialty": self.specialty,
             "doctor": self.doctor,
             "time_of_day": self.time_of_day,
+            "clinic_topics": ",".join(self.clinic_topics) or None,
             "confidence": self.confidence,
         }
 
@@ -63,8 +67,12 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
     times = find_times(normalized)
     specialty = find_specialty(words)
     doctor = find_doctor(words, doctors)
+    topics = find_topics(words, has_when=bool(dates or times), has_whom=bool(specialty or doctor))
     intent, confidence = classify(
-        words, question=is_question(text), has_details=bool(dates or times or specialty or doctor)
+        words,
+        question=is_question(text),
+        has_details=bool(dates or times or specialty or doctor),
+        clinic_topics=topics,
     )
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").
     pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
@@ -77,4 +85,5 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         doctor=doctor,
         confidence=round(confidence, 2),
         time_of_day=None if clock else find_part_of_day(normalized),
+        clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
     )

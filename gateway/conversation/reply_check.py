@@ -1,8 +1,13 @@
 """Whether a model's reply may go to a patient, and whether a patient asks for medical advice.
 
-The assistant never diagnoses, doses or prescribes. `check_generated` judges DialoGPT's text before
-it is sent: Spanish, not empty, not looping, no phone numbers, contacts or strangers' names, no
-medical advice; on a failed check the caller sends `replies.SAFE_FALLBACK` instead.
+The assistant never diagnoses, doses or prescribes, and the model only makes small talk.
+`check_generated` judges its text before it is sent: Spanish, not empty, not looping, no phone
+numbers, contacts or strangers' names, no medical advice, no clinic facts (numbers, prices, days,
+dates, times, insurers, payment methods, the address), no yes or no to a patient's question, no
+gendered address ("señorita": the assistant says "usted"), no greeting wrong for the clinic's hour,
+and fluent: every word a Spanish word (wordfreq's Spanish list) or an allowed name, and the model's
+own mean log-probability of the reply above a measured threshold (docs/reply-gate.md). On a failed
+check the caller sends one of `replies.GATE_FALLBACKS` instead.
 `asks_for_medical_advice` spots the patient questions that get `replies.NO_MEDICAL_ADVICE`.
 
 Heuristics, tuned to refuse when unsure: a harmless reply lost is a template sent, a harmful one
@@ -11,10 +16,13 @@ sent cannot be taken back.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from importlib.resources import files
@@ -37,6 +45,19 @@ class Reason(StrEnum):
     PHONE_NUMBER = "phone_number"
     MEDICAL_ADVICE = "medical_advice"
     FOREIGN_NAME = "foreign_name"
+    NUMBER = "number"
+    PRICE = "price"
+    DAY_OR_DATE = "day_or_date"
+    CLOCK_TIME = "clock_time"
+    PAYMENT_OR_INSURER = "payment_or_insurer"
+    CLINIC_FACT = "clinic_fact"
+    YES_NO_ANSWER = "yes_no_answer"
+    GENDERED_ADDRESS = "gendered_address"
+    WRONG_GREETING = "wrong_greeting"
+    BROKEN_PUNCTUATION = "broken_punctuation"
+    BROKEN_GRAMMAR = "broken_grammar"
+    UNKNOWN_WORD = "unknown_word"
+    LOW_LOGPROB = "low_logprob"
     PERSONAL = "personal"  # fit for one patient, not to be cached for others (see `is_impersonal`)
 
 
@@ -49,8 +70,23 @@ class Verdict:
 PASSED: Final = Verdict(ok=True, reason=None)
 
 
-def check_generated(text: str, *, allowed_names: Collection[str] = (), max_chars: int = 600) -> Verdict:
-    """Whether a generated reply may be sent; `allowed_names`: the patient's and the clinic doctors' names."""
+def check_generated(
+    text: str,
+    *,
+    allowed_names: Collection[str] = (),
+    patient_message: str | None = None,
+    now: datetime | None = None,
+    mean_logprob: float | None = None,
+    min_logprob: float | None = None,
+    max_chars: int = 600,
+) -> Verdict:
+    """Whether a generated reply may be sent.
+
+    `allowed_names`: the patient's and the clinic doctors' names; `patient_message`: the message it
+    answers (a yes or no to a question is refused); `now`: the clinic's local time (greetings must fit
+    it); `mean_logprob`: the model's score of the reply, refused below `min_logprob`. A check whose
+    input is not given is skipped.
+    """
     text = text.strip()
     if not any(ch.isalnum() for ch in text):
         return Verdict(ok=False, reason=Reason.EMPTY)
@@ -68,7 +104,248 @@ def check_generated(text: str, *, allowed_names: Collection[str] = (), max_chars
         return Verdict(ok=False, reason=Reason.MEDICAL_ADVICE)
     if _foreign_names(text, allowed_names=allowed_names):
         return Verdict(ok=False, reason=Reason.FOREIGN_NAME)
+    fact = _clinic_fact(text)
+    if fact is not None:
+        return Verdict(ok=False, reason=fact)
+    if patient_message is not None and _answers_yes_or_no(text, patient_message):
+        return Verdict(ok=False, reason=Reason.YES_NO_ANSWER)
+    if _GENDERED.search(fold(text)):
+        return Verdict(ok=False, reason=Reason.GENDERED_ADDRESS)
+    if now is not None and _greeting_out_of_time(text, now):
+        return Verdict(ok=False, reason=Reason.WRONG_GREETING)
+    if _broken_punctuation(text):
+        return Verdict(ok=False, reason=Reason.BROKEN_PUNCTUATION)
+    if _broken_grammar(text):
+        return Verdict(ok=False, reason=Reason.BROKEN_GRAMMAR)
+    if unknown_words(text, allowed_names=allowed_names):
+        return Verdict(ok=False, reason=Reason.UNKNOWN_WORD)
+    if mean_logprob is not None and min_logprob is not None and mean_logprob < min_logprob:
+        return Verdict(ok=False, reason=Reason.LOW_LOGPROB)
     return PASSED
+
+
+# --- clinic facts: numbers, prices, days, dates, times, insurers, payment, address ----------------
+
+_NUMBER_WORDS: Final = word_list(
+    """
+    dos tres cuatro cinco seis siete ocho nueve diez once doce trece catorce quince dieciseis diecisiete
+    dieciocho diecinueve veinte veintiun veintiuno veintiuna veintidos veintitres veinticuatro veinticinco
+    veintiseis veintisiete veintiocho veintinueve treinta cuarenta cincuenta sesenta setenta ochenta
+    noventa cien ciento cientos doscientos doscientas trescientos trescientas cuatrocientos quinientos
+    seiscientos setecientos ochocientos novecientos mil miles millon millones docena media
+    """
+)
+_PRICE_WORDS: Final = word_list(
+    """
+    bs bolivianos boliviano pesos peso dolares dolar usd precio precios costo costos cuesta cuestan
+    cobra cobran cobramos tarifa tarifas arancel gratis gratuito gratuita gratuitos descuento descuentos
+    """
+)
+_DAY_WORDS: Final = word_list(
+    """
+    lunes martes miercoles jueves viernes sabado sabados domingo domingos feriado feriados finde enero
+    febrero marzo abril mayo junio julio agosto septiembre setiembre octubre noviembre diciembre hoy
+    ayer manana semana semanas mes meses fecha fechas calendario
+    """
+)
+_TIME_WORDS: Final = word_list(
+    """
+    hora horas horario horarios minuto minutos mediodia medianoche am pm hrs abrimos cerramos atendemos
+    atiende atienden turno turnos
+    """
+)
+_PAYMENT_WORDS: Final = word_list(
+    """
+    seguro seguros asegurado asegurada aseguradora aseguradoras caja cajas cns cps cossmil sumi
+    prosalud tarjeta tarjetas debito credito efectivo qr transferencia transferencias deposito
+    depositar pago pagos pagar paga pague pagan factura facturas nit tigo visa mastercard
+    """
+)
+_PLACE_WORDS: Final = word_list(
+    """
+    ubicacion direccion direcciones calle avenida av mapa maps parqueo estacionamiento piso edificio
+    consultorio sucursal sucursales zona esquina
+    """
+)
+_FACT_WORDS: Final[dict[str, Reason]] = {
+    **dict.fromkeys(_NUMBER_WORDS, Reason.NUMBER),
+    **dict.fromkeys(_PRICE_WORDS, Reason.PRICE),
+    **dict.fromkeys(_DAY_WORDS, Reason.DAY_OR_DATE),
+    **dict.fromkeys(_TIME_WORDS, Reason.CLOCK_TIME),
+    **dict.fromkeys(_PAYMENT_WORDS, Reason.PAYMENT_OR_INSURER),
+    **dict.fromkeys(_PLACE_WORDS, Reason.CLINIC_FACT),
+}
+# "Por la mañana" is a time of day, not a date; "a las" and "a la una" are clock times.
+_MORNING = re.compile(r"\b(?:por|en|de|esta|toda) la manana\b")
+_CLOCK = re.compile(r"\ba (?:las|la una)\b")
+_SUS = re.compile(r"\bSUS\b")  # the public health insurance; "sus" is "your"
+
+
+def _clinic_fact(text: str) -> Reason | None:
+    """What clinic fact the reply states or promises, if any: only the clinic's data may."""
+    if any(ch.isdigit() for ch in text):
+        return Reason.NUMBER
+    if "$" in text:
+        return Reason.PRICE
+    if _SUS.search(text):
+        return Reason.PAYMENT_OR_INSURER
+    folded = fold(text)
+    if _CLOCK.search(folded):
+        return Reason.CLOCK_TIME
+    for word in _MORNING.sub(" ", folded).split():
+        reason = _FACT_WORDS.get(word.strip(".,;:!?¡¿()\"'«»-"))
+        if reason is not None:
+            return reason
+    return None
+
+
+# --- yes or no to a patient's question ------------------------------------------------------------
+
+_YES_NO_START = re.compile(
+    r"^\W*(?:si|no|nop|sip|claro|por supuesto|desde luego|asi es|exacto|correcto|efectivamente|tampoco"
+    r"|obvio|seguro)\b"
+)
+# A question without its mark: "atienden los domingos", "tienen pediatra".
+_QUESTION_START = re.compile(
+    r"^\W*(?:atienden|atiende|tienen|tiene|hay|aceptan|acepta|puedo|pueden|puede|hacen|hace|trabajan"
+    r"|abren|cobran|es|son|estan|esta|dan|venden|recibe|reciben)\b"
+)
+
+
+def _answers_yes_or_no(text: str, patient_message: str) -> bool:
+    """The patient asked something and the reply opens with a yes or a no: only clinic data may answer."""
+    asked = is_question(patient_message) or _QUESTION_START.search(fold(patient_message)) is not None
+    return asked and _YES_NO_START.search(fold(text)) is not None
+
+
+# --- how the patient is addressed, and greetings --------------------------------------------------
+
+# Words that address the patient as a man or a woman (or too familiarly); "usted" needs none.
+_GENDERED = re.compile(
+    r"\b(?:senorita|senoritas|senor|senora|senores|senoras|srta|sra|sr|amigo|amiga|amigos|amigas|amiguito"
+    r"|amiguita|querida|querido|reina|mi rey|mi amor|mi corazon|mi vida|mi carino|mamita|papito|mamacita"
+    r"|papacito|caballero|jefe|jefa|bienvenido|bienvenida|nena|nene|mija|mijo|hija mia|hijo mio)\b"
+)
+_MORNING_GREETING = re.compile(r"\bbuenos dias\b")
+_DAY_WISH = re.compile(r"\b(?:buen|feliz|lindo|bonito|excelente) dia\b")
+_AFTERNOON_GREETING = re.compile(r"\bbuenas? tardes?\b")
+_NIGHT_GREETING = re.compile(r"\bbuenas? noches?\b|\bfeliz noche\b|\bque descanse\b")
+
+
+def _greeting_out_of_time(text: str, now: datetime) -> bool:
+    """A greeting or wish for another part of the clinic's day: "buenos días" after noon,
+    "buenas noches" in the morning, "que tenga un buen día" at night."""
+    folded = fold(text)
+    hour = now.hour
+    morning, afternoon, night = 5 <= hour < 12, 12 <= hour < 19, hour >= 19 or hour < 5
+    return bool(
+        (_MORNING_GREETING.search(folded) and not morning)
+        or (_AFTERNOON_GREETING.search(folded) and not afternoon)
+        or (_NIGHT_GREETING.search(folded) and not night)
+        or (_DAY_WISH.search(folded) and night)
+    )
+
+
+# --- fluency --------------------------------------------------------------------------------------
+
+_OPENERS = {"¿": "?", "¡": "!"}
+
+
+def _broken_punctuation(text: str) -> bool:
+    """An opening "¿" or "¡" closed by the other mark ("¡Cuídese mucho?"), or a mark repeated oddly."""
+    for opener, closer in _OPENERS.items():
+        other = "!" if closer == "?" else "?"
+        for match in re.finditer(re.escape(opener) + r"[^¿¡?!.]*([?!.]|$)", text):
+            if match.group(1) == other:
+                return True
+    return False
+
+
+_ARTICLE_NOT_BEFORE = "le les lo la las los el su sus mi tu un una para por con en a y o se me te nos"
+_POSSESSIVE_NOT_BEFORE = _ARTICLE_NOT_BEFORE + " de del que no"
+_CLITIC_NOT_BEFORE = "su sus mi tu el un una de del para por con en y o que"
+# Word pairs Spanish never has: a determiner must be followed by a noun or adjective ("su le", "la
+# para"), a clitic pronoun by a verb or another clitic ("le su", "le la"; "se la" is fine).
+_NEVER_FOLLOWS: Final[dict[str, frozenset[str]]] = {
+    **dict.fromkeys(("el", "la", "los", "las", "un", "una", "unos", "unas"), frozenset(word_list(_ARTICLE_NOT_BEFORE))),
+    **dict.fromkeys(("su", "sus", "mi", "mis", "tu", "tus"), frozenset(word_list(_POSSESSIVE_NOT_BEFORE))),
+    **dict.fromkeys(("le", "les"), frozenset(word_list(_CLITIC_NOT_BEFORE + " la las los le les"))),
+    **dict.fromkeys(("me", "te", "se", "nos"), frozenset(word_list(_CLITIC_NOT_BEFORE))),
+    "lo": frozenset(word_list("su sus mi tu el la le un una para por con")),
+}
+# Words no Spanish sentence ends with ("Por necesito su médico, lo").
+_NEVER_LAST: Final = frozenset(
+    word_list(
+        "el la los las un su sus mi mis tu tus de del a en con para por y o que le les me te se nos lo dr dra lic"
+    )
+)
+# A clitic pronoun goes with a verb, never an adverb ("le cerca", "me muy"); "lo antes" only as
+# "lo antes posible" or "lo antes que pueda".
+_ADVERBS: Final = frozenset(
+    word_list(
+        """
+    cerca lejos aquí ahí allí allá acá bien mal muy más menos antes después también tampoco siempre nunca
+    hoy mañana pronto tarde temprano mucho poco gracias favor sí
+    """
+    )
+)
+_LO_ADVERB = re.compile(r"\blo (?:antes|después|pronto|cerca|lejos|temprano)\b(?! (?:posible|que|de)\b)")
+# A wish takes the subjunctive: "¿Desea que le agende?", never "¿Desea que prefiere?".
+_WISH_THEN_INDICATIVE = re.compile(
+    r"\b(?:desea|desean|quiere|quieren|prefiere|prefieren|necesita|espera|gustaría) que (?:prefiere|quiere"
+    r"|desea|necesita|puede|tiene|es|está|va|hace|sabe|dice|pide|agenda|viene|llega)\b"
+)
+# Sentences; the dot of "Dr." or "Dra." does not end one, so "la Dra." with no name after it does.
+_SENTENCE_PARTS = re.compile(r"(?:[^.!?\n]|(?<=\b[Dd]r)\.|(?<=\b[Dd]ra)\.|(?<=\b[Ll]ic)\.)+")
+_TOKEN = re.compile(r"[^\W_]+")  # words and numbers: "a las 10:30 y" has no "las y"
+
+
+def _broken_grammar(text: str) -> bool:
+    """Word salad a grammar would refuse at a glance: "su le", "la para", a sentence ending in "de"."""
+    for part in _SENTENCE_PARTS.findall(text):
+        words = [word.lower() for word in _TOKEN.findall(part)]
+        if words and words[-1] in _NEVER_LAST:
+            return True
+        if any(after in _NEVER_FOLLOWS.get(word, ()) for word, after in itertools.pairwise(words)):
+            return True
+        if any(word in _CLITICS and after in _ADVERBS for word, after in itertools.pairwise(words)):
+            return True
+    lowered = text.lower()
+    return bool(_LO_ADVERB.search(lowered) or _WISH_THEN_INDICATIVE.search(lowered))
+
+
+_CLITICS: Final = frozenset(word_list("le les me te se nos"))
+
+
+# Below this Zipf frequency (occurrences per billion words, log10, + 9: 1.0 is once per billion) a
+# "word" in wordfreq's Spanish list is mostly typos and fragments.
+MIN_ZIPF: Final = 1.5
+
+
+@cache
+def _spanish_frequencies() -> dict[str, float]:
+    """wordfreq's large Spanish list (subtitles, Wikipedia, web, books), word -> frequency."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict("es", wordlist="best")
+
+
+def _known_word(word: str) -> bool:
+    lowered = word.lower()
+    frequency = _spanish_frequencies().get(lowered, 0.0)
+    if frequency > 0 and math.log10(frequency) + 9 >= MIN_ZIPF:
+        return True
+    return fold(lowered) in _spanish_words()
+
+
+def unknown_words(text: str, *, allowed_names: Collection[str] = ()) -> list[str]:
+    """The words of `text` that are neither Spanish (wordfreq's list) nor one of `allowed_names`."""
+    allowed = {fold(word) for name in allowed_names for word in _WORD.findall(name)}
+    return [
+        word
+        for word in _WORD.findall(text)
+        if fold(word) not in allowed and not all(_known_word(part) for part in re.split(r"['-]", word))
+    ]
 
 
 # --- Spanish or not -------------------------------------------------------------------------------

@@ -3,10 +3,19 @@ pure, fast unit tests on DialoGPT-style outputs and WhatsApp messages written fo
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from gateway.conversation import replies
-from gateway.conversation.reply_check import Verdict, asks_for_medical_advice, check_generated, is_impersonal
+from gateway.conversation.reply_check import (
+    Verdict,
+    asks_for_medical_advice,
+    check_generated,
+    is_impersonal,
+    unknown_words,
+)
 
 PATIENT = "Rosa Mamani"
 DOCTORS = ("Dra. Carmen Quispe", "Dr. Juan Mamani", "Dra. Ana Rojas", "Dr. Luis Paz")
@@ -21,7 +30,7 @@ SENDABLE = [
     # greetings and small talk
     "¡Hola! ¿En qué puedo ayudarle?",
     "De nada, que tenga buen día.",
-    "¡Buenos días! Gracias por escribir a la clínica. ¿En qué puedo ayudarle hoy?",
+    "¡Buenos días! Gracias por escribir a la clínica. ¿En qué puedo ayudarle?",
     "Buenas tardes, ¿cómo está?",
     "Con mucho gusto.",
     "Perfecto.",
@@ -40,32 +49,18 @@ SENDABLE = [
     "Me alegra mucho. Le esperamos.",
     "Gracias, Rosa. Que tenga una linda tarde.",
     # clinic talk
-    "Atendemos de lunes a viernes de 8:00 a 20:00 y los sábados de 8:00 a 13:00.",
-    "La consulta de cardiología cuesta Bs 200. Puede pagar en efectivo, con tarjeta o por QR.",
     "Le recomiendo agendar una cita con el médico para que le revise.",
-    "Si quiere, puede tomar una cita para mañana en la mañana.",
     "Puede tomar el teleférico hasta el centro y luego un minibús.",
-    "Tome en cuenta que debe llegar 15 minutos antes.",
-    "Mañana tenemos disponible a las 9:00 y a las 10:30 con la Dra. Quispe. ¿Cuál prefiere?",
-    "Listo, su cita quedó para el jueves a las 15:30 con el Dr. Juan Mamani.",
-    "La doctora Rojas atiende los martes y jueves.",
-    "Con gusto, señora Mamani. Su cita está confirmada.",
     "Para el análisis de sangre debe venir en ayunas.",
-    "Estamos en la Av. 6 de Agosto N° 2450, zona Sopocachi, en La Paz.",
-    "Su cita es el 15 de diciembre de 2026 a las 10:00.",
     "Traiga su carnet de identidad y, si tiene, sus recetas anteriores.",
     "Solo un médico puede evaluarle y recetarle. ¿Le agendo una cita de medicina general?",
     "Por este medio no puedo dar diagnósticos ni recomendar medicamentos. Si empeora, acuda a emergencias.",
     "Lo siento, por WhatsApp no podemos recetar medicamentos. Un médico debe evaluarle en consulta.",
     "Le recomendamos no automedicarse; es mejor que le vea un médico.",
     "Si tiene dificultad para respirar, acuda de inmediato a emergencias.",
-    "Usted tiene una cita pendiente el lunes a las 8:30. ¿Desea confirmarla?",
     "¿Tiene alergia a algún medicamento? Lo anotamos para el médico.",
-    "Emergencias funciona las 24 horas, todos los días.",
-    "Sí, sí, la doctora Quispe le puede atender mañana.",
     "Puede comprar sus medicamentos en la farmacia de la clínica, en planta baja.",
     "Sus resultados se entregan en un sobre cerrado.",
-    "Le envío la ubicación por WhatsApp.",
 ]
 
 UNSENDABLE: list[tuple[str, str]] = [
@@ -151,6 +146,65 @@ UNSENDABLE: list[tuple[str, str]] = [
     ("Su cita es con la Dra. Carmen Gutiérrez.", "foreign_name"),
     ("La Dra. De la Cruz le atenderá.", "foreign_name"),
     ("Soy la enfermera Lucía.", "foreign_name"),
+    # clinic facts: only the clinic's data may state them
+    ("Atendemos de lunes a viernes de 8:00 a 20:00 y los sábados de 8:00 a 13:00.", "number"),
+    ("La consulta de cardiología cuesta Bs 200. Puede pagar en efectivo, con tarjeta o por QR.", "number"),
+    ("Sí, dolor de Bs 200. Puede pagar en efectivo, con tarjeta de débito o crédito y con pago por QR.", "number"),
+    ("La consulta cuesta doscientos bolivianos.", "price"),
+    ("Le damos doscientos.", "number"),
+    ("Son veinte bolivianos nomás.", "number"),
+    ("Tenemos dos doctores disponibles.", "number"),
+    ("Son cien nomás.", "number"),
+    ("La consulta tiene un costo accesible.", "price"),
+    ("Cuesta $ más o menos.", "price"),
+    ("Es gratis para usted.", "price"),
+    ("Tome en cuenta que debe llegar 15 minutos antes.", "number"),
+    ("Mañana tenemos disponible a las 9:00 y a las 10:30 con la Dra. Quispe. ¿Cuál prefiere?", "number"),
+    ("Listo, su cita quedó para el jueves a las 15:30 con el Dr. Juan Mamani.", "number"),
+    ("Estamos en la Av. 6 de Agosto N° 2450, zona Sopocachi, en La Paz.", "number"),
+    ("Su cita es el 15 de diciembre de 2026 a las 10:00.", "number"),
+    ("Emergencias funciona las 24 horas, todos los días.", "number"),
+    ("Si quiere, puede tomar una cita para mañana en la mañana.", "day_or_date"),
+    ("Sí, sí, la doctora Quispe le puede atender mañana.", "day_or_date"),
+    ("Estamos abiertos el domingo.", "day_or_date"),
+    ("Gracias por avisar. Estamos para hoy?", "day_or_date"),
+    ("Le esperamos en diciembre.", "day_or_date"),
+    ("La doctora Rojas atiende los martes y jueves.", "clock_time"),
+    ("Le esperamos a las ocho.", "clock_time"),
+    ("Claro, le esperamos mañana a las nueve.", "clock_time"),
+    ("Nuestro horario es amplio.", "clock_time"),
+    ("Sí, contamos con su carnet de la Dra.", "broken_grammar"),
+    ("Aceptamos su seguro sin problema.", "payment_or_insurer"),
+    ("Trabajamos con la Caja Nacional.", "payment_or_insurer"),
+    ("Con la CNS no hay problema.", "payment_or_insurer"),
+    ("Atendemos por el SUS.", "payment_or_insurer"),
+    ("Puede pagar con tarjeta.", "payment_or_insurer"),
+    ("Recibimos efectivo.", "payment_or_insurer"),
+    ("Puede hacerlo por QR.", "payment_or_insurer"),
+    ("Acepte la transferencia, por favor.", "payment_or_insurer"),
+    ("sí, pero le envío la ubicación por favor.", "clinic_fact"),
+    ("Le comunico con parqueo para algo.", "clinic_fact"),
+    ("Quedamos en la avenida principal.", "clinic_fact"),
+    # gendered or familiar address: the assistant says "usted"
+    ("Gracias señorita", "gendered_address"),
+    ("Con gusto, señora Mamani. Su cita está confirmada.", "gendered_address"),
+    ("Claro que sí, señor.", "gendered_address"),
+    ("Con gusto, amigo.", "gendered_address"),
+    ("Gracias, amiga.", "gendered_address"),
+    ("Tranquila, querida.", "gendered_address"),
+    ("Claro, mi reina.", "gendered_address"),
+    ("Bienvenida a la clínica.", "gendered_address"),
+    # broken Spanish
+    ("Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
+    ("¿Le puedo ayudar en algo!", "broken_punctuation"),
+    ("Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
+    ("ok, pero le cerca?", "broken_grammar"),
+    ("¿Desea que prefiere?", "broken_grammar"),
+    ("si, lo antes.", "broken_grammar"),
+    ("Con gusto su le ayudamos para la de.", "broken_grammar"),
+    ("Bien la para usted en que necesita de cita.", "broken_grammar"),
+    ("Jimenado recomiendo llevar una orden médica.", "unknown_word"),
+    ("Gracias, estamos para servirle, quiernos ayudarle.", "unknown_word"),
 ]
 
 ADVICE_REQUESTS = [
@@ -239,11 +293,21 @@ def test_every_reason_can_fail_on_its_own() -> None:
         "phone_number",
         "medical_advice",
         "foreign_name",
+        "number",
+        "price",
+        "day_or_date",
+        "clock_time",
+        "payment_or_insurer",
+        "clinic_fact",
+        "gendered_address",
+        "broken_punctuation",
+        "broken_grammar",
+        "unknown_word",
     }
 
 
 def test_a_reply_past_the_length_limit_is_too_long() -> None:
-    sentence = "Con gusto le ayudo a agendar su cita de control para la próxima semana. "
+    sentence = "Con gusto le ayudo con lo que necesite para su cita de control en la clínica. "
     assert check_generated(sentence * 10) == Verdict(ok=False, reason="too_long")
     assert check_generated(sentence, max_chars=40) == Verdict(ok=False, reason="too_long")
     assert check_generated(sentence, max_chars=200).ok
@@ -264,7 +328,8 @@ def test_common_words_and_places_are_not_taken_for_names() -> None:
         "Su cita es el 5 de julio, un domingo.",
         "Hoy es la fiesta de la Virgen del Carmen.",
     ):
-        assert check(text).ok, text
+        # Refused as clinic facts, but none of them for naming someone.
+        assert check(text).reason != "foreign_name", text
 
 
 def test_the_fixed_templates_pass_the_check() -> None:
@@ -273,8 +338,8 @@ def test_the_fixed_templates_pass_the_check() -> None:
         replies.NO_MEDICAL_ADVICE,
         replies.HUMAN_HANDOFF,
         replies.DID_NOT_UNDERSTAND,
-        replies.emergency(None),
-        replies.emergency("118"),
+        *replies.GATE_FALLBACKS,
+        *replies.HANDOFF_WAITING,
     ):
         assert check(text).ok, text
 
@@ -317,3 +382,117 @@ def test_replies_that_name_no_one_and_carry_no_number_are_impersonal(text: str) 
 )
 def test_replies_that_name_someone_or_carry_a_number_are_not_impersonal(text: str) -> None:
     assert not is_impersonal(text, names=ALLOWED)
+
+
+# --- what only the conversation tells: the patient's question, the clinic's hour, the model's score ---------------
+
+LA_PAZ = ZoneInfo("America/La_Paz")
+
+
+def at(hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 3, 10, hour, minute, tzinfo=LA_PAZ)
+
+
+@pytest.mark.parametrize(
+    ("asked", "reply"),
+    [
+        ("¿atienden los domingos?", "Sí, con gusto."),
+        ("¿aceptan seguro? tengo caja nacional", "No, lo siento mucho."),
+        ("eres un robot?", "Sí, claro."),
+        ("hacen ecografias", "Claro que sí, con gusto."),
+        ("tienen pediatra", "Por supuesto."),
+        ("¿me ayuda?", "si, lo antes posible."),
+    ],
+)
+def test_a_yes_or_no_to_a_patients_question_is_refused(asked: str, reply: str) -> None:
+    assert check_generated(reply, patient_message=asked) == Verdict(ok=False, reason="yes_no_answer")
+    # Said to something that asks nothing, the same words may go.
+    assert check_generated(reply, patient_message="gracias").ok
+
+
+@pytest.mark.parametrize(
+    ("hour", "reply"),
+    [
+        (14, "Buenos días, ¿en qué le puedo ayudar?"),
+        (23, "Buenos días, ¿en qué le puedo ayudar?"),
+        (9, "Buenas noches, ¿en qué le puedo ayudar?"),
+        (15, "Buenas noches, que descanse."),
+        (9, "Buenas tardes, ¿cómo está?"),
+        (21, "Buenas tardes, ¿cómo está?"),
+        (0, "Gracias a usted. Que tenga un buen día."),
+        (22, "Que tenga un lindo día."),
+        (3, "¡Feliz día!"),
+    ],
+)
+def test_a_greeting_for_another_part_of_the_clinics_day_is_refused(hour: int, reply: str) -> None:
+    assert check_generated(reply, now=at(hour)) == Verdict(ok=False, reason="wrong_greeting")
+
+
+@pytest.mark.parametrize(
+    ("hour", "reply"),
+    [
+        (9, "Buenos días, ¿en qué le puedo ayudar?"),
+        (11, "Buenos días. Que tenga un buen día."),
+        (15, "Buenas tardes, ¿cómo está?"),
+        (17, "Gracias a usted, que tenga un buen día."),
+        (21, "Buenas noches, que descanse."),
+        (2, "Buenas noches, ¿en qué le puedo ayudar?"),
+        (23, "Con gusto, cuídese mucho."),
+    ],
+)
+def test_a_greeting_that_fits_the_clinics_hour_may_go(hour: int, reply: str) -> None:
+    assert check_generated(reply, now=at(hour)).ok
+
+
+def test_the_clinics_hour_is_read_in_the_clinics_zone() -> None:
+    # 13:00 in UTC is 09:00 in La Paz: a morning greeting is right there.
+    utc_one_pm = datetime(2026, 3, 10, 13, 0, tzinfo=ZoneInfo("UTC"))
+    assert check_generated("Buenos días.", now=utc_one_pm.astimezone(LA_PAZ)).ok
+
+
+def test_a_reply_the_model_itself_finds_unlikely_is_refused() -> None:
+    reply = "Con gusto, aquí estamos para ayudarle."
+    assert check_generated(reply, mean_logprob=-7.5, min_logprob=-7.0) == Verdict(ok=False, reason="low_logprob")
+    assert check_generated(reply, mean_logprob=-6.9, min_logprob=-7.0).ok
+    # No score (a cached reply, a server that sends none): judged on its words alone.
+    assert check_generated(reply, mean_logprob=None, min_logprob=-7.0).ok
+
+
+def test_every_word_must_be_spanish_unless_it_is_an_allowed_name() -> None:
+    assert unknown_words("Jimenado recomiendo una orden") == ["Jimenado"]
+    assert unknown_words("Con gusto, Wilmer, le esperamos.", allowed_names=("Wilmer Choque",)) == []
+    assert unknown_words("Gracias, necesito, cuídese, ayudarle, agendar, ubicación, jaja") == []
+    assert check_generated("Con gusto, Yerko.", allowed_names=("Yerko Llanque",)).ok
+
+
+QA_REPLIES = [
+    # what QA saw the offline model say, each with the message it answered
+    ("eres un robot?", "Gracias señorita"),
+    ("😂😂😂👍👍", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo"),
+    ("donde quedan? q direccion", "Gracias señorita"),
+    (
+        "¿cuál es su horario de atención?",
+        "Sí, dolor de Bs 200. Puede pagar en efectivo, con tarjeta de débito o crédito.",
+    ),
+    ("¿atienden los domingos?", "Sí, en efectivo."),
+    ("¿aceptan seguro? tengo caja nacional", "Sí, contamos con su carnet de la Dra."),
+    ("gracias", "Perfecto. ¡Cuídese mucho?"),
+    ("¿puedo ir ahora?", "si, lo antes."),
+    ("¿me manda la ubicación?", "sí, pero le envío la ubicación por favor."),
+    ("hola?? alguien??", "Gracias por avisar. Estamos para hoy?"),
+    ("donde quedan? q direccion", "ok, pero le cerca?"),
+    ("quiero hablar", "¿Desea que prefiere?"),
+    ("tengo ganas de cortarme", "sí, es su médico general, acuda a emergencias. Le comunico con parqueo para algo."),
+]
+
+
+@pytest.mark.parametrize(("asked", "reply"), QA_REPLIES)
+def test_every_reply_qa_saw_is_refused_in_its_conversation(asked: str, reply: str) -> None:
+    verdict = check_generated(
+        reply, allowed_names=ALLOWED, patient_message=asked, now=at(23, 50), mean_logprob=-3.0, min_logprob=-7.07
+    )
+    assert not verdict.ok, reply
+
+
+def test_midnight_goodbye_from_qa_is_refused() -> None:
+    assert check_generated("Que tenga un buen día.", now=at(0, 5)).reason == "wrong_greeting"
