@@ -112,7 +112,11 @@ CLINIC_PAYMENT = Payment(
     insurers=[
         Insurer(name="BISA Seguros", aliases=["bisa"], accepted=True),
         Insurer(name="Nacional Seguros", aliases=["nacional seguros"], accepted=True),
-        Insurer(name="la Caja Nacional de Salud (CNS)", aliases=["caja nacional", "cns", "caja nacional de salud"], accepted=False),
+        Insurer(
+            name="la Caja Nacional de Salud (CNS)",
+            aliases=["caja nacional", "cns", "caja nacional de salud"],
+            accepted=False,
+        ),
         Insurer(name="la Caja Petrolera de Salud", aliases=["caja petrolera", "petrolera", "cps"], accepted=False),
     ],
 )

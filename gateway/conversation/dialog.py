@@ -16,14 +16,15 @@ from datetime import date, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from appointments import booking
+from appointments import booking, clinic_info
 from appointments import repository as clinic
 from appointments.availability import free_slots
 from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
 from appointments.schemas import Appointment, Doctor, Patient, Slot
 from gateway import audit
-from gateway.conversation import choices, replies, wording
+from gateway.conversation import choices, clinic_answers, emergency, replies, wording
 from gateway.conversation.birthdates import parse_birth_date
+from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.intents import Intent
 from gateway.conversation.nlu import Understanding
 from gateway.conversation.reply_check import asks_for_medical_advice
@@ -75,6 +76,14 @@ class DialogSettings:
     max_upcoming: int
     code_minutes: int
     emergency_number: str | None
+    crisis_line: str | None = None
+    crisis_line_name: str | None = None
+    # How long after an emergency the patient's messages are answered as part of it.
+    emergency_lasts: timedelta = timedelta(hours=2)
+
+    @property
+    def contacts(self) -> emergency.Contacts:
+        return emergency.Contacts(self.emergency_number, self.crisis_line, self.crisis_line_name)
 
 
 @dataclass(frozen=True)
@@ -157,19 +166,36 @@ class Dialog:
     async def respond(self, state: DialogState, turn: Turn) -> Outcome:
         """The reply to `turn` given the conversation's `state`."""
         intent = turn.understood.intent
-        if intent is Intent.EMERGENCY:
-            return Outcome(
-                state.idle(), replies.emergency(self._settings.emergency_number), Action.EMERGENCY, flag="emergency"
-            )
+        urgent = emergency.answer(
+            state,
+            turn.understood,
+            turn.text,
+            now=turn.now,
+            contacts=self._settings.contacts,
+            lasts=self._settings.emergency_lasts,
+        )
+        if urgent is not None:
+            if urgent.ongoing:
+                return Outcome(urgent.state, urgent.text, Action.EMERGENCY, flag="emergency")
+            return Outcome(urgent.state, urgent.text)
+        if state.emergency is not None:
+            state = state.in_emergency(None)  # it is over, or the patient moved on
         if intent is Intent.HUMAN_HANDOFF:
             return Outcome(state.idle(), replies.HUMAN_HANDOFF, Action.HUMAN_HANDOFF, flag="human_handoff")
+        if intent is Intent.CLINIC_INFO:
+            return await self._clinic_question(state, turn)
         new_flow = _FLOW_OF.get(intent)
         if state.step is not None:
             answered = await self._answer_step(state, turn, new_flow)
             if answered is not None:
                 return answered
         if new_flow is not None:
-            return await self._start(new_flow, state, turn)
+            started = await self._start(new_flow, state, turn)
+            if not turn.understood.clinic_topics or started.text is None:
+                return started
+            # "Quiero una cita, ¿cuánto cuesta?": the price first, then the booking goes on.
+            facts = await self._clinic_answer(started.state, turn)
+            return replace(started, text=f"{facts.text}\n\n{started.text}")
         if asks_for_medical_advice(turn.text):
             return Outcome(state, replies.NO_MEDICAL_ADVICE)
         if intent is Intent.GREETING and state.step is None:
@@ -179,6 +205,53 @@ class Dialog:
         if state.step is not None:
             return await self._reprompt(state, turn)
         return Outcome(state, None)
+
+    # --- questions about the clinic ----------------------------------------------------------
+
+    async def _clinic_question(self, state: DialogState, turn: Turn) -> Outcome:
+        """Answer from the clinic's data; a question asked at a flow step is answered and the step asked again."""
+        answered = await self._clinic_answer(state, turn)
+        text = answered.text
+        if asks_for_medical_advice(turn.text):
+            text = f"{text}\n\n{replies.NO_MEDICAL_ADVICE}"
+        if state.step is None:
+            return Outcome(state, text, options=answered.options)
+        pending = await self._pending_question(state, turn)
+        return replace(pending, text=f"{text}\n\n{pending.text}", options=pending.options or answered.options)
+
+    async def _clinic_answer(self, state: DialogState, turn: Turn) -> clinic_answers.ClinicAnswer:
+        understood = turn.understood
+        question = clinic_answers.Question(
+            topics=understood.clinic_topics or (ClinicTopic.GENERAL,),
+            text=turn.text,
+            specialty=understood.specialty or state.wishes.specialty,
+            day=understood.date,
+        )
+        override = None
+        if question.day is not None and ClinicTopic.HOURS in question.topics:
+            days_off = await clinic.schedule_overrides(
+                self._conn, doctor_ids=[], first_day=question.day, last_day=question.day
+            )
+            override = days_off[0] if days_off else None
+        facts = clinic_answers.Facts(
+            info=await clinic_info.load(self._conn),
+            doctors=self._clinic.doctors,
+            specialty_names=self._clinic.specialties,
+            day_override=override,
+        )
+        return clinic_answers.answer(question, facts)
+
+    async def _pending_question(self, state: DialogState, turn: Turn) -> Outcome:
+        """The question the flow waits on, asked again without saying it was not understood."""
+        if state.step is Step.IDENTITY:
+            return Outcome(state, self._identity_question(), Action.VERIFICATION_REQUIRED)
+        if state.step is Step.REGISTER_NAME:
+            return Outcome(state, replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+        if state.step is Step.REGISTER_BIRTH_DATE:
+            return Outcome(state, clinic_answers.RESUME_BIRTH_DATE, Action.VERIFICATION_REQUIRED)
+        if state.step is Step.REGISTER_DOCUMENT:
+            return Outcome(state, clinic_answers.RESUME_DOCUMENT, Action.VERIFICATION_REQUIRED)
+        return await self._reprompt(state, turn)
 
     async def _start(self, flow: Flow, state: DialogState, turn: Turn) -> Outcome:
         """Begin `flow`, or refine it when it is the one under way ("mejor el viernes").

@@ -147,15 +147,17 @@ INTENTS: dict[Intent, list[str]] = {
         "gracias por la informacion",
         "graciassss",
     ],
-    Intent.OTHER: [
+    Intent.CLINIC_INFO: [
         "donde estan ubicados?",
         "cual es el horario de atencion",
         "cuanto sale la consulta con el pediatra",
         "aceptan tarjeta?",
-        "que puedo tomar para el dolor de cabeza",
         "atienden emergencias?",
         "trabajan los feriados?",
         "¿atienden el 25 de diciembre?",
+    ],
+    Intent.OTHER: [
+        "que puedo tomar para el dolor de cabeza",
         "necesito un certificado medico",
         "qué tal el clima",
         "no se",
@@ -420,6 +422,7 @@ def test_the_example_request_is_understood_in_full() -> None:
         "specialty": "pediatria",
         "doctor": None,
         "time_of_day": None,
+        "clinic_topics": None,
         "confidence": result.confidence,
     }
     assert 0.5 < result.confidence <= 1
@@ -445,6 +448,7 @@ def test_the_cli_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
         "specialty": None,
         "doctor": None,
         "time_of_day": None,
+        "clinic_topics": None,
         "confidence": 0.93,
     }
 

@@ -1,0 +1,137 @@
+"""Which facts about the clinic a message asks for: prices, hours, address, payment, what to bring,
+doctors, other services, or something about the clinic we keep no facts on ("general").
+
+Such a question is answered from the clinic's data by the dialog, never by the model. Patterns are
+written without accents, in the language of `patterns.py`; matching forgives typos.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from gateway.conversation.patterns import Pattern, Words, compile_patterns, lexicon
+
+_SPECIALIST = (
+    "doctor|doctora|doctores|medico|medica|medicos|especialista|especialistas|pediatra|pediatr*|ginecolog*|gineco"
+    "|cardiolog*|dermatolog*|odontolog*|dentista|traumatolog*|oftalmolog*|oculista|neurolog*|psicolog*|psiquiatra"
+    "|urolog*|nutricion*|otorrino*|endocrinolog*|gastroenterolog*|neumolog*|reumatolog*|oncolog*|fisioterap*"
+)
+
+
+class ClinicTopic(StrEnum):
+    PRICES = "prices"
+    HOURS = "hours"
+    ADDRESS = "address"
+    PAYMENT = "payment"
+    PREPARATION = "preparation"
+    DOCTORS = "doctors"
+    SERVICES = "services"
+    # About the clinic, but nothing the clinic keeps facts on (its phone, walk-ins, how long a visit takes).
+    GENERAL = "general"
+
+
+_PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
+    ClinicTopic.PRICES: compile_patterns(
+        [
+            "cuanto|cuanta ... cuesta|cuestan|sale|salen|cobran|cobra|vale|valen|costo|precio|pago|pagar|pagaria",
+            "precio|precios|costo|costos|tarifa|tarifas|arancel|aranceles",
+            "cobran|cobra ... consulta|cita|ficha",
+        ]
+    ),
+    ClinicTopic.HOURS: compile_patterns(
+        [
+            "horario|horarios|hora ... atencion|atienden|atiende|abren|cierran|abre|cierra|trabajan|tienen|son",
+            "que|cual|cuales horario|horarios",
+            "cual|cuales es|son ..2 horario|horarios",
+            "su|sus horario|horarios",
+            "hasta|desde|a que hora|horas",
+            "abren|cierran|abre|cierra|atienden|trabajan|funcionan ... domingo|domingos|sabado|sabados|feriado*|fin"
+            "|finde|noche|noches|lunes|martes|miercoles|jueves|viernes",
+            "que|cuales dia|dias atienden|atiende|trabaja|trabajan|abren|funcionan",
+            "feriado|feriados",
+        ]
+    ),
+    ClinicTopic.ADDRESS: compile_patterns(
+        [
+            "direccion|ubicacion|ubicad*|ubican|mapa|sucursal*|parqueo|estacionamiento|estacionar|parquear",
+            "donde ... queda|quedan|estan|encuentra|encuentran|ubica*",
+            "como ... llego|llegar|llega|llegan",
+        ]
+    ),
+    ClinicTopic.PAYMENT: compile_patterns(
+        [
+            "seguro|seguros ... medico|salud|privado|social",
+            "tengo|tiene|con|aceptan|acepta|trabajan|reciben|cubre|cubren|atienden|vale|sirve ..2 seguro|seguros",
+            "aseguradora*|prepaga*|cns",
+            "caja ... nacional|petrolera|salud|bancaria|caminos|seguro",
+            "aceptan|acepta|reciben|recibe|puedo|se puede ... pagar|tarjeta|qr|efectivo|transferencia",
+            "tarjeta|qr|efectivo|transferencia",
+            "forma|formas|metodo|metodos|medio|medios ... pago",
+        ]
+    ),
+    ClinicTopic.PREPARATION: compile_patterns(
+        [
+            "que ... llevar|traer|llevo|traigo",
+            "necesito|debo|tengo que|hay que ... llevar|traer",
+            "ayunas|ayuno",
+            "necesito|piden|pide|hace falta ... orden|carnet",
+            "orden medica",
+        ]
+    ),
+    ClinicTopic.DOCTORS: compile_patterns(
+        [
+            "que|cuales especialidades|especialistas|doctores|medicos ... hay|tienen|atienden",
+            "especialidades",
+            "quien|quienes ... atiende|atienden",
+            "quien|quienes es|son ... " + _SPECIALIST,
+            "como se llama|llaman|apellida ... " + _SPECIALIST,
+        ]
+    ),
+    ClinicTopic.SERVICES: compile_patterns(
+        [
+            "resonancia*|tomograf*|ecograf*|radiograf*|rayos|mamograf*|endoscop*|electrocardiograma|laboratorio"
+            "|cirugia|cirugias|operaciones|operan|internacion|vacuna|vacunas|farmacia|ambulancia|fisioterapia",
+            "hacen|realizan|tienen|hay ... analisis|examenes|estudios|servicio|servicios",
+        ]
+    ),
+    ClinicTopic.GENERAL: compile_patterns(
+        [
+            "telefono|correo|email|pagina|web|facebook|instagram|whatsapp",
+            "sin cita|turno|ficha|reserva",
+            "cuanto ... demora|dura|tarda|esperar",
+            "atienden|atiende|tienen|hay|cubren ... emergencia|emergencias|urgencia|urgencias",
+        ]
+    ),
+}
+# "¿Tienen cardiólogo?": a question about the doctors, unless a day or hour makes it a booking.
+HAVE_SPECIALIST: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["tienen|tiene|hay|cuentan|trabaja|trabajan|atiende ..2 " + _SPECIALIST]
+)
+# The clinic opening or seeing people ("¿abren hoy?"), unless the patient is the object ("¿me atienden?").
+CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["atienden|trabajan|abren|funcionan|atiende|trabaja|abre|cierran|cierra|abierto|abierta"]
+)
+_PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
+
+TOPIC_WORDS: Final = lexicon(
+    pattern for group in (*_PATTERNS.values(), HAVE_SPECIALIST, CLINIC_OPEN) for pattern in group
+)
+
+
+def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[ClinicTopic, ...]:
+    """The clinic topics the message asks about, in a fixed order; () when it asks about none.
+
+    `has_when`: a date or time was found, which makes "¿hay pediatra mañana?" a booking, not a question;
+    `has_whom`: a specialty or doctor was named, which makes "¿qué horarios tiene la pediatra?" ask for
+    free slots rather than the clinic's opening hours.
+    """
+    found = [topic for topic, patterns in _PATTERNS.items() if words.has(patterns)]
+    if not has_when and ClinicTopic.DOCTORS not in found and words.has(HAVE_SPECIALIST):
+        found.append(ClinicTopic.DOCTORS)
+    opens = [s for s in words.spans(CLINIC_OPEN) if not words.preceded_by(s.start, _PATIENT_OBJECT, within=1)]
+    if opens and not found:
+        found.append(ClinicTopic.HOURS)
+    if has_whom and ClinicTopic.HOURS in found:
+        found.remove(ClinicTopic.HOURS)
+    return tuple(topic for topic in ClinicTopic if topic in found)
