@@ -227,6 +227,11 @@ def run(config: StackConfig) -> int:
         env.setdefault("OTP_SECRET", otp_secret())
         # Embedded servers without passwords and a local SMS outbox: fine here, refused in production.
         env.setdefault("APP_ENV", "development")
+        # Bolivia's public numbers for the demo clinic: 168, the health ministry's single emergency number
+        # (ambulances), and Familia Segura, a free line of emotional support that takes calls about suicide.
+        env.setdefault("EMERGENCY_NUMBER", "168")
+        env.setdefault("CRISIS_LINE", "800 113040")
+        env.setdefault("CRISIS_LINE_NAME", "la línea gratuita Familia Segura")
         api_key = demo_api_key(owner_url or env["DATABASE_URL"], env["DATABASE_URL"])
         ensure_model(config.model_name)
 

@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from gateway.verification.destinations import country_codes
 from gateway.verification.identity import KnowledgeCheck
 
+# A number a patient is told to call: digits, with spaces or dashes as people write them ("168", "800 11 3040").
+_PHONE_TO_CALL = r"^\+?[0-9][0-9 -]{1,18}[0-9]$"
+
 
 class Settings(BaseSettings):
     """Everything the gateway can be told from outside.
@@ -37,21 +40,28 @@ class Settings(BaseSettings):
     reply_max_new_tokens: int = Field(default=48, ge=1, le=256, validation_alias="REPLY_MAX_NEW_TOKENS")
     reply_temperature: float = Field(default=0.8, gt=0, validation_alias="REPLY_TEMPERATURE")
     reply_top_p: float = Field(default=0.9, gt=0, le=1, validation_alias="REPLY_TOP_P")
-    # How many stored turns of a conversation are sent to the model.
-    history_turns: int = Field(default=8, ge=1, le=64, validation_alias="HISTORY_TURNS")
-
     # A generated reply whose mean per-token log-probability (the model's own score, from the inference
     # server) is below this is not sent. Measured for the offline model by `make measure-reply-gate`
     # (docs/reply-gate.md); measure again for another MODEL_NAME.
     reply_min_logprob: float = Field(default=-7.07, le=0, validation_alias="REPLY_MIN_LOGPROB")
+    # How many stored turns of a conversation are sent to the model.
+    history_turns: int = Field(default=8, ge=1, le=64, validation_alias="HISTORY_TURNS")
+
     # A patient's conversation restarts after this much silence (WhatsApp's service window is 24 h).
     conversation_idle_hours: float = Field(default=24.0, gt=0, validation_alias="CONVERSATION_IDLE_HOURS")
     max_message_chars: int = Field(default=2000, ge=1, validation_alias="MAX_MESSAGE_CHARS")
     max_messages_per_request: int = Field(default=50, ge=1, validation_alias="MAX_MESSAGES_PER_REQUEST")
 
     clinic_timezone: str = Field(default="America/La_Paz", validation_alias="CLINIC_TIMEZONE")
-    # Said in emergency replies ("Llame ahora al 118"); unset: "al número de emergencias".
-    emergency_number: str | None = Field(default=None, validation_alias="EMERGENCY_NUMBER")
+    # Said in emergency replies ("Llame ahora al 168"); unset: "al número de emergencias".
+    emergency_number: str | None = Field(default=None, pattern=_PHONE_TO_CALL, validation_alias="EMERGENCY_NUMBER")
+    # A crisis line said, with the emergency number, to a patient who speaks of suicide or self-harm; unset: the
+    # reply asks them to call the emergency number and stay with someone they trust.
+    crisis_line: str | None = Field(default=None, pattern=_PHONE_TO_CALL, validation_alias="CRISIS_LINE")
+    crisis_line_name: str | None = Field(default=None, max_length=60, validation_alias="CRISIS_LINE_NAME")
+    # After an emergency, the patient's next messages are answered as part of it (never by the model) for this
+    # long, unless they book something or say all is well.
+    emergency_follow_up_minutes: int = Field(default=120, ge=1, le=1440, validation_alias="EMERGENCY_FOLLOW_UP_MINUTES")
 
     # Booking: how soon a slot may start, how far ahead to look, how many slots to offer at once.
     booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")

@@ -1,9 +1,11 @@
 """Score the understanding step on a labelled JSONL file.
 
-    python -m gateway.conversation.eval_nlu [path]    (default: ../shared/eval/nlu_dev.jsonl)
+    python -m gateway.conversation.eval_nlu [path ...]    (default: ../shared/eval/nlu_dev.jsonl)
 
 Intent accuracy is over every line; entity accuracy over every (line, field) pair the
 line labels (`date`, `time`, `specialty`, and `doctor`/`time_of_day` where present), exact match.
+Emergency recall (emergencies recognised), precision and false alarms (other lines read as an
+emergency) get a line of their own: a missed emergency is the one mistake a clinic cannot afford.
 """
 
 from __future__ import annotations
@@ -29,16 +31,28 @@ class Score:
     intents_right: int = 0
     entities: int = 0
     entities_right: int = 0
+    emergencies: int = 0
+    emergencies_found: int = 0
+    false_alarms: int = 0
     misses: list[str] = field(default_factory=list)
 
     def report(self) -> str:
         lines = [
             f"intent accuracy: {self.intents_right}/{self.lines} = {_percent(self.intents_right, self.lines)}",
             f"entity accuracy: {self.entities_right}/{self.entities} = {_percent(self.entities_right, self.entities)}",
+            self.emergency_line(),
         ]
         if self.misses:
             lines += [f"misses ({len(self.misses)}):", *(f"  {miss}" for miss in self.misses)]
         return "\n".join(lines)
+
+    def emergency_line(self) -> str:
+        found, alarms, others = self.emergencies_found, self.false_alarms, self.lines - self.emergencies
+        return (
+            f"emergency recall: {found}/{self.emergencies} = {_percent(found, self.emergencies)}; "
+            f"precision: {found}/{found + alarms} = {_percent(found, found + alarms)}; "
+            f"false alarms: {alarms}/{others}"
+        )
 
 
 # The dev set predates clinic_info and labels questions about the clinic "other"; a set that labels
@@ -65,6 +79,10 @@ def evaluate(path: Path) -> Score:
         now = dt.datetime.fromisoformat(case["now"])
         got = understand(case["text"], now=now, tz=CLINIC_TZ, doctors=case.get("doctors", ())).as_json()
         score.lines += 1
+        expected_emergency, got_emergency = case["intent"] == "emergency", got["intent"] == "emergency"
+        score.emergencies += expected_emergency
+        score.emergencies_found += expected_emergency and got_emergency
+        score.false_alarms += got_emergency and not expected_emergency
         if _scored(got["intent"], case["intent"]) == case["intent"]:
             score.intents_right += 1
         else:
@@ -83,10 +101,14 @@ def evaluate(path: Path) -> Score:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gateway.conversation.eval_nlu", description=__doc__.split("\n")[0])
     parser.add_argument(
-        "path", nargs="?", type=Path, default=DEFAULT_PATH, help="labelled JSONL (default: %(default)s)"
+        "paths", nargs="*", type=Path, metavar="path", help=f"labelled JSONL files (default: {DEFAULT_PATH})"
     )
     args = parser.parse_args(argv)
-    print(evaluate(args.path).report())
+    paths: list[Path] = args.paths or [DEFAULT_PATH]
+    for path in paths:
+        if len(paths) > 1:
+            print(f"== {path}")
+        print(evaluate(path).report())
 
 
 if __name__ == "__main__":

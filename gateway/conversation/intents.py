@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from gateway.conversation import emergency_patterns as e
 from gateway.conversation import intent_patterns as p
 from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.normalize import phonetic
@@ -35,7 +36,7 @@ class Intent(StrEnum):
 
 NEGATIONS = ("no", "sin", "nunca", "ni", "tampoco")
 PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
-INTENT_WORDS = lexicon(pattern for group in p.ALL for pattern in group) | frozenset(
+INTENT_WORDS = lexicon(pattern for group in (*p.ALL, *e.ALL) for pattern in group) | frozenset(
     phonetic(word) for word in FILLER | WHEN_WORDS
 )
 _FILLER_KEYS = frozenset(phonetic(word) for word in FILLER)
@@ -52,10 +53,73 @@ def _affirmed(words: Words, patterns: tuple[Pattern, ...]) -> list[Span]:
     ]
 
 
+_NUMBER_WORDS = {
+    "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+    "once": 11, "doce": 12, "quince": 15, "veinte": 20, "treinta": 30, "cuarenta": 40, "cincuenta": 50,
+}  # fmt: skip
+# A medicine amount that is an overdose whoever took it; a smaller one when someone else ("se") took it.
+_OVERDOSE_COUNT = 5
+# How far after "me tomé" the medicine and its amount may come ("se tomó unas pastillas ... como 10 de").
+_SWALLOWED_REACH = 10
+
+
+class Emergency(StrEnum):
+    """What kind of emergency a message is: the reply differs."""
+
+    MEDICAL = "medical"
+    SELF_HARM = "self_harm"
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() and len(word) <= 4 else _NUMBER_WORDS.get(word, 0)
+
+
+def _overdose(words: Words) -> bool:
+    """A medicine swallowed with an amount: "me tomé 20 pastillas", "se tomó unas … como 10 de clonazepam"."""
+    pills = {span.start for span in words.spans(e.PILL)}
+    many = {span.start for span in words.spans(e.MANY)}
+    some = {span.start for span in words.spans(e.SOME)}
+    for verb in _affirmed(words, e.SWALLOWED):
+        someone_else = words.preceded_by(verb.start, ("se",), within=2)
+        for at in range(verb.end, min(len(words), verb.end + _SWALLOWED_REACH)):
+            # The amount goes with the medicine: "20 pastillas", "10 de clonazepam", "un frasco entero de jarabe";
+            # a dose ("500 mg de paracetamol") does not.
+            if at in many and pills & {at + 1, at + 2, at + 3}:
+                return True
+            counted = at + 1 in pills or (at + 2 in pills and words.words[at + 1 : at + 2] == ("de",))
+            amount = _count(words.words[at]) if counted else 0
+            if amount >= _OVERDOSE_COUNT or (someone_else and (amount >= 2 or (at in some and counted))):
+                return True
+    return False
+
+
+def _long_past(words: Words) -> bool:
+    """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
+    if not words.has(e.LONG_AGO) or words.has(e.NOW_AGAIN):
+        return False
+    if words.has(e.NOW) and not words.has(e.FINE_NOW):
+        return False
+    return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH))
+
+
+def emergency_of(words: Words) -> Emergency | None:
+    """The kind of emergency the message tells of, if any; a doubt about an overdose counts as one."""
+    if _affirmed(words, e.SELF_HARM):
+        return Emergency.SELF_HARM
+    if _overdose(words):
+        return Emergency.MEDICAL
+    serious = bool(_affirmed(words, p.EMERGENCY)) or any(
+        _affirmed(words, happened) and _affirmed(words, sign) for happened, sign in e.SERIOUS_PAIRS
+    )
+    if serious and not _long_past(words):
+        return Emergency.MEDICAL
+    if _affirmed(words, p.EMERGENCY_CALL) and not words.has(p.EMERGENCY_QUESTION):
+        return Emergency.MEDICAL
+    return None
+
+
 def _is_emergency(words: Words) -> bool:
-    if _affirmed(words, p.EMERGENCY):
-        return True
-    return bool(_affirmed(words, p.EMERGENCY_CALL)) and not words.has(p.EMERGENCY_QUESTION)
+    return emergency_of(words) is not None
 
 
 def _social(words: Words) -> tuple[Intent, float] | None:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.conversation.dates import find_dates, spell_calendar_words
 from gateway.conversation.doctors import find_doctor
-from gateway.conversation.intents import INTENT_WORDS, Intent, classify
+from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of
 from gateway.conversation.normalize import is_question
 from gateway.conversation.patterns import Words
 from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
@@ -38,6 +38,8 @@ class Understanding:
     time_of_day: TimeOfDay | None = None
     # What the message asks about the clinic, also alongside a booking ("quiero una cita, ¿cuánto cuesta?").
     clinic_topics: tuple[ClinicTopic, ...] = ()
+    # Which emergency, when `intent` is one: self-harm gets a reply of its own.
+    emergency: Emergency | None = None
 
     def as_json(self) -> dict[str, str | float | None]:
         """The JSON shape the CLI prints and the evaluation compares (dates ISO, times HH:MM)."""
@@ -86,4 +88,5 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         confidence=round(confidence, 2),
         time_of_day=None if clock else find_part_of_day(normalized),
         clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
+        emergency=emergency_of(words) if intent is Intent.EMERGENCY else None,
     )

@@ -8,8 +8,111 @@ def emergency(number: str | None) -> str:
     call = f"Llame ahora al {number}" if number else "Llame ahora al número de emergencias"
     return (
         f"Esto puede ser una emergencia. {call} o acuda a la emergencia más cercana. "
-        "Un miembro de nuestro equipo revisará su mensaje."
+        "Ya avisé a nuestro equipo, que revisará su mensaje; no espere nuestra respuesta para pedir ayuda."
     )
+
+
+def self_harm(number: str | None, crisis_line: str | None, crisis_line_name: str | None) -> str:
+    """The answer to a patient who speaks of suicide or of hurting themselves: warm, short, with whom to call."""
+    call = f"al {number}" if number else "al número de emergencias"
+    opening = (
+        "Siento mucho que esté pasando por esto, y gracias por decírmelo. "
+        "Usted importa y no tiene que enfrentarlo sin compañía."
+    )
+    if crisis_line:
+        line = f"{crisis_line_name}, al {crisis_line}" if crisis_line_name else f"una línea de apoyo, al {crisis_line}"
+        return (
+            f"{opening} Puede hablar ahora mismo con {line}. Si corre peligro en este momento, llame {call}. "
+            "Si puede, busque a una persona de confianza y quédese con ella. Ya avisé a nuestro equipo."
+        )
+    return (
+        f"{opening} Si corre peligro en este momento, llame ahora {call} o acuda a la emergencia más cercana. "
+        "Busque a una persona de confianza y quédese con ella. Ya avisé a nuestro equipo."
+    )
+
+
+# What follows an emergency, by what the patient wrote next; two wordings each, so that no answer is sent twice
+# in a row. `{call}`: "al 168" (or "al número de emergencias"); `{help}`: the crisis line and the emergency number.
+EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, str]] = {
+    "number": (
+        "El número de emergencias es el {number}. Llame ahora; si no le contestan, vaya directamente a la emergencia "
+        "del hospital más cercano.",
+        "Marque el {number} desde cualquier teléfono. Si no consigue comunicarse, acuda de inmediato a la emergencia "
+        "más cercana.",
+    ),
+    "waiting": (
+        "Si la ambulancia tarda y es posible trasladarse sin riesgo, vaya directamente a la emergencia más cercana. "
+        "Si no, vuelva a llamar {call} y diga que la situación empeoró.",
+        "Vuelva a llamar {call} y cuente lo que está pasando ahora. Si pueden llegar antes por sus medios y sin "
+        "riesgo, acudan a la emergencia más cercana.",
+    ),
+    "where": (
+        "Vaya a la emergencia del hospital más cercano; no espere una cita. Si el traslado no es seguro, llame {call}.",
+        "Acuda a la sala de emergencias más cercana, sin esperar una cita. Si no pueden trasladarse sin riesgo, "
+        "llame {call} y espere la ambulancia.",
+    ),
+    "meanwhile": (
+        "Quédese con la persona y no la deje sola. Tenga el teléfono libre y cerca por si le llaman, y siga las "
+        "indicaciones de la central de emergencias. Si empeora, vuelva a llamar {call}.",
+        "Acompañe a la persona en todo momento y mantenga la línea libre para que la ambulancia pueda comunicarse. "
+        "Si hay alguien más, pídale que espere en la puerta para guiarla.",
+    ),
+    "worse": (
+        "Llame otra vez {call} ahora mismo y diga que la situación empeoró. Si pueden llegar sin riesgo a la "
+        "emergencia más cercana, no esperen.",
+        "No espere más: llame {call} y cuente lo que está pasando ahora, o acuda a la emergencia más cercana. "
+        "Nuestro equipo ya está avisado.",
+    ),
+    "present": (
+        "Aquí estoy. Ya avisé a nuestro equipo, que le escribirá por este chat. No espere nuestra respuesta: llame "
+        "{call} o acuda a la emergencia más cercana.",
+        "Le leo. Nuestro equipo ya está avisado de su emergencia. Mientras tanto, lo más importante es llamar {call} "
+        "o ir a la emergencia más cercana.",
+    ),
+    "thanks": (
+        "Cuídese mucho. Si la situación cambia, llame {call} o acuda a la emergencia más cercana.",
+        "Estamos pendientes. Ante cualquier cambio, llame {call} sin esperar.",
+    ),
+}
+SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, str]] = {
+    "number": (
+        "Puede llamar {help}. Llame ahora, por favor; no tiene que esperar a estar peor.",
+        "Le dejo de nuevo a quién llamar: {help}. Si puede, pida a una persona de confianza que le acompañe mientras "
+        "llama.",
+    ),
+    "present": (
+        "Sigo aquí y le leo. Por favor, llame {help}, y busque a una persona de confianza para no estar a solas ahora.",
+        "Lo que siente es importante y merece ayuda. Aleje de usted lo que pueda usar para hacerse daño, quédese con "
+        "alguien de confianza y llame {help}. Nuestro equipo ya está avisado.",
+    ),
+    "worse": (
+        "Por favor, llame {call} ahora mismo o pida a alguien cercano que le lleve a la emergencia más cercana.",
+        "No espere: llame {call} o acuda con alguien de confianza a la emergencia más cercana. Sigo aquí.",
+    ),
+    "thanks": (
+        "Gracias a usted por escribirme. Sigo aquí; cuando lo necesite, llame {help}.",
+        "Aquí seguimos. Cuídese mucho, y si vuelve a sentirse así, llame {help}.",
+    ),
+}
+# Asked for the number when the clinic has set none: never guess one.
+EMERGENCY_NUMBER_UNKNOWN = (
+    "Llame a la central de emergencias o a una ambulancia de su ciudad. Si no consigue comunicarse, vaya de "
+    "inmediato a la emergencia del hospital más cercano.",
+    "Si no tiene a mano el número de emergencias de su ciudad, no pierda tiempo buscándolo: vaya directamente a la "
+    "emergencia más cercana.",
+)
+EMERGENCY_OVER = (
+    "Me alegra saber que la situación está mejor. Si vuelve a ocurrir, llame {call} o acuda a la emergencia más "
+    "cercana. Si lo desea, le ayudo a agendar un control."
+)
+SELF_HARM_OVER = (
+    "Me alegra leer que se siente mejor. Si vuelve a sentirse así, llame {help}; también puede escribirnos cuando "
+    "lo necesite. Cuídese mucho."
+)
+EMERGENCY_IN_CARE = (
+    "Qué bueno que ya están recibiendo atención. Siga las indicaciones del personal de salud; aquí estamos si nos "
+    "necesita después."
+)
 
 
 HUMAN_HANDOFF = (

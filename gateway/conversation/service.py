@@ -53,6 +53,9 @@ def dialog_settings(settings: Settings) -> DialogSettings:
         max_upcoming=settings.max_upcoming_appointments,
         code_minutes=max(1, settings.otp_code_ttl_seconds // 60),
         emergency_number=settings.emergency_number,
+        crisis_line=settings.crisis_line,
+        crisis_line_name=settings.crisis_line_name,
+        emergency_lasts=timedelta(minutes=settings.emergency_follow_up_minutes),
     )
 
 

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
+from gateway.conversation.intents import Emergency
 from gateway.conversation.times import TimeOfDay
 
 
@@ -99,6 +100,16 @@ class Wishes(_Frozen):
     reference: str | None = None
 
 
+class EmergencyMode(_Frozen):
+    """An emergency under way: the patient's next messages are part of it until `until`."""
+
+    kind: Emergency
+    until: datetime
+    # Which answer was sent last ("waiting:1"), so that the next one differs, and how many were sent.
+    last_reply: str
+    replies: int
+
+
 class DialogState(_Frozen):
     """The whole memory of a conversation's dialog; the empty state means nothing is under way."""
 
@@ -122,10 +133,16 @@ class DialogState(_Frozen):
     registering_name: str | None = None
     registering_birth_date: date | None = None
     registering_document: str | None = None
+    # Set by an emergency; while it lasts, follow-ups are answered as part of it (gateway/conversation/emergency.py).
+    emergency: EmergencyMode | None = None
 
     def but(self, **changes: object) -> DialogState:
         """A copy with `changes` applied."""
         return self.model_copy(update=changes)
+
+    def in_emergency(self, emergency: EmergencyMode | None) -> DialogState:
+        """A copy with the emergency under way set (None: it is over)."""
+        return self.model_copy(update={"emergency": emergency})
 
     def idle(self) -> DialogState:
         """The state after a flow ends: nothing under way, verification counters kept."""

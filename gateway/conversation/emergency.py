@@ -1,0 +1,134 @@
+"""An emergency and the messages that follow it, answered as a person on a triage line would.
+
+The first message gets the emergency number and where to go (self-harm: a crisis line too). For a while
+after it (`DialogState.emergency`), whatever the patient writes is part of the same emergency: asking for
+the number gets it again, "no llega" gets what to do when help is late, "hola??" hears that staff were
+told. Never the model, never small talk, and never the same paragraph twice in a row. The emergency
+ends when the patient says all is well or that they are being cared for, or asks to book something.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from gateway.conversation import emergency_patterns as e
+from gateway.conversation import replies
+from gateway.conversation.intents import NEGATIONS, Emergency, Intent
+from gateway.conversation.nlu import KNOWN_WORDS, Understanding
+from gateway.conversation.patterns import Pattern, Words
+from gateway.conversation.state import DialogState, EmergencyMode
+
+# Asking for one of these ends the emergency: the patient has moved on.
+_MOVING_ON = (
+    Intent.SCHEDULE_APPOINTMENT,
+    Intent.CANCEL_APPOINTMENT,
+    Intent.RESCHEDULE_APPOINTMENT,
+    Intent.LIST_APPOINTMENTS,
+)
+# What a follow-up asks, most specific first; the topics of `replies.EMERGENCY_FOLLOW_UPS`.
+_TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
+    ("number", e.ASKS_NUMBER),
+    ("meanwhile", e.MEANWHILE),
+    ("waiting", e.WAITING),
+    ("where", e.WHERE),
+)
+_SELF_HARM_TOPICS = frozenset(replies.SELF_HARM_FOLLOW_UPS)
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """Whom a patient in an emergency is told to call."""
+
+    number: str | None
+    crisis_line: str | None
+    crisis_line_name: str | None
+
+    @property
+    def call(self) -> str:
+        return f"al {self.number}" if self.number else "al número de emergencias"
+
+    @property
+    def help(self) -> str:
+        """Whom to call about suicidal thoughts: the crisis line if there is one, and the emergency number."""
+        if not self.crisis_line:
+            return self.call
+        line = f"a {self.crisis_line_name} ({self.crisis_line})" if self.crisis_line_name else f"al {self.crisis_line}"
+        return f"{line} o, si corre peligro ahora, {self.call}"
+
+
+@dataclass(frozen=True)
+class EmergencyReply:
+    """The answer, the next state, and whether the emergency goes on (the turn is flagged as one)."""
+
+    state: DialogState
+    text: str
+    ongoing: bool
+
+
+def answer(
+    state: DialogState, understood: Understanding, text: str, *, now: datetime, contacts: Contacts, lasts: timedelta
+) -> EmergencyReply | None:
+    """The reply when `text` tells of an emergency or follows one; None when there is none or the patient moved on."""
+    mode = state.emergency if state.emergency is not None and now < state.emergency.until else None
+    emergency = (understood.emergency or Emergency.MEDICAL) if understood.intent is Intent.EMERGENCY else None
+    if mode is None:
+        if emergency is None:
+            return None
+        first = (
+            replies.self_harm(contacts.number, contacts.crisis_line, contacts.crisis_line_name)
+            if emergency is Emergency.SELF_HARM
+            else replies.emergency(contacts.number)
+        )
+        started = EmergencyMode(kind=emergency, until=now + lasts, last_reply="first", replies=1)
+        return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
+    words = Words(text, known=KNOWN_WORDS)
+    if emergency is None:
+        if understood.intent in _MOVING_ON:
+            return None
+        over = _over(words, mode.kind, contacts)
+        if over is not None:
+            return EmergencyReply(state.in_emergency(None), over, ongoing=False)
+    kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
+    topic = _topic(words, understood, kind)
+    variant = mode.replies % 2
+    if f"{topic}:{variant}" == mode.last_reply:
+        variant = 1 - variant
+    reply = _text(topic, variant, kind, contacts)
+    following = EmergencyMode(kind=kind, until=now + lasts, last_reply=f"{topic}:{variant}", replies=mode.replies + 1)
+    return EmergencyReply(state.in_emergency(following), reply, ongoing=True)
+
+
+def _affirmed(words: Words, patterns: tuple[Pattern, ...]) -> bool:
+    """Whether a phrase matches with no "no" in it or just before it ("ya no está bien" is not all clear)."""
+    negations = set(NEGATIONS)
+    return any(not negations & set(words.words[max(0, span.start - 2) : span.end]) for span in words.spans(patterns))
+
+
+def _over(words: Words, kind: Emergency, contacts: Contacts) -> str | None:
+    """The closing answer when the patient is being cared for or says all is well."""
+    if _affirmed(words, e.IN_CARE):
+        return replies.EMERGENCY_IN_CARE
+    if _affirmed(words, e.ALL_CLEAR):
+        template = replies.SELF_HARM_OVER if kind is Emergency.SELF_HARM else replies.EMERGENCY_OVER
+        return template.format(call=contacts.call, help=contacts.help)
+    return None
+
+
+def _topic(words: Words, understood: Understanding, kind: Emergency) -> str:
+    found = next((topic for topic, patterns in _TOPICS if words.has(patterns)), None)
+    if found is None and understood.intent is Intent.EMERGENCY:
+        found = "worse"
+    if found is None and understood.intent is Intent.THANKS_GOODBYE:
+        found = "thanks"
+    found = found or "present"
+    if kind is Emergency.SELF_HARM and found not in _SELF_HARM_TOPICS:
+        return "present"
+    return found
+
+
+def _text(topic: str, variant: int, kind: Emergency, contacts: Contacts) -> str:
+    if kind is Emergency.MEDICAL and topic == "number" and not contacts.number:
+        return replies.EMERGENCY_NUMBER_UNKNOWN[variant]
+    table = replies.SELF_HARM_FOLLOW_UPS if kind is Emergency.SELF_HARM else replies.EMERGENCY_FOLLOW_UPS
+    return table[topic][variant].format(call=contacts.call, number=contacts.number, help=contacts.help)

@@ -1,0 +1,221 @@
+"""The phrases an emergency, and the messages that follow one, are recognised by.
+
+Written in the pattern language of `patterns.py`, without accents. `intent_patterns.EMERGENCY` holds
+the phrases that are an emergency on their own; the tables here are the rest of what triage lines
+listen for: self-harm, an overdose (a medicine and an amount), and signs that are an emergency only
+together (a blow to the head and vomiting, a pregnancy and bleeding, a baby and a fever).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from gateway.conversation.patterns import Pattern, compile_patterns
+
+# Suicidal thoughts and self-harm: answered with a crisis line as well as the emergency number.
+SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "suicid*",
+        "matarme|matare|matarse|matarte",
+        "me|se quiero|quiere|voy|va|vas|gustaria ..2 matar",
+        "quitarme|quitarse ... vida",
+        "acabar ... con mi|su|la vida",
+        "acabar con todo",
+        "quiero|quisiera|gustaria|ganas|deseo|prefiero ..2 morir|morirme|morirse|muerto|muerta",
+        "mejor me|se muero|muera|moriria",
+        "mejor ..3 muerto|muerta|morir|morirme",
+        "mejor no ..2 vivo|viva|vivir|existir|nacido|nacida",
+        "no quiero|quiere|quisiera ..2 vivir|existir|despertar",
+        "no vale ..2 pena vivir",
+        "para que ..2 vivir|seguir viviendo",
+        "dormir ..2 no despertar",
+        "quiero|quisiera|ganas ..2 desaparecer",
+        "hacerme|hacerse ... dano",
+        "lastimarme|lastimarse|autolesion*",
+        "cortarme|cortarse",
+        "me|se ..2 corte|corto|cortando|cortado|corta ... venas|munecas|muneca|brazos|brazo|piernas",
+        "me|se quiero|quiere|voy|va|vas ..2 tirar|lanzar|ahorcar|colgar|cortar",
+        "ahorcarme|ahorcarse|ahorcar|colgarme|colgarse",
+        "tirarme|tirarse|lanzarme|lanzarse|botarme ... puente|edificio|techo|auto|tren|ventana|piso|rio|barranco",
+        "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
+    ]
+)
+
+# A medicine swallowed: an overdose when an amount goes with it (see `intents._overdose`).
+SWALLOWED: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "tome|tomo|tomado|tomaron|tomaste|tomando|trague|trago|tragado|tragaron|tragando|comio|comi|comido|comieron"
+        "|ingirio|ingeri|ingerido|bebio|bebi|bebido|meti|metio",
+    ]
+)
+PILL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "pastilla|pastillas|pildora*|tableta*|capsula*|comprimido*|grageas|medicamento*|medicina|medicinas|remedio*"
+        "|jarabe|gotas|paracetamol|ibuprofeno*|clonazepam|diazepam|alprazolam|lorazepam|rivotril|valium|aspirina*"
+        "|tramadol|amitriptilina|fluoxetina|sertralina|metformina|dipirona|metamizol|naproxeno|diclofenaco|insulina"
+        "|antidepresiv*|ansiolitic*|somnifer*|calmante*|analgesico*|antibiotico*|anticonceptiv*",
+    ]
+)
+# Amounts that are an overdose with any medicine; "unas" or a small number only when someone else took them.
+MANY: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["todas|todos|muchas|muchos|varias|varios|frasco|caja|cajas|blister|tira|monton|punado|entero|entera|harta|hartas"]
+)
+SOME: Final[tuple[Pattern, ...]] = compile_patterns(["unas|unos|como|algunas|algunos"])
+
+# Signs that are an emergency together: each pair is (what happened, the sign that makes it serious).
+HEAD_BLOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "golpe*|pego|pegue|pegado|cayo|cai|caida|choco|choque ... cabeza|cabesa|nuca|frente",
+        "cabeza ..2 golpe*|contra",
+        "cabezazo|traumatismo|encefalocraneano|tec",
+    ]
+)
+HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "vomit*|devolvi*|arroj*",
+        "confundid*|desorientad*|perdid*|atontad*|somnolient*|mareado|mareada|raro|rara",
+        "dormido|dormida|duerme|adormilad*",
+        "no se acuerda|recuerda|acuerdo|reconoce",
+        "sangr*|sangre|desmay*|inconscien*|convuls*",
+    ]
+)
+PREGNANT: Final[tuple[Pattern, ...]] = compile_patterns(["embarazada|embarazo|embarazadas|gestacion|encinta"])
+PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["sangr*|sangre|hemorragia|contracciones|rompio|fuente|golpe*|caida|cai|cayo", "no se mueve", "no siento ..2 bebe"]
+)
+BABY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "bebe|bebes|bebito|bebita|wawa|wawita|guagua|lactante|neonato|recien",
+        "de|tiene 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas",
+        "dias de nacido|nacida",
+    ]
+)
+BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "fiebre ..3 38|39|40|41|42|alta|fuerte|altisima",
+        "38|39|40|41|42 ..3 fiebre|temperatura|grados",
+        "mucha|alta fiebre",
+        "muy alta",
+        "mes|meses|semanas|dias ... fiebre|calentura|temperatura",
+        "fiebre|calentura ... mes|meses|semanas|dias",
+        "no quiere|puede ..3 lactar|mamar|comer|tomar|succionar|pecho|leche|seno|nada",
+        "no come|mama|lacta",
+        "llora debil|bajito",
+        "no llora",
+        "muy? dormido|dormida|decaido|decaida|debil|aguado|aguada",
+        "no despierta|reacciona",
+        "hundida ..2 mollera",
+        "mollera hundida",
+    ]
+)
+# A seizure said as "un ataque": serious with a sign of one (an "ataque de tos" is not).
+ATTACK: Final[tuple[Pattern, ...]] = compile_patterns(["ataque|ataques"])
+ATTACK_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["sacud*|tembl*|tiembla|espuma|rigid*|tieso|tiesa|morado|morada|cayo", "ojos ..2 blanco|blancos", "no responde"]
+)
+SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]] = (
+    (HEAD_BLOW, HEAD_DANGER),
+    (PREGNANT, PREGNANCY_DANGER),
+    (BABY, BABY_DANGER),
+    (ATTACK, ATTACK_SIGNS),
+)
+
+# An episode long past: with a wish for an appointment and no sign of now, a booking, not an emergency.
+LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "hace|desde ..2 mes|meses|ano|anos|semana|semanas|tiempo",
+        "ano|mes|semana|vez|verano|invierno pasado|pasada",
+        "cuando ..2 nino|nina|chico|chica|pequeno|pequena|joven|era|tenia",
+        "de nino|nina|chico|chica|pequeno|pequena|joven",
+    ]
+)
+MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves",
+        "estoy|esta|estamos|siento ..2 bien",
+        "ya paso",
+    ]
+)
+NOW_AGAIN: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "otra vez|de nuevo|nuevamente|todavia|aun|sigue|sigo|siguen|ahorita|hoy|recien|acaba|acabo",
+    ]
+)
+# "ahora" is now, unless it says that now all is well.
+NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora"])
+FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|ya ..3 bien|normal|tranquilo|tranquila|sano|sana"])
+
+# The words these spell are never read as typos of other words; medicine names are left out, so that
+# "diclofenaco" still reads as the "diclofenac" of the medical-advice check.
+ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
+    SELF_HARM,
+    SWALLOWED,
+    MANY,
+    SOME,
+    HEAD_BLOW,
+    HEAD_DANGER,
+    PREGNANT,
+    PREGNANCY_DANGER,
+    BABY,
+    BABY_DANGER,
+    ATTACK,
+    ATTACK_SIGNS,
+    LONG_AGO,
+    MOVED_ON,
+    NOW_AGAIN,
+    NOW,
+    FINE_NOW,
+)
+
+# What the patient writes after an emergency reply, from most to least specific (see `emergency.follow_up`).
+ASKS_NUMBER: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "numero|numeros|telefono|celular|fono|linea",
+        "a quien|donde ..2 llamo|llamar|llamamos|aviso|marco",
+        "que|cual ..2 marco|marcar|llamo|llamar",
+    ]
+)
+WAITING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "no llega|llegan|viene|vienen|contesta|contestan|responde|responden|atiende|atienden",
+        "tarda|tardan|tardando|demora|demoran|demorando",
+        "nadie ..2 contesta|responde|atiende|viene|llega",
+        "sigo|seguimos|estoy|estamos ..2 esperando",
+        "ya llame|llamamos|llamo",
+    ]
+)
+WHERE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "donde|adonde|que|cual ..2 voy|vamos|llevo|llevamos|hospital|clinica|emergencia|emergencias|centro",
+        "lo|la|le|los|las llevo|llevamos|traslado",
+        "llevarlo|llevarla|llevarle|ir al|a la? hospital|emergencia|clinica",
+    ]
+)
+MEANWHILE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "que hago|hacemos|hacer|debo|puedo",
+        "mientras|mientras tanto",
+        "como ..2 ayudo|ayudamos|ayudarle|ayudarlo|ayudarla",
+        "ayudeme|ayudenme|ayudame|ayuda",
+    ]
+)
+PRESENT: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["hola|alo|alguien|hay alguien|me escuchan|me leen|contesten|responda|responde|respondan|oiga|senorita"]
+)
+IN_CARE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ya llego|llegaron|vino|vinieron ..2 ambulancia|paramedicos|medico|doctor",
+        "ya estamos|esta|estoy|estan|llegamos ..3 hospital|emergencia|emergencias|clinica|posta",
+        "ya lo|la|le|nos|me ..2 atienden|atendieron|atendiendo|internaron|llevaron|estabilizaron",
+        "ya ..2 en camino ..2 hospital|emergencia|clinica",
+    ]
+)
+ALL_CLEAR: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ya ..2 estamos|esta|estoy|estan|siento|sentimos ..2 bien|mejor|tranquilo|tranquila|tranquilos",
+        "ya paso|pasado",
+        "falsa alarma",
+        "ya ..2 desperto|reacciono|respira|recupero",
+        "todo ..2 bien|tranquilo",
+    ]
+)

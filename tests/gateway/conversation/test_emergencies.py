@@ -1,0 +1,303 @@
+"""Emergencies: recognised as patients write them, and answered like a triage line would, through POST /chat.
+
+The recogniser is tested on its own over every category triage lines listen for, with negations and past
+episodes that are not emergencies; the conversation runs on real Postgres and Redis, with a local gRPC
+stand-in for the model that counts every request, so a test can tell the model was never asked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Sequence
+from itertools import pairwise
+from zoneinfo import ZoneInfo
+
+import asyncpg
+import httpx
+import pytest
+
+from appointments import demo
+from appointments.demo import seed_demo_clinic
+from gateway.conversation.intents import Emergency, Intent
+from gateway.conversation.nlu import understand
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
+from tests.support.fake_inference import FakeInference, fake_inference_server
+
+TZ = ZoneInfo("America/La_Paz")
+NOW = dt.datetime(2026, 11, 25, 23, 40, tzinfo=TZ)
+EMERGENCY_NUMBER = "168"
+CRISIS_LINE = "800 113040"
+CRISIS_LINE_NAME = "la línea gratuita Familia Segura"
+
+# Every emergency the issue names, as patients typed them or would.
+ISSUE_EMERGENCIES = [
+    "me tomé 20 pastillas de paracetamol",
+    "mi hijo de 2 años se tomó unas pastillas … como 10 de clonazepam, está medio dormido",
+    "mi hijo de 2 años se tomó unas pastillas de la mesa, creo que como 10 de clonazepam, está medio dormido",
+    "tengo ganas de cortarme",
+    "ya no quiero vivir",
+    "ya me tomé todas las pastillas que tenía",
+    "me quiero matar",
+    "quitarme la vida",
+    "mejor me muero",
+    "le duele el pecho",
+    "no puede respirar",
+    "tiene la cara torcida",
+    "no puede hablar",
+    "se le durmió el brazo de golpe",
+    "se desmayó",
+    "no reacciona",
+    "no despierta",
+    "convulsiona",
+    "le dio un ataque y se sacude",
+    "sangra mucho",
+    "no para de sangrar",
+    "se tomó lavandina",
+    "mi hijo tomó lejía",
+    "se tomó cloro",
+    "tomó insecticida",
+    "se comió veneno para ratas",
+    "comió raticida",
+    "se le hinchó la cara",
+    "se le hinchó la garganta y no puede tragar",
+    "se quemó con agua hirviendo",
+    "tiene una quemadura grande",
+    "se golpeó la cabeza y vomita",
+    "se golpeó la cabeza y está confundido",
+    "estoy embarazada y sangrando",
+    "bebé de 2 meses con fiebre de 39",
+    "mi bebé no quiere lactar",
+    "ya llamé a la ambulancia pero no llega, ahora está convulsionando",
+]
+SELF_HARM = [
+    "tengo ganas de cortarme",
+    "ya no quiero vivir",
+    "ya me tomé todas las pastillas que tenía",
+    "me quiero matar",
+    "estoy pensando en quitarme la vida",
+    "mejor me muero",
+    "kiero morirme",
+    "me voy a suicidar",
+]
+# By category, with misspellings and no accents, as patients type.
+CATEGORIES = {
+    "chest": ["me aprieta el pexo", "siento presion en el pecho", "creo q es un infarto"],
+    "breathing": ["no puedo respirar", "le falta el aire", "se esta aogando"],
+    "stroke": ["se le puso la cara chueca", "mi abuela no puede ablar", "de repente no siento el brazo"],
+    "unconscious": ["se desmallo", "esta inconsiente", "mi papa no despierta"],
+    "seizure": ["esta convulsionando", "le dio un ataque, tiene los ojos en blanco"],
+    "bleeding": ["sangra muchisimo", "no deja de sangrar la herida"],
+    "overdose": ["me tome 15 pastillas", "se tomo una caja de diazepam", "mi hija se trago como 4 pastillas"],
+    "poison": ["tomo lavandina", "se tomo cloro", "comio veneno para ratas", "se tomo insecticida"],
+    "allergy": ["se le hincharon los labios", "me cuesta tragar, se me cierra la garganta"],
+    "burn": ["se quemo con aceite hirviendo", "tiene quemaduras en la espalda"],
+    "head": ["se cayo, se golpeo la cabeza y esta vomitando", "se pego en la cabeza y esta muy dormido"],
+    "pregnancy": ["estoy embarazada y me sale sangre", "tengo 8 meses de embarazo y sangro"],
+    "baby": ["mi bebe de 1 mes tiene 38 de fiebre", "el bebe no quiere mamar y esta muy dormido"],
+}
+NOT_EMERGENCIES = [
+    "no tengo dolor de pecho",
+    "sin dolor de pecho ni falta de aire",
+    "el año pasado me desmayé, quiero control",
+    "hace un mes tuve convulsiones, quiero cita con neurología",
+    "quiero cita por dolor de pecho leve de hace meses",
+    "¿atienden emergencias?",
+    "tienen servicio de emergencia?",
+    "me tomo una pastilla de paracetamol cada 8 horas",
+    "me tomé 500 mg de paracetamol",
+    "quiero sacar ficha para ginecología, estoy embarazada de 3 meses",
+    "mi bebé de 2 meses necesita sus vacunas",
+    "hace años me quemé la mano y quiero ver la cicatriz",
+    "no me desmayé, solo me mareé un poco",
+    "atienden quemaduras leves?",
+]
+
+
+def recognised(text: str) -> tuple[Intent, Emergency | None]:
+    understood = understand(text, now=NOW, tz=TZ)
+    return understood.intent, understood.emergency
+
+
+@pytest.mark.parametrize("text", ISSUE_EMERGENCIES)
+def test_every_emergency_in_the_issue_is_recognised(text: str) -> None:
+    assert recognised(text)[0] is Intent.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text", [text for examples in CATEGORIES.values() for text in examples], ids=lambda text: text[:30]
+)
+def test_each_category_triage_lines_listen_for_is_recognised_misspelled(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize("text", SELF_HARM)
+def test_suicidal_thoughts_and_self_harm_are_their_own_kind(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.SELF_HARM)
+
+
+@pytest.mark.parametrize("text", NOT_EMERGENCIES)
+def test_negations_past_episodes_and_questions_are_not_emergencies(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hace un mes tuve convulsiones y ahora otra vez está convulsionando",
+        "el año pasado me desmayé y hoy me volví a desmayar",
+        "hace una semana se golpeó la cabeza y sigue vomitando",
+    ],
+)
+def test_a_past_episode_that_is_back_now_is_an_emergency(text: str) -> None:
+    assert recognised(text)[0] is Intent.EMERGENCY
+
+
+# --- through /chat ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def model() -> Iterator[FakeInference]:
+    """The model, counting requests: emergencies must never reach it."""
+
+    def small_talk(turns: Sequence[tuple[str, str]]) -> str:
+        return "Con gusto le ayudo."
+
+    with fake_inference_server(small_talk) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def gateway(make_client: MakeClient, conn: asyncpg.Connection, model: FakeInference) -> httpx.AsyncClient:
+    await seed_demo_clinic(conn)
+    return await make_client(
+        INFERENCE_TARGET=model.target,
+        EMERGENCY_NUMBER=EMERGENCY_NUMBER,
+        CRISIS_LINE=CRISIS_LINE,
+        CRISIS_LINE_NAME=CRISIS_LINE_NAME,
+    )
+
+
+@pytest.fixture
+def patient(gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer) -> ChatPatient:
+    return ChatPatient(gateway, api_key, demo.MARIA.phone, sms)
+
+
+async def flag_of(conn: asyncpg.Connection, phone: str) -> str | None:
+    reason: str | None = await conn.fetchval(
+        "SELECT needs_human_reason FROM conversations WHERE user_phone = $1 ORDER BY last_message_at DESC LIMIT 1",
+        phone,
+    )
+    return reason
+
+
+async def test_every_issue_emergency_gets_the_number_and_flags_the_conversation(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection, model: FakeInference
+) -> None:
+    for number, text in enumerate(ISSUE_EMERGENCIES):
+        # A new patient each time: every message is the first of its emergency.
+        patient = ChatPatient(gateway, api_key, f"+5917100{number:04d}", sms)
+        answer = await patient.say(text)
+        assert answer["action"] == "emergency", (text, answer)
+        assert EMERGENCY_NUMBER in answer["response"], (text, answer)
+        assert await flag_of(conn, patient.phone) == "emergency", text
+    assert model.requests == []
+    assert sms.received == []
+
+
+@pytest.mark.parametrize("text", ["tengo ganas de cortarme", "ya no quiero vivir", "me quiero matar"])
+async def test_self_harm_gets_a_warm_reply_with_the_crisis_line_and_no_booking_offer(
+    patient: ChatPatient, conn: asyncpg.Connection, text: str
+) -> None:
+    answer = await patient.say(text)
+    assert answer["action"] == "emergency"
+    reply = answer["response"]
+    assert "Siento mucho" in reply
+    assert CRISIS_LINE_NAME in reply and CRISIS_LINE in reply and EMERGENCY_NUMBER in reply
+    assert "persona de confianza" in reply
+    assert "cita" not in reply.lower() and "agend" not in reply.lower()
+    assert answer["options"] == []
+    assert await flag_of(conn, patient.phone) == "emergency"
+
+
+async def test_without_a_crisis_line_self_harm_is_told_the_emergency_number_and_to_stay_with_someone(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, model: FakeInference
+) -> None:
+    await seed_demo_clinic(conn)
+    client = await make_client(INFERENCE_TARGET=model.target, EMERGENCY_NUMBER=EMERGENCY_NUMBER)
+    answer = await ChatPatient(client, api_key, demo.MARIA.phone, sms).say("ya no quiero vivir")
+    assert answer["action"] == "emergency"
+    assert f"al {EMERGENCY_NUMBER}" in answer["response"]
+    assert "persona de confianza" in answer["response"]
+    assert "800" not in answer["response"]
+
+
+async def test_the_emergency_conversation_goes_on_with_varied_useful_answers_never_the_model(
+    patient: ChatPatient, conn: asyncpg.Connection, model: FakeInference
+) -> None:
+    first = await patient.say("mi hijo de 2 años se tomó unas pastillas, como 10 de clonazepam, está medio dormido")
+    follow_ups = [
+        "ya llamé a la ambulancia pero no llega, ahora está convulsionando",
+        "cuál número?? no sé cuál es",
+        "cuál número??",
+        "hola?? alguien??",
+        "hola??",
+        "qué hago mientras?",
+        "a qué hospital lo llevo?",
+        "gracias",
+    ]
+    answers = [first] + [await patient.say(text) for text in follow_ups]
+
+    texts = [answer["response"] for answer in answers]
+    assert all(answer["action"] == "emergency" for answer in answers), answers
+    assert all(before != after for before, after in pairwise(texts)), texts
+    by_message = dict(zip(["first", *follow_ups], texts, strict=True))
+    late = by_message[follow_ups[0]]  # help is late: call again, or go if it is safe
+    assert "llamar al 168" in late and "emergencia más cercana" in late
+    assert f"el {EMERGENCY_NUMBER}" in by_message["cuál número?? no sé cuál es"]
+    assert EMERGENCY_NUMBER in by_message["cuál número??"]
+    assert "equipo" in by_message["hola?? alguien??"]
+    assert "libre" in by_message["qué hago mientras?"]  # keep the phone line free
+    assert "emergencia" in by_message["a qué hospital lo llevo?"]
+    assert model.requests == []
+    assert await flag_of(conn, patient.phone) == "emergency"
+    stored = await conn.fetch(
+        "SELECT content FROM messages WHERE user_phone = $1 AND role = 'assistant' ORDER BY created_at",
+        patient.phone,
+    )
+    assert [row["content"] for row in stored] == texts
+
+
+async def test_a_self_harm_conversation_keeps_the_crisis_line_and_never_offers_a_booking(
+    patient: ChatPatient, model: FakeInference
+) -> None:
+    answers = [
+        await patient.say(text)
+        for text in ("ya no quiero vivir", "ya me tomé todas las pastillas que tenía", "a quién llamo?", "hola??")
+    ]
+    texts = [answer["response"] for answer in answers]
+    assert all(answer["action"] == "emergency" for answer in answers), answers
+    assert all(before != after for before, after in pairwise(texts)), texts
+    assert CRISIS_LINE in texts[2] and EMERGENCY_NUMBER in texts[2]
+    assert not any("cita" in text.lower() or "agend" in text.lower() for text in texts), texts
+    assert model.requests == []
+
+
+async def test_saying_all_is_well_ends_the_emergency_and_a_booking_goes_on_as_usual(
+    patient: ChatPatient, conn: asyncpg.Connection, model: FakeInference
+) -> None:
+    await patient.say("mi mamá se desmayó y no reacciona")
+    calm = await patient.say("gracias, ya pasó, ya está bien")
+    assert calm["action"] == "none"
+    assert EMERGENCY_NUMBER in calm["response"]
+    booking = await patient.say("quiero una cita con pediatría")
+    assert booking["action"] == "verification_required"
+    assert await flag_of(conn, patient.phone) == "emergency"  # staff still see what happened
+    assert model.requests == []
+
+
+async def test_a_booking_request_after_an_emergency_moves_on(patient: ChatPatient) -> None:
+    await patient.say("me duele mucho el pecho")
+    answer = await patient.say("quiero una cita con cardiología para el lunes")
+    assert answer["action"] == "verification_required"
