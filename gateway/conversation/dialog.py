@@ -22,7 +22,7 @@ from appointments.availability import free_slots
 from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
 from appointments.schemas import Appointment, Doctor, Patient, Slot
 from gateway import audit
-from gateway.conversation import choices, clinic_answers, replies, wording
+from gateway.conversation import choices, clinic_answers, emergency, replies, wording
 from gateway.conversation.birthdates import parse_birth_date
 from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.intents import Intent
@@ -76,6 +76,14 @@ class DialogSettings:
     max_upcoming: int
     code_minutes: int
     emergency_number: str | None
+    crisis_line: str | None = None
+    crisis_line_name: str | None = None
+    # How long after an emergency the patient's messages are answered as part of it.
+    emergency_lasts: timedelta = timedelta(hours=2)
+
+    @property
+    def contacts(self) -> emergency.Contacts:
+        return emergency.Contacts(self.emergency_number, self.crisis_line, self.crisis_line_name)
 
 
 @dataclass(frozen=True)
@@ -158,10 +166,20 @@ class Dialog:
     async def respond(self, state: DialogState, turn: Turn) -> Outcome:
         """The reply to `turn` given the conversation's `state`."""
         intent = turn.understood.intent
-        if intent is Intent.EMERGENCY:
-            return Outcome(
-                state.idle(), replies.emergency(self._settings.emergency_number), Action.EMERGENCY, flag="emergency"
-            )
+        urgent = emergency.answer(
+            state,
+            turn.understood,
+            turn.text,
+            now=turn.now,
+            contacts=self._settings.contacts,
+            lasts=self._settings.emergency_lasts,
+        )
+        if urgent is not None:
+            if urgent.ongoing:
+                return Outcome(urgent.state, urgent.text, Action.EMERGENCY, flag="emergency")
+            return Outcome(urgent.state, urgent.text)
+        if state.emergency is not None:
+            state = state.in_emergency(None)  # it is over, or the patient moved on
         if intent is Intent.HUMAN_HANDOFF:
             return Outcome(state.idle(), replies.HUMAN_HANDOFF, Action.HUMAN_HANDOFF, flag="human_handoff")
         if intent is Intent.CLINIC_INFO:
