@@ -34,6 +34,7 @@ class Generated:
     finish_reason: str
     server_seconds: float
     batch_size: int
+    mean_logprob: float | None = None  # the model's own score of the text; None when the server sent none
 
 
 class InferenceClient:
@@ -92,6 +93,7 @@ class InferenceClient:
             finish_reason=_FINISH_REASONS.get(reply.finish_reason, "unspecified"),
             server_seconds=reply.timings.total_seconds,
             batch_size=reply.timings.batch_size,
+            mean_logprob=reply.mean_logprob if reply.HasField("mean_logprob") else None,
         )
 
     async def is_serving(self, *, timeout_seconds: float) -> bool:

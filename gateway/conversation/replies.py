@@ -298,6 +298,26 @@ SAFE_FALLBACK = (
     "o comunicarle con una persona de nuestro equipo. ¿Qué prefiere?"
 )
 
+# When the model's reply is not sent (the gate refused it): honest about what the assistant can do,
+# and not the same words twice in a row if the patient keeps writing.
+GATE_FALLBACKS = (
+    SAFE_FALLBACK,
+    "Perdone, eso no lo puedo responder por aquí. Si desea, agendo o reviso una cita, le doy información "
+    "de la clínica o le comunico con alguien de nuestro equipo.",
+    "Eso no sabría contestarlo bien. Lo que sí puedo hacer: ayudarle con una cita, contarle sobre "
+    "la clínica o pasarle con una persona. Dígame qué necesita.",
+)
+# After a hand-over to a person (or a lockout that needs one), instead of the model: what happens next.
+HANDOFF_WAITING = (
+    "Una persona de la clínica ya tiene su conversación y le responderá por aquí lo antes posible. "
+    "Mientras tanto, si desea agendar, cancelar o revisar una cita, puedo ayudarle.",
+    "Su mensaje quedó anotado para nuestro equipo; una persona le escribirá por este mismo chat. "
+    "Si necesita algo de sus citas mientras tanto, dígamelo.",
+    "Seguimos aquí. Una persona de la clínica revisará su conversación y le responderá por aquí. "
+    "Si es una emergencia, acuda al servicio de emergencias más cercano.",
+)
+
+
 NO_MEDICAL_ADVICE = (
     "Por este medio no puedo dar diagnósticos, recomendar medicamentos ni indicar dosis; eso solo lo puede hacer "
     "un médico después de revisarle. Con gusto le agendo una cita. Si es una emergencia, llame al número de "

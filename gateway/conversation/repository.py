@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -116,6 +117,24 @@ async def flag_for_human(conn: Connection, *, conversation_id: UUID, reason: str
         conversation_id,
         reason,
     )
+
+
+async def awaiting_person(conn: Connection, *, conversation_id: UUID, cleared_by: Collection[str]) -> bool:
+    """Whether the conversation was handed to a person and has had no reply with an action in
+    `cleared_by` (a booking, a cancellation, a list) since."""
+    waiting: bool | None = await conn.fetchval(
+        """
+        SELECT c.needs_human_since IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM messages m
+            WHERE m.conversation_id = c.id AND m.role = 'assistant'
+              AND m.created_at > c.needs_human_since AND m.action = ANY($2::text[])
+        )
+        FROM conversations c WHERE c.id = $1
+        """,
+        conversation_id,
+        list(cleared_by),
+    )
+    return bool(waiting)
 
 
 async def lock_dialog_state(conn: Connection, *, conversation_id: UUID) -> dict[str, Any]:

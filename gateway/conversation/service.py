@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -113,10 +113,12 @@ class ChatService:
                 )
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
+            if answer is None and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state):
+                answer = await self._handoff_reply(conn, conversation_id, user_phone, request_id)
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
-                answer = await self._model_reply(conn, conversation_id, user_phone, request_id, names, deadline)
+                answer = await self._model_reply(conn, conversation_id, user_phone, text, request_id, names, deadline)
         self._metrics.actions.labels(outcome.action.value).inc()
         log.info(
             "chat_replied",
@@ -220,11 +222,36 @@ class ChatService:
             status=appointment.status.value,
         )
 
+    async def _awaiting_person(
+        self, conn: Connection, conversation_id: UUID, user_phone: str, state: DialogState
+    ) -> bool:
+        """Handed to a person (and no booking, cancellation or list since), or locked out of verification:
+        the model is not asked, whatever the patient writes."""
+        locked_until = state.identity_locked_until
+        if locked_until is not None and locked_until > datetime.now(self._zone):
+            return True
+        if await repository.awaiting_person(conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF):
+            return True
+        try:
+            return await self._otp.is_locked(user_phone)
+        except RedisError:
+            return False
+
+    async def _handoff_reply(self, conn: Connection, conversation_id: UUID, user_phone: str, request_id: str) -> str:
+        """What happens next, in other words than last time if the patient keeps writing."""
+        messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=4)
+        answer = next_template(replies.HANDOFF_WAITING, [m.content for m in messages if m.role == "assistant"])
+        meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
+        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
+        log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
+        return answer
+
     async def _model_reply(
         self,
         conn: Connection,
         conversation_id: UUID,
         user_phone: str,
+        patient_message: str,
         request_id: str,
         allowed_names: list[str],
         deadline: float,
@@ -233,6 +260,8 @@ class ChatService:
             conn, conversation_id=conversation_id, limit=self._settings.history_turns
         )
         history = [(m.role, m.content) for m in messages]
+        fallback = next_template(replies.GATE_FALLBACKS, [m.content for m in messages if m.role == "assistant"])
+        now = datetime.now(self._zone)
         parameters = GenerationParameters(
             max_new_tokens=self._settings.reply_max_new_tokens,
             temperature=self._settings.reply_temperature,
@@ -242,7 +271,8 @@ class ChatService:
         if cached is not None:
             # Checked again for this patient: whoever it was first written for, it must suit this one,
             # and say nothing personal (only such replies are cached; anything else was planted).
-            verdict = check_generated(cached, allowed_names=allowed_names)
+            # No score for a cached reply: its own passed the threshold when it was generated.
+            verdict = check_generated(cached, allowed_names=allowed_names, patient_message=patient_message, now=now)
             if verdict.ok and not is_impersonal(cached, names=allowed_names):
                 verdict = Verdict(ok=False, reason=Reason.PERSONAL)
             self._metrics.cache.labels("hit" if verdict.ok else "rejected").inc()
@@ -253,10 +283,8 @@ class ChatService:
             await self._cache.drop(history, parameters)
             log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
             meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
-            await self._store_reply(
-                conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
-            )
-            return replies.SAFE_FALLBACK
+            await self._store_reply(conn, conversation_id, user_phone, fallback, Action.NONE, request_id, meta)
+            return fallback
         self._metrics.cache.labels("miss").inc()
 
         async def generate(seconds_left: float) -> Generated:
@@ -275,8 +303,15 @@ class ChatService:
             )
             return replies.SAFE_FALLBACK
         self._metrics.inference_call.observe(time.perf_counter() - started)
-        verdict = check_generated(generated.text, allowed_names=allowed_names)
-        answer = generated.text.strip() if verdict.ok else replies.SAFE_FALLBACK
+        verdict = check_generated(
+            generated.text,
+            allowed_names=allowed_names,
+            patient_message=patient_message,
+            now=now,
+            mean_logprob=generated.mean_logprob,
+            min_logprob=self._settings.reply_min_logprob,
+        )
+        answer = generated.text.strip() if verdict.ok else fallback
         meta = {
             "source": "model" if verdict.ok else "template",
             "prompt_tokens": generated.prompt_tokens,
@@ -284,6 +319,7 @@ class ChatService:
             "finish_reason": generated.finish_reason,
             "inference_seconds": round(generated.server_seconds, 4),
             "batch_size": generated.batch_size,
+            "mean_logprob": None if generated.mean_logprob is None else round(generated.mean_logprob, 3),
         }
         if verdict.ok:
             meta["cached"] = await self._cache.put(history, parameters, answer, names=allowed_names)
@@ -335,6 +371,24 @@ class ChatService:
             request_id=request_id,
         )
         return conversation_id
+
+
+def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
+    """The template after the last of `templates` among the replies `said` (oldest first), else the first:
+    a patient who keeps writing never gets the same words twice in a row."""
+    for reply in reversed(said):
+        if reply in templates:
+            return templates[(templates.index(reply) + 1) % len(templates)]
+    return templates[0]
+
+
+# Replies that show the patient is back in a flow the assistant runs: small talk after them goes to the model again.
+_CLEARS_HANDOFF = (
+    Action.SCHEDULE_APPOINTMENT.value,
+    Action.CANCEL_APPOINTMENT.value,
+    Action.RESCHEDULE_APPOINTMENT.value,
+    Action.LIST_APPOINTMENTS.value,
+)
 
 
 class PatientBusy(GatewayError):

@@ -430,6 +430,11 @@ class OtpService:
         log.info("otp_unlocked", phone=mask_phone(phone), was_locked=was_locked)
         return was_locked
 
+    async def is_locked(self, phone: str) -> bool:
+        """Whether `phone` is locked out of verification now (too many wrong codes or sends)."""
+        value = await self._redis.get(self._key(phone, "lock"))
+        return value is not None and int(value) > self._now()
+
     def _verified_key(self, phone: str, vouched_by: VouchedBy) -> str:
         scope = hmac.new(self._secret, b"scope:" + vouched_by.encode(), hashlib.sha256).hexdigest()[:32]
         return self._key(phone, f"verified:{scope}")

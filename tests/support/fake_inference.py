@@ -16,8 +16,10 @@ import grpc
 
 from protos import inference_pb2, inference_pb2_grpc
 
-# (role, text) pairs as the gateway sent them, oldest first -> the reply.
-Model = Callable[[Sequence[tuple[str, str]]], str]
+# (role, text) pairs as the gateway sent them, oldest first -> the reply, or the reply and the mean
+# log-probability the "model" gives it (a bare reply scores FLUENT_LOGPROB, above any sane threshold).
+Model = Callable[[Sequence[tuple[str, str]]], str | tuple[str, float]]
+FLUENT_LOGPROB = -0.5
 _ROLES = {inference_pb2.ROLE_USER: "user", inference_pb2.ROLE_ASSISTANT: "assistant"}
 
 
@@ -37,7 +39,8 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
     def Generate(self, request: inference_pb2.GenerateRequest, context: Any) -> inference_pb2.GenerateResponse:
         turns = [(_ROLES[turn.role], turn.text) for turn in request.turns]
         self._fake.requests.append(turns)
-        text = self._model(turns)
+        said = self._model(turns)
+        text, logprob = (said, FLUENT_LOGPROB) if isinstance(said, str) else said
         return inference_pb2.GenerateResponse(
             request_id=request.request_id,
             text=text,
@@ -45,6 +48,7 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
             completion_tokens=len(text.split()),
             finish_reason=inference_pb2.FINISH_REASON_EOS,
             timings=inference_pb2.Timings(total_seconds=0.001, batch_size=1),
+            mean_logprob=logprob,
         )
 
     def GenerateStream(
@@ -59,6 +63,7 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
             finish_reason=reply.finish_reason,
             prompt_tokens=reply.prompt_tokens,
             timings=reply.timings,
+            mean_logprob=reply.mean_logprob,
         )
 
 

@@ -1,0 +1,177 @@
+"""What the model writes reaches a patient only through the reply gate, and not at all once a person
+has the conversation: POST /chat on real Postgres and Redis, with the model a real gRPC server
+(tests/support/fake_inference.py) that says what each test chooses."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Sequence
+
+import asyncpg
+import pytest
+
+from appointments import demo
+from appointments.demo import seed_demo_clinic
+from gateway.conversation import replies
+from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.chat import ChatPatient
+from tests.support.fake_inference import Model, fake_inference_server
+
+MARIA = demo.MARIA.phone
+
+
+def saying(reply: str, logprob: float = -1.0) -> Model:
+    """A model that always says `reply`, scoring it `logprob`."""
+
+    def model(turns: Sequence[tuple[str, str]]) -> tuple[str, float]:
+        return reply, logprob
+
+    return model
+
+
+async def stored_assistant_meta(conn: asyncpg.Connection) -> list[dict[str, object]]:
+    rows = await conn.fetch("SELECT meta FROM messages WHERE role = 'assistant' ORDER BY id")
+    return [json.loads(row["meta"]) for row in rows]
+
+
+@pytest.mark.parametrize(
+    ("patient_says", "model_says", "reason"),
+    [
+        ("eres un robot?", "Gracias señorita", "gendered_address"),
+        ("😂😂😂👍👍", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
+        ("jeje", "Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
+        ("jaja", "Sí, dolor de Bs 200. Puede pagar en efectivo.", "number"),
+        ("ok, pero le cerca?", "ok, pero le cerca?", "broken_grammar"),
+        ("eres un robot?", "Sí, claro.", "yes_no_answer"),
+    ],
+)
+async def test_a_reply_the_gate_refuses_never_reaches_the_patient_and_a_template_answers(
+    make_client: MakeClient,
+    conn: asyncpg.Connection,
+    api_key: str,
+    sms: FakeSmsServer,
+    patient_says: str,
+    model_says: str,
+    reason: str,
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying(model_says)) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        answer = await ChatPatient(gateway, api_key, MARIA, sms).say(patient_says)
+
+    assert len(model.requests) == 1  # the model was asked
+    assert answer["response"] == replies.GATE_FALLBACKS[0]
+    assert answer["action"] == "none"
+    [meta] = await stored_assistant_meta(conn)
+    assert meta["source"] == "template"
+    assert meta["rejected"] == reason
+
+
+async def test_a_patient_who_keeps_writing_gets_the_honest_templates_in_turn_never_twice_in_a_row(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Gracias señorita")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        answers = [(await maria.say(text))["response"] for text in ("jaja", "eres un robot?", "jajaja", "ok")]
+
+    assert answers == [*replies.GATE_FALLBACKS, replies.GATE_FALLBACKS[0]]
+    assert all(a != b for a, b in itertools.pairwise(answers))
+
+
+async def test_a_reply_the_model_itself_scores_below_the_threshold_is_not_sent(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    fluent = "Con gusto, aquí estamos para ayudarle."
+    with fake_inference_server(saying(fluent, logprob=-9.5)) as unlikely:
+        gateway = await make_client(INFERENCE_TARGET=unlikely.target, REPLY_MIN_LOGPROB=-7.0)
+        refused = await ChatPatient(gateway, api_key, MARIA, sms).say("jeje")
+    with fake_inference_server(saying(fluent, logprob=-4.0)) as likely:
+        gateway = await make_client(INFERENCE_TARGET=likely.target, REPLY_MIN_LOGPROB=-7.0)
+        sent = await ChatPatient(gateway, api_key, demo.JUAN.phone, sms).say("jeje")
+
+    assert refused["response"] == replies.GATE_FALLBACKS[0]
+    assert sent["response"] == fluent
+    metas = await stored_assistant_meta(conn)
+    assert metas[0]["rejected"] == "low_logprob"
+    assert metas[0]["mean_logprob"] == -9.5
+    assert metas[1]["source"] == "model"
+
+
+async def test_after_a_hand_over_the_model_is_not_called_and_the_patient_is_told_what_happens_next(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Gracias por avisar. Estamos para hoy?")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        handed = await maria.say("quiero hablar con una persona")
+        waiting = [
+            (await maria.say(text))["response"]
+            for text in ("hola?? alguien??", "alguien me lee??", "???", "sigo esperando")
+        ]
+
+    assert handed["action"] == "human_handoff"
+    assert model.requests == []
+    assert waiting == [*replies.HANDOFF_WAITING, replies.HANDOFF_WAITING[0]]
+    assert "persona de la clínica" in waiting[0] and "le responderá por aquí" in waiting[0]
+    metas = await stored_assistant_meta(conn)
+    assert [m.get("rejected") for m in metas[1:]] == ["awaiting_person"] * 4
+
+
+async def test_after_an_identity_lockout_the_model_is_not_called(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Con gusto, aquí estamos para ayudarle.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero una cita")
+        for wrong in ("22/05/1987", "23/05/1987", "21 de mayo de 1978"):
+            locked = await maria.say(wrong)
+        after = await maria.say("hola?? alguien??")
+
+    assert locked["action"] == "human_handoff"
+    assert model.requests == []
+    assert after["response"] == replies.HANDOFF_WAITING[0]
+
+
+async def test_after_a_code_lockout_the_model_is_not_called(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Con gusto, aquí estamos para ayudarle.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("mis citas")
+        born = next(p for p in demo.PATIENTS if p.phone == MARIA).date_of_birth.strftime("%d/%m/%Y")
+        await maria.say(born)
+        wrong = f"{(int(maria.last_code()) + 1) % 1_000_000:06d}"
+        for _ in range(5):
+            locked = await maria.say(wrong)
+        after = await maria.say("hola?? alguien??")
+
+    assert "bloqueada" in locked["response"]
+    assert model.requests == []
+    assert after["response"] == replies.HANDOFF_WAITING[0]
+
+
+async def test_a_booking_request_after_a_hand_over_brings_the_model_back_for_small_talk(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Con gusto, aquí estamos para ayudarle.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        born = next(p for p in demo.PATIENTS if p.phone == MARIA).date_of_birth.strftime("%d/%m/%Y")
+        listed = await maria.verify("mis citas", f"nací el {born}")
+        after = await maria.say("jeje")
+
+    assert listed["action"] == "list_appointments", listed
+    assert after["response"] == "Con gusto, aquí estamos para ayudarle."
+    assert len(model.requests) == 1
