@@ -216,7 +216,14 @@ class Dialog:
             text = f"{text}\n\n{replies.NO_MEDICAL_ADVICE}"
         if state.step is None:
             return Outcome(state, text, options=answered.options)
-        pending = await self._pending_question(state, turn)
+        understood = turn.understood
+        # "Pediatría, ¿cuánto cuesta?" answers the specialty question too: the booking goes on with it.
+        chosen = None
+        if state.step is Step.SPECIALTY and (understood.specialty or understood.doctor):
+            chosen = await self._answer_specialty(state, turn, None)
+        pending = chosen or await self._pending_question(state, turn)
+        if pending.text is None:
+            return Outcome(state, text, options=answered.options)
         return replace(pending, text=f"{text}\n\n{pending.text}", options=pending.options or answered.options)
 
     async def _clinic_answer(self, state: DialogState, turn: Turn) -> clinic_answers.ClinicAnswer:

@@ -208,3 +208,35 @@ def _next_weekday(day: date) -> date:
     while day.isoweekday() > 5 or day in seeded:
         day += timedelta(days=1)
     return day
+
+
+async def test_a_specialty_named_with_a_price_question_answers_both_and_offers_slots(maria: Patient) -> None:
+    asked = await maria.verify_demo("quiero una cita")
+    assert "¿Con qué especialidad" in asked["response"], asked
+    offered = await maria.say("pediatria, cuanto cuesta?")
+    assert offered["response"].startswith(f"La consulta de Pediatría cuesta Bs {PRICES['pediatria']}.\n\n")
+    assert "Estos son los horarios disponibles" in offered["response"]
+    assert len(offered["options"]) == 3
+
+
+async def test_a_price_asked_at_the_confirmation_keeps_the_yes_no_question(maria: Patient) -> None:
+    await maria.verify_demo("quiero una cita con cardiologia")
+    confirm = await maria.say("1")
+    assert "¿Confirma su cita con Dr. Fernando Gutiérrez" in confirm["response"], confirm
+    asked = await maria.say("y cuanto me cobran?")
+    assert (
+        asked["response"]
+        == f"La consulta de Cardiología cuesta Bs {PRICES['cardiologia']}.\n\n{replies.ASK_CONFIRM_AGAIN}"
+    )
+    assert [o["id"] for o in asked["options"]] == ["si", "no"]
+    booked = await maria.say("si")
+    assert booked["action"] == "schedule_appointment"
+
+
+async def test_a_medicine_question_beside_a_clinic_question_gets_no_advice(
+    stranger: Patient, conn: asyncpg.Connection
+) -> None:
+    answer = await stranger.say("que puedo tomar para el dolor de cabeza? y donde quedan")
+    assert answer["response"].startswith(f"Estamos en {demo.CLINIC_ADDRESS.street}")
+    assert answer["response"].endswith(replies.NO_MEDICAL_ADVICE)
+    await assert_no_model_reply(conn, STRANGER)
