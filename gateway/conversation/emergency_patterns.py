@@ -25,7 +25,7 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "mejor me|se muero|muera|moriria",
         "mejor ..3 muerto|muerta|morir|morirme",
         "mejor no ..2 vivo|viva|vivir|existir|nacido|nacida",
-        "no quiero|quiere|quisiera ..2 vivir|existir|despertar",
+        "no quiero|quiere|quisiera ..2 vivir|viviendo|existir|despertar",
         "no vale ..2 pena vivir",
         "para que ..2 vivir|seguir viviendo",
         "dormir ..2 no despertar",
@@ -38,6 +38,28 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "ahorcarme|ahorcarse|ahorcar|colgarme|colgarse",
         "tirarme|tirarse|lanzarme|lanzarse|botarme ... puente|edificio|techo|auto|tren|ventana|piso|rio|barranco",
         "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
+        "quitar ..2 vida",
+        "harta|harto|cansada|cansado ..2 vivir|vida",
+        "todo termine|acabe|terminara|acabara",
+        "si me muero",
+        "nadie ..3 extranaria|importaria|notaria|daria",
+        "mejor sin mi",
+        "voy|quiero|pienso ..2 tomarme|tragarme ..3 todas|todo|frasco|caja|pastillas",
+        "terminar|acabar con todo|mi",
+        "no tengo|tiene ganas de vivir|seguir|existir",
+        "me|se hice|hizo|hago|hace|haciendo ..2 dano ..6 navaja|cuchilla|cuchillo|vidrio|gillette|munecas|proposito",
+        "sentido ..3 vivir|vida",
+        "no aguanto|soporto ..3 vida|vivir",
+        "lastim*|cort*|quem*|golpe* ..3 proposito|adrede",
+        "hago|hice|hacer|haciendo|hago ..2 cortes|cortaditas|cortadas",
+    ]
+)
+
+# Ways of speaking that are not about dying: "me muero de la vergüenza", "me quiero morir de risa".
+IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "morir|morirme|muero|muera|muerto|muerta de la? verguenza|risa|hambre|sueno|ganas|calor|frio|aburrimiento"
+        "|amor|envidia|cansancio|nervios|curiosidad|sed",
     ]
 )
 
@@ -46,21 +68,38 @@ SWALLOWED: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "tome|tomo|tomado|tomaron|tomaste|tomando|trague|trago|tragado|tragaron|tragando|comio|comi|comido|comieron"
         "|ingirio|ingeri|ingerido|bebio|bebi|bebido|meti|metio",
+        "acabo|acaba|acabamos|acaban de tomar|tomarme|tomarse|tragar|tragarme|tragarse|comer|beber",
     ]
 )
 PILL: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "pastilla|pastillas|pildora*|tableta*|capsula*|comprimido*|grageas|medicamento*|medicina|medicinas|remedio*"
-        "|jarabe|gotas|paracetamol|ibuprofeno*|clonazepam|diazepam|alprazolam|lorazepam|rivotril|valium|aspirina*"
+        "|jarabe|paracetamol|ibuprofeno*|clonazepam|diazepam|alprazolam|lorazepam|rivotril|valium|aspirina*"
         "|tramadol|amitriptilina|fluoxetina|sertralina|metformina|dipirona|metamizol|naproxeno|diclofenaco|insulina"
         "|antidepresiv*|ansiolitic*|somnifer*|calmante*|analgesico*|antibiotico*|anticonceptiv*",
     ]
 )
 # Amounts that are an overdose with any medicine; "unas" or a small number only when someone else took them.
 MANY: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["todas|todos|muchas|muchos|varias|varios|frasco|caja|cajas|blister|tira|monton|punado|entero|entera|harta|hartas"]
+    [
+        "todas|todos|muchas|muchos|varias|varios|frasco|caja|cajas|blister|tira|monton|punado|entero|entera|harta"
+        "|hartas|demasiadas|demasiados|demasiado|doble|triple|exceso"
+    ]
 )
-SOME: Final[tuple[Pattern, ...]] = compile_patterns(["unas|unos|como|algunas|algunos"])
+SOME: Final[tuple[Pattern, ...]] = compile_patterns(["unas|unos|como|algunas|algunos|casi|aproximadamente|mas"])
+# Swallowed, harmful whatever the amount: household chemicals, button batteries, magnets.
+SWALLOWED_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "tome|tomo|tomado|trague|trago|tragado|comio|comi|bebio|bebi|metio ..3 detergente|gasolina|diesel|suavizante"
+        "|desinfectante|acido|pila|pilas|bateria|baterias|iman|imanes|jabon|alcohol|thinner|tiner|removedor|acetona",
+        # Pills eaten or swallowed by someone else: a child who found them, whatever the amount.
+        "se comio|trago|comieron|tragaron ..4 pastillas|pastilla|pildoras|tabletas|capsulas|medicamentos|remedios"
+        "|medicina|medicinas",
+        # "Sin querer" (by accident) is not a "no".
+        "sin querer ... tomo|trago|comio|bebio|veneno|lavandina|lejia|cloro|raticida|insecticida|plaguicida"
+        "|detergente|pastillas",
+    ]
+)
 
 # Signs that are an emergency together: each pair is (what happened, the sign that makes it serious).
 HEAD_BLOW: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -68,6 +107,7 @@ HEAD_BLOW: Final[tuple[Pattern, ...]] = compile_patterns(
         "golpe*|pego|pegue|pegado|cayo|cai|caida|choco|choque ... cabeza|cabesa|nuca|frente",
         "cabeza ..2 golpe*|contra",
         "cabezazo|traumatismo|encefalocraneano|tec",
+        "bebe|bebito|bebita|wawa|nene|nena ..3 cayo|golpeo|golpe",
     ]
 )
 HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -75,7 +115,7 @@ HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "vomit*|devolvi*|arroj*",
         "confundid*|desorientad*|perdid*|atontad*|somnolient*|mareado|mareada|raro|rara",
         "dormido|dormida|duerme|adormilad*",
-        "no se acuerda|recuerda|acuerdo|reconoce",
+        "no se? acuerda|recuerda|acuerdo|reconoce|sabe",
         "sangr*|sangre|desmay*|inconscien*|convuls*",
     ]
 )
@@ -109,7 +149,7 @@ BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 # A seizure said as "un ataque": serious with a sign of one (an "ataque de tos" is not).
-ATTACK: Final[tuple[Pattern, ...]] = compile_patterns(["ataque|ataques"])
+ATTACK: Final[tuple[Pattern, ...]] = compile_patterns(["ataque|ataques|tieso|tiesa|rigido|rigida"])
 ATTACK_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["sacud*|tembl*|tiembla|espuma|rigid*|tieso|tiesa|morado|morada|cayo", "ojos ..2 blanco|blancos", "no responde"]
 )
@@ -138,18 +178,26 @@ MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 NOW_AGAIN: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "otra vez|de nuevo|nuevamente|todavia|aun|sigue|sigo|siguen|ahorita|hoy|recien|acaba|acabo",
+        "otra vez|de nuevo|nuevamente|todavia|aun|sigue|sigo|siguen|ahorita|recien|acaba|acabo|volvi|volvio|volver",
     ]
 )
-# "ahora" is now, unless it says that now all is well.
-NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora"])
-FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|ya ..3 bien|normal|tranquilo|tranquila|sano|sana"])
+# Self-harm is long past only as an attempt told in the past ("hace 5 años intenté suicidarme"), never as
+# something felt for a long time ("hace meses que quiero morir").
+PAST_ATTEMPT: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["intente|intento|trate|quise|quiso|tuve|tuvo ..3 suicid*|matarme|matarse|quitarme|quitarse|cortarme|morir"]
+)
+ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 que", "desde|hace ..3 siento|pienso"])
+# "ahora" and "hoy" are now, unless they say that now all is well.
+NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
+FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana"])
 
 # The words these spell are never read as typos of other words; medicine names are left out, so that
 # "diclofenaco" still reads as the "diclofenac" of the medical-advice check.
 ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SELF_HARM,
+    IDIOM,
     SWALLOWED,
+    SWALLOWED_HARM,
     MANY,
     SOME,
     HEAD_BLOW,
@@ -163,6 +211,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     LONG_AGO,
     MOVED_ON,
     NOW_AGAIN,
+    PAST_ATTEMPT,
+    ONGOING,
     NOW,
     FINE_NOW,
 )

@@ -118,6 +118,16 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "dispar*|balear*|bala|balas",
         "insecticida|plaguicida|pesticida|herbicida|matarratas|hipoclorito|creolina|folidol|kerosen*|querosen*",
         "soda caustica",
+        "dio|dando|dado|tuvo|daria ..2 derrame",
+        "sin respirar|respiracion|pulso|conocimiento|reaccionar|despertar|sentido",
+        "diarrea|heces|caca|popo ..3 sangre",
+        "respiro|inhalo|aspiro|respirando ..3 gas|humo|monoxido",
+        "alacran|escorpion|vibora|serpiente|culebra|yarara|cascabel",
+        "cayo|caida|cai|cayeron ..3 techo|altura|escalera|escaleras|gradas|balcon|arbol|andamio|piso|caballo|moto",
+        "torci*|chuec*|ladead* ..3 boca|cara",
+        "sangre ... toser|tos|tosiendo|vomito|vomita|vomitando",
+        "hirviendo",
+        "recien nacido|nacida ... fiebre|calentura|temperatura",
         "acido muriatico",
     ]
 )

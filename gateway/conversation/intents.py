@@ -86,7 +86,9 @@ def _overdose(words: Words) -> bool:
             # a dose ("500 mg de paracetamol") does not.
             if at in many and pills & {at + 1, at + 2, at + 3}:
                 return True
+            # ... or is said after it, roughly: "se tomó mis pastillas de la presión, como 8".
             counted = at + 1 in pills or (at + 2 in pills and words.words[at + 1 : at + 2] == ("de",))
+            counted = counted or (at - 1 in some and bool(pills) and min(pills) < at)
             amount = _count(words.words[at]) if counted else 0
             if amount >= _OVERDOSE_COUNT or (someone_else and (amount >= 2 or (at in some and counted))):
                 return True
@@ -104,14 +106,22 @@ def _long_past(words: Words) -> bool:
 
 def emergency_of(words: Words) -> Emergency | None:
     """The kind of emergency the message tells of, if any; a doubt about an overdose counts as one."""
-    if _affirmed(words, e.SELF_HARM):
+    idioms = words.spans(e.IDIOM)
+    self_harm = [
+        span
+        for span in _affirmed(words, e.SELF_HARM)
+        if not any(i.start < span.end and span.start < i.end for i in idioms)
+    ]
+    # A long-past episode, well now, with an appointment wanted, is a booking; never a doubt about an overdose.
+    long_past = _long_past(words)
+    if self_harm and not (long_past and words.has(e.PAST_ATTEMPT) and not words.has(e.ONGOING)):
         return Emergency.SELF_HARM
-    if _overdose(words):
+    if _overdose(words) or _affirmed(words, e.SWALLOWED_HARM):
         return Emergency.MEDICAL
     serious = bool(_affirmed(words, p.EMERGENCY)) or any(
         _affirmed(words, happened) and _affirmed(words, sign) for happened, sign in e.SERIOUS_PAIRS
     )
-    if serious and not _long_past(words):
+    if serious and not long_past:
         return Emergency.MEDICAL
     if _affirmed(words, p.EMERGENCY_CALL) and not words.has(p.EMERGENCY_QUESTION):
         return Emergency.MEDICAL

@@ -80,6 +80,10 @@ SELF_HARM = [
     "mejor me muero",
     "kiero morirme",
     "me voy a suicidar",
+    "no quiero seguir viviendo",
+    "estoy harta de vivir",
+    "me hago cortes",
+    "hace meses que quiero morir, quiero cita con psicología",
 ]
 # By category, with misspellings and no accents, as patients type.
 CATEGORIES = {
@@ -96,6 +100,13 @@ CATEGORIES = {
     "head": ["se cayo, se golpeo la cabeza y esta vomitando", "se pego en la cabeza y esta muy dormido"],
     "pregnancy": ["estoy embarazada y me sale sangre", "tengo 8 meses de embarazo y sangro"],
     "baby": ["mi bebe de 1 mes tiene 38 de fiebre", "el bebe no quiere mamar y esta muy dormido"],
+    "swallowed": ["el nene tomo detergente", "mi hijo se comio las pastillas de la abuela", "se tomo sin querer cloro"],
+    "more": [
+        "le pico un alacran",
+        "se cayo del techo",
+        "lo encontramos sin respirar",
+        "mi papa esta tieso y sacudiendose",
+    ],
 }
 NOT_EMERGENCIES = [
     "no tengo dolor de pecho",
@@ -112,6 +123,11 @@ NOT_EMERGENCIES = [
     "hace años me quemé la mano y quiero ver la cicatriz",
     "no me desmayé, solo me mareé un poco",
     "atienden quemaduras leves?",
+    "tengo un derrame en el ojo, quiero oftalmólogo",
+    "hace 5 años intenté suicidarme, hoy estoy bien, quiero cita con psicología",
+    "me quiero morir de la vergüenza jaja",
+    "me muero de hambre",
+    "mi papá se toma 3 pastillas al día para la presión",
 ]
 
 
