@@ -4,7 +4,7 @@ Attacks held here:
 - a second patient writes the same last messages as a first one, whose earlier turns gave their name and
   where they live, to be sent the reply the model wrote for the first (the reply cache): only impersonal
   replies are cached, keyed by the whole history, and every reply is checked for the patient it goes to;
-- a reply that names someone or carries a number is never kept in Redis for others;
+- a reply that names someone is never kept in Redis for others, and one with a number is never sent;
 - a poisoned cache entry (one that names a stranger) is not sent, and is dropped;
 - whoever reads the stored conversations (or the model, which is shown them) learns no SMS code, date of birth
   or carnet number: answers to verification questions are stored as [código], [fecha de nacimiento],
@@ -39,12 +39,12 @@ def remembering_model(turns: Sequence[tuple[str, str]]) -> str:
     said = [text for role, text in turns if role == "user"]
     introduced = [text.split("Soy ", 1)[1].split(",")[0] for text in said if "Soy " in text]
     last = said[-1]
-    if "estacionamiento" in last:
-        return "Sí, tenemos estacionamiento para los pacientes."
-    if "sábados" in last and introduced:
-        return f"Sí, {introduced[0]}, atendemos los sábados, cerca de Sopocachi."
-    if "sábados" in last:
-        return "Sí, atendemos los sábados por la mañana."
+    if "jeje" in last:
+        return "Me alegra verle de buen ánimo."
+    if "quién soy" in last and introduced:
+        return f"Usted es {introduced[0]}, es un gusto conversar con usted."
+    if "quién soy" in last:
+        return "Es un gusto conversar con usted."
     return "Con gusto le ayudo con su consulta."
 
 
@@ -76,24 +76,24 @@ async def test_second_patient_with_the_same_last_messages_never_gets_the_first_p
     juan = ChatPatient(gateway, api_key, JUAN, sms)
     maria = ChatPatient(gateway, api_key, MARIA, sms)
 
-    await juan.say("Soy Juan Carlos Condori, vivo en Sopocachi. ¿Cuál es su horario?")
-    await maria.say("¿Cuál es su horario?")
+    await juan.say("Soy Juan Carlos Condori, vivo en Sopocachi. Qué risa")
+    await maria.say("Qué risa")
     for patient in (juan, maria):
-        await patient.say("¿Tienen estacionamiento?")
-    to_juan = await juan.say("¿Atienden los sábados?")
-    await maria.say("¿Atienden los sábados?")
+        await patient.say("jeje")
+    to_juan = await juan.say("¿sabe quién soy?")
+    await maria.say("¿sabe quién soy?")
 
     # The first patient may hear their own name; the second hears neither it nor where they live.
-    assert to_juan["response"] == "Sí, Juan Carlos Condori, atendemos los sábados, cerca de Sopocachi.", to_juan
+    assert to_juan["response"] == "Usted es Juan Carlos Condori, es un gusto conversar con usted.", to_juan
     assert [r["response"] for r in maria.replies[-2:]] == [
-        "Sí, tenemos estacionamiento para los pacientes.",
-        "Sí, atendemos los sábados por la mañana.",
+        "Me alegra verle de buen ánimo.",
+        "Es un gusto conversar con usted.",
     ]
     for reply in maria.replies:
         assert "Juan" not in reply["response"] and "Sopocachi" not in reply["response"], reply
 
 
-async def test_replies_that_name_someone_or_carry_a_number_are_never_cached(
+async def test_replies_that_name_someone_are_never_cached_and_a_number_is_never_sent(
     make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, redis_url: str
 ) -> None:
     await seed_demo_clinic(conn)
@@ -101,25 +101,26 @@ async def test_replies_that_name_someone_or_carry_a_number_are_never_cached(
     def model(turns: Sequence[tuple[str, str]]) -> str:
         last = turns[-1][1]
         if "nombre" in last:
-            return "Claro, María Fernanda, con gusto le ayudo."
-        if "piso" in last:
-            return "Estamos en el piso 2 del edificio central."
-        if "dirige" in last:
-            return "La doctora Vargas dirige la clínica."
+            return "María Fernanda, con gusto le ayudo."
+        if "jeje" in last:
+            return "Jeje, somos 2 en recepción."
+        if "cuénteme" in last:
+            return "La doctora Vargas es muy amable."
         return "Con gusto le ayudo con su consulta."
 
     with fake_inference_server(model) as fake:
         gateway = await make_client(INFERENCE_TARGET=fake.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         named = await maria.say("¿Sabe mi nombre?")
-        numbered = await maria.say("¿En qué piso están?")
-        doctor = await maria.say("¿Quién dirige la clínica?")
+        numbered = await maria.say("jeje")
+        doctor = await maria.say("cuénteme algo")
         plain = await maria.say("¿Me puede ayudar?")
 
-    # Each was fit for María, so she was sent it; none of them may be kept for anyone else.
-    assert named["response"] == "Claro, María Fernanda, con gusto le ayudo."
-    assert numbered["response"] == "Estamos en el piso 2 del edificio central."
-    assert doctor["response"] == "La doctora Vargas dirige la clínica."
+    # Each name was fit for María, so she was sent it, but none may be kept for anyone else; a number is
+    # a clinic fact only the clinic's data may state, so the gate sends a template instead.
+    assert named["response"] == "María Fernanda, con gusto le ayudo."
+    assert numbered["response"] == replies.GATE_FALLBACKS[0]
+    assert doctor["response"] == "La doctora Vargas es muy amable."
     assert plain["response"] == "Con gusto le ayudo con su consulta."
     assert await cached_replies(redis_url, gateway_settings(gateway)) == [b"Con gusto le ayudo con su consulta."]
 
@@ -145,13 +146,13 @@ async def test_a_cached_reply_that_names_a_stranger_is_not_sent_and_is_dropped(
         temperature=settings.reply_temperature,
         top_p=settings.reply_top_p,
     )
-    history = [("user", "¿Atienden los sábados?")]
+    history = [("user", "jeje")]
     key = cache.key(history, parameters)
     store = redis.Redis.from_url(redis_url)
     try:
         # Someone who reached Redis planted a reply that names another patient.
         await store.set(key, "Sí, Rosa Quiroga, su resultado de laboratorio ya está listo.")
-        answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("¿Atienden los sábados?")
+        answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("jeje")
 
         assert answer["response"] == replies.SAFE_FALLBACK
         assert await store.exists(key) == 0
@@ -178,7 +179,7 @@ async def test_codes_dates_of_birth_and_carnets_are_neither_stored_nor_shown_to_
     await maria.verify("mis citas", "21 de mayo de 1987")
     await maria.say(f"me llegó otro código {maria.last_code()}")  # typed again, after the step
     for patient in (stranger, maria):
-        await patient.say("¿Tienen estacionamiento?")  # the model answers, reading the stored history
+        await patient.say("jeje")  # the model answers, reading the stored history
 
     secrets = [*stranger.codes(), *maria.codes(), wrong, "1990", "15/08", "7654321", "1987", "21 de mayo", "21/05"]
     rows = await conn.fetch(
@@ -195,7 +196,7 @@ async def test_codes_dates_of_birth_and_carnets_are_neither_stored_nor_shown_to_
         history = await repository.recent_messages(conn, conversation_id=conversation_id, limit=50)
         assert not any(secret in m.content for m in history for secret in secrets)
     seen_by_model = " | ".join(text for turns in model.requests for _, text in turns)
-    assert "estacionamiento" in seen_by_model
+    assert "jeje" in seen_by_model
     for secret in secrets:
         assert secret not in seen_by_model, (secret, seen_by_model)
     registered = await conn.fetchrow(
