@@ -21,7 +21,7 @@ from inference.engine import (
     TokenEvent,
     packed_prefill_inputs,
 )
-from inference.generation import FinishReason, GenerationRequest, SamplingParams, generate
+from inference.generation import FinishReason, GenerationRequest, SamplingParams, forced_logprobs, generate
 from inference.model import LoadedModel
 from tests.inference.test_generation import prompts
 
@@ -45,6 +45,7 @@ class Collector:
 
     def __init__(self) -> None:
         self.tokens: dict[Ticket, list[int]] = defaultdict(list)
+        self.logprobs: dict[Ticket, list[float]] = defaultdict(list)
         self.finished: dict[Ticket, FinishEvent] = {}
         self.failed: dict[Ticket, BaseException] = {}
         self.batches = 0
@@ -56,6 +57,7 @@ class Collector:
             for ticket, event in events:
                 if isinstance(event, TokenEvent):
                     self.tokens[ticket].extend(event.token_ids)
+                    self.logprobs[ticket].extend(event.logprobs)
                 elif isinstance(event, FinishEvent):
                     self.finished[ticket] = event
                 elif isinstance(event, FailEvent):
@@ -104,6 +106,26 @@ def test_greedy_tokens_match_running_alone_while_rows_join_and_leave(
     alone = [generate(loaded_tiny_model, [r])[0].token_ids for r in requests]
     assert continuous == alone
     assert sum(len(t) for t in continuous) > 2 * len(requests)
+
+
+def test_each_token_carries_the_models_log_probability_of_it_whatever_the_batch_and_sampling(
+    loaded_tiny_model: LoadedModel,
+) -> None:
+    # Rows join, leave and sample with other temperatures: each token's number is still the log-softmax of
+    # the raw logits at its own row, what teacher-forcing the row's tokens after its prompt gives.
+    requests = [
+        GenerationRequest(
+            ids, SamplingParams(max_new_tokens=6 + i, do_sample=i % 2 == 1, temperature=0.7, top_p=0.8, seed=i)
+        )
+        for i, ids in enumerate(prompts(loaded_tiny_model))
+    ]
+    sink, tickets = drive(loaded_tiny_model, requests, never_eos=True)
+
+    for request, ticket in zip(requests, tickets, strict=True):
+        tokens, logprobs = sink.tokens[ticket], sink.logprobs[ticket]
+        assert len(logprobs) == len(tokens)
+        assert all(value <= 0 for value in logprobs)
+        assert logprobs == pytest.approx(forced_logprobs(loaded_tiny_model, request.prompt_ids, tokens), abs=1e-6)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 5, 9])
