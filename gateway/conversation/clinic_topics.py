@@ -45,7 +45,7 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
             "que|cual|cuales horario|horarios",
             "cual|cuales es|son ..2 horario|horarios",
             "su|sus horario|horarios",
-            "hasta|desde|a que hora|horas",
+            "hasta|desde|a que hora|horas ... abren|cierran|abre|cierra|atienden|atiende|trabajan|funcionan|abierto",
             "abren|cierran|abre|cierra|atienden|trabajan|funcionan ... domingo|domingos|sabado|sabados|feriado*|fin"
             "|finde|noche|noches|lunes|martes|miercoles|jueves|viernes",
             "que|cuales dia|dias atienden|atiende|trabaja|trabajan|abren|funcionan",
@@ -108,6 +108,15 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
 HAVE_SPECIALIST: Final[tuple[Pattern, ...]] = compile_patterns(
     ["tienen|tiene|hay|cuentan|trabaja|trabajan|atiende ..2 " + _SPECIALIST]
 )
+# Free slots asked for ("¿qué otros horarios tienen?", "el horario más temprano"): the booking's times,
+# not the clinic's opening hours.
+FREE_SLOTS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "otro|otros|otra|otras|mas ... horario|horarios|hora|horas",
+        "horario|horarios|hora|horas ..2 disponib*|libre|libres|temprano|tarde|pronto",
+        "disponib*|libre|libres|cupo|cupos|espacio|espacios",
+    ]
+)
 # The clinic opening or seeing people ("¿abren hoy?"), unless the patient is the object ("¿me atienden?").
 CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
     ["atienden|trabajan|abren|funcionan|atiende|trabaja|abre|cierran|cierra|abierto|abierta"]
@@ -115,7 +124,7 @@ CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
 _PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
 
 TOPIC_WORDS: Final = lexicon(
-    pattern for group in (*_PATTERNS.values(), HAVE_SPECIALIST, CLINIC_OPEN) for pattern in group
+    pattern for group in (*_PATTERNS.values(), HAVE_SPECIALIST, FREE_SLOTS, CLINIC_OPEN) for pattern in group
 )
 
 
@@ -124,7 +133,7 @@ def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[Clinic
 
     `has_when`: a date or time was found, which makes "¿hay pediatra mañana?" a booking, not a question;
     `has_whom`: a specialty or doctor was named, which makes "¿qué horarios tiene la pediatra?" ask for
-    free slots rather than the clinic's opening hours.
+    free slots rather than the clinic's opening hours (as "¿qué otros horarios tienen?" does).
     """
     found = [topic for topic, patterns in _PATTERNS.items() if words.has(patterns)]
     if not has_when and ClinicTopic.DOCTORS not in found and words.has(HAVE_SPECIALIST):
@@ -132,6 +141,6 @@ def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[Clinic
     opens = [s for s in words.spans(CLINIC_OPEN) if not words.preceded_by(s.start, _PATIENT_OBJECT, within=1)]
     if opens and not found:
         found.append(ClinicTopic.HOURS)
-    if has_whom and ClinicTopic.HOURS in found:
+    if (has_whom or words.has(FREE_SLOTS)) and ClinicTopic.HOURS in found:
         found.remove(ClinicTopic.HOURS)
     return tuple(topic for topic in ClinicTopic if topic in found)

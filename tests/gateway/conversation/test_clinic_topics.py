@@ -49,6 +49,7 @@ def reply(text: str, info: ClinicInfo = DEMO_INFO, doctors: list[Doctor] = DEMO_
         ("¿cuál es su horario?", ["hours"]),
         ("cuales son los horarios", ["hours"]),
         ("a que hora cierran", ["hours"]),
+        ("hasta que hora atienden", ["hours"]),
         ("¿atienden los domingos?", ["hours"]),
         ("abren los sabados?", ["hours"]),
         ("trabajan los feriados?", ["hours"]),
@@ -96,6 +97,10 @@ def test_a_question_about_the_clinic_is_read_with_its_topics(text: str, topics: 
         "que puedo tomar para el dolor de cabeza",
         "quiero cancelar mi cita",
         "¿a qué hora es mi cita?",
+        "qué otros horarios tienen?",
+        "que horarios tiene disponibles",
+        "cual es el horario mas temprano",
+        "a que hora es la primera?",
     ],
 )
 def test_what_only_sounds_like_a_clinic_question_is_not_one(text: str) -> None:
