@@ -21,13 +21,16 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "quitarme|quitarse ... vida",
         "acabar ... con mi|su|la vida",
         "acabar con todo",
-        "quiero|quisiera|gustaria|ganas|deseo|prefiero ..2 morir|morirme|morirse|muerto|muerta",
+        "quiero|quisiera|gustaria|ganas|deseo|prefiero|quiere|queria|quieren ..2 morir|morirme|morirse|muerto|muerta",
+        "sentido ..3 nada",
+        "dormir|desaparecer|irme ..2 para siempre",
+        "me|se quiero|quiere|voy|va|puedo ..2 hacer ..2 dano",
         "mejor me|se muero|muera|moriria",
         "mejor ..3 muerto|muerta|morir|morirme",
         "mejor no ..2 vivo|viva|vivir|existir|nacido|nacida",
         "no quiero|quiere|quisiera ..2 vivir|viviendo|existir|despertar",
         "no vale ..2 pena vivir",
-        "para que ..2 vivir|seguir viviendo",
+        "para que ..2 vivir|viviendo",
         "dormir ..2 no despertar",
         "quiero|quisiera|ganas ..2 desaparecer",
         "hacerme|hacerse ... dano",
@@ -67,7 +70,7 @@ IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
 SWALLOWED: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "tome|tomo|tomado|tomaron|tomaste|tomando|trague|trago|tragado|tragaron|tragando|comio|comi|comido|comieron"
-        "|ingirio|ingeri|ingerido|bebio|bebi|bebido|meti|metio",
+        "|ingirio|ingeri|ingerido|bebio|bebi|bebido|meti|metio|inyecto|inyecte|inyectado|puso|puse",
         "acabo|acaba|acabamos|acaban de tomar|tomarme|tomarse|tragar|tragarme|tragarse|comer|beber",
     ]
 )
@@ -83,7 +86,7 @@ PILL: Final[tuple[Pattern, ...]] = compile_patterns(
 MANY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "todas|todos|muchas|muchos|varias|varios|frasco|caja|cajas|blister|tira|monton|punado|entero|entera|harta"
-        "|hartas|demasiadas|demasiados|demasiado|doble|triple|exceso"
+        "|hartas|demasiadas|demasiados|demasiado|doble|triple|exceso|muchisimas|muchisimos|muchisima|mucha|mucho"
     ]
 )
 SOME: Final[tuple[Pattern, ...]] = compile_patterns(["unas|unos|como|algunas|algunos|casi|aproximadamente|mas"])
@@ -121,7 +124,15 @@ HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 PREGNANT: Final[tuple[Pattern, ...]] = compile_patterns(["embarazada|embarazo|embarazadas|gestacion|encinta"])
 PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["sangr*|sangre|hemorragia|contracciones|rompio|fuente|golpe*|caida|cai|cayo", "no se mueve", "no siento ..2 bebe"]
+    [
+        "sangr*|sangre|hemorragia|contracciones|rompio|fuente|golpe*|caida|cai|cayo|convuls*|lucecitas|luces",
+        "no se mueve",
+        "no siento ..2 bebe",
+        "presion ..2 alta|altisima|subio",
+        "vision|veo ..2 borrosa|borroso|luces|lucecitas|manchas",
+        "duele|dolor ..3 mucho|fuerte|muchisimo|fuertisimo|insoportable",
+        "hinch* ..3 cara|manos|pies",
+    ]
 )
 BABY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -144,6 +155,7 @@ BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "no llora",
         "muy? dormido|dormida|decaido|decaida|debil|aguado|aguada",
         "no despierta|reacciona",
+        "respira ..2 rapido|rapidito|mal|raro|feo|dificultad|agitado",
         "hundida ..2 mollera",
         "mollera hundida",
     ]
@@ -153,11 +165,22 @@ ATTACK: Final[tuple[Pattern, ...]] = compile_patterns(["ataque|ataques|tieso|tie
 ATTACK_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["sacud*|tembl*|tiembla|espuma|rigid*|tieso|tiesa|morado|morada|cayo", "ojos ..2 blanco|blancos", "no responde"]
 )
+# A bee or wasp sting, a blood sugar, a blood pressure: serious with a sign that it is.
+STING: Final[tuple[Pattern, ...]] = compile_patterns(["avispa|avispas|abeja|abejas|alergi*|alergic*"])
+STING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["hinch* ..2 mucho|muchisimo|todo|toda|rapido|cara|labios|garganta|lengua|ojos", "respira*|tragar|ahog*|desmay*"]
+)
+SUGAR: Final[tuple[Pattern, ...]] = compile_patterns(["azucar|glucosa|glicemia|diabetico|diabetica|insulina"])
+SUGAR_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["confundid*|desorientad*|desmay*|inconscien*|temblando|sudando|sudor|convuls*|raro|rara", "no responde|despierta"]
+)
 SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]] = (
     (HEAD_BLOW, HEAD_DANGER),
     (PREGNANT, PREGNANCY_DANGER),
     (BABY, BABY_DANGER),
     (ATTACK, ATTACK_SIGNS),
+    (STING, STING_SIGNS),
+    (SUGAR, SUGAR_SIGNS),
 )
 
 # An episode long past: with a wish for an appointment and no sign of now, a booking, not an emergency.
@@ -178,7 +201,9 @@ MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 NOW_AGAIN: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "otra vez|de nuevo|nuevamente|todavia|aun|sigue|sigo|siguen|ahorita|recien|acaba|acabo|volvi|volvio|volver",
+        "otra vez",
+        "de nuevo",
+        "nuevamente|todavia|aun|sigue|sigo|siguen|ahorita|recien|acaba|acabo|volvi|volvio|volver",
     ]
 )
 # Self-harm is long past only as an attempt told in the past ("hace 5 años intenté suicidarme"), never as
@@ -208,6 +233,10 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     BABY_DANGER,
     ATTACK,
     ATTACK_SIGNS,
+    STING,
+    STING_SIGNS,
+    SUGAR,
+    SUGAR_SIGNS,
     LONG_AGO,
     MOVED_ON,
     NOW_AGAIN,
@@ -221,7 +250,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
 ASKS_NUMBER: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "numero|numeros|telefono|celular|fono|linea",
-        "a quien|donde ..2 llamo|llamar|llamamos|aviso|marco",
+        "a? quien|donde ..2 llamo|llamar|llamamos|aviso|marco",
         "que|cual ..2 marco|marcar|llamo|llamar",
     ]
 )
@@ -244,13 +273,10 @@ WHERE: Final[tuple[Pattern, ...]] = compile_patterns(
 MEANWHILE: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "que hago|hacemos|hacer|debo|puedo",
-        "mientras|mientras tanto",
+        "mientras",
         "como ..2 ayudo|ayudamos|ayudarle|ayudarlo|ayudarla",
         "ayudeme|ayudenme|ayudame|ayuda",
     ]
-)
-PRESENT: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["hola|alo|alguien|hay alguien|me escuchan|me leen|contesten|responda|responde|respondan|oiga|senorita"]
 )
 IN_CARE: Final[tuple[Pattern, ...]] = compile_patterns(
     [

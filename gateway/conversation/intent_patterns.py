@@ -92,9 +92,10 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "no puede|puedo|podia tragar",
         "cuesta|costando|cuestra ..2 tragar",
         "cierra|cerrando|cerro ..3 garganta",
-        "reaccion alergica|alergia ... fuerte|grave|respirar",
+        "reaccion alergica",
+        "alergia|alergica|alergico ... fuerte|grave|respirar",
         # burns
-        "quem* ... hirviendo|aceite|fuego|explosion|garrafa|gas|electric*|ampolla*|grande|grandes|grave|graves"
+        "quem* ... hirviendo|aceite|llamas|explosion|garrafa|gas|electric*|ampolla*|grande|grandes|grave|graves"
         "|cara|pecho|espalda|cuerpo|todo|toda",
         "bebe|nino|nina|nene|nena|wawa ... quem*",
         "agua hirviendo",
@@ -103,7 +104,8 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "no habla bien|nada|claro",
         "habla|hablo|hablando|habla ... raro|rara|extrano|enredado|arrastrando|mal",
         "cayo|caida|caido ... boca|cara|labio",
-        "golpe|repente|repentin*|subito ..3 no siento|siente|puedo|puede|durmio|dormido|dormida|adormec*|entumec*",
+        "golpe|repente|repentin*|subito ..3 no siento|siente|puedo|puede",
+        "golpe|repente|repentin*|subito ..3 durmio|dormido|dormida|adormec*|entumec*",
         "no siento|siente ..2 brazo|pierna|cara|lado|mano",
         "fiebre ..3 40|41|42",
         "40|41|42 ..3 fiebre|grados",
@@ -127,6 +129,15 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "torci*|chuec*|ladead* ..3 boca|cara",
         "sangre ... toser|tos|tosiendo|vomito|vomita|vomitando",
         "hirviendo",
+        "quem* ... acido|gasolina|quimico|quimicos|soda",
+        "prendio|prendieron|agarro|agarraron ..2 fuego",
+        "desplom*|colaps*",
+        "palido|palida ... frio|fria|sudor|sudando|sudoroso",
+        "palido|palida ... no habla|responde",
+        "hunde|hunden|hundido|hundiendo ..3 costillas|pecho",
+        "dolor de cabeza ..4 repente|subito|peor|insoportable|explosivo",
+        "peor dolor ..3 vida",
+        "presion ..3 180|190|200|210|220|230|240|250|260",
         "recien nacido|nacida ... fiebre|calentura|temperatura",
         "acido muriatico",
     ]
