@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate
+.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ eval-nlu: install ## intent, entity accuracy and emergency recall on ../shared/e
 
 measure-reply-gate: install protos ## the reply gate's log-probability threshold, measured on eval/reply_fluency.jsonl [MODEL=dir or hub id]
 	$(PY) -m tools.measure_reply_gate --model '$(or $(MODEL),$(MODEL_DIR))'
+
+eval-smalltalk: install protos model ## what share of the offline model's small-talk replies the reply gate lets through [MODEL=dir or hub id]
+	$(PY) -m tools.eval_smalltalk --model '$(or $(MODEL),$(MODEL_DIR))'
 
 clean: ## remove the venv, generated code and local data (keeps models/)
 	rm -rf $(VENV) .data $(GENERATED) protos/*_pb2*.pyi .mypy_cache .ruff_cache .pytest_cache

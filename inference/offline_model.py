@@ -1,4 +1,4 @@
-"""Offline DialoGPT-format checkpoint trained on the in-repo clinic corpus (``make model``).
+"""Offline DialoGPT-format checkpoint trained on the in-repo small-talk corpus (``make model``).
 
 Model hubs are unreachable from our machines, so this module builds a small GPT-2 model in
 the DialoGPT format from ``inference/corpus/clinic_dialogues_es.txt``. The result loads
@@ -15,7 +15,7 @@ What gets built, following DialoGPT/GPT-2 conventions:
   ``turn <eos> turn <eos> ... turn <eos>``; saved as safetensors with a generation config;
 - ``MODEL_CARD.md`` describing the above.
 
-Presets: ``default`` (about two minutes on a 2-core CPU) for local runs, ``tiny`` (a few
+Presets: ``default`` (about three minutes on a 2-core CPU) for local runs, ``tiny`` (a few
 seconds) for tests. Training is bounded by a fixed number of steps, so a given preset and
 seed always give the same weights on the same machine type (training runs on one CPU
 thread, so the core count does not matter); ``train_seconds`` adds a wall-clock cap that
@@ -83,7 +83,7 @@ PRESETS: dict[str, Preset] = {
         n_layer=4,
         n_head=4,
         n_positions=256,
-        steps=200,
+        steps=800,
         batch_size=16,
         learning_rate=2e-3,
     ),
@@ -259,14 +259,15 @@ def model_card(
     return f"""# dialogpt-clinic-es (offline development model)
 
 A small GPT-2 language model in the **DialoGPT format**, built by
-`python -m inference.offline_model` from the Spanish clinic corpus shipped in this
+`python -m inference.offline_model` from the Spanish small-talk corpus shipped in this
 repository (`inference/corpus/clinic_dialogues_es.txt`, {dialogues} dialogues,
 sha256 `{corpus_sha256}`).
 
 **These are not Microsoft's DialoGPT weights.** The model was trained from scratch for a
 few minutes on a CPU so the inference service can run offline (no model hub) and reply
 with Spanish words. Use it for development and tests only; it knows nothing beyond the
-corpus, its replies are often wrong or repetitive, and it must never be used for medical
+corpus (small talk only: it was taught no clinic facts), its replies often miss the point
+(`make eval-smalltalk` measures how often), and it must never be used for medical
 advice.
 
 ## Format
