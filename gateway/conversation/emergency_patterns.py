@@ -42,6 +42,7 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "tirarme|tirarse|lanzarme|lanzarse|botarme ... puente|edificio|techo|auto|tren|ventana|piso|rio|barranco",
         "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
         "quitar ..2 vida",
+        "para no despertar|despertarme",
         "harta|harto|cansada|cansado ..2 vivir|vida",
         "todo termine|acabe|terminara|acabara",
         "si me muero",
@@ -81,6 +82,13 @@ PILL: Final[tuple[Pattern, ...]] = compile_patterns(
         "|tramadol|amitriptilina|fluoxetina|sertralina|metformina|dipirona|metamizol|naproxeno|diclofenaco|insulina"
         "|antidepresiv*|ansiolitic*|somnifer*|calmante*|analgesico*|antibiotico*|anticonceptiv*",
     ]
+)
+# A child who took pills, whatever the amount: "mi hijo tomó pastillas de su abuela".
+CHILD: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["hijo|hija|hijito|hijita|nino|nina|nene|nena|bebe|wawa|guagua|nieto|nieta|sobrino|sobrina|chiquito|chiquita"]
+)
+PILLS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["pastillas|pildoras|tabletas|capsulas|comprimidos|medicamentos|remedios|medicinas|grageas"]
 )
 # Amounts that are an overdose with any medicine; "unas" or a small number only when someone else took them.
 MANY: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -225,6 +233,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SWALLOWED_HARM,
     MANY,
     SOME,
+    CHILD,
+    PILLS,
     HEAD_BLOW,
     HEAD_DANGER,
     PREGNANT,

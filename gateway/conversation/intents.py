@@ -84,7 +84,7 @@ def _overdose(words: Words) -> bool:
         for at in range(verb.end, min(len(words), verb.end + _SWALLOWED_REACH)):
             # The amount goes with the medicine: "20 pastillas", "10 de clonazepam", "un frasco entero de jarabe";
             # a dose ("500 mg de paracetamol") does not.
-            if at in many and pills & {at + 1, at + 2, at + 3}:
+            if at in many and pills & {at - 1, at + 1, at + 2, at + 3}:
                 return True
             # ... or is said after it, roughly: "se tomó mis pastillas de la presión, como 8".
             counted = at + 1 in pills or (at + 2 in pills and words.words[at + 1 : at + 2] == ("de",))
@@ -92,7 +92,10 @@ def _overdose(words: Words) -> bool:
             amount = _count(words.words[at]) if counted else 0
             if amount >= _OVERDOSE_COUNT or (someone_else and (amount >= 2 or (at in some and counted))):
                 return True
-    return False
+    swallowed = _affirmed(words, e.SWALLOWED)
+    return bool(
+        swallowed and words.has(e.CHILD) and any(span.start > swallowed[0].start for span in words.spans(e.PILLS))
+    )
 
 
 def _long_past(words: Words) -> bool:
