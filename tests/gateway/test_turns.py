@@ -7,10 +7,11 @@ import json
 from uuid import UUID
 
 import asyncpg
-import pytest
+import httpx
 import redis.asyncio as redis
 
 from tests.gateway.conftest import MakeClient
+from tests.support.fake_inference import fake_inference_server
 
 
 def body(text: str, user_id: str = "+59170000001") -> dict[str, object]:
@@ -37,30 +38,26 @@ async def test_two_messages_at_once_on_two_gateways_are_answered_one_after_the_o
 async def test_impersonal_small_talk_replies_are_cached_by_the_whole_history(
     make_client: MakeClient, api_key: str, conn: asyncpg.Connection, redis_url: str
 ) -> None:
-    client = await make_client()
     headers = {"X-API-Key": api_key}
+    reply = "Me alegra verle de buen ánimo."
 
-    async def ask(phone: str) -> tuple[str, dict[str, object]]:
-        answer = (await client.post("/chat", json=body("¿Tienen estacionamiento?", phone), headers=headers)).json()
+    async def ask(client: httpx.AsyncClient, phone: str) -> tuple[str, dict[str, object]]:
+        answer = (await client.post("/chat", json=body("jeje", phone), headers=headers)).json()
         meta = await conn.fetchval(
             "SELECT meta FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
             UUID(answer["conversation_id"]),
         )
         return answer["response"], json.loads(meta)
 
-    # The model samples; a reply the safety check refuses is replaced by a template and never cached,
-    # and one that names anyone or carries a number is sent but not cached.
-    for index in range(10):
-        first, meta = await ask(f"+5917000{index:04d}")
-        if meta.get("cached"):
-            break
-        assert meta["source"] in ("model", "template")
-    else:
-        pytest.fail("no model reply was fit for the cache in 10 tries")
-    second, cached = await ask("+59171110000")
+    with fake_inference_server(lambda turns: reply) as model:
+        client = await make_client(INFERENCE_TARGET=model.target)
+        first, meta = await ask(client, "+59170000001")
+        second, cached = await ask(client, "+59171110000")
 
+    assert (first, meta["source"], meta["cached"]) == (reply, "model", True)
     assert cached["source"] == "cache"
     assert second == first
+    assert len(model.requests) == 1  # the second patient's reply came from the cache
 
 
 async def test_transactional_turns_are_never_cached(make_client: MakeClient, api_key: str, redis_url: str) -> None:
