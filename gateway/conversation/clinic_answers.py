@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Final, TypeVar
 
 from appointments.clinic_info import ClinicInfo, Hours, Named, Period, Topic
-from appointments.schemas import Doctor, ScheduleOverride
+from appointments.schemas import Doctor, ScheduleBlock, ScheduleOverride
 from gateway.conversation import wording
 from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.normalize import normalize
@@ -65,6 +65,8 @@ class Question:
     text: str
     specialty: str | None = None
     day: date | None = None
+    # A doctor the message names, by full name.
+    doctor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,8 @@ class Facts:
     specialty_names: Mapping[str, str]
     # The clinic-wide override on `Question.day`, if any (a holiday, a short day).
     day_override: ScheduleOverride | None = None
+    # The weekly blocks of the doctors asked about, by doctor id.
+    schedules: Mapping[int, Sequence[ScheduleBlock]] = field(default_factory=dict)
 
 
 def answer(question: Question, facts: Facts) -> ClinicAnswer:
@@ -122,9 +126,14 @@ def _listing(items: Sequence[str], conjunction: str = "y") -> str:
 
 def _week(hours: Hours) -> str:
     """ "de lunes a viernes de 08:00 a 19:00; sábados de 08:00 a 12:00; domingos cerrado"."""
+    return _week_of(hours.weekdays, say_closed=True)
+
+
+def _week_of(weekdays: Mapping[int, Sequence[Period]], *, say_closed: bool) -> str:
+    """A week of periods, days with the same hours in a row said together; closed days named or left out."""
     runs: list[tuple[int, int, list[Period]]] = []
     for weekday in range(1, 8):
-        periods = hours.weekdays.get(weekday, [])
+        periods = list(weekdays.get(weekday, []))
         if runs and runs[-1][2] == periods and runs[-1][1] == weekday - 1:
             runs[-1] = (runs[-1][0], weekday, periods)
         else:
@@ -136,7 +145,10 @@ def _week(hours: Hours) -> str:
             if first == last
             else f"de {wording.WEEKDAYS[first - 1]} a {wording.WEEKDAYS[last - 1]}"
         )
-        lines.append(f"{days} {_periods(periods)}" if periods else f"{days} cerrado")
+        if periods:
+            lines.append(f"{days} {_periods(periods)}")
+        elif say_closed:
+            lines.append(f"{days} cerrado")
     return "; ".join(lines)
 
 
@@ -281,10 +293,25 @@ def _preparation(question: Question, facts: Facts, said: str) -> tuple[str, bool
     return "\n".join(lines), True
 
 
+def _doctor_week(facts: Facts, doctor: Doctor) -> str | None:
+    """ "de lunes a viernes de 08:00 a 12:00 y de 14:00 a 18:00; sábados de 08:00 a 12:00", or None without blocks."""
+    weekdays: dict[int, list[Period]] = {}
+    for block in sorted(facts.schedules.get(doctor.id, ()), key=lambda b: (b.weekday, b.start)):
+        weekdays.setdefault(block.weekday, []).append(Period(opens=block.start, closes=block.end))
+    return _week_of(weekdays, say_closed=False) if weekdays else None
+
+
 def _doctors(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
     offered = _offered(facts)
     if not offered:
         return _UNKNOWN[ClinicTopic.DOCTORS], False
+    named = next((d for d in facts.doctors if d.full_name == question.doctor), None)
+    if named is not None:
+        week = _doctor_week(facts, named)
+        who = f"{_titled(named)} ({_name(facts, named.specialty_code)})"
+        if week is None:
+            return f"No tengo información sobre los horarios de {who}.", False
+        return f"{who[0].upper()}{who[1:]} atiende {week}.", True
     code = question.specialty
     if code is not None:
         doctors = offered.get(code)
@@ -292,7 +319,13 @@ def _doctors(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
             return f"Por ahora no tenemos médicos de {_name(facts, code)}.", True
         verb = "atiende" if len(doctors) == 1 else "atienden"
         yes = "Sí, en" if _HAVE.search(said) else "En"
-        return f"{yes} {_name(facts, code)} {verb} {_listing([_titled(d) for d in doctors])}.", True
+        text = f"{yes} {_name(facts, code)} {verb} {_listing([_titled(d) for d in doctors])}."
+        weeks = [(d, week) for d in doctors if (week := _doctor_week(facts, d)) is not None]
+        if len(weeks) == 1 and len(doctors) == 1:
+            text = f"{text[:-1]}, {weeks[0][1]}."
+        elif weeks:
+            text += "\n" + "\n".join(f"• {d.full_name}: {week}" for d, week in weeks)
+        return text, True
     lines = [f"• {_name(facts, c)}: {_listing([d.full_name for d in ds])}" for c, ds in offered.items()]
     return "Estas son nuestras especialidades y médicos:\n" + "\n".join(lines), True
 

@@ -122,9 +122,15 @@ CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
     ["atienden|trabajan|abren|funcionan|atiende|trabaja|abre|cierran|cierra|abierto|abierta"]
 )
 _PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
+# "¿Dónde están mis resultados?" asks where something of the patient's is, not where the clinic is.
+_WHERE_MINE: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["donde ... esta|estan|queda|quedan|quedo|encuentra|encuentran mi|mis"]
+)
 
 TOPIC_WORDS: Final = lexicon(
-    pattern for group in (*_PATTERNS.values(), HAVE_SPECIALIST, FREE_SLOTS, CLINIC_OPEN) for pattern in group
+    pattern
+    for group in (*_PATTERNS.values(), HAVE_SPECIALIST, FREE_SLOTS, CLINIC_OPEN, _WHERE_MINE)
+    for pattern in group
 )
 
 
@@ -136,6 +142,8 @@ def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[Clinic
     free slots rather than the clinic's opening hours (as "¿qué otros horarios tienen?" does).
     """
     found = [topic for topic, patterns in _PATTERNS.items() if words.has(patterns)]
+    if ClinicTopic.ADDRESS in found and words.has(_WHERE_MINE):
+        found.remove(ClinicTopic.ADDRESS)
     if not has_when and ClinicTopic.DOCTORS not in found and words.has(HAVE_SPECIALIST):
         found.append(ClinicTopic.DOCTORS)
     opens = [s for s in words.spans(CLINIC_OPEN) if not words.preceded_by(s.start, _PATIENT_OBJECT, within=1)]
@@ -143,4 +151,7 @@ def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[Clinic
         found.append(ClinicTopic.HOURS)
     if (has_whom or words.has(FREE_SLOTS)) and ClinicTopic.HOURS in found:
         found.remove(ClinicTopic.HOURS)
+    # "¿Cuánto cuesta una ecografía?": the price of a service, which the consultation prices do not give.
+    if ClinicTopic.SERVICES in found and ClinicTopic.PRICES in found:
+        found.remove(ClinicTopic.PRICES)
     return tuple(topic for topic in ClinicTopic if topic in found)

@@ -20,7 +20,7 @@ from appointments import booking, clinic_info
 from appointments import repository as clinic
 from appointments.availability import free_slots
 from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
-from appointments.schemas import Appointment, Doctor, Patient, Slot
+from appointments.schemas import Appointment, Doctor, Patient, ScheduleBlock, Slot
 from gateway import audit
 from gateway.conversation import choices, clinic_answers, emergency, replies, wording
 from gateway.conversation.birthdates import parse_birth_date
@@ -233,6 +233,7 @@ class Dialog:
             text=turn.text,
             specialty=understood.specialty or state.wishes.specialty,
             day=understood.date,
+            doctor=understood.doctor,
         )
         override = None
         if question.day is not None and ClinicTopic.HOURS in question.topics:
@@ -240,11 +241,20 @@ class Dialog:
                 self._conn, doctor_ids=[], first_day=question.day, last_day=question.day
             )
             override = days_off[0] if days_off else None
+        schedules: dict[int, list[ScheduleBlock]] = {}
+        if ClinicTopic.DOCTORS in question.topics:
+            named, code = question.doctor, question.specialty
+            asked = [
+                d.id for d in self._clinic.doctors if d.full_name == named or (not named and d.specialty_code == code)
+            ]
+            for block in await clinic.weekly_schedules(self._conn, doctor_ids=asked):
+                schedules.setdefault(block.doctor_id, []).append(block)
         facts = clinic_answers.Facts(
             info=await clinic_info.load(self._conn),
             doctors=self._clinic.doctors,
             specialty_names=self._clinic.specialties,
             day_override=override,
+            schedules=schedules,
         )
         return clinic_answers.answer(question, facts)
 

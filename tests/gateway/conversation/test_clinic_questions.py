@@ -97,7 +97,17 @@ async def test_caja_nacional_gets_the_honest_no(stranger: Patient, conn: asyncpg
         ("donde quedan? q direccion", [demo.CLINIC_ADDRESS.street, "Sopocachi", demo.CLINIC_ADDRESS.maps_url]),
         ("cuanto sale la consulta con el pediatra", [f"La consulta de Pediatría cuesta Bs {PRICES['pediatria']}."]),
         ("cuanto cuesta la consulta", [f"• Cardiología: Bs {PRICES['cardiologia']}", "• Medicina general: Bs 150"]),
-        ("tienen cardiologo?", ["Sí, en Cardiología atiende el Dr. Fernando Gutiérrez."]),
+        (
+            "tienen cardiologo?",
+            ["Sí, en Cardiología atiende el Dr. Fernando Gutiérrez, de lunes a viernes de 09:00 a 13:00."],
+        ),
+        (
+            "buenas, q dias atiende la dra quispe?",
+            [
+                "La Dra. Carmen Quispe (Medicina general) atiende de lunes a viernes de 08:00 a 12:00 "
+                "y de 14:00 a 18:00; sábados de 08:00 a 12:00."
+            ],
+        ),
         ("hay parqueo?", [demo.CLINIC_ADDRESS.parking]),
         ("aceptan tarjeta?", ["Sí, aceptamos tarjeta de débito o crédito."]),
         ("que tengo q llevar a la consulta", demo.CLINIC_PREPARATION.bring),

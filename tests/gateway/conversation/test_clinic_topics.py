@@ -12,6 +12,7 @@ import pytest
 
 from appointments import demo
 from appointments.clinic_info import ClinicInfo, Hours, Insurer, Named, Payment, Period, Services
+from appointments.demo import weekly_blocks
 from appointments.schemas import Doctor
 from gateway.conversation import Intent, Understanding, eval_nlu, understand
 from gateway.conversation.clinic_answers import OFFER_PERSON, PERSON_OPTION, Facts, Question, answer
@@ -74,6 +75,7 @@ def reply(text: str, info: ClinicInfo = DEMO_INFO, doctors: list[Doctor] = DEMO_
         ("quien atiende pediatria", ["doctors"]),
         ("¿tienen resonancia magnética?", ["services"]),
         ("¿hacen cirugía?", ["services"]),
+        ("cuanto cuesta una ecografia", ["services"]),
         ("cual es su telefono", ["general"]),
         ("atienden sin cita?", ["general"]),
         ("dónde están y cuánto cuesta?", ["prices", "address"]),
@@ -101,6 +103,7 @@ def test_a_question_about_the_clinic_is_read_with_its_topics(text: str, topics: 
         "que horarios tiene disponibles",
         "cual es el horario mas temprano",
         "a que hora es la primera?",
+        "donde estan mis resultados?",
     ],
 )
 def test_what_only_sounds_like_a_clinic_question_is_not_one(text: str) -> None:
@@ -237,3 +240,19 @@ def test_the_evaluation_scores_clinic_info_as_other_only_where_the_set_says_othe
     out = capsys.readouterr().out
     assert "intent accuracy: 2/3 = 66.7%" in out
     assert "intent clinic_info != greeting" in out
+
+
+def test_a_named_doctor_is_answered_with_the_days_of_their_schedule() -> None:
+    schedules = {d.id: weekly_blocks(d.id, demo.SCHEDULES[d.full_name]) for d in DEMO_DOCTORS}
+    text = "¿qué días atiende la doctora Vargas?"
+    understood = understand(text, now=WEDNESDAY, tz=LA_PAZ, doctors=[d.full_name for d in DEMO_DOCTORS])
+    assert understood.clinic_topics == (ClinicTopic.DOCTORS,)
+    question = Question(understood.clinic_topics, text, understood.specialty, understood.date, understood.doctor)
+    answered = answer(question, Facts(DEMO_INFO, DEMO_DOCTORS, demo.SPECIALTIES, schedules=schedules))
+    assert answered.text == (
+        "La Dra. Lucía Vargas (Pediatría) atiende de lunes a viernes de 08:00 a 12:00 y de 14:00 a 17:00; "
+        "sábados de 08:00 a 12:00."
+    )
+    without = answer(question, Facts(DEMO_INFO, DEMO_DOCTORS, demo.SPECIALTIES))
+    assert not without.complete
+    assert without.text.startswith("No tengo información sobre los horarios de la Dra. Lucía Vargas")
