@@ -489,7 +489,7 @@ QA_REPLIES = [
 @pytest.mark.parametrize(("asked", "reply"), QA_REPLIES)
 def test_every_reply_qa_saw_is_refused_in_its_conversation(asked: str, reply: str) -> None:
     verdict = check_generated(
-        reply, allowed_names=ALLOWED, patient_message=asked, now=at(23, 50), mean_logprob=-3.0, min_logprob=-7.07
+        reply, allowed_names=ALLOWED, patient_message=asked, now=at(23, 50), mean_logprob=-3.0, min_logprob=-8.53
     )
     assert not verdict.ok, reply
 
