@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from gateway.conversation import emergency_patterns as e
 from gateway.conversation import replies
-from gateway.conversation.intents import NEGATIONS, Emergency, Intent
+from gateway.conversation.intents import NEGATIONS, Emergency, Intent, told_emergency
 from gateway.conversation.nlu import KNOWN_WORDS, Understanding
 from gateway.conversation.patterns import Pattern, Words
 from gateway.conversation.state import DialogState, EmergencyMode
@@ -83,12 +83,12 @@ def answer(
         started = EmergencyMode(kind=emergency, until=now + lasts, last_reply="first", replies=1)
         return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
     words = Words(text, known=KNOWN_WORDS)
-    if emergency is None:
-        if understood.intent in _MOVING_ON:
-            return None
-        over = _over(words, mode.kind, contacts)
-        if over is not None:
-            return EmergencyReply(state.in_emergency(None), over, ongoing=False)
+    if emergency is None and understood.intent in _MOVING_ON:
+        return None
+    # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
+    over = _over(words, mode.kind, contacts) if told_emergency(words) is None else None
+    if over is not None:
+        return EmergencyReply(state.in_emergency(None), over, ongoing=False)
     kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
     topic = _topic(words, understood, kind)
     variant = mode.replies % 2

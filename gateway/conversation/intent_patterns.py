@@ -129,6 +129,8 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "torci*|chuec*|ladead* ..3 boca|cara",
         "sangre ... toser|tos|tosiendo|vomito|vomita|vomitando",
         "hirviendo",
+        "atragant*|atoro|atorado|atorada|atoraron",
+        "herida ..2 profunda|grande|abierta",
         "duele|dolor|doliendo ..2 corazon",
         "crisis|ataque de asma",
         "sangr*|sangrado|hemorragia ..2 fuerte|fuertisimo|intenso|intensa",
@@ -155,13 +157,14 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
 # Calls for help, unless the message asks whether the clinic handles emergencies.
 EMERGENCY_CALL: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "emergencia|emergencias|auxilio|socorro",
+        "emergencia|emergencias|auxilio|socorro|ambulancia|ambulancias",
         "ayuda urgente",
     ]
 )
 EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "atienden|atiende|tienen|tiene|hay|servicio|numero|telefono|cubre|cubren ... emergencia|emergencias",
+        "atienden|atiende|tienen|tiene|hay|servicio|numero|telefono|cubre|cubren|cuesta|cuestan|precio|costo|cobran"
+        " ... emergencia|emergencias|ambulancia|ambulancias",
     ]
 )
 

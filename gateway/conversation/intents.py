@@ -109,6 +109,15 @@ def _long_past(words: Words) -> bool:
 
 def emergency_of(words: Words) -> Emergency | None:
     """The kind of emergency the message tells of, if any; a doubt about an overdose counts as one."""
+    told = told_emergency(words)
+    if told is None and _affirmed(words, p.EMERGENCY_CALL) and not words.has(p.EMERGENCY_QUESTION):
+        return Emergency.MEDICAL
+    return told
+
+
+def told_emergency(words: Words) -> Emergency | None:
+    """The emergency the message describes (a symptom, an overdose, self-harm), not counting a bare call for
+    help ("¡ambulancia!", "auxilio"), which also says "ya llegó la ambulancia"."""
     idioms = words.spans(e.IDIOM)
     self_harm = [
         span
@@ -125,8 +134,6 @@ def emergency_of(words: Words) -> Emergency | None:
         _affirmed(words, happened) and _affirmed(words, sign) for happened, sign in e.SERIOUS_PAIRS
     )
     if serious and not long_past:
-        return Emergency.MEDICAL
-    if _affirmed(words, p.EMERGENCY_CALL) and not words.has(p.EMERGENCY_QUESTION):
         return Emergency.MEDICAL
     return None
 

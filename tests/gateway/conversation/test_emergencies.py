@@ -101,6 +101,7 @@ CATEGORIES = {
     "pregnancy": ["estoy embarazada y me sale sangre", "tengo 8 meses de embarazo y sangro"],
     "baby": ["mi bebe de 1 mes tiene 38 de fiebre", "el bebe no quiere mamar y esta muy dormido"],
     "swallowed": ["el nene tomo detergente", "mi hijo se comio las pastillas de la abuela", "se tomo sin querer cloro"],
+    "call": ["necesito una ambulancia urgente", "auxilio"],
     "more": [
         "le pico un alacran",
         "se cayo del techo",
@@ -123,6 +124,8 @@ NOT_EMERGENCIES = [
     "hace años me quemé la mano y quiero ver la cicatriz",
     "no me desmayé, solo me mareé un poco",
     "atienden quemaduras leves?",
+    "tienen ambulancia?",
+    "cuánto cuesta la ambulancia?",
     "tengo un derrame en el ojo, quiero oftalmólogo",
     "hace 5 años intenté suicidarme, hoy estoy bien, quiero cita con psicología",
     "me quiero morir de la vergüenza jaja",
@@ -317,3 +320,12 @@ async def test_a_booking_request_after_an_emergency_moves_on(patient: ChatPatien
     await patient.say("me duele mucho el pecho")
     answer = await patient.say("quiero una cita con cardiología para el lunes")
     assert answer["action"] == "verification_required"
+
+
+async def test_help_arriving_ends_the_emergency_but_not_when_it_is_worse(patient: ChatPatient) -> None:
+    await patient.say("mi papá se cayó y no reacciona")
+    worse = await patient.say("ya llegó la ambulancia pero no respira")
+    assert worse["action"] == "emergency"
+    arrived = await patient.say("ya llegó la ambulancia, gracias")
+    assert arrived["action"] == "none"
+    assert "atención" in arrived["response"]
