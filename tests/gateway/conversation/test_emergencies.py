@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation.intents import Emergency, Intent
 from gateway.conversation.nlu import understand
-from tests.gateway.conftest import MakeClient
+from tests.gateway.conftest import MakeClient, gateway_settings
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.fake_inference import FakeInference, fake_inference_server
@@ -329,3 +330,17 @@ async def test_help_arriving_ends_the_emergency_but_not_when_it_is_worse(patient
     arrived = await patient.say("ya llegó la ambulancia, gracias")
     assert arrived["action"] == "none"
     assert "atención" in arrived["response"]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("EMERGENCY_NUMBER", "llame al 911"), ("CRISIS_LINE", "800-CRISIS"), ("EMERGENCY_NUMBER", "1")]
+)
+def test_a_number_to_call_that_is_not_digits_is_refused_at_start(name: str, value: str) -> None:
+    with pytest.raises(ValidationError, match=name):
+        gateway_settings(
+            "postgresql://postgres@127.0.0.1:5432/db",
+            "redis://127.0.0.1:6379",
+            "127.0.0.1:1",
+            "http://127.0.0.1:1",
+            **{name: value},
+        )
