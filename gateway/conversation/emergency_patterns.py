@@ -42,6 +42,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "tirarme|tirarse|lanzarme|lanzarse|botarme ... puente|edificio|techo|auto|tren|ventana|piso|rio|barranco",
         "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
         "quitar ..2 vida",
+        "dejar de existir|vivir",
+        "irme|irse|ir de este mundo",
         "para no despertar|despertarme",
         "harta|harto|cansada|cansado ..2 vivir|vida",
         "todo termine|acabe|terminara|acabara",
@@ -145,7 +147,7 @@ PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 BABY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "bebe|bebes|bebito|bebita|wawa|wawita|guagua|lactante|neonato|recien",
+        "bebe|bebes|beba|bebito|bebita|wawa|wawita|guagua|lactante|neonato|recien",
         "de|tiene 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas",
         "dias de nacido|nacida",
     ]
