@@ -19,8 +19,9 @@ from tests.gateway.conftest import MakeClient
 from tests.gateway.test_whatsapp import MARIA, deliver, settled, text, whatsapp_settings
 from tests.support.fake_inference import fake_inference_server
 
-HOSTILE = "\x1b[31m¿Tienen\x00 estaciona\u202emiento\x07 los\x9b sábados?\u2066\x7f\n"
-CLEAN = "[31m¿Tienen estacionamiento los sábados?"
+# Small talk, so the model is asked (a question about the clinic would be answered from its data).
+HOSTILE = "\x1b[31mMi perrito\x00 se llama\u202e Toby\x07 y es\x9b muy juguetón\u2066\x7f\n"
+CLEAN = "[31mMi perrito se llama Toby y es muy juguetón"
 
 
 def polite_model(turns: Sequence[tuple[str, str]]) -> str:
