@@ -93,7 +93,7 @@ PRESETS: dict[str, Preset] = {
         n_layer=2,
         n_head=2,
         n_positions=128,
-        steps=60,
+        steps=100,
         batch_size=8,
         learning_rate=3e-3,
     ),

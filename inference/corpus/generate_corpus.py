@@ -54,6 +54,7 @@ class Topic:
     patient: tuple[str, ...]
     assistant: tuple[str, ...]
     offer: bool = True
+    weight: int = 1
 
 
 TOPICS: tuple[Topic, ...] = (
@@ -169,7 +170,8 @@ TOPICS: tuple[Topic, ...] = (
             "¿usted está feliz?",
         ),
         (
-            "Soy el asistente virtual de la clínica, así que no tengo una vida como la suya, pero me alegra conversar con usted.",
+            "Soy el asistente virtual de la clínica, así que no tengo una vida como la suya, "
+            "pero me alegra conversar con usted.",
             "Como asistente virtual no tengo nombre propio ni edad, pero estoy para ayudarle.",
             "Soy un programa, así que no descanso ni me aburro. Estoy aquí para ayudarle.",
         ),
@@ -741,10 +743,61 @@ TOPICS: tuple[Topic, ...] = (
             "me siento mal de ánimo",
         ),
         (
-            "Lamento que se sienta así. Gracias por contármelo. Si desea hablar con alguien del equipo, escríbame «quiero hablar con una persona».",
+            "Lamento que se sienta así. Gracias por contármelo. " + HANDOFF,
             "Siento mucho que esté pasando por esto. Aquí estoy para escucharle. " + HANDOFF,
         ),
         offer=False,
+    ),
+    # Whatever the patient tells that no other topic fits: the reply a model falls back on when unsure,
+    # so it is the most frequent one and fits almost anything said in passing.
+    Topic(
+        "neutral",
+        (
+            "le cuento que hoy fui a visitar a mi abuela",
+            "mi sobrino está de visita",
+            "ayer hubo fiesta en el barrio",
+            "mañana tengo reunión de padres",
+            "estoy pintando mi cuarto",
+            "recién me desperté",
+            "mi gato no me deja escribir",
+            "se fue la luz en mi zona",
+            "estoy esperando a mi esposo",
+            "hoy limpié toda la casa",
+            "estoy aprendiendo a tejer",
+            "mi vecino hace mucho ruido",
+            "vengo de la iglesia",
+            "hoy es feriado en mi trabajo",
+            "mi hijo empezó la universidad",
+            "estoy en la plaza con mis nietos",
+            "ando buscando mis llaves",
+            "me cambié de casa hace poco",
+            "estoy viendo fotos viejas",
+            "fui al banco y había mucha gente",
+            "estoy por almorzar",
+            "me llegó un paquete",
+            "hoy toca lavar el auto",
+            "mi mamá cocinó sopa",
+            "estoy en la casa de mi hermana",
+            "escuchando la radio",
+            "la señal aquí es mala",
+            "nada, solo quería escribir",
+            "solo pasaba a saludar",
+            "es que no tengo nada que hacer",
+            "😐😐",
+            "👀👀",
+            "🌧️",
+            "☕",
+            "🐶",
+            "🚌",
+            "📱",
+        ),
+        (
+            "Gracias por contarme.",
+            "Entiendo, gracias por contarme.",
+            "Gracias por su mensaje.",
+            "Qué bien, gracias por contarme.",
+        ),
+        weight=4,
     ),
     Topic(
         "faith",
@@ -802,9 +855,10 @@ def reply(topic: Topic, rng: random.Random) -> str:
 
 
 def generated_dialogue(rng: random.Random) -> list[str]:
-    """One to three small-talk exchanges."""
+    """One to three small-talk exchanges, topics drawn by weight."""
     lines: list[str] = []
-    for topic in rng.sample(TOPICS, rng.choice((1, 1, 2, 2, 3))):
+    weights = [topic.weight for topic in TOPICS]
+    for topic in rng.choices(TOPICS, weights=weights, k=rng.choice((1, 1, 2, 2, 3))):
         lines.append(casual(rng.choice(topic.patient), rng))
         lines.append(reply(topic, rng))
     return lines

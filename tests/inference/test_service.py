@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -247,7 +248,9 @@ async def test_a_full_queue_answers_resource_exhausted_at_once(loaded_tiny_model
 
 
 async def test_a_caller_past_its_deadline_frees_its_slot(loaded_tiny_model: LoadedModel) -> None:
-    async with serving(loaded_tiny_model, max_batch_size=1, max_new_tokens_limit=110) as running:
+    # Rows end only by length, so the long request is still running whatever the tiny model writes.
+    never_eos = dataclasses.replace(loaded_tiny_model, eos_token_id=-1)
+    async with serving(never_eos, max_batch_size=1, max_new_tokens_limit=110) as running:
         # Slow every step down so the long request is still running when its deadline passes.
         engine_step = running.server.batcher._engine._decode_step  # type: ignore[union-attr]
 
