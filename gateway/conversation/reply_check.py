@@ -51,6 +51,7 @@ class Reason(StrEnum):
     CLOCK_TIME = "clock_time"
     PAYMENT_OR_INSURER = "payment_or_insurer"
     CLINIC_FACT = "clinic_fact"
+    ACTION_CLAIM = "action_claim"
     YES_NO_ANSWER = "yes_no_answer"
     GENDERED_ADDRESS = "gendered_address"
     WRONG_GREETING = "wrong_greeting"
@@ -111,6 +112,8 @@ def check_generated(
         return Verdict(ok=False, reason=Reason.YES_NO_ANSWER)
     if _GENDERED.search(fold(text)):
         return Verdict(ok=False, reason=Reason.GENDERED_ADDRESS)
+    if _claims_an_action(text):
+        return Verdict(ok=False, reason=Reason.ACTION_CLAIM)
     if now is not None and _greeting_out_of_time(text, now):
         return Verdict(ok=False, reason=Reason.WRONG_GREETING)
     if _broken_punctuation(text):
@@ -175,6 +178,22 @@ _FACT_WORDS: Final[dict[str, Reason]] = {
     **dict.fromkeys(_PAYMENT_WORDS, Reason.PAYMENT_OR_INSURER),
     **dict.fromkeys(_PLACE_WORDS, Reason.CLINIC_FACT),
 }
+# Only the dialog books, cancels, moves or registers: a model that says it did ("Su cita fue cancelada")
+# tells the patient something that did not happen.
+_ACTION_CLAIM_WORDS: Final = word_list(
+    """
+    cancelada cancelado canceladas cancelados cancelamos confirmada confirmado confirmadas confirmados
+    confirmamos agendada agendado agendadas agendados agendamos reservada reservado reservadas reservados
+    reservamos reprogramada reprogramado reprogramadas reprogramados reprogramamos registrada registrado
+    registramos
+    """
+)
+
+
+def _claims_an_action(text: str) -> bool:
+    return any(word.strip(".,;:!?¡¿()\"'«»-") in _ACTION_CLAIM_WORDS for word in fold(text).split())
+
+
 # "Por la mañana" is a time of day, not a date; "a las" and "a la una" are clock times.
 _MORNING = re.compile(r"\b(?:por|en|de|esta|toda) la manana\b")
 _CLOCK = re.compile(r"\ba (?:las|la una)\b")

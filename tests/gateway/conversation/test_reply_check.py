@@ -188,6 +188,9 @@ UNSENDABLE: list[tuple[str, str]] = [
     # gendered or familiar address: the assistant says "usted"
     ("Gracias señorita", "gendered_address"),
     ("Con gusto, señora Mamani. Su cita está confirmada.", "gendered_address"),
+    ("Muy bien, gracias por preguntar. Su cita fue cancelada.", "action_claim"),
+    ("Listo, ya quedó agendado.", "action_claim"),
+    ("Perfecto, le reservamos su espacio.", "action_claim"),
     ("Claro que sí, señor.", "gendered_address"),
     ("Con gusto, amigo.", "gendered_address"),
     ("Gracias, amiga.", "gendered_address"),
@@ -295,6 +298,7 @@ def test_every_reason_can_fail_on_its_own() -> None:
         "foreign_name",
         "number",
         "price",
+        "action_claim",
         "day_or_date",
         "clock_time",
         "payment_or_insurer",
