@@ -43,7 +43,7 @@ class Settings(BaseSettings):
     # A generated reply whose mean per-token log-probability (the model's own score, from the inference
     # server) is below this is not sent. Measured for the offline model by `make measure-reply-gate`
     # (docs/reply-gate.md); measure again for another MODEL_NAME.
-    reply_min_logprob: float = Field(default=-8.53, le=0, validation_alias="REPLY_MIN_LOGPROB")
+    reply_min_logprob: float = Field(default=-8.57, le=0, validation_alias="REPLY_MIN_LOGPROB")
     # How many stored turns of a conversation are sent to the model.
     history_turns: int = Field(default=8, ge=1, le=64, validation_alias="HISTORY_TURNS")
 
