@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 from gateway.conversation import emergency_patterns as e
 from gateway.conversation import replies
-from gateway.conversation.intents import NEGATIONS, Emergency, Intent, told_emergency
+from gateway.conversation.intents import NEGATIONS, Emergency, Intent, told_emergency, told_overdose
 from gateway.conversation.nlu import KNOWN_WORDS, Understanding
-from gateway.conversation.patterns import Pattern, Words
+from gateway.conversation.patterns import Pattern, Words, compile_patterns
 from gateway.conversation.state import DialogState, EmergencyMode
 
 # Asking for one of these ends the emergency: the patient has moved on.
@@ -34,6 +34,10 @@ _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("where", e.WHERE),
 )
 _SELF_HARM_TOPICS = frozenset(replies.SELF_HARM_FOLLOW_UPS)
+# A poison named, whatever the verb: with an overdose, a danger to the body that the emergency number answers first.
+_POISONED = compile_patterns(
+    ["envenen*", "intoxic*", "sobredosis", "veneno|lavandina|lejia|cloro|raticida|insecticida|plaguicida"]
+)
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,14 @@ class Contacts:
     @property
     def call(self) -> str:
         return f"al {self.number}" if self.number else "al número de emergencias"
+
+    @property
+    def crisis_line_text(self) -> str:
+        """The crisis line as a sentence, after the emergency number; empty without one."""
+        if not self.crisis_line:
+            return ""
+        line = f"{self.crisis_line_name} ({self.crisis_line})" if self.crisis_line_name else f"el {self.crisis_line}"
+        return f"Cuando pueda, también puede hablar con {line}."
 
     @property
     def help(self) -> str:
@@ -72,6 +84,8 @@ def answer(
     """The reply when `text` tells of an emergency or follows one; None when there is none or the patient moved on."""
     mode = state.emergency if state.emergency is not None and now < state.emergency.until else None
     emergency = (understood.emergency or Emergency.MEDICAL) if understood.intent is Intent.EMERGENCY else None
+    words = Words(text, known=KNOWN_WORDS)
+    swallowed = told_overdose(words) or words.has(_POISONED)
     if mode is None:
         if emergency is None:
             return None
@@ -80,9 +94,10 @@ def answer(
             if emergency is Emergency.SELF_HARM
             else replies.emergency(contacts.number)
         )
-        started = EmergencyMode(kind=emergency, until=now + lasts, last_reply="first", replies=1)
+        started = EmergencyMode(
+            kind=emergency, until=now + lasts, last_reply="first", replies=1, said=first, swallowed=swallowed
+        )
         return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
-    words = Words(text, known=KNOWN_WORDS)
     if emergency is None and understood.intent in _MOVING_ON:
         return None
     # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
@@ -90,12 +105,21 @@ def answer(
     if over is not None:
         return EmergencyReply(state.in_emergency(None), over, ongoing=False)
     kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
+    swallowed = swallowed or mode.swallowed
     topic = _topic(words, understood, kind)
-    variant = mode.replies % 2
-    if f"{topic}:{variant}" == mode.last_reply:
-        variant = 1 - variant
-    reply = _text(topic, variant, kind, contacts)
-    following = EmergencyMode(kind=kind, until=now + lasts, last_reply=f"{topic}:{variant}", replies=mode.replies + 1)
+    wordings = _wordings(topic, kind, contacts, swallowed=swallowed)
+    # The wordings in turn, skipping the one just sent, whatever it answered: never the same paragraph twice in a row.
+    order = [(mode.replies + i) % len(wordings) for i in range(len(wordings))]
+    variant = next((v for v in order if wordings[v] != mode.said and f"{topic}:{v}" != mode.last_reply), order[0])
+    reply = wordings[variant]
+    following = EmergencyMode(
+        kind=kind,
+        until=now + lasts,
+        last_reply=f"{topic}:{variant}",
+        replies=mode.replies + 1,
+        said=reply,
+        swallowed=swallowed,
+    )
     return EmergencyReply(state.in_emergency(following), reply, ongoing=True)
 
 
@@ -108,7 +132,7 @@ def _affirmed(words: Words, patterns: tuple[Pattern, ...]) -> bool:
 def _over(words: Words, kind: Emergency, contacts: Contacts) -> str | None:
     """The closing answer when the patient is being cared for or says all is well."""
     if _affirmed(words, e.IN_CARE):
-        return replies.EMERGENCY_IN_CARE
+        return replies.EMERGENCY_IN_CARE.format(call=contacts.call)
     if _affirmed(words, e.ALL_CLEAR):
         template = replies.SELF_HARM_OVER if kind is Emergency.SELF_HARM else replies.EMERGENCY_OVER
         return template.format(call=contacts.call, help=contacts.help)
@@ -127,8 +151,17 @@ def _topic(words: Words, understood: Understanding, kind: Emergency) -> str:
     return found
 
 
-def _text(topic: str, variant: int, kind: Emergency, contacts: Contacts) -> str:
-    if kind is Emergency.MEDICAL and topic == "number" and not contacts.number:
-        return replies.EMERGENCY_NUMBER_UNKNOWN[variant]
-    table = replies.SELF_HARM_FOLLOW_UPS if kind is Emergency.SELF_HARM else replies.EMERGENCY_FOLLOW_UPS
-    return table[topic][variant].format(call=contacts.call, number=contacts.number, help=contacts.help)
+def _wordings(topic: str, kind: Emergency, contacts: Contacts, *, swallowed: bool) -> tuple[str, ...]:
+    """The ways to answer `topic`, filled in with whom to call."""
+    if topic == "number" and swallowed and contacts.number:
+        # Pills or a poison: the emergency number first and without condition, the crisis line after it.
+        templates = replies.EMERGENCY_NUMBER_SWALLOWED
+    elif kind is Emergency.MEDICAL and topic == "number" and not contacts.number:
+        templates = replies.EMERGENCY_NUMBER_UNKNOWN
+    else:
+        table = replies.SELF_HARM_FOLLOW_UPS if kind is Emergency.SELF_HARM else replies.EMERGENCY_FOLLOW_UPS
+        templates = table[topic]
+    line = contacts.crisis_line_text if kind is Emergency.SELF_HARM else ""
+    return tuple(
+        t.format(call=contacts.call, number=contacts.number, help=contacts.help, line=line).strip() for t in templates
+    )

@@ -138,6 +138,12 @@ def told_emergency(words: Words) -> Emergency | None:
     return None
 
 
+def told_overdose(words: Words) -> bool:
+    """Whether the message tells of pills, a poison or a chemical swallowed: a danger to the body, even in a
+    message about self-harm."""
+    return _overdose(words) or bool(_affirmed(words, e.SWALLOWED_HARM))
+
+
 def _is_emergency(words: Words) -> bool:
     return emergency_of(words) is not None
 

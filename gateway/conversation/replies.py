@@ -33,7 +33,9 @@ def self_harm(number: str | None, crisis_line: str | None, crisis_line_name: str
 
 # What follows an emergency, by what the patient wrote next; two wordings each, so that no answer is sent twice
 # in a row. `{call}`: "al 168" (or "al número de emergencias"); `{help}`: the crisis line and the emergency number.
-EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, str]] = {
+# Every one names whom to call. The one in danger may be the patient, a relative or a baby, and nobody may have
+# called yet: the wordings fit each, and give no medical instructions.
+EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     "number": (
         "El número de emergencias es el {number}. Llame ahora; si no le contestan, vaya directamente a la emergencia "
         "del hospital más cercano.",
@@ -42,7 +44,7 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, str]] = {
     ),
     "waiting": (
         "Si la ambulancia tarda y es posible trasladarse sin riesgo, vaya directamente a la emergencia más cercana. "
-        "Si no, vuelva a llamar {call} y diga que la situación empeoró.",
+        "Si no, vuelva a llamar {call} y cuente cómo está ahora.",
         "Vuelva a llamar {call} y cuente lo que está pasando ahora. Si pueden llegar antes por sus medios y sin "
         "riesgo, acudan a la emergencia más cercana.",
     ),
@@ -52,14 +54,14 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, str]] = {
         "llame {call} y espere la ambulancia.",
     ),
     "meanwhile": (
-        "Quédese con la persona y no la deje sola. Tenga el teléfono libre y cerca por si le llaman, y siga las "
-        "indicaciones de la central de emergencias. Si empeora, vuelva a llamar {call}.",
-        "Acompañe a la persona en todo momento y mantenga la línea libre para que la ambulancia pueda comunicarse. "
-        "Si hay alguien más, pídale que espere en la puerta para guiarla.",
+        "Si aún no llamó, llame ahora {call}. Mientras llega la ayuda, no se quede sin compañía: pida a alguien "
+        "cercano que le acompañe, tenga el teléfono a mano y libre, y la puerta abierta para los paramédicos.",
+        "Lo primero es llamar {call}, si aún no lo hizo, y seguir lo que le indiquen. Mientras tanto, que nadie se "
+        "quede a solas: pida a alguien que acompañe y que espere en la puerta para guiar a la ayuda.",
     ),
     "worse": (
-        "Llame otra vez {call} ahora mismo y diga que la situación empeoró. Si pueden llegar sin riesgo a la "
-        "emergencia más cercana, no esperen.",
+        "Llame {call} ahora mismo (aunque ya haya llamado) y cuente lo que está pasando. Si pueden llegar sin "
+        "riesgo a la emergencia más cercana, no esperen.",
         "No espere más: llame {call} y cuente lo que está pasando ahora, o acuda a la emergencia más cercana. "
         "Nuestro equipo ya está avisado.",
     ),
@@ -74,7 +76,7 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, str]] = {
         "Estamos pendientes. Ante cualquier cambio, llame {call} sin esperar.",
     ),
 }
-SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, str]] = {
+SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     "number": (
         "Puede llamar {help}. Llame ahora, por favor; no tiene que esperar a estar peor.",
         "Le dejo de nuevo a quién llamar: {help}. Si puede, pida a una persona de confianza que le acompañe mientras "
@@ -94,6 +96,14 @@ SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, str]] = {
         "Aquí seguimos. Cuídese mucho, y si vuelve a sentirse así, llame {help}.",
     ),
 }
+# Asked for the number after pills or a poison were swallowed: the emergency number first, without condition;
+# `{line}`: the crisis line, in a self-harm emergency.
+EMERGENCY_NUMBER_SWALLOWED = (
+    "Llame ya {call}; diga qué se tomó y cuánto. Si no le contestan, vaya de inmediato a la emergencia más "
+    "cercana. {line}",
+    "Llame ya {call}, ahora mismo. Si no consigue comunicarse, pida a alguien que le lleve a la emergencia más "
+    "cercana. {line}",
+)
 # Asked for the number when the clinic has set none: never guess one.
 EMERGENCY_NUMBER_UNKNOWN = (
     "Llame a la central de emergencias o a una ambulancia de su ciudad. Si no consigue comunicarse, vaya de "
@@ -110,8 +120,8 @@ SELF_HARM_OVER = (
     "lo necesite. Cuídese mucho."
 )
 EMERGENCY_IN_CARE = (
-    "Qué bueno que ya están recibiendo atención. Siga las indicaciones del personal de salud; aquí estamos si nos "
-    "necesita después."
+    "Qué bueno que ya están recibiendo atención. Siga las indicaciones del personal de salud; si algo cambia "
+    "antes, llame {call}. Aquí estamos si nos necesita después."
 )
 
 

@@ -105,9 +105,12 @@ class EmergencyMode(_Frozen):
 
     kind: Emergency
     until: datetime
-    # Which answer was sent last ("waiting:1"), so that the next one differs, and how many were sent.
+    # Which answer was sent last ("waiting:1") and its words, so that the next one differs, and how many were sent.
     last_reply: str
     replies: int
+    said: str = ""
+    # Pills, a poison or a chemical were swallowed: the emergency number comes first, even about self-harm.
+    swallowed: bool = False
 
 
 class DialogState(_Frozen):

@@ -275,10 +275,12 @@ async def test_the_emergency_conversation_goes_on_with_varied_useful_answers_nev
     by_message = dict(zip(["first", *follow_ups], texts, strict=True))
     late = by_message[follow_ups[0]]  # help is late: call again, or go if it is safe
     assert "llamar al 168" in late and "emergencia más cercana" in late
-    assert f"el {EMERGENCY_NUMBER}" in by_message["cuál número?? no sé cuál es"]
+    # Pills were swallowed: the number first, without "if".
+    assert by_message["cuál número?? no sé cuál es"].startswith(f"Llame ya al {EMERGENCY_NUMBER}")
     assert EMERGENCY_NUMBER in by_message["cuál número??"]
     assert "equipo" in by_message["hola?? alguien??"]
-    assert "libre" in by_message["qué hago mientras?"]  # keep the phone line free
+    assert "compañ" in by_message["qué hago mientras?"]  # nobody left alone
+    assert all(EMERGENCY_NUMBER in text for text in texts), texts
     assert "emergencia" in by_message["a qué hospital lo llevo?"]
     assert model.requests == []
     assert await flag_of(conn, patient.phone) == "emergency"
@@ -287,6 +289,69 @@ async def test_the_emergency_conversation_goes_on_with_varied_useful_answers_nev
         patient.phone,
     )
     assert [row["content"] for row in stored] == texts
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_ups"),
+    [
+        ("mi mamá se desmayó y no reacciona", ["ayuda porfa", "ayuda porfa", "qué hago", "dónde la llevo", "gracias"]),
+        ("ya no quiero vivir", ["ayuda porfa", "hola??", "no sé qué hacer", "a quién llamo?", "gracias"]),
+        ("me duele mucho el pecho", ["ya llamé y no contestan", "ahora no puede respirar", "ok", "ya están aquí"]),
+    ],
+)
+async def test_every_emergency_reply_and_follow_up_states_the_emergency_number(
+    patient: ChatPatient, first: str, follow_ups: list[str]
+) -> None:
+    texts = [(await patient.say(text))["response"] for text in [first, *follow_ups]]
+    assert all(EMERGENCY_NUMBER in text for text in texts), texts
+
+
+@pytest.mark.parametrize(
+    "danger",
+    ["estoy embarazada y estoy sangrando mucho", "me tome 20 pastillas", "mi bebé de 2 meses tiene fiebre de 39"],
+)
+async def test_what_to_do_meanwhile_fits_a_patient_in_danger_who_may_not_have_called_yet(
+    patient: ChatPatient, danger: str
+) -> None:
+    await patient.say(danger)
+    meanwhile = [(await patient.say(text))["response"] for text in ("qué hago mientras", "y mientras qué hago?")]
+    for text in meanwhile:
+        assert f"al {EMERGENCY_NUMBER}" in text, text
+        assert "aún no" in text, text  # nobody may have called yet
+        assert "la persona" not in text and "empeor" not in text and "ambulancia" not in text, text
+    assert meanwhile[0] != meanwhile[1]
+
+
+@pytest.mark.parametrize(
+    ("told", "crisis_line"),
+    [
+        (["ya no quiero vivir", "ya me tomé todas las pastillas que tenía"], True),
+        (["ya no quiero vivir", "me tomé 20 pastillas de paracetamol"], True),
+        (["me tome 20 pastillas"], False),
+        (["mi hijo se tomó lavandina", "hola??"], False),
+    ],
+)
+async def test_after_an_overdose_or_poison_the_number_asked_for_is_the_emergency_number_first(
+    patient: ChatPatient, told: list[str], crisis_line: bool
+) -> None:
+    for text in told:
+        await patient.say(text)
+    answers = [(await patient.say(text))["response"] for text in ("cuál número?? no sé cuál es", "cuál número??")]
+    for answer in answers:
+        assert answer.startswith(f"Llame ya al {EMERGENCY_NUMBER}"), answer
+        assert (CRISIS_LINE in answer) is crisis_line, answer
+        assert " si " not in answer.split(".")[0].lower(), answer  # unconditional
+    assert answers[0] != answers[1]
+
+
+@pytest.mark.parametrize("follow_up", ["hola?? alguien??", "qué hago mientras", "cuál número??", "gracias"])
+@pytest.mark.parametrize("first", ["mi papá no reacciona", "me quiero matar"])
+async def test_the_same_follow_up_three_times_never_gets_the_same_paragraph_twice_in_a_row(
+    patient: ChatPatient, first: str, follow_up: str
+) -> None:
+    texts = [(await patient.say(text))["response"] for text in (first, follow_up, follow_up, follow_up)]
+    assert all(before != after for before, after in pairwise(texts)), texts
+    assert all(EMERGENCY_NUMBER in text for text in texts), texts
 
 
 async def test_a_self_harm_conversation_keeps_the_crisis_line_and_never_offers_a_booking(
