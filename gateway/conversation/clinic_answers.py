@@ -51,6 +51,7 @@ _PARKING = re.compile(r"\b(parqueo|estacionamiento|estacionar|parquear|parqueade
 _FASTING = re.compile(r"\bayun")
 _HAVE = re.compile(r"\b(tienen|tiene|hay|cuentan)\b")
 _INSURANCE = re.compile(r"\b(seguro|seguros|aseguradora|caja|prepaga|cns)\b")
+_EMERGENCIES = re.compile(r"\b(emergencia|emergencias|urgencia|urgencias)\b")
 # Ways to pay patients ask about; one no method's aliases cover is one we have no information on.
 _N = TypeVar("_N", bound=Named)
 _ROW_OF: Final = {topic.value: topic for topic in Topic}
@@ -91,6 +92,8 @@ class Facts:
     day_override: ScheduleOverride | None = None
     # The weekly blocks of the doctors asked about, by doctor id.
     schedules: Mapping[int, Sequence[ScheduleBlock]] = field(default_factory=dict)
+    # The number a patient in an emergency is told to call (settings), if the clinic set one.
+    emergency_number: str | None = None
 
 
 def answer(question: Question, facts: Facts) -> ClinicAnswer:
@@ -256,6 +259,10 @@ def _payment(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
         for insurer in named:
             yes, no = f"Sí, trabajamos con {insurer.name}.", f"No, no trabajamos con {insurer.name}."
             lines.append(yes if insurer.accepted else no)
+        accepted = [i.name for i in payment.insurers if i.accepted and i not in named]
+        if accepted and any(not i.accepted for i in named):
+            # An honest no also says which insurers the clinic does work with.
+            lines.append(f"Los seguros con los que sí trabajamos son: {_listing(accepted)}.")
         if not named:
             accepted_names = [i.name for i in payment.insurers if i.accepted]
             refused = [i.name for i in payment.insurers if not i.accepted]
@@ -338,7 +345,18 @@ def _titled(doctor: Doctor) -> str:
     return f"el {name}" if name.startswith("Dr.") else name
 
 
+def _emergencies(facts: Facts) -> str:
+    """Whether the clinic takes emergencies: it is no emergency service, and whom to call instead."""
+    call = f"llame ahora al {facts.emergency_number}" if facts.emergency_number else "llame al número de emergencias"
+    return (
+        f"La clínica no es un servicio de emergencias. Si tiene una emergencia, {call} o acuda a la emergencia "
+        "más cercana."
+    )
+
+
 def _services(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
+    if _EMERGENCIES.search(said):
+        return _emergencies(facts), False
     services = facts.info.services
     if services is None:
         return _UNKNOWN[ClinicTopic.SERVICES], False
@@ -351,6 +369,8 @@ def _services(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
 
 
 def _general(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
+    if _EMERGENCIES.search(said):
+        return _emergencies(facts), False
     return _UNKNOWN[ClinicTopic.GENERAL], False
 
 

@@ -255,6 +255,7 @@ class Dialog:
             specialty_names=self._clinic.specialties,
             day_override=override,
             schedules=schedules,
+            emergency_number=self._settings.emergency_number,
         )
         return clinic_answers.answer(question, facts)
 

@@ -87,6 +87,27 @@ async def test_caja_nacional_gets_the_honest_no(stranger: Patient, conn: asyncpg
     text = answer["response"]
     assert text.startswith("No, no trabajamos con la Caja Nacional de Salud (CNS).")
     assert "Formas de pago: efectivo, tarjeta de débito o crédito y pago por QR." in text
+    # ... and names the insurers the clinic does work with, from its data.
+    accepted = [i.name for i in demo.CLINIC_PAYMENT.insurers if i.accepted]
+    assert accepted and all(name in text for name in accepted), text
+    assert "Caja Petrolera" not in text
+    await assert_no_model_reply(conn, STRANGER)
+
+
+@pytest.mark.parametrize("question", ["¿atienden emergencias?", "tienen urgencias?", "ustedes atienden urgencias?"])
+async def test_asked_about_emergencies_the_clinic_says_it_is_none_gives_the_number_and_offers_a_person(
+    make_client: Any, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, question: str
+) -> None:
+    await seed_demo_clinic(conn)
+    client = await make_client(EMERGENCY_NUMBER="168")
+    answer = await Patient(client, api_key, STRANGER, sms).say(question)
+    text = answer["response"]
+    assert text.startswith("La clínica no es un servicio de emergencias."), text
+    assert "llame ahora al 168" in text and "emergencia más cercana" in text
+    assert "No tengo" not in text
+    assert answer["options"] == [
+        {"id": "hablar con una persona", "title": "Hablar con una persona", "description": None}
+    ]
     await assert_no_model_reply(conn, STRANGER)
 
 
