@@ -5,7 +5,9 @@ The assistant never diagnoses, doses or prescribes, and the model only makes sma
 numbers, contacts or strangers' names, no medical advice, no clinic facts (numbers, prices, days,
 dates, times, insurers, payment methods, the address), no yes or no to a patient's question, no
 gendered address ("señorita": the assistant says "usted"), no greeting wrong for the clinic's hour,
-and fluent: every word a Spanish word (wordfreq's Spanish list) or an allowed name, and the model's
+no blessing, nothing cheerful or indifferent to a patient who says they feel bad, finished and well
+written (every sentence ends in ".", "!" or "?", "¿" and "¡" closed, a capital letter first, no clause
+said twice, not only a yes, a no or a thanks), and fluent: every word a Spanish word (wordfreq's Spanish list) or an allowed name, and the model's
 own mean log-probability of the reply above a measured threshold (docs/reply-gate.md). On a failed
 check the caller sends one of `replies.GATE_FALLBACKS` instead.
 `asks_for_medical_advice` spots the patient questions that get `replies.NO_MEDICAL_ADVICE`.
@@ -58,6 +60,14 @@ class Reason(StrEnum):
     BROKEN_PUNCTUATION = "broken_punctuation"
     BROKEN_GRAMMAR = "broken_grammar"
     UNKNOWN_WORD = "unknown_word"
+    UNFINISHED = "unfinished"
+    UNPAIRED_MARK = "unpaired_mark"
+    LOWERCASE_START = "lowercase_start"
+    REPEATED_CLAUSE = "repeated_clause"
+    BARE_ANSWER = "bare_answer"
+    RELIGIOUS = "religious"
+    CHEERFUL_TO_DISTRESS = "cheerful_to_distress"
+    IGNORES_FEELING = "ignores_feeling"
     LOW_LOGPROB = "low_logprob"
     PERSONAL = "personal"  # fit for one patient, not to be cached for others (see `is_impersonal`)
 
@@ -122,6 +132,15 @@ def check_generated(
         return Verdict(ok=False, reason=Reason.BROKEN_GRAMMAR)
     if unknown_words(text, allowed_names=allowed_names):
         return Verdict(ok=False, reason=Reason.UNKNOWN_WORD)
+    written = _badly_written(text)
+    if written is not None:
+        return Verdict(ok=False, reason=written)
+    if _RELIGIOUS.search(fold(text)):
+        return Verdict(ok=False, reason=Reason.RELIGIOUS)
+    if patient_message is not None:
+        mood = _misses_the_feeling(text, patient_message)
+        if mood is not None:
+            return Verdict(ok=False, reason=mood)
     if mean_logprob is not None and min_logprob is not None and mean_logprob < min_logprob:
         return Verdict(ok=False, reason=Reason.LOW_LOGPROB)
     return PASSED
@@ -270,8 +289,14 @@ def _greeting_out_of_time(text: str, now: datetime) -> bool:
 _OPENERS = {"¿": "?", "¡": "!"}
 
 
+_SPACED_MARK = re.compile(r"[¿¡]\s|\s[?!]")
+
+
 def _broken_punctuation(text: str) -> bool:
-    """An opening "¿" or "¡" closed by the other mark ("¡Cuídese mucho?"), or a mark repeated oddly."""
+    """An opening "¿" or "¡" closed by the other mark ("¡Cuídese mucho?"), or set apart from the words
+    it encloses by a space ("¿ o qué le gusta?")."""
+    if _SPACED_MARK.search(text):
+        return True
     for opener, closer in _OPENERS.items():
         other = "!" if closer == "?" else "?"
         for match in re.finditer(re.escape(opener) + r"[^¿¡?!.]*([?!.]|$)", text):
@@ -334,6 +359,141 @@ def _broken_grammar(text: str) -> bool:
 
 
 _CLITICS: Final = frozenset(word_list("le les me te se nos"))
+
+# --- how a finished reply is written --------------------------------------------------------------
+
+# What may follow the last sentence mark: spaces, closing quotes and brackets, emoji.
+_TRAILING = re.compile(r"[\s\"'»”)\]\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+$")
+_TRAILING_OFF = re.compile(r"(?:\.\.|…)$")
+_NEW_SENTENCE = re.compile(r"(?<![.…])(?:\.|[!?]+)(?![.…])\s+[\"'«“(]*[¿¡]?[\"'«“(]*([^\W\d_])")
+_FIRST_LETTER = re.compile(r"[^\W\d_]")
+_ABBREVIATION = re.compile(r"\b(?:[Dd]ra?|[Ll]ic|[Ss]ra?|[Ss]rta)\.")
+_CLAUSE = re.compile(r"[,.;:!?¿¡\n…]+")
+# A whole reply that only says yes, no or thanks answers nothing the model can know.
+_BARE_WORDS: Final = frozenset(
+    word_list("si no sip nop ok okay vale bueno ya claro exacto correcto cierto por supuesto desde luego asi es")
+)
+
+
+def _unfinished(text: str) -> bool:
+    """A line that does not end with ".", "!" or "?": cut off at the token limit, or trailing off ("…")."""
+    for line in text.splitlines():
+        line = _TRAILING.sub("", line)
+        if line and (line[-1] not in ".!?" or _TRAILING_OFF.search(line)):
+            return True
+    return False
+
+
+def _unpaired_mark(text: str) -> bool:
+    """Spanish opens what it closes: every "¿" closed by "?" and every "¡" by "!" before the sentence
+    ends, and no "?" or "!" without its opener ("¿cómo le bendiga", "ok, pero le cerca?")."""
+    open_marks: list[str] = []
+    text = _ABBREVIATION.sub("", re.sub(r"\.{2,}|…", "", text))  # "la Dra. Rojas" ends no sentence
+    for mark in re.sub(r"([?!])\1+", r"\1", text):
+        if mark in "¿¡":
+            open_marks.append(mark)
+        elif mark in "?!":
+            if not open_marks or _OPENERS[open_marks.pop()] != mark:
+                return True
+        elif mark in ".\n" and open_marks:
+            return True
+    return bool(open_marks)
+
+
+def _lowercase_start(text: str) -> bool:
+    """The reply, or a sentence after a full stop, "!" or "?", starting with a small letter."""
+    first = _FIRST_LETTER.search(text)
+    if first is not None and first.group().islower():
+        return True
+    return any(match.group(1).islower() for match in _NEW_SENTENCE.finditer(text))
+
+
+def _repeated_clause(text: str) -> bool:
+    """A clause of two words or more said twice ("dígame qué necesita. Cuando quiera, dígame qué necesita.")."""
+    clauses = [" ".join(_TOKEN.findall(fold(part))) for part in _CLAUSE.split(text)]
+    said = [clause for clause in clauses if " " in clause]
+    return len(said) != len(set(said))
+
+
+def _bare_answer(text: str) -> bool:
+    """Only a yes, a no or a thanks: "Gracias, no", "Sí, claro.", "Gracias cocino"."""
+    words = [fold(word) for word in _TOKEN.findall(text)]
+    if not words:
+        return False
+    return (words[0] == "gracias" and len(words) <= 2) or all(word in _BARE_WORDS for word in words)
+
+
+def _badly_written(text: str) -> Reason | None:
+    """How a reply fails to be finished, well-formed writing, if it does."""
+    if _unfinished(text):
+        return Reason.UNFINISHED
+    if _unpaired_mark(text):
+        return Reason.UNPAIRED_MARK
+    if _lowercase_start(text):
+        return Reason.LOWERCASE_START
+    if _repeated_clause(text):
+        return Reason.REPEATED_CLAUSE
+    if _bare_answer(text):
+        return Reason.BARE_ANSWER
+    return None
+
+
+# --- the clinic's register and the patient's mood -------------------------------------------------
+
+# A clinic's assistant does not bless patients or speak for a faith; a patient may ("bendiciones"), and
+# is thanked. The small model also strews "bendiciones" where they mean nothing ("muchas bendiciones
+# para ayudarle").
+_RELIGIOUS = re.compile(
+    r"\b(?:bendicion|bendiciones|bendiga|bendigan|bendecir|bendito|bendita|benditos|benditas|dios|diosito"
+    r"|amen|rezar|rezo|rezamos|rezaremos|oracion|oraciones|oremos|virgen|santisima|cristo|jesus|jesucristo)\b"
+)
+_FEELING_WORDS = (
+    r"triste|tristeza|aburrido|aburrida|aburrimiento|cansado|cansada|cansancio|agotado|agotada|preocupado"
+    r"|preocupada|preocupacion|nervioso|nerviosa|nervios|miedo|asustado|asustada|angustiado|angustiada"
+    r"|angustia|ansioso|ansiosa|ansiedad|deprimido|deprimida|depre|desanimado|desanimada|estresado|estresada"
+    r"|estres|harto|harta|llorando|lloro|soledad|desesperado|desesperada"
+)
+# A feeling the patient states: "me siento solo", "estoy mal", "tengo miedo"; "solo" and "mal" only after
+# a verb of feeling ("solo quería saludar" is not one). "No estoy triste" is not one either.
+_DISTRESS = re.compile(
+    rf"\b(?:{_FEELING_WORDS})\b"
+    r"|\b(?:me siento|me sentia|estoy|ando|me encuentro|me quede|me va|me fue|sentirme|me da|me dio)"
+    r"(?: (?:muy|tan|un poco|bastante|algo|re|medio|super))? (?:solo|sola|mal|fatal|pesimo)\b"
+)
+_NEGATED_FEELING = re.compile(rf"\bno (?:\w+ ){{0,2}}(?:{_FEELING_WORDS}|solo|sola|mal)\b")
+_CHEERFUL = re.compile(
+    r"\b(?:que (?:bien|bueno|buena|lindo|linda|alegria|gusto|genial|maravilla)|me alegra|me alegro|excelente"
+    r"|genial|perfecto|buen animo|buen humor|muy bien|felicidades|estupendo)\b"
+)
+# What a person says first to someone who says they feel bad: sorry, understood, not alone, hang on.
+_ACKNOWLEDGED = re.compile(
+    r"\b(?:lamento|lamentamos|lo siento|lo sentimos|siento mucho|cuanto lo siento|que pena|entiendo|entendemos"
+    r"|comprendo|comprendemos|es normal|es comprensible|no se preocupe|animo|aqui estoy|aqui estamos"
+    r"|estoy aqui|estamos aqui|estoy para|estamos para|le acompan\w*|acompanarle|espero que|ojala"
+    r"|tranquilicese|respire|no esta solo|no esta sola)\b"
+)
+
+
+# Sorry for an inconvenience the clinic caused, not for how the patient feels.
+_INCONVENIENCE = re.compile(r"\b(?:lamento|lamentamos|disculpe|disculpen) (?:la|las|cualquier) molestias?\b")
+
+
+def _states_distress(patient_message: str) -> bool:
+    folded = fold(patient_message)
+    return bool(_DISTRESS.search(folded)) and not _NEGATED_FEELING.search(folded)
+
+
+def _misses_the_feeling(text: str, patient_message: str) -> Reason | None:
+    """To a patient who says they feel bad ("estoy aburrido", "me siento solo"), a cheerful reply
+    ("¡Qué bien!") or one that does not acknowledge the feeling at all ("Gracias por contarme.")."""
+    if not _states_distress(patient_message):
+        return None
+    folded = fold(text)
+    if _CHEERFUL.search(folded):
+        return Reason.CHEERFUL_TO_DISTRESS
+    if not _ACKNOWLEDGED.search(_INCONVENIENCE.sub(" ", folded)):
+        return Reason.IGNORES_FEELING
+    return None
 
 
 # Below this Zipf frequency (occurrences per billion words, log10, + 9: 1.0 is once per billion) a

@@ -41,7 +41,6 @@ SENDABLE = [
     "Gracias a usted por escribirnos.",
     "Hasta luego, cuídese mucho.",
     "No hay de qué, aquí estamos para lo que necesite.",
-    "Sí, claro.",
     "Entiendo. ¿Desea que le ayude con algo más?",
     "Lamento escuchar eso. Espero que se mejore pronto.",
     "Qué bueno saberlo. ¿Hay algo más en lo que le pueda ayudar?",
@@ -200,6 +199,8 @@ UNSENDABLE: list[tuple[str, str]] = [
     # broken Spanish
     ("Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
     ("¿Le puedo ayudar en algo!", "broken_punctuation"),
+    ("Gracias por contarme. ¿ o qué le gusta?", "broken_punctuation"),
+    ("¡Qué gusto !", "broken_punctuation"),
     ("Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
     ("ok, pero le cerca?", "broken_grammar"),
     ("¿Desea que prefiere?", "broken_grammar"),
@@ -208,6 +209,37 @@ UNSENDABLE: list[tuple[str, str]] = [
     ("Bien la para usted en que necesita de cita.", "broken_grammar"),
     ("Jimenado recomiendo llevar una orden médica.", "unknown_word"),
     ("Gracias, estamos para servirle, quiernos ayudarle.", "unknown_word"),
+    # unfinished: cut off at the token limit or trailing off
+    ("Gracias por su mensaje, con gusto le acompañe", "unfinished"),
+    ("Me alegra mucho, estamos aquí", "unfinished"),
+    ("Con gusto le ayudo…", "unfinished"),
+    ("Aquí estamos para ayudarle...", "unfinished"),
+    ("Con gusto le ayudo,", "unfinished"),
+    ("Hola, ¿en qué le puedo ayudar?\nAquí estoy para lo que necesite", "unfinished"),
+    # "¿" and "¡" open what "?" and "!" close, in the same sentence
+    ("Gracias por contarme. ¿Hay una vida como la suya, pero me alegra conversar con usted.", "unpaired_mark"),
+    ("¡Qué bueno verle con buen ánimo.", "unpaired_mark"),
+    ("Con gusto. ¿Le ayudo con algo más.", "unpaired_mark"),
+    ("Qué bueno verle!", "unpaired_mark"),
+    ("Hola, en qué le puedo ayudar?", "unpaired_mark"),
+    # a reply, and each sentence, starts with a capital letter
+    ("ya, dígame qué necesita.", "lowercase_start"),
+    ("¿cómo está usted?", "lowercase_start"),
+    ("Con gusto. aquí estamos para ayudarle.", "lowercase_start"),
+    # a clause said twice
+    ("Ya, dígame qué necesita. Cuando quiera, dígame qué necesita.", "repeated_clause"),
+    ("Con gusto le ayudo, aquí estoy, con gusto le ayudo.", "repeated_clause"),
+    # only a yes, a no or a thanks
+    ("Gracias, no.", "bare_answer"),
+    ("Gracias cocino.", "bare_answer"),
+    ("Gracias.", "bare_answer"),
+    ("Sí, claro.", "bare_answer"),
+    ("No.", "bare_answer"),
+    ("Ok, bueno.", "bare_answer"),
+    # not the clinic's register: the assistant does not bless or pray
+    ("Gracias por contarme. Cuando quiera, muchas bendiciones para ayudarle.", "religious"),
+    ("Que Dios le bendiga.", "religious"),
+    ("Estaremos en oración por usted.", "religious"),
 ]
 
 ADVICE_REQUESTS = [
@@ -307,6 +339,12 @@ def test_every_reason_can_fail_on_its_own() -> None:
         "broken_punctuation",
         "broken_grammar",
         "unknown_word",
+        "unfinished",
+        "unpaired_mark",
+        "lowercase_start",
+        "repeated_clause",
+        "bare_answer",
+        "religious",
     }
 
 
@@ -402,10 +440,10 @@ def at(hour: int, minute: int = 0) -> datetime:
     [
         ("¿atienden los domingos?", "Sí, con gusto."),
         ("¿aceptan seguro? tengo caja nacional", "No, lo siento mucho."),
-        ("eres un robot?", "Sí, claro."),
+        ("eres un robot?", "Sí, claro, con gusto le ayudo."),
         ("hacen ecografias", "Claro que sí, con gusto."),
-        ("tienen pediatra", "Por supuesto."),
-        ("¿me ayuda?", "si, lo antes posible."),
+        ("tienen pediatra", "Por supuesto, con mucho gusto."),
+        ("¿me ayuda?", "Sí, lo antes posible."),
     ],
 )
 def test_a_yes_or_no_to_a_patients_question_is_refused(asked: str, reply: str) -> None:
@@ -487,6 +525,22 @@ QA_REPLIES = [
     ("donde quedan? q direccion", "ok, pero le cerca?"),
     ("quiero hablar", "¿Desea que prefiere?"),
     ("tengo ganas de cortarme", "sí, es su médico general, acuda a emergencias. Le comunico con parqueo para algo."),
+    # a later QA pass: replies the gate let through that a reader called wrong
+    (
+        "hola",
+        "Gracias por su mensaje, pero me aburrí de la clínica, muchas bendiciones para ayudarle con gusto le acompañe",
+    ),
+    ("la segunda", "Gracias cocino"),
+    ("si", "Gracias, no"),
+    ("ok", "¿cómo le bendiga"),
+    ("jaja", "Gracias por contarme. ¿Hay una vida como la suya, pero me alegra conversar con usted."),
+    ("hola", "Gracias por contarme. Cuando quiera, muchas bendiciones para ayudarle."),
+    ("ya", "ya, dígame qué necesita. Cuando quiera, dígame qué necesita."),
+    ("me siento solo", "Gracias por contarme amabilidad."),
+    ("estoy aburrido", "¡Qué bien."),
+    ("estoy aburrido", "¡Qué bien!"),
+    ("hola", "Qué bien, gracias por su mensaje"),
+    ("jeje", "¡Qué bueno verle con buen ánimo."),
 ]
 
 
@@ -500,3 +554,59 @@ def test_every_reply_qa_saw_is_refused_in_its_conversation(asked: str, reply: st
 
 def test_midnight_goodbye_from_qa_is_refused() -> None:
     assert check_generated("Que tenga un buen día.", now=at(0, 5)).reason == "wrong_greeting"
+
+
+@pytest.mark.parametrize(
+    ("feeling", "reply", "reason"),
+    [
+        ("estoy aburrido", "¡Qué bien!", "cheerful_to_distress"),
+        ("me siento muy sola", "Me alegra mucho conversar con usted.", "cheerful_to_distress"),
+        ("estoy triste", "Qué bueno, gracias por escribir.", "cheerful_to_distress"),
+        ("ando cansado", "Muy bien, aquí estoy para ayudarle.", "cheerful_to_distress"),
+        ("me siento mal", "Perfecto, gracias por avisar.", "cheerful_to_distress"),
+        ("me siento solo", "Gracias por contarme amabilidad.", "ignores_feeling"),
+        ("tengo miedo", "Gracias por escribirnos.", "ignores_feeling"),
+        ("estoy preocupada por mi mamá", "Con gusto le ayudo con sus citas.", "ignores_feeling"),
+        # sorry for an inconvenience, not for how the patient feels
+        ("estoy cansado", "Lamento la molestia. Si lo prefiere, le comunico con una persona.", "ignores_feeling"),
+    ],
+)
+def test_a_cheerful_or_indifferent_reply_to_a_patient_who_feels_bad_is_refused(
+    feeling: str, reply: str, reason: str
+) -> None:
+    assert check_generated(reply, patient_message=feeling) == Verdict(ok=False, reason=reason)
+    # The same words to a patient who says nothing of how they feel may go.
+    assert check_generated(reply, patient_message="hola").ok
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [
+        ("estoy aburrido", "Lo siento. Si necesita algo de la clínica, con gusto le ayudo."),
+        ("me siento solo", "Lamento que se sienta así. Aquí estoy para conversar con usted."),
+        ("tengo miedo", "Entiendo cómo se siente. Estamos aquí para acompañarle."),
+        ("estoy nervioso", "Es normal sentirse así. Estamos aquí para ayudarle."),
+        ("estoy cansado", "Lamento que se sienta así. Espero que pueda descansar."),
+        # not a feeling stated: a negation, the "solo" of "only", a good mood
+        ("ya no estoy triste", "¡Qué bien! Me alegra mucho saberlo."),
+        ("solo quería saludar", "Qué gusto, gracias por escribir."),
+        ("me siento mejor", "Qué buena noticia, me alegra mucho saberlo."),
+    ],
+)
+def test_a_reply_that_acknowledges_how_the_patient_feels_may_go(message: str, reply: str) -> None:
+    assert check_generated(reply, patient_message=message).ok
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "¡Me alegra mucho! 😊",
+        "Hola, ¿cómo está? ¿En qué le puedo ayudar?",
+        "Bueno... con gusto le ayudo.",
+        "¿Prefiere a la Dra. Quispe? Con gusto le comunico.",
+        "Muchas gracias, igualmente para usted.",
+        "«Con gusto», como dicen.",
+    ],
+)
+def test_finished_well_punctuated_replies_pass_the_writing_rules(reply: str) -> None:
+    assert check(reply).ok
