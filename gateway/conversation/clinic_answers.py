@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import Final, TypeVar
 
 from appointments.clinic_info import ClinicInfo, Hours, Named, Period, Topic
@@ -343,6 +343,22 @@ def _titled(doctor: Doctor) -> str:
     if name.startswith("Dra."):
         return f"la {name}"
     return f"el {name}" if name.startswith("Dr.") else name
+
+
+def opens_next(hours: Hours | None, now: datetime) -> str | None:
+    """When a person can answer if the clinic is closed at `now` (its local time): "mañana a las 08:00", or
+    "en horario de atención" when the hours are unknown; None while it is open."""
+    if hours is None or not any(hours.weekdays.values()):
+        return "en horario de atención"
+    for ahead in range(8):
+        day = now.date() + timedelta(days=ahead)
+        for period in sorted(hours.weekdays.get(day.isoweekday(), ()), key=lambda p: p.opens):
+            if ahead == 0 and period.opens <= now.time() < period.closes:
+                return None
+            if ahead > 0 or period.opens > now.time():
+                when = "hoy" if ahead == 0 else "mañana" if ahead == 1 else f"el {wording.day(day)}"
+                return f"{when} a las {_clock(period.opens)}"
+    return "en horario de atención"
 
 
 def _emergencies(facts: Facts) -> str:

@@ -27,6 +27,7 @@ from gateway.conversation.birthdates import parse_birth_date
 from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.intents import Intent
 from gateway.conversation.nlu import Understanding
+from gateway.conversation.normalize import normalize
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
 from gateway.db import Connection
@@ -198,10 +199,13 @@ class Dialog:
             return replace(started, text=f"{facts.text}\n\n{started.text}")
         if asks_for_medical_advice(turn.text):
             return Outcome(state, replies.NO_MEDICAL_ADVICE)
+        hour = turn.now.astimezone(self._settings.tz).hour
         if intent is Intent.GREETING and state.step is None:
+            if _closes(state, turn):
+                return Outcome(state.but(farewell_at=None), replies.goodbye_again(hour))
             return Outcome(state, replies.GREETING)
         if intent is Intent.THANKS_GOODBYE:
-            return Outcome(state.idle(), replies.GOODBYE)
+            return Outcome(state.idle().but(farewell_at=turn.now), replies.goodbye(hour))
         if state.step is not None:
             return await self._reprompt(state, turn)
         return Outcome(state, None)
@@ -895,3 +899,16 @@ def _locked_out(state: DialogState, exc: LockedOut) -> Outcome:
 
 def _minutes_until(until: datetime, now: datetime) -> int:
     return _minutes(int((until - now).total_seconds()))
+
+
+# "Buenas noches" right after a thank-you closes the conversation: a goodbye, not a greeting.
+_CLOSING_GREETING = re.compile(r"\b(buenas (noches|tardes)|buen dia|hasta (luego|manana|pronto)|chau|chao|adios)\b")
+_CLOSING_WITHIN = timedelta(minutes=30)
+
+
+def _closes(state: DialogState, turn: Turn) -> bool:
+    """Whether a greeting closes a conversation the patient has just thanked us in."""
+    said = state.farewell_at
+    return (
+        said is not None and turn.now - said < _CLOSING_WITHIN and bool(_CLOSING_GREETING.search(normalize(turn.text)))
+    )

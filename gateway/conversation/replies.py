@@ -148,7 +148,29 @@ GREETING = (
     "¡Hola! Soy el asistente virtual de la clínica. Puedo ayudarle a agendar, cancelar o cambiar una cita, "
     "o a consultar sus próximas citas. ¿Qué desea hacer?"
 )
-GOODBYE = "¡Gracias por escribirnos! Que tenga un buen día."
+
+
+def _wish(hour: int) -> str:
+    """A farewell wish that fits the clinic's local hour: never "buen día" at night."""
+    if 5 <= hour < 12:
+        return "Que tenga un buen día."
+    if 12 <= hour < 19:
+        return "Que tenga una buena tarde."
+    if 19 <= hour < 23:
+        return "Que tenga una buena noche."
+    return "Que descanse."
+
+
+def goodbye(hour: int) -> str:
+    """The answer to thanks or a goodbye, at the clinic's local `hour`."""
+    return f"¡Gracias por escribirnos! {_wish(hour)}"
+
+
+def goodbye_again(hour: int) -> str:
+    """The answer to a "buenas noches" that closes a conversation just thanked: a goodbye, not the menu."""
+    return f"{_wish(hour)} Aquí estaremos cuando nos necesite."
+
+
 NOT_UNDERSTOOD_STEP = "Disculpe, no le entendí."
 
 ASK_LAST4 = (
@@ -317,15 +339,34 @@ GATE_FALLBACKS = (
     "Eso no sabría contestarlo bien. Lo que sí puedo hacer: ayudarle con una cita, contarle sobre "
     "la clínica o pasarle con una persona. Dígame qué necesita.",
 )
-# After a hand-over to a person (or a lockout that needs one), instead of the model: what happens next.
-HANDOFF_WAITING = (
-    "Una persona de la clínica ya tiene su conversación y le responderá por aquí lo antes posible. "
-    "Mientras tanto, si desea agendar, cancelar o revisar una cita, puedo ayudarle.",
-    "Su mensaje quedó anotado para nuestro equipo; una persona le escribirá por este mismo chat. "
-    "Si necesita algo de sus citas mientras tanto, dígamelo.",
-    "Seguimos aquí. Una persona de la clínica revisará su conversación y le responderá por aquí. "
-    "Si es una emergencia, acuda al servicio de emergencias más cercano.",
-)
+
+
+def handoff_waiting(number: str | None, opens: str | None) -> tuple[str, str, str]:
+    """After a hand-over to a person (or a lockout that needs one), instead of the model: what happens next.
+
+    `opens`: None while the clinic is open; else when a person will answer ("mañana a las 08:00", or
+    "en horario de atención" when the hours are unknown). `number`: the emergency number, if set.
+    """
+    call = f"llame al {number}" if number else "llame al número de emergencias"
+    if opens is None:
+        soon, later = " lo antes posible", ""
+    elif opens.startswith("en "):
+        soon = later = f" {opens}"
+    else:
+        soon = later = f" cuando abramos, {opens}"
+    closed = "" if opens is None or opens.startswith("en ") else "Ahora la clínica está cerrada. "
+    return (
+        f"{closed}Una persona de la clínica ya tiene su conversación y le responderá por aquí{soon}. "
+        "Mientras tanto, si desea agendar, cancelar o revisar una cita, puedo ayudarle.",
+        f"Su mensaje quedó anotado para nuestro equipo; una persona le escribirá por este mismo chat{later}. "
+        "Si necesita algo de sus citas mientras tanto, dígamelo.",
+        f"Seguimos aquí. Una persona de la clínica revisará su conversación y le responderá por aquí{later}. "
+        f"Si es una emergencia, {call} o acuda a la emergencia más cercana.",
+    )
+
+
+# While the clinic is open, with no emergency number set.
+HANDOFF_WAITING = handoff_waiting(None, None)
 
 
 NO_MEDICAL_ADVICE = (

@@ -17,8 +17,9 @@ import structlog
 from asyncpg.pool import PoolConnectionProxy
 from redis.exceptions import RedisError
 
+from appointments import clinic_info
 from appointments import repository as clinic_repository
-from gateway.conversation import replies, repository
+from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.nlu import understand
 from gateway.conversation.redaction import redact_inbound
@@ -240,7 +241,9 @@ class ChatService:
     async def _handoff_reply(self, conn: Connection, conversation_id: UUID, user_phone: str, request_id: str) -> str:
         """What happens next, in other words than last time if the patient keeps writing."""
         messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=4)
-        answer = next_template(replies.HANDOFF_WAITING, [m.content for m in messages if m.role == "assistant"])
+        opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, datetime.now(self._zone))
+        waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
+        answer = next_template(waiting, [m.content for m in messages if m.role == "assistant"])
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
         await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))

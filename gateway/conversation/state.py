@@ -138,6 +138,8 @@ class DialogState(_Frozen):
     registering_document: str | None = None
     # Set by an emergency; while it lasts, follow-ups are answered as part of it (gateway/conversation/emergency.py).
     emergency: EmergencyMode | None = None
+    # When the patient last thanked us or said goodbye: a "buenas noches" right after it is a goodbye too.
+    farewell_at: datetime | None = None
 
     def but(self, **changes: object) -> DialogState:
         """A copy with `changes` applied."""

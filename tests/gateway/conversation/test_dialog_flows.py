@@ -18,6 +18,7 @@ from gateway.conversation import replies, wording
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.clock import zone_at
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
@@ -429,3 +430,35 @@ async def test_a_confirmation_asked_again_keeps_its_yes_and_no_buttons(maria: Pa
     again = await maria.say("mmm")
     assert again["response"] == replies.ASK_CONFIRM_AGAIN
     assert again["options"] == YES_NO
+
+
+@pytest.mark.parametrize(
+    ("hours", "wish"),
+    [
+        ((2, 3, 1), "Que descanse."),
+        ((21, 20), "Que tenga una buena noche."),
+        ((9, 10), "Que tenga un buen día."),
+        ((15, 16), "Que tenga una buena tarde."),
+    ],
+)
+async def test_a_goodbye_fits_the_clinics_local_hour(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer, hours: tuple[int, ...], wish: str
+) -> None:
+    gateway = await make_client(CLINIC_TIMEZONE=zone_at(hours))
+    thanks = await ChatPatient(gateway, api_key, "+59170009911", sms).say("muchas gracias")
+    assert thanks["response"] == f"¡Gracias por escribirnos! {wish}"
+
+
+@pytest.mark.parametrize("hours", [(21, 20), (2, 3, 1)])
+async def test_buenas_noches_after_thanks_is_a_goodbye_not_the_greeting_menu(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer, hours: tuple[int, ...]
+) -> None:
+    gateway = await make_client(CLINIC_TIMEZONE=zone_at(hours))
+    patient = ChatPatient(gateway, api_key, "+59170009912", sms)
+    texts = [(await patient.say(text))["response"] for text in ("gracias por todo", "buenas noches")]
+    assert texts[1] != replies.GREETING
+    assert "Aquí estaremos cuando nos necesite." in texts[1] and texts[1] != texts[0]
+    assert not any("buen día" in text for text in texts), texts
+    # Without the thanks before it, "buenas noches" is a greeting.
+    fresh = await ChatPatient(gateway, api_key, "+59170009913", sms).say("buenas noches")
+    assert fresh["response"] == replies.GREETING

@@ -17,6 +17,7 @@ from gateway.conversation import replies
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.clock import NIGHT, open_zone, zone_at
 from tests.support.fake_inference import Model, fake_inference_server
 
 MARIA = demo.MARIA.phone
@@ -107,7 +108,7 @@ async def test_after_a_hand_over_the_model_is_not_called_and_the_patient_is_told
 ) -> None:
     await seed_demo_clinic(conn)
     with fake_inference_server(saying("Gracias por avisar. Estamos para hoy?")) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone(), EMERGENCY_NUMBER="168")
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         handed = await maria.say("quiero hablar con una persona")
         waiting = [
@@ -117,10 +118,37 @@ async def test_after_a_hand_over_the_model_is_not_called_and_the_patient_is_told
 
     assert handed["action"] == "human_handoff"
     assert model.requests == []
-    assert waiting == [*replies.HANDOFF_WAITING, replies.HANDOFF_WAITING[0]]
-    assert "persona de la clínica" in waiting[0] and "le responderá por aquí" in waiting[0]
+    expected = replies.handoff_waiting("168", None)
+    assert waiting == [*expected, expected[0]]
+    assert "persona de la clínica" in waiting[0] and "le responderá por aquí lo antes posible" in waiting[0]
+    # The one that speaks of emergencies says whom to call.
+    assert [text for text in expected if "emergencia" in text] == [expected[2]]
+    assert "llame al 168" in expected[2]
     metas = await stored_assistant_meta(conn)
     assert [m.get("rejected") for m in metas[1:]] == ["awaiting_person"] * 4
+
+
+async def test_after_a_hand_over_at_night_a_person_answers_when_the_clinic_opens_and_emergencies_get_the_number(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Gracias por avisar.")) as model:
+        gateway = await make_client(
+            INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=zone_at(NIGHT), EMERGENCY_NUMBER="168"
+        )
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        waiting = [
+            (await maria.say(text))["response"] for text in ("alguien me lee??", "sigo esperando", "hola?? alguien??")
+        ]
+
+    assert model.requests == []
+    assert len(set(waiting)) == 3
+    assert waiting[0].startswith("Ahora la clínica está cerrada.")
+    for text in waiting:
+        assert "cuando abramos" in text and "a las 08:00" in text, text  # the demo clinic opens at 08:00
+        assert "lo antes posible" not in text
+    assert "Si es una emergencia, llame al 168" in waiting[2]
 
 
 async def test_after_an_identity_lockout_the_model_is_not_called(
@@ -128,7 +156,7 @@ async def test_after_an_identity_lockout_the_model_is_not_called(
 ) -> None:
     await seed_demo_clinic(conn)
     with fake_inference_server(saying("Con gusto, aquí estamos para ayudarle.")) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone())
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         await maria.say("quiero una cita")
         for wrong in ("22/05/1987", "23/05/1987", "21 de mayo de 1978"):
@@ -145,7 +173,7 @@ async def test_after_a_code_lockout_the_model_is_not_called(
 ) -> None:
     await seed_demo_clinic(conn)
     with fake_inference_server(saying("Con gusto, aquí estamos para ayudarle.")) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone())
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         await maria.say("mis citas")
         born = next(p for p in demo.PATIENTS if p.phone == MARIA).date_of_birth.strftime("%d/%m/%Y")
