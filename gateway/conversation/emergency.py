@@ -153,6 +153,7 @@ def _topic(words: Words, understood: Understanding, kind: Emergency) -> str:
 
 def _wordings(topic: str, kind: Emergency, contacts: Contacts, *, swallowed: bool) -> tuple[str, ...]:
     """The ways to answer `topic`, filled in with whom to call."""
+    templates: tuple[str, ...]
     if topic == "number" and swallowed and contacts.number:
         # Pills or a poison: the emergency number first and without condition, the crisis line after it.
         templates = replies.EMERGENCY_NUMBER_SWALLOWED
