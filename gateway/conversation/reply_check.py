@@ -7,9 +7,10 @@ dates, times, insurers, payment methods, the address), no yes or no to a patient
 gendered address ("señorita": the assistant says "usted"), no greeting wrong for the clinic's hour,
 no blessing, nothing cheerful or indifferent to a patient who says they feel bad, finished and well
 written (every sentence ends in ".", "!" or "?", "¿" and "¡" closed, a capital letter first, no clause
-said twice, not only a yes, a no or a thanks), and fluent: every word a Spanish word (wordfreq's Spanish list) or an allowed name, and the model's
-own mean log-probability of the reply above a measured threshold (docs/reply-gate.md). On a failed
-check the caller sends one of `replies.GATE_FALLBACKS` instead.
+said twice, not only a yes, a no or a thanks), and fluent: every word a Spanish word (wordfreq's
+Spanish list) or an allowed name, and the model's own mean log-probability of the reply above a
+measured threshold (docs/reply-gate.md). On a failed check the caller sends one of
+`replies.GATE_FALLBACKS` instead.
 `asks_for_medical_advice` spots the patient questions that get `replies.NO_MEDICAL_ADVICE`.
 
 Heuristics, tuned to refuse when unsure: a harmless reply lost is a template sent, a harmful one
