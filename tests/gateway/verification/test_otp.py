@@ -44,7 +44,7 @@ class FakeClock:
     """Time that moves only when told; starts at the real time so Redis TTLs stay sensible."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = float(int(time.time()))  # a whole second: lock times are rounded up to seconds
 
     def __call__(self) -> float:
         return self.now
