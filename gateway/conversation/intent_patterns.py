@@ -314,6 +314,16 @@ CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 
 # Questions about the clinic itself, and requests for medical advice: answered as "other".
+# The patient's own wish, said plainly: with a service or a doctor named and no question asked
+# ("quiero ecografía", "mi bebé necesita sus vacunas"), a request to be seen, not a question.
+WANT: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["quiero|quisiera|queria|necesito|necesita|necesitamos|necesitaria|deseo|busco|buscaba"]
+)
+# "Quiero saber si hacen cirugías": the wish is to know, so it stays a question about the clinic.
+WANT_TO_KNOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["saber|preguntar|pregunta|preguntarle|consultarle|informacion|informarme|averiguar"]
+)
+
 INFORMATION: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "cuanto|cuanta ... cuesta|cuestan|sale|salen|cobran|cobra|vale|valen|costo|precio|pago|pagar|demora|dura",
@@ -455,6 +465,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     LIST,
     SCHEDULE,
     SCHEDULE_WISH,
+    WANT,
+    WANT_TO_KNOW,
     UNSURE,
     CLINIC_OPEN,
     INFORMATION,

@@ -186,6 +186,19 @@ def _social(words: Words) -> tuple[Intent, float] | None:
     return Intent.GREETING, confidence
 
 
+# Topics a booking request names by itself: the service or doctor the patient wants to see.
+_NAMED_IN_A_REQUEST = frozenset({ClinicTopic.SERVICES, ClinicTopic.DOCTORS})
+
+
+def _asks_to_be_seen(words: Words, *, question: bool, clinic_topics: tuple[ClinicTopic, ...]) -> bool:
+    """ "Cita para vacunas del bebé", "quiero traumatólogo": a service or doctor named in a plain request."""
+    if question or not set(clinic_topics) <= _NAMED_IN_A_REQUEST:
+        return False
+    if words.has(p.INFORMATION) or words.has(p.WANT_TO_KNOW):
+        return False
+    return bool(_affirmed(words, p.APPOINTMENT_WORD) or _affirmed(words, p.WANT))
+
+
 def classify(
     words: Words, *, question: bool, has_details: bool, clinic_topics: tuple[ClinicTopic, ...] = ()
 ) -> tuple[Intent, float]:
@@ -212,6 +225,8 @@ def classify(
         return Intent.CONFIRM, 0.85
     if _affirmed(words, p.SCHEDULE):
         return Intent.SCHEDULE_APPOINTMENT, 0.93 if has_details else 0.9
+    if clinic_topics and _asks_to_be_seen(words, question=question, clinic_topics=clinic_topics):
+        return Intent.SCHEDULE_APPOINTMENT, 0.85
     if clinic_topics:
         return Intent.CLINIC_INFO, 0.85
     if words.has(p.INFORMATION) or [

@@ -117,6 +117,32 @@ def test_a_booking_with_a_price_question_stays_a_booking_and_keeps_the_topic() -
     assert understood.specialty == "pediatria"
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "cita para vacunas del bebe",
+        "quiero ecografia",
+        "mi bebe de 2 meses necesita sus vacunas",
+        "quiero traumatologo",
+    ],
+)
+def test_a_plain_request_naming_a_service_or_doctor_is_a_booking(text: str) -> None:
+    assert read(text).intent is Intent.SCHEDULE_APPOINTMENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿hacen ecografías?",
+        "tienen cardiologo",
+        "quiero saber si hacen cirugias",
+        "quiero saber que especialidades tienen",
+    ],
+)
+def test_asking_whether_the_clinic_offers_a_service_or_doctor_stays_a_question(text: str) -> None:
+    assert read(text).intent is Intent.CLINIC_INFO
+
+
 def test_an_emergency_carries_no_clinic_topic() -> None:
     understood = read("me duele el pecho, donde quedan?")
     assert understood.intent is Intent.EMERGENCY
