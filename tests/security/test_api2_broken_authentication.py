@@ -162,7 +162,9 @@ def test_the_n8n_workflow_holds_no_secret_only_references_to_the_environment() -
 
 async def test_code_guesses_across_many_lockout_windows_stop_at_ten_a_day(redis_url: str, sms: FakeSmsServer) -> None:
     la_paz = ZoneInfo("America/La_Paz")
-    morning = datetime.fromtimestamp(time.time(), la_paz).replace(hour=8, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    morning = datetime.fromtimestamp(time.time(), la_paz).replace(
+        hour=8, minute=0, second=0, microsecond=0
+    ) + timedelta(days=1)
     now = [morning.timestamp()]
     client = redis.Redis.from_url(redis_url)
     async with HttpSmsSender(base_url=sms.url, token="t") as sender:
