@@ -57,7 +57,7 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Si aún no llamó, llame ahora {call}. Mientras llega la ayuda, no se quede sin compañía: pida a alguien "
         "cercano que le acompañe, tenga el teléfono a mano y libre, y la puerta abierta para los paramédicos.",
         "Lo primero es llamar {call}, si aún no lo hizo, y seguir lo que le indiquen. Mientras tanto, que nadie se "
-        "quede a solas: pida a alguien que acompañe y que espere en la puerta para guiar a la ayuda.",
+        "quede a solas: pida a alguien que le acompañe y que espere en la puerta para guiar a la ayuda.",
     ),
     "worse": (
         "Llame {call} ahora mismo (aunque ya haya llamado) y cuente lo que está pasando. Si pueden llegar sin "
@@ -68,8 +68,8 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     "present": (
         "Aquí estoy. Ya avisé a nuestro equipo, que le escribirá por este chat. No espere nuestra respuesta: llame "
         "{call} o acuda a la emergencia más cercana.",
-        "Le leo. Nuestro equipo ya está avisado de su emergencia. Mientras tanto, lo más importante es llamar {call} "
-        "o ir a la emergencia más cercana.",
+        "Sigo aquí. Nuestro equipo ya está avisado de su emergencia. Mientras tanto, lo más importante es llamar "
+        "{call} o ir a la emergencia más cercana.",
     ),
     "thanks": (
         "Cuídese mucho. Si la situación cambia, llame {call} o acuda a la emergencia más cercana.",
