@@ -163,6 +163,24 @@ def test_negations_past_episodes_and_questions_are_not_emergencies(text: str) ->
 
 
 @pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("¿cuál es el sentido de la vida?", None),
+        ("a veces me pregunto el sentido de la vida jaja", None),
+        ("ya no le veo sentido a la vida", Emergency.SELF_HARM),
+        ("mi vida no tiene sentido, quiero desaparecer", Emergency.SELF_HARM),
+        ("mi vida ya no tiene sentido", Emergency.SELF_HARM),
+        ("no tiene sentido seguir viviendo", Emergency.SELF_HARM),
+        ("he perdido el sentido de mi vida", Emergency.SELF_HARM),
+        ("ya nada tiene sentido", Emergency.SELF_HARM),
+        ("perdió el sentido", Emergency.MEDICAL),
+    ],
+)
+def test_the_meaning_of_life_asked_about_is_not_a_life_without_meaning(text: str, kind: Emergency | None) -> None:
+    assert recognised(text)[1] is kind
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "hace un mes tuve convulsiones y ahora otra vez está convulsionando",
