@@ -99,6 +99,30 @@ CHILD: Final[tuple[Pattern, ...]] = compile_patterns(
 PILLS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["pastillas|pildoras|tabletas|capsulas|comprimidos|medicamentos|remedios|medicinas|grageas"]
 )
+# "Tomo" is also the present ("tomo pastillas para la presión"), and a "tomó" written without its accent: a habit,
+# not pills swallowed, when said with how often (anyone's: "mi mamá tomo 5 pastillas al día" means "toma")...
+HABIT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "cada|diario|diaria|diarios|diarias|diariamente|habitualmente|normalmente|regularmente|siempre",
+        "a|al|por diario|dia",
+        "todos|todas los|las dias|noches|mananas|tardes|semanas",
+        "por|en las noches|mananas|tardes",
+        "desde hace",
+        "en ayunas",
+    ]
+)
+# ... or, said by the patient of themselves, with the illness the pills are for; never for sleep, and never the whole
+# supply ("tomo todas las pastillas para la depresión" may be a plan).
+TAKEN_FOR: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "para ..2 presion|tension|hipertension|diabetes|azucar|glucosa|tiroides|colesterol|trigliceridos|corazon"
+        "|epilepsia|asma|artritis|artrosis|gastritis|acidez|reflujo|alergia|alergias|migrana|migranas|dolor|dolores"
+        "|ansiedad|depresion|hormonas|anemia|prostata|circulacion|tos|gripe|resfrio|fiebre",
+    ]
+)
+WHOLE_SUPPLY: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["todas|todo|toda|frasco|caja|cajas|blister|tira|entero|entera|monton|punado|demasiadas|demasiados|exceso"]
+)
 # Amounts that are an overdose with any medicine; "unas" or a small number only when someone else took them.
 MANY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -240,6 +264,9 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     IDIOM,
     SWALLOWED,
     SWALLOWED_HARM,
+    HABIT,
+    TAKEN_FOR,
+    WHOLE_SUPPLY,
     MANY,
     SOME,
     CHILD,

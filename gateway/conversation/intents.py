@@ -15,7 +15,7 @@ from gateway.conversation import intent_patterns as p
 from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.normalize import phonetic
 from gateway.conversation.patterns import Pattern, Span, Words, lexicon
-from gateway.conversation.vocabulary import FILLER, WHEN_WORDS
+from gateway.conversation.vocabulary import FILLER, WHEN_WORDS, word_list
 
 
 class Intent(StrEnum):
@@ -70,6 +70,47 @@ class Emergency(StrEnum):
     SELF_HARM = "self_harm"
 
 
+# "Tomo"/"trago" are the present as well as a "tomó"/"tragó" written without its accent.
+_PRESENT_KEYS = frozenset(phonetic(word) for word in ("tomo", "trago"))
+# How far before and after the verb "cada día", "todas las noches" are looked for.
+_HABIT_BEFORE, _HABIT_AFTER = 4, 6
+# What may come between a clause's start and "tomo" said of oneself ("ya tomo", "hola doctora, también tomo").
+_BEFORE_ONESELF = frozenset(
+    word_list("yo me ya tambien siempre solo solamente ahora actualmente aun todavia normalmente igual no")
+)
+# Words after which "tomo" starts afresh, said of oneself ("tengo diabetes y tomo", "porque tomo").
+_JOINS = frozenset(word_list("porque pues y e pero como cuando si hola buenas buenos doctor doctora senorita bueno ok"))
+
+
+def _said_of_oneself(words: Words, at: int) -> bool:
+    """Whether "tomo" at `at` is said by the patient of themselves: "yo tomo", or no one else named before it in
+    its clause ("tomo pastillas", "porque tomo"). Never with a child in the message, unless "yo" is said."""
+    if words.preceded_by(at, ("yo",), within=3, same_clause=True):
+        return True
+    if words.has(e.CHILD):
+        return False
+    start, before = words.clause_start(at), at - 1
+    while before >= start and words.words[before] in _BEFORE_ONESELF:
+        before -= 1
+    return before < start or words.words[before] in _JOINS
+
+
+def _habit(words: Words, verb: Span) -> bool:
+    """ "Tomo pastillas para la presión", "mi mamá tomo 5 pastillas al día": medicine taken as a habit, not pills
+    swallowed. Only the present-looking "tomo"/"trago", never "se tomo" (the "se tomó" of an overdose)."""
+    if words.keys[verb.start] not in _PRESENT_KEYS or words.preceded_by(verb.start, ("se",), within=1):
+        return False
+    near = range(verb.start - _HABIT_BEFORE, verb.end + _HABIT_AFTER)
+    if any(span.start in near for span in words.spans(e.HABIT)):
+        return True
+    after = range(verb.end, verb.end + _SWALLOWED_REACH)
+    return (
+        any(span.start in after for span in words.spans(e.TAKEN_FOR))
+        and not any(span.start in after for span in words.spans(e.WHOLE_SUPPLY))
+        and _said_of_oneself(words, verb.start)
+    )
+
+
 def _count(word: str) -> int:
     return int(word) if word.isdigit() and len(word) <= 4 else _NUMBER_WORDS.get(word, 0)
 
@@ -79,7 +120,8 @@ def _overdose(words: Words) -> bool:
     pills = {span.start for span in words.spans(e.PILL)}
     many = {span.start for span in words.spans(e.MANY)}
     some = {span.start for span in words.spans(e.SOME)}
-    for verb in _affirmed(words, e.SWALLOWED):
+    swallowed = [verb for verb in _affirmed(words, e.SWALLOWED) if not _habit(words, verb)]
+    for verb in swallowed:
         someone_else = words.preceded_by(verb.start, ("se",), within=2)
         for at in range(verb.end, min(len(words), verb.end + _SWALLOWED_REACH)):
             # The amount goes with the medicine: "20 pastillas", "10 de clonazepam", "un frasco entero de jarabe";
@@ -92,7 +134,6 @@ def _overdose(words: Words) -> bool:
             amount = _count(words.words[at]) if counted else 0
             if amount >= _OVERDOSE_COUNT or (someone_else and (amount >= 2 or (at in some and counted))):
                 return True
-    swallowed = _affirmed(words, e.SWALLOWED)
     return bool(
         swallowed and words.has(e.CHILD) and any(span.start > swallowed[0].start for span in words.spans(e.PILLS))
     )
@@ -146,6 +187,12 @@ def told_overdose(words: Words) -> bool:
 
 def _is_emergency(words: Words) -> bool:
     return emergency_of(words) is not None
+
+
+def _only(words: Words, patterns: tuple[Pattern, ...]) -> bool:
+    """Whether `patterns` cover the whole message, filler words aside."""
+    covered = {index for span in words.spans(patterns) for index in range(span.start, span.end)}
+    return bool(covered) and all(index in covered or key in _FILLER_KEYS for index, key in enumerate(words.keys))
 
 
 def _social(words: Words) -> tuple[Intent, float] | None:
@@ -210,7 +257,7 @@ def classify(
     """
     if _is_emergency(words):
         return Intent.EMERGENCY, 0.97
-    if words.has(p.HUMAN_HANDOFF):
+    if words.has(p.HUMAN_HANDOFF) or _only(words, p.A_PERSON_ALONE):
         return Intent.HUMAN_HANDOFF, 0.9
     cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
     if words.has(p.RESCHEDULE):

@@ -321,12 +321,16 @@ class Words:
     def has(self, patterns: Iterable[Pattern]) -> bool:
         return any(self.find_all(pattern) for pattern in patterns)
 
+    def clause_start(self, index: int) -> int:
+        """Where the clause holding the word at `index` begins (clauses end at commas, stops, ? and !)."""
+        return self._clause_starts[bisect_right(self._clause_starts, index) - 1]
+
     def preceded_by(self, start: int, words: Iterable[str], *, within: int = 2, same_clause: bool = False) -> bool:
         """Whether one of `words` comes in the `within` words before `start` ("no" before "dolor"),
         looking back no further than the clause's first word when `same_clause`."""
         first = max(0, start - within)
         if same_clause:
-            first = max(first, self._clause_starts[bisect_right(self._clause_starts, start) - 1])
+            first = max(first, self.clause_start(start))
         wanted = _sound_keys(tuple(words))
         return any(key in wanted for key in self.keys[first:start])
 

@@ -183,6 +183,36 @@ def test_the_meaning_of_life_asked_about_is_not_a_life_without_meaning(text: str
 @pytest.mark.parametrize(
     "text",
     [
+        "tomo pastillas para la presión, quiero control",
+        "tomo varias pastillas para la presión, quiero control",
+        "tomo 5 pastillas al día para la presión, quiero cita",
+        "quiero cita para mi hijo, yo tomo varias pastillas para la presión",
+        "mi hija tomo pastillas para la tiroides todos los días, quiero control",
+    ],
+)
+def test_tomo_said_of_a_habit_is_not_pills_swallowed(text: str) -> None:
+    assert recognised(text)[0] is Intent.SCHEDULE_APPOINTMENT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mi hijo tomo pastillas",
+        "mi hijo tomo 10 pastillas de mi mamá",
+        "mi hijo tomo pastillas para dormir",
+        "mi esposo tomo varias pastillas para la presión",
+        "mi esposo tomo veinte pastillas para dormir",
+        "tomo todas las pastillas para la depresión",
+        "se tomo varias pastillas para la presión",
+    ],
+)
+def test_tomo_without_its_accent_is_still_pills_swallowed_by_someone_else_or_all_at_once(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "hace un mes tuve convulsiones y ahora otra vez está convulsionando",
         "el año pasado me desmayé y hoy me volví a desmayar",
         "hace una semana se golpeó la cabeza y sigue vomitando",
