@@ -45,10 +45,12 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
             "que|cual|cuales horario|horarios",
             "cual|cuales es|son ..2 horario|horarios",
             "su|sus horario|horarios",
-            "hasta|desde|a que hora|horas ... abren|cierran|abre|cierra|atienden|atiende|trabajan|funcionan|abierto",
-            "abren|cierran|abre|cierra|atienden|trabajan|funcionan ... domingo|domingos|sabado|sabados|feriado*|fin"
+            "hasta|desde|a que hora|horas ... abren|cierran|abre|cierra|atienden|atiende|trabajan|trabaja|funcionan"
+            "|funciona|abierto",
+            "abren|cierran|abre|cierra|atienden|trabajan|trabaja|funcionan|funciona ... domingo|domingos|sabado"
+            "|sabados|feriado*|fin"
             "|finde|noche|noches|lunes|martes|miercoles|jueves|viernes",
-            "que|cuales dia|dias atienden|atiende|trabaja|trabajan|abren|funcionan",
+            "que|cuales dia|dias atienden|atiende|trabaja|trabajan|abren|funcionan|funciona",
             "feriado|feriados",
         ]
     ),
@@ -119,8 +121,16 @@ FREE_SLOTS: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 # The clinic opening or seeing people ("¿abren hoy?"), unless the patient is the object ("¿me atienden?").
 CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["atienden|trabajan|abren|funcionan|atiende|trabaja|abre|cierran|cierra|abierto|abierta"]
+    ["atienden|trabajan|abren|funcionan|atiende|abre|cierran|cierra|abierto|abierta"]
 )
+# Working or running said in the singular is the clinic's only with a day, an hour or the clinic named ("¿funciona la
+# clínica el domingo?"): "esto no funciona", "¿usted trabaja todo el día?" are not about its hours.
+RUNS: Final[tuple[Pattern, ...]] = compile_patterns(["trabaja|trabajas|funciona|funcionas|funcionando"])
+THE_CLINIC: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["clinica|consultorio|consultorios|centro|policlinico|laboratorio|farmacia|sucursal|hospital|posta"]
+)
+# A job, not the clinic working: "¿le gusta su trabajo?" (never a typo of "trabaja").
+_NOT_OPENING: Final[tuple[Pattern, ...]] = compile_patterns(["trabajo|trabajos"])
 _PATIENT_OBJECT = ("me", "nos", "le", "lo", "la", "los", "las")
 # "¿Dónde están mis resultados?" asks where something of the patient's is, not where the clinic is.
 _WHERE_MINE: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -129,7 +139,16 @@ _WHERE_MINE: Final[tuple[Pattern, ...]] = compile_patterns(
 
 TOPIC_WORDS: Final = lexicon(
     pattern
-    for group in (*_PATTERNS.values(), HAVE_SPECIALIST, FREE_SLOTS, CLINIC_OPEN, _WHERE_MINE)
+    for group in (
+        *_PATTERNS.values(),
+        HAVE_SPECIALIST,
+        FREE_SLOTS,
+        CLINIC_OPEN,
+        RUNS,
+        THE_CLINIC,
+        _NOT_OPENING,
+        _WHERE_MINE,
+    )
     for pattern in group
 )
 
@@ -147,6 +166,8 @@ def find_topics(words: Words, *, has_when: bool, has_whom: bool) -> tuple[Clinic
     if not has_when and ClinicTopic.DOCTORS not in found and words.has(HAVE_SPECIALIST):
         found.append(ClinicTopic.DOCTORS)
     opens = [s for s in words.spans(CLINIC_OPEN) if not words.preceded_by(s.start, _PATIENT_OBJECT, within=1)]
+    if has_when or words.has(THE_CLINIC):
+        opens += words.spans(RUNS)
     if opens and not found:
         found.append(ClinicTopic.HOURS)
     if (has_whom or words.has(FREE_SLOTS)) and ClinicTopic.HOURS in found:

@@ -110,6 +110,29 @@ def test_what_only_sounds_like_a_clinic_question_is_not_one(text: str) -> None:
     assert read(text).intent is not Intent.CLINIC_INFO
 
 
+@pytest.mark.parametrize(
+    "text", ["esto no funciona", "no funciona nada", "¿le gusta su trabajo?", "¿usted trabaja todo el día?"]
+)
+def test_something_broken_or_a_personal_question_is_not_about_the_clinic_hours(text: str) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.clinic_topics) == (Intent.OTHER, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿trabajan los sábados?",
+        "¿funciona la clínica el domingo?",
+        "¿hasta qué hora atienden?",
+        "¿hasta qué hora funciona?",
+        "¿la clínica funciona hoy?",
+    ],
+)
+def test_the_clinic_working_or_running_on_a_day_asks_for_its_hours(text: str) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.clinic_topics) == (Intent.CLINIC_INFO, (ClinicTopic.HOURS,))
+
+
 def test_a_booking_with_a_price_question_stays_a_booking_and_keeps_the_topic() -> None:
     understood = read("quiero una cita con el pediatra, cuánto cuesta?")
     assert understood.intent is Intent.SCHEDULE_APPOINTMENT
