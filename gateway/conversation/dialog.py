@@ -29,6 +29,7 @@ from gateway.conversation.intents import Intent
 from gateway.conversation.nlu import Understanding
 from gateway.conversation.normalize import normalize
 from gateway.conversation.reply_check import asks_for_medical_advice
+from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
 from gateway.db import Connection
 from gateway.schemas import Action, Option
@@ -110,6 +111,8 @@ class Outcome:
     options: tuple[Option, ...] = ()
     # Set when a person at the clinic must look at the conversation (emergency, handoff).
     flag: str | None = None
+    # With `text` None: small talk answered from a template (in turn, by the service), not by the model.
+    small_talk: SmallTalk | None = None
 
 
 @dataclass
@@ -200,15 +203,19 @@ class Dialog:
         if asks_for_medical_advice(turn.text):
             return Outcome(state, replies.NO_MEDICAL_ADVICE)
         hour = turn.now.astimezone(self._settings.tz).hour
+        small_talk = turn.understood.small_talk
         if intent is Intent.GREETING and state.step is None:
             if _closes(state, turn):
                 return Outcome(state.but(farewell_at=None), replies.goodbye_again(hour))
+            if small_talk is SmallTalk.HOW_ARE_YOU:
+                return Outcome(state, replies.GREETING_AND_HOW_ARE_YOU)
             return Outcome(state, replies.GREETING)
-        if intent is Intent.THANKS_GOODBYE:
+        # "Usted es muy amable" is a compliment, not a goodbye (with "gracias" or "chau" it would be one).
+        if intent is Intent.THANKS_GOODBYE and small_talk is not SmallTalk.COMPLIMENT:
             return Outcome(state.idle().but(farewell_at=turn.now), replies.goodbye(hour))
         if state.step is not None:
             return await self._reprompt(state, turn)
-        return Outcome(state, None)
+        return Outcome(state, None, small_talk=small_talk)
 
     # --- questions about the clinic ----------------------------------------------------------
 
@@ -853,6 +860,8 @@ _CHANGE: dict[Flow | None, str] = {
     None: "appointment.changed",
 }
 _YES_NO = (Option(id="si", title="Sí"), Option(id="no", title="No"))
+# WhatsApp cuts a reply button's title at 20 characters.
+TO_A_PERSON = Option(id="hablar con una persona", title="Hablar con persona")
 # Steps whose question a date may answer (a date of birth): such a date is never a day wanted.
 _VERIFYING = frozenset(
     {
@@ -882,7 +891,10 @@ def _has_details(understood: Understanding) -> bool:
 def _register_offer(state: DialogState) -> Outcome:
     """Ask a phone the clinic does not know whether to register it, with Sí/No buttons."""
     return Outcome(
-        state.but(step=Step.REGISTER_OFFER), replies.REGISTER_OFFER, Action.VERIFICATION_REQUIRED, options=_YES_NO
+        state.but(step=Step.REGISTER_OFFER),
+        replies.REGISTER_OFFER,
+        Action.VERIFICATION_REQUIRED,
+        options=(*_YES_NO, TO_A_PERSON),
     )
 
 

@@ -170,6 +170,12 @@ EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 
+# "Persona", as the replies ask the patient to write it: a hand-over only when it is the whole message
+# ("es para una persona mayor" is not one).
+A_PERSON_ALONE: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["con? una|un|la|el? persona|humano|humana|operador*|recepcion*|recepcionista|asesor*|agente"]
+)
+
 HUMAN_HANDOFF: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "hablar|conversar|comunicar*|comunica|comuniq*|contactar|chatear|atienda|atiende|escribir|pase|paseme|pasame"

@@ -189,6 +189,12 @@ def _is_emergency(words: Words) -> bool:
     return emergency_of(words) is not None
 
 
+def _only(words: Words, patterns: tuple[Pattern, ...]) -> bool:
+    """Whether `patterns` cover the whole message, filler words aside."""
+    covered = {index for span in words.spans(patterns) for index in range(span.start, span.end)}
+    return bool(covered) and all(index in covered or key in _FILLER_KEYS for index, key in enumerate(words.keys))
+
+
 def _social(words: Words) -> tuple[Intent, float] | None:
     """A greeting, yes, no or thank-you, if the message is only that (and filler words)."""
     confirm = _affirmed(words, p.CONFIRM)
@@ -251,7 +257,7 @@ def classify(
     """
     if _is_emergency(words):
         return Intent.EMERGENCY, 0.97
-    if words.has(p.HUMAN_HANDOFF):
+    if words.has(p.HUMAN_HANDOFF) or _only(words, p.A_PERSON_ALONE):
         return Intent.HUMAN_HANDOFF, 0.9
     cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
     if words.has(p.RESCHEDULE):

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo
 from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.conversation.dates import find_dates, spell_calendar_words
 from gateway.conversation.doctors import find_doctor
+from gateway.conversation.intent_patterns import GREETING
 from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of
 from gateway.conversation.normalize import is_question
 from gateway.conversation.patterns import Words
+from gateway.conversation.small_talk import SmallTalk, small_talk_of
 from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
 from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
 
@@ -24,6 +26,8 @@ from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
 MAX_CHARS = 2000
 # Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
 KNOWN_WORDS = INTENT_WORDS | SPECIALTY_WORDS | TOPIC_WORDS
+# Intents that may be only small talk: "ok" is a yes, "usted es muy amable" a thanks, "¿qué tal su día?" other.
+_SMALL_TALK_INTENTS = frozenset({Intent.OTHER, Intent.CONFIRM, Intent.DENY, Intent.GREETING, Intent.THANKS_GOODBYE})
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Understanding:
     clinic_topics: tuple[ClinicTopic, ...] = ()
     # Which emergency, when `intent` is one: self-harm gets a reply of its own.
     emergency: Emergency | None = None
+    # Small talk answered from a template rather than by the model ("¿eres un robot?", "ok", "muy amable").
+    small_talk: SmallTalk | None = None
 
     def as_json(self) -> dict[str, str | float | None]:
         """The JSON shape the CLI prints and the evaluation compares (dates ISO, times HH:MM)."""
@@ -51,6 +57,7 @@ class Understanding:
             "doctor": self.doctor,
             "time_of_day": self.time_of_day,
             "clinic_topics": ",".join(self.clinic_topics) or None,
+            "small_talk": self.small_talk,
             "confidence": self.confidence,
         }
 
@@ -76,6 +83,9 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         has_details=bool(dates or times or specialty or doctor),
         clinic_topics=topics,
     )
+    small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None
+    if small_talk is SmallTalk.HOW_ARE_YOU and words.has(GREETING):
+        intent = Intent.GREETING  # "hola, ¿cómo amaneció?": a greeting that asks after us
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").
     pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
     clock = times[pick].value if times else None
@@ -89,4 +99,5 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         time_of_day=None if clock else find_part_of_day(normalized),
         clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
         emergency=emergency_of(words) if intent is Intent.EMERGENCY else None,
+        small_talk=small_talk,
     )

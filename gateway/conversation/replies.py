@@ -1,5 +1,7 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
+from gateway.conversation.small_talk import SmallTalk
+
 DID_NOT_UNDERSTAND = "Disculpe, no le entendí bien. ¿Podría escribirlo de otra forma?"
 
 
@@ -338,6 +340,85 @@ GATE_FALLBACKS = (
     "de la clínica o le comunico con alguien de nuestro equipo.",
     "Eso no sabría contestarlo bien. Lo que sí puedo hacer: ayudarle con una cita, contarle sobre "
     "la clínica o pasarle con una persona. Dígame qué necesita.",
+)
+
+
+# Small talk the assistant answers in its own words (`small_talk.py` says which and why); two or three
+# wordings each, taken in turn, so that a patient who writes "ok" twice does not read the same line twice.
+# They state nothing about the clinic, and what they say about the assistant is true of this service.
+SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
+    SmallTalk.ABOUT_ME: (
+        "Soy el asistente virtual de la clínica: un programa, no una persona. Puedo ayudarle con sus citas y con "
+        "información de la clínica; si prefiere hablar con alguien del equipo, escriba «persona».",
+        "Soy un asistente virtual, así que no tengo nombre, edad ni gustos propios. Lo que sí puedo es ayudarle "
+        "con sus citas o darle información de la clínica. Para hablar con una persona, escriba «persona».",
+    ),
+    SmallTalk.PRIVACY: (
+        "Solo recibo mensajes escritos; no grabo llamadas. Sus mensajes quedan guardados en su conversación con "
+        "la clínica para poder atenderle, y solo el equipo de la clínica puede leerlos.",
+        "Lo que me escribe queda en el historial de su conversación con la clínica, para atenderle; no se comparte "
+        "con otros pacientes. Si prefiere hablar con una persona del equipo, escriba «persona».",
+    ),
+    SmallTalk.LANGUAGE: (
+        "Por ahora solo puedo atenderle en español. Si necesita ayuda en otro idioma, escriba «persona» y le "
+        "comunico con alguien de nuestro equipo.",
+        "Disculpe, por este chat solo puedo escribir en español. Si lo prefiere, escriba «persona» y alguien del "
+        "equipo le atenderá.",
+    ),
+    SmallTalk.PRESENCE: (
+        "Aquí estoy. ¿En qué le puedo ayudar?",
+        "Sí, aquí sigo. Dígame qué necesita: puedo ayudarle con sus citas o con información de la clínica.",
+    ),
+    SmallTalk.HOW_ARE_YOU: (
+        "Muy bien, gracias por preguntar. ¿En qué le puedo ayudar?",
+        "Todo bien por aquí, gracias. Dígame qué necesita.",
+    ),
+    SmallTalk.COMPLAINT: (
+        "Disculpe, sé que es frustrante. Puede escribirme lo que necesita con otras palabras, o escribir «persona» "
+        "y le comunico con alguien de nuestro equipo.",
+        "Lamento la molestia. Si prefiere, le comunico ahora con una persona de nuestro equipo: escriba «persona». "
+        "También puedo seguir ayudándole con sus citas.",
+    ),
+    SmallTalk.CONFUSED: (
+        "Le explico: puedo ayudarle a agendar, cancelar o cambiar una cita, revisar sus próximas citas y responder "
+        "preguntas sobre la clínica. Escríbame, por ejemplo, «quiero una cita» o «¿dónde quedan?».",
+        "Con gusto le oriento. Puede escribirme, por ejemplo, «quiero agendar una cita», «mis citas» o «¿cuánto "
+        "cuesta la consulta?». Si prefiere, escriba «persona» y le atiende alguien del equipo.",
+    ),
+    SmallTalk.APOLOGY: (
+        "No se preocupe. Aquí estoy cuando me necesite.",
+        "No hay problema. Si necesita algo de la clínica, escríbame.",
+    ),
+    SmallTalk.WAIT: (
+        "Claro, tómese su tiempo. Aquí estaré cuando quiera seguir.",
+        "Sin problema, le espero. Escríbame cuando pueda.",
+    ),
+    SmallTalk.COMPLIMENT: (
+        "¡Muchas gracias, es usted muy amable! ¿Hay algo más en lo que le pueda ayudar?",
+        "Gracias a usted. Aquí estoy para lo que necesite.",
+    ),
+    SmallTalk.FEELING_LOW: (
+        "Lamento que esté pasando por un momento así. Si le ayuda conversar con alguien de nuestro equipo, escriba "
+        "«persona»; también puedo ayudarle a pedir una cita.",
+        "Gracias por contármelo; lamento que se sienta así. Si quiere, le comunico con una persona de la clínica o "
+        "le ayudo a pedir una cita.",
+    ),
+    SmallTalk.LAUGHTER: (
+        "😄 Aquí estoy si necesita algo.",
+        "😊 Cuando quiera, le ayudo con sus citas.",
+    ),
+    SmallTalk.ACKNOWLEDGE: (
+        "De acuerdo. Si necesita algo más, aquí estoy.",
+        "Perfecto. Cuando quiera, escríbame.",
+        "Muy bien. Aquí estaré si me necesita.",
+    ),
+}
+# Kinds whose answer offers a person: a button beside the words.
+OFFERS_A_PERSON = frozenset({SmallTalk.COMPLAINT, SmallTalk.LANGUAGE, SmallTalk.FEELING_LOW})
+
+GREETING_AND_HOW_ARE_YOU = (
+    "¡Hola! Muy bien, gracias por preguntar. Soy el asistente virtual de la clínica. Puedo ayudarle a agendar, "
+    "cancelar o cambiar una cita, o a consultar sus próximas citas. ¿Qué desea hacer?"
 )
 
 

@@ -7,6 +7,7 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -20,11 +21,12 @@ from redis.exceptions import RedisError
 from appointments import clinic_info
 from appointments import repository as clinic_repository
 from gateway.conversation import clinic_answers, replies, repository
-from gateway.conversation.dialog import Clinic, Dialog, DialogSettings, Outcome, Turn
+from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.nlu import understand
 from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.reply_check import Reason, Verdict, check_generated, is_impersonal
+from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Step
 from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
@@ -32,7 +34,7 @@ from gateway.inference_client import Generated, GenerationParameters, InferenceC
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import DependencyUnavailable, Guards
-from gateway.schemas import Action, AppointmentOut, ChatResponse
+from gateway.schemas import Action, AppointmentOut, ChatResponse, Option
 from gateway.settings import Settings
 from gateway.verification.otp import OtpService
 from gateway.verification.vouching import VouchedBy
@@ -116,6 +118,11 @@ class ChatService:
             answer = outcome.text
             if answer is None and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state):
                 answer = await self._handoff_reply(conn, conversation_id, user_phone, request_id)
+            if answer is None and outcome.small_talk is not None:
+                answer, options = await self._small_talk_reply(
+                    conn, conversation_id, user_phone, outcome.small_talk, request_id
+                )
+                outcome = replace(outcome, options=options)
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
@@ -248,6 +255,16 @@ class ChatService:
         await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
         return answer
+
+    async def _small_talk_reply(
+        self, conn: Connection, conversation_id: UUID, user_phone: str, kind: SmallTalk, request_id: str
+    ) -> tuple[str, tuple[Option, ...]]:
+        """Small talk answered from its templates, not the one just sent; a button where a person is offered."""
+        messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=6)
+        answer = next_template(replies.SMALL_TALK[kind], [m.content for m in messages if m.role == "assistant"])
+        meta: dict[str, object] = {"source": "template", "small_talk": kind.value}
+        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
+        return answer, (TO_A_PERSON,) if kind in replies.OFFERS_A_PERSON else ()
 
     async def _model_reply(
         self,

@@ -9,16 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from gateway.conversation import replies
+from gateway.conversation.small_talk import SmallTalk
 from inference.offline_model import load_dialogues
 from tests.conftest import TINY_MODEL_ENV, InferenceProcess
 from tools import eval_smalltalk
-from tools.eval_smalltalk import DEFAULT_MESSAGES, load_messages
+from tools.eval_smalltalk import DEFAULT_MESSAGES, HELDOUT_MESSAGES, load_messages
 
 MESSAGES = """# kind: chat
 ¿cómo le va?
 jajaja
+hace mucho calor aquí
 # kind: bot
 ¿eres un robot?
+¿le gusta el fútbol?
 # a booking: the gateway answers it from its flow, so the tool skips it
 quiero una cita con pediatría
 """
@@ -54,16 +58,22 @@ def test_the_tool_starts_a_server_for_the_model_and_prints_the_table(
     )
 
     output = capsys.readouterr().out
-    assert re.search(r"^kind\s+sent\s+passed\s+rate$", output, re.MULTILINE)
-    assert re.search(r"^chat\s+2\s+\d+\s+", output, re.MULTILINE)
-    assert re.search(r"^bot\s+1\s+\d+\s+", output, re.MULTILINE)
-    assert "total: 3" in output
+    assert re.search(r"^kind\s+template\s+sent\s+passed\s+rate$", output, re.MULTILINE)
+    assert re.search(r"^chat\s+2\s+1\s+\d+\s+", output, re.MULTILINE)
+    assert re.search(r"^bot\s+1\s+1\s+\d+\s+", output, re.MULTILINE)
+    assert "answered from a template: 3" in output
+    assert "total: 2" in output
     assert re.search(r"^pass rate: (\d+\.\d%|n/a)$", output, re.MULTILINE)
     assert "skipped (the gateway would not ask the model): 1" in output
     assert "'quiero una cita con pediatría'" in output
     rows = [json.loads(line) for line in passed_out.read_text(encoding="utf-8").splitlines()]
-    assert len(rows) == _passed_count(output)
+    assert len(rows) == _passed_count(output) + 3
     assert all(row["label"] == "" and row["reply"] for row in rows)
+    assert {row["message"]: row["reply"] for row in rows if row["source"] == "template"} == {
+        "¿cómo le va?": replies.GREETING_AND_HOW_ARE_YOU,
+        "jajaja": replies.SMALL_TALK[SmallTalk.LAUGHTER][0],
+        "¿eres un robot?": replies.SMALL_TALK[SmallTalk.ABOUT_ME][0],
+    }
 
 
 def test_labels_marked_by_a_person_are_counted_against_the_passed_replies(
@@ -79,7 +89,9 @@ def test_labels_marked_by_a_person_are_counted_against_the_passed_replies(
 
     eval_smalltalk.main([*common, "--labels", str(labels)])  # same seeds, same replies
 
-    assert f"labelled wrong: {passed} of {passed} passed (0 unlabelled)" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert f"labelled wrong: {passed} of {passed} passed (0 unlabelled)" in output
+    assert "labelled wrong: 3 of 3 template (0 unlabelled)" in output
 
 
 def _key(text: str) -> str:
@@ -87,8 +99,9 @@ def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", folded)) or folded.strip()
 
 
-def test_the_evaluation_set_is_large_and_kept_out_of_the_training_corpus() -> None:
-    evaluated = load_messages(DEFAULT_MESSAGES)
+@pytest.mark.parametrize("path", [DEFAULT_MESSAGES, HELDOUT_MESSAGES])
+def test_the_evaluation_sets_are_large_and_kept_out_of_the_training_corpus(path: Path) -> None:
+    evaluated = load_messages(path)
     trained = {_key(dialogue[i]) for dialogue in load_dialogues() for i in range(0, len(dialogue), 2)}
     assert len(evaluated) >= 200
     assert [m.text for m in evaluated if _key(m.text) in trained] == []

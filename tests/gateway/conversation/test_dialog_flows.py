@@ -348,6 +348,8 @@ async def test_no_otp_and_no_message_text_in_the_audit_log(maria: Patient, conn:
 
 
 YES_NO = [{"id": "si", "title": "Sí", "description": None}, {"id": "no", "title": "No", "description": None}]
+# The registration offer also lets the patient reach a person with one tap.
+REGISTER_CHOICES = [*YES_NO, {"id": "hablar con una persona", "title": "Hablar con persona", "description": None}]
 
 
 async def test_a_birth_date_typed_at_the_registration_offer_never_becomes_the_day_wanted(
@@ -356,11 +358,11 @@ async def test_a_birth_date_typed_at_the_registration_offer_never_becomes_the_da
     stranger = Patient(gateway, api_key, STRANGER, sms)
     offer = await stranger.say("quiero una cita con ginecología")
     assert "¿Desea registrarse ahora?" in offer["response"]
-    assert offer["options"] == YES_NO
+    assert offer["options"] == REGISTER_CHOICES
 
     early = await stranger.say("15 de agosto de 1995")
     assert "¿Desea registrarse ahora?" in early["response"], early
-    assert early["options"] == YES_NO
+    assert early["options"] == REGISTER_CHOICES
     assert replies.DAY_PASSED not in early["response"]
     assert "nombre completo" in (await stranger.say("si quiero registrarme"))["response"]
     await stranger.say("Ana Mamani Quispe")
@@ -371,6 +373,17 @@ async def test_a_birth_date_typed_at_the_registration_offer_never_becomes_the_da
     assert offered["verified"] is True
     assert "(Ginecología)" in offered["response"] and len(offered["options"]) == 3, offered
     assert "No hay horarios libres" not in offered["response"]
+
+
+async def test_the_person_button_at_the_registration_offer_hands_over(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    offer = await stranger.say("quiero una cita con ginecología")
+    tapped = await stranger.say(offer["options"][2]["id"])
+
+    assert tapped["action"] == "human_handoff", tapped
+    assert tapped["response"] == replies.HUMAN_HANDOFF
 
 
 async def test_a_date_typed_at_the_identity_question_never_becomes_the_day_wanted(maria: Patient) -> None:

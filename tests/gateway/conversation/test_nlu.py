@@ -423,6 +423,7 @@ def test_the_example_request_is_understood_in_full() -> None:
         "doctor": None,
         "time_of_day": None,
         "clinic_topics": None,
+        "small_talk": None,
         "confidence": result.confidence,
     }
     assert 0.5 < result.confidence <= 1
@@ -449,6 +450,7 @@ def test_the_cli_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
         "doctor": None,
         "time_of_day": None,
         "clinic_topics": None,
+        "small_talk": None,
         "confidence": 0.93,
     }
 

@@ -40,12 +40,12 @@ async def stored_assistant_meta(conn: asyncpg.Connection) -> list[dict[str, obje
 @pytest.mark.parametrize(
     ("patient_says", "model_says", "reason"),
     [
-        ("eres un robot?", "Gracias señorita", "gendered_address"),
-        ("😂😂😂👍👍", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
-        ("jeje", "Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
-        ("jaja", "Sí, dolor de Bs 200. Puede pagar en efectivo.", "number"),
+        ("¿le gusta el fútbol?", "Gracias señorita", "gendered_address"),
+        ("🎉🎉", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
+        ("qué lindo día", "Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
+        ("hace mucho calor aquí", "Sí, dolor de Bs 200. Puede pagar en efectivo.", "number"),
         ("ok, pero le cerca?", "ok, pero le cerca?", "broken_grammar"),
-        ("eres un robot?", "Sí, claro.", "yes_no_answer"),
+        ("¿le gusta el fútbol?", "Sí, claro.", "yes_no_answer"),
     ],
 )
 async def test_a_reply_the_gate_refuses_never_reaches_the_patient_and_a_template_answers(
@@ -77,7 +77,7 @@ async def test_a_patient_who_keeps_writing_gets_the_honest_templates_in_turn_nev
     with fake_inference_server(saying("Gracias señorita")) as model:
         gateway = await make_client(INFERENCE_TARGET=model.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
-        answers = [(await maria.say(text))["response"] for text in ("jaja", "eres un robot?", "jajaja", "ok")]
+        answers = [(await maria.say(text))["response"] for text in ("hace calor", "¿le gusta el fútbol?", "qué lindo día", "estoy cocinando")]
 
     assert answers == [*replies.GATE_FALLBACKS, replies.GATE_FALLBACKS[0]]
     assert all(a != b for a, b in itertools.pairwise(answers))
@@ -90,10 +90,10 @@ async def test_a_reply_the_model_itself_scores_below_the_threshold_is_not_sent(
     fluent = "Con gusto, aquí estamos para ayudarle."
     with fake_inference_server(saying(fluent, logprob=-9.5)) as unlikely:
         gateway = await make_client(INFERENCE_TARGET=unlikely.target, REPLY_MIN_LOGPROB=-7.0)
-        refused = await ChatPatient(gateway, api_key, MARIA, sms).say("jeje")
+        refused = await ChatPatient(gateway, api_key, MARIA, sms).say("está lloviendo fuerte")
     with fake_inference_server(saying(fluent, logprob=-4.0)) as likely:
         gateway = await make_client(INFERENCE_TARGET=likely.target, REPLY_MIN_LOGPROB=-7.0)
-        sent = await ChatPatient(gateway, api_key, demo.JUAN.phone, sms).say("jeje")
+        sent = await ChatPatient(gateway, api_key, demo.JUAN.phone, sms).say("está lloviendo fuerte")
 
     assert refused["response"] == replies.GATE_FALLBACKS[0]
     assert sent["response"] == fluent
@@ -198,7 +198,7 @@ async def test_a_booking_request_after_a_hand_over_brings_the_model_back_for_sma
         await maria.say("quiero hablar con una persona")
         born = next(p for p in demo.PATIENTS if p.phone == MARIA).date_of_birth.strftime("%d/%m/%Y")
         listed = await maria.verify("mis citas", f"nací el {born}")
-        after = await maria.say("jeje")
+        after = await maria.say("está lloviendo fuerte")
 
     assert listed["action"] == "list_appointments", listed
     assert after["response"] == "Con gusto, aquí estamos para ayudarle."
