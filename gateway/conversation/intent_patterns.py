@@ -312,6 +312,15 @@ SCHEDULE_WISH: Final[tuple[Pattern, ...]] = compile_patterns(
 UNSURE: Final[tuple[Pattern, ...]] = compile_patterns(
     ["no se|sabria|sabemos", "no estoy|estamos seguro|segura|seguros", "ni idea", "tal vez|quizas"]
 )
+# Chatter that names a day without asking for one ("hace frío hoy, ¿no?", "hoy es mi cumpleaños"): the weather or
+# a celebration, which a date alone does not make a booking.
+CHATTER: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "hace|hara|hizo|que|tanto|harto|este|ese|un|el|del|esta ..2 frio|friazo|calor|calorcito|viento|sol|solazo",
+        "llueve|lloviendo|llovio|llovera|llover|lluvia|nieve|nevando|nevo|granizo|granizada|nublado|soleado|clima",
+        "cumpleanos|cumple|aniversario|navidad|nochebuena|carnaval|carnavales",
+    ]
+)
 
 # The clinic opening or seeing people ("¿atienden el 25 de diciembre?"): a question about the clinic,
 # unless the patient is the object ("¿me atienden mañana?").
@@ -474,6 +483,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     WANT,
     WANT_TO_KNOW,
     UNSURE,
+    CHATTER,
     CLINIC_OPEN,
     INFORMATION,
     GREETING,

@@ -287,6 +287,6 @@ def classify(
     social = _social(words)
     if social is not None:
         return social
-    if has_details or _affirmed(words, p.APPOINTMENT_WORD):
+    if _affirmed(words, p.APPOINTMENT_WORD) or (has_details and not words.has(p.CHATTER)):
         return Intent.SCHEDULE_APPOINTMENT, 0.6
     return Intent.OTHER, 0.4

@@ -429,6 +429,28 @@ def test_the_example_request_is_understood_in_full() -> None:
     assert 0.5 < result.confidence <= 1
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["hace frío hoy no?", "qué calor hace hoy", "hoy es mi cumpleaños", "hoy llueve mucho", "mañana es feriado no?"],
+)
+def test_a_day_named_in_chatter_is_not_a_booking(text: str) -> None:
+    assert read(text).intent is not Intent.SCHEDULE_APPOINTMENT
+
+
+@pytest.mark.parametrize(
+    ("text", "date"),
+    [
+        ("mañana a las 10", dt.date(2026, 11, 26)),
+        ("el lunes por la tarde", dt.date(2026, 11, 30)),
+        ("para hoy", dt.date(2026, 11, 25)),
+        ("hace frío, quiero cita para el lunes", dt.date(2026, 11, 30)),
+    ],
+)
+def test_a_day_alone_or_with_a_request_is_still_a_booking(text: str, date: dt.date) -> None:
+    understood = read(text)
+    assert (understood.intent, understood.date) == (Intent.SCHEDULE_APPOINTMENT, date)
+
+
 def test_an_unclear_message_gets_low_confidence() -> None:
     assert read("asdfgh").confidence < read("quiero cancelar mi cita").confidence
 
