@@ -65,9 +65,66 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "no aguanto|soporto ..3 vida|vivir",
         "lastim*|cort*|quem*|golpe* ..3 proposito|adrede",
         "hago|hice|hacer|haciendo|hago ..2 cortes|cortaditas|cortadas",
+        # The means ready: a rope, the pills counted, a gun in hand.
+        "soga|cuerda|lazo ..3 lista|listo|preparada|preparado|colgada|colgado|amarrada|amarrado",
+        "pegar|pegarme|pegarse|pego|meter|meterme|meterse|dar|darme|darse ..2 tiro|tiros|balazo|balazos",
+        "arma|pistola|revolver|escopeta ..4 en la? mano|cabeza|boca",
+        "arma|pistola|revolver|escopeta ..3 apuntando|apuntandose|cargada|cargado",
+        # Goodbyes: letters left, the last night, the children entrusted.
+        "adios ..2 para siempre",
+        "escribi|deje|dejo|escribio|escribiendo ..2 carta|cartas|cartita ..3 familia|hijos|hijas|mama|papa|esposo"
+        "|esposa|padres|despedida|todos",
+        "carta|cartas ..2 de despedida",
+        "noche|dia ..2 es|sera la? ultima|ultimo",
+        "ultima|ultimo noche|dia ..3 mi vida",
+        "cuiden|cuida|cuidar ..3 mis? hijos|hija|hijo|hijas ..4 adios|perdon|perdonen|perdoname",
+        "adios|perdon|perdonen|perdoname ..5 cuiden|cuida|cuidar ..3 mis? hijos|hija|hijo|hijas",
+        "ya no voy a? estar|estare ..5 cuiden|cuida|cuidar ..3 mis? hijos|hija|hijo|hijas",
+        # A place to jump from, or the tracks.
+        "saltar|aventarme|aventarse|tirarme|tirarse|lanzarme|lanzarse|botarme|botarse ... puente|edificio|techo"
+        "|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa",
+        "puente|edificio|techo|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa ..5 voy|quiero|pienso|va"
+        " ..2 saltar|tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse",
+        "parado|parada|acostado|acostada|sentado|sentada|tirado|tirada en las|los? vias|rieles",
+        "vias|rieles ..4 esperando",
+        # A crash on purpose; thoughts of dying.
+        "estrellar*|estrello|chocar|choco ... proposito|adrede",
+        "voy|quiero|va|pienso ..2 estrellarme|estrellarse",
+        "pienso|pensando|pensar|pensado|penso ..4 morirme|morirse|matarme|matarse|quitarme|quitarse",
     ]
 )
 
+# Pills counted or hoarded, and a farewell: self-harm, unless the message is about a refill or a move ("tengo las
+# pastillas contadas hasta el viernes, necesito receta", "les escribo para despedirme, me mudo").
+HOARDED: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "pastillas|pildoras|tabletas|remedios|medicamentos ..5 contadas|contados|juntadas|juntados|acumuladas"
+        "|acumulados|guardadas|guardados",
+        "junte|junto|juntando|juntado|acumule|acumulando|acumulado|guardando ..3 pastillas|pildoras|tabletas"
+        "|remedios|medicamentos",
+    ]
+)
+FAREWELL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "escribo|escribirles|escribirte|escribirle|mensaje|mensajito ..2 para despedirme|despedirse",
+        "despedirme|despedirse|despide|despidio|despidiendo|despido ..3 todos|mundo|familia|hijos|siempre|vida",
+        "es|sera un|el|mi? adios|despedida",
+    ]
+)
+REFILL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "receta|recetas|recetar|recete|renovar|farmacia|comprar|compro|reponer|resurtir|repetir",
+        "dan|dar|den|darme|venden ..2 otro|otra|otros|otras|mas",
+    ],
+    fuzzy=False,
+)
+LEAVING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "mudo|mudamos|mudanza|viaje|viajo|viajamos|ciudad|pais|extranjero|vacaciones|vuelvo|volvemos|regreso"
+        "|regresamos|jubilo|renuncio|temporal|cancelar|cancelo|cancelen",
+    ],
+    fuzzy=False,
+)
 # Ways of speaking that are not about dying: "me muero de la vergüenza", "me quiero morir de risa".
 IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -135,7 +192,8 @@ SOME: Final[tuple[Pattern, ...]] = compile_patterns(["unas|unos|como|algunas|alg
 SWALLOWED_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "tome|tomo|tomado|trague|trago|tragado|comio|comi|bebio|bebi|metio ..3 detergente|gasolina|diesel|suavizante"
-        "|desinfectante|acido|pila|pilas|bateria|baterias|iman|imanes|jabon|alcohol|thinner|tiner|removedor|acetona",
+        "|desinfectante|acido|pila|pilas|bateria|baterias|iman|imanes|jabon|alcohol|thinner|tiner|removedor|acetona"
+        "|lavandina|lejia|cloro|veneno|raticida|insecticida|plaguicida|matarratas|hipoclorito|creolina|kerosen*",
         # Pills eaten or swallowed by someone else: a child who found them, whatever the amount.
         "se comio|trago|comieron|tragaron ..4 pastillas|pastilla|pildoras|tabletas|capsulas|medicamentos|remedios"
         "|medicina|medicinas",
@@ -152,6 +210,9 @@ HEAD_BLOW: Final[tuple[Pattern, ...]] = compile_patterns(
         "cabeza ..2 golpe*|contra",
         "cabezazo|traumatismo|encefalocraneano|tec",
         "bebe|bebito|bebita|wawa|nene|nena ..3 cayo|golpeo|golpe",
+        # A crash or a fall from a height, the head not named: "chocó en la moto sin casco".
+        "choco|choque|chocamos|chocaron|accidente|cayo|cai|caida|cayeron|caerse|caer|cayendo|atropell* ... moto|auto"
+        "|carro|bici|bicicleta|escalera|escaleras|caballo|techo|altura|arbol|casco",
     ]
 )
 HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -161,9 +222,22 @@ HEAD_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "dormido|dormida|duerme|adormilad*",
         "no se? acuerda|recuerda|acuerdo|reconoce|sabe",
         "sangr*|sangre|desmay*|inconscien*|convuls*",
+        "doble",
+        "sueno|suenito|sonolient*",
+        "liquido|agua|aguita ..3 nariz|oido|oidos|oreja|orejas",
+        "repite|repitiendo|pregunta|preguntando ..4 mismo|misma",
+        "repite|repitiendo|pregunta|preguntando ..4 otra vez",
+        "pupila|pupilas",
     ]
 )
-PREGNANT: Final[tuple[Pattern, ...]] = compile_patterns(["embarazada|embarazo|embarazadas|gestacion|encinta"])
+_PREGNANCY_WEEKS = "|".join(str(week) for week in range(12, 43))
+PREGNANT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "embarazada|embarazo|embarazadas|gestacion|encinta|prenatal|prenatales|gestante",
+        "estoy|ando|esta|anda de ..2 meses|semanas",
+        f"tengo|llevo|cumplo|cumpli|voy|estoy|de|con {_PREGNANCY_WEEKS} semanas",
+    ]
+)
 PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "sangr*|sangre|hemorragia|contracciones|rompio|fuente|golpe*|caida|cai|cayo|convuls*|lucecitas|luces",
@@ -173,6 +247,10 @@ PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "vision|veo ..2 borrosa|borroso|luces|lucecitas|manchas",
         "duele|dolor ..3 mucho|fuerte|muchisimo|fuertisimo|insoportable",
         "hinch* ..3 cara|manos|pies",
+        "rojo vivo",
+        "rutilante",
+        "no siento|noto|sentimos ..3 mover|moverse|movimientos|patear|patadas",
+        "dejo de moverse|mover|patear",
     ]
 )
 BABY: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -199,6 +277,12 @@ BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "respira ..2 rapido|rapidito|mal|raro|feo|dificultad|agitado",
         "hundida ..2 mollera",
         "mollera hundida",
+        # cold, blue or limp
+        "esta|puso|pone|siento|sentimos|cuerpo|cuerpito|piel ..2 frio|fria|friito|friita|helado|helada|heladito"
+        "|heladita",
+        "azul|azulado|azulada|azuladito|azuladita|morado|morada|moradito|moradita|gris",
+        "flojito|flojita|flacido|flacida|aguadito|aguadita|trapito",
+        "sin fuerza|fuerzas",
     ]
 )
 # A seizure said as "un ataque": serious with a sign of one (an "ataque de tos" is not).
@@ -207,9 +291,65 @@ ATTACK_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["sacud*|tembl*|tiembla|espuma|rigid*|tieso|tiesa|morado|morada|cayo", "ojos ..2 blanco|blancos", "no responde"]
 )
 # A bee or wasp sting, a blood sugar, a blood pressure: serious with a sign that it is.
-STING: Final[tuple[Pattern, ...]] = compile_patterns(["avispa|avispas|abeja|abejas|alergi*|alergic*"])
+STING: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["avispa|avispas|abeja|abejas|alergi*|alergic*|ronchas|roncha|urticaria|habones|ronchitas"]
+)
 STING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["hinch* ..2 mucho|muchisimo|todo|toda|rapido|cara|labios|garganta|lengua|ojos", "respira*|tragar|ahog*|desmay*"]
+    [
+        "hinch* ..2 mucho|muchisimo|todo|toda|rapido|cara|labios|garganta|lengua|ojos",
+        "respira*|tragar|ahog*|desmay*",
+        "garganta ..3 apretada|apretado|aprieta|cerrada|cerrado|cierra|cerrando|tapada|hinchada",
+    ]
+)
+# Chest discomfort, whatever it is called, with a sign that it is the heart: spreading to the arm or jaw, a cold
+# sweat ("me arde el pecho y se me adormece el brazo").
+CHEST: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "arde|ardor|quema|quemazon|pesa|molest*|incomod*|aprieta|apretado|apretada|oprime|dolor|duele|estruj*"
+        " ..3 pecho|corazon",
+        "pecho|corazon ..3 arde|ardor|quema|pesa|molest*|aprieta|apretado|oprime|dolor|duele",
+    ]
+)
+CHEST_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "brazo|brazos|mandibula|quijada|hombro ..3 izquierdo|dormido|dormida|adormec*|entumec*|hormigue*|duele|dolor",
+        "dormido|adormec*|entumec*|hormigue*|duele|dolor|corre|baja|va|irradia* ..4 brazo|mandibula|quijada",
+        "sudor|sudando|sudo frio|helado",
+        "sudoroso|sudorosa",
+    ]
+)
+# Bleeding with dizziness or paleness: blood lost ("me sacaron una muela y sangro, estoy mareada").
+# Blood lost, not blood tested ("análisis de sangre").
+BLEEDING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "sangra|sangro|sangrando|sangrado|sangrar|sangraba|sangrante|hemorragia",
+        "sale|salia|saliendo|salio|pierdo|perdi|perdiendo|perdio|bota|botando|boto|escupo|escupe ..3 sangre",
+        "sangre ..3 sale|salia|saliendo|salio",
+    ]
+)
+BLEEDING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["mareada|mareado|mareo|mareos|mareando|desvanec*|palido|palida|debil", "sin fuerza|fuerzas"]
+)
+# Emptied packs of pills: swallowed, however long ago ("los blísters vacíos de sus pastillas").
+EMPTY_PACK: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "blister|blisters|tira|tiras|caja|cajas|frasco|frascos|envase|envases|empaque|empaques|sobres"
+        " ..2 vacio|vacios|vacia|vacias|vaciado|vaciados",
+        "vacio|vacios|vacia|vacias ..2 blister|blisters|tiras|cajas|frasco|frascos|envase|envases",
+    ]
+)
+# A child burnt on the body or by something hot: "se quemó las piernitas", "se quemó con la sopa".
+BURNT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "quem*|escald* ..3 pierna|piernas|piernita|piernitas|brazo|brazos|bracito|bracitos|mano|manos|manito|manitos"
+        "|cara|carita|cuello|pecho|pechito|barriga|pancita|panza|cuerpo|cuerpito|pie|pies|piecito|piecitos",
+        "quem*|escald* ..5 olla|sopa|caldo|agua|aceite|te|leche|cafe|plancha|estufa|tetera|termo|caliente|hirviendo",
+    ]
+)
+# Contractions, close together or before term: labour.
+CONTRACTIONS: Final[tuple[Pattern, ...]] = compile_patterns(["contraccion|contracciones"])
+LABOUR_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["semanas|meses", "cada ..2 minutos|minuto|rato", "seguidas|seguiditas|fuertes|fuertisimas"]
 )
 SUGAR: Final[tuple[Pattern, ...]] = compile_patterns(["azucar|glucosa|glicemia|diabetico|diabetica|insulina"])
 SUGAR_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -222,6 +362,10 @@ SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]
     (ATTACK, ATTACK_SIGNS),
     (STING, STING_SIGNS),
     (SUGAR, SUGAR_SIGNS),
+    (CHEST, CHEST_SIGNS),
+    (BLEEDING, BLEEDING_SIGNS),
+    (CONTRACTIONS, LABOUR_SIGNS),
+    (CHILD, BURNT),
 )
 
 # An episode long past: with a wish for an appointment and no sign of now, a booking, not an emergency.
@@ -230,13 +374,14 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         "hace|desde ..2 mes|meses|ano|anos|semana|semanas|tiempo",
         "ano|mes|semana|vez|verano|invierno pasado|pasada",
         "cuando ..2 nino|nina|chico|chica|pequeno|pequena|joven|era|tenia",
-        "de nino|nina|chico|chica|pequeno|pequena|joven",
+        "de nino|nina|chico|chica|pequeno|pequena|joven|bebe|bebito|bebita",
     ]
 )
 MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves",
-        "estoy|esta|estamos|siento ..2 bien",
+        "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|cita|citas|fisioterapia"
+        "|rehabilitacion|terapia|certificado",
+        "estoy|esta|estamos|siento ..2 bien|sano|sana|sanito|sanita",
         "ya paso",
     ]
 )
@@ -255,12 +400,98 @@ PAST_ATTEMPT: Final[tuple[Pattern, ...]] = compile_patterns(
 ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 que", "desde|hace ..3 siento|pienso"])
 # "ahora" and "hoy" are now, unless they say that now all is well.
 NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
-FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana"])
+FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana",
+        "esta|estoy|estamos|estan ..2 bien|normal|sano|sana|sanito|sanita",
+    ]
+)
+
+# Emergency words not told of someone now: a film, the news, a book, homework or a first-aid course asked about
+# ("vi una película donde se envenenan, ¿eso existe?"), unless something is happening now ("y ahora no respira").
+TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "vi|veo|viendo|mire|miro|mirando|lei|leo|leyendo ..4 pelicula|peliculas|serie|series|novela|telenovela"
+        "|documental|libro|noticia|noticias|noticiero|periodico",
+        "pelicula|peliculas|serie|series|novela|telenovela|documental|libro|noticia|noticias|noticiero|periodico"
+        " ..3 salio|sale|dijeron|dicen|dice|decia|donde|que|sobre|personaje",
+        "personaje|personajes",
+        "tarea|tareas|monografia|exposicion|trabajo|investigacion ..3 colegio|escuela|universidad|facultad|sobre",
+        "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
+    ],
+    fuzzy=False,
+)
+# ... asked about out of curiosity, not for help ("¿eso existe de verdad?", "¿la epilepsia se cura?").
+CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "existe|existen|verdad|curiosidad|cura|curan|comun|frecuente|informacion|informativo|informativa|folleto"
+        "|folletos|aprender|ensenan|atendieron|explicar|explican",
+        "como se|que tan",
+    ],
+    fuzzy=False,
+)
+NOW_HERE: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["ahora|ahorita|urgente|ayuda|ayudenme|ayudame|rapido"], fuzzy=False
+)
+# An animal, not a person, in trouble ("mi gato se tragó un hilo"); a bite or a scratch is the person's emergency.
+ANIMAL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "gato|gata|gatito|gatita|perra|perrito|perrita|mascota|mascotas|cachorro|cachorrito|cachorrita|conejo"
+        "|conejito|hamster|loro|pajarito|tortuga|veterinari*",
+        # "perro" sounds like "pero" (but): only after a word that names it.
+        "mi|su|tu|el|un|nuestro|del|al|mis|sus|los perro|perros",
+    ],
+    fuzzy=False,
+)
+ANIMAL_ATTACK: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["mord*|muerde|atac*|arano|aranazo|aranazos|rasguno|rasgunos|rasguno|rabia"]
+)
+PERSON: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "hijo|hija|hijito|hijita|nino|nina|nene|nena|bebe|wawa|guagua|nieto|nieta|sobrino|sobrina|mama|papa|esposo"
+        "|esposa|abuelo|abuela|abuelito|abuelita|hermano|hermana|tio|tia|suegro|suegra|primo|prima|novio|novia"
+        "|pareja|yo|me|nos",
+    ]
+)
+# Poisons and household chemicals: an emergency when named, unless asked about for cleaning ("¿la lavandina sirve
+# para desinfectar el piso?"); swallowed, always (`SWALLOWED_HARM`).
+CHEMICAL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "veneno|lavandina|lejia|cloro|raticida",
+        "insecticida|plaguicida|pesticida|herbicida|matarratas|hipoclorito|creolina|folidol|kerosen*|querosen*",
+        "soda caustica",
+        "acido muriatico",
+    ]
+)
+CLEANING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "sirve|sirven|usar|uso|usa|puedo|puede|como|cuanto|cuanta|para desinfectar|limpiar|lavar|trapear|diluir"
+        "|fumigar",
+    ],
+    fuzzy=False,
+)
+# A topic named, not a person's act: "una tarea sobre prevención del suicidio".
+SELF_HARM_TOPIC: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["suicidio|suicidios|autolesion|autolesiones"], fuzzy=False
+)
+# Signs that are serious only together, said to be mild or over ("se quemó la mano, fue leve, ya está bien").
+MILD: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "leve|leves|levecito|levecita|poquito|poquitito|superficial|superficiales",
+        "nada grave",
+        "ya|pero esta|estoy|estamos|estan|anda|sigue bien|normal|tranquilo|tranquila|sano|sana",
+    ],
+    fuzzy=False,
+)
 
 # The words these spell are never read as typos of other words; medicine names are left out, so that
 # "diclofenaco" still reads as the "diclofenac" of the medical-advice check.
 ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SELF_HARM,
+    HOARDED,
+    FAREWELL,
+    REFILL,
+    LEAVING,
     IDIOM,
     SWALLOWED,
     SWALLOWED_HARM,
@@ -281,6 +512,14 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     ATTACK_SIGNS,
     STING,
     STING_SIGNS,
+    CHEST,
+    CHEST_SIGNS,
+    BLEEDING,
+    BLEEDING_SIGNS,
+    EMPTY_PACK,
+    BURNT,
+    CONTRACTIONS,
+    LABOUR_SIGNS,
     SUGAR,
     SUGAR_SIGNS,
     LONG_AGO,
@@ -290,6 +529,16 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     ONGOING,
     NOW,
     FINE_NOW,
+    TOLD_OF,
+    CURIOUS,
+    NOW_HERE,
+    ANIMAL,
+    ANIMAL_ATTACK,
+    PERSON,
+    CHEMICAL,
+    CLEANING,
+    SELF_HARM_TOPIC,
+    MILD,
 )
 
 # What the patient writes after an emergency reply, from most to least specific (see `emergency.follow_up`).

@@ -77,7 +77,6 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "envenen*",
         "intoxic*",
         "sobredosis",
-        "veneno|lavandina|lejia|cloro|raticida",
         "se trago",
         "se tomo ... todas|frasco|caja|muchas",
         "atropell*",
@@ -119,8 +118,6 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "electrocut*|electrocuto",
         "descarga electrica",
         "dispar*|balear*|bala|balas",
-        "insecticida|plaguicida|pesticida|herbicida|matarratas|hipoclorito|creolina|folidol|kerosen*|querosen*",
-        "soda caustica",
         "dio|dando|dado|tuvo|daria ..2 derrame",
         "sin respirar|respiracion|pulso|conocimiento|reaccionar|despertar|sentido",
         "diarrea|heces|caca|popo ..3 sangre",
@@ -152,7 +149,42 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "peor dolor ..3 vida",
         "presion ..3 180|190|200|210|220|230|240|250|260",
         "recien nacido|nacida ... fiebre|calentura|temperatura",
-        "acido muriatico",
+        # the heart: squeezed, heavy, burning
+        "estruj*|exprim* ..3 pecho|corazon",
+        "peso|pesadez|piedra|elefante ..3 pecho",
+        # breathing: a closing chest, a wheeze, blue lips or nails
+        "cierra|cerrando|cerro|cerrado|cerrada ..3 pecho",
+        "respira*|respirar ..5 silbido|silbidos|silba|silbando|chiflido|chilla|hervidero",
+        "silbido|silbidos|chiflido ..4 respira*|pecho",
+        "boca|boquita|labios|labiecitos|labitos|unas|unitas|lengua|carita ..3 morad*|azul*|moradit*",
+        "piel ..3 azul|azulada|azulado|azuladita|azuladito|gris|grisacea",
+        # stroke: sudden confusion, slurred words, one side that does not move
+        "arrastra|arrastrando|arrastraba|traba|trabando|enreda|enredando ..2 palabras|lengua",
+        "habla|hablando|hablaba ..3 borracho|borracha|trabado|trabada|mareado|mareada",
+        "sin poder|poderse mover|moverse|hablar|levantarse",
+        "no puede|puedo|podia|pudo sostener|agarrar|levantar ..3 vaso|taza|cuchara|brazo|mano|celular|nada",
+        "sonrisa ..3 torcida|chueca|ladeada|caida|rara",
+        "durmio|dormida|dormido|adormecio|adormecida|adormece|entumecio|entumecida ..3 cara ..3 brazo|mano|pierna",
+        "cara ..3 brazo|mano|pierna ..3 durmio|dormido|dormidos|dormida|adormec*|entumec*",
+        "no ve|veo|veia|vi nada ..3 ojo",
+        "perdi|perdio|perdiendo ..2 vista|vision ..3 ojo",
+        # unconscious
+        "no lo|la|le|los? podemos|puedo|pude|pudimos|pueden|logramos|logro despertar|reaccionar",
+        "no podemos|puedo|pude|pudimos|logramos|logro despertarlo|despertarla|despertarle|hacerlo|hacerla reaccionar",
+        "no podemos|puedo|pude|pudimos|logramos|logro despertar a",
+        "ronca|roncando ..2 raro|rara|extrano|feo",
+        # seizure: shaking on the floor, eyes rolled back
+        "piso|suelo ..3 sacudiendose|sacude|sacudia|temblando|tiembla|retorciendose",
+        "sacudiendose|sacude|temblando|tiembla ..5 no responde|reacciona|reconoce",
+        "se le van|fueron|iban|voltearon|voltean|viran|viraron ..2 ojos",
+        "ojos ..2 volteados|virados|blancos",
+        "ojos ..2 para arriba|atras",
+        # bleeding that does not stop
+        "sangr* ..3 sin parar|cesar|detenerse",
+        "lleno|llena|llenando|empapado|empapada|empapando ..3 de? sangre",
+        # a hot liquid spilled on someone
+        "volco|volcaron|derramo|derramaron|cayo|echo|jalo|jalaron|tumbo ..6 caliente|hirviendo|hervida"
+        " ..5 cara|cuello|pecho|brazo|brazos|piernas|piernitas|cuerpo|encima|barriga|pancita|espalda",
     ]
 )
 
@@ -167,6 +199,8 @@ EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "atienden|atiende|tienen|tiene|hay|servicio|numero|telefono|cubre|cubren|cuesta|cuestan|precio|costo|cobran"
         " ... emergencia|emergencias|ambulancia|ambulancias",
+        # "auxilios" is not a cry for help in "primeros auxilios" (first aid).
+        "primeros auxilios",
     ]
 )
 

@@ -118,6 +118,9 @@ def _count(word: str) -> int:
 def _overdose(words: Words) -> bool:
     """A medicine swallowed with an amount: "me tomé 20 pastillas", "se tomó unas … como 10 de clonazepam"."""
     pills = {span.start for span in words.spans(e.PILL)}
+    # Emptied packs of pills, unless the message asks for more ("los blísters vacíos, necesito receta").
+    if pills and _affirmed(words, e.EMPTY_PACK) and not words.has(e.REFILL):
+        return True
     many = {span.start for span in words.spans(e.MANY)}
     some = {span.start for span in words.spans(e.SOME)}
     swallowed = [verb for verb in _affirmed(words, e.SWALLOWED) if not _habit(words, verb)]
@@ -143,37 +146,72 @@ def _long_past(words: Words) -> bool:
     """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
     if not words.has(e.LONG_AGO) or words.has(e.NOW_AGAIN):
         return False
-    if words.has(e.NOW) and not words.has(e.FINE_NOW):
+    if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):
         return False
     return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH))
+
+
+def _not_happening(words: Words) -> bool:
+    """Emergency words not told of a person now: a film, the news, homework or a first-aid course asked about out of
+    curiosity, an animal in trouble ("mi gato se tragó un hilo"); unless something is happening now ("y ahora no
+    respira")."""
+    if words.has(e.NOW_HERE):
+        return False
+    return (words.has(e.TOLD_OF) and words.has(e.CURIOUS)) or (
+        words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON)
+    )
 
 
 def emergency_of(words: Words) -> Emergency | None:
     """The kind of emergency the message tells of, if any; a doubt about an overdose counts as one."""
     told = told_emergency(words)
-    if told is None and _affirmed(words, p.EMERGENCY_CALL) and not words.has(p.EMERGENCY_QUESTION):
+    if (
+        told is None
+        and _affirmed(words, p.EMERGENCY_CALL)
+        and not words.has(p.EMERGENCY_QUESTION)
+        and not _not_happening(words)
+    ):
         return Emergency.MEDICAL
     return told
+
+
+def _self_harm(words: Words) -> bool:
+    """Suicidal thoughts, a plan or its means, a farewell; pills hoarded or a goodbye only when the message is not
+    about a refill or a move, and "suicidio" named as a topic ("una tarea sobre el suicidio") is not one."""
+    idioms = words.spans(e.IDIOM)
+    spans = [
+        span
+        for span in _affirmed(words, e.SELF_HARM)
+        if not any(i.start < span.end and span.start < i.end for i in idioms)
+    ]
+    if not words.has(e.REFILL):
+        spans += _affirmed(words, e.HOARDED)
+    if not words.has(e.LEAVING):
+        spans += _affirmed(words, e.FAREWELL)
+    topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
+    if spans and {span.start for span in spans} <= topics and _not_happening(words):
+        return False
+    return bool(spans)
 
 
 def told_emergency(words: Words) -> Emergency | None:
     """The emergency the message describes (a symptom, an overdose, self-harm), not counting a bare call for
     help ("¡ambulancia!", "auxilio"), which also says "ya llegó la ambulancia"."""
-    idioms = words.spans(e.IDIOM)
-    self_harm = [
-        span
-        for span in _affirmed(words, e.SELF_HARM)
-        if not any(i.start < span.end and span.start < i.end for i in idioms)
-    ]
     # A long-past episode, well now, with an appointment wanted, is a booking; never a doubt about an overdose.
     long_past = _long_past(words)
-    if self_harm and not (long_past and words.has(e.PAST_ATTEMPT) and not words.has(e.ONGOING)):
+    if _self_harm(words) and not (long_past and words.has(e.PAST_ATTEMPT) and not words.has(e.ONGOING)):
         return Emergency.SELF_HARM
+    if _not_happening(words):
+        return None
     if _overdose(words) or _affirmed(words, e.SWALLOWED_HARM):
         return Emergency.MEDICAL
-    serious = bool(_affirmed(words, p.EMERGENCY)) or any(
+    # Signs serious only together are not, when said to be mild or over.
+    together = not _affirmed(words, e.MILD) and any(
         _affirmed(words, happened) and _affirmed(words, sign) for happened, sign in e.SERIOUS_PAIRS
     )
+    # A poison named is one, unless asked about for cleaning.
+    chemical = bool(_affirmed(words, e.CHEMICAL)) and not words.has(e.CLEANING)
+    serious = bool(_affirmed(words, p.EMERGENCY)) or chemical or together
     if serious and not long_past:
         return Emergency.MEDICAL
     return None

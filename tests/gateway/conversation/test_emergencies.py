@@ -222,6 +222,153 @@ def test_a_past_episode_that_is_back_now_is_an_emergency(text: str) -> None:
     assert recognised(text)[0] is Intent.EMERGENCY
 
 
+# The phrasings triage lines hear besides the textbook ones, by category: how the sign is felt, what it looks like.
+SIGNS_AS_PATIENTS_TELL_THEM = {
+    "heart": [
+        "siento que me exprimen el pecho y el dolor se me va a la quijada",
+        "tengo como un peso en el pecho desde hace rato",
+        "me quema el pecho y tengo el brazo izquierdo entumecido",
+        "me molesta el corazon y estoy con sudor frio",
+    ],
+    "breathing": [
+        "mi papa dice que se le cierra el pecho y no le entra aire",
+        "mi hijo respira con silbido y se le hunden las costillas",
+        "mi nieta tiene los labiecitos morados y tose",
+        "a mi abuelo se le pusieron las uñas azules",
+    ],
+    "stroke": [
+        "mi tio arrastra las palabras desde hace un rato",
+        "mi mama habla como mareada y no se le entiende",
+        "mi suegra amanecio sin poder moverse del lado derecho",
+        "de repente mi papa no puede sostener la taza",
+        "le vi la sonrisa chueca a mi abuela",
+        "se me adormecio la cara y la mano derecha",
+        "de golpe no veo nada de un ojo",
+    ],
+    "unconscious": ["no podemos despertar a mi abuelo, ronca raro", "no lo puedo despertar, tomo mucho alcohol"],
+    "seizure": [
+        "mi hija esta en el suelo temblando y no responde",
+        "a mi sobrino se le voltearon los ojos y se puso tieso",
+    ],
+    "bleeding": [
+        "me sacaron un diente y no deja de salir sangre, estoy palida",
+        "le sangra la herida sin parar",
+        "tengo la ropa empapada de sangre",
+        "sangro por la nariz y estoy muy mareado",
+    ],
+    "allergy": [
+        "me salieron ronchas y siento la garganta cerrada despues de tomar un antibiotico",
+        "le pico una abeja y tiene la garganta hinchada",
+    ],
+    "burn": [
+        "a mi hijo se le derramo la leche hirviendo en el pecho",
+        "mi nene se quemo la carita con la sopa",
+        "mi nena jalo la tetera y se quemo los bracitos",
+    ],
+    "head": [
+        "me cai de la bici sin casco y veo doble",
+        "se golpeo la cabeza y repite la misma pregunta",
+        "choco en el auto, tiene mucho sueño y vomito",
+        "le sale agua por el oido despues de caerse del techo",
+    ],
+    "pregnancy": [
+        "tengo 26 semanas y mi bebe dejo de moverse",
+        "estoy de 7 meses y sangro rojo vivo",
+        "tengo contracciones seguidas y estoy de 32 semanas",
+    ],
+    "newborn": [
+        "mi recien nacido esta heladito y muy flojito",
+        "mi bebe de 3 meses esta como azulado",
+        "mi bebe de 1 mes esta frio y morado",
+    ],
+    "emptied packs": ["encontre a mi hijo con los frascos vacios de sus remedios"],
+    "told with a story, not about it": [
+        "estoy viendo una serie y me duele muchisimo el pecho",
+        "mi papa estaba leyendo el periodico y se le torcio la cara",
+    ],
+    "a person, with an animal about": [
+        "un perro mordio a mi hijo y sangra mucho",
+        "estaba paseando al perro y me desmaye",
+        "mi hijo se comio las pastillas del perro",
+    ],
+    "a poison swallowed while cleaning": [
+        "mi hijo se tomo el cloro que usaba para limpiar",
+        "limpiando el baño mezcle cloro con amoniaco y me cuesta respirar",
+    ],
+}
+# Suicide told indirectly and close at hand: the means ready, a goodbye, a place, a plan.
+SELF_HARM_INDIRECT = [
+    "ya tengo la cuerda preparada",
+    "llevo meses juntando pastillas",
+    "me voy a meter un tiro",
+    "tengo la pistola en la mano",
+    "les escribo para despedirme de todos",
+    "ya deje una carta para mis hijos",
+    "esta es mi despedida",
+    "esta noche es la ultima, ya lo decidi",
+    "cuiden a mis hijos, adios",
+    "estoy en el puente y voy a tirarme",
+    "estoy sentado en las vias del tren",
+    "voy a chocar el auto a proposito",
+    "pienso en matarme todos los dias",
+    "vi una pelicula y ahora me quiero matar",
+]
+# Emergency words not told of a person now, and signs said to be mild or long past.
+NOT_HAPPENING_NOW = [
+    "vi un documental donde alguien se envenena, eso pasa de verdad?",
+    "en las noticias dijeron que hubo un infarto en el partido, que tan frecuente es?",
+    "estoy haciendo una monografia sobre el suicidio, tienen informacion?",
+    "hay cursos de rcp para abuelos? quiero aprender que hacer si alguien se desmaya",
+    "mi perrito se comio veneno para ratas, saben de un veterinario?",
+    "mi gata se trago una aguja, donde hay veterinaria?",
+    "cuanto cloro uso para desinfectar el agua?",
+    "tengo las pastillas contadas hasta el viernes, necesito receta",
+    "tengo los blisters vacios de mis pastillas, necesito receta nueva",
+    "le escribo para despedirme de la doctora, me mudo a otra ciudad",
+    "es un adios temporal, vuelvo el mes que viene",
+    "mi hija se quemo la mano con la plancha, fue leve, ya esta bien",
+    "a mi mama le dio un derrame hace 2 años, necesita cita con rehabilitacion",
+    "mi hijo tuvo convulsiones de bebe, ahora tiene 6 años y esta sano, quiero control",
+    "quiero sacarme un analisis de sangre, estoy un poco mareada por el ayuno",
+    "tengo acidez y me arde el pecho despues de comer",
+    "me duele el brazo izquierdo de cargar a mi bebe",
+    "mi bebe tiene 3 meses y hace frio, como lo abrigo?",
+    "el bebe esta palido, quiero control con pediatra",
+    "tengo los dedos morados de frio",
+    "estoy de 5 meses, quiero ecografia",
+    "mi esposo ronca mucho por las noches",
+    "se me duerme la mano por las noches, quiero traumatologo",
+    "no veo bien de un ojo, quiero oftalmologo",
+    "me salieron ronchas, quiero dermatologo",
+    "choque el auto pero estamos bien, quiero reprogramar mi cita",
+    "veo doble cuando estoy cansado, quiero oftalmologo",
+    "hoy es mi ultimo dia de trabajo, puedo ir a la cita manana?",
+    "vivo cerca de las vias del tren, como llego a la clinica?",
+    "estoy en la terraza esperando a mi mama",
+    "ya escribi la carta para el seguro, necesito la firma del doctor",
+    "mi hija tiene una serie de citas, pero nada grave",
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [text for examples in SIGNS_AS_PATIENTS_TELL_THEM.values() for text in examples],
+    ids=lambda text: text[:30],
+)
+def test_signs_as_patients_tell_them_are_emergencies(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize("text", SELF_HARM_INDIRECT)
+def test_suicide_told_by_its_means_a_goodbye_or_a_place_is_self_harm(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.SELF_HARM)
+
+
+@pytest.mark.parametrize("text", NOT_HAPPENING_NOW)
+def test_stories_animals_cleaning_refills_moves_and_mild_or_past_signs_are_not_emergencies(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
 # --- through /chat ------------------------------------------------------------------------------------------------
 
 
