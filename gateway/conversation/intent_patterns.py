@@ -339,6 +339,12 @@ SCHEDULE_WISH: Final[tuple[Pattern, ...]] = compile_patterns(
         "me ... atender|atiende|atienda|atiendan|atienden|vea|revise|revisen|examine|chequee|vean",
         "atenderme|revisarme|chequearme|examinarme",
         "ver|consultar|visitar|ir ... " + _SPECIALIST,
+        # someone else to be seen: "quiero que la revisen"
+        "quiero|quisiera|queria|necesito|necesitamos|gustaria|deseo|pueden|podrian ... la|lo|le|los|las revisen"
+        "|revise|vean|vea|atiendan|atienda|chequeen|chequee|examinen|examine",
+        # tests wanted: "quiero hacerme estudios"
+        "quiero|quisiera|queria|necesito|necesitaria|deseo|gustaria ..2 hacerme|hacerle|hacerse|realizarme|sacarme"
+        " ..2 estudios|examenes|analisis|laboratorio|laboratorios",
     ]
 )
 

@@ -80,7 +80,7 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
     intent, confidence = classify(
         words,
         question=is_question(text),
-        has_details=bool(dates or times or specialty or doctor),
+        has_details=bool([day for day in dates if day.value >= local_now.date()] or times or specialty or doctor),
         clinic_topics=topics,
     )
     small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None

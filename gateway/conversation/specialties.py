@@ -25,6 +25,7 @@ SPECIALTIES: Final = (
     "oftalmologia",
 )
 
+_JOINTS = "rodilla|rodillas|tobillo|tobillos|columna|hombro|hombros|muneca|munecas|cadera|caderas"
 # (names of the specialty or its specialist, words that point to it)
 _WORDS: Final[Mapping[str, tuple[tuple[Pattern, ...], tuple[Pattern, ...]]]] = MappingProxyType(
     {
@@ -98,7 +99,12 @@ _WORDS: Final[Mapping[str, tuple[tuple[Pattern, ...], tuple[Pattern, ...]]]] = M
                     "esguince",
                     "torcedura|torci|torcio",
                     "luxacion|zafe|zafo",
-                    "rodilla|tobillo|columna|hombro|muneca|cadera",
+                    # A joint alone is no complaint ("se raspó la rodilla" is a scrape): it hurts, swells or was hit.
+                    "duele|duelen|dolia|dolor|dolores|golpe|golpee|golpeo|golpie|lesion|lesione|lesiono|hinchada"
+                    "|hinchado|inflamada|inflamado|operaron|operar|cirugia ..3 " + _JOINTS,
+                    _JOINTS + " ..3 duele|duelen|dolia|dolor|dolores|hinchada|hinchado|inflamada|inflamado|lesionada"
+                    "|lesionado|golpeada|golpeado|trabada|trabado|suena|truena",
+                    "para|por|de|problema|problemas|molestia|molestias la|el|los|las|mi|mis? " + _JOINTS,
                 ],
                 fuzzy=False,
             ),

@@ -451,6 +451,33 @@ def test_a_day_alone_or_with_a_request_is_still_a_booking(text: str, date: dt.da
     assert (understood.intent, understood.date) == (Intent.SCHEDULE_APPOINTMENT, date)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("no me desmayé, solo me mareé un poco ayer", Intent.OTHER),
+        ("mi hijo se cayó y se raspó la rodilla", Intent.OTHER),
+        ("hace tiempo tuve un desmayo, quiero hacerme estudios", Intent.SCHEDULE_APPOINTMENT),
+        ("mi abuela se cayó ayer, está bien pero quiero que la revisen", Intent.SCHEDULE_APPOINTMENT),
+    ],
+)
+def test_a_day_past_or_a_scraped_knee_is_no_booking_but_tests_or_a_visit_wanted_are(text: str, intent: Intent) -> None:
+    assert read(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    ("text", "specialty"),
+    [
+        ("mi hijo se cayó y se raspó la rodilla", None),
+        ("me duele la rodilla", "traumatologia"),
+        ("tengo la rodilla hinchada", "traumatologia"),
+        ("quiero cita para la rodilla", "traumatologia"),
+        ("problemas de columna", "traumatologia"),
+    ],
+)
+def test_a_joint_points_to_traumatology_only_when_it_hurts_or_is_the_reason(text: str, specialty: str | None) -> None:
+    assert read(text).specialty == specialty
+
+
 def test_an_unclear_message_gets_low_confidence() -> None:
     assert read("asdfgh").confidence < read("quiero cancelar mi cita").confidence
 
