@@ -1,6 +1,6 @@
 """Calls to a dependency that may fail: a few retries inside the caller's deadline, behind a circuit breaker.
 
-Retries (tenacity) smooth over a blip; the breaker (aiobreaker, pybreaker's asyncio fork) stops a dead
+Retries (tenacity) smooth over a blip; the breaker (pybreaker, through `_AsyncBreaker` below) stops a dead
 dependency from costing every request its full timeout: after `fail_max` failed attempts in a row it
 opens, and calls fail at once with `DependencyUnavailable` until `reset_timeout` has passed, when one
 trial call is let through.
@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-import aiobreaker
+import pybreaker
 import structlog
 from tenacity import (
     AsyncRetrying,
@@ -42,9 +42,98 @@ class DependencyUnavailable(GatewayError):
         self.reason = reason
 
 
-class _LogTransitions(aiobreaker.CircuitBreakerListener):  # type: ignore[misc]
-    def state_change(self, breaker: aiobreaker.CircuitBreaker, old: object, new: object) -> None:
-        log.warning("circuit_breaker_changed", name=breaker.name, old=str(old), new=str(new))
+class _LogTransitions(pybreaker.CircuitBreakerListener):
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        old = old_state.name if old_state is not None else None
+        log.warning("circuit_breaker_changed", name=cb.name, old=old, new=new_state.name)
+
+
+class _AsyncBreaker:
+    """pybreaker's circuit breaker for awaited calls, on its public API only.
+
+    pybreaker (1.4) counts the calls it makes itself, synchronously: its `call_async` needs tornado, and
+    its asyncio support is an open pull request (danielfm/pybreaker#103). Its half-open state also lets
+    every call through, which in asyncio would be every request arriving while the trial is in flight.
+    So admission is decided here from its state (`current_state`, and the storage's `opened_at`):
+    closed lets calls through, open refuses them until `reset_timeout` has passed, then `half_open()`
+    lets one trial through at a time. The call is awaited outside pybreaker, and its outcome is handed
+    to `breaker.call` as a function that returns or raises it, so pybreaker itself counts failures,
+    trips, closes, and tells its listeners.
+    """
+
+    def __init__(
+        self, name: str, *, fail_max: int, reset_timeout: float, is_failure: Callable[[BaseException], bool]
+    ) -> None:
+        self._storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        self.breaker = pybreaker.CircuitBreaker(
+            fail_max=fail_max,
+            reset_timeout=reset_timeout,
+            # Errors that are the caller's fault (a bad request) say nothing about the dependency's health.
+            exclude=[lambda exc: not is_failure(exc)],
+            listeners=[_LogTransitions()],
+            state_storage=self._storage,
+            name=name,
+        )
+        self._trial_running = False
+
+    @property
+    def state(self) -> str:
+        """`closed`, `open` or `half_open`."""
+        return self.breaker.current_state.replace("-", "_")
+
+    async def call(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        admitted = self._admit()
+        try:
+            try:
+                result = await attempt()
+            except Exception as exc:
+                self._report(admitted, exc)
+                raise
+            self._report(admitted, None)
+            return result
+        finally:
+            # A cancelled trial (BaseException) is neither a failure nor a success: the next call tries again.
+            if admitted == pybreaker.STATE_HALF_OPEN:
+                self._trial_running = False
+
+    def _admit(self) -> str:
+        """The state this call is let through in; raises _BreakerOpen when it is not let through."""
+        state = self.breaker.current_state
+        if state == pybreaker.STATE_OPEN:
+            opened_at = self._storage.opened_at
+            if opened_at is not None and datetime.now(UTC) < opened_at + timedelta(seconds=self.breaker.reset_timeout):
+                raise _BreakerOpen()
+            self.breaker.half_open()
+            state = pybreaker.STATE_HALF_OPEN
+        if state == pybreaker.STATE_HALF_OPEN:
+            if self._trial_running:
+                raise _BreakerOpen()
+            self._trial_running = True
+        return state
+
+    def _report(self, admitted: str, error: Exception | None) -> None:
+        """Count the outcome of a call let through in `admitted`; raises _BreakerOpen when it trips the breaker."""
+        if self.breaker.current_state != admitted:
+            # Another call opened (or closed) the breaker while this one was awaited: that decision stands,
+            # and a late outcome from before it is not counted again.
+            return
+
+        def outcome() -> None:
+            if error is not None:
+                raise error
+
+        try:
+            self.breaker.call(outcome)
+        except pybreaker.CircuitBreakerError as tripped:
+            raise _BreakerOpen() from error or tripped
+        except Exception as raised:
+            if raised is not error:
+                raise
 
 
 class Guard:
@@ -68,20 +157,12 @@ class Guard:
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._is_failure = is_failure
-        self._breaker = aiobreaker.CircuitBreaker(
-            fail_max=fail_max,
-            timeout_duration=timedelta(seconds=reset_timeout),
-            # Errors that are the caller's fault (a bad request) say nothing about the dependency's health.
-            exclude=[lambda exc: not is_failure(exc)],
-            listeners=[_LogTransitions()],
-            name=name,
-        )
+        self._breaker = _AsyncBreaker(name, fail_max=fail_max, reset_timeout=reset_timeout, is_failure=is_failure)
 
     @property
     def state(self) -> str:
         """`closed`, `open` or `half_open`."""
-        state: str = self._breaker.current_state.name.lower()
-        return state
+        return self._breaker.state
 
     async def call(self, attempt: Callable[[float], Awaitable[T]], *, deadline: float) -> T:
         """Await `attempt(seconds_left)` until it succeeds, the attempts run out or `deadline` passes.
@@ -94,11 +175,7 @@ class Guard:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError("deadline passed")
-            try:
-                result: T = await self._breaker.call_async(attempt, left)
-                return result
-            except aiobreaker.CircuitBreakerError as exc:
-                raise _BreakerOpen() from exc
+            return await self._breaker.call(lambda: attempt(left))
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts) | stop_after_delay(max(0.0, deadline - time.monotonic())),

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+from structlog.testing import capture_logs
 
 from gateway.resilience import DependencyUnavailable, Guard
 
@@ -100,3 +101,104 @@ async def test_errors_that_are_not_the_dependencys_fault_are_neither_retried_nor
         await breaker.call(dependency, deadline=soon())
     assert len(dependency.calls) == 1
     assert breaker.state == "closed"
+
+
+async def test_while_the_trial_runs_every_other_call_is_refused_without_calling() -> None:
+    breaker = guard(attempts=1, fail_max=1, reset_timeout=0.2)
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(Flaky(failures=1), deadline=soon())
+    await asyncio.sleep(0.25)
+
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow_recovery(seconds_left: float) -> str:
+        started.set()
+        await release.wait()
+        return "ok"
+
+    trial = asyncio.create_task(breaker.call(slow_recovery, deadline=soon()))
+    await started.wait()
+    assert breaker.state == "half_open"
+    others = Flaky(failures=0)
+    for _ in range(3):
+        with pytest.raises(DependencyUnavailable) as refused:
+            await breaker.call(others, deadline=soon())
+        assert "circuit open" in refused.value.message
+    assert others.calls == []
+
+    release.set()
+    assert await trial == "ok"
+    assert breaker.state == "closed"
+    assert await breaker.call(others, deadline=soon()) == "ok"
+
+
+async def test_a_failed_trial_opens_it_for_another_reset_timeout() -> None:
+    breaker = guard(attempts=3, fail_max=1, reset_timeout=0.3)
+    dependency = Flaky(failures=100)
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(dependency, deadline=soon())
+    await asyncio.sleep(0.35)
+
+    with pytest.raises(DependencyUnavailable) as failed:
+        await breaker.call(dependency, deadline=soon())
+    assert "circuit open" in failed.value.message
+    assert len(dependency.calls) == 2  # the trial tripped it again: no retry hammers a dependency that just failed
+    assert breaker.state == "open"
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(dependency, deadline=soon())
+    assert len(dependency.calls) == 2
+
+
+async def test_a_cancelled_trial_lets_the_next_call_try() -> None:
+    breaker = guard(attempts=1, fail_max=1, reset_timeout=0.2)
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(Flaky(failures=1), deadline=soon())
+    await asyncio.sleep(0.25)
+
+    started = asyncio.Event()
+
+    async def hangs(seconds_left: float) -> str:
+        started.set()
+        await asyncio.sleep(60)
+        return "late"
+
+    trial = asyncio.create_task(breaker.call(hangs, deadline=soon()))
+    await started.wait()
+    trial.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await trial
+
+    assert breaker.state == "half_open"
+    assert await breaker.call(Flaky(failures=0), deadline=soon()) == "ok"
+    assert breaker.state == "closed"
+
+
+async def test_calls_already_in_flight_when_it_opens_do_not_open_it_again() -> None:
+    breaker = guard(attempts=1, fail_max=2, reset_timeout=60)
+    release = asyncio.Event()
+
+    async def fails_when_released(seconds_left: float) -> str:
+        await release.wait()
+        raise ConnectionError("down")
+
+    with capture_logs() as logs:
+        in_flight = [asyncio.create_task(breaker.call(fails_when_released, deadline=soon())) for _ in range(5)]
+        await asyncio.sleep(0.05)
+        release.set()
+        outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+
+    assert all(isinstance(outcome, DependencyUnavailable) for outcome in outcomes)
+    changes = [(e["old"], e["new"]) for e in logs if e["event"] == "circuit_breaker_changed"]
+    assert changes == [("closed", "open")]
+
+
+async def test_every_state_change_is_logged_with_the_breakers_name() -> None:
+    breaker = guard(attempts=1, fail_max=1, reset_timeout=0.2)
+    with capture_logs() as logs:
+        with pytest.raises(DependencyUnavailable):
+            await breaker.call(Flaky(failures=1), deadline=soon())
+        await asyncio.sleep(0.25)
+        await breaker.call(Flaky(failures=0), deadline=soon())
+
+    changes = [(e["name"], e["old"], e["new"]) for e in logs if e["event"] == "circuit_breaker_changed"]
+    assert changes == [("dep", "closed", "open"), ("dep", "open", "half-open"), ("dep", "half-open", "closed")]
