@@ -93,7 +93,7 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
     ClinicTopic.SERVICES: compile_patterns(
         [
             "resonancia*|tomograf*|ecograf*|radiograf*|rayos|mamograf*|endoscop*|electrocardiograma|laboratorio"
-            "|cirugia|cirugias|operaciones|operan|internacion|vacuna|vacunas|farmacia|ambulancia|fisioterapia",
+            "|cirugia|cirugias|operaciones|operan|internacion|vacuna|vacunas|vacunar|vacunacion|farmacia|ambulancia|fisioterapia",
             "hacen|realizan|tienen|hay ... analisis|examenes|estudios|servicio|servicios",
         ]
     ),

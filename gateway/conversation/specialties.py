@@ -25,6 +25,8 @@ SPECIALTIES: Final = (
     "oftalmologia",
 )
 
+_VACCINE = "vacuna|vacunas|vacunar|vacunarlo|vacunarla|vacunarlos|vacunarlas|vacunacion|vacunaciones"
+_CHILD = "hijo|hija|hijos|hijas|hijito|hijita|hijitos|hijitas|nieto|nieta|nietos|nietas|sobrino|sobrina"
 _JOINTS = "rodilla|rodillas|tobillo|tobillos|columna|hombro|hombros|muneca|munecas|cadera|caderas"
 # (names of the specialty or its specialist, words that point to it)
 _WORDS: Final[Mapping[str, tuple[tuple[Pattern, ...], tuple[Pattern, ...]]]] = MappingProxyType(
@@ -47,6 +49,9 @@ _WORDS: Final[Mapping[str, tuple[tuple[Pattern, ...], tuple[Pattern, ...]]]] = M
                 [
                     "nino|nina|ninos|ninas|nene|nena|nenes|nenas|bebe|bebes|wawa|wawas|guagua|guaguas|infantil|lactante|neonato",
                     "recien nacido|nacida",
+                    # A child's vaccines are given in pediatrics: "cita para vacunas de mi hijo".
+                    _VACCINE + " ... " + _CHILD,
+                    _CHILD + " ... " + _VACCINE,
                 ],
                 fuzzy=False,
             ),

@@ -271,3 +271,10 @@ async def test_a_medicine_question_beside_a_clinic_question_gets_no_advice(
     assert answer["response"].startswith(f"Estamos en {demo.CLINIC_ADDRESS.street}")
     assert answer["response"].endswith(replies.NO_MEDICAL_ADVICE)
     await assert_no_model_reply(conn, STRANGER)
+
+
+@pytest.mark.parametrize("first", ["cita para vacunas del bebé", "cita para vacunas de mi hijo"])
+async def test_a_child_s_vaccines_are_booked_with_pediatrics(maria: Patient, first: str) -> None:
+    offered = await maria.verify_demo(first)
+    assert "¿Con qué especialidad" not in offered["response"], offered
+    assert "Dra. Lucía Vargas" in offered["response"] and len(offered["options"]) == 3, offered

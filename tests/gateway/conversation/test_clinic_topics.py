@@ -75,6 +75,7 @@ def reply(text: str, info: ClinicInfo = DEMO_INFO, doctors: list[Doctor] = DEMO_
         ("quien atiende pediatria", ["doctors"]),
         ("¿tienen resonancia magnética?", ["services"]),
         ("¿hacen cirugía?", ["services"]),
+        ("¿hacen vacunación?", ["services"]),
         ("cuanto cuesta una ecografia", ["services"]),
         ("cual es su telefono", ["general"]),
         ("atienden sin cita?", ["general"]),

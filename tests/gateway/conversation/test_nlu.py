@@ -478,6 +478,21 @@ def test_a_joint_points_to_traumatology_only_when_it_hurts_or_is_the_reason(text
     assert read(text).specialty == specialty
 
 
+@pytest.mark.parametrize(
+    ("text", "specialty"),
+    [
+        ("cita para vacunas del bebé", "pediatria"),
+        ("cita para vacunas de mi hijo", "pediatria"),
+        ("quiero vacunar a mi hija", "pediatria"),
+        ("mi hijo necesita sus vacunas", "pediatria"),
+        ("quiero vacunarme", None),
+        ("mi hijo tiene tos", None),
+    ],
+)
+def test_a_child_s_vaccines_point_to_pediatrics(text: str, specialty: str | None) -> None:
+    assert read(text).specialty == specialty
+
+
 def test_an_unclear_message_gets_low_confidence() -> None:
     assert read("asdfgh").confidence < read("quiero cancelar mi cita").confidence
 
