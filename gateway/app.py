@@ -14,7 +14,7 @@ import redis.asyncio as redis
 import structlog
 from fastapi import FastAPI, Request, Response
 
-from gateway import db
+from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
 from gateway.body_limit import BodyLimit
 from gateway.conversation.reply_cache import ReplyCache
@@ -61,10 +61,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise
         redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=settings.health_timeout_seconds)
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
+        process_guards = guards(settings)
         sms = HttpSmsSender(
             base_url=settings.sms_base_url or "",
             token=settings.sms_api_token.get_secret_value(),
             timeout=settings.sms_timeout_seconds,
+            guard=process_guards.sms,
         )
         otp = otp_service(settings, redis_client, sms, metrics)
         cache = ReplyCache(
@@ -79,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redis=redis_client,
             inference=inference,
             otp=otp,
-            guards=guards(settings),
+            guards=process_guards,
             rate_limiter=RateLimiter(
                 redis_client,
                 prefix=settings.redis_key_prefix,
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reply_cache=cache,
             metrics=metrics,
         )
-        app.state.whatsapp = inbox = whatsapp_inbox(settings, pool)
+        app.state.whatsapp = inbox = whatsapp_inbox(settings, pool, guard=process_guards.whatsapp)
         log.info("gateway_started", inference_target=settings.inference_target)
         try:
             yield
@@ -230,9 +232,11 @@ def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender, m
 
 
 def guards(settings: Settings) -> Guards:
-    """Retries and breakers for Postgres and inference, as configured."""
+    """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured."""
 
-    def guard(name: str, is_failure: Callable[[BaseException], bool]) -> Guard:
+    def guard(
+        name: str, is_failure: Callable[[BaseException], bool], retry_if: Callable[[BaseException], bool] | None = None
+    ) -> Guard:
         return Guard(
             name,
             attempts=settings.retry_attempts,
@@ -240,11 +244,15 @@ def guards(settings: Settings) -> Guards:
             fail_max=settings.breaker_fail_max,
             reset_timeout=settings.breaker_reset_seconds,
             is_failure=is_failure,
+            retry_if=retry_if,
         )
 
     return Guards(
         postgres=guard("postgres", lambda exc: isinstance(exc, (*DATABASE_DOWN, TimeoutError))),
         inference=guard("inference", _inference_failure),
+        # Sends are retried only when the provider cannot have taken the message (gateway/outbound.py).
+        sms=guard("sms", outbound.counts_against_provider, outbound.safe_to_retry),
+        whatsapp=guard("whatsapp", outbound.counts_against_provider, outbound.safe_to_retry),
     )
 
 

@@ -140,7 +140,8 @@ class Guard:
     """Retries and a circuit breaker around the awaited calls to one dependency.
 
     `is_failure` says which exceptions count against the dependency (a bad request does not);
-    `on_change` hears every state change (for metrics).
+    `retry_if` says which of those may be retried (default: all of them; a send that may already have
+    been delivered must not be).
     """
 
     def __init__(
@@ -152,11 +153,13 @@ class Guard:
         fail_max: int,
         reset_timeout: float,
         is_failure: Callable[[BaseException], bool],
+        retry_if: Callable[[BaseException], bool] | None = None,
     ) -> None:
         self.name = name
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._is_failure = is_failure
+        self._retry_if = retry_if or is_failure
         self._breaker = _AsyncBreaker(name, fail_max=fail_max, reset_timeout=reset_timeout, is_failure=is_failure)
 
     @property
@@ -174,13 +177,13 @@ class Guard:
         async def guarded() -> T:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise TimeoutError("deadline passed")
+                raise _DeadlinePassed()
             return await self._breaker.call(lambda: attempt(left))
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts) | stop_after_delay(max(0.0, deadline - time.monotonic())),
             wait=wait_exponential(multiplier=self._backoff, max=self._backoff * 8),
-            retry=retry_if_exception(lambda exc: not isinstance(exc, _BreakerOpen) and self._is_failure(exc)),
+            retry=retry_if_exception(self._retryable),
             reraise=False,
         )
         try:
@@ -192,19 +195,32 @@ class Guard:
             raise DependencyUnavailable(self.name, type(cause).__name__) from cause
         except _BreakerOpen as exc:
             raise DependencyUnavailable(self.name, "circuit open") from exc
+        except _DeadlinePassed as exc:
+            raise DependencyUnavailable(self.name, "deadline passed") from exc
         raise AssertionError("unreachable: tenacity either returns or raises")
+
+    def _retryable(self, exc: BaseException) -> bool:
+        if isinstance(exc, (_BreakerOpen, _DeadlinePassed)):
+            return False
+        return self._is_failure(exc) and self._retry_if(exc)
 
 
 class _BreakerOpen(Exception):
     """The breaker refused the call without trying it."""
 
 
+class _DeadlinePassed(TimeoutError):
+    """No time was left for another attempt."""
+
+
 class Guards:
     """The guards of one gateway process, one per dependency; their states show in /health."""
 
-    def __init__(self, *, postgres: Guard, inference: Guard) -> None:
+    def __init__(self, *, postgres: Guard, inference: Guard, sms: Guard, whatsapp: Guard) -> None:
         self.postgres = postgres
         self.inference = inference
+        self.sms = sms  # the SMS provider (verification codes)
+        self.whatsapp = whatsapp  # the Graph API (WhatsApp replies)
 
     def states(self) -> dict[str, str]:
-        return {guard.name: guard.state for guard in (self.postgres, self.inference)}
+        return {guard.name: guard.state for guard in (self.postgres, self.inference, self.sms, self.whatsapp)}

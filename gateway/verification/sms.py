@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from types import TracebackType
 from typing import Protocol, Self
 
 import httpx
 
+from gateway import outbound
 from gateway.errors import GatewayError
+from gateway.resilience import DependencyUnavailable, Guard
 
 
 class SmsDeliveryError(GatewayError):
@@ -26,30 +29,58 @@ class SmsSender(Protocol):
 class HttpSmsSender:
     """An SMS provider with a JSON API: `POST {base_url}/messages {"to", "text"}`, bearer token.
 
+    With a `guard` (the gateway always passes its "sms" guard) a send is retried, with backoff, only when
+    the provider cannot have taken the text: no connection was made, or it answered 500 or 503. The API has
+    no idempotency key, so after a timeout or a dropped answer the text may have gone out, and sending it
+    again would text the patient twice: that is not retried (the patient can ask for a new code); see
+    gateway/outbound.py. Failures open the guard's breaker, and while it is open nothing is sent. Without
+    a guard, one attempt.
+
     Pass `client` to share a connection pool (its owner closes it); otherwise this sender owns
     one and `aclose()` (or `async with`) releases it.
     """
 
     def __init__(
-        self, *, base_url: str, token: str, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+        self,
+        *,
+        base_url: str,
+        token: str,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._url = base_url.rstrip("/") + "/messages"
         # A provider on a private network may take no token; an empty one is not sent.
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._timeout = timeout
+        self._guard = guard
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient()
 
-    async def send(self, phone: str, text: str) -> None:
-        """Deliver `text` to `phone`; raise SmsDeliveryError unless the provider answers 2xx."""
+    async def send(self, phone: str, text: str, *, deadline: float | None = None) -> None:
+        """Deliver `text` to `phone`; raise SmsDeliveryError unless the provider answers 2xx.
+
+        Every attempt together takes at most `timeout` seconds, and ends by `deadline` (a `time.monotonic()`
+        instant) when the caller has one.
+        """
+
+        async def attempt(seconds_left: float) -> None:
+            body = {"to": phone, "text": text}
+            await outbound.post(self._client, self._url, json=body, headers=self._headers, seconds=seconds_left)
+
+        budget = time.monotonic() + self._timeout
         try:
-            response = await self._client.post(
-                self._url, json={"to": phone, "text": text}, headers=self._headers, timeout=self._timeout
-            )
-        except httpx.HTTPError as exc:
-            raise SmsDeliveryError(f"SMS provider unreachable: {type(exc).__name__}") from exc
-        if not response.is_success:
-            raise SmsDeliveryError(f"SMS provider answered {response.status_code}")
+            if self._guard is None:
+                await attempt(self._timeout)
+            else:
+                await self._guard.call(attempt, deadline=budget if deadline is None else min(deadline, budget))
+        except outbound.SendFailed as exc:
+            raise SmsDeliveryError(f"SMS provider {exc.reason}") from exc
+        except DependencyUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, outbound.SendFailed):
+                raise SmsDeliveryError(f"SMS provider {cause.reason} (every attempt)") from exc
+            raise SmsDeliveryError(f"SMS provider not tried: {exc.reason}") from exc
 
     async def aclose(self) -> None:
         if self._owns_client:

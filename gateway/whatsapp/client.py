@@ -6,11 +6,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
+from gateway import outbound
+from gateway.resilience import DependencyUnavailable, Guard
 from gateway.schemas import Option
 
 TEXT_MAX = 4096
@@ -30,7 +33,22 @@ OutboundMessage = dict[str, Any]
 
 
 class WhatsAppSendError(Exception):
-    """The Graph API did not accept a message (unreachable, slow, or refused)."""
+    """The Graph API did not accept a message (unreachable, slow, or refused), or it was not tried.
+
+    `status`: the Graph API's HTTP status, when it answered. `maybe_delivered`: the request went out and
+    its answer was lost (a timeout, a dropped connection, a 502/504): the patient may have the message, and
+    sending it again may deliver it twice. `retry_later`: nothing was delivered and a later try may work
+    (the breaker was open, the API unreachable, a 5xx after every attempt, or 429); False for a request
+    the API refuses (another 4xx: a bad token or number) and whenever `maybe_delivered`.
+    """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, maybe_delivered: bool = False, retry_later: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.maybe_delivered = maybe_delivered
+        self.retry_later = retry_later
 
 
 def _clip(text: str, limit: int) -> str:
@@ -110,6 +128,13 @@ def reply_messages(to: str, text: str, options: Sequence[Option] = ()) -> list[O
 class GraphClient:
     """Sends messages from our business numbers.
 
+    With a `guard` (the gateway passes its "whatsapp" guard) a send is retried, with backoff, only when
+    the Graph API cannot have taken the message: no connection was made, or it answered 500 or 503. The
+    Graph API has no idempotency key, so a send whose answer was lost (timeout, dropped connection,
+    502/504) is not retried here: it raises WhatsAppSendError with `maybe_delivered`, and whoever keeps
+    the message (the outbox) decides. Failures open the guard's breaker, and while it is open nothing is
+    sent. Without a guard, one attempt.
+
     Pass `client` to share a connection pool (its owner closes it); otherwise this client owns one
     and `aclose()` releases it.
     """
@@ -122,22 +147,43 @@ class GraphClient:
         access_token: str,
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
+        guard: Guard | None = None,
     ) -> None:
         self._base = f"{base_url.rstrip('/')}/{api_version}"
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._timeout = timeout
+        self._guard = guard
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient()
 
-    async def send(self, phone_number_id: str, message: OutboundMessage) -> str | None:
-        """Send one message; the new message's wamid. Raises WhatsAppSendError unless the API answers 2xx."""
+    async def send(
+        self, phone_number_id: str, message: OutboundMessage, *, deadline: float | None = None
+    ) -> str | None:
+        """Send one message; the new message's wamid. Raises WhatsAppSendError unless the API answers 2xx.
+
+        Every attempt together takes at most `timeout` seconds, and ends by `deadline` (a `time.monotonic()`
+        instant) when the caller has one.
+        """
         url = f"{self._base}/{phone_number_id}/messages"
+
+        async def attempt(seconds_left: float) -> httpx.Response:
+            return await outbound.post(self._client, url, json=message, headers=self._headers, seconds=seconds_left)
+
+        budget = time.monotonic() + self._timeout
         try:
-            response = await self._client.post(url, json=message, headers=self._headers, timeout=self._timeout)
-        except httpx.HTTPError as exc:
-            raise WhatsAppSendError(f"Graph API unreachable: {type(exc).__name__}") from exc
-        if not response.is_success:
-            raise WhatsAppSendError(f"Graph API answered {response.status_code}: {response.text[:300]}")
+            if self._guard is None:
+                response = await attempt(self._timeout)
+            else:
+                response = await self._guard.call(
+                    attempt, deadline=budget if deadline is None else min(deadline, budget)
+                )
+        except outbound.SendFailed as exc:
+            raise _send_error(exc) from exc
+        except DependencyUnavailable as exc:
+            cause = exc.__cause__
+            if isinstance(cause, outbound.SendFailed):
+                raise _send_error(cause, " (every attempt)") from exc
+            raise WhatsAppSendError(f"Graph API not tried: {exc.reason}", retry_later=True) from exc
         try:
             sent: str = response.json()["messages"][0]["id"]
         except (ValueError, LookupError, TypeError):
@@ -147,3 +193,11 @@ class GraphClient:
     async def aclose(self) -> None:
         if self._owns_client:
             await self._client.aclose()
+
+
+def _send_error(failed: outbound.SendFailed, note: str = "") -> WhatsAppSendError:
+    text = f"Graph API {failed.reason}{note}" + (f": {failed.body}" if failed.body else "")
+    retry_later = not failed.maybe_delivered and (failed.provider_fault or failed.status == 429)
+    return WhatsAppSendError(
+        text, status=failed.status, maybe_delivered=failed.maybe_delivered, retry_later=retry_later
+    )

@@ -13,6 +13,7 @@ import structlog
 
 from gateway.conversation.service import ChatService
 from gateway.log import mask_phone
+from gateway.resilience import Guard
 from gateway.schemas import Option
 from gateway.security.rate_limit import RateLimited, RateLimiter
 from gateway.settings import Settings
@@ -145,14 +146,18 @@ class WhatsAppInbox:
             log.exception("whatsapp_apology_not_sent")
 
 
-def whatsapp_inbox(settings: Settings, pool: asyncpg.Pool) -> WhatsAppInbox:
-    """The inbox as the settings configure it (the webhook refuses work while the secrets are unset)."""
+def whatsapp_inbox(settings: Settings, pool: asyncpg.Pool, *, guard: Guard | None = None) -> WhatsAppInbox:
+    """The inbox as the settings configure it (the webhook refuses work while the secrets are unset).
+
+    `guard` (retries and a breaker) wraps every Graph API send.
+    """
     token = settings.whatsapp_access_token
     graph = GraphClient(
         base_url=settings.whatsapp_graph_base_url,
         api_version=settings.whatsapp_api_version,
         access_token=token.get_secret_value() if token is not None else "",
         timeout=settings.whatsapp_timeout_seconds,
+        guard=guard,
     )
     return WhatsAppInbox(
         pool=pool,
