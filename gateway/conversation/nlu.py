@@ -84,8 +84,8 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         clinic_topics=topics,
     )
     small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None
-    if small_talk is SmallTalk.HOW_ARE_YOU and words.has(GREETING):
-        intent = Intent.GREETING  # "hola, ¿cómo amaneció?": a greeting that asks after us
+    if (small_talk is SmallTalk.HOW_ARE_YOU and words.has(GREETING)) or small_talk is SmallTalk.HELLO:
+        intent = Intent.GREETING  # "hola, ¿cómo amaneció?", "saludos desde El Alto"
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").
     pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
     clock = times[pick].value if times else None

@@ -347,6 +347,39 @@ GATE_FALLBACKS = (
 # wordings each, taken in turn, so that a patient who writes "ok" twice does not read the same line twice.
 # They state nothing about the clinic, and what they say about the assistant is true of this service.
 SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
+    SmallTalk.HELLO: (
+        "¡Hola! Soy el asistente virtual de la clínica. ¿En qué le puedo ayudar?",
+        "¡Hola, qué gusto saludarle! Dígame en qué le puedo ayudar.",
+    ),
+    SmallTalk.TASTES: (
+        "Como asistente virtual no tengo gustos ni opiniones propias. Lo que sí puedo es ayudarle con sus citas o "
+        "darle información de la clínica.",
+        "No tengo preferencias: soy un programa. Pero con gusto le ayudo con sus citas o con sus dudas sobre la "
+        "clínica.",
+    ),
+    SmallTalk.PLAY: (
+        "Me temo que los chistes y los juegos no son lo mío 🙂. Lo que sí puedo es ayudarle con sus citas o darle "
+        "información de la clínica.",
+        "Eso no lo sé hacer, disculpe. Si necesita algo de la clínica, con gusto le ayudo.",
+    ),
+    SmallTalk.BACK: (
+        "No se preocupe, aquí sigo. ¿En qué le puedo ayudar?",
+        "No hay problema. Dígame qué necesita.",
+    ),
+    SmallTalk.BIRTHDAY: (
+        "¡Feliz cumpleaños! Que pase un día muy lindo.",
+        "¡Muchas felicidades en su cumpleaños!",
+    ),
+    SmallTalk.GOOD_NEWS: (
+        "¡Qué buena noticia! Me alegra mucho. Muchas felicidades.",
+        "¡Qué alegría! Muchas felicidades.",
+    ),
+    SmallTalk.OTHER_QUESTION: (
+        "Disculpe, eso no sabría responderlo. Puedo ayudarle con sus citas y con información de la clínica "
+        "(horarios, precios, dirección), o comunicarle con una persona del equipo.",
+        "De eso no sé, disculpe: solo puedo ayudarle con temas de la clínica, como sus citas. Si prefiere hablar con "
+        "alguien del equipo, escriba «persona».",
+    ),
     SmallTalk.ABOUT_ME: (
         "Soy el asistente virtual de la clínica: un programa, no una persona. Puedo ayudarle con sus citas y con "
         "información de la clínica; si prefiere hablar con alguien del equipo, escriba «persona».",
@@ -370,7 +403,7 @@ SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
         "Sí, aquí sigo. Dígame qué necesita: puedo ayudarle con sus citas o con información de la clínica.",
     ),
     SmallTalk.HOW_ARE_YOU: (
-        "Muy bien, gracias por preguntar. ¿En qué le puedo ayudar?",
+        "Muy bien, gracias. ¿En qué le puedo ayudar?",
         "Todo bien por aquí, gracias. Dígame qué necesita.",
     ),
     SmallTalk.COMPLAINT: (
@@ -414,10 +447,10 @@ SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
     ),
 }
 # Kinds whose answer offers a person: a button beside the words.
-OFFERS_A_PERSON = frozenset({SmallTalk.COMPLAINT, SmallTalk.LANGUAGE, SmallTalk.FEELING_LOW})
+OFFERS_A_PERSON = frozenset({SmallTalk.COMPLAINT, SmallTalk.LANGUAGE, SmallTalk.FEELING_LOW, SmallTalk.OTHER_QUESTION})
 
 GREETING_AND_HOW_ARE_YOU = (
-    "¡Hola! Muy bien, gracias por preguntar. Soy el asistente virtual de la clínica. Puedo ayudarle a agendar, "
+    "¡Hola! Muy bien, gracias. Soy el asistente virtual de la clínica. Puedo ayudarle a agendar, "
     "cancelar o cambiar una cita, o a consultar sus próximas citas. ¿Qué desea hacer?"
 )
 

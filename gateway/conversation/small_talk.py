@@ -19,19 +19,27 @@ from gateway.conversation.patterns import Pattern, Words, compile_patterns
 class SmallTalk(StrEnum):
     """A kind of small talk answered from a template (`replies.SMALL_TALK`)."""
 
+    HELLO = "hello"  # "saludos desde El Alto": a greeting, answered as one
     ABOUT_ME = "about_me"  # "¿eres un robot?", "¿cómo se llama?", "¿usted duerme?"
+    TASTES = "tastes"  # "¿le gusta el fútbol?", "¿qué opina de la política?"
+    PLAY = "play"  # "cuénteme un chiste", "adivine qué", "cante una canción"
     PRIVACY = "privacy"  # "¿me está grabando?", "¿quién lee esto?"
     LANGUAGE = "language"  # "¿habla quechua?"
     PRESENCE = "presence"  # "¿hay alguien ahí?", "¿me lee?"
     HOW_ARE_YOU = "how_are_you"  # "¿qué tal su día?"
     COMPLAINT = "complaint"  # "no me entiende nada", "qué lento"
     CONFUSED = "confused"  # "no entendí", "¿cómo funciona esto?", "no sé"
+    BACK = "back"  # "estaba ocupado", "se me cortó el internet"
     APOLOGY = "apology"  # "perdón, me equivoqué de chat"
     WAIT = "wait"  # "un momentito", "ya vuelvo"
     COMPLIMENT = "compliment"  # "usted es muy amable"
     FEELING_LOW = "feeling_low"  # "estoy preocupada", "me siento solo"
     LAUGHTER = "laughter"  # "jajaja", "😂"
     ACKNOWLEDGE = "acknowledge"  # "ok", "ya veo", "👍"
+    BIRTHDAY = "birthday"  # "hoy es mi cumpleaños"
+    GOOD_NEWS = "good_news"  # "nació mi nieta", "aprobé mi examen"
+    # A question about anything else ("¿quién ganó el partido?"): the model would guess, so it is not asked.
+    OTHER_QUESTION = "other_question"
 
 
 def _patterns(*sources: str, fuzzy: bool = True) -> tuple[Pattern, ...]:
@@ -41,6 +49,17 @@ def _patterns(*sources: str, fuzzy: bool = True) -> tuple[Pattern, ...]:
 # First match wins: a complaint that says "no entiendo" is a complaint, an apology that says "un momento"
 # an apology.
 _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
+    (
+        SmallTalk.HELLO,
+        _patterns(
+            "saludos|saludo|saludito|saluditos ..2 desde|cordial|cordiales|todos|todas",
+            "hola|buenas|buen|buenos ..3 desde",
+            "aqui|solo|nomas saludandole|saludandolos|saludando",
+            "buenas|buen tardecitas|nochecitas|diita|diitas|tardecita",
+            "tanto tiempo",
+            fuzzy=False,
+        ),
+    ),
     (
         SmallTalk.PRIVACY,
         _patterns(
@@ -54,7 +73,8 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
     (
         SmallTalk.LANGUAGE,
         _patterns(
-            "habla|hablas|hablan|hablar|escribir|atender|sabe|sabes|entiende|entiendes ..2 ingles|aymara|quechua|guarani|portugues|frances",
+            "habla|hablas|hablan|hablar|escribir|atender ..2 ingles|aymara|quechua|guarani|portugues|frances",
+            "sabe|sabes|entiende|entiendes ..2 ingles|aymara|quechua|guarani|portugues|frances",
             "in english",
             "do you speak",
             "english please",
@@ -87,6 +107,30 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
         ),
     ),
     (
+        SmallTalk.TASTES,
+        _patterns(
+            "le|te gusta|gustan|gustaria",
+            "prefiere|prefieres",
+            "favorito|favorita|favoritos|favoritas",
+            "que opina|opinas|piensa|piensas de",
+            "cree|crees en",
+        ),
+    ),
+    (
+        SmallTalk.PLAY,
+        _patterns(
+            "chiste|chistes|chistecito|trabalenguas|adivinanza|adivinanzas|acertijo|acertijos|trivia|rima|poema",
+            "un|una|algun|alguna|otro|otra cuento|cuentito|historia|historieta|cancion|frase|poesia",
+            "algo gracioso|chistoso|divertido|bonito|lindo",
+            "adivina|adivine|adivinas|adivinen",
+            "juguemos|jugamos|jugar|juega|juegas",
+            "le|te reto",
+            "cante|canta|cantar|canteme|cantame|cantas",
+            "baila|bailar|bailas|baile",
+            fuzzy=False,  # "cansé" is not "cante"
+        ),
+    ),
+    (
         SmallTalk.COMPLAINT,
         _patterns(
             "no me|nos entiende|entienden|entiendes|escucha|escuchan|lee",
@@ -106,12 +150,11 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "nunca responden|contestan|atienden",
             "me molesta esperar",
             "estoy molesto|molesta|enojado|enojada|harto|harta|furioso|furiosa",
-            "me canse",
-            "ya me canse",
             "no tiene sentido",
             "inutil",
             "que fastidio",
-        ),
+        )
+        + _patterns("me|ya canse", fuzzy=False),  # "me casé" is good news
     ),
     (
         SmallTalk.PRESENCE,
@@ -127,8 +170,6 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "hola|buenas|saludos otra vez",
             "aqui estoy|ando de nuevo",
             "aqui estoy|ando otra vez",
-            "saludos|saludo ..2 desde|cordial|cordiales",
-            "hola|buenas desde",
             fuzzy=False,
         ),
     ),
@@ -146,6 +187,18 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "espero que este|estes|esten bien",
             "todo bien por alla|aqui|ahi",
             "todo tranquilo",
+        ),
+    ),
+    (
+        SmallTalk.BACK,
+        _patterns(
+            "estaba ocupado|ocupada|ocupadito|ocupadita",
+            "se me corto|fue ..2 internet|senal|llamada|luz|mensaje",
+            "sin internet|senal",
+            "celular|telefono esta|anda fallando",
+            "ya volvi|regrese|llegue",
+            "ya estoy de vuelta",
+            "no vi ..2 mensaje|mensajes",
         ),
     ),
     (
@@ -174,11 +227,6 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "dejeme|dejame ver|pensar|revisar",
             "ahorita|luego|despues le|te escribo|escribimos|aviso|confirmo",
             "mas tarde le|te escribo|escribimos|aviso|confirmo",
-            "estaba ocupado|ocupada",
-            "se me corto|fue ..2 internet|senal|llamada|luz",
-            "sin internet|senal",
-            "celular|telefono esta fallando",
-            "sin senal",
         ),
     ),
     (
@@ -186,7 +234,6 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
         _patterns(
             "no entiendo|entendi|comprendo|comprendi",
             "no entiendo|entendi ..3 dice|dijo|escribe|escribio",
-            "que|como|perdon|mande",
             "no le|te entendi|entiendo",
             "que dijo|dice",
             "repita|repite|repitame",
@@ -253,6 +300,37 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
 )
 # Kinds that need the message to be nothing else: "ok" and "jaja" are closings, "ok, quiero saber..." is not.
 _WHOLE_MESSAGE: Final = frozenset({SmallTalk.ACKNOWLEDGE, SmallTalk.CONFUSED})
+# Kinds that must be asked: "a mi hijo le gusta el fútbol" is not a question about our tastes.
+_ASKED: Final = frozenset({SmallTalk.TASTES})
+# One word asking to hear it again: "¿qué?", "¿cómo?", "¿perdón?", "mande".
+_WHAT: Final[tuple[Pattern, ...]] = _patterns("que|como|perdon|mande|ah|eh|y|ahora", fuzzy=False)
+_NEWS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
+    (SmallTalk.BIRTHDAY, _patterns("cumpleanos|cumple|cumpleañero|cumpleañera", fuzzy=False)),
+    (
+        SmallTalk.GOOD_NEWS,
+        _patterns(
+            "me|nos case|casamos|recibi|titule|gradue|jubile|comprometi",
+            "aprobe|aprobamos|pase ..2 examen|examenes|materia|ano",
+            "nacio|nacieron mi|nuestra|nuestro",
+            "ya soy|somos abuela|abuelo|abuelos|mama|papa|tia|tio",
+            "estoy|toy|ando|estamos|siento ..1 feliz|contento|contenta|alegre|emocionado|emocionada|felices",
+            "que alegria|emocion",
+            "buena|buenas noticia|noticias",
+            "aniversario",
+            "anos de casados",
+            "se gradua|gradúa|recibe|casa",
+            fuzzy=False,
+        ),
+    ),
+)
+# Questions start with one of these when the patient leaves out "¿" and "?" ("qué" and "cómo" also start
+# exclamations: "qué lindo día", "cómo llueve").
+_QUESTION_START: Final[tuple[Pattern, ...]] = _patterns(
+    "quien|quienes|cual|cuales|cuando|donde|cuanto|cuanta|cuantos|cuantas|sabe|sabes|conoce|conoces",
+    "por que",
+    "me puede|podria|ayuda|recomienda|recomiendas|presta|traduce|dice|explica",
+    fuzzy=False,
+)
 # Words a closing may carry besides its own: "ok gracias", "mmm no estoy seguro", "bueno pues".
 _CLOSING_EXTRAS: Final[tuple[Pattern, ...]] = _patterns(
     "ok|bueno|ya|si|no|gracias|pues|entonces|m|mm|eh|em|este|porfa|porfavor",
@@ -270,9 +348,10 @@ _FAREWELL: Final[tuple[Pattern, ...]] = _patterns("gracias", "chau|chao|adios|by
 
 # Emoji-only messages, by what they say.
 _EMOJI_KINDS: Final[dict[str, SmallTalk]] = {
-    **dict.fromkeys("😂🤣😅😆😄😁😹😝😜", SmallTalk.LAUGHTER),
+    **dict.fromkeys("😂🤣😅😆😄😁😹😝😜😊☺🙂😀😃", SmallTalk.LAUGHTER),
     **dict.fromkeys("👍👌✌💪🙌✅🆗👏", SmallTalk.ACKNOWLEDGE),
-    **dict.fromkeys("😊☺🥰😍🤗❤💙💚💛💜💕💖😘🌹🙏", SmallTalk.COMPLIMENT),
+    **dict.fromkeys("🥰😍🤗❤💙💚💛💜💕💖😘🌹🙏", SmallTalk.COMPLIMENT),
+    **dict.fromkeys("🎉🥳🎊🎂🍾", SmallTalk.GOOD_NEWS),
     **dict.fromkeys("😢😭😔😞😟😥😿💔", SmallTalk.FEELING_LOW),
     **dict.fromkeys("😡😠🤬😤👎", SmallTalk.COMPLAINT),
     **dict.fromkeys("🤔😕❓❔🤷😐", SmallTalk.CONFUSED),
@@ -285,12 +364,17 @@ def small_talk_of(words: Words, text: str) -> SmallTalk | None:
     """The kind of small talk `text` (read as `words`) is, if it is one answered from a template."""
     if not words:
         return _emoji_kind(text)
+    asked = "?" in text or "¿" in text
+    if len(words) <= 2 and asked and all(span.start == 0 for span in words.spans(_WHAT)) and words.spans(_WHAT):
+        return SmallTalk.CONFUSED
     extras = {at for span in words.spans(_CLOSING_EXTRAS) for at in range(span.start, span.end)}
     for kind, patterns in _KINDS:
         spans = words.spans(patterns)
         if not spans:
             continue
         if kind is SmallTalk.COMPLIMENT and words.has(_FAREWELL):
+            continue
+        if kind in _ASKED and not asked:
             continue
         if kind in _WHOLE_MESSAGE:
             covered = extras | {at for span in spans for at in range(span.start, span.end)}
@@ -301,6 +385,11 @@ def small_talk_of(words: Words, text: str) -> SmallTalk | None:
     extras |= {at for span in words.spans(_LAUGH_EXTRAS) for at in range(span.start, span.end)}
     if laughs and len(laughs | extras) == len(words):
         return SmallTalk.LAUGHTER
+    for kind, patterns in _NEWS:
+        if words.has(patterns):
+            return kind
+    if asked or any(span.start == 0 for span in words.spans(_QUESTION_START)):
+        return SmallTalk.OTHER_QUESTION
     return None
 
 
@@ -308,6 +397,8 @@ def _emoji_kind(text: str) -> SmallTalk | None:
     """The kind an emoji-only message is: the first emoji that says something decides."""
     if text.strip(" ?¿!¡.") == "":
         return SmallTalk.CONFUSED if "?" in text or "¿" in text else None
+    if text.strip(" \ufe0f🎂") == "":
+        return SmallTalk.BIRTHDAY
     for char in text:
         if char in _EMOJI_MODIFIERS or char.isspace():
             continue

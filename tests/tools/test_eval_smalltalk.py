@@ -22,7 +22,7 @@ jajaja
 hace mucho calor aquí
 # kind: bot
 ¿eres un robot?
-¿le gusta el fútbol?
+estoy cocinando
 # a booking: the gateway answers it from its flow, so the tool skips it
 quiero una cita con pediatría
 """

@@ -40,12 +40,12 @@ async def stored_assistant_meta(conn: asyncpg.Connection) -> list[dict[str, obje
 @pytest.mark.parametrize(
     ("patient_says", "model_says", "reason"),
     [
-        ("¿le gusta el fútbol?", "Gracias señorita", "gendered_address"),
-        ("🎉🎉", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
+        ("mi perrito se llama Toby", "Gracias señorita", "gendered_address"),
+        ("😴", "Jimenado  recomiendo una llevar una orden. Por necesito su médico, lo", "broken_grammar"),
         ("qué lindo día", "Perfecto. ¡Cuídese mucho?", "broken_punctuation"),
         ("hace mucho calor aquí", "Sí, dolor de Bs 200. Puede pagar en efectivo.", "number"),
-        ("ok, pero le cerca?", "ok, pero le cerca?", "broken_grammar"),
-        ("¿le gusta el fútbol?", "Sí, claro.", "yes_no_answer"),
+        ("ok, pero le cerca", "ok, pero le cerca?", "broken_grammar"),
+        ("estoy cocinando", "Qué rico, el lunes le espero.", "day_or_date"),
     ],
 )
 async def test_a_reply_the_gate_refuses_never_reaches_the_patient_and_a_template_answers(
@@ -77,7 +77,7 @@ async def test_a_patient_who_keeps_writing_gets_the_honest_templates_in_turn_nev
     with fake_inference_server(saying("Gracias señorita")) as model:
         gateway = await make_client(INFERENCE_TARGET=model.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
-        answers = [(await maria.say(text))["response"] for text in ("hace calor", "¿le gusta el fútbol?", "qué lindo día", "estoy cocinando")]
+        answers = [(await maria.say(text))["response"] for text in ("hace calor", "se me quemó el arroz", "qué lindo día", "estoy cocinando")]
 
     assert answers == [*replies.GATE_FALLBACKS, replies.GATE_FALLBACKS[0]]
     assert all(a != b for a, b in itertools.pairwise(answers))

@@ -76,12 +76,26 @@ def kind_of(text: str) -> SmallTalk | None:
         ("okey", SmallTalk.ACKNOWLEDGE),
         ("ya, listo", SmallTalk.ACKNOWLEDGE),
         ("👍", SmallTalk.ACKNOWLEDGE),
-        # Left to the model: small talk that is neither about us nor a feeling.
+        ("saluditos desde Sucre", SmallTalk.HELLO),
+        ("¿le gusta el fútbol?", SmallTalk.TASTES),
+        ("¿qué opina de la política?", SmallTalk.TASTES),
+        ("cuénteme un chiste", SmallTalk.PLAY),
+        ("adivine cuántos años tengo", SmallTalk.PLAY),
+        ("perdón, estaba ocupada", SmallTalk.BACK),
+        ("ya volví, se me cortó el internet", SmallTalk.BACK),
+        ("hoy es mi cumple!!", SmallTalk.BIRTHDAY),
+        ("ya soy abuela, nació mi nieta", SmallTalk.GOOD_NEWS),
+        ("me casé la semana pasada jaja", SmallTalk.GOOD_NEWS),  # not "me cansé"
+        ("ya me cansé", SmallTalk.COMPLAINT),
+        ("🎉", SmallTalk.GOOD_NEWS),
+        ("¿quién ganó el partido?", SmallTalk.OTHER_QUESTION),
+        ("sabe de computadoras", SmallTalk.OTHER_QUESTION),  # a question without its marks
+        ("¿qué?", SmallTalk.CONFUSED),
+        # Left to the model: statements that are neither about us, a feeling nor news.
         ("qué lindo día hace", None),
-        ("¿le gusta el fútbol?", None),
-        ("🎉", None),
+        ("a mi hijo le gusta el fútbol", None),  # not asked of us
+        ("se me quemó el arroz", None),
         ("jarabe", None),  # a word that starts like laughter
-        ("estoy contento", None),
     ],
 )
 def test_small_talk_is_recognised_by_kind(text: str, kind: SmallTalk | None) -> None:
