@@ -29,6 +29,9 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "mejor ..3 muerto|muerta|morir|morirme",
         "mejor no ..2 vivo|viva|vivir|existir|nacido|nacida",
         "no quiero|quiere|quisiera ..2 vivir|viviendo|existir|despertar",
+        "no quiero|quiere|puedo|puede seguir viviendo|luchando|adelante",
+        "regale|regalando|regalado|regalo|repartiendo|reparti ..2 todas|todo ..2 cosas|pertenencias",
+        "hice|escribi|deje|redacte|haciendo|escribiendo ..2 testamento",
         "no vale ..2 pena vivir",
         "para que ..2 vivir|viviendo",
         "dormir ..2 no despertar",
@@ -247,6 +250,7 @@ PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "vision|veo ..2 borrosa|borroso|luces|lucecitas|manchas",
         "duele|dolor ..3 mucho|fuerte|muchisimo|fuertisimo|insoportable",
         "hinch* ..3 cara|manos|pies",
+        "sale|salio|saliendo|perdiendo|pierdo|bota|botando ..2 liquido|agua|aguita",
         "rojo vivo",
         "rutilante",
         "no siento|noto|sentimos ..3 mover|moverse|movimientos|patear|patadas",
@@ -306,7 +310,7 @@ STING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
 CHEST: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "arde|ardor|quema|quemazon|pesa|molest*|incomod*|aprieta|apretado|apretada|oprime|dolor|duele|estruj*"
-        " ..3 pecho|corazon",
+        "|presion|opresion ..6 pecho|corazon",
         "pecho|corazon ..3 arde|ardor|quema|pesa|molest*|aprieta|apretado|oprime|dolor|duele",
     ]
 )
@@ -325,7 +329,45 @@ BLEEDING: Final[tuple[Pattern, ...]] = compile_patterns(
         "sangra|sangro|sangrando|sangrado|sangrar|sangraba|sangrante|hemorragia",
         "sale|salia|saliendo|salio|pierdo|perdi|perdiendo|perdio|bota|botando|boto|escupo|escupe ..3 sangre",
         "sangre ..3 sale|salia|saliendo|salio",
+        "popo|caca|heces|deposicion|deposiciones ..3 negra|negro|negras|negros",
     ]
+)
+# Something sudden: with a sign of a stroke or of an organ at risk, an emergency ("de repente veo doble").
+SUDDEN: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["de repente|golpe|pronto", "repentin*|subito|subita|subitamente", "rato|momento a otro"]
+)
+SUDDEN_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "doble",
+        "confundid*|confundio|confusion|desorientad*|desorienta",
+        "no reconoce",
+        "no puede|puedo|podia caminar|hablar|mover|moverse|ver|pararse|levantarse",
+        "cuesta|costaba|costando caminar|hablar|ver",
+        "perdi|perdio|pierde|perdiendo ..2 fuerza|vista|vision|equilibrio",
+        "testiculo|testiculos|escroto",
+    ]
+)
+# Fever with a sign of meningitis or sepsis: purple spots, a stiff neck, delirium.
+FEVER: Final[tuple[Pattern, ...]] = compile_patterns(["fiebre|calentura|temperatura"])
+FEVER_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "manchas|manchitas|puntos|puntitos ..3 morad*|violeta*|oscuras|negras",
+        "cuello|nuca ..2 rigido|rigida|duro|dura|tieso|tiesa",
+        "rigidez ..2 cuello|nuca",
+        "delira|delirando|delirio|delirios",
+    ]
+)
+# Belly pain at its worst with fever or vomiting: an abdomen to be seen now.
+BELLY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "duele|dolor ..3 muchisimo|insoportable|fuertisimo|terrible|horrible|intenso|intensisimo ..4 barriga|panza"
+        "|estomago|abdomen|vientre|guata",
+        "barriga|panza|estomago|abdomen|vientre|guata ..4 muchisimo|insoportable|fuertisimo|terrible|horrible"
+        "|intenso|intensisimo",
+    ]
+)
+BELLY_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["vomit*|fiebre|calentura", "duro|dura ..2 como? tabla|piedra", "no puedo|puede ..2 moverme|moverse|pararme"]
 )
 BLEEDING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["mareada|mareado|mareo|mareos|mareando|desvanec*|palido|palida|debil", "sin fuerza|fuerzas"]
@@ -365,6 +407,9 @@ SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]
     (CHEST, CHEST_SIGNS),
     (BLEEDING, BLEEDING_SIGNS),
     (CONTRACTIONS, LABOUR_SIGNS),
+    (SUDDEN, SUDDEN_SIGNS),
+    (FEVER, FEVER_SIGNS),
+    (BELLY, BELLY_SIGNS),
     (CHILD, BURNT),
 )
 
@@ -375,6 +420,8 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         "ano|mes|semana|vez|verano|invierno pasado|pasada",
         "cuando ..2 nino|nina|chico|chica|pequeno|pequena|joven|era|tenia",
         "de nino|nina|chico|chica|pequeno|pequena|joven|bebe|bebito|bebita",
+        # a year gone by: "tuvo un infarto en 2019"
+        "en|el|del|ano|desde " + "|".join(str(year) for year in range(1970, 2026)),
     ]
 )
 MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -403,7 +450,7 @@ NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
 FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana",
-        "esta|estoy|estamos|estan ..2 bien|normal|sano|sana|sanito|sanita",
+        "esta|estoy|estamos|estan ..3 bien|normal|sano|sana|sanito|sanita",
     ]
 )
 
@@ -415,8 +462,11 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
         "|documental|libro|noticia|noticias|noticiero|periodico",
         "pelicula|peliculas|serie|series|novela|telenovela|documental|libro|noticia|noticias|noticiero|periodico"
         " ..3 salio|sale|dijeron|dicen|dice|decia|donde|que|sobre|personaje",
-        "personaje|personajes",
-        "tarea|tareas|monografia|exposicion|trabajo|investigacion ..3 colegio|escuela|universidad|facultad|sobre",
+        "personaje|personajes|protagonista|actor|actriz",
+        "vi|lei|leyendo|dice|dicen|dijeron|salio|sale ..3 internet|google|tiktok|youtube|facebook|redes",
+        "sintomas|senales|signos ..2 de|del ..2 infarto|derrame|acv|intoxicacion|envenenamiento|sobredosis|asfixia",
+        "tarea|tareas|monografia|exposicion|trabajo|investigacion|tesis ..3 colegio|escuela|universidad|facultad|sobre",
+        "leyendo|leo|lei|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
         "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
     ],
     fuzzy=False,
@@ -427,8 +477,24 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
         "existe|existen|verdad|curiosidad|cura|curan|comun|frecuente|informacion|informativo|informativa|folleto"
         "|folletos|aprender|ensenan|atendieron|explicar|explican",
         "como se|que tan",
+        "cuales son",
+        "como reconocer|identificar|saber",
+        "eso ..3 pasar|pasa|existe|normal|comun|verdad|cierto|posible",
     ],
     fuzzy=False,
+)
+# What to do if it ever happens: "¿qué hago si alguna vez le pica una abeja?". Only said plainly so: "¿qué hago si
+# se tragó una moneda?" may well be now.
+IF_EVER: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["si|cuando alguna vez", "si algun dia", "por si acaso"], fuzzy=False
+)
+# Emergency words in a manner of speaking: "casi me da un infarto cuando vi la factura", "me ahogo de calor"; not "me
+# va a dar un infarto", which may be felt.
+MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "casi me|le|nos? da|dio|daba|daria un? infarto|ataque|derrame|paro",
+        "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
+    ]
 )
 NOW_HERE: Final[tuple[Pattern, ...]] = compile_patterns(
     ["ahora|ahorita|urgente|ayuda|ayudenme|ayudame|rapido"], fuzzy=False
@@ -467,6 +533,9 @@ CLEANING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "sirve|sirven|usar|uso|usa|puedo|puede|como|cuanto|cuanta|para desinfectar|limpiar|lavar|trapear|diluir"
         "|fumigar",
+        "lo|la|los|las? quiero|puedo|voy|vamos|pienso ..2 usar|poner|aplicar|echar",
+        "seguro|segura|peligroso|peligrosa ..2 usar|usarlo|usarla|usarlos|tener|tenerlo|tenerla",
+        "cuanto|cuanta|cuantas|cuantos ..3 cloro|lejia|lavandina|gotas|cucharadas",
     ],
     fuzzy=False,
 )
@@ -518,6 +587,12 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     BLEEDING_SIGNS,
     EMPTY_PACK,
     BURNT,
+    SUDDEN,
+    SUDDEN_SIGNS,
+    FEVER,
+    FEVER_SIGNS,
+    BELLY,
+    BELLY_SIGNS,
     CONTRACTIONS,
     LABOUR_SIGNS,
     SUGAR,
@@ -531,6 +606,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     FINE_NOW,
     TOLD_OF,
     CURIOUS,
+    IF_EVER,
+    MEDICAL_IDIOM,
     NOW_HERE,
     ANIMAL,
     ANIMAL_ATTACK,

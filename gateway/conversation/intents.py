@@ -153,12 +153,14 @@ def _long_past(words: Words) -> bool:
 
 def _not_happening(words: Words) -> bool:
     """Emergency words not told of a person now: a film, the news, homework or a first-aid course asked about out of
-    curiosity, an animal in trouble ("mi gato se tragó un hilo"); unless something is happening now ("y ahora no
-    respira")."""
+    curiosity, what to do if it ever happens, an animal in trouble ("mi gato se tragó un hilo"); unless something is
+    happening now ("y ahora no respira")."""
     if words.has(e.NOW_HERE):
         return False
-    return (words.has(e.TOLD_OF) and words.has(e.CURIOUS)) or (
-        words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON)
+    return (
+        (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
+        or words.has(e.IF_EVER)
+        or (words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON))
     )
 
 
@@ -189,7 +191,7 @@ def _self_harm(words: Words) -> bool:
     if not words.has(e.LEAVING):
         spans += _affirmed(words, e.FAREWELL)
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
-    if spans and {span.start for span in spans} <= topics and _not_happening(words):
+    if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):
         return False
     return bool(spans)
 
@@ -211,7 +213,14 @@ def told_emergency(words: Words) -> Emergency | None:
     )
     # A poison named is one, unless asked about for cleaning.
     chemical = bool(_affirmed(words, e.CHEMICAL)) and not words.has(e.CLEANING)
-    serious = bool(_affirmed(words, p.EMERGENCY)) or chemical or together
+    # "Casi me da un infarto cuando vi la factura", "me ahogo de calor": a manner of speaking.
+    idioms = words.spans(e.MEDICAL_IDIOM)
+    told = [
+        span
+        for span in _affirmed(words, p.EMERGENCY)
+        if not any(i.start < span.end and span.start < i.end for i in idioms)
+    ]
+    serious = bool(told) or chemical or together
     if serious and not long_past:
         return Emergency.MEDICAL
     return None

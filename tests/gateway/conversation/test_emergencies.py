@@ -282,6 +282,33 @@ SIGNS_AS_PATIENTS_TELL_THEM = {
         "mi bebe de 1 mes esta frio y morado",
     ],
     "emptied packs": ["encontre a mi hijo con los frascos vacios de sus remedios"],
+    "sudden": [
+        "de repente veo todo doble y me cuesta caminar",
+        "mi abuela esta muy confundida de repente y no reconoce a nadie",
+        "me duele el testiculo de repente muchisimo",
+        "mi esposa no me entiende lo que le digo y habla incoherencias",
+    ],
+    "fever with a sign": [
+        "mi hijo tiene fiebre y manchas moradas en la piel",
+        "tiene calentura y la nuca dura",
+    ],
+    "belly": [
+        "me duele muchisimo la barriga del lado derecho y tengo fiebre",
+        "tengo un dolor de panza insoportable y vomito todo",
+    ],
+    "more": [
+        "siento una presion muy fuerte en el centro del pecho que baja al brazo",
+        "no le entra el aire a mi hijo",
+        "tengo el peor dolor de cabeza de mi vida",
+        "hago popo negro y me siento muy debil",
+        "mi abuelo se cayo y no se puede levantar, le duele mucho la cadera",
+        "creo que se rompio el brazo, el hueso se ve",
+        "mi hijo comio hongos del campo y esta vomitando y alucinando",
+        "respiramos gas de la estufa y estamos mareados",
+        "se le prendio la ropa",
+        "tengo 34 semanas y me sale liquido",
+        "tengo el azucar en 500 y me siento muy mal",
+    ],
     "told with a story, not about it": [
         "estoy viendo una serie y me duele muchisimo el pecho",
         "mi papa estaba leyendo el periodico y se le torcio la cara",
@@ -312,6 +339,9 @@ SELF_HARM_INDIRECT = [
     "voy a chocar el auto a proposito",
     "pienso en matarme todos los dias",
     "vi una pelicula y ahora me quiero matar",
+    "estoy regalando todas mis cosas, ya no las voy a necesitar",
+    "ya hice mi testamento",
+    "no puedo seguir viviendo asi",
 ]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
@@ -347,6 +377,24 @@ NOT_HAPPENING_NOW = [
     "estoy en la terraza esperando a mi mama",
     "ya escribi la carta para el seguro, necesito la firma del doctor",
     "mi hija tiene una serie de citas, pero nada grave",
+    "en la telenovela la protagonista tuvo un infarto, eso le puede pasar a alguien joven?",
+    "lei en internet que el cloro con vinagre es toxico, es verdad?",
+    "cuales son los sintomas de un infarto?",
+    "estoy leyendo sobre el suicidio para mi tesis de psicologia",
+    "el raticida es peligroso para los niños? lo quiero usar en el patio",
+    "cuantas gotas de cloro le pongo al agua para tomar?",
+    "mi abuela tuvo un infarto en 2019, ahora esta bien, necesita su control con cardiologia",
+    "hace 2 años intente suicidarme, ahora estoy en tratamiento y bien, quiero cita con el psiquiatra",
+    "casi me da un infarto cuando vi la factura jaja",
+    "me ahogo de calor en la sala de espera jaja",
+    "que hago si alguna vez a mi hijo le pica una abeja?",
+    "le regale mis cosas viejas a mi hermana",
+    "no quiero seguir con el tratamiento, quiero cambiar de doctor",
+    "mi bebe hace caca negra, es normal? tiene 2 dias",
+    "de repente me dio hambre jaja",
+    "me cai hace una semana y no puedo caminar bien, quiero traumatologo",
+    "mi hijo tiene fiebre y puntitos rojos, quiero pediatra",
+    "me duele muchisimo la barriga cuando me viene la regla, quiero ginecologo",
 ]
 
 
