@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from gateway.resilience import DependencyUnavailable
+
 # The request never left: the connection was not made (or no pooled one was free).
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # A proxy in front of the provider lost its upstream, which may have acted on the request already.
@@ -50,6 +52,22 @@ def counts_against_provider(exc: BaseException) -> bool:
 def safe_to_retry(exc: BaseException) -> bool:
     """For a Guard's `retry_if`: sending again cannot deliver the message twice."""
     return isinstance(exc, SendFailed) and exc.safe_to_retry
+
+
+def failure_behind(exc: BaseException) -> SendFailed | None:
+    """The failed attempt behind a guard's DependencyUnavailable (retries used up, or the attempt that
+    tripped its breaker); None when the guard refused without trying."""
+    cause = exc.__cause__
+    while cause is not None:
+        if isinstance(cause, SendFailed):
+            return cause
+        cause = cause.__cause__
+    return None
+
+
+def guard_note(exc: DependencyUnavailable) -> str:
+    """Why the guard gave up after a failed attempt, for an error message."""
+    return "its breaker is now open" if exc.reason == "circuit open" else "every attempt failed"
 
 
 async def post(

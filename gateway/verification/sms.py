@@ -77,10 +77,10 @@ class HttpSmsSender:
         except outbound.SendFailed as exc:
             raise SmsDeliveryError(f"SMS provider {exc.reason}") from exc
         except DependencyUnavailable as exc:
-            cause = exc.__cause__
-            if isinstance(cause, outbound.SendFailed):
-                raise SmsDeliveryError(f"SMS provider {cause.reason} (every attempt)") from exc
-            raise SmsDeliveryError(f"SMS provider not tried: {exc.reason}") from exc
+            failed = outbound.failure_behind(exc)
+            if failed is None:
+                raise SmsDeliveryError(f"SMS provider not tried: {exc.reason}") from exc
+            raise SmsDeliveryError(f"SMS provider {failed.reason} ({outbound.guard_note(exc)})") from exc
 
     async def aclose(self) -> None:
         if self._owns_client:

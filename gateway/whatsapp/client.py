@@ -180,10 +180,10 @@ class GraphClient:
         except outbound.SendFailed as exc:
             raise _send_error(exc) from exc
         except DependencyUnavailable as exc:
-            cause = exc.__cause__
-            if isinstance(cause, outbound.SendFailed):
-                raise _send_error(cause, " (every attempt)") from exc
-            raise WhatsAppSendError(f"Graph API not tried: {exc.reason}", retry_later=True) from exc
+            failed = outbound.failure_behind(exc)
+            if failed is None:
+                raise WhatsAppSendError(f"Graph API not tried: {exc.reason}", retry_later=True) from exc
+            raise _send_error(failed, f" ({outbound.guard_note(exc)})") from exc
         try:
             sent: str = response.json()["messages"][0]["id"]
         except (ValueError, LookupError, TypeError):
