@@ -358,8 +358,7 @@ SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
         "clínica.",
     ),
     SmallTalk.PLAY: (
-        "Me temo que los chistes y los juegos no son lo mío 🙂. Lo que sí puedo es ayudarle con sus citas o darle "
-        "información de la clínica.",
+        "Me temo que eso no es lo mío 🙂. Lo que sí puedo es ayudarle con sus citas o darle información de la clínica.",
         "Eso no lo sé hacer, disculpe. Si necesita algo de la clínica, con gusto le ayudo.",
     ),
     SmallTalk.BACK: (

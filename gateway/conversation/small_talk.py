@@ -94,7 +94,8 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "cual es su|tu nombre",
             "tiene|tienes nombre",
             "quien le|te programo|creo|hizo|invento",
-            "usted|tu piensa|piensas|duerme|duermes|come|comes|siente|sientes|descansa|descansas|sueña",
+            "usted|tu ..1 piensa|piensas|duerme|duermes|come|comes|siente|sientes|descansa|descansas|sueña",
+            "le|te pagan",
             "tiene|tienes sentimientos|emociones|familia",
             "cuantos anos tiene|tienes",
             "de donde eres",
@@ -125,7 +126,7 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "adivina|adivine|adivinas|adivinen",
             "juguemos|jugamos|jugar|juega|juegas",
             "le|te reto",
-            "cante|canta|cantar|canteme|cantame|cantas",
+            "cante|cantar|canteme|cantame|cantas",
             "baila|bailar|bailas|baile",
             fuzzy=False,  # "cansé" is not "cante"
         ),
@@ -140,6 +141,7 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "que mal servicio",
             "respondame|responda|contesteme|conteste bien",
             "otra vez lo mismo",
+            "otra vez|siempre la misma respuesta|cosa",
             "siempre lo mismo",
             "siempre es lo mismo",
             "responde|responden|respondiendo|contesta|contestando cualquier cosa",
@@ -184,6 +186,7 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "como va|van todo",
             "como va|van las cosas",
             "como esta|estas su|tu dia",
+            "como esta|estas|estan usted|ustedes|tu",
             "espero que este|estes|esten bien",
             "todo bien por alla|aqui|ahi",
             "todo tranquilo",
@@ -360,12 +363,16 @@ _EMOJI_KINDS: Final[dict[str, SmallTalk]] = {
 _EMOJI_MODIFIERS: Final = frozenset("\ufe0f\u200d\u2640\u2642") | frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
 
 
+# Said in a message that is only a greeting, "¿cómo está?" asks after us ("¿cómo está la doctora?" does not).
+ASKS_AFTER_US: Final[tuple[Pattern, ...]] = _patterns("como esta|estas|estan|estamos|andas|anda")
+
+
 def small_talk_of(words: Words, text: str) -> SmallTalk | None:
     """The kind of small talk `text` (read as `words`) is, if it is one answered from a template."""
     if not words:
         return _emoji_kind(text)
     asked = "?" in text or "¿" in text
-    if len(words) <= 2 and asked and all(span.start == 0 for span in words.spans(_WHAT)) and words.spans(_WHAT):
+    if len(words) == 1 and asked and words.has(_WHAT):
         return SmallTalk.CONFUSED
     extras = {at for span in words.spans(_CLOSING_EXTRAS) for at in range(span.start, span.end)}
     for kind, patterns in _KINDS:

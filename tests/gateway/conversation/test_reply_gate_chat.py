@@ -77,7 +77,8 @@ async def test_a_patient_who_keeps_writing_gets_the_honest_templates_in_turn_nev
     with fake_inference_server(saying("Gracias señorita")) as model:
         gateway = await make_client(INFERENCE_TARGET=model.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
-        answers = [(await maria.say(text))["response"] for text in ("hace calor", "se me quemó el arroz", "qué lindo día", "estoy cocinando")]
+        said = ("hace calor", "se me quemó el arroz", "qué lindo día", "estoy cocinando")
+        answers = [(await maria.say(text))["response"] for text in said]
 
     assert answers == [*replies.GATE_FALLBACKS, replies.GATE_FALLBACKS[0]]
     assert all(a != b for a, b in itertools.pairwise(answers))

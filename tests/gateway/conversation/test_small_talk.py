@@ -91,6 +91,10 @@ def kind_of(text: str) -> SmallTalk | None:
         ("¿quién ganó el partido?", SmallTalk.OTHER_QUESTION),
         ("sabe de computadoras", SmallTalk.OTHER_QUESTION),  # a question without its marks
         ("¿qué?", SmallTalk.CONFUSED),
+        ("qué cuenta?", SmallTalk.HOW_ARE_YOU),  # not "¿qué?"
+        ("ud tb come? jaja", SmallTalk.ABOUT_ME),
+        ("otra vez la misma respuesta??", SmallTalk.COMPLAINT),
+        ("quien canta esa cancion de los kjarkas", SmallTalk.OTHER_QUESTION),  # not asked to sing
         # Left to the model: statements that are neither about us, a feeling nor news.
         ("qué lindo día hace", None),
         ("a mi hijo le gusta el fútbol", None),  # not asked of us
@@ -126,8 +130,9 @@ def test_persona_inside_a_sentence_is_not_a_hand_over(text: str) -> None:
     assert understand(text, now=NOW, tz=TZ).intent is not Intent.HUMAN_HANDOFF
 
 
-def test_a_greeting_that_asks_after_us_stays_a_greeting() -> None:
-    understood = understand("hola, ¿cómo amaneció?", now=NOW, tz=TZ)
+@pytest.mark.parametrize("text", ["hola, ¿cómo amaneció?", "¿cómo está?", "hola, ¿cómo está usted? yo bien"])
+def test_a_greeting_that_asks_after_us_stays_a_greeting(text: str) -> None:
+    understood = understand(text, now=NOW, tz=TZ)
     assert (understood.intent, understood.small_talk) == (Intent.GREETING, SmallTalk.HOW_ARE_YOU)
 
 
