@@ -225,6 +225,8 @@ HUMAN_HANDOFF: Final[tuple[Pattern, ...]] = compile_patterns(
         "|transfier*|derive|derivar|atender ... persona|humano|humana|alguien|agente|operador*|asesor*|recepcion*"
         "|secretari*|encargad*|administracion|administrador*|personal|gente|responsable|senorita|senor|senora",
         "operador*|asesor*|agente|agentes|humano|recepcionista",
+        "pasa|pase|paseme|pasame|pasan|pasen|comunica|comunicar*|comuniq*|hablar ..3 enfermera|enfermero|enfermeria",
+        "alguien ..2 administracion|facturacion|contabilidad|caja|recepcion",
         "quiero|necesito|prefiero|busco ..2 persona|humano|humana|operador*|asesor*|agente|encargad*",
         "persona|gente|alguien ... real|verdad|carne",
         "alguien|persona ... atienda|atender|atiende|hable|hablar|ayude|ayudar|responda|conteste",
@@ -406,6 +408,10 @@ INFORMATION: Final[tuple[Pattern, ...]] = compile_patterns(
         "que ... tomo|tomar|tome|recomienda|recomiendan|aconseja",
         "que hago para|si|con",
         "medicamento*|pastilla*|remedio*|antibiotic*|receta|recetas|jarabe",
+        # a dose asked about: "¿cuántas gotas de paracetamol le doy?", "500 cada 8 horas, ¿la puedo tomar con leche?"
+        "dosis|gotas|gotitas|mililitros|miligramos|mg|cucharadita|cucharaditas|cucharadas",
+        "cada ..2 horas",
+        "que|cuales ..2 documentos|requisitos|papeles",
         "resultado|resultados|laboratorio",
         "es|sera normal",
         "sin cita|turno|ficha|reserva",

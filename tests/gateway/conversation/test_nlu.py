@@ -493,6 +493,23 @@ def test_a_child_s_vaccines_point_to_pediatrics(text: str, specialty: str | None
     assert read(text).specialty == specialty
 
 
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("¿cuántas gotas de paracetamol para mi bebé de 6 kilos?", Intent.OTHER),
+        ("la amoxicilina de 250 es cada 8 horas, ¿se toma con comida?", Intent.OTHER),
+        ("¿qué requisitos piden para la primera cita?", Intent.OTHER),
+        ("me comunica con enfermería por favor", Intent.HUMAN_HANDOFF),
+        ("¿hay alguien de caja? no me llegó la factura", Intent.HUMAN_HANDOFF),
+        ("quiero cita, tomo losartán cada mañana", Intent.SCHEDULE_APPOINTMENT),
+    ],
+)
+def test_a_dose_or_the_papers_asked_about_are_no_booking_and_a_nurse_or_the_till_is_a_person(
+    text: str, intent: Intent
+) -> None:
+    assert read(text).intent is intent
+
+
 def test_an_unclear_message_gets_low_confidence() -> None:
     assert read("asdfgh").confidence < read("quiero cancelar mi cita").confidence
 
