@@ -23,13 +23,25 @@ from appointments.errors import (
 
 log = structlog.get_logger(__name__)
 
-# Raised by asyncpg (and the OS) when the database cannot be reached, as opposed to a bad query.
+# Raised by asyncpg (and the OS) when the database cannot be reached or the session was lost, as opposed to a
+# bad query. The connection is unusable afterwards: the pool discards it when it is released (its reset fails).
 DATABASE_DOWN: tuple[type[Exception], ...] = (
     OSError,
     asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError,
     asyncpg.InterfaceError,
+    # The server ended the session: pg_terminate_backend (57P01), a crash (57P02), starting up or shutting down
+    # (57P03), idle timeouts (57P05, 25P03).
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.IdleSessionTimeoutError,
+    asyncpg.IdleInTransactionSessionTimeoutError,
+    # asyncpg's protocol, given the server's FATAL goodbye of a terminated session before it noticed the socket
+    # close, refuses the next statement with "cannot switch to state N; another operation (2) is in progress".
+    asyncpg.InternalClientError,
 )
+# How long a caller told "retry" by a 503 should wait, in seconds.
+RETRY_AFTER_SECONDS = "1"
 
 
 class GatewayError(Exception):
@@ -75,10 +87,13 @@ class InferenceUnavailable(GatewayError):
 
 
 class DatabaseUnavailable(GatewayError):
-    """PostgreSQL could not be reached in time, or its breaker is open; nothing was written."""
+    """PostgreSQL could not be reached in time, its breaker is open, or its connections kept breaking; retry."""
 
     status_code = 503
     code = "database_unavailable"
+
+    def __init__(self, message: str = "the database is not reachable; please retry shortly") -> None:
+        super().__init__(message, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 # Booking refusals by HTTP status; a subclass takes its nearest listed base's (PatientBusy is a SlotTaken).
@@ -136,7 +151,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 async def _database_down(request: Request, exc: Exception) -> JSONResponse:
     log.warning("database_unavailable", path=request.url.path, error=type(exc).__name__)
     body = error_body("database_unavailable", "the database is not reachable; please retry shortly")
-    return JSONResponse(body, status_code=503)
+    return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 
 
 def install_error_handlers(app: FastAPI) -> None:
