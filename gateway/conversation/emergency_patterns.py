@@ -30,6 +30,9 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "mejor no ..2 vivo|viva|vivir|existir|nacido|nacida",
         "no quiero|quiere|quisiera ..2 vivir|viviendo|existir|despertar",
         "no quiero|quiere|puedo|puede seguir viviendo|luchando|adelante",
+        "hoy|manana|ahorita|ahora|noche|decidido|voy ..3 me mato",
+        "no tiene|tengo|encuentro sentido ..2 nada",
+        "no le? veo sentido ..2 nada",
         "regale|regalando|regalado|regalo|repartiendo|reparti ..2 todas|todo ..2 cosas|pertenencias",
         "hice|escribi|deje|redacte|haciendo|escribiendo ..2 testamento",
         "no vale ..2 pena vivir",
@@ -112,6 +115,7 @@ FAREWELL: Final[tuple[Pattern, ...]] = compile_patterns(
         "escribo|escribirles|escribirte|escribirle|mensaje|mensajito ..2 para despedirme|despedirse",
         "despedirme|despedirse|despide|despidio|despidiendo|despido ..3 todos|mundo|familia|hijos|siempre|vida",
         "es|sera un|el|mi? adios|despedida",
+        "ir|irme|irse ..2 para siempre",
     ]
 )
 REFILL: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -133,6 +137,7 @@ IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "morir|morirme|muero|muera|muerto|muerta de la? verguenza|risa|hambre|sueno|ganas|calor|frio|aburrimiento"
         "|amor|envidia|cansancio|nervios|curiosidad|sed",
+        "mato|mata|matando ..2 trabajando|estudiando|corriendo|limpiando|cocinando|caminando",
     ]
 )
 
@@ -255,6 +260,8 @@ PREGNANCY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "rutilante",
         "no siento|noto|sentimos ..3 mover|moverse|movimientos|patear|patadas",
         "dejo de moverse|mover|patear",
+        "no siento|noto|sentimos ..3 mueva|mueve|movia",
+        "cada ..2 minutos",
     ]
 )
 BABY: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -277,6 +284,9 @@ BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "llora debil|bajito",
         "no llora",
         "muy? dormido|dormida|decaido|decaida|debil|aguado|aguada",
+        "muy caliente|calientito|calientita",
+        "ardiendo",
+        "inconsolable",
         "no despierta|reacciona",
         "respira ..2 rapido|rapidito|mal|raro|feo|dificultad|agitado",
         "hundida ..2 mollera",
@@ -312,6 +322,7 @@ CHEST: Final[tuple[Pattern, ...]] = compile_patterns(
         "arde|ardor|quema|quemazon|pesa|molest*|incomod*|aprieta|apretado|apretada|oprime|dolor|duele|estruj*"
         "|presion|opresion ..6 pecho|corazon",
         "pecho|corazon ..3 arde|ardor|quema|pesa|molest*|aprieta|apretado|oprime|dolor|duele",
+        "boca del estomago",
     ]
 )
 CHEST_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -320,6 +331,23 @@ CHEST_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
         "dormido|adormec*|entumec*|hormigue*|duele|dolor|corre|baja|va|irradia* ..4 brazo|mandibula|quijada",
         "sudor|sudando|sudo frio|helado",
         "sudoroso|sudorosa",
+    ]
+)
+# Medicine taken twice or by mistake, and a sign it did harm ("tomó sus pastillas dos veces y está muy mareada").
+WRONG_DOSE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "pastilla|pastillas|remedio|remedios|medicamento|medicamentos|dosis|insulina|jarabe ... doble|error"
+        "|equivocacion|equivocado|equivocada",
+        "pastilla|pastillas|remedio|remedios|medicamento|medicamentos|dosis|insulina|jarabe ... dos veces",
+        "doble|error|equivocacion ... pastilla|pastillas|remedio|remedios|medicamento|medicamentos|dosis|insulina"
+        "|jarabe",
+        "dos veces ... pastilla|pastillas|remedio|remedios|medicamento|medicamentos|dosis|insulina|jarabe",
+    ]
+)
+WRONG_DOSE_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "mareada|mareado|dormida|dormido|somnolient*|confundid*|desmay*|vomit*|raro|rara|debil|temblando|sudando",
+        "no responde|despierta|reacciona",
     ]
 )
 # Bleeding with dizziness or paleness: blood lost ("me sacaron una muela y sangro, estoy mareada").
@@ -408,6 +436,7 @@ SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]
     (BLEEDING, BLEEDING_SIGNS),
     (CONTRACTIONS, LABOUR_SIGNS),
     (SUDDEN, SUDDEN_SIGNS),
+    (WRONG_DOSE, WRONG_DOSE_SIGNS),
     (FEVER, FEVER_SIGNS),
     (BELLY, BELLY_SIGNS),
     (CHILD, BURNT),
@@ -476,7 +505,8 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "existe|existen|verdad|curiosidad|cura|curan|comun|frecuente|informacion|informativo|informativa|folleto"
         "|folletos|aprender|ensenan|atendieron|explicar|explican",
-        "como se|que tan",
+        "como se",
+        "que tan",
         "cuales son",
         "como reconocer|identificar|saber",
         "eso ..3 pasar|pasa|existe|normal|comun|verdad|cierto|posible",
@@ -488,12 +518,17 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
 IF_EVER: Final[tuple[Pattern, ...]] = compile_patterns(
     ["si|cuando alguna vez", "si algun dia", "por si acaso"], fuzzy=False
 )
+# Someone spoken to who does not answer: exact words, since "no me contestan" is the clinic's phone.
+UNANSWERING: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["hablo|hablando|hablamos|hablandole ..4 no me|nos|le? contesta|responde|reacciona"], fuzzy=False
+)
 # Emergency words in a manner of speaking: "casi me da un infarto cuando vi la factura", "me ahogo de calor"; not "me
 # va a dar un infarto", which may be felt.
 MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "casi me|le|nos? da|dio|daba|daria un? infarto|ataque|derrame|paro",
         "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
+        "quem* ..3 sol|solazo",
     ]
 )
 NOW_HERE: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -589,6 +624,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     BURNT,
     SUDDEN,
     SUDDEN_SIGNS,
+    WRONG_DOSE,
+    WRONG_DOSE_SIGNS,
     FEVER,
     FEVER_SIGNS,
     BELLY,
@@ -607,6 +644,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     TOLD_OF,
     CURIOUS,
     IF_EVER,
+    UNANSWERING,
     MEDICAL_IDIOM,
     NOW_HERE,
     ANIMAL,

@@ -178,7 +178,8 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "perdi|perdio|perdiendo ..2 vista|vision ..3 ojo",
         # unconscious
         "no lo|la|le|los? podemos|puedo|pude|pudimos|pueden|logramos|logro despertar|reaccionar",
-        "no podemos|puedo|pude|pudimos|logramos|logro despertarlo|despertarla|despertarle|hacerlo|hacerla reaccionar",
+        "no podemos|puedo|pude|pudimos|logramos|logro despertarlo|despertarla|despertarle",
+        "no podemos|puedo|pude|pudimos|logramos|logro hacerlo|hacerla|hacerle reaccionar",
         "no podemos|puedo|pude|pudimos|logramos|logro despertar a",
         "ronca|roncando ..2 raro|rara|extrano|feo",
         # seizure: shaking on the floor, eyes rolled back
@@ -186,9 +187,24 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "sacudiendose|sacude|temblando|tiembla ..5 no responde|reacciona|reconoce",
         "se le van|fueron|iban|voltearon|voltean|viran|viraron ..2 ojos",
         "ojos ..2 volteados|virados|blancos",
-        "ojos ..2 para arriba|atras",
+        "ojos|ojitos ..2 para arriba|atras",
+        "ojitos ..2 volteados|virados|blancos",
         # bleeding that does not stop
         "sangr* ..3 sin parar|cesar|detenerse",
+        # breathing that stops, speech and strength that go
+        "deja|dejo|dejaba|dejando de respirar",
+        "fue|va|iba|perdio|perdi|pierde|sin ..3 fuerza|fuerzas ..3 brazo|brazos|pierna|piernas|lado|mano",
+        "borracho|borracha|ebrio|ebria ..5 no ha? tomado|tomo|bebido|bebio",
+        # a bite to the face, a spider bite that swells
+        "mordio|mordieron|mordida|mordedura ... cara|cuello|cabeza|carita",
+        "arana|aranas ..6 hinch*|fiebre|morad*|negr*",
+        # no urine for hours: dehydrated
+        "no orina|orino|orinado|orinaba|pisa ..3 desde|hace|horas|todo|nada",
+        "no ha orinado",
+        "no hace|hizo|ha hecho pis|pichi",
+        "siento|creo que me|se muero|muere|morire|morira",
+        "siento|creo que me|se voy|va a morir",
+        "no siento|noto|sentimos ..3 mueva|mueve|moverse|mover|movimientos|patear|patadas ..3 bebe|guagua|wawa",
         "lleno|llena|llenando|empapado|empapada|empapando ..3 de? sangre",
         # a hot liquid spilled on someone
         "volco|volcaron|derramo|derramaron|cayo|echo|jalo|jalaron|tumbo ..6 caliente|hirviendo|hervida"

@@ -172,9 +172,16 @@ def emergency_of(words: Words) -> Emergency | None:
         and _affirmed(words, p.EMERGENCY_CALL)
         and not words.has(p.EMERGENCY_QUESTION)
         and not _not_happening(words)
+        and not _urgent_errand(words)
     ):
         return Emergency.MEDICAL
     return told
+
+
+def _urgent_errand(words: Words) -> bool:
+    """ "Tengo una emergencia: necesito cambiar mi cita": the word used for an urgent appointment errand, with
+    nothing told that is one."""
+    return bool(words.has(p.RESCHEDULE) or words.has(p.CANCEL) or words.has(p.LIST) or _affirmed(words, p.SCHEDULE))
 
 
 def _self_harm(words: Words) -> bool:
@@ -207,20 +214,20 @@ def told_emergency(words: Words) -> Emergency | None:
         return None
     if _overdose(words) or _affirmed(words, e.SWALLOWED_HARM):
         return Emergency.MEDICAL
+    # "Casi me da un infarto cuando vi la factura", "me ahogo de calor", "me quemé con el sol": a manner of speaking,
+    # or something milder than the words.
+    idioms = words.spans(e.MEDICAL_IDIOM) + words.spans(e.IDIOM)
+
+    def told(patterns: tuple[Pattern, ...]) -> bool:
+        return any(
+            not any(i.start < span.end and span.start < i.end for i in idioms) for span in _affirmed(words, patterns)
+        )
+
     # Signs serious only together are not, when said to be mild or over.
-    together = not _affirmed(words, e.MILD) and any(
-        _affirmed(words, happened) and _affirmed(words, sign) for happened, sign in e.SERIOUS_PAIRS
-    )
+    together = not _affirmed(words, e.MILD) and any(told(happened) and told(sign) for happened, sign in e.SERIOUS_PAIRS)
     # A poison named is one, unless asked about for cleaning.
-    chemical = bool(_affirmed(words, e.CHEMICAL)) and not words.has(e.CLEANING)
-    # "Casi me da un infarto cuando vi la factura", "me ahogo de calor": a manner of speaking.
-    idioms = words.spans(e.MEDICAL_IDIOM)
-    told = [
-        span
-        for span in _affirmed(words, p.EMERGENCY)
-        if not any(i.start < span.end and span.start < i.end for i in idioms)
-    ]
-    serious = bool(told) or chemical or together
+    chemical = told(e.CHEMICAL) and not words.has(e.CLEANING)
+    serious = told(p.EMERGENCY) or told(e.UNANSWERING) or chemical or together
     if serious and not long_past:
         return Emergency.MEDICAL
     return None

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from appointments import demo
 from appointments.demo import seed_demo_clinic
+from gateway.conversation import replies
 from gateway.conversation.intents import Emergency, Intent
 from gateway.conversation.nlu import understand
 from tests.gateway.conftest import MakeClient, gateway_settings
@@ -308,6 +309,20 @@ SIGNS_AS_PATIENTS_TELL_THEM = {
         "se le prendio la ropa",
         "tengo 34 semanas y me sale liquido",
         "tengo el azucar en 500 y me siento muy mal",
+        "siento que me muero, el corazon me late rapidisimo",
+        "mi papa dice que le duele la boca del estomago y el brazo izquierdo, esta sudando",
+        "mi bebe deja de respirar por ratos",
+        "a mi mama se le fue la fuerza del brazo derecho",
+        "mi tio esta como borracho pero no ha tomado nada y no puede caminar",
+        "le estoy hablando y no me contesta, tiene los ojos abiertos",
+        "mi bebe esta temblando y con los ojitos para arriba",
+        "mi abuela tomo sus pastillas dos veces por error y ahora esta muy mareada",
+        "me pico una araña y se me esta hinchando el brazo y me da fiebre",
+        "le mordio un perro en la cara al niño",
+        "tengo 9 meses y ya no siento que se mueva mi bebe",
+        "tengo dolores cada 5 minutos, estoy de 38 semanas",
+        "mi bebe de 2 meses esta ardiendo y no quiere el pecho",
+        "mi hijo tiene diarrea y vomitos, no orina desde ayer y esta muy decaido",
     ],
     "told with a story, not about it": [
         "estoy viendo una serie y me duele muchisimo el pecho",
@@ -342,6 +357,8 @@ SELF_HARM_INDIRECT = [
     "estoy regalando todas mis cosas, ya no las voy a necesitar",
     "ya hice mi testamento",
     "no puedo seguir viviendo asi",
+    "ya lo tengo decidido, hoy me mato",
+    "ya no tiene sentido nada, me quiero ir para siempre",
 ]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
@@ -395,6 +412,13 @@ NOT_HAPPENING_NOW = [
     "me cai hace una semana y no puedo caminar bien, quiero traumatologo",
     "mi hijo tiene fiebre y puntitos rojos, quiero pediatra",
     "me duele muchisimo la barriga cuando me viene la regla, quiero ginecologo",
+    "mi bebe no para de llorar cuando le salen los dientes",
+    "le hablo a la recepcion y no me contestan",
+    "hoy me mato estudiando para el examen jaja",
+    "me quiero ir para siempre de esta ciudad jaja, necesito certificado",
+    "mi hijo se quemo con el sol la espalda, quiero dermatologo",
+    "me tome la pastilla dos veces por error, es grave?",
+    "siento que me muero de sueño jaja",
 ]
 
 
@@ -625,10 +649,68 @@ async def test_saying_all_is_well_ends_the_emergency_and_a_booking_goes_on_as_us
     assert model.requests == []
 
 
-async def test_a_booking_request_after_an_emergency_moves_on(patient: ChatPatient) -> None:
+def follow_ups(topic: str) -> list[str]:
+    """A medical emergency's follow-up wordings for `topic`, as sent."""
+    call = f"al {EMERGENCY_NUMBER}"
+    return [text.format(call=call, number=EMERGENCY_NUMBER) for text in replies.EMERGENCY_FOLLOW_UPS[topic]]
+
+
+def appointment_replies() -> list[str]:
+    return follow_ups("appointment")
+
+
+@pytest.mark.parametrize(
+    "text", ["tengo una emergencia: necesito cambiar mi cita de mañana", "urgente, cancelen mi cita"]
+)
+def test_an_urgent_appointment_errand_is_not_an_emergency(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+async def test_an_appointment_named_in_an_emergency_is_not_a_booking_until_the_patient_says_it_is_over(
+    patient: ChatPatient,
+) -> None:
     await patient.say("me duele mucho el pecho")
-    answer = await patient.say("quiero una cita con cardiología para el lunes")
-    assert answer["action"] == "verification_required"
+    wait = await patient.say("tengo cita con cardiología el jueves, ¿puedo esperar?")
+    assert wait["action"] == "emergency", wait
+    assert wait["response"] in appointment_replies(), wait
+    again = await patient.say("quiero una cita con cardiología para el lunes")
+    assert again["action"] == "emergency" and again["response"] != wait["response"]
+    calm = await patient.say("ya estoy mejor, ya pasó")
+    assert "revise hoy" in calm["response"]
+    booking = await patient.say("quiero una cita con cardiología para el lunes")
+    assert booking["action"] == "verification_required"
+
+
+@pytest.mark.parametrize(
+    "farewell", ["gracias por todo doctora, ya no voy a necesitar la cita", "cancelen mi cita, ya no la voy a usar"]
+)
+async def test_after_words_of_suicide_an_appointment_given_up_gets_the_crisis_line_not_a_flow(
+    patient: ChatPatient, farewell: str
+) -> None:
+    await patient.say("hola, escribo para despedirme")
+    answer = await patient.say(farewell)
+    assert answer["action"] == "emergency", answer
+    assert CRISIS_LINE in answer["response"] and answer["options"] == []
+    assert "registr" not in answer["response"] and "¿Confirma" not in answer["response"]
+
+
+async def test_a_home_remedy_asked_about_is_discouraged_and_on_the_way_is_not_yet_cared_for(
+    patient: ChatPatient,
+) -> None:
+    await patient.say("mi hijo se quemó con agua hirviendo en el brazo")
+    remedy = await patient.say("le pongo pasta dental?")
+    assert remedy["response"] in follow_ups("remedy"), remedy
+    going = await patient.say("estamos yendo al hospital del niño")
+    assert going["action"] == "emergency" and going["response"] in follow_ups("on_the_way"), going
+    thanks = await patient.say("gracias")
+    assert thanks["action"] == "emergency" and EMERGENCY_NUMBER in thanks["response"]
+
+
+async def test_saying_it_was_never_an_emergency_ends_it(patient: ChatPatient) -> None:
+    await patient.say("mi papá se cayó y no reacciona")
+    answer = await patient.say("perdón, me equivoqué, no es una emergencia")
+    assert answer["action"] == "none"
+    assert answer["response"] == replies.EMERGENCY_NOT_ONE
 
 
 async def test_help_arriving_ends_the_emergency_but_not_when_it_is_worse(patient: ChatPatient) -> None:
