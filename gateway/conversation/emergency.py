@@ -3,8 +3,9 @@
 The first message gets the emergency number and where to go (self-harm: a crisis line too). For a while
 after it (`DialogState.emergency`), whatever the patient writes is part of the same emergency: asking for
 the number gets it again, "no llega" gets what to do when help is late, "hola??" hears that staff were
-told. Never the model, never small talk, and never the same paragraph twice in a row. The emergency
-ends when the patient says all is well or that they are being cared for, or asks to book something.
+told, "¿le pongo pasta dental?" is told to give nothing on their own. Never the model, never small talk,
+never a booking flow, and never the same paragraph twice in a row. The emergency ends when the patient says
+all is well, that they are being cared for, or that it was not one; or when it has gone quiet for a while.
 """
 
 from __future__ import annotations
@@ -19,16 +20,47 @@ from gateway.conversation.nlu import KNOWN_WORDS, Understanding
 from gateway.conversation.patterns import Pattern, Words, compile_patterns
 from gateway.conversation.state import DialogState, EmergencyMode
 
-# Asking for one of these ends the emergency: the patient has moved on.
-_MOVING_ON = (
+# An appointment mentioned in an emergency is not a booking: "tengo cita el jueves, ¿puedo esperar?" asks whether
+# to wait, and "ya no voy a necesitar la cita", after words of suicide, is a farewell.
+_APPOINTMENT_TALK = (
     Intent.SCHEDULE_APPOINTMENT,
     Intent.CANCEL_APPOINTMENT,
     Intent.RESCHEDULE_APPOINTMENT,
     Intent.LIST_APPOINTMENTS,
 )
+# "Le pongo pasta dental?", "¿le doy agua?": a home remedy asked about; nothing is to be given on one's own.
+_REMEDY = compile_patterns(
+    [
+        "le|me|se pongo|pone|echo|echamos|paso|unto|doy|damos|hago|aplico ..3 pasta|crema|aceite|mantequilla|hielo"
+        "|agua|leche|alcohol|remedio|pastilla|pastillas|algo|vomitar|sal|clara|huevo|manteca|pomada",
+        "puedo|podemos|debo darle|ponerle|echarle|hacerle",
+        "le|lo|la hago vomitar",
+    ]
+)
+# "Estamos yendo al hospital": on the way, not yet cared for.
+_ON_THE_WAY = compile_patterns(
+    [
+        "yendo|vamos|voy|vamos|llevando|llevamos|llevo|saliendo|salimos|camino ..3 hospital|emergencia|emergencias"
+        "|clinica|posta|centro",
+        "en camino",
+        "ya salimos|salio|sale la ambulancia",
+    ]
+)
+# "No es una emergencia", "me equivoqué", "era broma": it never was one.
+_NOT_ONE = compile_patterns(
+    [
+        "no es|era ..2 emergencia|urgente|grave|urgencia",
+        "no hay|habia ninguna|una? emergencia|urgencia",
+        "me equivoque|equivoco",
+        "era|es broma|chiste",
+        "estaba|estoy bromeando",
+    ]
+)
 # What a follow-up asks, most specific first; the topics of `replies.EMERGENCY_FOLLOW_UPS`.
 _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("number", e.ASKS_NUMBER),
+    ("remedy", _REMEDY),
+    ("on_the_way", _ON_THE_WAY),
     ("meanwhile", e.MEANWHILE),
     ("waiting", e.WAITING),
     ("where", e.WHERE),
@@ -98,10 +130,10 @@ def answer(
             kind=emergency, until=now + lasts, last_reply="first", replies=1, said=first, swallowed=swallowed
         )
         return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
-    if emergency is None and understood.intent in _MOVING_ON:
-        return None
     # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
     over = _over(words, mode.kind, contacts) if told_emergency(words) is None else None
+    if over is None and told_emergency(words) is None and _affirmed(words, _NOT_ONE):
+        over = replies.EMERGENCY_NOT_ONE
     if over is not None:
         return EmergencyReply(state.in_emergency(None), over, ongoing=False)
     kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
@@ -143,6 +175,8 @@ def _topic(words: Words, understood: Understanding, kind: Emergency) -> str:
     found = next((topic for topic, patterns in _TOPICS if words.has(patterns)), None)
     if found is None and understood.intent is Intent.EMERGENCY:
         found = "worse"
+    if found is None and understood.intent in _APPOINTMENT_TALK:
+        found = "appointment"
     if found is None and understood.intent is Intent.THANKS_GOODBYE:
         found = "thanks"
     found = found or "present"

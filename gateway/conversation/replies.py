@@ -68,7 +68,7 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Nuestro equipo ya está avisado.",
     ),
     "present": (
-        "Aquí estoy. Ya avisé a nuestro equipo, que le escribirá por este chat. No espere nuestra respuesta: llame "
+        "Aquí estoy. Nuestro equipo ya está avisado y revisará su conversación. No espere nuestra respuesta: llame "
         "{call} o acuda a la emergencia más cercana.",
         "Sigo aquí. Nuestro equipo ya está avisado de su emergencia. Mientras tanto, lo más importante es llamar "
         "{call} o ir a la emergencia más cercana.",
@@ -76,6 +76,23 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     "thanks": (
         "Cuídese mucho. Si la situación cambia, llame {call} o acuda a la emergencia más cercana.",
         "Estamos pendientes. Ante cualquier cambio, llame {call} sin esperar.",
+    ),
+    "remedy": (
+        "No le dé ni le ponga nada por su cuenta. Llame {call} y siga lo que le indiquen, o acuda a la emergencia "
+        "más cercana.",
+        "Mejor no aplicar remedios caseros: pueden empeorar la situación. Siga las indicaciones que le den al llamar "
+        "{call} o en la emergencia.",
+    ),
+    "on_the_way": (
+        "Bien hecho. Vayan con cuidado; si algo cambia en el camino, llamen {call}.",
+        "Muy bien, sigan hacia la emergencia. Si empeora en el camino, llamen {call}. Aquí estamos si nos necesitan "
+        "después.",
+    ),
+    "appointment": (
+        "No espere a una cita: con lo que me cuenta, llame ahora {call} o acuda a la emergencia más cercana. Cuando "
+        "todo esté bajo control, le ayudo con sus citas.",
+        "Lo de la cita puede esperar; esto no. Llame {call} o vaya a la emergencia más cercana, y después vemos su "
+        "cita con calma.",
     ),
 }
 SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
@@ -97,6 +114,12 @@ SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Gracias a usted por escribirme. Sigo aquí; cuando lo necesite, llame {help}.",
         "Aquí seguimos. Cuídese mucho, y si vuelve a sentirse así, llame {help}.",
     ),
+    # An appointment given up or any errand, after words of suicide: the person first, never a booking flow.
+    "appointment": (
+        "Lo más importante ahora es usted, no la cita. Por favor, llame {help}. Nuestro equipo ya está avisado.",
+        "Las citas pueden esperar; usted importa ahora. Llame {help}, y si puede, busque a alguien de confianza que "
+        "le acompañe.",
+    ),
 }
 # Asked for the number after pills or a poison were swallowed: the emergency number first, without condition;
 # `{line}`: the crisis line, in a self-harm emergency.
@@ -114,9 +137,11 @@ EMERGENCY_NUMBER_UNKNOWN = (
     "emergencia más cercana.",
 )
 EMERGENCY_OVER = (
-    "Me alegra saber que la situación está mejor. Si vuelve a ocurrir, llame {call} o acuda a la emergencia más "
-    "cercana. Si lo desea, le ayudo a agendar un control."
+    "Me alegra saber que está mejor. Aun así, conviene que un médico le revise hoy; si vuelve a empeorar, llame "
+    "{call} o acuda a la emergencia más cercana. Si lo desea, le ayudo a agendar una consulta."
 )
+# The patient says it never was an emergency ("no es una emergencia, solo quiero cambiar mi cita").
+EMERGENCY_NOT_ONE = "Entendido, disculpe la confusión. ¿En qué le puedo ayudar?"
 SELF_HARM_OVER = (
     "Me alegra leer que se siente mejor. Si vuelve a sentirse así, llame {help}; también puede escribirnos cuando "
     "lo necesite. Cuídese mucho."
