@@ -45,7 +45,7 @@ async def test_second_message_continues_the_conversation_with_history(
 ) -> None:
     headers = {"X-API-Key": api_key}
     # Small talk is answered by the model, with the history.
-    first = (await client.post("/chat", json=chat_body("jeje"), headers=headers)).json()
+    first = (await client.post("/chat", json=chat_body("está lloviendo fuerte"), headers=headers)).json()
     second = (await client.post("/chat", json=chat_body("jajaja qué risa"), headers=headers)).json()
 
     assert first["conversation_id"] == second["conversation_id"]
@@ -79,7 +79,7 @@ async def test_inference_down_gets_a_polite_template_and_opens_the_breaker(
     )
     headers = {"X-API-Key": api_key}
 
-    answers = [await client.post("/chat", json=chat_body("jeje"), headers=headers) for _ in range(2)]
+    answers = [await client.post("/chat", json=chat_body("está lloviendo fuerte"), headers=headers) for _ in range(2)]
 
     for answer in answers:
         assert answer.status_code == 200, answer.text
@@ -150,7 +150,7 @@ async def test_the_inference_breaker_recovers_when_the_server_comes_back(
         INFERENCE_TARGET=f"127.0.0.1:{port}", RETRY_ATTEMPTS=1, BREAKER_FAIL_MAX=1, BREAKER_RESET_SECONDS=1
     )
     headers = {"X-API-Key": api_key}
-    down = await client.post("/chat", json=chat_body("jeje"), headers=headers)
+    down = await client.post("/chat", json=chat_body("está lloviendo fuerte"), headers=headers)
     assert down.json()["response"] == replies.SAFE_FALLBACK
     assert (await client.get("/health")).json()["breakers"]["inference"] == "open"
 

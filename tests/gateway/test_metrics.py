@@ -29,7 +29,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     await seed_demo_clinic(conn)
     client = await make_client(RATE_LIMIT_USER_BURST=4, RATE_LIMIT_USER_PER_MINUTE=1)
     headers = {"X-API-Key": api_key}
-    await client.post("/chat", json=body("jeje"), headers=headers)  # small talk: the model
+    await client.post("/chat", json=body("está lloviendo fuerte"), headers=headers)  # small talk: the model
     await client.post("/chat", json=body("me duele el pecho y no puedo respirar"), headers=headers)
     await client.post("/chat", json=body("mis citas"), headers=headers)
     await client.post("/chat", json=body("21/05/1987"), headers=headers)

@@ -42,7 +42,7 @@ async def test_impersonal_small_talk_replies_are_cached_by_the_whole_history(
     reply = "Me alegra verle de buen ánimo."
 
     async def ask(client: httpx.AsyncClient, phone: str) -> tuple[str, dict[str, object]]:
-        answer = (await client.post("/chat", json=body("jeje", phone), headers=headers)).json()
+        answer = (await client.post("/chat", json=body("está lloviendo fuerte", phone), headers=headers)).json()
         meta = await conn.fetchval(
             "SELECT meta FROM messages WHERE conversation_id = $1 AND role = 'assistant'",
             UUID(answer["conversation_id"]),

@@ -39,7 +39,7 @@ def remembering_model(turns: Sequence[tuple[str, str]]) -> str:
     said = [text for role, text in turns if role == "user"]
     introduced = [text.split("Soy ", 1)[1].split(",")[0] for text in said if "Soy " in text]
     last = said[-1]
-    if "jeje" in last:
+    if "está lloviendo fuerte" in last:
         return "Me alegra verle de buen ánimo."
     if "quién soy" in last and introduced:
         return f"Usted es {introduced[0]}, es un gusto conversar con usted."
@@ -79,7 +79,7 @@ async def test_second_patient_with_the_same_last_messages_never_gets_the_first_p
     await juan.say("Soy Juan Carlos Condori, vivo en Sopocachi. Qué risa")
     await maria.say("Qué risa")
     for patient in (juan, maria):
-        await patient.say("jeje")
+        await patient.say("está lloviendo fuerte")
     to_juan = await juan.say("¿sabe quién soy?")
     await maria.say("¿sabe quién soy?")
 
@@ -102,7 +102,7 @@ async def test_replies_that_name_someone_are_never_cached_and_a_number_is_never_
         last = turns[-1][1]
         if "nombre" in last:
             return "María Fernanda, con gusto le ayudo."
-        if "jeje" in last:
+        if "está lloviendo fuerte" in last:
             return "Jeje, somos 2 en recepción."
         if "cuénteme" in last:
             return "La doctora Vargas es muy amable."
@@ -112,7 +112,7 @@ async def test_replies_that_name_someone_are_never_cached_and_a_number_is_never_
         gateway = await make_client(INFERENCE_TARGET=fake.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         named = await maria.say("¿Sabe mi nombre?")
-        numbered = await maria.say("jeje")
+        numbered = await maria.say("está lloviendo fuerte")
         doctor = await maria.say("cuénteme algo")
         plain = await maria.say("¿Me puede ayudar?")
 
@@ -146,13 +146,13 @@ async def test_a_cached_reply_that_names_a_stranger_is_not_sent_and_is_dropped(
         temperature=settings.reply_temperature,
         top_p=settings.reply_top_p,
     )
-    history = [("user", "jeje")]
+    history = [("user", "está lloviendo fuerte")]
     key = cache.key(history, parameters)
     store = redis.Redis.from_url(redis_url)
     try:
         # Someone who reached Redis planted a reply that names another patient.
         await store.set(key, "Sí, Rosa Quiroga, su resultado de laboratorio ya está listo.")
-        answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("jeje")
+        answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("está lloviendo fuerte")
 
         assert answer["response"] == replies.SAFE_FALLBACK
         assert await store.exists(key) == 0
@@ -179,7 +179,7 @@ async def test_codes_dates_of_birth_and_carnets_are_neither_stored_nor_shown_to_
     await maria.verify("mis citas", "21 de mayo de 1987")
     await maria.say(f"me llegó otro código {maria.last_code()}")  # typed again, after the step
     for patient in (stranger, maria):
-        await patient.say("jeje")  # the model answers, reading the stored history
+        await patient.say("está lloviendo fuerte")  # the model answers, reading the stored history
 
     secrets = [*stranger.codes(), *maria.codes(), wrong, "1990", "15/08", "7654321", "1987", "21 de mayo", "21/05"]
     rows = await conn.fetch(
@@ -196,7 +196,7 @@ async def test_codes_dates_of_birth_and_carnets_are_neither_stored_nor_shown_to_
         history = await repository.recent_messages(conn, conversation_id=conversation_id, limit=50)
         assert not any(secret in m.content for m in history for secret in secrets)
     seen_by_model = " | ".join(text for turns in model.requests for _, text in turns)
-    assert "jeje" in seen_by_model
+    assert "está lloviendo fuerte" in seen_by_model
     for secret in secrets:
         assert secret not in seen_by_model, (secret, seen_by_model)
     registered = await conn.fetchrow(
