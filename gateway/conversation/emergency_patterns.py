@@ -132,6 +132,15 @@ LEAVING: Final[tuple[Pattern, ...]] = compile_patterns(
     ],
     fuzzy=False,
 )
+# A thought of self-harm denied: "no pienso en matarme", "nunca he pensado en suicidarme" (the "no" comes too far
+# before the act for the plain negation check).
+DENIED: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "no|nunca he|lo? pienso|pensado|pensaria|pensar|quiero|quise|haria|intentaria|intente ..1 en? matarme"
+        "|suicidarme|suicidio|quitarme|morirme|hacerme|lastimarme|cortarme",
+    ],
+    fuzzy=False,
+)
 # Ways of speaking that are not about dying: "me muero de la vergüenza", "me quiero morir de risa".
 IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -456,7 +465,7 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
 MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|cita|citas|fisioterapia"
-        "|rehabilitacion|terapia|certificado",
+        "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas",
         "estoy|esta|estamos|siento ..2 bien|sano|sana|sanito|sanita",
         "ya paso",
     ]
@@ -495,7 +504,7 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
         "vi|lei|leyendo|dice|dicen|dijeron|salio|sale ..3 internet|google|tiktok|youtube|facebook|redes",
         "sintomas|senales|signos ..2 de|del ..2 infarto|derrame|acv|intoxicacion|envenenamiento|sobredosis|asfixia",
         "tarea|tareas|monografia|exposicion|trabajo|investigacion|tesis ..3 colegio|escuela|universidad|facultad|sobre",
-        "leyendo|leo|lei|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
+        "leyendo|leo|lei|investigar|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
         "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
     ],
     fuzzy=False,
@@ -592,6 +601,7 @@ MILD: Final[tuple[Pattern, ...]] = compile_patterns(
 # "diclofenaco" still reads as the "diclofenac" of the medical-advice check.
 ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SELF_HARM,
+    DENIED,
     HOARDED,
     FAREWELL,
     REFILL,

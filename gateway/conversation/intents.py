@@ -187,7 +187,7 @@ def _urgent_errand(words: Words) -> bool:
 def _self_harm(words: Words) -> bool:
     """Suicidal thoughts, a plan or its means, a farewell; pills hoarded or a goodbye only when the message is not
     about a refill or a move, and "suicidio" named as a topic ("una tarea sobre el suicidio") is not one."""
-    idioms = words.spans(e.IDIOM)
+    idioms = words.spans(e.IDIOM) + words.spans(e.DENIED)
     spans = [
         span
         for span in _affirmed(words, e.SELF_HARM)

@@ -359,6 +359,9 @@ SELF_HARM_INDIRECT = [
     "no puedo seguir viviendo asi",
     "ya lo tengo decidido, hoy me mato",
     "ya no tiene sentido nada, me quiero ir para siempre",
+    "no aguanto mas quiero morirme",
+    "nunca pense que diria esto pero quiero morirme",
+    "no lo pienso dos veces, me voy a matar",
 ]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
@@ -419,6 +422,10 @@ NOT_HAPPENING_NOW = [
     "mi hijo se quemo con el sol la espalda, quiero dermatologo",
     "me tome la pastilla dos veces por error, es grave?",
     "siento que me muero de sueño jaja",
+    "no pienso en matarme, pero estoy muy triste, quiero cita con psicologia",
+    "nunca he pensado en suicidarme, solo tengo ansiedad",
+    "mi profesor nos pidio investigar sobre el infarto, tienen informacion?",
+    "el año pasado me quemé con agua hirviendo, quiero ver la cicatriz",
 ]
 
 
