@@ -214,6 +214,8 @@ SWALLOWED_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # Pills eaten or swallowed by someone else: a child who found them, whatever the amount.
         "se comio|trago|comieron|tragaron ..4 pastillas|pastilla|pildoras|tabletas|capsulas|medicamentos|remedios"
         "|medicina|medicinas",
+        "tome|tomo|trague|trago|tragado|bebio|bebi|bebido|tomado ..3 liquido|producto|quimico ..3 limpiar|limpieza"
+        "|pisos|piso|bano|lavar|ropa|desinfectar",
         # "Sin querer" (by accident) is not a "no".
         "sin querer ... tomo|trago|comio|bebio|veneno|lavandina|lejia|cloro|raticida|insecticida|plaguicida"
         "|detergente|pastillas",
@@ -382,6 +384,16 @@ SUDDEN_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
         "cuesta|costaba|costando caminar|hablar|ver",
         "perdi|perdio|pierde|perdiendo ..2 fuerza|vista|vision|equilibrio",
         "testiculo|testiculos|escroto",
+        "dejo|deja de hablar|caminar|ver|moverse|responder|reaccionar",
+    ]
+)
+# Heat: confusion, fainting or a body burning hot after a day in the sun ("estuvo al sol y está confundido").
+HEAT: Final[tuple[Pattern, ...]] = compile_patterns(["sol|calor|insolacion|insolado|insolada"])
+HEAT_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "confundid*|desorientad*|desmay*|convuls*|delira|delirando",
+        "no responde|reacciona|despierta",
+        "muy caliente|ardiendo",
     ]
 )
 # Fever with a sign of meningitis or sepsis: purple spots, a stiff neck, delirium.
@@ -397,10 +409,10 @@ FEVER_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
 # Belly pain at its worst with fever or vomiting: an abdomen to be seen now.
 BELLY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "duele|dolor ..3 muchisimo|insoportable|fuertisimo|terrible|horrible|intenso|intensisimo ..4 barriga|panza"
-        "|estomago|abdomen|vientre|guata",
-        "barriga|panza|estomago|abdomen|vientre|guata ..4 muchisimo|insoportable|fuertisimo|terrible|horrible"
-        "|intenso|intensisimo",
+        "duele|dolor ..3 muchisimo|insoportable|fuertisimo|terrible|horrible|intenso|intensisimo ..8 barriga|panza"
+        "|estomago|abdomen|vientre|guata|costado|rinon|rinones|ingle|espalda",
+        "barriga|panza|estomago|abdomen|vientre|guata|costado|rinon|rinones|ingle ..4 muchisimo|insoportable"
+        "|fuertisimo|terrible|horrible|intenso|intensisimo",
     ]
 )
 BELLY_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -445,6 +457,7 @@ SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]
     (BLEEDING, BLEEDING_SIGNS),
     (CONTRACTIONS, LABOUR_SIGNS),
     (SUDDEN, SUDDEN_SIGNS),
+    (HEAT, HEAT_SIGNS),
     (WRONG_DOSE, WRONG_DOSE_SIGNS),
     (FEVER, FEVER_SIGNS),
     (BELLY, BELLY_SIGNS),
@@ -634,6 +647,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     BURNT,
     SUDDEN,
     SUDDEN_SIGNS,
+    HEAT,
+    HEAT_SIGNS,
     WRONG_DOSE,
     WRONG_DOSE_SIGNS,
     FEVER,

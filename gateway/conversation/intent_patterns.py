@@ -200,6 +200,17 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "arana|aranas ..6 hinch*|fiebre|morad*|negr*",
         # no urine for hours: dehydrated
         "no orina|orino|orinado|orinaba|pisa ..3 desde|hace|horas|todo|nada",
+        # heat stroke, an eye hurt, a limb cut off, someone crushed, rape, a threat to kill
+        "golpe de calor",
+        "insolacion ..6 confundid*|desorientad*|desmay*|convuls*|delira*",
+        "acido|quimico|quimicos|soda|cal|fierro|fierros|clavo|vidrio|vidrios|metal|alambre|petardo|cohete|cuete"
+        " ..4 ojo|ojos",
+        "amput*|cercen*|mutil*",
+        "atrapad*|aplastad*|prensad* ..3 bajo|debajo|entre",
+        "violaron|violacion|violada|violado|violo|abusaron|abusado|abusada ..3 sexual*|anoche|ayer|hoy|mi|me|ella|el",
+        "abuso sexual",
+        "agresivo|agresiva|violento|violenta ..8 matar|cuchillo|arma|pistola|golpea|golpeando",
+        "amenaza|amenazando|amenazo ..3 matar|matarnos|matarme|cuchillo|arma|pistola",
         "no ha orinado",
         "no hace|hizo|ha hecho pis|pichi",
         "siento|creo que me|se muero|muere|morire|morira",
@@ -457,7 +468,7 @@ THANKS_GOODBYE: Final[tuple[Pattern, ...]] = compile_patterns(
         "gracias",
         "mil|muchas|muchisimas|muchisimo gracias",
         "gracias por _ _?",
-        "muy amable|amables",
+        "muy|que|tan amable|amables",
         "agradec*|agradezc*",
         "hasta luego|pronto|manana|entonces",
         "hasta la proxima",

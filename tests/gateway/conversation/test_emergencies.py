@@ -323,6 +323,16 @@ SIGNS_AS_PATIENTS_TELL_THEM = {
         "tengo dolores cada 5 minutos, estoy de 38 semanas",
         "mi bebe de 2 meses esta ardiendo y no quiere el pecho",
         "mi hijo tiene diarrea y vomitos, no orina desde ayer y esta muy decaido",
+        "mi abuelo estuvo al sol todo el dia y ahora esta confundido y muy caliente",
+        "me cayo acido en el ojo y no veo",
+        "le entro un fierro en el ojo",
+        "se corto un dedo con la sierra, se lo amputo",
+        "mi papa quedo atrapado bajo el auto",
+        "me violaron anoche",
+        "mi hermano esta muy agresivo, rompe todo y dice que va a matar a alguien",
+        "tengo un dolor horrible en la espalda baja que va a la ingle y vomito, no aguanto",
+        "el nene se bebio el liquido de limpiar pisos",
+        "de un momento a otro mi papa dejo de hablar",
     ],
     "told with a story, not about it": [
         "estoy viendo una serie y me duele muchisimo el pecho",
@@ -426,6 +436,12 @@ NOT_HAPPENING_NOW = [
     "nunca he pensado en suicidarme, solo tengo ansiedad",
     "mi profesor nos pidio investigar sobre el infarto, tienen informacion?",
     "el año pasado me quemé con agua hirviendo, quiero ver la cicatriz",
+    "mi hijo es muy agresivo en el colegio, quiero psicologo",
+    "me amenazaron con despedirme",
+    "tengo un dolor terrible de espalda desde hace una semana y vomite una vez, quiero cita",
+    "la violacion de mis derechos como paciente",
+    "me quede atrapada en el trafico, llego tarde",
+    "estuve al sol y me duele la cabeza",
 ]
 
 
