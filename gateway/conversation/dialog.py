@@ -185,7 +185,10 @@ class Dialog:
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
         if intent is Intent.HUMAN_HANDOFF:
-            return Outcome(state.idle(), replies.HUMAN_HANDOFF, Action.HUMAN_HANDOFF, flag="human_handoff")
+            # At night nobody answers "lo antes posible": say when someone will.
+            opens = clinic_answers.opens_next((await clinic_info.load(self._conn)).hours, turn.now)
+            text = replies.human_handoff(opens, self._settings.contacts.number)
+            return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
         if intent is Intent.CLINIC_INFO:
             return await self._clinic_question(state, turn)
         new_flow = _FLOW_OF.get(intent)
@@ -201,7 +204,7 @@ class Dialog:
             facts = await self._clinic_answer(started.state, turn)
             return replace(started, text=f"{facts.text}\n\n{started.text}")
         if asks_for_medical_advice(turn.text):
-            return Outcome(state, replies.NO_MEDICAL_ADVICE)
+            return Outcome(state, replies.no_medical_advice(self._settings.contacts.number))
         hour = turn.now.astimezone(self._settings.tz).hour
         small_talk = turn.understood.small_talk
         if intent is Intent.GREETING and state.step is None:
@@ -215,7 +218,12 @@ class Dialog:
             return Outcome(state.idle().but(farewell_at=turn.now), replies.goodbye(hour))
         if state.step is not None:
             return await self._reprompt(state, turn)
-        return Outcome(state, None, small_talk=small_talk)
+        # "Me siento sola" and then "mis hijos ya no me visitan": the same feeling, not a new topic for the model;
+        # one message more, not the rest of the conversation.
+        told = small_talk is SmallTalk.FEELING_LOW
+        if small_talk is None and intent is Intent.OTHER and state.feeling_low:
+            small_talk = SmallTalk.FEELING_LOW
+        return Outcome(state.but(feeling_low=told), None, small_talk=small_talk)
 
     # --- questions about the clinic ----------------------------------------------------------
 
@@ -224,7 +232,7 @@ class Dialog:
         answered = await self._clinic_answer(state, turn)
         text = answered.text
         if asks_for_medical_advice(turn.text):
-            text = f"{text}\n\n{replies.NO_MEDICAL_ADVICE}"
+            text = f"{text}\n\n{replies.no_medical_advice(self._settings.contacts.number)}"
         if state.step is None:
             return Outcome(state, text, options=answered.options)
         understood = turn.understood

@@ -18,7 +18,7 @@ from gateway.conversation.intent_patterns import GREETING
 from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of
 from gateway.conversation.normalize import is_question
 from gateway.conversation.patterns import Words
-from gateway.conversation.small_talk import ASKS_AFTER_US, SmallTalk, small_talk_of
+from gateway.conversation.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
 from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
 from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
 
@@ -86,6 +86,8 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
     small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None
     if intent is Intent.GREETING and words.has(ASKS_AFTER_US):
         small_talk = SmallTalk.HOW_ARE_YOU
+    if intent is Intent.OTHER and small_talk is None and ends_with_farewell(words):
+        intent = Intent.THANKS_GOODBYE  # "ya me voy a dormir, chau"
     if (small_talk is SmallTalk.HOW_ARE_YOU and words.has(GREETING)) or small_talk is SmallTalk.HELLO:
         intent = Intent.GREETING  # "hola, ¿cómo amaneció?", "saludos desde El Alto"
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").

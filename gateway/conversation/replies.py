@@ -157,6 +157,22 @@ HUMAN_HANDOFF = (
 )
 
 
+def human_handoff(opens: str | None, number: str | None) -> str:
+    """The answer to a request for a person; `opens` as in `handoff_waiting` (None while the clinic is open)."""
+    if opens is None:
+        return HUMAN_HANDOFF
+    call = f"llame al {number}" if number else "llame al número de emergencias"
+    if opens.startswith("en "):
+        return (
+            f"Con gusto. Dejé su conversación a nuestro equipo; una persona le responderá por este mismo chat {opens}. "
+            f"Si es una emergencia, {call}."
+        )
+    return (
+        "Con gusto. Ahora la clínica está cerrada: dejé su conversación a nuestro equipo y una persona le responderá "
+        f"por este mismo chat cuando abramos, {opens}. Si es una emergencia, {call}."
+    )
+
+
 def otp_sms(clinic_name: str, code: str, minutes: int) -> str:
     """The SMS that carries a verification code: who sends it, and not to pass it on to a caller.
 
@@ -352,19 +368,18 @@ def choose_appointment(lines: list[str], verb: str) -> str:
     return f"¿Qué cita desea {verb}?\n" + "\n".join(lines) + "\nResponda con el número de la cita."
 
 
+# When the model's reply is not sent (the gate refused it, or the model is down): what the patient wrote was
+# small talk (questions and feelings have templates of their own), so a quiet acknowledgement and what the
+# assistant can do; never the same words twice in a row if the patient keeps writing.
 SAFE_FALLBACK = (
-    "Disculpe, no tengo una buena respuesta para eso. Puedo ayudarle a agendar, cancelar o revisar sus citas, "
-    "o comunicarle con una persona de nuestro equipo. ¿Qué prefiere?"
+    "Entiendo. Si necesita algo de la clínica, como una cita, información o hablar con una persona de nuestro "
+    "equipo, aquí estoy."
 )
-
-# When the model's reply is not sent (the gate refused it): honest about what the assistant can do,
-# and not the same words twice in a row if the patient keeps writing.
 GATE_FALLBACKS = (
     SAFE_FALLBACK,
-    "Perdone, eso no lo puedo responder por aquí. Si desea, agendo o reviso una cita, le doy información "
-    "de la clínica o le comunico con alguien de nuestro equipo.",
-    "Eso no sabría contestarlo bien. Lo que sí puedo hacer: ayudarle con una cita, contarle sobre "
-    "la clínica o pasarle con una persona. Dígame qué necesita.",
+    "Le entiendo. Cuando quiera, le ayudo con sus citas o con información de la clínica, o le comunico con una "
+    "persona.",
+    "Aquí sigo. Por este chat puedo ayudarle con sus citas y con información de la clínica; dígame si necesita algo.",
 )
 
 
@@ -385,6 +400,10 @@ SMALL_TALK: dict[SmallTalk, tuple[str, ...]] = {
     SmallTalk.PLAY: (
         "Me temo que eso no es lo mío 🙂. Lo que sí puedo es ayudarle con sus citas o darle información de la clínica.",
         "Eso no lo sé hacer, disculpe. Si necesita algo de la clínica, con gusto le ayudo.",
+    ),
+    SmallTalk.WILL_ASK: (
+        "Claro, dígame.",
+        "Sí, dígame en qué le puedo ayudar.",
     ),
     SmallTalk.BACK: (
         "No se preocupe, aquí sigo. ¿En qué le puedo ayudar?",
@@ -507,11 +526,18 @@ def handoff_waiting(number: str | None, opens: str | None) -> tuple[str, str, st
 HANDOFF_WAITING = handoff_waiting(None, None)
 
 
-NO_MEDICAL_ADVICE = (
-    "Por este medio no puedo dar diagnósticos, recomendar medicamentos ni indicar dosis; eso solo lo puede hacer "
-    "un médico después de revisarle. Con gusto le agendo una cita. Si es una emergencia, llame al número de "
-    "emergencias o acuda a la emergencia más cercana."
-)
+def no_medical_advice(number: str | None) -> str:
+    """The answer to a question for a diagnosis, a medicine or a dose, with the emergency number if set."""
+    call = f"llame al {number}" if number else "llame al número de emergencias"
+    return (
+        "Por este medio no puedo dar diagnósticos, recomendar medicamentos ni indicar dosis; eso solo lo puede hacer "
+        f"un médico después de revisarle. Con gusto le agendo una cita. Si es una emergencia, {call} o acuda a la "
+        "emergencia más cercana."
+    )
+
+
+# With no emergency number set.
+NO_MEDICAL_ADVICE = no_medical_advice(None)
 
 VERIFICATION_UNAVAILABLE = (
     "En este momento no puedo verificar su identidad ni consultar sus citas. Inténtelo de nuevo en unos minutos, "

@@ -36,6 +36,7 @@ class SmallTalk(StrEnum):
     FEELING_LOW = "feeling_low"  # "estoy preocupada", "me siento solo"
     LAUGHTER = "laughter"  # "jajaja", "😂"
     ACKNOWLEDGE = "acknowledge"  # "ok", "ya veo", "👍"
+    WILL_ASK = "will_ask"  # "quiero saber una cosa", "¿le puedo preguntar algo?"
     BIRTHDAY = "birthday"  # "hoy es mi cumpleaños"
     GOOD_NEWS = "good_news"  # "nació mi nieta", "aprobé mi examen"
     # A question about anything else ("¿quién ganó el partido?"): the model would guess, so it is not asked.
@@ -138,6 +139,8 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "no sirve|sirves|sirven|funciona|funcionan",
             "perdida de tiempo",
             "mala|pesima|malisima atencion|servicio",
+            "malo|mal|pesimo|malisimo su|el|este servicio|sistema|chat",
+            "que malo|mal|pesimo servicio",
             "que mal servicio",
             "respondame|responda|contesteme|conteste bien",
             "otra vez lo mismo",
@@ -196,6 +199,7 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
         SmallTalk.BACK,
         _patterns(
             "estaba ocupado|ocupada|ocupadito|ocupadita",
+            "perdon|disculpe|disculpa|sorry ..2 estaba",
             "se me corto|fue ..2 internet|senal|llamada|luz|mensaje",
             "sin internet|senal",
             "celular|telefono esta|anda fallando",
@@ -257,6 +261,16 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
         ),
     ),
     (
+        SmallTalk.WILL_ASK,
+        _patterns(
+            "quiero|queria|quisiera saber|preguntar|consultar una|algo|algunas|unas cosa|cosas|duda|dudas|pregunta",
+            "quiero|queria|quisiera saber|preguntar|consultar algo",
+            "le|te puedo|podria hacer? preguntar|consultar|una algo|pregunta|consulta",
+            "tengo una|unas pregunta|preguntas|duda|dudas|consultita",
+            "una pregunta|preguntita|duda|consultita",
+        ),
+    ),
+    (
         SmallTalk.COMPLIMENT,
         _patterns(
             "muy amable|amables",
@@ -308,7 +322,7 @@ _ASKED: Final = frozenset({SmallTalk.TASTES})
 # One word asking to hear it again: "¿qué?", "¿cómo?", "¿perdón?", "mande".
 _WHAT: Final[tuple[Pattern, ...]] = _patterns("que|como|perdon|mande|ah|eh|y|ahora", fuzzy=False)
 _NEWS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
-    (SmallTalk.BIRTHDAY, _patterns("cumpleanos|cumple|cumpleañero|cumpleañera", fuzzy=False)),
+    (SmallTalk.BIRTHDAY, _patterns("cumpleanos|cumple|cumpleanero|cumpleanera|cumplo", fuzzy=False)),
     (
         SmallTalk.GOOD_NEWS,
         _patterns(
@@ -365,6 +379,17 @@ _EMOJI_MODIFIERS: Final = frozenset("\ufe0f\u200d\u2640\u2642") | frozenset(chr(
 
 # Said in a message that is only a greeting, "¿cómo está?" asks after us ("¿cómo está la doctora?" does not).
 ASKS_AFTER_US: Final[tuple[Pattern, ...]] = _patterns("como esta|estas|estan|estamos|andas|anda")
+
+
+# A message that ends in a farewell ("ya me voy a dormir, chau") is one, whatever came before it.
+_FAREWELL_AT_END: Final[tuple[Pattern, ...]] = _patterns(
+    "chau|chao|chaito|adios|bye|bendiciones", "hasta luego|manana|pronto", "nos vemos", "buenas noches", fuzzy=False
+)
+
+
+def ends_with_farewell(words: Words) -> bool:
+    """Whether the message's last words take leave."""
+    return any(span.end == len(words) for span in words.spans(_FAREWELL_AT_END))
 
 
 def small_talk_of(words: Words, text: str) -> SmallTalk | None:

@@ -140,6 +140,8 @@ class DialogState(_Frozen):
     emergency: EmergencyMode | None = None
     # When the patient last thanked us or said goodbye: a "buenas noches" right after it is a goodbye too.
     farewell_at: datetime | None = None
+    # The patient just told us they feel low: what they say next about it is heard in the same way.
+    feeling_low: bool = False
 
     def but(self, **changes: object) -> DialogState:
         """A copy with `changes` applied."""

@@ -18,7 +18,7 @@ from gateway.conversation import replies, wording
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
-from tests.support.clock import zone_at
+from tests.support.clock import NIGHT, open_zone, zone_at
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
@@ -383,7 +383,7 @@ async def test_the_person_button_at_the_registration_offer_hands_over(
     tapped = await stranger.say(offer["options"][2]["id"])
 
     assert tapped["action"] == "human_handoff", tapped
-    assert tapped["response"] == replies.HUMAN_HANDOFF
+    assert tapped["response"].startswith("Con gusto.")
 
 
 async def test_a_date_typed_at_the_identity_question_never_becomes_the_day_wanted(maria: Patient) -> None:
@@ -427,7 +427,7 @@ async def test_registering_in_words_is_yes_and_no_or_a_person_still_count(
         "registrarme": "nombre completo",
         "no": replies.REGISTER_DECLINED,
         "no gracias": replies.REGISTER_DECLINED,
-        "quiero hablar con una persona": replies.HUMAN_HANDOFF,
+        "quiero hablar con una persona": "Con gusto.",
     }
     for number, (answer, expected) in enumerate(answers.items()):
         stranger = Patient(gateway, api_key, f"+5917654322{number}", sms)
@@ -460,6 +460,18 @@ async def test_a_goodbye_fits_the_clinics_local_hour(
     gateway = await make_client(CLINIC_TIMEZONE=zone_at(hours))
     thanks = await ChatPatient(gateway, api_key, "+59170009911", sms).say("muchas gracias")
     assert thanks["response"] == f"¡Gracias por escribirnos! {wish}"
+
+
+async def test_a_person_asked_for_at_night_is_told_when_the_clinic_opens_not_as_soon_as_possible(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer
+) -> None:
+    night = await make_client(CLINIC_TIMEZONE=zone_at(NIGHT), EMERGENCY_NUMBER="168")
+    asked = await ChatPatient(night, api_key, "+59170009913", sms).say("quiero hablar con una persona")
+    assert asked["action"] == "human_handoff"
+    assert "la clínica está cerrada" in asked["response"] and "a las 08:00" in asked["response"], asked
+    assert "lo antes posible" not in asked["response"] and "168" in asked["response"]
+    day = await make_client(CLINIC_TIMEZONE=open_zone())
+    assert (await ChatPatient(day, api_key, "+59170009914", sms).say("persona"))["response"] == replies.HUMAN_HANDOFF
 
 
 @pytest.mark.parametrize("hours", [(21, 20), (2, 3, 1)])

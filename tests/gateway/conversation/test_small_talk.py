@@ -91,6 +91,11 @@ def kind_of(text: str) -> SmallTalk | None:
         ("¿quién ganó el partido?", SmallTalk.OTHER_QUESTION),
         ("sabe de computadoras", SmallTalk.OTHER_QUESTION),  # a question without its marks
         ("¿qué?", SmallTalk.CONFUSED),
+        ("buenas noches quiero saber una cosa", SmallTalk.WILL_ASK),
+        ("le puedo hacer una pregunta?", SmallTalk.WILL_ASK),
+        ("que malo su servicio 😡", SmallTalk.COMPLAINT),
+        ("perdon estaba cocinando jaja", SmallTalk.BACK),
+        ("cumplo 60 jaja", SmallTalk.BIRTHDAY),
         ("qué cuenta?", SmallTalk.HOW_ARE_YOU),  # not "¿qué?"
         ("ud tb come? jaja", SmallTalk.ABOUT_ME),
         ("otra vez la misma respuesta??", SmallTalk.COMPLAINT),
@@ -134,6 +139,11 @@ def test_persona_inside_a_sentence_is_not_a_hand_over(text: str) -> None:
 def test_a_greeting_that_asks_after_us_stays_a_greeting(text: str) -> None:
     understood = understand(text, now=NOW, tz=TZ)
     assert (understood.intent, understood.small_talk) == (Intent.GREETING, SmallTalk.HOW_ARE_YOU)
+
+
+@pytest.mark.parametrize("text", ["ya me voy a dormir chau", "bueno me voy, buenas noches", "gracias que amable"])
+def test_a_message_that_takes_leave_is_a_goodbye(text: str) -> None:
+    assert understand(text, now=NOW, tz=TZ).intent is Intent.THANKS_GOODBYE
 
 
 def test_every_kind_has_two_wordings_or_more_all_different() -> None:
@@ -233,3 +243,19 @@ async def test_small_talk_in_the_middle_of_a_booking_asks_the_pending_question_a
     assert "¿Con qué especialidad" in asked["response"], asked
     assert "¿Con qué especialidad" in laughed["response"], laughed
     assert model.requests == []
+
+
+async def test_what_a_patient_who_feels_low_says_next_is_heard_as_part_of_the_same_feeling(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target)
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        low = await maria.say("me siento sola")
+        more = await maria.say("mis hijos ya no me visitan y paso todo el dia sin hablar con nadie")
+        later = await maria.say("hace mucho calor aquí")
+
+    feeling = replies.SMALL_TALK[SmallTalk.FEELING_LOW]
+    assert low["response"] in feeling and more["response"] in feeling and more["response"] != low["response"]
+    assert later["response"] not in feeling  # once the patient moves on, so do we
