@@ -4,6 +4,10 @@ Keys are scoped to the API key that sent them. The claim is a row in Postgres, s
 another gateway copy, or arrives while the first delivery is still running, finds it: a finished one
 is answered from the stored response, a running one is waited for, and the same key with another body
 is refused. A delivery that fails releases its claim, so the retry really runs.
+
+The claim is the fast path, not what makes a message count once: the message is stored under its id
+(`messages.inbound_key`, see ChatService.reply), so a delivery that stored it and died before completing its
+claim leaves a retry that finds the stored message (and its reply) instead of storing it again.
 """
 
 from __future__ import annotations
@@ -16,8 +20,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import asyncpg
+import structlog
 
-from gateway.errors import GatewayError
+from gateway.errors import DatabaseUnavailable, GatewayError
+from gateway.resilience import DependencyUnavailable, Guard
+
+log = structlog.get_logger(__name__)
 
 # A running claim this much older than the request deadline belongs to a gateway that died mid-request
 # (no answer can take longer than the deadline): a retry takes it over.
@@ -51,9 +59,26 @@ def body_hash(body: Mapping[str, Any]) -> str:
 class Claims:
     """Claims on idempotency keys, in the `chat_requests` table."""
 
-    def __init__(self, pool: asyncpg.Pool, *, request_deadline: float) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, request_deadline: float, guard: Guard) -> None:
         self._pool = pool
+        self._guard = guard
+        self._request_deadline = request_deadline
         self._stale_after = request_deadline + STALE_MARGIN_SECONDS
+
+    async def _run(self, statement: str, *args: object) -> None:
+        """`statement` on a pooled connection; one lost on the way is discarded and the statement run on another.
+
+        Raises DatabaseUnavailable when no attempt succeeds within a request deadline.
+        """
+
+        async def attempt(seconds_left: float) -> None:
+            async with self._pool.acquire(timeout=seconds_left) as conn:
+                await conn.execute(statement, *args, timeout=seconds_left)
+
+        try:
+            await self._guard.call(attempt, deadline=time.monotonic() + self._request_deadline)
+        except DependencyUnavailable as exc:
+            raise DatabaseUnavailable() from exc
 
     def wait_budget(self) -> float:
         """How long a retry may wait for a running first delivery: until it answers or is known dead."""
@@ -66,7 +91,29 @@ class Claims:
         Raises KeyReused or StillProcessing.
         """
         while True:
-            async with self._pool.acquire() as conn:
+            try:
+                row = await self._guard.call(
+                    lambda seconds_left: self._try_claim(api_key_id, key, digest, seconds_left), deadline=deadline
+                )
+            except DependencyUnavailable as exc:
+                raise DatabaseUnavailable() from exc
+            if row is None:  # claimed: this delivery runs
+                return None
+            if row["body_hash"] != digest:
+                raise KeyReused()
+            if row["state"] == "done":
+                stored: dict[str, Any] = json.loads(row["response"])
+                return stored
+            if time.monotonic() >= deadline:
+                raise StillProcessing()
+            await asyncio.sleep(_POLL_SECONDS)
+
+    async def _try_claim(
+        self, api_key_id: int, key: str, digest: str, seconds_left: float
+    ) -> asyncpg.Record | dict[str, Any] | None:
+        """None when the claim is now this delivery's; else the row that holds it (a stand-in if just released)."""
+        while True:
+            async with self._pool.acquire(timeout=seconds_left) as conn:
                 claimed = await conn.fetchval(
                     """
                     INSERT INTO chat_requests (api_key_id, idempotency_key, body_hash) VALUES ($1, $2, $3)
@@ -92,20 +139,15 @@ class Claims:
                     api_key_id,
                     key,
                 )
-            if row is None:  # released between the two statements: try again
-                continue
-            if row["body_hash"] != digest:
-                raise KeyReused()
-            if row["state"] == "done":
-                stored: dict[str, Any] = json.loads(row["response"])
-                return stored
-            if time.monotonic() >= deadline:
-                raise StillProcessing()
-            await asyncio.sleep(_POLL_SECONDS)
+            if row is not None:
+                return row
+            # released between the two statements: try again
 
     async def complete(self, api_key_id: int, key: str, response: Mapping[str, Any]) -> None:
-        async with self._pool.acquire() as conn:
-            await conn.execute(
+        """Record the answer for retries. Not raising: the answer stands even when the record cannot be written,
+        as the message and its reply are stored under the message's id and a retry finds them."""
+        try:
+            await self._run(
                 """
                 UPDATE chat_requests SET state = 'done', response = $3::jsonb, completed_at = now()
                 WHERE api_key_id = $1 AND idempotency_key = $2
@@ -114,11 +156,17 @@ class Claims:
                 key,
                 json.dumps(response),
             )
+        except DatabaseUnavailable:
+            log.warning("idempotency_claim_not_completed")
 
     async def release(self, api_key_id: int, key: str) -> None:
-        async with self._pool.acquire() as conn:
-            await conn.execute(
+        """Free the key for a retry. Not raising (the caller is answering a failure already): a claim that cannot
+        be released is taken over by a retry once it is stale."""
+        try:
+            await self._run(
                 "DELETE FROM chat_requests WHERE api_key_id = $1 AND idempotency_key = $2 AND state = 'processing'",
                 api_key_id,
                 key,
             )
+        except DatabaseUnavailable:
+            log.warning("idempotency_claim_not_released")

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.conversation.service import api_message_key
 from gateway.deps import AppServices, Chat, ChatCaller
 from gateway.errors import InvalidRequest, error_body
 from gateway.idempotency import Claims, body_hash
@@ -23,7 +24,10 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"description": "The body breaks the contract; `message` says where"},
     409: {"description": "The first delivery with this idempotency key is still running; retry"},
     429: {"description": "Too many requests for this patient or API key; see `Retry-After`"},
-    503: {"description": "A dependency is down; the inbound message is stored, retry later"},
+    503: {
+        "description": "A dependency is down; retry after `Retry-After` seconds (with the same `message_id`, the "
+        "message is stored once and answered once however often it is retried)"
+    },
 }
 
 
@@ -39,6 +43,8 @@ async def chat(
         if len(message.content) > settings.max_message_chars:
             raise InvalidRequest(f"messages[{index}].content: at most {settings.max_message_chars} characters")
 
+    key = idempotency_key(request, body)
+
     async def answer() -> ChatResponse:
         await services.rate_limiter.check("api_key", str(caller.id))
         await services.rate_limiter.check("user", body.user_id)
@@ -47,12 +53,12 @@ async def chat(
             text=body.messages[-1].content,
             request_id=request.state.request_id,
             vouched_by=by_api_key(caller.id),
+            message_key=None if key is None else api_message_key(caller.id, key),
         )
 
-    key = idempotency_key(request, body)
     if key is None:
         return await answer()
-    claims = Claims(services.pool, request_deadline=settings.request_deadline_seconds)
+    claims = Claims(services.pool, request_deadline=settings.request_deadline_seconds, guard=services.guards.postgres)
     deadline = time.monotonic() + claims.wait_budget()
     stored = await claims.claim(caller.id, key, body_hash(body.model_dump(mode="json")), deadline=deadline)
     if stored is not None:

@@ -68,13 +68,23 @@ async def add_message(
     request_id: str,
     action: str | None = None,
     meta: dict[str, Any] | None = None,
+    inbound_key: str | None = None,
+    reply_to: int | None = None,
+    answer_extras: dict[str, Any] | None = None,
 ) -> StoredMessage:
-    """Append a message and bump the conversation's activity time, atomically."""
+    """Append a message and bump the conversation's activity time, atomically.
+
+    `inbound_key` (inbound messages) and `reply_to` (the inbound message a reply answers) are unique: storing
+    either a second time raises asyncpg.UniqueViolationError and stores nothing.
+    """
     async with conn.transaction():
         row = await conn.fetchrow(
             """
-            INSERT INTO messages (conversation_id, user_phone, role, content, action, request_id, meta)
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)
+            INSERT INTO messages (
+                conversation_id, user_phone, role, content, action, request_id, meta, inbound_key, reply_to,
+                answer_extras
+            )
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb)
             RETURNING id, conversation_id, role, content, action, created_at
             """,
             conversation_id,
@@ -84,10 +94,49 @@ async def add_message(
             action,
             request_id,
             json.dumps(meta or {}),
+            inbound_key,
+            reply_to,
+            json.dumps(answer_extras or {}),
         )
         await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = $1", conversation_id)
     assert row is not None
     return StoredMessage(**dict(row))
+
+
+async def inbound_by_key(conn: Connection, *, inbound_key: str) -> StoredMessage | None:
+    """The inbound message stored under its delivery's id, if it was stored."""
+    row = await conn.fetchrow(
+        "SELECT id, conversation_id, role, content, action, created_at FROM messages WHERE inbound_key = $1",
+        inbound_key,
+    )
+    return None if row is None else StoredMessage(**dict(row))
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    """The reply stored to an inbound message, with what the turn answered besides its text."""
+
+    content: str
+    action: str | None
+    request_id: str | None
+    # The options offered and the appointment, as the answer gave them.
+    extras: dict[str, Any]
+
+
+async def reply_to(conn: Connection, *, message_id: int) -> StoredReply | None:
+    """The reply stored to the inbound message `message_id`, if its turn got that far."""
+    row = await conn.fetchrow(
+        "SELECT content, action, request_id, answer_extras FROM messages WHERE reply_to = $1", message_id
+    )
+    if row is None:
+        return None
+    extras = row["answer_extras"]
+    return StoredReply(
+        content=row["content"],
+        action=row["action"],
+        request_id=row["request_id"],
+        extras=json.loads(extras) if isinstance(extras, str) else dict(extras),
+    )
 
 
 async def recent_messages(conn: Connection, *, conversation_id: UUID, limit: int) -> list[StoredMessage]:

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -29,7 +29,13 @@ from gateway.conversation.reply_check import Reason, Verdict, check_generated, i
 from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Step
 from gateway.db import Connection
-from gateway.errors import DATABASE_DOWN, DatabaseUnavailable, GatewayError, InferenceUnavailable
+from gateway.errors import (
+    DATABASE_DOWN,
+    RETRY_AFTER_SECONDS,
+    DatabaseUnavailable,
+    GatewayError,
+    InferenceUnavailable,
+)
 from gateway.inference_client import Generated, GenerationParameters, InferenceClient
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
@@ -94,39 +100,80 @@ class ChatService:
         self._zone = self._dialog_settings.tz
 
     async def reply(
-        self, *, user_phone: str, text: str, request_id: str, vouched_by: VouchedBy, channel: str = "api"
+        self,
+        *,
+        user_phone: str,
+        text: str,
+        request_id: str,
+        vouched_by: VouchedBy,
+        channel: str = "api",
+        message_key: str | None = None,
     ) -> ChatResponse:
-        """Answer `text` from `user_phone`, whose sender `vouched_by` authenticated."""
+        """Answer `text` from `user_phone`, whose sender `vouched_by` authenticated.
+
+        `message_key` is the delivery's id, unique among all callers (`api_message_key`, `whatsapp_message_key`):
+        a message stored under it before, by a delivery that crashed, is not stored again but continued from, and
+        answered with its stored reply when it has one. A Postgres connection that breaks mid-turn is discarded
+        and the turn taken up again on another from its last committed step, within the deadline; past it (or
+        after RETRY_ATTEMPTS), DatabaseUnavailable: 503, retry.
+        """
         deadline = time.monotonic() + self._settings.request_deadline_seconds
+        # A delivery without an id gets one for this call, so that taking the turn up again never stores it twice.
+        inbound_key = message_key or f"turn:{uuid4().hex}"
+        attempt = 1
+        while True:
+            try:
+                return await self._reply_once(user_phone, text, request_id, vouched_by, channel, inbound_key, deadline)
+            except DATABASE_DOWN as exc:
+                left = deadline - time.monotonic()
+                pause = self._settings.retry_backoff_seconds * 2 ** (attempt - 1)
+                if attempt >= self._settings.retry_attempts or left <= pause:
+                    log.warning("turn_connection_lost", attempt=attempt, error=type(exc).__name__, retried=False)
+                    raise DatabaseUnavailable() from exc
+                log.warning("turn_connection_lost", attempt=attempt, error=type(exc).__name__, retried=True)
+            await asyncio.sleep(pause)
+            attempt += 1
+
+    async def _reply_once(
+        self,
+        user_phone: str,
+        text: str,
+        request_id: str,
+        vouched_by: VouchedBy,
+        channel: str,
+        inbound_key: str,
+        deadline: float,
+    ) -> ChatResponse:
+        """One try at the turn, on one connection, from the last step a previous try committed."""
         async with self._turn(user_phone, deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
-            conversation_id = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel)
+            inbound = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel, inbound_key)
+            conversation_id = inbound.conversation_id
+            stored = await repository.reply_to(conn, message_id=inbound.id)
+            if stored is not None:
+                return await self._stored_answer(conversation_id, stored, request_id, user_phone, vouched_by)
             clinic = await Clinic.load(conn)
             try:
-                outcome = await self._dialog_turn(
-                    conn, conversation_id, clinic, user_phone, text, request_id, vouched_by
-                )
+                outcome = await self._dialog_turn(conn, inbound, clinic, user_phone, text, request_id, vouched_by)
             except RedisError as exc:
                 # Verification lives in Redis: without it, say so and keep the dialog where it was.
                 log.warning("verification_unavailable", error=type(exc).__name__)
                 outcome = Outcome(DialogState(), replies.VERIFICATION_UNAVAILABLE)
-                await self._store_reply(
-                    conn, conversation_id, user_phone, outcome.text or "", Action.NONE, request_id, {}
-                )
+                await self._store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
             if answer is None and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state):
-                answer = await self._handoff_reply(conn, conversation_id, user_phone, request_id)
+                answer = await self._handoff_reply(conn, inbound, user_phone, request_id)
             if answer is None and outcome.small_talk is not None:
                 answer, options = await self._small_talk_reply(
-                    conn, conversation_id, user_phone, outcome.small_talk, request_id
+                    conn, inbound, user_phone, outcome.small_talk, request_id
                 )
                 outcome = replace(outcome, options=options)
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
-                answer = await self._model_reply(conn, conversation_id, user_phone, text, request_id, names, deadline)
+                answer = await self._model_reply(conn, inbound, user_phone, text, request_id, names, deadline)
         self._metrics.actions.labels(outcome.action.value).inc()
         log.info(
             "chat_replied",
@@ -157,31 +204,39 @@ class ChatService:
         try:
             conn = await self._guards.postgres.call(connect, deadline=deadline)
         except DependencyUnavailable as exc:
-            raise DatabaseUnavailable("the database is not reachable; please retry shortly") from exc
+            raise DatabaseUnavailable() from exc
         try:
             left = max(0.1, deadline - time.monotonic())
             try:
-                await asyncio.wait_for(conn.execute(_LOCK_TURN, user_phone), left)
+                # asyncpg's own timeout: it cancels the statement on the server and keeps the connection usable,
+                # where cancelling the awaiting task could hand the pool a connection still busy with it.
+                await conn.execute(_LOCK_TURN, user_phone, timeout=left)
             except TimeoutError:
                 raise PatientBusy() from None
             try:
                 yield conn
+            except DATABASE_DOWN:
+                # The session is gone, and the turn lock with it; asyncpg may not know yet. Never let it be reused.
+                conn.terminate()
+                raise
             finally:
-                with contextlib.suppress(*DATABASE_DOWN):
-                    await conn.execute(_UNLOCK_TURN, user_phone)
+                if not conn.is_closed():
+                    with contextlib.suppress(*DATABASE_DOWN):
+                        await conn.execute(_UNLOCK_TURN, user_phone)
         finally:
             await self._pool.release(conn)
 
     async def _dialog_turn(
         self,
         conn: Connection,
-        conversation_id: UUID,
+        inbound: repository.StoredMessage,
         clinic: Clinic,
         user_phone: str,
         text: str,
         request_id: str,
         vouched_by: VouchedBy,
     ) -> Outcome:
+        conversation_id = inbound.conversation_id
         async with conn.transaction():
             state = await self._load_state(conn, conversation_id)
             now = datetime.now(self._zone)
@@ -199,7 +254,11 @@ class ChatService:
                 await repository.flag_for_human(conn, conversation_id=conversation_id, reason=outcome.flag)
                 log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
             if outcome.text is not None:
-                await self._store_reply(conn, conversation_id, user_phone, outcome.text, outcome.action, request_id, {})
+                # With what a retry that finds this reply needs to answer the same (`_stored_answer`).
+                extras = _answer_extras(outcome.options, self._appointment_out(outcome, clinic.specialties))
+                await self._store_reply(
+                    conn, inbound, user_phone, outcome.text, outcome.action, request_id, {}, extras=extras
+                )
         return outcome
 
     async def _is_verified(self, user_phone: str, vouched_by: VouchedBy) -> bool:
@@ -245,37 +304,43 @@ class ChatService:
         except RedisError:
             return False
 
-    async def _handoff_reply(self, conn: Connection, conversation_id: UUID, user_phone: str, request_id: str) -> str:
+    async def _handoff_reply(
+        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
+    ) -> str:
         """What happens next, in other words than last time if the patient keeps writing."""
+        conversation_id = inbound.conversation_id
         messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=4)
         opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, datetime.now(self._zone))
         waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
         answer = next_template(waiting, [m.content for m in messages if m.role == "assistant"])
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
-        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
+        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
         return answer
 
     async def _small_talk_reply(
-        self, conn: Connection, conversation_id: UUID, user_phone: str, kind: SmallTalk, request_id: str
+        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, kind: SmallTalk, request_id: str
     ) -> tuple[str, tuple[Option, ...]]:
         """Small talk answered from its templates, not the one just sent; a button where a person is offered."""
-        messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=6)
+        messages = await repository.recent_messages(conn, conversation_id=inbound.conversation_id, limit=6)
         answer = next_template(replies.SMALL_TALK[kind], [m.content for m in messages if m.role == "assistant"])
+        options: tuple[Option, ...] = (TO_A_PERSON,) if kind in replies.OFFERS_A_PERSON else ()
         meta: dict[str, object] = {"source": "template", "small_talk": kind.value}
-        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
-        return answer, (TO_A_PERSON,) if kind in replies.OFFERS_A_PERSON else ()
+        extras = _answer_extras(options, None)
+        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta, extras=extras)
+        return answer, options
 
     async def _model_reply(
         self,
         conn: Connection,
-        conversation_id: UUID,
+        inbound: repository.StoredMessage,
         user_phone: str,
         patient_message: str,
         request_id: str,
         allowed_names: list[str],
         deadline: float,
     ) -> str:
+        conversation_id = inbound.conversation_id
         messages = await repository.recent_messages(
             conn, conversation_id=conversation_id, limit=self._settings.history_turns
         )
@@ -298,12 +363,12 @@ class ChatService:
             self._metrics.cache.labels("hit" if verdict.ok else "rejected").inc()
             if verdict.ok:
                 meta: dict[str, object] = {"source": "cache"}
-                await self._store_reply(conn, conversation_id, user_phone, cached, Action.NONE, request_id, meta)
+                await self._store_reply(conn, inbound, user_phone, cached, Action.NONE, request_id, meta)
                 return cached
             await self._cache.drop(history, parameters)
             log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
             meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
-            await self._store_reply(conn, conversation_id, user_phone, fallback, Action.NONE, request_id, meta)
+            await self._store_reply(conn, inbound, user_phone, fallback, Action.NONE, request_id, meta)
             return fallback
         self._metrics.cache.labels("miss").inc()
 
@@ -318,9 +383,7 @@ class ChatService:
             self._metrics.inference_call.observe(time.perf_counter() - started)
             log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
             meta = {"source": "template", "rejected": "inference_unavailable"}
-            await self._store_reply(
-                conn, conversation_id, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta
-            )
+            await self._store_reply(conn, inbound, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta)
             return replies.SAFE_FALLBACK
         self._metrics.inference_call.observe(time.perf_counter() - started)
         verdict = check_generated(
@@ -346,51 +409,114 @@ class ChatService:
         else:
             meta["rejected"] = verdict.reason
             log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
-        await self._store_reply(conn, conversation_id, user_phone, answer, Action.NONE, request_id, meta)
+        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         return answer
 
     @staticmethod
     async def _store_reply(
         conn: Connection,
-        conversation_id: UUID,
+        inbound: repository.StoredMessage,
         user_phone: str,
         answer: str,
         action: Action,
         request_id: str,
         meta: dict[str, object],
+        *,
+        extras: dict[str, object] | None = None,
     ) -> None:
+        """The turn's one reply, as the answer to `inbound`: a second one for it is refused (unique `reply_to`).
+        `extras`: what the answer holds besides the text, for a retry that finds this reply (`_stored_answer`)."""
         await repository.add_message(
             conn,
-            conversation_id=conversation_id,
+            conversation_id=inbound.conversation_id,
             user_phone=user_phone,
             role="assistant",
             content=answer,
             request_id=request_id,
             action=action.value,
             meta={"source": "template", **meta},
+            reply_to=inbound.id,
+            answer_extras=extras,
+        )
+
+    async def _stored_answer(
+        self,
+        conversation_id: UUID,
+        stored: repository.StoredReply,
+        request_id: str,
+        user_phone: str,
+        vouched_by: VouchedBy,
+    ) -> ChatResponse:
+        """The answer a previous delivery of this message got (and perhaps never sent): its turn is not run again."""
+        log.info("chat_reply_found_stored", conversation_id=str(conversation_id))
+        appointment = stored.extras.get("appointment")
+        return ChatResponse(
+            response=stored.content,
+            action=Action(stored.action) if stored.action else Action.NONE,
+            conversation_id=str(conversation_id),
+            request_id=stored.request_id or request_id,
+            verified=await self._is_verified(user_phone, vouched_by),
+            appointment=None if appointment is None else AppointmentOut.model_validate(appointment),
+            options=[Option.model_validate(option) for option in stored.extras.get("options", [])],
         )
 
     async def _store_inbound(
-        self, conn: Connection, user_phone: str, vouched_by: VouchedBy, text: str, request_id: str, channel: str
-    ) -> UUID:
-        conversation_id = await repository.open_conversation(
-            conn,
-            user_phone=user_phone,
-            vouched_by=vouched_by,
-            idle_after=timedelta(hours=self._settings.conversation_idle_hours),
-            channel=channel,
-        )
-        # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to the model.
-        stored_step = await repository.dialog_step(conn, conversation_id=conversation_id)
-        await repository.add_message(
-            conn,
-            conversation_id=conversation_id,
-            user_phone=user_phone,
-            role="user",
-            content=redact_inbound(text, _step(stored_step)),
-            request_id=request_id,
-        )
-        return conversation_id
+        self,
+        conn: Connection,
+        user_phone: str,
+        vouched_by: VouchedBy,
+        text: str,
+        request_id: str,
+        channel: str,
+        inbound_key: str,
+    ) -> repository.StoredMessage:
+        """The inbound message, stored once under `inbound_key`: found again if an earlier delivery stored it."""
+        found = await repository.inbound_by_key(conn, inbound_key=inbound_key)
+        if found is not None:
+            log.info("chat_inbound_found_stored", conversation_id=str(found.conversation_id))
+            return found
+        # One transaction: a session lost on the way leaves no conversation opened for a message not stored.
+        async with conn.transaction():
+            conversation_id = await repository.open_conversation(
+                conn,
+                user_phone=user_phone,
+                vouched_by=vouched_by,
+                idle_after=timedelta(hours=self._settings.conversation_idle_hours),
+                channel=channel,
+            )
+            # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to the model.
+            stored_step = await repository.dialog_step(conn, conversation_id=conversation_id)
+            # Under the phone's turn lock no other delivery of this message can be storing it now: a second insert
+            # would only come from a bug, and the unique key refuses it.
+            return await repository.add_message(
+                conn,
+                conversation_id=conversation_id,
+                user_phone=user_phone,
+                role="user",
+                content=redact_inbound(text, _step(stored_step)),
+                request_id=request_id,
+                inbound_key=inbound_key,
+            )
+
+
+def _answer_extras(options: Sequence[Option], appointment: AppointmentOut | None) -> dict[str, object]:
+    """What a reply's row keeps of its turn's answer besides the text: the options offered, the appointment."""
+    extras: dict[str, object] = {}
+    if options:
+        extras["options"] = [option.model_dump(mode="json") for option in options]
+    if appointment is not None:
+        extras["appointment"] = appointment.model_dump(mode="json")
+    return extras
+
+
+def api_message_key(api_key_id: int, key: str) -> str:
+    """The stored id of a /chat delivery's `message_id` or `Idempotency-Key`: each API key has its own ids."""
+    return f"api:{api_key_id}:{key}"
+
+
+def whatsapp_message_key(wamid: str) -> str:
+    """The stored id of a WhatsApp message: its wamid, unique across the Cloud API."""
+    return f"wa:{wamid}"
 
 
 def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
@@ -418,7 +544,10 @@ class PatientBusy(GatewayError):
     code = "patient_busy"
 
     def __init__(self) -> None:
-        super().__init__("this patient's previous message is still being answered; retry shortly")
+        super().__init__(
+            "this patient's previous message is still being answered; retry shortly",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
 
 
 def _step(stored: str | None) -> Step | None:
