@@ -147,6 +147,7 @@ IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "morir|morirme|muero|muera|muerto|muerta de la? verguenza|risa|hambre|sueno|ganas|calor|frio|aburrimiento"
         "|amor|envidia|cansancio|nervios|curiosidad|sed",
         "mato|mata|matando ..2 trabajando|estudiando|corriendo|limpiando|cocinando|caminando",
+        "muere|muero|muera|muriendo|moria|morimos por ..2 ver|conocer|ir|salir|comer|tener|saber|volver",
     ]
 )
 
@@ -473,11 +474,12 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         "de nino|nina|chico|chica|pequeno|pequena|joven|bebe|bebito|bebita",
         # a year gone by: "tuvo un infarto en 2019"
         "en|el|del|ano|desde " + "|".join(str(year) for year in range(1970, 2026)),
+        "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre pasado",
     ]
 )
 MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|cita|citas|fisioterapia"
+        "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|fisioterapia"
         "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas",
         "estoy|esta|estamos|siento ..2 bien|sano|sana|sanito|sanita",
         "ya paso",
@@ -500,8 +502,10 @@ ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 
 NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
 FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana",
-        "esta|estoy|estamos|estan ..3 bien|normal|sano|sana|sanito|sanita",
+        "ahora|hoy|ya ..3 bien|normal|tranquilo|tranquila|sano|sana|limpio|limpia|estable|recuperado|recuperada|sobrio"
+        "|sobria",
+        "esta|estoy|estamos|estan ..3 bien|normal|sano|sana|sanito|sanita|limpio|limpia|estable|recuperado"
+        "|recuperada|sobrio|sobria",
     ]
 )
 
@@ -540,6 +544,17 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
 IF_EVER: Final[tuple[Pattern, ...]] = compile_patterns(
     ["si|cuando alguna vez", "si algun dia", "por si acaso"], fuzzy=False
 )
+# Already in a hospital's care, writing to cancel or move an appointment ("cancelen la cita de mi papá, está
+# internado por el infarto").
+IN_HOSPITAL: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "internado|internada|internados|hospitalizado|hospitalizada|hospitalizados|operaron|operado|operada",
+        "terapia intensiva",
+        "uci|uti",
+        "ya lo|la|le|nos|me ..2 atienden|atendieron|atendiendo|internaron|estabilizaron",
+    ],
+    fuzzy=False,
+)
 # Someone spoken to who does not answer: exact words, since "no me contestan" is the clinic's phone.
 UNANSWERING: Final[tuple[Pattern, ...]] = compile_patterns(
     ["hablo|hablando|hablamos|hablandole ..4 no me|nos|le? contesta|responde|reacciona"], fuzzy=False
@@ -551,6 +566,7 @@ MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "casi me|le|nos? da|dio|daba|daria un? infarto|ataque|derrame|paro",
         "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
         "quem* ..3 sol|solazo",
+        "duele|dolor ..3 pecho ..3 de tanto|cuando|al toso|toser|tos|tosiendo",
     ]
 )
 NOW_HERE: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -604,6 +620,7 @@ SELF_HARM_TOPIC: Final[tuple[Pattern, ...]] = compile_patterns(
 MILD: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "leve|leves|levecito|levecita|poquito|poquitito|superficial|superficiales",
+        "un poco|poquito",
         "nada grave",
         "ya|pero esta|estoy|estamos|estan|anda|sigue bien|normal|tranquilo|tranquila|sano|sana",
     ],
@@ -669,6 +686,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     TOLD_OF,
     CURIOUS,
     IF_EVER,
+    IN_HOSPITAL,
     UNANSWERING,
     MEDICAL_IDIOM,
     NOW_HERE,

@@ -153,12 +153,14 @@ def _long_past(words: Words) -> bool:
 
 def _not_happening(words: Words) -> bool:
     """Emergency words not told of a person now: a film, the news, homework or a first-aid course asked about out of
-    curiosity, what to do if it ever happens, an animal in trouble ("mi gato se tragó un hilo"); unless something is
-    happening now ("y ahora no respira")."""
+    curiosity, what to do if it ever happens, an animal in trouble ("mi gato se tragó un hilo"), an appointment
+    cancelled by someone already in hospital; unless something is happening now ("y ahora no respira")."""
     if words.has(e.NOW_HERE):
         return False
+    in_hospital = words.has(e.IN_HOSPITAL) and bool(words.has(p.CANCEL) or words.has(p.RESCHEDULE))
     return (
-        (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
+        in_hospital
+        or (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
         or words.has(e.IF_EVER)
         or (words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON))
     )

@@ -333,6 +333,8 @@ SIGNS_AS_PATIENTS_TELL_THEM = {
         "tengo un dolor horrible en la espalda baja que va a la ingle y vomito, no aguanto",
         "el nene se bebio el liquido de limpiar pisos",
         "de un momento a otro mi papa dejo de hablar",
+        "mi hijo convulsiona, tiene cita en diciembre con neurologo",
+        "mi hijo esta convulsionando, hace un mes le dieron cita con neurologia",
     ],
     "told with a story, not about it": [
         "estoy viendo una serie y me duele muchisimo el pecho",
@@ -442,6 +444,12 @@ NOT_HAPPENING_NOW = [
     "la violacion de mis derechos como paciente",
     "me quede atrapada en el trafico, llego tarde",
     "estuve al sol y me duele la cabeza",
+    "mi esposo tuvo un infarto en marzo pasado, ya esta bien, le toca su control",
+    "tuve una sobredosis hace años, ahora estoy limpio y quiero un chequeo",
+    "cancelen la cita de mi papa, esta internado en el hospital por el infarto, ya lo estan atendiendo",
+    "mi hijo se muere por ver al doctor Juan jaja",
+    "me duele el pecho de tanto toser, quiero medico general",
+    "tengo 28 semanas y se me hinchan un poco los pies, quiero control",
 ]
 
 
