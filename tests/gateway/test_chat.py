@@ -46,7 +46,7 @@ async def test_second_message_continues_the_conversation_with_history(
     headers = {"X-API-Key": api_key}
     # Small talk is answered by the model, with the history.
     first = (await client.post("/chat", json=chat_body("está lloviendo fuerte"), headers=headers)).json()
-    second = (await client.post("/chat", json=chat_body("jajaja qué risa"), headers=headers)).json()
+    second = (await client.post("/chat", json=chat_body("se me quemó el arroz"), headers=headers)).json()
 
     assert first["conversation_id"] == second["conversation_id"]
     assert await conn.fetchval("SELECT count(*) FROM messages") == 4
@@ -161,7 +161,7 @@ async def test_the_inference_breaker_recovers_when_the_server_comes_back(
                 break
             await asyncio.sleep(0.2)
         await asyncio.sleep(1.1)  # the breaker's reset timeout
-        back = await client.post("/chat", json=chat_body("jajaja qué risa"), headers=headers)
+        back = await client.post("/chat", json=chat_body("se me quemó el arroz"), headers=headers)
         assert back.status_code == 200
         assert (await client.get("/health")).json()["breakers"]["inference"] == "closed"
     finally:

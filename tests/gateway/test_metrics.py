@@ -30,9 +30,11 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     client = await make_client(RATE_LIMIT_USER_BURST=4, RATE_LIMIT_USER_PER_MINUTE=1)
     headers = {"X-API-Key": api_key}
     await client.post("/chat", json=body("está lloviendo fuerte"), headers=headers)  # small talk: the model
-    await client.post("/chat", json=body("me duele el pecho y no puedo respirar"), headers=headers)
+    # Another patient: the emergency lasts a while, and a booking is not read as one meanwhile.
+    await client.post("/chat", json=body("me duele el pecho y no puedo respirar", "+59170000002"), headers=headers)
     await client.post("/chat", json=body("mis citas"), headers=headers)
     await client.post("/chat", json=body("21/05/1987"), headers=headers)
+    await client.post("/chat", json=body("gracias"), headers=headers)
     limited = await client.post("/chat", json=body("hola"), headers=headers)
     assert limited.status_code == 429
 
@@ -40,7 +42,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
 
     assert scrape.status_code == 200
     text = scrape.text
-    assert value(text, 'chat_requests_total{status="200"}') == 4
+    assert value(text, 'chat_requests_total{status="200"}') == 5
     assert value(text, 'chat_requests_total{status="429"}') == 1
     assert value(text, 'chat_actions_total{action="emergency"}') == 1
     assert value(text, 'chat_actions_total{action="verification_required"}') == 2
@@ -49,7 +51,7 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
     assert value(text, 'rate_limited_requests_total{scope="user"}') == 1
     assert value(text, 'response_cache_total{result="miss"}') == 1
     assert value(text, "inference_call_seconds_count") == 1
-    assert value(text, 'response_time_seconds_count{endpoint="/chat"}') == 5
+    assert value(text, 'response_time_seconds_count{endpoint="/chat"}') == 6
     assert value(text, 'circuit_breaker_state{name="inference"}') == 0
     assert value(text, 'circuit_breaker_state{name="postgres"}') == 0
 

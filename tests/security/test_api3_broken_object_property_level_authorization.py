@@ -41,9 +41,9 @@ def remembering_model(turns: Sequence[tuple[str, str]]) -> str:
     last = said[-1]
     if "está lloviendo fuerte" in last:
         return "Me alegra verle de buen ánimo."
-    if "quién soy" in last and introduced:
+    if "me acordé" in last and introduced:
         return f"Usted es {introduced[0]}, es un gusto conversar con usted."
-    if "quién soy" in last:
+    if "me acordé" in last:
         return "Es un gusto conversar con usted."
     return "Con gusto le ayudo con su consulta."
 
@@ -80,8 +80,8 @@ async def test_second_patient_with_the_same_last_messages_never_gets_the_first_p
     await maria.say("Qué risa")
     for patient in (juan, maria):
         await patient.say("está lloviendo fuerte")
-    to_juan = await juan.say("¿sabe quién soy?")
-    await maria.say("¿sabe quién soy?")
+    to_juan = await juan.say("me acordé de esta conversación")
+    await maria.say("me acordé de esta conversación")
 
     # The first patient may hear their own name; the second hears neither it nor where they live.
     assert to_juan["response"] == "Usted es Juan Carlos Condori, es un gusto conversar con usted.", to_juan
@@ -111,10 +111,10 @@ async def test_replies_that_name_someone_are_never_cached_and_a_number_is_never_
     with fake_inference_server(model) as fake:
         gateway = await make_client(INFERENCE_TARGET=fake.target)
         maria = ChatPatient(gateway, api_key, MARIA, sms)
-        named = await maria.say("¿Sabe mi nombre?")
+        named = await maria.say("mi nombre ya lo sabe")
         numbered = await maria.say("está lloviendo fuerte")
         doctor = await maria.say("cuénteme algo")
-        plain = await maria.say("¿Me puede ayudar?")
+        plain = await maria.say("necesito ayuda con algo")
 
     # Each name was fit for María, so she was sent it, but none may be kept for anyone else; a number is
     # a clinic fact only the clinic's data may state, so the gate sends a template instead.
