@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except BaseException:
             await pool.close()
             raise
-        redis_client = redis.Redis.from_url(settings.redis_url, socket_timeout=settings.health_timeout_seconds)
+        redis_client = redis.Redis.from_url(
+            settings.redis_url, socket_timeout=settings.health_timeout_seconds, client_name=redis_client_name(settings)
+        )
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
         process_guards = guards(settings)
         sms = HttpSmsSender(
@@ -168,6 +170,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return response
 
     return app
+
+
+def redis_client_name(settings: Settings) -> str:
+    """How the gateway's connections show in Redis's CLIENT LIST: by deployment (its key prefix), so an operator
+    (or a test) can tell them from other clients' and act on them alone (CLIENT KILL)."""
+    return "gateway:" + re.sub(r"[^!-~]", "_", settings.redis_key_prefix)
 
 
 def refuse_weak_secrets(settings: Settings) -> None:

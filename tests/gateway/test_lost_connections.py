@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
@@ -26,6 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
 
 from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.gateway.conftest import MakeClient
@@ -247,6 +249,40 @@ async def test_every_pooled_session_terminated_at_once_costs_no_request(
 
     assert await conn.fetchval("SELECT count(*) FROM messages WHERE role = 'user'") == len(ids)
     assert await conn.fetchval("SELECT count(DISTINCT inbound_key) FROM messages WHERE role = 'user'") == len(ids)
+
+
+async def test_redis_connections_killed_mid_turn_cost_no_request(
+    make_client: MakeClient, api_key: str, conn: asyncpg.Connection, redis_url: str
+) -> None:
+    headers = {"X-API-Key": api_key}
+    held = HeldModel(MODEL_REPLY)
+    with fake_inference_server(held) as model:
+        prefix = f"test-{uuid.uuid4().hex}"
+        client = await make_client(INFERENCE_TARGET=model.target, REDIS_KEY_PREFIX=prefix)
+        delivery = asyncio.create_task(client.post("/chat", json=chat_body(TO_THE_MODEL), headers=headers))
+        await held.asked()
+        assert await kill_gateway_redis_connections(redis_url, f"gateway:{prefix}") > 0
+        held.release.set()
+        response = await delivery
+        if response.status_code == 503:
+            response = await answered(client, chat_body(TO_THE_MODEL), headers)
+
+    assert response.status_code == 200, response.text
+    assert await stored_roles(conn) == ["user", "assistant"]
+
+
+async def kill_gateway_redis_connections(redis_url: str, name: str) -> int:
+    """CLIENT KILL every Redis connection of the gateway named `name` (and no other client's); how many."""
+    admin = aioredis.Redis.from_url(redis_url)
+    try:
+        clients = await admin.client_list()
+        killed = 0
+        for client in clients:
+            if client["name"] == name:
+                killed += int(await admin.client_kill_filter(_id=client["id"]))
+        return killed
+    finally:
+        await admin.aclose()
 
 
 @contextmanager
