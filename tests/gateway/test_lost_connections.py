@@ -380,3 +380,23 @@ async def test_a_session_asyncpg_sees_ended_before_its_socket_closes_is_replaced
             assert second.status_code == 200, second.text
 
     assert await stored_roles(conn) == ["user", "assistant"] * 2
+
+
+async def test_a_retry_that_finds_the_reply_stored_sends_that_same_answer(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    """A first delivery that stored its reply and then lost its claim (released, or never completed): the retry
+    is answered from the stored reply, options included, and the turn is not run again."""
+    headers = {"X-API-Key": api_key}
+    body = chat_body("¿hacen cirugía?", "wamid.replayed-1")
+    first = await client.post("/chat", json=body, headers=headers)
+    assert first.status_code == 200, first.text
+    assert first.json()["options"], "this question should offer a person"
+    await conn.execute("DELETE FROM chat_requests")
+
+    retried = await client.post("/chat", json=body, headers=headers)
+
+    assert retried.status_code == 200, retried.text
+    assert "Idempotent-Replayed" not in retried.headers  # answered from the stored messages, not the claim
+    assert retried.json() == first.json()
+    assert await stored_roles(conn) == ["user", "assistant"]
