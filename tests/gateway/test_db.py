@@ -26,6 +26,11 @@ EXPECTED_TABLES = {
     "whatsapp_inbound",
     "chat_requests",
     "clinic_info",
+    # procrastinate's job queue (0016)
+    "procrastinate_jobs",
+    "procrastinate_workers",
+    "procrastinate_periodic_defers",
+    "procrastinate_events",
 }
 
 
@@ -104,7 +109,14 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     # Staff edit what the clinic tells patients; the gateway only reads it.
     "clinic_info": {"SELECT"},
+    # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
+    "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "procrastinate_periodic_defers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    "procrastinate_events": {"SELECT", "INSERT"},
 }
+# procrastinate's tables have bigserial ids (its schema, not ours): inserting draws from these.
+RUNTIME_SEQUENCES = {"procrastinate_jobs_id_seq", "procrastinate_periodic_defers_id_seq", "procrastinate_events_id_seq"}
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
@@ -127,7 +139,8 @@ async def test_every_table_grants_the_runtime_role_exactly_what_the_gateway_need
             """,
             db.RUNTIME_GROUP,
         )
-        assert sequences == []  # identity columns need no grant on their sequences
+        # Identity columns need no grant on their sequences; procrastinate's serial ones do.
+        assert {r["relname"] for r in sequences} == RUNTIME_SEQUENCES
         assert not await conn.fetchval("SELECT has_schema_privilege($1, 'public', 'CREATE')", db.RUNTIME_GROUP)
     finally:
         await conn.close()

@@ -1,0 +1,181 @@
+"""Durable jobs in PostgreSQL (procrastinate), worked by every gateway copy inside its own process.
+
+Work that must outlive the request that started it (answering a WhatsApp message; reminders later) is a row in
+`procrastinate_jobs`, not an asyncio task: whichever copy is alive runs it, and a copy that dies mid-job loses
+nothing but time.
+
+- **Schema.** procrastinate's `schema.sql` is our migration 0016, applied like every other one (`make run`, the
+  tests, `gateway.cli migrate`), with the grants the runtime role needs; upgrading procrastinate means adding its
+  SQL migrations as a new migration of ours (0016's header says how).
+- **Connection.** procrastinate speaks psycopg 3 (`PsycopgConnector`, a `psycopg_pool.AsyncConnectionPool` that
+  checks each connection before lending it), so the queue has a small pool of its own beside asyncpg's, logging in
+  with the same `DATABASE_URL`. LISTEN/NOTIFY wakes the worker when a job is deferred; it polls every second too.
+- **Worker.** An asyncio task started in the app's lifespan (`start`), running `concurrency` jobs at once. uvicorn
+  owns the signals (`install_signal_handlers=False`); at shutdown `aclose` cancels the worker, which stops
+  fetching, waits up to `grace_seconds` for running jobs, aborts the rest (an abort at shutdown is retried) and
+  unregisters itself.
+- **Lease.** The worker writes a heartbeat every `lease_seconds / 3`. A job whose worker has not beaten for
+  `lease_seconds` (SIGKILL, a lost host) is stalled: the periodic `jobs.recover` task, deferred once per tick by
+  whichever copy gets there first, puts it back in the queue (procrastinate's recipe: `get_stalled_jobs` then
+  `retry_job`, which counts an attempt), and another copy takes it over. A starting worker also prunes workers
+  whose heartbeats stopped, which releases their jobs the same way.
+- **Supervision.** procrastinate stops a worker whose side task (heartbeat, listener, periodic deferrer) fails,
+  which a Postgres restart does; the supervisor here starts it again after a backoff, so a copy never stays deaf.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import procrastinate
+import structlog
+from procrastinate.jobs import Job
+from procrastinate.retry import BaseRetryStrategy, RetryDecision
+
+log = structlog.get_logger(__name__)
+
+RECOVER_TASK = "jobs.recover"
+PRUNE_TASK = "jobs.prune"
+KEEP_FINISHED_HOURS = 7 * 24
+# procrastinate logs each job start and each periodic defer at INFO: its warnings and errors are enough.
+logging.getLogger("procrastinate").setLevel(logging.WARNING)
+_POOL_MAX_SIZE = 4
+_SUPERVISOR_MAX_BACKOFF_SECONDS = 30.0
+
+
+class RetryAt(Exception):
+    """Raised by a job to run again at `at` (e.g. when a lease held elsewhere ends)."""
+
+    def __init__(self, at: datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+
+
+class Backoff(BaseRetryStrategy):
+    """Exponential backoff: `first_seconds`, twice that, … up to `max_seconds`, for `retries` retries.
+
+    `job.attempts` is the number of earlier runs (0 on the first); a run lost with its copy counts as one.
+    """
+
+    def __init__(self, *, retries: int, first_seconds: float, max_seconds: float) -> None:
+        self.retries = retries
+        self.first_seconds = first_seconds
+        self.max_seconds = max_seconds
+
+    def is_last(self, attempts: int) -> bool:
+        return attempts >= self.retries
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if isinstance(exception, RetryAt):
+            return RetryDecision(retry_at=exception.at)
+        if self.is_last(job.attempts):
+            return None
+        wait = min(self.max_seconds, self.first_seconds * 2**job.attempts)
+        return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=wait))
+
+
+def _conninfo(database_url: str) -> str:
+    # asyncpg and libpq read the same postgresql:// URLs; libpq knows only the `postgresql`/`postgres` schemes.
+    return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+
+
+class JobQueue:
+    """A procrastinate app on `database_url`, and the worker that runs its jobs in this process."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        concurrency: int,
+        lease_seconds: float,
+        recover_every_seconds: int,
+        grace_seconds: float,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        connector = procrastinate.PsycopgConnector(
+            conninfo=_conninfo(database_url),
+            min_size=1,
+            max_size=_POOL_MAX_SIZE,
+            kwargs={"connect_timeout": max(1, round(connect_timeout))},
+        )
+        self.app = procrastinate.App(connector=connector)
+        self.lease_seconds = lease_seconds
+        self._concurrency = concurrency
+        self._grace = grace_seconds
+        self._recoveries: list[Callable[[], Awaitable[None]]] = []
+        self._worker: asyncio.Task[None] | None = None
+        self._register_recovery(recover_every_seconds)
+
+    def _register_recovery(self, every_seconds: int) -> None:
+        app = self.app
+
+        # A 6th cron field is seconds. The queueing lock keeps at most one waiting at a time.
+        @app.periodic(cron=f"* * * * * */{every_seconds}", periodic_id="recover")
+        @app.task(name=RECOVER_TASK, queue="jobs", queueing_lock=RECOVER_TASK)
+        async def recover(timestamp: int) -> None:
+            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=self.lease_seconds):
+                await app.job_manager.retry_job(job)
+                log.warning("job_stalled_retried", task=job.task_name, job_id=job.id, attempts=job.attempts)
+            for recovery in self._recoveries:
+                await recovery()
+
+        # Succeeded jobs are deleted as they finish; failed ones (their messages are `failed` in their own tables
+        # too) and the events of both are kept a week for investigation, then removed.
+        @app.periodic(cron="17 * * * *", periodic_id="prune")
+        @app.task(name=PRUNE_TASK, queue="jobs", queueing_lock=PRUNE_TASK)
+        async def prune(timestamp: int) -> None:
+            await app.job_manager.delete_old_jobs(
+                nb_hours=KEEP_FINISHED_HOURS, include_failed=True, include_cancelled=True, include_aborted=True
+            )
+
+    def on_recover(self, recovery: Callable[[], Awaitable[None]]) -> None:
+        """Also run `recovery` on each recovery tick (e.g. to queue work a dead copy stored but never queued)."""
+        self._recoveries.append(recovery)
+
+    async def start(self) -> None:
+        """Open the queue's pool and start the worker (raises if the database cannot be reached)."""
+        await self.app.open_async()
+        self._worker = asyncio.create_task(self._supervise(), name="job-worker")
+
+    async def _supervise(self) -> None:
+        backoff = 1.0
+        while True:
+            started = time.monotonic()
+            try:
+                await self.app.run_worker_async(
+                    name=f"gateway-{os.getpid()}",
+                    concurrency=self._concurrency,
+                    install_signal_handlers=False,
+                    listen_notify=True,
+                    fetch_job_polling_interval=1.0,
+                    abort_job_polling_interval=5.0,
+                    update_heartbeat_interval=self.lease_seconds / 3,
+                    stalled_worker_timeout=self.lease_seconds,
+                    shutdown_graceful_timeout=self._grace,
+                    delete_jobs="successful",
+                )
+                log.warning("job_worker_stopped")
+            except Exception as exc:  # the database went away under the worker: start it again
+                log.warning("job_worker_failed", error=type(exc).__name__)
+            if time.monotonic() - started > _SUPERVISOR_MAX_BACKOFF_SECONDS:
+                backoff = 1.0
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, _SUPERVISOR_MAX_BACKOFF_SECONDS)
+
+    async def aclose(self) -> None:
+        """Stop the worker (running jobs get the grace period, then are aborted and retried elsewhere)."""
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            except Exception as exc:  # an unclean stop must not keep the rest of shutdown from running
+                log.warning("job_worker_stop_failed", error=type(exc).__name__)
+            self._worker = None
+        await self.app.close_async()
