@@ -18,9 +18,10 @@ from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
 from gateway.body_limit import BodyLimit
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.deps import Services
+from gateway.deps import Services, get_chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
 from gateway.inference_client import InferenceClient
+from gateway.jobs import JobQueue
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard, Guards
@@ -100,13 +101,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reply_cache=cache,
             metrics=metrics,
         )
-        app.state.whatsapp = inbox = whatsapp_inbox(settings, pool, guard=process_guards.whatsapp)
+        app.state.jobs = jobs = JobQueue(
+            settings.database_url,
+            concurrency=settings.job_concurrency,
+            lease_seconds=settings.job_lease_seconds,
+            recover_every_seconds=settings.job_recover_every_seconds,
+            grace_seconds=settings.whatsapp_shutdown_grace_seconds,
+            connect_timeout=settings.db_connect_timeout_seconds,
+        )
+        app.state.whatsapp = inbox = whatsapp_inbox(
+            settings,
+            pool,
+            jobs,
+            get_chat_service(app.state.services),
+            app.state.services.rate_limiter,
+            metrics,
+            guard=process_guards.whatsapp,
+        )
+        await jobs.start()
         log.info("gateway_started", inference_target=settings.inference_target)
         try:
             yield
         finally:
-            # First: WhatsApp messages still being answered in the background need every client below.
-            await inbox.aclose(settings.whatsapp_shutdown_grace_seconds)
+            # First: jobs still running (WhatsApp answers) need every client below; those not done within
+            # WHATSAPP_SHUTDOWN_GRACE_SECONDS are aborted and retried by another copy.
+            await jobs.aclose()
+            await inbox.aclose()
             await sms.aclose()
             await inference.close()
             await redis_client.aclose()

@@ -72,6 +72,13 @@ class GatewayMetrics:
             registry=r,
         )
 
+        self.whatsapp_failed = Counter(
+            "whatsapp_failed",
+            "WhatsApp messages given up on after the last retry (GET /staff/whatsapp/failed lists them), by reason",
+            ["reason"],
+            registry=r,
+        )
+
     def set_breakers(self, states: dict[str, str]) -> None:
         for name, state in states.items():
             self.breaker_state.labels(name).set(_BREAKER_VALUES.get(state, 2))

@@ -148,10 +148,25 @@ class Settings(BaseSettings):
     )
     whatsapp_api_version: str = Field(default="v21.0", pattern=r"^v\d+\.\d+$", validation_alias="WHATSAPP_API_VERSION")
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WHATSAPP_TIMEOUT_SECONDS")
-    # How long shutdown waits for webhook messages still being answered in the background.
+    # How long shutdown waits for webhook messages still being answered; the rest are answered by another copy.
     whatsapp_shutdown_grace_seconds: float = Field(
         default=30.0, ge=0, validation_alias="WHATSAPP_SHUTDOWN_GRACE_SECONDS"
     )
+    # Answering a message is a durable job (gateway/jobs.py): retried after 2, 4, 8, … s (at most the max) on
+    # timeouts, 429 and 5xx of the Graph API or a failed turn, this many times; then the message is `failed`.
+    whatsapp_retries: int = Field(default=6, ge=0, le=20, validation_alias="WHATSAPP_RETRIES")
+    whatsapp_retry_first_seconds: float = Field(default=2.0, gt=0, validation_alias="WHATSAPP_RETRY_FIRST_SECONDS")
+    whatsapp_retry_max_seconds: float = Field(default=120.0, gt=0, validation_alias="WHATSAPP_RETRY_MAX_SECONDS")
+    # How long after a POST with no answer (a timeout) its part waits for Meta's status callback before it is
+    # posted again (the callback records it sent, so the patient does not get it twice).
+    whatsapp_callback_grace_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="WHATSAPP_CALLBACK_GRACE_SECONDS"
+    )
+    # Jobs run by each gateway copy at once; a copy silent (no heartbeat) this long has its jobs taken over.
+    job_concurrency: int = Field(default=8, ge=1, le=100, validation_alias="JOB_CONCURRENCY")
+    job_lease_seconds: float = Field(default=30.0, ge=0.3, validation_alias="JOB_LEASE_SECONDS")
+    # How often (seconds, 1-59) stalled jobs and messages stored but never queued are looked for.
+    job_recover_every_seconds: int = Field(default=10, ge=1, le=59, validation_alias="JOB_RECOVER_EVERY_SECONDS")
 
     # Tracing (OpenTelemetry): none, console (stderr) or otlp (OTEL_EXPORTER_OTLP_ENDPOINT, read by the exporter).
     otel_traces_exporter: Literal["none", "console", "otlp"] = Field(

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, SecretStr, ValidationError
 
-from gateway.deps import AppServices, Chat
+from gateway.deps import AppServices
 from gateway.errors import Forbidden, GatewayError, InvalidRequest, Unauthorized, error_body
-from gateway.whatsapp.payloads import WebhookPayload, inbound_messages
+from gateway.whatsapp.payloads import WebhookPayload, delivery_reports, inbound_messages
 from gateway.whatsapp.service import WhatsAppInbox
 from gateway.whatsapp.signature import signature_matches
 
@@ -78,8 +78,11 @@ async def verify_subscription(
         503: _error("whatsapp_not_configured", "WHATSAPP_APP_SECRET or WHATSAPP_ACCESS_TOKEN is not set"),
     },
 )
-async def receive(request: Request, services: AppServices, inbox: Inbox, chat: Chat) -> WebhookAccepted:
-    """Messages and status callbacks from Meta: each new message is stored now and answered in the background."""
+async def receive(request: Request, services: AppServices, inbox: Inbox) -> WebhookAccepted:
+    """Messages and status callbacks from Meta: each new message is stored before the 200, then answered by a job.
+
+    A status callback that reports one of our messages sent records it sent (see gateway/whatsapp/service.py).
+    """
     settings = services.settings
     secret = _configured(settings.whatsapp_app_secret)
     if secret is None or _configured(settings.whatsapp_access_token) is None:
@@ -92,5 +95,6 @@ async def receive(request: Request, services: AppServices, inbox: Inbox, chat: C
     except ValidationError:
         raise InvalidRequest("the body is not a WhatsApp webhook payload") from None
     messages = inbound_messages(payload)
-    accepted = await inbox.accept(messages, chat, services.rate_limiter)
+    accepted = await inbox.accept(messages)
+    await inbox.record_reports(delivery_reports(payload))
     return WebhookAccepted(received=len(messages), accepted=accepted)

@@ -63,6 +63,8 @@ class Status(_Lenient):
     id: str = ""
     status: str = ""
     recipient_id: str | None = None
+    # Echoes the `biz_opaque_callback_data` we sent the message with (gateway.whatsapp.service: the outbox part).
+    biz_opaque_callback_data: str | None = None
 
 
 class Metadata(_Lenient):
@@ -169,3 +171,16 @@ def inbound_messages(payload: WebhookPayload) -> list[Inbound]:
                     )
                 )
     return found
+
+
+def delivery_reports(payload: WebhookPayload) -> list[Status]:
+    """The status callbacks (sent, delivered, read, failed) of a webhook call, for our own messages."""
+    if payload.object != "whatsapp_business_account":
+        return []
+    return [
+        status
+        for entry in payload.entry
+        for change in entry.changes
+        if change.field == "messages"
+        for status in change.value.statuses
+    ]

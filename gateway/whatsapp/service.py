@@ -1,152 +1,327 @@
-"""Answering WhatsApp messages: store each once, then reply in the background through the Graph API."""
+"""Answering WhatsApp messages exactly once: a durable inbox, a durable job per message, and an outbox.
+
+1. **Inbox.** The webhook stores each message under its wamid (unique: Meta's retries are ignored), commits, and
+   only then answers Meta 200 and queues a job (`whatsapp.answer`, gateway/jobs.py). A copy that dies after the
+   commit but before queueing leaves a `received` row with no job: the recovery tick queues it.
+2. **Job.** Any copy runs it; jobs of one sender carry the same procrastinate lock, so they run one at a time, in
+   order, across every copy. A job lost with its copy is taken over by another after the lease (gateway/jobs.py).
+   The job works out the answer once (the chat turn) and stores it in the outbox before sending anything: a retry
+   finds it there and never works out a second one.
+3. **Outbox.** Each Graph API message of the answer is a row keyed by the inbound wamid and its part number; it is
+   posted only while `pending` and recorded `sent` the moment the Graph API accepts it. Timeouts, 429 and 5xx are
+   retried with exponential backoff; after the last retry (or a refusal that no retry can change) the message is
+   `failed`, counted in `whatsapp_failed_total` (alert WhatsAppRepliesFailed) and listed by GET /staff/whatsapp/failed.
+
+The one window no code can close: the Graph API accepts a part and the copy dies (or the database goes away)
+before `sent` is recorded. A retry then posts it again and the patient reads it twice. It is kept small three ways:
+the pooled connection is held across the POST so recording it is the very next statement, with nothing to wait for;
+each part is sent with `biz_opaque_callback_data` naming its row, so Meta's `sent` status callback, which arrives
+within seconds, records it sent even when we could not; and a part whose POST's outcome is unknown (a timeout
+after the request went out) stays claimed for `WHATSAPP_TIMEOUT_SECONDS + WHATSAPP_CALLBACK_GRACE_SECONDS`, so the
+retry waits for that callback before posting again.
+"""
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
+import hmac
 import uuid
-from collections import defaultdict
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Literal
 
 import asyncpg
 import structlog
+from procrastinate import JobContext
 
 from gateway.conversation.service import ChatService
+from gateway.db import Connection
+from gateway.jobs import Backoff, JobQueue, RetryAt
 from gateway.log import mask_phone
+from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard
-from gateway.schemas import Option
 from gateway.security.rate_limit import RateLimited, RateLimiter
 from gateway.settings import Settings
 from gateway.verification.vouching import by_whatsapp
 from gateway.whatsapp import replies, repository
-from gateway.whatsapp.client import GraphClient, reply_messages
-from gateway.whatsapp.payloads import Inbound
-from gateway.whatsapp.tasks import BackgroundTasks
+from gateway.whatsapp.client import GraphClient, OutboundMessage, WhatsAppSendError, reply_messages
+from gateway.whatsapp.payloads import Inbound, Status
 
 log = structlog.get_logger(__name__)
 
+ANSWER_TASK = "whatsapp.answer"
+QUEUE = "whatsapp"
+# `biz_opaque_callback_data` of an outbox part: Meta echoes it in the part's status callbacks.
+CALLBACK_PREFIX = "clinic-outbox:"
+_DELIVERED = frozenset({"sent", "delivered", "read"})
+# Why a message was given up on: whatsapp_failed_total{reason}.
+FailReason = Literal["graph_refused", "graph_unavailable", "turn_failed"]
+FAIL_REASONS: tuple[FailReason, ...] = ("graph_refused", "graph_unavailable", "turn_failed")
 
-class _TurnPerSender:
-    """One message of a sender at a time (in this process), so replies keep the order of the messages."""
 
-    def __init__(self) -> None:
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._users: defaultdict[str, int] = defaultdict(int)
+class _PartBusy(RetryAt):
+    """Another POST of this part may still be under way (or its outcome is unknown): try after its claim ends."""
 
-    @asynccontextmanager
-    async def of(self, sender: str) -> AsyncIterator[None]:
-        lock = self._locks.setdefault(sender, asyncio.Lock())
-        self._users[sender] += 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._users[sender] -= 1
-            if self._users[sender] == 0:
-                del self._users[sender], self._locks[sender]
+
+def _failure(exc: BaseException) -> tuple[FailReason, bool]:
+    """Why `exc` happened, and whether a later attempt may change it.
+
+    The Graph client (behind its breaker, gateway/outbound.py) says what a failed send means: `retry_later` (not
+    delivered: unreachable, 5xx, 429, breaker open) and `maybe_delivered` (a timeout or a lost answer) are worth
+    another attempt (the outbox keeps the second from being a duplicate); any other refusal (a bad token or number)
+    is not.
+    """
+    if isinstance(exc, WhatsAppSendError):
+        if exc.retry_later or exc.maybe_delivered:
+            return "graph_unavailable", True
+        return "graph_refused", False
+    return "turn_failed", True
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
 
 
 class WhatsAppInbox:
-    """Accepts webhook messages (deduplicated on the wamid) and answers each in the background."""
+    """Stores webhook messages (deduplicated on the wamid), queues a job for each and runs those jobs."""
 
-    def __init__(self, *, pool: asyncpg.Pool, graph: GraphClient, max_message_chars: int) -> None:
+    def __init__(
+        self,
+        *,
+        pool: asyncpg.Pool,
+        graph: GraphClient,
+        queue: JobQueue,
+        chat: ChatService,
+        limiter: RateLimiter,
+        metrics: GatewayMetrics,
+        max_message_chars: int,
+        retry: Backoff,
+        send_lease_seconds: float,
+        lock_key: bytes,
+    ) -> None:
         self._pool = pool
         self._graph = graph
+        self._queue = queue
+        self._chat = chat
+        self._limiter = limiter
+        self._metrics = metrics
         self._max_chars = max_message_chars
-        self._turns = _TurnPerSender()
-        self.tasks = BackgroundTasks()
+        self._retry = retry
+        self._send_lease = send_lease_seconds
+        self._lock_key = lock_key
+        for reason in FAIL_REASONS:
+            metrics.whatsapp_failed.labels(reason)  # exported at 0, so increase() sees the first one
 
-    async def accept(self, messages: Sequence[Inbound], chat: ChatService, limiter: RateLimiter) -> int:
-        """Store the messages not seen before and start answering them; how many were new.
+        @queue.app.task(name=ANSWER_TASK, queue=QUEUE, pass_context=True, retry=retry)
+        async def answer(context: JobContext, wamid: str) -> None:
+            await self.run_job(wamid, attempts=context.job.attempts)
 
-        Each patient's messages count against the same per-patient limit as `/chat`'s.
+        self._answer_task = answer
+        queue.on_recover(self._queue_unqueued)
+
+    # --- the webhook side ---------------------------------------------------------------------------------------
+
+    async def accept(self, messages: Sequence[Inbound]) -> int:
+        """Store the messages not seen before and queue a job for each; how many were new.
+
+        Once this returns the messages are committed, so Meta may be told 200: they will be answered.
         """
         new: list[Inbound] = []
-        async with self._pool.acquire() as conn:
+        async with self._pool.acquire() as conn, conn.transaction():
             for message in messages:
                 if await repository.record_inbound(conn, message=message):
                     new.append(message)
                 else:
                     log.info("whatsapp_duplicate_ignored", wamid=message.wamid)
-        by_sender: dict[str, list[Inbound]] = defaultdict(list)
         for message in new:
-            by_sender[message.wa_id].append(message)
-        for sender_messages in by_sender.values():
-            answering = self._answer_in_order(sender_messages, chat, limiter)
-            self.tasks.spawn(answering, name=f"whatsapp:{sender_messages[0].wamid}")
+            try:
+                await self._defer(message.wamid, message.wa_id)
+            except Exception as exc:  # stored: the recovery tick queues it
+                log.warning("whatsapp_job_not_queued", wamid=message.wamid, error=type(exc).__name__)
         return len(new)
 
-    async def aclose(self, grace_seconds: float) -> None:
-        """Let answers in flight finish (up to `grace_seconds`), then close the Graph client."""
-        await self.tasks.drain(grace_seconds)
-        await self._graph.aclose()
-
-    async def _answer_in_order(self, messages: list[Inbound], chat: ChatService, limiter: RateLimiter) -> None:
-        async with self._turns.of(messages[0].wa_id):
-            for message in messages:
-                await self._answer(message, chat, limiter)
-
-    async def _answer(self, message: Inbound, chat: ChatService, limiter: RateLimiter) -> None:
-        """Answer one message and record how it went; failures are logged and recorded, never raised."""
-        structlog.contextvars.bind_contextvars(wamid=message.wamid)
-        outcome: repository.Outcome
-        error: str | None = None
-        try:
-            outcome = await self._reply(message, chat, limiter)
-        except Exception as exc:  # recorded on the message's row and logged with its traceback
-            log.exception("whatsapp_message_failed", phone=mask_phone(message.wa_id))
-            outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:1000]
-        try:
+    async def record_reports(self, reports: Sequence[Status]) -> None:
+        """Meta's status callbacks: a part it reports sent is recorded sent, even if its POST never told us."""
+        for report in reports:
+            data = report.biz_opaque_callback_data or ""
+            if report.status not in _DELIVERED or not data.startswith(CALLBACK_PREFIX):
+                continue
+            part_id = data.removeprefix(CALLBACK_PREFIX)
+            if not part_id.isdigit():
+                continue
             async with self._pool.acquire() as conn:
-                await repository.finish(conn, wamid=message.wamid, outcome=outcome, error=error)
-        except Exception:  # the database may be what failed; the log still has it
-            log.exception("whatsapp_outcome_not_recorded", outcome=outcome)
+                if await repository.confirm_part(conn, part_id=int(part_id), sent_wamid=report.id):
+                    log.info("whatsapp_part_confirmed_by_callback", part_id=int(part_id))
 
-    async def _reply(self, message: Inbound, chat: ChatService, limiter: RateLimiter) -> repository.Outcome:
+    def _sender_lock(self, wa_id: str) -> str:
+        """The procrastinate lock of a sender's jobs: keyed, so the job table never holds the phone number."""
+        digest = hmac.new(self._lock_key, wa_id.encode(), hashlib.sha256).hexdigest()[:32]
+        return f"whatsapp-sender:{digest}"
+
+    async def _defer(self, wamid: str, wa_id: str) -> None:
+        await self._answer_task.configure(lock=self._sender_lock(wa_id)).defer_async(wamid=wamid)
+
+    async def _queue_unqueued(self) -> None:
+        async with self._pool.acquire() as conn:
+            wamids = await repository.unqueued(
+                conn, task_name=ANSWER_TASK, older_than_seconds=self._queue.lease_seconds
+            )
+            senders = {
+                r["wamid"]: r["wa_id"]
+                for r in await conn.fetch("SELECT wamid, wa_id FROM whatsapp_inbound WHERE wamid = ANY($1)", wamids)
+            }
+        for wamid in wamids:
+            await self._defer(wamid, senders[wamid])
+            log.warning("whatsapp_message_requeued", wamid=wamid)
+
+    # --- the job ------------------------------------------------------------------------------------------------
+
+    async def run_job(self, wamid: str, *, attempts: int) -> None:
+        """One run of a message's job; raises to be retried (the queue's Backoff decides when and whether)."""
+        structlog.contextvars.bind_contextvars(wamid=wamid)
+        try:
+            await self._answer(wamid)
+        except RetryAt:
+            raise
+        except Exception as exc:
+            reason, retryable = _failure(exc)
+            if retryable and not self._retry.is_last(attempts):
+                log.warning("whatsapp_attempt_failed", attempt=attempts + 1, reason=reason, error=type(exc).__name__)
+                raise
+            await self._give_up(wamid, reason, exc)
+        finally:
+            structlog.contextvars.unbind_contextvars("wamid", "request_id")
+
+    async def _answer(self, wamid: str) -> None:
+        async with self._pool.acquire() as conn:
+            message = await repository.start_attempt(conn, wamid=wamid)
+            if message is None:
+                return  # answered (or given up on) already: a retried job after its work was done
+            parts = await repository.reply_parts(conn, wamid=wamid)
+        if not parts:
+            outcome, outbound = await self._compose(message)
+            if not outbound:
+                await self._finish(wamid, outcome)
+                return
+            async with self._pool.acquire() as conn:
+                parts = await repository.store_reply(conn, wamid=wamid, messages=outbound)
+        for part in parts:
+            if not part.sent:
+                await self._send_part(message, part)
+        await self._finish(wamid, "answered")
+
+    async def _compose(self, message: Inbound) -> tuple[repository.Outcome, list[OutboundMessage]]:
+        """What to answer: the chat turn's reply, the 'only text' reply, or nothing (and why)."""
         phone = message.phone
         if phone is None:
             log.warning("whatsapp_sender_not_a_phone", message_type=message.message_type)
-            return "ignored"
+            return "ignored", []
         if message.text is None and not message.answer:
-            return "ignored"
+            return "ignored", []
         try:
-            await limiter.check("user", phone)
+            await self._limiter.check("user", phone)
         except RateLimited:
-            return "limited"
+            return "limited", []
         if message.text is None:
             log.info("whatsapp_message_without_text", message_type=message.message_type, phone=mask_phone(phone))
-            await self._send(message, replies.ONLY_TEXT)
-            return "answered"
+            return "answered", reply_messages(message.wa_id, replies.ONLY_TEXT)
         request_id = uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         log.info("whatsapp_message_received", phone=mask_phone(phone), message_type=message.message_type)
+        answer = await self._chat.reply(
+            user_phone=phone,
+            text=message.text[: self._max_chars],
+            request_id=request_id,
+            vouched_by=by_whatsapp(message.phone_number_id),
+            channel="whatsapp",
+        )
+        return "answered", reply_messages(message.wa_id, answer.response, answer.options)
+
+    async def _send_part(self, message: Inbound, part: repository.Part) -> None:
+        # The connection is held across the POST on purpose: recording `sent` must be the very next statement,
+        # with no wait for a pooled connection in between (see the module's docstring on the one open window).
+        async with self._pool.acquire() as conn:
+            claim, until = await repository.claim_part(conn, part_id=part.id, lease_seconds=self._send_lease)
+            if claim == "sent":
+                return
+            if claim == "busy":
+                assert until is not None
+                raise _PartBusy(until + timedelta(milliseconds=100), "part claimed by an earlier POST")
+            outbound = {**part.message, "biz_opaque_callback_data": f"{CALLBACK_PREFIX}{part.id}"}
+            try:
+                sent_wamid = await self._graph.send(message.phone_number_id, outbound)
+            except WhatsAppSendError as exc:
+                await repository.part_failed(
+                    conn, part_id=part.id, error=_describe(exc), outcome_known=not exc.maybe_delivered
+                )
+                raise
+            except Exception as exc:  # a breaker that refused the call: nothing went out
+                await repository.part_failed(conn, part_id=part.id, error=_describe(exc), outcome_known=True)
+                raise
+            await repository.part_sent(conn, part_id=part.id, sent_wamid=sent_wamid)
+
+    async def _finish(self, wamid: str, outcome: repository.Outcome, error: str | None = None) -> None:
+        async with self._pool.acquire() as conn:
+            await repository.finish(conn, wamid=wamid, outcome=outcome, error=error)
+
+    async def _give_up(self, wamid: str, reason: FailReason, exc: Exception) -> None:
+        """After the last attempt (or a refusal no retry changes): failed, counted, listed for staff."""
+        log.error("whatsapp_message_failed", reason=reason, error=type(exc).__name__)
+        if reason == "turn_failed":
+            await self._apologise(wamid)
+        await self._finish(wamid, "failed", _describe(exc))
+        self._metrics.whatsapp_failed.labels(reason).inc()
+
+    async def _apologise(self, wamid: str) -> None:
+        """The turn kept failing: tell the patient, once (it is the stored answer), best effort."""
         try:
-            answer = await chat.reply(
-                user_phone=phone,
-                text=message.text[: self._max_chars],
-                request_id=request_id,
-                vouched_by=by_whatsapp(message.phone_number_id),
-                channel="whatsapp",
-            )
-        except Exception:
-            # The inbound message is stored (or the database is down); the patient should not wait in silence.
-            await self._apologise(message)
-            raise
-        await self._send(message, answer.response, answer.options)
-        return "answered"
+            async with self._pool.acquire() as conn:
+                message = await _message(conn, wamid)
+                if message is None:
+                    return
+                parts = await repository.reply_parts(conn, wamid=wamid)
+                if not parts:
+                    parts = await repository.store_reply(
+                        conn, wamid=wamid, messages=reply_messages(message.wa_id, replies.TRY_AGAIN)
+                    )
+            for part in parts:
+                if not part.sent:
+                    await self._send_part(message, part)
+        except Exception as exc:
+            log.warning("whatsapp_apology_not_sent", error=type(exc).__name__)
 
-    async def _send(self, message: Inbound, text: str, options: Sequence[Option] = ()) -> None:
-        for outbound in reply_messages(message.wa_id, text, options):
-            await self._graph.send(message.phone_number_id, outbound)
-
-    async def _apologise(self, message: Inbound) -> None:
-        try:
-            await self._send(message, replies.TRY_AGAIN)
-        except Exception:
-            log.exception("whatsapp_apology_not_sent")
+    async def aclose(self) -> None:
+        await self._graph.aclose()
 
 
-def whatsapp_inbox(settings: Settings, pool: asyncpg.Pool, *, guard: Guard | None = None) -> WhatsAppInbox:
+async def _message(conn: Connection, wamid: str) -> Inbound | None:
+    row = await conn.fetchrow(
+        "SELECT wamid, phone_number_id, wa_id, message_type, sent_at, answer FROM whatsapp_inbound WHERE wamid = $1",
+        wamid,
+    )
+    if row is None:
+        return None
+    return Inbound(
+        wamid=row["wamid"],
+        phone_number_id=row["phone_number_id"],
+        wa_id=row["wa_id"],
+        message_type=row["message_type"],
+        sent_at=row["sent_at"],
+        text=None,
+        answer=row["answer"],
+    )
+
+
+def whatsapp_inbox(
+    settings: Settings,
+    pool: asyncpg.Pool,
+    queue: JobQueue,
+    chat: ChatService,
+    limiter: RateLimiter,
+    metrics: GatewayMetrics,
+    *,
+    guard: Guard | None = None,
+) -> WhatsAppInbox:
     """The inbox as the settings configure it (the webhook refuses work while the secrets are unset).
 
     `guard` (retries and a breaker) wraps every Graph API send.
@@ -159,8 +334,20 @@ def whatsapp_inbox(settings: Settings, pool: asyncpg.Pool, *, guard: Guard | Non
         timeout=settings.whatsapp_timeout_seconds,
         guard=guard,
     )
+    assert settings.otp_secret is not None  # the app refuses to start without it
     return WhatsAppInbox(
         pool=pool,
         graph=graph,
+        queue=queue,
+        chat=chat,
+        limiter=limiter,
+        metrics=metrics,
         max_message_chars=settings.max_message_chars,
+        retry=Backoff(
+            retries=settings.whatsapp_retries,
+            first_seconds=settings.whatsapp_retry_first_seconds,
+            max_seconds=settings.whatsapp_retry_max_seconds,
+        ),
+        send_lease_seconds=settings.whatsapp_timeout_seconds + settings.whatsapp_callback_grace_seconds,
+        lock_key=b"whatsapp-sender-lock:" + settings.otp_secret.get_secret_value().encode(),
     )

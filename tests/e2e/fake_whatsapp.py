@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
+
+from gateway.whatsapp.signature import sign
 from tests.gateway.verification.fake_sms import serving
 
 
@@ -22,6 +25,8 @@ class Sent:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
+    # What the fake answered it: 2xx means the Graph API took the message (the patient gets it).
+    status: int = 200
 
     @property
     def to(self) -> str:
@@ -37,16 +42,30 @@ class Sent:
 
 @dataclass
 class FakeGraphApi:
-    """What the Graph API received; `status` shapes its next answers."""
+    """What the Graph API received; `status` shapes its next answers.
+
+    `statuses` and `delays` script the next requests, one entry each (then `status` and no delay): a delay holds
+    the answer after the message was taken, as a Graph API that accepted it but answers too late.
+    """
 
     url: str = ""
     status: int = 200
+    # Like Meta: after taking a message, post its `sent` status callback to this webhook, signed with
+    # `app_secret`, retrying until it is answered 200 (the URL may be set later, e.g. once a gateway restarted).
+    callback_to: str | None = None
+    app_secret: str = ""
+    statuses: list[int] = field(default_factory=list)
+    delays: list[float] = field(default_factory=list)
     received: list[Sent] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sent_to(self, wa_id: str) -> list[Sent]:
         with self._lock:
             return [s for s in self.received if s.to == wa_id]
+
+    def delivered_to(self, wa_id: str) -> list[Sent]:
+        """What the patient got: the messages the fake took (answered 2xx, or took and answered late)."""
+        return [s for s in self.sent_to(wa_id) if s.status < 400]
 
     def wait_for(self, count: int, wa_id: str, timeout: float = 30) -> list[Sent]:
         """Block until `count` messages were sent to `wa_id`; fail with what arrived otherwise."""
@@ -71,8 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         fake = self.server.fake
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-        sent = Sent(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         with fake._lock:
+            status = fake.statuses.pop(0) if fake.statuses else fake.status
+            delay = fake.delays.pop(0) if fake.delays else 0.0
+            sent = Sent(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
             fake.received.append(sent)
             number = len(fake.received)
         answer: dict[str, Any] = {
@@ -80,17 +101,53 @@ class _Handler(BaseHTTPRequestHandler):
             "contacts": [{"input": sent.to, "wa_id": sent.to}],
             "messages": [{"id": f"wamid.fake-out-{number}"}],
         }
-        if fake.status >= 400:
+        if status >= 400:
             answer = {"error": {"message": "fake failure", "type": "OAuthException", "code": 131000}}
         payload = json.dumps(answer).encode()
-        self.send_response(fake.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        if status < 400:
+            threading.Thread(target=_report_sent, args=(fake, sent, f"wamid.fake-out-{number}"), daemon=True).start()
+        time.sleep(delay)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+        except OSError:
+            pass  # the sender gave up waiting (or died): the message was taken all the same
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _report_sent(fake: FakeGraphApi, sent: Sent, out_wamid: str, within: float = 60) -> None:
+    """Meta's `sent` status callback for a message it took, echoing its `biz_opaque_callback_data`."""
+    phone_number_id = sent.path.strip("/").split("/")[1]
+    status: dict[str, Any] = {
+        "id": out_wamid,
+        "status": "sent",
+        "timestamp": str(int(time.time())),
+        "recipient_id": sent.to,
+    }
+    if "biz_opaque_callback_data" in sent.body:
+        status["biz_opaque_callback_data"] = sent.body["biz_opaque_callback_data"]
+    value = {"messaging_product": "whatsapp", "metadata": {"phone_number_id": phone_number_id}, "statuses": [status]}
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+    }
+    body = json.dumps(payload).encode()
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        url = fake.callback_to
+        if url is not None:
+            headers = {"Content-Type": "application/json", "X-Hub-Signature-256": sign(body, fake.app_secret.encode())}
+            try:
+                if httpx.post(f"{url}/webhooks/whatsapp", content=body, headers=headers, timeout=5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.3)
 
 
 class _Server(ThreadingHTTPServer):

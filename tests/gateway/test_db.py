@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "whatsapp_inbound",
     "chat_requests",
     "clinic_info",
+    "whatsapp_outbound",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -109,6 +110,7 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     # Staff edit what the clinic tells patients; the gateway only reads it.
     "clinic_info": {"SELECT"},
+    "whatsapp_outbound": {"SELECT", "INSERT", "UPDATE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},

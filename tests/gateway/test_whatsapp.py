@@ -41,6 +41,12 @@ def whatsapp_settings(graph: FakeGraphApi) -> dict[str, Any]:
         "WHATSAPP_APP_SECRET": APP_SECRET,
         "WHATSAPP_ACCESS_TOKEN": ACCESS_TOKEN,
         "WHATSAPP_GRAPH_BASE_URL": graph.url,
+        # Retries, leases and recovery in tenths of seconds rather than seconds, so failures settle quickly.
+        "WHATSAPP_RETRIES": 2,
+        "WHATSAPP_RETRY_FIRST_SECONDS": 0.2,
+        "WHATSAPP_CALLBACK_GRACE_SECONDS": 0.5,
+        "JOB_LEASE_SECONDS": 1.5,
+        "JOB_RECOVER_EVERY_SECONDS": 1,
     }
 
 
@@ -344,7 +350,7 @@ async def test_a_patient_over_the_rate_limit_is_not_answered(
     assert await user_messages(conn) == ["quiero una cita"]
 
 
-async def test_graph_api_refusals_are_recorded_on_the_message(
+async def test_graph_api_failures_are_retried_then_recorded_on_the_message(
     webhook: httpx.AsyncClient, graph: FakeGraphApi, conn: asyncpg.Connection
 ) -> None:
     graph.status = 500
@@ -352,7 +358,23 @@ async def test_graph_api_refusals_are_recorded_on_the_message(
 
     [row] = await settled(conn, 1)
     assert row["status"] == "failed"
-    assert "500" in row["error"]
+    assert "Graph API" in row["error"]  # its 500, or the breaker those 500s opened
+    # Each of the 3 runs of the job (WHATSAPP_RETRIES=2) sends through the Graph breaker's own quick retries.
+    assert len(graph.sent_to(MARIA)) >= 3
+    assert {s.status for s in graph.sent_to(MARIA)} == {500}
+    assert await conn.fetchval("SELECT attempts FROM whatsapp_inbound") == 3
+    assert await user_messages(conn) == ["quiero una cita"]  # the turn ran once
+
+
+async def test_a_refusal_no_retry_can_change_fails_the_message_at_once(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, conn: asyncpg.Connection
+) -> None:
+    graph.status = 400  # e.g. a recipient WhatsApp does not know
+    await deliver(webhook, text(MARIA, "quiero una cita"))
+
+    [row] = await settled(conn, 1)
+    assert (row["status"], "400" in row["error"]) == ("failed", True)
+    assert len(graph.sent_to(MARIA)) == 1
 
 
 async def test_shutdown_waits_for_answers_in_flight(
@@ -366,13 +388,17 @@ async def test_shutdown_waits_for_answers_in_flight(
 ) -> None:
     settings = gateway_settings(database_url, redis_url, inference_server.target, sms.url, **whatsapp_settings(graph))
     app = create_app(settings)
+    graph.delays = [1.0]  # the Graph API takes its time over the answer
     async with app.router.lifespan_context(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
         async with client:
             assert (await deliver(client, text(MARIA, "quiero una cita"))).json()["accepted"] == 1
-    # The lifespan has ended: the answer was sent before the pool and clients closed.
+            await graph.await_for(1, MARIA)  # the answer is on its way when shutdown starts
+    # The lifespan has ended: the send finished and was recorded before the pool and clients closed.
     assert len(graph.sent_to(MARIA)) == 1
     assert [r["status"] for r in await inbound_rows(conn)] == ["answered"]
+    sent = await conn.fetch("SELECT status, attempts, sent_wamid FROM whatsapp_outbound")
+    assert [tuple(r) for r in sent] == [("sent", 1, "wamid.fake-out-1")]
 
 
 # --- parsing and shaping -----------------------------------------------------------------------------------------
