@@ -26,6 +26,8 @@ from gateway.api.staff_schemas import (
     Availability,
     DayAppointments,
     DoctorList,
+    FailedWhatsAppMessage,
+    FailedWhatsAppMessages,
     OutcomeRequest,
     StaffAppointment,
     StaffDoctor,
@@ -38,6 +40,7 @@ from gateway.deps import AppServices, ClinicZone, Conn, StaffCaller
 from gateway.errors import GatewayError, InvalidRequest, NotFound, error_body
 from gateway.log import mask_phone
 from gateway.security.api_keys import ApiKey
+from gateway.whatsapp import repository as whatsapp_repository
 
 # Far enough for any booking, near enough that date arithmetic never overflows.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
@@ -217,3 +220,35 @@ async def unlock_verification(
         was_locked = await services.otp.unlock(body.phone)
         detail["was_locked"] = was_locked
     return VerificationUnlocked(was_locked=was_locked, patient_id=None if patient is None else patient.id)
+
+
+@router.get("/whatsapp/failed", response_model=FailedWhatsAppMessages)
+async def failed_whatsapp_messages(
+    caller: StaffCaller,
+    conn: Conn,
+    zone: ClinicZone,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many, newest first.")] = 100,
+) -> FailedWhatsAppMessages:
+    """WhatsApp messages given up on after the last retry (alert WhatsAppRepliesFailed): someone should answer them.
+
+    Phones are masked; find the conversation by the time and the masked number.
+    """
+    async with _audited(conn, caller=caller, action="staff.whatsapp_failed.viewed") as detail:
+        found = await whatsapp_repository.failed_messages(conn, limit=limit)
+        detail["count"] = len(found)
+    return FailedWhatsAppMessages(
+        messages=[
+            FailedWhatsAppMessage(
+                wamid=m.wamid,
+                phone=mask_phone(f"+{m.wa_id}"),
+                message_type=m.message_type,
+                received_at=m.received_at.astimezone(zone),
+                failed_at=m.failed_at.astimezone(zone) if m.failed_at is not None else None,
+                attempts=m.attempts,
+                error=m.error,
+                parts=m.parts,
+                parts_sent=m.parts_sent,
+            )
+            for m in found
+        ]
+    )

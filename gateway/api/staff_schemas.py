@@ -117,3 +117,21 @@ class UnlockRequest(BaseModel):
 class VerificationUnlocked(BaseModel):
     was_locked: bool = Field(description="Whether the phone was locked out when staff unlocked it.")
     patient_id: int | None = Field(description="The patient registered with this phone, if any.")
+
+
+class FailedWhatsAppMessage(BaseModel):
+    """A WhatsApp message the assistant gave up answering; the patient may still be waiting."""
+
+    wamid: str = Field(description="WhatsApp's id of the patient's message.")
+    phone: str = Field(description="The sender, masked (+591*****001).")
+    message_type: str
+    received_at: dt.datetime
+    failed_at: dt.datetime | None
+    attempts: int = Field(description="Runs of its job (the first and each retry).")
+    error: str | None = Field(description="Why the last attempt failed.")
+    parts: int = Field(description="Messages the stored answer has (0: none was worked out).")
+    parts_sent: int = Field(description="How many of those WhatsApp accepted.")
+
+
+class FailedWhatsAppMessages(BaseModel):
+    messages: list[FailedWhatsAppMessage]

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from appointments.demo import seed_demo_clinic
+from gateway.security.api_keys import create_api_key
 from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.gateway.conftest import MakeClient
@@ -151,6 +152,40 @@ async def test_a_message_stored_by_a_copy_that_died_before_queueing_it_is_answer
     assert (row["wamid"], row["status"]) == ("wamid.orphan", "answered")
     assert len(graph.delivered_to(MARIA)) == 1
     assert await conn.fetchval("SELECT body FROM whatsapp_inbound") is None  # the conversation keeps the text
+
+
+# --- given up: metric, staff API ---------------------------------------------------------------------------------
+
+
+async def test_a_message_failed_after_the_last_retry_is_counted_and_listed_for_staff(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, conn: asyncpg.Connection
+) -> None:
+    graph.status = 503
+    await deliver(webhook, text(MARIA, "quiero una cita"))
+    [row] = await settled(conn, 1)
+    assert row["status"] == "failed"
+    staff = (await create_api_key(conn, name="recepción", scopes={"staff"})).secret
+    chat = (await create_api_key(conn, name="n8n", scopes={"chat"})).secret
+
+    listed = await webhook.get("/staff/whatsapp/failed", headers={"X-API-Key": staff})
+    refused = await webhook.get("/staff/whatsapp/failed", headers={"X-API-Key": chat})
+    anonymous = await webhook.get("/staff/whatsapp/failed")
+    metrics = (await webhook.get("/metrics")).text
+
+    assert listed.status_code == 200, listed.text
+    [failed] = listed.json()["messages"]
+    assert failed["wamid"] == row["wamid"]
+    assert failed["phone"] == "+591*****001"
+    assert MARIA not in listed.text
+    assert (failed["attempts"], failed["parts"], failed["parts_sent"]) == (3, 1, 0)
+    assert "Graph API" in failed["error"]  # its 503, or the breaker those 503s opened
+    assert (refused.status_code, anonymous.status_code) == (403, 401)
+    assert 'whatsapp_failed_total{reason="graph_unavailable"} 1.0' in metrics
+    assert 'whatsapp_failed_total{reason="graph_refused"} 0.0' in metrics
+    audited = await conn.fetchval(
+        "SELECT count(*) FROM audit_log WHERE action = 'staff.whatsapp_failed.viewed' AND outcome = 'success'"
+    )
+    assert audited == 1
 
 
 # --- crashes: real gateway processes, SIGKILL ----------------------------------------------------------------------
