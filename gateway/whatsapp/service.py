@@ -34,7 +34,7 @@ import asyncpg
 import structlog
 from procrastinate import JobContext
 
-from gateway.conversation.service import ChatService
+from gateway.conversation.service import ChatService, whatsapp_message_key
 from gateway.db import Connection
 from gateway.jobs import Backoff, JobQueue, RetryAt
 from gateway.log import mask_phone
@@ -228,12 +228,15 @@ class WhatsAppInbox:
         request_id = uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         log.info("whatsapp_message_received", phone=mask_phone(phone), message_type=message.message_type)
+        # Keyed by the wamid: a run taken over after a copy died mid-turn continues the stored turn (or gets its
+        # stored reply) instead of storing the message and running the dialog a second time.
         answer = await self._chat.reply(
             user_phone=phone,
             text=message.text[: self._max_chars],
             request_id=request_id,
             vouched_by=by_whatsapp(message.phone_number_id),
             channel="whatsapp",
+            message_key=whatsapp_message_key(message.wamid),
         )
         return "answered", reply_messages(message.wa_id, answer.response, answer.options)
 

@@ -298,3 +298,5 @@ async def test_a_copy_killed_right_after_acknowledging_is_answered_once_by_the_o
         first.send_signal(signal.SIGKILL)  # wherever its worker (or the other's) was: storing, the turn, the send
         first.wait(timeout=10)
         await answered_once(conn, graph)
+    # A turn cut short is continued under the wamid, never stored twice.
+    assert await user_messages(conn) == ["quiero una cita"]
