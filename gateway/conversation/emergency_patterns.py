@@ -71,6 +71,10 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "no aguanto|soporto ..3 vida|vivir",
         "lastim*|cort*|quem*|golpe* ..3 proposito|adrede",
         "hago|hice|hacer|haciendo|hago ..2 cortes|cortaditas|cortadas",
+        "encontre|encontramos|encontraron|hallamos ..3 colgado|colgada|ahorcado|ahorcada",
+        "se ahorco",
+        "munecas|brazos|venas ..2 cortadas|cortados|abiertas",
+        "no quiero|quiere|quisiera ..2 en este mundo",
         # The means ready: a rope, the pills counted, a gun in hand.
         "soga|cuerda|lazo ..3 lista|listo|preparada|preparado|colgada|colgado|amarrada|amarrado",
         "pegar|pegarme|pegarse|pego|meter|meterme|meterse|dar|darme|darse ..2 tiro|tiros|balazo|balazos",
@@ -229,6 +233,7 @@ HEAD_BLOW: Final[tuple[Pattern, ...]] = compile_patterns(
         "golpe*|pego|pegue|pegado|cayo|cai|caida|choco|choque ... cabeza|cabesa|nuca|frente",
         "cabeza ..2 golpe*|contra",
         "cabezazo|traumatismo|encefalocraneano|tec",
+        "chichon|chichones",
         "bebe|bebito|bebita|wawa|nene|nena ..3 cayo|golpeo|golpe",
         # A crash or a fall from a height, the head not named: "chocó en la moto sin casco".
         "choco|choque|chocamos|chocaron|accidente|cayo|cai|caida|cayeron|caerse|caer|cayendo|atropell* ... moto|auto"
@@ -374,13 +379,13 @@ BLEEDING: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 # Something sudden: with a sign of a stroke or of an organ at risk, an emergency ("de repente veo doble").
 SUDDEN: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["de repente|golpe|pronto", "repentin*|subito|subita|subitamente", "rato|momento a otro"]
+    ["de repente|golpe|pronto", "repentin*|subito|subita|subitamente", "rato|momento a otro", "de la nada"]
 )
 SUDDEN_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "doble",
         "confundid*|confundio|confusion|desorientad*|desorienta",
-        "no reconoce",
+        "no me|nos|le|lo|la? reconoce",
         "no puede|puedo|podia caminar|hablar|mover|moverse|ver|pararse|levantarse",
         "cuesta|costaba|costando caminar|hablar|ver",
         "perdi|perdio|pierde|perdiendo ..2 fuerza|vista|vision|equilibrio",

@@ -130,7 +130,9 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "respir*|inhal*|aspir* ..3 gas|humo|monoxido",
         "gas|monoxido|brasero|estufa ..5 mareado|mareados|mareada|mareadas|desmay*|inconscien*|vomit*",
         "alacran|escorpion|vibora|serpiente|culebra|yarara|cascabel",
-        "cayo|caida|cai|cayeron ..3 techo|altura|escalera|escaleras|gradas|balcon|arbol|andamio|piso|caballo|moto",
+        "cayo|caida|cai|cayeron ..3 techo|altura|escalera|escaleras|gradas|balcon|arbol|andamio|caballo|moto",
+        # a floor is a height only fallen from ("del segundo piso"), not to ("se cayó al piso")
+        "cayo|caida|cai|cayeron|caido del|de ..2 piso",
         "torci*|chuec*|ladead* ..3 boca|cara",
         "sangre ... toser|tos|tosiendo|vomito|vomita|vomitando",
         "hirviendo",
@@ -202,6 +204,18 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "no orina|orino|orinado|orinaba|pisa ..3 desde|hace|horas|todo|nada",
         # heat stroke, an eye hurt, a limb cut off, someone crushed, rape, a threat to kill
         "golpe de calor",
+        # very ill, said plainly: "está muy grave", "se nos está yendo"
+        "esta|estan|puso|pone muy? grave|gravisimo|gravisima",
+        "se nos|me esta|estan yendo|muriendo",
+        "se nos muere",
+        "muy mal|grave ..4 no habla|responde|contesta|reacciona|despierta",
+        "cabeza|craneo ..2 rota|roto|abierta|partida",
+        "creo|parece|sera|capaz que es|sea|esta|este ..3 derrame|infarto|acv",
+        "dio|dando|tuvo ..2 paro",
+        "puso|pone blanco|blanca|palido|palida ..4 cayo|desplomo|desmayo",
+        "no orina|orinado ..6 decaido|decaida|dormido|dormida|debil",
+        "decaido|decaida ..6 no orina|orinado",
+        "cayo|cai|cayeron|caido a|al la? piscina|rio|lago|laguna|pozo|mar|acequia|agua|canal",
         "insolacion ..6 confundid*|desorientad*|desmay*|convuls*|delira*",
         "acido|quimico|quimicos|soda|cal|fierro|fierros|clavo|vidrio|vidrios|metal|alambre|petardo|cohete|cuete"
         " ..4 ojo|ojos",
@@ -228,12 +242,15 @@ EMERGENCY_CALL: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "emergencia|emergencias|auxilio|socorro|ambulancia|ambulancias",
         "ayuda urgente",
+        "ayuda|ayudenme|ayudame|auxilio por favor ..2 mi|es bebe|hijo|hija|papa|mama|esposo|esposa|abuela|abuelo",
     ]
 )
 EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "atienden|atiende|tienen|tiene|hay|servicio|numero|telefono|cubre|cubren|cuesta|cuestan|precio|costo|cobran"
         " ... emergencia|emergencias|ambulancia|ambulancias",
+        # help asked with an appointment: "ayuda por favor, mi mamá quiere cita"
+        "ayuda|ayudenme|ayudame ..8 cita|citas|turno|ficha|agendar|reservar|sacar|consulta",
         # "auxilios" is not a cry for help in "primeros auxilios" (first aid).
         "primeros auxilios",
     ]
