@@ -300,3 +300,24 @@ async def test_a_copy_killed_right_after_acknowledging_is_answered_once_by_the_o
         await answered_once(conn, graph)
     # A turn cut short is continued under the wamid, never stored twice.
     assert await user_messages(conn) == ["quiero una cita"]
+
+
+async def test_the_job_worker_outlives_its_database_connections_being_terminated(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, conn: asyncpg.Connection
+) -> None:
+    await deliver(webhook, text(MARIA, "hola"))
+    await settled(conn, 1)
+    # Every session of the gateway ends: asyncpg's pool, the queue's pool, the worker's LISTEN connection.
+    await conn.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid()"
+    )
+
+    for _ in range(20):  # Meta retries a delivery that was not answered 200
+        if (await deliver(webhook, text(MARIA, "quiero una cita", wamid="wamid.after-terminate"))).status_code == 200:
+            break
+        await asyncio.sleep(0.5)
+    rows = await settled(conn, 2, within=30)
+
+    assert [r["status"] for r in rows] == ["answered", "answered"]
+    assert len(graph.delivered_to(MARIA)) == 2
