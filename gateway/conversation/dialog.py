@@ -189,6 +189,12 @@ class Dialog:
             opens = clinic_answers.opens_next((await clinic_info.load(self._conn)).hours, turn.now)
             text = replies.human_handoff(opens, self._settings.contacts.number)
             return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
+        asked_about, state = state.asked_about, state.but(asked_about=())
+        if intent is not Intent.CLINIC_INFO and asked_about and _follows_a_clinic_answer(state, turn.understood):
+            # "¿Y con el pediatra?" after a price: the same question about another specialty, not a booking.
+            understood = replace(turn.understood, intent=Intent.CLINIC_INFO, clinic_topics=asked_about)
+            turn = replace(turn, understood=understood)
+            intent = Intent.CLINIC_INFO
         if intent is Intent.CLINIC_INFO:
             return await self._clinic_question(state, turn)
         new_flow = _FLOW_OF.get(intent)
@@ -234,7 +240,8 @@ class Dialog:
         if asks_for_medical_advice(turn.text):
             text = f"{text}\n\n{replies.no_medical_advice(self._settings.contacts.number)}"
         if state.step is None:
-            return Outcome(state, text, options=answered.options)
+            asked_about = tuple(t for t in turn.understood.clinic_topics if t is not ClinicTopic.GENERAL)
+            return Outcome(state.but(asked_about=asked_about), text, options=answered.options)
         understood = turn.understood
         # "Pediatría, ¿cuánto cuesta?" answers the specialty question too: the booking goes on with it.
         chosen = None
@@ -868,6 +875,8 @@ _CHANGE: dict[Flow | None, str] = {
     None: "appointment.changed",
 }
 _YES_NO = (Option(id="si", title="Sí"), Option(id="no", title="No"))
+# The confidence `intents.classify` gives a message that is only a date, a time, a specialty or a doctor.
+_BARE_DETAIL = 0.6
 # WhatsApp cuts a reply button's title at 20 characters.
 TO_A_PERSON = Option(id="hablar con una persona", title="Hablar con persona")
 # Steps whose question a date may answer (a date of birth): such a date is never a day wanted.
@@ -887,6 +896,15 @@ _INSTEAD = (
     Option(id="cancelar una cita", title="Cancelar una cita"),
     Option(id="cambiar una cita", title="Cambiar una cita"),
 )
+
+
+def _follows_a_clinic_answer(state: DialogState, understood: Understanding) -> bool:
+    """Whether a message right after a clinic answer only names something else to ask it about: a specialty, a
+    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9")."""
+    if state.step is not None or state.emergency is not None:
+        return False
+    bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
+    return (bare_detail or understood.intent is Intent.OTHER) and _has_details(understood)
 
 
 def _has_details(understood: Understanding) -> bool:

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
+from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.intents import Emergency
 from gateway.conversation.times import TimeOfDay
 
@@ -142,6 +143,8 @@ class DialogState(_Frozen):
     farewell_at: datetime | None = None
     # The patient just told us they feel low: what they say next about it is heard in the same way.
     feeling_low: bool = False
+    # What the clinic question just answered was about: "¿cuánto cuesta cardiología?" and then "¿y pediatría?".
+    asked_about: tuple[ClinicTopic, ...] = ()
 
     def but(self, **changes: object) -> DialogState:
         """A copy with `changes` applied."""

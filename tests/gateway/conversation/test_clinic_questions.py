@@ -278,3 +278,18 @@ async def test_a_child_s_vaccines_are_booked_with_pediatrics(maria: Patient, fir
     offered = await maria.verify_demo(first)
     assert "¿Con qué especialidad" not in offered["response"], offered
     assert "Dra. Lucía Vargas" in offered["response"] and len(offered["options"]) == 3, offered
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "specialty"), [("y con el pediatra?", "pediatria"), ("¿y cardiología?", "cardiologia")]
+)
+async def test_a_bare_follow_up_to_a_price_asks_the_same_about_another_specialty(
+    stranger: Patient, follow_up: str, specialty: str
+) -> None:
+    first = await stranger.say("cuanto cuesta la consulta de dermatologia?")
+    assert first["response"].startswith("La consulta de Dermatología cuesta Bs"), first
+    then = await stranger.say(follow_up)
+    assert f"Bs {PRICES[specialty]}" in then["response"], then
+    assert then["action"] == "none" and "registr" not in then["response"]
+    booking = await stranger.say("quiero una cita con pediatría")
+    assert booking["action"] == "verification_required"  # a request of its own is a booking again
