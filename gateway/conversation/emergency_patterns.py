@@ -3,7 +3,9 @@
 Written in the pattern language of `patterns.py`, without accents. `intent_patterns.EMERGENCY` holds
 the phrases that are an emergency on their own; the tables here are the rest of what triage lines
 listen for: self-harm, an overdose (a medicine and an amount), and signs that are an emergency only
-together (a blow to the head and vomiting, a pregnancy and bleeding, a baby and a fever).
+together (a blow to the head and vomiting, a pregnancy and bleeding, a baby and a fever). Last come the
+frames in which emergency words tell of no emergency now: a film or the news asked about, an animal, bleach
+for cleaning, a manner of speaking, an episode long past.
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # A crash on purpose; thoughts of dying.
         "estrellar*|estrello|chocar|choco ... proposito|adrede",
         "voy|quiero|va|pienso ..2 estrellarme|estrellarse",
-        "pienso|pensando|pensar|pensado|penso ..4 morirme|morirse|matarme|matarse|quitarme|quitarse",
+        "pienso|pensando|pensar|pensado|penso ..4 morirme|morirse|matarme|matarse",
     ]
 )
 

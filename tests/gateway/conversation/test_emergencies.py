@@ -476,6 +476,10 @@ NOT_HAPPENING_NOW = [
     "mi hijo se hizo un chichon ayer, esta bien y jugando, quiero que lo revisen",
     "mi papa esta muy mal de la espalda, quiere traumatologo",
     "no quiero estar en esta clinica, quiero cambiar",
+    "estoy pensando en quitarme los brackets",
+    "me tire a la piscina y me duele el oido, quiero otorrino",
+    "voy a saltar la cita del lunes, mejor el martes",
+    "me despido hasta la proxima, gracias",
 ]
 
 
