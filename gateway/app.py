@@ -108,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             recover_every_seconds=settings.job_recover_every_seconds,
             grace_seconds=settings.whatsapp_shutdown_grace_seconds,
             connect_timeout=settings.db_connect_timeout_seconds,
+            on_worker=lambda running: metrics.job_worker_up.set(1 if running else 0),
         )
         app.state.whatsapp = inbox = whatsapp_inbox(
             settings,

@@ -96,6 +96,7 @@ class JobQueue:
         recover_every_seconds: int,
         grace_seconds: float,
         connect_timeout: float = 5.0,
+        on_worker: Callable[[bool], None] | None = None,
     ) -> None:
         connector = procrastinate.PsycopgConnector(
             conninfo=_conninfo(database_url),
@@ -109,6 +110,8 @@ class JobQueue:
         self._grace = grace_seconds
         self._recoveries: list[Callable[[], Awaitable[None]]] = []
         self._worker: asyncio.Task[None] | None = None
+        # Told True when the worker starts, False when it stopped or failed (the metric job_worker_up).
+        self._on_worker = on_worker or (lambda running: None)
         self._register_recovery(recover_every_seconds)
 
     def _register_recovery(self, every_seconds: int) -> None:
@@ -146,6 +149,7 @@ class JobQueue:
         backoff = 1.0
         while True:
             started = time.monotonic()
+            self._on_worker(True)
             try:
                 await self.app.run_worker_async(
                     name=f"gateway-{os.getpid()}",
@@ -162,6 +166,8 @@ class JobQueue:
                 log.warning("job_worker_stopped")
             except Exception as exc:  # the database went away under the worker: start it again
                 log.warning("job_worker_failed", error=type(exc).__name__)
+            finally:
+                self._on_worker(False)
             if time.monotonic() - started > _SUPERVISOR_MAX_BACKOFF_SECONDS:
                 backoff = 1.0
             await asyncio.sleep(backoff)

@@ -72,6 +72,12 @@ class GatewayMetrics:
             registry=r,
         )
 
+        self.job_worker_up = Gauge(
+            "job_worker_up",
+            "1 while this process's job worker runs (gateway/jobs.py), 0 while it restarts after a failure",
+            registry=r,
+            multiprocess_mode="min",
+        )
         self.whatsapp_failed = Counter(
             "whatsapp_failed",
             "WhatsApp messages given up on after the last retry (GET /staff/whatsapp/failed lists them), by reason",

@@ -182,6 +182,7 @@ async def test_a_message_failed_after_the_last_retry_is_counted_and_listed_for_s
     assert (refused.status_code, anonymous.status_code) == (403, 401)
     assert 'whatsapp_failed_total{reason="graph_unavailable"} 1.0' in metrics
     assert 'whatsapp_failed_total{reason="graph_refused"} 0.0' in metrics
+    assert "job_worker_up 1.0" in metrics
     audited = await conn.fetchval(
         "SELECT count(*) FROM audit_log WHERE action = 'staff.whatsapp_failed.viewed' AND outcome = 'success'"
     )
