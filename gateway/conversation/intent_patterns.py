@@ -555,6 +555,13 @@ DENY: Final[tuple[Pattern, ...]] = compile_patterns(
         "no quiero|deseo|acepto|necesito|gracias",
         "no por ahora",
         "por? ahora|ahorita|hoy no",
+        # Not now: "no gracias, luego", "mejor no, la dejo", "después le escribo".
+        "no ..2 luego|despues",
+        "no ..2 otro dia",
+        "no ..2 mas tarde",
+        "luego|despues le|te escribo|aviso|confirmo|llamo",
+        "mas tarde le|te escribo|aviso|confirmo|llamo",
+        "mejor? la|lo dejo|dejamos nomas|asi?",
         "nunca|jamas",
         "no puedo|podre|podria|podemos|alcanzo|llego|voy",
         "no puedo|podre|podria|podemos|alcanzo|llego|voy ... ir|llegar|asistir|venir|ese|esa|esas|esos",

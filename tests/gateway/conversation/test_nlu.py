@@ -557,3 +557,10 @@ def test_the_evaluation_prints_intent_and_entity_accuracy(tmp_path: Path, capsys
     assert "entity accuracy: 1/2 = 50.0%" in out
     assert "line 3: 'gracias' intent thanks_goodbye != deny" in out
     assert "line 3: 'gracias' time None != 09:00" in out
+
+
+@pytest.mark.parametrize(
+    "text", ["no gracias luego", "mejor no, la dejo", "no, después", "lo dejamos así", "después le escribo"]
+)
+def test_not_now_is_a_no(text: str) -> None:
+    assert read(text).intent is Intent.DENY
