@@ -361,6 +361,9 @@ LIST: Final[tuple[Pattern, ...]] = compile_patterns(
         "mi|la " + _APPOINTMENT + " ... sigue|siguen|vigente|confirmad*|agendad*|registrad*",
         "cuando|dia|fecha|hora ... tengo|debo ... que? ir|venir|llegar|estar|presentarme",
         "confirmacion|recordatorio|mensaje ... mi|la " + _APPOINTMENT,
+        # someone else's: "quiero ver las citas que tiene mi mamá agendadas"
+        "ver|revisar|consultar|saber ..2 citas|turnos|consultas|reservas|fichas ..5 agendad*|programad*|reservad*"
+        "|pendientes",
     ]
 )
 
@@ -377,7 +380,7 @@ SCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
         "hacer|hago|haceme|hagame ... " + _APPOINTMENT + " ... para|con",
         # wanting an appointment, said outright: "quiero una cita", "necesito un turno urgente"
         "quiero|quisiera|queria|necesito|necesitaria|deseo|desearia|busco|buscaba|gustaria ..2 cita|citas|turno"
-        "|ficha|consulta|control|chequeo|revision",
+        "|ficha|consulta|control|controles|chequeo|revision",
     ]
 )
 

@@ -502,6 +502,8 @@ def test_a_child_s_vaccines_point_to_pediatrics(text: str, specialty: str | None
         ("me comunica con enfermería por favor", Intent.HUMAN_HANDOFF),
         ("¿hay alguien de caja? no me llegó la factura", Intent.HUMAN_HANDOFF),
         ("quiero cita, tomo losartán cada mañana", Intent.SCHEDULE_APPOINTMENT),
+        ("quiero revisar las citas que mi papá tiene programadas", Intent.LIST_APPOINTMENTS),
+        ("dejé la terapia, ahora quiero retomar mis controles con psiquiatría", Intent.SCHEDULE_APPOINTMENT),
     ],
 )
 def test_a_dose_or_the_papers_asked_about_are_no_booking_and_a_nurse_or_the_till_is_a_person(
