@@ -1,6 +1,7 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
 from gateway.conversation.small_talk import SmallTalk
+from gateway.conversation.wording import with_article
 
 DID_NOT_UNDERSTAND = "Disculpe, no le entendí bien. ¿Podría escribirlo de otra forma?"
 
@@ -325,7 +326,7 @@ def no_slots_on(day: str) -> str:
 
 
 def confirm_booking(when: str, doctor: str, specialty: str) -> str:
-    return f"¿Confirma su cita con {doctor} ({specialty}) el {when}? Responda «sí» o «no»."
+    return f"¿Confirma su cita con {with_article(doctor)} ({specialty}) el {when}? Responda «sí» o «no»."
 
 
 def confirm_cancel(appointment: str) -> str:
@@ -338,7 +339,8 @@ def confirm_reschedule(old: str, new: str) -> str:
 
 def booked(when: str, doctor: str, specialty: str, reference: str) -> str:
     return (
-        f"¡Listo! Su cita con {doctor} ({specialty}) quedó reservada para el {when}. Referencia: {reference}. "
+        f"¡Listo! Su cita con {with_article(doctor)} ({specialty}) quedó reservada para el {when}. "
+        f"Referencia: {reference}. "
         "Por favor llegue 10 minutos antes."
     )
 
@@ -348,7 +350,7 @@ def cancelled(appointment: str) -> str:
 
 
 def rescheduled(when: str, doctor: str, reference: str) -> str:
-    return f"¡Listo! Su cita con {doctor} ahora es el {when}. Referencia: {reference}."
+    return f"¡Listo! Su cita con {with_article(doctor)} ahora es el {when}. Referencia: {reference}."
 
 
 def upcoming(lines: list[str]) -> str:

@@ -28,6 +28,15 @@ MONTHS: Final = (
 _SHORT_WEEKDAYS: Final = ("Lun", "Mar", "Mié", "Jue", "Vie", "Sáb", "Dom")
 
 
+def with_article(doctor: str) -> str:
+    """ "la Dra. Lucía Vargas", "el Dr. Jorge Mamani": Spanish puts the article before a title."""
+    if doctor.startswith("Dra."):
+        return f"la {doctor}"
+    if doctor.startswith("Dr."):
+        return f"el {doctor}"
+    return doctor
+
+
 def day(value: date) -> str:
     """ "lunes 30 de noviembre"."""
     return f"{WEEKDAYS[value.weekday()]} {value.day} de {MONTHS[value.month - 1]}"
@@ -46,16 +55,16 @@ def short_day_and_time(value: datetime, tz: ZoneInfo) -> str:
 
 
 def slot_line(number: int, slot: OfferedSlot, tz: ZoneInfo, specialties: Mapping[str, str]) -> str:
-    """ "1) lunes 30 de noviembre a las 09:00 con Dra. Lucía Vargas (Pediatría)"."""
+    """ "1) lunes 30 de noviembre a las 09:00 con la Dra. Lucía Vargas (Pediatría)"."""
     specialty = specialties.get(slot.specialty_code, slot.specialty_code)
-    return f"{number}) {day_and_time(slot.starts_at, tz)} con {slot.doctor_name} ({specialty})"
+    return f"{number}) {day_and_time(slot.starts_at, tz)} con {with_article(slot.doctor_name)} ({specialty})"
 
 
 def appointment_text(appointment: ListedAppointment, tz: ZoneInfo, specialties: Mapping[str, str]) -> str:
-    """ "lunes 30 de noviembre a las 09:00 con Dra. Lucía Vargas (Pediatría), ref. 3F2A91C0"."""
+    """ "lunes 30 de noviembre a las 09:00 con la Dra. Lucía Vargas (Pediatría), ref. 3F2A91C0"."""
     specialty = specialties.get(appointment.specialty_code, appointment.specialty_code)
     when = day_and_time(appointment.starts_at, tz)
-    return f"{when} con {appointment.doctor_name} ({specialty}), ref. {reference_of(appointment.id)}"
+    return f"{when} con {with_article(appointment.doctor_name)} ({specialty}), ref. {reference_of(appointment.id)}"
 
 
 def numbered(lines: list[str]) -> str:

@@ -326,7 +326,7 @@ def test_whatsapp_booking_conversation_with_buttons_and_lists(stack: Stack) -> N
     assert confirm.body["interactive"]["type"] == "button"
     assert [c["id"] for c in _choices(confirm)] == ["si", "no"]
     booked = patient.taps(confirm, "Sí")
-    assert booked.text.startswith("¡Listo! Su cita con Dra. Lucía Vargas")
+    assert booked.text.startswith("¡Listo! Su cita con la Dra. Lucía Vargas")
 
     sent = stack.graph.sent_to(patient.wa_id)
     assert all(s.path == f"/v21.0/{meta.PHONE_NUMBER_ID}/messages" for s in sent)

@@ -177,7 +177,7 @@ async def test_a_price_asked_while_choosing_a_slot_is_answered_and_the_slots_off
     assert asked["response"].endswith(replies.ASK_OPTION_AGAIN)
     assert asked["options"] == offered["options"]
     chosen = await maria.say("1")
-    assert "¿Confirma su cita con Dra. Lucía Vargas (Pediatría)" in chosen["response"]
+    assert "¿Confirma su cita con la Dra. Lucía Vargas (Pediatría)" in chosen["response"]
     booked = await maria.say("sí")
     assert booked["action"] == "schedule_appointment"
 
@@ -253,7 +253,7 @@ async def test_a_specialty_named_with_a_price_question_answers_both_and_offers_s
 async def test_a_price_asked_at_the_confirmation_keeps_the_yes_no_question(maria: Patient) -> None:
     await maria.verify_demo("quiero una cita con cardiologia")
     confirm = await maria.say("1")
-    assert "¿Confirma su cita con Dr. Fernando Gutiérrez" in confirm["response"], confirm
+    assert "¿Confirma su cita con el Dr. Fernando Gutiérrez" in confirm["response"], confirm
     asked = await maria.say("y cuanto me cobran?")
     assert (
         asked["response"]

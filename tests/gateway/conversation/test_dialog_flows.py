@@ -91,7 +91,7 @@ async def test_booking_end_to_end(maria: Patient, conn: asyncpg.Connection, sms:
     assert sms.received[-1].headers["authorization"] == "Bearer test-sms-token"
     chosen = await maria.say("la 2")
     assert chosen["action"] == "none"
-    assert "¿Confirma su cita con Dra. Lucía Vargas (Pediatría)" in chosen["response"]
+    assert "¿Confirma su cita con la Dra. Lucía Vargas (Pediatría)" in chosen["response"]
     booked = await maria.say("si, por favor")
 
     assert booked["action"] == "schedule_appointment", booked

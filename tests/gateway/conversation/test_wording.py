@@ -28,7 +28,7 @@ def test_slot_and_appointment_lines() -> None:
     )
     names = {"pediatria": "Pediatría"}
     assert wording.slot_line(2, slot, LA_PAZ, names) == (
-        "2) lunes 30 de noviembre a las 09:30 con Dra. Lucía Vargas (Pediatría)"
+        "2) lunes 30 de noviembre a las 09:30 con la Dra. Lucía Vargas (Pediatría)"
     )
     listed = ListedAppointment(id=UUID("3f2a91c0-1234-4abc-9def-0123456789ab"), **slot.model_dump())
     assert wording.appointment_text(listed, LA_PAZ, names).endswith("(Pediatría), ref. 3F2A91C0")
