@@ -161,10 +161,11 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "recien nacido|nacida ... fiebre|calentura|temperatura",
         # the heart: squeezed, heavy, burning
         "estruj*|exprim* ..3 pecho|corazon",
-        "peso|pesadez|piedra|elefante ..3 pecho",
+        "peso|pesadez|piedra|elefante|pesado|pesada ..3 pecho",
         # breathing: a closing chest, a wheeze, blue lips or nails
         "cierra|cerrando|cerro|cerrado|cerrada ..3 pecho",
-        "respira*|respirar ..5 silbido|silbidos|silba|silbando|chiflido|chilla|hervidero",
+        "respira*|respirar ..5 silbido|silbidos|silba|silbando|chiflido|chilla|hervidero|quejido|quejidos|pujido"
+        "|pujidos",
         "silbido|silbidos|chiflido ..4 respira*|pecho",
         "boca|boquita|labios|labiecitos|labitos|unas|unitas|lengua|carita ..3 morad*|azul*|moradit*",
         "piel ..3 azul|azulada|azulado|azuladita|azuladito|gris|grisacea",
@@ -174,6 +175,9 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "sin poder|poderse mover|moverse|hablar|levantarse",
         "no puede|puedo|podia|pudo sostener|agarrar|levantar ..3 vaso|taza|cuchara|brazo|mano|celular|nada",
         "sonrisa ..3 torcida|chueca|ladeada|caida|rara",
+        "cae|caia|cayo|caido|caida ..3 lado|mitad ..3 boca|cara",
+        "cuesta|costando hablar ..5 adormec*|dormid*|durmio|entumec*",
+        "adormec*|dormid*|durmio|entumec* ..5 cuesta|costando hablar",
         "durmio|dormida|dormido|adormecio|adormecida|adormece|entumecio|entumecida ..3 cara ..3 brazo|mano|pierna",
         "cara ..3 brazo|mano|pierna ..3 durmio|dormido|dormidos|dormida|adormec*|entumec*",
         "no ve|veo|veia|vi nada ..3 ojo",
@@ -232,6 +236,8 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "no siento|noto|sentimos ..3 mueva|mueve|moverse|mover|movimientos|patear|patadas ..3 bebe|guagua|wawa",
         "lleno|llena|llenando|empapado|empapada|empapando ..3 de? sangre",
         # a hot liquid spilled on someone
+        "volco|volcaron|derramo|derramaron|cayo|echo|jalo|jalaron|tumbo ..4 olla|aceite|sarten|tetera|termo ..5 sobre"
+        "|encima|cara|cuerpo|pecho|piernas|brazo|brazos|espalda",
         "volco|volcaron|derramo|derramaron|cayo|echo|jalo|jalaron|tumbo ..6 caliente|hirviendo|hervida"
         " ..5 cara|cuello|pecho|brazo|brazos|piernas|piernitas|cuerpo|encima|barriga|pancita|espalda",
     ]

@@ -347,6 +347,11 @@ SIGNS_AS_PATIENTS_TELL_THEM = {
         "mi hijo tiene los labios secos, no orina y esta muy decaido",
         "mi nieto se cayo a la piscina",
         "se cayo del segundo piso",
+        "me siento como si tuviera algo pesado sobre el pecho",
+        "mi bebe respira con quejidos",
+        "mi papa no puede sonreir bien, se le cae un lado de la boca",
+        "me cuesta hablar y se me adormecio la lengua",
+        "se volco la olla de aceite sobre mi esposa",
     ],
     "a call for help with someone named": ["ayuda por favor mi bebe"],
     "told with a story, not about it": [
@@ -480,6 +485,9 @@ NOT_HAPPENING_NOW = [
     "me tire a la piscina y me duele el oido, quiero otorrino",
     "voy a saltar la cita del lunes, mejor el martes",
     "me despido hasta la proxima, gracias",
+    "me cuesta hablar en publico, quiero psicologo",
+    "se me cayo el te sobre la mesa",
+    "no puedo sonreir por los brackets jaja",
 ]
 
 
