@@ -103,6 +103,81 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "estrellar*|estrello|chocar|choco ... proposito|adrede",
         "voy|quiero|va|pienso ..2 estrellarme|estrellarse",
         "pienso|pensando|pensar|pensado|penso ..4 morirme|morirse|matarme|matarse",
+        # Endings and farewells said plainly: no longer a bother, a last night, forgiveness and love sent.
+        "no ..2 voy|vuelvo a? molestar|molestarlos|molestarles|estorbar ..3 nadie|nunca|jamas",
+        "no molestare|estorbare ..3 nadie|nunca",
+        "diganle|digale|dile|decile|diganles|digales|avisenle ..6 que la|lo|los|las|les? quiero|quise|amo|ame"
+        "|perdone|perdonen",
+        "no amanezco|amanecere|amanezca",
+        "no voy a amanecer|despertar",
+        "mi|su ultima noche ..3 vida|mundo|aqui|viva|vivo",
+        "que me|lo|la|nos perdonen|perdone",
+        "diciendo|dijo|dice|dijo|decir ..2 adios ..2 todos|todas|familia|mundo",
+        "esta|hoy ..2 noche ..3 me|se despide|despido|despedira|despedire|va|voy|iba",
+        # An attempt just made: "se quiso colgar", "intentó tirarse", "lo encontramos a tiempo".
+        "quiso|quise|intento|intente|trato|trate ..2 colgar|colgarse|colgarme|ahorcar|ahorcarse|ahorcarme|matar"
+        "|matarse|matarme|tirarse|tirarme|lanzarse|lanzarme|cortarse|cortarme|envenenar|envenenarse|envenenarme",
+        "lo|la|los|las encontramos|encontre|encontraron|hallamos a tiempo",
+        "se|me estaba|estaba|iba ..2 colgando|ahorcando|tirando|matando",
+        # Unbearable: a burden, better off without.
+        "soy|siento|sienten ..3 estorbo|estorbos",
+        "soy una carga para",
+        "estarian|estaran|vivirian|viviran ..2 mejor ..2 sin",
+        "ya no aguanto|soporto|puedo ..2 vivir|seguir|mas ..3 vida|vivir|existir|asi",
+        # The means in mind: the pills all at once, a leap from a height.
+        "pienso|pensando|penso|quiero|voy|ganas|tentado|tentada ..3 tomarmelas|tragarmelas|tomarselas|tragarselas"
+        "|tomarmelos|tragarmelos",
+        "pienso|pensando|penso|pensado|ganas ..3 tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse|saltar"
+        " ..3 puente|edificio|techo|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa|camion|tren|auto",
+        "puente|edificio|techo|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa ... pienso|pensando|penso"
+        "|ganas ..3 tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse|saltar",
+    ]
+)
+
+# Signs of a crisis that are self-harm together, from different kinds (see `intents._self_harm`): despair, the means
+# or the place at hand, a farewell. "No quiero seguir" alone may be a treatment; with a knife at hand it is not.
+DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "no aguanto|soporto mas",
+        "ya no aguanto|soporto|puedo",
+        "no puedo mas",
+        "ya no se para que",
+        "ya esta|lo tengo? decidido",
+        "ya lo decidi",
+        "no hay|tengo|veo salida",
+        "nadie me quiere|extrana|necesita",
+        "cansado|cansada|harto|harta de todo",
+        "se|me quiere|quiero ir con el|ella",
+        "no me abre|contesta|responde",
+        "anda|esta|estoy|ando muy? rara|raro|triste|deprimido|deprimida",
+        "no come|duerme|sale",
+    ]
+)
+MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "navaja|cuchillo|cuchilla|cuchillas|gillette|soga|cuerda|escopeta|pistola|revolver|arma|veneno|raticida"
+        "|matarratas|insecticida",
+        "compro|compre|compraron|consiguio|consegui|junto|junte|tengo|tiene ..3 pastillas|pildoras|remedios|tabletas",
+        "mirando|miro|viendo ..3 pastillas|pildoras|remedios|tabletas",
+        "encerrado|encerrada|encerro|encerre",
+        "puente|carretera|rieles|azotea|precipicio|barranco|cornisa",
+        "vias del? tren",
+        "esperando ..3 pase|pasa|venga|viene ..2 camion|tren|bus|auto|carro|micro",
+    ]
+)
+# "No quiero seguir" said with nothing after it: despair, not a treatment given up ("no quiero seguir con la dieta").
+GIVING_UP: Final[tuple[Pattern, ...]] = compile_patterns(["no quiero|puedo|quiere|puede seguir"])
+ENDING: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "se|me despide|despido|despedira|despedire|despedirme|despedirse",
+        "adios|despedida",
+        "gracias por todo",
+        "no me|nos|la|lo busquen|busques|buscar",
+        "perdon|perdonen|perdoname|perdonenme",
+        "ultima|ultimo noche|vez",
+        "esta|hoy noche ..3 me voy|ire|voy",
+        "ya me voy|fui",
+        "limpiando|cargando|cargo|cargada ..3 escopeta|pistola|revolver|arma",
     ]
 )
 
@@ -122,6 +197,7 @@ FAREWELL: Final[tuple[Pattern, ...]] = compile_patterns(
         "despedirme|despedirse|despide|despidio|despidiendo|despido ..3 todos|mundo|familia|hijos|siempre|vida",
         "es|sera un|el|mi? adios|despedida",
         "ir|irme|irse ..2 para siempre",
+        "es|sera mi|su ultima noche",
     ]
 )
 REFILL: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -638,6 +714,10 @@ MILD: Final[tuple[Pattern, ...]] = compile_patterns(
 # "diclofenaco" still reads as the "diclofenac" of the medical-advice check.
 ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SELF_HARM,
+    DESPAIR,
+    MEANS_AT_HAND,
+    GIVING_UP,
+    ENDING,
     DENIED,
     HOARDED,
     FAREWELL,

@@ -186,6 +186,16 @@ def _urgent_errand(words: Words) -> bool:
     return bool(words.has(p.RESCHEDULE) or words.has(p.CANCEL) or words.has(p.LIST) or _affirmed(words, p.SCHEDULE))
 
 
+def _crisis_signs(words: Words) -> int:
+    """How many kinds of crisis sign the message holds: despair, the means or place at hand, a farewell."""
+    # "No quiero seguir" ends its clause: said of living, not of a treatment ("no quiero seguir con la dieta").
+    giving_up = [
+        span for span in words.spans(e.GIVING_UP) if span.end == len(words) or words.clause_start(span.end) == span.end
+    ]
+    despair = bool(giving_up or _affirmed(words, e.DESPAIR))
+    return despair + bool(_affirmed(words, e.MEANS_AT_HAND)) + bool(_affirmed(words, e.ENDING))
+
+
 def _self_harm(words: Words) -> bool:
     """Suicidal thoughts, a plan or its means, a farewell; pills hoarded or a goodbye only when the message is not
     about a refill or a move, and "suicidio" named as a topic ("una tarea sobre el suicidio") is not one."""
@@ -199,6 +209,8 @@ def _self_harm(words: Words) -> bool:
         spans += _affirmed(words, e.HOARDED)
     if not words.has(e.LEAVING):
         spans += _affirmed(words, e.FAREWELL)
+    if not spans and _crisis_signs(words) >= 2:
+        return True
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
     if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):
         return False

@@ -396,6 +396,60 @@ SELF_HARM_INDIRECT = [
     "nunca pense que diria esto pero quiero morirme",
     "no lo pienso dos veces, me voy a matar",
 ]
+# Suicide told as an ending, the means or place at hand with despair, a burden, an attempt just made; also after
+# a booking request.
+SELF_HARM_ENDINGS_AND_MEANS = [
+    "ya no los voy a molestar nunca mas, cuidense",
+    "digale a mis hijos que los quiero mucho, perdonenme",
+    "esta noche me voy, no me busquen, ya no aguanto",
+    "creo que no amanezco, ya no puedo mas",
+    "hoy es mi ultima noche, ya lo decidi",
+    "solo pido que me perdonen",
+    "mi hermano anda diciendo adios a todos y no contesta el celular",
+    "mi prima se despide en su estado de whatsapp y tiene las pastillas que compro",
+    "estoy en la azotea pensando en tirarme",
+    "estoy con el cuchillo en el cuarto, encerrada, no quiero seguir",
+    "tengo la soga en el cuarto y ya no aguanto",
+    "mi abuelo esta limpiando su pistola y se despide de todos",
+    "estoy mirando las pastillas pensando en tomarmelas",
+    "estoy en las vias esperando que pase el tren, ya no puedo mas",
+    "soy un estorbo para mi familia",
+    "todos estarian mejor sin mi",
+    "mi hija intento ahorcarse, la encontramos a tiempo",
+    "mi papa trato de tirarse del techo",
+    "ya no aguanto mas esta vida",
+    "me siento un estorbo, nadie me quiere",
+    "hola quiero una cita con psicologia para el lunes. la verdad anoche me despedi de todos y tengo la navaja conmigo",
+]
+# The same words in an ordinary message: a polite goodbye, pain that cannot be borne, pills bought to take.
+NOT_A_FAREWELL = [
+    "ya no la molesto mas, gracias doctora",
+    "disculpe, ya no le voy a molestar, gracias por todo",
+    "no quiero seguir con el tratamiento, quiero cambiar de doctor",
+    "no quiero seguir tomando las pastillas, me caen mal",
+    "ya no aguanto el dolor de muela, quiero cita urgente",
+    "ya no aguanto mas este dolor de espalda, hay cita hoy?",
+    "gracias por todo doctora, adios",
+    "me despido, gracias por todo",
+    "perdon por la demora, ya me voy a la clinica",
+    "estoy en el puente, ya llego a la cita en 10 minutos",
+    "estoy esperando que pase el micro para ir a la clinica",
+    "tengo las pastillas, a que hora las tomo?",
+    "compre las pastillas que me recetaron, las tomo con comida?",
+    "no me busquen mañana en la casa, voy a estar en la cita",
+    "mi hija no come y anda muy triste, quiero psicologo",
+    "mi hijo no come ni duerme bien, quiero pediatra",
+    "hoy es mi ultimo dia de trabajo",
+    "perdon por todo el lio con la cita de ayer",
+    "se fue de viaje y me despido, gracias",
+    "le digo a mi mama que la quiero mucho",
+    "estoy cansada de todo el tramite, quiero cancelar",
+    "la doctora se despide hasta el lunes?",
+    "ya lo decidi, quiero cambiar mi cita al martes",
+    "ya esta decidido, quiero la cita con el cardiologo",
+    "es su ultima noche en la ciudad, puede venir hoy?",
+    "no puedo mas con este dolor de cabeza, quiero cita",
+]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
     "vi un documental donde alguien se envenena, eso pasa de verdad?",
@@ -503,6 +557,16 @@ def test_signs_as_patients_tell_them_are_emergencies(text: str) -> None:
 @pytest.mark.parametrize("text", SELF_HARM_INDIRECT)
 def test_suicide_told_by_its_means_a_goodbye_or_a_place_is_self_harm(text: str) -> None:
     assert recognised(text) == (Intent.EMERGENCY, Emergency.SELF_HARM)
+
+
+@pytest.mark.parametrize("text", SELF_HARM_ENDINGS_AND_MEANS)
+def test_a_farewell_or_the_means_at_hand_with_despair_is_self_harm(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.SELF_HARM)
+
+
+@pytest.mark.parametrize("text", NOT_A_FAREWELL)
+def test_goodbyes_pain_and_prescribed_pills_are_not_self_harm(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
 
 
 @pytest.mark.parametrize("text", NOT_HAPPENING_NOW)
