@@ -45,6 +45,7 @@ KEEP_FINISHED_HOURS = 7 * 24
 # procrastinate logs each job start and each periodic defer at INFO: its warnings and errors are enough.
 logging.getLogger("procrastinate").setLevel(logging.WARNING)
 _POOL_MAX_SIZE = 4
+_POOL_TIMEOUT_FLOOR = 5.0
 _SUPERVISOR_MAX_BACKOFF_SECONDS = 30.0
 
 
@@ -102,6 +103,8 @@ class JobQueue:
             conninfo=_conninfo(database_url),
             min_size=1,
             max_size=_POOL_MAX_SIZE,
+            # How long a query waits for a pooled connection: with the database gone, fail soon, not after 30 s.
+            timeout=max(_POOL_TIMEOUT_FLOOR, 2 * connect_timeout),
             kwargs={"connect_timeout": max(1, round(connect_timeout))},
         )
         self.app = procrastinate.App(connector=connector)
@@ -110,6 +113,7 @@ class JobQueue:
         self._grace = grace_seconds
         self._recoveries: list[Callable[[], Awaitable[None]]] = []
         self._worker: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
         # Told True when the worker starts, False when it stopped or failed (the metric job_worker_up).
         self._on_worker = on_worker or (lambda running: None)
         self._register_recovery(recover_every_seconds)
@@ -147,7 +151,7 @@ class JobQueue:
 
     async def _supervise(self) -> None:
         backoff = 1.0
-        while True:
+        while not self._stopping.is_set():
             started = time.monotonic()
             self._on_worker(True)
             try:
@@ -168,6 +172,10 @@ class JobQueue:
                 log.warning("job_worker_failed", error=type(exc).__name__)
             finally:
                 self._on_worker(False)
+            if self._stopping.is_set():
+                # Cancelled while the worker shut down: its last step (unregistering, with the database gone) may
+                # have raised in place of the cancellation, which must still end this loop.
+                return
             if time.monotonic() - started > _SUPERVISOR_MAX_BACKOFF_SECONDS:
                 backoff = 1.0
             await asyncio.sleep(backoff)
@@ -176,12 +184,15 @@ class JobQueue:
     async def aclose(self) -> None:
         """Stop the worker (running jobs get the grace period, then are aborted and retried elsewhere)."""
         if self._worker is not None:
+            self._stopping.set()
             self._worker.cancel()
-            try:
-                await self._worker
-            except asyncio.CancelledError:
-                pass
-            except Exception as exc:  # an unclean stop must not keep the rest of shutdown from running
+            # The grace for running jobs, then time to hand them back and unregister (bounded: the database may
+            # be gone); past that the worker is abandoned, and its jobs are taken over after the lease.
+            done, _ = await asyncio.wait({self._worker}, timeout=self._grace + 3 * _POOL_TIMEOUT_FLOOR)
+            if not done:
+                log.warning("job_worker_not_stopped")
+                self._worker.cancel()
+            elif not self._worker.cancelled() and (exc := self._worker.exception()) is not None:
                 log.warning("job_worker_stop_failed", error=type(exc).__name__)
             self._worker = None
         await self.app.close_async()
