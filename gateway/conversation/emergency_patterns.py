@@ -385,6 +385,14 @@ BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
         "no despierta|reacciona",
         "respira ..2 rapido|rapidito|mal|raro|feo|dificultad|agitado",
         "hundida ..2 mollera",
+        # dry: no wet nappy, a sunken soft spot or eyes; feeding refused; a grunt at each breath
+        "no moja|mojo|mojado ..2 panal|panales|panalito|panalitos",
+        "panal|panales|panalito ..3 seco|secos|sequito",
+        "mollerita|mollera|fontanela ..2 hundida|hundido|hundidita",
+        "hundida|hundidita ..2 mollerita|fontanela",
+        "ojos|ojitos ..2 hundidos|hunditos",
+        "no quiere|puede ..3 agarrar|chupar|teta|tetita|biberon|mamadera|mamar",
+        "queja|quejando|quejido|quejidos|puja|pujando ..3 respirar|respira|respiracion",
         "mollera hundida",
         # cold, blue or limp
         "esta|puso|pone|siento|sentimos|cuerpo|cuerpito|piel ..2 frio|fria|friito|friita|helado|helada|heladito"
@@ -426,6 +434,8 @@ CHEST_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
         "dormido|adormec*|entumec*|hormigue*|duele|dolor|corre|baja|va|irradia* ..4 brazo|mandibula|quijada",
         "sudor|sudando|sudo frio|helado",
         "sudoroso|sudorosa",
+        "palido|palida|palidez",
+        "durmio|dormia|duerme ..3 brazo|brazos|mandibula|quijada|hombro",
     ]
 )
 # Medicine taken twice or by mistake, and a sign it did harm ("tomó sus pastillas dos veces y está muy mareada").
@@ -451,7 +461,8 @@ BLEEDING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "sangra|sangro|sangrando|sangrado|sangrar|sangraba|sangrante|hemorragia",
         "sale|salia|saliendo|salio|pierdo|perdi|perdiendo|perdio|bota|botando|boto|escupo|escupe ..3 sangre",
-        "sangre ..3 sale|salia|saliendo|salio",
+        "sangre ..3 sale|salia|saliendo|salio|empap*",
+        "empap* ..4 sangre",
         "popo|caca|heces|deposicion|deposiciones ..3 negra|negro|negras|negros",
     ]
 )
@@ -499,11 +510,21 @@ BELLY: Final[tuple[Pattern, ...]] = compile_patterns(
         "|fuertisimo|terrible|horrible|intenso|intensisimo",
     ]
 )
+BELLY_HARD: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["barriga|panza|estomago|abdomen|vientre|guata ..4 dura|duro|tiesa|tieso"]
+)
 BELLY_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     ["vomit*|fiebre|calentura", "duro|dura ..2 como? tabla|piedra", "no puedo|puede ..2 moverme|moverse|pararme"]
 )
 BLEEDING_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["mareada|mareado|mareo|mareos|mareando|desvanec*|palido|palida|debil", "sin fuerza|fuerzas"]
+    [
+        # cloths soaked one after another, a bleed that does not stop, blood thinned by medicine
+        "empap* ..3 trapo|trapos|toalla|toallas|gasa|gasas|pano|panos|panuelo|panuelos|sabana|ropa|algodon",
+        "no para|paro|detiene|corta|deja",
+        "anticoagula*|warfarina|sintrom|acenocumarol|rivaroxaban|apixaban|xarelto|eliquis|clopidogrel|heparina",
+        "mareada|mareado|mareo|mareos|mareando|desvanec*|palido|palida|debil",
+        "sin fuerza|fuerzas",
+    ]
 )
 # Emptied packs of pills: swallowed, however long ago ("los blísters vacíos de sus pastillas").
 EMPTY_PACK: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -528,7 +549,76 @@ LABOUR_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 SUGAR: Final[tuple[Pattern, ...]] = compile_patterns(["azucar|glucosa|glicemia|diabetico|diabetica|insulina"])
 SUGAR_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["confundid*|desorientad*|desmay*|inconscien*|temblando|sudando|sudor|convuls*|raro|rara", "no responde|despierta"]
+    [
+        # ketoacidosis: a fruity breath, deep fast breathing, vomiting
+        "aliento|huele|olor ..4 fruta|frutas|manzana|acetona|dulce",
+        "respira|respirando ..3 rapido|profundo|agitado|agitada",
+        "vomit*",
+        "confundid*|desorientad*|desmay*|inconscien*|temblando|sudando|sudor|convuls*|raro|rara",
+        "no responde|despierta",
+    ]
+)
+# A heart racing with a faint coming: "el corazón me late a mil y siento que me voy a caer".
+PALPITATIONS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "palpitacion|palpitaciones|taquicardia|arritmia",
+        "corazon ..3 late|latiendo|acelerado|acelerada|palpita|galopa|brinca|salta|mil|rapidisimo",
+        "late|latiendo ..3 mil|rapidisimo|fuertisimo",
+    ]
+)
+PALPITATION_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "voy|iba a? caer|desmayar|desmayarme",
+        "me caigo|desvanezco",
+        "mareo|mareos|mareado|mareada|desvanec*|desmay*",
+        "vista ..2 negra|nublada|oscura",
+        "falta ..2 aire",
+        "pecho ..3 duele|dolor|aprieta",
+    ]
+)
+# A button battery or a magnet, bitten or swallowed: harmful whatever the child seems like.
+BUTTON_BATTERY: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["pila|pilas|pilita|bateria|baterias de? boton|reloj|botoncito", "iman|imanes|imancito|imancitos"]
+)
+SWALLOWED_ANYHOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["trago|tragado|tragar|tragarse|tragando|comio|mordio|metio|ingirio|boca"]
+)
+# An electric shock, with a sign it did harm ("le dio la corriente, quedó tirado").
+ELECTRIC: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "dio|pego|agarro|jalo|paso|dado la? corriente|electricidad",
+        "corriente|electricidad ..4 cable|cables|poste|enchufe|tension",
+        "cable|cables ..3 poste|alta",
+    ]
+)
+ELECTRIC_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "tirado|tirada|atontado|atontada|quemad*|quemo|inconscien*|desmay*|confundid*|temblando|convuls*|cayo",
+        "no responde|reacciona|habla|despierta",
+    ]
+)
+# Pulled out of water, cold or not crying: nearly drowned.
+PULLED_FROM_WATER: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "saque|sacamos|sacaron|saco ..5 agua|piscina|rio|turril|tina|balde|pozo|lago|laguna|acequia|tanque|banera",
+        "cayo|cai|caido ..3 piscina|rio|turril|pozo|tanque|acequia|lago|laguna",
+        "boca abajo ..4 agua|piscina|turril|tina|balde|rio",
+    ]
+)
+WATER_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "fria|frio|helada|helado|morad*|azul*|inconscien*|tose|tosiendo|vomit*|dormid*|flojit*",
+        "boca abajo",
+        "no llora|respira|responde|reacciona|despierta|se mueve",
+    ]
+)
+# A blood pressure written as "220/130" (see `intents._pressure_crisis`), serious with a sign of harm.
+PRESSURE: Final[tuple[Pattern, ...]] = compile_patterns(["presion|tension|arterial"])
+PRESSURE_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "cabeza|nuca|pecho|borroso|borrosa|nublado|nublada|doble|confundid*|hormigue*|adormec*|vomit*|sangr*",
+        "no veo|ve bien",
+    ]
 )
 SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]] = (
     (HEAD_BLOW, HEAD_DANGER),
@@ -546,6 +636,11 @@ SERIOUS_PAIRS: Final[tuple[tuple[tuple[Pattern, ...], tuple[Pattern, ...]], ...]
     (FEVER, FEVER_SIGNS),
     (BELLY, BELLY_SIGNS),
     (CHILD, BURNT),
+    (BELLY_HARD, BELLY_SIGNS),
+    (PALPITATIONS, PALPITATION_SIGNS),
+    (BUTTON_BATTERY, SWALLOWED_ANYHOW),
+    (ELECTRIC, ELECTRIC_SIGNS),
+    (PULLED_FROM_WATER, WATER_SIGNS),
 )
 
 # An episode long past: with a wish for an appointment and no sign of now, a booking, not an emergency.
@@ -759,6 +854,17 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     FEVER_SIGNS,
     BELLY,
     BELLY_SIGNS,
+    BELLY_HARD,
+    PRESSURE,
+    PRESSURE_SIGNS,
+    PALPITATIONS,
+    PALPITATION_SIGNS,
+    BUTTON_BATTERY,
+    SWALLOWED_ANYHOW,
+    ELECTRIC,
+    ELECTRIC_SIGNS,
+    PULLED_FROM_WATER,
+    WATER_SIGNS,
     CONTRACTIONS,
     LABOUR_SIGNS,
     SUGAR,

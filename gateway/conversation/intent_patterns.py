@@ -158,6 +158,8 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "dolor de cabeza ..4 repente|subito|peor|insoportable|explosivo",
         "peor dolor ..5 vida",
         "presion ..3 180|190|200|210|220|230|240|250|260",
+        # pink frothy cough: fluid in the lungs
+        "espuma|flema|flemas|esputo ..3 rosada|rosado|rosa|rosadita|rosadito",
         "recien nacido|nacida ... fiebre|calentura|temperatura",
         # the heart: squeezed, heavy, burning
         "estruj*|exprim* ..3 pecho|corazon",

@@ -8,6 +8,7 @@ the whole message; then a bare appointment word or date is read as wanting to bo
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from gateway.conversation import emergency_patterns as e
@@ -142,6 +143,23 @@ def _overdose(words: Words) -> bool:
     )
 
 
+# A reading in a crisis: the top number from 180, or the bottom one from 120 ("220/130").
+_CRISIS_SYSTOLIC, _CRISIS_DIASTOLIC = 180, 120
+_READING = re.compile(r"(\d{2,3})/(\d{2,3})")
+# How far after "presión" its reading may come ("la presión en 220/130").
+_READING_REACH = 4
+
+
+def _pressure_crisis(words: Words) -> bool:
+    """A blood pressure in crisis written as a reading, with a sign it harms: "presión en 220/130, veo borroso"."""
+    for span in words.spans(e.PRESSURE):
+        for word in words.words[span.end : span.end + _READING_REACH]:
+            reading = _READING.fullmatch(word)
+            if reading and (int(reading[1]) >= _CRISIS_SYSTOLIC or int(reading[2]) >= _CRISIS_DIASTOLIC):
+                return bool(_affirmed(words, e.PRESSURE_SIGNS))
+    return False
+
+
 def _long_past(words: Words) -> bool:
     """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
     if not words.has(e.LONG_AGO) or words.has(e.NOW_AGAIN):
@@ -241,7 +259,7 @@ def told_emergency(words: Words) -> Emergency | None:
     together = not _affirmed(words, e.MILD) and any(told(happened) and told(sign) for happened, sign in e.SERIOUS_PAIRS)
     # A poison named is one, unless asked about for cleaning.
     chemical = told(e.CHEMICAL) and not words.has(e.CLEANING)
-    serious = told(p.EMERGENCY) or told(e.UNANSWERING) or chemical or together
+    serious = told(p.EMERGENCY) or told(e.UNANSWERING) or chemical or together or _pressure_crisis(words)
     if serious and not long_past:
         return Emergency.MEDICAL
     return None

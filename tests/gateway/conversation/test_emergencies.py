@@ -450,6 +450,42 @@ NOT_A_FAREWELL = [
     "es su ultima noche en la ciudad, puede venir hoy?",
     "no puedo mas con este dolor de cabeza, quiero cita",
 ]
+# Signs serious together: chest pain with pallor, a racing heart about to faint, cloths soaked with blood, a button
+# battery or magnet swallowed, a dry or grunting baby, a shock, a child pulled from water, a rigid belly, a pressure
+# reading in crisis, ketoacidosis.
+MEDICAL_SIGNS_TOGETHER = [
+    "mi abuelo tiene dolor en la boca del estomago, esta palido y sudando frio",
+    "me aprieta el pecho y se me duerme el brazo izquierdo",
+    "tengo palpitaciones fuertes y siento que me voy a desmayar",
+    "el corazon me late rapidisimo y estoy mareada",
+    "mi papa tose con espuma rosada y casi no puede respirar",
+    "me corte la mano con un vidrio y ya empape dos toallas de sangre",
+    "mi mama toma warfarina y se golpeo, le sangra la cabeza y no para",
+    "mi hijita se metio a la boca una pila de reloj y ya no la encuentro, creo que se la trago",
+    "mi nieto se trago dos imanes de la refri",
+    "mi bebe de 4 meses no moja el panal desde ayer y tiene los ojitos hundidos",
+    "mi bebe de dos semanas esta amarillito y no quiere agarrar el pecho",
+    "el recien nacido se queja cada vez que respira",
+    "a mi esposo le dio la corriente con un cable y quedo inconsciente",
+    "mi hijo se cayo a la piscina, lo sacamos y esta morado",
+    "tengo la panza dura como piedra y vomito verde",
+    "la presion le salio 200/120 y tiene la vision borrosa",
+    "mi hijo es diabetico y le huele el aliento a manzana, vomita y respira profundo",
+]
+# One of those signs alone, or said of an ordinary day: not an emergency.
+ONE_SIGN_ALONE = [
+    "mi abuelo tiene dolor en la boca del estomago despues de comer, quiero gastro",
+    "tengo palpitaciones cuando tomo cafe, quiero cardiologo",
+    "me sangra la encia cuando me cepillo, tomo aspirina, quiero dentista",
+    "donde venden pilas de boton para el reloj?",
+    "mi bebe de 4 meses moja bien sus panales, cuando le toca vacuna?",
+    "ayer mi presion estaba 130/80, quiero control",
+    "la presion me salio 150/95, quiero cita con cardiologo",
+    "me dio la corriente al enchufar la plancha pero estoy bien",
+    "lo sacamos de la piscina a las 5, llegamos tarde a la cita",
+    "tengo la barriga dura por estreñimiento, quiero gastro",
+    "soy diabetica y quiero control de azucar",
+]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
     "vi un documental donde alguien se envenena, eso pasa de verdad?",
@@ -566,6 +602,16 @@ def test_a_farewell_or_the_means_at_hand_with_despair_is_self_harm(text: str) ->
 
 @pytest.mark.parametrize("text", NOT_A_FAREWELL)
 def test_goodbyes_pain_and_prescribed_pills_are_not_self_harm(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize("text", MEDICAL_SIGNS_TOGETHER)
+def test_signs_serious_together_are_a_medical_emergency(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize("text", ONE_SIGN_ALONE)
+def test_one_of_those_signs_alone_is_not_an_emergency(text: str) -> None:
     assert recognised(text)[0] is not Intent.EMERGENCY
 
 
