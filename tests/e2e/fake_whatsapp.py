@@ -50,8 +50,9 @@ class FakeGraphApi:
 
     url: str = ""
     status: int = 200
-    # Like Meta: after taking a message, post its `sent` status callback to this webhook, signed with
-    # `app_secret`, retrying until it is answered 200 (the URL may be set later, e.g. once a gateway restarted).
+    # Like Meta (once `app_secret` is set): after taking a message, post its `sent` status callback to this webhook,
+    # signed with `app_secret`, retrying until it is answered 200 (the URL may be set later, e.g. once a gateway
+    # restarted).
     callback_to: str | None = None
     app_secret: str = ""
     statuses: list[int] = field(default_factory=list)
@@ -104,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
         if status >= 400:
             answer = {"error": {"message": "fake failure", "type": "OAuthException", "code": 131000}}
         payload = json.dumps(answer).encode()
-        if status < 400:
+        if status < 400 and fake.app_secret:
             threading.Thread(target=_report_sent, args=(fake, sent, f"wamid.fake-out-{number}"), daemon=True).start()
         time.sleep(delay)
         try:
