@@ -230,6 +230,8 @@ IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "|amor|envidia|cansancio|nervios|curiosidad|sed",
         "mato|mata|matando ..2 trabajando|estudiando|corriendo|limpiando|cocinando|caminando",
         "muere|muero|muera|muriendo|moria|morimos por ..2 ver|conocer|ir|salir|comer|tener|saber|volver",
+        # someone else will "kill" the patient for being late: "mi suegra me va a matar si no llego"
+        "matar|mata|matara|matan|mataran si no|llego|llegamos|llega|voy|vamos",
     ]
 )
 
@@ -653,12 +655,13 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         # a year gone by: "tuvo un infarto en 2019"
         "en|el|del|ano|desde " + "|".join(str(year) for year in range(1970, 2026)),
         "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre pasado",
+        "cuando tuvo|tuve|tuvimos",
     ]
 )
 MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|fisioterapia"
-        "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas",
+        "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas|tratamiento|receta|recetas",
         "estoy|esta|estamos|siento ..2 bien|sano|sana|sanito|sanita",
         "ya paso",
     ]
@@ -701,6 +704,8 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
         "tarea|tareas|monografia|exposicion|trabajo|investigacion|tesis ..3 colegio|escuela|universidad|facultad|sobre",
         "leyendo|leo|lei|investigar|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
         "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
+        "charla|charlas|curso|cursos|taller|talleres|capacitacion|capacitaciones ..3 prevencion|sobre",
+        "vi|veo|viendo|escuche|escucho|oi|dijeron|dicen|salio|sale ..3 tele|television|tv|radio",
     ],
     fuzzy=False,
 )
@@ -710,6 +715,8 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
         "existe|existen|verdad|curiosidad|cura|curan|comun|frecuente|informacion|informativo|informativa|folleto"
         "|folletos|aprender|ensenan|atendieron|explicar|explican",
         "como se",
+        "que se hace|debe|hacer",
+        "si alguien|alguno|alguna",
         "que tan",
         "cuales son",
         "como reconocer|identificar|saber",
@@ -721,6 +728,16 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
 # se tragó una moneda?" may well be now.
 IF_EVER: Final[tuple[Pattern, ...]] = compile_patterns(
     ["si|cuando alguna vez", "si algun dia", "por si acaso"], fuzzy=False
+)
+# Sent home from a hospital, wanting a check-up ("ya le dieron de alta, necesita su control").
+DISCHARGED: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["dieron|dan|daran|dio de alta", "alta medica", "salio|salimos de ..2 terapia|hospital|uci|uti|clinica"],
+    fuzzy=False,
+)
+# A scare that was nothing, all well now ("el dolor de pecho era gases nomás, ya estoy bien").
+WAS_NOTHING: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["era|eran|fue|fueron ..2 gases|nada|acidez|gastritis|ansiedad|estres|muscular|colico|colicos|susto"],
+    fuzzy=False,
 )
 # Already in a hospital's care, writing to cancel or move an appointment ("cancelen la cita de mi papá, está
 # internado por el infarto").
@@ -745,6 +762,11 @@ MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
         "quem* ..3 sol|solazo",
         "duele|dolor ..3 pecho ..3 de tanto|cuando|al toso|toser|tos|tosiendo",
+        # a family history, not an illness now: "mi papá murió de infarto joven"
+        "murio|fallecio|fallecido|fallecida|muerto|muerta|perdi ..3 de|por un? infarto|infartos|derrame|paro|acv"
+        "|ataque",
+        # something harmless swallowed: "se tragó un chicle"
+        "trago|comio|tragado ..3 chicle|chicles|semilla|semillas|pepa|pepas|pepita|pepitas|caramelo|caramelos",
     ]
 )
 NOW_HERE: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -880,6 +902,8 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     CURIOUS,
     IF_EVER,
     IN_HOSPITAL,
+    DISCHARGED,
+    WAS_NOTHING,
     UNANSWERING,
     MEDICAL_IDIOM,
     NOW_HERE,

@@ -162,7 +162,11 @@ def _pressure_crisis(words: Words) -> bool:
 
 def _long_past(words: Words) -> bool:
     """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
-    if not words.has(e.LONG_AGO) or words.has(e.NOW_AGAIN):
+    if words.has(e.NOW_AGAIN):
+        return False
+    if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE)):
+        return True
+    if not words.has(e.LONG_AGO):
         return False
     if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):
         return False
@@ -180,6 +184,7 @@ def _not_happening(words: Words) -> bool:
         in_hospital
         or (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
         or words.has(e.IF_EVER)
+        or (words.has(e.WAS_NOTHING) and bool(_affirmed(words, e.FINE_NOW)))
         or (words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON))
     )
 
@@ -244,7 +249,7 @@ def told_emergency(words: Words) -> Emergency | None:
         return Emergency.SELF_HARM
     if _not_happening(words):
         return None
-    if _overdose(words) or _affirmed(words, e.SWALLOWED_HARM):
+    if (_overdose(words) or _affirmed(words, e.SWALLOWED_HARM)) and not long_past:
         return Emergency.MEDICAL
     # "Casi me da un infarto cuando vi la factura", "me ahogo de calor", "me quemé con el sol": a manner of speaking,
     # or something milder than the words.

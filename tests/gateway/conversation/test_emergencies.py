@@ -486,6 +486,27 @@ ONE_SIGN_ALONE = [
     "tengo la barriga dura por estreñimiento, quiero gastro",
     "soy diabetica y quiero control de azucar",
 ]
+# A family history, a discharge, a poisoning long past, a joke, a scare that was nothing, homework, the news, something
+# harmless swallowed, a talk on prevention: emergency words with no one in danger now.
+NO_ONE_IN_DANGER_NOW = [
+    "quiero un chequeo cardiologico, mi mama fallecio de un infarto y me da miedo, no tengo molestias",
+    "a mi papa le dieron de alta despues del derrame, necesita su control con neurologia",
+    "hace dos meses mi hija tomo cloro por accidente, ya esta sanita, quiero su control",
+    "mi jefe me va a matar si llego tarde jaja, hay cita a las 7?",
+    "cancelo la cita, lo del pecho era ansiedad nomas, ya estoy bien",
+    "quiero hablar con la doctora que atendio a mi mama cuando tuvo el derrame en marzo, tengo dudas del tratamiento",
+    "para una exposicion del colegio, que se hace si alguien se desmaya?",
+    "escuche en la radio que hubo una intoxicacion en una boda, ustedes atendieron a los invitados?",
+    "mi hija se trago una pepa de uva, esta jugando tranquila",
+    "dan talleres sobre prevencion del suicidio para padres?",
+]
+# ... unless the danger is back now.
+DANGER_BACK_NOW = [
+    "mi papa murio de infarto y ahora a mi me duele el pecho y me sudan las manos",
+    "le dieron de alta ayer pero ahora no respira bien",
+    "pense que era gases pero ahora me duele el pecho otra vez",
+    "mi hijo se trago un caramelo y se esta ahogando",
+]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
     "vi un documental donde alguien se envenena, eso pasa de verdad?",
@@ -613,6 +634,16 @@ def test_signs_serious_together_are_a_medical_emergency(text: str) -> None:
 @pytest.mark.parametrize("text", ONE_SIGN_ALONE)
 def test_one_of_those_signs_alone_is_not_an_emergency(text: str) -> None:
     assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize("text", NO_ONE_IN_DANGER_NOW)
+def test_a_family_history_a_discharge_a_joke_or_a_scare_that_was_nothing_is_not_an_emergency(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize("text", DANGER_BACK_NOW)
+def test_the_same_with_danger_now_is_an_emergency(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
 
 
 @pytest.mark.parametrize("text", NOT_HAPPENING_NOW)
