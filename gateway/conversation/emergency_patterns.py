@@ -45,9 +45,10 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "lastimarme|lastimarse|autolesion*",
         "cortarme|cortarse",
         "me|se ..2 corte|corto|cortando|cortado|corta ... venas|munecas|muneca|brazos|brazo|piernas",
-        "me|se quiero|quiere|voy|va|vas ..2 tirar|lanzar|ahorcar|colgar|cortar",
+        "me|se quiero|quiere|voy|va|vas ..2 tirar|lanzar|ahorcar|colgar|cortar|botar|aventar|arrojar",
         "ahorcarme|ahorcarse|ahorcar|colgarme|colgarse",
-        "tirarme|tirarse|lanzarme|lanzarse|botarme ... puente|edificio|techo|auto|tren|ventana|piso|rio|barranco",
+        "tirarme|tirarse|lanzarme|lanzarse|botarme|botarse|arrojarme|arrojarse ... puente|edificio|techo|auto|tren"
+        "|ventana|piso|rio|barranco",
         "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
         "quitar ..2 vida",
         "dejar de existir|vivir",
@@ -58,7 +59,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "si me muero",
         "nadie ..3 extranaria|importaria|notaria|daria",
         "mejor sin mi",
-        "voy|quiero|pienso ..2 tomarme|tragarme|tomar|tragar ..3 todas|todo|frasco|caja|blister",
+        "voy|quiero|pienso|pensando|penso|pensado|ganas ..2 tomarme|tragarme|tomar|tragar ..3 todas|todo|frasco|caja"
+        "|blister",
         "me|se esta|estoy|estaba cortando",
         "terminar|acabar con todo|mi",
         "no tengo|tiene ganas de vivir|seguir|existir",
@@ -71,7 +73,7 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "sin sentido ..3 vivir|vida",
         "ya nada tiene sentido",
         "no aguanto|soporto ..3 vida|vivir",
-        "lastim*|cort*|quem*|golpe* ..3 proposito|adrede",
+        "lastim*|cort*|quem*|golpe* ..6 proposito|adrede",
         "hago|hice|hacer|haciendo|hago ..2 cortes|cortaditas|cortadas",
         "encontre|encontramos|encontraron|hallamos ..3 colgado|colgada|ahorcado|ahorcada",
         "se ahorco",
@@ -119,6 +121,26 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "|matarse|matarme|tirarse|tirarme|lanzarse|lanzarme|cortarse|cortarme|envenenar|envenenarse|envenenarme",
         "lo|la|los|las encontramos|encontre|encontraron|hallamos a tiempo",
         "se|me estaba|estaba|iba ..2 colgando|ahorcando|tirando|matando",
+        # A last sight, love sent in the past tense, not making it to tomorrow, a wish not to have been born.
+        "ultima vez que me|nos ven|veran|vean|escuchan|leen",
+        "sepan|sepas|sepa ..3 quise|ame",
+        "no ..3 llegue|llego|llegare|llegar a manana",
+        "no ..4 estar|seguir|siga|este|sigo vivo|viva",
+        "no ..4 estar|seguir|siga|este|sigo con vida",
+        "ojala ..2 muera|muriera|muriese|morir|morirme|despertar|despierte|existiera|desapareciera|desaparezca",
+        "ojala me|le pase|pasara algo",
+        "no haber|hubiera|hubiese nacido",
+        "ver si me|lo|la atropellan|atropella|muero|mata|matan",
+        # Poison meant to be taken, a rope at the neck, the head beaten against a wall.
+        "voy|quiero|pienso|pensando|ganas ..2 tomar|tomarme|beber|tragar|tragarme ..2 veneno|raticida|matarratas"
+        "|insecticida|lavandina|cloro|lejia|plaguicida",
+        "veneno|raticida|matarratas|insecticida|plaguicida ... tomarlo|tomarmelo|tragarlo|tragarmelo|tomarla",
+        "soga|sogas|horca ..3 cuello|lista|preparada|viga|arbol",
+        "ya compre|amarre|prepare|tengo ..2 la? soga|horca",
+        "bajamos|bajaron|descolgamos|descolgaron ..3 soga|colgado|colgada",
+        "me|se golpeo|golpea|golpeaba|golpeando|pego|pega|doy|da ..2 la? cabeza contra ..2 la? pared|paredes|piso",
+        "no tengo|tiene|hay|encuentro|veo|queda|quedan ..2 razon|razones|motivo|motivos ..2 para? vivir|seguir|existir",
+        "borde|baranda|barandal|cornisa|orilla ..3 puente|edificio|techo|azotea|precipicio|barranco|balcon|terraza",
         # Unbearable: a burden, better off without.
         "soy|siento|sienten ..3 estorbo|estorbos",
         "soy una carga para",
@@ -127,6 +149,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # The means in mind: the pills all at once, a leap from a height.
         "pienso|pensando|penso|quiero|voy|ganas|tentado|tentada ..3 tomarmelas|tragarmelas|tomarselas|tragarselas"
         "|tomarmelos|tragarmelos",
+        "tomarmelo|tragarmelo|tomarselo|tragarselo|tomarmela|tragarmela ..2 entero|entera|todo|toda|completo|completa"
+        "|golpe",
         "pienso|pensando|penso|pensado|ganas ..3 tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse|saltar"
         " ..3 puente|edificio|techo|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa|camion|tren|auto",
         "puente|edificio|techo|terraza|azotea|balcon|ventana|barranco|precipicio|cornisa ... pienso|pensando|penso"
@@ -141,6 +165,10 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "no aguanto|soporto mas",
         "ya no aguanto|soporto|puedo",
         "no puedo mas",
+        "tome la decision",
+        "no sirvo|valgo para nada",
+        "todo esta|es oscuro|negro",
+        "hoy|manana|esta es el|la dia|noche",
         "ya no se para que",
         "ya esta|lo tengo? decidido",
         "ya lo decidi",
@@ -148,7 +176,6 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "nadie me quiere|extrana|necesita",
         "cansado|cansada|harto|harta de todo",
         "se|me quiere|quiero ir con el|ella",
-        "no me abre|contesta|responde",
         "anda|esta|estoy|ando muy? rara|raro|triste|deprimido|deprimida",
         "no come|duerme|sale",
     ]
@@ -159,10 +186,34 @@ MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
         "|matarratas|insecticida",
         "compro|compre|compraron|consiguio|consegui|junto|junte|tengo|tiene ..3 pastillas|pildoras|remedios|tabletas",
         "mirando|miro|viendo ..3 pastillas|pildoras|remedios|tabletas",
-        "encerrado|encerrada|encerro|encerre",
         "puente|carretera|rieles|azotea|precipicio|barranco|cornisa",
         "vias del? tren",
         "esperando ..3 pase|pasa|venga|viene ..2 camion|tren|bus|auto|carro|micro",
+    ]
+)
+# Shut in, not answering: alone with whatever is at hand.
+ISOLATED: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["encerrado|encerrada|encerro|encerre|encerrarme|encerrarse", "no me|nos abre|contesta|responde"]
+)
+# Love sent, someone entrusted, an end to "this": what a person leaves said.
+LEGACY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "los|las|la|lo|te|les quiero|quise|amo|ame mucho|tanto|muchisimo|siempre",
+        "que los|las|la|lo|te|les quiero|quise|amo|ame",
+        "los|las|la|lo|te|les amo",
+        "cuiden|cuida|cuidenme|cuidar a|de mi|mis",
+        "quiero|voy a? terminar|acabar con esto",
+    ]
+)
+# Love sent, said at the end of a clause ("adiós a todos, los quiero"), not "lo quiero usar".
+LOVE_SENT: Final[tuple[Pattern, ...]] = compile_patterns(["los|las|la|lo|te|les quiero|quise"])
+# Said at the end of a clause, with nothing after: "mañana ya no voy a estar", "no veo salida", "no me busquen".
+LAST_WORDS: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ya no voy a? estar|estare",
+        "no tengo|hay por|para que seguir|vivir|existir",
+        "no veo|hay|tengo|encuentro ..2 salida",
+        "no me|nos busquen|busques|buscar",
     ]
 )
 # "No quiero seguir" said with nothing after it: despair, not a treatment given up ("no quiero seguir con la dieta").
@@ -171,7 +222,6 @@ ENDING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "se|me despide|despido|despedira|despedire|despedirme|despedirse",
         "adios|despedida",
-        "gracias por todo",
         "no me|nos|la|lo busquen|busques|buscar",
         "perdon|perdonen|perdoname|perdonenme",
         "ultima|ultimo noche|vez",
@@ -198,6 +248,7 @@ FAREWELL: Final[tuple[Pattern, ...]] = compile_patterns(
         "es|sera un|el|mi? adios|despedida",
         "ir|irme|irse ..2 para siempre",
         "es|sera mi|su ultima noche",
+        "ya no voy a? estar|estare ..2 para|con nadie|ustedes|ti|ellos|ellas|nadie",
     ]
 )
 REFILL: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -611,7 +662,8 @@ WATER_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "fria|frio|helada|helado|morad*|azul*|inconscien*|tose|tosiendo|vomit*|dormid*|flojit*",
         "boca abajo",
-        "no llora|respira|responde|reacciona|despierta|se mueve",
+        "no llora|respira|responde|reacciona|despierta",
+        "no se mueve",
     ]
 )
 # A blood pressure written as "220/130" (see `intents._pressure_crisis`), serious with a sign of harm.
@@ -834,6 +886,10 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     DESPAIR,
     MEANS_AT_HAND,
     GIVING_UP,
+    ISOLATED,
+    LEGACY,
+    LOVE_SENT,
+    LAST_WORDS,
     ENDING,
     DENIED,
     HOARDED,

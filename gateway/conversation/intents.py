@@ -209,14 +209,19 @@ def _urgent_errand(words: Words) -> bool:
     return bool(words.has(p.RESCHEDULE) or words.has(p.CANCEL) or words.has(p.LIST) or _affirmed(words, p.SCHEDULE))
 
 
+def _ending_clause(words: Words, patterns: tuple[Pattern, ...]) -> bool:
+    """Whether one of `patterns` ends its clause, with nothing said after it ("no quiero seguir.")."""
+    return any(span.end == len(words) or words.clause_start(span.end) == span.end for span in words.spans(patterns))
+
+
 def _crisis_signs(words: Words) -> int:
-    """How many kinds of crisis sign the message holds: despair, the means or place at hand, a farewell."""
+    """How many kinds of crisis sign the message holds: despair, the means or place at hand, being shut in, a
+    farewell, love sent or someone entrusted."""
     # "No quiero seguir" ends its clause: said of living, not of a treatment ("no quiero seguir con la dieta").
-    giving_up = [
-        span for span in words.spans(e.GIVING_UP) if span.end == len(words) or words.clause_start(span.end) == span.end
-    ]
-    despair = bool(giving_up or _affirmed(words, e.DESPAIR))
-    return despair + bool(_affirmed(words, e.MEANS_AT_HAND)) + bool(_affirmed(words, e.ENDING))
+    despair = _ending_clause(words, e.GIVING_UP) or bool(_affirmed(words, e.DESPAIR))
+    legacy = _ending_clause(words, e.LOVE_SENT) or bool(_affirmed(words, e.LEGACY))
+    kinds = (e.MEANS_AT_HAND, e.ISOLATED, e.ENDING)
+    return despair + legacy + sum(bool(_affirmed(words, patterns)) for patterns in kinds)
 
 
 def _self_harm(words: Words) -> bool:
@@ -232,7 +237,10 @@ def _self_harm(words: Words) -> bool:
         spans += _affirmed(words, e.HOARDED)
     if not words.has(e.LEAVING):
         spans += _affirmed(words, e.FAREWELL)
-    if not spans and _crisis_signs(words) >= 2:
+    # Last words, unless the message is about a trip or an appointment moved ("el lunes ya no voy a estar, cambien
+    # mi cita").
+    errand = words.has(e.LEAVING) or words.has(p.RESCHEDULE) or words.has(p.CANCEL)
+    if not spans and ((_ending_clause(words, e.LAST_WORDS) and not errand) or _crisis_signs(words) >= 2):
         return True
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
     if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):
