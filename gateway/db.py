@@ -7,15 +7,34 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
+import structlog
 from asyncpg.pool import PoolConnectionProxy
+
+log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 # What repository functions take: a plain connection or one borrowed from the pool.
 Connection = asyncpg.Connection | PoolConnectionProxy
+
+# Raised by a connection whose session is gone, though the server may be up: it terminated the session
+# (pg_terminate_backend, an idle timeout, a restart) while the connection sat in the pool. asyncpg, when it has
+# read the server's goodbye but not yet the socket's close, says InternalClientError ("cannot switch to state").
+SESSION_LOST: tuple[type[Exception], ...] = (
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+    asyncpg.IdleSessionTimeoutError,
+    asyncpg.IdleInTransactionSessionTimeoutError,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -108,6 +127,26 @@ async def create_pool(
     )
     assert pool is not None
     return pool
+
+
+async def on_live_session(
+    pool: asyncpg.Pool, work: Callable[[Connection], Awaitable[T]], *, acquire_timeout: float
+) -> T:
+    """`work(conn)` on a pooled connection; when that connection's session turns out to be gone already, once
+    more on another (the broken one is discarded by the pool, its reset failing).
+
+    After the server ends sessions (every one, when it restarts), the pool holds connections that fail on their
+    next use although the server is up: that is not the server failing, so it must not trip a breaker or cost
+    the caller a retry's backoff. A second loss is raised. `work` must be safe to run twice (a read, or a
+    statement whose second run changes nothing).
+    """
+    try:
+        async with pool.acquire(timeout=acquire_timeout) as conn:
+            return await work(conn)
+    except SESSION_LOST as exc:
+        log.info("postgres_session_lost", error=type(exc).__name__)
+    async with pool.acquire(timeout=acquire_timeout) as conn:
+        return await work(conn)
 
 
 class RoleError(RuntimeError):

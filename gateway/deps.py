@@ -17,7 +17,7 @@ from fastapi.security import APIKeyHeader
 from gateway import audit
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
-from gateway.db import Connection
+from gateway.db import Connection, on_live_session
 from gateway.errors import DatabaseUnavailable, Forbidden, GatewayError, Unauthorized
 from gateway.inference_client import InferenceClient
 from gateway.metrics import GatewayMetrics
@@ -76,8 +76,9 @@ _api_key_header = APIKeyHeader(
 
 async def _key_for(services: Services, secret: str) -> ApiKey | None:
     async def lookup(seconds_left: float) -> ApiKey | None:
-        async with services.pool.acquire(timeout=seconds_left) as conn:
-            return await authenticate(conn, secret)
+        return await on_live_session(
+            services.pool, lambda conn: authenticate(conn, secret), acquire_timeout=seconds_left
+        )
 
     deadline = time.monotonic() + services.settings.request_deadline_seconds
     try:

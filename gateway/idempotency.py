@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import structlog
 
+from gateway.db import Connection, on_live_session
 from gateway.errors import DatabaseUnavailable, GatewayError
 from gateway.resilience import DependencyUnavailable, Guard
 
@@ -72,8 +73,10 @@ class Claims:
         """
 
         async def attempt(seconds_left: float) -> None:
-            async with self._pool.acquire(timeout=seconds_left) as conn:
+            async def run(conn: Connection) -> None:
                 await conn.execute(statement, *args, timeout=seconds_left)
+
+            await on_live_session(self._pool, run, acquire_timeout=seconds_left)
 
         try:
             await self._guard.call(attempt, deadline=time.monotonic() + self._request_deadline)
@@ -111,9 +114,10 @@ class Claims:
     async def _try_claim(
         self, api_key_id: int, key: str, digest: str, seconds_left: float
     ) -> asyncpg.Record | dict[str, Any] | None:
-        """None when the claim is now this delivery's; else the row that holds it (a stand-in if just released)."""
-        while True:
-            async with self._pool.acquire(timeout=seconds_left) as conn:
+        """None when the claim is now this delivery's; else the row that holds it."""
+
+        async def run(conn: Connection) -> asyncpg.Record | None:
+            while True:
                 claimed = await conn.fetchval(
                     """
                     INSERT INTO chat_requests (api_key_id, idempotency_key, body_hash) VALUES ($1, $2, $3)
@@ -131,7 +135,7 @@ class Claims:
                 )
                 if claimed:
                     return None
-                row = await conn.fetchrow(
+                row: asyncpg.Record | None = await conn.fetchrow(
                     """
                     SELECT body_hash, state, response FROM chat_requests
                     WHERE api_key_id = $1 AND idempotency_key = $2
@@ -139,9 +143,11 @@ class Claims:
                     api_key_id,
                     key,
                 )
-            if row is not None:
-                return row
-            # released between the two statements: try again
+                if row is not None:
+                    return row
+                # released between the two statements: try again
+
+        return await on_live_session(self._pool, run, acquire_timeout=seconds_left)
 
     async def complete(self, api_key_id: int, key: str, response: Mapping[str, Any]) -> None:
         """Record the answer for retries. Not raising: the answer stands even when the record cannot be written,

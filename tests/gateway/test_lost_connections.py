@@ -11,6 +11,7 @@ patient's message is stored once and answered once.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import os
 import signal
@@ -219,36 +220,41 @@ async def test_a_session_terminated_while_the_model_writes_is_replaced(
     assert response.json()["response"] == MODEL_REPLY
 
 
-async def test_every_pooled_session_terminated_at_once_costs_no_request(
+async def test_sessions_terminated_again_and_again_under_load_cost_no_500_and_store_nothing_twice(
     make_client: MakeClient, api_key: str, conn: asyncpg.Connection
 ) -> None:
-    """Connections killed while idle in the pool are found broken on their next use and replaced."""
-    client = await make_client(DB_POOL_MIN_SIZE=4)
+    """Every session of the database terminated eight times while 20 patients talk (the fault run's Postgres
+    fault, repeated): deliveries end in 200, or 503 with Retry-After and then 200; each message is stored once."""
+    client = await make_client(DB_POOL_MIN_SIZE=10)
     headers = {"X-API-Key": api_key}
-    ids = [f"wamid.pool-{n}" for n in range(12)]
-    for round_ in range(3):
-        await conn.execute(
-            """
-            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()
-            """
-        )
-        batch = ids[round_ * 4 : (round_ + 1) * 4]
-        responses = await asyncio.gather(
-            *(
-                client.post(
-                    "/chat", json={**chat_body("Hola", message_id), "user_id": f"+5917000010{n}"}, headers=headers
-                )
-                for n, message_id in enumerate(batch)
-            )
-        )
-        assert {r.status_code for r in responses} <= {200, 503}, [r.text for r in responses]
-        for n, (message_id, response) in enumerate(zip(batch, responses, strict=True)):
-            if response.status_code == 503:
-                await answered(client, {**chat_body("Hola", message_id), "user_id": f"+5917000010{n}"}, headers)
+    statuses: collections.Counter[int] = collections.Counter()
 
-    assert await conn.fetchval("SELECT count(*) FROM messages WHERE role = 'user'") == len(ids)
-    assert await conn.fetchval("SELECT count(DISTINCT inbound_key) FROM messages WHERE role = 'user'") == len(ids)
+    async def patient(n: int) -> None:
+        for m in range(3):
+            body = {**chat_body("Hola", f"wamid.storm-{n}-{m}"), "user_id": f"+591700002{n:02d}"}
+            for _ in range(20):
+                response = await client.post("/chat", json=body, headers=headers)
+                statuses[response.status_code] += 1
+                if response.status_code != 503:
+                    break
+                await asyncio.sleep(float(response.headers["Retry-After"]))
+
+    async def storm() -> None:
+        for _ in range(8):
+            await asyncio.sleep(0.25)
+            await conn.execute(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND pid <> pg_backend_pid()
+                """
+            )
+
+    await asyncio.gather(storm(), *(patient(n) for n in range(20)))
+
+    assert set(statuses) <= {200, 503}, statuses
+    assert await conn.fetchval("SELECT count(*) FROM messages WHERE role = 'user'") == 60
+    assert await conn.fetchval("SELECT count(DISTINCT inbound_key) FROM messages WHERE role = 'user'") == 60
+    assert await conn.fetchval("SELECT count(*) FROM messages WHERE role = 'assistant'") == 60
 
 
 async def test_redis_connections_killed_mid_turn_cost_no_request(
@@ -353,31 +359,38 @@ async def test_a_gateway_killed_mid_turn_leaves_a_retry_that_stores_nothing_twic
     assert await conn.fetchval("SELECT state FROM chat_requests") == "done"
 
 
+@pytest.fixture
+async def postgres_proxy(database_url: str) -> AsyncIterator[tuple[PostgresProxy, str]]:
+    """A proxy in front of this test's server and the runtime URL through it. A fixture, so that it outlives
+    the gateways `make_client` builds (requested after it): they are shut down while it still forwards."""
+    server = urlsplit(database_url)
+    async with PostgresProxy(server.hostname or "127.0.0.1", server.port or 5432) as proxy:
+        runtime = urlsplit(runtime_url(database_url))
+        credentials = runtime.netloc.rpartition("@")[0]
+        yield proxy, urlunsplit(runtime._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
+
+
 async def test_a_session_asyncpg_sees_ended_before_its_socket_closes_is_replaced(
-    make_client: MakeClient, api_key: str, conn: asyncpg.Connection, database_url: str
+    postgres_proxy: tuple[PostgresProxy, str], make_client: MakeClient, api_key: str, conn: asyncpg.Connection
 ) -> None:
     """The measured 500: `InternalClientError: cannot switch to state 12`, from a connection that had read the
     server's goodbye but not yet its close. Ended that way while the model writes and again before the next key
     lookup, the turn and the lookup each take another connection."""
-    server = urlsplit(database_url)
+    proxy, proxied = postgres_proxy
     headers = {"X-API-Key": api_key}
     held = HeldModel(MODEL_REPLY)
-    async with PostgresProxy(server.hostname or "127.0.0.1", server.port or 5432) as proxy:
-        runtime = urlsplit(runtime_url(database_url))
-        credentials = runtime.netloc.rpartition("@")[0]
-        proxied = urlunsplit(runtime._replace(netloc=f"{credentials}@127.0.0.1:{proxy.port}"))
-        with fake_inference_server(held) as model:
-            client = await make_client(INFERENCE_TARGET=model.target, DATABASE_URL=proxied, DB_POOL_MIN_SIZE=2)
-            delivery = asyncio.create_task(client.post("/chat", json=chat_body(TO_THE_MODEL), headers=headers))
-            await held.asked()
-            assert await proxy.end_sessions() >= 1
-            held.release.set()
-            first = await delivery
-            assert first.status_code == 200, first.text
+    with fake_inference_server(held) as model:
+        client = await make_client(INFERENCE_TARGET=model.target, DATABASE_URL=proxied, DB_POOL_MIN_SIZE=2)
+        delivery = asyncio.create_task(client.post("/chat", json=chat_body(TO_THE_MODEL), headers=headers))
+        await held.asked()
+        assert await proxy.end_sessions() >= 1
+        held.release.set()
+        first = await delivery
+        assert first.status_code == 200, first.text
 
-            assert await proxy.end_sessions() >= 1
-            second = await client.post("/chat", json=chat_body("Gracias", "wamid.lost-3"), headers=headers)
-            assert second.status_code == 200, second.text
+        assert await proxy.end_sessions() >= 1
+        second = await client.post("/chat", json=chat_body("Gracias", "wamid.lost-3"), headers=headers)
+        assert second.status_code == 200, second.text
 
     assert await stored_roles(conn) == ["user", "assistant"] * 2
 

@@ -5,7 +5,8 @@ ErrorResponse and closes the socket. asyncpg, reading the goodbye before it noti
 state where the next statement fails with `InternalClientError: cannot switch to state N; another operation (2)
 is in progress` rather than a connection error. On a busy event loop that window is real but short; this proxy
 holds it open: `end_sessions` sends every client the FATAL goodbye and stops forwarding, but leaves the socket
-open until the client closes it, so the next statement on each of those connections meets that state every time.
+open until the client writes to it (its Terminate, when it closes), so the next statement on each of those
+connections meets that state every time.
 New connections are forwarded as usual.
 """
 
@@ -33,6 +34,7 @@ def _goodbye() -> bytes:
 
 @dataclass
 class _Session:
+    client_reader: asyncio.StreamReader
     client: asyncio.StreamWriter
     upstream: asyncio.StreamWriter
     pipes: list[asyncio.Task[None]] = field(default_factory=list)
@@ -71,6 +73,8 @@ class PostgresProxy:
             session.upstream.close()
             session.client.write(_goodbye())
             await session.client.drain()
+            # Whatever the client sends next (its Terminate, when it closes) finds the server gone.
+            session.pipes = [asyncio.create_task(_close_on_next_write(session.client_reader, session.client))]
             ended += 1
         self._ended += self._sessions
         self._sessions = []
@@ -78,7 +82,7 @@ class PostgresProxy:
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         upstream_reader, upstream_writer = await asyncio.open_connection(*self._upstream)
-        session = _Session(client=client_writer, upstream=upstream_writer)
+        session = _Session(client_reader=client_reader, client=client_writer, upstream=upstream_writer)
         session.pipes = [
             asyncio.create_task(_pipe(client_reader, upstream_writer)),
             asyncio.create_task(_pipe(upstream_reader, client_writer)),
@@ -91,6 +95,12 @@ class PostgresProxy:
             pipe.cancel()
         session.upstream.close()
         session.client.close()
+
+
+async def _close_on_next_write(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        await reader.read(1)
+    writer.close()
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
