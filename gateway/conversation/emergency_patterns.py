@@ -516,6 +516,8 @@ BLEEDING: Final[tuple[Pattern, ...]] = compile_patterns(
         "sale|salia|saliendo|salio|pierdo|perdi|perdiendo|perdio|bota|botando|boto|escupo|escupe ..3 sangre",
         "sangre ..3 sale|salia|saliendo|salio|empap*",
         "empap* ..4 sangre",
+        # a cut that has soaked cloths: "se cortó la pierna y ya empapamos varias toallas"
+        "corto|corte|cortado|cortada|herida|machete|cuchillo|vidrio ... empap*",
         "popo|caca|heces|deposicion|deposiciones ..3 negra|negro|negras|negros",
     ]
 )
@@ -625,6 +627,7 @@ PALPITATION_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
         "me caigo|desvanezco",
         "mareo|mareos|mareado|mareada|desvanec*|desmay*",
         "vista ..2 negra|nublada|oscura",
+        "nubla|nublo|nublando|oscurece|oscurecio|oscureciendo ..2 vista",
         "falta ..2 aire",
         "pecho ..3 duele|dolor|aprieta",
     ]
