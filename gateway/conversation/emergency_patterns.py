@@ -33,6 +33,9 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "no quiero|quiere|quisiera ..2 vivir|viviendo|existir|despertar",
         "no quiero|quiere|puedo|puede seguir viviendo|luchando|adelante",
         "hoy|manana|ahorita|ahora|noche|decidido|voy ..3 me mato",
+        "hoy|manana|ahorita|ahora|noche|decidido ..3 se mata|matara",
+        "noche|hoy|ahorita|manana ..2 me tomo|trago ..3 todas|todo|frasco|caja|blister",
+        "me|nos siento|sentimos|siente una carga",
         "no tiene|tengo|encuentro sentido ..2 nada",
         "no le? veo sentido ..2 nada",
         "regale|regalando|regalado|regalo|repartiendo|reparti ..2 todas|todo ..2 cosas|pertenencias",
@@ -193,7 +196,12 @@ MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 # Shut in, not answering: alone with whatever is at hand.
 ISOLATED: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["encerrado|encerrada|encerro|encerre|encerrarme|encerrarse", "no me|nos abre|contesta|responde"]
+    [
+        "encerrado|encerrada|encerro|encerre|encerrarme|encerrarse",
+        "no me|nos abre|contesta|responde",
+        "no abre ..2 puerta",
+        "no contesta|responde|contestan ..2 celular|telefono|mensajes|llamadas|whatsapp",
+    ]
 )
 # Love sent, someone entrusted, an end to "this": what a person leaves said.
 LEGACY: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -217,10 +225,13 @@ LAST_WORDS: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 # "No quiero seguir" said with nothing after it: despair, not a treatment given up ("no quiero seguir con la dieta").
-GIVING_UP: Final[tuple[Pattern, ...]] = compile_patterns(["no quiero|puedo|quiere|puede seguir"])
+GIVING_UP: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["no quiero|puedo|quiere|puede seguir", "no quiero|quiere estar aqui|aca"]
+)
 ENDING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "se|me despide|despido|despedira|despedire|despedirme|despedirse",
+        "despidiendose|despidiendome|despidiendote",
         "adios|despedida",
         "no me|nos|la|lo busquen|busques|buscar",
         "perdon|perdonen|perdoname|perdonenme",

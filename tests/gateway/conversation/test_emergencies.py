@@ -483,6 +483,27 @@ SELF_HARM_ENDINGS_AND_MEANS = [
     "hola quiero una cita para mañana, pero la verdad no se si voy a estar vivo",
     "hola buenas tardes, necesito cita para psiquiatria, estos dias he pensado en matarme",
     "hola, quiero reprogramar mi cita, aunque ya da igual, esta noche me voy a tirar del puente",
+    "buenas tardes, quisiera una ficha para medicina general el jueves. tambien queria decirles que ya no aguanto"
+    " mas, tengo la soga lista",
+    "hola necesito cita con el psicologo, mi hijo de 15 dice que se quiere matar y se encerro en su cuarto",
+    "quiero agendar para mi mama, ella dice que ya no quiere vivir y esta guardando sus pastillas",
+    "hola! agendame pediatria porfa. ah y mi esposo anda diciendo que mejor se muere, tiene la escopeta en la mano",
+    "ya no kiero vivir",
+    "me kiero matar",
+    "no aguanto mas esta vida de mierda",
+    "ya todo me da igual, esta noche me tomo todas las pastillas",
+    "estoy en el puente de la autopista, ya no puedo mas",
+    "perdon mama, ya no puedo mas",
+    "mi novio me mando un audio despidiendose y no contesta el celular",
+    "mi hija me dejo una carta de despedida y no esta en su cuarto",
+    "mi amigo dijo que hoy se mata",
+    "mi papa dijo que se va a pegar un tiro",
+    "mi hermano se encerro en el baño con un cuchillo y no abre",
+    "mi mama tomo veneno porque queria morir",
+    "me siento una carga, ya no quiero estar aqui",
+    "ya no quiero despertar",
+    "ya no quiero seguir, estoy en la azotea",
+    "hoy me despido de todos, gracias por todo",
 ]
 # The same words in an ordinary message: a polite goodbye, pain that cannot be borne, pills bought to take.
 NOT_A_FAREWELL = [
@@ -530,6 +551,9 @@ NOT_A_FAREWELL = [
     "no tengo por que seguir pagando si no me atienden",
     "estoy esperando que pase el micro, voy a llegar tarde",
     "mi papa se pone triste y no duerme, quiere cita con psiquiatria",
+    "hoy se mata trabajando mi esposo jaja",
+    "ya no quiero estar aqui, me atienden mal, quiero otra clinica",
+    "llame a la clinica y no contesta, adios",
 ]
 # Signs serious together: chest pain with pallor, a racing heart about to faint, cloths soaked with blood, a button
 # battery or magnet swallowed, a dry or grunting baby, a shock, a child pulled from water, a rigid belly, a pressure
