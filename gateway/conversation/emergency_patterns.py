@@ -52,7 +52,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "ahorcarme|ahorcarse|ahorcar|colgarme|colgarse",
         "tirarme|tirarse|lanzarme|lanzarse|botarme|botarse|arrojarme|arrojarse ... puente|edificio|techo|auto|tren"
         "|ventana|piso|rio|barranco",
-        "ya? me tome|trague|tomado|tragado ... todas|todo|frasco|caja|blister",
+        "ya? me tome|trague|tomado|tragado ... todas|todo|toda|frasco|caja|blister",
+        "me he|ha tomado|tragado ... todas|todo|toda|frasco|caja|blister",
         "quitar ..2 vida",
         "dejar de existir|vivir",
         "irme|irse|ir de este mundo",
@@ -135,8 +136,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "no haber|hubiera|hubiese nacido",
         "ver si me|lo|la atropellan|atropella|muero|mata|matan",
         # Poison meant to be taken, a rope at the neck, the head beaten against a wall.
-        "voy|quiero|pienso|pensando|ganas ..2 tomar|tomarme|beber|tragar|tragarme ..2 veneno|raticida|matarratas"
-        "|insecticida|lavandina|cloro|lejia|plaguicida",
+        "voy|va|vas|quiero|quiere|pienso|pensando|ganas ..2 tomar|tomarme|beber|tragar|tragarme ..2 veneno|raticida"
+        "|matarratas|insecticida|lavandina|cloro|lejia|plaguicida",
         "veneno|raticida|matarratas|insecticida|plaguicida ... tomarlo|tomarmelo|tragarlo|tragarmelo|tomarla",
         "soga|sogas|horca ..3 cuello|lista|preparada|viga|arbol",
         "ya compre|amarre|prepare|tengo ..2 la? soga|horca",
@@ -170,6 +171,8 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "no puedo mas",
         "tome la decision",
         "no sirvo|valgo para nada",
+        "soy|es|eres una carga",
+        "viendo|pensando|buscando|investigando|averiguando ..2 como hacerlo|matarme|matarse",
         "todo esta|es oscuro|negro",
         "hoy|manana|esta es el|la dia|noche",
         "ya no se para que",

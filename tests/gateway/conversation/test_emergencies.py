@@ -504,6 +504,9 @@ SELF_HARM_ENDINGS_AND_MEANS = [
     "ya no quiero despertar",
     "ya no quiero seguir, estoy en la azotea",
     "hoy me despido de todos, gracias por todo",
+    "mi tio dice que es una carga y que se va a tomar el raticida",
+    "me he tomado todo el frasco de clonazepam",
+    "anoche estuve buscando como hacerlo y hoy compre veneno",
 ]
 # The same words in an ordinary message: a polite goodbye, pain that cannot be borne, pills bought to take.
 NOT_A_FAREWELL = [
@@ -554,6 +557,9 @@ NOT_A_FAREWELL = [
     "hoy se mata trabajando mi esposo jaja",
     "ya no quiero estar aqui, me atienden mal, quiero otra clinica",
     "llame a la clinica y no contesta, adios",
+    "no se como hacerlo para sacar cita",
+    "estoy viendo como hacerlo para pagar la consulta",
+    "la mochila es una carga pesada para mi hijo",
 ]
 # Signs serious together: chest pain with pallor, a racing heart about to faint, cloths soaked with blood, a button
 # battery or magnet swallowed, a dry or grunting baby, a shock, a child pulled from water, a rigid belly, a pressure
