@@ -188,11 +188,12 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "navaja|cuchillo|cuchilla|cuchillas|gillette|soga|cuerda|escopeta|pistola|revolver|arma|veneno|raticida"
+        "navaja|cuchillo|cuchilla|cuchillas|gillette|soga|escopeta|pistola|revolver|arma|veneno|raticida"
         "|matarratas|insecticida",
         "compro|compre|compraron|consiguio|consegui|junto|junte|tengo|tiene ..3 pastillas|pildoras|remedios|tabletas",
         "mirando|miro|viendo ..3 pastillas|pildoras|remedios|tabletas",
-        "puente|carretera|rieles|azotea|precipicio|barranco|cornisa",
+        # a height to be on, not a dental bridge ("se me rompió el puente dental")
+        "en|del|al|sobre|desde el|la? puente|azotea|precipicio|barranco|cornisa|rieles",
         "vias del? tren",
         "esperando ..3 pase|pasa|venga|viene ..2 camion|tren|bus|auto|carro|micro",
     ]
@@ -237,7 +238,9 @@ ENDING: Final[tuple[Pattern, ...]] = compile_patterns(
         "despidiendose|despidiendome|despidiendote",
         "adios|despedida",
         "no me|nos|la|lo busquen|busques|buscar",
-        "perdon|perdonen|perdoname|perdonenme",
+        # forgiveness asked of the family, not "perdón por la hora"
+        "perdon|perdonen|perdoname|perdonenme ..2 mama|mami|papa|papi|hijos|hijo|hija|familia|todos|amor|todo",
+        "perdoname|perdonenme",
         "ultima|ultimo noche|vez",
         "esta|hoy noche ..3 me voy|ire|voy",
         "ya me voy|fui",

@@ -240,7 +240,12 @@ def _self_harm(words: Words) -> bool:
     # Last words, unless the message is about a trip or an appointment moved ("el lunes ya no voy a estar, cambien
     # mi cita").
     errand = words.has(e.LEAVING) or words.has(p.RESCHEDULE) or words.has(p.CANCEL)
-    if not spans and ((_ending_clause(words, e.LAST_WORDS) and not errand) or _crisis_signs(words) >= 2):
+    # Two kinds of crisis sign; three in a message about an appointment ("estoy en la carretera, ya no aguanto, no
+    # llego a la cita").
+    appointment = errand or words.has(p.APPOINTMENT_WORD) or words.has(p.SCHEDULE)
+    if not spans and (
+        (_ending_clause(words, e.LAST_WORDS) and not errand) or _crisis_signs(words) >= (3 if appointment else 2)
+    ):
         return True
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
     if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):

@@ -560,6 +560,23 @@ NOT_A_FAREWELL = [
     "no se como hacerlo para sacar cita",
     "estoy viendo como hacerlo para pagar la consulta",
     "la mochila es una carga pesada para mi hijo",
+    "se me rompio el puente dental y ya no aguanto el dolor",
+    "tengo un puente en la muela y no puedo mas con el dolor",
+    "tengo nodulos en las cuerdas vocales y ya no aguanto la ronquera",
+    "mañana es la despedida de soltera de mi hermana, puedo cambiar mi cita?",
+    "estoy atrapado en la carretera por el bloqueo, ya no aguanto, no llego a la cita",
+    "me quede encerrado en el ascensor de la clinica jaja",
+    "adios doctora, la ultima vez me atendio muy bien",
+    "mi hijo se encerro en su cuarto porque no quiere ir al dentista",
+    "ya no puedo mas con el dolor de rodilla, hay traumatologo?",
+    "no me contesta el celular la doctora, perdon por insistir",
+    "estoy cansada de todo este tramite del seguro",
+    "perdonen la molestia, ultima consulta, cuanto cuesta la ecografia?",
+    "el dia de hoy es el ultimo para pagar?",
+    "mi esposo trabaja con armas en la policia, necesita certificado",
+    "mi hijo no come verduras y anda triste porque se fue su perrito",
+    "ya no voy a estar en la ciudad en diciembre",
+    "gracias por todo, los quiero mucho, nos vemos en la proxima cita",
 ]
 # Signs serious together: chest pain with pallor, a racing heart about to faint, cloths soaked with blood, a button
 # battery or magnet swallowed, a dry or grunting baby, a shock, a child pulled from water, a rigid belly, a pressure
