@@ -35,7 +35,6 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "hoy|manana|ahorita|ahora|noche|decidido|voy ..3 me mato",
         "hoy|manana|ahorita|ahora|noche|decidido ..3 se mata|matara",
         "noche|hoy|ahorita|manana ..2 me tomo|trago ..3 todas|todo|frasco|caja|blister",
-        "me|nos siento|sentimos|siente una carga",
         "no tiene|tengo|encuentro sentido ..2 nada",
         "no le? veo sentido ..2 nada",
         "regale|regalando|regalado|regalo|repartiendo|reparti ..2 todas|todo ..2 cosas|pertenencias",
@@ -112,18 +111,16 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # Endings and farewells said plainly: no longer a bother, a last night, forgiveness and love sent.
         "no ..2 voy|vuelvo a? molestar|molestarlos|molestarles|estorbar ..3 nadie|nunca|jamas",
         "no molestare|estorbare ..3 nadie|nunca",
-        "diganle|digale|dile|decile|diganles|digales|avisenle ..6 que la|lo|los|las|les? quiero|quise|amo|ame"
-        "|perdone|perdonen",
-        "no amanezco|amanecere|amanezca",
-        "no voy a amanecer|despertar",
+        "diganle|digale|dile|decile|diganles|digales|avisenle a mi|mis ..2 mama|mami|papa|papi|hijos|hija|hijo|hijas"
+        "|familia|esposo|esposa|hermana|hermano|hermanos|novio|novia|abuela|abuelo|amigos ..4 que la|lo|los|las|les?"
+        " quiero|quise|amo|ame|perdone|perdonen",
         "mi|su ultima noche ..3 vida|mundo|aqui|viva|vivo",
-        "que me|lo|la|nos perdonen|perdone",
         "diciendo|dijo|dice|dijo|decir ..2 adios ..2 todos|todas|familia|mundo",
         "esta|hoy ..2 noche ..3 me|se despide|despido|despedira|despedire|va|voy|iba",
         # An attempt just made: "se quiso colgar", "intentó tirarse", "lo encontramos a tiempo".
         "quiso|quise|intento|intente|trato|trate ..2 colgar|colgarse|colgarme|ahorcar|ahorcarse|ahorcarme|matar"
-        "|matarse|matarme|tirarse|tirarme|lanzarse|lanzarme|cortarse|cortarme|envenenar|envenenarse|envenenarme",
-        "lo|la|los|las encontramos|encontre|encontraron|hallamos a tiempo",
+        "|matarse|matarme|envenenar|envenenarse|envenenarme|suicidar|suicidarse|suicidarme",
+        "cortarse|cortarme|cortar ..3 venas|munecas|muneca",
         "se|me estaba|estaba|iba ..2 colgando|ahorcando|tirando|matando",
         # A last sight, love sent in the past tense, not making it to tomorrow, a wish not to have been born.
         "ultima vez que me|nos ven|veran|vean|escuchan|leen",
@@ -140,14 +137,14 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         "|matarratas|insecticida|lavandina|cloro|lejia|plaguicida",
         "veneno|raticida|matarratas|insecticida|plaguicida ... tomarlo|tomarmelo|tragarlo|tragarmelo|tomarla",
         "soga|sogas|horca ..3 cuello|lista|preparada|viga|arbol",
-        "ya compre|amarre|prepare|tengo ..2 la? soga|horca",
+        "ya amarre|prepare|colgue ..2 la? soga|horca",
+        "soy|siento|sientes|siente ..2 una? carga para ..2 todos|ustedes|familia|demas|mundo",
         "bajamos|bajaron|descolgamos|descolgaron ..3 soga|colgado|colgada",
-        "me|se golpeo|golpea|golpeaba|golpeando|pego|pega|doy|da ..2 la? cabeza contra ..2 la? pared|paredes|piso",
+        "me golpeo|golpee|pego|doy ..2 la? cabeza contra ..2 la? pared|paredes|piso",
         "no tengo|tiene|hay|encuentro|veo|queda|quedan ..2 razon|razones|motivo|motivos ..2 para? vivir|seguir|existir",
         "borde|baranda|barandal|cornisa|orilla ..3 puente|edificio|techo|azotea|precipicio|barranco|balcon|terraza",
         # Unbearable: a burden, better off without.
         "soy|siento|sienten ..3 estorbo|estorbos",
-        "soy una carga para",
         "estarian|estaran|vivirian|viviran ..2 mejor ..2 sin",
         "ya no aguanto|soporto|puedo ..2 vivir|seguir|mas ..3 vida|vivir|existir|asi",
         # The means in mind: the pills all at once, a leap from a height.
@@ -171,7 +168,7 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "no puedo mas",
         "tome la decision",
         "no sirvo|valgo para nada",
-        "soy|es|eres una carga",
+        "soy|es|eres|siento|sientes|siente una carga",
         "viendo|pensando|buscando|investigando|averiguando ..2 como hacerlo|matarme|matarse",
         "todo esta|es oscuro|negro",
         "hoy|manana|esta es el|la dia|noche",
@@ -226,6 +223,11 @@ LAST_WORDS: Final[tuple[Pattern, ...]] = compile_patterns(
         "no tengo|hay por|para que seguir|vivir|existir",
         "no veo|hay|tengo|encuentro ..2 salida",
         "no me|nos busquen|busques|buscar",
+        "no amanezco|amanecere|amanezca",
+        "no voy a amanecer|despertar",
+        "que me|lo|la|nos perdonen|perdone",
+        "soy|siento una carga",
+        "ya compre|tengo|consegui la? soga|horca",
     ]
 )
 # "No quiero seguir" said with nothing after it: despair, not a treatment given up ("no quiero seguir con la dieta").

@@ -577,6 +577,19 @@ NOT_A_FAREWELL = [
     "mi hijo no come verduras y anda triste porque se fue su perrito",
     "ya no voy a estar en la ciudad en diciembre",
     "gracias por todo, los quiero mucho, nos vemos en la proxima cita",
+    "ultimamente no amanezco bien, me duele la cabeza",
+    "no voy a despertar a mi bebe para la cita, puede ser mas tarde?",
+    "que me perdonen la tardanza, ya estoy llegando",
+    "digale a la doctora que la quiero mucho, es muy buena",
+    "la ultima vez que me vieron me dieron ibuprofeno",
+    "ojala me den ficha para mañana",
+    "estoy en el borde de la cama y me duele la espalda",
+    "ya compre la soga para colgar la ropa",
+    "soy una carga para mis hijos desde que me operaron, quiero fisioterapia",
+    "mi hijo intento tirarse del columpio y se raspo",
+    "no tengo motivos para faltar a la cita",
+    "la encontramos a tiempo en la farmacia",
+    "mi hijo se golpea la cabeza contra la pared cuando hace berrinche, es normal?",
 ]
 # Signs serious together: chest pain with pallor, a racing heart about to faint, cloths soaked with blood, a button
 # battery or magnet swallowed, a dry or grunting baby, a shock, a child pulled from water, a rigid belly, a pressure
