@@ -165,7 +165,9 @@ def _long_past(words: Words) -> bool:
     if words.has(e.NOW_AGAIN):
         return False
     if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE)):
-        return True
+        # Sent home and wanting a control, unless something is told after "ahora" ("pero ahora le duele el pecho").
+        now = [span.start for span in words.spans(e.NOW)]
+        return not now or not any(span.start > min(now) for span in _affirmed(words, p.EMERGENCY))
     if not words.has(e.LONG_AGO):
         return False
     if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):

@@ -681,6 +681,7 @@ DANGER_BACK_NOW = [
     "le dieron de alta ayer pero ahora no respira bien",
     "pense que era gases pero ahora me duele el pecho otra vez",
     "mi hijo se trago un caramelo y se esta ahogando",
+    "le dieron de alta ayer pero ahora le duele el pecho fuerte, necesita control",
 ]
 # Emergency words not told of a person now, and signs said to be mild or long past.
 NOT_HAPPENING_NOW = [
