@@ -63,7 +63,7 @@ bench-inference-memory: install protos ## bench-inference plus the server's RSS 
 	$(PY) -m bench.inference_bench --memory-requests 10000
 
 eval-nlu: install ## intent, entity accuracy and emergency recall on the dev set and the emergency sets in eval/
-	$(PY) -m gateway.conversation.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl
+	$(PY) -m gateway.conversation.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl
 
 measure-reply-gate: install protos ## the reply gate's log-probability threshold, measured on eval/reply_fluency.jsonl [MODEL=dir or hub id]
 	$(PY) -m tools.measure_reply_gate --model '$(or $(MODEL),$(MODEL_DIR))'
