@@ -44,15 +44,26 @@ async def start_attempt(conn: Connection, *, wamid: str) -> Inbound | None:
         """,
         wamid,
     )
-    if row is None:
-        return None
+    return None if row is None else _inbound(row, text=row["body"])
+
+
+async def inbound_by_wamid(conn: Connection, *, wamid: str) -> Inbound | None:
+    """A stored message without its text (which is dropped once it is answered), or None when unknown."""
+    row = await conn.fetchrow(
+        "SELECT wamid, phone_number_id, wa_id, message_type, sent_at, answer FROM whatsapp_inbound WHERE wamid = $1",
+        wamid,
+    )
+    return None if row is None else _inbound(row, text=None)
+
+
+def _inbound(row: Any, *, text: str | None) -> Inbound:
     return Inbound(
         wamid=row["wamid"],
         phone_number_id=row["phone_number_id"],
         wa_id=row["wa_id"],
         message_type=row["message_type"],
         sent_at=row["sent_at"],
-        text=row["body"],
+        text=text,
         answer=row["answer"],
     )
 

@@ -35,7 +35,6 @@ import structlog
 from procrastinate import JobContext
 
 from gateway.conversation.service import ChatService, whatsapp_message_key
-from gateway.db import Connection
 from gateway.jobs import Backoff, JobQueue, RetryAt
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
@@ -279,7 +278,7 @@ class WhatsAppInbox:
         """The turn kept failing: tell the patient, once (it is the stored answer), best effort."""
         try:
             async with self._pool.acquire() as conn:
-                message = await _message(conn, wamid)
+                message = await repository.inbound_by_wamid(conn, wamid=wamid)
                 if message is None:
                     return
                 parts = await repository.reply_parts(conn, wamid=wamid)
@@ -295,24 +294,6 @@ class WhatsAppInbox:
 
     async def aclose(self) -> None:
         await self._graph.aclose()
-
-
-async def _message(conn: Connection, wamid: str) -> Inbound | None:
-    row = await conn.fetchrow(
-        "SELECT wamid, phone_number_id, wa_id, message_type, sent_at, answer FROM whatsapp_inbound WHERE wamid = $1",
-        wamid,
-    )
-    if row is None:
-        return None
-    return Inbound(
-        wamid=row["wamid"],
-        phone_number_id=row["phone_number_id"],
-        wa_id=row["wa_id"],
-        message_type=row["message_type"],
-        sent_at=row["sent_at"],
-        text=None,
-        answer=row["answer"],
-    )
 
 
 def whatsapp_inbox(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -24,7 +24,7 @@ from gateway.conversation.small_talk import SmallTalk
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
-from tests.support.fake_inference import Model, fake_inference_server
+from tests.support.fake_inference import FakeInference, Model, fake_inference_server
 
 TZ = ZoneInfo("America/La_Paz")
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=TZ)
@@ -152,15 +152,26 @@ def test_every_kind_has_two_wordings_or_more_all_different() -> None:
         assert len(wordings) >= 2 and len(set(wordings)) == len(wordings), kind
 
 
-async def test_small_talk_about_the_assistant_gets_a_template_and_the_model_is_not_asked(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
-) -> None:
+@pytest.fixture
+def model() -> Iterator[FakeInference]:
+    """The model, recording whether it was asked."""
+    with fake_inference_server(model_saying(MODEL_SAYS)) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def maria(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer, model: FakeInference
+) -> ChatPatient:
     await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        robot = await maria.say("eres un robot?")
-        weather = await maria.say("hace mucho calor aquí")
+    return ChatPatient(await make_client(INFERENCE_TARGET=model.target), api_key, MARIA, sms)
+
+
+async def test_small_talk_about_the_assistant_gets_a_template_and_the_model_is_not_asked(
+    maria: ChatPatient, model: FakeInference, conn: asyncpg.Connection
+) -> None:
+    robot = await maria.say("eres un robot?")
+    weather = await maria.say("hace mucho calor aquí")
 
     assert robot["response"] == replies.SMALL_TALK[SmallTalk.ABOUT_ME][0]
     assert robot["action"] == "none"
@@ -173,13 +184,9 @@ async def test_small_talk_about_the_assistant_gets_a_template_and_the_model_is_n
 
 
 async def test_a_patient_who_keeps_saying_ok_never_reads_the_same_line_twice_in_a_row(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+    maria: ChatPatient, model: FakeInference
 ) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        answers = [(await maria.say(text))["response"] for text in ("ok", "bueno", "👍", "ya", "dale")]
+    answers = [(await maria.say(text))["response"] for text in ("ok", "bueno", "👍", "ya", "dale")]
 
     assert all(answer in replies.SMALL_TALK[SmallTalk.ACKNOWLEDGE] for answer in answers)
     assert all(a != b for a, b in itertools.pairwise(answers)), answers
@@ -187,14 +194,10 @@ async def test_a_patient_who_keeps_saying_ok_never_reads_the_same_line_twice_in_
 
 
 async def test_a_complaint_offers_a_person_with_a_button_that_hands_over(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+    maria: ChatPatient, model: FakeInference
 ) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        complaint = await maria.say("esto es una pérdida de tiempo, no me entiende nada")
-        tapped = await maria.say(complaint["options"][0]["id"])
+    complaint = await maria.say("esto es una pérdida de tiempo, no me entiende nada")
+    tapped = await maria.say(complaint["options"][0]["id"])
 
     assert complaint["response"] in replies.SMALL_TALK[SmallTalk.COMPLAINT]
     assert complaint["options"] == [
@@ -204,41 +207,28 @@ async def test_a_complaint_offers_a_person_with_a_button_that_hands_over(
     assert model.requests == []
 
 
-async def test_a_compliment_is_thanked_not_answered_with_a_goodbye(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
-) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        kind = await maria.say("usted es muy amable")
-        thanks = await maria.say("muchas gracias, muy amable, chau")
+async def test_a_compliment_is_thanked_not_answered_with_a_goodbye(maria: ChatPatient, model: FakeInference) -> None:
+    kind = await maria.say("usted es muy amable")
+    thanks = await maria.say("muchas gracias, muy amable, chau")
 
     assert kind["response"] == replies.SMALL_TALK[SmallTalk.COMPLIMENT][0]
     assert thanks["response"].startswith("¡Gracias por escribirnos!")
 
 
 async def test_a_greeting_that_asks_how_we_are_is_answered_before_the_menu(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+    maria: ChatPatient, model: FakeInference
 ) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        answer = await ChatPatient(gateway, api_key, MARIA, sms).say("buenas, ¿cómo amaneció?")
+    answer = await maria.say("buenas, ¿cómo amaneció?")
 
     assert answer["response"] == replies.GREETING_AND_HOW_ARE_YOU
     assert model.requests == []
 
 
 async def test_small_talk_in_the_middle_of_a_booking_asks_the_pending_question_again(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+    maria: ChatPatient, model: FakeInference
 ) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        asked = await maria.verify("quiero una cita", f"nací el {demo.MARIA.date_of_birth:%d/%m/%Y}")
-        laughed = await maria.say("jajaja")
+    asked = await maria.verify("quiero una cita", f"nací el {demo.MARIA.date_of_birth:%d/%m/%Y}")
+    laughed = await maria.say("jajaja")
 
     assert "¿Con qué especialidad" in asked["response"], asked
     assert "¿Con qué especialidad" in laughed["response"], laughed
@@ -246,15 +236,11 @@ async def test_small_talk_in_the_middle_of_a_booking_asks_the_pending_question_a
 
 
 async def test_what_a_patient_who_feels_low_says_next_is_heard_as_part_of_the_same_feeling(
-    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+    maria: ChatPatient, model: FakeInference
 ) -> None:
-    await seed_demo_clinic(conn)
-    with fake_inference_server(model_saying(MODEL_SAYS)) as model:
-        gateway = await make_client(INFERENCE_TARGET=model.target)
-        maria = ChatPatient(gateway, api_key, MARIA, sms)
-        low = await maria.say("me siento sola")
-        more = await maria.say("mis hijos ya no me visitan y paso todo el dia sin hablar con nadie")
-        later = await maria.say("hace mucho calor aquí")
+    low = await maria.say("me siento sola")
+    more = await maria.say("mis hijos ya no me visitan y paso todo el dia sin hablar con nadie")
+    later = await maria.say("hace mucho calor aquí")
 
     feeling = replies.SMALL_TALK[SmallTalk.FEELING_LOW]
     assert low["response"] in feeling and more["response"] in feeling and more["response"] != low["response"]
