@@ -119,6 +119,10 @@ def answer(
     words = Words(text, known=KNOWN_WORDS)
     swallowed = told_overdose(words) or words.has(_POISONED)
     if mode is None:
+        over_at = state.emergency_over_at
+        if emergency is None and understood.intent is Intent.THANKS_GOODBYE and over_at and now - over_at < lasts:
+            take_care = replies.EMERGENCY_FOLLOW_UPS["thanks"][0].format(call=contacts.call)
+            return EmergencyReply(state.but(emergency_over_at=None), take_care, ongoing=False)
         if emergency is None:
             return None
         first = (
@@ -135,7 +139,7 @@ def answer(
     if over is None and told_emergency(words) is None and _affirmed(words, _NOT_ONE):
         over = replies.EMERGENCY_NOT_ONE
     if over is not None:
-        return EmergencyReply(state.in_emergency(None), over, ongoing=False)
+        return EmergencyReply(state.in_emergency(None).but(emergency_over_at=now), over, ongoing=False)
     kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
     swallowed = swallowed or mode.swallowed
     topic = _topic(words, understood, kind)

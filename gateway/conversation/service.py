@@ -163,7 +163,13 @@ class ChatService:
                 await self._store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
-            if answer is None and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state):
+            # "Ok", "jaja" or "muy amable" while a person has the conversation: the small reply, not the reminder.
+            closing = outcome.small_talk in _CLOSINGS
+            if (
+                answer is None
+                and not closing
+                and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state)
+            ):
                 answer = await self._handoff_reply(conn, inbound, user_phone, request_id)
             if answer is None and outcome.small_talk is not None:
                 answer, options = await self._small_talk_reply(
@@ -528,6 +534,9 @@ def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
     return templates[0]
 
 
+_CLOSINGS = frozenset(
+    {SmallTalk.ACKNOWLEDGE, SmallTalk.LAUGHTER, SmallTalk.COMPLIMENT, SmallTalk.GOOD_NEWS, SmallTalk.BIRTHDAY}
+)
 # Replies that show the patient is back in a flow the assistant runs: small talk after them goes to the model again.
 _CLEARS_HANDOFF = (
     Action.SCHEDULE_APPOINTMENT.value,

@@ -316,7 +316,8 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
     ),
 )
 # Kinds that need the message to be nothing else: "ok" and "jaja" are closings, "ok, quiero saber..." is not.
-_WHOLE_MESSAGE: Final = frozenset({SmallTalk.ACKNOWLEDGE, SmallTalk.CONFUSED})
+# "¿Le puedo preguntar algo? ¿tiene novio?" asks the question at once: only a bare "quiero saber una cosa" waits.
+_WHOLE_MESSAGE: Final = frozenset({SmallTalk.ACKNOWLEDGE, SmallTalk.CONFUSED, SmallTalk.WILL_ASK})
 # Kinds that must be asked: "a mi hijo le gusta el fútbol" is not a question about our tastes.
 _ASKED: Final = frozenset({SmallTalk.TASTES})
 # One word asking to hear it again: "¿qué?", "¿cómo?", "¿perdón?", "mande".
@@ -355,6 +356,7 @@ _CLOSING_EXTRAS: Final[tuple[Pattern, ...]] = _patterns(
     "de nuevo",
     "otra vez",
     "doctora|doctor|senorita|senor|senora|joven",
+    "hola|buenas|buenos|buen|dia|dias|tardes|noches",
 )
 # Laughter as WhatsApp writes it: jaja, jejeje, jsjsjs, xD, lol.
 _LAUGH: Final = re.compile(r"(?:[jh][aeiou]|js)+[jhs]?|j[aeiou]|x+d+|lo+l|lmao")

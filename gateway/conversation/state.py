@@ -143,6 +143,8 @@ class DialogState(_Frozen):
     farewell_at: datetime | None = None
     # The patient just told us they feel low: what they say next about it is heard in the same way.
     feeling_low: bool = False
+    # When the last emergency was said to be over: a "gracias" soon after gets "cuídese", not a cheerful goodbye.
+    emergency_over_at: datetime | None = None
     # What the clinic question just answered was about: "¿cuánto cuesta cardiología?" and then "¿y pediatría?".
     asked_about: tuple[ClinicTopic, ...] = ()
 

@@ -1092,6 +1092,18 @@ async def test_a_home_remedy_asked_about_is_discouraged_and_on_the_way_is_not_ye
     assert thanks["action"] == "emergency" and EMERGENCY_NUMBER in thanks["response"]
 
 
+async def test_thanks_after_an_emergency_is_over_is_answered_with_care_not_a_cheerful_goodbye(
+    patient: ChatPatient,
+) -> None:
+    await patient.say("mi papá se cayó y no reacciona")
+    await patient.say("ya llegó la ambulancia")
+    thanks = await patient.say("gracias")
+    assert thanks["response"].startswith("Cuídese mucho."), thanks
+    assert EMERGENCY_NUMBER in thanks["response"]
+    again = await patient.say("gracias")
+    assert again["response"].startswith("¡Gracias por escribirnos!")  # once is enough
+
+
 async def test_saying_it_was_never_an_emergency_ends_it(patient: ChatPatient) -> None:
     await patient.say("mi papá se cayó y no reacciona")
     answer = await patient.say("perdón, me equivoqué, no es una emergencia")

@@ -93,6 +93,7 @@ def kind_of(text: str) -> SmallTalk | None:
         ("¿qué?", SmallTalk.CONFUSED),
         ("buenas noches quiero saber una cosa", SmallTalk.WILL_ASK),
         ("le puedo hacer una pregunta?", SmallTalk.WILL_ASK),
+        ("te puedo preguntar algo personal? tienes novio?", SmallTalk.OTHER_QUESTION),  # asked at once
         ("que malo su servicio 😡", SmallTalk.COMPLAINT),
         ("perdon estaba cocinando jaja", SmallTalk.BACK),
         ("cumplo 60 jaja", SmallTalk.BIRTHDAY),
@@ -190,6 +191,19 @@ async def test_a_patient_who_keeps_saying_ok_never_reads_the_same_line_twice_in_
 
     assert all(answer in replies.SMALL_TALK[SmallTalk.ACKNOWLEDGE] for answer in answers)
     assert all(a != b for a, b in itertools.pairwise(answers)), answers
+    assert model.requests == []
+
+
+async def test_a_closing_ok_while_a_person_has_the_conversation_gets_the_small_reply(
+    maria: ChatPatient, model: FakeInference
+) -> None:
+    await maria.say("quiero hablar con una persona")
+    ok = await maria.say("ok")
+    waiting = await maria.say("hola?? alguien??")
+
+    assert ok["response"] in replies.SMALL_TALK[SmallTalk.ACKNOWLEDGE]
+    assert waiting["response"] not in replies.SMALL_TALK[SmallTalk.PRESENCE]  # told a person will answer
+    assert "persona" in waiting["response"]
     assert model.requests == []
 
 
