@@ -56,6 +56,8 @@ _NOT_ONE = compile_patterns(
         "estaba|estoy bromeando",
     ]
 )
+# "Ya llamamos al 168": help is called, and nothing says it is late.
+_CALLED = compile_patterns(["ya llame|llamamos|llamo|llamaron|marque|marcamos", "ya esta|estan viniendo|en camino"])
 # What a follow-up asks, most specific first; the topics of `replies.EMERGENCY_FOLLOW_UPS`.
 _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("number", e.ASKS_NUMBER),
@@ -63,6 +65,7 @@ _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("on_the_way", _ON_THE_WAY),
     ("meanwhile", e.MEANWHILE),
     ("waiting", e.WAITING),
+    ("called", _CALLED),
     ("where", e.WHERE),
 )
 _SELF_HARM_TOPICS = frozenset(replies.SELF_HARM_FOLLOW_UPS)

@@ -1008,7 +1008,6 @@ WAITING: Final[tuple[Pattern, ...]] = compile_patterns(
         "tarda|tardan|tardando|demora|demoran|demorando",
         "nadie ..2 contesta|responde|atiende|viene|llega",
         "sigo|seguimos|estoy|estamos ..2 esperando",
-        "ya llame|llamamos|llamo",
     ]
 )
 WHERE: Final[tuple[Pattern, ...]] = compile_patterns(

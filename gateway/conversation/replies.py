@@ -84,6 +84,12 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Mejor no aplicar remedios caseros: pueden empeorar la situación. Siga las indicaciones que le den al llamar "
         "{call} o en la emergencia.",
     ),
+    "called": (
+        "Bien hecho. Sigan las indicaciones que les den por teléfono y dejen la puerta abierta para recibir la "
+        "ayuda. Si tarda o empeora, vuelvan a llamar {call}.",
+        "Muy bien. Mientras llega la ayuda, que alguien se quede con la persona y atento al teléfono. Si algo "
+        "cambia, llamen otra vez {call}.",
+    ),
     "on_the_way": (
         "Bien hecho. Vayan con cuidado; si algo cambia en el camino, llamen {call}.",
         "Muy bien, sigan hacia la emergencia. Si empeora en el camino, llamen {call}. Aquí estamos si nos necesitan "

@@ -1104,6 +1104,16 @@ async def test_thanks_after_an_emergency_is_over_is_answered_with_care_not_a_che
     assert again["response"].startswith("¡Gracias por escribirnos!")  # once is enough
 
 
+async def test_help_already_called_is_told_well_done_not_to_call_again_unless_it_is_late(
+    patient: ChatPatient,
+) -> None:
+    await patient.say("mi esposo se desmayó y no despierta")
+    called = await patient.say("ya llamamos al 168")
+    assert called["action"] == "emergency" and called["response"] in follow_ups("called"), called
+    late = await patient.say("ya llamé y no llega la ambulancia")
+    assert late["response"] in follow_ups("waiting"), late
+
+
 async def test_saying_it_was_never_an_emergency_ends_it(patient: ChatPatient) -> None:
     await patient.say("mi papá se cayó y no reacciona")
     answer = await patient.say("perdón, me equivoqué, no es una emergencia")
