@@ -901,7 +901,7 @@ _INSTEAD = (
 def _follows_a_clinic_answer(state: DialogState, understood: Understanding) -> bool:
     """Whether a message right after a clinic answer only names something else to ask it about: a specialty, a
     doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9")."""
-    if state.step is not None or state.emergency is not None:
+    if state.step is not None:
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
     return (bare_detail or understood.intent is Intent.OTHER) and _has_details(understood)

@@ -40,7 +40,7 @@ _REMEDY = compile_patterns(
 # "Estamos yendo al hospital": on the way, not yet cared for.
 _ON_THE_WAY = compile_patterns(
     [
-        "yendo|vamos|voy|vamos|llevando|llevamos|llevo|saliendo|salimos|camino ..3 hospital|emergencia|emergencias"
+        "yendo|vamos|voy|llevando|llevamos|llevo|saliendo|salimos|camino ..3 hospital|emergencia|emergencias"
         "|clinica|posta|centro",
         "en camino",
         "ya salimos|salio|sale la ambulancia",
@@ -119,15 +119,15 @@ def answer(
     """The reply when `text` tells of an emergency or follows one; None when there is none or the patient moved on."""
     mode = state.emergency if state.emergency is not None and now < state.emergency.until else None
     emergency = (understood.emergency or Emergency.MEDICAL) if understood.intent is Intent.EMERGENCY else None
+    if mode is None and emergency is None:
+        over_at = state.emergency_over_at
+        if understood.intent is Intent.THANKS_GOODBYE and over_at and now - over_at < lasts:
+            take_care = replies.EMERGENCY_FOLLOW_UPS["thanks"][0].format(call=contacts.call)
+            return EmergencyReply(state.but(emergency_over_at=None), take_care, ongoing=False)
+        return None  # no emergency, and none under way: the message is read no further here
     words = Words(text, known=KNOWN_WORDS)
     swallowed = told_overdose(words) or words.has(_POISONED)
     if mode is None:
-        over_at = state.emergency_over_at
-        if emergency is None and understood.intent is Intent.THANKS_GOODBYE and over_at and now - over_at < lasts:
-            take_care = replies.EMERGENCY_FOLLOW_UPS["thanks"][0].format(call=contacts.call)
-            return EmergencyReply(state.but(emergency_over_at=None), take_care, ongoing=False)
-        if emergency is None:
-            return None
         first = (
             replies.self_harm(contacts.number, contacts.crisis_line, contacts.crisis_line_name)
             if emergency is Emergency.SELF_HARM
@@ -138,8 +138,9 @@ def answer(
         )
         return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
     # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
-    over = _over(words, mode.kind, contacts) if told_emergency(words) is None else None
-    if over is None and told_emergency(words) is None and _affirmed(words, _NOT_ONE):
+    calm = told_emergency(words) is None
+    over = _over(words, mode.kind, contacts) if calm else None
+    if over is None and calm and _affirmed(words, _NOT_ONE):
         over = replies.EMERGENCY_NOT_ONE
     if over is not None:
         return EmergencyReply(state.in_emergency(None).but(emergency_over_at=now), over, ongoing=False)

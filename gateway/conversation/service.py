@@ -315,10 +315,9 @@ class ChatService:
     ) -> str:
         """What happens next, in other words than last time if the patient keeps writing."""
         conversation_id = inbound.conversation_id
-        messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=4)
         opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, datetime.now(self._zone))
         waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
-        answer = next_template(waiting, [m.content for m in messages if m.role == "assistant"])
+        answer = await _next_in_turn(conn, conversation_id, waiting, limit=4)
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
         await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
@@ -328,8 +327,7 @@ class ChatService:
         self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, kind: SmallTalk, request_id: str
     ) -> tuple[str, tuple[Option, ...]]:
         """Small talk answered from its templates, not the one just sent; a button where a person is offered."""
-        messages = await repository.recent_messages(conn, conversation_id=inbound.conversation_id, limit=6)
-        answer = next_template(replies.SMALL_TALK[kind], [m.content for m in messages if m.role == "assistant"])
+        answer = await _next_in_turn(conn, inbound.conversation_id, replies.SMALL_TALK[kind], limit=6)
         options: tuple[Option, ...] = (TO_A_PERSON,) if kind in replies.OFFERS_A_PERSON else ()
         meta: dict[str, object] = {"source": "template", "small_talk": kind.value}
         extras = _answer_extras(options, None)
@@ -523,6 +521,12 @@ def api_message_key(api_key_id: int, key: str) -> str:
 def whatsapp_message_key(wamid: str) -> str:
     """The stored id of a WhatsApp message: its wamid, unique across the Cloud API."""
     return f"wa:{wamid}"
+
+
+async def _next_in_turn(conn: Connection, conversation_id: UUID, templates: Sequence[str], *, limit: int) -> str:
+    """The next of `templates` after the last of them among the conversation's latest `limit` messages."""
+    messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=limit)
+    return next_template(templates, [m.content for m in messages if m.role == "assistant"])
 
 
 def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
