@@ -217,9 +217,20 @@ def inference_server(tiny_model: Path) -> Iterator[InferenceProcess]:
 @contextmanager
 def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
     """`uvicorn --factory gateway.app:create_app` as `make run` starts it; yields its URL once /health answers."""
+    with gateway_subprocess(env, workers=workers, timeout=timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def gateway_subprocess(
+    env: dict[str, str], *, workers: int = 1, timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `gateway_process`, with the process too, for tests that kill it (one worker: one process to kill)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    process = subprocess.Popen([*command, "--workers", str(workers)], env={**os.environ, **env})
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -231,7 +242,12 @@ def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 6
                 pass
             assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
             time.sleep(0.2)
-        yield url
+        yield url, process
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import contextlib
-import os
 import signal
-import subprocess
-import sys
 import threading
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -30,7 +25,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from tests.conftest import InferenceProcess, free_port, runtime_url
+from tests.conftest import InferenceProcess, gateway_subprocess, runtime_url
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
@@ -291,26 +286,6 @@ async def kill_gateway_redis_connections(redis_url: str, name: str) -> int:
         await admin.aclose()
 
 
-@contextmanager
-def killable_gateway(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """The gateway under uvicorn (as `make run` starts it) and its process, once /health answers."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            assert process.poll() is None, "the gateway did not start"
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        process.kill()
-        process.wait(timeout=20)
-
-
 @pytest.mark.parametrize("step", ["dialog transaction", "idempotency completion"])
 async def test_a_gateway_killed_mid_turn_leaves_a_retry_that_stores_nothing_twice(
     step: str,
@@ -337,7 +312,7 @@ async def test_a_gateway_killed_mid_turn_leaves_a_retry_that_stores_nothing_twic
     }
     headers = {"X-API-Key": api_key}
     body = chat_body("Hola", "wamid.crash-1")
-    with killable_gateway(env) as (url, gateway):
+    with gateway_subprocess(env) as (url, gateway):
         async with httpx.AsyncClient(base_url=url, timeout=30) as direct, paused(conn):
             first = asyncio.create_task(direct.post("/chat", json=body, headers=headers))
             held = await waiting_session(conn)

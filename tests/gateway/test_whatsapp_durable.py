@@ -8,14 +8,10 @@ in a signed `sent` status callback when told where to (`callback_to`).
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import asyncpg
 import httpx
@@ -23,7 +19,7 @@ import pytest
 
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, free_port, runtime_url
+from tests.conftest import InferenceProcess, gateway_subprocess, runtime_url
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.gateway.conftest import MakeClient
 from tests.gateway.test_whatsapp import (
@@ -192,30 +188,6 @@ async def test_a_message_failed_after_the_last_retry_is_counted_and_listed_for_s
 # --- crashes: real gateway processes, SIGKILL ----------------------------------------------------------------------
 
 
-@contextmanager
-def gateway_copy(env: dict[str, str], timeout: float = 60) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """`uvicorn --factory gateway.app:create_app`, one process (so SIGKILL kills all of it); its URL once up."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-            time.sleep(0.2)
-        yield process, url
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-
-
 @pytest.fixture
 def copy_env(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer, graph: FakeGraphApi
@@ -257,7 +229,7 @@ async def test_a_copy_killed_while_its_graph_send_is_in_flight_is_answered_once_
     copy_env: dict[str, str], graph: FakeGraphApi, seeded: None, conn: asyncpg.Connection
 ) -> None:
     graph.delays = [3.0]  # Meta takes the message, answers slowly: the copy dies waiting
-    with gateway_copy(copy_env) as (first, url):
+    with gateway_subprocess(copy_env) as (url, first):
         async with httpx.AsyncClient(base_url=url) as client:
             assert (await deliver(client, text(MARIA, "quiero una cita"))).json()["accepted"] == 1
         await graph.await_for(1, MARIA)
@@ -265,7 +237,7 @@ async def test_a_copy_killed_while_its_graph_send_is_in_flight_is_answered_once_
         first.wait(timeout=10)
     assert [r["status"] for r in await inbound_rows(conn)] == ["received"]
 
-    with gateway_copy(copy_env) as (_, url):
+    with gateway_subprocess(copy_env) as (url, _):
         graph.callback_to = url  # Meta's `sent` report, retried until someone answers it
         await answered_once(conn, graph)
     assert await user_messages(conn) == ["quiero una cita"]
@@ -275,7 +247,7 @@ async def test_a_copy_killed_while_the_graph_api_fails_is_answered_once_by_the_n
     copy_env: dict[str, str], graph: FakeGraphApi, seeded: None, conn: asyncpg.Connection
 ) -> None:
     graph.status = 503
-    with gateway_copy(copy_env) as (first, url):
+    with gateway_subprocess(copy_env) as (url, first):
         async with httpx.AsyncClient(base_url=url) as client:
             assert (await deliver(client, text(MARIA, "quiero una cita"))).json()["accepted"] == 1
         await graph.await_for(1, MARIA)
@@ -283,7 +255,7 @@ async def test_a_copy_killed_while_the_graph_api_fails_is_answered_once_by_the_n
         first.wait(timeout=10)
     graph.status = 200
 
-    with gateway_copy(copy_env) as (_, url):
+    with gateway_subprocess(copy_env) as (url, _):
         graph.callback_to = url
         await answered_once(conn, graph)
     assert await user_messages(conn) == ["quiero una cita"]
@@ -292,7 +264,7 @@ async def test_a_copy_killed_while_the_graph_api_fails_is_answered_once_by_the_n
 async def test_a_copy_killed_right_after_acknowledging_is_answered_once_by_the_other(
     copy_env: dict[str, str], graph: FakeGraphApi, seeded: None, conn: asyncpg.Connection
 ) -> None:
-    with gateway_copy(copy_env) as (_, other_url), gateway_copy(copy_env) as (first, url):
+    with gateway_subprocess(copy_env) as (other_url, _), gateway_subprocess(copy_env) as (url, first):
         graph.callback_to = other_url
         async with httpx.AsyncClient(base_url=url) as client:
             assert (await deliver(client, text(MARIA, "quiero una cita"))).json()["accepted"] == 1
