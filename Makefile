@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk
+.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk emergency-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -62,8 +62,11 @@ bench-inference: install protos ## inference server vs sequential/static/bound b
 bench-inference-memory: install protos ## bench-inference plus the server's RSS over 10,000 short requests
 	$(PY) -m bench.inference_bench --memory-requests 10000
 
-eval-nlu: install ## intent, entity accuracy and emergency recall on the dev set and the emergency sets in eval/
-	$(PY) -m gateway.conversation.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl
+eval-nlu: install ## intent, entity accuracy, emergency recall (patterns + learned model) on the dev set and eval/ sets
+	$(PY) -m gateway.conversation.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl tools/data/smalltalk_heldout_es.txt
+
+emergency-model: install ## retrain the learned emergency model (gateway/conversation/data/) after its data changed
+	$(PY) -m tools.train_emergency_model
 
 measure-reply-gate: install protos ## the reply gate's log-probability threshold, measured on eval/reply_fluency.jsonl [MODEL=dir or hub id]
 	$(PY) -m tools.measure_reply_gate --model '$(or $(MODEL),$(MODEL_DIR))'

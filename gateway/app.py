@@ -17,6 +17,8 @@ from fastapi import FastAPI, Request, Response
 from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
 from gateway.body_limit import BodyLimit
+from gateway.conversation import emergency_model
+from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, get_chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ),
             reply_cache=cache,
             metrics=metrics,
+            emergency_model=EmergencyModel.load(settings.emergency_model_path or emergency_model.DEFAULT_PATH),
         )
         app.state.jobs = jobs = JobQueue(
             settings.database_url,

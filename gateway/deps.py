@@ -15,6 +15,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from gateway import audit
+from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection, on_live_session
@@ -43,6 +44,7 @@ class Services:
     rate_limiter: RateLimiter
     reply_cache: ReplyCache
     metrics: GatewayMetrics
+    emergency_model: EmergencyModel
 
 
 def get_services(request: Request) -> Services:
@@ -169,6 +171,7 @@ def get_chat_service(services: AppServices) -> ChatService:
         guards=services.guards,
         cache=services.reply_cache,
         metrics=services.metrics,
+        emergency_model=services.emergency_model,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     # After an emergency, the patient's next messages are answered as part of it (never by the model) for this
     # long, unless they book something or say all is well.
     emergency_follow_up_minutes: int = Field(default=120, ge=1, le=1440, validation_alias="EMERGENCY_FOLLOW_UP_MINUTES")
+    # The learned emergency model that reads what the patterns let pass (`make emergency-model` writes one);
+    # unset: the one shipped in gateway/conversation/data/.
+    emergency_model_path: Path | None = Field(default=None, validation_alias="EMERGENCY_MODEL_PATH")
 
     # Booking: how soon a slot may start, how far ahead to look, how many slots to offer at once.
     booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")

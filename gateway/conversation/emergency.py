@@ -46,12 +46,11 @@ _ON_THE_WAY = compile_patterns(
         "ya salimos|salio|sale la ambulancia",
     ]
 )
-# "No es una emergencia", "me equivoqué", "era broma": it never was one.
+# "Me equivoqué", "era broma": it never was one ("no era broma" is no such thing; see also e.NOT_ONE).
 _NOT_ONE = compile_patterns(
     [
-        "no es|era ..2 emergencia|urgente|grave|urgencia",
-        "no hay|habia ninguna|una? emergencia|urgencia",
         "me equivoque|equivoco",
+        "entendio|entendiste|entendieron mal",
         "era|es broma|chiste",
         "estaba|estoy bromeando",
     ]
@@ -133,6 +132,10 @@ def answer(
             if emergency is Emergency.SELF_HARM
             else replies.emergency(contacts.number)
         )
+        if understood.emergency_learned and emergency is Emergency.MEDICAL:
+            # Read by the model alone: it may be wrong, and the patient is told how to say so. Not after words of
+            # self-harm, where a way out of the crisis reply is the last thing to offer.
+            first = f"{first} {replies.EMERGENCY_MAYBE_NOT}"
         started = EmergencyMode(
             kind=emergency, until=now + lasts, last_reply="first", replies=1, said=first, swallowed=swallowed
         )
@@ -140,7 +143,8 @@ def answer(
     # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
     calm = told_emergency(words) is None
     over = _over(words, mode.kind, contacts) if calm else None
-    if over is None and calm and _affirmed(words, _NOT_ONE):
+    # e.NOT_ONE holds its own "no": a negation found in it is the one it means.
+    if over is None and calm and (words.has(e.NOT_ONE) or _affirmed(words, _NOT_ONE)):
         over = replies.EMERGENCY_NOT_ONE
     if over is not None:
         return EmergencyReply(state.in_emergency(None).but(emergency_over_at=now), over, ongoing=False)

@@ -14,6 +14,14 @@ from typing import Final
 
 from gateway.conversation.patterns import Pattern, compile_patterns
 
+# "No es una emergencia", "no se trata de una urgencia": said of the message itself.
+NOT_ONE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "no es|era ..2 emergencia|urgente|grave|urgencia",
+        "no hay|habia ninguna|una? emergencia|urgencia",
+        "no se trata ..2 emergencia|urgencia",
+    ]
+)
 # Suicidal thoughts and self-harm: answered with a crisis line as well as the emergency number.
 SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
     [

@@ -191,6 +191,12 @@ def _not_happening(words: Words) -> bool:
     )
 
 
+def ruled_out(words: Words) -> bool:
+    """Whether the message places its emergency words elsewhere than in a person now: a film, curiosity, an animal,
+    an episode long past and well now. The learned model (`emergency_model`) is not asked about such a message."""
+    return _not_happening(words) or _long_past(words)
+
+
 def emergency_of(words: Words) -> Emergency | None:
     """The kind of emergency the message tells of, if any; a doubt about an overdose counts as one."""
     told = told_emergency(words)
@@ -198,6 +204,7 @@ def emergency_of(words: Words) -> Emergency | None:
         told is None
         and _affirmed(words, p.EMERGENCY_CALL)
         and not words.has(p.EMERGENCY_QUESTION)
+        and not words.has(e.NOT_ONE)
         and not _not_happening(words)
         and not _urgent_errand(words)
     ):

@@ -14,8 +14,9 @@ from zoneinfo import ZoneInfo
 from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.conversation.dates import find_dates, spell_calendar_words
 from gateway.conversation.doctors import find_doctor
+from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.intent_patterns import GREETING
-from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of
+from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of, ruled_out
 from gateway.conversation.normalize import is_question
 from gateway.conversation.patterns import Words
 from gateway.conversation.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
@@ -44,6 +45,8 @@ class Understanding:
     clinic_topics: tuple[ClinicTopic, ...] = ()
     # Which emergency, when `intent` is one: self-harm gets a reply of its own.
     emergency: Emergency | None = None
+    # The emergency was read by the learned model alone, the patterns saw none: it may be a false alarm.
+    emergency_learned: bool = False
     # Small talk answered from a template rather than by the model ("¿eres un robot?", "ok", "muy amable").
     small_talk: SmallTalk | None = None
 
@@ -62,11 +65,19 @@ class Understanding:
         }
 
 
-def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[str] = ()) -> Understanding:
+def understand(
+    text: str,
+    *,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    doctors: Sequence[str] = (),
+    emergency_model: EmergencyModel | None = None,
+) -> Understanding:
     """What the patient asks for, with dates resolved against `now` in the clinic's zone `tz`.
 
     A naive `now` is taken as clinic time. `doctors` are the names a mention is matched
-    against ("la dra quispe" → "Dra. Carmen Quispe").
+    against ("la dra quispe" → "Dra. Carmen Quispe"). `emergency_model`, when given, reads the
+    messages the emergency patterns let pass, unless they place their words in the past or in a film.
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
     text = text[:MAX_CHARS]
@@ -83,6 +94,11 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         has_details=bool([day for day in dates if day.value >= local_now.date()] or times or specialty or doctor),
         clinic_topics=topics,
     )
+    learned = None
+    if intent is not Intent.EMERGENCY and emergency_model is not None and not ruled_out(words):
+        learned = emergency_model.verdict(text)
+        if learned is not None:
+            intent, confidence = Intent.EMERGENCY, 0.8
     small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None
     if intent is Intent.GREETING and words.has(ASKS_AFTER_US):
         small_talk = SmallTalk.HOW_ARE_YOU
@@ -102,6 +118,7 @@ def understand(text: str, *, now: dt.datetime, tz: ZoneInfo, doctors: Sequence[s
         confidence=round(confidence, 2),
         time_of_day=None if clock else find_part_of_day(normalized),
         clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
-        emergency=emergency_of(words) if intent is Intent.EMERGENCY else None,
+        emergency=(learned or emergency_of(words)) if intent is Intent.EMERGENCY else None,
+        emergency_learned=learned is not None,
         small_talk=small_talk,
     )

@@ -147,6 +147,8 @@ EMERGENCY_OVER = (
     "Me alegra saber que está mejor. Aun así, conviene que un médico le revise hoy; si vuelve a empeorar, llame "
     "{call} o acuda a la emergencia más cercana. Si lo desea, le ayudo a agendar una consulta."
 )
+# Added to the first reply when only the learned model read an emergency (see emergency_model.py).
+EMERGENCY_MAYBE_NOT = "Si entendí mal y no se trata de una emergencia, dígamelo y seguimos."
 # The patient says it never was an emergency ("no es una emergencia, solo quiero cambiar mi cita").
 EMERGENCY_NOT_ONE = "Entendido, disculpe la confusión. ¿En qué le puedo ayudar?"
 SELF_HARM_OVER = (

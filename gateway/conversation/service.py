@@ -22,6 +22,7 @@ from appointments import clinic_info
 from appointments import repository as clinic_repository
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
+from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.nlu import understand
 from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply_cache import ReplyCache
@@ -88,6 +89,7 @@ class ChatService:
         guards: Guards,
         cache: ReplyCache,
         metrics: GatewayMetrics,
+        emergency_model: EmergencyModel | None = None,
     ) -> None:
         self._pool = pool
         self._inference = inference
@@ -96,6 +98,7 @@ class ChatService:
         self._guards = guards
         self._cache = cache
         self._metrics = metrics
+        self._emergency_model = emergency_model
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
 
@@ -246,7 +249,13 @@ class ChatService:
         async with conn.transaction():
             state = await self._load_state(conn, conversation_id)
             now = datetime.now(self._zone)
-            understood = understand(text, now=now, tz=self._zone, doctors=[d.full_name for d in clinic.doctors])
+            understood = understand(
+                text,
+                now=now,
+                tz=self._zone,
+                doctors=[d.full_name for d in clinic.doctors],
+                emergency_model=self._emergency_model,
+            )
             dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
             turn = Turn(phone=user_phone, text=text, understood=understood, now=now, vouched_by=vouched_by)
             outcome = await dialog.respond(state, turn)

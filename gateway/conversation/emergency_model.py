@@ -1,0 +1,129 @@
+"""A learned second opinion on emergencies, for the phrasings no pattern was written for.
+
+The patterns of `emergency_patterns` read what they were written for, with negations and the past, but on
+messages nobody had seen they missed about one emergency in six ("ya regalé mis cosas y escribí las cartas",
+"estoy en el puente de la autopista"). This model is a linear classifier over character and word n-grams of the
+normalized message, trained by `tools/train_emergency_model.py` on labelled messages; its file holds the
+vocabularies, the inverse document frequencies and the weights, and is read here without scikit-learn: the
+arithmetic below is scikit-learn's `TfidfVectorizer` (sublinear tf, idf, l2 norm per block) and multinomial
+`LogisticRegression`, checked against it when the file is built.
+
+It speaks only when the patterns said nothing: it adds emergencies, never removes one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from gateway.conversation.intents import Emergency
+from gateway.conversation.normalize import normalize
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "emergency_model.json.gz"
+FORMAT = 1
+# Classes in the order of the weights.
+CLASSES = ("none", Emergency.MEDICAL.value, Emergency.SELF_HARM.value)
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+
+
+@dataclass(frozen=True)
+class Block:
+    """One vectorizer of the union: its analyzer, n-gram range and, per n-gram, its idf and one weight per class."""
+
+    analyzer: str  # "char_wb" or "word"
+    ngram_range: tuple[int, int]
+    features: Mapping[str, Sequence[float]]  # n-gram → (idf, weight per class...)
+
+    def ngrams(self, text: str) -> Iterator[str]:
+        low, high = self.ngram_range
+        if self.analyzer == "char_wb":
+            for word in text.split():
+                padded = f" {word} "
+                for n in range(low, high + 1):
+                    for start in range(max(1, len(padded) - n + 1)):
+                        yield padded[start : start + n]
+                    if n >= len(padded):
+                        break  # like scikit-learn: a word no longer than n gives itself, padded, once
+        else:
+            tokens = _TOKEN.findall(text)
+            for n in range(low, high + 1):
+                for start in range(len(tokens) - n + 1):
+                    yield " ".join(tokens[start : start + n])
+
+    def scores(self, text: str) -> list[float]:
+        """This block's contribution to each class's score: its l2-normalized tf-idf vector times the weights."""
+        counts = Counter(gram for gram in self.ngrams(text) if gram in self.features)
+        values = {gram: (1 + math.log(count)) * self.features[gram][0] for gram, count in counts.items()}
+        norm = math.sqrt(sum(v * v for v in values.values()))
+        totals = [0.0] * len(CLASSES)
+        if not norm:
+            return totals
+        for gram, value in values.items():
+            weights = self.features[gram]
+            for k in range(len(CLASSES)):
+                totals[k] += value / norm * weights[k + 1]
+        return totals
+
+
+@dataclass(frozen=True)
+class EmergencyModel:
+    """Reads a message and tells whether it is likely an emergency, and which kind."""
+
+    blocks: tuple[Block, ...]
+    intercepts: tuple[float, ...]
+    # The probability of an emergency (medical + self-harm) from which it speaks, measured when it was trained.
+    threshold: float
+    # Shorter messages ("¿y?", "ya veo") are left to the patterns: the model has too little to read in them.
+    min_words: int
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_PATH) -> EmergencyModel:
+        """The model written by `tools/train_emergency_model.py`."""
+        with gzip.open(path, "rt", encoding="utf-8") as file:
+            data = json.load(file)
+        if data.get("format") != FORMAT or tuple(data.get("classes", ())) != CLASSES:
+            raise ValueError(f"{path} is not an emergency model of format {FORMAT}; rebuild it")
+        blocks = tuple(
+            Block(
+                analyzer=b["analyzer"], ngram_range=(b["ngram_range"][0], b["ngram_range"][1]), features=b["features"]
+            )
+            for b in data["blocks"]
+        )
+        return cls(
+            blocks=blocks,
+            intercepts=tuple(data["intercepts"]),
+            threshold=float(data["threshold"]),
+            min_words=int(data["min_words"]),
+        )
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        """The probability of each class for `text` (raw patient text; it is normalized here, as in training)."""
+        return self._probabilities(normalize(text))
+
+    def verdict(self, text: str) -> Emergency | None:
+        """The kind of emergency `text` likely tells of, or None."""
+        normalized = normalize(text)
+        if len(normalized.split()) < self.min_words:
+            return None
+        p = self._probabilities(normalized)
+        medical, self_harm = p[Emergency.MEDICAL.value], p[Emergency.SELF_HARM.value]
+        if medical + self_harm < self.threshold:
+            return None
+        return Emergency.SELF_HARM if self_harm >= medical else Emergency.MEDICAL
+
+    def _probabilities(self, normalized: str) -> dict[str, float]:
+        scores = list(self.intercepts)
+        for block in self.blocks:
+            for k, value in enumerate(block.scores(normalized)):
+                scores[k] += value
+        top = max(scores)
+        exps = [math.exp(s - top) for s in scores]
+        total = sum(exps)
+        return {name: e / total for name, e in zip(CLASSES, exps, strict=True)}
