@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bench.report import Check, checks_table, format_table, ms_check, percentile, ratio
+from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.nlu import MAX_CHARS, understand
 from gateway.conversation.vocabulary import word_list
 
@@ -97,7 +98,7 @@ class KindResult:
         return statistics.median(self.seconds) * 1000
 
 
-def time_kind(kind: str, build: Build, *, runs: int, rng: random.Random) -> KindResult:
+def time_kind(kind: str, build: Build, *, runs: int, rng: random.Random, model: EmergencyModel) -> KindResult:
     """`runs` timings of `understand` on messages of this kind, each built afresh (outside the timing)."""
     seconds: list[float] = []
     chars = 0
@@ -107,7 +108,7 @@ def time_kind(kind: str, build: Build, *, runs: int, rng: random.Random) -> Kind
         gc.disable()
         try:
             started = time.thread_time()
-            understand(text, now=NOW, tz=CLINIC_TZ, doctors=DOCTORS)
+            understand(text, now=NOW, tz=CLINIC_TZ, doctors=DOCTORS, emergency_model=model)
             seconds.append(time.thread_time() - started)
         finally:
             gc.enable()
@@ -117,12 +118,13 @@ def time_kind(kind: str, build: Build, *, runs: int, rng: random.Random) -> Kind
 def run(*, runs: int, seed: int = 7) -> list[KindResult]:
     """Every kind, the normal message first (its numbers are the baseline)."""
     rng = random.Random(seed)
+    model = EmergencyModel.load()  # as the gateway reads every message: patterns, then the learned model
     # Once per process, not per message: imports, compiled patterns, dateparser's first parse.
     for text in (NORMAL, "el 31/13/99"):
-        understand(text, now=NOW, tz=CLINIC_TZ, doctors=DOCTORS)
+        understand(text, now=NOW, tz=CLINIC_TZ, doctors=DOCTORS, emergency_model=model)
     gc.collect()
     gc.freeze()  # what is alive now stays; the collector's pauses then reflect this bench's garbage only
-    return [time_kind(kind, build, runs=runs, rng=rng) for kind, build in KINDS.items()]
+    return [time_kind(kind, build, runs=runs, rng=rng, model=model) for kind, build in KINDS.items()]
 
 
 def table(results: Sequence[KindResult]) -> str:

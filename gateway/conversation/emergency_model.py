@@ -18,7 +18,7 @@ import json
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,25 +41,28 @@ class Block:
     ngram_range: tuple[int, int]
     features: Mapping[str, Sequence[float]]  # n-gram → (idf, weight per class...)
 
-    def ngrams(self, text: str) -> Iterator[str]:
+    def ngram_counts(self, text: str) -> Counter[str]:
+        """How often each n-gram of the vocabulary occurs in `text`, as scikit-learn's analyzer counts them."""
         low, high = self.ngram_range
+        counts: Counter[str] = Counter()
         if self.analyzer == "char_wb":
-            for word in text.split():
+            # N-grams never cross words: a repeated word (2,000 emoji read as "gracias") is cut up once.
+            for word, times in Counter(text.split()).items():
                 padded = f" {word} "
                 for n in range(low, high + 1):
                     for start in range(max(1, len(padded) - n + 1)):
-                        yield padded[start : start + n]
+                        counts[padded[start : start + n]] += times
                     if n >= len(padded):
                         break  # like scikit-learn: a word no longer than n gives itself, padded, once
         else:
             tokens = _TOKEN.findall(text)
             for n in range(low, high + 1):
-                for start in range(len(tokens) - n + 1):
-                    yield " ".join(tokens[start : start + n])
+                counts.update(" ".join(tokens[start : start + n]) for start in range(len(tokens) - n + 1))
+        return Counter({gram: count for gram, count in counts.items() if gram in self.features})
 
     def scores(self, text: str) -> list[float]:
         """This block's contribution to each class's score: its l2-normalized tf-idf vector times the weights."""
-        counts = Counter(gram for gram in self.ngrams(text) if gram in self.features)
+        counts = self.ngram_counts(text)
         values = {gram: (1 + math.log(count)) * self.features[gram][0] for gram, count in counts.items()}
         norm = math.sqrt(sum(v * v for v in values.values()))
         totals = [0.0] * len(CLASSES)
