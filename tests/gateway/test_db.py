@@ -27,6 +27,7 @@ EXPECTED_TABLES = {
     "chat_requests",
     "clinic_info",
     "whatsapp_outbound",
+    "turn_leases",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -111,6 +112,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     # Staff edit what the clinic tells patients; the gateway only reads it.
     "clinic_info": {"SELECT"},
     "whatsapp_outbound": {"SELECT", "INSERT", "UPDATE"},
+    # A turn takes its phone's lease and gives it back.
+    "turn_leases": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
