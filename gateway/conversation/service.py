@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -29,12 +29,11 @@ from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.reply_check import Reason, Verdict, check_generated, is_impersonal
 from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Step
+from gateway.conversation.turn_lease import TurnLeases
 from gateway.db import Connection
 from gateway.errors import (
     DATABASE_DOWN,
-    RETRY_AFTER_SECONDS,
     DatabaseUnavailable,
-    GatewayError,
     InferenceUnavailable,
 )
 from gateway.inference_client import Generated, GenerationParameters, InferenceClient
@@ -47,6 +46,10 @@ from gateway.verification.otp import OtpService
 from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
+
+# What the model wrote is stored within at least this long, even when it used the whole request deadline.
+STORE_AFTER_MODEL_SECONDS = 1.0
 
 
 def dialog_settings(settings: Settings) -> DialogSettings:
@@ -72,8 +75,9 @@ def dialog_settings(settings: Settings) -> DialogSettings:
 class ChatService:
     """Stores the inbound message, runs the dialog and stores the answer.
 
-    A patient's messages take turns: each holds a Postgres advisory lock on the phone for its whole turn,
-    so a second message (on any gateway copy) waits until the first is answered. Transactional turns
+    A patient's messages take turns: each holds the phone's lease (TurnLeases) for its whole turn, so a second
+    message (on any gateway copy) waits until the first is answered. A turn holds a pooled connection only while it
+    reads and writes, never while the model writes: waiting patients do not queue behind the pool. Transactional turns
     (booking, verification, emergencies) are answered from templates inside one transaction that also
     saves the dialog state; small talk is answered by the model (or the reply cache), and what it writes
     is checked before it is sent. With the model down, a template answers within the deadline.
@@ -101,6 +105,7 @@ class ChatService:
         self._emergency_model = emergency_model
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
+        self._leases = TurnLeases(pool, guard=guards.postgres)
 
     async def reply(
         self,
@@ -123,10 +128,19 @@ class ChatService:
         deadline = time.monotonic() + self._settings.request_deadline_seconds
         # A delivery without an id gets one for this call, so that taking the turn up again never stores it twice.
         inbound_key = message_key or f"turn:{uuid4().hex}"
+        async with self._leases.hold(user_phone, deadline=deadline):
+            return await self._retrying(
+                lambda: self._reply_once(user_phone, text, request_id, vouched_by, channel, inbound_key, deadline),
+                deadline,
+            )
+
+    async def _retrying(self, step: Callable[[], Awaitable[T]], deadline: float) -> T:
+        """`step()`, taken up again from the start when its connection breaks, with backoff, within `deadline`;
+        past it (or after RETRY_ATTEMPTS), DatabaseUnavailable."""
         attempt = 1
         while True:
             try:
-                return await self._reply_once(user_phone, text, request_id, vouched_by, channel, inbound_key, deadline)
+                return await step()
             except DATABASE_DOWN as exc:
                 left = deadline - time.monotonic()
                 pause = self._settings.retry_backoff_seconds * 2 ** (attempt - 1)
@@ -147,8 +161,10 @@ class ChatService:
         inbound_key: str,
         deadline: float,
     ) -> ChatResponse:
-        """One try at the turn, on one connection, from the last step a previous try committed."""
-        async with self._turn(user_phone, deadline) as conn:
+        """One try at the turn, from the last step a previous try committed: on one connection up to the model,
+        which writes with none held, and on another to store what it wrote."""
+        prompt: _Prompt | None = None
+        async with self._connection(deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
             inbound = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel, inbound_key)
@@ -182,7 +198,11 @@ class ChatService:
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
-                answer = await self._model_reply(conn, inbound, user_phone, text, request_id, names, deadline)
+                answer, prompt = await self._cached_or_prompt(conn, inbound, user_phone, text, request_id, names)
+        if prompt is not None:
+            # The connection is back in the pool; the phone's lease keeps the patient's next message waiting.
+            answer = await self._model_reply(prompt, inbound, user_phone, request_id, deadline)
+        assert answer is not None
         self._metrics.actions.labels(outcome.action.value).inc()
         log.info(
             "chat_replied",
@@ -203,8 +223,8 @@ class ChatService:
         )
 
     @asynccontextmanager
-    async def _turn(self, user_phone: str, deadline: float) -> AsyncIterator[PoolConnectionProxy]:
-        """One pooled connection for the whole turn, holding the phone's turn lock."""
+    async def _connection(self, deadline: float) -> AsyncIterator[PoolConnectionProxy]:
+        """A pooled connection for one part of a turn."""
 
         async def connect(seconds_left: float) -> PoolConnectionProxy:
             conn: PoolConnectionProxy = await self._pool.acquire(timeout=seconds_left)
@@ -215,23 +235,11 @@ class ChatService:
         except DependencyUnavailable as exc:
             raise DatabaseUnavailable() from exc
         try:
-            left = max(0.1, deadline - time.monotonic())
-            try:
-                # asyncpg's own timeout: it cancels the statement on the server and keeps the connection usable,
-                # where cancelling the awaiting task could hand the pool a connection still busy with it.
-                await conn.execute(_LOCK_TURN, user_phone, timeout=left)
-            except TimeoutError:
-                raise PatientBusy() from None
-            try:
-                yield conn
-            except DATABASE_DOWN:
-                # The session is gone, and the turn lock with it; asyncpg may not know yet. Never let it be reused.
-                conn.terminate()
-                raise
-            finally:
-                if not conn.is_closed():
-                    with contextlib.suppress(*DATABASE_DOWN):
-                        await conn.execute(_UNLOCK_TURN, user_phone)
+            yield conn
+        except DATABASE_DOWN:
+            # The session is gone; asyncpg may not know yet. Never let it be reused.
+            conn.terminate()
+            raise
         finally:
             await self._pool.release(conn)
 
@@ -343,7 +351,7 @@ class ChatService:
         await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta, extras=extras)
         return answer, options
 
-    async def _model_reply(
+    async def _cached_or_prompt(
         self,
         conn: Connection,
         inbound: repository.StoredMessage,
@@ -351,8 +359,8 @@ class ChatService:
         patient_message: str,
         request_id: str,
         allowed_names: list[str],
-        deadline: float,
-    ) -> str:
+    ) -> tuple[str, None] | tuple[None, _Prompt]:
+        """The cached reply, stored; else what to ask the model, which writes with no connection held."""
         conversation_id = inbound.conversation_id
         messages = await repository.recent_messages(
             conn, conversation_id=conversation_id, limit=self._settings.history_turns
@@ -377,13 +385,21 @@ class ChatService:
             if verdict.ok:
                 meta: dict[str, object] = {"source": "cache"}
                 await self._store_reply(conn, inbound, user_phone, cached, Action.NONE, request_id, meta)
-                return cached
+                return cached, None
             await self._cache.drop(history, parameters)
             log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
             meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
             await self._store_reply(conn, inbound, user_phone, fallback, Action.NONE, request_id, meta)
-            return fallback
+            return fallback, None
         self._metrics.cache.labels("miss").inc()
+        return None, _Prompt(history, parameters, fallback, now, patient_message, allowed_names)
+
+    async def _model_reply(
+        self, prompt: _Prompt, inbound: repository.StoredMessage, user_phone: str, request_id: str, deadline: float
+    ) -> str:
+        """What the model writes for `prompt` (or a template if it cannot, or writes what must not be sent), stored."""
+        conversation_id = inbound.conversation_id
+        history, parameters = prompt.history, prompt.parameters
 
         async def generate(seconds_left: float) -> Generated:
             timeout = min(seconds_left, self._settings.inference_timeout_seconds)
@@ -395,19 +411,18 @@ class ChatService:
         except (DependencyUnavailable, InferenceUnavailable) as exc:
             self._metrics.inference_call.observe(time.perf_counter() - started)
             log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
-            meta = {"source": "template", "rejected": "inference_unavailable"}
-            await self._store_reply(conn, inbound, user_phone, replies.SAFE_FALLBACK, Action.NONE, request_id, meta)
-            return replies.SAFE_FALLBACK
+            meta: dict[str, object] = {"source": "template", "rejected": "inference_unavailable"}
+            return await self._store_model_reply(inbound, user_phone, replies.SAFE_FALLBACK, request_id, meta, deadline)
         self._metrics.inference_call.observe(time.perf_counter() - started)
         verdict = check_generated(
             generated.text,
-            allowed_names=allowed_names,
-            patient_message=patient_message,
-            now=now,
+            allowed_names=prompt.allowed_names,
+            patient_message=prompt.patient_message,
+            now=prompt.now,
             mean_logprob=generated.mean_logprob,
             min_logprob=self._settings.reply_min_logprob,
         )
-        answer = generated.text.strip() if verdict.ok else fallback
+        answer = generated.text.strip() if verdict.ok else prompt.fallback
         meta = {
             "source": "model" if verdict.ok else "template",
             "prompt_tokens": generated.prompt_tokens,
@@ -418,12 +433,41 @@ class ChatService:
             "mean_logprob": None if generated.mean_logprob is None else round(generated.mean_logprob, 3),
         }
         if verdict.ok:
-            meta["cached"] = await self._cache.put(history, parameters, answer, names=allowed_names)
+            meta["cached"] = await self._cache.put(history, parameters, answer, names=prompt.allowed_names)
         else:
             meta["rejected"] = verdict.reason
             log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
-        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
-        return answer
+        return await self._store_model_reply(inbound, user_phone, answer, request_id, meta, deadline)
+
+    async def _store_model_reply(
+        self,
+        inbound: repository.StoredMessage,
+        user_phone: str,
+        answer: str,
+        request_id: str,
+        meta: dict[str, object],
+        deadline: float,
+    ) -> str:
+        """`answer` stored on a connection taken for it, again on another if it breaks; the reply that stands.
+
+        Only this is retried, not the turn: the model is not asked twice. The model may have used the whole
+        deadline; what it wrote still gets STORE_AFTER_MODEL_SECONDS (within the phone's lease, whose margin is
+        larger). A try whose commit went through though its connection broke stored the reply already: that one
+        stands.
+        """
+        deadline = max(deadline, time.monotonic() + STORE_AFTER_MODEL_SECONDS)
+
+        async def store() -> str:
+            async with self._connection(deadline) as conn:
+                try:
+                    await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
+                except asyncpg.UniqueViolationError:
+                    stored = await repository.reply_to(conn, message_id=inbound.id)
+                    assert stored is not None
+                    return stored.content
+                return answer
+
+        return await self._retrying(store, deadline)
 
     @staticmethod
     async def _store_reply(
@@ -512,6 +556,19 @@ class ChatService:
             )
 
 
+@dataclass(frozen=True)
+class _Prompt:
+    """What the model is asked, and what its reply is checked against."""
+
+    history: list[tuple[repository.Role, str]]
+    parameters: GenerationParameters
+    # The template sent instead of a reply the check rejects.
+    fallback: str
+    now: datetime
+    patient_message: str
+    allowed_names: list[str]
+
+
 def _answer_extras(options: Sequence[Option], appointment: AppointmentOut | None) -> dict[str, object]:
     """What a reply's row keeps of its turn's answer besides the text: the options offered, the appointment."""
     extras: dict[str, object] = {}
@@ -559,27 +616,9 @@ _CLEARS_HANDOFF = (
 )
 
 
-class PatientBusy(GatewayError):
-    """The patient's previous message is still being answered past this request's deadline."""
-
-    status_code = 503
-    code = "patient_busy"
-
-    def __init__(self) -> None:
-        super().__init__(
-            "this patient's previous message is still being answered; retry shortly",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
-        )
-
-
 def _step(stored: str | None) -> Step | None:
     """The stored step, None when there is none or it is no longer known."""
     try:
         return None if stored is None else Step(stored)
     except ValueError:
         return None
-
-
-# Session-level advisory locks, one per phone: a patient's messages are answered one after the other.
-_LOCK_TURN = "SELECT pg_advisory_lock(hashtext('turn:' || $1))"
-_UNLOCK_TURN = "SELECT pg_advisory_unlock(hashtext('turn:' || $1))"

@@ -68,10 +68,10 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
 
 
 @contextmanager
-def fake_inference_server(model: Model) -> Iterator[FakeInference]:
-    """Serve `model` over gRPC on a free port for the duration of the block."""
+def fake_inference_server(model: Model, *, workers: int = 4) -> Iterator[FakeInference]:
+    """Serve `model` over gRPC on a free port for the duration of the block, `workers` requests at a time."""
     fake = FakeInference()
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
     inference_pb2_grpc.add_InferenceServicer_to_server(_Servicer(fake, model), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
