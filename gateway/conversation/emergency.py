@@ -37,6 +37,17 @@ _REMEDY = compile_patterns(
         "le|lo|la hago vomitar",
     ]
 )
+# "¿Es grave?", "¿se va a morir?": a judgement no message can give.
+_SERIOUS = compile_patterns(
+    [
+        "es|sera|esta|estara grave|peligroso|serio",
+        "se va a morir",
+        "se puede morir",
+        "se muere|morira",
+        "que tiene|tendra|sera",
+        "que le pasa|pasara|paso",
+    ]
+)
 # "Estamos yendo al hospital": on the way, not yet cared for.
 _ON_THE_WAY = compile_patterns(
     [
@@ -66,6 +77,7 @@ _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("waiting", e.WAITING),
     ("called", _CALLED),
     ("where", e.WHERE),
+    ("serious", _SERIOUS),
 )
 _SELF_HARM_TOPICS = frozenset(replies.SELF_HARM_FOLLOW_UPS)
 # A poison named, whatever the verb: with an overdose, a danger to the body that the emergency number answers first.
@@ -148,7 +160,9 @@ def answer(
         over = replies.EMERGENCY_NOT_ONE
     if over is not None:
         return EmergencyReply(state.in_emergency(None).but(emergency_over_at=now), over, ongoing=False)
-    kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, emergency) else Emergency.MEDICAL
+    # Only the patterns turn a medical emergency into one of self-harm: the model reads "¿se va a morir?" as one.
+    told_kind = None if understood.emergency_learned else emergency
+    kind = Emergency.SELF_HARM if Emergency.SELF_HARM in (mode.kind, told_kind) else Emergency.MEDICAL
     swallowed = swallowed or mode.swallowed
     topic = _topic(words, understood, kind)
     wordings = _wordings(topic, kind, contacts, swallowed=swallowed)

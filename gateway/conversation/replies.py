@@ -56,6 +56,12 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Acuda a la sala de emergencias más cercana, sin esperar una cita. Si no pueden trasladarse sin riesgo, "
         "llame {call} y espere la ambulancia.",
     ),
+    "serious": (
+        "No puedo saberlo por mensaje, y es mejor no esperar para averiguarlo: lo que me cuenta necesita que lo vea un "
+        "médico ahora. Llame {call} o acuda a la emergencia más cercana.",
+        "Por aquí no es posible saber qué tan grave es. Por lo que describe, tiene que verlo un médico cuanto antes: "
+        "llame {call} o vaya a la emergencia más cercana.",
+    ),
     "meanwhile": (
         "Si aún no llamó, llame ahora {call}. Mientras llega la ayuda, no se quede sin compañía: pida a alguien "
         "cercano que le acompañe, tenga el teléfono a mano y libre, y la puerta abierta para los paramédicos.",
