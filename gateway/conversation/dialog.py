@@ -541,6 +541,9 @@ class Dialog:
         number = choices.option_number(turn.text, len(starts))
         if number is None:
             number = choices.option_at_time(turn.text, starts)
+            day = turn.understood.date
+            if number is not None and day is not None and starts[number].date() != day:
+                number = None  # "ayer a las 10", "el lunes a las 10": the time of an offered slot, on another day
         if number is not None:
             return await self._ask_confirmation(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
         if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
