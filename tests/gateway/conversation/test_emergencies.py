@@ -944,7 +944,6 @@ async def test_the_emergency_conversation_goes_on_with_varied_useful_answers_nev
     assert [row["content"] for row in stored] == texts
 
 
-
 @pytest.mark.parametrize("question", ["es grave?", "se va a morir??", "qué tiene doctora, qué le pasa?"])
 async def test_asked_whether_it_is_serious_the_answer_is_that_a_doctor_must_see_it_now(
     patient: ChatPatient, question: str
@@ -956,6 +955,7 @@ async def test_asked_whether_it_is_serious_the_answer_is_that_a_doctor_must_see_
     assert answer["action"] == "emergency"
     assert answer["response"] in follow_ups("serious")
     assert EMERGENCY_NUMBER in answer["response"]
+
 
 @pytest.mark.parametrize(
     ("first", "follow_ups"),
