@@ -188,4 +188,3 @@ async def test_self_harm_only_the_model_reads_gets_the_crisis_reply_with_no_way_
     assert answer["action"] == "emergency"
     assert "800 113040" in answer["response"] and "168" in answer["response"]
     assert replies.EMERGENCY_MAYBE_NOT not in answer["response"]
-
