@@ -45,6 +45,8 @@ from gateway.conversation.patterns import Words
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_SETS = (
     ROOT / "tools" / "data" / "emergency_train_es.jsonl",
+    # false alarms the QA pass met (sad small talk, farewells before a move) and their kin, with a few real ones
+    ROOT / "tools" / "data" / "emergency_train_qa_es.jsonl",
     ROOT / "eval" / "emergency.jsonl",
     ROOT / "eval" / "emergency_heldout.jsonl",
     ROOT / "eval" / "emergency_final.jsonl",

@@ -181,13 +181,17 @@ class Dialog:
         if urgent is not None:
             if urgent.ongoing:
                 return Outcome(urgent.state, urgent.text, Action.EMERGENCY, flag="emergency")
+            if urgent.called_off and (intent in _FLOW_OF or intent is Intent.CLINIC_INFO):
+                # "No, entendió mal, solo quería una cita": called off, and what else it asks is answered.
+                outcome = await self.respond(urgent.state, turn)
+                return replace(outcome, text=f"{replies.EMERGENCY_CALLED_OFF} {outcome.text}")
             return Outcome(urgent.state, urgent.text)
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
         if intent is Intent.HUMAN_HANDOFF:
             # At night nobody answers "lo antes posible": say when someone will.
             opens = clinic_answers.opens_next((await clinic_info.load(self._conn)).hours, turn.now)
-            text = replies.human_handoff(opens, self._settings.contacts.number)
+            text = replies.human_handoff(opens, self._settings.contacts.number, complaint=turn.understood.complaint)
             return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
         asked_about, state = state.asked_about, state.but(asked_about=())
         if intent is not Intent.CLINIC_INFO and asked_about and _follows_a_clinic_answer(state, turn.understood):
@@ -683,6 +687,11 @@ class Dialog:
         today = turn.now.astimezone(tz).date()
         first_day = max(wishes.day or today, today)
         doctor_id = state.appointment.doctor_id if state.appointment is not None else wishes.doctor_id
+        if doctor_id is None and wishes.specialty and wishes.specialty not in self._clinic.offered_specialties():
+            # "Quiero cita con psicología": no such doctor here, which "no free slots" would hide.
+            asked = self._ask_specialty(state.but(wishes=wishes.model_copy(update={"specialty": None})))
+            missing = replies.specialty_not_offered(self._clinic.specialty_name(wishes.specialty))
+            return replace(asked, text=f"{missing} {asked.text}")
         slots = await free_slots(
             self._conn,
             first_day=first_day,

@@ -28,6 +28,8 @@ _APPOINTMENT_TALK = (
     Intent.RESCHEDULE_APPOINTMENT,
     Intent.LIST_APPOINTMENTS,
 )
+# After an emergency only the learned model read, these say the patient has moved on (it was likely a false alarm).
+_MOVES_ON = frozenset({*_APPOINTMENT_TALK, Intent.CLINIC_INFO, Intent.HUMAN_HANDOFF})
 # "Le pongo pasta dental?", "¿le doy agua?": a home remedy asked about; nothing is to be given on one's own.
 _REMEDY = compile_patterns(
     [
@@ -61,7 +63,7 @@ _ON_THE_WAY = compile_patterns(
 _NOT_ONE = compile_patterns(
     [
         "me equivoque|equivoco",
-        "entendio|entendiste|entendieron mal",
+        "me confundi|confundio",
         "era|es broma|chiste",
         "estaba|estoy bromeando",
     ]
@@ -73,13 +75,14 @@ _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("number", e.ASKS_NUMBER),
     ("remedy", _REMEDY),
     ("on_the_way", _ON_THE_WAY),
-    ("meanwhile", e.MEANWHILE),
+    ("accompanied", e.ACCOMPANIED),
+    # "Ya llamé y no llega, ¿qué hago?": help is late, before what to do meanwhile.
     ("waiting", e.WAITING),
+    ("meanwhile", e.MEANWHILE),
     ("called", _CALLED),
     ("where", e.WHERE),
     ("serious", _SERIOUS),
 )
-_SELF_HARM_TOPICS = frozenset(replies.SELF_HARM_FOLLOW_UPS)
 # A poison named, whatever the verb: with an overdose, a danger to the body that the emergency number answers first.
 _POISONED = compile_patterns(
     ["envenen*", "intoxic*", "sobredosis", "veneno|lavandina|lejia|cloro|raticida|insecticida|plaguicida"]
@@ -122,6 +125,8 @@ class EmergencyReply:
     state: DialogState
     text: str
     ongoing: bool
+    # The patient said it never was one ("no, entendió mal"): the rest of the message may ask for something.
+    called_off: bool = False
 
 
 def answer(
@@ -136,6 +141,8 @@ def answer(
             take_care = replies.EMERGENCY_FOLLOW_UPS["thanks"][0].format(call=contacts.call)
             return EmergencyReply(state.but(emergency_over_at=None), take_care, ongoing=False)
         return None  # no emergency, and none under way: the message is read no further here
+    if mode is not None and mode.learned and emergency is None and understood.intent in _MOVES_ON:
+        return None  # read by the model alone, and the patient goes on to a booking or a question: they moved on
     words = Words(text, known=KNOWN_WORDS)
     swallowed = told_overdose(words) or words.has(_POISONED)
     if mode is None:
@@ -149,7 +156,13 @@ def answer(
             # self-harm, where a way out of the crisis reply is the last thing to offer.
             first = f"{first} {replies.EMERGENCY_MAYBE_NOT}"
         started = EmergencyMode(
-            kind=emergency, until=now + lasts, last_reply="first", replies=1, said=first, swallowed=swallowed
+            kind=emergency,
+            until=now + lasts,
+            last_reply="first",
+            replies=1,
+            said=first,
+            swallowed=swallowed,
+            learned=understood.emergency_learned,
         )
         return EmergencyReply(state.idle().in_emergency(started), first, ongoing=True)
     # "Ya llegó la ambulancia" ends it; "ya llegó la ambulancia pero no respira" does not.
@@ -157,7 +170,8 @@ def answer(
     over = _over(words, mode.kind, contacts) if calm else None
     # e.NOT_ONE holds its own "no": a negation found in it is the one it means.
     if over is None and calm and (words.has(e.NOT_ONE) or _affirmed(words, _NOT_ONE)):
-        over = replies.EMERGENCY_NOT_ONE
+        ended = state.in_emergency(None).but(emergency_over_at=now)
+        return EmergencyReply(ended, replies.EMERGENCY_NOT_ONE, ongoing=False, called_off=True)
     if over is not None:
         return EmergencyReply(state.in_emergency(None).but(emergency_over_at=now), over, ongoing=False)
     # Only the patterns turn a medical emergency into one of self-harm: the model reads "¿se va a morir?" as one.
@@ -177,6 +191,8 @@ def answer(
         replies=mode.replies + 1,
         said=reply,
         swallowed=swallowed,
+        # A message the patterns read as an emergency makes it certain.
+        learned=mode.learned and (emergency is None or understood.emergency_learned),
     )
     return EmergencyReply(state.in_emergency(following), reply, ongoing=True)
 
@@ -189,6 +205,8 @@ def _affirmed(words: Words, patterns: tuple[Pattern, ...]) -> bool:
 
 def _over(words: Words, kind: Emergency, contacts: Contacts) -> str | None:
     """The closing answer when the patient is being cared for or says all is well."""
+    if words.has(_ON_THE_WAY):
+        return None  # "ya estamos yendo al hospital": not cared for yet
     if _affirmed(words, e.IN_CARE):
         return replies.EMERGENCY_IN_CARE.format(call=contacts.call)
     if _affirmed(words, e.ALL_CLEAR):
@@ -206,9 +224,8 @@ def _topic(words: Words, understood: Understanding, kind: Emergency) -> str:
     if found is None and understood.intent is Intent.THANKS_GOODBYE:
         found = "thanks"
     found = found or "present"
-    if kind is Emergency.SELF_HARM and found not in _SELF_HARM_TOPICS:
-        return "present"
-    return found
+    table = replies.SELF_HARM_FOLLOW_UPS if kind is Emergency.SELF_HARM else replies.EMERGENCY_FOLLOW_UPS
+    return found if found in table else "present"
 
 
 def _wordings(topic: str, kind: Emergency, contacts: Contacts, *, swallowed: bool) -> tuple[str, ...]:

@@ -20,6 +20,21 @@ NOT_ONE: Final[tuple[Pattern, ...]] = compile_patterns(
         "no es|era ..2 emergencia|urgente|grave|urgencia",
         "no hay|habia ninguna|una? emergencia|urgencia",
         "no se trata ..2 emergencia|urgencia",
+        "entendio|entendiste|entendieron mal",
+    ]
+)
+# "Ya bajé", "mi hermana está conmigo": after words of self-harm, no longer alone or no longer at the edge.
+ACCOMPANIED: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "esta|estan|vino|vinieron conmigo",
+        "se quedo|quedaron conmigo",
+        "estoy con mi|mis ..1 hermana|hermano|mama|papa|esposo|esposa|amiga|amigo|familia|hijos|hija|hijo|pareja"
+        "|tia|tio|abuela|vecina|vecino",
+        "me quede|quedo con mi|mis ..1 hermana|hermano|mama|papa|esposo|esposa|amiga|amigo|familia|hijos|hija|hijo"
+        "|pareja|tia|tio|abuela|vecina|vecino",
+        "ya baje|sali",
+        "me aleje",
+        "ya no estoy ..3 terraza|techo|ventana|puente|azotea|borde",
     ]
 )
 # Suicidal thoughts and self-harm: answered with a crisis line as well as the emergency number.

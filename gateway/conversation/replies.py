@@ -109,6 +109,12 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     ),
 }
 SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
+    "accompanied": (
+        "Me alegra mucho que ya no esté a solas. Quédese con esa persona y cuéntele cómo se siente; si vuelve a "
+        "sentirse en peligro, llame {help}. Nuestro equipo ya está avisado.",
+        "Qué bueno que tiene compañía ahora. No se quede a solas esta noche y, si lo necesita, llame {help}. Aquí "
+        "seguimos.",
+    ),
     "number": (
         "Puede llamar {help}. Llame ahora, por favor; no tiene que esperar a estar peor.",
         "Le dejo de nuevo a quién llamar: {help}. Si puede, pida a una persona de confianza que le acompañe mientras "
@@ -157,6 +163,8 @@ EMERGENCY_OVER = (
 EMERGENCY_MAYBE_NOT = "Si entendí mal y no se trata de una emergencia, dígamelo y seguimos."
 # The patient says it never was an emergency ("no es una emergencia, solo quiero cambiar mi cita").
 EMERGENCY_NOT_ONE = "Entendido, disculpe la confusión. ¿En qué le puedo ayudar?"
+# The same, when the message goes on to ask for something, which is answered after it.
+EMERGENCY_CALLED_OFF = "Entendido, disculpe la confusión."
 SELF_HARM_OVER = (
     "Me alegra leer que se siente mejor. Si vuelve a sentirse así, llame {help}; también puede escribirnos cuando "
     "lo necesite. Cuídese mucho."
@@ -172,18 +180,26 @@ HUMAN_HANDOFF = (
 )
 
 
-def human_handoff(opens: str | None, number: str | None) -> str:
-    """The answer to a request for a person; `opens` as in `handoff_waiting` (None while the clinic is open)."""
+HUMAN_HANDOFF_COMPLAINT = (
+    "Lamento mucho lo ocurrido. Le comunico con una persona de nuestro equipo para que atienda su reclamo; le "
+    "responderá por este mismo chat lo antes posible."
+)
+
+
+def human_handoff(opens: str | None, number: str | None, *, complaint: bool = False) -> str:
+    """The answer to a request for a person, or to a complaint; `opens` as in `handoff_waiting` (None while the
+    clinic is open)."""
     if opens is None:
-        return HUMAN_HANDOFF
+        return HUMAN_HANDOFF_COMPLAINT if complaint else HUMAN_HANDOFF
+    opening = "Lamento mucho lo ocurrido." if complaint else "Con gusto."
     call = f"llame al {number}" if number else "llame al número de emergencias"
     if opens.startswith("en "):
         return (
-            f"Con gusto. Dejé su conversación a nuestro equipo; una persona le responderá por este mismo chat {opens}. "
+            f"{opening} Dejé su conversación a nuestro equipo; una persona le responderá por este mismo chat {opens}. "
             f"Si es una emergencia, {call}."
         )
     return (
-        "Con gusto. Ahora la clínica está cerrada: dejé su conversación a nuestro equipo y una persona le responderá "
+        f"{opening} Ahora la clínica está cerrada: dejé su conversación a nuestro equipo y una persona le responderá "
         f"por este mismo chat cuando abramos, {opens}. Si es una emergencia, {call}."
     )
 
@@ -326,6 +342,10 @@ def offer_slots(lines: list[str], *, note: str = "") -> str:
         f"{intro}Estos son los horarios disponibles:\n" + "\n".join(lines) + "\n"
         "Responda con el número de la opción, o escriba «otro horario»."
     )
+
+
+def specialty_not_offered(specialty: str) -> str:
+    return f"Por ahora no tenemos médicos de {specialty}."
 
 
 def no_slots(what: str, days: int) -> str:

@@ -112,6 +112,8 @@ class EmergencyMode(_Frozen):
     said: str = ""
     # Pills, a poison or a chemical were swallowed: the emergency number comes first, even about self-harm.
     swallowed: bool = False
+    # Only the learned model read it (it may be a false alarm): a booking or a clinic question moves on from it.
+    learned: bool = False
 
 
 class DialogState(_Frozen):

@@ -1134,6 +1134,53 @@ async def test_saying_it_was_never_an_emergency_ends_it(patient: ChatPatient) ->
     assert answer["response"] == replies.EMERGENCY_NOT_ONE
 
 
+@pytest.mark.parametrize(
+    "correction",
+    [
+        "no, entendio mal, eso fue hace un año, solo queria una cita para el",
+        "no es una emergencia, quiero una cita con medicina general",
+    ],
+)
+async def test_a_correction_that_asks_for_a_booking_ends_the_emergency_and_the_booking_goes_on(
+    patient: ChatPatient, correction: str
+) -> None:
+    await patient.say("mi papa se desmayo hace rato en la cocina")
+
+    answer = await patient.say(correction)
+
+    assert answer["action"] == "verification_required", answer
+    assert answer["response"].startswith(f"{replies.EMERGENCY_CALLED_OFF} "), answer
+    assert "fecha de nacimiento" in answer["response"]
+
+
+async def test_on_the_way_to_hospital_is_not_yet_in_care(patient: ChatPatient) -> None:
+    await patient.say("mi hijito se tomo lavandina")
+
+    answer = await patient.say("ya estamos yendo al hospital")
+
+    assert answer["action"] == "emergency"
+    assert answer["response"] in follow_ups("on_the_way")
+
+
+async def test_called_and_help_is_late_is_told_what_to_do_when_help_is_late(patient: ChatPatient) -> None:
+    await patient.say("mi wawa se cayo de la cama de cabeza y esta vomitando")
+
+    answer = await patient.say("ya llame y no llega la ambulancia que hago")
+
+    assert answer["response"] in follow_ups("waiting")
+
+
+async def test_no_longer_alone_after_words_of_suicide_is_heard(patient: ChatPatient) -> None:
+    await patient.say("estoy en la terraza del edificio mirando abajo, ya no aguanto mas nada tiene sentido")
+    await patient.say("no se para que escribo")
+
+    answer = await patient.say("ok ya baje, mi hermana esta conmigo")
+
+    help_ = f"a {CRISIS_LINE_NAME} ({CRISIS_LINE}) o, si corre peligro ahora, al {EMERGENCY_NUMBER}"
+    assert answer["action"] == "emergency"
+    assert answer["response"] in [t.format(help=help_) for t in replies.SELF_HARM_FOLLOW_UPS["accompanied"]]
+
+
 async def test_help_arriving_ends_the_emergency_but_not_when_it_is_worse(patient: ChatPatient) -> None:
     await patient.say("mi papá se cayó y no reacciona")
     worse = await patient.say("ya llegó la ambulancia pero no respira")

@@ -188,3 +188,22 @@ async def test_self_harm_only_the_model_reads_gets_the_crisis_reply_with_no_way_
     assert answer["action"] == "emergency"
     assert "800 113040" in answer["response"] and "168" in answer["response"]
     assert replies.EMERGENCY_MAYBE_NOT not in answer["response"]
+
+
+async def test_after_an_emergency_only_the_model_read_a_clinic_question_is_answered(patient: ChatPatient) -> None:
+    await patient.say("el zorblax de mi tio esta muy mal, ayuda")
+
+    answer = await patient.say("cuanto cuesta la consulta de pediatria?")
+
+    assert answer["action"] == "none"
+    assert answer["response"] == "La consulta de Pediatría cuesta Bs 200."
+
+
+async def test_after_an_emergency_the_patterns_read_a_clinic_question_is_still_part_of_it(
+    patient: ChatPatient,
+) -> None:
+    await patient.say("mi papá no reacciona")
+
+    answer = await patient.say("cuanto cuesta la consulta de pediatria?")
+
+    assert answer["action"] == "emergency"
