@@ -18,6 +18,7 @@ SPECIALTIES: dict[str, str] = {
     "odontologia": "Odontología",
     "traumatologia": "Traumatología",
     "oftalmologia": "Oftalmología",
+    "psicologia": "Psicología",
 }
 
 DOCTORS: list[tuple[str, str]] = [

@@ -37,6 +37,7 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
             "cuanto|cuanta ... cuesta|cuestan|sale|salen|cobran|cobra|vale|valen|costo|precio|pago|pagar|pagaria",
             "precio|precios|costo|costos|tarifa|tarifas|arancel|aranceles",
             "cobran|cobra ... consulta|cita|ficha",
+            "cuanto|cuanta es|seria|sera ..2 consulta|ficha|cita",
         ]
     ),
     ClinicTopic.HOURS: compile_patterns(

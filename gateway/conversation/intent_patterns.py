@@ -270,6 +270,16 @@ A_PERSON_ALONE: Final[tuple[Pattern, ...]] = compile_patterns(
     ["con? una|un|la|el? persona|humano|humana|operador*|recepcion*|recepcionista|asesor*|agente"]
 )
 
+# A complaint about the clinic (not about the assistant: see small_talk.COMPLAINT): a person answers it.
+CLINIC_COMPLAINT: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "queja|quejas|quejarme|reclamo|reclamos|reclamar|denuncia|denunciar",
+        "mala|pesima|malisima|horrible|fea atencion|trato",
+        "me|nos|lo|la|le atendieron|atendio|trataron|trato mal|pesimo",
+        "espere|esperamos|esperando ..2 horas ..6 doctor|doctora|medico|atendieron|atendio|ficha|consulta",
+    ]
+)
+
 HUMAN_HANDOFF: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "hablar|conversar|comunicar*|comunica|comuniq*|contactar|chatear|atienda|atiende|escribir|pase|paseme|pasame"
@@ -424,6 +434,11 @@ CHATTER: Final[tuple[Pattern, ...]] = compile_patterns(
         "hace|hara|hizo|que|tanto|harto|este|ese|un|el|del|esta ..2 frio|friazo|calor|calorcito|viento|sol|solazo",
         "llueve|lloviendo|llovio|llovera|llover|lluvia|nieve|nevando|nevo|granizo|granizada|nublado|soleado|clima",
         "cumpleanos|cumple|aniversario|navidad|nochebuena|carnaval|carnavales",
+        # How one feels today ("hoy no tengo ganas de nada"): a day said, not a day wanted.
+        "ganas de nada",
+        "sin ganas",
+        "triste|cansado|cansada|aburrido|aburrida|agotado|agotada|estresado|estresada|desanimado|desanimada"
+        "|bajoneado|bajoneada|deprimido|deprimida",
     ]
 )
 

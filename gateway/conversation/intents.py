@@ -370,7 +370,10 @@ def classify(
     """
     if _is_emergency(words):
         return Intent.EMERGENCY, 0.97
-    if words.has(p.HUMAN_HANDOFF) or _only(words, p.A_PERSON_ALONE):
+    # "Una persona", "sí, con una persona" (answering "escriba «persona»").
+    if words.has(p.HUMAN_HANDOFF) or (words.has(p.A_PERSON_ALONE) and _only(words, p.A_PERSON_ALONE + p.CONFIRM)):
+        return Intent.HUMAN_HANDOFF, 0.9
+    if _affirmed(words, p.CLINIC_COMPLAINT):
         return Intent.HUMAN_HANDOFF, 0.9
     cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
     if words.has(p.RESCHEDULE):
@@ -379,7 +382,7 @@ def classify(
         return Intent.RESCHEDULE_APPOINTMENT, 0.75
     if cancel or cannot_attend:
         return Intent.CANCEL_APPOINTMENT, 0.9 if cancel else 0.8
-    if words.has(p.LIST) or (question and words.has(p.HAVE_APPOINTMENT)):
+    if words.has(p.LIST) or (question and _affirmed(words, p.HAVE_APPOINTMENT)):
         return Intent.LIST_APPOINTMENTS, 0.88
     if words.has(p.CONFIRM_BOOKING) and not has_details:
         return Intent.CONFIRM, 0.85

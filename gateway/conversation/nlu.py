@@ -7,6 +7,7 @@ room for typos, and resolve dates and times against the clinic's clock.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -15,7 +16,7 @@ from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_to
 from gateway.conversation.dates import find_dates, spell_calendar_words
 from gateway.conversation.doctors import find_doctor
 from gateway.conversation.emergency_model import EmergencyModel
-from gateway.conversation.intent_patterns import GREETING
+from gateway.conversation.intent_patterns import CLINIC_COMPLAINT, GREETING
 from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of, ruled_out
 from gateway.conversation.normalize import is_question
 from gateway.conversation.patterns import Words
@@ -23,6 +24,7 @@ from gateway.conversation.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_
 from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
 from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
 
+_SINCE = re.compile(r"\b(?:desde|hace)\s+(?:el\s+|la\s+)?$")
 # Longer messages are cut here: matching time grows with length, and no booking needs more.
 MAX_CHARS = 2000
 # Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
@@ -47,6 +49,8 @@ class Understanding:
     emergency: Emergency | None = None
     # The emergency was read by the learned model alone, the patterns saw none: it may be a false alarm.
     emergency_learned: bool = False
+    # A complaint about the clinic ("pésima atención"): handed to a person, with an apology.
+    complaint: bool = False
     # Small talk answered from a template rather than by the model ("¿eres un robot?", "ok", "muy amable").
     small_talk: SmallTalk | None = None
 
@@ -83,7 +87,12 @@ def understand(
     text = text[:MAX_CHARS]
     words = Words(text, known=KNOWN_WORDS)
     normalized = spell_calendar_words(" ".join(words.words))
-    dates = find_dates(normalized, today=local_now.date())
+    # "Me duele desde ayer", "hace dos días": when something began, not a day wanted.
+    dates = [
+        day
+        for day in find_dates(normalized, today=local_now.date())
+        if not (day.value < local_now.date() and _SINCE.search(normalized, 0, day.start))
+    ]
     times = find_times(normalized)
     specialty = find_specialty(words)
     doctor = find_doctor(words, doctors)
@@ -120,5 +129,6 @@ def understand(
         clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
         emergency=(learned or emergency_of(words)) if intent is Intent.EMERGENCY else None,
         emergency_learned=learned is not None,
+        complaint=intent is Intent.HUMAN_HANDOFF and words.has(CLINIC_COMPLAINT),
         small_talk=small_talk,
     )

@@ -23,6 +23,7 @@ SPECIALTIES: Final = (
     "odontologia",
     "traumatologia",
     "oftalmologia",
+    "psicologia",
 )
 
 _VACCINE = "vacuna|vacunas|vacunar|vacunarlo|vacunarla|vacunarlos|vacunarlas|vacunacion|vacunaciones"
@@ -118,6 +119,8 @@ _WORDS: Final[Mapping[str, tuple[tuple[Pattern, ...], tuple[Pattern, ...]]]] = M
             compile_patterns(["oftalmolog*", "oftamolog*", "oftalmologia", "oftalmo", "oculist*", "optometr*"]),
             compile_patterns(["ojo|ojos", "vista", "lentes|anteojos|gafas", "vision"], fuzzy=False),
         ),
+        # Named only: feelings are no hint ("estoy triste" is small talk, and words of despair an emergency).
+        "psicologia": (compile_patterns(["psicolog*", "psicologia", "psiquiatr*", "terapia psicologica"]), ()),
     }
 )
 SPECIALTY_WORDS: Final = lexicon(

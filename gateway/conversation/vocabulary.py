@@ -145,7 +145,7 @@ FILLER: Final[frozenset[str]] = frozenset(
         """
     el la los las un una unos unas de del a al en con por para que me mi mis te tu se lo le les nos
     y o e es esta este ese esa eso esto estos esas esos aqui ahi ya pues nomas muy mucho mucha muchos
-    muchas todo todos toda todas bien tambien igualmente entonces asi favor senor senora senorita
+    muchas todo todos toda todas bien tambien igual igualmente entonces asi favor senor senora senorita
     joven doctor doctora licenciado licenciada enfermera usted ustedes hora horario dia fecha cita
     turno consulta opcion ah oh eh mm mmm jaja jajaja jeje amigo amiga disculpe disculpa disculpen perdon
     perdone molestia molestar tengo horarios horas dias fechas citas turnos opciones

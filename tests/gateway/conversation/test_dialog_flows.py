@@ -487,3 +487,32 @@ async def test_buenas_noches_after_thanks_is_a_goodbye_not_the_greeting_menu(
     # Without the thanks before it, "buenas noches" is a greeting.
     fresh = await ChatPatient(gateway, api_key, "+59170009913", sms).say("buenas noches")
     assert fresh["response"] == replies.GREETING
+
+
+async def test_a_specialty_the_clinic_does_not_have_is_said_so_and_the_others_offered(maria: Patient) -> None:
+    answer = await maria.verify("quiero una cita con psicologia")
+
+    assert replies.specialty_not_offered("Psicología") in answer["response"], answer
+    assert "Pediatría" in answer["response"] and "No encontré horarios" not in answer["response"]
+    pediatrics = await maria.say("pediatria")
+    assert "Dra. Lucía Vargas" in pediatrics["response"] and len(pediatrics["options"]) == 3
+
+
+async def test_asked_to_register_a_patient_who_wants_a_person_gets_one(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    await stranger.say("quiero una cita de odontología")
+
+    answer = await stranger.say("si, con una persona")
+
+    assert answer["action"] == "human_handoff"
+
+
+async def test_a_complaint_goes_to_a_person_with_an_apology(maria: Patient, conn: asyncpg.Connection) -> None:
+    answer = await maria.say("que mala atencion la del sabado, espere 2 horas y la doctora ni me miro")
+
+    assert answer["action"] == "human_handoff"
+    assert answer["response"].startswith("Lamento mucho lo ocurrido.")
+    reason = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", maria.phone)
+    assert reason == "human_handoff"

@@ -12,6 +12,7 @@ import pytest
 
 from gateway import nlu as nlu_cli
 from gateway.conversation import Intent, Understanding, eval_nlu, understand
+from gateway.conversation.clinic_topics import ClinicTopic
 from gateway.conversation.normalize import normalize, phonetic
 
 LA_PAZ = ZoneInfo("America/La_Paz")
@@ -111,6 +112,9 @@ INTENTS: dict[Intent, list[str]] = {
         "no quiero cita",
     ],
     Intent.HUMAN_HANDOFF: [
+        "si, con una persona",
+        "que mala atencion la del sabado, espere 2 horas y la doctora ni me miro",
+        "quiero poner una queja",
         "hablar con un humano",
         "quiero hablar con la secretaria",
         "pasame con recepcion",
@@ -137,6 +141,7 @@ INTENTS: dict[Intent, list[str]] = {
         "se me durmio la mitad del cuerpo",
     ],
     Intent.THANKS_GOODBYE: [
+        "ya pues, gracias igual",
         "gracias",
         "muchas grax",
         "ok gracias",
@@ -157,6 +162,7 @@ INTENTS: dict[Intent, list[str]] = {
         "¿atienden el 25 de diciembre?",
     ],
     Intent.OTHER: [
+        "hoy no tengo ganas de nada la verdad",
         "que puedo tomar para el dolor de cabeza",
         "necesito un certificado medico",
         "qué tal el clima",
@@ -566,3 +572,20 @@ def test_the_evaluation_prints_intent_and_entity_accuracy(tmp_path: Path, capsys
 )
 def test_not_now_is_a_no(text: str) -> None:
     assert read(text).intent is Intent.DENY
+
+
+def test_when_a_symptom_began_is_not_the_day_wanted() -> None:
+    understood = read("buenas, me duele un poco la garganta desde ayer, hay ficha para mañana?")
+    assert understood.intent is Intent.SCHEDULE_APPOINTMENT
+    assert understood.date == (WEDNESDAY + dt.timedelta(days=1)).date()
+
+
+def test_a_price_asked_by_someone_without_insurance_is_a_price_question_not_their_appointments() -> None:
+    understood = read("no tengo seguro, cuanto es la consulta?")
+    assert understood.intent is Intent.CLINIC_INFO
+    assert ClinicTopic.PRICES in understood.clinic_topics
+
+
+def test_a_complaint_is_handed_to_a_person_with_an_apology() -> None:
+    assert read("pesima atencion, me trataron mal en recepcion").complaint
+    assert not read("quiero hablar con una persona").complaint
