@@ -39,6 +39,14 @@ _REMEDY = compile_patterns(
         "le|lo|la hago vomitar",
     ]
 )
+# "¿La levanto?", "¿lo puedo mover?": moving someone who fell or fainted.
+_MOVE = compile_patterns(
+    [
+        "la|lo|le|los levanto|levantamos|muevo|movemos|cargo|cargamos|sentamos|acostamos",
+        "puedo|podemos|debo|debemos moverlo|moverla|levantarlo|levantarla|cargarlo|cargarla|sentarlo|sentarla",
+        "la|lo|le puedo|podemos|debo mover|levantar|cargar|sentar",
+    ]
+)
 # "¿Es grave?", "¿se va a morir?": a judgement no message can give.
 _SERIOUS = compile_patterns(
     [
@@ -74,6 +82,7 @@ _CALLED = compile_patterns(["ya llame|llamamos|llamo|llamaron|marque|marcamos", 
 _TOPICS: tuple[tuple[str, tuple[Pattern, ...]], ...] = (
     ("number", e.ASKS_NUMBER),
     ("remedy", _REMEDY),
+    ("move", _MOVE),
     ("on_the_way", _ON_THE_WAY),
     ("accompanied", e.ACCOMPANIED),
     # "Ya llamé y no llega, ¿qué hago?": help is late, before what to do meanwhile.

@@ -56,6 +56,12 @@ EMERGENCY_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
         "Acuda a la sala de emergencias más cercana, sin esperar una cita. Si no pueden trasladarse sin riesgo, "
         "llame {call} y espere la ambulancia.",
     ),
+    "move": (
+        "No mueva ni levante a la persona, salvo que corra peligro donde está (fuego, tránsito). Abríguela, quédese a "
+        "su lado y llame {call}; ahí le dirán qué hacer.",
+        "Mejor no moverla: podría empeorar una lesión. Manténgala abrigada y acompañada hasta que llegue la ayuda, y "
+        "llame {call} si aún no lo hizo.",
+    ),
     "serious": (
         "No puedo saberlo por mensaje, y es mejor no esperar para averiguarlo: lo que me cuenta necesita que lo vea un "
         "médico ahora. Llame {call} o acuda a la emergencia más cercana.",

@@ -1153,6 +1153,15 @@ async def test_a_correction_that_asks_for_a_booking_ends_the_emergency_and_the_b
     assert "fecha de nacimiento" in answer["response"]
 
 
+@pytest.mark.parametrize("question", ["la levanto?", "lo puedo mover?", "podemos sentarla?"])
+async def test_asked_whether_to_move_someone_who_fell_the_answer_is_not_to(patient: ChatPatient, question: str) -> None:
+    await patient.say("mi abuelita se cayo en el baño y no se puede levantar, le duele mucho la cadera y tiene 85")
+
+    answer = await patient.say(question)
+
+    assert answer["response"] in follow_ups("move")
+
+
 async def test_on_the_way_to_hospital_is_not_yet_in_care(patient: ChatPatient) -> None:
     await patient.say("mi hijito se tomo lavandina")
 
