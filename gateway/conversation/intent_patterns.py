@@ -454,6 +454,10 @@ CLINIC_OPEN: Final[tuple[Pattern, ...]] = compile_patterns(
 WANT: Final[tuple[Pattern, ...]] = compile_patterns(
     ["quiero|quisiera|queria|necesito|necesita|necesitamos|necesitaria|deseo|busco|buscaba"]
 )
+# "¿Hay algún doctor que me pueda ver esta semana?": asking to be seen, however politely.
+SEE_ME: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["me|lo|la|nos|le pueda|puede|podria|pueden|podrian|puedan ver|atender|revisar|examinar|recibir"]
+)
 # "Quiero saber si hacen cirugías": the wish is to know, so it stays a question about the clinic.
 WANT_TO_KNOW: Final[tuple[Pattern, ...]] = compile_patterns(
     ["saber|preguntar|pregunta|preguntarle|consultarle|informacion|informarme|averiguar"]

@@ -352,7 +352,11 @@ _NAMED_IN_A_REQUEST = frozenset({ClinicTopic.SERVICES, ClinicTopic.DOCTORS})
 
 def _asks_to_be_seen(words: Words, *, question: bool, clinic_topics: tuple[ClinicTopic, ...]) -> bool:
     """ "Cita para vacunas del bebé", "quiero traumatólogo": a service or doctor named in a plain request."""
-    if question or not set(clinic_topics) <= _NAMED_IN_A_REQUEST:
+    if not set(clinic_topics) <= _NAMED_IN_A_REQUEST:
+        return False
+    if words.has(p.SEE_ME):
+        return True  # "quería saber si hay algún doctor que me pueda ver esta semana"
+    if question:
         return False
     if words.has(p.INFORMATION) or words.has(p.WANT_TO_KNOW):
         return False

@@ -589,3 +589,13 @@ def test_a_price_asked_by_someone_without_insurance_is_a_price_question_not_thei
 def test_a_complaint_is_handed_to_a_person_with_an_apology() -> None:
     assert read("pesima atencion, me trataron mal en recepcion").complaint
     assert not read("quiero hablar con una persona").complaint
+
+
+def test_asking_whether_a_doctor_can_see_me_is_a_booking_even_inside_a_long_story() -> None:
+    understood = read(
+        "hola que tal mire le cuento tengo como una semana con dolor de espalda abajito no es fuerte nomas molesta "
+        "cuando me agacho a lavar la ropa y queria saber si hay algun doctor que me pueda ver esta semana pues, en "
+        "la tarde de preferencia porque trabajo en la mañana"
+    )
+    assert (understood.intent, understood.time_of_day) == (Intent.SCHEDULE_APPOINTMENT, "afternoon")
+    assert read("que doctores tienen?").intent is Intent.CLINIC_INFO
