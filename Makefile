@@ -63,7 +63,7 @@ bench-inference-memory: install protos ## bench-inference plus the server's RSS 
 	$(PY) -m bench.inference_bench --memory-requests 10000
 
 eval-nlu: install ## intent, entity accuracy, emergency recall (patterns + learned model) on the dev set and eval/ sets
-	$(PY) -m gateway.conversation.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl tools/data/smalltalk_heldout_es.txt
+	$(PY) -m tools.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl tools/data/smalltalk_heldout_es.txt
 
 emergency-model: install ## retrain the learned emergency model (gateway/conversation/data/) after its data changed
 	$(PY) -m tools.train_emergency_model

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bench.report import Check, checks_table, format_table, ms_check, percentile, ratio
-from gateway.conversation.emergency_model import EmergencyModel
-from gateway.conversation.nlu import MAX_CHARS, understand
-from gateway.conversation.vocabulary import word_list
+from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.nlu import MAX_CHARS, understand
+from gateway.understanding.vocabulary import word_list
 
 CLINIC_TZ = ZoneInfo("America/La_Paz")
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=CLINIC_TZ)

@@ -17,8 +17,6 @@ from fastapi import FastAPI, Request, Response
 from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
 from gateway.body_limit import BodyLimit
-from gateway.conversation import emergency_model
-from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, get_chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
@@ -31,6 +29,8 @@ from gateway.security.rate_limit import Limit, RateLimiter
 from gateway.security.secrets import InsecureConfiguration, weak_secrets
 from gateway.settings import Settings, get_settings
 from gateway.tracing import setup_tracing
+from gateway.understanding import emergency_model
+from gateway.understanding.emergency_model import EmergencyModel
 from gateway.verification.otp import OtpService
 from gateway.verification.sms import HttpSmsSender, SmsSender
 from gateway.whatsapp.service import whatsapp_inbox

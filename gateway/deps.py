@@ -15,7 +15,6 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from gateway import audit
-from gateway.conversation.emergency_model import EmergencyModel
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection, on_live_session
@@ -26,6 +25,7 @@ from gateway.resilience import DependencyUnavailable, Guards
 from gateway.security.api_keys import ApiKey, authenticate, claimed_prefix
 from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings
+from gateway.understanding.emergency_model import EmergencyModel
 from gateway.verification.otp import OtpService
 
 log = structlog.get_logger(__name__)

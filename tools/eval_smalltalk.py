@@ -37,12 +37,12 @@ from zoneinfo import ZoneInfo
 from appointments.demo import DOCTORS, MARIA
 from devstack.processes import start_until
 from gateway.conversation import replies
-from gateway.conversation.intents import Intent
-from gateway.conversation.nlu import understand
 from gateway.conversation.reply_check import asks_for_medical_advice, check_generated
-from gateway.conversation.small_talk import SmallTalk
 from gateway.inference_client import GenerationParameters, InferenceClient
 from gateway.settings import Settings
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import understand
+from gateway.understanding.small_talk import SmallTalk
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MESSAGES = ROOT / "tools" / "data" / "smalltalk_es.txt"

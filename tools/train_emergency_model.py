@@ -35,12 +35,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from gateway.conversation import emergency_model
-from gateway.conversation.emergency_model import CLASSES, EmergencyModel
-from gateway.conversation.intents import Intent, ruled_out
-from gateway.conversation.nlu import KNOWN_WORDS, understand
-from gateway.conversation.normalize import normalize
-from gateway.conversation.patterns import Words
+from gateway.understanding import emergency_model
+from gateway.understanding.emergency_model import CLASSES, EmergencyModel
+from gateway.understanding.intents import Intent, ruled_out
+from gateway.understanding.nlu import KNOWN_WORDS, understand
+from gateway.understanding.normalize import normalize
+from gateway.understanding.patterns import Words
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAINING_SETS = (

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
-from gateway.conversation.normalize import normalize
-from gateway.conversation.times import find_times
+from gateway.understanding.normalize import normalize
+from gateway.understanding.times import find_times
 
 _DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)*")
 _UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")

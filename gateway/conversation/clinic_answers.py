@@ -14,9 +14,9 @@ from typing import Final, TypeVar
 from appointments.clinic_info import ClinicInfo, Hours, Named, Period, Topic
 from appointments.schemas import Doctor, ScheduleBlock, ScheduleOverride
 from gateway.conversation import wording
-from gateway.conversation.clinic_topics import ClinicTopic
-from gateway.conversation.normalize import normalize
 from gateway.schemas import Option
+from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.normalize import normalize
 
 OFFER_PERSON = "Si lo desea, escriba «hablar con una persona» y alguien de nuestro equipo le responderá por este chat."
 PERSON_OPTION = Option(id="hablar con una persona", title="Hablar con una persona")

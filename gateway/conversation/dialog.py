@@ -23,16 +23,16 @@ from appointments.errors import AppointmentError, NotBookable, PatientBusy, Slot
 from appointments.schemas import Appointment, Doctor, Patient, ScheduleBlock, Slot
 from gateway import audit
 from gateway.conversation import choices, clinic_answers, emergency, replies, wording
-from gateway.conversation.birthdates import parse_birth_date
-from gateway.conversation.clinic_topics import ClinicTopic
-from gateway.conversation.intents import Intent
-from gateway.conversation.nlu import Understanding
-from gateway.conversation.normalize import normalize
 from gateway.conversation.reply_check import asks_for_medical_advice
-from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
 from gateway.db import Connection
 from gateway.schemas import Action, Option
+from gateway.understanding.birthdates import parse_birth_date
+from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import Understanding
+from gateway.understanding.normalize import normalize
+from gateway.understanding.small_talk import SmallTalk
 from gateway.verification.identity import KnowledgeCheck, birth_date_matches
 from gateway.verification.otp import (
     LockedOut,

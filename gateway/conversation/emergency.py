@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from gateway.conversation import emergency_patterns as e
 from gateway.conversation import replies
-from gateway.conversation.intents import NEGATIONS, Emergency, Intent, told_emergency, told_overdose
-from gateway.conversation.nlu import KNOWN_WORDS, Understanding
-from gateway.conversation.patterns import Pattern, Words, compile_patterns
 from gateway.conversation.state import DialogState, EmergencyMode
+from gateway.understanding import emergency_patterns as e
+from gateway.understanding.intents import NEGATIONS, Emergency, Intent, told_emergency, told_overdose
+from gateway.understanding.nlu import KNOWN_WORDS, Understanding
+from gateway.understanding.patterns import Pattern, Words, compile_patterns
 
 # An appointment mentioned in an emergency is not a booking: "tengo cita el jueves, ¿puedo esperar?" asks whether
 # to wait, and "ya no voy a necesitar la cita", after words of suicide, is a farewell.

@@ -17,8 +17,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from gateway.conversation.birthdates import redact_dates
 from gateway.conversation.state import Step
+from gateway.understanding.birthdates import redact_dates
 
 CODE: Final = "[código]"
 BIRTH_DATE: Final = "[fecha de nacimiento]"

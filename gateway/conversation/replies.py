@@ -1,7 +1,7 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
-from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.wording import with_article
+from gateway.understanding.small_talk import SmallTalk
 
 DID_NOT_UNDERSTAND = "Disculpe, no le entendí bien. ¿Podría escribirlo de otra forma?"
 

@@ -33,10 +33,10 @@ from typing import Final
 
 import phonenumbers
 
-from gateway.conversation.nlu import KNOWN_WORDS
-from gateway.conversation.normalize import fold, is_question, normalize
-from gateway.conversation.patterns import Pattern, Words, compile_patterns, lexicon
-from gateway.conversation.vocabulary import word_list
+from gateway.understanding.nlu import KNOWN_WORDS
+from gateway.understanding.normalize import fold, is_question, normalize
+from gateway.understanding.patterns import Pattern, Words, compile_patterns, lexicon
+from gateway.understanding.vocabulary import word_list
 
 
 class Reason(StrEnum):

@@ -22,12 +22,9 @@ from appointments import clinic_info
 from appointments import repository as clinic_repository
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
-from gateway.conversation.emergency_model import EmergencyModel
-from gateway.conversation.nlu import understand
 from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.reply_check import Reason, Verdict, check_generated, is_impersonal
-from gateway.conversation.small_talk import SmallTalk
 from gateway.conversation.state import DialogState, Step
 from gateway.conversation.turn_lease import TurnLeases
 from gateway.db import Connection
@@ -42,6 +39,9 @@ from gateway.metrics import GatewayMetrics
 from gateway.resilience import DependencyUnavailable, Guards
 from gateway.schemas import Action, AppointmentOut, ChatResponse, Option
 from gateway.settings import Settings
+from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.nlu import understand
+from gateway.understanding.small_talk import SmallTalk
 from gateway.verification.otp import OtpService
 from gateway.verification.vouching import VouchedBy
 

@@ -9,9 +9,9 @@ from uuid import UUID
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
-from gateway.conversation.clinic_topics import ClinicTopic
-from gateway.conversation.intents import Emergency
-from gateway.conversation.times import TimeOfDay
+from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.intents import Emergency
+from gateway.understanding.times import TimeOfDay
 
 
 class Flow(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.nlu_bench import KINDS, NORMAL, checks, main, run, table
-from gateway.conversation.nlu import MAX_CHARS
+from gateway.understanding.nlu import MAX_CHARS
 
 
 def test_every_hostile_kind_is_as_long_as_a_message_may_be() -> None:

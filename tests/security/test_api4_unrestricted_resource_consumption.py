@@ -17,9 +17,9 @@ import asyncpg
 
 from appointments.demo import seed_demo_clinic
 from gateway import audit
-from gateway.conversation.dates import MAX_SLOW_PARSES, find_dates
-from gateway.conversation.nlu import MAX_CHARS
 from gateway.security.api_keys import create_api_key
+from gateway.understanding.dates import MAX_SLOW_PARSES, find_dates
+from gateway.understanding.nlu import MAX_CHARS
 from tests.gateway.conftest import MakeClient
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.conversation import replies
-from gateway.conversation.small_talk import SmallTalk
+from gateway.understanding.small_talk import SmallTalk
 from inference.offline_model import load_dialogues
 from tests.conftest import TINY_MODEL_ENV, InferenceProcess
 from tools import eval_smalltalk

@@ -14,9 +14,10 @@ from appointments import demo
 from appointments.clinic_info import ClinicInfo, Hours, Insurer, Named, Payment, Period, Services
 from appointments.demo import weekly_blocks
 from appointments.schemas import Doctor
-from gateway.conversation import Intent, Understanding, eval_nlu, understand
 from gateway.conversation.clinic_answers import OFFER_PERSON, PERSON_OPTION, Facts, Question, answer
-from gateway.conversation.clinic_topics import ClinicTopic
+from gateway.understanding import Intent, Understanding, understand
+from gateway.understanding.clinic_topics import ClinicTopic
+from tools import eval_nlu
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 WEDNESDAY = dt.datetime(2026, 11, 25, 10, 0, tzinfo=LA_PAZ)

@@ -21,10 +21,10 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
-from gateway.conversation.emergency_model import DEFAULT_PATH, EmergencyModel
-from gateway.conversation.intents import Emergency, Intent
-from gateway.conversation.nlu import understand
-from gateway.conversation.normalize import normalize
+from gateway.understanding.emergency_model import DEFAULT_PATH, EmergencyModel
+from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.nlu import understand
+from gateway.understanding.normalize import normalize
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient

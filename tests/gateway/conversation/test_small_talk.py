@@ -18,9 +18,9 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
-from gateway.conversation.intents import Intent
-from gateway.conversation.nlu import understand
-from gateway.conversation.small_talk import SmallTalk
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import understand
+from gateway.understanding.small_talk import SmallTalk
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient

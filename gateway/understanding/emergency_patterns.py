@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from gateway.conversation.patterns import Pattern, compile_patterns
+from gateway.understanding.patterns import Pattern, compile_patterns
 
 # "No es una emergencia", "no se trata de una urgencia": said of the message itself.
 NOT_ONE: Final[tuple[Pattern, ...]] = compile_patterns(

@@ -28,7 +28,7 @@ from typing import Final
 import dateparser  # type: ignore[import-untyped]
 from rapidfuzz.distance import OSA
 
-from gateway.conversation.vocabulary import word_list
+from gateway.understanding.vocabulary import word_list
 
 WEEKDAYS: Final = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 _MONTHS: Final = word_list(

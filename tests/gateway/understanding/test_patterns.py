@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 import string
 
-import gateway.conversation.nlu
-import gateway.conversation.reply_check  # noqa: F401 - its patterns are in the index too
-from gateway.conversation.normalize import phonetic
-from gateway.conversation.patterns import _INDEX, Words, _close, _close_prefix, compile_pattern
+from gateway.understanding.normalize import phonetic
+from gateway.understanding.patterns import _INDEX, Words, _close, _close_prefix, compile_pattern
 
 
 def step_by_step(token: str) -> tuple[set[int], set[int]]:

@@ -1,6 +1,6 @@
 """Score the understanding step on a labelled JSONL file.
 
-    python -m gateway.conversation.eval_nlu [path ...]    (default: ../shared/eval/nlu_dev.jsonl)
+    python -m tools.eval_nlu [path ...]    (default: ../shared/eval/nlu_dev.jsonl)
 
 Intent accuracy is over every line; entity accuracy over every (line, field) pair the
 line labels (`date`, `time`, `specialty`, and `doctor`/`time_of_day` where present), exact match.
@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.conversation.emergency_model import EmergencyModel
-from gateway.conversation.nlu import understand
+from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.nlu import understand
 
 CLINIC_TZ = ZoneInfo("America/La_Paz")
-DEFAULT_PATH = Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "nlu_dev.jsonl"
+DEFAULT_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "eval" / "nlu_dev.jsonl"
 _SMALL_TALK_NOW = "2026-12-04T18:00:00-04:00"
 ENTITY_FIELDS = ("date", "time", "specialty", "doctor", "time_of_day")
 
@@ -119,7 +119,7 @@ def evaluate(path: Path, emergency_model: EmergencyModel | None = None) -> Score
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m gateway.conversation.eval_nlu", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.eval_nlu", description=__doc__.split("\n")[0])
     parser.add_argument(
         "paths", nargs="*", type=Path, metavar="path", help=f"labelled JSONL files (default: {DEFAULT_PATH})"
     )

@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gateway import nlu as nlu_cli
-from gateway.conversation import Intent, Understanding, eval_nlu, understand
-from gateway.conversation.clinic_topics import ClinicTopic
-from gateway.conversation.normalize import normalize, phonetic
+from gateway.understanding import Intent, Understanding, understand
+from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.normalize import normalize, phonetic
+from tools import eval_nlu
+from tools import nlu as nlu_cli
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 WEDNESDAY = dt.datetime(2026, 11, 25, 10, 0, tzinfo=LA_PAZ)

@@ -12,17 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from gateway.conversation.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
-from gateway.conversation.dates import find_dates, spell_calendar_words
-from gateway.conversation.doctors import find_doctor
-from gateway.conversation.emergency_model import EmergencyModel
-from gateway.conversation.intent_patterns import CLINIC_COMPLAINT, GREETING
-from gateway.conversation.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of, ruled_out
-from gateway.conversation.normalize import is_question
-from gateway.conversation.patterns import Words
-from gateway.conversation.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
-from gateway.conversation.specialties import SPECIALTY_WORDS, find_specialty
-from gateway.conversation.times import TimeOfDay, find_part_of_day, find_times
+from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
+from gateway.understanding.dates import find_dates, spell_calendar_words
+from gateway.understanding.doctors import find_doctor
+from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.intent_patterns import CLINIC_COMPLAINT, GREETING
+from gateway.understanding.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of, ruled_out
+from gateway.understanding.normalize import is_question
+from gateway.understanding.patterns import Words
+from gateway.understanding.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
+from gateway.understanding.specialties import SPECIALTY_WORDS, find_specialty
+from gateway.understanding.times import TimeOfDay, find_part_of_day, find_times
 
 _SINCE = re.compile(r"\b(?:desde|hace)\s+(?:el\s+|la\s+)?$")
 # Longer messages are cut here: matching time grows with length, and no booking needs more.

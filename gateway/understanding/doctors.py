@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from rapidfuzz.distance import OSA
 
-from gateway.conversation.normalize import normalize, phonetic
-from gateway.conversation.patterns import Words
+from gateway.understanding.normalize import normalize, phonetic
+from gateway.understanding.patterns import Words
 
 _TITLES = frozenset({"doctor", "doctora", "doctores", "lic", "licenciado", "licenciada", "ing", "prof"})
 _FEMININE = frozenset({phonetic("doctora"), "la", phonetic("licenciada")})

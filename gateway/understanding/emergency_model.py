@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.conversation.intents import Emergency
-from gateway.conversation.normalize import normalize
+from gateway.understanding.intents import Emergency
+from gateway.understanding.normalize import normalize
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "emergency_model.json.gz"
 FORMAT = 1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from gateway.conversation.patterns import Pattern, compile_patterns
+from gateway.understanding.patterns import Pattern, compile_patterns
 
 _APPOINTMENT = "cita|citas|turno|turnos|consulta|consultas|ficha|fichas|reserva|reservas|control|chequeo|revision"
 _SPECIALIST = (

@@ -27,7 +27,7 @@ from functools import cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from gateway.conversation.normalize import fold, normalize, phonetic
+from gateway.understanding.normalize import fold, normalize, phonetic
 
 GAP = "..."
 GAP_WORDS = 4

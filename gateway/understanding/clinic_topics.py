@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final
 
-from gateway.conversation.patterns import Pattern, Words, compile_patterns, lexicon
+from gateway.understanding.patterns import Pattern, Words, compile_patterns, lexicon
 
 _SPECIALIST = (
     "doctor|doctora|doctores|medico|medica|medicos|especialista|especialistas|pediatra|pediatr*|ginecolog*|gineco"

@@ -13,7 +13,7 @@ import re
 from enum import StrEnum
 from typing import Final
 
-from gateway.conversation.patterns import Pattern, Words, compile_patterns
+from gateway.understanding.patterns import Pattern, Words, compile_patterns
 
 
 class SmallTalk(StrEnum):

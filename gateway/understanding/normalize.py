@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from gateway.conversation.vocabulary import ABBREVIATIONS, EMOJI_WORDS
+from gateway.understanding.vocabulary import ABBREVIATIONS, EMOJI_WORDS
 
 _CLOCK_H = re.compile(r"(\d{1,2})h(\d{2})\b")  # 15h30
 _CLOCK_DOT = re.compile(r"\b(\d{1,2})\.(\d{2})\b")  # 9.30

@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from enum import StrEnum
 
-from gateway.conversation import emergency_patterns as e
-from gateway.conversation import intent_patterns as p
-from gateway.conversation.clinic_topics import ClinicTopic
-from gateway.conversation.normalize import phonetic
-from gateway.conversation.patterns import Pattern, Span, Words, lexicon
-from gateway.conversation.vocabulary import FILLER, WHEN_WORDS, word_list
+from gateway.understanding import emergency_patterns as e
+from gateway.understanding import intent_patterns as p
+from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.normalize import phonetic
+from gateway.understanding.patterns import Pattern, Span, Words, lexicon
+from gateway.understanding.vocabulary import FILLER, WHEN_WORDS, word_list
 
 
 class Intent(StrEnum):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-from gateway.conversation.patterns import Pattern, Words, compile_patterns, lexicon
+from gateway.understanding.patterns import Pattern, Words, compile_patterns, lexicon
 
 SPECIALTIES: Final = (
     "medicina_general",

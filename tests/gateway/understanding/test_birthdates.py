@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from gateway.conversation.birthdates import parse_birth_date
+from gateway.understanding.birthdates import parse_birth_date
 
 TODAY = date(2026, 12, 2)
 
