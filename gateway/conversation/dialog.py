@@ -332,20 +332,20 @@ class Dialog:
         when = when and not self._names_past_day(turn)
         doctor = self._clinic.doctor_named(understood.doctor)
         reference = choices.appointment_reference(turn.text)
-        changes: dict[str, object] = {}
+        wishes = base
         if doctor is not None:
-            changes.update(doctor_id=doctor.id, specialty=doctor.specialty_code)
+            wishes = wishes.but(doctor_id=doctor.id, specialty=doctor.specialty_code)
         elif understood.specialty is not None and understood.specialty != base.specialty:
-            changes.update(specialty=understood.specialty, doctor_id=None)
+            wishes = wishes.but(specialty=understood.specialty, doctor_id=None)
         if when and understood.date is not None:
-            changes.update(day=understood.date)
+            wishes = wishes.but(day=understood.date)
         if when and understood.time is not None:
-            changes.update(clock=understood.time, time_of_day=None)
+            wishes = wishes.but(clock=understood.time, time_of_day=None)
         elif when and understood.time_of_day is not None:
-            changes.update(time_of_day=understood.time_of_day, clock=None)
+            wishes = wishes.but(time_of_day=understood.time_of_day, clock=None)
         if reference is not None:
-            changes.update(reference=reference)
-        return base.model_copy(update=changes)
+            wishes = wishes.but(reference=reference)
+        return wishes
 
     # --- verification -----------------------------------------------------------------------
 
@@ -534,7 +534,7 @@ class Dialog:
         offered = self._clinic.offered_specialties()
         number = choices.option_number(turn.text, len(offered))
         if number is not None:
-            wishes = state.wishes.model_copy(update={"specialty": offered[number], "doctor_id": None})
+            wishes = state.wishes.but(specialty=offered[number], doctor_id=None)
             return await self._gate(state.but(wishes=wishes, step=None), turn)
         if understood.specialty or understood.doctor:
             return await self._gate(state.but(wishes=self._wishes(turn, state.wishes), step=None), turn)
@@ -689,7 +689,7 @@ class Dialog:
         doctor_id = state.appointment.doctor_id if state.appointment is not None else wishes.doctor_id
         if doctor_id is None and wishes.specialty and wishes.specialty not in self._clinic.offered_specialties():
             # "Quiero cita con psicología": no such doctor here, which "no free slots" would hide.
-            asked = self._ask_specialty(state.but(wishes=wishes.model_copy(update={"specialty": None})))
+            asked = self._ask_specialty(state.but(wishes=wishes.but(specialty=None)))
             missing = replies.specialty_not_offered(self._clinic.specialty_name(wishes.specialty))
             return replace(asked, text=f"{missing} {asked.text}")
         slots = await free_slots(
@@ -750,7 +750,7 @@ class Dialog:
         """The state for "otro horario": search after the last time offered, without the exact time asked."""
         seen = [*state.offered, *([state.chosen] if state.chosen is not None else [])]
         last = max((slot.starts_at for slot in seen), default=None)
-        wishes = state.wishes.model_copy(update={"clock": None})
+        wishes = state.wishes.but(clock=None)
         return state.but(wishes=wishes, search_after=last, step=None, chosen=None, offered=())
 
     async def _ask_confirmation(self, state: DialogState, turn: Turn) -> Outcome:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Final
 from uuid import UUID
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
@@ -45,6 +46,19 @@ class Step(StrEnum):
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class _Keep(Enum):
+    """The default of a `but` parameter: the field keeps its value (None is a value fields may take)."""
+
+    KEEP = "keep"
+
+
+KEEP: Final = _Keep.KEEP
+
+
+def _changed(**values: object) -> dict[str, object]:
+    return {name: value for name, value in values.items() if value is not KEEP}
 
 
 class OfferedSlot(_Frozen):
@@ -100,6 +114,22 @@ class Wishes(_Frozen):
     # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
     reference: str | None = None
 
+    def but(
+        self,
+        *,
+        specialty: str | _Keep | None = KEEP,
+        doctor_id: int | _Keep | None = KEEP,
+        day: date | _Keep | None = KEEP,
+        clock: time | _Keep | None = KEEP,
+        time_of_day: TimeOfDay | _Keep | None = KEEP,
+        reference: str | _Keep | None = KEEP,
+    ) -> Wishes:
+        """A copy with the fields given changed; each is typed, so mypy checks every change."""
+        changes = _changed(
+            specialty=specialty, doctor_id=doctor_id, day=day, clock=clock, time_of_day=time_of_day, reference=reference
+        )
+        return self.model_copy(update=changes)
+
 
 class EmergencyMode(_Frozen):
     """An emergency under way: the patient's next messages are part of it until `until`."""
@@ -150,13 +180,58 @@ class DialogState(_Frozen):
     # What the clinic question just answered was about: "¿cuánto cuesta cardiología?" and then "¿y pediatría?".
     asked_about: tuple[ClinicTopic, ...] = ()
 
-    def but(self, **changes: object) -> DialogState:
-        """A copy with `changes` applied."""
+    def but(
+        self,
+        *,
+        flow: Flow | _Keep | None = KEEP,
+        step: Step | _Keep | None = KEEP,
+        wishes: Wishes | _Keep = KEEP,
+        offered: tuple[OfferedSlot, ...] | _Keep = KEEP,
+        search_after: datetime | _Keep | None = KEEP,
+        chosen: OfferedSlot | _Keep | None = KEEP,
+        listed: tuple[ListedAppointment, ...] | _Keep = KEEP,
+        appointment: ListedAppointment | _Keep | None = KEEP,
+        identity_failures: int | _Keep = KEEP,
+        identity_locked_until: datetime | _Keep | None = KEEP,
+        registering_name: str | _Keep | None = KEEP,
+        registering_birth_date: date | _Keep | None = KEEP,
+        registering_document: str | _Keep | None = KEEP,
+        emergency: EmergencyMode | _Keep | None = KEEP,
+        farewell_at: datetime | _Keep | None = KEEP,
+        feeling_low: bool | _Keep = KEEP,
+        emergency_over_at: datetime | _Keep | None = KEEP,
+        asked_about: tuple[ClinicTopic, ...] | _Keep = KEEP,
+    ) -> DialogState:
+        """A copy with the fields given changed.
+
+        Each field is a typed keyword, so mypy checks every transition: a wrong type or a misspelled name is an
+        error, where `model_copy(update=...)` would store the one and silently drop the other.
+        """
+        changes = _changed(
+            flow=flow,
+            step=step,
+            wishes=wishes,
+            offered=offered,
+            search_after=search_after,
+            chosen=chosen,
+            listed=listed,
+            appointment=appointment,
+            identity_failures=identity_failures,
+            identity_locked_until=identity_locked_until,
+            registering_name=registering_name,
+            registering_birth_date=registering_birth_date,
+            registering_document=registering_document,
+            emergency=emergency,
+            farewell_at=farewell_at,
+            feeling_low=feeling_low,
+            emergency_over_at=emergency_over_at,
+            asked_about=asked_about,
+        )
         return self.model_copy(update=changes)
 
     def in_emergency(self, emergency: EmergencyMode | None) -> DialogState:
         """A copy with the emergency under way set (None: it is over)."""
-        return self.model_copy(update={"emergency": emergency})
+        return self.but(emergency=emergency)
 
     def idle(self) -> DialogState:
         """The state after a flow ends: nothing under way, verification counters kept."""
