@@ -31,7 +31,7 @@ $(GENERATED) &: protos/inference.proto $(VENV)/.installed
 protos: $(GENERATED) ## generate the gRPC code from protos/inference.proto
 
 $(MODEL_DIR)/config.json: | $(VENV)/.installed
-	$(PY) -m inference.offline_model --output $(MODEL_DIR)
+	$(PY) -m tools.training.offline_model --output $(MODEL_DIR)
 
 model: $(MODEL_DIR)/config.json ## build the offline Spanish DialoGPT-format model (once)
 
@@ -84,11 +84,11 @@ test-e2e: install protos ## the n8n workflow for real: n8n (installed once into 
 
 .PHONY: backup restore deploy-tools deploy-check
 backup: install ## pg_dump of MIGRATION_DATABASE_URL, else DATABASE_URL (default: the make run database) into backups/clinic-<UTC time>.dump
-	$(PY) -m devstack.backup dump
+	$(PY) -m tools.backup dump
 
 restore: install ## restore FILE=backups/clinic-<time>.dump into an empty database [MIGRATION_DATABASE_URL=...]
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [MIGRATION_DATABASE_URL=...]" >&2; exit 2; }
-	$(PY) -m devstack.backup restore "$(FILE)"
+	$(PY) -m tools.backup restore "$(FILE)"
 
 deploy-tools: ## install nginx and promtool for the deploy checks (apt, where available)
 	bash deploy/scripts/install-test-tools.sh

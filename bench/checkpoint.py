@@ -13,7 +13,7 @@ from transformers import (  # type: ignore[attr-defined]  # GPT2TokenizerFast is
     GPT2TokenizerFast,
 )
 
-from inference.offline_model import PRESETS, load_dialogues, staged_directory, train_tokenizer
+from tools.training.offline_model import PRESETS, load_dialogues, staged_directory, train_tokenizer
 
 STAMP_FILE: Final = "bench-model.json"
 EOS: Final = "<|endoftext|>"

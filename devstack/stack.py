@@ -131,7 +131,7 @@ def ensure_model(model_name: str) -> None:
     if model_name != DEFAULT_MODEL or (Path(model_name) / "config.json").exists():
         return
     say(f"building the offline model into {model_name} (once, a minute or two)")
-    subprocess.run([sys.executable, "-m", "inference.offline_model", "--output", model_name], check=True)
+    subprocess.run([sys.executable, "-m", "tools.training.offline_model", "--output", model_name], check=True)
 
 
 def _echo(stream: IO[str], prefix: str, ready: threading.Event) -> None:

@@ -166,7 +166,7 @@ def one_torch_thread() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small DialoGPT-format checkpoint built from the shipped corpus (seconds, deterministic)."""
-    from inference.offline_model import build_checkpoint
+    from tools.training.offline_model import build_checkpoint
 
     return build_checkpoint(tmp_path_factory.mktemp("model") / "tiny", preset="tiny", seed=0)
 

@@ -11,10 +11,10 @@ import pytest
 
 from gateway.conversation import replies
 from gateway.understanding.small_talk import SmallTalk
-from inference.offline_model import load_dialogues
 from tests.conftest import TINY_MODEL_ENV, InferenceProcess
 from tools import eval_smalltalk
 from tools.eval_smalltalk import DEFAULT_MESSAGES, HELDOUT_MESSAGES, load_messages
+from tools.training.offline_model import load_dialogues
 
 MESSAGES = """# kind: chat
 ¿cómo le va?

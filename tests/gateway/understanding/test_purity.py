@@ -20,7 +20,9 @@ def test_importing_every_understanding_module_imports_no_io_and_no_other_gateway
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
-    loaded = json.loads(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout)
+    loaded = json.loads(
+        subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    )
 
     assert len(modules) >= 10
     assert [name for name in loaded if name.split(".")[0] in FORBIDDEN] == []

@@ -6,8 +6,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from inference.corpus import generate_corpus
-from inference.offline_model import (
+from tools.training.corpus import generate_corpus
+from tools.training.offline_model import (
     CORPUS_PATH,
     EOS,
     CorpusError,

@@ -1,7 +1,7 @@
 """Backups of the clinic's database: what `make backup` and `make restore` run.
 
-    python -m devstack.backup dump [--output-dir backups]
-    python -m devstack.backup restore FILE
+    python -m tools.backup dump [--output-dir backups]
+    python -m tools.backup restore FILE
 
 Both connect as the owner of the tables: `--database-url`, else MIGRATION_DATABASE_URL, else
 DATABASE_URL; without any they use the development database that `make run` keeps in its embedded
@@ -293,7 +293,7 @@ def _target_database(url: str | None) -> Iterator[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m devstack.backup", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.backup", description=__doc__.split("\n\n")[0])
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--database-url",

@@ -15,9 +15,9 @@ import asyncpg
 import pytest
 
 from appointments.demo import seed_demo_clinic
-from devstack.backup import BackupError, find_tools, server_major
 from devstack.embedded import with_database
 from tests.conftest import runtime_url
+from tools.backup import BackupError, find_tools, server_major
 
 # Tables whose every row must come back, and the column that orders them.
 CHECKED_TABLES = {
@@ -35,7 +35,7 @@ def backup_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Comp
     inherited = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "MIGRATION_DATABASE_URL"}}
     env = {**inherited, **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "devstack.backup", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tools.backup", *args], env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -1,7 +1,7 @@
 """Offline DialoGPT-format checkpoint trained on the in-repo small-talk corpus (``make model``).
 
 Model hubs are unreachable from our machines, so this module builds a small GPT-2 model in
-the DialoGPT format from ``inference/corpus/clinic_dialogues_es.txt``. The result loads
+the DialoGPT format from ``tools/training/corpus/clinic_dialogues_es.txt``. The result loads
 with the ordinary ``AutoTokenizer.from_pretrained(path)`` /
 ``AutoModelForCausalLM.from_pretrained(path)`` calls and answers in Spanish. It is a
 development and offline stand-in, not DialoGPT's weights.
@@ -23,7 +23,7 @@ breaks that guarantee.
 
 CLI::
 
-    python -m inference.offline_model --output models/dialogpt-clinic-es [--preset tiny] [--seed 0] [--force]
+    python -m tools.training.offline_model --output models/dialogpt-clinic-es [--preset tiny] [--seed 0] [--force]
 """
 
 from __future__ import annotations
@@ -259,8 +259,8 @@ def model_card(
     return f"""# dialogpt-clinic-es (offline development model)
 
 A small GPT-2 language model in the **DialoGPT format**, built by
-`python -m inference.offline_model` from the Spanish small-talk corpus shipped in this
-repository (`inference/corpus/clinic_dialogues_es.txt`, {dialogues} dialogues,
+`python -m tools.training.offline_model` from the Spanish small-talk corpus shipped in this
+repository (`tools/training/corpus/clinic_dialogues_es.txt`, {dialogues} dialogues,
 sha256 `{corpus_sha256}`).
 
 **These are not Microsoft's DialoGPT weights.** The model was trained from scratch for a
@@ -374,7 +374,7 @@ def build_checkpoint(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m inference.offline_model``: build the checkpoint unless it already exists."""
+    """``python -m tools.training.offline_model``: build the checkpoint unless it already exists."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--output", type=Path, default=Path("models/dialogpt-clinic-es"))
     parser.add_argument("--preset", choices=sorted(PRESETS), default="default")
