@@ -137,7 +137,7 @@ SELF_HARM_FOLLOW_UPS: dict[str, tuple[str, ...]] = {
     ),
     "thanks": (
         "Gracias a usted por escribirme. Sigo aquí; cuando lo necesite, llame {help}.",
-        "Aquí seguimos. Cuídese mucho, y si vuelve a sentirse así, llame {help}.",
+        "Aquí seguimos. Cuídese mucho, y si en algún momento siente que corre peligro, llame {help}.",
     ),
     # An appointment given up or any errand, after words of suicide: the person first, never a booking flow.
     "appointment": (
