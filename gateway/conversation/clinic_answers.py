@@ -47,6 +47,8 @@ _WEEKDAY_WORDS: Final = {
 _PLURAL_DAYS: Final = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábados", "domingos")
 _WEEKEND = re.compile(r"\b(fin de semana|finde|fines de semana)\b")
 _HOLIDAYS = re.compile(r"\bferiad")
+# Asking where the clinic is, as opposed to only about parking.
+_WHERE = re.compile(r"\b(donde|direccion|ubicacion|ubicados|quedan|queda|llego|llegar)\b")
 _PARKING = re.compile(r"\b(parqueo|estacionamiento|estacionar|parquear|parqueadero)\b")
 _FASTING = re.compile(r"\bayun")
 _HAVE = re.compile(r"\b(tienen|tiene|hay|cuentan)\b")
@@ -230,6 +232,8 @@ def _address(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
     address = facts.info.address
     if address is None:
         return _UNKNOWN[ClinicTopic.ADDRESS], False
+    if address.parking and _PARKING.search(said) and not _WHERE.search(said):
+        return address.parking, True  # "¿hay parqueo?" after the address: the parking line, not the block again
     place = ", ".join(part for part in (address.street, address.area, address.city) if part)
     lines = [f"Estamos en {place}" + (f", {address.reference}." if address.reference else ".")]
     if address.maps_url:

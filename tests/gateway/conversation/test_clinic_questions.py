@@ -144,6 +144,11 @@ async def test_written_as_patients_write_the_answer_is_the_seeded_fact(
     await assert_no_model_reply(conn, STRANGER)
 
 
+async def test_parking_asked_alone_gets_the_parking_line_not_the_address_again(stranger: Patient) -> None:
+    assert (await stranger.say("hay parqueo?"))["response"] == demo.CLINIC_ADDRESS.parking
+    assert demo.CLINIC_ADDRESS.street in (await stranger.say("donde quedan? tienen parqueo?"))["response"]
+
+
 @pytest.mark.parametrize("question", ["¿tienen resonancia magnética?", "¿hacen cirugía?", "cual es su telefono"])
 async def test_what_the_data_cannot_answer_is_said_and_a_person_offered(
     stranger: Patient, conn: asyncpg.Connection, question: str
