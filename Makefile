@@ -77,6 +77,16 @@ eval-smalltalk: install protos model ## what share of the offline model's small-
 clean: ## remove the venv, generated code and local data (keeps models/)
 	rm -rf $(VENV) .data $(GENERATED) protos/*_pb2*.pyi .mypy_cache .ruff_cache .pytest_cache
 
+# The fault drill's size: patients making small talk, booking, on WhatsApp; seconds of load.
+PATIENTS ?= 16
+BOOKERS ?= 4
+WHATSAPP ?= 4
+DURATION ?= 150
+GATEWAY_ENV ?=
+.PHONY: chaos
+chaos: install protos model deploy-tools ## the fault drill for real (nginx, 2 gateways, inference, Postgres, Redis; kills and restarts) -> bench/CHAOS.md [PATIENTS= BOOKERS= WHATSAPP= DURATION= GATEWAY_ENV='NAME=VALUE ...']
+	$(PY) -m bench.chaos --patients $(PATIENTS) --bookers $(BOOKERS) --whatsapp $(WHATSAPP) --seconds $(DURATION) $(foreach e,$(GATEWAY_ENV),--gateway-env $(e))
+
 .PHONY: test-e2e
 test-e2e: install protos ## the n8n workflow for real: n8n (installed once into .cache/n8n), gateway, inference, fakes
 	./deploy/n8n/install.sh
