@@ -1,0 +1,170 @@
+"""Finding a free slot: the specialty asked for, the slots offered, the one chosen; for a booking or a move."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from appointments import booking
+from appointments.availability import free_slots
+from appointments.schemas import Appointment, Patient
+from gateway.conversation import choices, replies, wording
+from gateway.conversation.flows import slots
+from gateway.conversation.flows.common import Outcome, Turn, has_details
+from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step
+from gateway.schemas import Action, Option
+from gateway.understanding.intents import Intent
+
+if TYPE_CHECKING:
+    from gateway.conversation.dialog import Dialog
+
+# What a patient at the limit of upcoming appointments may do instead of booking another.
+_INSTEAD = (
+    Option(id="mis citas", title="Ver mis citas"),
+    Option(id="cancelar una cita", title="Cancelar una cita"),
+    Option(id="cambiar una cita", title="Cambiar una cita"),
+)
+
+
+class Booking:
+    """The steps that find a slot: which specialty, which of the slots offered."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self._dialog = dialog
+
+    async def proceed(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """The verified patient's booking, from wherever it stands."""
+        dialog = self._dialog
+        held = await booking.upcoming_for_patient(
+            dialog.conn, patient_id=patient.id, now=turn.now, limit=dialog.settings.max_upcoming
+        )
+        if len(held) >= dialog.settings.max_upcoming:
+            return self.too_many_upcoming(state)
+        if state.chosen is not None:
+            return await dialog.confirmation.ask(state.but(step=Step.CONFIRM), turn)
+        if state.wishes.specialty is None and state.wishes.doctor_id is None:
+            return self.ask_specialty(state)
+        return await self.offer(state, turn, patient)
+
+    def ask_specialty(self, state: DialogState) -> Outcome:
+        clinic = self._dialog.clinic
+        names = [clinic.specialty_name(code) for code in clinic.offered_specialties()]
+        options = tuple(Option(id=str(i), title=name[:24]) for i, name in enumerate(names, start=1))
+        return Outcome(state.but(step=Step.SPECIALTY), replies.ask_specialty(names), options=options)
+
+    async def answer_specialty(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """The message read as the specialty asked for; None when it starts another flow instead."""
+        dialog = self._dialog
+        understood = turn.understood
+        offered = dialog.clinic.offered_specialties()
+        number = choices.option_number(turn.text, len(offered))
+        if number is not None:
+            wishes = state.wishes.but(specialty=offered[number], doctor_id=None)
+            return await dialog.verification.gate(state.but(wishes=wishes, step=None), turn)
+        if understood.specialty or understood.doctor:
+            return await dialog.verification.gate(state.but(wishes=dialog.wishes(turn, state.wishes), step=None), turn)
+        return None if new_flow is not None else await dialog.reprompt(state, turn)
+
+    async def answer_slot_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """The message read as one of the slots offered, "otro horario", or another day or hour asked."""
+        dialog = self._dialog
+        starts = [slot.starts_at.astimezone(dialog.settings.tz) for slot in state.offered]
+        number = choices.option_number(turn.text, len(starts))
+        if number is None:
+            number = choices.option_at_time(turn.text, starts)
+            day = turn.understood.date
+            if number is not None and day is not None and starts[number].date() != day:
+                number = None  # "ayer a las 10", "el lunes a las 10": the time of an offered slot, on another day
+        if number is not None:
+            return await dialog.confirmation.ask(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
+        if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
+            return await dialog.verification.gate(slots.later_options(state), turn)
+        if has_details(turn.understood) and new_flow in (None, state.flow):
+            return await dialog.start(state.flow or Flow.BOOK, state, turn)
+        return None
+
+    def ask_again(self, state: DialogState) -> Outcome | None:
+        """The specialty or slot question asked again after a message that answers nothing."""
+        if state.step is Step.SPECIALTY:
+            return self.ask_specialty(state)
+        if state.step is Step.SLOT_CHOICE:
+            return Outcome(state, replies.ASK_OPTION_AGAIN, options=self._slot_options(state.offered))
+        return None
+
+    async def offer(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """Offer up to `slots_offered` free slots that fit the patient's wishes."""
+        dialog = self._dialog
+        settings, clinic = dialog.settings, dialog.clinic
+        tz = settings.tz
+        wishes = state.wishes
+        today = turn.now.astimezone(tz).date()
+        first_day = max(wishes.day or today, today)
+        doctor_id = state.appointment.doctor_id if state.appointment is not None else wishes.doctor_id
+        if doctor_id is None and wishes.specialty and wishes.specialty not in clinic.offered_specialties():
+            # "Quiero cita con psicología": no such doctor here, which "no free slots" would hide.
+            asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
+            missing = replies.specialty_not_offered(clinic.specialty_name(wishes.specialty))
+            return replace(asked, text=f"{missing} {asked.text}")
+        free = await free_slots(
+            dialog.conn,
+            first_day=first_day,
+            last_day=first_day + timedelta(days=settings.search_days),
+            now=turn.now,
+            doctor_id=doctor_id,
+            specialty_code=None if doctor_id is not None else wishes.specialty,
+            patient_id=patient.id,
+            tz=tz,
+            min_notice=settings.min_notice,
+            limit=None,
+        )
+        offered = slots.pick(free, wishes, state.search_after, tz=tz, count=settings.slots_offered)
+        if not offered:
+            text = replies.no_slots(self._whom(doctor_id, wishes.specialty), settings.search_days)
+            if state.flow is Flow.BOOK:
+                return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None), text)
+            return Outcome(state.idle(), text)
+        note = ""
+        if wishes.day is not None and wishes.day >= today and offered[0].starts_at.astimezone(tz).date() != wishes.day:
+            note = replies.no_slots_on(wording.day(wishes.day))
+        lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
+        next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None)
+        return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
+
+    async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
+        """Book `slot` for the patient (the caller maps the errors): the appointment and what to say."""
+        settings = self._dialog.settings
+        appointment = await booking.book(
+            self._dialog.conn,
+            patient_id=patient.id,
+            doctor_id=slot.doctor_id,
+            starts_at=slot.starts_at,
+            now=turn.now,
+            tz=settings.tz,
+            min_notice=settings.min_notice,
+            max_upcoming=settings.max_upcoming,
+        )
+        when = wording.day_and_time(appointment.starts_at, settings.tz)
+        specialty = self._dialog.clinic.specialty_name(appointment.specialty_code)
+        text = replies.booked(when, appointment.doctor_name, specialty, choices.reference_of(appointment.id))
+        return appointment, Action.SCHEDULE_APPOINTMENT, text
+
+    def too_many_upcoming(self, state: DialogState) -> Outcome:
+        """No more bookings for now: say why and offer what the patient can do instead."""
+        return Outcome(state.idle(), replies.too_many_upcoming(self._dialog.settings.max_upcoming), options=_INSTEAD)
+
+    def _slot_options(self, offered: tuple[OfferedSlot, ...] | list[OfferedSlot]) -> tuple[Option, ...]:
+        tz = self._dialog.settings.tz
+        return tuple(
+            Option(id=str(i), title=wording.short_day_and_time(slot.starts_at, tz), description=slot.doctor_name)
+            for i, slot in enumerate(offered, start=1)
+        )
+
+    def _whom(self, doctor_id: int | None, specialty: str | None) -> str:
+        clinic = self._dialog.clinic
+        doctor = next((d for d in clinic.doctors if d.id == doctor_id), None)
+        if doctor is not None:
+            return f"con {doctor.full_name}"
+        if specialty is not None:
+            return f"en {clinic.specialty_name(specialty)}"
+        return ""

@@ -1,0 +1,127 @@
+"""Cancelling and moving an appointment: which of the patient's appointments, and the change itself."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from appointments import booking
+from appointments.schemas import Appointment, Patient
+from gateway import audit
+from gateway.conversation import choices, replies, wording
+from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment_lines
+from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
+from gateway.schemas import Action
+
+if TYPE_CHECKING:
+    from gateway.conversation.dialog import Dialog
+
+
+class Changes:
+    """The steps of a cancel or a move up to its confirmation, and the change once confirmed."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self._dialog = dialog
+
+    async def proceed(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """The verified patient's cancel or move, from wherever it stands."""
+        dialog = self._dialog
+        if state.appointment is None:
+            return await self._choose_appointment(state, turn, patient)
+        if state.flow is Flow.CANCEL or state.chosen is not None:
+            return await dialog.confirmation.ask(state.but(step=Step.CONFIRM), turn)
+        return await dialog.booking.offer(state, turn, patient)
+
+    async def answer_appointment_choice(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """The message read as one of the appointments listed: its number, its reference or its day."""
+        number = choices.option_number(turn.text, len(state.listed))
+        reference = choices.appointment_reference(turn.text)
+        if number is None and reference is not None:
+            found = [i for i, a in enumerate(state.listed) if choices.matches_reference(a.id, reference)]
+            number = found[0] if found else None
+        if number is None and turn.understood.date is not None:
+            tz = self._dialog.settings.tz
+            on_day = [
+                i for i, a in enumerate(state.listed) if a.starts_at.astimezone(tz).date() == turn.understood.date
+            ]
+            number = on_day[0] if len(on_day) == 1 else None
+        if number is None:
+            return None
+        return await self._dialog.verification.gate(
+            state.but(appointment=state.listed[number], listed=(), step=None), turn
+        )
+
+    def ask_again(self, state: DialogState) -> Outcome | None:
+        """The appointment question asked again after a message that answers nothing."""
+        if state.step is not Step.APPOINTMENT_CHOICE:
+            return None
+        return Outcome(state, self._choose_text(state.flow, state.listed))
+
+    async def cancel(
+        self, appointment: ListedAppointment, patient: Patient, turn: Turn
+    ) -> tuple[Appointment, Action, str]:
+        """Cancel the patient's `appointment` (the caller maps the errors): the appointment and what to say."""
+        dialog = self._dialog
+        cancelled = await booking.cancel(
+            dialog.conn, appointment_id=appointment.id, patient_id=patient.id, now=turn.now
+        )
+        listed = ListedAppointment.of(cancelled)
+        text = replies.cancelled(wording.appointment_text(listed, dialog.settings.tz, dialog.clinic.specialties))
+        return cancelled, Action.CANCEL_APPOINTMENT, text
+
+    async def move(
+        self, appointment: ListedAppointment, slot: OfferedSlot, patient: Patient, turn: Turn
+    ) -> tuple[Appointment, Action, str]:
+        """Move the patient's `appointment` to `slot`'s time (the caller maps the errors)."""
+        settings = self._dialog.settings
+        moved = await booking.reschedule(
+            self._dialog.conn,
+            appointment_id=appointment.id,
+            patient_id=patient.id,
+            new_starts_at=slot.starts_at,
+            now=turn.now,
+            tz=settings.tz,
+            min_notice=settings.min_notice,
+        )
+        when = wording.day_and_time(moved.starts_at, settings.tz)
+        text = replies.rescheduled(when, moved.doctor_name, choices.reference_of(moved.id))
+        return moved, Action.RESCHEDULE_APPOINTMENT, text
+
+    async def _choose_appointment(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        dialog = self._dialog
+        upcoming = [
+            ListedAppointment.of(a)
+            for a in await booking.upcoming_for_patient(dialog.conn, patient_id=patient.id, now=turn.now)
+        ]
+        actor = audit.patient_actor(patient.id)
+        reference = state.wishes.reference
+        if reference is not None:
+            mine = [a for a in upcoming if choices.matches_reference(a.id, reference)]
+            if not mine:
+                # `reference` is a well-formed id or 8 hex digits (choices.appointment_reference), never free text.
+                full_id = UUID(reference) if len(reference) == 36 else None
+                await dialog.audit(
+                    actor=actor,
+                    action=CHANGE[state.flow],
+                    outcome="denied",
+                    target=audit.appointment_target(full_id) if full_id else None,
+                    detail=None if full_id else {"reference": reference},
+                )
+                return Outcome(state.idle(), replies.NOT_AMONG_YOURS)
+            upcoming = mine
+        await dialog.audit(actor=actor, action="appointments.viewed", outcome="success")
+        if not upcoming:
+            return Outcome(state.idle(), replies.NO_UPCOMING)
+        on_day = [a for a in upcoming if a.starts_at.astimezone(dialog.settings.tz).date() == state.wishes.day]
+        if len(upcoming) == 1 or len(on_day) == 1:
+            chosen = upcoming[0] if len(upcoming) == 1 else on_day[0]
+            # A date said with "cambiar mi cita del lunes" named the old appointment, not the new time.
+            wishes = state.wishes if state.flow is Flow.CANCEL or len(upcoming) == 1 else Wishes()
+            return await dialog.proceed(state.but(appointment=chosen, wishes=wishes), turn, patient)
+        listed = tuple(upcoming)
+        return Outcome(state.but(step=Step.APPOINTMENT_CHOICE, listed=listed), self._choose_text(state.flow, listed))
+
+    def _choose_text(self, flow: Flow | None, listed: tuple[ListedAppointment, ...]) -> str:
+        verb = "cancelar" if flow is Flow.CANCEL else "cambiar"
+        lines = appointment_lines(listed, self._dialog.settings.tz, self._dialog.clinic.specialties)
+        return replies.choose_appointment(lines, verb)

@@ -1,0 +1,116 @@
+"""The last step of every change: ask for an explicit "sí", then book, cancel or move, and say how it went."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from appointments import repository as clinic
+from appointments.errors import AppointmentError, NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
+from gateway import audit
+from gateway.conversation import choices, replies, wording
+from gateway.conversation.flows import slots
+from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn, has_details
+from gateway.conversation.state import DialogState, Flow, Step
+from gateway.understanding.intents import Intent
+
+if TYPE_CHECKING:
+    from gateway.conversation.dialog import Dialog
+
+
+class Confirmation:
+    """The confirmation step: what is asked, and what a "sí" or a "no" does."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self._dialog = dialog
+
+    async def ask(self, state: DialogState, turn: Turn) -> Outcome:
+        """Ask to confirm the change under way, in its own words."""
+        tz, names = self._dialog.settings.tz, self._dialog.clinic.specialties
+        if state.flow is Flow.CANCEL and state.appointment is not None:
+            text = replies.confirm_cancel(wording.appointment_text(state.appointment, tz, names))
+        elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
+            old = wording.day_and_time(state.appointment.starts_at, tz)
+            text = replies.confirm_reschedule(old, wording.day_and_time(state.chosen.starts_at, tz))
+        elif state.chosen is not None:
+            slot = state.chosen
+            specialty = self._dialog.clinic.specialty_name(slot.specialty_code)
+            text = replies.confirm_booking(wording.day_and_time(slot.starts_at, tz), slot.doctor_name, specialty)
+        else:  # nothing to confirm: the state was cut short
+            return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
+        return Outcome(state.but(step=Step.CONFIRM), text, options=YES_NO)
+
+    async def answer(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """The message read as "sí", "no", "otro horario" or another day or hour; None when it is none of them."""
+        dialog = self._dialog
+        intent = turn.understood.intent
+        if intent is Intent.CONFIRM:
+            return await self._execute(state, turn)
+        rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
+        if intent is Intent.DENY or (rebooking and choices.wants_other_options(turn.text)):
+            if not rebooking:
+                return Outcome(state.idle(), replies.CANCEL_KEPT)
+            outcome = await dialog.verification.gate(slots.later_options(state), turn)
+            return replace(outcome, text=f"{replies.BOOKING_DROPPED} {outcome.text}")
+        if rebooking and has_details(turn.understood) and new_flow in (None, state.flow):
+            return await dialog.start(state.flow or Flow.BOOK, state, turn)
+        return None
+
+    def ask_again(self, state: DialogState) -> Outcome | None:
+        """The confirmation asked again after a message that answers nothing."""
+        if state.step is not Step.CONFIRM:
+            return None
+        return Outcome(state, replies.ASK_CONFIRM_AGAIN, options=YES_NO)
+
+    async def _execute(self, state: DialogState, turn: Turn) -> Outcome:
+        """The patient said yes: book, cancel or move, as one transaction each."""
+        dialog = self._dialog
+        reverify = await dialog.verification.still_verified(state, turn)
+        if reverify is not None:
+            return reverify
+        patient = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        if patient is None:
+            return await dialog.verification.gate(state, turn)
+        actor = audit.patient_actor(patient.id)
+        try:
+            if state.flow is Flow.BOOK and state.chosen is not None:
+                appointment, action, text = await dialog.booking.book(state.chosen, patient, turn)
+            elif state.flow is Flow.CANCEL and state.appointment is not None:
+                appointment, action, text = await dialog.changes.cancel(state.appointment, patient, turn)
+            elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
+                appointment, action, text = await dialog.changes.move(state.appointment, state.chosen, patient, turn)
+            else:
+                return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
+        except TooManyUpcoming as exc:
+            await dialog.audit(actor=actor, action=CHANGE[state.flow], outcome="limited", detail={"reason": exc.code})
+            return dialog.booking.too_many_upcoming(state)
+        except (SlotTaken, NotBookable) as exc:
+            target = audit.appointment_target(state.appointment.id) if state.appointment else None
+            outcome = "conflict" if isinstance(exc, SlotTaken) else "failure"
+            await dialog.audit(
+                actor=actor,
+                action=CHANGE[state.flow],
+                outcome=outcome,
+                target=target,
+                detail={"reason": exc.code},
+            )
+            retry = await dialog.booking.offer(state.but(chosen=None, offered=(), search_after=None), turn, patient)
+            why = replies.PATIENT_BUSY if isinstance(exc, PatientBusy) else replies.SLOT_GONE
+            return replace(retry, text=f"{why} {retry.text}")
+        except AppointmentError as exc:
+            target = audit.appointment_target(state.appointment.id) if state.appointment else None
+            await dialog.audit(
+                actor=actor,
+                action=CHANGE[state.flow],
+                outcome="failure",
+                target=target,
+                detail={"reason": exc.code},
+            )
+            return Outcome(state.idle(), replies.CANNOT_CHANGE)
+        await dialog.audit(
+            actor=actor,
+            action=CHANGE[state.flow],
+            outcome="success",
+            target=audit.appointment_target(appointment.id),
+        )
+        return Outcome(state.idle(), text, action, appointment=appointment)

@@ -1,0 +1,33 @@
+"""Listing the patient's upcoming appointments."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from appointments import booking
+from appointments.schemas import Patient
+from gateway import audit
+from gateway.conversation import replies
+from gateway.conversation.flows.common import Outcome, Turn, appointment_lines
+from gateway.conversation.state import DialogState, ListedAppointment
+from gateway.schemas import Action
+
+if TYPE_CHECKING:
+    from gateway.conversation.dialog import Dialog
+
+
+class Listing:
+    """Shows the verified patient's upcoming appointments; the flow ends with it."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self._dialog = dialog
+
+    async def show(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        dialog = self._dialog
+        upcoming = await booking.upcoming_for_patient(dialog.conn, patient_id=patient.id, now=turn.now)
+        await dialog.audit(actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success")
+        if not upcoming:
+            return Outcome(state.idle(), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
+        listed = tuple(ListedAppointment.of(a) for a in upcoming)
+        lines = appointment_lines(listed, dialog.settings.tz, dialog.clinic.specialties)
+        return Outcome(state.idle(), replies.upcoming(lines), Action.LIST_APPOINTMENTS)
