@@ -1,0 +1,184 @@
+"""Cancelling and moving an appointment, one step at a time: which appointment, which new time, and the "sí".
+
+State in, message understood, state and reply out, through `Dialog.respond` on the demo clinic at Monday 09:00
+(no HTTP, no model). María holds pediatrics on Tuesday at 10:00 and, in some tests, cardiology on Wednesday at 09:00.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import asyncpg
+import pytest
+
+from appointments import demo
+from appointments.schemas import Appointment
+from gateway.conversation import choices, replies, wording
+from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
+from gateway.schemas import Action
+from tests.support.dialog import LA_PAZ, DialogBench, dialog_bench
+
+MARIA = demo.MARIA.phone
+CANCEL = DialogState(flow=Flow.CANCEL)
+MOVE = DialogState(flow=Flow.RESCHEDULE)
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2030, 3, day, hour, minute, tzinfo=LA_PAZ)
+
+
+@pytest.fixture
+async def bench(conn: asyncpg.Connection, redis_url: str) -> AsyncIterator[DialogBench]:
+    async with dialog_bench(conn, redis_url) as bench:
+        await bench.verified(MARIA)
+        yield bench
+
+
+async def book_at(bench: DialogBench, specialty: str, starts_at: datetime) -> Appointment:
+    [slot] = [s for s in await bench.free(specialty) if s.starts_at == starts_at]
+    return await bench.booked(MARIA, slot)
+
+
+@pytest.fixture
+async def tuesday(bench: DialogBench) -> ListedAppointment:
+    return ListedAppointment.of(await book_at(bench, "pediatria", at(5, 10)))
+
+
+@pytest.fixture
+async def wednesday(bench: DialogBench, tuesday: ListedAppointment) -> ListedAppointment:
+    return ListedAppointment.of(await book_at(bench, "cardiologia", at(6, 9)))
+
+
+def appointment_text(appointment: ListedAppointment) -> str:
+    return wording.appointment_text(appointment, LA_PAZ, {"pediatria": "Pediatría", "cardiologia": "Cardiología"})
+
+
+async def test_one_appointment_is_the_one_to_cancel(bench: DialogBench, tuesday: ListedAppointment) -> None:
+    outcome = await bench.say(MARIA, "quiero cancelar mi cita")
+
+    assert outcome.state == CANCEL.but(step=Step.CONFIRM, appointment=tuesday)
+    assert outcome.text == replies.confirm_cancel(appointment_text(tuesday))
+
+
+# With two appointments: (what the patient says, the step asked next, which one is chosen: 0 Tuesday, 1 Wednesday)
+WHICH = {
+    "no detail: both listed": ("quiero cancelar una cita", Step.APPOINTMENT_CHOICE, None),
+    "the day names one": ("quiero cancelar mi cita del miércoles", Step.CONFIRM, 1),
+}
+
+
+@pytest.mark.parametrize(("says", "step", "chosen"), WHICH.values(), ids=WHICH.keys())
+async def test_which_appointment(
+    bench: DialogBench,
+    tuesday: ListedAppointment,
+    wednesday: ListedAppointment,
+    says: str,
+    step: Step,
+    chosen: int | None,
+) -> None:
+    outcome = await bench.say(MARIA, says)
+
+    assert outcome.state.step is step
+    if chosen is None:
+        assert outcome.state.listed == (tuesday, wednesday)
+        lines = [f"{i}) {appointment_text(a)}" for i, a in enumerate((tuesday, wednesday), start=1)]
+        assert outcome.text == replies.choose_appointment(lines, "cancelar")
+    else:
+        assert outcome.state.appointment == (tuesday, wednesday)[chosen]
+
+
+# At the list of both: (what the patient says, which is chosen)
+CHOICES = {
+    "a number": ("2", 1),
+    "a reference": (None, 0),
+    "a day": ("la del martes", 0),
+}
+
+
+@pytest.mark.parametrize(("says", "chosen"), CHOICES.values(), ids=CHOICES.keys())
+async def test_appointment_choice(
+    bench: DialogBench, tuesday: ListedAppointment, wednesday: ListedAppointment, says: str | None, chosen: int
+) -> None:
+    listed = (tuesday, wednesday)
+    state = CANCEL.but(step=Step.APPOINTMENT_CHOICE, listed=listed)
+
+    outcome = await bench.say(MARIA, says or f"la {choices.reference_of(tuesday.id)}", state)
+
+    assert outcome.state == CANCEL.but(step=Step.CONFIRM, appointment=listed[chosen])
+
+
+async def test_an_answer_to_nothing_lists_them_again(
+    bench: DialogBench, tuesday: ListedAppointment, wednesday: ListedAppointment
+) -> None:
+    state = CANCEL.but(step=Step.APPOINTMENT_CHOICE, listed=(tuesday, wednesday))
+
+    outcome = await bench.say(MARIA, "el perro ladra", state)
+
+    assert outcome.state == state
+    assert outcome.text is not None and appointment_text(wednesday) in outcome.text
+
+
+async def test_a_reference_not_among_hers_is_refused(bench: DialogBench, tuesday: ListedAppointment) -> None:
+    outcome = await bench.say(MARIA, "quiero cancelar la cita 3F2A91C0")
+
+    assert (outcome.state, outcome.text) == (DialogState(), replies.NOT_AMONG_YOURS)
+    assert ("appointment.cancelled", "denied") in bench.audited
+
+
+# At the cancel confirmation: (what the patient says, the reply, the action, the appointment's status after)
+CONFIRMS = {
+    "yes cancels": ("sí", None, Action.CANCEL_APPOINTMENT, "cancelled"),
+    "no keeps it": ("no", replies.CANCEL_KEPT, Action.NONE, "booked"),
+}
+
+
+@pytest.mark.parametrize(("says", "reply", "action", "status"), CONFIRMS.values(), ids=CONFIRMS.keys())
+async def test_cancel_confirmation(
+    bench: DialogBench,
+    conn: asyncpg.Connection,
+    tuesday: ListedAppointment,
+    says: str,
+    reply: str | None,
+    action: Action,
+    status: str,
+) -> None:
+    outcome = await bench.say(MARIA, says, CANCEL.but(step=Step.CONFIRM, appointment=tuesday))
+
+    assert (outcome.state, outcome.action) == (DialogState(), action)
+    assert outcome.text == (reply or replies.cancelled(appointment_text(tuesday)))
+    assert await conn.fetchval("SELECT status::text FROM appointments WHERE id = $1", tuesday.id) == status
+
+
+async def test_a_move_offers_the_same_doctor(bench: DialogBench, tuesday: ListedAppointment) -> None:
+    outcome = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+
+    assert outcome.state.step is Step.SLOT_CHOICE and outcome.state.appointment == tuesday
+    assert outcome.state.wishes == Wishes(day=at(7, 0).date())
+    assert [s.starts_at for s in outcome.state.offered] == [at(7, 8), at(7, 8, 30), at(7, 9)]
+    assert {s.doctor_id for s in outcome.state.offered} == {tuesday.doctor_id}
+
+
+async def test_a_move_is_confirmed_old_and_new(bench: DialogBench, tuesday: ListedAppointment) -> None:
+    offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+
+    outcome = await bench.say(MARIA, "1", offered.state)
+
+    new = offered.state.offered[0]
+    assert outcome.state == offered.state.but(step=Step.CONFIRM, chosen=new)
+    old_when, new_when = (wording.day_and_time(t, LA_PAZ) for t in (tuesday.starts_at, new.starts_at))
+    assert outcome.text == replies.confirm_reschedule(old_when, new_when)
+
+
+async def test_yes_moves_the_appointment(
+    bench: DialogBench, conn: asyncpg.Connection, tuesday: ListedAppointment
+) -> None:
+    offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+    new = offered.state.offered[0]
+
+    outcome = await bench.say(MARIA, "sí", offered.state.but(step=Step.CONFIRM, chosen=new))
+
+    assert (outcome.state, outcome.action) == (DialogState(), Action.RESCHEDULE_APPOINTMENT)
+    assert outcome.appointment is not None and outcome.appointment.starts_at == new.starts_at
+    assert await conn.fetchval("SELECT starts_at FROM appointments WHERE id = $1", tuesday.id) == new.starts_at
+    assert ("appointment.rescheduled", "success") in bench.audited

@@ -1,0 +1,179 @@
+"""Verification and registration, one step at a time: state in, message, state and reply out (no HTTP, no model)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date
+
+import asyncpg
+import pytest
+
+from appointments import demo
+from gateway.conversation import replies
+from gateway.conversation.state import DialogState, Flow, Step
+from gateway.schemas import Action
+from tests.support.dialog import KEY, SETTINGS, DialogBench, dialog_bench
+
+MARIA = demo.MARIA
+STRANGER = "+59176543210"
+BOOKING = DialogState(flow=Flow.BOOK)
+
+
+@pytest.fixture
+async def bench(conn: asyncpg.Connection, redis_url: str) -> AsyncIterator[DialogBench]:
+    async with dialog_bench(conn, redis_url) as bench:
+        yield bench
+
+
+@dataclass(frozen=True)
+class Row:
+    phone: str
+    state: DialogState
+    says: str
+    step: Step | None
+    reply: str
+    then: DialogState | None = None  # the whole next state, where the step alone says too little
+    action: Action = Action.VERIFICATION_REQUIRED
+
+
+ROWS = {
+    "a stranger asking to book is offered registration": Row(
+        STRANGER, DialogState(), "quiero una cita", Step.REGISTER_OFFER, replies.REGISTER_OFFER
+    ),
+    "yes to registering asks the name": Row(
+        STRANGER, BOOKING.but(step=Step.REGISTER_OFFER), "sí", Step.REGISTER_NAME, replies.ASK_NAME
+    ),
+    "'sí, quiero registrarme' is a yes too": Row(
+        STRANGER, BOOKING.but(step=Step.REGISTER_OFFER), "sí, quiero registrarme", Step.REGISTER_NAME, replies.ASK_NAME
+    ),
+    "no to registering ends the flow": Row(
+        STRANGER,
+        BOOKING.but(step=Step.REGISTER_OFFER),
+        "no",
+        None,
+        replies.REGISTER_DECLINED,
+        then=DialogState(),
+        action=Action.NONE,
+    ),
+    "a name is kept, title-cased, and the birth date asked": Row(
+        STRANGER,
+        BOOKING.but(step=Step.REGISTER_NAME),
+        "pedro mamani",
+        Step.REGISTER_BIRTH_DATE,
+        replies.ASK_REGISTER_BIRTH_DATE,
+        then=BOOKING.but(step=Step.REGISTER_BIRTH_DATE, registering_name="Pedro Mamani"),
+    ),
+    "digits are no name": Row(
+        STRANGER, BOOKING.but(step=Step.REGISTER_NAME), "12345", Step.REGISTER_NAME, replies.ASK_NAME_AGAIN
+    ),
+    "a birth date is kept and the document asked": Row(
+        STRANGER,
+        BOOKING.but(step=Step.REGISTER_BIRTH_DATE, registering_name="Pedro Mamani"),
+        "12/03/1990",
+        Step.REGISTER_DOCUMENT,
+        replies.ASK_DOCUMENT,
+        then=BOOKING.but(
+            step=Step.REGISTER_DOCUMENT, registering_name="Pedro Mamani", registering_birth_date=date(1990, 3, 12)
+        ),
+    ),
+    "no birth date, asked again": Row(
+        STRANGER,
+        BOOKING.but(step=Step.REGISTER_BIRTH_DATE),
+        "no sé",
+        Step.REGISTER_BIRTH_DATE,
+        replies.ASK_BIRTH_DATE_AGAIN,
+    ),
+    "a known patient is asked the identity question": Row(
+        MARIA.phone, DialogState(), "quiero una cita", Step.IDENTITY, replies.ASK_BIRTH_DATE
+    ),
+    "a wrong birth date counts a failure": Row(
+        MARIA.phone,
+        BOOKING.but(step=Step.IDENTITY),
+        "01/01/2000",
+        Step.IDENTITY,
+        replies.BIRTH_DATE_WRONG,
+        then=BOOKING.but(step=Step.IDENTITY, identity_failures=1),
+    ),
+    "the last wrong answer locks and hands over": Row(
+        MARIA.phone,
+        BOOKING.but(step=Step.IDENTITY, identity_failures=SETTINGS.identity_attempts - 1),
+        "01/01/2000",
+        None,
+        replies.IDENTITY_LOCKED,
+        action=Action.HUMAN_HANDOFF,
+    ),
+    "a code with none sent has expired": Row(
+        MARIA.phone, BOOKING.but(step=Step.CODE), "123456", Step.CODE, replies.CODE_EXPIRED
+    ),
+    "anything else at the code step asks for the code again": Row(
+        MARIA.phone, BOOKING.but(step=Step.CODE), "el perro ladra", Step.CODE, replies.ASK_CODE_AGAIN
+    ),
+}
+
+
+@pytest.mark.parametrize("row", ROWS.values(), ids=ROWS.keys())
+async def test_step(bench: DialogBench, row: Row) -> None:
+    outcome = await bench.say(row.phone, row.says, row.state)
+
+    assert (outcome.state.step, outcome.text, outcome.action) == (row.step, row.reply, row.action)
+    if row.then is not None:
+        assert outcome.state == row.then
+    assert not bench.sms.received
+
+
+async def test_right_birth_date_texts_a_code(bench: DialogBench) -> None:
+    outcome = await bench.say(MARIA.phone, MARIA.date_of_birth.strftime("%d/%m/%Y"), BOOKING.but(step=Step.IDENTITY))
+
+    assert outcome.state == BOOKING.but(step=Step.CODE)
+    assert outcome.text == replies.code_sent(SETTINGS.code_minutes)
+    assert [r.body["to"] for r in bench.sms.received] == [MARIA.phone]
+    assert bench.audited == [("verification.identity", "success"), ("verification.code_sent", "success")]
+
+
+async def test_a_document_texts_a_code_to_a_stranger(bench: DialogBench) -> None:
+    state = BOOKING.but(
+        step=Step.REGISTER_DOCUMENT, registering_name="Pedro Mamani", registering_birth_date=date(1990, 3, 12)
+    )
+
+    outcome = await bench.say(STRANGER, "1234567 lp", state)
+
+    assert outcome.state == state.but(step=Step.CODE, registering_document="1234567 LP")
+    assert len(bench.sms.codes()) == 1
+
+
+async def test_the_right_code_verifies_and_the_flow_goes_on(bench: DialogBench) -> None:
+    await bench.otp.send_code(MARIA.phone, KEY)
+    [code] = bench.sms.codes()
+
+    outcome = await bench.say(MARIA.phone, code, BOOKING.but(step=Step.CODE))
+
+    assert outcome.state.step is Step.SPECIALTY  # verified, the booking asks which specialty
+    assert outcome.text is not None and outcome.text.startswith(f"{replies.VERIFIED}\n")
+    assert await bench.otp.is_verified(MARIA.phone, KEY)
+
+
+async def test_the_right_code_registers_a_stranger(bench: DialogBench) -> None:
+    await bench.otp.send_code(STRANGER, KEY)
+    [code] = bench.sms.codes()
+    state = BOOKING.but(
+        step=Step.CODE,
+        registering_name="Pedro Mamani",
+        registering_birth_date=date(1990, 3, 12),
+        registering_document="1234567 LP",
+    )
+
+    outcome = await bench.say(STRANGER, code, state)
+
+    patient = await bench.patient(STRANGER)
+    assert (patient.full_name, patient.date_of_birth) == ("Pedro Mamani", date(1990, 3, 12))
+    assert outcome.state == BOOKING.but(step=Step.SPECIALTY)
+    assert ("patient.registered", "success") in bench.audited
+
+
+async def test_a_verified_patient_skips_verification(bench: DialogBench) -> None:
+    await bench.verified(MARIA.phone)
+
+    outcome = await bench.say(MARIA.phone, "quiero una cita")
+
+    assert outcome.state == BOOKING.but(step=Step.SPECIALTY)
