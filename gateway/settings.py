@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     breaker_fail_max: int = Field(default=5, ge=1, validation_alias="BREAKER_FAIL_MAX")
     breaker_reset_seconds: float = Field(default=60.0, gt=0, validation_alias="BREAKER_RESET_SECONDS")
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0, validation_alias="DB_CONNECT_TIMEOUT_SECONDS")
+    # A turn's lease on its phone (TurnLeases) lasts this long and is renewed every third of it while the turn runs:
+    # a copy that dies mid-turn holds the patient's next message for at most this long.
+    turn_lease_seconds: float = Field(default=3.0, ge=0.3, le=60, validation_alias="TURN_LEASE_SECONDS")
 
     # Small-talk replies are cached in Redis by the last messages and the model that wrote them;
     # MODEL_NAME must match the inference server's.

@@ -105,7 +105,7 @@ class ChatService:
         self._emergency_model = emergency_model
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
-        self._leases = TurnLeases(pool, guard=guards.postgres)
+        self._leases = TurnLeases(pool, guard=guards.postgres, lease_seconds=settings.turn_lease_seconds)
 
     async def reply(
         self,

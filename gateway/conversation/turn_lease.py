@@ -1,10 +1,18 @@
 """A patient's messages take turns, on every gateway copy, with no connection held for the turn.
 
-A turn holds its phone's lease: a row of `turn_leases`, taken and given back in one short statement each on a
-pooled connection, so a turn waiting on the model holds no connection. A message that finds the lease held polls
-for it until its own deadline, then gets 503 (PatientBusy). A lease ends when its turn gives it back, or, when the
-gateway copy running the turn died, when it expires: at the turn's deadline plus the margin the idempotency claims
-use, so a retry of the dead copy's delivery finds its claim stale and the phone free at about the same time.
+A turn holds its phone's lease: a row of `turn_leases`, taken, renewed and given back in one short statement each
+on a pooled connection, so a turn waiting on the model holds no connection. A message that finds the lease held
+polls for it until its own deadline, then gets 503 (PatientBusy).
+
+A lease is short (`TURN_LEASE_SECONDS`, 3 s) and a heartbeat renews it every third of that while its turn runs,
+so a lease left by a gateway copy that died mid-turn (SIGKILL, a lost host) frees the phone within that time, and
+the retry of its delivery on another copy is answered within its deadline. A turn never outlives its lease
+unnoticed: a renewal that finds the lease gone (or another turn's) interrupts the turn at once, and so does having
+no renewal confirmed for 90 % of the lease (Postgres unreachable), before the lease can run out and another turn
+take it (only an event loop stalled for longer than the lease could keep the heartbeat from seeing that in time).
+The interrupted turn is answered 503 `turn_interrupted` with Retry-After; what it committed stays, and
+its retry carries on from there (the message is stored under its id). Giving the lease back takes a fresh pooled
+connection, with retries; if that fails too, the lease runs out on its own.
 """
 
 from __future__ import annotations
@@ -21,7 +29,6 @@ import structlog
 
 from gateway.db import Connection, on_live_session
 from gateway.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, GatewayError
-from gateway.idempotency import STALE_MARGIN_SECONDS
 from gateway.resilience import DependencyUnavailable, Guard
 
 log = structlog.get_logger(__name__)
@@ -29,6 +36,9 @@ log = structlog.get_logger(__name__)
 # How often a waiting message looks again. Two messages of one patient at once are rare; each look is one
 # indexed statement.
 POLL_SECONDS = 0.05
+# A turn with no renewal confirmed for this share of its lease is interrupted: the rest is slack for the
+# interruption to land before the lease can run out.
+_INTERRUPT_AT = 0.9
 
 
 class PatientBusy(GatewayError):
@@ -44,12 +54,27 @@ class PatientBusy(GatewayError):
         )
 
 
+class TurnInterrupted(GatewayError):
+    """The turn's lease could not be kept (Postgres unreachable, or the lease found gone): the turn was stopped
+    before another message of the patient could take its turn."""
+
+    status_code = 503
+    code = "turn_interrupted"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this message's turn was interrupted; retry it (with the same message_id nothing is stored twice)",
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+
+
 class TurnLeases:
     """Per-phone turn leases in Postgres, which every turn needs anyway (its messages are stored there)."""
 
-    def __init__(self, pool: asyncpg.Pool, *, guard: Guard) -> None:
+    def __init__(self, pool: asyncpg.Pool, *, guard: Guard, lease_seconds: float) -> None:
         self._pool = pool
         self._guard = guard
+        self._ttl = lease_seconds
 
     @staticmethod
     def key(phone: str) -> str:
@@ -58,20 +83,90 @@ class TurnLeases:
 
     @asynccontextmanager
     async def hold(self, phone: str, *, deadline: float) -> AsyncIterator[None]:
-        """The phone's turn, until the block ends or `deadline` (a `time.monotonic()` instant) and the margin pass.
+        """The phone's turn, for the block, renewed while it runs.
 
-        Waits for a turn another message holds until `deadline`; raises PatientBusy after it, or
-        DatabaseUnavailable when Postgres cannot be reached in time.
+        Waits for a turn another message holds until `deadline` (a `time.monotonic()` instant); raises PatientBusy
+        after it, or DatabaseUnavailable when Postgres cannot be reached in time. Interrupts the block with
+        TurnInterrupted when the lease cannot be kept.
         """
         key, holder = self.key(phone), uuid4()
-        while not await self._try_take(key, holder, deadline):
+        while True:
+            asked = time.monotonic()
+            if await self._try_take(key, holder, deadline):
+                break
             await asyncio.sleep(POLL_SECONDS)
             if time.monotonic() + POLL_SECONDS >= deadline:
                 raise PatientBusy()
         try:
-            yield
+            # The heartbeat stops the block by expiring this timeout, which also sees to the task's cancellation
+            # count; `expired()` tells its TimeoutError from one raised inside the block.
+            async with asyncio.timeout(None) as interrupt:
+                heartbeat = asyncio.create_task(self._keep(key, holder, asked, interrupt), name="turn-lease")
+                try:
+                    yield
+                finally:
+                    # Waited for, so no renewal runs after the lease is given back; asyncio.wait neither raises
+                    # the heartbeat's cancellation nor swallows this task's own.
+                    heartbeat.cancel()
+                    await asyncio.wait({heartbeat})
+        except TimeoutError:
+            if interrupt.expired():
+                raise TurnInterrupted() from None
+            raise
         finally:
             await self._give_back(key, holder)
+
+    async def _keep(self, key: str, holder: UUID, taken: float, interrupt: asyncio.Timeout) -> None:
+        """Renew the lease every third of its length until cancelled; expire `interrupt` once it cannot be kept.
+
+        `taken` is when the statement that took the lease was sent: the lease runs at least until `taken` plus
+        its length, by Postgres's clock, which runs at the rate of this one's.
+        """
+        every = self._ttl / 3
+        valid_until = taken + self._ttl
+        asked = taken
+        while True:
+            give_up_at = valid_until - (1 - _INTERRUPT_AT) * self._ttl
+            await asyncio.sleep(max(0.0, min(asked + every, give_up_at) - time.monotonic()))
+            if time.monotonic() >= give_up_at:
+                log.warning("turn_lease_not_kept", reason="not_renewed")
+                interrupt.reschedule(asyncio.get_running_loop().time())
+                return
+            asked = time.monotonic()
+            try:
+                held = await self._renew(key, holder, deadline=give_up_at)
+            except Exception as exc:
+                # Not fatal yet: the next renewal may get through before the lease runs short.
+                reason = exc.reason if isinstance(exc, DependencyUnavailable) else type(exc).__name__
+                log.warning("turn_lease_not_renewed", reason=reason)
+                continue
+            if not held:
+                log.warning("turn_lease_not_kept", reason="lost")
+                interrupt.reschedule(asyncio.get_running_loop().time())
+                return
+            valid_until = asked + self._ttl
+
+    async def _renew(self, key: str, holder: UUID, *, deadline: float) -> bool:
+        """Whether the lease was still this turn's, and is now again for a whole length."""
+
+        async def attempt(seconds_left: float) -> bool:
+            async def renew(conn: Connection) -> bool:
+                renewed: bool | None = await conn.fetchval(
+                    """
+                    UPDATE turn_leases SET expires_at = now() + make_interval(secs => $3)
+                    WHERE key = $1 AND holder = $2
+                    RETURNING true
+                    """,
+                    key,
+                    holder,
+                    self._ttl,
+                    timeout=seconds_left,
+                )
+                return bool(renewed)
+
+            return await on_live_session(self._pool, renew, acquire_timeout=seconds_left)
+
+        return await self._guard.call(attempt, deadline=deadline)
 
     async def _try_take(self, key: str, holder: UUID, deadline: float) -> bool:
         async def attempt(seconds_left: float) -> bool:
@@ -87,7 +182,7 @@ class TurnLeases:
                     """,
                     key,
                     holder,
-                    seconds_left + STALE_MARGIN_SECONDS,
+                    self._ttl,
                     timeout=seconds_left,
                 )
                 return bool(taken)
@@ -100,7 +195,8 @@ class TurnLeases:
             raise DatabaseUnavailable() from exc
 
     async def _give_back(self, key: str, holder: UUID) -> None:
-        """Not raising (the turn is answered, or failing already): a lease not given back expires."""
+        """On a fresh pooled connection, retried for up to a lease's length. Not raising (the turn is answered, or
+        failing already): a lease not given back runs out within its length."""
 
         async def attempt(seconds_left: float) -> bool:
             async def delete(conn: Connection) -> bool:
@@ -112,10 +208,10 @@ class TurnLeases:
             return await on_live_session(self._pool, delete, acquire_timeout=seconds_left)
 
         try:
-            held = await self._guard.call(attempt, deadline=time.monotonic() + STALE_MARGIN_SECONDS)
+            held = await self._guard.call(attempt, deadline=time.monotonic() + self._ttl)
         except DependencyUnavailable:
             log.warning("turn_lease_not_given_back")
             return
         if not held:
-            # The turn outlived its lease: a later message of the patient may have been answered meanwhile.
+            # Only after a turn interrupted for its lease: the heartbeat stops any other turn before its lease ends.
             log.warning("turn_lease_expired_during_turn")

@@ -7,15 +7,19 @@ Real gateways (in this process, each with its own pool) on real Postgres and Red
 from __future__ import annotations
 
 import asyncio
+import signal
 import threading
 import time
 from collections.abc import Sequence
 
 import asyncpg
 import httpx
+import pytest
 
 from gateway.conversation.turn_lease import TurnLeases
+from tests.conftest import gateway_subprocess, runtime_url
 from tests.gateway.conftest import MakeClient
+from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
 
 REPLY = "Qué bueno que lo disfrutó. ¿Puedo ayudarle con algo de la clínica?"
@@ -143,3 +147,106 @@ async def test_a_turn_left_by_a_copy_that_died_holds_the_patient_only_until_its_
     assert answered is not None and answered.status_code == 200, answered and answered.text
     roles = [r["role"] for r in await conn.fetch("SELECT role FROM messages ORDER BY id")]
     assert roles == ["user", "assistant"]
+
+
+class FirstReplyHeld:
+    """A model whose first reply waits until `release` is set (the copy asking is killed meanwhile); later ones
+    come at once."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, turns: Sequence[tuple[str, str]]) -> str:
+        if not self.asked.is_set():
+            self.asked.set()
+            assert self.release.wait(60), "the test never let the first reply go"
+        return REPLY
+
+
+async def test_a_lease_left_by_a_copy_killed_mid_turn_is_taken_over_within_a_few_seconds(
+    make_client: MakeClient,
+    api_key: str,
+    conn: asyncpg.Connection,
+    database_url: str,
+    redis_url: str,
+    sms: FakeSmsServer,
+) -> None:
+    """A copy SIGKILLed while its model writes gives its lease nothing back: the lease, renewed only while a turn
+    runs, frees the phone within TURN_LEASE_SECONDS, so the retry on another copy is answered within its own short
+    deadline (a lease lasting the dead turn's 60 s deadline would get it 503 `patient_busy`), and nothing is stored
+    twice."""
+    phone = "+59170000001"
+    body_with_id = {**body(TO_THE_MODEL, phone), "message_id": "wamid.killed-mid-turn"}
+    headers = {"X-API-Key": api_key}
+    model = FirstReplyHeld()
+    with fake_inference_server(model, workers=2) as server:
+        env = {
+            "DATABASE_URL": runtime_url(database_url),
+            "REDIS_URL": redis_url,
+            "INFERENCE_TARGET": server.target,
+            "SMS_BASE_URL": sms.url,
+            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+            "APP_ENV": "development",
+            "REPLY_CACHE_TTL_SECONDS": "0",
+            "REQUEST_DEADLINE_SECONDS": "60",
+            "INFERENCE_TIMEOUT_SECONDS": "60",
+        }
+        with gateway_subprocess(env) as (url, gateway):
+            async with httpx.AsyncClient(base_url=url, timeout=90) as direct:
+                first = asyncio.create_task(direct.post("/chat", json=body_with_id, headers=headers))
+                assert await asyncio.to_thread(model.asked.wait, 30), "the killed copy never asked the model"
+                # Renewed while the turn runs, never more than a lease ahead (3 s by default).
+                renewed = []
+                for _ in range(2):
+                    await asyncio.sleep(1.2)
+                    renewed.append(await conn.fetchval("SELECT expires_at - now() FROM turn_leases"))
+                assert all(0 < left.total_seconds() <= 3 for left in renewed), renewed
+                gateway.send_signal(signal.SIGKILL)
+                with pytest.raises(httpx.TransportError):
+                    await first
+        killed_at = time.monotonic()
+        model.release.set()
+
+        # The claim on the message id is stale after the other copy's deadline and 2 s; the lease is gone by then.
+        other_copy = await make_client(
+            INFERENCE_TARGET=server.target, REPLY_CACHE_TTL_SECONDS=0, REQUEST_DEADLINE_SECONDS=3
+        )
+        retried = await other_copy.post("/chat", json=body_with_id, headers=headers)
+        took = time.monotonic() - killed_at
+
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["response"] == REPLY
+    assert took < 15, f"the retry was answered {took:.1f} s after the kill"
+    rows = await conn.fetch("SELECT role, content FROM messages ORDER BY id")
+    assert [(r["role"], r["content"]) for r in rows] == [("user", TO_THE_MODEL), ("assistant", REPLY)]
+    assert await conn.fetchval("SELECT count(*) FROM turn_leases") == 0
+
+
+async def test_a_turn_that_finds_its_lease_taken_is_interrupted_and_its_retry_stores_nothing_twice(
+    make_client: MakeClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    """While the model writes, the lease passes to another holder (as after a lease ran out): the turn's next
+    renewal finds it gone, and the turn stops there, before it stores a reply, with 503 `turn_interrupted`. Its
+    retry with the same id carries on from the stored message once the other holder's lease has run out."""
+    phone = "+59170000001"
+    body_with_id = {**body(TO_THE_MODEL, phone), "message_id": "wamid.interrupted"}
+    headers = {"X-API-Key": api_key}
+    model = FirstReplyHeld()
+    with fake_inference_server(model, workers=2) as server:
+        client = await make_client(INFERENCE_TARGET=server.target, REPLY_CACHE_TTL_SECONDS=0)
+        first = asyncio.create_task(client.post("/chat", json=body_with_id, headers=headers))
+        assert await asyncio.to_thread(model.asked.wait, 30), "the model was never asked"
+        assert await conn.execute("UPDATE turn_leases SET holder = gen_random_uuid()") == "UPDATE 1"
+        interrupted = await first
+        model.release.set()
+        assert await conn.fetchval("SELECT count(*) FROM messages WHERE role = 'assistant'") == 0
+
+        retried = await client.post("/chat", json=body_with_id, headers=headers)
+
+    assert interrupted.status_code == 503, interrupted.text
+    assert interrupted.json()["error"]["code"] == "turn_interrupted"
+    assert "Retry-After" in interrupted.headers
+    assert retried.status_code == 200, retried.text
+    rows = await conn.fetch("SELECT role, content FROM messages ORDER BY id")
+    assert [(r["role"], r["content"]) for r in rows] == [("user", TO_THE_MODEL), ("assistant", REPLY)]
