@@ -21,6 +21,10 @@ nothing but time.
   whose heartbeats stopped, which releases their jobs the same way.
 - **Supervision.** procrastinate stops a worker whose side task (heartbeat, listener, periodic deferrer) fails,
   which a Postgres restart does; the supervisor here starts it again after a backoff, so a copy never stays deaf.
+- **Lost sessions.** A statement of the queue's whose session the server ended (terminated, shut down) is run once
+  more on a fresh connection (`_Connector`). Without that, a job whose `finish_job` was refused so stays `doing`
+  under a worker that is alive and beating, so it is never stalled, and its lock holds the sender's next messages
+  for as long as the copy lives.
 """
 
 from __future__ import annotations
@@ -31,9 +35,12 @@ import os
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any, LiteralString
 
 import procrastinate
+import psycopg
 import structlog
+from procrastinate.exceptions import ConnectorException
 from procrastinate.jobs import Job
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
 
@@ -80,6 +87,59 @@ class Backoff(BaseRetryStrategy):
         return RetryDecision(retry_at=datetime.now(UTC) + timedelta(seconds=wait))
 
 
+# Errors the server sends when it ends the session (pg_terminate_backend, a shutdown, a crash, an idle timeout):
+# whatever the statement or its COMMIT was doing was rolled back, so running it again does it once.
+_SESSION_ENDED: tuple[type[psycopg.Error], ...] = (
+    psycopg.errors.AdminShutdown,
+    psycopg.errors.CrashShutdown,
+    psycopg.errors.CannotConnectNow,
+    psycopg.errors.IdleSessionTimeout,
+    psycopg.errors.IdleInTransactionSessionTimeout,
+)
+
+
+class _Connector(procrastinate.PsycopgConnector):
+    """procrastinate's connector, running a statement once more when the server ended its session under it.
+
+    Only on an error the server sent (so nothing was committed); a connection that just went silent is not
+    retried, as its COMMIT may have gone through. The pool discards the ended connection and lends a checked one.
+    """
+
+    async def execute_query_async(self, query: LiteralString, **arguments: Any) -> None:
+        try:
+            await super().execute_query_async(query, **arguments)
+            return
+        except ConnectorException as exc:
+            _raise_unless_session_ended(exc)
+        await super().execute_query_async(query, **arguments)
+
+    async def execute_query_one_async(self, query: LiteralString, **arguments: Any) -> dict[str, Any]:
+        row: dict[str, Any]
+        try:
+            row = await super().execute_query_one_async(query, **arguments)
+            return row
+        except ConnectorException as exc:
+            _raise_unless_session_ended(exc)
+        row = await super().execute_query_one_async(query, **arguments)
+        return row
+
+    async def execute_query_all_async(self, query: LiteralString, **arguments: Any) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]]
+        try:
+            rows = await super().execute_query_all_async(query, **arguments)
+            return rows
+        except ConnectorException as exc:
+            _raise_unless_session_ended(exc)
+        rows = await super().execute_query_all_async(query, **arguments)
+        return rows
+
+
+def _raise_unless_session_ended(exc: ConnectorException) -> None:
+    if not isinstance(exc.__cause__, _SESSION_ENDED):
+        raise exc
+    log.info("job_queue_session_lost", error=type(exc.__cause__).__name__)
+
+
 def _conninfo(database_url: str) -> str:
     # asyncpg and libpq read the same postgresql:// URLs; libpq knows only the `postgresql`/`postgres` schemes.
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
@@ -99,7 +159,7 @@ class JobQueue:
         connect_timeout: float = 5.0,
         on_worker: Callable[[bool], None] | None = None,
     ) -> None:
-        connector = procrastinate.PsycopgConnector(
+        connector = _Connector(
             conninfo=_conninfo(database_url),
             min_size=1,
             max_size=_POOL_MAX_SIZE,
