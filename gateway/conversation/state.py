@@ -57,7 +57,8 @@ class _Keep(Enum):
 KEEP: Final = _Keep.KEEP
 
 
-def _changed(**values: object) -> dict[str, object]:
+def _changed(values: dict[str, object]) -> dict[str, object]:
+    """The values that change a field: every one but KEEP."""
     return {name: value for name, value in values.items() if value is not KEEP}
 
 
@@ -126,7 +127,14 @@ class Wishes(_Frozen):
     ) -> Wishes:
         """A copy with the fields given changed; each is typed, so mypy checks every change."""
         changes = _changed(
-            specialty=specialty, doctor_id=doctor_id, day=day, clock=clock, time_of_day=time_of_day, reference=reference
+            {
+                "specialty": specialty,
+                "doctor_id": doctor_id,
+                "day": day,
+                "clock": clock,
+                "time_of_day": time_of_day,
+                "reference": reference,
+            }
         )
         return self.model_copy(update=changes)
 
@@ -208,24 +216,26 @@ class DialogState(_Frozen):
         error, where `model_copy(update=...)` would store the one and silently drop the other.
         """
         changes = _changed(
-            flow=flow,
-            step=step,
-            wishes=wishes,
-            offered=offered,
-            search_after=search_after,
-            chosen=chosen,
-            listed=listed,
-            appointment=appointment,
-            identity_failures=identity_failures,
-            identity_locked_until=identity_locked_until,
-            registering_name=registering_name,
-            registering_birth_date=registering_birth_date,
-            registering_document=registering_document,
-            emergency=emergency,
-            farewell_at=farewell_at,
-            feeling_low=feeling_low,
-            emergency_over_at=emergency_over_at,
-            asked_about=asked_about,
+            {
+                "flow": flow,
+                "step": step,
+                "wishes": wishes,
+                "offered": offered,
+                "search_after": search_after,
+                "chosen": chosen,
+                "listed": listed,
+                "appointment": appointment,
+                "identity_failures": identity_failures,
+                "identity_locked_until": identity_locked_until,
+                "registering_name": registering_name,
+                "registering_birth_date": registering_birth_date,
+                "registering_document": registering_document,
+                "emergency": emergency,
+                "farewell_at": farewell_at,
+                "feeling_low": feeling_low,
+                "emergency_over_at": emergency_over_at,
+                "asked_about": asked_about,
+            }
         )
         return self.model_copy(update=changes)
 
