@@ -267,20 +267,28 @@ def guards(settings: Settings) -> Guards:
     """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured."""
 
     def guard(
-        name: str, is_failure: Callable[[BaseException], bool], retry_if: Callable[[BaseException], bool] | None = None
+        name: str,
+        is_failure: Callable[[BaseException], bool],
+        retry_if: Callable[[BaseException], bool] | None = None,
+        *,
+        reset_timeout: float = settings.breaker_reset_seconds,
     ) -> Guard:
         return Guard(
             name,
             attempts=settings.retry_attempts,
             backoff_seconds=settings.retry_backoff_seconds,
             fail_max=settings.breaker_fail_max,
-            reset_timeout=settings.breaker_reset_seconds,
+            reset_timeout=reset_timeout,
             is_failure=is_failure,
             retry_if=retry_if,
         )
 
     return Guards(
-        postgres=guard("postgres", lambda exc: isinstance(exc, (*DATABASE_DOWN, TimeoutError))),
+        postgres=guard(
+            "postgres",
+            lambda exc: isinstance(exc, (*DATABASE_DOWN, TimeoutError)),
+            reset_timeout=settings.postgres_breaker_reset_seconds,
+        ),
         inference=guard("inference", _inference_failure),
         # Sends are retried only when the provider cannot have taken the message (gateway/outbound.py).
         sms=guard("sms", outbound.counts_against_provider, outbound.safe_to_retry),

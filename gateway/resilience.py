@@ -2,12 +2,16 @@
 
 Retries (tenacity) smooth over a blip; the breaker (pybreaker, through `_AsyncBreaker` below) stops a dead
 dependency from costing every request its full timeout: after `fail_max` failed attempts in a row it
-opens, and calls fail at once with `DependencyUnavailable` until `reset_timeout` has passed, when one
-trial call is let through.
+opens, and calls are not tried until `reset_timeout` has passed, when one trial call is let through. A call
+whose deadline reaches past that moment waits for the trial rather than failing at once: a dependency back
+within the deadline (Postgres restarted in 3 s) costs the caller a wait, not a 503. Calls that cannot wait
+that long fail at once with `DependencyUnavailable`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -80,14 +84,17 @@ class _AsyncBreaker:
             name=name,
         )
         self._trial_running = False
+        self._trial_done = asyncio.Event()
 
     @property
     def state(self) -> str:
         """`closed`, `open` or `half_open`."""
         return self.breaker.current_state.replace("-", "_")
 
-    async def call(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        admitted = self._admit()
+    async def call(self, attempt: Callable[[], Awaitable[T]], *, deadline: float | None = None) -> T:
+        """Await `attempt()` if the breaker lets it through; with a `deadline` (a `time.monotonic()` instant), an
+        open breaker whose trial comes before it is waited for."""
+        admitted = await self._admit_by(deadline) if deadline is not None else self._admit()
         try:
             try:
                 result = await attempt()
@@ -100,6 +107,34 @@ class _AsyncBreaker:
             # A cancelled trial (BaseException) is neither a failure nor a success: the next call tries again.
             if admitted == pybreaker.STATE_HALF_OPEN:
                 self._trial_running = False
+                self._trial_done.set()
+
+    async def _admit_by(self, deadline: float) -> str:
+        """As `_admit`, waiting while the breaker's next trial (or the one in flight) comes before `deadline`."""
+        while True:
+            try:
+                return self._admit()
+            except _BreakerOpen:
+                left = deadline - time.monotonic()
+                if self._trial_running:
+                    if left <= 0:
+                        raise
+                    # The trial's end wakes every waiter: closed, they go through; open again, they wait on.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._trial_done.wait(), timeout=left)
+                    continue
+                until = self._until_trial()
+                if until >= left:
+                    raise
+                await asyncio.sleep(until)
+
+    def _until_trial(self) -> float:
+        """Seconds until an open breaker lets its next trial through (0 when it would now)."""
+        opened_at = self._storage.opened_at
+        if self.breaker.current_state != pybreaker.STATE_OPEN or opened_at is None:
+            return 0.0
+        reopens = opened_at + timedelta(seconds=self.breaker.reset_timeout)
+        return max(0.0, (reopens - datetime.now(UTC)).total_seconds())
 
     def _admit(self) -> str:
         """The state this call is let through in; raises _BreakerOpen when it is not let through."""
@@ -114,6 +149,7 @@ class _AsyncBreaker:
             if self._trial_running:
                 raise _BreakerOpen()
             self._trial_running = True
+            self._trial_done = asyncio.Event()
         return state
 
     def _report(self, admitted: str, error: Exception | None) -> None:
@@ -178,7 +214,7 @@ class Guard:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _DeadlinePassed()
-            return await self._breaker.call(lambda: attempt(left))
+            return await self._breaker.call(lambda: attempt(deadline - time.monotonic()), deadline=deadline)
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._attempts) | stop_after_delay(max(0.0, deadline - time.monotonic())),

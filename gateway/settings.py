@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     retry_backoff_seconds: float = Field(default=0.2, ge=0, validation_alias="RETRY_BACKOFF_SECONDS")
     breaker_fail_max: int = Field(default=5, ge=1, validation_alias="BREAKER_FAIL_MAX")
     breaker_reset_seconds: float = Field(default=60.0, gt=0, validation_alias="BREAKER_RESET_SECONDS")
+    # Postgres is tried again sooner: every turn needs it, and a turn waits for the trial within its deadline, so a
+    # restart of a few seconds costs patients a wait instead of a minute of 503s (bench/CHAOS.md).
+    postgres_breaker_reset_seconds: float = Field(default=2.0, gt=0, validation_alias="POSTGRES_BREAKER_RESET_SECONDS")
     db_connect_timeout_seconds: float = Field(default=5.0, gt=0, validation_alias="DB_CONNECT_TIMEOUT_SECONDS")
     # A turn's lease on its phone (TurnLeases) lasts this long and is renewed every third of it while the turn runs:
     # a copy that dies mid-turn holds the patient's next message for at most this long.

@@ -145,8 +145,28 @@ async def test_a_failed_trial_opens_it_for_another_reset_timeout() -> None:
     assert len(dependency.calls) == 2  # the trial tripped it again: no retry hammers a dependency that just failed
     assert breaker.state == "open"
     with pytest.raises(DependencyUnavailable):
-        await breaker.call(dependency, deadline=soon())
+        await breaker.call(dependency, deadline=soon(0.1))  # cannot wait for the next trial: refused at once
     assert len(dependency.calls) == 2
+
+
+async def test_calls_that_can_wait_for_the_trial_wait_and_one_trial_goes_first() -> None:
+    """Postgres back 0.5 s after it failed: requests arriving meanwhile are answered, not refused with 503."""
+    breaker = guard(attempts=1, fail_max=1, reset_timeout=0.5)
+    with pytest.raises(DependencyUnavailable):
+        await breaker.call(Flaky(failures=1), deadline=soon())
+    assert breaker.state == "open"
+    calls: list[float] = []
+
+    async def recovered(seconds_left: float) -> str:
+        calls.append(time.monotonic())
+        await asyncio.sleep(0.1)  # the trial is in flight while the others arrive
+        return "ok"
+
+    results = await asyncio.gather(*(breaker.call(recovered, deadline=soon(5)) for _ in range(5)))
+
+    assert results == ["ok"] * 5
+    assert breaker.state == "closed"
+    assert calls[1] - calls[0] >= 0.1  # the others went through only once the trial had closed the breaker
 
 
 async def test_a_cancelled_trial_lets_the_next_call_try() -> None:
