@@ -48,8 +48,9 @@ lint: install protos ## ruff
 typecheck: install protos ## mypy --strict on our packages
 	$(BIN)/mypy
 
-test: lint typecheck ## lint, type-check and run the whole suite on real services
-	$(BIN)/pytest
+test: lint typecheck ## lint, type-check and run the whole suite on real services, with branch coverage (floor: pyproject.toml)
+	rm -f .coverage .coverage.*
+	$(BIN)/pytest --cov --cov-report=term
 
 bench: bench-nlu bench-inference ## every benchmark, each printing its table and ratios against baselines of the same run
 

@@ -2,19 +2,21 @@
 # Install the programs the deploy tests run for real, where they are missing and apt can get them:
 #   nginx     tests/deploy/test_nginx.py (real nginx in front of real gateways)
 #   promtool  tests/deploy/test_monitoring.py (Debian's prometheus package ships it)
-# Usage: deploy/scripts/install-test-tools.sh [nginx] [promtool]   (default: both)
+#   compose   tests/deploy/test_compose.py checks docker-compose.yml with `docker-compose config` (no daemon needed)
+# Usage: deploy/scripts/install-test-tools.sh [nginx] [promtool] [compose]   (default: all three)
 # Elsewhere (no apt, not root, no network) it says so and exits 0: those tests then skip, saying why.
 set -euo pipefail
 
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(nginx promtool)
+[[ ${#tools[@]} -gt 0 ]] || tools=(nginx promtool compose)
 
 missing=()
 for tool in "${tools[@]}"; do
     case "$tool" in
         nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx) ;;
         promtool) command -v promtool >/dev/null || missing+=(prometheus) ;;
-        *) echo "unknown tool: $tool (nginx, promtool)" >&2; exit 2 ;;
+        compose) { docker compose version || command -v docker-compose; } >/dev/null 2>&1 || missing+=(docker-compose) ;;
+        *) echo "unknown tool: $tool (nginx, promtool, compose)" >&2; exit 2 ;;
     esac
 done
 [[ ${#missing[@]} -gt 0 ]] || exit 0
