@@ -77,7 +77,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         cache = ReplyCache(
             redis_client,
             prefix=settings.redis_key_prefix,
-            model_name=settings.model_name,
             ttl_seconds=settings.reply_cache_ttl_seconds,
         )
         app.state.services = Services(

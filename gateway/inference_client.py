@@ -35,6 +35,7 @@ class Generated:
     server_seconds: float
     batch_size: int
     mean_logprob: float | None = None  # the model's own score of the text; None when the server sent none
+    model_id: str = ""  # the model that wrote it, as the server names it
 
 
 class InferenceClient:
@@ -55,6 +56,12 @@ class InferenceClient:
         )
         self._inference = inference_pb2_grpc.InferenceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._model_id: str | None = None
+
+    @property
+    def model_id(self) -> str | None:
+        """The model the server last said it serves (None until it has answered once)."""
+        return self._model_id
 
     async def generate(
         self,
@@ -86,6 +93,8 @@ class InferenceClient:
                 f"the assistant's language model is not answering ({exc.code().name}); please retry shortly",
                 status=exc.code().name,
             ) from exc
+        if reply.model_id:
+            self._model_id = reply.model_id
         return Generated(
             text=reply.text,
             prompt_tokens=reply.prompt_tokens,
@@ -94,6 +103,7 @@ class InferenceClient:
             server_seconds=reply.timings.total_seconds,
             batch_size=reply.timings.batch_size,
             mean_logprob=reply.mean_logprob if reply.HasField("mean_logprob") else None,
+            model_id=reply.model_id,
         )
 
     async def is_serving(self, *, timeout_seconds: float) -> bool:

@@ -130,9 +130,8 @@ class Settings(BaseSettings):
     # a copy that dies mid-turn holds the patient's next message for at most this long.
     turn_lease_seconds: float = Field(default=3.0, ge=0.3, le=60, validation_alias="TURN_LEASE_SECONDS")
 
-    # Small-talk replies are cached in Redis by the last messages and the model that wrote them;
-    # MODEL_NAME must match the inference server's.
-    model_name: str = Field(default="models/dialogpt-clinic-es", validation_alias="MODEL_NAME")
+    # Small-talk replies are cached in Redis by the last messages and the model that wrote them (the inference
+    # server names it in every answer).
     reply_cache_ttl_seconds: int = Field(default=3600, ge=0, validation_alias="REPLY_CACHE_TTL_SECONDS")
 
     # Rate limits (GCRA in Redis, shared by every copy): a sustained rate per minute and a burst.

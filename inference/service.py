@@ -164,6 +164,11 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         self._model = model
         self._batcher = batcher
 
+    @property
+    def _model_id(self) -> str:
+        """The model's name as loaded (its MODEL_NAME), sent with every answer."""
+        return self._model.name if self._model is not None else ""
+
     def stop_accepting(self) -> None:
         """New calls get UNAVAILABLE from now on; calls already in flight carry on."""
         self._accepting = False
@@ -246,6 +251,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             timings=_timings(finished.event, arrived, time.monotonic()),
             dropped_turns=prepared.prompt.dropped_turns,
             mean_logprob=finished.mean_logprob,
+            model_id=self._model_id,
         )
         self._log_done(
             request.request_id, response.prompt_tokens, response.completion_tokens, finished.event, response.timings
@@ -283,6 +289,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             timings=timings,
             dropped_turns=prepared.prompt.dropped_turns,
             mean_logprob=stream.mean_logprob,
+            model_id=self._model_id,
         )
         self._log_done(
             request.request_id, len(prepared.generation.prompt_ids), len(stream.token_ids), stream.finish, timings

@@ -3,7 +3,9 @@
 A cached reply is sent to whichever patient next writes the same conversation, so only replies
 that could be said to anyone go in: `reply_check.is_impersonal` (no digits, contacts or names).
 The key covers the exact history the model saw, the model and the sampling parameters: two
-conversations share a reply only when the model was asked the very same thing. The key is a hash,
+conversations share a reply only when the model was asked the very same thing. The model is the one the
+inference server names in its answers (`Generated.model_id`), so a new model never serves an old one's replies;
+until the server has answered once, nothing is looked up. The key is a hash,
 so Redis holds no message text in its key names. A Redis failure is a cache miss, never an error.
 The caller still checks every reply, cached or not, for the patient it is about to answer.
 """
@@ -25,14 +27,14 @@ log = structlog.get_logger(__name__)
 
 
 class ReplyCache:
-    def __init__(self, redis_client: redis.Redis, *, prefix: str, model_name: str, ttl_seconds: int) -> None:
+    def __init__(self, redis_client: redis.Redis, *, prefix: str, ttl_seconds: int) -> None:
         self._redis = redis_client
         self._prefix = prefix
-        self._model = model_name
         self._ttl = ttl_seconds
 
-    def key(self, history: Sequence[tuple[str, str]], parameters: GenerationParameters) -> str:
-        """The cache key of the model being sent `history` ((role, text) pairs, oldest first) with `parameters`."""
+    def key(self, model_id: str, history: Sequence[tuple[str, str]], parameters: GenerationParameters) -> str:
+        """The cache key of model `model_id` being sent `history` ((role, text) pairs, oldest first) with
+        `parameters`."""
         sampling = [
             parameters.max_new_tokens,
             parameters.temperature,
@@ -40,15 +42,17 @@ class ReplyCache:
             parameters.do_sample,
             parameters.seed,
         ]
-        seen = [self._model, sampling, [[role, text] for role, text in history]]
+        seen = [model_id, sampling, [[role, text] for role, text in history]]
         digest = hashlib.sha256(json.dumps(seen, ensure_ascii=False).encode()).hexdigest()
         return f"{self._prefix}:reply:{digest}"
 
-    async def get(self, history: Sequence[tuple[str, str]], parameters: GenerationParameters) -> str | None:
-        if self._ttl == 0:
+    async def get(
+        self, model_id: str | None, history: Sequence[tuple[str, str]], parameters: GenerationParameters
+    ) -> str | None:
+        if self._ttl == 0 or not model_id:
             return None
         try:
-            value = await self._redis.get(self.key(history, parameters))
+            value = await self._redis.get(self.key(model_id, history, parameters))
         except RedisError as exc:
             log.warning("reply_cache_unavailable", error=type(exc).__name__)
             return None
@@ -56,6 +60,7 @@ class ReplyCache:
 
     async def put(
         self,
+        model_id: str,
         history: Sequence[tuple[str, str]],
         parameters: GenerationParameters,
         reply: str,
@@ -63,18 +68,18 @@ class ReplyCache:
         names: Collection[str],
     ) -> bool:
         """Keep `reply` unless it names anyone in `names` (or anyone at all), a number or a contact; True when kept."""
-        if self._ttl == 0 or not is_impersonal(reply, names=names):
+        if self._ttl == 0 or not model_id or not is_impersonal(reply, names=names):
             return False
         try:
-            await self._redis.set(self.key(history, parameters), reply, ex=self._ttl)
+            await self._redis.set(self.key(model_id, history, parameters), reply, ex=self._ttl)
         except RedisError as exc:
             log.warning("reply_cache_unavailable", error=type(exc).__name__)
             return False
         return True
 
-    async def drop(self, history: Sequence[tuple[str, str]], parameters: GenerationParameters) -> None:
+    async def drop(self, model_id: str, history: Sequence[tuple[str, str]], parameters: GenerationParameters) -> None:
         """Forget the reply kept for this history, e.g. one that failed a patient's check."""
         try:
-            await self._redis.delete(self.key(history, parameters))
+            await self._redis.delete(self.key(model_id, history, parameters))
         except RedisError as exc:
             log.warning("reply_cache_unavailable", error=type(exc).__name__)

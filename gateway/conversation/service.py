@@ -373,8 +373,9 @@ class ChatService:
             temperature=self._settings.reply_temperature,
             top_p=self._settings.reply_top_p,
         )
-        cached = await self._cache.get(history, parameters)
-        if cached is not None:
+        model_id = self._inference.model_id
+        cached = await self._cache.get(model_id, history, parameters)
+        if model_id is not None and cached is not None:
             # Checked again for this patient: whoever it was first written for, it must suit this one,
             # and say nothing personal (only such replies are cached; anything else was planted).
             # No score for a cached reply: its own passed the threshold when it was generated.
@@ -386,7 +387,7 @@ class ChatService:
                 meta: dict[str, object] = {"source": "cache"}
                 await self._store_reply(conn, inbound, user_phone, cached, Action.NONE, request_id, meta)
                 return cached, None
-            await self._cache.drop(history, parameters)
+            await self._cache.drop(model_id, history, parameters)
             log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
             meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
             await self._store_reply(conn, inbound, user_phone, fallback, Action.NONE, request_id, meta)
@@ -433,7 +434,8 @@ class ChatService:
             "mean_logprob": None if generated.mean_logprob is None else round(generated.mean_logprob, 3),
         }
         if verdict.ok:
-            meta["cached"] = await self._cache.put(history, parameters, answer, names=prompt.allowed_names)
+            cache = self._cache.put(generated.model_id, history, parameters, answer, names=prompt.allowed_names)
+            meta["cached"] = await cache
         else:
             meta["rejected"] = verdict.reason
             log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))

@@ -102,6 +102,7 @@ async def test_generate_returns_text_token_counts_and_timings(served: Served, lo
 
     prompt = build_prompt(loaded_tiny_model.tokenizer, [t.text for t in GREETING], max_prompt_tokens=128 - 12)
     assert response.request_id == "req-1"
+    assert response.model_id == loaded_tiny_model.name  # what the gateway's reply cache keys on
     assert response.prompt_tokens == len(prompt.token_ids)
     assert 1 <= response.completion_tokens <= 12
     assert response.finish_reason in (inference_pb2.FINISH_REASON_EOS, inference_pb2.FINISH_REASON_LENGTH)
@@ -385,6 +386,7 @@ async def test_the_stream_ends_with_the_same_mean_logprob_as_generate(served: Se
 
     assert not any(chunk.HasField("mean_logprob") for chunk in chunks[:-1])
     assert chunks[-1].mean_logprob == pytest.approx(whole.mean_logprob)
+    assert chunks[-1].model_id == whole.model_id != ""
 
 
 def test_a_broken_reply_forced_through_the_model_scores_lower_than_a_fluent_one(

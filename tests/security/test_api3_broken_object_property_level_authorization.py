@@ -28,7 +28,7 @@ from gateway.settings import Settings
 from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
-from tests.support.fake_inference import FakeInference, fake_inference_server
+from tests.support.fake_inference import FAKE_MODEL_ID, FakeInference, fake_inference_server
 
 MARIA = "+59170000001"  # demo patient María Fernanda López
 JUAN = "+59170000002"  # demo patient Juan Carlos Condori
@@ -135,21 +135,19 @@ async def test_a_cached_reply_that_names_a_stranger_is_not_sent_and_is_dropped(
 ) -> None:
     gateway = await make_client(INFERENCE_TARGET=model.target)
     settings = gateway_settings(gateway)
-    cache = ReplyCache(
-        redis.Redis.from_url(redis_url),
-        prefix=settings.redis_key_prefix,
-        model_name=settings.model_name,
-        ttl_seconds=60,
-    )
+    cache = ReplyCache(redis.Redis.from_url(redis_url), prefix=settings.redis_key_prefix, ttl_seconds=60)
     parameters = GenerationParameters(
         max_new_tokens=settings.reply_max_new_tokens,
         temperature=settings.reply_temperature,
         top_p=settings.reply_top_p,
     )
     history = [("user", "está lloviendo fuerte")]
-    key = cache.key(history, parameters)
+    key = cache.key(FAKE_MODEL_ID, history, parameters)
     store = redis.Redis.from_url(redis_url)
     try:
+        # The gateway learns which model the server runs from its first answer.
+        await ChatPatient(gateway, api_key, "+59170000124", sms).say("qué calor hace hoy")
+        model.requests.clear()
         # Someone who reached Redis planted a reply that names another patient.
         await store.set(key, "Sí, Rosa Quiroga, su resultado de laboratorio ya está listo.")
         answer = await ChatPatient(gateway, api_key, "+59170000123", sms).say("está lloviendo fuerte")

@@ -20,6 +20,8 @@ from protos import inference_pb2, inference_pb2_grpc
 # log-probability the "model" gives it (a bare reply scores FLUENT_LOGPROB, above any sane threshold).
 Model = Callable[[Sequence[tuple[str, str]]], str | tuple[str, float]]
 FLUENT_LOGPROB = -0.5
+# The model the fake says it runs, as a real server names its MODEL_NAME in every answer.
+FAKE_MODEL_ID = "fake/dialogpt-es"
 _ROLES = {inference_pb2.ROLE_USER: "user", inference_pb2.ROLE_ASSISTANT: "assistant"}
 
 
@@ -49,6 +51,7 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
             finish_reason=inference_pb2.FINISH_REASON_EOS,
             timings=inference_pb2.Timings(total_seconds=0.001, batch_size=1),
             mean_logprob=logprob,
+            model_id=FAKE_MODEL_ID,
         )
 
     def GenerateStream(
