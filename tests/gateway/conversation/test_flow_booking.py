@@ -14,8 +14,8 @@ import pytest
 
 from appointments import demo
 from gateway.conversation import choices, replies, wording
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
-from gateway.schemas import Action
 from tests.support.dialog import LA_PAZ, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
@@ -35,6 +35,12 @@ async def bench(conn: asyncpg.Connection, redis_url: str) -> AsyncIterator[Dialo
 async def first_three(bench: DialogBench) -> tuple[OfferedSlot, ...]:
     """The pediatric slots the flow offers first: Monday 10:00, 10:30 and 11:00."""
     return tuple(OfferedSlot.of(s) for s in (await bench.free("pediatria"))[:3])
+
+
+@pytest.fixture
+def confirming(first_three: tuple[OfferedSlot, ...]) -> DialogState:
+    """Asked to confirm Monday 10:00, the first slot offered."""
+    return PEDIATRICS.but(step=Step.CONFIRM, offered=first_three, chosen=first_three[0])
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -156,12 +162,11 @@ async def test_an_answer_to_nothing_asks_for_an_option_again(
 
 
 async def test_yes_books_the_slot_chosen(
-    bench: DialogBench, conn: asyncpg.Connection, first_three: tuple[OfferedSlot, ...]
+    bench: DialogBench, conn: asyncpg.Connection, first_three: tuple[OfferedSlot, ...], confirming: DialogState
 ) -> None:
     slot = first_three[0]
-    state = PEDIATRICS.but(step=Step.CONFIRM, offered=first_three, chosen=slot)
 
-    outcome = await bench.say(MARIA, "sí", state)
+    outcome = await bench.say(MARIA, "sí", confirming)
 
     assert (outcome.state, outcome.action) == (DialogState(), Action.SCHEDULE_APPOINTMENT)
     assert outcome.appointment is not None and outcome.appointment.starts_at == slot.starts_at
@@ -173,11 +178,9 @@ async def test_yes_books_the_slot_chosen(
 
 
 async def test_no_drops_the_slot_and_offers_later_ones(
-    bench: DialogBench, first_three: tuple[OfferedSlot, ...]
+    bench: DialogBench, first_three: tuple[OfferedSlot, ...], confirming: DialogState
 ) -> None:
-    state = PEDIATRICS.but(step=Step.CONFIRM, offered=first_three, chosen=first_three[0])
-
-    outcome = await bench.say(MARIA, "no", state)
+    outcome = await bench.say(MARIA, "no", confirming)
 
     assert outcome.text is not None and outcome.text.startswith(replies.BOOKING_DROPPED)
     assert outcome.state.step is Step.SLOT_CHOICE and outcome.state.chosen is None
@@ -185,13 +188,12 @@ async def test_no_drops_the_slot_and_offers_later_ones(
 
 
 async def test_a_slot_taken_meanwhile_is_said_and_others_offered(
-    bench: DialogBench, first_three: tuple[OfferedSlot, ...]
+    bench: DialogBench, first_three: tuple[OfferedSlot, ...], confirming: DialogState
 ) -> None:
     [juans] = [s for s in await bench.free("pediatria") if s.starts_at == first_three[0].starts_at]
     await bench.booked(JUAN, juans)
-    state = PEDIATRICS.but(step=Step.CONFIRM, offered=first_three, chosen=first_three[0])
 
-    outcome = await bench.say(MARIA, "sí", state)
+    outcome = await bench.say(MARIA, "sí", confirming)
 
     assert outcome.text is not None and outcome.text.startswith(replies.SLOT_GONE)
     assert outcome.state.step is Step.SLOT_CHOICE
@@ -200,13 +202,11 @@ async def test_a_slot_taken_meanwhile_is_said_and_others_offered(
 
 
 async def test_the_confirmation_is_asked_again_after_an_answer_to_nothing(
-    bench: DialogBench, first_three: tuple[OfferedSlot, ...]
+    bench: DialogBench, confirming: DialogState
 ) -> None:
-    state = PEDIATRICS.but(step=Step.CONFIRM, offered=first_three, chosen=first_three[0])
+    outcome = await bench.say(MARIA, "el perro ladra", confirming)
 
-    outcome = await bench.say(MARIA, "el perro ladra", state)
-
-    assert (outcome.state, outcome.text) == (state, replies.ASK_CONFIRM_AGAIN)
+    assert (outcome.state, outcome.text) == (confirming, replies.ASK_CONFIRM_AGAIN)
 
 
 async def test_at_the_limit_of_upcoming_appointments_no_more_are_offered(bench: DialogBench) -> None:
