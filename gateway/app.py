@@ -120,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.services.rate_limiter,
             metrics,
             guard=process_guards.whatsapp,
+            db_guard=process_guards.postgres,
         )
         await jobs.start()
         log.info("gateway_started", inference_target=settings.inference_target)
@@ -271,6 +272,7 @@ def guards(settings: Settings) -> Guards:
         retry_if: Callable[[BaseException], bool] | None = None,
         *,
         reset_timeout: float = settings.breaker_reset_seconds,
+        wait_out_outages: bool = False,
     ) -> Guard:
         return Guard(
             name,
@@ -280,6 +282,7 @@ def guards(settings: Settings) -> Guards:
             reset_timeout=reset_timeout,
             is_failure=is_failure,
             retry_if=retry_if,
+            wait_out_outages=wait_out_outages,
         )
 
     return Guards(
@@ -287,6 +290,8 @@ def guards(settings: Settings) -> Guards:
             "postgres",
             lambda exc: isinstance(exc, (*DATABASE_DOWN, TimeoutError)),
             reset_timeout=settings.postgres_breaker_reset_seconds,
+            # Every request needs Postgres: a restart shorter than the deadline is waited out, not answered 503.
+            wait_out_outages=True,
         ),
         inference=guard("inference", _inference_failure),
         # Sends are retried only when the provider cannot have taken the message (gateway/outbound.py).

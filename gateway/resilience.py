@@ -177,7 +177,9 @@ class Guard:
 
     `is_failure` says which exceptions count against the dependency (a bad request does not);
     `retry_if` says which of those may be retried (default: all of them; a send that may already have
-    been delivered must not be).
+    been delivered must not be). With `wait_out_outages`, a call is retried until its deadline rather than
+    `attempts` times, and through an open breaker too: for a dependency every request needs (Postgres), an outage
+    shorter than the deadline costs the caller a wait, not a 503.
     """
 
     def __init__(
@@ -190,12 +192,14 @@ class Guard:
         reset_timeout: float,
         is_failure: Callable[[BaseException], bool],
         retry_if: Callable[[BaseException], bool] | None = None,
+        wait_out_outages: bool = False,
     ) -> None:
         self.name = name
         self._attempts = attempts
         self._backoff = backoff_seconds
         self._is_failure = is_failure
         self._retry_if = retry_if or is_failure
+        self._wait_out = wait_out_outages
         self._breaker = _AsyncBreaker(name, fail_max=fail_max, reset_timeout=reset_timeout, is_failure=is_failure)
 
     @property
@@ -217,7 +221,11 @@ class Guard:
             return await self._breaker.call(lambda: attempt(deadline - time.monotonic()), deadline=deadline)
 
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._attempts) | stop_after_delay(max(0.0, deadline - time.monotonic())),
+            stop=(
+                stop_after_delay(max(0.0, deadline - time.monotonic()))
+                if self._wait_out
+                else stop_after_attempt(self._attempts) | stop_after_delay(max(0.0, deadline - time.monotonic()))
+            ),
             wait=wait_exponential(multiplier=self._backoff, max=self._backoff * 8),
             retry=retry_if_exception(self._retryable),
             reraise=False,
@@ -236,7 +244,9 @@ class Guard:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     def _retryable(self, exc: BaseException) -> bool:
-        if isinstance(exc, (_BreakerOpen, _DeadlinePassed)):
+        if isinstance(exc, _BreakerOpen):
+            return self._wait_out
+        if isinstance(exc, _DeadlinePassed):
             return False
         return self._is_failure(exc) and self._retry_if(exc)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
@@ -35,10 +36,11 @@ import structlog
 from procrastinate import JobContext
 
 from gateway.conversation.service import ChatService, whatsapp_message_key
+from gateway.errors import DatabaseUnavailable
 from gateway.jobs import Backoff, JobQueue, RetryAt
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
-from gateway.resilience import Guard
+from gateway.resilience import DependencyUnavailable, Guard
 from gateway.security.rate_limit import RateLimited, RateLimiter
 from gateway.settings import Settings
 from gateway.verification.vouching import by_whatsapp
@@ -97,8 +99,12 @@ class WhatsAppInbox:
         retry: Backoff,
         send_lease_seconds: float,
         lock_key: bytes,
+        db_guard: Guard | None = None,
+        deadline_seconds: float = 15.0,
     ) -> None:
         self._pool = pool
+        self._db_guard = db_guard
+        self._deadline_seconds = deadline_seconds
         self._graph = graph
         self._queue = queue
         self._chat = chat
@@ -125,13 +131,26 @@ class WhatsAppInbox:
 
         Once this returns the messages are committed, so Meta may be told 200: they will be answered.
         """
-        new: list[Inbound] = []
-        async with self._pool.acquire() as conn, conn.transaction():
-            for message in messages:
-                if await repository.record_inbound(conn, message=message):
-                    new.append(message)
-                else:
-                    log.info("whatsapp_duplicate_ignored", wamid=message.wamid)
+
+        async def store(seconds_left: float) -> list[Inbound]:
+            stored: list[Inbound] = []
+            # One transaction: a try that fails stores nothing, and the next finds nothing half-written.
+            async with self._pool.acquire(timeout=seconds_left) as conn, conn.transaction():
+                for message in messages:
+                    if await repository.record_inbound(conn, message=message):
+                        stored.append(message)
+                    else:
+                        log.info("whatsapp_duplicate_ignored", wamid=message.wamid)
+            return stored
+
+        if self._db_guard is None:
+            new = await store(self._deadline_seconds)
+        else:
+            # Postgres restarting: the webhook waits within its deadline rather than answering Meta 503.
+            try:
+                new = await self._db_guard.call(store, deadline=time.monotonic() + self._deadline_seconds)
+            except DependencyUnavailable as exc:
+                raise DatabaseUnavailable() from exc
         for message in new:
             try:
                 await self._defer(message.wamid, message.wa_id)
@@ -305,6 +324,7 @@ def whatsapp_inbox(
     metrics: GatewayMetrics,
     *,
     guard: Guard | None = None,
+    db_guard: Guard | None = None,
 ) -> WhatsAppInbox:
     """The inbox as the settings configure it (the webhook refuses work while the secrets are unset).
 
@@ -334,4 +354,6 @@ def whatsapp_inbox(
         ),
         send_lease_seconds=settings.whatsapp_timeout_seconds + settings.whatsapp_callback_grace_seconds,
         lock_key=b"whatsapp-sender-lock:" + settings.otp_secret.get_secret_value().encode(),
+        db_guard=db_guard,
+        deadline_seconds=settings.request_deadline_seconds,
     )

@@ -222,3 +222,53 @@ async def test_every_state_change_is_logged_with_the_breakers_name() -> None:
 
     changes = [(e["name"], e["old"], e["new"]) for e in logs if e["event"] == "circuit_breaker_changed"]
     assert changes == [("dep", "closed", "open"), ("dep", "open", "half-open"), ("dep", "half-open", "closed")]
+
+
+class DownFor:
+    """A dependency down for its first `seconds` (a Postgres restart), then answering; counts its calls."""
+
+    def __init__(self, seconds: float) -> None:
+        self.back_at = time.monotonic() + seconds
+        self.calls = 0
+
+    async def __call__(self, seconds_left: float) -> str:
+        self.calls += 1
+        if time.monotonic() < self.back_at:
+            raise ConnectionError("down")
+        return "ok"
+
+
+async def test_an_outage_shorter_than_the_deadline_is_waited_out_by_a_guard_made_to() -> None:
+    patient = Guard(
+        "postgres",
+        attempts=3,
+        backoff_seconds=0.05,
+        fail_max=2,
+        reset_timeout=0.3,
+        is_failure=lambda exc: isinstance(exc, ConnectionError),
+        wait_out_outages=True,
+    )
+    restarting = DownFor(1.0)
+
+    assert await patient.call(restarting, deadline=soon(5)) == "ok"
+    assert restarting.calls < 15  # the open breaker's trials pace it: no hammering while it is down
+
+    with pytest.raises(DependencyUnavailable):  # three attempts and no waiting: the same outage is a 503
+        await guard(attempts=3, fail_max=2, reset_timeout=0.3).call(DownFor(1.0), deadline=soon(5))
+
+
+async def test_an_outage_longer_than_the_deadline_still_fails_at_the_deadline() -> None:
+    patient = Guard(
+        "postgres",
+        attempts=3,
+        backoff_seconds=0.05,
+        fail_max=2,
+        reset_timeout=0.3,
+        is_failure=lambda exc: isinstance(exc, ConnectionError),
+        wait_out_outages=True,
+    )
+    started = time.monotonic()
+
+    with pytest.raises(DependencyUnavailable):
+        await patient.call(DownFor(60), deadline=soon(1.0))
+    assert time.monotonic() - started < 5
