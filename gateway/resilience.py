@@ -2,10 +2,10 @@
 
 Retries (tenacity) smooth over a blip; the breaker (pybreaker, through `_AsyncBreaker` below) stops a dead
 dependency from costing every request its full timeout: after `fail_max` failed attempts in a row it
-opens, and calls are not tried until `reset_timeout` has passed, when one trial call is let through. A call
-whose deadline reaches past that moment waits for the trial rather than failing at once: a dependency back
-within the deadline (Postgres restarted in 3 s) costs the caller a wait, not a 503. Calls that cannot wait
-that long fail at once with `DependencyUnavailable`.
+opens, and calls fail at once with `DependencyUnavailable` until `reset_timeout` has passed, when one trial
+call is let through. A guard made to wait out outages (Postgres, which every request needs) instead retries
+until the caller's deadline, and a call whose deadline reaches past the next trial waits for it: a dependency
+back within the deadline (Postgres restarted in 3 s) costs the caller a wait, not a 503.
 """
 
 from __future__ import annotations
@@ -218,7 +218,9 @@ class Guard:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise _DeadlinePassed()
-            return await self._breaker.call(lambda: attempt(deadline - time.monotonic()), deadline=deadline)
+            # Only a guard made to wait out outages waits for an open breaker's trial; the others refuse at once.
+            waits_until = deadline if self._wait_out else None
+            return await self._breaker.call(lambda: attempt(deadline - time.monotonic()), deadline=waits_until)
 
         retrying = AsyncRetrying(
             stop=(

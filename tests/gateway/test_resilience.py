@@ -151,9 +151,17 @@ async def test_a_failed_trial_opens_it_for_another_reset_timeout() -> None:
 
 async def test_calls_that_can_wait_for_the_trial_wait_and_one_trial_goes_first() -> None:
     """Postgres back 0.5 s after it failed: requests arriving meanwhile are answered, not refused with 503."""
-    breaker = guard(attempts=1, fail_max=1, reset_timeout=0.5)
+    breaker = Guard(
+        "postgres",
+        attempts=1,
+        backoff_seconds=0.01,
+        fail_max=1,
+        reset_timeout=0.5,
+        is_failure=lambda exc: isinstance(exc, ConnectionError),
+        wait_out_outages=True,
+    )
     with pytest.raises(DependencyUnavailable):
-        await breaker.call(Flaky(failures=1), deadline=soon())
+        await breaker.call(Flaky(failures=1), deadline=soon(0.2))
     assert breaker.state == "open"
     calls: list[float] = []
 
