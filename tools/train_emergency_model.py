@@ -36,7 +36,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from gateway.understanding import emergency_model
-from gateway.understanding.emergency_model import CLASSES, EmergencyModel
+from gateway.understanding.emergency_model import CLASSES, EmergencyModel, model_text
 from gateway.understanding.intents import Intent, ruled_out
 from gateway.understanding.nlu import KNOWN_WORDS, understand
 from gateway.understanding.normalize import normalize
@@ -142,7 +142,7 @@ class CrossValidation:
 def cross_validate(examples: Sequence[Example], *, seed: int = 0) -> CrossValidation:
     """The lowest threshold at which the model, asked only where the gateway asks it (the patterns silent, the
     message not ruled out), adds at most `MAX_FALSE_ALARMS` false alarms on out-of-fold negatives."""
-    texts = [normalize(example.text) for example in examples]
+    texts = [model_text(example.text) for example in examples]
     labels = [example.label for example in examples]
     is_emergency = np.array([label != "none" for label in labels])
     out_of_fold = np.zeros(len(texts))
@@ -224,7 +224,7 @@ def data_hash(paths: Sequence[Path]) -> str:
 
 def train(paths: Sequence[Path], output: Path) -> dict[str, object]:
     examples = read_examples(paths, KINDS)
-    texts = [normalize(example.text) for example in examples]
+    texts = [model_text(example.text) for example in examples]
     labels = [example.label for example in examples]
     cv = cross_validate(examples)
     model = pipeline().fit(texts, labels)
@@ -247,7 +247,7 @@ def train(paths: Sequence[Path], output: Path) -> dict[str, object]:
 
 def _check_agreement(model: Pipeline, reader: EmergencyModel, texts: Sequence[str]) -> None:
     """The gateway's reader must give scikit-learn's probabilities, or the file is not what was trained."""
-    expected = emergency_probability(model, [normalize(text) for text in texts])
+    expected = emergency_probability(model, [model_text(text) for text in texts])
     for text, want in zip(texts, expected, strict=True):
         p = reader.probabilities(text)
         got = 1.0 - p["none"]

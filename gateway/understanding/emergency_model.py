@@ -33,6 +33,13 @@ CLASSES = ("none", Emergency.MEDICAL.value, Emergency.SELF_HARM.value)
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 
 
+def model_text(text: str) -> str:
+    """What the model reads of a message, in training and here: its normalized words without the ones holding a
+    digit. Quantities are the patterns' to read; an appointment reference or a code ("cancelar la cita
+    3f2a9c1e…") only brought the model random character n-grams, and with them the odd false alarm."""
+    return " ".join(word for word in normalize(text).split() if not any(char.isdigit() for char in word))
+
+
 @dataclass(frozen=True)
 class Block:
     """One vectorizer of the union: its analyzer, n-gram range and, per n-gram, its idf and one weight per class."""
@@ -108,11 +115,11 @@ class EmergencyModel:
 
     def probabilities(self, text: str) -> dict[str, float]:
         """The probability of each class for `text` (raw patient text; it is normalized here, as in training)."""
-        return self._probabilities(normalize(text))
+        return self._probabilities(model_text(text))
 
     def verdict(self, text: str) -> Emergency | None:
         """The kind of emergency `text` likely tells of, or None."""
-        normalized = normalize(text)
+        normalized = model_text(text)
         if len(normalized.split()) < self.min_words:
             return None
         p = self._probabilities(normalized)
