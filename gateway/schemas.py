@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
 import phonenumbers
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from gateway.conversation import reply
+from gateway.conversation.reply import Action
+
 # Generous bounds; the settings tighten them per deployment (MAX_MESSAGE_CHARS, MAX_MESSAGES_PER_REQUEST).
 HARD_MAX_MESSAGE_CHARS = 4096
 HARD_MAX_MESSAGES = 200
-
-
-class Action(StrEnum):
-    """What the gateway did or wants n8n to do next. A fixed vocabulary n8n branches on."""
-
-    NONE = "none"
-    SCHEDULE_APPOINTMENT = "schedule_appointment"
-    CANCEL_APPOINTMENT = "cancel_appointment"
-    RESCHEDULE_APPOINTMENT = "reschedule_appointment"
-    LIST_APPOINTMENTS = "list_appointments"
-    VERIFICATION_REQUIRED = "verification_required"
-    HUMAN_HANDOFF = "human_handoff"
-    EMERGENCY = "emergency"
 
 
 def _e164(value: str) -> str:
@@ -112,6 +101,10 @@ class Option(BaseModel):
     title: str = Field(description="Short label (at most 24 characters).")
     description: str | None = None
 
+    @classmethod
+    def of(cls, option: reply.Option) -> Option:
+        return cls(id=option.id, title=option.title, description=option.description)
+
 
 class AppointmentOut(BaseModel):
     """An appointment as n8n and the staff see it; times in the clinic's zone with their offset."""
@@ -122,6 +115,17 @@ class AppointmentOut(BaseModel):
     start: datetime
     end: datetime
     status: str
+
+    @classmethod
+    def of(cls, appointment: reply.AppointmentSummary) -> AppointmentOut:
+        return cls(
+            id=appointment.id,
+            doctor=appointment.doctor,
+            specialty=appointment.specialty,
+            start=appointment.start,
+            end=appointment.end,
+            status=appointment.status,
+        )
 
 
 class ChatResponse(BaseModel):
@@ -142,6 +146,19 @@ class ChatResponse(BaseModel):
     options: list[Option] = Field(
         default_factory=list, description="Choices offered in `response` (slots, yes/no), for buttons or lists."
     )
+
+    @classmethod
+    def of(cls, answer: reply.Reply) -> ChatResponse:
+        """The wire shape of the conversation's `answer`."""
+        return cls(
+            response=answer.text,
+            action=answer.action,
+            conversation_id=str(answer.conversation_id),
+            request_id=answer.request_id,
+            verified=answer.verified,
+            appointment=None if answer.appointment is None else AppointmentOut.of(answer.appointment),
+            options=[Option.of(option) for option in answer.options],
+        )
 
 
 class HealthResponse(BaseModel):

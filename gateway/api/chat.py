@@ -48,13 +48,14 @@ async def chat(
     async def answer() -> ChatResponse:
         await services.rate_limiter.check("api_key", str(caller.id))
         await services.rate_limiter.check("user", body.user_id)
-        return await chat.reply(
+        answered = await chat.reply(
             user_phone=body.user_id,
             text=body.messages[-1].content,
             request_id=request.state.request_id,
             vouched_by=by_api_key(caller.id),
             message_key=None if key is None else api_message_key(caller.id, key),
         )
+        return ChatResponse.of(answered)
 
     if key is None:
         return await answer()

@@ -14,7 +14,7 @@ from typing import Final, TypeVar
 from appointments.clinic_info import ClinicInfo, Hours, Named, Period, Topic
 from appointments.schemas import Doctor, ScheduleBlock, ScheduleOverride
 from gateway.conversation import wording
-from gateway.schemas import Option
+from gateway.conversation.reply import Option
 from gateway.understanding.clinic_topics import ClinicTopic
 from gateway.understanding.normalize import normalize
 

@@ -35,10 +35,10 @@ from gateway.conversation.flows.confirmation import Confirmation
 from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
 from gateway.conversation.flows.verification import VERIFYING, Verification
+from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
 from gateway.db import Connection
-from gateway.schemas import Action
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize

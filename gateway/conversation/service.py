@@ -2,42 +2,41 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TypeVar
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import pydantic
 import structlog
-from asyncpg.pool import PoolConnectionProxy
 from redis.exceptions import RedisError
 
 from appointments import clinic_info
 from appointments import repository as clinic_repository
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
+from gateway.conversation.model_reply import ModelReplies, Prompt
 from gateway.conversation.redaction import redact_inbound
+from gateway.conversation.reply import (
+    Action,
+    AppointmentSummary,
+    Option,
+    Reply,
+    appointment_kept,
+    options_kept,
+    reply_extras,
+)
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.conversation.reply_check import Reason, Verdict, check_generated, is_impersonal
 from gateway.conversation.state import DialogState, Step
+from gateway.conversation.storing import TurnConnections, next_in_turn, store_reply
 from gateway.conversation.turn_lease import TurnLeases
 from gateway.db import Connection
-from gateway.errors import (
-    DATABASE_DOWN,
-    DatabaseUnavailable,
-    InferenceUnavailable,
-)
-from gateway.inference_client import Generated, GenerationParameters, InferenceClient
+from gateway.inference_client import InferenceClient
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
-from gateway.resilience import DependencyUnavailable, Guards
-from gateway.schemas import Action, AppointmentOut, ChatResponse, Option
+from gateway.resilience import Guards
 from gateway.settings import Settings
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.nlu import understand
@@ -46,10 +45,6 @@ from gateway.verification.otp import OtpService
 from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
-T = TypeVar("T")
-
-# What the model wrote is stored within at least this long, even when it used the whole request deadline.
-STORE_AFTER_MODEL_SECONDS = 1.0
 
 
 def dialog_settings(settings: Settings) -> DialogSettings:
@@ -95,17 +90,28 @@ class ChatService:
         metrics: GatewayMetrics,
         emergency_model: EmergencyModel | None = None,
     ) -> None:
-        self._pool = pool
-        self._inference = inference
         self._otp = otp
         self._settings = settings
-        self._guards = guards
-        self._cache = cache
         self._metrics = metrics
         self._emergency_model = emergency_model
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
         self._leases = TurnLeases(pool, guard=guards.postgres, lease_seconds=settings.turn_lease_seconds)
+        self._connections = TurnConnections(
+            pool,
+            guard=guards.postgres,
+            retry_attempts=settings.retry_attempts,
+            retry_backoff=settings.retry_backoff_seconds,
+        )
+        self._model = ModelReplies(
+            inference,
+            settings,
+            connections=self._connections,
+            guard=guards.inference,
+            cache=cache,
+            metrics=metrics,
+            zone=self._zone,
+        )
 
     async def reply(
         self,
@@ -116,7 +122,7 @@ class ChatService:
         vouched_by: VouchedBy,
         channel: str = "api",
         message_key: str | None = None,
-    ) -> ChatResponse:
+    ) -> Reply:
         """Answer `text` from `user_phone`, whose sender `vouched_by` authenticated.
 
         `message_key` is the delivery's id, unique among all callers (`api_message_key`, `whatsapp_message_key`):
@@ -129,27 +135,10 @@ class ChatService:
         # A delivery without an id gets one for this call, so that taking the turn up again never stores it twice.
         inbound_key = message_key or f"turn:{uuid4().hex}"
         async with self._leases.hold(user_phone, deadline=deadline):
-            return await self._retrying(
+            return await self._connections.retrying(
                 lambda: self._reply_once(user_phone, text, request_id, vouched_by, channel, inbound_key, deadline),
                 deadline,
             )
-
-    async def _retrying(self, step: Callable[[], Awaitable[T]], deadline: float) -> T:
-        """`step()`, taken up again from the start when its connection breaks, with backoff, within `deadline`;
-        past it (or after RETRY_ATTEMPTS), DatabaseUnavailable."""
-        attempt = 1
-        while True:
-            try:
-                return await step()
-            except DATABASE_DOWN as exc:
-                left = deadline - time.monotonic()
-                pause = self._settings.retry_backoff_seconds * 2 ** (attempt - 1)
-                if attempt >= self._settings.retry_attempts or left <= pause:
-                    log.warning("turn_connection_lost", attempt=attempt, error=type(exc).__name__, retried=False)
-                    raise DatabaseUnavailable() from exc
-                log.warning("turn_connection_lost", attempt=attempt, error=type(exc).__name__, retried=True)
-            await asyncio.sleep(pause)
-            attempt += 1
 
     async def _reply_once(
         self,
@@ -160,11 +149,11 @@ class ChatService:
         channel: str,
         inbound_key: str,
         deadline: float,
-    ) -> ChatResponse:
+    ) -> Reply:
         """One try at the turn, from the last step a previous try committed: on one connection up to the model,
         which writes with none held, and on another to store what it wrote."""
-        prompt: _Prompt | None = None
-        async with self._connection(deadline) as conn:
+        prompt: Prompt | None = None
+        async with self._connections.connection(deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
             inbound = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel, inbound_key)
@@ -179,7 +168,7 @@ class ChatService:
                 # Verification lives in Redis: without it, say so and keep the dialog where it was.
                 log.warning("verification_unavailable", error=type(exc).__name__)
                 outcome = Outcome(DialogState(), replies.VERIFICATION_UNAVAILABLE)
-                await self._store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
+                await store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
             # "Ok", "jaja" or "muy amable" while a person has the conversation: the small reply, not the reminder.
@@ -198,10 +187,10 @@ class ChatService:
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
-                answer, prompt = await self._cached_or_prompt(conn, inbound, user_phone, text, request_id, names)
+                answer, prompt = await self._model.cached_or_prompt(conn, inbound, user_phone, text, request_id, names)
         if prompt is not None:
             # The connection is back in the pool; the phone's lease keeps the patient's next message waiting.
-            answer = await self._model_reply(prompt, inbound, user_phone, request_id, deadline)
+            answer = await self._model.write(prompt, inbound, user_phone, request_id, deadline)
         assert answer is not None
         self._metrics.actions.labels(outcome.action.value).inc()
         log.info(
@@ -212,36 +201,15 @@ class ChatService:
             flow=outcome.state.flow,
             step=outcome.state.step,
         )
-        return ChatResponse(
-            response=answer,
+        return Reply(
+            text=answer,
             action=outcome.action,
-            conversation_id=str(conversation_id),
+            conversation_id=conversation_id,
             request_id=request_id,
             verified=await self._is_verified(user_phone, vouched_by),
-            appointment=self._appointment_out(outcome, clinic.specialties),
-            options=list(outcome.options),
+            appointment=self._appointment(outcome, clinic.specialties),
+            options=tuple(outcome.options),
         )
-
-    @asynccontextmanager
-    async def _connection(self, deadline: float) -> AsyncIterator[PoolConnectionProxy]:
-        """A pooled connection for one part of a turn."""
-
-        async def connect(seconds_left: float) -> PoolConnectionProxy:
-            conn: PoolConnectionProxy = await self._pool.acquire(timeout=seconds_left)
-            return conn
-
-        try:
-            conn = await self._guards.postgres.call(connect, deadline=deadline)
-        except DependencyUnavailable as exc:
-            raise DatabaseUnavailable() from exc
-        try:
-            yield conn
-        except DATABASE_DOWN:
-            # The session is gone; asyncpg may not know yet. Never let it be reused.
-            conn.terminate()
-            raise
-        finally:
-            await self._pool.release(conn)
 
     async def _dialog_turn(
         self,
@@ -278,8 +246,8 @@ class ChatService:
                 log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
             if outcome.text is not None:
                 # With what a retry that finds this reply needs to answer the same (`_stored_answer`).
-                extras = _answer_extras(outcome.options, self._appointment_out(outcome, clinic.specialties))
-                await self._store_reply(
+                extras = reply_extras(tuple(outcome.options), self._appointment(outcome, clinic.specialties))
+                await store_reply(
                     conn, inbound, user_phone, outcome.text, outcome.action, request_id, {}, extras=extras
                 )
         return outcome
@@ -299,11 +267,11 @@ class ChatService:
             log.warning("dialog_state_discarded", conversation_id=str(conversation_id))
             return DialogState()
 
-    def _appointment_out(self, outcome: Outcome, specialties: dict[str, str]) -> AppointmentOut | None:
+    def _appointment(self, outcome: Outcome, specialties: dict[str, str]) -> AppointmentSummary | None:
         appointment = outcome.appointment
         if appointment is None:
             return None
-        return AppointmentOut(
+        return AppointmentSummary(
             id=appointment.id,
             doctor=appointment.doctor_name,
             specialty=specialties.get(appointment.specialty_code, appointment.specialty_code),
@@ -334,9 +302,9 @@ class ChatService:
         conversation_id = inbound.conversation_id
         opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, datetime.now(self._zone))
         waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
-        answer = await _next_in_turn(conn, conversation_id, waiting, limit=4)
+        answer = await next_in_turn(conn, conversation_id, waiting, limit=4)
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
-        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
+        await store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
         return answer
 
@@ -344,159 +312,12 @@ class ChatService:
         self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, kind: SmallTalk, request_id: str
     ) -> tuple[str, tuple[Option, ...]]:
         """Small talk answered from its templates, not the one just sent; a button where a person is offered."""
-        answer = await _next_in_turn(conn, inbound.conversation_id, replies.SMALL_TALK[kind], limit=6)
+        answer = await next_in_turn(conn, inbound.conversation_id, replies.SMALL_TALK[kind], limit=6)
         options: tuple[Option, ...] = (TO_A_PERSON,) if kind in replies.OFFERS_A_PERSON else ()
         meta: dict[str, object] = {"source": "template", "small_talk": kind.value}
-        extras = _answer_extras(options, None)
-        await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta, extras=extras)
+        extras = reply_extras(options, None)
+        await store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta, extras=extras)
         return answer, options
-
-    async def _cached_or_prompt(
-        self,
-        conn: Connection,
-        inbound: repository.StoredMessage,
-        user_phone: str,
-        patient_message: str,
-        request_id: str,
-        allowed_names: list[str],
-    ) -> tuple[str, None] | tuple[None, _Prompt]:
-        """The cached reply, stored; else what to ask the model, which writes with no connection held."""
-        conversation_id = inbound.conversation_id
-        messages = await repository.recent_messages(
-            conn, conversation_id=conversation_id, limit=self._settings.history_turns
-        )
-        history = [(m.role, m.content) for m in messages]
-        fallback = next_template(replies.GATE_FALLBACKS, [m.content for m in messages if m.role == "assistant"])
-        now = datetime.now(self._zone)
-        parameters = GenerationParameters(
-            max_new_tokens=self._settings.reply_max_new_tokens,
-            temperature=self._settings.reply_temperature,
-            top_p=self._settings.reply_top_p,
-        )
-        model_id = self._inference.model_id
-        cached = await self._cache.get(model_id, history, parameters)
-        if model_id is not None and cached is not None:
-            # Checked again for this patient: whoever it was first written for, it must suit this one,
-            # and say nothing personal (only such replies are cached; anything else was planted).
-            # No score for a cached reply: its own passed the threshold when it was generated.
-            verdict = check_generated(cached, allowed_names=allowed_names, patient_message=patient_message, now=now)
-            if verdict.ok and not is_impersonal(cached, names=allowed_names):
-                verdict = Verdict(ok=False, reason=Reason.PERSONAL)
-            self._metrics.cache.labels("hit" if verdict.ok else "rejected").inc()
-            if verdict.ok:
-                meta: dict[str, object] = {"source": "cache"}
-                await self._store_reply(conn, inbound, user_phone, cached, Action.NONE, request_id, meta)
-                return cached, None
-            await self._cache.drop(model_id, history, parameters)
-            log.warning("cached_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
-            meta = {"source": "template", "rejected": f"cache_{verdict.reason}"}
-            await self._store_reply(conn, inbound, user_phone, fallback, Action.NONE, request_id, meta)
-            return fallback, None
-        self._metrics.cache.labels("miss").inc()
-        return None, _Prompt(history, parameters, fallback, now, patient_message, allowed_names)
-
-    async def _model_reply(
-        self, prompt: _Prompt, inbound: repository.StoredMessage, user_phone: str, request_id: str, deadline: float
-    ) -> str:
-        """What the model writes for `prompt` (or a template if it cannot, or writes what must not be sent), stored."""
-        conversation_id = inbound.conversation_id
-        history, parameters = prompt.history, prompt.parameters
-
-        async def generate(seconds_left: float) -> Generated:
-            timeout = min(seconds_left, self._settings.inference_timeout_seconds)
-            return await self._inference.generate(history, parameters, request_id=request_id, timeout_seconds=timeout)
-
-        started = time.perf_counter()
-        try:
-            generated = await self._guards.inference.call(generate, deadline=deadline)
-        except (DependencyUnavailable, InferenceUnavailable) as exc:
-            self._metrics.inference_call.observe(time.perf_counter() - started)
-            log.warning("inference_unavailable", error=str(exc), conversation_id=str(conversation_id))
-            meta: dict[str, object] = {"source": "template", "rejected": "inference_unavailable"}
-            return await self._store_model_reply(inbound, user_phone, replies.SAFE_FALLBACK, request_id, meta, deadline)
-        self._metrics.inference_call.observe(time.perf_counter() - started)
-        verdict = check_generated(
-            generated.text,
-            allowed_names=prompt.allowed_names,
-            patient_message=prompt.patient_message,
-            now=prompt.now,
-            mean_logprob=generated.mean_logprob,
-            min_logprob=self._settings.reply_min_logprob,
-        )
-        answer = generated.text.strip() if verdict.ok else prompt.fallback
-        meta = {
-            "source": "model" if verdict.ok else "template",
-            "prompt_tokens": generated.prompt_tokens,
-            "completion_tokens": generated.completion_tokens,
-            "finish_reason": generated.finish_reason,
-            "inference_seconds": round(generated.server_seconds, 4),
-            "batch_size": generated.batch_size,
-            "mean_logprob": None if generated.mean_logprob is None else round(generated.mean_logprob, 3),
-        }
-        if verdict.ok:
-            cache = self._cache.put(generated.model_id, history, parameters, answer, names=prompt.allowed_names)
-            meta["cached"] = await cache
-        else:
-            meta["rejected"] = verdict.reason
-            log.info("generated_reply_rejected", reason=verdict.reason, conversation_id=str(conversation_id))
-        return await self._store_model_reply(inbound, user_phone, answer, request_id, meta, deadline)
-
-    async def _store_model_reply(
-        self,
-        inbound: repository.StoredMessage,
-        user_phone: str,
-        answer: str,
-        request_id: str,
-        meta: dict[str, object],
-        deadline: float,
-    ) -> str:
-        """`answer` stored on a connection taken for it, again on another if it breaks; the reply that stands.
-
-        Only this is retried, not the turn: the model is not asked twice. The model may have used the whole
-        deadline; what it wrote still gets STORE_AFTER_MODEL_SECONDS (within the phone's lease, whose margin is
-        larger). A try whose commit went through though its connection broke stored the reply already: that one
-        stands.
-        """
-        deadline = max(deadline, time.monotonic() + STORE_AFTER_MODEL_SECONDS)
-
-        async def store() -> str:
-            async with self._connection(deadline) as conn:
-                try:
-                    await self._store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
-                except asyncpg.UniqueViolationError:
-                    stored = await repository.reply_to(conn, message_id=inbound.id)
-                    assert stored is not None
-                    return stored.content
-                return answer
-
-        return await self._retrying(store, deadline)
-
-    @staticmethod
-    async def _store_reply(
-        conn: Connection,
-        inbound: repository.StoredMessage,
-        user_phone: str,
-        answer: str,
-        action: Action,
-        request_id: str,
-        meta: dict[str, object],
-        *,
-        extras: dict[str, object] | None = None,
-    ) -> None:
-        """The turn's one reply, as the answer to `inbound`: a second one for it is refused (unique `reply_to`).
-        `extras`: what the answer holds besides the text, for a retry that finds this reply (`_stored_answer`)."""
-        await repository.add_message(
-            conn,
-            conversation_id=inbound.conversation_id,
-            user_phone=user_phone,
-            role="assistant",
-            content=answer,
-            request_id=request_id,
-            action=action.value,
-            meta={"source": "template", **meta},
-            reply_to=inbound.id,
-            answer_extras=extras,
-        )
 
     async def _stored_answer(
         self,
@@ -505,18 +326,17 @@ class ChatService:
         request_id: str,
         user_phone: str,
         vouched_by: VouchedBy,
-    ) -> ChatResponse:
+    ) -> Reply:
         """The answer a previous delivery of this message got (and perhaps never sent): its turn is not run again."""
         log.info("chat_reply_found_stored", conversation_id=str(conversation_id))
-        appointment = stored.extras.get("appointment")
-        return ChatResponse(
-            response=stored.content,
+        return Reply(
+            text=stored.content,
             action=Action(stored.action) if stored.action else Action.NONE,
-            conversation_id=str(conversation_id),
+            conversation_id=conversation_id,
             request_id=stored.request_id or request_id,
             verified=await self._is_verified(user_phone, vouched_by),
-            appointment=None if appointment is None else AppointmentOut.model_validate(appointment),
-            options=[Option.model_validate(option) for option in stored.extras.get("options", [])],
+            appointment=appointment_kept(stored.extras),
+            options=options_kept(stored.extras),
         )
 
     async def _store_inbound(
@@ -558,29 +378,6 @@ class ChatService:
             )
 
 
-@dataclass(frozen=True)
-class _Prompt:
-    """What the model is asked, and what its reply is checked against."""
-
-    history: list[tuple[repository.Role, str]]
-    parameters: GenerationParameters
-    # The template sent instead of a reply the check rejects.
-    fallback: str
-    now: datetime
-    patient_message: str
-    allowed_names: list[str]
-
-
-def _answer_extras(options: Sequence[Option], appointment: AppointmentOut | None) -> dict[str, object]:
-    """What a reply's row keeps of its turn's answer besides the text: the options offered, the appointment."""
-    extras: dict[str, object] = {}
-    if options:
-        extras["options"] = [option.model_dump(mode="json") for option in options]
-    if appointment is not None:
-        extras["appointment"] = appointment.model_dump(mode="json")
-    return extras
-
-
 def api_message_key(api_key_id: int, key: str) -> str:
     """The stored id of a /chat delivery's `message_id` or `Idempotency-Key`: each API key has its own ids."""
     return f"api:{api_key_id}:{key}"
@@ -589,21 +386,6 @@ def api_message_key(api_key_id: int, key: str) -> str:
 def whatsapp_message_key(wamid: str) -> str:
     """The stored id of a WhatsApp message: its wamid, unique across the Cloud API."""
     return f"wa:{wamid}"
-
-
-async def _next_in_turn(conn: Connection, conversation_id: UUID, templates: Sequence[str], *, limit: int) -> str:
-    """The next of `templates` after the last of them among the conversation's latest `limit` messages."""
-    messages = await repository.recent_messages(conn, conversation_id=conversation_id, limit=limit)
-    return next_template(templates, [m.content for m in messages if m.role == "assistant"])
-
-
-def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
-    """The template after the last of `templates` among the replies `said` (oldest first), else the first:
-    a patient who keeps writing never gets the same words twice in a row."""
-    for reply in reversed(said):
-        if reply in templates:
-            return templates[(templates.index(reply) + 1) % len(templates)]
-    return templates[0]
 
 
 _CLOSINGS = frozenset(

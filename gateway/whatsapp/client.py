@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 
 from gateway import outbound
+from gateway.conversation.reply import Option
 from gateway.resilience import DependencyUnavailable, Guard
-from gateway.schemas import Option
 
 TEXT_MAX = 4096
 INTERACTIVE_BODY_MAX = 1024

@@ -256,7 +256,7 @@ class WhatsAppInbox:
             channel="whatsapp",
             message_key=whatsapp_message_key(message.wamid),
         )
-        return "answered", reply_messages(message.wa_id, answer.response, answer.options)
+        return "answered", reply_messages(message.wa_id, answer.text, answer.options)
 
     async def _send_part(self, message: Inbound, part: repository.Part) -> None:
         # The connection is held across the POST on purpose: recording `sent` must be the very next statement,

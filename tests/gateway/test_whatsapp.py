@@ -16,7 +16,7 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.app import create_app
-from gateway.schemas import Option
+from gateway.conversation.reply import Option
 from gateway.whatsapp import replies
 from gateway.whatsapp.client import reply_messages, split_text
 from gateway.whatsapp.payloads import WebhookPayload, inbound_messages

@@ -12,8 +12,8 @@ from appointments.schemas import Appointment, Patient
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import Outcome, Turn, has_details
+from gateway.conversation.reply import Action, Option
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step
-from gateway.schemas import Action, Option
 from gateway.understanding.intents import Intent
 
 if TYPE_CHECKING:

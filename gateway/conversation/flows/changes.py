@@ -10,8 +10,8 @@ from appointments.schemas import Appointment, Patient
 from gateway import audit
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment_lines
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
-from gateway.schemas import Action
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog

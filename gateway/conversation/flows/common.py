@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from appointments import repository as clinic
 from appointments.schemas import Appointment, Doctor
 from gateway.conversation import emergency, wording
+from gateway.conversation.reply import Action, Option
 from gateway.conversation.state import DialogState, Flow, ListedAppointment
 from gateway.db import Connection
-from gateway.schemas import Action, Option
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.small_talk import SmallTalk
 from gateway.verification.identity import KnowledgeCheck

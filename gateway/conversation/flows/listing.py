@@ -9,8 +9,8 @@ from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import replies
 from gateway.conversation.flows.common import Outcome, Turn, appointment_lines
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, ListedAppointment
-from gateway.schemas import Action
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog

@@ -16,8 +16,8 @@ from appointments import repository as clinic
 from gateway import audit
 from gateway.conversation import choices, clinic_answers, replies
 from gateway.conversation.flows.common import EXPLICIT_INTENT, TO_A_PERSON, YES_NO, Outcome, Turn, minutes
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
-from gateway.schemas import Action
 from gateway.understanding.birthdates import parse_birth_date
 from gateway.understanding.intents import Intent
 from gateway.verification.identity import KnowledgeCheck, birth_date_matches

@@ -15,8 +15,8 @@ import pytest
 from appointments import demo
 from appointments.schemas import Appointment
 from gateway.conversation import choices, replies, wording
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
-from gateway.schemas import Action
 from tests.support.dialog import LA_PAZ, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone

@@ -11,8 +11,8 @@ import pytest
 
 from appointments import demo
 from gateway.conversation import replies
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
-from gateway.schemas import Action
 from gateway.understanding.clinic_topics import ClinicTopic
 from gateway.understanding.small_talk import SmallTalk
 from tests.support.dialog import MONDAY_9AM, DialogBench, dialog_bench

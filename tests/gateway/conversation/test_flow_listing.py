@@ -9,8 +9,8 @@ import pytest
 
 from appointments import demo
 from gateway.conversation import replies, wording
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step
-from gateway.schemas import Action
 from tests.support.dialog import LA_PAZ, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone

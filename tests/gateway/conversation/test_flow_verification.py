@@ -11,8 +11,8 @@ import pytest
 
 from appointments import demo
 from gateway.conversation import replies
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
-from gateway.schemas import Action
 from tests.support.dialog import KEY, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA
