@@ -11,75 +11,26 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack
 from pathlib import Path
 
-import asyncpg
-import httpx
 import pytest
-import redis
 
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
-from devstack.processes import Child, start_until
-from gateway import db
-
-LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
-LOCAL_REDIS = "redis://127.0.0.1:6379/0"
-# The gateway under test logs in as this member of clinic_runtime, as in production; fixtures that
-# arrange rows use the owner (the server URL's user). Fixed names: every run on a server shares them.
-RUNTIME_USER = "clinic_test_runtime"
-RUNTIME_PASSWORD = "clinic-test-runtime-login"
-# How test subprocesses run a tiny model on a small shared CPU (see one_torch_thread).
-TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1", "INFERENCE_METRICS_PORT": "0"}
-
-
-def _postgres_answers(url: str) -> bool:
-    async def probe() -> None:
-        conn = await asyncpg.connect(url, timeout=2)
-        await conn.close()
-
-    try:
-        asyncio.run(probe())
-    except (OSError, asyncpg.PostgresError, TimeoutError):
-        return False
-    return True
-
-
-def _redis_answers(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
-    except redis.RedisError:
-        return False
-
-
-async def _admin(server_url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def _migrate(url: str) -> None:
-    conn = await asyncpg.connect(url)
-    try:
-        await db.migrate(conn)
-        await db.ensure_runtime_login(conn, user=RUNTIME_USER, password=RUNTIME_PASSWORD)
-    finally:
-        await conn.close()
-
-
-def runtime_url(url: str) -> str:
-    """`url` (a test database, as its owner) as the gateway's runtime login: what DATABASE_URL is in production."""
-    return db.with_user(url, RUNTIME_USER, RUNTIME_PASSWORD)
+from tests.support.services import (
+    LOCAL_POSTGRES,
+    LOCAL_REDIS,
+    InferenceProcess,
+    clone_database,
+    migrate_with_runtime_login,
+    postgres_answers,
+    redis_answers,
+    run_as_owner,
+    runtime_url,
+    start_inference_process,
+)
 
 
 @pytest.fixture(scope="session")
@@ -88,7 +39,7 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
     configured = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if configured:
         yield configured
-    elif _postgres_answers(LOCAL_POSTGRES):
+    elif postgres_answers(LOCAL_POSTGRES):
         yield LOCAL_POSTGRES
     else:
         with embedded_postgres(tmp_path_factory.mktemp("postgres") / "data") as url:
@@ -99,21 +50,10 @@ def postgres_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[st
 def template_database(postgres_server_url: str) -> Iterator[str]:
     """A migrated database that each test's database is cloned from."""
     name = f"clinic_tpl_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
-    asyncio.run(_migrate(with_database(postgres_server_url, name)))
+    asyncio.run(run_as_owner(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(migrate_with_runtime_login(with_database(postgres_server_url, name)))
     yield name
-    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@contextmanager
-def clone_database(postgres_server_url: str, template_database: str) -> Iterator[str]:
-    """A fresh, migrated database cloned from the template, dropped afterwards."""
-    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
-    try:
-        yield with_database(postgres_server_url, name)
-    finally:
-        asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run_as_owner(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture
@@ -133,9 +73,9 @@ def runtime_database_url(database_url: str) -> str:
 def empty_database_url(postgres_server_url: str) -> Iterator[str]:
     """A database with no tables at all."""
     name = f"clinic_empty_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(postgres_server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(run_as_owner(postgres_server_url, f'CREATE DATABASE "{name}"'))
     yield with_database(postgres_server_url, name)
-    asyncio.run(_admin(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    asyncio.run(run_as_owner(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +85,7 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with ExitStack() as stack:
         if configured:
             yield configured
-        elif _redis_answers(LOCAL_REDIS):
+        elif redis_answers(LOCAL_REDIS):
             yield LOCAL_REDIS
         else:
             yield stack.enter_context(embedded_redis(tmp_path_factory.mktemp("redis") / "redis.db"))
@@ -171,83 +111,9 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_checkpoint(tmp_path_factory.mktemp("model") / "tiny", preset="tiny", seed=0)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@dataclass
-class InferenceProcess:
-    """`python -m inference` running in a child process."""
-
-    child: Child
-    port: int
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.child.stop()
-
-
-def start_inference_process(
-    model: Path, *, timeout: float = 120, port: int = 0, env: dict[str, str] | None = None
-) -> InferenceProcess:
-    """Start the real inference server (on `port`, or one it picks); return once it reports ready."""
-    child, ready = start_until(
-        [sys.executable, "-m", "inference"],
-        ready=r"^INFERENCE_READY port=(\d+)",
-        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": str(port), **(env or {})},
-        timeout=timeout,
-    )
-    return InferenceProcess(child=child, port=int(ready[1]))
-
-
 @pytest.fixture(scope="session")
 def inference_server(tiny_model: Path) -> Iterator[InferenceProcess]:
     """One real gRPC inference server for the session, serving the tiny model."""
     server = start_inference_process(tiny_model)
     yield server
     server.stop()
-
-
-@contextmanager
-def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
-    """`uvicorn --factory gateway.app:create_app` as `make run` starts it; yields its URL once /health answers."""
-    with gateway_subprocess(env, workers=workers, timeout=timeout) as (url, _):
-        yield url
-
-
-@contextmanager
-def gateway_subprocess(
-    env: dict[str, str], *, workers: int = 1, timeout: float = 60
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """As `gateway_process`, with the process too, for tests that kill it (one worker: one process to kill)."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
-    if workers > 1:
-        command += ["--workers", str(workers)]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-            time.sleep(0.2)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -7,7 +7,7 @@ import asyncpg
 from appointments import booking, repository
 from appointments.availability import free_slots
 from appointments.schemas import ScheduleOverride
-from tests.appointments.conftest import MONDAY, TUESDAY, Clinic, local
+from tests.support.clinic import MONDAY, TUESDAY, Clinic, local
 
 A_WEEK_BEFORE = local(MONDAY - timedelta(days=7), 9)
 

@@ -19,7 +19,7 @@ from appointments.errors import (
     TooManyUpcoming,
 )
 from appointments.schemas import AppointmentStatus, CreatedBy, ScheduleOverride
-from tests.appointments.conftest import MONDAY, TUESDAY, Clinic, local
+from tests.support.clinic import MONDAY, TUESDAY, Clinic, local
 
 NOW = local(MONDAY, 9)  # Monday 2026-06-01 09:00 in La Paz
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from tests.appointments.conftest import TUESDAY, Clinic, local
+from tests.support.clinic import TUESDAY, Clinic, local
 
 INSERT = """
     INSERT INTO appointments (patient_id, doctor_id, starts_at, ends_at, created_by, status, cancelled_at)

@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.conftest import free_port
+from tests.support.services import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 NGINX_SOURCE = REPO / "deploy" / "nginx"

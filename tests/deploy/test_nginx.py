@@ -23,7 +23,6 @@ import pytest
 
 from devstack.embedded import with_database
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.deploy.harness import (
     NGINX_SOURCE,
     GatewayProcess,
@@ -36,6 +35,7 @@ from tests.deploy.harness import (
     running_nginx,
 )
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
+from tests.support.services import InferenceProcess, free_port, runtime_url
 
 OTP_SECRET = "test-otp-secret-of-at-least-16-bytes"
 

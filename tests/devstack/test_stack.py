@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from devstack.processes import Child, start_until
-from tests.conftest import RUNTIME_USER, TINY_MODEL_ENV, free_port, runtime_url
+from tests.support.services import RUNTIME_USER, TINY_MODEL_ENV, free_port, runtime_url
 
 BANNER = "The clinic assistant is running."
 

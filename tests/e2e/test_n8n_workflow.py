@@ -32,11 +32,11 @@ from appointments.demo import MARIA, seed_demo_clinic
 from devstack.processes import Child, start_until
 from gateway.security.api_keys import create_api_key
 from gateway.whatsapp import replies as whatsapp_replies
-from tests.conftest import InferenceProcess, clone_database, free_port, runtime_url
 from tests.e2e import meta
 from tests.e2e.fake_whatsapp import FakeGraphApi, Sent, fake_graph_api
 from tests.e2e.lossy_proxy import LossyProxy, lossy_proxy
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
+from tests.support.services import InferenceProcess, clone_database, free_port, runtime_url
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import asyncpg
@@ -12,36 +12,9 @@ import pytest
 
 from gateway.app import create_app
 from gateway.security.api_keys import create_api_key
-from gateway.settings import Settings
-from tests.conftest import InferenceProcess, free_port, runtime_url
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
-
-MakeClient = Callable[..., Awaitable[httpx.AsyncClient]]
-
-
-def gateway_settings(
-    database_url: str, redis_url: str, inference_target: str, sms_url: str, **overrides: Any
-) -> Settings:
-    values: dict[str, Any] = {
-        # Test secrets are not production ones: development warns about them instead of refusing.
-        "APP_ENV": "development",
-        # The gateway logs in as the runtime role, as in production; `database_url` is the owner's.
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_target,
-        "INFERENCE_TIMEOUT_SECONDS": 30,
-        "HEALTH_TIMEOUT_SECONDS": 2,
-        "SMS_BASE_URL": sms_url,
-        "SMS_API_TOKEN": "test-sms-token",
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        # Verification state lives in Redis by phone; a prefix per test keeps tests (and runs) apart.
-        "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        # Scripted conversations type faster than patients; the rate-limit tests set their own limits.
-        "RATE_LIMIT_USER_BURST": 1000,
-        "RATE_LIMIT_KEY_BURST": 1000,
-        **overrides,
-    }
-    return Settings(**values)
+from tests.support.gateway import MakeClient, gateway_settings
+from tests.support.services import InferenceProcess, free_port
 
 
 @pytest.fixture

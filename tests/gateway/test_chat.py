@@ -9,8 +9,8 @@ import asyncpg
 import httpx
 
 from gateway.conversation import replies
-from tests.conftest import free_port, start_inference_process
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
+from tests.support.services import free_port, start_inference_process
 
 PATIENT = "+59170123456"
 

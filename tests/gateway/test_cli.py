@@ -14,8 +14,8 @@ import pytest
 from gateway import db
 from gateway.cli import chat
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, gateway_process, runtime_url
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.services import InferenceProcess, gateway_process, runtime_url
 
 
 def cli(*args: str, database_url: str, owner_url: str | None = None) -> subprocess.CompletedProcess[str]:

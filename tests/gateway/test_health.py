@@ -6,8 +6,8 @@ from pathlib import Path
 import httpx
 
 from devstack.embedded import embedded_postgres, embedded_redis
-from tests.conftest import start_inference_process
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
+from tests.support.services import start_inference_process
 
 
 async def test_health_is_ok_when_every_dependency_answers(client: httpx.AsyncClient) -> None:

@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 
 from gateway.security.api_keys import create_api_key
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
 
 PATIENT = "+59170000001"
 

@@ -25,11 +25,11 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from tests.conftest import InferenceProcess, gateway_subprocess, runtime_url
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
+from tests.support.gateway import MakeClient
 from tests.support.pg_proxy import PostgresProxy
+from tests.support.services import InferenceProcess, gateway_subprocess, runtime_url
 
 PATIENT = "+59170000001"
 # Small talk the dialog leaves to the model (not a template, not a clinic question).

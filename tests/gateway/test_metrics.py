@@ -9,9 +9,9 @@ import asyncpg
 import httpx
 
 from appointments.demo import seed_demo_clinic
-from tests.conftest import InferenceProcess, gateway_process, runtime_url
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.gateway import MakeClient
+from tests.support.services import InferenceProcess, gateway_process, runtime_url
 
 
 def value(exposition: str, sample: str) -> float:

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, clone_database, free_port, gateway_process, runtime_url
 from tests.gateway.verification.fake_sms import fake_sms_server
+from tests.support.services import InferenceProcess, clone_database, free_port, gateway_process, runtime_url
 
 
 @dataclass(frozen=True)

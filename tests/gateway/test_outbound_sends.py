@@ -24,13 +24,13 @@ from gateway.conversation import replies as conversation_replies
 from gateway.resilience import Guard
 from gateway.verification.sms import HttpSmsSender, SmsDeliveryError
 from gateway.whatsapp.client import GraphClient, WhatsAppSendError, text_message
-from tests.conftest import free_port
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
-from tests.gateway.conftest import MakeClient, gateway_settings
 from tests.gateway.scripted_provider import Answer, ScriptedProvider, scripted_provider
 from tests.gateway.test_whatsapp import MARIA, deliver, text, whatsapp_settings
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.gateway import MakeClient, gateway_settings
+from tests.support.services import free_port
 
 MARIA_PHONE = "+" + MARIA
 

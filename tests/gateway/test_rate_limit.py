@@ -17,8 +17,8 @@ import redis.asyncio as redis
 from devstack.embedded import embedded_redis
 from gateway.security.api_keys import create_api_key
 from gateway.security.rate_limit import REDIS_RETRY_SECONDS, Limit, RateLimited, RateLimiter
-from tests.conftest import free_port
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
+from tests.support.services import free_port
 
 SMALL_TALK = "¿Tienen estacionamiento?"
 

@@ -17,7 +17,7 @@ from appointments.demo import CLINIC_OVERRIDES
 from appointments.schemas import AppointmentStatus, CreatedBy
 from gateway import audit
 from gateway.security.api_keys import IssuedKey, create_api_key
-from tests.appointments.conftest import Clinic, local, seeded_clinic
+from tests.support.clinic import Clinic, local, seeded_clinic
 
 DAY = date(2026, 6, 2)  # a Tuesday; listing a day does not care whether it is past or future
 

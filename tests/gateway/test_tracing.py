@@ -15,8 +15,8 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
-from tests.conftest import start_inference_process
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
+from tests.support.services import start_inference_process
 
 
 @pytest.fixture

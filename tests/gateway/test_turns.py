@@ -10,8 +10,8 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 
-from tests.gateway.conftest import MakeClient
 from tests.support.fake_inference import fake_inference_server
+from tests.support.gateway import MakeClient
 
 
 def body(text: str, user_id: str = "+59170000001") -> dict[str, object]:

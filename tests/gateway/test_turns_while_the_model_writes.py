@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 from gateway.conversation.turn_lease import TurnLeases
-from tests.conftest import gateway_subprocess, runtime_url
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
+from tests.support.gateway import MakeClient
+from tests.support.services import gateway_subprocess, runtime_url
 
 REPLY = "Qué bueno que lo disfrutó. ¿Puedo ayudarle con algo de la clínica?"
 # Small talk the dialog leaves to the model (no template, no clinic question), different for each patient.

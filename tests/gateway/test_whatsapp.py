@@ -21,11 +21,11 @@ from gateway.whatsapp import replies
 from gateway.whatsapp.client import reply_messages, split_text
 from gateway.whatsapp.payloads import WebhookPayload, inbound_messages
 from gateway.whatsapp.signature import sign
-from tests.conftest import InferenceProcess
 from tests.e2e.fake_whatsapp import FakeGraphApi, Sent, fake_graph_api
-from tests.gateway.conftest import MakeClient, gateway_settings
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.gateway import MakeClient, gateway_settings
+from tests.support.services import InferenceProcess
 
 VERIFY_TOKEN = "test-verify-token"
 APP_SECRET = "test-app-secret"

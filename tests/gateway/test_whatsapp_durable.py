@@ -19,9 +19,7 @@ import pytest
 
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.conftest import InferenceProcess, gateway_subprocess, runtime_url
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
-from tests.gateway.conftest import MakeClient
 from tests.gateway.test_whatsapp import (
     ACCESS_TOKEN,
     APP_SECRET,
@@ -36,6 +34,8 @@ from tests.gateway.test_whatsapp import (
     whatsapp_settings,
 )
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.gateway import MakeClient
+from tests.support.services import InferenceProcess, gateway_subprocess, runtime_url
 
 
 @pytest.fixture

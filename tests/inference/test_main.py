@@ -10,7 +10,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inference.service import SERVICE_NAME
 from protos import inference_pb2, inference_pb2_grpc
-from tests.conftest import start_inference_process
+from tests.support.services import start_inference_process
 
 
 def test_the_server_process_serves_and_exits_cleanly_on_sigterm(

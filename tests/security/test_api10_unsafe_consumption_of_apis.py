@@ -15,9 +15,9 @@ import pytest
 
 from appointments.demo import seed_demo_clinic
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
-from tests.gateway.conftest import MakeClient
 from tests.gateway.test_whatsapp import MARIA, deliver, settled, text, whatsapp_settings
 from tests.support.fake_inference import fake_inference_server
+from tests.support.gateway import MakeClient
 
 # Small talk, so the model is asked (a question about the clinic would be answered from its data).
 HOSTILE = "\x1b[31mMi perrito\x00 se llama\u202e Toby\x07 y es\x9b muy juguetón\u2066\x7f\n"

@@ -15,9 +15,9 @@ import httpx
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.gateway import MakeClient
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 MARIA_IDENTITY = demo.MARIA.date_of_birth.strftime("%d/%m/%Y")

@@ -30,10 +30,10 @@ from gateway.security.api_keys import create_api_key
 from gateway.verification.otp import LockedOut, OtpService
 from gateway.verification.sms import HttpSmsSender
 from gateway.verification.vouching import by_api_key
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support import n8n_workflow
 from tests.support.chat import ChatPatient
+from tests.support.gateway import MakeClient
 
 MARIA = demo.MARIA
 

@@ -25,10 +25,10 @@ from gateway.conversation import replies, repository
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.inference_client import GenerationParameters
 from gateway.settings import Settings
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.fake_inference import FAKE_MODEL_ID, FakeInference, fake_inference_server
+from tests.support.gateway import MakeClient
 
 MARIA = "+59170000001"  # demo patient María Fernanda López
 JUAN = "+59170000002"  # demo patient Juan Carlos Condori

@@ -20,7 +20,7 @@ from gateway import audit
 from gateway.security.api_keys import create_api_key
 from gateway.understanding.dates import MAX_SLOW_PARSES, find_dates
 from gateway.understanding.nlu import MAX_CHARS
-from tests.gateway.conftest import MakeClient
+from tests.support.gateway import MakeClient
 
 
 async def test_a_staff_key_past_its_burst_gets_429_with_retry_after_and_other_keys_do_not(

@@ -22,7 +22,7 @@ import pytest
 from gateway import audit, db
 from gateway.app import InsecureDatabaseRole, refuse_powerful_database_role
 from gateway.security.api_keys import IssuedKey, create_api_key, revoke_api_key
-from tests.gateway.conftest import MakeClient, gateway_settings
+from tests.support.gateway import MakeClient, gateway_settings
 
 ATTACKS_ON_AUDIT_LOG = [
     "UPDATE audit_log SET outcome = 'success'",

@@ -30,9 +30,9 @@ from appointments.availability import free_slots
 from appointments.demo import seed_demo_clinic
 from appointments.repository import register_patient
 from gateway.security.api_keys import create_api_key
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.gateway import MakeClient
 
 
 async def _register(stranger: ChatPatient) -> dict[str, Any]:

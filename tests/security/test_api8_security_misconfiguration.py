@@ -24,7 +24,6 @@ import pytest
 from gateway.app import create_app
 from gateway.security.secrets import InsecureConfiguration, weak_secrets
 from gateway.settings import Settings
-from tests.conftest import InferenceProcess
 from tests.deploy.harness import (
     REPO,
     GatewayProcess,
@@ -43,6 +42,7 @@ from tests.deploy.test_nginx import (  # noqa: F401  (module fixtures, used by n
     nginx,
 )
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.services import InferenceProcess
 
 
 def strong() -> str:

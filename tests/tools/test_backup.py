@@ -16,7 +16,7 @@ import pytest
 
 from appointments.demo import seed_demo_clinic
 from devstack.embedded import with_database
-from tests.conftest import runtime_url
+from tests.support.services import runtime_url
 from tools.backup import BackupError, find_tools, server_major
 
 # Tables whose every row must come back, and the column that orders them.

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.conversation import replies
 from gateway.understanding.small_talk import SmallTalk
-from tests.conftest import TINY_MODEL_ENV, InferenceProcess
+from tests.support.services import TINY_MODEL_ENV, InferenceProcess
 from tools import eval_smalltalk
 from tools.eval_smalltalk import DEFAULT_MESSAGES, HELDOUT_MESSAGES, load_messages
 from tools.training.offline_model import load_dialogues

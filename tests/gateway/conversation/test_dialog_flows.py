@@ -15,10 +15,10 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies, wording
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.clock import NIGHT, open_zone, zone_at
+from tests.support.gateway import MakeClient
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori

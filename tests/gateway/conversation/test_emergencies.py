@@ -22,10 +22,10 @@ from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
 from gateway.understanding.intents import Emergency, Intent
 from gateway.understanding.nlu import understand
-from tests.gateway.conftest import MakeClient, gateway_settings
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.fake_inference import FakeInference, fake_inference_server
+from tests.support.gateway import MakeClient, gateway_settings
 
 TZ = ZoneInfo("America/La_Paz")
 NOW = dt.datetime(2026, 11, 25, 23, 40, tzinfo=TZ)

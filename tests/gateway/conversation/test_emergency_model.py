@@ -26,10 +26,10 @@ from gateway.conversation import replies
 from gateway.understanding.emergency_model import DEFAULT_PATH, EmergencyModel, model_text
 from gateway.understanding.intents import Emergency, Intent
 from gateway.understanding.nlu import understand
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.fake_inference import FakeInference, fake_inference_server
+from tests.support.gateway import MakeClient
 from tools import train_emergency_model as training
 
 TZ = ZoneInfo("America/La_Paz")

@@ -14,11 +14,11 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.clock import NIGHT, open_zone, zone_at
 from tests.support.fake_inference import Model, fake_inference_server
+from tests.support.gateway import MakeClient
 
 MARIA = demo.MARIA.phone
 

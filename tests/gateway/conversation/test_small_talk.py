@@ -21,10 +21,10 @@ from gateway.conversation import replies
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import understand
 from gateway.understanding.small_talk import SmallTalk
-from tests.gateway.conftest import MakeClient
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.fake_inference import FakeInference, Model, fake_inference_server
+from tests.support.gateway import MakeClient
 
 TZ = ZoneInfo("America/La_Paz")
 NOW = dt.datetime(2026, 12, 2, 15, 0, tzinfo=TZ)

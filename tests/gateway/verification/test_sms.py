@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from gateway.verification.sms import HttpSmsSender, SmsDeliveryError
-from tests.conftest import free_port
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
+from tests.support.services import free_port
 
 
 @pytest.fixture

@@ -1,0 +1,163 @@
+"""Real services for tests: ports, the databases' runtime login, and the inference and gateway processes tests start."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+import redis
+
+from devstack.embedded import with_database
+from devstack.processes import Child, start_until
+from gateway import db
+
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+LOCAL_REDIS = "redis://127.0.0.1:6379/0"
+
+# The gateway under test logs in as this member of clinic_runtime, as in production; fixtures that
+# arrange rows use the owner (the server URL's user). Fixed names: every run on a server shares them.
+RUNTIME_USER = "clinic_test_runtime"
+
+RUNTIME_PASSWORD = "clinic-test-runtime-login"
+
+# How test subprocesses run a tiny model on a small shared CPU (see one_torch_thread).
+TINY_MODEL_ENV = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1", "INFERENCE_METRICS_PORT": "0"}
+
+
+def postgres_answers(url: str) -> bool:
+    async def probe() -> None:
+        conn = await asyncpg.connect(url, timeout=2)
+        await conn.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, asyncpg.PostgresError, TimeoutError):
+        return False
+    return True
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(redis.Redis.from_url(url, socket_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+async def run_as_owner(server_url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(server_url)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def migrate_with_runtime_login(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await db.migrate(conn)
+        await db.ensure_runtime_login(conn, user=RUNTIME_USER, password=RUNTIME_PASSWORD)
+    finally:
+        await conn.close()
+
+
+def runtime_url(url: str) -> str:
+    """`url` (a test database, as its owner) as the gateway's runtime login: what DATABASE_URL is in production."""
+    return db.with_user(url, RUNTIME_USER, RUNTIME_PASSWORD)
+
+
+@contextmanager
+def clone_database(postgres_server_url: str, template_database: str) -> Iterator[str]:
+    """A fresh, migrated database cloned from the template, dropped afterwards."""
+    name = f"clinic_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(run_as_owner(postgres_server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template_database}"'))
+    try:
+        yield with_database(postgres_server_url, name)
+    finally:
+        asyncio.run(run_as_owner(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class InferenceProcess:
+    """`python -m inference` running in a child process."""
+
+    child: Child
+    port: int
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.child.stop()
+
+
+def start_inference_process(
+    model: Path, *, timeout: float = 120, port: int = 0, env: dict[str, str] | None = None
+) -> InferenceProcess:
+    """Start the real inference server (on `port`, or one it picks); return once it reports ready."""
+    child, ready = start_until(
+        [sys.executable, "-m", "inference"],
+        ready=r"^INFERENCE_READY port=(\d+)",
+        env={**os.environ, **TINY_MODEL_ENV, "MODEL_NAME": str(model), "INFERENCE_PORT": str(port), **(env or {})},
+        timeout=timeout,
+    )
+    return InferenceProcess(child=child, port=int(ready[1]))
+
+
+@contextmanager
+def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
+    """`uvicorn --factory gateway.app:create_app` as `make run` starts it; yields its URL once /health answers."""
+    with gateway_subprocess(env, workers=workers, timeout=timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def gateway_subprocess(
+    env: dict[str, str], *, workers: int = 1, timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As `gateway_process`, with the process too, for tests that kill it (one worker: one process to kill)."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    process = subprocess.Popen(command, env={**os.environ, **env})
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
+            time.sleep(0.2)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
