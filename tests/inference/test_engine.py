@@ -21,9 +21,10 @@ from inference.engine import (
     TokenEvent,
     packed_prefill_inputs,
 )
-from inference.generation import FinishReason, GenerationRequest, SamplingParams, forced_logprobs, generate
+from inference.generation import FinishReason, GenerationRequest, SamplingParams, forced_logprobs
 from inference.model import LoadedModel
 from tests.inference.test_generation import prompts
+from tests.support.reference_decoder import generate
 
 
 def limits(**overrides: int | float) -> EngineLimits:

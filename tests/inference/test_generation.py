@@ -8,16 +8,9 @@ from typing import Any
 import pytest
 import torch
 
-from inference.generation import (
-    FinishReason,
-    GenerationRequest,
-    SamplingParams,
-    generate,
-    prefill,
-    resolve_seed,
-    step,
-)
+from inference.generation import FinishReason, GenerationRequest, SamplingParams, resolve_seed
 from inference.model import LoadedModel, build_prompt
+from tests.support.reference_decoder import generate, prefill, step
 
 PROMPT_LENGTHS = (1, 2, 5, 9, 16, 27, 41, 60)
 CONVERSATION = ["Hola, buenos días.", "Buenos días, ¿en qué puedo ayudarle?", "Quisiera una cita con el pediatra."]

@@ -16,12 +16,13 @@ import structlog
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inference import service
-from inference.generation import GenerationRequest, SamplingParams, forced_logprobs, generate
+from inference.generation import GenerationRequest, SamplingParams, forced_logprobs
 from inference.model import LoadedModel, build_prompt
 from inference.server import InferenceServer
 from inference.service import SERVICE_NAME
 from inference.settings import InferenceSettings
 from protos import inference_pb2, inference_pb2_grpc
+from tests.support.reference_decoder import generate
 
 USER, ASSISTANT = inference_pb2.ROLE_USER, inference_pb2.ROLE_ASSISTANT
 SERVING = health_pb2.HealthCheckResponse.SERVING
