@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 from appointments import repository
 from appointments.schemas import Busy, Doctor, ScheduleBlock, ScheduleOverride, Slot
 
-CLINIC_ZONE = ZoneInfo("America/La_Paz")
 DEFAULT_MIN_NOTICE = timedelta(hours=2)
 # A doctor's replacement hours with no slot length of their own use the doctor's usual one.
 _FALLBACK_SLOT_MINUTES = 30
@@ -41,7 +40,7 @@ def compute_free_slots(
     first_day: date,
     last_day: date,
     now: datetime,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
     patient_id: int | None = None,
     limit: int | None = None,
@@ -121,7 +120,7 @@ async def free_slots(
     doctor_id: int | None = None,
     specialty_code: str | None = None,
     patient_id: int | None = None,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
     limit: int | None = 20,
 ) -> list[Slot]:
@@ -150,7 +149,7 @@ async def schedule_slot(
     doctor_id: int,
     starts_at: datetime,
     now: datetime,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
 ) -> Slot | None:
     """The doctor's slot starting exactly at `starts_at` (taken or not), if bookable at `now`."""

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from appointments import repository
-from appointments.availability import CLINIC_ZONE, DEFAULT_MIN_NOTICE, require_aware, schedule_slot
+from appointments.availability import DEFAULT_MIN_NOTICE, require_aware, schedule_slot
 from appointments.errors import (
     AppointmentNotFound,
     InvalidStatusChange,
@@ -66,7 +66,7 @@ async def book(
     doctor_id: int,
     starts_at: datetime,
     now: datetime,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
     created_by: CreatedBy = CreatedBy.PATIENT,
     channel: str = "whatsapp",
@@ -130,7 +130,7 @@ async def reschedule(
     patient_id: int,
     new_starts_at: datetime,
     now: datetime,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
 ) -> Appointment:
     """Move the patient's own appointment to another slot of the same doctor, in one transaction.
@@ -182,7 +182,7 @@ async def day_for_doctor(
     *,
     doctor_id: int,
     day: date,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     include_cancelled: bool = False,
 ) -> list[Appointment]:
     """The doctor's appointments on the clinic's local date `day`, in order."""
@@ -200,7 +200,7 @@ async def day_for_clinic(
     *,
     day: date,
     doctor_id: int | None = None,
-    tz: ZoneInfo = CLINIC_ZONE,
+    tz: ZoneInfo,
     include_cancelled: bool = False,
 ) -> list[Appointment]:
     """Every doctor's (or one doctor's) appointments on the clinic's local date `day`, by start time."""

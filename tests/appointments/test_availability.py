@@ -7,14 +7,14 @@ import asyncpg
 from appointments import booking, repository
 from appointments.availability import free_slots
 from appointments.schemas import ScheduleOverride
-from tests.support.clinic import MONDAY, TUESDAY, Clinic, local
+from tests.support.clinic import MONDAY, TUESDAY, ZONE, Clinic, local
 
 A_WEEK_BEFORE = local(MONDAY - timedelta(days=7), 9)
 
 
 async def test_slots_are_la_paz_wall_times_of_utc_instants(conn: asyncpg.Connection, clinic: Clinic) -> None:
     slots = await free_slots(
-        conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=None
+        conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=None, tz=ZONE
     )
     assert len(slots) == 24  # 08-12 and 14-18 in 20-minute slots
     first = slots[0]
@@ -31,7 +31,14 @@ async def test_past_slots_and_slots_inside_the_minimum_notice_are_never_offered(
 
     async def first_start(notice: timedelta) -> time:
         slots = await free_slots(
-            conn, doctor_id=clinic.quispe, first_day=MONDAY, last_day=MONDAY, now=now, min_notice=notice, limit=1
+            conn,
+            doctor_id=clinic.quispe,
+            first_day=MONDAY,
+            last_day=MONDAY,
+            now=now,
+            min_notice=notice,
+            limit=1,
+            tz=ZONE,
         )
         return slots[0].starts_at.time()
 
@@ -39,7 +46,13 @@ async def test_past_slots_and_slots_inside_the_minimum_notice_are_never_offered(
     assert await first_start(timedelta(hours=1)) == time(11, 20)
     assert await first_start(timedelta(hours=2)) == time(14)  # 12:05 is past the morning block
     earlier_days = await free_slots(
-        conn, doctor_id=clinic.quispe, first_day=MONDAY - timedelta(days=3), last_day=MONDAY, now=now, limit=None
+        conn,
+        doctor_id=clinic.quispe,
+        first_day=MONDAY - timedelta(days=3),
+        last_day=MONDAY,
+        now=now,
+        limit=None,
+        tz=ZONE,
     )
     assert earlier_days and all(s.starts_at >= now + timedelta(hours=2) for s in earlier_days)
 
@@ -52,6 +65,7 @@ async def test_slots_are_only_inside_working_hours(conn: asyncpg.Connection, cli
         last_day=MONDAY + timedelta(days=6),
         now=A_WEEK_BEFORE,
         limit=None,
+        tz=ZONE,
     )
     by_weekday: dict[int, int] = {}
     for slot in slots:
@@ -66,12 +80,12 @@ async def test_taken_slots_are_not_offered_and_cancelling_frees_them(conn: async
 
     async def offered() -> list[datetime]:
         slots = await free_slots(
-            conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=3
+            conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=3, tz=ZONE
         )
         return [s.starts_at for s in slots]
 
     appointment = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=taken, now=A_WEEK_BEFORE
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=taken, now=A_WEEK_BEFORE, tz=ZONE
     )
     assert await offered() == [local(TUESDAY, 8, 20), local(TUESDAY, 8, 40), local(TUESDAY, 9)]
     await booking.cancel(conn, appointment_id=appointment.id, patient_id=clinic.maria, now=A_WEEK_BEFORE)
@@ -82,15 +96,23 @@ async def test_clinic_holidays_close_every_doctor_and_a_half_day_keeps_only_the_
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     now = local(date(2026, 12, 1), 9)
-    christmas = await free_slots(conn, first_day=date(2026, 12, 25), last_day=date(2026, 12, 25), now=now)
+    christmas = await free_slots(conn, first_day=date(2026, 12, 25), last_day=date(2026, 12, 25), now=now, tz=ZONE)
     assert christmas == []
-    new_year = await free_slots(conn, first_day=date(2027, 1, 1), last_day=date(2027, 1, 1), now=now)
+    new_year = await free_slots(conn, first_day=date(2027, 1, 1), last_day=date(2027, 1, 1), now=now, tz=ZONE)
     assert new_year == []
-    eve = await free_slots(conn, first_day=date(2026, 12, 24), last_day=date(2026, 12, 24), now=now, limit=None)
+    eve = await free_slots(
+        conn, first_day=date(2026, 12, 24), last_day=date(2026, 12, 24), now=now, limit=None, tz=ZONE
+    )
     assert eve and all(s.ends_at.time() <= time(12) for s in eve)
     assert max(s.ends_at.time() for s in eve) == time(12)
     boxing_day = await free_slots(
-        conn, doctor_id=clinic.quispe, first_day=date(2026, 12, 26), last_day=date(2026, 12, 26), now=now, limit=None
+        conn,
+        doctor_id=clinic.quispe,
+        first_day=date(2026, 12, 26),
+        last_day=date(2026, 12, 26),
+        now=now,
+        limit=None,
+        tz=ZONE,
     )
     assert len(boxing_day) == 12  # an ordinary Saturday morning
 
@@ -109,7 +131,13 @@ async def test_a_doctors_leave_and_replacement_hours_apply_to_that_doctor_only(
         ),
     )
     slots = await free_slots(
-        conn, specialty_code="medicina_general", first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=None
+        conn,
+        specialty_code="medicina_general",
+        first_day=TUESDAY,
+        last_day=TUESDAY,
+        now=A_WEEK_BEFORE,
+        limit=None,
+        tz=ZONE,
     )
     assert [(s.doctor_id, s.starts_at.time()) for s in slots] == [
         (clinic.quispe, time(10)),
@@ -120,7 +148,13 @@ async def test_a_doctors_leave_and_replacement_hours_apply_to_that_doctor_only(
     assert (
         len(
             await free_slots(
-                conn, doctor_id=clinic.mamani, first_day=wednesday, last_day=wednesday, now=A_WEEK_BEFORE, limit=None
+                conn,
+                doctor_id=clinic.mamani,
+                first_day=wednesday,
+                last_day=wednesday,
+                now=A_WEEK_BEFORE,
+                limit=None,
+                tz=ZONE,
             )
         )
         == 27
@@ -129,7 +163,13 @@ async def test_a_doctors_leave_and_replacement_hours_apply_to_that_doctor_only(
 
 async def test_a_specialty_search_spans_its_doctors_in_start_order(conn: asyncpg.Connection, clinic: Clinic) -> None:
     slots = await free_slots(
-        conn, specialty_code="medicina_general", first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=4
+        conn,
+        specialty_code="medicina_general",
+        first_day=TUESDAY,
+        last_day=TUESDAY,
+        now=A_WEEK_BEFORE,
+        limit=4,
+        tz=ZONE,
     )
     assert [(s.starts_at.time(), s.doctor_id) for s in slots] == [
         (time(8), clinic.mamani),
@@ -139,7 +179,7 @@ async def test_a_specialty_search_spans_its_doctors_in_start_order(conn: asyncpg
     ]
     assert {s.specialty_code for s in slots} == {"medicina_general"}
     pediatrics = await free_slots(
-        conn, specialty_code="pediatria", first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=None
+        conn, specialty_code="pediatria", first_day=TUESDAY, last_day=TUESDAY, now=A_WEEK_BEFORE, limit=None, tz=ZONE
     )
     assert {s.doctor_id for s in pediatrics} == {clinic.vargas}
 
@@ -148,7 +188,7 @@ async def test_a_search_with_a_patient_skips_times_the_patient_is_already_booked
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=A_WEEK_BEFORE
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=A_WEEK_BEFORE, tz=ZONE
     )
     slots = await free_slots(
         conn,
@@ -158,6 +198,7 @@ async def test_a_search_with_a_patient_skips_times_the_patient_is_already_booked
         last_day=TUESDAY,
         now=A_WEEK_BEFORE,
         limit=2,
+        tz=ZONE,
     )
     assert [(s.starts_at.time(), s.doctor_id) for s in slots] == [
         (time(8, 20), clinic.mamani),

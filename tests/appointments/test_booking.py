@@ -19,7 +19,7 @@ from appointments.errors import (
     TooManyUpcoming,
 )
 from appointments.schemas import AppointmentStatus, CreatedBy, ScheduleOverride
-from tests.support.clinic import MONDAY, TUESDAY, Clinic, local
+from tests.support.clinic import MONDAY, TUESDAY, ZONE, Clinic, local
 
 NOW = local(MONDAY, 9)  # Monday 2026-06-01 09:00 in La Paz
 
@@ -28,7 +28,7 @@ async def test_a_booking_is_stored_as_the_utc_instant_of_the_la_paz_slot(
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     appointment = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW, tz=ZONE
     )
     assert appointment.ends_at - appointment.starts_at == timedelta(minutes=20)
     assert (appointment.status, appointment.created_by, appointment.channel) == (
@@ -48,8 +48,12 @@ async def test_two_patients_racing_for_the_same_slot_exactly_one_wins(database_u
         for minute in (0, 20, 40):
             starts_at = local(TUESDAY, 10, minute)
             results = await asyncio.gather(
-                booking.book(first, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW),
-                booking.book(second, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW),
+                booking.book(
+                    first, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW, tz=ZONE
+                ),
+                booking.book(
+                    second, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW, tz=ZONE
+                ),
                 return_exceptions=True,
             )
             winners = [r for r in results if not isinstance(r, BaseException)]
@@ -109,7 +113,7 @@ async def test_a_booking_that_loses_a_deadlock_is_refused_as_taken_not_failed(
         await transaction.start()
         await hold(clinic.juan, clinic.quispe)
         booking_task = asyncio.create_task(
-            booking.book(patient, patient_id=clinic.juan, doctor_id=clinic.mamani, starts_at=ten, now=NOW)
+            booking.book(patient, patient_id=clinic.juan, doctor_id=clinic.mamani, starts_at=ten, now=NOW, tz=ZONE)
         )
         await _until_waiting_on_a_lock(holder, patient.get_server_pid())
         holder_outcome: BaseException | None = None
@@ -137,13 +141,19 @@ async def test_a_booking_that_loses_a_deadlock_is_refused_as_taken_not_failed(
 
 
 async def test_a_patient_cannot_be_in_two_places_at_once(conn: asyncpg.Connection, clinic: Clinic) -> None:
-    await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW)
+    await booking.book(
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
+    )
     with pytest.raises(PatientBusy):  # 08:00-08:30 with pediatrics overlaps 08:00-08:20
-        await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.vargas, starts_at=local(TUESDAY, 8), now=NOW)
+        await booking.book(
+            conn, patient_id=clinic.maria, doctor_id=clinic.vargas, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
+        )
     with pytest.raises(PatientBusy):
-        await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8), now=NOW)
+        await booking.book(
+            conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
+        )
     back_to_back = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8, 20), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8, 20), now=NOW, tz=ZONE
     )
     assert back_to_back.status is AppointmentStatus.BOOKED
 
@@ -163,7 +173,9 @@ async def test_only_upcoming_schedule_slots_can_be_booked(
     conn: asyncpg.Connection, clinic: Clinic, starts_at: datetime, why: str
 ) -> None:
     with pytest.raises(NotBookable):
-        await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW)
+        await booking.book(
+            conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=starts_at, now=NOW, tz=ZONE
+        )
     assert await conn.fetchval("SELECT count(*) FROM appointments") == 0, why
 
 
@@ -172,10 +184,12 @@ async def test_override_days_and_naive_times_cannot_be_booked(conn: asyncpg.Conn
         conn, override=ScheduleOverride(on_date=TUESDAY, doctor_id=None, start=None, end=None, reason="holiday")
     )
     with pytest.raises(NotBookable):
-        await booking.book(conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW)
+        await booking.book(
+            conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW, tz=ZONE
+        )
     with pytest.raises(ValueError, match="timezone-aware"):
         await booking.book(
-            conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=datetime(2026, 6, 3, 9), now=NOW
+            conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=datetime(2026, 6, 3, 9), now=NOW, tz=ZONE
         )
 
 
@@ -183,9 +197,11 @@ async def test_rescheduling_to_a_taken_slot_leaves_the_original_booked_and_uncha
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     mine = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
-    await booking.book(conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8, 20), now=NOW)
+    await booking.book(
+        conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8, 20), now=NOW, tz=ZONE
+    )
     with pytest.raises(SlotTaken):
         await booking.reschedule(
             conn,
@@ -193,6 +209,7 @@ async def test_rescheduling_to_a_taken_slot_leaves_the_original_booked_and_uncha
             patient_id=clinic.maria,
             new_starts_at=local(TUESDAY, 8, 20),
             now=NOW + timedelta(minutes=5),
+            tz=ZONE,
         )
     assert await repository.get_appointment(conn, appointment_id=mine.id) == mine
 
@@ -201,11 +218,11 @@ async def test_rescheduling_moves_the_same_appointment_and_frees_the_old_slot(
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     mine = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
     later = NOW + timedelta(minutes=5)
     moved = await booking.reschedule(
-        conn, appointment_id=mine.id, patient_id=clinic.maria, new_starts_at=local(TUESDAY, 15), now=later
+        conn, appointment_id=mine.id, patient_id=clinic.maria, new_starts_at=local(TUESDAY, 15), now=later, tz=ZONE
     )
     assert (moved.id, moved.starts_at, moved.ends_at, moved.updated_at) == (
         mine.id,
@@ -214,23 +231,30 @@ async def test_rescheduling_moves_the_same_appointment_and_frees_the_old_slot(
         later,
     )
     assert moved.created_at == mine.created_at
-    slots = await free_slots(conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=later, limit=1)
+    slots = await free_slots(
+        conn, doctor_id=clinic.quispe, first_day=TUESDAY, last_day=TUESDAY, now=later, limit=1, tz=ZONE
+    )
     assert slots[0].starts_at == local(TUESDAY, 8)
     with pytest.raises(NotBookable):
         await booking.reschedule(
-            conn, appointment_id=mine.id, patient_id=clinic.maria, new_starts_at=local(TUESDAY, 15, 5), now=later
+            conn,
+            appointment_id=mine.id,
+            patient_id=clinic.maria,
+            new_starts_at=local(TUESDAY, 15, 5),
+            now=later,
+            tz=ZONE,
         )
 
 
 async def test_another_patients_appointment_cannot_be_touched(conn: asyncpg.Connection, clinic: Clinic) -> None:
     hers = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
     with pytest.raises(NotYourAppointment):
         await booking.cancel(conn, appointment_id=hers.id, patient_id=clinic.juan, now=NOW)
     with pytest.raises(NotYourAppointment):
         await booking.reschedule(
-            conn, appointment_id=hers.id, patient_id=clinic.juan, new_starts_at=local(TUESDAY, 9), now=NOW
+            conn, appointment_id=hers.id, patient_id=clinic.juan, new_starts_at=local(TUESDAY, 9), now=NOW, tz=ZONE
         )
     assert await repository.get_appointment(conn, appointment_id=hers.id) == hers
     with pytest.raises(AppointmentNotFound):
@@ -241,7 +265,7 @@ async def test_cancelling_records_when_and_only_works_once_and_before_the_start(
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     appointment = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
     with pytest.raises(InvalidStatusChange):
         await booking.cancel(conn, appointment_id=appointment.id, patient_id=clinic.maria, now=local(TUESDAY, 8, 5))
@@ -255,10 +279,10 @@ async def test_staff_record_outcomes_only_once_an_appointment_has_started(
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     seen = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
     missed = await booking.book(
-        conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8, 20), now=NOW
+        conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8, 20), now=NOW, tz=ZONE
     )
     with pytest.raises(InvalidStatusChange):
         await booking.set_outcome(conn, appointment_id=seen.id, status=AppointmentStatus.COMPLETED, now=NOW)
@@ -283,13 +307,13 @@ async def test_a_patients_upcoming_and_a_doctors_day_follow_the_clinic_calendar(
         ),
     )
     evening = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(MONDAY, 20), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(MONDAY, 20), now=NOW, tz=ZONE
     )
     tuesday = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.mamani, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
     )
     dropped = await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW, tz=ZONE
     )
     await booking.cancel(conn, appointment_id=dropped.id, patient_id=clinic.maria, now=NOW)
     assert evening.starts_at == datetime(2026, 6, 2, 0, 0, tzinfo=UTC)
@@ -298,11 +322,17 @@ async def test_a_patients_upcoming_and_a_doctors_day_follow_the_clinic_calendar(
     assert [a.id for a in upcoming] == [evening.id, tuesday.id]
     assert await booking.upcoming_for_patient(conn, patient_id=clinic.maria, now=local(MONDAY, 21)) == [tuesday]
 
-    assert [a.id for a in await booking.day_for_doctor(conn, doctor_id=clinic.mamani, day=MONDAY)] == [evening.id]
-    assert [a.id for a in await booking.day_for_doctor(conn, doctor_id=clinic.mamani, day=TUESDAY)] == [tuesday.id]
-    quispe_tuesday = await booking.day_for_doctor(conn, doctor_id=clinic.quispe, day=TUESDAY, include_cancelled=True)
+    assert [a.id for a in await booking.day_for_doctor(conn, doctor_id=clinic.mamani, day=MONDAY, tz=ZONE)] == [
+        evening.id
+    ]
+    assert [a.id for a in await booking.day_for_doctor(conn, doctor_id=clinic.mamani, day=TUESDAY, tz=ZONE)] == [
+        tuesday.id
+    ]
+    quispe_tuesday = await booking.day_for_doctor(
+        conn, doctor_id=clinic.quispe, day=TUESDAY, include_cancelled=True, tz=ZONE
+    )
     assert [a.id for a in quispe_tuesday] == [dropped.id]
-    assert await booking.day_for_doctor(conn, doctor_id=clinic.quispe, day=TUESDAY) == []
+    assert await booking.day_for_doctor(conn, doctor_id=clinic.quispe, day=TUESDAY, tz=ZONE) == []
 
 
 async def test_a_patient_at_the_limit_of_upcoming_appointments_cannot_book_another(
@@ -316,6 +346,7 @@ async def test_a_patient_at_the_limit_of_upcoming_appointments_cannot_book_anoth
             starts_at=local(TUESDAY, hour),
             now=NOW,
             max_upcoming=2,
+            tz=ZONE,
         )
 
     with pytest.raises(TooManyUpcoming) as refused:
@@ -326,21 +357,40 @@ async def test_a_patient_at_the_limit_of_upcoming_appointments_cannot_book_anoth
             starts_at=local(TUESDAY, 11),
             now=NOW,
             max_upcoming=2,
+            tz=ZONE,
         )
 
     assert refused.value.limit == 2
     # Past, cancelled and other patients' appointments do not count.
     await booking.book(
-        conn, patient_id=clinic.juan, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 11), now=NOW, max_upcoming=2
+        conn,
+        patient_id=clinic.juan,
+        doctor_id=clinic.quispe,
+        starts_at=local(TUESDAY, 11),
+        now=NOW,
+        max_upcoming=2,
+        tz=ZONE,
     )
     [first, _] = await booking.upcoming_for_patient(conn, patient_id=clinic.maria, now=NOW)
     await booking.cancel(conn, appointment_id=first.id, patient_id=clinic.maria, now=NOW)
     await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 14), now=NOW, max_upcoming=2
+        conn,
+        patient_id=clinic.maria,
+        doctor_id=clinic.quispe,
+        starts_at=local(TUESDAY, 14),
+        now=NOW,
+        max_upcoming=2,
+        tz=ZONE,
     )
     later = local(TUESDAY, 12)  # the 10:00 one has started by then
     await booking.book(
-        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 15), now=later, max_upcoming=2
+        conn,
+        patient_id=clinic.maria,
+        doctor_id=clinic.quispe,
+        starts_at=local(TUESDAY, 15),
+        now=later,
+        max_upcoming=2,
+        tz=ZONE,
     )
 
 
@@ -350,7 +400,7 @@ async def test_two_bookings_racing_at_the_limit_of_upcoming_appointments_one_is_
     first, second = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     try:
         await booking.book(
-            first, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW
+            first, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 9), now=NOW, tz=ZONE
         )
         transaction = first.transaction()
         await transaction.start()
@@ -361,6 +411,7 @@ async def test_two_bookings_racing_at_the_limit_of_upcoming_appointments_one_is_
             starts_at=local(TUESDAY, 10),
             now=NOW,
             max_upcoming=2,
+            tz=ZONE,
         )
         racing = asyncio.create_task(
             booking.book(
@@ -370,6 +421,7 @@ async def test_two_bookings_racing_at_the_limit_of_upcoming_appointments_one_is_
                 starts_at=local(TUESDAY, 11),
                 now=NOW,
                 max_upcoming=2,
+                tz=ZONE,
             )
         )
         # The second booking counts only after the first commits: it waits on the patient's row.

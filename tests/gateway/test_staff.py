@@ -12,12 +12,11 @@ import httpx
 import pytest
 
 from appointments import repository
-from appointments.availability import CLINIC_ZONE
 from appointments.demo import CLINIC_OVERRIDES
 from appointments.schemas import AppointmentStatus, CreatedBy
 from gateway import audit
 from gateway.security.api_keys import IssuedKey, create_api_key
-from tests.support.clinic import Clinic, local, seeded_clinic
+from tests.support.clinic import ZONE, Clinic, local, seeded_clinic
 
 DAY = date(2026, 6, 2)  # a Tuesday; listing a day does not care whether it is past or future
 
@@ -25,7 +24,7 @@ DAY = date(2026, 6, 2)  # a Tuesday; listing a day does not care whether it is p
 def coming_tuesday() -> date:
     """A Tuesday at least three days ahead whose Tuesday and Wednesday follow the weekly schedules."""
     special = {o.on_date for o in CLINIC_OVERRIDES}
-    day = datetime.now(CLINIC_ZONE).date() + timedelta(days=3)
+    day = datetime.now(ZONE).date() + timedelta(days=3)
     while day.isoweekday() != 2 or day in special or day + timedelta(days=1) in special:
         day += timedelta(days=1)
     return day
@@ -363,7 +362,7 @@ async def test_cancelling_an_unknown_appointment_is_404_and_audited(
 async def test_an_appointment_that_has_started_cannot_be_cancelled(
     client: httpx.AsyncClient, conn: asyncpg.Connection, clinic: Clinic, staff: dict[str, str]
 ) -> None:
-    yesterday = datetime.now(CLINIC_ZONE) - timedelta(days=1)
+    yesterday = datetime.now(ZONE) - timedelta(days=1)
     past = await add_appointment(conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=yesterday)
     answer = await client.post(f"/staff/appointments/{past}/cancel", headers=staff)
     assert answer.status_code == 409
@@ -405,7 +404,7 @@ async def test_a_cancellation_whose_audit_entry_cannot_be_written_is_not_applied
 async def test_staff_record_how_a_past_appointment_went(
     client: httpx.AsyncClient, conn: asyncpg.Connection, clinic: Clinic, staff: dict[str, str], staff_key: IssuedKey
 ) -> None:
-    earlier = datetime.now(CLINIC_ZONE) - timedelta(hours=3)
+    earlier = datetime.now(ZONE) - timedelta(hours=3)
     appointment_id = await add_appointment(conn, patient_id=clinic.ana, doctor_id=clinic.vargas, starts_at=earlier)
 
     answer = await client.post(
@@ -430,7 +429,7 @@ async def test_staff_record_how_a_past_appointment_went(
 async def test_an_outcome_other_than_completed_or_no_show_is_422(
     client: httpx.AsyncClient, conn: asyncpg.Connection, clinic: Clinic, staff: dict[str, str], body: Any
 ) -> None:
-    earlier = datetime.now(CLINIC_ZONE) - timedelta(hours=3)
+    earlier = datetime.now(ZONE) - timedelta(hours=3)
     appointment_id = await add_appointment(conn, patient_id=clinic.ana, doctor_id=clinic.vargas, starts_at=earlier)
     answer = await client.post(f"/staff/appointments/{appointment_id}/outcome", json=body, headers=staff)
     assert answer.status_code == 422
@@ -445,7 +444,7 @@ async def test_an_outcome_for_an_appointment_not_yet_started_or_cancelled_is_409
     if state == "future":
         starts_at, status = local(coming_tuesday(), 9), AppointmentStatus.BOOKED
     else:
-        starts_at, status = datetime.now(CLINIC_ZONE) - timedelta(hours=3), AppointmentStatus.CANCELLED
+        starts_at, status = datetime.now(ZONE) - timedelta(hours=3), AppointmentStatus.CANCELLED
     appointment_id = await add_appointment(
         conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=starts_at, status=status
     )

@@ -32,6 +32,7 @@ from appointments.repository import register_patient
 from gateway.security.api_keys import create_api_key
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
+from tests.support.clinic import ZONE
 from tests.support.gateway import MakeClient
 
 
@@ -166,7 +167,7 @@ async def test_a_patient_cannot_hold_more_upcoming_appointments_than_the_limit(
         limit=1,
     )
     await booking.book(
-        conn, patient_id=patient_id, doctor_id=elsewhere.doctor_id, starts_at=elsewhere.starts_at, now=now
+        conn, patient_id=patient_id, doctor_id=elsewhere.doctor_id, starts_at=elsewhere.starts_at, now=now, tz=ZONE
     )
 
     refused = await maria.say("sí")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from appointments.availability import CLINIC_ZONE
 from appointments.demo import seed_demo_clinic
 
+# The demo clinic's zone, as its gateway settings (CLINIC_TIMEZONE) give it.
+ZONE = ZoneInfo("America/La_Paz")
 MONDAY = date(2026, 6, 1)
 
 TUESDAY = date(2026, 6, 2)
@@ -17,7 +19,7 @@ TUESDAY = date(2026, 6, 2)
 
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     """A clinic wall-clock time on `day`, as an aware datetime."""
-    return datetime.combine(day, time(hour, minute), CLINIC_ZONE)
+    return datetime.combine(day, time(hour, minute), ZONE)
 
 
 @dataclass(frozen=True)
