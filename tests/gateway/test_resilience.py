@@ -38,6 +38,20 @@ def guard(**overrides: float) -> Guard:
     )
 
 
+def postgres_guard(**overrides: float) -> Guard:
+    """A guard made to wait out outages, as the gateway's Postgres guard is."""
+    values = {"attempts": 3, "backoff_seconds": 0.05, "fail_max": 2, "reset_timeout": 0.3, **overrides}
+    return Guard(
+        "postgres",
+        attempts=int(values["attempts"]),
+        backoff_seconds=values["backoff_seconds"],
+        fail_max=int(values["fail_max"]),
+        reset_timeout=values["reset_timeout"],
+        is_failure=lambda exc: isinstance(exc, ConnectionError),
+        wait_out_outages=True,
+    )
+
+
 def soon(seconds: float = 30) -> float:
     return time.monotonic() + seconds
 
@@ -151,15 +165,7 @@ async def test_a_failed_trial_opens_it_for_another_reset_timeout() -> None:
 
 async def test_calls_that_can_wait_for_the_trial_wait_and_one_trial_goes_first() -> None:
     """Postgres back 0.5 s after it failed: requests arriving meanwhile are answered, not refused with 503."""
-    breaker = Guard(
-        "postgres",
-        attempts=1,
-        backoff_seconds=0.01,
-        fail_max=1,
-        reset_timeout=0.5,
-        is_failure=lambda exc: isinstance(exc, ConnectionError),
-        wait_out_outages=True,
-    )
+    breaker = postgres_guard(attempts=1, fail_max=1, reset_timeout=0.5)
     with pytest.raises(DependencyUnavailable):
         await breaker.call(Flaky(failures=1), deadline=soon(0.2))
     assert breaker.state == "open"
@@ -247,15 +253,7 @@ class DownFor:
 
 
 async def test_an_outage_shorter_than_the_deadline_is_waited_out_by_a_guard_made_to() -> None:
-    patient = Guard(
-        "postgres",
-        attempts=3,
-        backoff_seconds=0.05,
-        fail_max=2,
-        reset_timeout=0.3,
-        is_failure=lambda exc: isinstance(exc, ConnectionError),
-        wait_out_outages=True,
-    )
+    patient = postgres_guard(fail_max=2, reset_timeout=0.3)
     restarting = DownFor(1.0)
 
     assert await patient.call(restarting, deadline=soon(5)) == "ok"
@@ -266,15 +264,7 @@ async def test_an_outage_shorter_than_the_deadline_is_waited_out_by_a_guard_made
 
 
 async def test_an_outage_longer_than_the_deadline_still_fails_at_the_deadline() -> None:
-    patient = Guard(
-        "postgres",
-        attempts=3,
-        backoff_seconds=0.05,
-        fail_max=2,
-        reset_timeout=0.3,
-        is_failure=lambda exc: isinstance(exc, ConnectionError),
-        wait_out_outages=True,
-    )
+    patient = postgres_guard(fail_max=2, reset_timeout=0.3)
     started = time.monotonic()
 
     with pytest.raises(DependencyUnavailable):
