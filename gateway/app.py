@@ -16,10 +16,11 @@ from fastapi import FastAPI, Request, Response
 
 from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
+from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, get_chat_service
-from gateway.errors import DATABASE_DOWN, InferenceUnavailable, install_error_handlers
+from gateway.errors import DATABASE_DOWN, InferenceUnavailable
 from gateway.inference_client import InferenceClient
 from gateway.jobs import JobQueue
 from gateway.log import configure_logging

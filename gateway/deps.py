@@ -15,6 +15,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
 
 from gateway import audit
+from gateway.api.errors import http_status
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection, on_live_session
@@ -137,7 +138,7 @@ async def _audit_refusal(
     route = getattr(request.scope.get("route"), "path", "unmatched")
     detail: dict[str, audit.DetailValue] = {
         "method": request.method,
-        "status": refusal.status_code,
+        "status": http_status(refusal),
         "reason": "missing_key" if not secret else refusal.code,
         "client_ip": client[:64],
     }

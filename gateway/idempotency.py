@@ -23,7 +23,7 @@ import asyncpg
 import structlog
 
 from gateway.db import Connection, on_live_session
-from gateway.errors import DatabaseUnavailable, GatewayError
+from gateway.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, GatewayError
 from gateway.resilience import DependencyUnavailable, Guard
 
 log = structlog.get_logger(__name__)
@@ -35,7 +35,6 @@ _POLL_SECONDS = 0.05
 
 
 class KeyReused(GatewayError):
-    status_code = 422
     code = "idempotency_key_reused"
 
     def __init__(self) -> None:
@@ -43,12 +42,11 @@ class KeyReused(GatewayError):
 
 
 class StillProcessing(GatewayError):
-    status_code = 409
     code = "request_in_progress"
 
     def __init__(self) -> None:
         super().__init__(
-            "the first delivery of this request is still being answered; retry shortly", headers={"Retry-After": "1"}
+            "the first delivery of this request is still being answered; retry shortly", retry_after=RETRY_AFTER_SECONDS
         )
 
 

@@ -37,7 +37,6 @@ T = TypeVar("T")
 class DependencyUnavailable(GatewayError):
     """A dependency failed every attempt, or its breaker is open."""
 
-    status_code = 503
     code = "dependency_unavailable"
 
     def __init__(self, name: str, reason: str) -> None:

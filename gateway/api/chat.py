@@ -7,9 +7,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from gateway.api.errors import error_body
 from gateway.conversation.service import api_message_key
 from gateway.deps import AppServices, Chat, ChatCaller
-from gateway.errors import InvalidRequest, error_body
+from gateway.errors import InvalidRequest
 from gateway.idempotency import Claims, body_hash
 from gateway.schemas import IDEMPOTENCY_KEY, ChatRequest, ChatResponse
 from gateway.verification.vouching import by_api_key

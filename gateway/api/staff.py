@@ -22,6 +22,7 @@ from appointments.availability import free_slots
 from appointments.errors import AppointmentError
 from appointments.schemas import Appointment, AppointmentStatus
 from gateway import audit
+from gateway.api.errors import error_body
 from gateway.api.staff_schemas import (
     Availability,
     DayAppointments,
@@ -37,7 +38,7 @@ from gateway.api.staff_schemas import (
 )
 from gateway.db import Connection
 from gateway.deps import AppServices, ClinicZone, Conn, StaffCaller
-from gateway.errors import GatewayError, InvalidRequest, NotFound, error_body
+from gateway.errors import GatewayError, InvalidRequest, NotFound
 from gateway.log import mask_phone
 from gateway.security.api_keys import ApiKey
 from gateway.whatsapp import repository as whatsapp_repository

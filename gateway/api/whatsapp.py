@@ -9,18 +9,14 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, SecretStr, ValidationError
 
+from gateway.api.errors import error_body
 from gateway.deps import AppServices
-from gateway.errors import Forbidden, GatewayError, InvalidRequest, Unauthorized, error_body
+from gateway.errors import Forbidden, InvalidRequest, Unauthorized, WhatsAppNotConfigured
 from gateway.whatsapp.payloads import WebhookPayload, delivery_reports, inbound_messages
 from gateway.whatsapp.service import WhatsAppInbox
 from gateway.whatsapp.signature import signature_matches
 
 router = APIRouter(prefix="/webhooks/whatsapp", tags=["whatsapp"])
-
-
-class WhatsAppNotConfigured(GatewayError):
-    status_code = 503
-    code = "whatsapp_not_configured"
 
 
 class WebhookAccepted(BaseModel):

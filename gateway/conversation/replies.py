@@ -210,18 +210,6 @@ def human_handoff(opens: str | None, number: str | None, *, complaint: bool = Fa
     )
 
 
-def otp_sms(clinic_name: str, code: str, minutes: int) -> str:
-    """The SMS that carries a verification code: who sends it, and not to pass it on to a caller.
-
-    The accents make it UCS-2 (67 characters a segment): with a clinic name of up to 30
-    characters (CLINIC_NAME's limit) and a lifetime under 100 minutes it takes two segments.
-    """
-    return (
-        f"{clinic_name}: su código es {code} y vence en {minutes} minutos. "
-        "No lo comparta; la clínica nunca se lo pedirá por teléfono."
-    )
-
-
 # --- the dialog's transactional turns -----------------------------------------------------
 
 GREETING = (

@@ -2,7 +2,7 @@
 
 A turn holds its phone's lease: a row of `turn_leases`, taken, renewed and given back in one short statement each
 on a pooled connection, so a turn waiting on the model holds no connection. A message that finds the lease held
-polls for it until its own deadline, then gets 503 (PatientBusy).
+polls for it until its own deadline, then gets 503 (TurnTaken).
 
 A lease is short (`TURN_LEASE_SECONDS`, 3 s) and a heartbeat renews it every third of that while its turn runs,
 so a lease left by a gateway copy that died mid-turn (SIGKILL, a lost host) frees the phone within that time, and
@@ -41,16 +41,15 @@ POLL_SECONDS = 0.05
 _INTERRUPT_AT = 0.9
 
 
-class PatientBusy(GatewayError):
+class TurnTaken(GatewayError):
     """The patient's previous message is still being answered past this request's deadline."""
 
-    status_code = 503
     code = "patient_busy"
 
     def __init__(self) -> None:
         super().__init__(
             "this patient's previous message is still being answered; retry shortly",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+            retry_after=RETRY_AFTER_SECONDS,
         )
 
 
@@ -58,13 +57,12 @@ class TurnInterrupted(GatewayError):
     """The turn's lease could not be kept (Postgres unreachable, or the lease found gone): the turn was stopped
     before another message of the patient could take its turn."""
 
-    status_code = 503
     code = "turn_interrupted"
 
     def __init__(self) -> None:
         super().__init__(
             "this message's turn was interrupted; retry it (with the same message_id nothing is stored twice)",
-            headers={"Retry-After": RETRY_AFTER_SECONDS},
+            retry_after=RETRY_AFTER_SECONDS,
         )
 
 
@@ -85,7 +83,7 @@ class TurnLeases:
     async def hold(self, phone: str, *, deadline: float) -> AsyncIterator[None]:
         """The phone's turn, for the block, renewed while it runs.
 
-        Waits for a turn another message holds until `deadline` (a `time.monotonic()` instant); raises PatientBusy
+        Waits for a turn another message holds until `deadline` (a `time.monotonic()` instant); raises TurnTaken
         after it, or DatabaseUnavailable when Postgres cannot be reached in time. Interrupts the block with
         TurnInterrupted when the lease cannot be kept.
         """
@@ -96,7 +94,7 @@ class TurnLeases:
                 break
             await asyncio.sleep(POLL_SECONDS)
             if time.monotonic() + POLL_SECONDS >= deadline:
-                raise PatientBusy()
+                raise TurnTaken()
         try:
             # The heartbeat stops the block by expiring this timeout, which also sees to the task's cancellation
             # count; `expired()` tells its TimeoutError from one raised inside the block.

@@ -58,13 +58,10 @@ class Limit:
 
 
 class RateLimited(GatewayError):
-    status_code = 429
     code = "rate_limited"
 
     def __init__(self, scope: str, retry_after: int) -> None:
-        super().__init__(
-            f"too many requests for this {scope}; retry in {retry_after} s", headers={"Retry-After": str(retry_after)}
-        )
+        super().__init__(f"too many requests for this {scope}; retry in {retry_after} s", retry_after=retry_after)
         self.scope = scope
 
 

@@ -33,11 +33,10 @@ import redis.asyncio as redis
 import structlog
 from redis.exceptions import RedisError
 
-from gateway.conversation import replies
 from gateway.errors import GatewayError
 from gateway.log import mask_phone
 from gateway.verification.destinations import textable
-from gateway.verification.sms import SmsDeliveryError, SmsSender
+from gateway.verification.sms import SmsDeliveryError, SmsSender, otp_sms
 from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
@@ -131,14 +130,11 @@ return 1
 class TooManyCodes(GatewayError):
     """This phone asked for too many codes; `retry_after` seconds until the next one may be sent."""
 
-    status_code = 429
     code = "too_many_codes"
+    retry_after: int
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(
-            f"Too many codes requested; retry in {retry_after} s", headers={"Retry-After": str(retry_after)}
-        )
-        self.retry_after = retry_after
+        super().__init__(f"Too many codes requested; retry in {retry_after} s", retry_after=retry_after)
 
 
 class LockedOut(GatewayError):
@@ -148,19 +144,17 @@ class LockedOut(GatewayError):
     midnight, unless staff unlock it.
     """
 
-    status_code = 429
     code = "verification_locked"
+    retry_after: int
 
     def __init__(self, retry_after: int, *, for_the_day: bool = False) -> None:
-        super().__init__(f"Verification locked; retry in {retry_after} s", headers={"Retry-After": str(retry_after)})
-        self.retry_after = retry_after
+        super().__init__(f"Verification locked; retry in {retry_after} s", retry_after=retry_after)
         self.for_the_day = for_the_day
 
 
 class NoActiveCode(GatewayError):
     """No code is waiting for this phone: never sent, expired, already used, or voided by a lockout."""
 
-    status_code = 409
     code = "no_active_code"
 
     def __init__(self) -> None:
@@ -170,7 +164,6 @@ class NoActiveCode(GatewayError):
 class NotTextable(GatewayError):
     """The phone is not one codes are sent to: another country, not a valid number, or not a mobile line."""
 
-    status_code = 422
     code = "phone_not_textable"
 
     def __init__(self) -> None:
@@ -180,11 +173,11 @@ class NotTextable(GatewayError):
 class SmsBudgetExhausted(GatewayError):
     """Today's SMS budget is spent: the sender's (`scope` "key") or the whole clinic's ("total")."""
 
-    status_code = 503
     code = "sms_budget_exhausted"
+    retry_after: int
 
     def __init__(self, scope: Literal["key", "total"], retry_after: int) -> None:
-        super().__init__("No more verification codes can be sent today", headers={"Retry-After": str(retry_after)})
+        super().__init__("No more verification codes can be sent today", retry_after=retry_after)
         self.scope = scope
         self.retry_after = retry_after
 
@@ -192,7 +185,6 @@ class SmsBudgetExhausted(GatewayError):
 class VerificationUnavailable(GatewayError):
     """The verification store (Redis) did not answer; nothing was changed."""
 
-    status_code = 503
     code = "verification_unavailable"
 
 
@@ -358,7 +350,7 @@ class OtpService:
         )
         minutes = max(1, round(self._code_ttl / 60_000))
         try:
-            await self._sms.send(phone, replies.otp_sms(self._clinic_name, code, minutes))
+            await self._sms.send(phone, otp_sms(self._clinic_name, code, minutes))
         except SmsDeliveryError:
             self._on_send("error")
             raise

@@ -1,4 +1,4 @@
-"""Sending SMS: the port the OTP service needs, and an HTTP gateway adapter."""
+"""Sending SMS: the port the OTP service needs, an HTTP gateway adapter, and the text that carries a code."""
 
 from __future__ import annotations
 
@@ -16,8 +16,19 @@ from gateway.resilience import DependencyUnavailable, Guard
 class SmsDeliveryError(GatewayError):
     """The SMS provider did not accept a message (down, slow, or refused)."""
 
-    status_code = 503
     code = "sms_unavailable"
+
+
+def otp_sms(clinic_name: str, code: str, minutes: int) -> str:
+    """The SMS that carries a verification code: who sends it, and not to pass it on to a caller.
+
+    The accents make it UCS-2 (67 characters a segment): with a clinic name of up to 30
+    characters (CLINIC_NAME's limit) and a lifetime under 100 minutes it takes two segments.
+    """
+    return (
+        f"{clinic_name}: su código es {code} y vence en {minutes} minutos. "
+        "No lo comparta; la clínica nunca se lo pedirá por teléfono."
+    )
 
 
 class SmsSender(Protocol):

@@ -8,6 +8,7 @@ import time
 import pytest
 from structlog.testing import capture_logs
 
+from gateway.api.errors import http_status
 from gateway.resilience import DependencyUnavailable, Guard
 
 
@@ -67,7 +68,7 @@ async def test_attempts_run_out() -> None:
     with pytest.raises(DependencyUnavailable) as failed:
         await guard().call(dependency, deadline=soon())
     assert len(dependency.calls) == 3
-    assert failed.value.status_code == 503
+    assert http_status(failed.value) == 503
 
 
 async def test_each_attempt_is_told_the_time_left_and_none_starts_past_the_deadline() -> None:
