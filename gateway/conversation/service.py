@@ -18,7 +18,6 @@ from appointments import repository as clinic_repository
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.model_reply import ModelReplies, Prompt
-from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply import (
     Action,
     AppointmentSummary,
@@ -29,8 +28,8 @@ from gateway.conversation.reply import (
     reply_extras,
 )
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.conversation.state import DialogState, Step
-from gateway.conversation.storing import TurnConnections, next_in_turn, store_reply
+from gateway.conversation.state import DialogState
+from gateway.conversation.storing import TurnConnections, next_in_turn, store_inbound, store_reply
 from gateway.conversation.turn_lease import TurnLeases
 from gateway.db import Connection
 from gateway.inference_client import InferenceClient
@@ -156,7 +155,16 @@ class ChatService:
         async with self._connections.connection(deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
-            inbound = await self._store_inbound(conn, user_phone, vouched_by, text, request_id, channel, inbound_key)
+            inbound = await store_inbound(
+                conn,
+                user_phone=user_phone,
+                vouched_by=vouched_by,
+                text=text,
+                request_id=request_id,
+                channel=channel,
+                inbound_key=inbound_key,
+                idle_after=timedelta(hours=self._settings.conversation_idle_hours),
+            )
             conversation_id = inbound.conversation_id
             stored = await repository.reply_to(conn, message_id=inbound.id)
             if stored is not None:
@@ -339,44 +347,6 @@ class ChatService:
             options=options_kept(stored.extras),
         )
 
-    async def _store_inbound(
-        self,
-        conn: Connection,
-        user_phone: str,
-        vouched_by: VouchedBy,
-        text: str,
-        request_id: str,
-        channel: str,
-        inbound_key: str,
-    ) -> repository.StoredMessage:
-        """The inbound message, stored once under `inbound_key`: found again if an earlier delivery stored it."""
-        found = await repository.inbound_by_key(conn, inbound_key=inbound_key)
-        if found is not None:
-            log.info("chat_inbound_found_stored", conversation_id=str(found.conversation_id))
-            return found
-        # One transaction: a session lost on the way leaves no conversation opened for a message not stored.
-        async with conn.transaction():
-            conversation_id = await repository.open_conversation(
-                conn,
-                user_phone=user_phone,
-                vouched_by=vouched_by,
-                idle_after=timedelta(hours=self._settings.conversation_idle_hours),
-                channel=channel,
-            )
-            # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to the model.
-            stored_step = await repository.dialog_step(conn, conversation_id=conversation_id)
-            # Under the phone's turn lock no other delivery of this message can be storing it now: a second insert
-            # would only come from a bug, and the unique key refuses it.
-            return await repository.add_message(
-                conn,
-                conversation_id=conversation_id,
-                user_phone=user_phone,
-                role="user",
-                content=redact_inbound(text, _step(stored_step)),
-                request_id=request_id,
-                inbound_key=inbound_key,
-            )
-
 
 def api_message_key(api_key_id: int, key: str) -> str:
     """The stored id of a /chat delivery's `message_id` or `Idempotency-Key`: each API key has its own ids."""
@@ -398,11 +368,3 @@ _CLEARS_HANDOFF = (
     Action.RESCHEDULE_APPOINTMENT.value,
     Action.LIST_APPOINTMENTS.value,
 )
-
-
-def _step(stored: str | None) -> Step | None:
-    """The stored step, None when there is none or it is no longer known."""
-    try:
-        return None if stored is None else Step(stored)
-    except ValueError:
-        return None
