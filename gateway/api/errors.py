@@ -39,7 +39,7 @@ from gateway.errors import (
 from gateway.idempotency import KeyReused, StillProcessing
 from gateway.resilience import DependencyUnavailable
 from gateway.security.rate_limit import RateLimited
-from gateway.verification.otp import (
+from gateway.verification.errors import (
     LockedOut,
     NoActiveCode,
     NotTextable,

@@ -27,7 +27,8 @@ import redis.asyncio as redis
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
-from gateway.verification.otp import LockedOut, OtpService
+from gateway.verification.errors import LockedOut
+from gateway.verification.otp import OtpService
 from gateway.verification.sms import HttpSmsSender
 from gateway.verification.vouching import by_api_key
 from tests.gateway.verification.fake_sms import FakeSmsServer

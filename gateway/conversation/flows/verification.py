@@ -20,15 +20,9 @@ from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
 from gateway.understanding.birthdates import parse_birth_date
 from gateway.understanding.intents import Intent
+from gateway.verification.errors import LockedOut, NoActiveCode, NotTextable, SmsBudgetExhausted, TooManyCodes
 from gateway.verification.identity import KnowledgeCheck, birth_date_matches
-from gateway.verification.otp import (
-    LockedOut,
-    NoActiveCode,
-    NotTextable,
-    SmsBudgetExhausted,
-    TooManyCodes,
-    last4_matches,
-)
+from gateway.verification.otp import last4_matches
 from gateway.verification.sms import SmsDeliveryError
 
 if TYPE_CHECKING:

@@ -15,16 +15,8 @@ import pytest
 import redis.asyncio as redis
 
 from gateway.metrics import SMS_SEND_OUTCOMES
-from gateway.verification.otp import (
-    LockedOut,
-    NoActiveCode,
-    NotTextable,
-    OtpService,
-    SendOutcome,
-    SmsBudgetExhausted,
-    TooManyCodes,
-    last4_matches,
-)
+from gateway.verification.errors import LockedOut, NoActiveCode, NotTextable, SmsBudgetExhausted, TooManyCodes
+from gateway.verification.otp import OtpService, SendOutcome, last4_matches
 from gateway.verification.sms import HttpSmsSender, SmsDeliveryError
 from gateway.verification.vouching import by_api_key, by_whatsapp
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
