@@ -3,171 +3,45 @@
 Every iteration the engine retires rows whose callers went away, admits queued
 requests (prefilled, then placed into the running batch), and takes one
 decoding step for the whole batch. Finished rows leave at once, so a short
-request never waits for a long one. Short requests are chosen first, then
-shortest-first, and first-come-first-served once they have waited
-`max_queue_age_s`.
+request never waits for a long one. Which requests go first is `inference.admission`'s
+choice; the batch's tensors are `inference.batch`'s.
 """
 
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Final, Protocol
 
 import torch
 from transformers import DynamicCache
 
-from inference.generation import (
-    FinishReason,
-    GenerationRequest,
-    SamplingParams,
-    pick_tokens,
-    request_uniforms,
-    resolve_seed,
+from inference.admission import is_short, prefill_budget, queue_priority
+from inference.batch import (
+    Prefilling,
+    Row,
+    SlotState,
+    allocate,
+    chosen_logprobs,
+    first_token,
+    next_tokens,
+    packed_prefill_inputs,
 )
+from inference.generation import FinishReason, GenerationRequest, request_uniforms, resolve_seed
 from inference.kv_cache import SlotCache
 from inference.model import LoadedModel
-
-# While the queue is longer than the running batch, an iteration may prefill up to this many
-# times `max_prefill_tokens` (fewer, fuller forward passes and fewer half-empty decode steps).
-PREFILL_BOOST: Final = 4
-
-
-class QueueFullError(RuntimeError):
-    """The waiting queue is at its limit; the caller should back off."""
-
-
-class EngineClosedError(RuntimeError):
-    """The engine is not accepting requests (stopping or stopped)."""
-
-
-@dataclass
-class Timeline:
-    """Monotonic timestamps of one request's life, filled in by the engine."""
-
-    arrived: float
-    admitted: float | None = None
-    first_token: float | None = None
-    finished: float | None = None
-    largest_batch: int = 0
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    """New tokens of one request (usually one), each with the model's log-probability of it."""
-
-    token_ids: tuple[int, ...]
-    logprobs: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True)
-class FinishEvent:
-    reason: FinishReason
-    seed: int | None
-    timeline: Timeline
-
-
-@dataclass(frozen=True)
-class FailEvent:
-    error: BaseException
-
-
-Event = TokenEvent | FinishEvent | FailEvent
-
-
-class EventSink(Protocol):
-    """Where the engine thread delivers events; called once per iteration with all of them."""
-
-    def __call__(self, events: list[tuple["Ticket", Event]]) -> None: ...
-
-
-@dataclass(eq=False)
-class Ticket:
-    """A request's place in the engine. `cancel()` frees its slot at the next step."""
-
-    request: GenerationRequest
-    timeline: Timeline
-    cancelled: threading.Event = field(default_factory=threading.Event)
-
-    def cancel(self) -> None:
-        self.cancelled.set()
-
-    @property
-    def prompt_tokens(self) -> int:
-        return len(self.request.prompt_ids)
-
-    @property
-    def reserved_tokens(self) -> int:
-        return self.prompt_tokens + self.request.params.max_new_tokens
-
-
-@dataclass(frozen=True)
-class EngineLimits:
-    max_batch_size: int
-    max_queue: int
-    max_tokens_in_flight: int
-    max_prefill_tokens: int
-    max_queue_age_s: float
-    kv_capacity: int
-    short_request_tokens: int = 16
-
-
-@dataclass
-class _Prefilling:
-    """A request whose prompt is going into the model chunk by chunk."""
-
-    ticket: Ticket
-    cache: DynamicCache
-    done: int = 0
-
-
-def packed_prefill_inputs(
-    lengths: list[int], device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Position ids, attention mask and last-token indices for prompts of `lengths` laid end to end
-    in one sequence: each prompt counts its positions from 0 and attends only to itself, causally."""
-    total = sum(lengths)
-    sizes = torch.tensor(lengths, device=device)
-    starts = sizes.cumsum(0) - sizes
-    segment = torch.repeat_interleave(torch.arange(len(lengths), device=device), sizes)
-    positions = torch.arange(total, device=device) - starts[segment]
-    causal = torch.ones(total, total, dtype=torch.bool, device=device).tril_()
-    mask = causal & (segment.unsqueeze(0) == segment.unsqueeze(1))
-    return positions.unsqueeze(0), mask.view(1, 1, total, total), starts + sizes - 1
-
-
-@dataclass
-class _Row:
-    ticket: Ticket
-    seed: int | None
-    length: int  # tokens in the cache
-    generated: int = 0
-
-
-class EngineObserver(Protocol):
-    """What the engine reports as it runs (metrics); every method is called on the engine thread."""
-
-    def queue_changed(self, waiting: int) -> None: ...
-    def batch_changed(self, running: int) -> None: ...
-    def rejected_request(self, reason: str) -> None: ...
-    def tokens_generated(self, count: int) -> None: ...
-
-
-class _NoObserver:
-    def queue_changed(self, waiting: int) -> None: ...
-    def batch_changed(self, running: int) -> None: ...
-    def rejected_request(self, reason: str) -> None: ...
-    def tokens_generated(self, count: int) -> None: ...
-
-
-def chosen_logprobs(logits: torch.Tensor, chosen: torch.Tensor) -> torch.Tensor:
-    """Each row's log-probability of its chosen token under the model's own distribution: the
-    log-softmax of the raw logits, before temperature and top-p, so that a reply's score says how
-    likely the model finds the text, whatever the sampling settings that picked it."""
-    if logits.dtype not in (torch.float32, torch.float64):
-        logits = logits.float()
-    logprobs = torch.log_softmax(logits, dim=-1)
-    return logprobs.gather(-1, chosen.view(-1, 1)).squeeze(-1)
+from inference.tickets import (
+    EngineClosedError,
+    EngineLimits,
+    EngineObserver,
+    Event,
+    EventSink,
+    FailEvent,
+    FinishEvent,
+    NoObserver,
+    QueueFullError,
+    Ticket,
+    Timeline,
+    TokenEvent,
+)
 
 
 class Engine:
@@ -183,20 +57,20 @@ class Engine:
     ) -> None:
         self._loaded = loaded
         self._limits = limits
-        self._observer: EngineObserver = observer or _NoObserver()
+        self._observer: EngineObserver = observer or NoObserver()
         self._clock = clock
         self._sink: EventSink | None = None
         self._waiting: list[Ticket] = []
-        self._rows: list[_Row] = []
+        self._rows: list[Row] = []
         self._lock = threading.Condition()
         self._accepting = False
         self._stop = False
         self._thread: threading.Thread | None = None
         self._events: list[tuple[Ticket, Event]] = []
-        self._prefilling: list[_Prefilling] = []
+        self._prefilling: list[Prefilling] = []
         self._packing: list[Ticket] = []  # picked whole prompts, prefilled together in one forward pass
         self._cache: SlotCache | None = None
-        self._slot_state: _SlotState | None = None
+        self._slot_state: SlotState | None = None
 
     # ---- any thread -------------------------------------------------------------------------
 
@@ -204,7 +78,7 @@ class Engine:
         if self._thread is not None:
             raise RuntimeError("engine already started")
         self._sink = sink
-        self._cache, self._slot_state = self._allocate()
+        self._cache, self._slot_state = allocate(self._loaded, self._limits)
         self._accepting = True
         self._thread = threading.Thread(target=self._run, name="inference-engine", daemon=True)
         self._thread.start()
@@ -260,24 +134,6 @@ class Engine:
 
     # ---- engine thread ----------------------------------------------------------------------
 
-    def _allocate(self) -> tuple[SlotCache, "_SlotState"]:
-        config = self._loaded.model.config
-        heads = int(config.n_head)
-        dtype = next(self._loaded.model.parameters()).dtype
-        cache = SlotCache(
-            layers=int(config.n_layer),
-            slots=self._limits.max_batch_size,
-            heads=heads,
-            head_dim=int(config.n_embd) // heads,
-            capacity=self._limits.kv_capacity,
-            dtype=dtype,
-            device=self._loaded.device,
-        )
-        slots = _SlotState(
-            self._limits.max_batch_size, self._loaded.context_length, self._limits.kv_capacity, self._loaded.device
-        )
-        return cache, slots
-
     def _run(self) -> None:
         with torch.inference_mode():
             while True:
@@ -320,7 +176,7 @@ class Engine:
                 return None
             admitted = self._admitted_tickets()
             in_flight = sum(ticket.reserved_tokens for ticket in admitted)
-            best = min(self._waiting, key=lambda ticket: self._priority(ticket, now))
+            best = min(self._waiting, key=lambda ticket: queue_priority(ticket, now, self._limits))
             if at_most_new_tokens is not None and best.request.params.max_new_tokens > at_most_new_tokens:
                 return None
             if admitted and in_flight + best.reserved_tokens > self._limits.max_tokens_in_flight:
@@ -328,19 +184,6 @@ class Engine:
             self._waiting.remove(best)
             self._observer.queue_changed(len(self._waiting))
             return best
-
-    def _priority(self, ticket: Ticket, now: float) -> tuple[bool, bool, int, int, float]:
-        """Sort key of the queue: short requests before any other (a few steps each), then fewest
-        decode steps and shortest prompt; within each of the two, requests that have waited
-        `max_queue_age_s` go first, first come first served."""
-        short = self._is_short(ticket)
-        if now - ticket.timeline.arrived >= self._limits.max_queue_age_s:
-            return (not short, False, 0, 0, ticket.timeline.arrived)
-        params = ticket.request.params
-        return (not short, True, params.max_new_tokens, ticket.prompt_tokens, ticket.timeline.arrived)
-
-    def _is_short(self, ticket: Ticket) -> bool:
-        return ticket.request.params.max_new_tokens <= self._limits.short_request_tokens
 
     def _admit(self) -> None:
         """Spend this iteration's prefill budget on prompts, short requests before long ones.
@@ -357,10 +200,12 @@ class Engine:
 
     def _pick_prompts(self) -> None:
         """Feed this iteration's chunks; leave the whole prompts to prefill together in `_packing`."""
-        running_short = [r.ticket.request.params.max_new_tokens for r in self._rows if self._is_short(r.ticket)]
+        running_short = [r.ticket.request.params.max_new_tokens for r in self._rows if is_short(r.ticket, self._limits)]
         ceiling = min(running_short) if running_short else None
         pack = self._limits.max_prefill_tokens
-        budget = self._prefill_budget(protecting_short=ceiling is not None)
+        budget = prefill_budget(
+            self._limits, waiting=len(self._waiting), running=len(self._rows), protecting_short=ceiling is not None
+        )
         # Chunks are always full-sized (small ones waste the model's time), so the last one
         # of an iteration may overshoot the budget; a boosted budget feeds bigger ones.
         chunk = max(pack, budget)
@@ -368,7 +213,7 @@ class Engine:
             if not short and self._short_admitted():
                 return
             limit = ceiling if short and ceiling is not None else None
-            for partial in [p for p in self._prefilling if self._is_short(p.ticket) == short]:
+            for partial in [p for p in self._prefilling if is_short(p.ticket, self._limits) == short]:
                 if budget <= 0:
                     return
                 if limit is None or partial.ticket.request.params.max_new_tokens <= limit:
@@ -384,7 +229,7 @@ class Engine:
                 ticket.timeline.admitted = self._clock()
                 if ticket.prompt_tokens > min(budget, pack):
                     self._prefill_packed()  # those picked before it go first
-                    partial = _Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
+                    partial = Prefilling(ticket, DynamicCache(config=self._loaded.model.config))
                     self._prefilling.append(partial)
                     budget -= self._prefill_chunk(partial, chunk)
                     continue
@@ -397,16 +242,7 @@ class Engine:
 
     def _short_admitted(self) -> bool:
         """Whether a short request is decoding or on its way into the batch."""
-        return any(self._is_short(ticket) for ticket in self._admitted_tickets())
-
-    def _prefill_budget(self, *, protecting_short: bool) -> int:
-        """Prompt tokens for this iteration: `max_prefill_tokens`, times up to PREFILL_BOOST while
-        the queue is longer than the running batch (its rows' tokens can wait a little; the queue's
-        first tokens can't), unless a short request is decoding."""
-        base = self._limits.max_prefill_tokens
-        if protecting_short:
-            return base
-        return base * max(1, min(PREFILL_BOOST, len(self._waiting) // max(1, len(self._rows))))
+        return any(is_short(ticket, self._limits) for ticket in self._admitted_tickets())
 
     def _admitted_tickets(self) -> list[Ticket]:
         """Requests holding a slot: decoding, being prefilled, or picked for this iteration's packed pass."""
@@ -415,7 +251,7 @@ class Engine:
     def _admitted(self) -> int:
         return len(self._rows) + len(self._prefilling) + len(self._packing)
 
-    def _prefill_chunk(self, partial: "_Prefilling", chunk: int) -> int:
+    def _prefill_chunk(self, partial: Prefilling, chunk: int) -> int:
         """Feed the next at most `chunk` prompt tokens; join the batch once the prompt is in. Returns tokens fed."""
         prompt = partial.ticket.request.prompt_ids
         start, end = partial.done, min(len(prompt), partial.done + chunk)
@@ -469,21 +305,12 @@ class Engine:
         and values, from column `offset` of `prefilled`) into a free slot."""
         cache, slots = self._cache, self._slot_state
         assert cache is not None and slots is not None
-        device = self._loaded.device
         length = ticket.prompt_tokens
         params = ticket.request.params
         seed = resolve_seed(params)
         uniforms = request_uniforms(seed, params.max_new_tokens, slots.max_new_tokens)
-        first = pick_tokens(
-            logits,
-            do_sample=torch.tensor([params.do_sample], device=device),
-            temperature=torch.tensor([params.temperature if params.do_sample else 1.0], device=device),
-            top_p=torch.tensor([params.top_p], device=device),
-            uniforms=uniforms[:1].to(device),
-        )
-        token = int(first.item())
-        logprob = float(chosen_logprobs(logits, first)[0])
-        row = _Row(ticket=ticket, seed=seed, length=length, generated=1)
+        token, logprob = first_token(logits, params, uniforms, self._loaded.device)
+        row = Row(ticket=ticket, seed=seed, length=length, generated=1)
         ticket.timeline.first_token = self._clock()
         ticket.timeline.largest_batch = max(ticket.timeline.largest_batch, len(self._rows) + 1)
         self._emit(ticket, TokenEvent((token,), (logprob,)))
@@ -497,7 +324,7 @@ class Engine:
         self._rows.append(row)
         self._observer.batch_changed(len(self._rows))
 
-    def _finished(self, row: _Row, token: int) -> bool:
+    def _finished(self, row: Row, token: int) -> bool:
         """Emit the finish event if `token` ends the row; True when it did."""
         eos = token == self._loaded.eos_token_id
         if not eos and row.generated < row.ticket.request.params.max_new_tokens:
@@ -525,17 +352,8 @@ class Engine:
         )
         slots.lengths[:rows] += 1
         logits = output.logits[:, -1, :]
-        if any(row.ticket.request.params.do_sample for row in self._rows):
-            step_index = slots.generated[:rows]
-            chosen = pick_tokens(
-                logits,
-                do_sample=slots.do_sample[:rows],
-                temperature=slots.temperature[:rows],
-                top_p=slots.top_p[:rows],
-                uniforms=slots.uniforms[:rows].gather(1, step_index.unsqueeze(-1)).squeeze(-1),
-            )
-        else:  # all greedy: no softmax and sort over the vocabulary
-            chosen = logits.argmax(dim=-1)
+        sampling = any(row.ticket.request.params.do_sample for row in self._rows)
+        chosen = next_tokens(logits, slots, rows, sampling=sampling)
         slots.tokens[:rows] = chosen
         slots.generated[:rows] += 1
         # Token ids are exact in float64, so ids and log-probabilities come back in one copy.
@@ -580,39 +398,3 @@ class Engine:
         self._prefilling = []
         self._packing = []
         self._remove(list(range(len(self._rows))))
-
-
-class _SlotState:
-    """Per-slot decoding state kept on the model's device, indexed like the cache's slots."""
-
-    def __init__(self, slots: int, max_new_tokens: int, columns: int, device: torch.device) -> None:
-        self.max_new_tokens = max_new_tokens
-        self.columns = torch.arange(columns, device=device)  # for the attention masks
-        self.tokens = torch.zeros(slots, dtype=torch.long, device=device)  # the token fed next
-        self.lengths = torch.zeros(slots, dtype=torch.long, device=device)  # tokens in the cache
-        self.generated = torch.zeros(slots, dtype=torch.long, device=device)  # tokens chosen so far
-        self.do_sample = torch.zeros(slots, dtype=torch.bool, device=device)
-        self.temperature = torch.ones(slots, device=device)
-        self.top_p = torch.ones(slots, device=device)
-        self.uniforms = torch.zeros(slots, max_new_tokens, dtype=torch.float64, device=device)
-
-    def set(self, slot: int, *, token: int, length: int, params: SamplingParams, uniforms: torch.Tensor) -> None:
-        self.tokens[slot] = token
-        self.lengths[slot] = length
-        self.generated[slot] = 1
-        self.do_sample[slot] = params.do_sample
-        self.temperature[slot] = params.temperature if params.do_sample else 1.0
-        self.top_p[slot] = params.top_p
-        self.uniforms[slot] = uniforms.to(self.uniforms.device)
-
-    def move(self, source: int, target: int) -> None:
-        for tensor in (
-            self.tokens,
-            self.lengths,
-            self.generated,
-            self.do_sample,
-            self.temperature,
-            self.top_p,
-            self.uniforms,
-        ):
-            tensor[target] = tensor[source]

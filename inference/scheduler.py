@@ -4,9 +4,10 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from inference.engine import Engine, Event, FailEvent, FinishEvent, Ticket, TokenEvent
+from inference.engine import Engine
 from inference.generation import GenerationRequest
 from inference.metrics import InferenceMetrics
+from inference.tickets import Event, FailEvent, FinishEvent, Ticket, TokenEvent
 
 
 @dataclass(frozen=True)

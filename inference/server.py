@@ -7,12 +7,13 @@ import grpc
 import structlog
 from grpc_health.v1 import health_pb2_grpc
 
-from inference.engine import Engine, EngineLimits
+from inference.engine import Engine
 from inference.metrics import InferenceMetrics
 from inference.model import LoadedModel
 from inference.scheduler import ContinuousBatcher
 from inference.service import InferenceServicer, ServingHealth
 from inference.settings import InferenceSettings
+from inference.tickets import EngineLimits
 from protos import inference_pb2_grpc
 
 ModelLoader = Callable[[], LoadedModel]

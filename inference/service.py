@@ -11,12 +11,12 @@ import structlog
 from grpc_health.v1 import health, health_pb2
 from transformers import PreTrainedTokenizerBase
 
-from inference.engine import EngineClosedError, FinishEvent, QueueFullError
 from inference.generation import FinishReason, GenerationRequest, SamplingParams
 from inference.metrics import InferenceMetrics
 from inference.model import LoadedModel, Prompt, build_prompt
 from inference.scheduler import ContinuousBatcher, GenerationStream
 from inference.settings import InferenceSettings
+from inference.tickets import EngineClosedError, FinishEvent, QueueFullError
 from protos import inference_pb2, inference_pb2_grpc
 
 SERVICE_NAME: Final = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name

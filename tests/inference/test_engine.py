@@ -10,19 +10,11 @@ from collections import defaultdict
 import pytest
 import torch
 
-from inference.engine import (
-    Engine,
-    EngineLimits,
-    Event,
-    FailEvent,
-    FinishEvent,
-    QueueFullError,
-    Ticket,
-    TokenEvent,
-    packed_prefill_inputs,
-)
+from inference.batch import packed_prefill_inputs
+from inference.engine import Engine
 from inference.generation import FinishReason, GenerationRequest, SamplingParams, forced_logprobs
 from inference.model import LoadedModel
+from inference.tickets import EngineLimits, Event, FailEvent, FinishEvent, QueueFullError, Ticket, TokenEvent
 from tests.inference.test_generation import prompts
 from tests.support.reference_decoder import generate
 
