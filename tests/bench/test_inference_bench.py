@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.checkpoint import Arch
-from bench.inference_bench import BURST, OPEN_LOOP, BenchConfig, run_bench
+from bench.inference_bench import BenchConfig, run_bench
+from bench.inference_report import BURST, OPEN_LOOP
 from bench.report import NOTES_MARKER
 
 

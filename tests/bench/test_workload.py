@@ -7,7 +7,7 @@ import statistics
 
 import pytest
 
-from bench.inference_bench import open_loop_requests
+from bench.inference_phases import open_loop_requests
 from bench.workload import BenchRequest, poisson_arrivals
 
 
