@@ -1,0 +1,64 @@
+"""SQL for the clinic: people, schedules and appointments. Upserts are idempotent, so seeding
+can run on every start; appointment queries return rows joined with the doctor and specialty.
+
+Callers use the package as one module (`repository.insert_appointment`); its queries live in
+`clinic` (people), `schedules` and `appointments`.
+"""
+
+from appointments.repository.appointments import (
+    appointments_between,
+    doctor_appointments,
+    get_appointment,
+    insert_appointment,
+    lock_patient_upcoming_count,
+    upcoming_for_patient,
+    update_appointment_status,
+    update_appointment_time,
+)
+from appointments.repository.clinic import (
+    active_doctors,
+    count_clinic_rows,
+    doctor_exists,
+    patient_by_phone,
+    patient_contacts,
+    register_patient,
+    specialty_names,
+    upsert_doctor,
+    upsert_patient,
+    upsert_specialty,
+)
+from appointments.repository.connection import Connection
+from appointments.repository.schedules import (
+    busy_between,
+    replace_weekly_schedule,
+    schedule_overrides,
+    upsert_schedule_override,
+    weekly_schedules,
+)
+
+__all__ = [
+    "Connection",
+    "active_doctors",
+    "appointments_between",
+    "busy_between",
+    "count_clinic_rows",
+    "doctor_appointments",
+    "doctor_exists",
+    "get_appointment",
+    "insert_appointment",
+    "lock_patient_upcoming_count",
+    "patient_by_phone",
+    "patient_contacts",
+    "register_patient",
+    "replace_weekly_schedule",
+    "schedule_overrides",
+    "specialty_names",
+    "upcoming_for_patient",
+    "update_appointment_status",
+    "update_appointment_time",
+    "upsert_doctor",
+    "upsert_patient",
+    "upsert_schedule_override",
+    "upsert_specialty",
+    "weekly_schedules",
+]
