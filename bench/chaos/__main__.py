@@ -29,8 +29,9 @@ from bench.chaos.faults import (
     run_faults,
 )
 from bench.chaos.load import ATTEMPT_TIMEOUT_SECONDS, GIVE_UP_SECONDS, ChatPatient, Load, run_patients
+from bench.chaos.processes import REPO
 from bench.chaos.report import RunInfo, append_history, history_line, plot, printed, write_markdown
-from bench.chaos.stack import REPO, Stack, bookers, running_stack
+from bench.chaos.stack import Stack, bookers, running_stack
 
 SETTLE_SECONDS = 3.0  # after the queue is empty: a second answer to anything would come within this
 

@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.chaos.stack import FAULT_PATIENT, GatewayCopy, Stack, Tripwire
+from bench.chaos.fakes import Tripwire
+from bench.chaos.processes import GatewayCopy
+from bench.chaos.stack import FAULT_PATIENT, Stack
 
 RESTART_SECONDS = 2.0
 POSTGRES_DOWN_SECONDS = 3.0
