@@ -304,6 +304,12 @@ _KINDS: Final[tuple[tuple[SmallTalk, tuple[Pattern, ...]], ...]] = (
             "me regano|reganaron",
             "para animarme",
             "animeme|animame",
+            # Hurt, not news: "nadie se acordó de mi cumpleaños" is no birthday to congratulate.
+            "nadie se acordo|acuerda|acordaron|llamo|escribio|saludo",
+            "se olvidaron|olvidaron",
+            "ganas de nada",
+            "sin ganas",
+            "no tengo ganas",
         ),
     ),
     (

@@ -70,6 +70,8 @@ def kind_of(text: str) -> SmallTalk | None:
         ("🥰", SmallTalk.COMPLIMENT),
         ("me siento muy sola estos días", SmallTalk.FEELING_LOW),
         ("ando preocupada por mi mamá", SmallTalk.FEELING_LOW),
+        ("nadie se acordó de mi cumpleaños hoy", SmallTalk.FEELING_LOW),  # hurt, not a birthday to celebrate
+        ("hoy no tengo ganas de nada", SmallTalk.FEELING_LOW),
         ("jajajaja", SmallTalk.LAUGHTER),
         ("jsjsjs ok", SmallTalk.LAUGHTER),
         ("🤣", SmallTalk.LAUGHTER),
