@@ -191,6 +191,20 @@ def _not_happening(words: Words) -> bool:
     )
 
 
+def says_yes(words: Words) -> bool:
+    """Whether the message holds a yes, and no no ("sí, cancélela nomás" says yes while it names the cancel)."""
+    return bool(_affirmed(words, p.CONFIRM)) and not words.has(p.DENY)
+
+
+def says_no(words: Words) -> bool:
+    """Whether the message starts with a no, and holds no yes ("no, no la cancele")."""
+    return (
+        bool(words.spans(p.DENY))
+        and min(span.start for span in words.spans(p.DENY)) == 0
+        and not _affirmed(words, p.CONFIRM)
+    )
+
+
 def ruled_out(words: Words) -> bool:
     """Whether the message places its emergency words elsewhere than in a person now: a film, curiosity, an animal,
     an episode long past and well now. The learned model (`emergency_model`) is not asked about such a message."""

@@ -17,7 +17,16 @@ from gateway.understanding.dates import find_dates, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.intent_patterns import CLINIC_COMPLAINT, GREETING
-from gateway.understanding.intents import INTENT_WORDS, Emergency, Intent, classify, emergency_of, ruled_out
+from gateway.understanding.intents import (
+    INTENT_WORDS,
+    Emergency,
+    Intent,
+    classify,
+    emergency_of,
+    ruled_out,
+    says_no,
+    says_yes,
+)
 from gateway.understanding.normalize import is_question
 from gateway.understanding.patterns import Words
 from gateway.understanding.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
@@ -67,6 +76,16 @@ class Understanding:
             "small_talk": self.small_talk,
             "confidence": self.confidence,
         }
+
+
+def yes_in(text: str) -> bool:
+    """Whether `text` holds a yes and no no, whatever else it says (see `intents.says_yes`)."""
+    return says_yes(Words(text[:MAX_CHARS], known=KNOWN_WORDS))
+
+
+def no_in(text: str) -> bool:
+    """Whether `text` starts with a no and holds no yes (see `intents.says_no`)."""
+    return says_no(Words(text[:MAX_CHARS], known=KNOWN_WORDS))
 
 
 def understand(

@@ -13,6 +13,7 @@ from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn, has_details
 from gateway.conversation.state import DialogState, Flow, Step
 from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import no_in, yes_in
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -44,10 +45,13 @@ class Confirmation:
         """The message read as "sí", "no", "otro horario" or another day or hour; None when it is none of them."""
         dialog = self._dialog
         intent = turn.understood.intent
-        if intent is Intent.CONFIRM:
+        # "Sí, cancélela nomás": a yes that names the change under way, with nothing new in it, is a yes.
+        naming_it = new_flow is state.flow and not has_details(turn.understood) and yes_in(turn.text)
+        if intent is Intent.CONFIRM or naming_it:
             return await self._execute(state, turn)
         rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
-        if intent is Intent.DENY or (rebooking and choices.wants_other_options(turn.text)):
+        refusing_it = new_flow is state.flow and no_in(turn.text)  # "no, no la cancele"
+        if intent is Intent.DENY or refusing_it or (rebooking and choices.wants_other_options(turn.text)):
             if not rebooking:
                 return Outcome(state.idle(), replies.CANCEL_KEPT)
             outcome = await dialog.verification.gate(slots.later_options(state), turn)

@@ -130,6 +130,9 @@ async def test_a_reference_not_among_hers_is_refused(bench: DialogBench, tuesday
 CONFIRMS = {
     "yes cancels": ("sí", None, Action.CANCEL_APPOINTMENT, "cancelled"),
     "no keeps it": ("no", replies.CANCEL_KEPT, Action.NONE, "booked"),
+    "a yes naming the cancel cancels": ("si, cancele nomas", None, Action.CANCEL_APPOINTMENT, "cancelled"),
+    "so does a polite one": ("sí, cancélela por favor", None, Action.CANCEL_APPOINTMENT, "cancelled"),
+    "a no naming it keeps it": ("no, no la cancele", replies.CANCEL_KEPT, Action.NONE, "booked"),
 }
 
 
