@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 from appointments.schemas import Slot
 from gateway.conversation.state import DialogState, OfferedSlot, Wishes
 
+# As patients here say them: "la tarde" starts after lunch (a doctor's 12:00 slot ends his morning), "la noche"
+# at 19:00.
 TIME_OF_DAY_HOURS = {
     "morning": (time(0), time(12)),
-    "afternoon": (time(12), time(18)),
-    "evening": (time(18), time(23, 59)),
+    "afternoon": (time(13), time(19)),
+    "evening": (time(19), time(23, 59)),
 }
 
 

@@ -29,6 +29,7 @@ FREE = [
     slot(at(4, 8, 30), doctor=2),
     slot(at(4, 8, 30)),
     slot(at(4, 11)),
+    slot(at(4, 12, 20)),
     slot(at(4, 14)),
     slot(at(4, 19)),
     slot(at(5, 9)),
@@ -38,7 +39,7 @@ FREE = [
 # (what was wished, offered after, the start times offered)
 CASES = {
     "nothing: the first three times, one slot each": (Wishes(), None, [at(4, 8), at(4, 8, 30), at(4, 11)]),
-    "the afternoon": (Wishes(time_of_day="afternoon"), None, [at(4, 14)]),
+    "the afternoon, after lunch (12:20 is not)": (Wishes(time_of_day="afternoon"), None, [at(4, 14)]),
     "the evening": (Wishes(time_of_day="evening"), None, [at(4, 19)]),
     "a part of the day with nothing free: any time": (
         Wishes(time_of_day="evening"),
@@ -48,10 +49,10 @@ CASES = {
     "an hour: the nearest three on the first day, in order": (
         Wishes(clock=time(13)),
         None,
-        [at(4, 8, 30), at(4, 11), at(4, 14)],
+        [at(4, 11), at(4, 12, 20), at(4, 14)],
     ),
     "an hour on a later first day": (Wishes(clock=time(10)), at(4, 20), [at(5, 9), at(5, 10)]),
-    "after the last offered": (Wishes(), at(4, 11), [at(4, 14), at(4, 19), at(5, 9)]),
+    "after the last offered": (Wishes(), at(4, 11), [at(4, 12, 20), at(4, 14), at(4, 19)]),
     "nothing left": (Wishes(), at(5, 10), []),
 }
 
