@@ -134,6 +134,10 @@ def understand(
         intent = Intent.THANKS_GOODBYE  # "ya me voy a dormir, chau"
     if (small_talk is SmallTalk.HOW_ARE_YOU and words.has(GREETING)) or small_talk is SmallTalk.HELLO:
         intent = Intent.GREETING  # "hola, ¿cómo amaneció?", "saludos desde El Alto"
+    if intent is Intent.SCHEDULE_APPOINTMENT and not (specialty or doctor):
+        # "¿Hay algún doctor que me pueda ver?": the booking asks which specialty with the list; answering the
+        # doctors as a question too printed it twice.
+        topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").
     pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
     clock = times[pick].value if times else None

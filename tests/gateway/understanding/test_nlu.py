@@ -600,3 +600,9 @@ def test_asking_whether_a_doctor_can_see_me_is_a_booking_even_inside_a_long_stor
     )
     assert (understood.intent, understood.time_of_day) == (Intent.SCHEDULE_APPOINTMENT, "afternoon")
     assert read("que doctores tienen?").intent is Intent.CLINIC_INFO
+
+
+def test_a_booking_that_asks_for_any_doctor_does_not_also_ask_the_doctors_list() -> None:
+    """The booking asks which specialty with the list; answering the doctors too printed it twice."""
+    assert read("queria saber si hay algun doctor que me pueda ver esta semana").clinic_topics == ()
+    assert ClinicTopic.DOCTORS in read("tienen cardiologo? quiero cita").clinic_topics
