@@ -82,6 +82,13 @@ _OTHER_OPTIONS: Final = re.compile(
     r"\b(otr[oa]s?|ningun[oa]?|mas tarde|mas temprano|diferente|distint[oa]|no me (sirve|conviene|queda|puedo)"
     r"|no puedo|cambiar (de )?(hora|horario|dia|fecha))\b"
 )
+# Leaving the booking, not asking for other slots: "no quiero ninguna, gracias", "ya no", "déjelo así nomás",
+# "después le escribo", "olvídese".
+_DROPS_IT: Final = re.compile(
+    r"\b(ya no|no,? gracias|ningun[oa]?,? gracias|no quiero ningun[oa]?|dej(e|elo|emoslo|alo) asi"
+    r"|despues (le |les )?(escribo|aviso|veo)|luego (le |les )?(escribo|aviso)|olvid(e|ese|elo|alo)"
+    r"|ya no quiero)\b"
+)
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -127,6 +134,11 @@ def option_at_time(text: str, starts: Sequence[dt.datetime]) -> int | None:
 def wants_other_options(text: str) -> bool:
     """ "Otro horario", "ninguno", "no me sirve": none of the options offered."""
     return _OTHER_OPTIONS.search(normalize(text)) is not None
+
+
+def drops_the_booking(text: str) -> bool:
+    """ "No quiero ninguna, gracias", "ya no", "déjelo así nomás", "después le escribo": no slot, and no more."""
+    return _DROPS_IT.search(normalize(text)) is not None
 
 
 def asks_to_resend(text: str) -> bool:

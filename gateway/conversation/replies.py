@@ -298,6 +298,8 @@ REGISTER_DECLINED = "Entendido. Si cambia de opinión o desea hablar con una per
 ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
 ASK_OPTION_AGAIN = "Responda con el número de la opción que prefiera, o escriba «otro horario»."
 BOOKING_DROPPED = "De acuerdo, no reservé ese horario."
+# The patient leaves the slot list ("no quiero ninguna, gracias", "después le escribo").
+BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbanos y le busco uno."
 CANCEL_KEPT = "De acuerdo, su cita se mantiene."
 SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."

@@ -78,6 +78,8 @@ class Booking:
                 number = None  # "ayer a las 10", "el lunes a las 10": the time of an offered slot, on another day
         if number is not None:
             return await dialog.confirmation.ask(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
+        if choices.drops_the_booking(turn.text):
+            return Outcome(state.idle(), replies.BOOKING_LEFT)
         if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
             return await dialog.verification.gate(slots.later_options(state), turn)
         if has_details(turn.understood) and new_flow in (None, state.flow):

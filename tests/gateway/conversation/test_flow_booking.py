@@ -151,6 +151,26 @@ async def test_slot_choice(
         assert starts(outcome.state)[:2] == offered
 
 
+@pytest.mark.parametrize(
+    "says",
+    [
+        "no quiero ninguna, gracias",
+        "ya no, gracias",
+        "dejelo asi nomas",
+        "no gracias, despues le escribo",
+        "ya no quiero la cita",
+    ],
+)
+async def test_leaving_the_slot_list_leaves_the_booking(
+    bench: DialogBench, first_three: tuple[OfferedSlot, ...], says: str
+) -> None:
+    state = PEDIATRICS.but(step=Step.SLOT_CHOICE, offered=first_three)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state, outcome.text) == (DialogState(), replies.BOOKING_LEFT)
+
+
 async def test_an_answer_to_nothing_asks_for_an_option_again(
     bench: DialogBench, first_three: tuple[OfferedSlot, ...]
 ) -> None:
