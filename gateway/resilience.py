@@ -139,8 +139,7 @@ class _AsyncBreaker:
         """The state this call is let through in; raises _BreakerOpen when it is not let through."""
         state = self.breaker.current_state
         if state == pybreaker.STATE_OPEN:
-            opened_at = self._storage.opened_at
-            if opened_at is not None and datetime.now(UTC) < opened_at + timedelta(seconds=self.breaker.reset_timeout):
+            if self._until_trial() > 0:
                 raise _BreakerOpen()
             self.breaker.half_open()
             state = pybreaker.STATE_HALF_OPEN

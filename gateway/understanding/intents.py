@@ -198,11 +198,8 @@ def says_yes(words: Words) -> bool:
 
 def says_no(words: Words) -> bool:
     """Whether the message starts with a no, and holds no yes ("no, no la cancele")."""
-    return (
-        bool(words.spans(p.DENY))
-        and min(span.start for span in words.spans(p.DENY)) == 0
-        and not _affirmed(words, p.CONFIRM)
-    )
+    denials = words.spans(p.DENY)
+    return bool(denials) and min(span.start for span in denials) == 0 and not _affirmed(words, p.CONFIRM)
 
 
 def ruled_out(words: Words) -> bool:
