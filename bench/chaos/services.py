@@ -14,8 +14,9 @@ from pathlib import Path
 
 import redis
 
-from bench.chaos.processes import free_port, wait_for
+from bench.chaos.processes import wait_for
 from devstack.embedded import with_database
+from tests.support.services import free_port
 
 
 class DrillPostgres:

@@ -20,13 +20,14 @@ import asyncpg
 from appointments import demo
 from appointments.repository import upsert_patient
 from bench.chaos.fakes import DrillGraph, Tripwire, drill_graph, drill_sms
-from bench.chaos.processes import REPO, GatewayCopy, InferenceServer, free_port
+from bench.chaos.processes import REPO, GatewayCopy, InferenceServer
 from bench.chaos.services import DrillPostgres, DrillRedis
 from devstack.embedded import with_database
 from gateway import db
 from gateway.security.api_keys import create_api_key
 from tests.deploy.harness import RenderedNginx, nginx_binary, render_nginx, running_nginx
 from tests.gateway.verification.fake_sms import FakeSmsServer
+from tests.support.services import free_port
 
 DATABASE = "clinic_chaos"
 RUNTIME_USER = "clinic_chaos_app"

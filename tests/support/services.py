@@ -89,11 +89,20 @@ def clone_database(postgres_server_url: str, template_database: str) -> Iterator
         asyncio.run(run_as_owner(postgres_server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+# Ports this process has handed out: asked one at a time, the kernel may give the same free port twice, and two
+# servers meant to be two (nginx's upstreams, say) would then be one.
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port that is free now and that this process has not handed out before."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port: int = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclass
