@@ -2,19 +2,18 @@
 
 Each script gets a fresh database (cloned from one migrated template holding the demo clinic), its own Redis
 prefix and its own in-process gateway; the SMS provider and the model are local fakes from tests/support.
-The clinic's clock is pinned to the script's `now`: the gateway reads "now" in the chat service alone (every
-booking rule below it is given that time), so that is where the replayer moves it.
+The gateway's clock starts at the script's `now` and runs on from there, so "el viernes" always means the same day.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import AsyncIterator, Iterator, Sequence
-from contextlib import AsyncExitStack, ExitStack, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Any, Self
-from unittest.mock import patch
+from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -24,6 +23,7 @@ from appointments import repository as clinic_repository
 from appointments.demo import seed_demo_clinic
 from devstack.embedded import with_database
 from gateway.app import create_app
+from gateway.clock import Clock
 from gateway.security.api_keys import create_api_key
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
 from tests.support.chat import sms_codes
@@ -32,8 +32,6 @@ from tests.support.gateway import gateway_settings
 from tests.support.services import migrate_with_runtime_login, run_as_owner
 from tools.dialog_scripts import CLINIC_ZONE, EndState, Script
 
-# Where the gateway reads the wall clock; a module that stops importing `datetime` fails the patch loudly.
-CLOCK_READERS = ("gateway.conversation.service", "gateway.conversation.model_reply")
 # The stand-in model's small talk: the end states never depend on it, only on the templated flows.
 SMALL_TALK = "Con gusto le ayudo. ¿Desea agendar, cambiar o cancelar una cita?"
 # Identity question, code, and one spare: a verification needs no more answers than these.
@@ -75,19 +73,14 @@ class Result:
         return self.reached == self.script.expect.end.value and not self.problems
 
 
-@contextmanager
-def frozen_clock(at: datetime) -> Iterator[None]:
-    """The gateway's `datetime.now` is `at` (in whatever zone it asks for) for the duration of the block."""
+def clock_from(start: datetime) -> Clock:
+    """A clock that reads `start` now and runs on in real time from there."""
+    began = time.monotonic()
 
-    class Frozen(datetime):
-        @classmethod
-        def now(cls, tz: tzinfo | None = None) -> Self:
-            return cls.fromtimestamp(at.timestamp(), tz)
+    def now() -> datetime:
+        return start + timedelta(seconds=time.monotonic() - began)
 
-    with ExitStack() as stack:
-        for module in CLOCK_READERS:
-            stack.enter_context(patch(f"{module}.datetime", Frozen))
-        yield
+    return now
 
 
 def _small_talk(turns: Sequence[tuple[str, str]]) -> str:
@@ -204,8 +197,7 @@ class Replayer:
             try:
                 await _arrange(conn, script)
                 before = await _rows(conn)
-                with frozen_clock(script.now):
-                    transcript = await self._talk(url, script)
+                transcript = await self._talk(url, script)
                 after = await _rows(conn)
                 flagged = bool(
                     await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_reason IS NOT NULL")
@@ -236,7 +228,7 @@ class Replayer:
             LOG_LEVEL="ERROR",
             REDIS_KEY_PREFIX=f"evaldialog-{uuid.uuid4().hex}",
         )
-        app = create_app(settings)
+        app = create_app(settings, clock=clock_from(script.now))
         born = script.born or demo_birth_date(script.phone)
         async with AsyncExitStack() as stack:
             await stack.enter_async_context(app.router.lifespan_context(app))
