@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat eval-nlu clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk emergency-model
+.PHONY: help install protos model run test lint typecheck chat eval-nlu eval-dialog clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk emergency-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -65,6 +65,9 @@ bench-inference-memory: install protos ## bench-inference plus the server's RSS 
 
 eval-nlu: install ## intent, entity accuracy, emergency recall (patterns + learned model) on the dev set and eval/ sets
 	$(PY) -m tools.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl tools/data/smalltalk_heldout_es.txt
+
+eval-dialog: install protos ## replay eval/dialogs/*.yaml through /chat on real Postgres + Redis: how many reach their end state [DIALOGS=folder STRICT=1]
+	$(PY) -m tools.eval_dialog $(or $(DIALOGS),eval/dialogs) $(if $(STRICT),--strict)
 
 emergency-model: install ## retrain the learned emergency model (gateway/conversation/data/) after its data changed
 	$(PY) -m tools.train_emergency_model

@@ -18,6 +18,7 @@ from gateway import db, outbound
 from gateway.api import chat, health, staff, whatsapp
 from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
+from gateway.clock import Clock, system_clock
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, get_chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable
@@ -40,8 +41,11 @@ log = structlog.get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the gateway; clients to Postgres, Redis and inference live as long as the app."""
+def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
+    """Build the gateway; clients to Postgres, Redis and inference live as long as the app.
+
+    `clock` says what time it is to the conversation (a replay of scripted conversations pins it).
+    """
     settings = settings or get_settings()
     configure_logging(settings.log_level)
     refuse_weak_secrets(settings)
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             reply_cache=cache,
             metrics=metrics,
             emergency_model=EmergencyModel.load(settings.emergency_model_path or emergency_model.DEFAULT_PATH),
+            clock=clock,
         )
         app.state.jobs = jobs = JobQueue(
             settings.database_url,

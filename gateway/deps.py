@@ -16,6 +16,7 @@ from fastapi.security import APIKeyHeader
 
 from gateway import audit
 from gateway.api.errors import http_status
+from gateway.clock import Clock
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection, on_live_session
@@ -46,6 +47,7 @@ class Services:
     reply_cache: ReplyCache
     metrics: GatewayMetrics
     emergency_model: EmergencyModel
+    clock: Clock
 
 
 def get_services(request: Request) -> Services:
@@ -173,6 +175,7 @@ def get_chat_service(services: AppServices) -> ChatService:
         cache=services.reply_cache,
         metrics=services.metrics,
         emergency_model=services.emergency_model,
+        clock=services.clock,
     )
 
 

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import structlog
 
+from gateway.clock import Clock, system_clock
 from gateway.conversation import replies, repository
 from gateway.conversation.reply import Action
 from gateway.conversation.reply_cache import ReplyCache
@@ -58,6 +59,7 @@ class ModelReplies:
         cache: ReplyCache,
         metrics: GatewayMetrics,
         zone: ZoneInfo,
+        clock: Clock = system_clock,
     ) -> None:
         self._inference = inference
         self._settings = settings
@@ -66,6 +68,7 @@ class ModelReplies:
         self._cache = cache
         self._metrics = metrics
         self._zone = zone
+        self._clock = clock
 
     async def cached_or_prompt(
         self,
@@ -83,7 +86,7 @@ class ModelReplies:
         )
         history = [(m.role, m.content) for m in messages]
         fallback = next_template(replies.GATE_FALLBACKS, [m.content for m in messages if m.role == "assistant"])
-        now = datetime.now(self._zone)
+        now = self._clock().astimezone(self._zone)
         parameters = GenerationParameters(
             max_new_tokens=self._settings.reply_max_new_tokens,
             temperature=self._settings.reply_temperature,

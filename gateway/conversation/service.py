@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 
 from appointments import clinic_info
 from appointments import repository as clinic_repository
+from gateway.clock import Clock, system_clock
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.model_reply import ModelReplies, Prompt
@@ -88,11 +89,13 @@ class ChatService:
         cache: ReplyCache,
         metrics: GatewayMetrics,
         emergency_model: EmergencyModel | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self._otp = otp
         self._settings = settings
         self._metrics = metrics
         self._emergency_model = emergency_model
+        self._clock = clock
         self._dialog_settings = dialog_settings(settings)
         self._zone = self._dialog_settings.tz
         self._leases = TurnLeases(pool, guard=guards.postgres, lease_seconds=settings.turn_lease_seconds)
@@ -110,7 +113,12 @@ class ChatService:
             cache=cache,
             metrics=metrics,
             zone=self._zone,
+            clock=clock,
         )
+
+    def _now(self) -> datetime:
+        """The clinic's local time now."""
+        return self._clock().astimezone(self._zone)
 
     async def reply(
         self,
@@ -232,7 +240,7 @@ class ChatService:
         conversation_id = inbound.conversation_id
         async with conn.transaction():
             state = await self._load_state(conn, conversation_id)
-            now = datetime.now(self._zone)
+            now = self._now()
             understood = understand(
                 text,
                 now=now,
@@ -294,7 +302,7 @@ class ChatService:
         """Handed to a person (and no booking, cancellation or list since), or locked out of verification:
         the model is not asked, whatever the patient writes."""
         locked_until = state.identity_locked_until
-        if locked_until is not None and locked_until > datetime.now(self._zone):
+        if locked_until is not None and locked_until > self._now():
             return True
         if await repository.awaiting_person(conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF):
             return True
@@ -308,7 +316,7 @@ class ChatService:
     ) -> str:
         """What happens next, in other words than last time if the patient keeps writing."""
         conversation_id = inbound.conversation_id
-        opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, datetime.now(self._zone))
+        opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, self._now())
         waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
         answer = await next_in_turn(conn, conversation_id, waiting, limit=4)
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
