@@ -170,7 +170,9 @@ class Dialog:
         so it never becomes the day wanted; a day already past never does either, and the patient is told.
         """
         verifying = state.step in VERIFYING
-        wishes = self.wishes(turn, state.wishes if flow is state.flow else Wishes(), when=not verifying)
+        # "No, quería cambiar la que tengo": a booking turned into a move keeps the day and hour asked for.
+        kept = flow is state.flow or (state.flow is Flow.BOOK and flow is Flow.RESCHEDULE)
+        wishes = self.wishes(turn, state.wishes if kept else Wishes(), when=not verifying)
         if flow is state.flow:
             started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
         else:
@@ -236,6 +238,9 @@ class Dialog:
         # A bare date or name may answer the step; only words that say what the patient wants start another flow.
         if new_flow is not None and turn.understood.confidence < EXPLICIT_INTENT:
             new_flow = None
+        if new_flow is Flow.RESCHEDULE and state.flow is Flow.BOOK:
+            # "No, quería cambiar la de las 15:00" at a booking's slots: a move, not a choice, even if 15:00 is offered.
+            return None
         if step is Step.SPECIALTY:
             return await self.booking.answer_specialty(state, turn, new_flow)
         if step is Step.SLOT_CHOICE:
