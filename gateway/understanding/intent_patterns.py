@@ -354,6 +354,7 @@ RESCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
         "pasar|pasa|pase|pasen|pasame|paseme|pasarla|pasarlo la|lo de|del ... para|al|a",
         # "¿Me la cambia?", "cámbiemela para el lunes", "adelantarla".
         "me la|lo cambia|cambias|cambie|cambien|cambian|mueve|mueva|muevan|reprograma|reprograme|corre|corra",
+        "me ..2 cambiar|cambia|cambian|cambien|mover|mueve|mueva|muevan|reprogramar|reprograma al|para",
         "cambiela|cambiala|cambienla|cambiemela|cambiamela|cambiemelo|muevala|muevanla|muevamela|reprogramela"
         "|reprogramenla|adelantela|adelantarla|adelantarlo|atrasarla|atrasarlo|retrasarla|retrasarlo",
         "adelantar|atrasar|retrasar ..2 para|al|hasta|otro|otra|unos|unas|una|un|mas",

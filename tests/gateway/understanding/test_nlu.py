@@ -81,6 +81,7 @@ INTENTS: dict[Intent, list[str]] = {
         "no, quería cambiar la que tengo",
         "no puedo ir el viernes, ¿me la cambia?",
         "pasarla para el lunes",
+        "me puede cambiar al lunes?",
         "cámbiemela para el jueves por favor",
         "se puede adelantar para el martes?",
         "adelantar",
@@ -196,6 +197,7 @@ def test_each_intent_is_recognised_in_whatsapp_spanish(text: str, intent: Intent
         "adelante, la de las 10",
         "la de las 3 por favor",
         "quiero cambiar la dosis del medicamento",
+        "me cambié al seguro nuevo",
         "no puede mover la pierna",
     ],
 )
