@@ -311,3 +311,14 @@ async def test_a_move_at_a_bookings_slots_is_not_a_choice_of_them(
     assert (turned.state.flow, turned.state.step) == (Flow.RESCHEDULE, Step.SLOT_CHOICE)
     assert turned.state.appointment == friday
     assert await upcoming_starts(conn) == [at(8, 15)]
+
+
+async def test_a_change_of_hour_at_a_bookings_slots_asks_other_times(
+    bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
+) -> None:
+    asked = await bench.say(MARIA, "quiero una cita de dermatología el viernes a las 3 de la tarde", BOOK)
+
+    other = await bench.say(MARIA, "¿puedo cambiar de hora?", asked.state)
+
+    assert (other.state.flow, other.state.step, other.state.appointment) == (Flow.BOOK, Step.SLOT_CHOICE, None)
+    assert min(s.starts_at for s in other.state.offered) > max(s.starts_at for s in asked.state.offered)
