@@ -170,7 +170,9 @@ class Dialog:
         so it never becomes the day wanted; a day already past never does either, and the patient is told.
         """
         verifying = state.step in VERIFYING
-        wishes = self.wishes(turn, state.wishes if flow is state.flow else Wishes(), when=not verifying)
+        # "No, quería cambiar la que tengo": a booking turned into a move keeps the day and hour asked for.
+        kept = flow is state.flow or (state.flow is Flow.BOOK and flow is Flow.RESCHEDULE)
+        wishes = self.wishes(turn, state.wishes if kept else Wishes(), when=not verifying)
         if flow is state.flow:
             started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
         else:
@@ -236,6 +238,9 @@ class Dialog:
         # A bare date or name may answer the step; only words that say what the patient wants start another flow.
         if new_flow is not None and turn.understood.confidence < EXPLICIT_INTENT:
             new_flow = None
+        if new_flow is Flow.RESCHEDULE and state.flow is Flow.BOOK and _moves_one_held(turn.text):
+            # "No, quería cambiar la de las 15:00" at a booking's slots: a move, not a choice, even if 15:00 is offered.
+            return None
         if step is Step.SPECIALTY:
             return await self.booking.answer_specialty(state, turn, new_flow)
         if step is Step.SLOT_CHOICE:
@@ -259,6 +264,19 @@ def _follows_a_clinic_answer(state: DialogState, understood: Understanding) -> b
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
     return (bare_detail or understood.intent is Intent.OTHER) and has_details(understood)
+
+
+# Words that point at an appointment already held: "la que tengo", "la de las 15:00", "mi cita", "no sacar otra".
+_HELD = re.compile(
+    r"\b(la|lo|las|los) (que|de|del)\b|\bmis? (cita|turno|ficha|consulta|reserva)s?\b"
+    r"|\b(sacar|agendar|reservar|pedir) otra\b"
+)
+
+
+def _moves_one_held(text: str) -> bool:
+    """Whether a move asked while booking is about an appointment already held, not about the times offered
+    ("cambiar de hora" there asks for other times)."""
+    return not choices.wants_other_options(text) or _HELD.search(normalize(text)) is not None
 
 
 # "Buenas noches" right after a thank-you closes the conversation: a goodbye, not a greeting.

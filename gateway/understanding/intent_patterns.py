@@ -16,6 +16,10 @@ _SPECIALIST = (
     "|cardio|dermatolog*|derma|odontolog*|dentista|traumatolog*|trauma|oftalmolog*|oftamolog*|oculista"
 )
 _GO = "ir|asistir|acudir|venir|presentarme|ire|asistire|acudire"
+# Verbs that move an appointment to another time.
+_MOVE = (
+    "cambi*|mover|mueve|mueva|muevan|muevame|traslad*|posterg*|adelantar|adelantarla|atrasar|atrase|retrasar|retrase"
+)
 
 # Anything here wins over every other intent. Matches right after "no"/"sin" are ignored
 # unless the phrase itself starts with "no" ("no tengo dolor de pecho" is not an emergency).
@@ -343,8 +347,22 @@ RESCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
         "aplaz*",
         "pospon*",
         "adelant*|atras*|retras* ... " + _APPOINTMENT,
+        # The appointment named by its day, hour or by holding it: "mover la del viernes", "cambiar la de las 15:00",
+        # "no, quería cambiar la que tengo".
+        _MOVE + " la|lo|las|los de|del",
+        _MOVE + "|pasar la|lo|las|los que ..2 tengo|tenia|tiene|saque|reserve|agende|pedi|hice|dieron",
+        "pasar|pasa|pase|pasen|pasame|paseme|pasarla|pasarlo la|lo de|del ... para|al|a",
+        # "¿Me la cambia?", "cámbiemela para el lunes", "adelantarla".
+        "me la|lo cambia|cambias|cambie|cambien|cambian|mueve|mueva|muevan|reprograma|reprograme|corre|corra",
+        "me ..2 cambiar|cambia|cambian|cambien|mover|mueve|mueva|muevan|reprogramar|reprograma al|para",
+        "cambiela|cambiala|cambienla|cambiemela|cambiamela|cambiemelo|muevala|muevanla|muevamela|reprogramela"
+        "|reprogramenla|adelantela|adelantarla|adelantarlo|atrasarla|atrasarlo|retrasarla|retrasarlo",
+        "adelantar|atrasar|retrasar ..2 para|al|hasta|otro|otra|unos|unas|una|un|mas",
     ]
 )
+
+# A move said in a word, the whole message: "adelantar", "postergar por favor".
+MOVE_ALONE: Final[tuple[Pattern, ...]] = compile_patterns(["adelantar|atrasar|retrasar|reprogramar|postergar|posponer"])
 
 # "¿Tengo cita mañana?": with a question mark, having an appointment is asked about.
 HAVE_APPOINTMENT: Final[tuple[Pattern, ...]] = compile_patterns(["tengo|tenia|tenemos|tiene ... " + _APPOINTMENT])
@@ -609,6 +627,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     CANCEL,
     CANNOT_ATTEND,
     RESCHEDULE,
+    MOVE_ALONE,
     HAVE_APPOINTMENT,
     APPOINTMENT_WORD,
     OTHER_TIME,

@@ -391,7 +391,7 @@ def classify(
     if _affirmed(words, p.CLINIC_COMPLAINT):
         return Intent.HUMAN_HANDOFF, 0.9
     cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
-    if words.has(p.RESCHEDULE):
+    if words.has(p.RESCHEDULE) or _only(words, p.MOVE_ALONE):
         return Intent.RESCHEDULE_APPOINTMENT, 0.8 if cancel else 0.9
     if cannot_attend and not cancel and words.has(p.OTHER_TIME):
         return Intent.RESCHEDULE_APPOINTMENT, 0.75

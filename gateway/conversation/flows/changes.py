@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from appointments import booking
 from appointments.schemas import Appointment, Patient
@@ -39,17 +41,20 @@ class Changes:
         if number is None and reference is not None:
             found = [i for i, a in enumerate(state.listed) if choices.matches_reference(a.id, reference)]
             number = found[0] if found else None
-        if number is None and turn.understood.date is not None:
-            tz = self._dialog.settings.tz
-            on_day = [
-                i for i, a in enumerate(state.listed) if a.starts_at.astimezone(tz).date() == turn.understood.date
-            ]
-            number = on_day[0] if len(on_day) == 1 else None
+        dialog = self._dialog
+        tz = dialog.settings.tz
+        if number is None:
+            # "La del martes", "la de las 15:00", "la de pediatría".
+            told = _named(state.listed, dialog.wishes(turn, Wishes()), tz)
+            number = state.listed.index(told[0]) if len(told) == 1 else None
         if number is None:
             return None
-        return await self._dialog.verification.gate(
-            state.but(appointment=state.listed[number], listed=(), step=None), turn
-        )
+        chosen = state.listed[number]
+        wishes = state.wishes
+        if state.flow is Flow.RESCHEDULE:
+            # "Lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30: that one, moved to 10:00 that day.
+            wishes = _new_time(dialog.wishes(turn, state.wishes), chosen, tz, among=len(state.listed))
+        return await dialog.verification.gate(state.but(appointment=chosen, listed=(), step=None, wishes=wishes), turn)
 
     def ask_again(self, state: DialogState) -> Outcome | None:
         """The appointment question asked again after a message that answers nothing."""
@@ -112,16 +117,54 @@ class Changes:
         await dialog.audit(actor=actor, action="appointments.viewed", outcome="success")
         if not upcoming:
             return Outcome(state.idle(), replies.NO_UPCOMING)
-        on_day = [a for a in upcoming if a.starts_at.astimezone(dialog.settings.tz).date() == state.wishes.day]
-        if len(upcoming) == 1 or len(on_day) == 1:
-            chosen = upcoming[0] if len(upcoming) == 1 else on_day[0]
-            # A date said with "cambiar mi cita del lunes" named the old appointment, not the new time.
-            wishes = state.wishes if state.flow is Flow.CANCEL or len(upcoming) == 1 else Wishes()
+        tz = dialog.settings.tz
+        named = _named(upcoming, state.wishes, tz)
+        if len(named) == 1:
+            [chosen] = named
+            wishes = state.wishes
+            if state.flow is Flow.RESCHEDULE:
+                wishes = _new_time(wishes, chosen, tz, among=len(upcoming))
             return await dialog.proceed(state.but(appointment=chosen, wishes=wishes), turn, patient)
-        listed = tuple(upcoming)
+        listed = tuple(named)
         return Outcome(state.but(step=Step.APPOINTMENT_CHOICE, listed=listed), self._choose_text(state.flow, listed))
 
     def _choose_text(self, flow: Flow | None, listed: tuple[ListedAppointment, ...]) -> str:
         verb = "cancelar" if flow is Flow.CANCEL else "cambiar"
         lines = appointment_lines(listed, self._dialog.settings.tz, self._dialog.clinic.specialties)
         return replies.choose_appointment(lines, verb)
+
+
+def _named(appointments: Sequence[ListedAppointment], wishes: Wishes, tz: ZoneInfo) -> list[ListedAppointment]:
+    """The appointments the patient's words point at: their doctor or specialty, their day, their hour.
+
+    Each detail narrows the list only when some appointment fits it; one that fits none is about the new time.
+    """
+    tests: list[Callable[[ListedAppointment], bool]] = []
+    if wishes.doctor_id is not None:
+        tests.append(lambda a: a.doctor_id == wishes.doctor_id)
+    elif wishes.specialty is not None:
+        tests.append(lambda a: a.specialty_code == wishes.specialty)
+    if wishes.day is not None:
+        tests.append(lambda a: a.starts_at.astimezone(tz).date() == wishes.day)
+    if wishes.clock is not None:
+        tests.append(lambda a: a.starts_at.astimezone(tz).time() == wishes.clock)
+    named = list(appointments)
+    for test in tests:
+        named = [a for a in named if test(a)] or named
+    return named
+
+
+def _new_time(wishes: Wishes, appointment: ListedAppointment, tz: ZoneInfo, *, among: int) -> Wishes:
+    """What is left of `wishes` for the new time once `appointment` is the one to move.
+
+    Its own hour ("cambiar la de las 15:00") named it, and so did its day when it was needed to tell it from
+    others and no new hour comes with it ("cambiar la del viernes"); with one appointment, "para el jueves" is the
+    new day even when it is already on a Thursday, and with a new hour the day is where to look for it.
+    """
+    local = appointment.starts_at.astimezone(tz)
+    same_day = wishes.day == local.date()
+    if wishes.clock is not None and wishes.clock == local.time() and (wishes.day is None or same_day):
+        return wishes.but(day=None, clock=None)
+    if same_day and among > 1 and wishes.clock is None and wishes.time_of_day is None:
+        return wishes.but(day=None)
+    return wishes

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
-from appointments import demo
+from appointments import booking, demo, repository
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies, wording
 from tests.gateway.verification.fake_sms import FakeSmsServer
@@ -138,6 +138,49 @@ async def test_list_cancel_and_reschedule_own_appointments(maria: Patient, conn:
     rows = await appointments_of(conn, MARIA)
     assert [r["status"] for r in rows] == ["cancelled"]
     assert (await maria.say("mis citas"))["response"].startswith("No tiene citas próximas")
+
+
+def first_friday_after(today: date) -> date:
+    """The first Friday after `today` on which the demo clinic works its usual hours."""
+    closed = {override.on_date for override in demo.CLINIC_OVERRIDES}
+    day = today + timedelta(days=1)
+    while day.isoweekday() != 5 or day in closed:
+        day += timedelta(days=1)
+    return day
+
+
+async def test_moving_a_friday_appointment_moves_it_and_books_nothing(maria: Patient, conn: asyncpg.Connection) -> None:
+    # Issue 16: "mover la del viernes" became a booking, and the patient ended up with a second appointment.
+    la_paz = ZoneInfo("America/La_Paz")
+    now = datetime.now(la_paz)
+    friday = first_friday_after(now.date())
+    patient = await repository.patient_by_phone(conn, phone=MARIA)
+    dermatologist = await conn.fetchval("SELECT id FROM doctors WHERE full_name = 'Dra. Valeria Choque'")
+    assert patient is not None
+    held = await booking.book(
+        conn,
+        patient_id=patient.id,
+        doctor_id=dermatologist,
+        starts_at=datetime.combine(friday, time(15), la_paz),
+        now=now,
+        tz=la_paz,
+    )
+
+    offered = await maria.verify("hola, quisiera mover la del viernes")
+    assert offered["action"] == "none" and len(offered["options"]) == 3, offered
+    later = await maria.say(f"viernes {friday.day} de {wording.MONTHS[friday.month - 1]} a las 5 de la tarde")
+    assert "17:00" in later["response"], later
+    asked = await maria.say("la de las 5")
+    old, new = (wording.day_and_time(datetime.combine(friday, time(h), la_paz), la_paz) for h in (15, 17))
+    assert asked["response"] == replies.confirm_reschedule(old, new)
+    moved = await maria.say("si")
+
+    assert moved["action"] == "reschedule_appointment", moved
+    assert moved["appointment"]["id"] == str(held.id)
+    rows = await appointments_of(conn, MARIA)
+    assert [(r["id"], r["status"], r["starts_at"]) for r in rows] == [
+        (held.id, "booked", datetime.combine(friday, time(17), la_paz))
+    ]
 
 
 async def test_change_of_mind_other_times_and_no(maria: Patient, conn: asyncpg.Connection) -> None:

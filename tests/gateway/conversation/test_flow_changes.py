@@ -185,3 +185,140 @@ async def test_yes_moves_the_appointment(
     assert outcome.appointment is not None and outcome.appointment.starts_at == new.starts_at
     assert await conn.fetchval("SELECT starts_at FROM appointments WHERE id = $1", tuesday.id) == new.starts_at
     assert ("appointment.rescheduled", "success") in bench.audited
+
+
+# --- moving is never booking (issue 16) ---------------------------------------------------------------------------
+
+BOOK = DialogState(flow=Flow.BOOK)
+
+
+@pytest.fixture
+async def friday(bench: DialogBench) -> ListedAppointment:
+    return ListedAppointment.of(await book_at(bench, "dermatologia", at(8, 15)))
+
+
+async def upcoming_starts(conn: asyncpg.Connection) -> list[datetime]:
+    rows = await conn.fetch("SELECT starts_at FROM appointments WHERE status = 'booked' ORDER BY starts_at")
+    return [r["starts_at"] for r in rows]
+
+
+# With Friday's 15:00 dermatology alone: (what the patient says, the wishes left for the new time)
+MOVE_WORDS = {
+    "the day names it": ("mover la del viernes", Wishes(day=at(8, 0).date())),
+    "cannot go, change it": ("no puedo ir el viernes, ¿me la cambia?", Wishes(day=at(8, 0).date())),
+    "postpone": ("postergar", Wishes()),
+    "bring forward": ("adelantar", Wishes()),
+    "to another day": ("pasarla para el jueves", Wishes(day=at(7, 0).date())),
+    "its hour names it": ("yo quería cambiar la de las 15:00, no sacar otra", Wishes()),
+    "the one she holds": ("no, quería cambiar la que tengo", Wishes()),
+}
+
+
+@pytest.mark.parametrize(("says", "wishes"), MOVE_WORDS.values(), ids=MOVE_WORDS.keys())
+async def test_move_words_move_the_appointment_held(
+    bench: DialogBench, friday: ListedAppointment, says: str, wishes: Wishes
+) -> None:
+    outcome = await bench.say(MARIA, says)
+
+    assert (outcome.state.flow, outcome.state.step) == (Flow.RESCHEDULE, Step.SLOT_CHOICE)
+    assert (outcome.state.appointment, outcome.state.wishes) == (friday, wishes)
+    assert {s.doctor_id for s in outcome.state.offered} == {friday.doctor_id}
+
+
+# With Tuesday's pediatrics at 10:00 and Wednesday's cardiology at 09:00: (what the patient says, which is chosen:
+# 0 Tuesday, 1 Wednesday, None both listed, the wishes left for the new time)
+NAMED = {
+    "its hour": ("quiero cambiar la de las 10", 0, Wishes()),
+    "its specialty": ("quiero cambiar la de cardiología", 1, Wishes(specialty="cardiologia")),
+    "its day, and a new hour that day": (
+        "cambiar la del martes a las 11",
+        0,
+        Wishes(day=at(5, 0).date(), clock=at(5, 11).time()),
+    ),
+    "a new day names neither": ("quiero cambiar mi cita para el jueves", None, Wishes(day=at(7, 0).date())),
+}
+
+
+@pytest.mark.parametrize(("says", "chosen", "wishes"), NAMED.values(), ids=NAMED.keys())
+async def test_the_words_name_which_to_move(
+    bench: DialogBench,
+    tuesday: ListedAppointment,
+    wednesday: ListedAppointment,
+    says: str,
+    chosen: int | None,
+    wishes: Wishes,
+) -> None:
+    outcome = await bench.say(MARIA, says)
+
+    assert outcome.state.wishes == wishes
+    if chosen is None:
+        assert (outcome.state.step, outcome.state.listed) == (Step.APPOINTMENT_CHOICE, (tuesday, wednesday))
+    else:
+        assert (outcome.state.step, outcome.state.appointment) == (Step.SLOT_CHOICE, (tuesday, wednesday)[chosen])
+
+
+# At the list of both, moving: (what the patient says, which is chosen, the first slot offered)
+MOVE_CHOICES = {
+    # Issue 16: "lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30 offered today's 10:00.
+    "its day with a new hour": ("el martes 5 de marzo a las 11", 0, at(5, 10, 30)),
+    "its hour": ("la de las 9", 1, at(7, 9)),
+    "a number, the new day asked before kept": ("1", 0, at(7, 8)),
+}
+
+
+@pytest.mark.parametrize(("says", "chosen", "first"), MOVE_CHOICES.values(), ids=MOVE_CHOICES.keys())
+async def test_a_move_choice_keeps_the_new_time_asked(
+    bench: DialogBench,
+    tuesday: ListedAppointment,
+    wednesday: ListedAppointment,
+    says: str,
+    chosen: int,
+    first: datetime,
+) -> None:
+    listed = (tuesday, wednesday)
+    state = MOVE.but(step=Step.APPOINTMENT_CHOICE, listed=listed, wishes=Wishes(day=at(7, 0).date()))
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state.step, outcome.state.appointment) == (Step.SLOT_CHOICE, listed[chosen])
+    assert outcome.state.offered[0].starts_at == first
+
+
+async def test_a_booking_turned_into_a_move_moves_at_the_time_asked(
+    bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
+) -> None:
+    asked = await bench.say(MARIA, "quiero una cita de dermatología el viernes a las 5 de la tarde", BOOK)
+    assert asked.state.offered[1].starts_at == at(8, 17)
+
+    turned = await bench.say(MARIA, "no, quería cambiar la que tengo", asked.state)
+
+    assert (turned.state.flow, turned.state.appointment) == (Flow.RESCHEDULE, friday)
+    assert [s.starts_at for s in turned.state.offered] == [at(8, 16, 30), at(8, 17), at(8, 17, 30)]
+    chosen = await bench.say(MARIA, "2", turned.state)
+    moved = await bench.say(MARIA, "sí", chosen.state)
+    assert moved.action is Action.RESCHEDULE_APPOINTMENT
+    assert await upcoming_starts(conn) == [at(8, 17)]
+
+
+async def test_a_move_at_a_bookings_slots_is_not_a_choice_of_them(
+    bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
+) -> None:
+    asked = await bench.say(MARIA, "quiero una cita de dermatología el viernes a las 3 de la tarde", BOOK)
+    assert at(8, 15, 30) in [s.starts_at for s in asked.state.offered]
+
+    turned = await bench.say(MARIA, "yo quería cambiar la de las 15:30, no sacar otra", asked.state)
+
+    assert (turned.state.flow, turned.state.step) == (Flow.RESCHEDULE, Step.SLOT_CHOICE)
+    assert turned.state.appointment == friday
+    assert await upcoming_starts(conn) == [at(8, 15)]
+
+
+async def test_a_change_of_hour_at_a_bookings_slots_asks_other_times(
+    bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
+) -> None:
+    asked = await bench.say(MARIA, "quiero una cita de dermatología el viernes a las 3 de la tarde", BOOK)
+
+    other = await bench.say(MARIA, "¿puedo cambiar de hora?", asked.state)
+
+    assert (other.state.flow, other.state.step, other.state.appointment) == (Flow.BOOK, Step.SLOT_CHOICE, None)
+    assert min(s.starts_at for s in other.state.offered) > max(s.starts_at for s in asked.state.offered)

@@ -75,6 +75,17 @@ INTENTS: dict[Intent, list[str]] = {
         "quiero postergar mi cita",
         "me equivoque de dia, quiero cambiarla",
         "reprogramr mi turno",
+        # The appointment named by its day, hour or by holding it, and a move said in a word (issue 16).
+        "mover la del viernes",
+        "yo quería cambiar la de las 15:00, no sacar otra",
+        "no, quería cambiar la que tengo",
+        "no puedo ir el viernes, ¿me la cambia?",
+        "pasarla para el lunes",
+        "me puede cambiar al lunes?",
+        "cámbiemela para el jueves por favor",
+        "se puede adelantar para el martes?",
+        "adelantar",
+        "postergar",
     ],
     Intent.LIST_APPOINTMENTS: [
         "que dia es mi cita",
@@ -178,6 +189,20 @@ INTENTS: dict[Intent, list[str]] = {
 )
 def test_each_intent_is_recognised_in_whatsapp_spanish(text: str, intent: Intent) -> None:
     assert read(text).intent is intent
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "adelante, la de las 10",
+        "la de las 3 por favor",
+        "quiero cambiar la dosis del medicamento",
+        "me cambié al seguro nuevo",
+        "no puede mover la pierna",
+    ],
+)
+def test_words_near_a_move_are_not_one(text: str) -> None:
+    assert read(text).intent is not Intent.RESCHEDULE_APPOINTMENT
 
 
 @pytest.mark.parametrize(
