@@ -100,6 +100,8 @@ class FoundTime:
     start: int
     end: int
     value: dt.time
+    # Written without am/pm or a part of the day ("a las 7"): 19:00 may be meant where the clinic is open then.
+    bare: bool = False
 
 
 def find_part_of_day(text: str) -> TimeOfDay | None:
@@ -155,7 +157,9 @@ def find_times(text: str) -> list[FoundTime]:
         for match in form.finditer(text):
             value = _resolve(match, day_part)
             if value is not None:
-                found.append(FoundTime(match.start(), match.end(), value))
+                groups = match.groupdict()
+                bare = not (groups.get("ampm") or groups.get("part") or day_part) and value.hour < 12
+                found.append(FoundTime(match.start(), match.end(), value, bare=bare))
     found += [FoundTime(m.start(), m.end(), dt.time(12, 0)) for m in _NOON.finditer(text)]
     found += [FoundTime(m.start(), m.end(), dt.time(0, 0)) for m in _MIDNIGHT.finditer(text)]
     kept: list[FoundTime] = []
