@@ -111,8 +111,8 @@ def earlier_options(state: DialogState, tz: ZoneInfo) -> DialogState:
 
 
 def later_same_day(state: DialogState, tz: ZoneInfo) -> DialogState:
-    """The state for "el mismo día pero más tarde": after the last time seen, that day first."""
-    later = later_options(state)
+    """The state for "el mismo día pero más tarde": after the one chosen, or the last offered, that day first."""
+    later = later_options(state.but(offered=()) if state.chosen is not None else state)
     if later.search_after is None:
         return later
     return later.but(wishes=later.wishes.but(day=later.search_after.astimezone(tz).date(), time_of_day=None))
