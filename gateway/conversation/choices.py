@@ -84,15 +84,15 @@ _OTHER_OPTIONS: Final = re.compile(
     r"|no puedo|cambiar (de )?(hora|horario|dia|fecha))\b"
 )
 # Leaving the booking, not asking for other slots: "no quiero ninguna, gracias", "ya no", "déjelo así nomás",
-# "después le escribo", "olvídese", "mejor no", "cancele todo". "Ya no puedo el jueves" only refuses a day.
+# "después le escribo", "olvídese", "mejor no". "Ya no puedo el jueves" only refuses a day.
 _DROPS_IT: Final = re.compile(
     r"\b(ya no(?! (puedo|me (sirve|conviene|queda)|hay))|no,? gracias|ningun[oa]?,? gracias|no quiero ningun[oa]?"
     r"|dej(e|elo|emoslo|alo) asi|despues (le |les )?(escribo|aviso|veo)|luego (le |les )?(escribo|aviso)"
-    r"|olvid(e|ese|elo|alo)|ya no quiero|mejor no( gracias| nomas| mas)*$"
-    r"|^(mejor |ya )?cancel\w*( (todo|eso|nomas|mejor|por favor|gracias))*$)\b"
+    r"|olvid(e|ese|elo|alo)|ya no quiero|mejor no( gracias| nomas| mas)*$)\b"
 )
-# Words that name the booking being left as a cancellation ("cancele todo nomás"): the patient may mean the
-# appointments already held too, so the reply says how to cancel those.
+# A cancellation and nothing else ("cancele todo nomás", "mejor cancélelo"): while booking, the booking is left;
+# the patient may mean the appointments already held too, so the reply says how to cancel those.
+_CANCELS_IT: Final = re.compile(r"^(mejor |ya )?cancel\w*( (todo|eso|nomas|mejor|por favor|gracias))*$")
 _CANCEL_WORD: Final = re.compile(r"\bcancel\w*")
 # "Más temprano", "antes": earlier than the times offered, the same day.
 _EARLIER: Final = re.compile(r"\b(mas temprano|mas tempranito|antes|mas antes|mas pronto)\b")
@@ -171,8 +171,13 @@ def drops_the_booking(text: str) -> bool:
     return _DROPS_IT.search(normalize(text)) is not None
 
 
-def drops_with_a_cancel(text: str) -> bool:
-    """Whether leaving the booking was said as a cancellation ("cancele todo nomás")."""
+def only_cancels(text: str) -> bool:
+    """ "Cancele todo nomás", "mejor cancélelo": a cancellation that names no appointment."""
+    return _CANCELS_IT.search(normalize(text)) is not None
+
+
+def says_cancel(text: str) -> bool:
+    """Whether the message speaks of cancelling ("ya no quiero ninguna cita, cancele todo")."""
     return _CANCEL_WORD.search(normalize(text)) is not None
 
 

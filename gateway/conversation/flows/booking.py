@@ -95,7 +95,7 @@ class Booking:
         dialog = self._dialog
         tz = dialog.settings.tz
         text = turn.text
-        if choices.drops_the_booking(text):
+        if choices.drops_the_booking(text) or (state.flow is Flow.BOOK and choices.only_cancels(text)):
             return await self._left(state, turn)
         today = turn.now.astimezone(tz).date()
         wanted, refused = choices.days_named(text, today)
@@ -117,7 +117,7 @@ class Booking:
     async def _left(self, state: DialogState, turn: Turn) -> Outcome:
         """The patient leaves: nothing booked; said as a cancellation, how to cancel what they already hold."""
         text = replies.BOOKING_LEFT
-        if state.flow is Flow.BOOK and choices.drops_with_a_cancel(turn.text):
+        if state.flow is Flow.BOOK and choices.says_cancel(turn.text):
             conn = self._dialog.conn
             patient = await clinic_repository.patient_by_phone(conn, phone=turn.phone)
             held = (

@@ -119,9 +119,10 @@ def later_same_day(state: DialogState, tz: ZoneInfo) -> DialogState:
 
 
 def another_day(state: DialogState, tz: ZoneInfo, refused: date | None = None) -> DialogState:
-    """The state for "otro día" or "ese día no puedo": the days after the one offered (or refused), any of them."""
-    days = [slot.starts_at.astimezone(tz).date() for slot in _seen(state)]
-    last = max([*days, *([refused] if refused is not None else [])], default=None)
+    """The state for "otro día" or "el jueves no puedo": the days after the one offered (the one refused, when the
+    times offered span more than one), any of them."""
+    days = {slot.starts_at.astimezone(tz).date() for slot in _seen(state)}
+    last = refused if refused in days else max(days, default=refused)
     wishes = state.wishes.but(day=None, clock=None)
     after = datetime.combine(last, time.max, tzinfo=tz) if last is not None else None
     return state.but(wishes=wishes, search_after=after, search_before=None, step=None, chosen=None, offered=())

@@ -141,7 +141,7 @@ def test_option_at_time_reads_hours_as_the_clinic_day(text: str, starts: list[da
         ("no gracias, después le escribo", True),
         ("mejor no", True),
         ("mejor no, gracias", True),
-        ("cancele todo nomás", True),
+        ("cancele todo nomás", False),  # while booking only: see only_cancels
         ("ya no", True),
         ("ya no puedo el jueves, mejor el lunes", False),
         ("mejor no el jueves, el lunes", False),
@@ -152,6 +152,21 @@ def test_option_at_time_reads_hours_as_the_clinic_day(text: str, starts: list[da
 )
 def test_drops_the_booking(text: str, expected: bool) -> None:
     assert choices.drops_the_booking(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "only", "says"),
+    [
+        ("cancele todo nomás", True, True),
+        ("mejor cancélelo", True, True),
+        ("cancelar", True, True),
+        ("quiero cancelar mi cita del martes", False, True),
+        ("ya no quiero ninguna cita, cancele todo", False, True),
+        ("mejor no", False, False),
+    ],
+)
+def test_a_cancellation_that_names_no_appointment(text: str, only: bool, says: bool) -> None:
+    assert (choices.only_cancels(text), choices.says_cancel(text)) == (only, says)
 
 
 @pytest.mark.parametrize(

@@ -404,3 +404,21 @@ async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: Dia
 
     assert first.text is not None and first.text.startswith(replies.no_slots_on("domingo 10 de marzo"))
     assert second.text is not None and "domingo" not in second.text
+
+
+async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    """Leaving by "cancele" is the booking's alone: while moving it asks to cancel the appointment being moved."""
+    held = await bench.booked(MARIA, (await bench.free("pediatria"))[0])
+    offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+    assert offered.state.step is Step.SLOT_CHOICE
+
+    cancelling = await bench.say(MARIA, "mejor cancélela nomás", offered.state)
+    later = await bench.say(
+        MARIA, "después le escribo", offered.state.but(step=Step.CONFIRM, chosen=offered.state.offered[0])
+    )
+
+    assert (cancelling.state.flow, cancelling.state.step) == (Flow.CANCEL, Step.CONFIRM)
+    assert (later.state, later.text) == (DialogState(), replies.CANCEL_KEPT)
+    assert await conn.fetchval("SELECT status FROM appointments WHERE id = $1", held.id) == "booked"

@@ -159,5 +159,16 @@ def test_another_day_searches_after_the_day_offered_or_refused() -> None:
         at(5, 9),
         at(5, 10),
     ]
-    refused = slots.another_day(AT_THE_LIST, LA_PAZ, refused=date(2030, 3, 5))
-    assert refused.search_after is not None and refused.search_after.date() == date(2030, 3, 5)
+
+
+@pytest.mark.parametrize(
+    ("refused", "after"),
+    [(None, date(2030, 3, 5)), (date(2030, 3, 4), date(2030, 3, 4)), (date(2030, 3, 6), date(2030, 3, 5))],
+    ids=["another day: after the last offered", "the first of two refused", "a day not offered: as another day"],
+)
+def test_another_day_over_a_page_of_two_days(refused: date | None, after: date) -> None:
+    two_days = AT_THE_LIST.but(offered=(OfferedSlot.of(FREE[7]), OfferedSlot.of(FREE[8])))  # Monday 19:00, Tuesday 9:00
+
+    other = slots.another_day(two_days, LA_PAZ, refused)
+
+    assert other.search_after == datetime.combine(after, time.max, tzinfo=LA_PAZ)
