@@ -100,7 +100,8 @@ class FoundTime:
     start: int
     end: int
     value: dt.time
-    # Written without am/pm or a part of the day ("a las 7"): 19:00 may be meant where the clinic is open then.
+    # A morning hour read from a number alone, with no am/pm or part of the day ("a las 7"): where the clinic is
+    # open in the evening and not at dawn, 19:00 is meant.
     bare: bool = False
 
 

@@ -78,8 +78,14 @@ class Booking:
             day = turn.understood.date
             if number is not None and day is not None and starts[number].date() != day:
                 number = None  # "ayer a las 10", "el lunes a las 10": the time of an offered slot, on another day
-        if number is None and turn.understood.date is None and turn.understood.time_of_day is not None:
-            number = slots.only_in_part_of_day(starts, turn.understood.time_of_day)  # "la de la tarde"
+        part = turn.understood.time_of_day
+        if (
+            number is None
+            and part is not None
+            and turn.understood.date is None
+            and not choices.wants_earlier(turn.text)
+        ):
+            number = slots.only_in_part_of_day(starts, part)  # "la de la tarde"; "más temprano" is no part of the day
         if number is not None:
             return await dialog.confirmation.ask(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
         changed = await self.change_of_mind(state, turn, new_flow)
@@ -99,19 +105,25 @@ class Booking:
             return await self._left(state, turn)
         today = turn.now.astimezone(tz).date()
         wanted, refused = choices.days_named(text, today)
-        if choices.wants_earlier(text) and not wanted:
+        understood = turn.understood
+        earlier, later = choices.wants_earlier(text), choices.wants_later_same_day(text)
+        if earlier and not wanted and understood.time is None:
             return await dialog.verification.gate(slots.earlier_options(state, tz), turn)
-        if choices.wants_later_same_day(text) and not wanted:
+        if later and not wanted and understood.time is None and understood.time_of_day is None:
             return await dialog.verification.gate(slots.later_same_day(state, tz), turn)
-        if refused and not wanted and not turn.understood.time and not turn.understood.time_of_day:
+        if refused and not wanted and understood.time is None and understood.time_of_day is None:
             return await dialog.verification.gate(slots.another_day(state, tz, max(refused)), turn)
         if choices.wants_another_day(text) and not wanted:
             return await dialog.verification.gate(slots.another_day(state, tz), turn)
-        if has_details(turn.understood) and new_flow in (None, state.flow):
+        if has_details(understood) and new_flow in (None, state.flow):
             if refused:  # "mejor el lunes, el jueves no puedo": the day wanted, wherever it was said
-                understood = replace(turn.understood, date=wanted[0] if wanted else None)
-                turn = replace(turn, understood=understood)
-            return await dialog.start(state.flow or Flow.BOOK, state, turn)
+                understood = replace(understood, date=wanted[0] if wanted else None)
+            elif (earlier or later) and not wanted:  # "ese mismo día pero en la tarde", "más tarde, a las 5"
+                understood = replace(understood, date=slots.day_in_view(state, tz))
+            turn = replace(turn, understood=understood)
+            if dialog.wishes(turn, state.wishes) != state.wishes:
+                return await dialog.start(state.flow or Flow.BOOK, state, turn)
+            # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
         return None
 
     async def _left(self, state: DialogState, turn: Turn) -> Outcome:

@@ -100,6 +100,12 @@ def _seen(state: DialogState) -> list[OfferedSlot]:
     return [*state.offered, *([state.chosen] if state.chosen is not None else [])]
 
 
+def day_in_view(state: DialogState, tz: ZoneInfo) -> date | None:
+    """The day of the slot chosen, or of the first offered: "ese mismo día" names it."""
+    seen = [state.chosen] if state.chosen is not None else list(state.offered)
+    return seen[0].starts_at.astimezone(tz).date() if seen else None
+
+
 def earlier_options(state: DialogState, tz: ZoneInfo) -> DialogState:
     """The state for "más temprano": the times just before the one chosen, or the first offered, that day."""
     seen = [state.chosen] if state.chosen is not None else list(state.offered)

@@ -281,6 +281,12 @@ SAID_AT_THE_LIST = {
     ),
     "only the day refused": (AFTERNOON_OFFER, "el jueves no puedo", None, [at(8, 14, 30), at(8, 15)]),
     "an hour not offered: the nearest": (AFTERNOON_OFFER, "mejor a las 5", None, [at(7, 16, 30), at(7, 17)]),
+    "other times in the afternoon already offered: the later ones": (
+        AFTERNOON_OFFER,
+        "otro horario en la tarde",
+        None,
+        [at(7, 16), at(7, 16, 30)],
+    ),
 }
 
 
@@ -305,6 +311,33 @@ async def test_slot_answers_as_people_say_them(
         assert (outcome.state.step, outcome.state.chosen) == (Step.SLOT_CHOICE, None)
         assert starts(outcome.state)[:2] == next_offer
         assert outcome.text is not None and "No hay horarios libres el jueves" not in outcome.text
+
+
+@pytest.mark.parametrize(
+    ("says", "offered"),
+    [
+        ("ese mismo día pero en la tarde", [at(5, 14, 30), at(5, 15), at(5, 15, 30)]),
+        ("más tarde, a las 4", [at(5, 15, 30), at(5, 16), at(5, 16, 30)]),
+    ],
+)
+async def test_the_same_day_with_a_part_or_an_hour_is_the_day_in_view(
+    bench: DialogBench, says: str, offered: list[datetime]
+) -> None:
+    """The patient asked for odontology and was offered Tuesday morning: "ese mismo día" is Tuesday, not today."""
+    tuesday_morning = await offered_at(bench, at(5, 10), at(5, 10, 30), at(5, 11))
+    state = BOOK.but(wishes=Wishes(specialty="odontologia"), step=Step.SLOT_CHOICE, offered=tuesday_morning)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, offered)
+
+
+async def test_the_part_of_the_day_every_option_is_in_asks_which_again(bench: DialogBench) -> None:
+    state = THURSDAY_AFTERNOON.but(step=Step.SLOT_CHOICE, offered=await offered_at(bench, *AFTERNOON_OFFER))
+
+    outcome = await bench.say(MARIA, "la de la tarde", state)
+
+    assert (outcome.state, outcome.text) == (state, replies.ASK_OPTION_AGAIN)
 
 
 async def test_another_specialty_at_the_list_offers_it(bench: DialogBench) -> None:
