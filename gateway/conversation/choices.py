@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
+from gateway.understanding.dates import find_dates, spell_calendar_words
 from gateway.understanding.normalize import normalize
 from gateway.understanding.times import find_times
 
@@ -83,12 +84,26 @@ _OTHER_OPTIONS: Final = re.compile(
     r"|no puedo|cambiar (de )?(hora|horario|dia|fecha))\b"
 )
 # Leaving the booking, not asking for other slots: "no quiero ninguna, gracias", "ya no", "déjelo así nomás",
-# "después le escribo", "olvídese".
+# "después le escribo", "olvídese", "mejor no". "Ya no puedo el jueves" only refuses a day.
 _DROPS_IT: Final = re.compile(
-    r"\b(ya no|no,? gracias|ningun[oa]?,? gracias|no quiero ningun[oa]?|dej(e|elo|emoslo|alo) asi"
-    r"|despues (le |les )?(escribo|aviso|veo)|luego (le |les )?(escribo|aviso)|olvid(e|ese|elo|alo)"
-    r"|ya no quiero)\b"
+    r"\b(ya no(?! (puedo|me (sirve|conviene|queda)|hay))|no,? gracias|ningun[oa]?,? gracias|no quiero ningun[oa]?"
+    r"|dej(e|elo|emoslo|alo) asi|despues (le |les )?(escribo|aviso|veo)|luego (le |les )?(escribo|aviso)"
+    r"|olvid(e|ese|elo|alo)|ya no quiero|mejor no( gracias| nomas| mas)*$)\b"
 )
+# A cancellation and nothing else ("cancele todo nomás", "mejor cancélelo"): while booking, the booking is left;
+# the patient may mean the appointments already held too, so the reply says how to cancel those.
+_CANCELS_IT: Final = re.compile(r"^(mejor |ya )?cancel\w*( (todo|eso|nomas|mejor|por favor|gracias))*$")
+_CANCEL_WORD: Final = re.compile(r"\bcancel\w*")
+# "Más temprano", "antes": earlier than the times offered, the same day.
+_EARLIER: Final = re.compile(r"\b(mas temprano|mas tempranito|antes|mas antes|mas pronto)\b")
+# "Más tarde", "el mismo día pero después": later than the times offered, the same day.
+_LATER_SAME_DAY: Final = re.compile(
+    r"\b(mas tarde|mas tardecito|mismo dia|ese mismo dia|ese dia pero|mas despues|un poco despues)\b"
+)
+# "Otro día", "otro día esa semana", "ese día no puedo": another day than the one offered.
+_OTHER_DAY: Final = re.compile(r"\b(otro dia|otra fecha|diferente dia|distinto dia|ese dia no|otros dias)\b")
+# A day refused in the same message that names the one wanted ("mejor el lunes, el jueves no puedo").
+_REFUSED_AFTER: Final = re.compile(r"\s+(?:ya\s+)?no\s+(?:puedo|me\s+(?:sirve|conviene|queda))")
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -107,8 +122,14 @@ def digits(text: str, count: int) -> str | None:
 
 
 def option_number(text: str, count: int) -> int | None:
-    """The option (0-based) a reply like "2", "la segunda", "opción 3" or "el último" picks among `count`."""
-    words = normalize(text).split()
+    """The option (0-based) a reply like "2", "la segunda", "opción 3" or "el último" picks among `count`.
+
+    A clock time is never an option number: "la de las 3" names 15:00, not the third option.
+    """
+    normalized = normalize(text)
+    if find_times(normalized):
+        return None
+    words = normalized.split()
     meaningful = [w for w in words if w not in _OPTION_FILLER]
     if len(meaningful) != 1:
         return None
@@ -122,13 +143,22 @@ def option_number(text: str, count: int) -> int | None:
 
 
 def option_at_time(text: str, starts: Sequence[dt.datetime]) -> int | None:
-    """The option whose local start time the reply names ("la de las 9:30", "a las 3"), if exactly one."""
+    """The option whose local start time the reply names ("la de las 9:30", "a las 3"), if exactly one.
+
+    An hour from 1 to 7 said with no am/pm names the afternoon one when only that is offered ("la de las 7": 19:00).
+    """
     times = find_times(normalize(text))
     if len(times) != 1:
         return None
-    wanted = times[0].value
-    matches = [i for i, start in enumerate(starts) if start.time().replace(second=0, microsecond=0) == wanted]
-    return matches[0] if len(matches) == 1 else None
+    said = times[0]
+    readings = [said.value]
+    if said.bare and 1 <= said.value.hour <= 7:
+        readings.append(said.value.replace(hour=said.value.hour + 12))
+    for wanted in readings:
+        matches = [i for i, start in enumerate(starts) if start.time().replace(second=0, microsecond=0) == wanted]
+        if matches:
+            return matches[0] if len(matches) == 1 else None
+    return None
 
 
 def wants_other_options(text: str) -> bool:
@@ -139,6 +169,42 @@ def wants_other_options(text: str) -> bool:
 def drops_the_booking(text: str) -> bool:
     """ "No quiero ninguna, gracias", "ya no", "déjelo así nomás", "después le escribo": no slot, and no more."""
     return _DROPS_IT.search(normalize(text)) is not None
+
+
+def only_cancels(text: str) -> bool:
+    """ "Cancele todo nomás", "mejor cancélelo": a cancellation that names no appointment."""
+    return _CANCELS_IT.search(normalize(text)) is not None
+
+
+def says_cancel(text: str) -> bool:
+    """Whether the message speaks of cancelling ("ya no quiero ninguna cita, cancele todo")."""
+    return _CANCEL_WORD.search(normalize(text)) is not None
+
+
+def wants_earlier(text: str) -> bool:
+    """ "Más temprano", "antes": a time before the ones offered, the same day."""
+    return _EARLIER.search(normalize(text)) is not None
+
+
+def wants_later_same_day(text: str) -> bool:
+    """ "El mismo día pero más tarde", "más tarde": a time after the ones offered, the same day."""
+    return _LATER_SAME_DAY.search(normalize(text)) is not None
+
+
+def wants_another_day(text: str) -> bool:
+    """ "Otro día esa semana", "ese día no puedo": a day other than the one offered."""
+    return _OTHER_DAY.search(normalize(text)) is not None
+
+
+def days_named(text: str, today: dt.date) -> tuple[list[dt.date], list[dt.date]]:
+    """The days a message asks for and the days it refuses: "mejor el lunes, el jueves no puedo" → lunes, jueves."""
+    words = spell_calendar_words(normalize(text))
+    wanted: list[dt.date] = []
+    refused: list[dt.date] = []
+    for found in find_dates(words, today=today):
+        refusing = _REFUSED_AFTER.match(words, found.end) is not None
+        (refused if refusing else wanted).append(found.value)
+    return wanted, refused
 
 
 def asks_to_resend(text: str) -> bool:

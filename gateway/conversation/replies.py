@@ -300,6 +300,8 @@ ASK_OPTION_AGAIN = "Responda con el número de la opción que prefiera, o escrib
 BOOKING_DROPPED = "De acuerdo, no reservé ese horario."
 # The patient leaves the slot list ("no quiero ninguna, gracias", "después le escribo").
 BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbanos y le busco uno."
+# After BOOKING_LEFT when the patient said "cancele todo" and already holds appointments: those stay as they are.
+HOW_TO_CANCEL_HELD = "Sus citas ya agendadas siguen en pie; si desea cancelar alguna, escriba «cancelar una cita»."
 CANCEL_KEPT = "De acuerdo, su cita se mantiene."
 SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
@@ -353,6 +355,14 @@ def no_slots(what: str, days: int) -> str:
 
 def no_slots_on(day: str) -> str:
     return f"No hay horarios libres el {day}."
+
+
+def no_more_slots_on(day: str) -> str:
+    return f"No quedan más horarios libres el {day}."
+
+
+def nothing_earlier_on(day: str) -> str:
+    return f"No hay horarios más temprano el {day}."
 
 
 def confirm_booking(when: str, doctor: str, specialty: str) -> str:

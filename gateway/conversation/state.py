@@ -163,6 +163,8 @@ class DialogState(_Frozen):
     # Slots offered in the current step, and where the next "otro horario" search starts.
     offered: tuple[OfferedSlot, ...] = ()
     search_after: datetime | None = None
+    # "Más temprano": the next search offers the times just before this one, the same day (once).
+    search_before: datetime | None = None
     chosen: OfferedSlot | None = None
     # The patient's appointments offered to choose from, and the one chosen.
     listed: tuple[ListedAppointment, ...] = ()
@@ -196,6 +198,7 @@ class DialogState(_Frozen):
         wishes: Wishes | _Keep = KEEP,
         offered: tuple[OfferedSlot, ...] | _Keep = KEEP,
         search_after: datetime | _Keep | None = KEEP,
+        search_before: datetime | _Keep | None = KEEP,
         chosen: OfferedSlot | _Keep | None = KEEP,
         listed: tuple[ListedAppointment, ...] | _Keep = KEEP,
         appointment: ListedAppointment | _Keep | None = KEEP,
@@ -222,6 +225,7 @@ class DialogState(_Frozen):
                 "wishes": wishes,
                 "offered": offered,
                 "search_after": search_after,
+                "search_before": search_before,
                 "chosen": chosen,
                 "listed": listed,
                 "appointment": appointment,

@@ -100,6 +100,9 @@ class FoundTime:
     start: int
     end: int
     value: dt.time
+    # A morning hour read from a number alone, with no am/pm or part of the day ("a las 7"): where the clinic is
+    # open in the evening and not at dawn, 19:00 is meant.
+    bare: bool = False
 
 
 def find_part_of_day(text: str) -> TimeOfDay | None:
@@ -155,7 +158,9 @@ def find_times(text: str) -> list[FoundTime]:
         for match in form.finditer(text):
             value = _resolve(match, day_part)
             if value is not None:
-                found.append(FoundTime(match.start(), match.end(), value))
+                groups = match.groupdict()
+                bare = not (groups.get("ampm") or groups.get("part") or day_part) and value.hour < 12
+                found.append(FoundTime(match.start(), match.end(), value, bare=bare))
     found += [FoundTime(m.start(), m.end(), dt.time(12, 0)) for m in _NOON.finditer(text)]
     found += [FoundTime(m.start(), m.end(), dt.time(0, 0)) for m in _MIDNIGHT.finditer(text)]
     kept: list[FoundTime] = []

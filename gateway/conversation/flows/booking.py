@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 from appointments import booking
+from appointments import repository as clinic_repository
 from appointments.availability import free_slots
 from appointments.schemas import Appointment, Patient
 from gateway.conversation import choices, replies, wording
@@ -67,24 +68,78 @@ class Booking:
         return None if new_flow is not None else await dialog.reprompt(state, turn)
 
     async def answer_slot_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
-        """The message read as one of the slots offered, "otro horario", or another day or hour asked."""
+        """The message read as one of the slots offered, or as a change of mind (see `change_of_mind`)."""
         dialog = self._dialog
-        starts = [slot.starts_at.astimezone(dialog.settings.tz) for slot in state.offered]
+        tz = dialog.settings.tz
+        starts = [slot.starts_at.astimezone(tz) for slot in state.offered]
         number = choices.option_number(turn.text, len(starts))
         if number is None:
             number = choices.option_at_time(turn.text, starts)
             day = turn.understood.date
             if number is not None and day is not None and starts[number].date() != day:
                 number = None  # "ayer a las 10", "el lunes a las 10": the time of an offered slot, on another day
+        part = turn.understood.time_of_day
+        if (
+            number is None
+            and part is not None
+            and turn.understood.date is None
+            and not choices.wants_earlier(turn.text)
+        ):
+            number = slots.only_in_part_of_day(starts, part)  # "la de la tarde"; "más temprano" is no part of the day
         if number is not None:
             return await dialog.confirmation.ask(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
-        if choices.drops_the_booking(turn.text):
-            return Outcome(state.idle(), replies.BOOKING_LEFT)
+        changed = await self.change_of_mind(state, turn, new_flow)
+        if changed is not None:
+            return changed
         if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
             return await dialog.verification.gate(slots.later_options(state), turn)
-        if has_details(turn.understood) and new_flow in (None, state.flow):
-            return await dialog.start(state.flow or Flow.BOOK, state, turn)
         return None
+
+    async def change_of_mind(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """Slots or a confirmation on the table, and the patient wants something else: leaving it all, an earlier
+        or later time that day, another day, or another day, hour, doctor or specialty named; None otherwise."""
+        dialog = self._dialog
+        tz = dialog.settings.tz
+        text = turn.text
+        if choices.drops_the_booking(text) or (state.flow is Flow.BOOK and choices.only_cancels(text)):
+            return await self._left(state, turn)
+        today = turn.now.astimezone(tz).date()
+        wanted, refused = choices.days_named(text, today)
+        understood = turn.understood
+        earlier, later = choices.wants_earlier(text), choices.wants_later_same_day(text)
+        if earlier and not wanted and understood.time is None:
+            return await dialog.verification.gate(slots.earlier_options(state, tz), turn)
+        if later and not wanted and understood.time is None and understood.time_of_day is None:
+            return await dialog.verification.gate(slots.later_same_day(state, tz), turn)
+        if refused and not wanted and understood.time is None and understood.time_of_day is None:
+            return await dialog.verification.gate(slots.another_day(state, tz, max(refused)), turn)
+        if choices.wants_another_day(text) and not wanted:
+            return await dialog.verification.gate(slots.another_day(state, tz), turn)
+        if has_details(understood) and new_flow in (None, state.flow):
+            if refused:  # "mejor el lunes, el jueves no puedo": the day wanted, wherever it was said
+                understood = replace(understood, date=wanted[0] if wanted else None)
+            elif (earlier or later) and not wanted:  # "ese mismo día pero en la tarde", "más tarde, a las 5"
+                understood = replace(understood, date=slots.day_in_view(state, tz))
+            turn = replace(turn, understood=understood)
+            if dialog.wishes(turn, state.wishes) != state.wishes:
+                return await dialog.start(state.flow or Flow.BOOK, state, turn)
+            # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
+        return None
+
+    async def _left(self, state: DialogState, turn: Turn) -> Outcome:
+        """The patient leaves: nothing booked; said as a cancellation, how to cancel what they already hold."""
+        text = replies.BOOKING_LEFT
+        if state.flow is Flow.BOOK and choices.says_cancel(turn.text):
+            conn = self._dialog.conn
+            patient = await clinic_repository.patient_by_phone(conn, phone=turn.phone)
+            held = (
+                []
+                if patient is None
+                else await booking.upcoming_for_patient(conn, patient_id=patient.id, now=turn.now, limit=1)
+            )
+            if held:
+                text = f"{text} {replies.HOW_TO_CANCEL_HELD}"
+        return Outcome(state.idle(), text)
 
     def ask_again(self, state: DialogState) -> Outcome | None:
         """The specialty or slot question asked again after a message that answers nothing."""
@@ -120,18 +175,37 @@ class Booking:
             min_notice=settings.min_notice,
             limit=None,
         )
-        offered = slots.pick(free, wishes, state.search_after, tz=tz, count=settings.slots_offered)
+        offered = slots.pick(
+            free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
+        )
+        note = self._note(state, offered, today)
+        if not offered and state.search_before is not None:
+            # Nothing earlier that day: say so, and offer that day from its first time.
+            offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
             text = replies.no_slots(self._whom(doctor_id, wishes.specialty), settings.search_days)
             if state.flow is Flow.BOOK:
-                return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None), text)
+                return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None, search_before=None), text)
             return Outcome(state.idle(), text)
-        note = ""
-        if wishes.day is not None and wishes.day >= today and offered[0].starts_at.astimezone(tz).date() != wishes.day:
-            note = replies.no_slots_on(wording.day(wishes.day))
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
-        next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None)
+        next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
+
+    def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
+        """What to say before the slots about the day asked: none free on it, or none left after the page seen.
+
+        A later page that no longer looks at that day says nothing about it.
+        """
+        tz = self._dialog.settings.tz
+        day = state.wishes.day
+        if state.search_before is not None:
+            return "" if offered else replies.nothing_earlier_on(wording.day(state.search_before.astimezone(tz).date()))
+        if day is None or day < today or (offered and offered[0].starts_at.astimezone(tz).date() == day):
+            return ""
+        searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
+        if searched is None or searched < day:
+            return replies.no_slots_on(wording.day(day))
+        return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
 
     async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
         """Book `slot` for the patient (the caller maps the errors): the appointment and what to say."""

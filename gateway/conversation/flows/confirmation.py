@@ -50,14 +50,19 @@ class Confirmation:
         if intent is Intent.CONFIRM or naming_it:
             return await self._execute(state, turn)
         rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
+        if state.flow is Flow.RESCHEDULE and choices.drops_the_booking(turn.text):
+            return Outcome(state.idle(), replies.CANCEL_KEPT)  # "después le escribo": the appointment stays
+        if rebooking:
+            # "Después le escribo", "más temprano", "mejor el lunes", "sí, pero mejor a las 4": not this slot.
+            changed = await dialog.booking.change_of_mind(state, turn, new_flow)
+            if changed is not None:
+                return changed
         refusing_it = new_flow is state.flow and no_in(turn.text)  # "no, no la cancele"
         if intent is Intent.DENY or refusing_it or (rebooking and choices.wants_other_options(turn.text)):
             if not rebooking:
                 return Outcome(state.idle(), replies.CANCEL_KEPT)
             outcome = await dialog.verification.gate(slots.later_options(state), turn)
             return replace(outcome, text=f"{replies.BOOKING_DROPPED} {outcome.text}")
-        if rebooking and has_details(turn.understood) and new_flow in (None, state.flow):
-            return await dialog.start(state.flow or Flow.BOOK, state, turn)
         return None
 
     def ask_again(self, state: DialogState) -> Outcome | None:

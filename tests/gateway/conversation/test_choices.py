@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -107,3 +107,104 @@ def test_references() -> None:
 )
 def test_registration_answer_reads_registering_in_words(text: str, expected: bool | None) -> None:
     assert choices.registration_answer(text) is expected
+
+
+@pytest.mark.parametrize("text", ["la de las 3", "la de las tres y media", "a las 2 por favor"])
+def test_a_clock_time_is_never_an_option_number(text: str) -> None:
+    assert choices.option_number(text, 3) is None
+
+
+AFTERNOON = [datetime(2030, 3, 7, h, m, tzinfo=LA_PAZ) for h, m in ((14, 30), (15, 0), (15, 30))]
+EVENING = [datetime(2030, 3, 7, h, m, tzinfo=LA_PAZ) for h, m in ((18, 0), (18, 30), (19, 0))]
+
+
+@pytest.mark.parametrize(
+    ("text", "starts", "expected"),
+    [
+        ("la de las 3", AFTERNOON, 1),
+        ("la de las tres y media", AFTERNOON, 2),
+        ("la de las 2 y media", AFTERNOON, 0),
+        ("la de las 3 de la mañana", AFTERNOON, None),
+        ("la de las 7", EVENING, 2),
+        ("a las 7 de la mañana", EVENING, None),
+        ("la de las 4", AFTERNOON, None),
+    ],
+)
+def test_option_at_time_reads_hours_as_the_clinic_day(text: str, starts: list[datetime], expected: int | None) -> None:
+    assert choices.option_at_time(text, starts) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ya olvídese, ya no quiero ninguna cita, cancele todo nomás", True),
+        ("no gracias, después le escribo", True),
+        ("mejor no", True),
+        ("mejor no, gracias", True),
+        ("cancele todo nomás", False),  # while booking only: see only_cancels
+        ("ya no", True),
+        ("ya no puedo el jueves, mejor el lunes", False),
+        ("mejor no el jueves, el lunes", False),
+        ("quiero cancelar mi cita del martes", False),
+        ("no", False),
+        ("otro horario", False),
+    ],
+)
+def test_drops_the_booking(text: str, expected: bool) -> None:
+    assert choices.drops_the_booking(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "only", "says"),
+    [
+        ("cancele todo nomás", True, True),
+        ("mejor cancélelo", True, True),
+        ("cancelar", True, True),
+        ("quiero cancelar mi cita del martes", False, True),
+        ("ya no quiero ninguna cita, cancele todo", False, True),
+        ("mejor no", False, False),
+    ],
+)
+def test_a_cancellation_that_names_no_appointment(text: str, only: bool, says: bool) -> None:
+    assert (choices.only_cancels(text), choices.says_cancel(text)) == (only, says)
+
+
+@pytest.mark.parametrize(
+    ("text", "earlier", "later", "other_day"),
+    [
+        ("más temprano", True, False, False),
+        ("uno antes, por favor", True, False, False),
+        ("el mismo día pero más tarde", False, True, False),
+        ("más tarde", False, True, False),
+        ("otro día esa semana", False, False, True),
+        ("ese día no puedo", False, False, True),
+        ("la 2", False, False, False),
+        ("por la tarde", False, False, False),
+    ],
+)
+def test_moves_from_the_times_offered(text: str, earlier: bool, later: bool, other_day: bool) -> None:
+    assert (choices.wants_earlier(text), choices.wants_later_same_day(text), choices.wants_another_day(text)) == (
+        earlier,
+        later,
+        other_day,
+    )
+
+
+MONDAY = date(2030, 3, 4)
+NEXT_MONDAY, THURSDAY = date(2030, 3, 11), date(2030, 3, 7)
+
+
+@pytest.mark.parametrize(
+    ("text", "wanted", "refused"),
+    [
+        ("mejor el lunes, el jueves no puedo", [NEXT_MONDAY], [THURSDAY]),
+        ("el jueves no puedo, mejor el lunes", [NEXT_MONDAY], [THURSDAY]),
+        ("el jueves ya no me sirve", [], [THURSDAY]),
+        ("mejor el jueves", [THURSDAY], []),
+        ("la 2", [], []),
+    ],
+)
+def test_days_named_tells_the_day_wanted_from_the_day_refused(
+    text: str, wanted: list[date], refused: list[date]
+) -> None:
+    assert choices.days_named(text, MONDAY) == (wanted, refused)

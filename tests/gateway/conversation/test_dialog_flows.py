@@ -559,3 +559,30 @@ async def test_a_complaint_goes_to_a_person_with_an_apology(maria: Patient, conn
     assert answer["response"].startswith("Lamento mucho lo ocurrido.")
     reason = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", maria.phone)
     assert reason == "human_handoff"
+
+
+async def test_la_de_las_3_and_another_day_instead_of_the_one_offered(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    """Issue 16: "la de las 3" among 14:30, 15:00 and 15:30 is 15:00, and "mejor el <día>, el <día> no puedo"
+    offers the day wanted, not more of the day refused."""
+    gateway = await make_client(CLINIC_TIMEZONE=open_zone())
+    maria = Patient(gateway, api_key, MARIA, sms)
+    offered = await maria.verify("quiero una cita con odontología por la tarde")
+    assert [option["title"][-5:] for option in offered["options"]] == ["14:30", "15:00", "15:30"], offered
+
+    chosen = await maria.say("la de las 3")
+    assert "¿Confirma" in chosen["response"] and "a las 15:00" in chosen["response"], chosen
+    [refused] = [i for i, name in enumerate(wording.WEEKDAYS) if f"el {name} " in chosen["response"]]
+    wanted = wording.WEEKDAYS[(refused + 1) % 5]
+    again = await maria.say("no")
+    assert again["response"].startswith(replies.BOOKING_DROPPED), again
+
+    moved = await maria.say(f"mejor el {wanted}, el {wording.WEEKDAYS[refused]} no puedo")
+    lines = [line for line in moved["response"].split("\n") if line[:1].isdigit()]
+    assert len(lines) == 3 and wording.WEEKDAYS[refused] not in moved["response"], moved
+    if f"No hay horarios libres el {wanted}" not in moved["response"]:  # a holiday: the next days are offered
+        assert all(f") {wanted} " in line for line in lines), moved
+    left = await maria.say("no gracias, después le escribo")
+    assert left["response"] == replies.BOOKING_LEFT
+    assert await appointments_of(conn, MARIA) == []

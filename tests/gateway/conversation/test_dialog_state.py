@@ -37,6 +37,7 @@ FULL = DialogState(
     wishes=Wishes(specialty="pediatria"),
     offered=(SLOT,),
     search_after=AT,
+    search_before=AT,
     chosen=SLOT,
     listed=(LISTED,),
     appointment=LISTED,

@@ -237,3 +237,221 @@ async def test_at_the_limit_of_upcoming_appointments_no_more_are_offered(bench: 
     outcome = await bench.say(MARIA, "quiero una cita con pediatría")
 
     assert (outcome.state, outcome.text) == (DialogState(), replies.too_many_upcoming(SETTINGS.max_upcoming))
+
+
+# Issue 16: odontology on Thursday afternoon, where Dr. Flores works 8:00-12:00 and 14:30-18:30 in 30 minutes.
+THURSDAY_AFTERNOON = BOOK.but(wishes=Wishes(specialty="odontologia", day=at(7, 0).date(), time_of_day="afternoon"))
+
+
+async def offered_at(bench: DialogBench, *times: datetime) -> tuple[OfferedSlot, ...]:
+    """The free odontology slots at `times`, as the flow would have offered them."""
+    free = {slot.starts_at: slot for slot in await bench.free("odontologia")}
+    return tuple(OfferedSlot.of(free[when]) for when in times)
+
+
+AFTERNOON_OFFER = (at(7, 14, 30), at(7, 15), at(7, 15, 30))
+# At the slot list: (offered, says, the time chosen, or the first times offered next)
+SAID_AT_THE_LIST = {
+    "'la de las 3' is 15:00, not option 3": (AFTERNOON_OFFER, "la de las 3", at(7, 15), None),
+    "half past three in words": (AFTERNOON_OFFER, "la de las tres y media", at(7, 15, 30), None),
+    "the first": (AFTERNOON_OFFER, "la primera", at(7, 14, 30), None),
+    "the last": (AFTERNOON_OFFER, "la última", at(7, 15, 30), None),
+    "the one in the afternoon": ((at(7, 11), at(7, 11, 30), at(7, 14, 30)), "la de la tarde", at(7, 14, 30), None),
+    "'a las 6' is 18:00": ((at(7, 17), at(7, 17, 30), at(7, 18)), "a las 6", at(7, 18), None),
+    "'la de las 7', with the doctor working until 18:30: the evening, not 07:00": (
+        AFTERNOON_OFFER,
+        "la de las 7",
+        None,
+        [at(7, 17), at(7, 17, 30)],
+    ),
+    "the same day, later": (AFTERNOON_OFFER, "el mismo día pero más tarde", None, [at(7, 16), at(7, 16, 30)]),
+    "earlier: just before, that day": (AFTERNOON_OFFER, "más temprano", None, [at(7, 10, 30), at(7, 11)]),
+    "another day that week": (AFTERNOON_OFFER, "otro día esa semana", None, [at(8, 14, 30), at(8, 15)]),
+    "the day refused said last": (
+        AFTERNOON_OFFER,
+        "mejor el lunes, el jueves no puedo",
+        None,
+        [at(11, 14, 30), at(11, 15)],
+    ),
+    "the day refused said first": (
+        AFTERNOON_OFFER,
+        "el jueves no puedo, mejor el lunes",
+        None,
+        [at(11, 14, 30), at(11, 15)],
+    ),
+    "only the day refused": (AFTERNOON_OFFER, "el jueves no puedo", None, [at(8, 14, 30), at(8, 15)]),
+    "an hour not offered: the nearest": (AFTERNOON_OFFER, "mejor a las 5", None, [at(7, 16, 30), at(7, 17)]),
+    "other times in the afternoon already offered: the later ones": (
+        AFTERNOON_OFFER,
+        "otro horario en la tarde",
+        None,
+        [at(7, 16), at(7, 16, 30)],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("offered", "says", "chosen", "next_offer"), SAID_AT_THE_LIST.values(), ids=SAID_AT_THE_LIST.keys()
+)
+async def test_slot_answers_as_people_say_them(
+    bench: DialogBench,
+    offered: tuple[datetime, ...],
+    says: str,
+    chosen: datetime | None,
+    next_offer: list[datetime] | None,
+) -> None:
+    state = THURSDAY_AFTERNOON.but(step=Step.SLOT_CHOICE, offered=await offered_at(bench, *offered))
+
+    outcome = await bench.say(MARIA, says, state)
+
+    if chosen is not None:
+        assert outcome.state.step is Step.CONFIRM
+        assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == chosen
+    else:
+        assert (outcome.state.step, outcome.state.chosen) == (Step.SLOT_CHOICE, None)
+        assert starts(outcome.state)[:2] == next_offer
+        assert outcome.text is not None and "No hay horarios libres el jueves" not in outcome.text
+
+
+@pytest.mark.parametrize(
+    ("says", "offered"),
+    [
+        ("ese mismo día pero en la tarde", [at(5, 14, 30), at(5, 15), at(5, 15, 30)]),
+        ("más tarde, a las 4", [at(5, 15, 30), at(5, 16), at(5, 16, 30)]),
+    ],
+)
+async def test_the_same_day_with_a_part_or_an_hour_is_the_day_in_view(
+    bench: DialogBench, says: str, offered: list[datetime]
+) -> None:
+    """The patient asked for odontology and was offered Tuesday morning: "ese mismo día" is Tuesday, not today."""
+    tuesday_morning = await offered_at(bench, at(5, 10), at(5, 10, 30), at(5, 11))
+    state = BOOK.but(wishes=Wishes(specialty="odontologia"), step=Step.SLOT_CHOICE, offered=tuesday_morning)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, offered)
+
+
+async def test_the_part_of_the_day_every_option_is_in_asks_which_again(bench: DialogBench) -> None:
+    state = THURSDAY_AFTERNOON.but(step=Step.SLOT_CHOICE, offered=await offered_at(bench, *AFTERNOON_OFFER))
+
+    outcome = await bench.say(MARIA, "la de la tarde", state)
+
+    assert (outcome.state, outcome.text) == (state, replies.ASK_OPTION_AGAIN)
+
+
+async def test_another_specialty_at_the_list_offers_it(bench: DialogBench) -> None:
+    cardiology = THURSDAY_AFTERNOON.but(wishes=Wishes(specialty="cardiologia", day=at(7, 0).date()))
+    offered = tuple(OfferedSlot.of(s) for s in (await bench.free("cardiologia"))[:3])
+    state = cardiology.but(step=Step.SLOT_CHOICE, offered=offered)
+
+    outcome = await bench.say(MARIA, "sabe que, mejor con medicina general nomás", state)
+
+    assert (outcome.state.step, outcome.state.wishes.specialty) == (Step.SLOT_CHOICE, "medicina_general")
+    assert {slot.specialty_code for slot in outcome.state.offered} == {"medicina_general"}
+
+
+LEAVING = [
+    "ya olvídese, ya no quiero ninguna cita, cancele todo nomás",
+    "no gracias, después le escribo",
+    "mejor no",
+    "cancele todo nomás",
+]
+
+
+@pytest.mark.parametrize("step", [Step.SLOT_CHOICE, Step.CONFIRM])
+@pytest.mark.parametrize("says", LEAVING)
+async def test_leaving_at_the_list_or_the_confirmation_books_nothing(
+    bench: DialogBench, conn: asyncpg.Connection, says: str, step: Step
+) -> None:
+    offered = await offered_at(bench, *AFTERNOON_OFFER)
+    state = THURSDAY_AFTERNOON.but(step=step, offered=offered, chosen=offered[1] if step is Step.CONFIRM else None)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state, outcome.text, outcome.action) == (DialogState(), replies.BOOKING_LEFT, Action.NONE)
+    assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
+
+
+async def test_cancel_all_leaves_the_booking_and_keeps_the_appointments_held(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    held = await bench.booked(MARIA, (await bench.free("pediatria"))[0])
+    state = THURSDAY_AFTERNOON.but(step=Step.SLOT_CHOICE, offered=await offered_at(bench, *AFTERNOON_OFFER))
+
+    outcome = await bench.say(MARIA, "ya olvídese, ya no quiero ninguna cita, cancele todo nomás", state)
+
+    assert (outcome.state, outcome.text) == (DialogState(), f"{replies.BOOKING_LEFT} {replies.HOW_TO_CANCEL_HELD}")
+    assert await conn.fetchval("SELECT status FROM appointments WHERE id = $1", held.id) == "booked"
+
+
+# At the confirmation of Thursday 15:00: (says, the first times offered next, the clock now wished)
+SAID_AT_THE_CONFIRMATION = {
+    "a yes with a 'but' and an hour is a change": ("sí, pero mejor a las 4", [at(7, 15, 30), at(7, 16)], time(16)),
+    "another day": ("mejor el lunes", [at(11, 14, 30), at(11, 15)], None),
+    "earlier than the one chosen": ("más temprano", [at(7, 11), at(7, 11, 30)], None),
+    "later the same day": ("el mismo día pero más tarde", [at(7, 15, 30), at(7, 16)], None),
+    "another day that week": ("otro día esa semana", [at(8, 14, 30), at(8, 15)], None),
+}
+
+
+@pytest.mark.parametrize(
+    ("says", "next_offer", "clock"), SAID_AT_THE_CONFIRMATION.values(), ids=SAID_AT_THE_CONFIRMATION.keys()
+)
+async def test_a_change_of_mind_at_the_confirmation_offers_fresh_times(
+    bench: DialogBench, conn: asyncpg.Connection, says: str, next_offer: list[datetime], clock: time | None
+) -> None:
+    offered = await offered_at(bench, *AFTERNOON_OFFER)
+    state = THURSDAY_AFTERNOON.but(step=Step.CONFIRM, offered=offered, chosen=offered[1])
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state.step, outcome.state.chosen, outcome.action) == (Step.SLOT_CHOICE, None, Action.NONE)
+    assert starts(outcome.state)[:2] == next_offer
+    assert outcome.state.wishes.clock == clock
+    assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
+
+
+async def test_a_yes_with_polite_words_is_a_yes(bench: DialogBench, confirming: DialogState) -> None:
+    outcome = await bench.say(MARIA, "sí confirmo, por favor, gracias", confirming)
+
+    assert (outcome.state, outcome.action) == (DialogState(), Action.SCHEDULE_APPOINTMENT)
+
+
+async def test_later_pages_say_nothing_about_a_day_left_behind(bench: DialogBench) -> None:
+    last_of_thursday = await offered_at(bench, at(7, 17), at(7, 17, 30), at(7, 18))
+    state = THURSDAY_AFTERNOON.but(step=Step.SLOT_CHOICE, offered=last_of_thursday, search_after=at(7, 16, 30))
+
+    friday = await bench.say(MARIA, "otro horario", state)
+    later = await bench.say(MARIA, "otro horario", friday.state)
+
+    assert starts(friday.state)[0] == at(8, 14, 30)
+    assert friday.text is not None and friday.text.startswith(replies.no_more_slots_on("jueves 7 de marzo"))
+    assert later.text is not None and "jueves" not in later.text.split("\n")[0]
+    assert starts(later.state)[0] == at(8, 16)
+
+
+async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: DialogBench) -> None:
+    first = await bench.say(MARIA, "quiero una cita con odontología el domingo")
+    second = await bench.say(MARIA, "otro horario", first.state)
+
+    assert first.text is not None and first.text.startswith(replies.no_slots_on("domingo 10 de marzo"))
+    assert second.text is not None and "domingo" not in second.text
+
+
+async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    """Leaving by "cancele" is the booking's alone: while moving it asks to cancel the appointment being moved."""
+    held = await bench.booked(MARIA, (await bench.free("pediatria"))[0])
+    offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+    assert offered.state.step is Step.SLOT_CHOICE
+
+    cancelling = await bench.say(MARIA, "mejor cancélela nomás", offered.state)
+    later = await bench.say(
+        MARIA, "después le escribo", offered.state.but(step=Step.CONFIRM, chosen=offered.state.offered[0])
+    )
+
+    assert (cancelling.state.flow, cancelling.state.step) == (Flow.CANCEL, Step.CONFIRM)
+    assert (later.state, later.text) == (DialogState(), replies.CANCEL_KEPT)
+    assert await conn.fetchval("SELECT status FROM appointments WHERE id = $1", held.id) == "booked"

@@ -79,3 +79,96 @@ def test_other_times_search_after_the_last_seen_and_forget_the_hour() -> None:
     later = slots.later_options(state)
 
     assert later == DialogState(flow=Flow.BOOK, wishes=wishes.but(clock=None), search_after=at(4, 11))
+
+
+def test_before_offers_the_times_just_before_it_that_day() -> None:
+    picked = slots.pick(FREE, Wishes(time_of_day="evening"), None, tz=LA_PAZ, count=2, before=at(4, 14))
+
+    assert [s.starts_at for s in picked] == [at(4, 11), at(4, 12, 20)]
+    assert slots.pick(FREE, Wishes(), None, tz=LA_PAZ, count=3, before=at(5, 9)) == []
+
+
+# Doctor 3 works afternoons only: 15:00 to 19:00.
+AFTERNOONS = [slot(at(4, hour, minute), doctor=3) for hour in range(15, 19) for minute in (0, 30)]
+
+
+MORNING_AND_EARLY_AFTERNOON = [s for s in FREE if s.starts_at < at(4, 15)]
+
+
+@pytest.mark.parametrize(
+    ("free", "clock", "offered"),
+    [
+        (AFTERNOONS, time(7), [at(4, 17, 30), at(4, 18), at(4, 18, 30)]),
+        (AFTERNOONS, time(3), [at(4, 15), at(4, 15, 30), at(4, 16)]),
+        (FREE, time(7), [at(4, 12, 20), at(4, 14), at(4, 19)]),  # doctor 1 works at 19:00, nobody at 7:00
+        (MORNING_AND_EARLY_AFTERNOON, time(7), [at(4, 8), at(4, 8, 30), at(4, 11)]),
+        (FREE, time(20), [at(4, 12, 20), at(4, 14), at(4, 19)]),
+    ],
+    ids=["afternoons only", "at 3 (15:00) already", "open at 19:00", "open near 7:00, not 19:00", "20:00 as said"],
+)
+def test_an_early_hour_is_the_afternoon_one_where_the_doctors_work_only_then(
+    free: list[Slot], clock: time, offered: list[datetime]
+) -> None:
+    picked = slots.pick(free, Wishes(clock=clock), None, tz=LA_PAZ, count=3)
+
+    assert [s.starts_at for s in picked] == offered
+
+
+def test_only_in_part_of_day() -> None:
+    starts = [at(4, 11), at(4, 11, 30), at(4, 14)]
+    assert slots.only_in_part_of_day(starts, "afternoon") == 2
+    assert slots.only_in_part_of_day(starts, "morning") is None  # two of them
+    assert slots.only_in_part_of_day(starts, "evening") is None
+
+
+OFFERED = tuple(OfferedSlot.of(s) for s in (FREE[4], FREE[5], FREE[6]))  # Monday 11:00, 12:20, 14:00
+AT_THE_LIST = DialogState(
+    flow=Flow.BOOK,
+    step=Step.SLOT_CHOICE,
+    wishes=Wishes(specialty="medicina_general", time_of_day="morning", clock=time(11)),
+    offered=OFFERED,
+)
+
+
+def test_earlier_searches_before_the_first_offered_that_day() -> None:
+    earlier = slots.earlier_options(AT_THE_LIST, LA_PAZ)
+
+    wishes = Wishes(specialty="medicina_general", day=date(2030, 3, 4))
+    assert earlier == DialogState(flow=Flow.BOOK, wishes=wishes, search_before=at(4, 11))
+
+
+def test_earlier_than_the_one_chosen() -> None:
+    confirming = AT_THE_LIST.but(step=Step.CONFIRM, chosen=OFFERED[1])
+
+    assert slots.earlier_options(confirming, LA_PAZ).search_before == at(4, 12, 20)
+
+
+def test_later_the_same_day_searches_after_the_last_seen_on_its_day() -> None:
+    later = slots.later_same_day(AT_THE_LIST, LA_PAZ)
+
+    wishes = Wishes(specialty="medicina_general", day=date(2030, 3, 4))
+    assert later == DialogState(flow=Flow.BOOK, wishes=wishes, search_after=at(4, 14))
+
+
+def test_another_day_searches_after_the_day_offered_or_refused() -> None:
+    other = slots.another_day(AT_THE_LIST, LA_PAZ)
+
+    assert other.wishes == Wishes(specialty="medicina_general", time_of_day="morning")
+    assert other.search_after is not None and other.search_after.date() == date(2030, 3, 4)
+    assert [s.starts_at for s in slots.pick(FREE, other.wishes, other.search_after, tz=LA_PAZ, count=3)] == [
+        at(5, 9),
+        at(5, 10),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("refused", "after"),
+    [(None, date(2030, 3, 5)), (date(2030, 3, 4), date(2030, 3, 4)), (date(2030, 3, 6), date(2030, 3, 5))],
+    ids=["another day: after the last offered", "the first of two refused", "a day not offered: as another day"],
+)
+def test_another_day_over_a_page_of_two_days(refused: date | None, after: date) -> None:
+    two_days = AT_THE_LIST.but(offered=(OfferedSlot.of(FREE[7]), OfferedSlot.of(FREE[8])))  # Monday 19:00, Tuesday 9:00
+
+    other = slots.another_day(two_days, LA_PAZ, refused)
+
+    assert other.search_after == datetime.combine(after, time.max, tzinfo=LA_PAZ)
