@@ -176,7 +176,8 @@ class Dialog:
         if flow is state.flow:
             started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
         else:
-            started = state.idle().but(flow=flow, wishes=wishes)
+            booked = state.wishes if kept else None
+            started = state.idle().but(flow=flow, wishes=wishes, booking_wishes=booked)
         outcome = await self.verification.gate(started, turn)
         if not verifying and flow in (Flow.BOOK, Flow.RESCHEDULE) and self._names_past_day(turn) and outcome.text:
             return replace(outcome, text=f"{replies.DAY_PASSED} {outcome.text}")

@@ -169,6 +169,9 @@ class DialogState(_Frozen):
     # The patient's appointments offered to choose from, and the one chosen.
     listed: tuple[ListedAppointment, ...] = ()
     appointment: ListedAppointment | None = None
+    # A booking turned into a move ("yo quería cambiar la de las 15:00, no sacar otra"): what it asked for is where
+    # to move to, when the day and hour of the message only name the appointment held.
+    booking_wishes: Wishes | None = None
     # Verification: wrong answers to the identity question (kept across flows) and the lockout they lead to;
     # read under their older names too, so an upgrade keeps a lockout under way.
     identity_failures: int = Field(default=0, validation_alias=AliasChoices("identity_failures", "last4_failures"))
@@ -202,6 +205,7 @@ class DialogState(_Frozen):
         chosen: OfferedSlot | _Keep | None = KEEP,
         listed: tuple[ListedAppointment, ...] | _Keep = KEEP,
         appointment: ListedAppointment | _Keep | None = KEEP,
+        booking_wishes: Wishes | _Keep | None = KEEP,
         identity_failures: int | _Keep = KEEP,
         identity_locked_until: datetime | _Keep | None = KEEP,
         registering_name: str | _Keep | None = KEEP,
@@ -229,6 +233,7 @@ class DialogState(_Frozen):
                 "chosen": chosen,
                 "listed": listed,
                 "appointment": appointment,
+                "booking_wishes": booking_wishes,
                 "identity_failures": identity_failures,
                 "identity_locked_until": identity_locked_until,
                 "registering_name": registering_name,

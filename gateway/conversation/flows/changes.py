@@ -54,6 +54,7 @@ class Changes:
         if state.flow is Flow.RESCHEDULE:
             # "Lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30: that one, moved to 10:00 that day.
             wishes = _new_time(dialog.wishes(turn, state.wishes), chosen, tz, among=len(state.listed))
+            wishes = _as_booked(wishes, state.booking_wishes, chosen, tz)
         return await dialog.verification.gate(state.but(appointment=chosen, listed=(), step=None, wishes=wishes), turn)
 
     def ask_again(self, state: DialogState) -> Outcome | None:
@@ -123,7 +124,9 @@ class Changes:
             [chosen] = named
             wishes = state.wishes
             if state.flow is Flow.RESCHEDULE:
-                wishes = _new_time(wishes, chosen, tz, among=len(upcoming))
+                wishes = _as_booked(
+                    _new_time(wishes, chosen, tz, among=len(upcoming)), state.booking_wishes, chosen, tz
+                )
             return await dialog.proceed(state.but(appointment=chosen, wishes=wishes), turn, patient)
         listed = tuple(named)
         return Outcome(state.but(step=Step.APPOINTMENT_CHOICE, listed=listed), self._choose_text(state.flow, listed))
@@ -168,3 +171,13 @@ def _new_time(wishes: Wishes, appointment: ListedAppointment, tz: ZoneInfo, *, a
     if same_day and among > 1 and wishes.clock is None and wishes.time_of_day is None:
         return wishes.but(day=None)
     return wishes
+
+
+def _as_booked(wishes: Wishes, booked: Wishes | None, appointment: ListedAppointment, tz: ZoneInfo) -> Wishes:
+    """The new time of a booking turned into a move: the day and hour the booking asked for, where the message
+    gave none of its own ("viernes a las 5", then "yo quería cambiar la de las 15:00, no sacar otra")."""
+    if booked is None or wishes.day is not None or wishes.clock is not None or wishes.time_of_day is not None:
+        return wishes
+    if booked.day == appointment.starts_at.astimezone(tz).date() and booked.clock is None:
+        return wishes  # "la del viernes": the booking's day only named the appointment
+    return wishes.but(day=booked.day, clock=booked.clock, time_of_day=booked.time_of_day)

@@ -41,6 +41,7 @@ FULL = DialogState(
     chosen=SLOT,
     listed=(LISTED,),
     appointment=LISTED,
+    booking_wishes=Wishes(day=AT.date()),
     identity_failures=2,
     identity_locked_until=AT,
     registering_name="Pedro Mamani",

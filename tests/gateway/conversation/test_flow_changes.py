@@ -300,6 +300,22 @@ async def test_a_booking_turned_into_a_move_moves_at_the_time_asked(
     assert await upcoming_starts(conn) == [at(8, 17)]
 
 
+async def test_a_booking_turned_into_a_move_by_the_held_hour_moves_to_the_hour_booked(
+    bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
+) -> None:
+    # The patient: Friday at 5 asked for, then "the one at 15:00": 15:00 names hers, 17:00 is where to.
+    asked = await bench.say(MARIA, "quiero una cita de dermatología el viernes a las 5 de la tarde", BOOK)
+
+    turned = await bench.say(MARIA, "yo quería cambiar la de las 15:00, no sacar otra", asked.state)
+
+    assert (turned.state.flow, turned.state.appointment) == (Flow.RESCHEDULE, friday)
+    assert [s.starts_at for s in turned.state.offered] == [at(8, 16, 30), at(8, 17), at(8, 17, 30)]
+    chosen = await bench.say(MARIA, "la de las 5", turned.state)
+    moved = await bench.say(MARIA, "sí", chosen.state)
+    assert moved.action is Action.RESCHEDULE_APPOINTMENT
+    assert await upcoming_starts(conn) == [at(8, 17)]
+
+
 async def test_a_move_at_a_bookings_slots_is_not_a_choice_of_them(
     bench: DialogBench, conn: asyncpg.Connection, friday: ListedAppointment
 ) -> None:
