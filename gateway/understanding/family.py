@@ -117,6 +117,30 @@ def whom(text: str) -> Mention | None:
     return Mention(myself=myself, someone_else=someone_else, relation=relation, name=name)
 
 
+# What may stand around a mention in a message that says nothing else: "sí, es para mi hijo Mateo, porfa".
+_AROUND_A_MENTION: Final = frozenset(
+    {
+        "para", "mi", "a", "nombre", "de", "es", "la", "el", "cita", "si", "confirmo", "porfa", "por", "favor",
+        "gracias", "nomas", "pues", "ok", "ya", "bueno", "seria", "otra", "persona", "misma", "mismo", "yo",
+    }
+)  # fmt: skip
+
+
+def only_whom(text: str) -> bool:
+    """Whether the message says who an appointment is for and nothing else ("para mi hijo", "sí, para mi mamá").
+
+    Such a message tells of no emergency, whatever the learned emergency model makes of it: it read "para mi
+    hijo" and "para mi mamá" as self-harm. A name in small letters is not known to be one, so with it this is
+    False and the message is read as any other.
+    """
+    mention = whom(text)
+    if mention is None:
+        return False
+    named = {fold(word) for word in _WORD.findall(mention.name or "")}
+    allowed = _AROUND_A_MENTION | _RELATIONS.keys() | named
+    return all(fold(word) in allowed for word in _WORD.findall(text))
+
+
 def names_in(text: str, names: Sequence[str]) -> list[int]:
     """Which of `names` the message names, by index: a name matches when its first word, or the whole name,
     is written ("Mateo", "para mateo", "la de Mateo López"), accents and case aside."""

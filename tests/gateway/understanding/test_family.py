@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from gateway.understanding.family import Mention, Relation, names_in, whom
+from gateway.understanding import Emergency, Intent, understand
+from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.family import Mention, Relation, names_in, only_whom, whom
+
+TZ = ZoneInfo("America/La_Paz")
+NOW = datetime(2030, 3, 4, 9, tzinfo=TZ)
 
 MENTIONS = {
     "a yes with a son's name": (
@@ -64,3 +72,36 @@ def test_a_small_letter_word_after_a_relation_is_no_name_unless_announced() -> N
 )
 def test_names_in(text: str, found: list[int]) -> None:
     assert names_in(text, ["Mateo López", "Sofía"]) == found
+
+
+@pytest.mark.parametrize(
+    ("text", "only"),
+    [
+        ("para mi hijo", True),
+        ("sí, es para mi mamá porfa", True),
+        ("para mi hijo Mateo", True),
+        ("para mi hijo mateo", False),  # a small-letter word is not known to be a name
+        ("para mi hijo, se quiere matar", False),
+        ("quiero una cita para mi hijo", False),
+        ("para mañana", False),
+    ],
+)
+def test_only_whom(text: str, only: bool) -> None:
+    assert only_whom(text) is only
+
+
+@pytest.fixture(scope="module")
+def shipped() -> EmergencyModel:
+    return EmergencyModel.load()
+
+
+@pytest.mark.parametrize("text", ["para mi hijo", "para mi mamá", "para mi hermano", "sí, para mi hijo"])
+def test_saying_who_an_appointment_is_for_is_no_emergency(shipped: EmergencyModel, text: str) -> None:
+    # The shipped model alone reads these as self-harm or a medical emergency.
+    assert understand(text, now=NOW, tz=TZ, emergency_model=shipped).intent is not Intent.EMERGENCY
+
+
+def test_an_emergency_after_the_mention_is_still_one(shipped: EmergencyModel) -> None:
+    understood = understand("para mi hijo, se quiere matar", now=NOW, tz=TZ, emergency_model=shipped)
+
+    assert (understood.intent, understood.emergency) == (Intent.EMERGENCY, Emergency.SELF_HARM)
