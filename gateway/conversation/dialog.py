@@ -175,7 +175,7 @@ class Dialog:
         verifying = state.step in VERIFYING
         wishes = self.wishes(turn, state.wishes if flow is state.flow else Wishes(), when=not verifying)
         if flow is state.flow:
-            started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
+            started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None, confirmed=False)
             if wishes.whom != state.wishes.whom:
                 started = started.but(member=None)  # "mejor para mi hija": who it is for is settled again
         else:

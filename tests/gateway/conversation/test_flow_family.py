@@ -283,3 +283,19 @@ async def test_another_phones_family_is_never_reached(bench: DialogBench) -> Non
     assert listing.text == replies.NO_UPCOMING
     # Juan's Mateo is not María's: she is asked his date of birth, to add a Mateo of her own.
     assert (booking.state.step, booking.state.member) == (Step.MEMBER_BIRTH_DATE, None)
+
+
+async def test_a_yes_for_one_of_two_sons_asks_which_and_then_books(
+    bench: DialogBench, mateo: Patient, confirming: DialogState
+) -> None:
+    lucas = await add(bench, MARIA, "Lucas López")
+
+    asked = await bench.say(MARIA, "sí, para mi hijo", confirming)
+    assert (asked.state.step, asked.state.confirmed) == (Step.FOR_WHOM, True)
+
+    booked = await bench.say(MARIA, "3", asked.state)
+
+    # The yes was said: choosing Lucas books at once, without asking to confirm again.
+    assert booked.action is Action.SCHEDULE_APPOINTMENT
+    assert booked.appointment is not None and booked.appointment.patient_id == lucas.id
+    assert booked.state == DialogState()
