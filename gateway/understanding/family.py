@@ -1,10 +1,12 @@
 """Who an appointment is for, as a parent or a spouse says it: "para mi hijo", "a nombre de Mateo", "para mí".
 
 `whom(text)` reads the mention, if any: the patient themself, someone else not yet named ("otra persona"), a
-relation ("mi hijo", "mi mamá", "mi esposo") and a name. A name is taken after words that announce one
-("a nombre de", "se llama", "para") or after a relation; without "a nombre de" or "se llama" it must be written
-with a capital ("mi hijo Mateo"), because "para mañana" or "mi hijo tiene fiebre" name nobody. Names of people
-already registered are matched by the conversation, which knows them (`names_in`).
+relation ("para mi hijo", "la cita de mi mamá", "es mi esposo") and a name. A relation counts only after a word
+that makes the person the one the appointment is for, or alone ("mi hijo"): in "mi esposo se queja de dolor, quiero
+una cita" the patient may well want it for herself. A name is taken after words that announce one ("a nombre de",
+"se llama", "para") or after a relation; without "a nombre de" or "se llama" it must be written with a capital
+("mi hijo Mateo"), because "para mañana" names nobody. Names of people already registered are matched by the
+conversation, which knows them (`names_in`).
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ _MYSELF = re.compile(
     r"|\ba mi nombre\b|^(?:es )?(?:yo|soy yo|yo mism[oa])$"
 )
 _SOMEONE_ELSE = re.compile(r"\b(?:otra persona|otro familiar|alguien mas|otro paciente)\b")
+# The words before "mi hijo" that make him the one the appointment is for: "para", "de" (la cita de), "a nombre de",
+# "a" (sacar ficha a mi hijo), "es" (es mi esposo).
+_FOR_THEM: Final = frozenset({"para", "de", "a", "es"})
 # Words that announce a name; with these a name may be written in small letters.
 _NAMING = (("a", "nombre", "de"), ("se", "llama"), ("nombre", "es"))
 
@@ -154,12 +159,19 @@ def names_in(text: str, names: Sequence[str]) -> list[int]:
 
 
 def _relation_and_name(words: list[tuple[str, str]]) -> tuple[Relation | None, str | None]:
-    """ "mi hijo Mateo": the relation and the name written after it, if any."""
+    """ "Para mi hijo Mateo": the relation and the name written after it, if any."""
     for i, (_, plain) in enumerate(words[:-1]):
         relation = _RELATIONS.get(words[i + 1][1])
-        if plain == "mi" and relation is not None:
-            announced = any(_follows(words, i, naming) for naming in _NAMING)
-            return relation, _name_at(words, i + 2, small_letters=announced)
+        if plain != "mi" or relation is None:
+            continue
+        announced = any(_follows(words, i, naming) for naming in _NAMING)
+        name = _name_at(words, i + 2, small_letters=announced)
+        if i > 0 and words[i - 1][1] in _FOR_THEM:
+            return relation, name
+        # "Mi hijo", "mi hijo Mateo, porfa" as the whole answer; not "mi hijo tiene fiebre".
+        rest = words[i + 2 + len(name.split() if name else []) :]
+        if i == 0 and all(plain in _AROUND_A_MENTION for _, plain in rest):
+            return relation, name
     return None, None
 
 

@@ -36,7 +36,9 @@ MENTIONS = {
     "yo": ("yo", Mention(myself=True)),
     "a mi nombre": ("a mi nombre porfa", Mention(myself=True)),
     "someone else": ("otra persona", Mention(someone_else=True)),
-    "a son with a symptom": ("mi hijo tiene fiebre", Mention(relation=Relation.HIJO)),
+    "a son alone": ("mi hijo", Mention(relation=Relation.HIJO)),
+    "whose appointment": ("quiero cancelar la cita de mi mamá", Mention(relation=Relation.MADRE)),
+    "a name and who he is": ("él se llama Ricardo, es mi esposo", Mention(relation=Relation.ESPOSO, name="Ricardo")),
 }
 
 
@@ -55,6 +57,9 @@ def test_whom(text: str, mention: Mention) -> None:
         "sí",
         "Quiero una cita Para Pediatría",
         "hijo",
+        # A relative spoken of, not the one the appointment is for.
+        "quiero una cita con medicina general para el sábado, mi esposo se queja de dolor de garganta",
+        "mi hijo tiene fiebre",
     ],
 )
 def test_no_mention(text: str) -> None:
