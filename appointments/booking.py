@@ -103,7 +103,7 @@ async def book(
 
 
 async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:
-    """Cancel the patient's own upcoming appointment; its time is free again."""
+    """Cancel the patient's own upcoming appointment, or a family member's they hold; its time is free again."""
     async with conn.transaction():
         await _upcoming(conn, appointment_id=appointment_id, patient_id=patient_id, now=now)
         return await repository.update_appointment_status(
@@ -133,7 +133,8 @@ async def reschedule(
     tz: ZoneInfo,
     min_notice: timedelta = DEFAULT_MIN_NOTICE,
 ) -> Appointment:
-    """Move the patient's own appointment to another slot of the same doctor, in one transaction.
+    """Move the patient's own appointment (or a family member's they hold) to another slot of the same doctor,
+    in one transaction.
 
     The row is updated in place, so when the new slot is refused the old appointment is untouched.
     """
@@ -177,6 +178,14 @@ async def upcoming_for_patient(
     return await repository.upcoming_for_patient(conn, patient_id=patient_id, now=now, limit=limit)
 
 
+async def upcoming_for_family(
+    conn: repository.Connection, *, holder_id: int, now: datetime, limit: int = 10
+) -> list[Appointment]:
+    """Booked appointments from `now` on of the holder and the family members their phone speaks for."""
+    require_aware(now, "now")
+    return await repository.upcoming_for_family(conn, holder_id=holder_id, now=now, limit=limit)
+
+
 async def day_for_doctor(
     conn: repository.Connection,
     *,
@@ -218,14 +227,16 @@ async def _upcoming(
 ) -> Appointment:
     """Lock a booked, not yet started appointment, or raise why it is not one.
 
-    With `patient_id` it must be that patient's own; None (staff) admits anyone's.
+    With `patient_id` it must be that patient's own or a family member's they hold; None (staff) admits anyone's.
     """
     require_aware(now, "now")
     current = await repository.get_appointment(conn, appointment_id=appointment_id, for_update=True)
     if current is None:
         raise AppointmentNotFound("no such appointment")
     if patient_id is not None and current.patient_id != patient_id:
-        raise NotYourAppointment("the appointment belongs to another patient")
+        member = await repository.family_member(conn, holder_id=patient_id, patient_id=current.patient_id)
+        if member is None:
+            raise NotYourAppointment("the appointment belongs to another patient")
     if current.status is not AppointmentStatus.BOOKED:
         raise InvalidStatusChange(f"the appointment is {current.status}")
     if current.starts_at <= now:

@@ -42,12 +42,18 @@ class Doctor:
 
 @dataclass(frozen=True, slots=True)
 class Patient:
+    """A patient: a phone's holder, or a family member the holder speaks for (`holder_id` set)."""
+
     id: int
+    # The phone that speaks for the patient: their own, or their holder's.
     phone: str
     full_name: str
     document_number: str | None
     # The identity question's answer; None for patients registered before it was asked.
     date_of_birth: date | None
+    holder_id: int | None = None
+    # How the holder calls a family member ("hijo", "madre"); None for a holder or when not said.
+    relation: str | None = None
 
     @classmethod
     def from_row(cls, row: asyncpg.Record) -> Patient:
@@ -57,12 +63,14 @@ class Patient:
             full_name=row["full_name"],
             document_number=row["document_number"],
             date_of_birth=row["date_of_birth"],
+            holder_id=row.get("holder_id"),
+            relation=row.get("relation"),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class PatientContact:
-    """Who a patient is, as staff need to see it next to an appointment."""
+    """Who a patient is, as staff need to see it next to an appointment; a family member's phone is the holder's."""
 
     id: int
     full_name: str

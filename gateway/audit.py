@@ -21,6 +21,7 @@ Actions (dotted; add new ones here):
     verification.code_checked      a patient entered an SMS code
     verification.unlocked          staff lifted a phone's verification lockout (detail: the phone, masked)
     patient.registered             someone not yet a patient registered (after the SMS code)
+    patient.member_added           a verified holder added a family member to their phone (target: the member)
     appointments.viewed            a patient listed their appointments
     appointment.booked             an appointment was booked
     appointment.cancelled          an appointment was cancelled

@@ -141,6 +141,24 @@ async def upcoming_for_patient(conn: Connection, *, patient_id: int, now: dateti
     return [Appointment.from_row(r) for r in rows]
 
 
+async def upcoming_for_family(conn: Connection, *, holder_id: int, now: datetime, limit: int) -> list[Appointment]:
+    """Booked appointments from `now` on of the holder and of the family members their phone speaks for."""
+    rows = await conn.fetch(
+        """
+        SELECT a.*, d.full_name AS doctor_name, s.code AS specialty_code
+        FROM appointments a JOIN doctors d ON d.id = a.doctor_id JOIN specialties s ON s.id = d.specialty_id
+        WHERE a.patient_id IN (SELECT id FROM patients WHERE id = $1 AND holder_id IS NULL OR holder_id = $1)
+          AND a.status = 'booked' AND a.starts_at >= $2
+        ORDER BY a.starts_at
+        LIMIT $3
+        """,
+        holder_id,
+        now,
+        limit,
+    )
+    return [Appointment.from_row(r) for r in rows]
+
+
 async def doctor_appointments(
     conn: Connection, *, doctor_id: int, starts: datetime, ends: datetime, include_cancelled: bool
 ) -> list[Appointment]:

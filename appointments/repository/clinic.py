@@ -92,6 +92,71 @@ async def register_patient(
     return Patient.from_row(row)
 
 
+async def dependents_of(conn: Connection, *, holder_id: int) -> list[Patient]:
+    """The family members the holder's phone speaks for, in the order they were added."""
+    rows = await conn.fetch(
+        """
+        SELECT p.id, coalesce(p.phone, h.phone) AS phone, p.full_name, p.document_number, p.date_of_birth, p.holder_id,
+               p.relation
+        FROM patients p JOIN patients h ON h.id = p.holder_id
+        WHERE p.holder_id = $1
+        ORDER BY p.id
+        """,
+        holder_id,
+    )
+    return [Patient.from_row(r) for r in rows]
+
+
+async def family_member(conn: Connection, *, holder_id: int, patient_id: int) -> Patient | None:
+    """The holder themself or one of their dependents; None for anyone else (another phone's family)."""
+    row = await conn.fetchrow(
+        """
+        SELECT p.id, coalesce(p.phone, h.phone) AS phone, p.full_name, p.document_number, p.date_of_birth, p.holder_id,
+               p.relation
+        FROM patients p LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE p.id = $2 AND (p.id = $1 AND p.holder_id IS NULL OR p.holder_id = $1)
+        """,
+        holder_id,
+        patient_id,
+    )
+    return None if row is None else Patient.from_row(row)
+
+
+async def add_dependent(
+    conn: Connection, *, holder_id: int, full_name: str, date_of_birth: date, relation: str | None
+) -> Patient | None:
+    """Add a family member to a holder's phone; one already there under that name is returned as it is.
+
+    None when `holder_id` is not a holder (a dependent cannot have dependents of their own).
+    """
+    # Rows a statement inserts are not in its own snapshot: the new one is read from RETURNING.
+    row = await conn.fetchrow(
+        """
+        WITH holder AS (
+            SELECT id, phone FROM patients WHERE id = $1 AND holder_id IS NULL
+        ),
+        new AS (
+            INSERT INTO patients (holder_id, full_name, date_of_birth, relation)
+            SELECT id, $2, $3, $4 FROM holder
+            ON CONFLICT (holder_id, lower(full_name)) WHERE holder_id IS NOT NULL DO NOTHING
+            RETURNING id, phone, full_name, document_number, date_of_birth, holder_id, relation
+        )
+        SELECT n.id, h.phone, n.full_name, n.document_number, n.date_of_birth, n.holder_id, n.relation
+        FROM new n JOIN holder h ON h.id = n.holder_id
+        UNION ALL
+        SELECT p.id, coalesce(p.phone, h.phone) AS phone, p.full_name, p.document_number, p.date_of_birth, p.holder_id,
+               p.relation
+        FROM patients p JOIN holder h ON h.id = p.holder_id
+        WHERE lower(p.full_name) = lower($2) AND NOT EXISTS (SELECT FROM new)
+        """,
+        holder_id,
+        full_name,
+        date_of_birth,
+        relation,
+    )
+    return None if row is None else Patient.from_row(row)
+
+
 async def specialty_names(conn: Connection) -> dict[str, str]:
     """Specialty codes to the names patients read ("pediatria" → "Pediatría")."""
     rows = await conn.fetch("SELECT code, name FROM specialties ORDER BY name")
@@ -116,7 +181,12 @@ async def count_clinic_rows(conn: Connection) -> dict[str, int]:
 async def patient_contacts(conn: Connection, *, patient_ids: Sequence[int]) -> dict[int, PatientContact]:
     """Name and phone of these patients, by id (unknown ids are left out)."""
     rows = await conn.fetch(
-        "SELECT id, full_name, phone FROM patients WHERE id = ANY($1::bigint[])", sorted(set(patient_ids))
+        """
+        SELECT p.id, p.full_name, coalesce(p.phone, h.phone) AS phone
+        FROM patients p LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE p.id = ANY($1::bigint[])
+        """,
+        sorted(set(patient_ids)),
     )
     return {r["id"]: PatientContact.from_row(r) for r in rows}
 

@@ -32,13 +32,15 @@ from gateway.conversation.flows.common import (
     has_details,
 )
 from gateway.conversation.flows.confirmation import Confirmation
+from gateway.conversation.flows.family import Family
 from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
 from gateway.conversation.flows.verification import VERIFYING, Verification
 from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
-from gateway.conversation.state import DialogState, Flow, Step, Wishes
+from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
 from gateway.db import Connection
+from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize
@@ -75,6 +77,7 @@ class Dialog:
         self.booking = Booking(self)
         self.changes = Changes(self)
         self.confirmation = Confirmation(self)
+        self.family = Family(self)
         self.listing = Listing(self)
         self.questions = Questions(self)
 
@@ -174,7 +177,9 @@ class Dialog:
         kept = flow is state.flow or (state.flow is Flow.BOOK and flow is Flow.RESCHEDULE)
         wishes = self.wishes(turn, state.wishes if kept else Wishes(), when=not verifying)
         if flow is state.flow:
-            started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None)
+            started = state.but(wishes=wishes, step=None, offered=(), search_after=None, chosen=None, confirmed=False)
+            if wishes.whom != state.wishes.whom:
+                started = started.but(member=None)  # "mejor para mi hija": who it is for is settled again
         else:
             booked = state.wishes if kept else None
             started = state.idle().but(flow=flow, wishes=wishes, booking_wishes=booked)
@@ -213,6 +218,9 @@ class Dialog:
             wishes = wishes.but(time_of_day=understood.time_of_day, clock=None)
         if reference is not None:
             wishes = wishes.but(reference=reference)
+        mention = whom(turn.text)
+        if mention is not None:
+            wishes = wishes.but(whom=Whom.of(mention))
         return wishes
 
     async def reprompt(self, state: DialogState, turn: Turn) -> Outcome:
@@ -222,6 +230,7 @@ class Dialog:
             or self.booking.ask_again(state)
             or self.confirmation.ask_again(state)
             or self.changes.ask_again(state)
+            or await self.family.ask_again(state, turn)
         )
         return again or Outcome(state, replies.DID_NOT_UNDERSTAND)
 
@@ -250,6 +259,12 @@ class Dialog:
             return await self.changes.answer_appointment_choice(state, turn)
         if step is Step.CONFIRM:
             return await self.confirmation.answer(state, turn, new_flow)
+        if step is Step.FOR_WHOM:
+            return await self.family.answer_for_whom(state, turn, new_flow)
+        if step is Step.MEMBER_NAME:
+            return await self.family.answer_name(state, turn, new_flow)
+        if step is Step.MEMBER_BIRTH_DATE:
+            return await self.family.answer_birth_date(state, turn, new_flow)
         return None
 
     def _names_past_day(self, turn: Turn) -> bool:

@@ -365,28 +365,33 @@ def nothing_earlier_on(day: str) -> str:
     return f"No hay horarios más temprano el {day}."
 
 
-def confirm_booking(when: str, doctor: str, specialty: str) -> str:
-    return f"¿Confirma su cita con {with_article(doctor)} ({specialty}) el {when}? Responda «sí» o «no»."
+def confirm_booking(when: str, doctor: str, specialty: str, for_name: str | None = None) -> str:
+    """`for_name`: the family member the appointment is for; None: the patient's own."""
+    whose = f"la cita de {for_name}" if for_name else "su cita"
+    return f"¿Confirma {whose} con {with_article(doctor)} ({specialty}) el {when}? Responda «sí» o «no»."
 
 
-def confirm_cancel(appointment: str) -> str:
-    return f"¿Confirma que desea cancelar su cita del {appointment}? Responda «sí» o «no»."
+def confirm_cancel(appointment: str, for_name: str | None = None) -> str:
+    whose = f"la cita de {for_name}" if for_name else "su cita"
+    return f"¿Confirma que desea cancelar {whose} del {appointment}? Responda «sí» o «no»."
 
 
 def confirm_reschedule(old: str, new: str) -> str:
     return f"¿Confirma que cambiamos su cita del {old} al {new}? Responda «sí» o «no»."
 
 
-def booked(when: str, doctor: str, specialty: str, reference: str) -> str:
+def booked(when: str, doctor: str, specialty: str, reference: str, for_name: str | None = None) -> str:
+    whose = f"La cita de {for_name}" if for_name else "Su cita"
     return (
-        f"¡Listo! Su cita con {with_article(doctor)} ({specialty}) quedó reservada para el {when}. "
+        f"¡Listo! {whose} con {with_article(doctor)} ({specialty}) quedó reservada para el {when}. "
         f"Referencia: {reference}. "
         "Por favor llegue 10 minutos antes."
     )
 
 
-def cancelled(appointment: str) -> str:
-    return f"Su cita del {appointment} fue cancelada. Si desea, puedo ayudarle a agendar otra."
+def cancelled(appointment: str, for_name: str | None = None) -> str:
+    whose = f"La cita de {for_name}" if for_name else "Su cita"
+    return f"{whose} del {appointment} fue cancelada. Si desea, puedo ayudarle a agendar otra."
 
 
 def rescheduled(when: str, doctor: str, reference: str) -> str:
@@ -397,17 +402,78 @@ def upcoming(lines: list[str]) -> str:
     return "Sus próximas citas:\n" + "\n".join(lines)
 
 
-def too_many_upcoming(limit: int) -> str:
-    """Why another appointment cannot be booked: the patient holds as many as one patient may."""
+def too_many_upcoming(limit: int, for_name: str | None = None) -> str:
+    """Why another appointment cannot be booked: the patient (or the family member) holds as many as one may."""
     citas = "una cita próxima" if limit == 1 else f"{limit} citas próximas"
+    who = f"{for_name} ya tiene" if for_name else "Ya tiene"
     return (
-        f"Ya tiene {citas}, el máximo que podemos reservar por paciente. Si lo desea, puedo mostrarle sus citas "
+        f"{who} {citas}, el máximo que podemos reservar por paciente. Si lo desea, puedo mostrarle sus citas "
         "o ayudarle a cancelar o cambiar una de ellas."
     )
 
 
 def choose_appointment(lines: list[str], verb: str) -> str:
     return f"¿Qué cita desea {verb}?\n" + "\n".join(lines) + "\nResponda con el número de la cita."
+
+
+# --- family members: one phone, several patients ---------------------------------------------------------------
+
+FOR_WHOM = "¿Para quién es la cita?"
+OTHER_PERSON = "Otra persona"
+# How the patient's relatives are named back to them ("el nombre completo de su hijo").
+_RELATIVE = {
+    "hijo": "su hijo",
+    "hija": "su hija",
+    "madre": "su mamá",
+    "padre": "su papá",
+    "esposo": "su esposo",
+    "esposa": "su esposa",
+    "hermano": "su hermano",
+    "hermana": "su hermana",
+    "abuelo": "su abuelo",
+    "abuela": "su abuela",
+    "nieto": "su nieto",
+    "nieta": "su nieta",
+}
+
+
+def for_whom(names: list[str]) -> str:
+    """Ask who the appointment is for: the patient, each family member on the phone, or someone else."""
+    people = ["Para usted", *(f"Para {name}" for name in names), f"Para {OTHER_PERSON.lower()}"]
+    lines = [f"{i}) {person}" for i, person in enumerate(people, start=1)]
+    return f"{FOR_WHOM}\n" + "\n".join(lines) + "\nResponda con el número o escriba el nombre."
+
+
+def for_whom_again(names: list[str]) -> str:
+    return f"{NOT_UNDERSTOOD_STEP} {for_whom(names)}"
+
+
+def ask_member_name(relation: str | None) -> str:
+    """Ask the name of the family member to add; `relation` as stored ("hijo"), if the patient said it."""
+    who = _RELATIVE.get(relation or "", "la persona para quien es la cita")
+    return f"Con gusto. ¿Cuál es el nombre completo de {who} (nombre y apellidos)?"
+
+
+MEMBER_NAME_AGAIN = "Necesito el nombre solo con letras. Por ejemplo: Mateo López Quispe."
+
+
+def ask_member_birth_date(name: str) -> str:
+    return f"¿Cuál es la fecha de nacimiento de {name}? Escríbala con día, mes y año, por ejemplo: 14/02/2019."
+
+
+def member_birth_date_again(name: str) -> str:
+    return (
+        f"No reconocí la fecha. Escriba la fecha de nacimiento de {name} con día, mes y año, por ejemplo: 14/02/2019."
+    )
+
+
+def member_added(name: str) -> str:
+    return f"Listo, registré a {name} con su número."
+
+
+def patient_busy(for_name: str | None) -> str:
+    """The chosen time collides with another appointment of the same person."""
+    return f"{for_name} ya tiene otra cita a esa hora." if for_name else PATIENT_BUSY
 
 
 # When the model's reply is not sent (the gate refused it, or the model is down): what the patient wrote was

@@ -11,6 +11,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.family import Mention, Relation
 from gateway.understanding.intents import Emergency
 from gateway.understanding.times import TimeOfDay
 
@@ -37,6 +38,10 @@ class Step(StrEnum):
     SLOT_CHOICE = "slot_choice"
     APPOINTMENT_CHOICE = "appointment_choice"
     CONFIRM = "confirm"
+    # Who the appointment is for, on a phone that speaks for family members too; adding one.
+    FOR_WHOM = "for_whom"
+    MEMBER_NAME = "member_name"
+    MEMBER_BIRTH_DATE = "member_birth_date"
 
     @classmethod
     def _missing_(cls, value: object) -> Step | None:
@@ -83,7 +88,7 @@ class OfferedSlot(_Frozen):
 
 
 class ListedAppointment(_Frozen):
-    """One of the patient's own appointments, as shown to them."""
+    """One of the patient's own appointments, or of a family member they hold, as shown to them."""
 
     id: UUID
     doctor_id: int
@@ -91,9 +96,11 @@ class ListedAppointment(_Frozen):
     specialty_code: str
     starts_at: datetime
     ends_at: datetime
+    # The family member's name when the appointment is theirs; None when it is the phone holder's own.
+    for_name: str | None = None
 
     @classmethod
-    def of(cls, appointment: Appointment) -> ListedAppointment:
+    def of(cls, appointment: Appointment, for_name: str | None = None) -> ListedAppointment:
         return cls(
             id=appointment.id,
             doctor_id=appointment.doctor_id,
@@ -101,7 +108,31 @@ class ListedAppointment(_Frozen):
             specialty_code=appointment.specialty_code,
             starts_at=appointment.starts_at,
             ends_at=appointment.ends_at,
+            for_name=for_name,
         )
+
+
+class Whom(_Frozen):
+    """Who the patient said the appointment is for, before it is matched with the phone's family."""
+
+    myself: bool = False
+    someone_else: bool = False
+    relation: Relation | None = None
+    name: str | None = None
+
+    @classmethod
+    def of(cls, mention: Mention) -> Whom:
+        return cls(
+            myself=mention.myself, someone_else=mention.someone_else, relation=mention.relation, name=mention.name
+        )
+
+
+class Member(_Frozen):
+    """The person the booking is for: the phone's holder or a family member they hold."""
+
+    id: int
+    full_name: str
+    holder: bool
 
 
 class Wishes(_Frozen):
@@ -114,6 +145,8 @@ class Wishes(_Frozen):
     time_of_day: TimeOfDay | None = None
     # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
     reference: str | None = None
+    # Who it is for, as said ("para mi hijo Mateo").
+    whom: Whom | None = None
 
     def but(
         self,
@@ -124,6 +157,7 @@ class Wishes(_Frozen):
         clock: time | _Keep | None = KEEP,
         time_of_day: TimeOfDay | _Keep | None = KEEP,
         reference: str | _Keep | None = KEEP,
+        whom: Whom | _Keep | None = KEEP,
     ) -> Wishes:
         """A copy with the fields given changed; each is typed, so mypy checks every change."""
         changes = _changed(
@@ -134,6 +168,7 @@ class Wishes(_Frozen):
                 "clock": clock,
                 "time_of_day": time_of_day,
                 "reference": reference,
+                "whom": whom,
             }
         )
         return self.model_copy(update=changes)
@@ -192,6 +227,10 @@ class DialogState(_Frozen):
     emergency_over_at: datetime | None = None
     # What the clinic question just answered was about: "¿cuánto cuesta cardiología?" and then "¿y pediatría?".
     asked_about: tuple[ClinicTopic, ...] = ()
+    # Who the booking is for, once known; None on a phone with no family members (the holder, as always).
+    member: Member | None = None
+    # The patient already said "sí" to the slot; only who it is for was missing ("sí, a nombre de mi hijo Mateo").
+    confirmed: bool = False
 
     def but(
         self,
@@ -216,6 +255,8 @@ class DialogState(_Frozen):
         feeling_low: bool | _Keep = KEEP,
         emergency_over_at: datetime | _Keep | None = KEEP,
         asked_about: tuple[ClinicTopic, ...] | _Keep = KEEP,
+        member: Member | _Keep | None = KEEP,
+        confirmed: bool | _Keep = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -244,6 +285,8 @@ class DialogState(_Frozen):
                 "feeling_low": feeling_low,
                 "emergency_over_at": emergency_over_at,
                 "asked_about": asked_about,
+                "member": member,
+                "confirmed": confirmed,
             }
         )
         return self.model_copy(update=changes)

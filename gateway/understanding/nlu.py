@@ -16,6 +16,7 @@ from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_t
 from gateway.understanding.dates import find_dates, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
 from gateway.understanding.emergency_model import EmergencyModel
+from gateway.understanding.family import only_whom
 from gateway.understanding.intent_patterns import CLINIC_COMPLAINT, GREETING
 from gateway.understanding.intents import (
     INTENT_WORDS,
@@ -123,7 +124,8 @@ def understand(
         clinic_topics=topics,
     )
     learned = None
-    if intent is not Intent.EMERGENCY and emergency_model is not None and not ruled_out(words):
+    # "Para mi hijo" answers who an appointment is for; the model alone took it for self-harm.
+    if intent is not Intent.EMERGENCY and emergency_model is not None and not ruled_out(words) and not only_whom(text):
         learned = emergency_model.verdict(text)
         if learned is not None:
             intent, confidence = Intent.EMERGENCY, 0.8

@@ -35,13 +35,17 @@ class Booking:
         self._dialog = dialog
 
     async def proceed(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
-        """The verified patient's booking, from wherever it stands."""
+        """The verified patient's booking, from wherever it stands; for them or a family member they hold."""
         dialog = self._dialog
+        settled = await dialog.family.member(state, turn, patient)
+        if isinstance(settled, Outcome):
+            return settled
+        state, patient = settled
         held = await booking.upcoming_for_patient(
             dialog.conn, patient_id=patient.id, now=turn.now, limit=dialog.settings.max_upcoming
         )
         if len(held) >= dialog.settings.max_upcoming:
-            return self.too_many_upcoming(state)
+            return self.too_many_upcoming(state, patient.full_name if patient.holder_id is not None else None)
         if state.chosen is not None:
             return await dialog.confirmation.ask(state.but(step=Step.CONFIRM), turn)
         if state.wishes.specialty is None and state.wishes.doctor_id is None:
@@ -208,7 +212,8 @@ class Booking:
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
 
     async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
-        """Book `slot` for the patient (the caller maps the errors): the appointment and what to say."""
+        """Book `slot` for the patient, the holder or a family member (the caller maps the errors): the appointment
+        and what to say."""
         settings = self._dialog.settings
         appointment = await booking.book(
             self._dialog.conn,
@@ -222,12 +227,15 @@ class Booking:
         )
         when = wording.day_and_time(appointment.starts_at, settings.tz)
         specialty = self._dialog.clinic.specialty_name(appointment.specialty_code)
-        text = replies.booked(when, appointment.doctor_name, specialty, choices.reference_of(appointment.id))
+        reference = choices.reference_of(appointment.id)
+        for_name = patient.full_name if patient.holder_id is not None else None
+        text = replies.booked(when, appointment.doctor_name, specialty, reference, for_name)
         return appointment, Action.SCHEDULE_APPOINTMENT, text
 
-    def too_many_upcoming(self, state: DialogState) -> Outcome:
-        """No more bookings for now: say why and offer what the patient can do instead."""
-        return Outcome(state.idle(), replies.too_many_upcoming(self._dialog.settings.max_upcoming), options=_INSTEAD)
+    def too_many_upcoming(self, state: DialogState, for_name: str | None = None) -> Outcome:
+        """No more bookings for now (for the family member `for_name`): say why and what the patient can do instead."""
+        limit = self._dialog.settings.max_upcoming
+        return Outcome(state.idle(), replies.too_many_upcoming(limit, for_name), options=_INSTEAD)
 
     def _slot_options(self, offered: tuple[OfferedSlot, ...] | list[OfferedSlot]) -> tuple[Option, ...]:
         tz = self._dialog.settings.tz

@@ -8,10 +8,12 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from appointments import booking
+from appointments import repository as clinic
 from appointments.schemas import Appointment, Patient
 from gateway import audit
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment_lines
+from gateway.conversation.flows.family import family_upcoming, member_ids
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
 
@@ -71,8 +73,10 @@ class Changes:
         cancelled = await booking.cancel(
             dialog.conn, appointment_id=appointment.id, patient_id=patient.id, now=turn.now
         )
-        listed = ListedAppointment.of(cancelled)
-        text = replies.cancelled(wording.appointment_text(listed, dialog.settings.tz, dialog.clinic.specialties))
+        listed = ListedAppointment.of(cancelled, appointment.for_name)
+        text = replies.cancelled(
+            wording.appointment_text(listed, dialog.settings.tz, dialog.clinic.specialties), appointment.for_name
+        )
         return cancelled, Action.CANCEL_APPOINTMENT, text
 
     async def move(
@@ -95,10 +99,9 @@ class Changes:
 
     async def _choose_appointment(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
         dialog = self._dialog
-        upcoming = [
-            ListedAppointment.of(a)
-            for a in await booking.upcoming_for_patient(dialog.conn, patient_id=patient.id, now=turn.now)
-        ]
+        # The holder's and their family members' appointments, never another phone's (booking checks it too).
+        upcoming = await family_upcoming(dialog.conn, patient, turn.now)
+        upcoming = await _whose_said(dialog, state, patient, upcoming)
         actor = audit.patient_actor(patient.id)
         reference = state.wishes.reference
         if reference is not None:
@@ -181,3 +184,19 @@ def _as_booked(wishes: Wishes, booked: Wishes | None, appointment: ListedAppoint
     if booked.day == appointment.starts_at.astimezone(tz).date() and booked.clock is None:
         return wishes  # "la del viernes": the booking's day only named the appointment
     return wishes.but(day=booked.day, clock=booked.clock, time_of_day=booked.time_of_day)
+
+
+async def _whose_said(
+    dialog: Dialog, state: DialogState, holder: Patient, upcoming: list[ListedAppointment]
+) -> list[ListedAppointment]:
+    """Only the appointments of whoever the patient named ("cancelar la cita de mi hijo"), if that names any."""
+    said = state.wishes.whom
+    if said is None:
+        return upcoming
+    dependents = await clinic.dependents_of(dialog.conn, holder_id=holder.id)
+    ids = member_ids(said, holder, dependents)
+    if ids is None:
+        return upcoming
+    names = {d.full_name for d in dependents if d.id in ids}
+    theirs = [a for a in upcoming if (a.for_name in names if a.for_name else holder.id in ids)]
+    return theirs or upcoming

@@ -121,8 +121,13 @@ def has_details(understood: Understanding) -> bool:
 
 
 def appointment_lines(listed: tuple[ListedAppointment, ...], tz: ZoneInfo, names: dict[str, str]) -> list[str]:
-    """The patient's appointments as numbered lines."""
-    return [f"{i}) {wording.appointment_text(a, tz, names)}" for i, a in enumerate(listed, start=1)]
+    """The patient's appointments as numbered lines; with a family member's among them, each says whose it is."""
+    family = any(a.for_name for a in listed)
+
+    def whose(a: ListedAppointment) -> str:
+        return f" — para {a.for_name or 'usted'}" if family else ""
+
+    return [f"{i}) {wording.appointment_text(a, tz, names)}{whose(a)}" for i, a in enumerate(listed, start=1)]
 
 
 def minutes(seconds: int) -> int:

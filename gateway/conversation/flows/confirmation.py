@@ -12,6 +12,7 @@ from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn, has_details
 from gateway.conversation.state import DialogState, Flow, Step
+from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
 
@@ -29,14 +30,17 @@ class Confirmation:
         """Ask to confirm the change under way, in its own words."""
         tz, names = self._dialog.settings.tz, self._dialog.clinic.specialties
         if state.flow is Flow.CANCEL and state.appointment is not None:
-            text = replies.confirm_cancel(wording.appointment_text(state.appointment, tz, names))
+            appointment = wording.appointment_text(state.appointment, tz, names)
+            text = replies.confirm_cancel(appointment, state.appointment.for_name)
         elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
             old = wording.day_and_time(state.appointment.starts_at, tz)
             text = replies.confirm_reschedule(old, wording.day_and_time(state.chosen.starts_at, tz))
         elif state.chosen is not None:
             slot = state.chosen
             specialty = self._dialog.clinic.specialty_name(slot.specialty_code)
-            text = replies.confirm_booking(wording.day_and_time(slot.starts_at, tz), slot.doctor_name, specialty)
+            for_name = state.member.full_name if state.member is not None and not state.member.holder else None
+            when = wording.day_and_time(slot.starts_at, tz)
+            text = replies.confirm_booking(when, slot.doctor_name, specialty, for_name)
         else:  # nothing to confirm: the state was cut short
             return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
         return Outcome(state.but(step=Step.CONFIRM), text, options=YES_NO)
@@ -45,10 +49,14 @@ class Confirmation:
         """The message read as "sí", "no", "otro horario" or another day or hour; None when it is none of them."""
         dialog = self._dialog
         intent = turn.understood.intent
+        if state.flow is Flow.BOOK and whom(turn.text) is not None and not no_in(turn.text):
+            # "Sí confirmo, a nombre de mi hijo Mateo porfa": a yes that also says who the appointment is for.
+            said_yes = intent is Intent.CONFIRM or yes_in(turn.text)
+            return await dialog.family.named_at_confirmation(state, turn, said_yes=said_yes)
         # "Sí, cancélela nomás": a yes that names the change under way, with nothing new in it, is a yes.
         naming_it = new_flow is state.flow and not has_details(turn.understood) and yes_in(turn.text)
         if intent is Intent.CONFIRM or naming_it:
-            return await self._execute(state, turn)
+            return await self.execute(state, turn)
         rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
         if state.flow is Flow.RESCHEDULE and choices.drops_the_booking(turn.text):
             return Outcome(state.idle(), replies.CANCEL_KEPT)  # "después le escribo": the appointment stays
@@ -71,7 +79,7 @@ class Confirmation:
             return None
         return Outcome(state, replies.ASK_CONFIRM_AGAIN, options=YES_NO)
 
-    async def _execute(self, state: DialogState, turn: Turn) -> Outcome:
+    async def execute(self, state: DialogState, turn: Turn) -> Outcome:
         """The patient said yes: book, cancel or move, as one transaction each."""
         dialog = self._dialog
         reverify = await dialog.verification.still_verified(state, turn)
@@ -81,9 +89,14 @@ class Confirmation:
         if patient is None:
             return await dialog.verification.gate(state, turn)
         actor = audit.patient_actor(patient.id)
+        # Who the booking is for: the phone's holder, or the family member chosen.
+        member = await dialog.family.booked_for(state, patient)
+        if member is None:
+            return await dialog.verification.gate(state.but(member=None, chosen=None), turn)
+        for_name = member.full_name if member.holder_id is not None else None
         try:
             if state.flow is Flow.BOOK and state.chosen is not None:
-                appointment, action, text = await dialog.booking.book(state.chosen, patient, turn)
+                appointment, action, text = await dialog.booking.book(state.chosen, member, turn)
             elif state.flow is Flow.CANCEL and state.appointment is not None:
                 appointment, action, text = await dialog.changes.cancel(state.appointment, patient, turn)
             elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
@@ -92,7 +105,7 @@ class Confirmation:
                 return Outcome(state.idle(), replies.DID_NOT_UNDERSTAND)
         except TooManyUpcoming as exc:
             await dialog.audit(actor=actor, action=CHANGE[state.flow], outcome="limited", detail={"reason": exc.code})
-            return dialog.booking.too_many_upcoming(state)
+            return dialog.booking.too_many_upcoming(state, for_name)
         except (SlotTaken, NotBookable) as exc:
             target = audit.appointment_target(state.appointment.id) if state.appointment else None
             outcome = "conflict" if isinstance(exc, SlotTaken) else "failure"
@@ -103,8 +116,8 @@ class Confirmation:
                 target=target,
                 detail={"reason": exc.code},
             )
-            retry = await dialog.booking.offer(state.but(chosen=None, offered=(), search_after=None), turn, patient)
-            why = replies.PATIENT_BUSY if isinstance(exc, PatientBusy) else replies.SLOT_GONE
+            retry = await dialog.booking.offer(state.but(chosen=None, offered=(), search_after=None), turn, member)
+            why = replies.patient_busy(for_name) if isinstance(exc, PatientBusy) else replies.SLOT_GONE
             return replace(retry, text=f"{why} {retry.text}")
         except AppointmentError as exc:
             target = audit.appointment_target(state.appointment.id) if state.appointment else None

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from appointments import booking
 from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import replies
 from gateway.conversation.flows.common import Outcome, Turn, appointment_lines
+from gateway.conversation.flows.family import family_upcoming
 from gateway.conversation.reply import Action
-from gateway.conversation.state import DialogState, ListedAppointment
+from gateway.conversation.state import DialogState
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -23,11 +23,11 @@ class Listing:
         self._dialog = dialog
 
     async def show(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
+        """The holder's upcoming appointments and those of the family members they hold, each with whose it is."""
         dialog = self._dialog
-        upcoming = await booking.upcoming_for_patient(dialog.conn, patient_id=patient.id, now=turn.now)
+        listed = await family_upcoming(dialog.conn, patient, turn.now)
         await dialog.audit(actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success")
-        if not upcoming:
+        if not listed:
             return Outcome(state.idle(), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
-        listed = tuple(ListedAppointment.of(a) for a in upcoming)
-        lines = appointment_lines(listed, dialog.settings.tz, dialog.clinic.specialties)
+        lines = appointment_lines(tuple(listed), dialog.settings.tz, dialog.clinic.specialties)
         return Outcome(state.idle(), replies.upcoming(lines), Action.LIST_APPOINTMENTS)

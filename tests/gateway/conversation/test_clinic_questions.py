@@ -278,9 +278,19 @@ async def test_a_medicine_question_beside_a_clinic_question_gets_no_advice(
     await assert_no_model_reply(conn, STRANGER)
 
 
-@pytest.mark.parametrize("first", ["cita para vacunas del bebé", "cita para vacunas de mi hijo"])
-async def test_a_child_s_vaccines_are_booked_with_pediatrics(maria: Patient, first: str) -> None:
-    offered = await maria.verify_demo(first)
+async def test_a_child_s_vaccines_are_booked_with_pediatrics(maria: Patient) -> None:
+    offered = await maria.verify_demo("cita para vacunas del bebé")
+    assert "¿Con qué especialidad" not in offered["response"], offered
+    assert "Dra. Lucía Vargas" in offered["response"] and len(offered["options"]) == 3, offered
+
+
+async def test_vaccines_for_her_son_ask_who_he_is_then_offer_pediatrics(maria: Patient) -> None:
+    # The appointment is the son's: he is added to her phone (name, date of birth) before any slot.
+    asked = await maria.verify_demo("cita para vacunas de mi hijo")
+    assert "nombre completo de su hijo" in asked["response"], asked
+    born = await maria.say("Mateo López Quispe")
+    assert "fecha de nacimiento" in born["response"], born
+    offered = await maria.say("15/08/2023")
     assert "¿Con qué especialidad" not in offered["response"], offered
     assert "Dra. Lucía Vargas" in offered["response"] and len(offered["options"]) == 3, offered
 

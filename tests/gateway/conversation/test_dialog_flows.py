@@ -183,6 +183,35 @@ async def test_moving_a_friday_appointment_moves_it_and_books_nothing(maria: Pat
     ]
 
 
+async def test_a_mother_books_for_her_son_mateo(maria: Patient, conn: asyncpg.Connection) -> None:
+    offered = await maria.verify("quiero una cita con pediatría")
+    assert len(offered["options"]) == 3, offered
+    await maria.say("1")
+
+    # Issue 16: the yes that carries her son's name was asked again twice, and the appointment went under hers.
+    asked = await maria.say("sí confirmo, a nombre de mi hijo Mateo porfa")
+    assert asked["response"] == replies.ask_member_birth_date("Mateo"), asked
+    booked = await maria.say("14/02/2023")
+
+    assert booked["action"] == "schedule_appointment", booked
+    assert booked["response"].startswith(f"{replies.member_added('Mateo')} ¡Listo! La cita de Mateo con"), booked
+    [row] = await conn.fetch(
+        "SELECT p.full_name, p.phone, p.relation, p.date_of_birth, h.phone AS holder_phone "
+        "FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN patients h ON h.id = p.holder_id"
+    )
+    assert (row["full_name"], row["phone"], row["relation"], row["holder_phone"]) == ("Mateo", None, "hijo", MARIA)
+    assert row["date_of_birth"] == date(2023, 2, 14)
+    assert await appointments_of(conn, MARIA) == []  # nothing under the mother's name
+
+    listed = await maria.say("mis citas")
+    assert listed["action"] == "list_appointments" and "— para Mateo" in listed["response"], listed
+    again = await maria.say("quiero otra cita con pediatría")
+    assert again["response"].startswith(replies.FOR_WHOM), again
+    assert [o["title"] for o in again["options"]] == ["Para mí", "Mateo", "Otra persona"]
+    for_him = await maria.say("para mi hijo")
+    assert len(for_him["options"]) == 3, for_him
+
+
 async def test_change_of_mind_other_times_and_no(maria: Patient, conn: asyncpg.Connection) -> None:
     offered = await maria.verify("necesito cita con medicina general")
     first_titles = [o["title"] for o in offered["options"]]

@@ -10,8 +10,19 @@ from datetime import UTC, date, datetime, time
 import pytest
 from pydantic import BaseModel
 
-from gateway.conversation.state import DialogState, EmergencyMode, Flow, ListedAppointment, OfferedSlot, Step, Wishes
+from gateway.conversation.state import (
+    DialogState,
+    EmergencyMode,
+    Flow,
+    ListedAppointment,
+    Member,
+    OfferedSlot,
+    Step,
+    Whom,
+    Wishes,
+)
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.family import Relation
 from gateway.understanding.intents import Emergency
 
 
@@ -52,6 +63,8 @@ FULL = DialogState(
     feeling_low=True,
     emergency_over_at=AT,
     asked_about=(ClinicTopic.PRICES,),
+    member=Member(id=7, full_name="Mateo López", holder=False),
+    confirmed=True,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",
@@ -60,6 +73,7 @@ FULL_WISHES = Wishes(
     clock=time(10),
     time_of_day="evening",
     reference="3F2A91C0",
+    whom=Whom(relation=Relation.HIJO, name="Mateo"),
 )
 
 
