@@ -131,7 +131,10 @@ class Booking:
         return None
 
     async def _left(self, state: DialogState, turn: Turn) -> Outcome:
-        """The patient leaves: nothing booked; said as a cancellation, how to cancel what they already hold."""
+        """The patient leaves: nothing booked (or, leaving a move, the appointment kept); said as a cancellation,
+        how to cancel what they already hold."""
+        if state.flow is Flow.RESCHEDULE:
+            return Outcome(state.idle(), replies.CANCEL_KEPT)  # "después le escribo" while moving: it stays
         text = replies.BOOKING_LEFT
         if state.flow is Flow.BOOK and choices.says_cancel(turn.text):
             conn = self._dialog.conn

@@ -58,8 +58,6 @@ class Confirmation:
         if intent is Intent.CONFIRM or naming_it:
             return await self.execute(state, turn)
         rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
-        if state.flow is Flow.RESCHEDULE and choices.drops_the_booking(turn.text):
-            return Outcome(state.idle(), replies.CANCEL_KEPT)  # "después le escribo": the appointment stays
         if rebooking:
             # "Después le escribo", "más temprano", "mejor el lunes", "sí, pero mejor a las 4": not this slot.
             changed = await dialog.booking.change_of_mind(state, turn, new_flow)

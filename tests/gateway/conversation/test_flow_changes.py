@@ -162,6 +162,19 @@ async def test_a_move_offers_the_same_doctor(bench: DialogBench, tuesday: Listed
     assert {s.doctor_id for s in outcome.state.offered} == {tuesday.doctor_id}
 
 
+@pytest.mark.parametrize("step", ["slots", "confirmation"])
+async def test_leaving_a_move_keeps_the_appointment(
+    bench: DialogBench, conn: asyncpg.Connection, tuesday: ListedAppointment, step: str
+) -> None:
+    offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
+    asked = offered if step == "slots" else await bench.say(MARIA, "1", offered.state)
+
+    left = await bench.say(MARIA, "no gracias, después le escribo", asked.state)
+
+    assert (left.state, left.text, left.action) == (DialogState(), replies.CANCEL_KEPT, Action.NONE)
+    assert await conn.fetchval("SELECT starts_at FROM appointments WHERE id = $1", tuesday.id) == tuesday.starts_at
+
+
 async def test_a_move_is_confirmed_old_and_new(bench: DialogBench, tuesday: ListedAppointment) -> None:
     offered = await bench.say(MARIA, "quiero cambiar mi cita para el jueves")
 
