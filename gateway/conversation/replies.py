@@ -376,8 +376,9 @@ def confirm_cancel(appointment: str, for_name: str | None = None) -> str:
     return f"¿Confirma que desea cancelar {whose} del {appointment}? Responda «sí» o «no»."
 
 
-def confirm_reschedule(old: str, new: str) -> str:
-    return f"¿Confirma que cambiamos su cita del {old} al {new}? Responda «sí» o «no»."
+def confirm_reschedule(old: str, new: str, for_name: str | None = None) -> str:
+    whose = f"la cita de {for_name}" if for_name else "su cita"
+    return f"¿Confirma que cambiamos {whose} del {old} al {new}? Responda «sí» o «no»."
 
 
 def booked(when: str, doctor: str, specialty: str, reference: str, for_name: str | None = None) -> str:
@@ -394,8 +395,9 @@ def cancelled(appointment: str, for_name: str | None = None) -> str:
     return f"{whose} del {appointment} fue cancelada. Si desea, puedo ayudarle a agendar otra."
 
 
-def rescheduled(when: str, doctor: str, reference: str) -> str:
-    return f"¡Listo! Su cita con {with_article(doctor)} ahora es el {when}. Referencia: {reference}."
+def rescheduled(when: str, doctor: str, reference: str, for_name: str | None = None) -> str:
+    whose = f"La cita de {for_name}" if for_name else "Su cita"
+    return f"¡Listo! {whose} con {with_article(doctor)} ahora es el {when}. Referencia: {reference}."
 
 
 def upcoming(lines: list[str]) -> str:

@@ -98,6 +98,8 @@ class ListedAppointment(_Frozen):
     ends_at: datetime
     # The family member's name when the appointment is theirs; None when it is the phone holder's own.
     for_name: str | None = None
+    # Whose it is (None in states stored before it was kept): a move looks for times free for them.
+    patient_id: int | None = None
 
     @classmethod
     def of(cls, appointment: Appointment, for_name: str | None = None) -> ListedAppointment:
@@ -109,6 +111,7 @@ class ListedAppointment(_Frozen):
             starts_at=appointment.starts_at,
             ends_at=appointment.ends_at,
             for_name=for_name,
+            patient_id=appointment.patient_id,
         )
 
 

@@ -164,7 +164,10 @@ class Booking:
         wishes = state.wishes
         today = turn.now.astimezone(tz).date()
         first_day = max(wishes.day or today, today)
-        doctor_id = state.appointment.doctor_id if state.appointment is not None else wishes.doctor_id
+        moving = state.appointment
+        doctor_id = moving.doctor_id if moving is not None else wishes.doctor_id
+        # Free for whoever goes: a family member's appointment is moved to times free for them, not the holder.
+        busy_for = moving.patient_id if moving is not None and moving.patient_id is not None else patient.id
         if doctor_id is None and wishes.specialty and wishes.specialty not in clinic.offered_specialties():
             # "Quiero cita con psicología": no such doctor here, which "no free slots" would hide.
             asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
@@ -177,7 +180,7 @@ class Booking:
             now=turn.now,
             doctor_id=doctor_id,
             specialty_code=None if doctor_id is not None else wishes.specialty,
-            patient_id=patient.id,
+            patient_id=busy_for,
             tz=tz,
             min_notice=settings.min_notice,
             limit=None,

@@ -94,7 +94,7 @@ class Changes:
             min_notice=settings.min_notice,
         )
         when = wording.day_and_time(moved.starts_at, settings.tz)
-        text = replies.rescheduled(when, moved.doctor_name, choices.reference_of(moved.id))
+        text = replies.rescheduled(when, moved.doctor_name, choices.reference_of(moved.id), appointment.for_name)
         return moved, Action.RESCHEDULE_APPOINTMENT, text
 
     async def _choose_appointment(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:

@@ -34,7 +34,8 @@ class Confirmation:
             text = replies.confirm_cancel(appointment, state.appointment.for_name)
         elif state.flow is Flow.RESCHEDULE and state.appointment is not None and state.chosen is not None:
             old = wording.day_and_time(state.appointment.starts_at, tz)
-            text = replies.confirm_reschedule(old, wording.day_and_time(state.chosen.starts_at, tz))
+            new = wording.day_and_time(state.chosen.starts_at, tz)
+            text = replies.confirm_reschedule(old, new, state.appointment.for_name)
         elif state.chosen is not None:
             slot = state.chosen
             specialty = self._dialog.clinic.specialty_name(slot.specialty_code)

@@ -155,6 +155,26 @@ async def test_availability_is_the_family_members_own(bench: DialogBench, mateo:
     assert starts(for_him.state) == [at(4, 10), at(4, 10, 20), at(4, 10, 40)]
 
 
+async def test_moving_the_sons_appointment_looks_for_times_free_for_him(bench: DialogBench, mateo: Patient) -> None:
+    free = await bench.free("medicina_general")
+    his = await book_for(bench, mateo, free[-1])
+    same_doctor = [s for s in free if s.doctor_id == his.doctor_id]
+    # María holds 10:20 with the other general doctor: busy for her, not for her son.
+    other_doctor = next(s for s in free if s.doctor_id != his.doctor_id and s.starts_at == same_doctor[1].starts_at)
+    await bench.booked(MARIA, other_doctor)
+
+    offered = await bench.say(MARIA, "quiero cambiar la cita de mi hijo")
+
+    assert offered.state.appointment == ListedAppointment.of(his, "Mateo López")
+    assert starts(offered.state) == [s.starts_at for s in same_doctor[:3]]
+    old, new = (wording.day_and_time(t, LA_PAZ) for t in (his.starts_at, same_doctor[1].starts_at))
+    asked = await bench.say(MARIA, "2", offered.state)
+    assert asked.text == replies.confirm_reschedule(old, new, "Mateo López")
+    moved = await bench.say(MARIA, "sí", asked.state)
+    assert moved.action is Action.RESCHEDULE_APPOINTMENT
+    assert moved.text.startswith("¡Listo! La cita de Mateo López con ")
+
+
 async def test_a_new_family_member_is_added_with_name_and_date_of_birth(bench: DialogBench) -> None:
     asked = await bench.say(MARIA, "quiero una cita para mi esposo")
     assert (asked.state.step, asked.text) == (Step.MEMBER_NAME, replies.ask_member_name("esposo"))
