@@ -2,8 +2,9 @@
 
 `understand()` runs on every patient message before anything else, so a message built to be slow to
 understand stalls every patient on that gateway copy. Each kind below is the worst of its sort we could
-build within 2000 characters (the longest message `/chat` and the webhook accept): dates, weekdays,
-clock times, digits, emoji, one long word, the words every pattern starts with, typos, random words.
+build within 4096 characters (the longest message WhatsApp sends, and the most `understand` reads): dates,
+weekdays, clock times, digits, emoji, one long word, the words every pattern starts with, typos, random words,
+and sentences that each ask for something (a long message is also read sentence by sentence).
 Kinds with random words get fresh ones on every run, so words the matcher has seen before do not flatter
 it. One table: each kind's length and p50/p99/max milliseconds, and its p50 against the normal message's,
 measured in the same run; then the target: the worst kind's p99 within 20 ms.
@@ -84,6 +85,7 @@ KINDS: dict[str, Build] = {
     "typos": lambda rng: _filled(lambda i: rng.choice(("kancel", "resprar", "mierkoles", "sitaa", "dolr")) + str(i)),
     "random words": lambda rng: _filled(lambda i: _random_word(rng, 4, 9)),
     "random long words": lambda rng: _filled(lambda i: _random_word(rng, 10, 22)),
+    "request sentences": lambda rng: _filled(lambda i: f"Quiero una cita el {i % 28 + 1} a las {i % 12 + 1}."),
 }
 
 
@@ -147,7 +149,7 @@ def table(results: Sequence[KindResult]) -> str:
 def checks(results: Sequence[KindResult]) -> list[Check]:
     """The worst hostile kind's p99 against the target."""
     worst = max(results[1:], key=lambda r: percentile(r.seconds, 99))
-    return [ms_check(f"worst 2000-char kind p99 ms ({worst.kind})", worst.seconds, at_most=TARGET_MS)]
+    return [ms_check(f"worst {MAX_CHARS}-char kind p99 ms ({worst.kind})", worst.seconds, at_most=TARGET_MS)]
 
 
 def main(argv: Sequence[str] | None = None) -> None:

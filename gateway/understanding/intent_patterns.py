@@ -280,6 +280,19 @@ CLINIC_COMPLAINT: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 
+# Pain complained of ("mi esposo se queja de la espalda"): a symptom told, not a complaint about the clinic.
+_AILING = (
+    "dolor|dolores|duele|doler|molestia|molestias|espalda|cabeza|estomago|barriga|panza|pecho|cintura|rodilla"
+    "|rodillas|pierna|piernas|brazo|brazos|garganta|muela|muelas|oido|oidos|ojo|ojos|columna|huesos|pie|pies|mano"
+    "|manos|cuello|hombro|hombros|rinon|rinones|vientre|cuerpo"
+)
+COMPLAINING_OF_PAIN: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "se|me|te queja|quejaba|quejo|quejan|quejaban|quejado|quejando|quejara ..4 " + _AILING,
+        "quejandose|quejarse|quejarme ..4 " + _AILING,
+    ]
+)
+
 HUMAN_HANDOFF: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "hablar|conversar|comunicar*|comunica|comuniq*|contactar|chatear|atienda|atiende|escribir|pase|paseme|pasame"
@@ -605,6 +618,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     EMERGENCY,
     EMERGENCY_CALL,
     EMERGENCY_QUESTION,
+    COMPLAINING_OF_PAIN,
     HUMAN_HANDOFF,
     CANCEL,
     CANNOT_ATTEND,

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from gateway.understanding import intent_patterns as p
 from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.understanding.dates import find_dates, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
 from gateway.understanding.emergency_model import EmergencyModel
-from gateway.understanding.intent_patterns import CLINIC_COMPLAINT, GREETING
+from gateway.understanding.intent_patterns import GREETING
 from gateway.understanding.intents import (
     INTENT_WORDS,
     Emergency,
     Intent,
     classify,
+    complains_of_the_clinic,
     emergency_of,
     ruled_out,
     says_no,
@@ -29,17 +32,26 @@ from gateway.understanding.intents import (
 )
 from gateway.understanding.normalize import is_question
 from gateway.understanding.patterns import Words
+from gateway.understanding.sentences import split_sentences
 from gateway.understanding.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
 from gateway.understanding.specialties import SPECIALTY_WORDS, find_specialty
 from gateway.understanding.times import TimeOfDay, find_part_of_day, find_times
 
 _SINCE = re.compile(r"\b(?:desde|hace)\s+(?:el\s+|la\s+)?$")
-# Longer messages are cut here: matching time grows with length, and no booking needs more.
-MAX_CHARS = 2000
+# Longer messages are cut here (WhatsApp's own limit): matching time grows with length.
+MAX_CHARS = 4096
+# From this length a message is also read sentence by sentence, and the sentence that asks for something wins
+# over the greetings, thanks and story around it.
+LONG_MESSAGE = 280
+# A long message is cut into at most this many sentences, and at most `PARTS_READ` of those that hold words of a
+# request are read on their own: each costs about as much as a short message, so the extra work stays bounded.
+_MOST_SENTENCES = 40
+PARTS_READ = 6
 # Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
 KNOWN_WORDS = INTENT_WORDS | SPECIALTY_WORDS | TOPIC_WORDS
 # Intents that may be only small talk: "ok" is a yes, "usted es muy amable" a thanks, "¿qué tal su día?" other.
 _SMALL_TALK_INTENTS = frozenset({Intent.OTHER, Intent.CONFIRM, Intent.DENY, Intent.GREETING, Intent.THANKS_GOODBYE})
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -104,7 +116,28 @@ def understand(
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
     text = text[:MAX_CHARS]
-    words = Words(text, known=KNOWN_WORDS)
+    whole = _read(text, Words(text, known=KNOWN_WORDS), now=local_now, doctors=doctors, emergency_model=emergency_model)
+    if len(text) < LONG_MESSAGE or whole.intent in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF):
+        return whole
+    sentences = split_sentences(text, most=_MOST_SENTENCES)
+    if len(sentences) < 2:
+        return whole
+    parts: list[Understanding] = []
+    for sentence in sentences:
+        words = Words(sentence, known=KNOWN_WORDS)
+        if words.has(_REQUEST_WORDS):
+            # The learned model has read the whole message already: an emergency it saw was returned above.
+            parts.append(_read(sentence, words, now=local_now, doctors=doctors, emergency_model=None))
+            if len(parts) == PARTS_READ:
+                break
+    return by_parts(whole, parts)
+
+
+def _read(
+    text: str, words: Words, *, now: dt.datetime, doctors: Sequence[str], emergency_model: EmergencyModel | None
+) -> Understanding:
+    """`understand` of one text, whole: `words` are its words, `now` the clinic's time."""
+    local_now = now
     normalized = spell_calendar_words(" ".join(words.words))
     # "Me duele desde ayer", "hace dos días": when something began, not a day wanted.
     dates = [
@@ -152,6 +185,72 @@ def understand(
         clinic_topics=topics if intent not in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF) else (),
         emergency=(learned or emergency_of(words)) if intent is Intent.EMERGENCY else None,
         emergency_learned=learned is not None,
-        complaint=intent is Intent.HUMAN_HANDOFF and words.has(CLINIC_COMPLAINT),
+        complaint=intent is Intent.HUMAN_HANDOFF and complains_of_the_clinic(words),
         small_talk=small_talk,
     )
+
+
+# Words a sentence must hold to be read on its own: an appointment asked for, changed, listed, or a question
+# about the clinic.
+_REQUEST_WORDS = (
+    *p.SCHEDULE,
+    *p.SCHEDULE_WISH,
+    *p.APPOINTMENT_WORD,
+    *p.CANCEL,
+    *p.CANNOT_ATTEND,
+    *p.RESCHEDULE,
+    *p.LIST,
+    *p.INFORMATION,
+    *p.SEE_ME,
+)
+_FLOWS = (
+    Intent.SCHEDULE_APPOINTMENT,
+    Intent.CANCEL_APPOINTMENT,
+    Intent.RESCHEDULE_APPOINTMENT,
+    Intent.LIST_APPOINTMENTS,
+)
+# The confidence of a message that is only a date, time, specialty or doctor: a detail, not a request.
+_BARE_DETAIL = 0.6
+
+
+def by_parts(whole: Understanding, parts: Sequence[Understanding]) -> Understanding:
+    """A long message understood from its sentences: the one that requests something, with the specialty or
+    doctor the whole message names when it names none, and the clinic questions asked in the others.
+
+    The whole reading stands when no sentence requests anything, and when it found a request no single sentence
+    holds (words of it in two sentences). Emergencies and hand-overs are the whole message's (see `understand`).
+    """
+    requests = [
+        part
+        for part in parts
+        if part.intent is Intent.CLINIC_INFO or (part.intent in _FLOWS and part.confidence > _BARE_DETAIL)
+    ]
+    if whole.intent in _FLOWS or whole.intent is Intent.CLINIC_INFO:
+        requests = [part for part in requests if part.intent is whole.intent]
+    if not requests:
+        return whole
+    flows = [part for part in requests if part.intent in _FLOWS]
+    # The strongest request; among equals the first said. Appointments before questions about the clinic.
+    chosen = max(flows or requests, key=lambda part: part.confidence)
+    same = [part for part in requests if part.intent is chosen.intent]
+    asked = [part.clinic_topics for part in parts if part.intent is Intent.CLINIC_INFO]
+    topics = tuple(dict.fromkeys(topic for found in (chosen.clinic_topics, *asked) for topic in found))
+    if chosen.intent is Intent.SCHEDULE_APPOINTMENT and not (chosen.specialty or chosen.doctor):
+        topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
+    specialty = _first(part.specialty for part in same) or whole.specialty
+    doctor = _first(part.doctor for part in same) or whole.doctor
+    day = _first(part.date for part in same)
+    clock = _first(part.time for part in same)
+    return replace(
+        chosen,
+        date=day,
+        time=clock,
+        time_of_day=None if clock else _first(part.time_of_day for part in same),
+        specialty=specialty,
+        doctor=doctor,
+        clinic_topics=topics,
+    )
+
+
+def _first(values: Iterable[T | None]) -> T | None:
+    return next((value for value in values if value is not None), None)
