@@ -4,6 +4,11 @@ from gateway.conversation.wording import with_article
 from gateway.understanding.small_talk import SmallTalk
 
 DID_NOT_UNDERSTAND = "Disculpe, no le entendí bien. ¿Podría escribirlo de otra forma?"
+# A message over MAX_MESSAGE_CHARS: not read, and the patient is asked for the gist.
+MESSAGE_TOO_LONG = (
+    "Disculpe, su mensaje es demasiado largo y no alcanzo a leerlo completo. ¿Podría enviarme lo principal en un "
+    "mensaje más corto? Por ejemplo: qué necesita, para quién y qué día le conviene."
+)
 
 
 def emergency(number: str | None) -> str:

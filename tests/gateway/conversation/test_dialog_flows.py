@@ -19,6 +19,7 @@ from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.clock import NIGHT, open_zone, zone_at
 from tests.support.gateway import MakeClient
+from tests.support.long_messages import VOICE_NOTE
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
@@ -516,3 +517,46 @@ async def test_a_complaint_goes_to_a_person_with_an_apology(maria: Patient, conn
     assert answer["response"].startswith("Lamento mucho lo ocurrido.")
     reason = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", maria.phone)
     assert reason == "human_handoff"
+
+
+@pytest.mark.parametrize("complaint", ["reclamo", "Queja", "quiero hacer un reclamo", "tengo una queja"])
+async def test_a_complaint_from_an_unregistered_phone_goes_to_a_person_not_to_registration(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection, complaint: str
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+
+    answer = await stranger.say(complaint)
+
+    assert answer["action"] == "human_handoff", answer
+    assert answer["response"].startswith("Lamento mucho lo ocurrido.")
+    assert "registr" not in answer["response"]
+    assert await conn.fetchval("SELECT count(*) FROM patients WHERE phone = $1", STRANGER) == 0
+
+
+async def test_a_complaint_while_registration_asks_the_name_goes_to_a_person(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    await stranger.say("quiero una cita")
+    assert "nombre completo" in (await stranger.say("sí"))["response"]
+
+    answer = await stranger.say("reclamo")
+
+    assert answer["action"] == "human_handoff", answer
+    assert answer["response"].startswith("Lamento mucho lo ocurrido.")
+
+
+async def test_a_long_voice_note_is_read_as_the_booking_it_asks_for(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer
+) -> None:
+    # Monday to Thursday at an hour the clinic is open: "este sábado" is days ahead, its morning free.
+    gateway = await make_client(CLINIC_TIMEZONE=zone_at((9, 10, 11), weekdays=(1, 2, 3, 4)))
+    maria = Patient(gateway, api_key, MARIA, sms)
+
+    offered = await maria.verify(VOICE_NOTE)
+
+    offers = [line for line in offered["response"].splitlines() if line[:2] in ("1)", "2)", "3)")]
+    assert len(offers) == len(offered["options"]) == 3, offered
+    # Saturday, general medicine, in the morning: not the 06:00 he leaves for work, nor a complaint.
+    assert all("sábado" in line and "(Medicina general)" in line for line in offers), offered
+    assert all(option["title"].split()[-1] < "12:00" for option in offered["options"]), offered
