@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from bench.report import Check, checks_table, format_table, ms_check, percentile, ratio
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.nlu import MAX_CHARS, understand
-from gateway.understanding.vocabulary import word_list
+from gateway.understanding.vocabulary import EMOJI_WORDS, word_list
 
 CLINIC_TZ = ZoneInfo("America/La_Paz")
 NOW = dt.datetime(2026, 11, 25, 10, 0, tzinfo=CLINIC_TZ)
@@ -47,6 +47,7 @@ _PATTERN_WORDS = word_list(
 )
 
 Build = Callable[[random.Random], str]
+_SPELLED_EMOJI = sorted(emoji for emoji in EMOJI_WORDS if len(emoji) == 1)
 
 
 def _filled(parts: Callable[[int], str], limit: int = MAX_CHARS) -> str:
@@ -58,6 +59,14 @@ def _filled(parts: Callable[[int], str], limit: int = MAX_CHARS) -> str:
             break
         text += part + " "
     return text.rstrip()
+
+
+def _mixed_emoji(rng: random.Random) -> str:
+    """`MAX_CHARS` emoji the normalizer spells out as words, each one other than the one before it."""
+    chosen = [rng.choice(_SPELLED_EMOJI)]
+    while len(chosen) < MAX_CHARS:
+        chosen.append(rng.choice([emoji for emoji in _SPELLED_EMOJI if emoji != chosen[-1]]))
+    return "".join(chosen)
 
 
 def _random_word(rng: random.Random, low: int, high: int) -> str:
@@ -79,6 +88,8 @@ KINDS: dict[str, Build] = {
     "one run of digits": lambda rng: "7" * MAX_CHARS,
     "numbers": lambda rng: _filled(lambda i: str(rng.randint(0, 99))),
     "emoji": lambda rng: "🙏" * MAX_CHARS,
+    # Emoji the normalizer spells out as words, none twice in a row: no repetition to read as one.
+    "emoji, mixed": lambda rng: _mixed_emoji(rng),
     "one long word": lambda rng: "a" * MAX_CHARS,
     "pattern words": lambda rng: _filled(lambda i: _PATTERN_WORDS[i % len(_PATTERN_WORDS)]),
     "clauses": lambda rng: _filled(lambda i: "no, sí, gracias,"),

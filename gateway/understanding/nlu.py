@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from itertools import islice
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -36,8 +37,15 @@ from gateway.understanding.sentences import split_sentences
 from gateway.understanding.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
 from gateway.understanding.specialties import SPECIALTY_WORDS, find_specialty
 from gateway.understanding.times import TimeOfDay, find_part_of_day, find_times
+from gateway.understanding.vocabulary import EMOJI_WORDS
 
 _SINCE = re.compile(r"\b(?:desde|hace)\s+(?:el\s+|la\s+)?$")
+# The same character or two said over and over ("🙏🙏🙏…", "gracias gracias gracias…", "jajajaja") are read as said
+# three times: more adds nothing to what the message asks, only to the time it takes to read. Digits are left be.
+_REPEATED = re.compile(r"(\D{1,3}?)\1{3,}")
+# The emoji read as words ("👍" is "ok"): a message's first ones answer; a wall of them only costs time to read.
+_SPELLED_EMOJI = re.compile("|".join(re.escape(emoji) for emoji in EMOJI_WORDS))
+_EMOJI_READ = 200
 # Longer messages are cut here (WhatsApp's own limit): matching time grows with length.
 MAX_CHARS = 4096
 # From this length a message is also read sentence by sentence, and the sentence that asks for something wins
@@ -115,7 +123,7 @@ def understand(
     messages the emergency patterns let pass, unless they place their words in the past or in a film.
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
-    text = text[:MAX_CHARS]
+    text = _fewer_emoji(_REPEATED.sub(r"\1\1\1", text[:MAX_CHARS]))
     whole = _read(text, Words(text, known=KNOWN_WORDS), now=local_now, doctors=doctors, emergency_model=emergency_model)
     if len(text) < LONG_MESSAGE or whole.intent in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF):
         return whole
@@ -131,6 +139,14 @@ def understand(
             if len(parts) == PARTS_READ:
                 break
     return by_parts(whole, parts)
+
+
+def _fewer_emoji(text: str) -> str:
+    """`text` with the spelled-out emoji after the first `_EMOJI_READ` taken out."""
+    beyond = next(islice(_SPELLED_EMOJI.finditer(text), _EMOJI_READ, None), None)
+    if beyond is None:
+        return text
+    return text[: beyond.start()] + _SPELLED_EMOJI.sub(" ", text[beyond.start() :])
 
 
 def _read(

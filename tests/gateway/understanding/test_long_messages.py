@@ -137,3 +137,19 @@ def test_however_many_sentences_ask_for_something_only_a_few_are_read(monkeypatc
 
     assert read(text).intent is Intent.SCHEDULE_APPOINTMENT
     assert len(read_texts) == 1 + nlu.PARTS_READ  # the whole message, then the sentences
+
+
+@pytest.mark.parametrize(
+    ("repeated", "said_thrice"),
+    [("🙏" * 4096, "🙏🙏🙏"), ("jaja" * 1000 + "ja", "jajaja"), ("gracias!!!!!!!!", "gracias!!!")],
+)
+def test_the_same_thing_said_over_and_over_is_read_as_said_three_times(repeated: str, said_thrice: str) -> None:
+    assert read(repeated) == read(said_thrice)
+
+
+def test_a_wall_of_emoji_does_not_hide_the_request_after_it() -> None:
+    wall = "".join("👍🙏👋"[(i + i // 3) % 3] for i in range(4000))
+
+    understood = read(wall + "\nquiero una cita el sábado")
+
+    assert (understood.intent, understood.date) == (Intent.SCHEDULE_APPOINTMENT, SATURDAY)
