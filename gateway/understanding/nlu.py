@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import islice
 from typing import TypeVar
@@ -52,7 +52,8 @@ MAX_CHARS = 4096
 # over the greetings, thanks and story around it.
 LONG_MESSAGE = 280
 # A long message is cut into at most this many sentences, and at most `PARTS_READ` of those that hold words of a
-# request are read on their own: each costs about as much as a short message, so the extra work stays bounded.
+# request are read on their own (with the one after the request): each costs about as much as a short message, so
+# the extra work stays bounded.
 _MOST_SENTENCES = 40
 PARTS_READ = 6
 # Words the patterns spell out are never read as typos of other words ("muela" is not "mueva").
@@ -130,15 +131,24 @@ def understand(
     sentences = split_sentences(text, most=_MOST_SENTENCES)
     if len(sentences) < 2:
         return whole
-    parts: list[Understanding] = []
-    for sentence in sentences:
+    parts: dict[int, Understanding] = {}
+    for at, sentence in enumerate(sentences):
         words = Words(sentence, known=KNOWN_WORDS)
         if words.has(_REQUEST_WORDS):
             # The learned model has read the whole message already: an emergency it saw was returned above.
-            parts.append(_read(sentence, words, now=local_now, doctors=doctors, emergency_model=None))
+            parts[at] = _read(sentence, words, now=local_now, doctors=doctors, emergency_model=None)
             if len(parts) == PARTS_READ:
                 break
-    return by_parts(whole, parts)
+    chosen = _chosen(whole, parts)
+    if chosen is None:
+        return whole
+    # "Quiero una cita para mi hijo. Puede ser el jueves en la tarde.": the sentence after the request may finish it.
+    after = chosen + 1
+    following = parts.get(after)
+    if following is None and after < len(sentences):
+        words = Words(sentences[after], known=KNOWN_WORDS)
+        following = _read(sentences[after], words, now=local_now, doctors=doctors, emergency_model=None)
+    return by_parts(whole, parts, chosen, following)
 
 
 def _fewer_emoji(text: str) -> str:
@@ -229,37 +239,47 @@ _FLOWS = (
 _BARE_DETAIL = 0.6
 
 
-def by_parts(whole: Understanding, parts: Sequence[Understanding]) -> Understanding:
-    """A long message understood from its sentences: the one that requests something, with the specialty or
-    doctor the whole message names when it names none, and the clinic questions asked in the others.
-
-    The whole reading stands when no sentence requests anything, and when it found a request no single sentence
-    holds (words of it in two sentences). Emergencies and hand-overs are the whole message's (see `understand`).
-    """
-    requests = [
-        part
-        for part in parts
-        if part.intent is Intent.CLINIC_INFO or (part.intent in _FLOWS and part.confidence > _BARE_DETAIL)
-    ]
+def _chosen(whole: Understanding, parts: Mapping[int, Understanding]) -> int | None:
+    """Which sentence's request the message is: the strongest, the first among equals, an appointment before a
+    question about the clinic, and the whole message's own intent when it has one; None when no sentence requests
+    anything, or when the whole found a request no single sentence holds (words of it in two sentences)."""
+    requests = {at: part for at, part in parts.items() if _requests(part)}
     if whole.intent in _FLOWS or whole.intent is Intent.CLINIC_INFO:
-        requests = [part for part in requests if part.intent is whole.intent]
-    if not requests:
-        return whole
-    flows = [part for part in requests if part.intent in _FLOWS]
-    # The strongest request; among equals the first said. Appointments before questions about the clinic.
-    chosen = max(flows or requests, key=lambda part: part.confidence)
-    same = [part for part in requests if part.intent is chosen.intent]
-    asked = [part.clinic_topics for part in parts if part.intent is Intent.CLINIC_INFO]
-    topics = tuple(dict.fromkeys(topic for found in (chosen.clinic_topics, *asked) for topic in found))
-    if chosen.intent is Intent.SCHEDULE_APPOINTMENT and not (chosen.specialty or chosen.doctor):
-        topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
+        requests = {at: part for at, part in requests.items() if part.intent is whole.intent}
+    flows = [at for at, part in requests.items() if part.intent in _FLOWS]
+    candidates = flows or list(requests)
+    if not candidates:
+        return None
+    return max(candidates, key=lambda at: requests[at].confidence)
+
+
+def _requests(part: Understanding) -> bool:
+    """Whether a sentence asks for something: an appointment in words that say so, or the clinic's data."""
+    return part.intent is Intent.CLINIC_INFO or (part.intent in _FLOWS and part.confidence > _BARE_DETAIL)
+
+
+def by_parts(
+    whole: Understanding, parts: Mapping[int, Understanding], chosen: int, following: Understanding | None
+) -> Understanding:
+    """A long message understood from the request in its sentence `chosen` (see `_chosen`): its details, those
+    of other sentences with the same request and of a bare detail right after it (`following`), else the
+    specialty or doctor the whole message names; and the clinic questions asked in any sentence."""
+    request = parts[chosen]
+    same = [request] + [
+        part for at, part in sorted(parts.items()) if at != chosen and part.intent is request.intent and _requests(part)
+    ]
+    if following is not None and following.intent is Intent.SCHEDULE_APPOINTMENT and not _requests(following):
+        same.append(following)  # a bare detail: "Puede ser el jueves."
+    asked = [part.clinic_topics for part in parts.values() if part.intent is Intent.CLINIC_INFO]
+    topics = tuple(dict.fromkeys(topic for found in (request.clinic_topics, *asked) for topic in found))
     specialty = _first(part.specialty for part in same) or whole.specialty
     doctor = _first(part.doctor for part in same) or whole.doctor
-    day = _first(part.date for part in same)
+    if request.intent is Intent.SCHEDULE_APPOINTMENT and not (specialty or doctor):
+        topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
     clock = _first(part.time for part in same)
     return replace(
-        chosen,
-        date=day,
+        request,
+        date=_first(part.date for part in same),
         time=clock,
         time_of_day=None if clock else _first(part.time_of_day for part in same),
         specialty=specialty,

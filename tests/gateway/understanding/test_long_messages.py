@@ -153,3 +153,24 @@ def test_a_wall_of_emoji_does_not_hide_the_request_after_it() -> None:
     understood = read(wall + "\nquiero una cita el sábado")
 
     assert (understood.intent, understood.date) == (Intent.SCHEDULE_APPOINTMENT, SATURDAY)
+
+
+def test_a_bare_detail_right_after_the_request_finishes_it() -> None:
+    text = STORY + "Quisiera una cita para ella con medicina general. Puede ser el jueves en la tarde. Gracias."
+
+    understood = read(text)
+
+    assert (understood.intent, understood.specialty) == (Intent.SCHEDULE_APPOINTMENT, "medicina_general")
+    assert (understood.date, understood.time_of_day) == (dt.date(2026, 11, 26), "afternoon")
+
+
+def test_a_time_told_in_the_story_before_the_request_is_not_the_time_wanted() -> None:
+    text = STORY + "Ella se levanta a las 5 de la mañana. Quisiera una cita para ella el viernes. Gracias."
+
+    understood = read(text)
+
+    assert (understood.intent, understood.date, understood.time) == (
+        Intent.SCHEDULE_APPOINTMENT,
+        dt.date(2026, 11, 27),
+        None,
+    )
