@@ -273,7 +273,8 @@ A_PERSON_ALONE: Final[tuple[Pattern, ...]] = compile_patterns(
 # A complaint about the clinic (not about the assistant: see small_talk.COMPLAINT): a person answers it.
 CLINIC_COMPLAINT: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "queja|quejas|quejarme|reclamo|reclamos|reclamar|denuncia|denunciar",
+        "queja|quejas|quejarme|quejarnos|quejo|queje|quejamos|reclamo|reclamos|reclamar|reclamacion|reclamaciones"
+        "|denuncia|denunciar",
         "mala|pesima|malisima|horrible|fea atencion|trato",
         "me|nos|lo|la|le atendieron|atendio|trataron|trato mal|pesimo",
         "espere|esperamos|esperando ..2 horas ..6 doctor|doctora|medico|atendieron|atendio|ficha|consulta",
