@@ -253,3 +253,19 @@ async def test_a_verified_patient_skips_verification(bench: DialogBench) -> None
     outcome = await bench.say(MARIA.phone, "quiero una cita")
 
     assert outcome.state == BOOKING.but(step=Step.SPECIALTY)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [DialogState(), BOOKING.but(step=Step.REGISTER_OFFER), BOOKING.but(step=Step.REGISTER_NAME)],
+    ids=["first message", "at the registration offer", "while registration asks the name"],
+)
+@pytest.mark.parametrize("says", ["reclamo", "Queja", "quiero hacer un reclamo", "tengo una queja"])
+async def test_a_complaint_from_a_stranger_goes_to_a_person_wherever_registration_stands(
+    bench: DialogBench, state: DialogState, says: str
+) -> None:
+    outcome = await bench.say(STRANGER, says, state)
+
+    assert (outcome.action, outcome.flag, outcome.state.step) == (Action.HUMAN_HANDOFF, "human_handoff", None)
+    assert outcome.text is not None and outcome.text.startswith("Lamento mucho lo ocurrido.")
+    assert not bench.sms.received
