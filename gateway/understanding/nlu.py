@@ -125,7 +125,9 @@ def understand(
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
     text = _fewer_emoji(_REPEATED.sub(r"\1\1\1", text[:MAX_CHARS]))
-    whole = _read(text, Words(text, known=KNOWN_WORDS), now=local_now, doctors=doctors, emergency_model=emergency_model)
+    whole = _read(
+        text, Words(text, known=KNOWN_WORDS), local_now=local_now, doctors=doctors, emergency_model=emergency_model
+    )
     if len(text) < LONG_MESSAGE or whole.intent in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF):
         return whole
     sentences = split_sentences(text, most=_MOST_SENTENCES)
@@ -136,7 +138,7 @@ def understand(
         words = Words(sentence, known=KNOWN_WORDS)
         if words.has(_REQUEST_WORDS):
             # The learned model has read the whole message already: an emergency it saw was returned above.
-            parts[at] = _read(sentence, words, now=local_now, doctors=doctors, emergency_model=None)
+            parts[at] = _read(sentence, words, local_now=local_now, doctors=doctors, emergency_model=None)
             if len(parts) == PARTS_READ:
                 break
     chosen = _chosen(whole, parts)
@@ -147,7 +149,7 @@ def understand(
     following = parts.get(after)
     if following is None and after < len(sentences):
         words = Words(sentences[after], known=KNOWN_WORDS)
-        following = _read(sentences[after], words, now=local_now, doctors=doctors, emergency_model=None)
+        following = _read(sentences[after], words, local_now=local_now, doctors=doctors, emergency_model=None)
     return by_parts(whole, parts, chosen, following)
 
 
@@ -160,10 +162,9 @@ def _fewer_emoji(text: str) -> str:
 
 
 def _read(
-    text: str, words: Words, *, now: dt.datetime, doctors: Sequence[str], emergency_model: EmergencyModel | None
+    text: str, words: Words, *, local_now: dt.datetime, doctors: Sequence[str], emergency_model: EmergencyModel | None
 ) -> Understanding:
-    """`understand` of one text, whole: `words` are its words, `now` the clinic's time."""
-    local_now = now
+    """`understand` of one text, whole: `words` are its words, `local_now` the clinic's time."""
     normalized = spell_calendar_words(" ".join(words.words))
     # "Me duele desde ayer", "hace dos días": when something began, not a day wanted.
     dates = [
