@@ -273,8 +273,13 @@ def by_parts(
         same.append(following)  # a bare detail: "Puede ser el jueves."
     asked = [part.clinic_topics for part in parts.values() if part.intent is Intent.CLINIC_INFO]
     topics = tuple(dict.fromkeys(topic for found in (request.clinic_topics, *asked) for topic in found))
-    specialty = _first(part.specialty for part in same) or whole.specialty
-    doctor = _first(part.doctor for part in same) or whole.doctor
+    # The whole message's specialty or doctor, unless it belongs to another of its requests ("cancele la del
+    # viernes; también quiero una cita con pediatría").
+    others = [part for part in parts.values() if part.intent is not request.intent]
+    specialty = _first(part.specialty for part in same) or _unless_in(
+        whole.specialty, (part.specialty for part in others)
+    )
+    doctor = _first(part.doctor for part in same) or _unless_in(whole.doctor, (part.doctor for part in others))
     if request.intent is Intent.SCHEDULE_APPOINTMENT and not (specialty or doctor):
         topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
     clock = _first(part.time for part in same)
@@ -287,6 +292,10 @@ def by_parts(
         doctor=doctor,
         clinic_topics=topics,
     )
+
+
+def _unless_in(value: T | None, taken: Iterable[T | None]) -> T | None:
+    return None if value in set(taken) else value
 
 
 def _first(values: Iterable[T | None]) -> T | None:

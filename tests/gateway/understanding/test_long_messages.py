@@ -177,3 +177,12 @@ def test_a_time_told_in_the_story_before_the_request_is_not_the_time_wanted() ->
         dt.date(2026, 11, 27),
         None,
     )
+
+
+def test_the_specialty_of_another_request_in_the_message_is_not_this_ones() -> None:
+    text = STORY + "Quiero cancelar la cita del viernes. También quiero una cita con pediatría para el lunes. Gracias."
+
+    understood = read(text)
+
+    assert (understood.intent, understood.date) == (Intent.CANCEL_APPOINTMENT, dt.date(2026, 11, 27))
+    assert understood.specialty is None
