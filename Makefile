@@ -54,7 +54,7 @@ test: lint typecheck ## lint, type-check and run the whole suite on real service
 
 bench: bench-nlu bench-inference ## every benchmark, each printing its table and ratios against baselines of the same run
 
-bench-nlu: install ## understanding a normal message vs the costliest 2000-character ones we could build
+bench-nlu: install ## understanding a normal message vs the costliest 4096-character ones we could build
 	$(PY) -m bench.nlu_bench
 
 bench-inference: install protos ## inference server vs sequential/static/bound baselines -> bench/RESULTS.md

@@ -13,8 +13,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from gateway.conversation import reply
 from gateway.conversation.reply import Action
 
-# Generous bounds; the settings tighten them per deployment (MAX_MESSAGE_CHARS, MAX_MESSAGES_PER_REQUEST).
-HARD_MAX_MESSAGE_CHARS = 4096
+# Generous bounds; the settings tighten them per deployment (MAX_MESSAGES_PER_REQUEST). A message's length is
+# bounded by the body's (MAX_BODY_BYTES) alone: one over MAX_MESSAGE_CHARS is answered, asking for a shorter one.
 HARD_MAX_MESSAGES = 200
 
 
@@ -59,7 +59,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Literal["user", "assistant"]
-    content: Annotated[str, StringConstraints(max_length=HARD_MAX_MESSAGE_CHARS), AfterValidator(_clean_text)]
+    content: Annotated[str, AfterValidator(_clean_text)]
 
 
 class ChatRequest(BaseModel):

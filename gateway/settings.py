@@ -50,7 +50,8 @@ class Settings(BaseSettings):
 
     # A patient's conversation restarts after this much silence (WhatsApp's service window is 24 h).
     conversation_idle_hours: float = Field(default=24.0, gt=0, validation_alias="CONVERSATION_IDLE_HOURS")
-    max_message_chars: int = Field(default=2000, ge=1, validation_alias="MAX_MESSAGE_CHARS")
+    # WhatsApp sends up to 4096 characters; a longer message is answered with a request to shorten it, not refused.
+    max_message_chars: int = Field(default=4096, ge=1, le=4096, validation_alias="MAX_MESSAGE_CHARS")
     max_messages_per_request: int = Field(default=50, ge=1, validation_alias="MAX_MESSAGES_PER_REQUEST")
 
     clinic_timezone: str = Field(default="America/La_Paz", validation_alias="CLINIC_TIMEZONE")
@@ -146,7 +147,9 @@ class Settings(BaseSettings):
         default=30, gt=0, validation_alias="RATE_LIMIT_STAFF_REFUSED_PER_MINUTE"
     )
     rate_limit_staff_refused_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_STAFF_REFUSED_BURST")
-    max_body_bytes: int = Field(default=65536, ge=1024, validation_alias="MAX_BODY_BYTES")
+    # Room for a 4096-character message of emoji written as JSON escapes (12 bytes each, 48 KiB) and as much again
+    # of earlier messages.
+    max_body_bytes: int = Field(default=131072, ge=1024, validation_alias="MAX_BODY_BYTES")
 
     # WhatsApp Cloud API webhook (POST /webhooks/whatsapp), for clinics that skip n8n. Unset secrets: 503.
     whatsapp_verify_token: SecretStr | None = Field(default=None, validation_alias="WHATSAPP_VERIFY_TOKEN")

@@ -4,6 +4,11 @@ from gateway.conversation.wording import with_article
 from gateway.understanding.small_talk import SmallTalk
 
 DID_NOT_UNDERSTAND = "Disculpe, no le entendí bien. ¿Podría escribirlo de otra forma?"
+# A message over MAX_MESSAGE_CHARS: not read, and the patient is asked for the gist.
+MESSAGE_TOO_LONG = (
+    "Disculpe, su mensaje es demasiado largo y no alcanzo a leerlo completo. ¿Podría enviarme lo principal en un "
+    "mensaje más corto? Por ejemplo: qué necesita, para quién y qué día le conviene."
+)
 
 
 def emergency(number: str | None) -> str:
@@ -454,6 +459,11 @@ def ask_member_name(relation: str | None) -> str:
     """Ask the name of the family member to add; `relation` as stored ("hijo"), if the patient said it."""
     who = _RELATIVE.get(relation or "", "la persona para quien es la cita")
     return f"Con gusto. ¿Cuál es el nombre completo de {who} (nombre y apellidos)?"
+
+
+def ask_member_full_name(first_name: str) -> str:
+    """Ask the surnames of a family member the patient named by first name only ("para mi esposo Ricardo")."""
+    return f"¿Cuál es el nombre completo de {first_name} (nombre y apellidos)?"
 
 
 MEMBER_NAME_AGAIN = "Necesito el nombre solo con letras. Por ejemplo: Mateo López Quispe."

@@ -167,7 +167,8 @@ class ChatService:
                 conn,
                 user_phone=user_phone,
                 vouched_by=vouched_by,
-                text=text,
+                # Over the limit, only what fits is kept: the rest is not read, so it is not stored either.
+                text=text[: self._settings.max_message_chars],
                 request_id=request_id,
                 channel=channel,
                 inbound_key=inbound_key,
@@ -179,7 +180,10 @@ class ChatService:
                 return await self._stored_answer(conversation_id, stored, request_id, user_phone, vouched_by)
             clinic = await Clinic.load(conn)
             try:
-                outcome = await self._dialog_turn(conn, inbound, clinic, user_phone, text, request_id, vouched_by)
+                if len(text) > self._settings.max_message_chars:
+                    outcome = await self._too_long(conn, inbound, user_phone, request_id)
+                else:
+                    outcome = await self._dialog_turn(conn, inbound, clinic, user_phone, text, request_id, vouched_by)
             except RedisError as exc:
                 # Verification lives in Redis: without it, say so and keep the dialog where it was.
                 log.warning("verification_unavailable", error=type(exc).__name__)
@@ -267,6 +271,16 @@ class ChatService:
                     conn, inbound, user_phone, outcome.text, outcome.action, request_id, {}, extras=extras
                 )
         return outcome
+
+    async def _too_long(
+        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
+    ) -> Outcome:
+        """A message over MAX_MESSAGE_CHARS: the dialog does not read it (its state stays as it was) and the patient
+        is asked for a shorter one."""
+        log.info("message_too_long", conversation_id=str(inbound.conversation_id))
+        meta: dict[str, object] = {"rejected": "too_long"}
+        await store_reply(conn, inbound, user_phone, replies.MESSAGE_TOO_LONG, Action.NONE, request_id, meta)
+        return Outcome(DialogState(), replies.MESSAGE_TOO_LONG)
 
     async def _is_verified(self, user_phone: str, vouched_by: VouchedBy) -> bool:
         try:

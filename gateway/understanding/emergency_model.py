@@ -31,13 +31,17 @@ FORMAT = 1
 CLASSES = ("none", Emergency.MEDICAL.value, Emergency.SELF_HARM.value)
 
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
+_DIGIT = re.compile(r"\d")
 
 
 def model_text(text: str) -> str:
     """What the model reads of a message, in training and here: its normalized words without the ones holding a
     digit. Quantities are the patterns' to read; an appointment reference or a code ("cancelar la cita
     3f2a9c1e…") only brought the model random character n-grams, and with them the odd false alarm."""
-    return " ".join(word for word in normalize(text).split() if not any(char.isdigit() for char in word))
+    words = normalize(text).split()
+    # Each distinct word is looked at once: a long message repeats its words.
+    kept = {word: not _DIGIT.search(word) for word in set(words)}
+    return " ".join(word for word in words if kept[word])
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,14 @@ class Block:
         counts: Counter[str] = Counter()
         if self.analyzer == "char_wb":
             # N-grams never cross words: a repeated word (2,000 emoji read as "gracias") is cut up once.
+            features = self.features
             for word, times in Counter(text.split()).items():
                 padded = f" {word} "
                 for n in range(low, high + 1):
                     for start in range(max(1, len(padded) - n + 1)):
-                        counts[padded[start : start + n]] += times
+                        gram = padded[start : start + n]
+                        if gram in features:  # only the vocabulary's n-grams are counted at all
+                            counts[gram] += times
                     if n >= len(padded):
                         break  # like scikit-learn: a word no longer than n gives itself, padded, once
         else:

@@ -277,10 +277,24 @@ A_PERSON_ALONE: Final[tuple[Pattern, ...]] = compile_patterns(
 # A complaint about the clinic (not about the assistant: see small_talk.COMPLAINT): a person answers it.
 CLINIC_COMPLAINT: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "queja|quejas|quejarme|reclamo|reclamos|reclamar|denuncia|denunciar",
+        "queja|quejas|quejarme|quejarnos|quejo|queje|quejamos|reclamo|reclamos|reclamar|reclamacion|reclamaciones"
+        "|denuncia|denunciar",
         "mala|pesima|malisima|horrible|fea atencion|trato",
         "me|nos|lo|la|le atendieron|atendio|trataron|trato mal|pesimo",
         "espere|esperamos|esperando ..2 horas ..6 doctor|doctora|medico|atendieron|atendio|ficha|consulta",
+    ]
+)
+
+# Pain complained of ("mi esposo se queja de la espalda"): a symptom told, not a complaint about the clinic.
+_AILING = (
+    "dolor|dolores|duele|doler|molestia|molestias|espalda|cabeza|estomago|barriga|panza|pecho|cintura|rodilla"
+    "|rodillas|pierna|piernas|brazo|brazos|garganta|muela|muelas|oido|oidos|ojo|ojos|columna|huesos|pie|pies|mano"
+    "|manos|cuello|hombro|hombros|rinon|rinones|vientre|cuerpo"
+)
+COMPLAINING_OF_PAIN: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "se|me|te queja|quejaba|quejo|quejan|quejaban|quejado|quejando|quejara ..4 " + _AILING,
+        "quejandose|quejarse|quejarme ..4 " + _AILING,
     ]
 )
 
@@ -623,6 +637,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     EMERGENCY,
     EMERGENCY_CALL,
     EMERGENCY_QUESTION,
+    COMPLAINING_OF_PAIN,
     HUMAN_HANDOFF,
     CANCEL,
     CANNOT_ATTEND,

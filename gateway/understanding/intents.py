@@ -374,6 +374,15 @@ def _asks_to_be_seen(words: Words, *, question: bool, clinic_topics: tuple[Clini
     return bool(_affirmed(words, p.APPOINTMENT_WORD) or _affirmed(words, p.WANT))
 
 
+def complains_of_the_clinic(words: Words) -> bool:
+    """A complaint about the clinic ("quiero hacer un reclamo", "pésima atención"), not pain complained of ("se
+    queja de la espalda")."""
+    ailing = words.spans(p.COMPLAINING_OF_PAIN)
+    return any(
+        not any(pain.start <= span.start < pain.end for pain in ailing) for span in _affirmed(words, p.CLINIC_COMPLAINT)
+    )
+
+
 def classify(
     words: Words, *, question: bool, has_details: bool, clinic_topics: tuple[ClinicTopic, ...] = ()
 ) -> tuple[Intent, float]:
@@ -388,7 +397,7 @@ def classify(
     # "Una persona", "sí, con una persona" (answering "escriba «persona»").
     if words.has(p.HUMAN_HANDOFF) or (words.has(p.A_PERSON_ALONE) and _only(words, p.A_PERSON_ALONE + p.CONFIRM)):
         return Intent.HUMAN_HANDOFF, 0.9
-    if _affirmed(words, p.CLINIC_COMPLAINT):
+    if complains_of_the_clinic(words):
         return Intent.HUMAN_HANDOFF, 0.9
     cancel, cannot_attend = words.has(p.CANCEL), words.has(p.CANNOT_ATTEND)
     if words.has(p.RESCHEDULE) or _only(words, p.MOVE_ALONE):

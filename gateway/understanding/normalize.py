@@ -65,16 +65,21 @@ def _read_word(raw: str) -> str:
     return ABBREVIATIONS.get(word, word)
 
 
+_QU, _CE, _GE = re.compile(r"qu(?=[ei])"), re.compile(r"c(?=[ei])"), re.compile(r"g(?=[ei])")
+_X_AS_CH = re.compile(r"(?<=[aeiou])x(?=[aeiou])")
+_FINAL_Y = re.compile(r"y$")
+
+
 def phonetic(word: str) -> str:
     """A key that spellings which sound alike share: c/s/z, qu/k, ll/y, b/v, silent h, x/ch, doubles."""
     key = word.replace("ch", "\0")
-    key = re.sub(r"qu(?=[ei])", "k", key)
-    key = re.sub(r"c(?=[ei])", "s", key)
-    key = re.sub(r"g(?=[ei])", "j", key)
+    key = _QU.sub("k", key)
+    key = _CE.sub("s", key)
+    key = _GE.sub("j", key)
     key = key.replace("ll", "y").replace("c", "k").replace("q", "k").replace("z", "s").replace("v", "b")
-    key = re.sub(r"(?<=[aeiou])x(?=[aeiou])", "\0", key)  # WhatsApp "pexo" is "pecho"
+    key = _X_AS_CH.sub("\0", key)  # WhatsApp "pexo" is "pecho"
     key = key.replace("x", "ks").replace("h", "")
-    key = re.sub(r"y$", "i", key)
+    key = _FINAL_Y.sub("i", key)
     key = key.replace("\0", "ch")
     return _RUN.sub(r"\1", key)
 

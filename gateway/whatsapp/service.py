@@ -95,7 +95,6 @@ class WhatsAppInbox:
         chat: ChatService,
         limiter: RateLimiter,
         metrics: GatewayMetrics,
-        max_message_chars: int,
         retry: Backoff,
         send_lease_seconds: float,
         lock_key: bytes,
@@ -110,7 +109,6 @@ class WhatsAppInbox:
         self._chat = chat
         self._limiter = limiter
         self._metrics = metrics
-        self._max_chars = max_message_chars
         self._retry = retry
         self._send_lease = send_lease_seconds
         self._lock_key = lock_key
@@ -250,7 +248,8 @@ class WhatsAppInbox:
         # stored reply) instead of storing the message and running the dialog a second time.
         answer = await self._chat.reply(
             user_phone=phone,
-            text=message.text[: self._max_chars],
+            # Whole: one over MAX_MESSAGE_CHARS is answered with a request for a shorter one, as in /chat.
+            text=message.text,
             request_id=request_id,
             vouched_by=by_whatsapp(message.phone_number_id),
             channel="whatsapp",
@@ -346,7 +345,6 @@ def whatsapp_inbox(
         chat=chat,
         limiter=limiter,
         metrics=metrics,
-        max_message_chars=settings.max_message_chars,
         retry=Backoff(
             retries=settings.whatsapp_retries,
             first_seconds=settings.whatsapp_retry_first_seconds,

@@ -30,7 +30,7 @@ def test_the_table_has_a_row_per_kind_and_the_normal_message_is_the_baseline() -
         assert line.startswith(kind)
         assert all(float(cell) >= 0 for cell in line[len(kind) :].split())
     (check,) = checks(results)
-    assert check.name.startswith("worst 2000-char kind p99 ms") and check.target == "<= 20"
+    assert check.name.startswith(f"worst {MAX_CHARS}-char kind p99 ms") and check.target == "<= 20"
 
 
 def test_the_command_prints_the_table_and_the_target(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,4 +38,4 @@ def test_the_command_prints_the_table_and_the_target(capsys: pytest.CaptureFixtu
 
     printed = capsys.readouterr().out
     assert "message kind" in printed and "p50 / normal" in printed
-    assert "worst 2000-char kind p99 ms" in printed
+    assert f"worst {MAX_CHARS}-char kind p99 ms" in printed

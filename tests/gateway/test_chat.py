@@ -9,7 +9,9 @@ import asyncpg
 import httpx
 
 from gateway.conversation import replies
+from gateway.schemas import ChatResponse
 from tests.support.gateway import MakeClient
+from tests.support.long_messages import VOICE_NOTE
 from tests.support.services import free_port, start_inference_process
 
 PATIENT = "+59170123456"
@@ -166,3 +168,49 @@ async def test_the_inference_breaker_recovers_when_the_server_comes_back(
         assert (await client.get("/health")).json()["breakers"]["inference"] == "closed"
     finally:
         server.stop()
+
+
+async def test_a_message_as_long_as_whatsapp_allows_is_read_even_as_escaped_multibyte_json(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    headers = {"X-API-Key": api_key, "content-type": "application/json"}
+    text = ((VOICE_NOTE + " 🙏 ") * 3)[:4096]
+    # 4096 emoji with every one escaped as JSON allows (12 bytes each): the largest body one message makes.
+    emoji = json.dumps(chat_body("🙏" * 4096)).encode()
+
+    answer = await client.post("/chat", content=json.dumps(chat_body(text)).encode(), headers=headers)
+    escaped = await client.post("/chat", content=emoji, headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["response"] != replies.MESSAGE_TOO_LONG
+    assert len(emoji) > 48 * 1024
+    assert escaped.status_code == 200, escaped.text
+    assert escaped.json()["response"] != replies.MESSAGE_TOO_LONG
+    stored = await conn.fetch("SELECT content FROM messages WHERE role = 'user' ORDER BY id")
+    assert [r["content"] for r in stored] == [text.strip(), "🙏" * 4096]
+
+
+async def test_a_message_over_4096_characters_gets_a_polite_answer_and_leaves_the_dialog_where_it_was(
+    client: httpx.AsyncClient, api_key: str, conn: asyncpg.Connection
+) -> None:
+    headers = {"X-API-Key": api_key}
+    offered = (await client.post("/chat", json=chat_body("quiero una cita"), headers=headers)).json()
+    assert offered["action"] == "verification_required", offered
+
+    answer = await client.post("/chat", json=chat_body("a" * 4000 + " quiero una cita " * 10), headers=headers)
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert set(body) == set(ChatResponse.model_fields)
+    assert (body["response"], body["action"], body["options"], body["appointment"]) == (
+        replies.MESSAGE_TOO_LONG,
+        "none",
+        [],
+        None,
+    )
+    assert body["conversation_id"] == offered["conversation_id"]
+    stored = await conn.fetchval("SELECT content FROM messages WHERE role = 'user' ORDER BY id DESC LIMIT 1")
+    assert len(stored) == 4096
+    # The registration offer still waits for its answer.
+    after = (await client.post("/chat", json=chat_body("sí"), headers=headers)).json()
+    assert "nombre completo" in after["response"], after

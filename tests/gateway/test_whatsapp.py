@@ -16,6 +16,7 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.app import create_app
+from gateway.conversation import replies as conversation_replies
 from gateway.conversation.reply import Option
 from gateway.whatsapp import replies
 from gateway.whatsapp.client import reply_messages, split_text
@@ -221,6 +222,20 @@ async def test_text_message_is_answered_in_spanish_in_the_background(
     conversation = await conn.fetchrow("SELECT user_phone, channel FROM conversations")
     assert dict(conversation) == {"user_phone": f"+{MARIA}", "channel": "whatsapp"}
     assert await user_messages(conn) == ["Hola, quiero una cita con pediatría"]
+
+
+async def test_a_text_over_the_length_limit_is_answered_asking_for_a_shorter_one(
+    make_client: MakeClient, graph: FakeGraphApi, seeded: None, conn: asyncpg.Connection
+) -> None:
+    webhook = await make_client(MAX_MESSAGE_CHARS=40, **whatsapp_settings(graph))
+
+    await deliver(webhook, text(MARIA, "Hola, quiero una cita con pediatría para el sábado en la mañana"))
+
+    [reply] = await graph.await_for(1, MARIA)
+    assert reply.text == conversation_replies.MESSAGE_TOO_LONG
+    [row] = await settled(conn, 1)
+    assert row["status"] == "answered"
+    assert await user_messages(conn) == ["Hola, quiero una cita con pediatría para"]
 
 
 async def test_meta_retrying_a_message_gets_it_answered_once(

@@ -3,7 +3,8 @@
 Attacks held here:
 - text that arrives through Meta's webhook (a third party's payload) carrying control characters, ANSI
   escapes and bidi overrides, to reach the conversation store, the model and staff screens unclean: the
-  webhook cleans it with the very function `/chat` uses, and cuts it at the same MAX_MESSAGE_CHARS.
+  webhook cleans it with the very function `/chat` uses, and holds it to the same MAX_MESSAGE_CHARS (longer, it is
+  not read: the patient is asked for a shorter one, and only what fits is stored).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncpg
 import pytest
 
 from appointments.demo import seed_demo_clinic
+from gateway.conversation import replies
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.gateway.test_whatsapp import MARIA, deliver, settled, text, whatsapp_settings
 from tests.support.fake_inference import fake_inference_server
@@ -62,7 +64,7 @@ async def test_webhook_text_is_cleaned_exactly_as_chat_cleans_it_before_it_is_st
     assert model.requests == [[("user", CLEAN)]]
 
 
-async def test_webhook_text_is_cut_at_the_same_length_limit_as_chat(
+async def test_webhook_text_is_held_to_the_same_length_limit_as_chat(
     make_client: MakeClient, graph: FakeGraphApi, conn: asyncpg.Connection
 ) -> None:
     await seed_demo_clinic(conn)
@@ -73,3 +75,5 @@ async def test_webhook_text_is_cut_at_the_same_length_limit_as_chat(
         await settled(conn, 1)
 
     assert await user_messages(conn, f"+{MARIA}") == ["¿Tienen estacionamie"]
+    assert [sent.text for sent in graph.sent_to(MARIA)] == [replies.MESSAGE_TOO_LONG]
+    assert model.requests == []

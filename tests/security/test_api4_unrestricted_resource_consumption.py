@@ -5,7 +5,7 @@ Attacks held here:
   429 with Retry-After in the usual error shape, while other staff keys are unaffected.
 - a flood of bad keys against /staff, each refusal an audit row: past RATE_LIMIT_STAFF_REFUSED_BURST
   from one client address the refusals are 429s and write nothing, so the audit log cannot be flooded.
-- a 2000-character message of dates written oddly (two-digit years), each once a slow `dateparser` call
+- a 4096-character message of dates written oddly (two-digit years), each once a slow `dateparser` call
   on the event loop: dates are read directly, and at most MAX_SLOW_PARSES per message go to dateparser.
 """
 

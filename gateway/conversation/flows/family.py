@@ -23,6 +23,7 @@ from gateway.conversation.state import DialogState, Flow, ListedAppointment, Mem
 from gateway.db import Connection
 from gateway.understanding.birthdates import parse_birth_date
 from gateway.understanding.family import names_in, whom
+from gateway.understanding.normalize import fold
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -174,6 +175,8 @@ class Family:
             return Outcome(state, replies.MEMBER_NAME_AGAIN)
         name = " ".join(word[:1].upper() + word[1:] for word in name.split())
         said = state.wishes.whom or Whom()
+        if said.name is not None and fold(said.name) not in fold(name).split():
+            name = f"{said.name} {name}"  # "¿El nombre completo de Ricardo?" "Flores Mamani"
         named = Whom(relation=said.relation, name=name)
         asked = state.but(step=Step.MEMBER_BIRTH_DATE, wishes=state.wishes.but(whom=named))
         return Outcome(asked, replies.ask_member_birth_date(name))
@@ -240,7 +243,10 @@ class Family:
 
     def _ask_to_add(self, state: DialogState) -> Outcome:
         said = state.wishes.whom or Whom(someone_else=True)
-        if said.name is not None:
+        if said.name is not None and len(said.name.split()) > 1:
             return Outcome(state.but(step=Step.MEMBER_BIRTH_DATE), replies.ask_member_birth_date(said.name))
+        if said.name is not None:
+            # "Para mi esposo Ricardo": the clinic's record needs his surnames too.
+            return Outcome(state.but(step=Step.MEMBER_NAME), replies.ask_member_full_name(said.name))
         relation = said.relation.value if said.relation is not None else None
         return Outcome(state.but(step=Step.MEMBER_NAME), replies.ask_member_name(relation))

@@ -7,7 +7,6 @@ every flow and hands the verified patient back to the dialog.
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -19,7 +18,9 @@ from gateway.conversation.flows.common import EXPLICIT_INTENT, TO_A_PERSON, YES_
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
 from gateway.understanding.birthdates import parse_birth_date
+from gateway.understanding.documents import parse_document
 from gateway.understanding.intents import Intent
+from gateway.understanding.names import parse_full_name
 from gateway.verification.errors import LockedOut, NoActiveCode, NotTextable, SmsBudgetExhausted, TooManyCodes
 from gateway.verification.identity import KnowledgeCheck, birth_date_matches
 from gateway.verification.otp import last4_matches
@@ -28,8 +29,8 @@ from gateway.verification.sms import SmsDeliveryError
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
 
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '.-][^\W\d_]+)+$")
-_DOCUMENT = re.compile(r"^\d{5,10}(?:-?[0-9A-Z]{1,2})?(?: ?[A-Z]{2,3})?$")
+# Registration's steps: a name typed there (a surname that is also a doctor's) searches for no doctor.
+_REGISTERING = frozenset({Step.REGISTER_OFFER, Step.REGISTER_NAME, Step.REGISTER_BIRTH_DATE, Step.REGISTER_DOCUMENT})
 # Steps whose question a date may answer (a date of birth): such a date is never a day wanted.
 VERIFYING = frozenset(
     {
@@ -95,13 +96,14 @@ class Verification:
                 return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
         # A name or document can look like a booking ("Pedro Mamani" names a doctor); only words
         # that say what the patient wants ("quiero cancelar") leave the registration.
-        if new_flow is not None and turn.understood.confidence < EXPLICIT_INTENT:
+        bare_detail = new_flow is not None and turn.understood.confidence < EXPLICIT_INTENT
+        if bare_detail:
             new_flow = None
         if step is Step.REGISTER_NAME and new_flow is None:
-            name = " ".join(text.split())
-            if not (_NAME.match(name) and len(name) <= 80):
+            name = parse_full_name(text)
+            if name is None:
                 return Outcome(state, replies.ASK_NAME_AGAIN, Action.VERIFICATION_REQUIRED)
-            named = state.but(step=Step.REGISTER_BIRTH_DATE, registering_name=name.title())
+            named = state.but(step=Step.REGISTER_BIRTH_DATE, registering_name=name)
             return Outcome(named, replies.ASK_REGISTER_BIRTH_DATE, Action.VERIFICATION_REQUIRED)
         if step is Step.REGISTER_BIRTH_DATE:
             born = parse_birth_date(text, today=turn.now.astimezone(self._dialog.settings.tz).date())
@@ -111,12 +113,16 @@ class Verification:
             if new_flow is None:
                 return Outcome(state, replies.ASK_BIRTH_DATE_AGAIN, Action.VERIFICATION_REQUIRED)
         if step is Step.REGISTER_DOCUMENT:
-            document = " ".join(text.upper().replace(".", "").split())
-            if _DOCUMENT.match(document):
+            document = parse_document(text)
+            if document is not None:
                 documented = state.but(registering_document=document)
                 return await self.send_code(documented, turn, audit.phone_actor(turn.phone))
             if new_flow is None:
                 return Outcome(state, replies.ASK_DOCUMENT_AGAIN, Action.VERIFICATION_REQUIRED)
+        if bare_detail and (step in _REGISTERING or state.registering_name is not None):
+            # "Mamani" at the registration offer or while the code is awaited answers nothing asked; it must not
+            # start a booking with Dr. Mamani (nor start the registration over).
+            return self.ask_again(state)
         return None
 
     def ask_again(self, state: DialogState) -> Outcome | None:

@@ -19,6 +19,7 @@ from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient
 from tests.support.clock import NIGHT, open_zone, zone_at
 from tests.support.gateway import MakeClient
+from tests.support.long_messages import VOICE_NOTE
 
 MARIA = demo.MARIA.phone  # demo patient María Fernanda López
 JUAN = demo.JUAN.phone  # demo patient Juan Carlos Condori
@@ -190,16 +191,24 @@ async def test_a_mother_books_for_her_son_mateo(maria: Patient, conn: asyncpg.Co
 
     # Issue 16: the yes that carries her son's name was asked again twice, and the appointment went under hers.
     asked = await maria.say("sí confirmo, a nombre de mi hijo Mateo porfa")
-    assert asked["response"] == replies.ask_member_birth_date("Mateo"), asked
+    assert asked["response"] == replies.ask_member_full_name("Mateo"), asked
+    named = await maria.say("Mateo López Rojas")
+    assert named["response"] == replies.ask_member_birth_date("Mateo López Rojas"), named
     booked = await maria.say("14/02/2023")
 
     assert booked["action"] == "schedule_appointment", booked
-    assert booked["response"].startswith(f"{replies.member_added('Mateo')} ¡Listo! La cita de Mateo con"), booked
+    added = replies.member_added("Mateo López Rojas")
+    assert booked["response"].startswith(f"{added} ¡Listo! La cita de Mateo López Rojas con"), booked
     [row] = await conn.fetch(
         "SELECT p.full_name, p.phone, p.relation, p.date_of_birth, h.phone AS holder_phone "
         "FROM appointments a JOIN patients p ON p.id = a.patient_id JOIN patients h ON h.id = p.holder_id"
     )
-    assert (row["full_name"], row["phone"], row["relation"], row["holder_phone"]) == ("Mateo", None, "hijo", MARIA)
+    assert (row["full_name"], row["phone"], row["relation"], row["holder_phone"]) == (
+        "Mateo López Rojas",
+        None,
+        "hijo",
+        MARIA,
+    )
     assert row["date_of_birth"] == date(2023, 2, 14)
     assert await appointments_of(conn, MARIA) == []  # nothing under the mother's name
 
@@ -207,7 +216,7 @@ async def test_a_mother_books_for_her_son_mateo(maria: Patient, conn: asyncpg.Co
     assert listed["action"] == "list_appointments" and "— para Mateo" in listed["response"], listed
     again = await maria.say("quiero otra cita con pediatría")
     assert again["response"].startswith(replies.FOR_WHOM), again
-    assert [o["title"] for o in again["options"]] == ["Para mí", "Mateo", "Otra persona"]
+    assert [o["title"] for o in again["options"]] == ["Para mí", "Mateo López Rojas", "Otra persona"]
     for_him = await maria.say("para mi hijo")
     assert len(for_him["options"]) == 3, for_him
 
@@ -615,3 +624,46 @@ async def test_la_de_las_3_and_another_day_instead_of_the_one_offered(
     left = await maria.say("no gracias, después le escribo")
     assert left["response"] == replies.BOOKING_LEFT
     assert await appointments_of(conn, MARIA) == []
+
+
+@pytest.mark.parametrize("complaint", ["reclamo", "Queja", "quiero hacer un reclamo", "tengo una queja"])
+async def test_a_complaint_from_an_unregistered_phone_goes_to_a_person_not_to_registration(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection, complaint: str
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+
+    answer = await stranger.say(complaint)
+
+    assert answer["action"] == "human_handoff", answer
+    assert answer["response"].startswith("Lamento mucho lo ocurrido.")
+    assert "registr" not in answer["response"]
+    assert await conn.fetchval("SELECT count(*) FROM patients WHERE phone = $1", STRANGER) == 0
+
+
+async def test_a_complaint_while_registration_asks_the_name_goes_to_a_person(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer
+) -> None:
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    await stranger.say("quiero una cita")
+    assert "nombre completo" in (await stranger.say("sí"))["response"]
+
+    answer = await stranger.say("reclamo")
+
+    assert answer["action"] == "human_handoff", answer
+    assert answer["response"].startswith("Lamento mucho lo ocurrido.")
+
+
+async def test_a_long_voice_note_is_read_as_the_booking_it_asks_for(
+    make_client: MakeClient, seeded: None, api_key: str, sms: FakeSmsServer
+) -> None:
+    # Monday to Thursday at an hour the clinic is open: "este sábado" is days ahead, its morning free.
+    gateway = await make_client(CLINIC_TIMEZONE=zone_at((9, 10, 11), weekdays=(1, 2, 3, 4)))
+    maria = Patient(gateway, api_key, MARIA, sms)
+
+    offered = await maria.verify(VOICE_NOTE)
+
+    offers = [line for line in offered["response"].splitlines() if line[:2] in ("1)", "2)", "3)")]
+    assert len(offers) == len(offered["options"]) == 3, offered
+    # Saturday, general medicine, in the morning: not the 06:00 he leaves for work, nor a complaint.
+    assert all("sábado" in line and "(Medicina general)" in line for line in offers), offered
+    assert all(option["title"].split()[-1] < "12:00" for option in offered["options"]), offered

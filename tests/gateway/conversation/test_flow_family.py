@@ -224,20 +224,34 @@ async def test_yes_with_a_registered_sons_name_books_for_him(
     assert outcome.text == replies.booked(when, "Dra. Lucía Vargas", "Pediatría", reference, "Mateo López")
 
 
-async def test_yes_with_a_new_sons_name_asks_his_date_of_birth_then_books(
+async def test_yes_with_a_new_sons_name_asks_his_surnames_and_date_of_birth_then_books(
     bench: DialogBench, conn: asyncpg.Connection, confirming: DialogState
 ) -> None:
     asked = await bench.say(MARIA, "sí confirmo, a nombre de mi hijo Mateo porfa", confirming)
-    assert (asked.state.step, asked.text) == (Step.MEMBER_BIRTH_DATE, replies.ask_member_birth_date("Mateo"))
+    assert (asked.state.step, asked.text) == (Step.MEMBER_NAME, replies.ask_member_full_name("Mateo"))
+    # Only the surnames is enough: the first name was said already.
+    named = await bench.say(MARIA, "López Quispe", asked.state)
+    assert (named.state.step, named.text) == (
+        Step.MEMBER_BIRTH_DATE,
+        replies.ask_member_birth_date("Mateo López Quispe"),
+    )
     assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
 
-    booked = await bench.say(MARIA, "15 de enero de 2027", asked.state)
+    booked = await bench.say(MARIA, "15 de enero de 2027", named.state)
 
     [new] = await repository.dependents_of(conn, holder_id=(await bench.patient(MARIA)).id)
-    assert (new.full_name, new.relation, new.date_of_birth) == ("Mateo", "hijo", date(2027, 1, 15))
+    assert (new.full_name, new.relation, new.date_of_birth) == ("Mateo López Quispe", "hijo", date(2027, 1, 15))
     assert booked.action is Action.SCHEDULE_APPOINTMENT
     assert booked.appointment is not None and booked.appointment.patient_id == new.id
-    assert booked.text is not None and booked.text.startswith(replies.member_added("Mateo"))
+    assert booked.text is not None and booked.text.startswith(replies.member_added("Mateo López Quispe"))
+
+
+async def test_a_full_name_typed_again_is_not_doubled(bench: DialogBench, confirming: DialogState) -> None:
+    asked = await bench.say(MARIA, "sí, a nombre de mi hijo Mateo", confirming)
+
+    named = await bench.say(MARIA, "mateo lópez quispe", asked.state)
+
+    assert named.text == replies.ask_member_birth_date("Mateo López Quispe")
 
 
 async def test_a_name_without_a_yes_asks_to_confirm_for_him(
@@ -301,8 +315,9 @@ async def test_another_phones_family_is_never_reached(bench: DialogBench) -> Non
     booking = await bench.say(MARIA, "quiero una cita con pediatría para Mateo")
 
     assert listing.text == replies.NO_UPCOMING
-    # Juan's Mateo is not María's: she is asked his date of birth, to add a Mateo of her own.
-    assert (booking.state.step, booking.state.member) == (Step.MEMBER_BIRTH_DATE, None)
+    # Juan's Mateo is not María's: she is asked his full name, to add a Mateo of her own.
+    assert (booking.state.step, booking.state.member) == (Step.MEMBER_NAME, None)
+    assert booking.text == replies.ask_member_full_name("Mateo")
 
 
 async def test_a_yes_for_one_of_two_sons_asks_which_and_then_books(

@@ -142,6 +142,82 @@ async def test_a_document_texts_a_code_to_a_stranger(bench: DialogBench) -> None
     assert len(bench.sms.codes()) == 1
 
 
+REGISTERING_DOCUMENT = BOOKING.but(
+    step=Step.REGISTER_DOCUMENT, registering_name="Pedro Mamani", registering_birth_date=date(1990, 3, 12)
+)
+
+
+@pytest.mark.parametrize(
+    ("says", "stored"),
+    [
+        ("6.234.871 lp", "6234871 LP"),
+        ("6 234 871 LP", "6234871 LP"),
+        ("6234871 cb", "6234871 CB"),
+        ("6234871 SCZ", "6234871 SC"),
+        ("6234871-1A", "6234871-1A"),
+        ("6234871-1a LP", "6234871-1A LP"),
+        ("CI 6.234.871 L.P.", "6234871 LP"),
+        ("mi carnet es 6234871 expedido en Santa Cruz", "6234871 SC"),
+    ],
+)
+async def test_a_carnet_in_its_common_forms_is_stored_in_one(bench: DialogBench, says: str, stored: str) -> None:
+    outcome = await bench.say(STRANGER, says, REGISTERING_DOCUMENT)
+
+    assert outcome.state == REGISTERING_DOCUMENT.but(step=Step.CODE, registering_document=stored)
+    assert len(bench.sms.codes()) == 1
+
+
+@pytest.mark.parametrize("says", ["6234871 XY", "1234", "no tengo carnet", "Mamani"])
+async def test_what_is_no_carnet_asks_for_it_again(bench: DialogBench, says: str) -> None:
+    outcome = await bench.say(STRANGER, says, REGISTERING_DOCUMENT)
+
+    assert (outcome.state, outcome.text) == (REGISTERING_DOCUMENT, replies.ASK_DOCUMENT_AGAIN)
+    assert not bench.sms.received
+
+
+@pytest.mark.parametrize(
+    ("says", "name"),
+    [
+        ("me llamo Rosa Mamani.", "Rosa Mamani"),
+        ("Mi nombre completo es ana mamani quispe", "Ana Mamani Quispe"),
+        ("Jorge Mamani", "Jorge Mamani"),
+    ],
+)
+async def test_a_name_typed_at_registration_is_a_name_not_a_doctor(bench: DialogBench, says: str, name: str) -> None:
+    outcome = await bench.say(STRANGER, says, BOOKING.but(step=Step.REGISTER_NAME))
+
+    assert outcome.state == BOOKING.but(step=Step.REGISTER_BIRTH_DATE, registering_name=name)
+    assert outcome.text == replies.ASK_REGISTER_BIRTH_DATE
+
+
+async def test_a_surname_alone_at_registration_asks_for_the_whole_name_and_books_nothing(bench: DialogBench) -> None:
+    state = BOOKING.but(step=Step.REGISTER_NAME)
+
+    outcome = await bench.say(STRANGER, "Mamani", state)
+
+    assert (outcome.state, outcome.text) == (state, replies.ASK_NAME_AGAIN)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        BOOKING.but(step=Step.REGISTER_OFFER),
+        DialogState(flow=Flow.LIST, step=Step.REGISTER_OFFER),
+        REGISTERING_DOCUMENT.but(step=Step.CODE, registering_document="6234871 LP"),
+    ],
+    ids=["at the booking's offer", "at the offer to list appointments", "while the code is awaited"],
+)
+async def test_a_surname_that_is_a_doctors_during_registration_searches_no_doctor(
+    bench: DialogBench, state: DialogState
+) -> None:
+    outcome = await bench.say(STRANGER, "Mamani", state)
+
+    # The question asked stays asked: no booking with Dr. Jorge Mamani, no registration started over.
+    assert outcome.state == state
+    assert outcome.action is Action.VERIFICATION_REQUIRED
+    assert outcome.text in (replies.REGISTER_OFFER, replies.ASK_CODE_AGAIN)
+
+
 async def test_the_right_code_verifies_and_the_flow_goes_on(bench: DialogBench) -> None:
     await bench.otp.send_code(MARIA.phone, KEY)
     [code] = bench.sms.codes()
@@ -177,3 +253,19 @@ async def test_a_verified_patient_skips_verification(bench: DialogBench) -> None
     outcome = await bench.say(MARIA.phone, "quiero una cita")
 
     assert outcome.state == BOOKING.but(step=Step.SPECIALTY)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [DialogState(), BOOKING.but(step=Step.REGISTER_OFFER), BOOKING.but(step=Step.REGISTER_NAME)],
+    ids=["first message", "at the registration offer", "while registration asks the name"],
+)
+@pytest.mark.parametrize("says", ["reclamo", "Queja", "quiero hacer un reclamo", "tengo una queja"])
+async def test_a_complaint_from_a_stranger_goes_to_a_person_wherever_registration_stands(
+    bench: DialogBench, state: DialogState, says: str
+) -> None:
+    outcome = await bench.say(STRANGER, says, state)
+
+    assert (outcome.action, outcome.flag, outcome.state.step) == (Action.HUMAN_HANDOFF, "human_handoff", None)
+    assert outcome.text is not None and outcome.text.startswith("Lamento mucho lo ocurrido.")
+    assert not bench.sms.received
