@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
-from gateway.understanding.dates import find_dates, spell_calendar_words
+from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
 from gateway.understanding.normalize import normalize
 from gateway.understanding.times import find_times
 
@@ -102,8 +102,6 @@ _LATER_SAME_DAY: Final = re.compile(
 )
 # "Otro día", "otro día esa semana", "ese día no puedo": another day than the one offered.
 _OTHER_DAY: Final = re.compile(r"\b(otro dia|otra fecha|diferente dia|distinto dia|ese dia no|otros dias)\b")
-# A day refused in the same message that names the one wanted ("mejor el lunes, el jueves no puedo").
-_REFUSED_AFTER: Final = re.compile(r"\s+(?:ya\s+)?no\s+(?:puedo|me\s+(?:sirve|conviene|queda))")
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -202,8 +200,7 @@ def days_named(text: str, today: dt.date) -> tuple[list[dt.date], list[dt.date]]
     wanted: list[dt.date] = []
     refused: list[dt.date] = []
     for found in find_dates(words, today=today):
-        refusing = _REFUSED_AFTER.match(words, found.end) is not None
-        (refused if refusing else wanted).append(found.value)
+        (refused if is_refused(words, found) else wanted).append(found.value)
     return wanted, refused
 
 

@@ -304,3 +304,23 @@ def find_dates(text: str, *, today: dt.date) -> list[FoundDate]:
                 found.insert(at, FoundDate(match.start(), match.end(), value))
                 starts.insert(at, match.start())
     return found
+
+
+# "No puedo", "no voy a poder", "no me sirve": said of a day, the day is refused, not wanted.
+_REFUSAL: Final = r"(?:ya\s+)?no\s+(?:puedo|podre|podria|podemos|voy\s+a\s+poder|me\s+(?:sirve|conviene|queda|da))"
+# "El jueves no puedo", "el viernes ya no me sirve".
+_REFUSED_AFTER: Final = re.compile(rf"\s+{_REFUSAL}\b")
+# "No puedo el jueves", "no voy a poder ir el viernes", "ya no puedo ir a mi cita del viernes".
+_REFUSED_BEFORE: Final = re.compile(rf"\b{_REFUSAL}(?:\s+\w+){{0,4}}\s*$")
+# What separates one clause from the next: a refusal before it never reaches over one.
+_CLAUSE_END: Final = re.compile(r".*(?:[,;.!?]|\b(?:pero|mejor|sino))", re.DOTALL)
+
+
+def is_refused(text: str, found: FoundDate) -> bool:
+    """Whether the normalized message refuses the day it names at `found` ("el jueves no puedo", "no puedo el
+    viernes"), rather than asking for it ("mejor el lunes")."""
+    if _REFUSED_AFTER.match(text, found.end) is not None:
+        return True
+    before = text[: found.start]
+    clause = _CLAUSE_END.match(before)
+    return _REFUSED_BEFORE.search(before[clause.end() if clause else 0 :]) is not None

@@ -372,6 +372,8 @@ RESCHEDULE: Final[tuple[Pattern, ...]] = compile_patterns(
         "cambiela|cambiala|cambienla|cambiemela|cambiamela|cambiemelo|muevala|muevanla|muevamela|reprogramela"
         "|reprogramenla|adelantela|adelantarla|adelantarlo|atrasarla|atrasarlo|retrasarla|retrasarlo",
         "adelantar|atrasar|retrasar ..2 para|al|hasta|otro|otra|unos|unas|una|un|mas",
+        # "La cita del viernes la quiero para el lunes".
+        _APPOINTMENT + " del|de ..3 la|lo quiero|quisiera|necesito|prefiero|puede|pueden|podria ..2 para|al",
     ]
 )
 

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from gateway.understanding import intent_patterns as p
 from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
-from gateway.understanding.dates import find_dates, spell_calendar_words
+from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.family import only_whom
@@ -203,9 +203,11 @@ def _read(
     # Moving an appointment names the old day first and the new one last ("del lunes al martes").
     pick = -1 if intent is Intent.RESCHEDULE_APPOINTMENT else 0
     clock = times[pick].value if times else None
+    # "Ya no puedo el viernes, mejor el lunes": the day wanted is the one not refused, wherever it was said.
+    wanted = [day for day in dates if not is_refused(normalized, day)] or dates
     return Understanding(
         intent=intent,
-        date=dates[pick].value if dates else None,
+        date=wanted[pick].value if wanted else None,
         time=clock,
         specialty=specialty,
         doctor=doctor,

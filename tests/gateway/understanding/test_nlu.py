@@ -359,6 +359,24 @@ def test_a_reschedule_takes_the_new_date_not_the_old_one(text: str, moved_to: dt
     assert (result.intent, result.date) == (Intent.RESCHEDULE_APPOINTMENT, moved_to)
 
 
+@pytest.mark.parametrize(
+    ("text", "intent", "weekday"),
+    [
+        ("ya no puedo el viernes, mejor el lunes", Intent.SCHEDULE_APPOINTMENT, 0),
+        ("el jueves no puedo, mejor el lunes", Intent.SCHEDULE_APPOINTMENT, 0),
+        ("mejor el lunes, el jueves no puedo", Intent.SCHEDULE_APPOINTMENT, 0),
+        ("quiero una cita para el viernes, el lunes no me sirve", Intent.SCHEDULE_APPOINTMENT, 4),
+        ("la cita del viernes la quiero para el lunes", Intent.RESCHEDULE_APPOINTMENT, 0),
+        ("no voy a poder ir el jueves, me la cambia para el viernes?", Intent.RESCHEDULE_APPOINTMENT, 4),
+        # Every day named is refused: it still names the appointment.
+        ("no voy a poder ir el viernes", Intent.DENY, 4),
+    ],
+)
+def test_the_day_wanted_is_the_one_not_refused(text: str, intent: Intent, weekday: int) -> None:
+    result = read(text)
+    assert result.intent is intent and result.date is not None and result.date.weekday() == weekday
+
+
 def test_cancelling_takes_the_date_of_the_appointment_cancelled() -> None:
     assert read("necesito anular la cita del viernes").date == dt.date(2026, 11, 27)
 
