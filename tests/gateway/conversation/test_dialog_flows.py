@@ -660,7 +660,12 @@ async def test_a_long_voice_note_is_read_as_the_booking_it_asks_for(
     gateway = await make_client(CLINIC_TIMEZONE=zone_at((9, 10, 11), weekdays=(1, 2, 3, 4)))
     maria = Patient(gateway, api_key, MARIA, sms)
 
-    offered = await maria.verify(VOICE_NOTE)
+    # The appointment is her husband's: he is added to her phone first (full name, date of birth).
+    asked = await maria.verify(VOICE_NOTE)
+    assert asked["response"].endswith(replies.ask_member_full_name("Ramiro")), asked
+    born = await maria.say("Ramiro Condori Flores")
+    assert born["response"] == replies.ask_member_birth_date("Ramiro Condori Flores"), born
+    offered = await maria.say("03/06/1968")
 
     offers = [line for line in offered["response"].splitlines() if line[:2] in ("1)", "2)", "3)")]
     assert len(offers) == len(offered["options"]) == 3, offered
