@@ -16,6 +16,10 @@ _NAME_PARTICLES = frozenset({"de", "del", "la", "las", "los", "y"})
 # "con" or a title before a name; "la" is not enough ("estoy en La Paz").
 _CUES = ("doctor", "doctora", "con", "licenciado", "licenciada")
 _DISTINCTIVE = 6
+# A doctor's surname alone, with no "con" or title before it, names the doctor only in a message this short ("Mamani",
+# "quispe nomás"): in a longer one it is far more often a patient's own surname ("para mi mamá, Justina López
+# Mamani"); Mamani, Quispe and Choque are the commonest surnames in Bolivia.
+_BARE_SURNAME_WORDS = 3
 
 
 def _name_keys(doctor: str) -> tuple[str, ...]:
@@ -52,6 +56,8 @@ def _score(words: Words, doctor: str) -> float:
     cued = words.preceded_by(first, _CUES, within=3)
     # A lone short name ("Paz", "Luz") counts only after "dra"/"con"; it is too often a plain word.
     if not cued and parts < 2 and all(len(words.keys[index]) < _DISTINCTIVE for index, _ in hits):
+        return 0.0
+    if not cued and parts < 2 and len(words.keys) > _BARE_SURNAME_WORDS:
         return 0.0
     before = set(words.keys[max(0, first - 3) : first])
     gender = "f" if before & _FEMININE else "m" if before & _MASCULINE else None

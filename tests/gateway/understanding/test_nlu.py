@@ -429,6 +429,11 @@ def test_no_specialty_is_invented(text: str) -> None:
         ("la doctora paz", "Dr. Luis Paz"),
         ("estoy en la paz, quiero cita", None),
         ("mi hijo juan tiene fiebre", None),
+        ("mamani nomás", "Dr. Juan Mamani"),
+        # A patient's own surname is not a doctor ("Mamani" and "Quispe" are the commonest names here).
+        ("es para mi mamá, Justina López Mamani, quiere cardiología el viernes", None),
+        ("mi esposo Pedro Mamani Quispe necesita cita el sábado", None),
+        ("quiero cita con el doctor mamani el viernes", "Dr. Juan Mamani"),
     ],
 )
 def test_doctors_are_matched_by_name_with_typos(text: str, doctor: str | None) -> None:
