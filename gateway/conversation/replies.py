@@ -358,8 +358,13 @@ def no_slots(what: str, days: int) -> str:
     )
 
 
-def no_slots_on(day: str) -> str:
-    return f"No hay horarios libres el {day}."
+def no_slots_on(day: str, doctor: str | None = None) -> str:
+    """None free on the day asked; with `doctor`, none with that doctor (others may have some)."""
+    return (
+        f"No hay horarios libres con {with_article(doctor)} el {day}."
+        if doctor
+        else f"No hay horarios libres el {day}."
+    )
 
 
 def no_more_slots_on(day: str) -> str:

@@ -214,7 +214,7 @@ class Booking:
             return ""
         searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
         if searched is None or searched < day:
-            return replies.no_slots_on(wording.day(day))
+            return replies.no_slots_on(wording.day(day), self._doctor_name(state))
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
 
     async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
@@ -249,6 +249,11 @@ class Booking:
             Option(id=str(i), title=wording.short_day_and_time(slot.starts_at, tz), description=slot.doctor_name)
             for i, slot in enumerate(offered, start=1)
         )
+
+    def _doctor_name(self, state: DialogState) -> str | None:
+        """The doctor the search is limited to: the one of the appointment moved, or the one asked for."""
+        doctor_id = state.appointment.doctor_id if state.appointment is not None else state.wishes.doctor_id
+        return next((d.full_name for d in self._dialog.clinic.doctors if d.id == doctor_id), None)
 
     def _whom(self, doctor_id: int | None, specialty: str | None) -> str:
         clinic = self._dialog.clinic

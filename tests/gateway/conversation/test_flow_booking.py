@@ -439,6 +439,15 @@ async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: Dia
     assert second.text is not None and "domingo" not in second.text
 
 
+async def test_a_day_the_doctor_asked_for_does_not_work_names_the_doctor(bench: DialogBench) -> None:
+    # Dr. Mamani works no Saturdays; Dra. Quispe (general medicine too) does: the clinic has slots that day.
+    first = await bench.say(MARIA, "quiero una cita con el doctor Mamani el sábado")
+
+    assert first.text is not None
+    assert first.text.startswith(replies.no_slots_on("sábado 9 de marzo", "Dr. Jorge Mamani"))
+    assert first.text.startswith("No hay horarios libres con el Dr. Jorge Mamani el sábado 9 de marzo.")
+
+
 async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
