@@ -219,7 +219,8 @@ class Dialog:
         if reference is not None:
             wishes = wishes.but(reference=reference)
         mention = whom(turn.text)
-        if mention is not None:
+        # A relative only told about never overrides who the patient already said it is for.
+        if mention is not None and not (mention.uncertain and wishes.whom is not None):
             wishes = wishes.but(whom=Whom.of(mention))
         return wishes
 

@@ -122,11 +122,17 @@ class Whom(_Frozen):
     someone_else: bool = False
     relation: Relation | None = None
     name: str | None = None
+    # A relative only told about: ask who the appointment is for.
+    uncertain: bool = False
 
     @classmethod
     def of(cls, mention: Mention) -> Whom:
         return cls(
-            myself=mention.myself, someone_else=mention.someone_else, relation=mention.relation, name=mention.name
+            myself=mention.myself,
+            someone_else=mention.someone_else,
+            relation=mention.relation,
+            name=mention.name,
+            uncertain=mention.uncertain,
         )
 
 

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 from typing import Final
 
 from gateway.understanding.normalize import fold
@@ -95,6 +96,7 @@ _SOMEONE_ELSE = re.compile(r"\b(?:otra persona|otro familiar|alguien mas|otro pa
 _FOR_THEM: Final = frozenset({"para", "de", "a", "es"})
 # Words that announce a name; with these a name may be written in small letters.
 _NAMING = (("a", "nombre", "de"), ("se", "llama"), ("nombre", "es"))
+_PRONOUNS: Final = frozenset({"el", "ella"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +107,9 @@ class Mention:
     someone_else: bool = False
     relation: Relation | None = None
     name: str | None = None
+    # A relative only told about ("mi esposo se queja de la espalda, quiero una cita"): the appointment may be
+    # theirs or the patient's own, so the conversation asks.
+    uncertain: bool = False
 
 
 def whom(text: str) -> Mention | None:
@@ -118,8 +123,15 @@ def whom(text: str) -> Mention | None:
     myself = relation is None and name is None and bool(_MYSELF.search(joined))
     someone_else = relation is None and name is None and bool(_SOMEONE_ELSE.search(joined))
     if not (myself or someone_else or relation or name):
-        return None
+        told = _relative_told_about(folded)
+        return None if told is None else Mention(relation=told, uncertain=True)
     return Mention(myself=myself, someone_else=someone_else, relation=relation, name=name)
+
+
+def _relative_told_about(folded: list[str]) -> Relation | None:
+    """The one relative a message tells about ("mi esposo", "mi hijita"), or None when none or several."""
+    told = {_RELATIONS[word] for before, word in pairwise(folded) if before == "mi" and word in _RELATIONS}
+    return told.pop() if len(told) == 1 else None
 
 
 # What may stand around a mention in a message that says nothing else: "sí, es para mi hijo Mateo, porfa".
@@ -181,7 +193,10 @@ def _announced_name(words: list[tuple[str, str]]) -> str | None:
     for i in range(len(words)):
         for naming in _NAMING:
             if tuple(folded[i : i + len(naming)]) == naming:
-                name = _name_at(words, i + len(naming), small_letters=True)
+                after = i + len(naming)
+                if after < len(words) and folded[after] in _PRONOUNS:  # "a nombre de él, Pedro Mamani"
+                    after += 1
+                name = _name_at(words, after, small_letters=True)
                 if name is not None:
                     return name
         if folded[i] == "para":

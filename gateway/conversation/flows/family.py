@@ -53,7 +53,7 @@ def member_ids(said: Whom | None, holder: Patient, dependents: list[Patient]) ->
     match = _match(said, holder, dependents)
     if isinstance(match, Patient):
         return {match.id}
-    if said is not None and said.relation is not None:
+    if said is not None and said.relation is not None and not said.uncertain:
         related = {d.id for d in dependents if d.relation == said.relation}
         return related or None
     return None
@@ -65,8 +65,8 @@ def _member(patient: Patient) -> Member:
 
 def _match(said: Whom | None, holder: Patient, dependents: list[Patient]) -> Patient | _Add | None:
     """Who the words name among the holder and their family: one of them, someone to add, or None (ask)."""
-    if said is None:
-        return None
+    if said is None or said.uncertain:
+        return None  # "mi esposo se queja de la espalda, quiero una cita": his, or hers? Ask.
     if said.myself:
         return holder
     if said.name is not None:

@@ -95,6 +95,18 @@ async def test_a_phone_with_family_is_asked_who_the_appointment_is_for(bench: Di
     assert [o.title for o in outcome.options] == ["Para mí", "Mateo López", "Otra persona"]
 
 
+async def test_a_relative_told_about_in_a_request_asks_who_it_is_for(bench: DialogBench) -> None:
+    # QA: "mi esposo se queja…, quiero cita" was booked under the wife's own name.
+    asked = await bench.say(MARIA, "mi esposo se queja de dolor de espalda, quiero cita con medicina general")
+
+    assert (asked.state.step, asked.text) == (Step.FOR_WHOM, replies.for_whom([]))
+    for_him = await bench.say(MARIA, "para mi esposo", asked.state)
+    assert (for_him.state.step, for_him.text) == (Step.MEMBER_NAME, replies.ask_member_name("esposo"))
+    for_her = await bench.say(MARIA, "1", asked.state)
+    assert for_her.state.step is Step.SLOT_CHOICE
+    assert for_her.state.member == member(await bench.patient(MARIA))
+
+
 # At "¿Para quién es la cita?" with María and Mateo on the phone: (says, the step next, who it is for: None,
 # "maria" or "mateo")
 FOR_WHOM_ANSWERS = {

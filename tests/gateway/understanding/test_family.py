@@ -39,6 +39,16 @@ MENTIONS = {
     "a son alone": ("mi hijo", Mention(relation=Relation.HIJO)),
     "whose appointment": ("quiero cancelar la cita de mi mamá", Mention(relation=Relation.MADRE)),
     "a name and who he is": ("él se llama Ricardo, es mi esposo", Mention(relation=Relation.ESPOSO, name="Ricardo")),
+    "a name after 'a nombre de él'": (
+        "La cita sería a nombre de él, Pedro Mamani Quispe, su carnet es 4.512.377 LP",
+        Mention(name="Pedro Mamani Quispe"),
+    ),
+    # A relative told about may be the one the appointment is for, or not: the conversation asks.
+    "a relative told about": (
+        "quiero una cita con medicina general para el sábado, mi esposo se queja de dolor de garganta",
+        Mention(relation=Relation.ESPOSO, uncertain=True),
+    ),
+    "a child with fever": ("mi hijo tiene fiebre", Mention(relation=Relation.HIJO, uncertain=True)),
 }
 
 
@@ -57,9 +67,8 @@ def test_whom(text: str, mention: Mention) -> None:
         "sí",
         "Quiero una cita Para Pediatría",
         "hijo",
-        # A relative spoken of, not the one the appointment is for.
-        "quiero una cita con medicina general para el sábado, mi esposo se queja de dolor de garganta",
-        "mi hijo tiene fiebre",
+        # Two relatives told about: no one to ask about.
+        "quiero cita, mi hijo y mi esposo están bien",
     ],
 )
 def test_no_mention(text: str) -> None:
