@@ -12,7 +12,7 @@ from datetime import date, datetime
 import asyncpg
 import pytest
 
-from appointments import demo
+from appointments import booking, demo, repository
 from appointments.schemas import Appointment
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import ButtonKind, bare_title, payload, reminder_button
@@ -334,3 +334,21 @@ async def test_the_buttons_title_alone_confirms_nothing(
     assert await conn.fetchval("SELECT count(*) FROM appointments WHERE confirmed_at IS NOT NULL") == 0
     assert ("appointment.confirmed", "success") not in bench.audited
     assert (outcome.state, outcome.text) == (DialogState(), replies.CONFIRM_WITHOUT_APPOINTMENT)
+
+
+async def test_confirmar_on_a_sons_appointment_names_him(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    maria = await bench.patient(MARIA)
+    mateo = await repository.add_dependent(
+        conn, holder_id=maria.id, full_name="Mateo López", date_of_birth=date(2020, 3, 12), relation="hijo"
+    )
+    assert mateo is not None
+    [slot] = [s for s in await bench.free("pediatria") if s.starts_at == at(5, 10)]
+    his = await booking.book(
+        conn, patient_id=mateo.id, doctor_id=slot.doctor_id, starts_at=slot.starts_at, now=bench.now, tz=LA_PAZ
+    )
+    await bench.verified(MARIA)
+
+    outcome = await bench.say(MARIA, payload(ButtonKind.CONFIRM, his.id))
+
+    assert outcome.text == replies.attendance_confirmed(said(his, "Mateo López"), "Mateo López")
+    assert await confirmed_at(conn, his) == bench.now
