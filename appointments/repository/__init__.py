@@ -2,9 +2,10 @@
 can run on every start; appointment queries return rows joined with the doctor and specialty.
 
 Callers use the package as one module (`repository.insert_appointment`); its queries live in
-`clinic` (people), `schedules` and `appointments`.
+`clinic` (people), `schedules`, `appointments` and `answers` (consent to reminders, confirmations).
 """
 
+from appointments.repository.answers import confirm_attendance, confirmed_at, reminders_consent, set_reminders_consent
 from appointments.repository.appointments import (
     appointments_between,
     doctor_appointments,
@@ -46,6 +47,8 @@ __all__ = [
     "add_dependent",
     "appointments_between",
     "busy_between",
+    "confirm_attendance",
+    "confirmed_at",
     "count_clinic_rows",
     "dependents_of",
     "doctor_appointments",
@@ -57,8 +60,10 @@ __all__ = [
     "patient_by_phone",
     "patient_contacts",
     "register_patient",
+    "reminders_consent",
     "replace_weekly_schedule",
     "schedule_overrides",
+    "set_reminders_consent",
     "specialty_names",
     "upcoming_for_family",
     "upcoming_for_patient",

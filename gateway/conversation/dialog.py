@@ -20,6 +20,7 @@ from appointments import clinic_info
 from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import choices, clinic_answers, emergency, replies
+from gateway.conversation.buttons import ButtonKind, bare_title, reminder_button
 from gateway.conversation.flows.booking import Booking
 from gateway.conversation.flows.changes import Changes
 from gateway.conversation.flows.common import (
@@ -35,6 +36,7 @@ from gateway.conversation.flows.confirmation import Confirmation
 from gateway.conversation.flows.family import Family
 from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
+from gateway.conversation.flows.reminders import Reminders
 from gateway.conversation.flows.verification import VERIFYING, Verification
 from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
@@ -44,6 +46,7 @@ from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize
+from gateway.understanding.reminders import reminders_wish
 from gateway.understanding.small_talk import SmallTalk
 from gateway.verification.otp import OtpService
 
@@ -80,6 +83,7 @@ class Dialog:
         self.family = Family(self)
         self.listing = Listing(self)
         self.questions = Questions(self)
+        self.reminders = Reminders(self)
 
     async def audit(
         self,
@@ -98,6 +102,10 @@ class Dialog:
 
     async def respond(self, state: DialogState, turn: Turn) -> Outcome:
         """The reply to `turn` given the conversation's `state`."""
+        tapped = reminder_button(turn.text)
+        if tapped is not None:
+            # A reminder's button, tapped whatever the conversation was doing: about that appointment only.
+            return await self.reminders.button(state.in_emergency(None), turn, tapped)
         intent = turn.understood.intent
         urgent = emergency.answer(
             state,
@@ -117,6 +125,17 @@ class Dialog:
             return Outcome(urgent.state, urgent.text)
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
+        wish = reminders_wish(turn.text)
+        if wish is not None:
+            return await self.reminders.wish(state, turn, wish)
+        if state.step is Step.REMINDERS_CONSENT:
+            consented = await self.reminders.answer(state, turn)
+            if consented is not None:
+                return consented
+            state = state.but(step=None)  # another matter: the question is left unanswered
+        if state.step is None and bare_title(turn.text) is ButtonKind.CONFIRM:
+            # "Confirmar" with no payload names no appointment: nothing is confirmed, and the patient is told how.
+            return Outcome(state, replies.CONFIRM_WITHOUT_APPOINTMENT)
         if intent is Intent.HUMAN_HANDOFF:
             # At night nobody answers "lo antes posible": say when someone will.
             opens = clinic_answers.opens_next((await clinic_info.load(self.conn)).hours, turn.now)
@@ -190,6 +209,11 @@ class Dialog:
 
     async def proceed(self, state: DialogState, turn: Turn, patient: Patient) -> Outcome:
         """The verified patient's flow, from wherever it stands."""
+        if state.flow is Flow.REMINDERS:
+            return await self.reminders.opt_in(state, turn, patient)
+        held = await self.reminders.held(state, turn, patient)
+        if held is not None:
+            return held
         if state.flow is Flow.LIST:
             return await self.listing.show(state, turn, patient)
         if state.flow is Flow.BOOK:

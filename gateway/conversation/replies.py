@@ -668,3 +668,48 @@ VERIFICATION_UNAVAILABLE = (
     "En este momento no puedo verificar su identidad ni consultar sus citas. Inténtelo de nuevo en unos minutos, "
     "o escriba «persona» para hablar con nuestro equipo."
 )
+
+
+# Reminders (issue 17): asked once, after a booking or a registration; the answer can change at any time.
+REMINDERS_QUESTION = "¿Desea que le enviemos recordatorios de sus citas por WhatsApp? Responda «sí» o «no»."
+REMINDERS_ON = (
+    "Listo, le enviaremos recordatorios de sus citas por WhatsApp. "
+    "Si en algún momento ya no los desea, escriba «no quiero recordatorios»."
+)
+REMINDERS_DECLINED = "Entendido, no le enviaremos recordatorios. Si cambia de opinión, escriba «quiero recordatorios»."
+# Any message like "baja" or "ya no me manden mensajes", from anyone writing from the phone.
+REMINDERS_OFF = (
+    "Entendido, ya no le enviaremos recordatorios ni avisos de la clínica por WhatsApp. "
+    "Usted puede seguir escribiéndonos cuando lo necesite; si cambia de opinión, escriba «quiero recordatorios»."
+)
+
+# "Confirmar" typed, or tapped on a reminder whose button lost its payload: which appointment is not known.
+CONFIRM_WITHOUT_APPOINTMENT = (
+    "Para confirmar su asistencia, toque «Confirmar» en el recordatorio de la cita. "
+    "Si desea ver sus citas, escriba «mis citas»."
+)
+
+
+def attendance_confirmed(appointment: str, for_name: str | None = None) -> str:
+    """The answer to "Confirmar" on a reminder."""
+    expected = f"Esperamos a {for_name}" if for_name else "Le esperamos"
+    return f"¡Gracias por confirmar! {expected} el {appointment}."
+
+
+def attendance_already_confirmed(appointment: str, for_name: str | None = None) -> str:
+    """ "Confirmar" tapped again: nothing changes."""
+    if for_name:
+        return f"La asistencia de {for_name} ya estaba confirmada para el {appointment}."
+    return f"Su asistencia ya estaba confirmada para el {appointment}. Le esperamos."
+
+
+def already_cancelled(appointment: str, for_name: str | None = None) -> str:
+    """A reminder's button tapped for an appointment cancelled since."""
+    whose = f"La cita de {for_name}" if for_name else "Su cita"
+    return f"{whose} del {appointment} ya fue cancelada. Si desea, puedo ayudarle a agendar otra."
+
+
+def already_past(appointment: str, for_name: str | None = None) -> str:
+    """A reminder's button tapped after the appointment's time."""
+    whose = f"La cita de {for_name}" if for_name else "Su cita"
+    return f"{whose} del {appointment} ya pasó. Si necesita otra, con gusto le ayudo a agendarla."

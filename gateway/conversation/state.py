@@ -23,6 +23,10 @@ class Flow(StrEnum):
     CANCEL = "cancel"
     RESCHEDULE = "reschedule"
     LIST = "list"
+    # "Confirmar" on a reminder: the patient will come to the appointment.
+    ATTEND = "attend"
+    # "Quiero recordatorios": the patient asks for reminders (only a verified patient may).
+    REMINDERS = "reminders"
 
 
 class Step(StrEnum):
@@ -42,6 +46,8 @@ class Step(StrEnum):
     FOR_WHOM = "for_whom"
     MEMBER_NAME = "member_name"
     MEMBER_BIRTH_DATE = "member_birth_date"
+    # Whether the patient wants reminders, asked once after a booking or a registration.
+    REMINDERS_CONSENT = "reminders_consent"
 
     @classmethod
     def _missing_(cls, value: object) -> Step | None:
@@ -240,6 +246,8 @@ class DialogState(_Frozen):
     member: Member | None = None
     # The patient already said "sí" to the slot; only who it is for was missing ("sí, a nombre de mi hijo Mateo").
     confirmed: bool = False
+    # The reminders question was asked in this conversation: an answer that never came is not asked for again.
+    reminders_asked: bool = False
 
     def but(
         self,
@@ -266,6 +274,7 @@ class DialogState(_Frozen):
         asked_about: tuple[ClinicTopic, ...] | _Keep = KEEP,
         member: Member | _Keep | None = KEEP,
         confirmed: bool | _Keep = KEEP,
+        reminders_asked: bool | _Keep = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -296,6 +305,7 @@ class DialogState(_Frozen):
                 "asked_about": asked_about,
                 "member": member,
                 "confirmed": confirmed,
+                "reminders_asked": reminders_asked,
             }
         )
         return self.model_copy(update=changes)
@@ -305,5 +315,9 @@ class DialogState(_Frozen):
         return self.but(emergency=emergency)
 
     def idle(self) -> DialogState:
-        """The state after a flow ends: nothing under way, verification counters kept."""
-        return DialogState(identity_failures=self.identity_failures, identity_locked_until=self.identity_locked_until)
+        """The state after a flow ends: nothing under way, verification counters and the reminders question kept."""
+        return DialogState(
+            identity_failures=self.identity_failures,
+            identity_locked_until=self.identity_locked_until,
+            reminders_asked=self.reminders_asked,
+        )

@@ -125,6 +125,22 @@ RUNTIME_SEQUENCES = {"procrastinate_jobs_id_seq", "procrastinate_periodic_defers
 TABLE_PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
 
+async def test_of_a_patients_row_the_runtime_may_change_only_the_reminders_consent(database_url: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        columns = await conn.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = 'patients'")
+        updatable = {
+            r["column_name"]
+            for r in columns
+            if await conn.fetchval(
+                "SELECT has_column_privilege($1, 'patients', $2, 'UPDATE')", db.RUNTIME_GROUP, r["column_name"]
+            )
+        }
+        assert updatable == {"reminders_consent", "reminders_consent_at"}
+    finally:
+        await conn.close()
+
+
 async def test_every_table_grants_the_runtime_role_exactly_what_the_gateway_needs(database_url: str) -> None:
     conn = await asyncpg.connect(database_url)
     try:

@@ -7,13 +7,16 @@ import itertools
 import json
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
-from appointments import demo
+from appointments import booking, demo, repository
+from appointments.availability import free_slots
 from appointments.demo import seed_demo_clinic
 from gateway.app import create_app
 from gateway.conversation import replies as conversation_replies
@@ -344,12 +347,55 @@ async def test_slot_options_become_reply_buttons_and_a_tap_books(
     assert [b["reply"]["id"] for b in confirm.body["interactive"]["action"]["buttons"]] == ["si", "no"]
     booked = await say(tapped(MARIA, "si", "Sí"))
 
-    assert booked.body["type"] == "text"
+    # Her first booking asks about reminders, with Sí/No buttons.
+    assert booked.body["type"] == "interactive"
+    assert conversation_replies.REMINDERS_QUESTION in booked.body["interactive"]["body"]["text"]
     status = await conn.fetchval(
         "SELECT a.status FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE p.phone = $1", f"+{MARIA}"
     )
     assert status == "booked"
     assert [r["status"] for r in await settled(conn, 5)] == ["answered"] * 5
+
+
+async def test_a_reminders_confirm_button_confirms_that_appointment_after_verification(
+    webhook: httpx.AsyncClient, graph: FakeGraphApi, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    la_paz = ZoneInfo("America/La_Paz")
+    now = datetime.now(la_paz)
+    patient = await repository.patient_by_phone(conn, phone=f"+{MARIA}")
+    pediatrician = await conn.fetchval("SELECT id FROM doctors WHERE full_name = 'Dra. Lucía Vargas'")
+    assert patient is not None
+    [slot, *_] = await free_slots(
+        conn,
+        first_day=now.date() + timedelta(days=1),
+        last_day=now.date() + timedelta(days=14),
+        now=now,
+        doctor_id=pediatrician,
+        specialty_code=None,
+        patient_id=None,
+        tz=la_paz,
+        min_notice=timedelta(hours=1),
+        limit=1,
+    )
+    held = await booking.book(
+        conn, patient_id=patient.id, doctor_id=pediatrician, starts_at=slot.starts_at, now=now, tz=la_paz
+    )
+
+    async def say(payload: dict[str, Any]) -> Sent:
+        before = len(graph.sent_to(MARIA))
+        assert (await deliver(webhook, payload)).json()["accepted"] == 1
+        return (await graph.await_for(before + 1, MARIA))[-1]
+
+    # A template's quick-reply button: type "button", its payload names the appointment.
+    button = {"text": "Confirmar", "payload": f"confirm:{held.id}"}
+    assert "fecha de nacimiento" in (await say(message(MARIA, "button", button))).text
+    assert "código" in (await say(text(MARIA, "21 de mayo de 1987"))).text
+    confirmed = await say(text(MARIA, sms.codes()[-1]))
+
+    assert "¡Gracias por confirmar!" in confirmed.text
+    assert await conn.fetchval("SELECT confirmed_at FROM appointments WHERE id = $1", held.id) is not None
+    assert (await user_messages(conn))[0] == f"confirm:{held.id}"
+    assert [r["message_type"] for r in await settled(conn, 3)] == ["button", "text", "text"]
 
 
 async def test_a_patient_over_the_rate_limit_is_not_answered(

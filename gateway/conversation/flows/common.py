@@ -108,6 +108,8 @@ CHANGE: dict[Flow | None, str] = {
     Flow.CANCEL: "appointment.cancelled",
     Flow.RESCHEDULE: "appointment.rescheduled",
     Flow.LIST: "appointments.viewed",
+    Flow.ATTEND: "appointment.confirmed",
+    Flow.REMINDERS: "patient.reminders_consent",
     None: "appointment.changed",
 }
 

@@ -134,4 +134,6 @@ class Confirmation:
             outcome="success",
             target=audit.appointment_target(appointment.id),
         )
-        return Outcome(state.idle(), text, action, appointment=appointment)
+        done = Outcome(state.idle(), text, action, appointment=appointment)
+        # A booking is when a patient never asked about reminders is asked (the phone's holder answers).
+        return await dialog.reminders.ask_after(done, patient) if state.flow is Flow.BOOK else done

@@ -235,6 +235,7 @@ class Verification:
         if not correct:
             await dialog.audit(actor=actor, action="verification.code_checked", outcome="failure")
             return Outcome(state, replies.CODE_WRONG, Action.VERIFICATION_REQUIRED)
+        registered = patient is None
         if patient is None:
             name, born, document = state.registering_name, state.registering_birth_date, state.registering_document
             if name is None or born is None or document is None:
@@ -248,6 +249,11 @@ class Verification:
         await dialog.otp.mark_verified(turn.phone, turn.vouched_by, dialog.settings.verified_ttl)
         verified = state.but(step=None, registering_name=None, registering_birth_date=None, registering_document=None)
         if verified.flow is None:
+            if registered:
+                # Nothing else under way: registration is when the reminders question is asked.
+                asked = await dialog.reminders.ask_after(Outcome(verified, replies.VERIFIED), patient)
+                if asked.state.step is not None:
+                    return asked
             return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
         outcome = await dialog.proceed(verified, turn, patient)
         return replace(outcome, text=f"{replies.VERIFIED}\n{outcome.text}")

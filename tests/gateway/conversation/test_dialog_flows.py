@@ -672,3 +672,31 @@ async def test_a_long_voice_note_is_read_as_the_booking_it_asks_for(
     # Saturday, general medicine, in the morning: not the 06:00 he leaves for work, nor a complaint.
     assert all("sábado" in line and "(Medicina general)" in line for line in offers), offered
     assert all(option["title"].split()[-1] < "12:00" for option in offered["options"]), offered
+
+
+async def test_reminder_consent_and_a_reminders_confirm_button_through_chat(
+    maria: Patient, juan: Patient, conn: asyncpg.Connection
+) -> None:
+    # n8n posts a template's quick-reply button as the user message's content: its payload, "confirm:<id>".
+    booked = await book_first_offer(maria)
+    assert booked["response"].endswith(replies.REMINDERS_QUESTION), booked
+    assert [o["id"] for o in booked["options"]] == ["si", "no"]
+    consented = await maria.say("si")
+    assert consented["response"] == replies.REMINDERS_ON
+    appointment_id = booked["appointment"]["id"]
+
+    confirmed = await maria.say(f"confirm:{appointment_id}")
+    juans_try = await juan.say(f"cancel:{appointment_id}")  # not verified: asked who he is, nothing changes
+
+    assert confirmed["response"].startswith("¡Gracias por confirmar!"), confirmed
+    row = await conn.fetchrow(
+        "SELECT a.status, a.confirmed_at, p.reminders_consent "
+        "FROM appointments a JOIN patients p ON p.id = a.patient_id WHERE a.id = $1",
+        UUID(appointment_id),
+    )
+    assert row is not None and (row["status"], row["reminders_consent"]) == ("booked", True)
+    assert row["confirmed_at"] is not None
+    assert "fecha de nacimiento" in juans_try["response"]
+    actions = await audit_actions(conn)
+    assert ("patient.reminders_consent", "success") in actions
+    assert actions[-1] == ("appointment.confirmed", "success")

@@ -188,11 +188,14 @@ async def test_yes_books_the_slot_chosen(
 
     outcome = await bench.say(MARIA, "sí", confirming)
 
-    assert (outcome.state, outcome.action) == (DialogState(), Action.SCHEDULE_APPOINTMENT)
+    # María was never asked about reminders: her first booking asks, once.
+    asked = DialogState(step=Step.REMINDERS_CONSENT, reminders_asked=True)
+    assert (outcome.state, outcome.action) == (asked, Action.SCHEDULE_APPOINTMENT)
     assert outcome.appointment is not None and outcome.appointment.starts_at == slot.starts_at
     when = wording.day_and_time(slot.starts_at, LA_PAZ)
     reference = choices.reference_of(outcome.appointment.id)
-    assert outcome.text == replies.booked(when, "Dra. Lucía Vargas", "Pediatría", reference)
+    booked = replies.booked(when, "Dra. Lucía Vargas", "Pediatría", reference)
+    assert outcome.text == f"{booked}\n\n{replies.REMINDERS_QUESTION}"
     assert await conn.fetchval("SELECT count(*) FROM appointments WHERE status = 'booked'") == 1
     assert ("appointment.booked", "success") in bench.audited
 
@@ -415,7 +418,7 @@ async def test_a_change_of_mind_at_the_confirmation_offers_fresh_times(
 async def test_a_yes_with_polite_words_is_a_yes(bench: DialogBench, confirming: DialogState) -> None:
     outcome = await bench.say(MARIA, "sí confirmo, por favor, gracias", confirming)
 
-    assert (outcome.state, outcome.action) == (DialogState(), Action.SCHEDULE_APPOINTMENT)
+    assert (outcome.state.flow, outcome.action) == (None, Action.SCHEDULE_APPOINTMENT)
 
 
 async def test_later_pages_say_nothing_about_a_day_left_behind(bench: DialogBench) -> None:

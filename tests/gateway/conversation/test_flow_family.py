@@ -229,11 +229,14 @@ async def test_yes_with_a_registered_sons_name_books_for_him(
     assert confirming.chosen is not None
     outcome = await bench.say(MARIA, "sí confirmo, a nombre de mi hijo Mateo porfa", confirming)
 
-    assert (outcome.state, outcome.action) == (DialogState(), Action.SCHEDULE_APPOINTMENT)
+    # Mateo uses his mother's phone: she is the one asked about reminders.
+    asked = DialogState(step=Step.REMINDERS_CONSENT, reminders_asked=True)
+    assert (outcome.state, outcome.action) == (asked, Action.SCHEDULE_APPOINTMENT)
     assert outcome.appointment is not None and outcome.appointment.patient_id == mateo.id
     when = wording.day_and_time(confirming.chosen.starts_at, LA_PAZ)
     reference = choices.reference_of(outcome.appointment.id)
-    assert outcome.text == replies.booked(when, "Dra. Lucía Vargas", "Pediatría", reference, "Mateo López")
+    booked = replies.booked(when, "Dra. Lucía Vargas", "Pediatría", reference, "Mateo López")
+    assert outcome.text == f"{booked}\n\n{replies.REMINDERS_QUESTION}"
 
 
 async def test_yes_with_a_new_sons_name_asks_his_surnames_and_date_of_birth_then_books(
@@ -345,4 +348,4 @@ async def test_a_yes_for_one_of_two_sons_asks_which_and_then_books(
     # The yes was said: choosing Lucas books at once, without asking to confirm again.
     assert booked.action is Action.SCHEDULE_APPOINTMENT
     assert booked.appointment is not None and booked.appointment.patient_id == lucas.id
-    assert booked.state == DialogState()
+    assert booked.state == DialogState(step=Step.REMINDERS_CONSENT, reminders_asked=True)
