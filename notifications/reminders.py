@@ -26,8 +26,8 @@ import asyncpg
 import structlog
 from procrastinate.exceptions import AlreadyEnqueued
 
+from appointments.repository.connection import Connection
 from gateway.clock import Clock
-from gateway.db import Connection
 from gateway.jobs import Backoff, JobQueue, RetryAt
 from notifications import planning, repository
 from notifications.metrics import NotificationMetrics

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from gateway.db import Connection
+from appointments.repository.connection import Connection
 from notifications.planning import Planned
 
 Final = Literal["sent", "failed", "skipped", "dropped"]

@@ -19,7 +19,7 @@ from notifications.settings import NotificationSettings
 log = structlog.get_logger(__name__)
 
 # A claim outlives the post's own timeout by this much, so a slow answer is never taken for a dead copy.
-_CLAIM_MARGIN_SECONDS = 5.0
+_CLAIM_MARGIN_SECONDS = 2.0
 
 
 class NotificationService:

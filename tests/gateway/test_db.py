@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "clinic_info",
     "whatsapp_outbound",
     "turn_leases",
+    "reminders",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
