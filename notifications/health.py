@@ -22,9 +22,17 @@ async def _respond(writer: asyncio.StreamWriter, status: int, content_type: str,
 
 
 async def serve(
-    host: str, port: int, *, registry: CollectorRegistry, healthy: Callable[[], Awaitable[dict[str, bool]]]
+    host: str,
+    port: int,
+    *,
+    registry: CollectorRegistry,
+    healthy: Callable[[], Awaitable[dict[str, bool]]],
+    before_metrics: Callable[[], Awaitable[None]] | None = None,
 ) -> asyncio.Server:
-    """Start serving; `healthy` names each check and whether it passed (all must pass for a 200)."""
+    """Start serving; `healthy` names each check and whether it passed (all must pass for a 200).
+
+    `before_metrics` refreshes values that are read, not counted (every copy reports its own scrape).
+    """
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -40,6 +48,8 @@ async def serve(
                 body = json.dumps({"status": "ok" if all(checks.values()) else "unavailable", **checks}).encode()
                 await _respond(writer, 200 if all(checks.values()) else 503, "application/json", body)
             elif path == "/metrics":
+                if before_metrics is not None:
+                    await before_metrics()
                 await _respond(writer, 200, CONTENT_TYPE_LATEST, generate_latest(registry))
             else:
                 await _respond(writer, 404, "text/plain", b"")

@@ -12,8 +12,9 @@
   runs it); after the last retry, or a refusal no retry changes, the reminder is `failed`. A copy that dies
   mid-post leaves its claim to lapse; the next tick queues the reminder again.
 
-The one window no code closes: the sender accepts the message and the copy dies before `sent` is recorded; the
-reminder is then posted again once its claim lapses. It is as wide as one database statement.
+The one window no code here closes: the sender accepts the message and the copy dies before `sent` is recorded (or
+the post times out after the sender took it); the reminder is then posted again once its claim lapses. The first
+is as wide as one database statement; the second waits at least the claim's lease before the retry.
 """
 
 from __future__ import annotations
@@ -139,8 +140,7 @@ class Reminders:
     async def queue_due(self, now: datetime) -> int:
         async with self._pool.acquire() as conn:
             ids = await repository.due(conn, now=now, limit=_BATCH)
-            oldest = await repository.oldest_due_at(conn, now=now)
-        self._metrics.queue_lag.set(0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+        await self.measure_lag()
         queued = 0
         for reminder_id in ids:
             try:
@@ -151,6 +151,13 @@ class Reminders:
             except AlreadyEnqueued:
                 pass  # its job waits already
         return queued
+
+    async def measure_lag(self) -> None:
+        """Set the queue-lag gauge: how long the longest-waiting due reminder has waited (0: none waits)."""
+        now = self._clock()
+        async with self._pool.acquire() as conn:
+            oldest = await repository.oldest_due_at(conn, now=now)
+        self._metrics.queue_lag.set(0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
 
     # --- the job --------------------------------------------------------------------------------------------------
 

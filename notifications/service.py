@@ -76,7 +76,11 @@ class NotificationService:
         )
         await self.queue.start()
         self._server = await health.serve(
-            s.notifications_host, s.notifications_port, registry=self.metrics.registry, healthy=self._checks
+            s.notifications_host,
+            s.notifications_port,
+            registry=self.metrics.registry,
+            healthy=self._checks,
+            before_metrics=self._refresh,
         )
         log.info("notifications_started", port=self.port, sender=s.notifications_sender)
 
@@ -95,6 +99,15 @@ class NotificationService:
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
                 database = False
         return {"database": database, "worker": self._worker_running}
+
+    async def _refresh(self) -> None:
+        if self.reminders is None:
+            return
+        try:
+            async with asyncio.timeout(2):
+                await self.reminders.measure_lag()
+        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("notifications_lag_not_measured")
 
     async def aclose(self) -> None:
         """Stop taking jobs (running ones get the grace period), then close everything."""

@@ -26,8 +26,8 @@ PHONE_NUMBER_ID = "106540352242922"
 MONDAY = datetime(2030, 3, 4, 9, tzinfo=LA_PAZ)
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2030, 3, day, hour, minute, tzinfo=LA_PAZ)
+def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(2030, 3, day, hour, minute, second, tzinfo=LA_PAZ)
 
 
 @pytest.fixture
@@ -68,6 +68,9 @@ class Bench:
             "notifications_sent_total", {"kind": "reminder", "outcome": outcome}
         )
         return value or 0.0
+
+    def lag(self) -> float | None:
+        return self.metrics.registry.get_sample_value("notifications_queue_lag_seconds")
 
 
 MakeBench = Callable[..., Awaitable[Bench]]
@@ -155,6 +158,9 @@ async def test_a_reminder_goes_once_at_its_time_as_the_documented_template(
     await bench.step(at(5, 10, 29))
     assert graph.received == []
     assert await reminders(conn) == [(24, "pending", None, 0)]
+    bench.clock.now = at(5, 10, 30, 5)
+    await bench.reminders.measure_lag()
+    assert bench.lag() == 5  # due 5 s ago, not sent yet
 
     await bench.step(at(5, 10, 30))
     await bench.step(at(5, 10, 31))
@@ -167,6 +173,7 @@ async def test_a_reminder_goes_once_at_its_time_as_the_documented_template(
     assert await reminders(conn) == [(24, "sent", None, 1)]
     assert await conn.fetchval("SELECT sent_wamid FROM reminders") == "wamid.fake-out-1"
     assert bench.count("sent") == 1
+    assert bench.lag() == 0
 
 
 async def test_the_n8n_sender_posts_the_same_template_to_its_webhook(
