@@ -12,9 +12,11 @@
   runs it); after the last retry, or a refusal no retry changes, the reminder is `failed`. A copy that dies
   mid-post leaves its claim to lapse; the next tick queues the reminder again.
 
-The one window no code here closes: the sender accepts the message and the copy dies before `sent` is recorded (or
-the post times out after the sender took it); the reminder is then posted again once its claim lapses. The first
-is as wide as one database statement; the second waits at least the claim's lease before the retry.
+A post whose outcome is unknown (the copy died before recording it, or the answer timed out after WhatsApp took the
+message) stays claimed for the post's timeout plus `WHATSAPP_CALLBACK_GRACE_SECONDS`. Each reminder goes out with
+`biz_opaque_callback_data` naming its row, and Meta's `sent` status callback, which the gateway's webhook receives
+within seconds, records it sent (`notifications.callbacks`): the copy that looks again after the claim finds it sent
+and posts nothing. Only when that callback does not come within the grace is the reminder posted again.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from appointments.repository.connection import Connection
 from gateway.clock import Clock
 from gateway.jobs import Backoff, JobQueue, RetryAt
-from notifications import planning, repository
+from notifications import callbacks, planning, repository
 from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
 from notifications.senders import Sender, SendError
@@ -195,6 +197,7 @@ class Reminders:
                 template=self._template,
                 language=self._language,
                 tz=self._tz,
+                callback_data=callbacks.callback_data(reminder_id),
             )
             try:
                 wamid = await self._sender.send(message)

@@ -229,3 +229,19 @@ async def finish(
         error,
     )
     return result.endswith(" 1")
+
+
+async def confirm_sent(conn: Connection, *, reminder_id: int, wamid: str) -> bool:
+    """Meta says it sent the reminder (its status callback); True when that is news. A reminder given up on as
+    failed after a post whose answer was lost is sent after all."""
+    updated = await conn.fetchval(
+        """
+        UPDATE reminders SET status = 'sent', reason = NULL, sent_wamid = $2, sent_at = now(), updated_at = now(),
+                             claimed_until = NULL
+        WHERE id = $1 AND status IN ('pending', 'failed')
+        RETURNING id
+        """,
+        reminder_id,
+        wamid,
+    )
+    return updated is not None

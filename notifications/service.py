@@ -18,8 +18,8 @@ from notifications.settings import NotificationSettings
 
 log = structlog.get_logger(__name__)
 
-# A claim outlives the post's own timeout by this much, so a slow answer is never taken for a dead copy.
-_CLAIM_MARGIN_SECONDS = 2.0
+# A claim outlives the post's timeout and the callback grace by this much: time to record the outcome.
+_CLAIM_MARGIN_SECONDS = 1.0
 
 
 class NotificationService:
@@ -71,7 +71,7 @@ class NotificationService:
                 first_seconds=s.notifications_retry_first_seconds,
                 max_seconds=s.notifications_retry_max_seconds,
             ),
-            send_lease_seconds=s.whatsapp_timeout_seconds + _CLAIM_MARGIN_SECONDS,
+            send_lease_seconds=s.whatsapp_timeout_seconds + s.whatsapp_callback_grace_seconds + _CLAIM_MARGIN_SECONDS,
             tick_seconds=s.notifications_tick_seconds,
         )
         await self.queue.start()

@@ -53,6 +53,11 @@ class NotificationSettings(BaseSettings):
         default=None, pattern=r"^[0-9]{1,32}$", validation_alias="WHATSAPP_PHONE_NUMBER_ID"
     )
     whatsapp_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WHATSAPP_TIMEOUT_SECONDS")
+    # How long past its post's timeout a reminder stays claimed, waiting for Meta's status callback (which the
+    # gateway's webhook records) before a copy may post it again.
+    whatsapp_callback_grace_seconds: float = Field(
+        default=5.0, ge=0, validation_alias="WHATSAPP_CALLBACK_GRACE_SECONDS"
+    )
     n8n_notifications_webhook_url: str | None = Field(default=None, validation_alias="N8N_NOTIFICATIONS_WEBHOOK_URL")
 
     # A failed send is retried after first, twice that, … (at most max) seconds, this many times; then `failed`.

@@ -37,8 +37,10 @@ def button_payload(action: str, appointment_id: uuid.UUID) -> str:
     return f"{action}:{appointment_id}"
 
 
-def reminder_message(facts: ReminderFacts, *, template: str, language: str, tz: ZoneInfo) -> dict[str, Any]:
-    """The Graph API request body for one reminder."""
+def reminder_message(
+    facts: ReminderFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
+) -> dict[str, Any]:
+    """The Graph API request body for one reminder; `callback_data` comes back in Meta's status callbacks."""
 
     def text(value: str) -> dict[str, str]:
         return {"type": "text", "text": value}
@@ -58,7 +60,7 @@ def reminder_message(facts: ReminderFacts, *, template: str, language: str, tz: 
         }
         for index, action in enumerate(BUTTON_ACTIONS)
     ]
-    return {
+    message: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": facts.phone.removeprefix("+"),
@@ -69,3 +71,6 @@ def reminder_message(facts: ReminderFacts, *, template: str, language: str, tz: 
             "components": [{"type": "body", "parameters": body}, *buttons],
         },
     }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message

@@ -14,6 +14,7 @@ import pytest
 
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
+from notifications import callbacks
 from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
 from notifications.reminders import QUEUE, Reminders
@@ -81,7 +82,13 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
     opened: list[tuple[asyncpg.Pool, JobQueue, Sender]] = []
 
     async def make(
-        *, hours: tuple[int, ...] = (24,), retries: int = 3, sender: Sender | None = None, quiet: str = "21:00-08:00"
+        *,
+        hours: tuple[int, ...] = (24,),
+        retries: int = 3,
+        sender: Sender | None = None,
+        quiet: str = "21:00-08:00",
+        send_timeout: float = 5,
+        lease: float = 6,
     ) -> Bench:
         pool = await asyncpg.create_pool(runtime_database_url, min_size=1, max_size=2)
         queue = JobQueue(
@@ -93,7 +100,9 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
             namespace="notifications.jobs",
         )
         if sender is None:
-            client = GraphClient(base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=5)
+            client = GraphClient(
+                base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=send_timeout
+            )
             sender = WhatsAppSender(client, PHONE_NUMBER_ID)
         clock, metrics = SetClock(MONDAY), NotificationMetrics()
         service = Reminders(
@@ -108,7 +117,7 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
             template="recordatorio_cita",
             language="es",
             retry=Backoff(retries=retries, first_seconds=0.05, max_seconds=0.1),
-            send_lease_seconds=6,
+            send_lease_seconds=lease,
             tick_seconds=1,
         )
         await queue.app.open_async()
@@ -122,7 +131,7 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
         await pool.close()
 
 
-def expected_template(phone: str, name: str, when: str, appointment: uuid.UUID) -> dict[str, Any]:
+def expected_template(phone: str, name: str, when: str, appointment: uuid.UUID, reminder: int) -> dict[str, Any]:
     """The Cloud API's documented template request (shared/notes/whatsapp-cloud-api.md)."""
 
     def button(index: int, action: str) -> dict[str, Any]:
@@ -145,6 +154,8 @@ def expected_template(phone: str, name: str, when: str, appointment: uuid.UUID) 
                 button(2, "cancel"),
             ],
         },
+        # Echoed in Meta's status callbacks, which the gateway's webhook records (notifications.callbacks).
+        "biz_opaque_callback_data": f"clinic-reminder:{reminder}",
     }
 
 
@@ -169,7 +180,10 @@ async def test_a_reminder_goes_once_at_its_time_as_the_documented_template(
     [sent] = graph.received
     assert sent.path == f"/v21.0/{PHONE_NUMBER_ID}/messages"
     assert sent.headers["authorization"] == "Bearer test-token"
-    assert sent.body == expected_template("59170000001", "Ana", "miércoles 6 de marzo a las 10:30", appointment)
+    reminder = await conn.fetchval("SELECT id FROM reminders")
+    assert sent.body == expected_template(
+        "59170000001", "Ana", "miércoles 6 de marzo a las 10:30", appointment, reminder
+    )
     assert await reminders(conn) == [(24, "sent", None, 1)]
     assert await conn.fetchval("SELECT sent_wamid FROM reminders") == "wamid.fake-out-1"
     assert bench.count("sent") == 1
@@ -187,7 +201,10 @@ async def test_the_n8n_sender_posts_the_same_template_to_its_webhook(
 
     [sent] = graph.received
     assert sent.path == "/webhook/notifications"
-    assert sent.body == expected_template("59170000001", "Ana", "miércoles 6 de marzo a las 15:00", appointment)
+    reminder = await conn.fetchval("SELECT id FROM reminders")
+    assert sent.body == expected_template(
+        "59170000001", "Ana", "miércoles 6 de marzo a las 15:00", appointment, reminder
+    )
     assert await reminders(conn) == [(24, "sent", None, 1)]
 
 
@@ -338,3 +355,48 @@ async def test_a_refusal_no_retry_can_change_fails_at_once(
 
     assert len(graph.received) == 1
     assert await reminders(conn) == [(24, "failed", "send_refused", 1)]
+
+
+async def test_a_post_that_timed_out_after_whatsapp_took_it_is_not_posted_again_once_meta_reports_it_sent(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench(send_timeout=0.3, lease=1.0)
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 10), booked_at=MONDAY)
+    graph.delays = [1.0]  # taken, answered too late
+
+    await bench.step(at(5, 10))
+    [sent] = graph.received
+    assert await reminders(conn) == [(24, "pending", None, 1)]
+    await bench.step()
+    assert len(graph.received) == 1  # claimed: the callback grace runs
+
+    # The gateway's webhook gets Meta's `sent` callback, echoing the data the reminder was sent with.
+    assert await callbacks.record_sent(conn, data=sent.body["biz_opaque_callback_data"], wamid="wamid.meta-1")
+    await asyncio.sleep(1.1)
+    await until_finished(bench, conn)
+    await bench.step()
+
+    assert len(graph.received) == 1
+    assert await reminders(conn) == [(24, "sent", None, 1)]
+    assert await conn.fetchval("SELECT sent_wamid FROM reminders") == "wamid.meta-1"
+
+
+async def test_a_post_that_timed_out_with_no_report_is_posted_again_after_the_grace(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench(send_timeout=0.3, lease=0.6)
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 10), booked_at=MONDAY)
+    graph.statuses, graph.delays = [503], [1.0]  # refused, and too late to tell
+
+    await bench.step(at(5, 10))
+    await until_finished(bench, conn)
+
+    assert [s.status for s in graph.received] == [503, 200]
+    assert await reminders(conn) == [(24, "sent", None, 2)]
+
+
+async def test_callback_data_naming_no_reminder_records_nothing(conn: asyncpg.Connection) -> None:
+    for data in (None, "clinic-outbox:1", "clinic-reminder:", "clinic-reminder:x1", "clinic-reminder:99"):
+        assert not await callbacks.record_sent(conn, data=data, wamid="wamid.x")

@@ -42,6 +42,7 @@ def worker_env(database_url: str, graph: FakeGraphApi, *, concurrency: int) -> d
         "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
         "WHATSAPP_GRAPH_BASE_URL": graph.url,
         "WHATSAPP_TIMEOUT_SECONDS": "5",
+        "WHATSAPP_CALLBACK_GRACE_SECONDS": "1",
         "REMINDER_HOURS_BEFORE": "24",
         # The real clock may be at night in La Paz: these tests are about copies, not about quiet hours.
         "QUIET_HOURS": "",
