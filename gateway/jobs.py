@@ -192,9 +192,13 @@ class JobQueue:
         @app.periodic(cron=f"* * * * * */{every_seconds}", periodic_id="recover")
         @app.task(name=recover_task, queue=namespace, queueing_lock=recover_task)
         async def recover(timestamp: int) -> None:
-            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=self.lease_seconds):
-                await app.job_manager.retry_job(job)
-                log.warning("job_stalled_retried", task=job.task_name, job_id=job.id, attempts=job.attempts)
+            # Only this process's queues: two processes retrying one stalled job at once, the second would fail.
+            for queue in self.queues():
+                for job in await app.job_manager.get_stalled_jobs(
+                    seconds_since_heartbeat=self.lease_seconds, queue=queue
+                ):
+                    await app.job_manager.retry_job(job)
+                    log.warning("job_stalled_retried", task=job.task_name, job_id=job.id, attempts=job.attempts)
             for recovery in self._recoveries:
                 await recovery()
 
