@@ -28,13 +28,15 @@ class Candidate:
 
 
 async def unplanned(conn: Connection, *, now: datetime, until: datetime, hours: Sequence[int]) -> list[Candidate]:
-    """Booked appointments starting in (now, until] lacking a row for one of `hours` at their current start."""
+    """Booked appointments starting in (now, until] lacking a row for one of `hours` at their current start (a row
+    dropped when the appointment moved away does not count: it may have moved back)."""
     rows = await conn.fetch(
         """
         SELECT a.id, a.starts_at, a.updated_at FROM appointments a
         WHERE a.status = 'booked' AND a.starts_at > $1 AND a.starts_at <= $2
           AND (SELECT count(*) FROM reminders r
-               WHERE r.appointment_id = a.id AND r.planned_start = a.starts_at AND r.hours_before = ANY($3::int[]))
+               WHERE r.appointment_id = a.id AND r.planned_start = a.starts_at AND r.hours_before = ANY($3::int[])
+                 AND r.status <> 'dropped')
               < cardinality($3::int[])
         ORDER BY a.starts_at
         """,
@@ -49,7 +51,10 @@ async def unplanned(conn: Connection, *, now: datetime, until: datetime, hours: 
 async def insert_planned(
     conn: Connection, *, appointment_id: uuid.UUID, planned_start: datetime, plans: Sequence[Planned]
 ) -> int:
-    """Store the plans not stored yet (another copy may have planned them first); how many were new."""
+    """Store the plans not stored yet (another copy may have planned them first); how many were new.
+
+    A row dropped when the appointment moved away is planned afresh when it moves back to that start.
+    """
     inserted = 0
     for plan in plans:
         status = "pending" if plan.skipped is None else "skipped"
@@ -57,7 +62,10 @@ async def insert_planned(
             """
             INSERT INTO reminders (appointment_id, hours_before, planned_start, due_at, status, reason)
             VALUES ($1, $2, $3, $4, $5, $6)
-            ON CONFLICT (appointment_id, hours_before, planned_start) DO NOTHING
+            ON CONFLICT (appointment_id, hours_before, planned_start) DO UPDATE
+                SET due_at = EXCLUDED.due_at, status = EXCLUDED.status, reason = EXCLUDED.reason,
+                    claimed_until = NULL, updated_at = now()
+                WHERE reminders.status = 'dropped'
             RETURNING id
             """,
             appointment_id,

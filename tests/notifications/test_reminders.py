@@ -400,3 +400,29 @@ async def test_a_post_that_timed_out_with_no_report_is_posted_again_after_the_gr
 async def test_callback_data_naming_no_reminder_records_nothing(conn: asyncpg.Connection) -> None:
     for data in (None, "clinic-outbox:1", "clinic-reminder:", "clinic-reminder:x1", "clinic-reminder:99"):
         assert not await callbacks.record_sent(conn, data=data, wamid="wamid.x")
+
+
+async def test_an_appointment_moved_away_and_back_is_reminded_once_at_its_start(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    appointment = await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 10), booked_at=MONDAY)
+    move = """
+        UPDATE appointments SET starts_at = $2::timestamptz, ends_at = $2::timestamptz + interval '30 minutes',
+                                updated_at = $3
+        WHERE id = $1
+    """
+
+    await bench.step(at(4, 12))
+    await conn.execute(move, appointment, at(5, 16), at(4, 13))
+    await bench.step(at(4, 14))
+    assert await reminders(conn) == [(24, "pending", None, 0), (24, "dropped", "moved", 0)]
+    await conn.execute(move, appointment, at(6, 10), at(4, 14, 30))
+    await bench.step(at(4, 15))
+    await bench.step(at(4, 16))
+    await bench.step(at(5, 10))
+
+    [sent] = graph.received
+    assert sent.body["template"]["components"][0]["parameters"][3]["text"] == "miércoles 6 de marzo a las 10:00"
+    assert await reminders(conn) == [(24, "dropped", "moved", 0), (24, "sent", None, 1)]
