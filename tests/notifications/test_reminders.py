@@ -426,3 +426,38 @@ async def test_an_appointment_moved_away_and_back_is_reminded_once_at_its_start(
     [sent] = graph.received
     assert sent.body["template"]["components"][0]["parameters"][3]["text"] == "miércoles 6 de marzo a las 10:00"
     assert await reminders(conn) == [(24, "dropped", "moved", 0), (24, "sent", None, 1)]
+
+
+async def test_an_appointment_cancelled_after_its_reminder_was_queued_gets_nothing(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    appointment = await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 10), booked_at=MONDAY)
+    bench.clock.now = at(5, 10)
+    assert await bench.reminders.tick() == 1
+
+    await conn.execute(
+        "UPDATE appointments SET status = 'cancelled', cancelled_at = now(), updated_at = now() WHERE id = $1",
+        appointment,
+    )
+    await bench.queue.app.run_worker_async(queues=[QUEUE], wait=False, install_signal_handlers=False)
+
+    assert graph.received == []
+    assert await reminders(conn) == [(24, "dropped", "cancelled", 0)]
+
+
+async def test_an_n8n_webhook_that_refuses_the_request_fails_the_reminder_at_once(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench(sender=N8nSender(f"{graph.url}/webhook/notifications", timeout=5))
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 10), booked_at=MONDAY)
+    graph.status = 404  # a workflow not active
+
+    await bench.step(at(5, 10))
+    await until_finished(bench, conn)
+
+    assert len(graph.received) == 1
+    assert await reminders(conn) == [(24, "failed", "send_refused", 1)]
+    assert "n8n answered 404" in await conn.fetchval("SELECT last_error FROM reminders")
