@@ -48,6 +48,8 @@ log = structlog.get_logger(__name__)
 
 RECOVER_TASK = "jobs.recover"
 PRUNE_TASK = "jobs.prune"
+# The gateway's queue of its own upkeep tasks; another process sharing the tables (notifications) names its own.
+NAMESPACE = "jobs"
 KEEP_FINISHED_HOURS = 7 * 24
 # procrastinate logs each job start and each periodic defer at INFO: its warnings and errors are enough.
 logging.getLogger("procrastinate").setLevel(logging.WARNING)
@@ -158,6 +160,8 @@ class JobQueue:
         grace_seconds: float,
         connect_timeout: float = 5.0,
         on_worker: Callable[[bool], None] | None = None,
+        namespace: str = NAMESPACE,
+        worker_name: str = "gateway",
     ) -> None:
         connector = _Connector(
             conninfo=_conninfo(database_url),
@@ -176,29 +180,40 @@ class JobQueue:
         self._stopping = asyncio.Event()
         # Told True when the worker starts, False when it stopped or failed (the metric job_worker_up).
         self._on_worker = on_worker or (lambda running: None)
-        self._register_recovery(recover_every_seconds)
+        self._worker_name = worker_name
+        self._register_recovery(recover_every_seconds, namespace)
 
-    def _register_recovery(self, every_seconds: int) -> None:
+    def _register_recovery(self, every_seconds: int, namespace: str) -> None:
         app = self.app
+        recover_task, prune_task = f"{namespace}.recover", f"{namespace}.prune"
 
-        # A 6th cron field is seconds. The queueing lock keeps at most one waiting at a time.
+        # A 6th cron field is seconds. The queueing lock keeps at most one waiting at a time. Each process that
+        # shares the tables has its own namespace: its recovery runs its own `on_recover` work.
         @app.periodic(cron=f"* * * * * */{every_seconds}", periodic_id="recover")
-        @app.task(name=RECOVER_TASK, queue="jobs", queueing_lock=RECOVER_TASK)
+        @app.task(name=recover_task, queue=namespace, queueing_lock=recover_task)
         async def recover(timestamp: int) -> None:
-            for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=self.lease_seconds):
-                await app.job_manager.retry_job(job)
-                log.warning("job_stalled_retried", task=job.task_name, job_id=job.id, attempts=job.attempts)
+            # Only this process's queues: two processes retrying one stalled job at once, the second would fail.
+            for queue in self.queues():
+                for job in await app.job_manager.get_stalled_jobs(
+                    seconds_since_heartbeat=self.lease_seconds, queue=queue
+                ):
+                    await app.job_manager.retry_job(job)
+                    log.warning("job_stalled_retried", task=job.task_name, job_id=job.id, attempts=job.attempts)
             for recovery in self._recoveries:
                 await recovery()
 
         # Succeeded jobs are deleted as they finish; failed ones (their messages are `failed` in their own tables
         # too) and the events of both are kept a week for investigation, then removed.
         @app.periodic(cron="17 * * * *", periodic_id="prune")
-        @app.task(name=PRUNE_TASK, queue="jobs", queueing_lock=PRUNE_TASK)
+        @app.task(name=prune_task, queue=namespace, queueing_lock=prune_task)
         async def prune(timestamp: int) -> None:
             await app.job_manager.delete_old_jobs(
                 nb_hours=KEEP_FINISHED_HOURS, include_failed=True, include_cancelled=True, include_aborted=True
             )
+
+    def queues(self) -> list[str]:
+        """The queues of the tasks this process registered: its worker takes no job another process defined."""
+        return sorted({task.queue for task in self.app.tasks.values()})
 
     def on_recover(self, recovery: Callable[[], Awaitable[None]]) -> None:
         """Also run `recovery` on each recovery tick (e.g. to queue work a dead copy stored but never queued)."""
@@ -216,7 +231,8 @@ class JobQueue:
             self._on_worker(True)
             try:
                 await self.app.run_worker_async(
-                    name=f"gateway-{os.getpid()}",
+                    name=f"{self._worker_name}-{os.getpid()}",
+                    queues=self.queues(),
                     concurrency=self._concurrency,
                     install_signal_handlers=False,
                     listen_notify=True,

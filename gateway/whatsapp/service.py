@@ -47,6 +47,8 @@ from gateway.verification.vouching import by_whatsapp
 from gateway.whatsapp import replies, repository
 from gateway.whatsapp.client import GraphClient, OutboundMessage, WhatsAppSendError, reply_messages
 from gateway.whatsapp.payloads import Inbound, Status
+from notifications.callbacks import record_sent as record_reminder_sent
+from notifications.callbacks import reminder_of
 
 log = structlog.get_logger(__name__)
 
@@ -157,9 +159,15 @@ class WhatsAppInbox:
         return len(new)
 
     async def record_reports(self, reports: Sequence[Status]) -> None:
-        """Meta's status callbacks: a part it reports sent is recorded sent, even if its POST never told us."""
+        """Meta's status callbacks: a part it reports sent is recorded sent, even if its POST never told us; so is a
+        reminder of the notification service (`notifications.callbacks`), which has no webhook of its own."""
         for report in reports:
             data = report.biz_opaque_callback_data or ""
+            if report.status in _DELIVERED and reminder_of(data) is not None:
+                async with self._pool.acquire() as conn:
+                    if await record_reminder_sent(conn, data=data, wamid=report.id):
+                        log.info("reminder_confirmed_by_callback", reminder_id=reminder_of(data))
+                continue
             if report.status not in _DELIVERED or not data.startswith(CALLBACK_PREFIX):
                 continue
             part_id = data.removeprefix(CALLBACK_PREFIX)

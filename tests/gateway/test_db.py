@@ -28,6 +28,7 @@ EXPECTED_TABLES = {
     "clinic_info",
     "whatsapp_outbound",
     "turn_leases",
+    "reminders",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -114,6 +115,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "whatsapp_outbound": {"SELECT", "INSERT", "UPDATE"},
     # A turn takes its phone's lease and gives it back.
     "turn_leases": {"SELECT", "INSERT", "UPDATE", "DELETE"},
+    # The notification service plans reminders and records each one's outcome; it never deletes one.
+    "reminders": {"SELECT", "INSERT", "UPDATE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},

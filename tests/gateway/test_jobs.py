@@ -133,3 +133,36 @@ async def test_a_job_whose_finish_the_server_refused_as_it_ended_the_session_is_
     finally:
         await queue.app.close_async()
         await owner.close()
+
+
+async def test_each_process_works_only_the_queues_of_the_tasks_it_registered(database_url: str) -> None:
+    """The gateway and the notification worker share the tables: neither takes a job the other defined."""
+    gateway = JobQueue(database_url, concurrency=1, lease_seconds=1.0, recover_every_seconds=1, grace_seconds=1)
+    other = JobQueue(
+        database_url,
+        concurrency=1,
+        lease_seconds=1.0,
+        recover_every_seconds=1,
+        grace_seconds=1,
+        namespace="other.jobs",
+        worker_name="other",
+    )
+    ran: list[int] = []
+
+    @other.app.task(name="other.work", queue="other")
+    async def work(n: int) -> None:
+        ran.append(n)
+
+    assert gateway.queues() == ["builtin", "jobs"]
+    assert other.queues() == ["builtin", "other", "other.jobs"]
+    await gateway.app.open_async()
+    await other.app.open_async()
+    try:
+        job_id = await work.defer_async(n=1)
+        await gateway.app.run_worker_async(queues=gateway.queues(), wait=False, install_signal_handlers=False)
+        assert await gateway.app.job_manager.get_job_status_async(job_id) == Status.TODO
+        await other.app.run_worker_async(queues=other.queues(), wait=False, install_signal_handlers=False)
+        assert ran == [1]
+    finally:
+        await gateway.app.close_async()
+        await other.app.close_async()

@@ -1,0 +1,76 @@
+"""The reminder as a WhatsApp template message (the Cloud API's documented shape)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.conversation.wording import day_and_time
+
+# Quick-reply buttons of the approved template, in order, and the payload each sends back.
+BUTTON_ACTIONS = ("confirm", "change", "cancel")
+
+
+@dataclass(frozen=True)
+class ReminderFacts:
+    """What a reminder says, and to whom it goes (E.164 with `+`: the patient's, or their holder's, phone)."""
+
+    appointment_id: uuid.UUID
+    phone: str
+    full_name: str
+    doctor_name: str
+    specialty_name: str
+    starts_at: datetime
+
+
+def first_name(full_name: str) -> str:
+    """ "Ana María Quispe" → "Ana": how a receptionist greets."""
+    words = full_name.split()
+    return words[0] if words else full_name
+
+
+def button_payload(action: str, appointment_id: uuid.UUID) -> str:
+    """ "confirm:<appointment id>": what the patient's tap sends back to the gateway."""
+    return f"{action}:{appointment_id}"
+
+
+def reminder_message(
+    facts: ReminderFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
+) -> dict[str, Any]:
+    """The Graph API request body for one reminder; `callback_data` comes back in Meta's status callbacks."""
+
+    def text(value: str) -> dict[str, str]:
+        return {"type": "text", "text": value}
+
+    body = [
+        text(first_name(facts.full_name)),
+        text(facts.doctor_name),
+        text(facts.specialty_name),
+        text(day_and_time(facts.starts_at, tz)),
+    ]
+    buttons = [
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": str(index),
+            "parameters": [{"type": "payload", "payload": button_payload(action, facts.appointment_id)}],
+        }
+        for index, action in enumerate(BUTTON_ACTIONS)
+    ]
+    message: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": facts.phone.removeprefix("+"),
+        "type": "template",
+        "template": {
+            "name": template,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": body}, *buttons],
+        },
+    }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message
