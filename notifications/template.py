@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from gateway.conversation.buttons import ButtonKind, payload
 from gateway.conversation.wording import day_and_time
 
-# Quick-reply buttons of the approved template, in order, and the payload each sends back.
-BUTTON_ACTIONS = ("confirm", "change", "cancel")
+# Quick-reply buttons of the approved template, in order: Confirmar, Cambiar, Cancelar. Their payloads are the ones
+# the gateway's dialog reads back (gateway/conversation/buttons.py), made by the same function.
+BUTTONS = (ButtonKind.CONFIRM, ButtonKind.CHANGE, ButtonKind.CANCEL)
 
 
 @dataclass(frozen=True)
@@ -30,11 +32,6 @@ def first_name(full_name: str) -> str:
     """ "Ana María Quispe" → "Ana": how a receptionist greets."""
     words = full_name.split()
     return words[0] if words else full_name
-
-
-def button_payload(action: str, appointment_id: uuid.UUID) -> str:
-    """ "confirm:<appointment id>": what the patient's tap sends back to the gateway."""
-    return f"{action}:{appointment_id}"
 
 
 def reminder_message(
@@ -56,9 +53,9 @@ def reminder_message(
             "type": "button",
             "sub_type": "quick_reply",
             "index": str(index),
-            "parameters": [{"type": "payload", "payload": button_payload(action, facts.appointment_id)}],
+            "parameters": [{"type": "payload", "payload": payload(kind, facts.appointment_id)}],
         }
-        for index, action in enumerate(BUTTON_ACTIONS)
+        for index, kind in enumerate(BUTTONS)
     ]
     message: dict[str, Any] = {
         "messaging_product": "whatsapp",
