@@ -304,7 +304,7 @@ ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
 ASK_OPTION_AGAIN = "Responda con el número de la opción que prefiera, o escriba «otro horario»."
 BOOKING_DROPPED = "De acuerdo, no reservé ese horario."
 # The patient leaves the slot list ("no quiero ninguna, gracias", "después le escribo").
-BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbanos y le busco uno."
+BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbame y le busco uno."
 # After BOOKING_LEFT when the patient said "cancele todo" and already holds appointments: those stay as they are.
 HOW_TO_CANCEL_HELD = "Sus citas ya agendadas siguen en pie; si desea cancelar alguna, escriba «cancelar una cita»."
 CANCEL_KEPT = "De acuerdo, su cita se mantiene."
@@ -469,18 +469,27 @@ def ask_member_full_name(first_name: str) -> str:
 MEMBER_NAME_AGAIN = "Necesito el nombre solo con letras. Por ejemplo: Mateo López Quispe."
 
 
-def ask_member_birth_date(name: str) -> str:
-    return f"¿Cuál es la fecha de nacimiento de {name}? Escríbala con día, mes y año, por ejemplo: 14/02/2019."
+# Relatives whose date of birth is a child's often: their example is one; everyone else's is an adult's.
+_YOUNG = frozenset({"hijo", "hija", "nieto", "nieta"})
 
 
-def member_birth_date_again(name: str) -> str:
-    return (
-        f"No reconocí la fecha. Escriba la fecha de nacimiento de {name} con día, mes y año, por ejemplo: 14/02/2019."
-    )
+def _birth_date_example(relation: str | None) -> str:
+    return "14/02/2019" if relation in _YOUNG else "12/03/1985"
+
+
+def ask_member_birth_date(name: str, relation: str | None = None) -> str:
+    """`relation` as stored ("hijo"), if the patient said it: it picks the example."""
+    example = _birth_date_example(relation)
+    return f"¿Cuál es la fecha de nacimiento de {name}? Escríbala con día, mes y año, por ejemplo: {example}."
+
+
+def member_birth_date_again(name: str, relation: str | None = None) -> str:
+    example = _birth_date_example(relation)
+    return f"No reconocí la fecha. Escriba la fecha de nacimiento de {name} con día, mes y año, por ejemplo: {example}."
 
 
 def member_added(name: str) -> str:
-    return f"Listo, registré a {name} con su número."
+    return f"Listo, registré a {name} como paciente en su número de WhatsApp."
 
 
 def patient_busy(for_name: str | None) -> str:

@@ -193,7 +193,7 @@ async def test_a_mother_books_for_her_son_mateo(maria: Patient, conn: asyncpg.Co
     asked = await maria.say("sí confirmo, a nombre de mi hijo Mateo porfa")
     assert asked["response"] == replies.ask_member_full_name("Mateo"), asked
     named = await maria.say("Mateo López Rojas")
-    assert named["response"] == replies.ask_member_birth_date("Mateo López Rojas"), named
+    assert named["response"] == replies.ask_member_birth_date("Mateo López Rojas", "hijo"), named
     booked = await maria.say("14/02/2023")
 
     assert booked["action"] == "schedule_appointment", booked
