@@ -123,7 +123,11 @@ class Dialog:
             text = replies.human_handoff(opens, self.settings.contacts.number, complaint=turn.understood.complaint)
             return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
         asked_about, state = state.asked_about, state.but(asked_about=())
-        if intent is not Intent.CLINIC_INFO and asked_about and _follows_a_clinic_answer(state, turn.understood):
+        if (
+            intent is not Intent.CLINIC_INFO
+            and asked_about
+            and _follows_a_clinic_answer(state, turn.understood, turn.text)
+        ):
             # "¿Y con el pediatra?" after a price: the same question about another specialty, not a booking.
             understood = replace(turn.understood, intent=Intent.CLINIC_INFO, clinic_topics=asked_about)
             turn = replace(turn, understood=understood)
@@ -273,13 +277,31 @@ class Dialog:
         return day is not None and day < turn.now.astimezone(self.settings.tz).date()
 
 
-def _follows_a_clinic_answer(state: DialogState, understood: Understanding) -> bool:
+def _follows_a_clinic_answer(state: DialogState, understood: Understanding, text: str) -> bool:
     """Whether a message right after a clinic answer only names something else to ask it about: a specialty, a
-    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9")."""
-    if state.step is not None:
+    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9"); `text`
+    is the message as written."""
+    if state.step is not None or _asks_for_one(text):
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
     return (bare_detail or understood.intent is Intent.OTHER) and has_details(understood)
+
+
+# Words that ask for an appointment rather than about one: "necesito para mi hijo con la pediatra el lunes",
+# "quiero para el lunes", "me da con cardiología".
+_ASKS_FOR_ONE = re.compile(
+    r"\b(necesit\w*|quier[oe]|quisiera|quisieramos|deseo|desearia|queremos|me (da|das|puede dar|podria dar)|deme"
+    r"|dame|agend\w*|reserv\w*|sac(ar|arme|o)"
+    r"|para (el |este |esta |la )?(lunes|martes|miercoles|jueves|viernes|sabado|domingo|hoy|manana|pasado))\b"
+)
+
+
+def _asks_for_one(text: str) -> bool:
+    """Whether the message asks for an appointment: a need or request verb, a day it is "para", or someone else it
+    is for ("para mi hijo"); such a message after a price is a booking, not the same question again."""
+    mention = whom(text)
+    for_someone = mention is not None and (mention.someone_else or mention.relation is not None or bool(mention.name))
+    return for_someone or _ASKS_FOR_ONE.search(normalize(text)) is not None
 
 
 # Words that point at an appointment already held: "la que tengo", "la de las 15:00", "mi cita", "no sacar otra".
