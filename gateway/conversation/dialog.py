@@ -99,6 +99,8 @@ class Dialog:
     async def respond(self, state: DialogState, turn: Turn) -> Outcome:
         """The reply to `turn` given the conversation's `state`."""
         intent = turn.understood.intent
+        # An offer to book is answered by the very next message, or not at all.
+        offered_booking, state = state.offered_booking, state.but(offered_booking=False)
         urgent = emergency.answer(
             state,
             turn.understood,
@@ -132,6 +134,12 @@ class Dialog:
             understood = replace(turn.understood, intent=Intent.CLINIC_INFO, clinic_topics=asked_about)
             turn = replace(turn, understood=understood)
             intent = Intent.CLINIC_INFO
+        if offered_booking and state.step is None:
+            # "¿Desea agendar una?" answered "sí, para el viernes": the booking, with what the yes adds.
+            if intent is Intent.CONFIRM:
+                return await self.start(Flow.BOOK, state, turn)
+            if intent is Intent.DENY:
+                return Outcome(state, replies.BOOKING_OFFER_DECLINED)
         if intent is Intent.CLINIC_INFO:
             return await self.questions.ask(state, turn)
         new_flow = _FLOW_OF.get(intent)

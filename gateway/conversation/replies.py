@@ -311,6 +311,8 @@ CANCEL_KEPT = "De acuerdo, su cita se mantiene."
 SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
 NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
+# "No" to that offer, or to the one after a cancellation.
+BOOKING_OFFER_DECLINED = "De acuerdo. Cuando necesite una cita, escríbame y le ayudo."
 NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
 DAY_PASSED = "La fecha que indicó ya pasó; le ayudo con una fecha próxima."
 CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."

@@ -234,6 +234,8 @@ class DialogState(_Frozen):
     member: Member | None = None
     # The patient already said "sí" to the slot; only who it is for was missing ("sí, a nombre de mi hijo Mateo").
     confirmed: bool = False
+    # The last reply offered a booking ("¿Desea agendar una?"): a "sí" next starts one, a "no" closes politely.
+    offered_booking: bool = False
 
     def but(
         self,
@@ -260,6 +262,7 @@ class DialogState(_Frozen):
         asked_about: tuple[ClinicTopic, ...] | _Keep = KEEP,
         member: Member | _Keep | None = KEEP,
         confirmed: bool | _Keep = KEEP,
+        offered_booking: bool | _Keep = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -290,6 +293,7 @@ class DialogState(_Frozen):
                 "asked_about": asked_about,
                 "member": member,
                 "confirmed": confirmed,
+                "offered_booking": offered_booking,
             }
         )
         return self.model_copy(update=changes)

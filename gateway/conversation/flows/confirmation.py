@@ -134,4 +134,6 @@ class Confirmation:
             outcome="success",
             target=audit.appointment_target(appointment.id),
         )
-        return Outcome(state.idle(), text, action, appointment=appointment)
+        # A cancellation ends with "Si desea, puedo ayudarle a agendar otra.": a "sí" next takes the offer.
+        done = state.idle().but(offered_booking=state.flow is Flow.CANCEL)
+        return Outcome(done, text, action, appointment=appointment)

@@ -65,6 +65,7 @@ FULL = DialogState(
     asked_about=(ClinicTopic.PRICES,),
     member=Member(id=7, full_name="Mateo López", holder=False),
     confirmed=True,
+    offered_booking=True,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",
