@@ -120,10 +120,16 @@ class Dialog:
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
         if intent is Intent.HUMAN_HANDOFF:
+            complaint = turn.understood.complaint
+            if state.handed_over:
+                # "Me atendieron pésimo…" after "quiero poner un reclamo": what happened, for the person already
+                # called; the same hand-over sentence again would read as if nobody listened.
+                text = replies.handoff_noted(complaint=complaint)
+                return Outcome(state, text, Action.HUMAN_HANDOFF, flag="human_handoff")
             # At night nobody answers "lo antes posible": say when someone will.
             opens = clinic_answers.opens_next((await clinic_info.load(self.conn)).hours, turn.now)
-            text = replies.human_handoff(opens, self.settings.contacts.number, complaint=turn.understood.complaint)
-            return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
+            text = replies.human_handoff(opens, self.settings.contacts.number, complaint=complaint)
+            return Outcome(state.idle().but(handed_over=True), text, Action.HUMAN_HANDOFF, flag="human_handoff")
         asked_about, state = state.asked_about, state.but(asked_about=())
         if (
             intent is not Intent.CLINIC_INFO
@@ -143,6 +149,9 @@ class Dialog:
         if intent is Intent.CLINIC_INFO:
             return await self.questions.ask(state, turn)
         new_flow = _FLOW_OF.get(intent)
+        if new_flow is None and state.step is None and choices.registration_answer(turn.text):
+            # "Sí, quiero registrarme", even while a person is awaited: registering needs no flow behind it.
+            return await self.verification.register_asked(state, turn)
         if state.step is not None:
             answered = await self._answer_step(state, turn, new_flow)
             if answered is not None:

@@ -197,6 +197,16 @@ HUMAN_HANDOFF_COMPLAINT = (
 )
 
 
+def handoff_noted(*, complaint: bool) -> str:
+    """A second complaint or request for a person while one is already called: heard, briefly, in other words."""
+    if complaint:
+        return (
+            "Gracias por contarme lo que pasó. Se lo paso a la persona de nuestro equipo que atenderá su reclamo; "
+            "le escribirá por este mismo chat."
+        )
+    return "Ya avisé a nuestro equipo; una persona le escribirá por este mismo chat."
+
+
 def human_handoff(opens: str | None, number: str | None, *, complaint: bool = False) -> str:
     """The answer to a request for a person, or to a complaint; `opens` as in `handoff_waiting` (None while the
     clinic is open)."""
@@ -313,6 +323,10 @@ PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
 NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
 # "No" to that offer, or to the one after a cancellation.
 BOOKING_OFFER_DECLINED = "De acuerdo. Cuando necesite una cita, escríbame y le ayudo."
+# "Quiero registrarme" from a phone the clinic already knows; a "sí" next starts a booking.
+ALREADY_REGISTERED = (
+    "Su número ya está registrado en la clínica, no necesita registrarse otra vez. ¿Desea agendar una cita?"
+)
 NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
 DAY_PASSED = "La fecha que indicó ya pasó; le ayudo con una fecha próxima."
 CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."

@@ -667,3 +667,22 @@ async def test_a_long_voice_note_is_read_as_the_booking_it_asks_for(
     # Saturday, general medicine, in the morning: not the 06:00 he leaves for work, nor a complaint.
     assert all("sábado" in line and "(Medicina general)" in line for line in offers), offered
     assert all(option["title"].split()[-1] < "12:00" for option in offered["options"]), offered
+
+
+async def test_a_complaint_told_after_the_hand_over_is_heard_and_registering_still_works(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    # QA's transcript: the second message told what happened and got the hand-over sentence word for word, and
+    # "si quiero registrarme" got the waiting reminder instead of the registration.
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    handed = await stranger.say("buenas tardes quiero poner un reclamo")
+    told = await stranger.say(
+        "me atendieron pésimo ayer en recepción, me hicieron esperar 2 horas y nadie me dio razón"
+    )
+    registering = await stranger.say("si quiero registrarme")
+
+    assert handed["action"] == told["action"] == "human_handoff"
+    assert told["response"] == replies.handoff_noted(complaint=True) != handed["response"]
+    assert registering["response"] == replies.ASK_NAME, registering
+    flagged = await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_reason = 'human_handoff'")
+    assert flagged == 1
