@@ -107,6 +107,8 @@ class Dialog:
             # A reminder's button, tapped whatever the conversation was doing: about that appointment only.
             return await self.reminders.button(state.in_emergency(None), turn, tapped)
         intent = turn.understood.intent
+        # An offer to book is answered by the very next message, or not at all.
+        offered_booking, state = state.offered_booking, state.but(offered_booking=False)
         urgent = emergency.answer(
             state,
             turn.understood,
@@ -137,19 +139,38 @@ class Dialog:
             # "Confirmar" with no payload names no appointment: nothing is confirmed, and the patient is told how.
             return Outcome(state, replies.CONFIRM_WITHOUT_APPOINTMENT)
         if intent is Intent.HUMAN_HANDOFF:
+            complaint = turn.understood.complaint
+            if state.handed_over:
+                # "Me atendieron pésimo…" after "quiero poner un reclamo": what happened, for the person already
+                # called; the same hand-over sentence again would read as if nobody listened.
+                text = replies.handoff_noted(complaint=complaint)
+                return Outcome(state, text, Action.HUMAN_HANDOFF, flag="human_handoff")
             # At night nobody answers "lo antes posible": say when someone will.
             opens = clinic_answers.opens_next((await clinic_info.load(self.conn)).hours, turn.now)
-            text = replies.human_handoff(opens, self.settings.contacts.number, complaint=turn.understood.complaint)
-            return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="human_handoff")
+            text = replies.human_handoff(opens, self.settings.contacts.number, complaint=complaint)
+            return Outcome(state.idle().but(handed_over=True), text, Action.HUMAN_HANDOFF, flag="human_handoff")
         asked_about, state = state.asked_about, state.but(asked_about=())
-        if intent is not Intent.CLINIC_INFO and asked_about and _follows_a_clinic_answer(state, turn.understood):
+        if (
+            intent is not Intent.CLINIC_INFO
+            and asked_about
+            and _follows_a_clinic_answer(state, turn.understood, turn.text)
+        ):
             # "¿Y con el pediatra?" after a price: the same question about another specialty, not a booking.
             understood = replace(turn.understood, intent=Intent.CLINIC_INFO, clinic_topics=asked_about)
             turn = replace(turn, understood=understood)
             intent = Intent.CLINIC_INFO
+        if offered_booking and state.step is None:
+            # "¿Desea agendar una?" answered "sí, para el viernes": the booking, with what the yes adds.
+            if intent is Intent.CONFIRM:
+                return await self.start(Flow.BOOK, state, turn)
+            if intent is Intent.DENY:
+                return Outcome(state, replies.BOOKING_OFFER_DECLINED)
         if intent is Intent.CLINIC_INFO:
             return await self.questions.ask(state, turn)
         new_flow = _FLOW_OF.get(intent)
+        if new_flow is None and state.step is None and choices.registration_answer(turn.text):
+            # "Sí, quiero registrarme", even while a person is awaited: registering needs no flow behind it.
+            return await self.verification.register_asked(state, turn)
         if state.step is not None:
             answered = await self._answer_step(state, turn, new_flow)
             if answered is not None:
@@ -298,13 +319,31 @@ class Dialog:
         return day is not None and day < turn.now.astimezone(self.settings.tz).date()
 
 
-def _follows_a_clinic_answer(state: DialogState, understood: Understanding) -> bool:
+def _follows_a_clinic_answer(state: DialogState, understood: Understanding, text: str) -> bool:
     """Whether a message right after a clinic answer only names something else to ask it about: a specialty, a
-    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9")."""
-    if state.step is not None:
+    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9"); `text`
+    is the message as written."""
+    if state.step is not None or _asks_for_one(text):
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
     return (bare_detail or understood.intent is Intent.OTHER) and has_details(understood)
+
+
+# Words that ask for an appointment rather than about one: "necesito para mi hijo con la pediatra el lunes",
+# "quiero para el lunes", "me da con cardiología".
+_ASKS_FOR_ONE = re.compile(
+    r"\b(necesit\w*|quier[oe]|quisiera|quisieramos|deseo|desearia|queremos|me (da|das|puede dar|podria dar)|deme"
+    r"|dame|agend\w*|reserv\w*|sac(ar|arme|o)"
+    r"|para (el |este |esta |la )?(lunes|martes|miercoles|jueves|viernes|sabado|domingo|hoy|manana|pasado))\b"
+)
+
+
+def _asks_for_one(text: str) -> bool:
+    """Whether the message asks for an appointment: a need or request verb, a day it is "para", or someone else it
+    is for ("para mi hijo"); such a message after a price is a booking, not the same question again."""
+    mention = whom(text)
+    for_someone = mention is not None and (mention.someone_else or mention.relation is not None or bool(mention.name))
+    return for_someone or _ASKS_FOR_ONE.search(normalize(text)) is not None
 
 
 # Words that point at an appointment already held: "la que tengo", "la de las 15:00", "mi cita", "no sacar otra".

@@ -197,6 +197,16 @@ HUMAN_HANDOFF_COMPLAINT = (
 )
 
 
+def handoff_noted(*, complaint: bool) -> str:
+    """A second complaint or request for a person while one is already called: heard, briefly, in other words."""
+    if complaint:
+        return (
+            "Gracias por contarme lo que pasó. Se lo paso a la persona de nuestro equipo que atenderá su reclamo; "
+            "le escribirá por este mismo chat."
+        )
+    return "Ya avisé a nuestro equipo; una persona le escribirá por este mismo chat."
+
+
 def human_handoff(opens: str | None, number: str | None, *, complaint: bool = False) -> str:
     """The answer to a request for a person, or to a complaint; `opens` as in `handoff_waiting` (None while the
     clinic is open)."""
@@ -304,13 +314,19 @@ ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
 ASK_OPTION_AGAIN = "Responda con el número de la opción que prefiera, o escriba «otro horario»."
 BOOKING_DROPPED = "De acuerdo, no reservé ese horario."
 # The patient leaves the slot list ("no quiero ninguna, gracias", "después le escribo").
-BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbanos y le busco uno."
+BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, escríbame y le busco uno."
 # After BOOKING_LEFT when the patient said "cancele todo" and already holds appointments: those stay as they are.
 HOW_TO_CANCEL_HELD = "Sus citas ya agendadas siguen en pie; si desea cancelar alguna, escriba «cancelar una cita»."
 CANCEL_KEPT = "De acuerdo, su cita se mantiene."
 SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
 NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
+# "No" to that offer, or to the one after a cancellation.
+BOOKING_OFFER_DECLINED = "De acuerdo. Cuando necesite una cita, escríbame y le ayudo."
+# "Quiero registrarme" from a phone the clinic already knows; a "sí" next starts a booking.
+ALREADY_REGISTERED = (
+    "Su número ya está registrado en la clínica, no necesita registrarse otra vez. ¿Desea agendar una cita?"
+)
 NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
 DAY_PASSED = "La fecha que indicó ya pasó; le ayudo con una fecha próxima."
 CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."
@@ -474,18 +490,27 @@ def ask_member_full_name(first_name: str) -> str:
 MEMBER_NAME_AGAIN = "Necesito el nombre solo con letras. Por ejemplo: Mateo López Quispe."
 
 
-def ask_member_birth_date(name: str) -> str:
-    return f"¿Cuál es la fecha de nacimiento de {name}? Escríbala con día, mes y año, por ejemplo: 14/02/2019."
+# Relatives whose date of birth is a child's often: their example is one; everyone else's is an adult's.
+_YOUNG = frozenset({"hijo", "hija", "nieto", "nieta"})
 
 
-def member_birth_date_again(name: str) -> str:
-    return (
-        f"No reconocí la fecha. Escriba la fecha de nacimiento de {name} con día, mes y año, por ejemplo: 14/02/2019."
-    )
+def _birth_date_example(relation: str | None) -> str:
+    return "14/02/2019" if relation in _YOUNG else "12/03/1985"
+
+
+def ask_member_birth_date(name: str, relation: str | None = None) -> str:
+    """`relation` as stored ("hijo"), if the patient said it: it picks the example."""
+    example = _birth_date_example(relation)
+    return f"¿Cuál es la fecha de nacimiento de {name}? Escríbala con día, mes y año, por ejemplo: {example}."
+
+
+def member_birth_date_again(name: str, relation: str | None = None) -> str:
+    example = _birth_date_example(relation)
+    return f"No reconocí la fecha. Escriba la fecha de nacimiento de {name} con día, mes y año, por ejemplo: {example}."
 
 
 def member_added(name: str) -> str:
-    return f"Listo, registré a {name} con su número."
+    return f"Listo, registré a {name} como paciente en su número de WhatsApp."
 
 
 def patient_busy(for_name: str | None) -> str:

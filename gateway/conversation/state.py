@@ -248,6 +248,11 @@ class DialogState(_Frozen):
     confirmed: bool = False
     # The reminders question was asked in this conversation: an answer that never came is not asked for again.
     reminders_asked: bool = False
+    # The last reply offered a booking ("¿Desea agendar una?"): a "sí" next starts one, a "no" closes politely.
+    offered_booking: bool = False
+    # The conversation was handed to a person and no flow has started since: a second complaint or request for one
+    # is acknowledged briefly, not with the same hand-over sentence again.
+    handed_over: bool = False
 
     def but(
         self,
@@ -275,6 +280,8 @@ class DialogState(_Frozen):
         member: Member | _Keep | None = KEEP,
         confirmed: bool | _Keep = KEEP,
         reminders_asked: bool | _Keep = KEEP,
+        offered_booking: bool | _Keep = KEEP,
+        handed_over: bool | _Keep = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -306,6 +313,8 @@ class DialogState(_Frozen):
                 "member": member,
                 "confirmed": confirmed,
                 "reminders_asked": reminders_asked,
+                "offered_booking": offered_booking,
+                "handed_over": handed_over,
             }
         )
         return self.model_copy(update=changes)

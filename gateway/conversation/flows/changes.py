@@ -120,7 +120,7 @@ class Changes:
             upcoming = mine
         await dialog.audit(actor=actor, action="appointments.viewed", outcome="success")
         if not upcoming:
-            return Outcome(state.idle(), replies.NO_UPCOMING)
+            return Outcome(state.idle().but(offered_booking=True), replies.NO_UPCOMING)
         tz = dialog.settings.tz
         named = _named(upcoming, state.wishes, tz)
         if len(named) == 1:

@@ -134,6 +134,9 @@ class Confirmation:
             outcome="success",
             target=audit.appointment_target(appointment.id),
         )
-        done = Outcome(state.idle(), text, action, appointment=appointment)
+        # A cancellation ends with "Si desea, puedo ayudarle a agendar otra.": a "sí" next takes the offer.
+        done = Outcome(
+            state.idle().but(offered_booking=state.flow is Flow.CANCEL), text, action, appointment=appointment
+        )
         # A booking is when a patient never asked about reminders is asked (the phone's holder answers).
         return await dialog.reminders.ask_after(done, patient) if state.flow is Flow.BOOK else done

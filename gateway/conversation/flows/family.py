@@ -179,7 +179,7 @@ class Family:
             name = f"{said.name} {name}"  # "¿El nombre completo de Ricardo?" "Flores Mamani"
         named = Whom(relation=said.relation, name=name)
         asked = state.but(step=Step.MEMBER_BIRTH_DATE, wishes=state.wishes.but(whom=named))
-        return Outcome(asked, replies.ask_member_birth_date(name))
+        return Outcome(asked, replies.ask_member_birth_date(name, said.relation))
 
     async def answer_birth_date(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
         """The message read as the new family member's date of birth: they are added and the booking goes on."""
@@ -189,7 +189,11 @@ class Family:
             return self._ask_to_add(state)
         born = parse_birth_date(turn.text, today=turn.now.astimezone(dialog.settings.tz).date())
         if born is None:
-            return None if new_flow is not None else Outcome(state, replies.member_birth_date_again(said.name))
+            return (
+                None
+                if new_flow is not None
+                else Outcome(state, replies.member_birth_date_again(said.name, said.relation))
+            )
         reverify = await dialog.verification.still_verified(state, turn)
         if reverify is not None:
             return reverify
@@ -222,7 +226,7 @@ class Family:
         if state.step is Step.MEMBER_BIRTH_DATE:
             said = state.wishes.whom
             if said is not None and said.name is not None:
-                return Outcome(state, replies.member_birth_date_again(said.name))
+                return Outcome(state, replies.member_birth_date_again(said.name, said.relation))
             return self._ask_to_add(state)
         return None
 
@@ -244,7 +248,9 @@ class Family:
     def _ask_to_add(self, state: DialogState) -> Outcome:
         said = state.wishes.whom or Whom(someone_else=True)
         if said.name is not None and len(said.name.split()) > 1:
-            return Outcome(state.but(step=Step.MEMBER_BIRTH_DATE), replies.ask_member_birth_date(said.name))
+            return Outcome(
+                state.but(step=Step.MEMBER_BIRTH_DATE), replies.ask_member_birth_date(said.name, said.relation)
+            )
         if said.name is not None:
             # "Para mi esposo Ricardo": the clinic's record needs his surnames too.
             return Outcome(state.but(step=Step.MEMBER_NAME), replies.ask_member_full_name(said.name))

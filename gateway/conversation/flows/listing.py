@@ -28,6 +28,6 @@ class Listing:
         listed = await family_upcoming(dialog.conn, patient, turn.now)
         await dialog.audit(actor=audit.patient_actor(patient.id), action="appointments.viewed", outcome="success")
         if not listed:
-            return Outcome(state.idle(), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
+            return Outcome(state.idle().but(offered_booking=True), replies.NO_UPCOMING, Action.LIST_APPOINTMENTS)
         lines = appointment_lines(tuple(listed), dialog.settings.tz, dialog.clinic.specialties)
         return Outcome(state.idle(), replies.upcoming(lines), Action.LIST_APPOINTMENTS)

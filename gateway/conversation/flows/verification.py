@@ -68,6 +68,16 @@ class Verification:
             return Outcome(state.idle(), replies.verification_locked(locked_for), Action.VERIFICATION_REQUIRED)
         return Outcome(state.but(step=Step.IDENTITY), self.identity_question(), Action.VERIFICATION_REQUIRED)
 
+    async def register_asked(self, state: DialogState, turn: Turn) -> Outcome:
+        """The patient asks to register ("sí, quiero registrarme"): the name is asked at once, with no offer first;
+        a phone the clinic knows is told so, and offered a booking."""
+        dialog = self._dialog
+        if await clinic.patient_by_phone(dialog.conn, phone=turn.phone) is not None:
+            return Outcome(state.idle().but(offered_booking=True), replies.ALREADY_REGISTERED)
+        if not dialog.otp.may_text(turn.phone):
+            return await self.not_textable(state, audit.phone_actor(turn.phone))
+        return Outcome(state.idle().but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+
     async def still_verified(self, state: DialogState, turn: Turn) -> Outcome | None:
         """None while the verification holds; else the outcome that asks for it again, keeping the flow."""
         if await self._dialog.otp.is_verified(turn.phone, turn.vouched_by):

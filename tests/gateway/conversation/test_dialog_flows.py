@@ -193,7 +193,7 @@ async def test_a_mother_books_for_her_son_mateo(maria: Patient, conn: asyncpg.Co
     asked = await maria.say("sí confirmo, a nombre de mi hijo Mateo porfa")
     assert asked["response"] == replies.ask_member_full_name("Mateo"), asked
     named = await maria.say("Mateo López Rojas")
-    assert named["response"] == replies.ask_member_birth_date("Mateo López Rojas"), named
+    assert named["response"] == replies.ask_member_birth_date("Mateo López Rojas", "hijo"), named
     booked = await maria.say("14/02/2023")
 
     assert booked["action"] == "schedule_appointment", booked
@@ -700,3 +700,22 @@ async def test_reminder_consent_and_a_reminders_confirm_button_through_chat(
     actions = await audit_actions(conn)
     assert ("patient.reminders_consent", "success") in actions
     assert actions[-1] == ("appointment.confirmed", "success")
+
+
+async def test_a_complaint_told_after_the_hand_over_is_heard_and_registering_still_works(
+    gateway: httpx.AsyncClient, api_key: str, sms: FakeSmsServer, conn: asyncpg.Connection
+) -> None:
+    # QA's transcript: the second message told what happened and got the hand-over sentence word for word, and
+    # "si quiero registrarme" got the waiting reminder instead of the registration.
+    stranger = Patient(gateway, api_key, STRANGER, sms)
+    handed = await stranger.say("buenas tardes quiero poner un reclamo")
+    told = await stranger.say(
+        "me atendieron pésimo ayer en recepción, me hicieron esperar 2 horas y nadie me dio razón"
+    )
+    registering = await stranger.say("si quiero registrarme")
+
+    assert handed["action"] == told["action"] == "human_handoff"
+    assert told["response"] == replies.handoff_noted(complaint=True) != handed["response"]
+    assert registering["response"] == replies.ASK_NAME, registering
+    flagged = await conn.fetchval("SELECT count(*) FROM conversations WHERE needs_human_reason = 'human_handoff'")
+    assert flagged == 1

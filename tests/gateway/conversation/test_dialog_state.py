@@ -66,6 +66,8 @@ FULL = DialogState(
     member=Member(id=7, full_name="Mateo López", holder=False),
     confirmed=True,
     reminders_asked=True,
+    offered_booking=True,
+    handed_over=True,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",

@@ -148,7 +148,9 @@ async def test_cancel_confirmation(
 ) -> None:
     outcome = await bench.say(MARIA, says, CANCEL.but(step=Step.CONFIRM, appointment=tuesday))
 
-    assert (outcome.state, outcome.action) == (DialogState(), action)
+    # "Si desea, puedo ayudarle a agendar otra." after a cancellation: the offer is remembered for the next message.
+    cancelled = action is Action.CANCEL_APPOINTMENT
+    assert (outcome.state, outcome.action) == (DialogState(offered_booking=cancelled), action)
     assert outcome.text == (reply or replies.cancelled(appointment_text(tuesday)))
     assert await conn.fetchval("SELECT status::text FROM appointments WHERE id = $1", tuesday.id) == status
 

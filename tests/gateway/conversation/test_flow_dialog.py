@@ -77,7 +77,8 @@ async def test_answered(
 async def test_a_hand_over_ends_the_flow_and_flags_the_conversation(bench: DialogBench) -> None:
     outcome = await bench.say(MARIA, "quiero hablar con una persona", AT_SPECIALTY)
 
-    assert (outcome.state, outcome.action, outcome.flag) == (DialogState(), Action.HUMAN_HANDOFF, "human_handoff")
+    handed_over = DialogState(handed_over=True)
+    assert (outcome.state, outcome.action, outcome.flag) == (handed_over, Action.HUMAN_HANDOFF, "human_handoff")
 
 
 async def test_an_emergency_comes_before_any_flow(bench: DialogBench) -> None:

@@ -248,7 +248,7 @@ async def test_yes_with_a_new_sons_name_asks_his_surnames_and_date_of_birth_then
     named = await bench.say(MARIA, "López Quispe", asked.state)
     assert (named.state.step, named.text) == (
         Step.MEMBER_BIRTH_DATE,
-        replies.ask_member_birth_date("Mateo López Quispe"),
+        replies.ask_member_birth_date("Mateo López Quispe", "hijo"),
     )
     assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
 
@@ -266,7 +266,7 @@ async def test_a_full_name_typed_again_is_not_doubled(bench: DialogBench, confir
 
     named = await bench.say(MARIA, "mateo lópez quispe", asked.state)
 
-    assert named.text == replies.ask_member_birth_date("Mateo López Quispe")
+    assert named.text == replies.ask_member_birth_date("Mateo López Quispe", "hijo")
 
 
 async def test_a_name_without_a_yes_asks_to_confirm_for_him(

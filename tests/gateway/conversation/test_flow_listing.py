@@ -35,7 +35,7 @@ async def test_no_appointments(bench: DialogBench) -> None:
     outcome = await bench.say(MARIA, "mis citas")
 
     assert (outcome.state, outcome.text, outcome.action) == (
-        DialogState(),
+        DialogState(offered_booking=True),
         replies.NO_UPCOMING,
         Action.LIST_APPOINTMENTS,
     )
