@@ -14,12 +14,12 @@ from uuid import UUID
 
 from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
 from gateway.understanding.normalize import normalize
+
+# Read here too, where a step expects one ("la 3F2A91C0"); the understanding sets them aside.
+from gateway.understanding.references import appointment_reference as appointment_reference
 from gateway.understanding.times import find_times
 
 _DIGIT_RUN = re.compile(r"\d(?:[\s.-]?\d)*")
-_UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-# The short reference shown next to each appointment: its id's first 8 hex digits.
-_REFERENCE = re.compile(r"\b(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8}\b|\b\d{8}\b")
 
 _ORDINALS: Final = (
     ("1", "uno", "una", "primero", "primera", "primer"),
@@ -215,15 +215,6 @@ def registration_answer(text: str) -> bool | None:
     if _NOT_REGISTER.search(words) is not None:
         return False
     return True if _REGISTER.search(words) is not None else None
-
-
-def appointment_reference(text: str) -> str | None:
-    """A full appointment id, or the 8-digit reference shown to patients, lower-case; None if absent."""
-    full = _UUID.search(text)
-    if full is not None:
-        return str(UUID(full.group(0)))
-    short = _REFERENCE.search(text)
-    return short.group(0).lower() if short is not None else None
 
 
 def reference_of(appointment_id: UUID) -> str:

@@ -34,6 +34,7 @@ from gateway.understanding.intents import (
 )
 from gateway.understanding.normalize import is_question
 from gateway.understanding.patterns import Words
+from gateway.understanding.references import without_references
 from gateway.understanding.sentences import split_sentences
 from gateway.understanding.small_talk import ASKS_AFTER_US, SmallTalk, ends_with_farewell, small_talk_of
 from gateway.understanding.specialties import SPECIALTY_WORDS, find_specialty
@@ -125,7 +126,7 @@ def understand(
     messages the emergency patterns let pass, unless they place their words in the past or in a film.
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
-    text = _fewer_emoji(_REPEATED.sub(r"\1\1\1", text[:MAX_CHARS]))
+    text = without_references(_fewer_emoji(_REPEATED.sub(r"\1\1\1", text[:MAX_CHARS])))
     whole = _read(
         text, Words(text, known=KNOWN_WORDS), local_now=local_now, doctors=doctors, emergency_model=emergency_model
     )

@@ -654,3 +654,11 @@ def test_a_booking_that_asks_for_any_doctor_does_not_also_ask_the_doctors_list()
     """The booking asks which specialty with the list; answering the doctors too printed it twice."""
     assert read("queria saber si hay algun doctor que me pueda ver esta semana").clinic_topics == ()
     assert ClinicTopic.DOCTORS in read("tienen cardiologo? quiero cita").clinic_topics
+
+
+@pytest.mark.parametrize("reference", ["ACB0D8B0", "3D959D39", "4A450789", "2D176833", "3f2a91c0"])
+def test_an_appointment_reference_is_a_code_not_words(reference: str) -> None:
+    # Read as words, "ACB0D8B0" was "acb 0 de 8 b 0": "acb" is close to "acv", a stroke, and it was an emergency.
+    assert (read(f"la {reference}").intent, read(reference).intent) == (Intent.OTHER, Intent.OTHER)
+    cancel = read(f"cancelar la cita {reference}")
+    assert (cancel.intent, cancel.date, cancel.time) == (Intent.CANCEL_APPOINTMENT, None, None)
