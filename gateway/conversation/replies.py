@@ -298,6 +298,10 @@ ASK_NAME_AGAIN = "Necesito su nombre y al menos un apellido, solo con letras. Po
 ASK_REGISTER_BIRTH_DATE = "Gracias. Ahora escriba su fecha de nacimiento (día, mes y año, por ejemplo: 12/03/1985)."
 ASK_DOCUMENT = "Gracias. Ahora escriba su número de carnet de identidad (por ejemplo: 4567891 LP)."
 ASK_DOCUMENT_AGAIN = "Ese número de carnet no parece válido. Escríbalo con sus números, por ejemplo: 4567891 LP."
+DOCUMENT_ON_FILE = (
+    "Ese número de carnet ya figura en la clínica con otro registro. Para cuidar sus datos, una persona de "
+    "nuestro equipo revisará su registro y le responderá por este mismo chat lo antes posible."
+)
 REGISTER_DECLINED = "Entendido. Si cambia de opinión o desea hablar con una persona, escríbanos."
 
 ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
