@@ -366,6 +366,11 @@ def no_slots_on(day: str) -> str:
     return f"No hay horarios libres el {day}."
 
 
+def no_slot_at(when: str) -> str:
+    """`when`: "sábado 5 de diciembre a las 15:00", the hour asked, with nothing free at it."""
+    return f"No hay un horario libre el {when}."
+
+
 def no_more_slots_on(day: str) -> str:
     return f"No quedan más horarios libres el {day}."
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from appointments import booking
@@ -126,9 +126,22 @@ class Booking:
                 understood = replace(understood, date=slots.day_in_view(state, tz))
             turn = replace(turn, understood=understood)
             if dialog.wishes(turn, state.wishes) != state.wishes:
-                return await dialog.start(state.flow or Flow.BOOK, state, turn)
+                return await self._hour_asked(await dialog.start(state.flow or Flow.BOOK, state, turn), turn)
             # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
         return None
+
+    async def _hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
+        """ "La de las 3" with 14:00 to 14:40 in view and 15:00 free: that time, to confirm, not another list to
+        choose it from again; the day asked, if any, must be its day."""
+        state = outcome.state
+        clock, day = state.wishes.clock, state.wishes.day
+        if turn.understood.time is None or clock is None or state.step is not Step.SLOT_CHOICE:
+            return outcome
+        tz = self._dialog.settings.tz
+        slot = slots.at_clock(state.offered, clock, tz)
+        if slot is None or (day is not None and slot.starts_at.astimezone(tz).date() != day):
+            return outcome
+        return await self._dialog.confirmation.ask(state.but(chosen=slot, step=Step.CONFIRM), turn)
 
     async def _left(self, state: DialogState, turn: Turn) -> Outcome:
         """The patient leaves: nothing booked (or, leaving a move, the appointment kept); said as a cancellation,
@@ -211,11 +224,22 @@ class Booking:
         if state.search_before is not None:
             return "" if offered else replies.nothing_earlier_on(wording.day(state.search_before.astimezone(tz).date()))
         if day is None or day < today or (offered and offered[0].starts_at.astimezone(tz).date() == day):
-            return ""
+            return self._hour_not_free(state, offered)
         searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
         if searched is None or searched < day:
             return replies.no_slots_on(wording.day(day))
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
+
+    def _hour_not_free(self, state: DialogState, offered: list[OfferedSlot]) -> str:
+        """ "No hay horario libre el sábado … a las 15:00" when the hour asked is not among the times offered that
+        day (the doctor does not work then, or it is taken), so the nearest are not taken for it."""
+        tz = self._dialog.settings.tz
+        clock = state.wishes.clock
+        if clock is None or not offered or state.search_after is not None or slots.at_clock(offered, clock, tz):
+            return ""
+        local = offered[0].starts_at.astimezone(tz)
+        meant = datetime.combine(local.date(), slots.clock_meant(clock, offered, tz), tzinfo=tz)
+        return replies.no_slot_at(wording.day_and_time(meant, tz))
 
     async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
         """Book `slot` for the patient, the holder or a family member (the caller maps the errors): the appointment

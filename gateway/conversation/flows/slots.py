@@ -75,6 +75,18 @@ def _clinic_minute(clock: time, day: Sequence[OfferedSlot], tz: ZoneInfo) -> int
     return wanted
 
 
+def at_clock(offered: Sequence[OfferedSlot], clock: time, tz: ZoneInfo) -> OfferedSlot | None:
+    """The slot among `offered` (one day's) that starts at the hour asked ("las 3" is 15:00 there), if any."""
+    wanted = _clinic_minute(clock, offered, tz)
+    return next((s for s in offered if _minute(s.starts_at.astimezone(tz)) == wanted), None)
+
+
+def clock_meant(clock: time, offered: Sequence[OfferedSlot], tz: ZoneInfo) -> time:
+    """The hour `clock` means on the day of `offered` ("las 3" where the doctors work afternoons is 15:00)."""
+    minute = _clinic_minute(clock, offered, tz)
+    return time(minute // 60, minute % 60)
+
+
 def _minute(local: datetime) -> int:
     return local.hour * 60 + local.minute
 
