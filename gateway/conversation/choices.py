@@ -102,6 +102,8 @@ _LATER_SAME_DAY: Final = re.compile(
 )
 # "Otro día", "otro día esa semana", "ese día no puedo": another day than the one offered.
 _OTHER_DAY: Final = re.compile(r"\b(otro dia|otra fecha|diferente dia|distinto dia|ese dia no|otros dias)\b")
+# "Otro día esa semana", "algún otro día de esta semana", "la misma semana": the week of the day offered.
+_SAME_WEEK: Final = re.compile(r"\b(esa|esta|la misma|misma) semana\b")
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -192,6 +194,11 @@ def wants_later_same_day(text: str) -> bool:
 def wants_another_day(text: str) -> bool:
     """ "Otro día esa semana", "ese día no puedo": a day other than the one offered."""
     return _OTHER_DAY.search(normalize(text)) is not None
+
+
+def wants_same_week(text: str) -> bool:
+    """ "Otro día esa semana": another day, in the calendar week of the day offered."""
+    return wants_another_day(text) and _SAME_WEEK.search(normalize(text)) is not None
 
 
 def days_named(text: str, today: dt.date) -> tuple[list[dt.date], list[dt.date]]:

@@ -371,6 +371,9 @@ def no_slot_at(when: str) -> str:
     return f"No hay un horario libre el {when}."
 
 
+NO_OTHER_DAY_THAT_WEEK = "Esa semana no hay otro día con horarios libres."
+
+
 def no_more_slots_on(day: str) -> str:
     return f"No quedan más horarios libres el {day}."
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from appointments import booking
 from appointments import repository as clinic_repository
 from appointments.availability import free_slots
-from appointments.schemas import Appointment, Patient
+from appointments.schemas import Appointment, Patient, Slot
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import Outcome, Turn, has_details
@@ -117,6 +117,8 @@ class Booking:
             return await dialog.verification.gate(slots.later_same_day(state, tz), turn)
         if refused and not wanted and understood.time is None and understood.time_of_day is None:
             return await dialog.verification.gate(slots.another_day(state, tz, max(refused)), turn)
+        if choices.wants_same_week(text) and not wanted:
+            return await self._another_day_that_week(state, turn)
         if choices.wants_another_day(text) and not wanted:
             return await dialog.verification.gate(slots.another_day(state, tz), turn)
         if has_details(understood) and new_flow in (None, state.flow):
@@ -129,6 +131,38 @@ class Booking:
                 return await self._hour_asked(await dialog.start(state.flow or Flow.BOOK, state, turn), turn)
             # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
         return None
+
+    async def _another_day_that_week(self, state: DialogState, turn: Turn) -> Outcome:
+        """ "Otro día esa semana": the free day of the calendar week of the day in view nearest it, earlier days still
+        ahead included; with none, that is said and the days after that week are offered."""
+        dialog = self._dialog
+        tz = dialog.settings.tz
+        seen = slots.days_seen(state, tz)
+        shown = slots.day_in_view(state, tz)
+        if shown is None:
+            return await dialog.verification.gate(slots.another_day(state, tz), turn)
+        monday = shown - timedelta(days=shown.weekday())
+        sunday = monday + timedelta(days=6)
+        first = max(monday, turn.now.astimezone(tz).date())
+        free = await self._free(state, turn, await self._busy_for(state, turn), first, sunday)
+        others = sorted({slot.starts_at.astimezone(tz).date() for slot in free} - seen)
+        day = slots.nearest_day(others, shown)
+        if day is not None:
+            return await dialog.verification.gate(slots.on_day(state, day), turn)
+        outcome = await dialog.verification.gate(slots.another_day(state, tz, sunday), turn)
+        if outcome.state.step is not Step.SLOT_CHOICE:
+            return outcome
+        return replace(outcome, text=f"{replies.NO_OTHER_DAY_THAT_WEEK} {outcome.text}")
+
+    async def _busy_for(self, state: DialogState, turn: Turn) -> int | None:
+        """Whose other appointments rule times out: the one moved's patient, the member booked for, or the phone's."""
+        moving, member = state.appointment, state.member
+        if moving is not None and moving.patient_id is not None:
+            return moving.patient_id
+        if member is not None:
+            return member.id
+        patient = await clinic_repository.patient_by_phone(self._dialog.conn, phone=turn.phone)
+        return None if patient is None else patient.id
 
     async def _hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
         """ "La de las 3" with 14:00 to 14:40 in view and 15:00 free: that time, to confirm, not another list to
@@ -186,18 +220,7 @@ class Booking:
             asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
             missing = replies.specialty_not_offered(clinic.specialty_name(wishes.specialty))
             return replace(asked, text=f"{missing} {asked.text}")
-        free = await free_slots(
-            dialog.conn,
-            first_day=first_day,
-            last_day=first_day + timedelta(days=settings.search_days),
-            now=turn.now,
-            doctor_id=doctor_id,
-            specialty_code=None if doctor_id is not None else wishes.specialty,
-            patient_id=busy_for,
-            tz=tz,
-            min_notice=settings.min_notice,
-            limit=None,
-        )
+        free = await self._free(state, turn, busy_for, first_day, first_day + timedelta(days=settings.search_days))
         offered = slots.pick(
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
@@ -213,6 +236,26 @@ class Booking:
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
+
+    async def _free(
+        self, state: DialogState, turn: Turn, busy_for: int | None, first_day: date, last_day: date
+    ) -> list[Slot]:
+        """The free slots from `first_day` to `last_day` with the doctor moved, or the doctor or specialty asked."""
+        dialog = self._dialog
+        moving, wishes = state.appointment, state.wishes
+        doctor_id = moving.doctor_id if moving is not None else wishes.doctor_id
+        return await free_slots(
+            dialog.conn,
+            first_day=first_day,
+            last_day=last_day,
+            now=turn.now,
+            doctor_id=doctor_id,
+            specialty_code=None if doctor_id is not None else wishes.specialty,
+            patient_id=busy_for,
+            tz=dialog.settings.tz,
+            min_notice=dialog.settings.min_notice,
+            limit=None,
+        )
 
     def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
         """What to say before the slots about the day asked: none free on it, or none left after the page seen.

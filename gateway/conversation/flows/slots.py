@@ -112,6 +112,22 @@ def _seen(state: DialogState) -> list[OfferedSlot]:
     return [*state.offered, *([state.chosen] if state.chosen is not None else [])]
 
 
+def days_seen(state: DialogState, tz: ZoneInfo) -> set[date]:
+    """The days of the slots the patient has in view."""
+    return {slot.starts_at.astimezone(tz).date() for slot in _seen(state)}
+
+
+def nearest_day(days: Sequence[date], to: date) -> date | None:
+    """The day of `days` nearest `to`; of two as near, the later ("otro día esa semana" from a Thursday: Friday)."""
+    return min(days, key=lambda d: (abs((d - to).days), -d.toordinal()), default=None)
+
+
+def on_day(state: DialogState, day: date) -> DialogState:
+    """The state for the first times of `day`, whatever hour was asked before."""
+    wishes = state.wishes.but(day=day, clock=None)
+    return state.but(wishes=wishes, search_after=None, search_before=None, step=None, chosen=None, offered=())
+
+
 def day_in_view(state: DialogState, tz: ZoneInfo) -> date | None:
     """The day of the slot chosen, or of the first offered: "ese mismo día" names it."""
     seen = [state.chosen] if state.chosen is not None else list(state.offered)
@@ -139,7 +155,7 @@ def later_same_day(state: DialogState, tz: ZoneInfo) -> DialogState:
 def another_day(state: DialogState, tz: ZoneInfo, refused: date | None = None) -> DialogState:
     """The state for "otro día" or "el jueves no puedo": the days after the one offered (the one refused, when the
     times offered span more than one), any of them."""
-    days = {slot.starts_at.astimezone(tz).date() for slot in _seen(state)}
+    days = days_seen(state, tz)
     last = refused if refused in days else max(days, default=refused)
     wishes = state.wishes.but(day=None, clock=None)
     after = datetime.combine(last, time.max, tzinfo=tz) if last is not None else None

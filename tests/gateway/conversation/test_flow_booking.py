@@ -12,7 +12,8 @@ from datetime import datetime, time
 import asyncpg
 import pytest
 
-from appointments import demo
+from appointments import demo, repository
+from appointments.schemas import ScheduleOverride
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
@@ -361,6 +362,40 @@ async def test_an_hour_the_doctor_does_not_work_that_day_is_said_before_the_near
     assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, [at(9, 10, 30), at(9, 11), at(9, 11, 30)])
     assert outcome.text is not None
     assert outcome.text.startswith(f"{replies.no_slot_at('sábado 9 de marzo a las 15:00')} Estos son")
+
+
+SATURDAY_DERMATOLOGY = (at(9, 9), at(9, 9, 30), at(9, 10))
+
+
+async def saturday_dermatology(bench: DialogBench) -> DialogState:
+    """Saturday's first dermatology times offered: the dermatologist works Tuesday to Friday afternoons too."""
+    free = {slot.starts_at: slot for slot in await bench.free("dermatologia")}
+    offered = tuple(OfferedSlot.of(free[when]) for when in SATURDAY_DERMATOLOGY)
+    return BOOK.but(
+        wishes=Wishes(specialty="dermatologia", day=at(9, 0).date()), step=Step.SLOT_CHOICE, offered=offered
+    )
+
+
+async def test_another_day_that_week_from_a_saturday_is_an_earlier_day_of_it(bench: DialogBench) -> None:
+    # QA C5: "otro día esa semana" at Saturday's list jumped to next Tuesday though Friday had free times.
+    outcome = await bench.say(MARIA, "otro día esa semana", await saturday_dermatology(bench))
+
+    assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, [at(8, 14), at(8, 14, 30), at(8, 15)])
+    assert outcome.text is not None and outcome.text.startswith("Estos son")
+
+
+async def test_another_day_that_week_with_none_free_says_so_and_offers_the_next(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    [dermatologist] = [d.id for d in bench.clinic.doctors if d.specialty_code == "dermatologia"]
+    for day in (5, 6, 7, 8):
+        closed = ScheduleOverride(on_date=at(day, 0).date(), doctor_id=dermatologist, start=None, end=None, reason="x")
+        await repository.upsert_schedule_override(conn, override=closed)
+
+    outcome = await bench.say(MARIA, "otro día esa semana", await saturday_dermatology(bench))
+
+    assert (outcome.state.step, starts(outcome.state)[0]) == (Step.SLOT_CHOICE, at(12, 14))
+    assert outcome.text is not None and outcome.text.startswith(f"{replies.NO_OTHER_DAY_THAT_WEEK} Estos son")
 
 
 async def test_the_part_of_the_day_every_option_is_in_asks_which_again(bench: DialogBench) -> None:
