@@ -431,6 +431,12 @@ def too_many_upcoming(limit: int, for_name: str | None = None) -> str:
     )
 
 
+def moving(appointment: str, for_name: str | None = None) -> str:
+    """Which appointment a move is about, when the patient named it in passing ("mi cita del viernes")."""
+    whose = f"la cita de {for_name}" if for_name else "su cita"
+    return f"Vamos a cambiar {whose} del {appointment}."
+
+
 def choose_appointment(lines: list[str], verb: str) -> str:
     return f"¿Qué cita desea {verb}?\n" + "\n".join(lines) + "\nResponda con el número de la cita."
 

@@ -128,7 +128,8 @@ class Booking:
                 understood = replace(understood, date=slots.day_in_view(state, tz))
             turn = replace(turn, understood=understood)
             if dialog.wishes(turn, state.wishes) != state.wishes:
-                return await self._hour_asked(await dialog.start(state.flow or Flow.BOOK, state, turn), turn)
+                started = await dialog.start(state.flow or Flow.BOOK, state, turn)
+                return await self.hour_asked(started, turn) if understood.time is not None else started
             # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
         return None
 
@@ -164,12 +165,13 @@ class Booking:
         patient = await clinic_repository.patient_by_phone(self._dialog.conn, phone=turn.phone)
         return None if patient is None else patient.id
 
-    async def _hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
-        """ "La de las 3" with 14:00 to 14:40 in view and 15:00 free: that time, to confirm, not another list to
-        choose it from again; the day asked, if any, must be its day."""
+    async def hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
+        """The hour the patient asked for, free at exactly that start: that time, to confirm, not a list to choose it
+        from ("la de las 3" with 14:00 to 14:40 in view, "cámbiela al martes a las 10"); the day asked, if any, must
+        be its day."""
         state = outcome.state
         clock, day = state.wishes.clock, state.wishes.day
-        if turn.understood.time is None or clock is None or state.step is not Step.SLOT_CHOICE:
+        if clock is None or state.step is not Step.SLOT_CHOICE:
             return outcome
         tz = self._dialog.settings.tz
         slot = slots.at_clock(state.offered, clock, tz)
