@@ -490,6 +490,21 @@ async def test_a_yes_with_a_but_and_a_free_hour_confirms_that_hour(
     assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
 
 
+@pytest.mark.parametrize("says", ["la de las 3", "el jueves a las 15:00"])
+async def test_the_hour_being_confirmed_said_again_asks_the_confirmation_again(
+    bench: DialogBench, conn: asyncpg.Connection, says: str
+) -> None:
+    # A free hour goes straight to "¿Confirma …?"; repeating it must not start another booking nor book unasked.
+    offered = await offered_at(bench, *AFTERNOON_OFFER)
+    state = THURSDAY_AFTERNOON.but(step=Step.CONFIRM, offered=offered, chosen=offered[1])
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert outcome.state == state
+    assert outcome.text is not None and outcome.text.startswith("¿Confirma su cita")
+    assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
+
+
 async def test_a_yes_with_polite_words_is_a_yes(bench: DialogBench, confirming: DialogState) -> None:
     outcome = await bench.say(MARIA, "sí confirmo, por favor, gracias", confirming)
 
