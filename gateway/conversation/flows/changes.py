@@ -55,8 +55,8 @@ class Changes:
         if number is None:
             # "La mía, no la de mi esposo"; then "la del martes", "la de las 15:00", "la de pediatría".
             listed = await self._whose(state, turn)
-            told = _named(listed, dialog.wishes(turn, Wishes()), tz)
-            number = state.listed.index(told[0]) if len(told) == 1 else None
+            named = _named(listed, dialog.wishes(turn, Wishes()), tz)
+            number = state.listed.index(named[0]) if len(named) == 1 else None
         if number is None:
             return await self._none_chosen(state.but(listed=listed), turn, new_flow)
         chosen = state.listed[number]
@@ -64,8 +64,8 @@ class Changes:
         if state.flow is Flow.RESCHEDULE:
             # "Lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30: that one, moved to 10:00 that day.
             wishes = _new_time(dialog.wishes(turn, state.wishes), chosen, tz, among=len(state.listed))
-            told, local = dialog.wishes(turn, Wishes()), chosen.starts_at.astimezone(tz)
-            if told.clock == local.time() and told.day in (None, local.date()):
+            said, local = dialog.wishes(turn, Wishes()), chosen.starts_at.astimezone(tz)
+            if said.clock == local.time() and said.day in (None, local.date()):
                 wishes = wishes.but(clock=state.wishes.clock)  # "la de las 9": its own hour, not the new one
             wishes = _as_booked(wishes, state.booking_wishes, chosen, tz)
         outcome = await dialog.verification.gate(
