@@ -20,7 +20,8 @@ Actions (dotted; add new ones here):
     verification.code_sent         an SMS code was sent
     verification.code_checked      a patient entered an SMS code
     verification.unlocked          staff lifted a phone's verification lockout (detail: the phone, masked)
-    patient.registered             someone not yet a patient registered (after the SMS code)
+    patient.registered             someone not yet a patient registered (after the SMS code); denied with detail
+                                   reason document_on_file: the carnet is another patient's, a person checks
     patient.member_added           a verified holder added a family member to their phone (target: the member)
     appointments.viewed            a patient listed their appointments
     appointment.booked             an appointment was booked

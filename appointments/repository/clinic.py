@@ -67,6 +67,19 @@ async def patient_by_phone(conn: Connection, *, phone: str) -> Patient | None:
     return None if row is None else Patient.from_row(row)
 
 
+async def document_on_file(conn: Connection, *, document_number: str) -> bool:
+    """Whether a patient already holds this carnet: the same number and complement, whatever the department.
+
+    The department is left out because patients often omit it ("6234871" for "6234871 LP"); a match is only a
+    reason for a person to check, never a merge.
+    """
+    number = document_number.split(" ", 1)[0]
+    found: bool = await conn.fetchval(
+        "SELECT EXISTS (SELECT FROM patients WHERE split_part(document_number, ' ', 1) = $1)", number
+    )
+    return found
+
+
 async def register_patient(
     conn: Connection, *, phone: str, full_name: str, document_number: str, date_of_birth: date
 ) -> Patient:

@@ -102,6 +102,13 @@ _LATER_SAME_DAY: Final = re.compile(
 )
 # "Otro día", "otro día esa semana", "ese día no puedo": another day than the one offered.
 _OTHER_DAY: Final = re.compile(r"\b(otro dia|otra fecha|diferente dia|distinto dia|ese dia no|otros dias)\b")
+_DAY_WORD: Final = r"(lunes|martes|miercoles|jueves|viernes|sabado|domingo|hoy|manana|\d{1,2})\b"
+_HELD_DAY: Final = re.compile(rf"\b(del|de este|de esta|de)( dia)? {_DAY_WORD}")
+_NEW_DAY: Final = re.compile(rf"\b(para|al|a)( el| este| esta)?( dia)? {_DAY_WORD}")
+_OWN: Final = re.compile(r"\b(la|el|lo) mi[ao]\b|\b(la|mi) (cita )?propia\b|\bpara mi( mism[ao]| nomas| nada mas)?$")
+_NOT_OWN: Final = re.compile(r"\bno (es )?(la|el|lo) mi[ao]\b")
+# "Otro día esa semana", "algún otro día de esta semana", "la misma semana": the week of the day offered.
+_SAME_WEEK: Final = re.compile(r"\b(esa|esta|la misma|misma) semana\b")
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -192,6 +199,24 @@ def wants_later_same_day(text: str) -> bool:
 def wants_another_day(text: str) -> bool:
     """ "Otro día esa semana", "ese día no puedo": a day other than the one offered."""
     return _OTHER_DAY.search(normalize(text)) is not None
+
+
+def names_held_day(text: str) -> bool:
+    """ "La del viernes", "mi cita de este viernes": the day is the appointment's, not where to move it ("para el
+    lunes", "al martes")."""
+    said = normalize(text)
+    return _HELD_DAY.search(said) is not None and _NEW_DAY.search(said) is None
+
+
+def names_own(text: str) -> bool:
+    """ "La mía, no la de mi esposo", "la que es para mí nomás": the holder's own appointment, not a relative's."""
+    said = normalize(text)
+    return _OWN.search(said) is not None and _NOT_OWN.search(said) is None
+
+
+def wants_same_week(text: str) -> bool:
+    """ "Otro día esa semana": another day, in the calendar week of the day offered."""
+    return wants_another_day(text) and _SAME_WEEK.search(normalize(text)) is not None
 
 
 def days_named(text: str, today: dt.date) -> tuple[list[dt.date], list[dt.date]]:

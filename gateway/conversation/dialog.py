@@ -302,7 +302,7 @@ class Dialog:
         if step is Step.SLOT_CHOICE:
             return await self.booking.answer_slot_choice(state, turn, new_flow)
         if step is Step.APPOINTMENT_CHOICE:
-            return await self.changes.answer_appointment_choice(state, turn)
+            return await self.changes.answer_appointment_choice(state, turn, new_flow)
         if step is Step.CONFIRM:
             return await self.confirmation.answer(state, turn, new_flow)
         if step is Step.FOR_WHOM:

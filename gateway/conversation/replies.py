@@ -308,6 +308,10 @@ ASK_NAME_AGAIN = "Necesito su nombre y al menos un apellido, solo con letras. Po
 ASK_REGISTER_BIRTH_DATE = "Gracias. Ahora escriba su fecha de nacimiento (día, mes y año, por ejemplo: 12/03/1985)."
 ASK_DOCUMENT = "Gracias. Ahora escriba su número de carnet de identidad (por ejemplo: 4567891 LP)."
 ASK_DOCUMENT_AGAIN = "Ese número de carnet no parece válido. Escríbalo con sus números, por ejemplo: 4567891 LP."
+DOCUMENT_ON_FILE = (
+    "Ese número de carnet ya figura en la clínica con otro registro. Para cuidar sus datos, una persona de "
+    "nuestro equipo revisará su registro y le responderá por este mismo chat lo antes posible."
+)
 REGISTER_DECLINED = "Entendido. Si cambia de opinión o desea hablar con una persona, escríbanos."
 
 ASK_CONFIRM_AGAIN = "¿Lo confirma? Responda «sí» o «no»."
@@ -383,6 +387,14 @@ def no_slots_on(day: str, doctor: str | None = None) -> str:
     )
 
 
+def no_slot_at(when: str) -> str:
+    """`when`: "sábado 5 de diciembre a las 15:00", the hour asked, with nothing free at it."""
+    return f"No hay un horario libre el {when}."
+
+
+NO_OTHER_DAY_THAT_WEEK = "Esa semana no hay otro día con horarios libres."
+
+
 def no_more_slots_on(day: str) -> str:
     return f"No quedan más horarios libres el {day}."
 
@@ -438,6 +450,12 @@ def too_many_upcoming(limit: int, for_name: str | None = None) -> str:
         f"{who} {citas}, el máximo que podemos reservar por paciente. Si lo desea, puedo mostrarle sus citas "
         "o ayudarle a cancelar o cambiar una de ellas."
     )
+
+
+def moving(appointment: str, for_name: str | None = None) -> str:
+    """Which appointment a move is about, when the patient named it in passing ("mi cita del viernes")."""
+    whose = f"la cita de {for_name}" if for_name else "su cita"
+    return f"Vamos a cambiar {whose} del {appointment}."
 
 
 def choose_appointment(lines: list[str], verb: str) -> str:

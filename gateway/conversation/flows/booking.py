@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from appointments import booking
 from appointments import repository as clinic_repository
 from appointments.availability import free_slots
-from appointments.schemas import Appointment, Patient
+from appointments.schemas import Appointment, Patient, Slot
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import Outcome, Turn, has_details
@@ -117,6 +117,8 @@ class Booking:
             return await dialog.verification.gate(slots.later_same_day(state, tz), turn)
         if refused and not wanted and understood.time is None and understood.time_of_day is None:
             return await dialog.verification.gate(slots.another_day(state, tz, max(refused)), turn)
+        if choices.wants_same_week(text) and not wanted:
+            return await self._another_day_that_week(state, turn)
         if choices.wants_another_day(text) and not wanted:
             return await dialog.verification.gate(slots.another_day(state, tz), turn)
         if has_details(understood) and new_flow in (None, state.flow):
@@ -126,9 +128,56 @@ class Booking:
                 understood = replace(understood, date=slots.day_in_view(state, tz))
             turn = replace(turn, understood=understood)
             if dialog.wishes(turn, state.wishes) != state.wishes:
-                return await dialog.start(state.flow or Flow.BOOK, state, turn)
+                started = await dialog.start(state.flow or Flow.BOOK, state, turn)
+                return await self.hour_asked(started, turn) if understood.time is not None else started
             # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
         return None
+
+    async def _another_day_that_week(self, state: DialogState, turn: Turn) -> Outcome:
+        """ "Otro día esa semana": the free day of the calendar week of the day in view nearest it, earlier days still
+        ahead included; with none, that is said and the days after that week are offered."""
+        dialog = self._dialog
+        tz = dialog.settings.tz
+        seen = slots.days_seen(state, tz)
+        shown = slots.day_in_view(state, tz)
+        if shown is None:
+            return await dialog.verification.gate(slots.another_day(state, tz), turn)
+        monday = shown - timedelta(days=shown.weekday())
+        sunday = monday + timedelta(days=6)
+        first = max(monday, turn.now.astimezone(tz).date())
+        free = await self._free(state, turn, await self._busy_for(state, turn), first, sunday)
+        others = sorted({slot.starts_at.astimezone(tz).date() for slot in free} - seen)
+        day = slots.nearest_day(others, shown)
+        if day is not None:
+            return await dialog.verification.gate(slots.on_day(state, day), turn)
+        outcome = await dialog.verification.gate(slots.another_day(state, tz, sunday), turn)
+        if outcome.state.step is not Step.SLOT_CHOICE:
+            return outcome
+        return replace(outcome, text=f"{replies.NO_OTHER_DAY_THAT_WEEK} {outcome.text}")
+
+    async def _busy_for(self, state: DialogState, turn: Turn) -> int | None:
+        """Whose other appointments rule times out: the one moved's patient, the member booked for, or the phone's."""
+        moving, member = state.appointment, state.member
+        if moving is not None and moving.patient_id is not None:
+            return moving.patient_id
+        if member is not None:
+            return member.id
+        patient = await clinic_repository.patient_by_phone(self._dialog.conn, phone=turn.phone)
+        return None if patient is None else patient.id
+
+    async def hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
+        """The hour the patient asked for, free at exactly that start: that time, to confirm, not a list to choose it
+        from ("la de las 3" with 14:00 to 14:40 in view, "cámbiela al martes a las 10"); the day asked, if any, must
+        be its day."""
+        state = outcome.state
+        clock, day = state.wishes.clock, state.wishes.day
+        if clock is None or state.step is not Step.SLOT_CHOICE:
+            return outcome
+        tz = self._dialog.settings.tz
+        slot = slots.at_clock(state.offered, clock, tz)
+        if slot is None or (day is not None and slot.starts_at.astimezone(tz).date() != day):
+            return outcome
+        return await self._dialog.confirmation.ask(state.but(chosen=slot, step=Step.CONFIRM), turn)
 
     async def _left(self, state: DialogState, turn: Turn) -> Outcome:
         """The patient leaves: nothing booked (or, leaving a move, the appointment kept); said as a cancellation,
@@ -173,18 +222,7 @@ class Booking:
             asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
             missing = replies.specialty_not_offered(clinic.specialty_name(wishes.specialty))
             return replace(asked, text=f"{missing} {asked.text}")
-        free = await free_slots(
-            dialog.conn,
-            first_day=first_day,
-            last_day=first_day + timedelta(days=settings.search_days),
-            now=turn.now,
-            doctor_id=doctor_id,
-            specialty_code=None if doctor_id is not None else wishes.specialty,
-            patient_id=busy_for,
-            tz=tz,
-            min_notice=settings.min_notice,
-            limit=None,
-        )
+        free = await self._free(state, turn, busy_for, first_day, first_day + timedelta(days=settings.search_days))
         offered = slots.pick(
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
@@ -201,6 +239,26 @@ class Booking:
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
 
+    async def _free(
+        self, state: DialogState, turn: Turn, busy_for: int | None, first_day: date, last_day: date
+    ) -> list[Slot]:
+        """The free slots from `first_day` to `last_day` with the doctor moved, or the doctor or specialty asked."""
+        dialog = self._dialog
+        moving, wishes = state.appointment, state.wishes
+        doctor_id = moving.doctor_id if moving is not None else wishes.doctor_id
+        return await free_slots(
+            dialog.conn,
+            first_day=first_day,
+            last_day=last_day,
+            now=turn.now,
+            doctor_id=doctor_id,
+            specialty_code=None if doctor_id is not None else wishes.specialty,
+            patient_id=busy_for,
+            tz=dialog.settings.tz,
+            min_notice=dialog.settings.min_notice,
+            limit=None,
+        )
+
     def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
         """What to say before the slots about the day asked: none free on it, or none left after the page seen.
 
@@ -211,11 +269,22 @@ class Booking:
         if state.search_before is not None:
             return "" if offered else replies.nothing_earlier_on(wording.day(state.search_before.astimezone(tz).date()))
         if day is None or day < today or (offered and offered[0].starts_at.astimezone(tz).date() == day):
-            return ""
+            return self._hour_not_free(state, offered)
         searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
         if searched is None or searched < day:
             return replies.no_slots_on(wording.day(day), self._doctor_name(state))
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
+
+    def _hour_not_free(self, state: DialogState, offered: list[OfferedSlot]) -> str:
+        """ "No hay horario libre el sábado … a las 15:00" when the hour asked is not among the times offered that
+        day (the doctor does not work then, or it is taken), so the nearest are not taken for it."""
+        tz = self._dialog.settings.tz
+        clock = state.wishes.clock
+        if clock is None or not offered or state.search_after is not None or slots.at_clock(offered, clock, tz):
+            return ""
+        local = offered[0].starts_at.astimezone(tz)
+        meant = datetime.combine(local.date(), slots.clock_meant(clock, offered, tz), tzinfo=tz)
+        return replies.no_slot_at(wording.day_and_time(meant, tz))
 
     async def book(self, slot: OfferedSlot, patient: Patient, turn: Turn) -> tuple[Appointment, Action, str]:
         """Book `slot` for the patient, the holder or a family member (the caller maps the errors): the appointment

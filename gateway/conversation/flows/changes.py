@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -12,10 +13,11 @@ from appointments import repository as clinic
 from appointments.schemas import Appointment, Patient
 from gateway import audit
 from gateway.conversation import choices, replies, wording
-from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment_lines
+from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment_lines, has_details
 from gateway.conversation.flows.family import family_upcoming, member_ids
 from gateway.conversation.reply import Action
-from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Wishes
+from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Whom, Wishes
+from gateway.understanding.family import whom
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -36,8 +38,12 @@ class Changes:
             return await dialog.confirmation.ask(state.but(step=Step.CONFIRM), turn)
         return await dialog.booking.offer(state, turn, patient)
 
-    async def answer_appointment_choice(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """The message read as one of the appointments listed: its number, its reference or its day."""
+    async def answer_appointment_choice(
+        self, state: DialogState, turn: Turn, new_flow: Flow | None = None
+    ) -> Outcome | None:
+        """The message read as one of the appointments listed: its number, its reference, its day, hour or
+        specialty, or whose it is; while moving, a new time that names none of them is kept for the one chosen
+        next. None when it is another request."""
         number = choices.option_number(turn.text, len(state.listed))
         reference = choices.appointment_reference(turn.text)
         if number is None and reference is not None:
@@ -45,19 +51,55 @@ class Changes:
             number = found[0] if found else None
         dialog = self._dialog
         tz = dialog.settings.tz
+        listed = state.listed
         if number is None:
-            # "La del martes", "la de las 15:00", "la de pediatría".
-            told = _named(state.listed, dialog.wishes(turn, Wishes()), tz)
-            number = state.listed.index(told[0]) if len(told) == 1 else None
+            # "La mía, no la de mi esposo"; then "la del martes", "la de las 15:00", "la de pediatría".
+            listed = await self._whose(state, turn)
+            named = _named(listed, dialog.wishes(turn, Wishes()), tz)
+            number = state.listed.index(named[0]) if len(named) == 1 else None
         if number is None:
-            return None
+            return await self._none_chosen(state.but(listed=listed), turn, new_flow)
         chosen = state.listed[number]
         wishes = state.wishes
         if state.flow is Flow.RESCHEDULE:
             # "Lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30: that one, moved to 10:00 that day.
             wishes = _new_time(dialog.wishes(turn, state.wishes), chosen, tz, among=len(state.listed))
+            said, local = dialog.wishes(turn, Wishes()), chosen.starts_at.astimezone(tz)
+            if said.clock == local.time() and said.day in (None, local.date()):
+                wishes = wishes.but(clock=state.wishes.clock)  # "la de las 9": its own hour, not the new one
             wishes = _as_booked(wishes, state.booking_wishes, chosen, tz)
-        return await dialog.verification.gate(state.but(appointment=chosen, listed=(), step=None, wishes=wishes), turn)
+        outcome = await dialog.verification.gate(
+            state.but(appointment=chosen, listed=(), step=None, wishes=wishes), turn
+        )
+        return await dialog.booking.hour_asked(outcome, turn)
+
+    async def _none_chosen(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
+        """No single appointment named: the ones still in question asked about again, with a new time said for a
+        move kept ("me la puede pasar para el martes", "a las 10"); never a booking of a bare day or hour."""
+        if new_flow not in (None, state.flow):
+            return None  # "mis citas", "mejor cancélela": another request
+        understood = turn.understood
+        said = has_details(understood) or choices.names_own(turn.text) or whom(turn.text) is not None
+        if not said and new_flow is None:
+            return None
+        wishes = state.wishes
+        if state.flow is Flow.RESCHEDULE and (understood.date or understood.time or understood.time_of_day):
+            wishes = self._dialog.wishes(turn, wishes)
+        return Outcome(state.but(wishes=wishes), self._choose_text(state.flow, state.listed))
+
+    async def _whose(self, state: DialogState, turn: Turn) -> tuple[ListedAppointment, ...]:
+        """The listed appointments of whoever the message names: "la mía" the holder's, "la de mi esposo" his."""
+        listed = state.listed
+        if choices.names_own(turn.text):
+            own = tuple(a for a in listed if a.for_name is None)
+            return own or listed
+        mention = whom(turn.text)
+        if mention is None:
+            return listed
+        holder = await clinic.patient_by_phone(self._dialog.conn, phone=turn.phone)
+        if holder is None:
+            return listed
+        return tuple(await _theirs(self._dialog, Whom.of(mention), holder, list(listed)))
 
     def ask_again(self, state: DialogState) -> Outcome | None:
         """The appointment question asked again after a message that answers nothing."""
@@ -125,12 +167,21 @@ class Changes:
         named = _named(upcoming, state.wishes, tz)
         if len(named) == 1:
             [chosen] = named
-            wishes = state.wishes
-            if state.flow is Flow.RESCHEDULE:
-                wishes = _as_booked(
-                    _new_time(wishes, chosen, tz, among=len(upcoming)), state.booking_wishes, chosen, tz
-                )
-            return await dialog.proceed(state.but(appointment=chosen, wishes=wishes), turn, patient)
+            if state.flow is not Flow.RESCHEDULE:
+                return await dialog.proceed(state.but(appointment=chosen), turn, patient)
+            today = turn.now.astimezone(tz).date()
+            held_day = (
+                choices.names_held_day(turn.text)
+                or chosen.starts_at.astimezone(tz).date() in (choices.days_named(turn.text, today)[1])
+            )
+            wishes = _new_time(state.wishes, chosen, tz, among=len(upcoming), held_day=held_day)
+            wishes = _as_booked(wishes, state.booking_wishes, chosen, tz)
+            outcome = await dialog.proceed(state.but(appointment=chosen, wishes=wishes), turn, patient)
+            if outcome.state.step is not Step.SLOT_CHOICE:
+                return outcome
+            # Named in passing ("mi cita del viernes"), never listed: say which one is moving.
+            moving = wording.appointment_text(chosen, tz, dialog.clinic.specialties)
+            return replace(outcome, text=f"{replies.moving(moving, chosen.for_name)} {outcome.text}")
         listed = tuple(named)
         return Outcome(state.but(step=Step.APPOINTMENT_CHOICE, listed=listed), self._choose_text(state.flow, listed))
 
@@ -160,18 +211,21 @@ def _named(appointments: Sequence[ListedAppointment], wishes: Wishes, tz: ZoneIn
     return named
 
 
-def _new_time(wishes: Wishes, appointment: ListedAppointment, tz: ZoneInfo, *, among: int) -> Wishes:
+def _new_time(
+    wishes: Wishes, appointment: ListedAppointment, tz: ZoneInfo, *, among: int, held_day: bool = False
+) -> Wishes:
     """What is left of `wishes` for the new time once `appointment` is the one to move.
 
-    Its own hour ("cambiar la de las 15:00") named it, and so did its day when it was needed to tell it from
-    others and no new hour comes with it ("cambiar la del viernes"); with one appointment, "para el jueves" is the
-    new day even when it is already on a Thursday, and with a new hour the day is where to look for it.
+    Its own hour ("cambiar la de las 15:00") named it, and so did its day, with no new hour, when it was needed to
+    tell it from others or was said as its day (`held_day`: "cambiar mi cita del viernes", "el viernes no puedo");
+    with one appointment, "para el jueves" is the new day even when it is already on a Thursday, and with a new
+    hour the day is where to look for it.
     """
     local = appointment.starts_at.astimezone(tz)
     same_day = wishes.day == local.date()
     if wishes.clock is not None and wishes.clock == local.time() and (wishes.day is None or same_day):
         return wishes.but(day=None, clock=None)
-    if same_day and among > 1 and wishes.clock is None and wishes.time_of_day is None:
+    if same_day and (among > 1 or held_day) and wishes.clock is None and wishes.time_of_day is None:
         return wishes.but(day=None)
     return wishes
 
@@ -193,6 +247,13 @@ async def _whose_said(
     said = state.wishes.whom
     if said is None:
         return upcoming
+    return await _theirs(dialog, said, holder, upcoming)
+
+
+async def _theirs(
+    dialog: Dialog, said: Whom, holder: Patient, upcoming: list[ListedAppointment]
+) -> list[ListedAppointment]:
+    """The appointments of whoever `said` names among the holder and their family; all when it names none."""
     dependents = await clinic.dependents_of(dialog.conn, holder_id=holder.id)
     ids = member_ids(said, holder, dependents)
     if ids is None:

@@ -59,6 +59,8 @@ class Confirmation:
         if intent is Intent.CONFIRM or naming_it:
             return await self.execute(state, turn)
         rebooking = state.flow in (Flow.BOOK, Flow.RESCHEDULE)
+        if rebooking and self._names_chosen(state, turn):
+            return await self.ask(state, turn)  # "la de las 5" for the 17:00 asked about: the same time, still no "sí"
         if rebooking:
             # "Después le escribo", "más temprano", "mejor el lunes", "sí, pero mejor a las 4": not this slot.
             changed = await dialog.booking.change_of_mind(state, turn, new_flow)
@@ -71,6 +73,14 @@ class Confirmation:
             outcome = await dialog.verification.gate(slots.later_options(state), turn)
             return replace(outcome, text=f"{replies.BOOKING_DROPPED} {outcome.text}")
         return None
+
+    def _names_chosen(self, state: DialogState, turn: Turn) -> bool:
+        """Whether the message only repeats the hour (and day) of the slot being confirmed."""
+        if state.chosen is None or no_in(turn.text):
+            return False
+        local = state.chosen.starts_at.astimezone(self._dialog.settings.tz)
+        same_day = turn.understood.date in (None, local.date())
+        return same_day and choices.option_at_time(turn.text, [local]) == 0
 
     def ask_again(self, state: DialogState) -> Outcome | None:
         """The confirmation asked again after a message that answers nothing."""

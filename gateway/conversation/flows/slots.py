@@ -75,6 +75,18 @@ def _clinic_minute(clock: time, day: Sequence[OfferedSlot], tz: ZoneInfo) -> int
     return wanted
 
 
+def at_clock(offered: Sequence[OfferedSlot], clock: time, tz: ZoneInfo) -> OfferedSlot | None:
+    """The slot among `offered` (one day's) that starts at the hour asked ("las 3" is 15:00 there), if any."""
+    wanted = _clinic_minute(clock, offered, tz)
+    return next((s for s in offered if _minute(s.starts_at.astimezone(tz)) == wanted), None)
+
+
+def clock_meant(clock: time, offered: Sequence[OfferedSlot], tz: ZoneInfo) -> time:
+    """The hour `clock` means on the day of `offered` ("las 3" where the doctors work afternoons is 15:00)."""
+    minute = _clinic_minute(clock, offered, tz)
+    return time(minute // 60, minute % 60)
+
+
 def _minute(local: datetime) -> int:
     return local.hour * 60 + local.minute
 
@@ -98,6 +110,22 @@ def _just_before(slots: Sequence[Slot], before: datetime, *, tz: ZoneInfo, count
 def _seen(state: DialogState) -> list[OfferedSlot]:
     """The slots the patient has in view: those offered, and the one chosen."""
     return [*state.offered, *([state.chosen] if state.chosen is not None else [])]
+
+
+def days_seen(state: DialogState, tz: ZoneInfo) -> set[date]:
+    """The days of the slots the patient has in view."""
+    return {slot.starts_at.astimezone(tz).date() for slot in _seen(state)}
+
+
+def nearest_day(days: Sequence[date], to: date) -> date | None:
+    """The day of `days` nearest `to`; of two as near, the later ("otro día esa semana" from a Thursday: Friday)."""
+    return min(days, key=lambda d: (abs((d - to).days), -d.toordinal()), default=None)
+
+
+def on_day(state: DialogState, day: date) -> DialogState:
+    """The state for the first times of `day`, whatever hour was asked before."""
+    wishes = state.wishes.but(day=day, clock=None)
+    return state.but(wishes=wishes, search_after=None, search_before=None, step=None, chosen=None, offered=())
 
 
 def day_in_view(state: DialogState, tz: ZoneInfo) -> date | None:
@@ -127,7 +155,7 @@ def later_same_day(state: DialogState, tz: ZoneInfo) -> DialogState:
 def another_day(state: DialogState, tz: ZoneInfo, refused: date | None = None) -> DialogState:
     """The state for "otro día" or "el jueves no puedo": the days after the one offered (the one refused, when the
     times offered span more than one), any of them."""
-    days = {slot.starts_at.astimezone(tz).date() for slot in _seen(state)}
+    days = days_seen(state, tz)
     last = refused if refused in days else max(days, default=refused)
     wishes = state.wishes.but(day=None, clock=None)
     after = datetime.combine(last, time.max, tzinfo=tz) if last is not None else None

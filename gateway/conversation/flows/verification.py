@@ -125,6 +125,8 @@ class Verification:
         if step is Step.REGISTER_DOCUMENT:
             document = parse_document(text)
             if document is not None:
+                if await clinic.document_on_file(self._dialog.conn, document_number=document):
+                    return await self._document_on_file(state, audit.phone_actor(turn.phone))
                 documented = state.but(registering_document=document)
                 return await self.send_code(documented, turn, audit.phone_actor(turn.phone))
             if new_flow is None:
@@ -206,6 +208,12 @@ class Verification:
         await self._dialog.audit(actor=actor, action="verification.code_sent", outcome="denied", detail=detail)
         return Outcome(state.idle(), replies.PHONE_NOT_TEXTABLE, Action.HUMAN_HANDOFF, flag="human_handoff")
 
+    async def _document_on_file(self, state: DialogState, actor: str) -> Outcome:
+        """The carnet typed is another patient's: no second record for it; a person checks who is who."""
+        detail: _Detail = {"reason": "document_on_file"}
+        await self._dialog.audit(actor=actor, action="patient.registered", outcome="denied", detail=detail)
+        return Outcome(state.idle(), replies.DOCUMENT_ON_FILE, Action.HUMAN_HANDOFF, flag="human_handoff")
+
     async def send_code(self, state: DialogState, turn: Turn, actor: str) -> Outcome:
         """Text a code to the phone and wait for it; limits and provider failures are told in Spanish."""
         dialog = self._dialog
@@ -250,6 +258,8 @@ class Verification:
             name, born, document = state.registering_name, state.registering_birth_date, state.registering_document
             if name is None or born is None or document is None:
                 return Outcome(state.but(step=Step.REGISTER_NAME), replies.ASK_NAME, Action.VERIFICATION_REQUIRED)
+            if await clinic.document_on_file(dialog.conn, document_number=document):
+                return await self._document_on_file(state, actor)  # registered by someone else since it was typed
             patient = await clinic.register_patient(
                 dialog.conn, phone=turn.phone, full_name=name, document_number=document, date_of_birth=born
             )

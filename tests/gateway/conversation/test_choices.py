@@ -208,3 +208,50 @@ def test_days_named_tells_the_day_wanted_from_the_day_refused(
     text: str, wanted: list[date], refused: list[date]
 ) -> None:
     assert choices.days_named(text, MONDAY) == (wanted, refused)
+
+
+# (what the patient says at "¿Qué cita desea cambiar?", whether it names the holder's own)
+OWN = {
+    "la mía, no la de mi esposo": True,
+    "Es para mí nomás": True,
+    "la mia porfa": True,
+    "la de mi esposo": False,
+    "no la mía, la de mi esposo": False,
+    "para mi esposo": False,
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), OWN.items(), ids=OWN.keys())
+def test_names_own(text: str, expected: bool) -> None:
+    assert choices.names_own(text) is expected
+
+
+# (a move request, whether its day is the appointment's rather than the new one)
+HELD_DAY = {
+    "quiero cambiar mi cita del viernes": True,
+    "mi cita de este viernes": True,
+    "cambiar la del martes a las 11": True,
+    "la cita del viernes la quiero para el lunes": False,
+    "quiero cambiar mi cita para el jueves": False,
+    "pasarla al martes": False,
+    "cambiar la de las 10": False,
+    "cambiar la de la mañana": False,
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), HELD_DAY.items(), ids=HELD_DAY.keys())
+def test_names_held_day(text: str, expected: bool) -> None:
+    assert choices.names_held_day(text) is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("otro día esa semana", True),
+        ("algún otro día de esta semana", True),
+        ("otro día", False),
+        ("esa semana", False),
+    ],
+)
+def test_wants_same_week(text: str, expected: bool) -> None:
+    assert choices.wants_same_week(text) is expected

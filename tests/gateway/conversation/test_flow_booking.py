@@ -12,7 +12,8 @@ from datetime import datetime, time
 import asyncpg
 import pytest
 
-from appointments import demo
+from appointments import demo, repository
+from appointments.schemas import ScheduleOverride
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
@@ -283,7 +284,15 @@ SAID_AT_THE_LIST = {
         [at(11, 14, 30), at(11, 15)],
     ),
     "only the day refused": (AFTERNOON_OFFER, "el jueves no puedo", None, [at(8, 14, 30), at(8, 15)]),
-    "an hour not offered: the nearest": (AFTERNOON_OFFER, "mejor a las 5", None, [at(7, 16, 30), at(7, 17)]),
+    # QA C1: an hour not on the list but free is that time, to confirm, not another list to pick it from.
+    "an hour not offered but free": (AFTERNOON_OFFER, "mejor a las 5", at(7, 17), None),
+    "'la de las 3' with the morning offered, 15:00 free": (
+        (at(7, 10), at(7, 10, 30), at(7, 11)),
+        "la de las 3",
+        at(7, 15),
+        None,
+    ),
+    "another day at an hour, free": (AFTERNOON_OFFER, "el martes a las 10", at(5, 10), None),
     "other times in the afternoon already offered: the later ones": (
         AFTERNOON_OFFER,
         "otro horario en la tarde",
@@ -320,7 +329,6 @@ async def test_slot_answers_as_people_say_them(
     ("says", "offered"),
     [
         ("ese mismo día pero en la tarde", [at(5, 14, 30), at(5, 15), at(5, 15, 30)]),
-        ("más tarde, a las 4", [at(5, 15, 30), at(5, 16), at(5, 16, 30)]),
     ],
 )
 async def test_the_same_day_with_a_part_or_an_hour_is_the_day_in_view(
@@ -333,6 +341,64 @@ async def test_the_same_day_with_a_part_or_an_hour_is_the_day_in_view(
     outcome = await bench.say(MARIA, says, state)
 
     assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, offered)
+
+
+async def test_later_at_an_hour_free_that_day_is_that_time_to_confirm(bench: DialogBench) -> None:
+    tuesday_morning = await offered_at(bench, at(5, 10), at(5, 10, 30), at(5, 11))
+    state = BOOK.but(wishes=Wishes(specialty="odontologia"), step=Step.SLOT_CHOICE, offered=tuesday_morning)
+
+    outcome = await bench.say(MARIA, "más tarde, a las 4", state)
+
+    assert outcome.state.step is Step.CONFIRM
+    assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == at(5, 16)
+
+
+async def test_an_hour_the_doctor_does_not_work_that_day_is_said_before_the_nearest(bench: DialogBench) -> None:
+    # QA C5: the dermatologist works Saturday mornings only; "la de las 3" silently showed the morning.
+    saturday = BOOK.but(wishes=Wishes(specialty="dermatologia", day=at(9, 0).date()))
+    listed = await bench.say(MARIA, "quiero ver a la dermatóloga el sábado", BOOK)
+    assert starts(listed.state)[0] == at(9, 9)
+
+    outcome = await bench.say(MARIA, "la de las 3", listed.state)
+
+    assert outcome.state.wishes == saturday.wishes.but(clock=time(15))
+    assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, [at(9, 10, 30), at(9, 11), at(9, 11, 30)])
+    assert outcome.text is not None
+    assert outcome.text.startswith(f"{replies.no_slot_at('sábado 9 de marzo a las 15:00')} Estos son")
+
+
+SATURDAY_DERMATOLOGY = (at(9, 9), at(9, 9, 30), at(9, 10))
+
+
+async def saturday_dermatology(bench: DialogBench) -> DialogState:
+    """Saturday's first dermatology times offered: the dermatologist works Tuesday to Friday afternoons too."""
+    free = {slot.starts_at: slot for slot in await bench.free("dermatologia")}
+    offered = tuple(OfferedSlot.of(free[when]) for when in SATURDAY_DERMATOLOGY)
+    return BOOK.but(
+        wishes=Wishes(specialty="dermatologia", day=at(9, 0).date()), step=Step.SLOT_CHOICE, offered=offered
+    )
+
+
+async def test_another_day_that_week_from_a_saturday_is_an_earlier_day_of_it(bench: DialogBench) -> None:
+    # QA C5: "otro día esa semana" at Saturday's list jumped to next Tuesday though Friday had free times.
+    outcome = await bench.say(MARIA, "otro día esa semana", await saturday_dermatology(bench))
+
+    assert (outcome.state.step, starts(outcome.state)) == (Step.SLOT_CHOICE, [at(8, 14), at(8, 14, 30), at(8, 15)])
+    assert outcome.text is not None and outcome.text.startswith("Estos son")
+
+
+async def test_another_day_that_week_with_none_free_says_so_and_offers_the_next(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    [dermatologist] = [d.id for d in bench.clinic.doctors if d.specialty_code == "dermatologia"]
+    for day in (5, 6, 7, 8):
+        closed = ScheduleOverride(on_date=at(day, 0).date(), doctor_id=dermatologist, start=None, end=None, reason="x")
+        await repository.upsert_schedule_override(conn, override=closed)
+
+    outcome = await bench.say(MARIA, "otro día esa semana", await saturday_dermatology(bench))
+
+    assert (outcome.state.step, starts(outcome.state)[0]) == (Step.SLOT_CHOICE, at(12, 14))
+    assert outcome.text is not None and outcome.text.startswith(f"{replies.NO_OTHER_DAY_THAT_WEEK} Estos son")
 
 
 async def test_the_part_of_the_day_every_option_is_in_asks_which_again(bench: DialogBench) -> None:
@@ -390,7 +456,6 @@ async def test_cancel_all_leaves_the_booking_and_keeps_the_appointments_held(
 
 # At the confirmation of Thursday 15:00: (says, the first times offered next, the clock now wished)
 SAID_AT_THE_CONFIRMATION = {
-    "a yes with a 'but' and an hour is a change": ("sí, pero mejor a las 4", [at(7, 15, 30), at(7, 16)], time(16)),
     "another day": ("mejor el lunes", [at(11, 14, 30), at(11, 15)], None),
     "earlier than the one chosen": ("más temprano", [at(7, 11), at(7, 11, 30)], None),
     "later the same day": ("el mismo día pero más tarde", [at(7, 15, 30), at(7, 16)], None),
@@ -412,6 +477,34 @@ async def test_a_change_of_mind_at_the_confirmation_offers_fresh_times(
     assert (outcome.state.step, outcome.state.chosen, outcome.action) == (Step.SLOT_CHOICE, None, Action.NONE)
     assert starts(outcome.state)[:2] == next_offer
     assert outcome.state.wishes.clock == clock
+    assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
+
+
+async def test_a_yes_with_a_but_and_a_free_hour_confirms_that_hour(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    offered = await offered_at(bench, *AFTERNOON_OFFER)
+    state = THURSDAY_AFTERNOON.but(step=Step.CONFIRM, offered=offered, chosen=offered[1])
+
+    outcome = await bench.say(MARIA, "sí, pero mejor a las 4", state)
+
+    assert outcome.state.step is Step.CONFIRM
+    assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == at(7, 16)
+    assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
+
+
+@pytest.mark.parametrize("says", ["la de las 3", "el jueves a las 15:00"])
+async def test_the_hour_being_confirmed_said_again_asks_the_confirmation_again(
+    bench: DialogBench, conn: asyncpg.Connection, says: str
+) -> None:
+    # A free hour goes straight to "¿Confirma …?"; repeating it must not start another booking nor book unasked.
+    offered = await offered_at(bench, *AFTERNOON_OFFER)
+    state = THURSDAY_AFTERNOON.but(step=Step.CONFIRM, offered=offered, chosen=offered[1])
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert outcome.state == state
+    assert outcome.text is not None and outcome.text.startswith("¿Confirma su cita")
     assert await conn.fetchval("SELECT count(*) FROM appointments") == 0
 
 

@@ -7,17 +7,17 @@ State in, message understood, state and reply out, through `Dialog.respond` on t
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 import pytest
 
-from appointments import demo
+from appointments import booking, demo, repository
 from appointments.schemas import Appointment
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
-from tests.support.dialog import LA_PAZ, DialogBench, dialog_bench
+from tests.support.dialog import LA_PAZ, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 CANCEL = DialogState(flow=Flow.CANCEL)
@@ -51,7 +51,9 @@ async def wednesday(bench: DialogBench, tuesday: ListedAppointment) -> ListedApp
 
 
 def appointment_text(appointment: ListedAppointment) -> str:
-    return wording.appointment_text(appointment, LA_PAZ, {"pediatria": "Pediatría", "cardiologia": "Cardiología"})
+    return wording.appointment_text(
+        appointment, LA_PAZ, {"pediatria": "Pediatría", "cardiologia": "Cardiología", "dermatologia": "Dermatología"}
+    )
 
 
 async def test_one_appointment_is_the_one_to_cancel(bench: DialogBench, tuesday: ListedAppointment) -> None:
@@ -219,8 +221,10 @@ async def upcoming_starts(conn: asyncpg.Connection) -> list[datetime]:
 
 # With Friday's 15:00 dermatology alone: (what the patient says, the wishes left for the new time)
 MOVE_WORDS = {
-    "the day names it": ("mover la del viernes", Wishes(day=at(8, 0).date())),
-    "cannot go, change it": ("no puedo ir el viernes, ¿me la cambia?", Wishes(day=at(8, 0).date())),
+    # QA C2: "del viernes" names the appointment (the earliest times are offered), it is not the new day.
+    "the day names it": ("mover la del viernes", Wishes()),
+    "its day, said as hers": ("quiero cambiar mi cita del viernes", Wishes()),
+    "cannot go, change it": ("no puedo ir el viernes, ¿me la cambia?", Wishes()),
     "postpone": ("postergar", Wishes()),
     "bring forward": ("adelantar", Wishes()),
     "to another day": ("pasarla para el jueves", Wishes(day=at(7, 0).date())),
@@ -274,8 +278,6 @@ async def test_the_words_name_which_to_move(
 
 # At the list of both, moving: (what the patient says, which is chosen, the first slot offered)
 MOVE_CHOICES = {
-    # Issue 16: "lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30 offered today's 10:00.
-    "its day with a new hour": ("el martes 5 de marzo a las 11", 0, at(5, 10, 30)),
     "its hour": ("la de las 9", 1, at(7, 9)),
     "a number, the new day asked before kept": ("1", 0, at(7, 8)),
 }
@@ -353,3 +355,106 @@ async def test_a_change_of_hour_at_a_bookings_slots_asks_other_times(
 
     assert (other.state.flow, other.state.step, other.state.appointment) == (Flow.BOOK, Step.SLOT_CHOICE, None)
     assert min(s.starts_at for s in other.state.offered) > max(s.starts_at for s in asked.state.offered)
+
+
+async def test_a_move_choice_by_its_day_with_a_new_hour_free_confirms_that_hour(
+    bench: DialogBench, tuesday: ListedAppointment, wednesday: ListedAppointment
+) -> None:
+    # Issue 16: "lunes 28 de diciembre a las 10" for the one on Monday 28 at 08:30 offered today's 10:00.
+    state = MOVE.but(step=Step.APPOINTMENT_CHOICE, listed=(tuesday, wednesday), wishes=Wishes(day=at(7, 0).date()))
+
+    outcome = await bench.say(MARIA, "el martes 5 de marzo a las 11", state)
+
+    assert (outcome.state.step, outcome.state.appointment) == (Step.CONFIRM, tuesday)
+    assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == at(5, 11)
+
+
+async def test_an_appointment_named_in_passing_is_said_with_the_earliest_times(
+    bench: DialogBench, friday: ListedAppointment
+) -> None:
+    # QA C2: "quiero cambiar mi cita del viernes" listed the Friday she is leaving and never said which one moves.
+    outcome = await bench.say(MARIA, "quiero cambiar mi cita del viernes")
+
+    assert (outcome.state.step, outcome.state.appointment) == (Step.SLOT_CHOICE, friday)
+    assert outcome.state.offered[0].starts_at == at(5, 14)
+    assert outcome.text is not None
+    assert outcome.text.startswith(f"{replies.moving(appointment_text(friday))} Estos son")
+
+
+async def test_a_free_hour_at_the_new_times_of_a_move_is_confirmed(
+    bench: DialogBench, friday: ListedAppointment
+) -> None:
+    # QA C2: "me la puede pasar para el lunes?", then "la de las 4 porfa" listed 15:40 to 16:20 again.
+    offered = await bench.say(MARIA, "quiero cambiar mi cita del viernes")
+    thursday = await bench.say(MARIA, "me la puede pasar para el jueves?", offered.state)
+    assert thursday.state.offered[0].starts_at.date() == at(7, 0).date()
+
+    outcome = await bench.say(MARIA, "la de las 4 porfa", thursday.state)
+
+    assert (outcome.state.step, outcome.state.appointment) == (Step.CONFIRM, friday)
+    assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == at(7, 16)
+
+
+@pytest.fixture
+async def husbands(bench: DialogBench, conn: asyncpg.Connection) -> ListedAppointment:
+    """María's husband's cardiology on Wednesday at 09:00, booked from her phone."""
+    maria = await bench.patient(MARIA)
+    husband = await repository.add_dependent(
+        conn, holder_id=maria.id, full_name="Pedro Mamani Quispe", date_of_birth=date(1979, 3, 3), relation="esposo"
+    )
+    assert husband is not None
+    [slot] = [s for s in await bench.free("cardiologia") if s.starts_at == at(6, 9)]
+    held = await booking.book(
+        conn,
+        patient_id=husband.id,
+        doctor_id=slot.doctor_id,
+        starts_at=slot.starts_at,
+        now=bench.now,
+        tz=LA_PAZ,
+        min_notice=SETTINGS.min_notice,
+        max_upcoming=SETTINGS.max_upcoming,
+    )
+    return ListedAppointment.of(held, husband.full_name)
+
+
+# At the list of hers and her husband's, moving: (what she says, which is chosen: 0 hers, 1 his)
+WHOSE = {
+    "hers, not her husband's": ("la mía, no la de mi esposo", 0),
+    "her husband's": ("la de mi esposo", 1),
+}
+
+
+@pytest.mark.parametrize(("says", "chosen"), WHOSE.values(), ids=WHOSE.keys())
+async def test_whose_it_is_names_the_appointment(
+    bench: DialogBench, tuesday: ListedAppointment, husbands: ListedAppointment, says: str, chosen: int
+) -> None:
+    listed = (tuesday, husbands)
+    state = MOVE.but(step=Step.APPOINTMENT_CHOICE, listed=listed)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.state.step, outcome.state.appointment) == (Step.SLOT_CHOICE, listed[chosen])
+
+
+async def test_a_new_time_at_the_appointment_list_is_kept_until_she_says_which(
+    bench: DialogBench, tuesday: ListedAppointment, husbands: ListedAppointment
+) -> None:
+    # QA C10: "me la puede pasar para el martes?" listed all three again; "la de las 10" started a booking.
+    listed = (tuesday, husbands)
+    state = MOVE.but(step=Step.APPOINTMENT_CHOICE, listed=listed)
+    asked_again = (await bench.say(MARIA, "el perro ladra", state)).text  # the list, as asked again
+
+    day = await bench.say(MARIA, "me la puede pasar para el jueves?", state)
+    assert (day.state, day.text) == (state.but(wishes=Wishes(day=at(7, 0).date())), asked_again)
+
+    hour = await bench.say(MARIA, "la de las 11", day.state)
+    assert hour.state == day.state.but(wishes=Wishes(day=at(7, 0).date(), clock=at(7, 11).time()))
+    assert hour.text == asked_again
+
+    outcome = await bench.say(MARIA, "la mía, no la de mi esposo", hour.state)
+    assert (outcome.state.flow, outcome.state.step, outcome.state.appointment) == (
+        Flow.RESCHEDULE,
+        Step.CONFIRM,
+        tuesday,
+    )
+    assert outcome.state.chosen is not None and outcome.state.chosen.starts_at == at(7, 11)

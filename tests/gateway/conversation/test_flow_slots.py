@@ -172,3 +172,31 @@ def test_another_day_over_a_page_of_two_days(refused: date | None, after: date) 
     other = slots.another_day(two_days, LA_PAZ, refused)
 
     assert other.search_after == datetime.combine(after, time.max, tzinfo=LA_PAZ)
+
+
+# (the free days, the day in view, the nearest of them)
+NEAREST = {
+    "from a Saturday, the Friday before": ([date(2030, 3, 5), date(2030, 3, 8)], date(2030, 3, 9), date(2030, 3, 8)),
+    "as near either side: the later": ([date(2030, 3, 6), date(2030, 3, 8)], date(2030, 3, 7), date(2030, 3, 8)),
+    "none": ([], date(2030, 3, 7), None),
+}
+
+
+@pytest.mark.parametrize(("days", "shown", "nearest"), NEAREST.values(), ids=NEAREST.keys())
+def test_nearest_day(days: list[date], shown: date, nearest: date | None) -> None:
+    assert slots.nearest_day(days, shown) == nearest
+
+
+@pytest.mark.parametrize(
+    ("said", "meant", "found"),
+    [(time(15), time(15), True), (time(3), time(15), True), (time(16), time(16), False)],
+)
+def test_the_hour_asked_among_the_offered(said: time, meant: time, found: bool) -> None:
+    offered = [
+        OfferedSlot.of(slot(at(4, 14, 30))),
+        OfferedSlot.of(slot(at(4, 15))),
+        OfferedSlot.of(slot(at(4, 15, 30))),
+    ]
+
+    assert slots.clock_meant(said, offered, LA_PAZ) == meant
+    assert (slots.at_clock(offered, said, LA_PAZ) is not None) is found

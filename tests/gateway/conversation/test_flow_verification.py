@@ -269,3 +269,44 @@ async def test_a_complaint_from_a_stranger_goes_to_a_person_wherever_registratio
     assert (outcome.action, outcome.flag, outcome.state.step) == (Action.HUMAN_HANDOFF, "human_handoff", None)
     assert outcome.text is not None and outcome.text.startswith("Lamento mucho lo ocurrido.")
     assert not bench.sms.received
+
+
+# A carnet already on file for another patient (QA C11: two people with 6234871 LP): (what the stranger types)
+CARNETS_ON_FILE = {
+    "as stored": MARIA.document_number,
+    "with dots and lowercase": "4.567.891 lp",
+    "without its department": "4567891",
+}
+
+
+@pytest.mark.parametrize("says", CARNETS_ON_FILE.values(), ids=CARNETS_ON_FILE.keys())
+async def test_a_carnet_on_file_is_not_registered_again(bench: DialogBench, says: str) -> None:
+    outcome = await bench.say(STRANGER, says, REGISTERING_DOCUMENT)
+
+    assert (outcome.state, outcome.text, outcome.action) == (
+        DialogState(),
+        replies.DOCUMENT_ON_FILE,
+        Action.HUMAN_HANDOFF,
+    )
+    assert outcome.flag == "human_handoff"
+    assert not bench.sms.received
+    assert bench.audited == [("patient.registered", "denied")]
+
+
+async def test_a_carnet_taken_while_the_code_was_awaited_is_not_registered(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    sent = await bench.say(STRANGER, "7654321 LP", REGISTERING_DOCUMENT)
+    [code] = bench.sms.codes()
+    await conn.execute("UPDATE patients SET document_number = '7654321 LP' WHERE phone = $1", MARIA.phone)
+
+    outcome = await bench.say(STRANGER, code, sent.state)
+
+    assert (outcome.text, outcome.action) == (replies.DOCUMENT_ON_FILE, Action.HUMAN_HANDOFF)
+    assert await conn.fetchval("SELECT count(*) FROM patients WHERE phone = $1", STRANGER) == 0
+
+
+async def test_another_carnet_number_registers(bench: DialogBench) -> None:
+    outcome = await bench.say(STRANGER, "4567892 LP", REGISTERING_DOCUMENT)
+
+    assert outcome.state.step is Step.CODE
