@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from appointments import clinic_info, repository
+import asyncpg
+
+from appointments import availability, clinic_info, repository
 from appointments.clinic_info import Address, Hours, Insurer, Named, Payment, Period, Preparation, Prices, Topic
-from appointments.schemas import ScheduleBlock, ScheduleOverride
+from appointments.schemas import Appointment, CreatedBy, ScheduleBlock, ScheduleOverride
 
 SPECIALTIES: dict[str, str] = {
     "medicina_general": "Medicina general",
@@ -169,3 +172,101 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
                 date_of_birth=patient.date_of_birth,
             )
     return await repository.count_clinic_rows(conn)
+
+
+# The demo reminder's appointment was booked this long ago, before its reminder's time: one booked inside the
+# horizon gets no reminder (notifications/planning.py), and the demo is of the reminder a patient normally gets.
+DEMO_BOOKED_AGO = timedelta(days=3)
+# It starts at least this long after `make run` starts, so the patient can still come.
+DEMO_MIN_LEAD = timedelta(hours=1)
+# Without a free slot in the horizon (a weekend), the clinic fits the patient in: the first time, on these steps.
+_FIT_IN_STEP = timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class DemoReminder:
+    """What the demo seed did for the notification service to have one reminder to send."""
+
+    appointment: Appointment | None
+    # Why there is no appointment to remind (the patient declined reminders); None when there is one.
+    why_not: str | None = None
+    created: bool = False
+
+
+async def seed_demo_reminder(
+    conn: repository.Connection, *, now: datetime, tz: ZoneInfo, horizon: timedelta, patient: DemoPatient = MARIA
+) -> DemoReminder:
+    """Make sure `patient` (who consents, unless they declined in a conversation) has a booked appointment
+    starting within `horizon` of `now`, so the notification service sends its reminder within a tick.
+
+    Idempotent: an appointment already inside the horizon is kept (its reminder goes once, as any other).
+    """
+    async with conn.transaction():
+        found = await repository.patient_by_phone(conn, phone=patient.phone)
+        if found is None:
+            raise LookupError(f"demo patient {patient.phone} missing: seed the demo clinic first")
+        consent = await repository.reminders_consent(conn, patient_id=found.id)
+        if consent is False:
+            return DemoReminder(None, why_not="the demo patient declined reminders in a conversation")
+        if consent is None:
+            await repository.set_reminders_consent(conn, patient_id=found.id, consent=True, now=now - DEMO_BOOKED_AGO)
+        upcoming = await repository.upcoming_for_patient(conn, patient_id=found.id, now=now + DEMO_MIN_LEAD, limit=1)
+        if upcoming and upcoming[0].starts_at <= now + horizon:
+            return DemoReminder(upcoming[0])
+    booked = await _book_in_horizon(conn, patient_id=found.id, now=now, tz=tz, horizon=horizon)
+    return DemoReminder(booked, created=True)
+
+
+async def _book_in_horizon(
+    conn: repository.Connection, *, patient_id: int, now: datetime, tz: ZoneInfo, horizon: timedelta
+) -> Appointment:
+    """The first free slot starting in [now + lead, now + horizon); on a day without one, a fitted-in visit with
+    the first general practitioner."""
+    earliest, latest = now + DEMO_MIN_LEAD, now + horizon
+    slots = await availability.free_slots(
+        conn,
+        first_day=earliest.astimezone(tz).date(),
+        last_day=latest.astimezone(tz).date(),
+        now=now,
+        specialty_code="medicina_general",
+        patient_id=patient_id,
+        tz=tz,
+        min_notice=DEMO_MIN_LEAD,
+        limit=None,
+    )
+    times = [(s.doctor_id, s.starts_at, s.ends_at) for s in slots if earliest <= s.starts_at < latest]
+    if not times:
+        doctor_id = await repository.upsert_doctor(
+            conn, full_name=DOCTORS[0][0], specialty_id=await _specialty_id(conn, DOCTORS[0][1])
+        )
+        start = _ceil(earliest, _FIT_IN_STEP)
+        while start + _FIT_IN_STEP <= latest:
+            times.append((doctor_id, start, start + _FIT_IN_STEP))
+            start += _FIT_IN_STEP
+    for doctor_id, starts_at, ends_at in times:
+        try:
+            async with conn.transaction():
+                return await repository.insert_appointment(
+                    conn,
+                    patient_id=patient_id,
+                    doctor_id=doctor_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    created_by=CreatedBy.STAFF,
+                    channel="demo",
+                    now=now - DEMO_BOOKED_AGO,
+                )
+        except asyncpg.ExclusionViolationError:
+            continue  # taken since it was listed: the next one
+    raise LookupError("no free time for the demo appointment inside the reminder horizon")
+
+
+async def _specialty_id(conn: repository.Connection, code: str) -> int:
+    return await repository.upsert_specialty(conn, code=code, name=SPECIALTIES[code])
+
+
+def _ceil(moment: datetime, step: timedelta) -> datetime:
+    """`moment` rounded up to a whole `step` since the hour."""
+    base = moment.replace(minute=0, second=0, microsecond=0)
+    steps = -(-(moment - base) // step)
+    return base + steps * step

@@ -1,9 +1,11 @@
 """`make run`: every part of the assistant on one machine, on embedded defaults.
 
 Uses DATABASE_URL / REDIS_URL when set, otherwise starts embedded real servers
-under .data/. Migrates, seeds the demo clinic, makes sure a demo API key and
-the offline model exist, then starts the inference server and the gateway and
-prints how to talk to them. Ctrl-C stops everything it started.
+under .data/. Migrates, seeds the demo clinic (with an appointment inside the
+reminder horizon), makes sure a demo API key and the offline model exist, then
+starts the inference server, the gateway and the notification service and prints
+how to talk to them. Reminders go to a local WhatsApp outbox that prints them.
+Ctrl-C stops everything it started.
 
 Migrations and the seed run as the owner of the tables: MIGRATION_DATABASE_URL when set (DATABASE_URL's
 user then becomes the gateway's runtime login), else DATABASE_URL itself; on the embedded server the
@@ -23,15 +25,18 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 
-from appointments.demo import seed_demo_clinic
+from appointments.demo import DemoReminder, seed_demo_clinic, seed_demo_reminder
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
 from devstack.sms_outbox import sms_outbox
+from devstack.whatsapp_outbox import whatsapp_outbox
 from gateway import db
 from gateway.cli import DEMO_KEY_FILE
 from gateway.security import api_keys
@@ -48,6 +53,7 @@ class StackConfig:
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
     inference_port: int = 50051
+    notifications_port: int = 9102
     model_name: str = DEFAULT_MODEL
     startup_timeout_seconds: float = 600.0
 
@@ -57,6 +63,7 @@ class StackConfig:
             gateway_host=os.environ.get("GATEWAY_HOST", cls.gateway_host),
             gateway_port=int(os.environ.get("GATEWAY_PORT", cls.gateway_port)),
             inference_port=int(os.environ.get("INFERENCE_PORT", cls.inference_port)),
+            notifications_port=int(os.environ.get("NOTIFICATIONS_PORT", cls.notifications_port)),
             model_name=os.environ.get("MODEL_NAME", cls.model_name),
         )
 
@@ -64,13 +71,34 @@ class StackConfig:
     def gateway_url(self) -> str:
         return f"http://{self.gateway_host}:{self.gateway_port}"
 
+    @property
+    def notifications_url(self) -> str:
+        return f"http://127.0.0.1:{self.notifications_port}"
+
 
 def say(message: str) -> None:
     print(f"[make run] {message}", flush=True)
 
 
-async def prepare_database(owner_url: str, runtime_url: str, saved_key: str | None) -> str:
-    """Migrate, seed the demo clinic, and return a working demo API key (`saved_key` if still valid).
+@dataclass(frozen=True)
+class Reminders:
+    """Where the demo's reminder goes: the clinic's zone and the reminder horizon (the largest hours before)."""
+
+    tz: ZoneInfo
+    horizon: timedelta
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> Reminders:
+        # The notification service validates these fully when it starts; here only the horizon is needed.
+        hours = [int(h) for h in env.get("REMINDER_HOURS_BEFORE", "24").split(",") if h.strip()]
+        return cls(tz=ZoneInfo(env.get("CLINIC_TIMEZONE", "America/La_Paz")), horizon=timedelta(hours=max(hours)))
+
+
+async def prepare_database(
+    owner_url: str, runtime_url: str, saved_key: str | None, reminders: Reminders
+) -> tuple[str, DemoReminder]:
+    """Migrate, seed the demo clinic and its appointment to remind, and return a working demo API key
+    (`saved_key` if still valid) and that appointment.
 
     All of it as the owner (`owner_url`); when `runtime_url` names another user, that user becomes the
     gateway's runtime login (a member of clinic_runtime), with the password the URL gives it.
@@ -86,23 +114,38 @@ async def prepare_database(owner_url: str, runtime_url: str, saved_key: str | No
             say(f"the gateway logs in as {user!r} (clinic_runtime); migrations and the seed run as {owner!r}")
         counts = await seed_demo_clinic(conn)
         say("demo clinic: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+        demo = await seed_demo_reminder(conn, now=datetime.now(UTC), tz=reminders.tz, horizon=reminders.horizon)
         if saved_key and await api_keys.authenticate(conn, saved_key) is not None:
-            return saved_key
+            return saved_key, demo
         issued = await api_keys.create_api_key(conn, name="demo (make run)", scopes={"chat"})
     finally:
         await conn.close()
-    return issued.secret
+    return issued.secret, demo
 
 
-def demo_api_key(owner_url: str, runtime_url: str) -> str:
-    """The demo key saved by an earlier run when this database still accepts it, else a new one, saved."""
+def demo_api_key(owner_url: str, runtime_url: str, reminders: Reminders) -> tuple[str, DemoReminder]:
+    """The demo key saved by an earlier run when this database still accepts it, else a new one, saved; and the
+    demo appointment whose reminder the notification service sends."""
     saved = DEMO_KEY_FILE.read_text().strip() if DEMO_KEY_FILE.exists() else None
-    key = asyncio.run(prepare_database(owner_url, runtime_url, saved))
+    key, demo = asyncio.run(prepare_database(owner_url, runtime_url, saved, reminders))
     if key != saved:
         DEMO_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
         DEMO_KEY_FILE.write_text(key + "\n")
         DEMO_KEY_FILE.chmod(0o600)
-    return key
+    return key, demo
+
+
+def describe_demo(demo: DemoReminder, tz: ZoneInfo) -> str:
+    """What the newcomer should expect from the notification service."""
+    if demo.appointment is None:
+        return f"no demo reminder: {demo.why_not}"
+    local = demo.appointment.starts_at.astimezone(tz)
+    when = f"{local:%Y-%m-%d %H:%M} ({tz.key})"
+    if demo.created:
+        return (
+            f"demo appointment to remind: {demo.appointment.doctor_name}, {when}; its reminder prints within a minute"
+        )
+    return f"demo appointment to remind: {demo.appointment.doctor_name}, {when} (its reminder goes once)"
 
 
 async def ensure_database(server_url: str, name: str) -> str:
@@ -184,6 +227,43 @@ def start_gateway(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[
     raise SystemExit("the gateway did not become healthy within 60 s")
 
 
+def start_notifications(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[str]:
+    """Start `python -m notifications` and wait until its /health answers 200 (database and worker up)."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "notifications"],
+        env={**env, "NOTIFICATIONS_HOST": "127.0.0.1", "NOTIFICATIONS_PORT": str(config.notifications_port)},
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the notification service exited during start-up; its output is above")
+        try:
+            if httpx.get(f"{config.notifications_url}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    process.kill()
+    raise SystemExit("the notification service did not become healthy within 60 s")
+
+
+def notifications_env(env: dict[str, str], services: ExitStack) -> dict[str, str]:
+    """The notification service's environment: unless a sender is configured, the Graph API is the local
+    WhatsApp outbox (any token will do there), and no quiet hours, so the demo reminder prints at any hour."""
+    env = dict(env)
+    if not env.get("NOTIFICATIONS_SENDER") and not env.get("WHATSAPP_GRAPH_BASE_URL"):
+        env["WHATSAPP_GRAPH_BASE_URL"] = services.enter_context(
+            whatsapp_outbox(DATA_DIR.resolve() / "whatsapp-outbox.log")
+        )
+        env.setdefault("WHATSAPP_ACCESS_TOKEN", "devstack")
+        env.setdefault("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")
+        say(f"reminders are printed here and kept in {DATA_DIR}/whatsapp-outbox.log")
+    env.setdefault("QUIET_HOURS", "")
+    env.setdefault("NOTIFICATIONS_TICK_SECONDS", "5")
+    return env
+
+
 def banner(config: StackConfig, api_key: str) -> str:
     body = '{"messages":[{"role":"user","content":"Hola, buenos días"}],"user_id":"+59170000001"}'
     curl = (
@@ -196,6 +276,7 @@ def banner(config: StackConfig, api_key: str) -> str:
             "The clinic assistant is running.",
             f"  gateway:   {config.gateway_url}   (docs at {config.gateway_url}/docs)",
             f"  inference: 127.0.0.1:{config.inference_port} (gRPC), model {config.model_name}",
+            f"  reminders: {config.notifications_url}/health   (python -m notifications)",
             f"  API key:   {api_key}   (saved in {DEMO_KEY_FILE})",
             "",
             "Try it:",
@@ -232,8 +313,11 @@ def run(config: StackConfig) -> int:
         env.setdefault("EMERGENCY_NUMBER", "168")
         env.setdefault("CRISIS_LINE", "800 113040")
         env.setdefault("CRISIS_LINE_NAME", "la línea gratuita Familia Segura")
-        api_key = demo_api_key(owner_url or env["DATABASE_URL"], env["DATABASE_URL"])
+        reminders = Reminders.from_env(env)
+        api_key, demo = demo_api_key(owner_url or env["DATABASE_URL"], env["DATABASE_URL"], reminders)
+        say(describe_demo(demo, reminders.tz))
         ensure_model(config.model_name)
+        notifications = notifications_env(env, services)
 
         children: list[subprocess.Popen[str]] = []
         stop = threading.Event()
@@ -241,6 +325,7 @@ def run(config: StackConfig) -> int:
         try:
             children.append(start_inference(config, env))
             children.append(start_gateway(config, env))
+            children.append(start_notifications(config, notifications))
             print(banner(config, api_key), flush=True)
             while not stop.wait(0.5):
                 if any(child.poll() is not None for child in children):

@@ -32,6 +32,7 @@ Actions (dotted; add new ones here):
     staff.availability.viewed      staff looked at free slots
     staff.doctors.viewed           staff listed the doctors
     staff.whatsapp_failed.viewed   staff listed the WhatsApp messages given up on (detail: how many)
+    staff.reminders.viewed         staff listed a day's reminders (detail: date, doctor, status, how many)
     staff.auth                     a /staff call refused (401, 403): target `route:<template>`, outcome denied
 
 Outcomes:

@@ -49,17 +49,23 @@ class WhatsAppSender:
 
 
 class N8nSender:
-    """POSTs the same request body to an n8n webhook, whose workflow sends it through the Graph API."""
+    """POSTs the same request body to an n8n webhook, whose workflow sends it through the Graph API; `token` goes as
+    a bearer token, which the workflow checks (deploy/n8n/notifications.json)."""
 
-    def __init__(self, url: str, *, timeout: float, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self, url: str, *, timeout: float, token: str | None = None, client: httpx.AsyncClient | None = None
+    ) -> None:
         self._url = url
         self._timeout = timeout
+        self._headers = {} if token is None else {"Authorization": f"Bearer {token}"}
         self._owns_client = client is None
         self._client = client if client is not None else httpx.AsyncClient()
 
     async def send(self, message: dict[str, Any]) -> str | None:
         try:
-            response = await outbound.post(self._client, self._url, json=message, headers={}, seconds=self._timeout)
+            response = await outbound.post(
+                self._client, self._url, json=message, headers=self._headers, seconds=self._timeout
+            )
         except outbound.SendFailed as exc:
             retryable = exc.provider_fault or exc.status == 429 or exc.maybe_delivered
             raise SendError(
@@ -81,8 +87,12 @@ class N8nSender:
 def sender_from(settings: NotificationSettings) -> Sender:
     """The sender the settings choose (they were checked to be complete for it)."""
     if settings.notifications_sender == "n8n":
-        assert settings.n8n_notifications_webhook_url is not None
-        return N8nSender(settings.n8n_notifications_webhook_url, timeout=settings.whatsapp_timeout_seconds)
+        assert settings.n8n_notifications_webhook_url is not None and settings.n8n_notifications_token is not None
+        return N8nSender(
+            settings.n8n_notifications_webhook_url,
+            timeout=settings.whatsapp_timeout_seconds,
+            token=settings.n8n_notifications_token.get_secret_value(),
+        )
     assert settings.whatsapp_access_token is not None and settings.whatsapp_phone_number_id is not None
     graph = GraphClient(
         base_url=settings.whatsapp_graph_base_url,

@@ -59,6 +59,9 @@ class NotificationSettings(BaseSettings):
         default=5.0, ge=0, validation_alias="WHATSAPP_CALLBACK_GRACE_SECONDS"
     )
     n8n_notifications_webhook_url: str | None = Field(default=None, validation_alias="N8N_NOTIFICATIONS_WEBHOOK_URL")
+    # Sent as a bearer token: n8n's webhooks are public (nginx routes /webhook/), and the workflow sends nothing
+    # without it (deploy/n8n/notifications.json compares it with its own NOTIFICATIONS_WEBHOOK_TOKEN).
+    n8n_notifications_token: SecretStr | None = Field(default=None, validation_alias="N8N_NOTIFICATIONS_TOKEN")
 
     # A failed send is retried after first, twice that, … (at most max) seconds, this many times; then `failed`.
     notifications_retries: int = Field(default=5, ge=0, le=20, validation_alias="NOTIFICATIONS_RETRIES")
@@ -114,6 +117,8 @@ class NotificationSettings(BaseSettings):
                 )
         elif not self.n8n_notifications_webhook_url:
             raise ValueError("NOTIFICATIONS_SENDER=n8n needs N8N_NOTIFICATIONS_WEBHOOK_URL")
+        elif self.n8n_notifications_token is None or len(self.n8n_notifications_token.get_secret_value()) < 16:
+            raise ValueError("NOTIFICATIONS_SENDER=n8n needs N8N_NOTIFICATIONS_TOKEN, 16 characters or more")
         return self
 
     @property

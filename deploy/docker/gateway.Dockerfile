@@ -1,4 +1,5 @@
 # The gateway: FastAPI under uvicorn, one process per container (scale with replicas), no torch.
+# The same image runs the notification service (`python -m notifications`, port 9102) with another command.
 # Build from the repository root:
 #   docker build -f deploy/docker/gateway.Dockerfile -t clinic-assistant/gateway:0.1.0 .
 # Configuration and secrets come from the environment at run time (docker-compose.yml env_file,
@@ -16,6 +17,7 @@ COPY pyproject.toml ./
 COPY protos/inference.proto protos/__init__.py protos/
 COPY gateway gateway
 COPY appointments appointments
+COPY notifications notifications
 COPY devstack devstack
 COPY migrations migrations
 # The package without the inference extra (no transformers, no torch). The gRPC code is generated,
@@ -40,6 +42,7 @@ COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app/protos /app/protos
 COPY --from=build /app/gateway /app/gateway
 COPY --from=build /app/appointments /app/appointments
+COPY --from=build /app/notifications /app/notifications
 COPY --from=build /app/devstack /app/devstack
 COPY --from=build /app/migrations /app/migrations
 WORKDIR /app

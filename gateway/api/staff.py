@@ -1,4 +1,4 @@
-"""/staff — the clinic's reception: a day's appointments, free slots, cancellations, outcomes.
+"""/staff — the clinic's reception: a day's appointments, free slots, cancellations, outcomes, reminders.
 
 Every route needs a key with the `staff` (or `admin`) scope and writes an audit entry in the
 transaction of what it did; a refusal is audited too, after its transaction is rolled back.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -26,12 +26,15 @@ from gateway.api.errors import error_body
 from gateway.api.staff_schemas import (
     Availability,
     DayAppointments,
+    DayReminders,
     DoctorList,
     FailedWhatsAppMessage,
     FailedWhatsAppMessages,
     OutcomeRequest,
+    ReminderStatus,
     StaffAppointment,
     StaffDoctor,
+    StaffReminder,
     StaffSlot,
     UnlockRequest,
     VerificationUnlocked,
@@ -42,6 +45,8 @@ from gateway.errors import GatewayError, InvalidRequest, NotFound
 from gateway.log import mask_phone
 from gateway.security.api_keys import ApiKey
 from gateway.whatsapp import repository as whatsapp_repository
+from notifications import listing
+from notifications.template import first_name
 
 # Far enough for any booking, near enough that date arithmetic never overflows.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
@@ -252,4 +257,54 @@ async def failed_whatsapp_messages(
             )
             for m in found
         ]
+    )
+
+
+@router.get("/reminders", response_model=DayReminders)
+async def day_reminders(
+    caller: StaffCaller,
+    conn: Conn,
+    zone: ClinicZone,
+    day: Day,
+    doctor_id: DoctorId = None,
+    status: Annotated[ReminderStatus | None, Query(description="Only reminders in this status.")] = None,
+) -> DayReminders:
+    """The reminders of the appointments of one local day and what became of each (sent, failed and why, …).
+
+    Phones are masked and patients named by first name only; the message's text is never shown.
+    """
+    async with _audited(conn, caller=caller, action="staff.reminders.viewed") as detail:
+        detail.update(date=day.isoformat(), doctor_id=doctor_id, status=status)
+        if doctor_id is not None and not await repository.doctor_exists(conn, doctor_id=doctor_id):
+            raise NotFound(f"doctor_id: no doctor {doctor_id}")
+        found = await listing.reminders_between(
+            conn,
+            start=datetime.combine(day, time(0), zone),
+            end=datetime.combine(day + timedelta(days=1), time(0), zone),
+            doctor_id=doctor_id,
+            status=status,
+        )
+        detail["count"] = len(found)
+    return DayReminders(
+        date=day,
+        timezone=zone.key,
+        reminders=[
+            StaffReminder(
+                id=r.id,
+                appointment_id=r.appointment_id,
+                appointment_starts_at=r.planned_start.astimezone(zone),
+                doctor_id=r.doctor_id,
+                doctor_name=r.doctor_name,
+                specialty_name=r.specialty_name,
+                patient_first_name=first_name(r.full_name),
+                phone=None if r.phone is None else mask_phone(r.phone),
+                hours_before=r.hours_before,
+                due_at=None if r.due_at is None else r.due_at.astimezone(zone),
+                status=r.status,  # the table's CHECK allows only ReminderStatus values; pydantic checks it again
+                reason=r.reason,
+                attempts=r.attempts,
+                sent_at=None if r.sent_at is None else r.sent_at.astimezone(zone),
+            )
+            for r in found
+        ],
     )

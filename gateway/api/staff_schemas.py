@@ -135,3 +135,34 @@ class FailedWhatsAppMessage(BaseModel):
 
 class FailedWhatsAppMessages(BaseModel):
     messages: list[FailedWhatsAppMessage]
+
+
+ReminderStatus = Literal["pending", "sent", "failed", "skipped", "dropped"]
+
+
+class StaffReminder(BaseModel):
+    """One appointment reminder and what became of it; never the message's text, only the patient's first name."""
+
+    id: int
+    appointment_id: UUID
+    appointment_starts_at: dt.datetime = Field(description="The start the reminder was planned for.")
+    doctor_id: int
+    doctor_name: str
+    specialty_name: str
+    patient_first_name: str
+    phone: str | None = Field(description="Where it goes, masked (+591*****001); null when the patient has none.")
+    hours_before: int
+    due_at: dt.datetime | None = Field(description="When it goes (or went) out; null when it was never due.")
+    status: ReminderStatus
+    reason: str | None = Field(
+        description="Why it was not sent: no_consent, quiet_hours, booked_late, too_late, superseded, no_phone, "
+        "cancelled, moved, send_failed, send_refused."
+    )
+    attempts: int = Field(description="Posts tried (more than one only after a failure).")
+    sent_at: dt.datetime | None
+
+
+class DayReminders(BaseModel):
+    date: dt.date
+    timezone: str
+    reminders: list[StaffReminder]

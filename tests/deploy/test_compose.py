@@ -13,10 +13,11 @@ import pytest
 import yaml
 
 from inference.settings import InferenceSettings
+from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|ENCRYPTION_KEY|CREDENTIAL", re.IGNORECASE)
-LONG_RUNNING = ["nginx", "gateway", "inference", "postgres", "redis", "n8n"]
+LONG_RUNNING = ["nginx", "gateway", "inference", "postgres", "redis", "n8n", "notifications"]
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +107,32 @@ def test_long_running_services_have_healthchecks_and_wait_for_healthy_dependenci
     gateway = all_services["gateway"]
     assert {"postgres", "redis", "migrate"} <= set(gateway["depends_on"])
     assert all_services["migrate"]["command"] == ["python", "-m", "gateway.cli", "migrate", "--runtime-login"]
+
+
+def test_notifications_run_two_copies_of_the_gateway_image_after_migrations(compose: dict[str, Any]) -> None:
+    all_services = services(compose)
+    notifications, gateway = all_services["notifications"], all_services["gateway"]
+    assert notifications["image"] == gateway["image"] and "build" not in notifications  # built once, as gateway
+    assert notifications["command"] == ["python", "-m", "notifications"]
+    assert notifications["deploy"]["replicas"] == 2
+    assert {"cpus", "memory"} <= set(notifications["deploy"]["resources"]["limits"])
+    assert notifications["env_file"] == ["deploy/env/gateway.env", "deploy/env/notifications.env"]
+    port = environment(notifications)["NOTIFICATIONS_PORT"]
+    assert port in notifications["expose"] and f":{port}/health" in " ".join(notifications["healthcheck"]["test"])
+    assert notifications["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert notifications["depends_on"]["postgres"]["condition"] == "service_healthy"
+    grace = NotificationSettings.model_fields["shutdown_grace_seconds"].default
+    assert int(notifications["stop_grace_period"].removesuffix("s")) > grace
+    # Every name in its env example is a setting the service reads: a typo would be ignored silently.
+    known = {str(f.validation_alias) for f in NotificationSettings.model_fields.values()}
+    example = (REPO / "deploy" / "env" / "notifications.env.example").read_text().splitlines()
+    names = {line.lstrip("# ").partition("=")[0] for line in example if re.match(r"^#? ?[A-Z0-9_]+=", line)}
+    assert names and names <= known
+    # Prometheus scrapes every copy.
+    prometheus = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
+    (job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "notifications"]
+    (sd,) = job["dns_sd_configs"]
+    assert sd["names"] == ["notifications"] and str(sd["port"]) == port
 
 
 def env_example(name: str) -> dict[str, str]:

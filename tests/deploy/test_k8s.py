@@ -16,6 +16,7 @@ import yaml
 
 from gateway.settings import Settings
 from inference.settings import InferenceSettings
+from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
 
 K8S = REPO / "deploy" / "k8s"
@@ -66,7 +67,7 @@ def test_kustomization_builds_offline() -> None:
     result = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     kinds = [doc["kind"] for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert "Secret" not in kinds and kinds.count("Deployment") == 2
+    assert "Secret" not in kinds and kinds.count("Deployment") == 3
 
 
 def test_gateway_probes_resources_and_config() -> None:
@@ -131,11 +132,12 @@ def test_secrets_are_referenced_and_the_template_holds_only_placeholders() -> No
     assert {"clinic-secrets", "clinic-migration-secrets"} <= set(templates)
     assert all(secret["kind"] == "Secret" for secret in templates.values())
     assert {"DATABASE_URL", "OTP_SECRET", "SMS_API_TOKEN"} <= set(templates["clinic-secrets"]["stringData"])
+    assert set(templates["clinic-notifications-secrets"]["stringData"]) == {"WHATSAPP_ACCESS_TOKEN"}
     for secret in templates.values():
         assert all("CHANGE-ME" in value for value in secret["stringData"].values())
-    config = resource("ConfigMap", "clinic-config")
-    leaked = [key for key in config["data"] if SECRET_NAME.search(key)]
-    assert not leaked, f"secrets in the ConfigMap: {leaked}"
+    for config in [r for r in all_resources() if r["kind"] == "ConfigMap"]:
+        leaked = [key for key in config["data"] if SECRET_NAME.search(key)]
+        assert not leaked, f"secrets in the ConfigMap {config['metadata']['name']}: {leaked}"
     assert not [r for r in all_resources() if r["kind"] == "Secret"], "only the template may hold a Secret"
     for workload in [r for r in all_resources() if r["kind"] in {"Deployment", "StatefulSet"}]:
         for container in containers(workload):
@@ -154,6 +156,10 @@ def test_every_configured_name_is_a_setting_the_services_read() -> None:
     secret = secret_templates()["clinic-secrets"]
     configured = set(resource("ConfigMap", "clinic-config")["data"]) | set(secret["stringData"])
     assert configured - known == set()
+    notifications = set(resource("ConfigMap", "notifications-config")["data"]) | set(
+        secret_templates()["clinic-notifications-secrets"]["stringData"]
+    )
+    assert notifications - {str(f.validation_alias) for f in NotificationSettings.model_fields.values()} == set()
     # Read by gateway.cli (migrate, keys), not by the gateway's settings.
     assert set(secret_templates()["clinic-migration-secrets"]["stringData"]) == {"MIGRATION_DATABASE_URL"}
 
@@ -172,3 +178,40 @@ def test_migrations_run_as_the_owner_and_the_gateway_container_never_sees_the_ow
     owner = urlsplit(templates["clinic-migration-secrets"]["stringData"]["MIGRATION_DATABASE_URL"]).username
     runtime = urlsplit(templates["clinic-secrets"]["stringData"]["DATABASE_URL"]).username
     assert owner and runtime and owner != runtime
+
+
+def test_notifications_run_two_copies_from_the_gateway_image_with_probes_and_a_budget() -> None:
+    notifications = resource("Deployment", "notifications")
+    gateway = resource("Deployment", "gateway")
+    assert notifications["spec"]["replicas"] == 2
+    assert notifications["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = notifications["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (gateway_container,) = gateway["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == gateway_container["image"]
+    assert container["command"] == ["python", "-m", "notifications"]
+    port = NotificationSettings.model_fields["notifications_port"].default
+    assert container["ports"] == [{"name": "http", "containerPort": port}]
+    config = resource("ConfigMap", "notifications-config")["data"]
+    assert config["NOTIFICATIONS_PORT"] == str(port) and config["NOTIFICATIONS_HOST"] == "0.0.0.0"
+    annotations = notifications["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/port"] == str(port) and annotations["prometheus.io/path"] == "/metrics"
+    assert container["readinessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
+    assert container["startupProbe"]["httpGet"]["path"] == "/health"
+    assert "tcpSocket" in container["livenessProbe"]  # a database outage is not cured by a restart
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"]) & set(container["resources"]["limits"])
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    # The runtime login from the gateway's Secret, the token from its own; never the owner's URL.
+    (database,) = [env for env in container["env"] if env["name"] == "DATABASE_URL"]
+    assert database["valueFrom"]["secretKeyRef"] == {"name": "clinic-secrets", "key": "DATABASE_URL"}
+    sources = {next(iter(s.values()))["name"] for s in container["envFrom"]}
+    assert sources == {"notifications-config", "clinic-notifications-secrets"}
+    assert "clinic-migration-secrets" not in yaml.safe_dump(notifications)
+    # The shutdown grace of a post in flight fits in the pod's.
+    grace = NotificationSettings.model_fields["shutdown_grace_seconds"].default
+    assert pod["terminationGracePeriodSeconds"] > grace
+    pdb = resource("PodDisruptionBudget", "notifications")
+    labels = notifications["spec"]["template"]["metadata"]["labels"]
+    assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
+    assert 1 <= pdb["spec"]["minAvailable"] < notifications["spec"]["replicas"]  # a node can still be drained

@@ -123,7 +123,9 @@ def workload_pod(name: str) -> Peer:
     return Peer(name, NAMESPACE, workload["spec"]["template"]["metadata"]["labels"], ports)
 
 
-GATEWAY, INFERENCE, REDIS = (workload_pod(name) for name in ("gateway", "inference", "redis"))
+GATEWAY, INFERENCE, REDIS, NOTIFICATIONS = (
+    workload_pod(name) for name in ("gateway", "inference", "redis", "notifications")
+)
 N8N = Peer("n8n", NAMESPACE, {"app.kubernetes.io/name": "n8n"}, {"http": 5678})
 CONTROLLER = Peer("ingress controller", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
 PROMETHEUS = Peer("prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"})
@@ -147,6 +149,10 @@ ALLOWED = [
     (INFERENCE, SMS_PROVIDER, 443),  # the model download on first start
     (PROMETHEUS, GATEWAY, 8000),
     (PROMETHEUS, INFERENCE, 9464),
+    (PROMETHEUS, NOTIFICATIONS, 9102),
+    (NOTIFICATIONS, POSTGRES, 5432),
+    (NOTIFICATIONS, SMS_PROVIDER, 443),  # Meta's Graph API
+    (NOTIFICATIONS, N8N, 5678),  # NOTIFICATIONS_SENDER=n8n
 ]
 REFUSED = [
     (CONTROLLER, REDIS, 6379),
@@ -167,6 +173,15 @@ REFUSED = [
     (GATEWAY, Peer("a service inside the cluster", ip="10.96.0.20"), 443),
     (GATEWAY, SMS_PROVIDER, 80),
     (PROMETHEUS, REDIS, 6379),
+    (NOTIFICATIONS, REDIS, 6379),
+    (NOTIFICATIONS, GATEWAY, 8000),
+    (NOTIFICATIONS, INFERENCE, 50051),
+    (NOTIFICATIONS, CLOUD_METADATA, 80),
+    (NOTIFICATIONS, SMS_PROVIDER, 80),
+    (CONTROLLER, NOTIFICATIONS, 9102),
+    (STRAY_POD, NOTIFICATIONS, 9102),
+    (GATEWAY, NOTIFICATIONS, 9102),
+    (STRAY_POD, N8N, 5678),
 ]
 
 
@@ -180,7 +195,7 @@ def test_every_other_path_is_closed(source: Peer, destination: Peer, port: int) 
     assert not allowed(source, destination, port)
 
 
-@pytest.mark.parametrize("pod", [GATEWAY, INFERENCE, REDIS, N8N, STRAY_POD], ids=lambda p: p.name)
+@pytest.mark.parametrize("pod", [GATEWAY, INFERENCE, REDIS, N8N, NOTIFICATIONS, STRAY_POD], ids=lambda p: p.name)
 def test_every_pod_resolves_names_through_the_cluster_dns(pod: Peer) -> None:
     assert allowed(pod, DNS, 53, "UDP") and allowed(pod, DNS, 53, "TCP")
     assert not allowed(pod, Peer("a resolver on the Internet", ip="8.8.8.8"), 53, "UDP")

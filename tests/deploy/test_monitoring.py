@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from inference.settings import InferenceSettings
+from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
 
 PROMETHEUS = REPO / "deploy" / "prometheus"
@@ -43,9 +44,10 @@ PROMQL_KEYWORDS = {"and", "or", "unless", "bool", "offset", "inf", "nan"}
 
 
 def declared_in_code() -> dict[str, str]:
-    """Metric name -> prometheus_client type, for every literal declaration under gateway/ and inference/."""
+    """Metric name -> prometheus_client type, for every literal declaration under gateway/, inference/ and
+    notifications/."""
     found: dict[str, str] = {}
-    for package in ("gateway", "inference"):
+    for package in ("gateway", "inference", "notifications"):
         for path in (REPO / package).rglob("*.py"):
             for kind, name in DECLARATION.findall(path.read_text(encoding="utf-8")):
                 found[name] = kind
@@ -134,6 +136,11 @@ def test_the_clinics_thresholds_are_alerted() -> None:
     assert alert_on("node_memory_MemAvailable_bytes", "0.9")
     assert any("inference_queue_length" in e and "deriv(" in e for e in exprs.values())
     assert {rule["for"] for rule in alert_rules() if "cpu" in rule["expr"]} == {"5m"}
+    # A reminder that failed, a notification copy not working, none working at all (issue 17).
+    assert any('notifications_sent_total{job="notifications", outcome="failed"}' in e for e in exprs.values())
+    assert alert_on("notifications_sent_total", "0")
+    assert any("notifications_worker_up" in e and 'up{job="notifications"}' in e for e in exprs.values())
+    assert any("sum(notifications_worker_up" in e and "vector(0)" in e for e in exprs.values())
 
 
 def test_alerts_and_dashboard_use_only_metrics_that_are_exported() -> None:
@@ -165,10 +172,12 @@ def test_prometheus_scrapes_every_service_and_loads_the_alerts() -> None:
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())
     assert config["rule_files"] == ["alerts.yml"]
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    assert {"gateway", "inference", "node"} <= set(jobs)
+    assert {"gateway", "inference", "node", "notifications"} <= set(jobs)
     assert jobs["gateway"]["dns_sd_configs"][0]["port"] == 8000  # every replica, not one of them
     metrics_port = InferenceSettings.model_fields["metrics_port"].default
     assert jobs["inference"]["static_configs"][0]["targets"] == [f"inference:{metrics_port}"]
+    notifications_port = NotificationSettings.model_fields["notifications_port"].default
+    assert jobs["notifications"]["dns_sd_configs"][0]["port"] == notifications_port  # every copy
 
 
 @pytest.fixture

@@ -206,12 +206,16 @@ def test_edge_rules_redirect_refuse_big_bodies_and_hide_metrics(proxy: RenderedN
         too_big = client.post("/chat", content=b"x" * (2 * 1024 * 1024), headers={"content-type": "application/json"})
         metrics = client.get("/metrics")
         health = client.get("/health")
+        reminders = client.post("/webhook/clinic-notifications", json={"type": "template"})
     assert too_big.status_code == 413
     assert metrics.status_code == 404
+    assert reminders.status_code == 404  # n8n's webhook that sends as the clinic: inside the box only
     assert health.headers["strict-transport-security"].startswith("max-age=")
-    entries = proxy.access_entries(until=lambda es: {"/chat", "/metrics", "/health"} <= {e["uri"] for e in es})
+    uris = {"/chat", "/metrics", "/health", "/webhook/clinic-notifications"}
+    entries = proxy.access_entries(until=lambda es: uris <= {e["uri"] for e in es})
     upstreams = {e["uri"]: e["upstream_addr"] for e in entries}
     assert upstreams["/chat"] == "" and upstreams["/metrics"] == ""  # neither reached a gateway
+    assert upstreams["/webhook/clinic-notifications"] == ""  # nor n8n
 
 
 def test_a_flood_from_one_address_is_cut_with_429(proxy: RenderedNginx) -> None:

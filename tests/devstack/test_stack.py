@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,12 @@ def start_stack(cwd: Path, env: dict[str, str], timeout: float = 180) -> Stack:
     child, _ = start_until(
         [sys.executable, "-m", "devstack"],
         ready=r"^Ctrl-C stops everything",
-        env={**env, "GATEWAY_PORT": str(port), "INFERENCE_PORT": str(free_port())},
+        env={
+            **env,
+            "GATEWAY_PORT": str(port),
+            "INFERENCE_PORT": str(free_port()),
+            "NOTIFICATIONS_PORT": str(free_port()),
+        },
         cwd=cwd,
         timeout=timeout,
     )
@@ -47,6 +53,16 @@ def base_env(tiny_model: Path) -> Iterator[dict[str, str]]:
     configured = {"DATABASE_URL", "MIGRATION_DATABASE_URL", "REDIS_URL", "GATEWAY_API_KEY"}
     env = {k: v for k, v in os.environ.items() if k not in configured}
     yield {**env, **TINY_MODEL_ENV, "MODEL_NAME": str(tiny_model)}
+
+
+def wait_for_line(stack: Stack, pattern: str, timeout: float = 60) -> re.Match[str]:
+    """The first output line matching `pattern`, waiting up to `timeout` seconds for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := re.search(pattern, stack.child.text, re.MULTILINE):
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"no line matching {pattern!r} within {timeout} s:\n{stack.child.text}")
 
 
 def ask(stack: Stack, text: str) -> httpx.Response:
@@ -70,6 +86,17 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         # The gateway logs in as the runtime role, which cannot touch audit_log beyond appending.
         assert "the gateway logs in as 'clinic_app' (clinic_runtime)" in stack.child.text
         assert "database_role_too_powerful" not in stack.child.text
+        # The notification service runs beside them and sends the demo patient's reminder to the local outbox.
+        assert "demo appointment to remind:" in stack.child.text
+        reminder = wait_for_line(stack, r"^\[whatsapp\] .* template recordatorio_cita \(es\) to \+59170000001: (.*)$")
+        # First name, a general practitioner of the demo clinic, the specialty, the day and time in Spanish.
+        assert re.match(
+            r"María \| (Dra\. Carmen Quispe|Dr\. Jorge Mamani) \| Medicina general \| .+ a las \d", reminder[1]
+        )
+        uuid = "[0-9a-f-]{36}"
+        assert re.search(rf"\[buttons: confirm:{uuid}, change:{uuid}, cancel:{uuid}\]$", reminder[0])
+        outbox = (tmp_path / ".data" / "whatsapp-outbox.log").read_text(encoding="utf-8")
+        assert outbox.count("recordatorio_cita") == 1
     finally:
         assert stack.stop() == 0
     assert "[make run] stopped" in stack.child.text
@@ -85,11 +112,14 @@ def test_stack_uses_configured_services_and_keeps_the_demo_key(
         assert ask(first, "Hola").status_code == 200
         assert f"the gateway logs in as '{RUNTIME_USER}'" in first.child.text
         assert "database_role_too_powerful" not in first.child.text
+        wait_for_line(first, r"^\[whatsapp\] .* recordatorio_cita .* to \+59170000001: María ")
     finally:
         assert first.stop() == 0
     second = start_stack(tmp_path, env)
     try:
         assert second.api_key == first.api_key
+        # The demo appointment is kept, and its reminder was sent once: the second run sends it no more.
+        assert "(its reminder goes once)" in second.child.text
         assert ask(second, "¿Atienden los sábados?").status_code == 200
         assert not (tmp_path / ".data" / "pg").exists()
     finally:

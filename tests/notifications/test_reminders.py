@@ -193,7 +193,9 @@ async def test_a_reminder_goes_once_at_its_time_as_the_documented_template(
 async def test_the_n8n_sender_posts_the_same_template_to_its_webhook(
     make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
 ) -> None:
-    bench = await make_bench(sender=N8nSender(f"{graph.url}/webhook/notifications", timeout=5))
+    bench = await make_bench(
+        sender=N8nSender(f"{graph.url}/webhook/notifications", timeout=5, token="a-token-of-16-chars")
+    )
     ana = await add_patient(conn, "+59170000001", "Ana Quispe")
     appointment = await book(conn, patient_id=ana, doctor_id=doctor, starts_at=at(6, 15), booked_at=MONDAY)
 
@@ -201,6 +203,7 @@ async def test_the_n8n_sender_posts_the_same_template_to_its_webhook(
 
     [sent] = graph.received
     assert sent.path == "/webhook/notifications"
+    assert sent.headers["authorization"] == "Bearer a-token-of-16-chars"  # n8n's webhooks are public
     reminder = await conn.fetchval("SELECT id FROM reminders")
     assert sent.body == expected_template(
         "59170000001", "Ana", "miércoles 6 de marzo a las 15:00", appointment, reminder

@@ -19,7 +19,13 @@ WHATSAPP = {**BASE, "WHATSAPP_ACCESS_TOKEN": "token", "WHATSAPP_PHONE_NUMBER_ID"
 
 
 def settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> NotificationSettings:
-    for name in ("REMINDER_HOURS_BEFORE", "QUIET_HOURS", "NOTIFICATIONS_SENDER", "N8N_NOTIFICATIONS_WEBHOOK_URL"):
+    for name in (
+        "REMINDER_HOURS_BEFORE",
+        "QUIET_HOURS",
+        "NOTIFICATIONS_SENDER",
+        "N8N_NOTIFICATIONS_WEBHOOK_URL",
+        "N8N_NOTIFICATIONS_TOKEN",
+    ):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -45,6 +51,14 @@ def test_a_list_of_hours_and_other_quiet_hours(monkeypatch: pytest.MonkeyPatch) 
     [
         {**BASE},  # whatsapp without its token and number
         {**BASE, "NOTIFICATIONS_SENDER": "n8n"},  # n8n without its webhook
+        # n8n without a token (its webhooks are public), or a short one
+        {**BASE, "NOTIFICATIONS_SENDER": "n8n", "N8N_NOTIFICATIONS_WEBHOOK_URL": "http://n8n/webhook/x"},
+        {
+            **BASE,
+            "NOTIFICATIONS_SENDER": "n8n",
+            "N8N_NOTIFICATIONS_WEBHOOK_URL": "http://n8n/webhook/x",
+            "N8N_NOTIFICATIONS_TOKEN": "short",
+        },
         {**WHATSAPP, "REMINDER_HOURS_BEFORE": "0"},
         {**WHATSAPP, "REMINDER_HOURS_BEFORE": "veinticuatro"},
         {**WHATSAPP, "QUIET_HOURS": "de noche"},
@@ -56,7 +70,13 @@ def test_refused(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
 
 
 def test_the_n8n_sender(monkeypatch: pytest.MonkeyPatch) -> None:
-    s = settings(monkeypatch, **BASE, NOTIFICATIONS_SENDER="n8n", N8N_NOTIFICATIONS_WEBHOOK_URL="http://n8n/webhook/x")
+    s = settings(
+        monkeypatch,
+        **BASE,
+        NOTIFICATIONS_SENDER="n8n",
+        N8N_NOTIFICATIONS_WEBHOOK_URL="http://n8n/webhook/x",
+        N8N_NOTIFICATIONS_TOKEN="a-token-of-16-chars-or-more",
+    )
     assert isinstance(sender_from(s), N8nSender)
 
 
