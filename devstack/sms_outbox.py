@@ -7,13 +7,14 @@ verification codes in the terminal (and in .data/sms-outbox.log) instead of on a
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from devstack.serving import serving
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -50,12 +51,5 @@ class _Outbox(ThreadingHTTPServer):
 def sms_outbox(log_file: Path) -> Iterator[str]:
     """Serve on a free loopback port while the block runs; yields the base URL."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    server = _Outbox(log_file)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Outbox(log_file)) as url:
+        yield url

@@ -18,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from devstack.serving import serving
+
 _MESSAGES_PATH = re.compile(r"^/v\d+\.\d+/\d+/messages$")
 
 
@@ -92,12 +94,5 @@ class _Outbox(ThreadingHTTPServer):
 def whatsapp_outbox(log_file: Path) -> Iterator[str]:
     """Serve on a free loopback port while the block runs; yields the base URL (WHATSAPP_GRAPH_BASE_URL)."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    server = _Outbox(log_file)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(_Outbox(log_file)) as url:
+        yield url

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ import pytest
 
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.notifications.support import add_patient, book, seed_doctor
-from tests.support.services import free_port
+from tests.support.services import free_port, serving_process
 
 
 @pytest.fixture
@@ -60,29 +59,9 @@ def worker_env(database_url: str, graph: FakeGraphApi, *, concurrency: int) -> d
 def worker(env: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """A notification process, once its /health answers 200; stopped with SIGTERM after the block."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "notifications"], env={**os.environ, **env, "NOTIFICATIONS_PORT": str(port)}
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "the notification worker did not start"
-            time.sleep(0.1)
-        yield url, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    command = [sys.executable, "-m", "notifications"]
+    with serving_process(command, {**env, "NOTIFICATIONS_PORT": str(port)}, port=port, what="notification worker") as w:
+        yield w
 
 
 async def due_reminders(conn: asyncpg.Connection, count: int) -> list[str]:

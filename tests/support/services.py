@@ -149,6 +149,15 @@ def gateway_subprocess(
     command = [sys.executable, "-m", "uvicorn", "--factory", "gateway.app:create_app", "--port", str(port)]
     if workers > 1:
         command += ["--workers", str(workers)]
+    with serving_process(command, env, port=port, what="gateway", timeout=timeout) as started:
+        yield started
+
+
+@contextmanager
+def serving_process(
+    command: list[str], env: dict[str, str], *, port: int, what: str, timeout: float = 60
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`command` run with `env`, yielded with its URL once its /health on `port` answers 200; SIGTERM after."""
     process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
@@ -159,8 +168,8 @@ def gateway_subprocess(
                     break
             except httpx.HTTPError:
                 pass
-            assert time.monotonic() < deadline and process.poll() is None, "gateway did not start"
-            time.sleep(0.2)
+            assert time.monotonic() < deadline and process.poll() is None, f"{what} did not start"
+            time.sleep(0.1)
         yield url, process
     finally:
         if process.poll() is None:
