@@ -66,6 +66,7 @@ FULL = DialogState(
     member=Member(id=7, full_name="Mateo López", holder=False),
     confirmed=True,
     reminders_asked=True,
+    waitlist_offer=7,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",
