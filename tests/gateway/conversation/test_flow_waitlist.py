@@ -58,7 +58,7 @@ async def entries(conn: asyncpg.Connection) -> list[tuple[str, str | None, str, 
         LEFT JOIN doctors d ON d.id = e.doctor_id ORDER BY e.id
         """
     )
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [tuple(r) for r in rows]
 
 
 def test_the_waitlist_words_are_read_and_nothing_else() -> None:
