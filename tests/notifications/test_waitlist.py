@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
+from appointments import booking
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
 from notifications.metrics import NotificationMetrics
@@ -335,3 +336,25 @@ async def test_a_slot_booked_by_someone_else_or_a_clashing_patient_gets_no_offer
     await bench.step(at(4, 11))
     assert await offers(conn) == []
     assert graph.received == []
+
+
+async def test_slots_cancelled_by_the_patient_and_by_staff_through_booking_are_offered(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    beto = await add_patient(conn, "+59170000002", "Beto Choque")
+    await join(conn, ana, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    await join(conn, beto, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY + timedelta(minutes=1))
+    by_patient = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(5, 9), booked_at=MONDAY)
+    by_staff = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(6, 9), booked_at=MONDAY)
+
+    await booking.cancel(conn, appointment_id=by_patient, patient_id=holder, now=at(4, 10))
+    await booking.cancel_for_staff(conn, appointment_id=by_staff, now=at(4, 10))
+    await bench.step(at(4, 10, 1))
+    await bench.step(at(4, 10, 2))
+
+    # Ana, first in line, gets the first slot; the second goes to Beto rather than waiting on Ana.
+    assert await offers(conn) == [("Ana Quispe", "05 09:00", "offered"), ("Beto Choque", "06 09:00", "offered")]
+    assert sorted(recipients(graph)) == ["59170000001", "59170000002"]
