@@ -728,7 +728,7 @@ def waitlist_question(what: str, first_day: str, last_day: str) -> str:
 
 
 # After "no hay más temprano" or "ninguno me sirve", next to the times still offered.
-WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera un horario antes."
+WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera otro horario."
 WAITLIST_NOT_JOINED = "Entendido, no le anoto en la lista de espera. Si necesita algo más, aquí estoy."
 WAITLIST_NEEDS_WHAT = (
     "Para anotarle en la lista de espera necesito saber con qué especialidad o médico desea la cita. "
@@ -758,7 +758,7 @@ WAITLIST_EMPTY = "No está en ninguna lista de espera. Si no encuentra un horari
 
 def waitlist_entries(lines: list[str]) -> str:
     listed = "\n".join(lines)
-    return f"Está en la lista de espera para:\n{listed}\nPara salir, escriba «salir de la lista de espera»."
+    return f"Está en la lista de espera para una cita:\n{listed}\nPara salir, escriba «salir de la lista de espera»."
 
 
 def waitlist_left(count: int) -> str:

@@ -204,8 +204,10 @@ class Booking:
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         text = replies.offer_slots(lines, note=note)
-        if state.search_before is not None and note and state.flow is Flow.BOOK:
-            text = f"{text}\n\n{replies.WAITLIST_HINT}"  # nothing earlier: they may wait for an earlier time
+        refused = state.search_after is not None or (state.search_before is not None and note)
+        if refused and state.flow is Flow.BOOK:
+            # The times offered before did not suit ("ninguno me sirve", nothing earlier): they may wait for one.
+            text = f"{text}\n\n{replies.WAITLIST_HINT}"
         return Outcome(next_state, text, options=self._slot_options(offered))
 
     def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:

@@ -123,12 +123,11 @@ class Waitlist:
             return Outcome(state.idle(), replies.WAITLIST_EMPTY)
         lines = []
         for entry in entries:
-            what = (
-                f"{wording.with_article(entry.doctor_name)} ({entry.specialty_name})"
-                if entry.doctor_name
-                else (entry.specialty_name)
-            )
-            whose = f" para {entry.for_name}" if entry.for_name else ""
+            if entry.doctor_name is not None:
+                what = f"con {wording.with_article(entry.doctor_name)} ({entry.specialty_name})"
+            else:
+                what = f"en {entry.specialty_name}"
+            whose = f", para {entry.for_name}" if entry.for_name else ""
             days = f"del {wording.day(max(entry.first_day, today))} al {wording.day(entry.last_day)}"
             lines.append(f"• {what}{whose}, {days}")
         return Outcome(state.idle(), replies.waitlist_entries(lines))

@@ -161,7 +161,9 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
     assert joined.text is not None and "en Pediatría entre el miércoles 6 de marzo" in joined.text
 
     listed = await bench.say(MARIA, "¿en qué lista de espera estoy?")
-    assert listed.text == replies.waitlist_entries(["• Pediatría, del miércoles 6 de marzo al miércoles 20 de marzo"])
+    assert listed.text == replies.waitlist_entries(
+        ["• en Pediatría, del miércoles 6 de marzo al miércoles 20 de marzo"]
+    )
 
     left = await bench.say(MARIA, "salir de la lista de espera")
     assert left.text == replies.waitlist_left(1)
@@ -258,3 +260,44 @@ async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncp
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # With no offer open, "sí" is what it always was.
     assert (await bench.say(MARIA, "sí")).appointment is None
+
+
+async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_that_specialty(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    assert offered.text is not None and replies.WAITLIST_HINT not in offered.text  # nothing refused yet
+
+    others = await bench.say(MARIA, "ninguno me sirve", offered.state)
+    assert others.state.step is Step.SLOT_CHOICE
+    assert others.text is not None and others.text.endswith(replies.WAITLIST_HINT)
+
+    joined = await bench.say(MARIA, "lista de espera", others.state)
+    assert joined.text is not None and joined.text.startswith(
+        "Listo, quedó anotado en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
+    )
+    assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
+
+
+async def test_a_family_members_entry_is_listed_under_their_name(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    holder = await bench.patient(MARIA)
+    mateo = await conn.fetchval(
+        "INSERT INTO patients (full_name, holder_id, relation) VALUES ('Mateo López', $1, 'hijo') RETURNING id",
+        holder.id,
+    )
+    await conn.execute(
+        """
+        INSERT INTO waitlist_entries (patient_id, doctor_id, specialty_id, first_day, last_day)
+        SELECT $1, d.id, d.specialty_id, '2030-03-04', '2030-03-10'
+        FROM doctors d WHERE d.full_name = 'Dra. Lucía Vargas'
+        """,
+        mateo,
+    )
+    listed = await bench.say(MARIA, "mi lista de espera")
+    assert listed.text == replies.waitlist_entries(
+        ["• con la Dra. Lucía Vargas (Pediatría), para Mateo López, del lunes 4 de marzo al domingo 10 de marzo"]
+    )
