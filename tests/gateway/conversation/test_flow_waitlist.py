@@ -14,11 +14,11 @@ import asyncpg
 import pytest
 
 from appointments import demo
-from gateway.conversation import replies
+from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
 from gateway.understanding.waitlist import WaitlistWish, waitlist_wish
-from tests.support.dialog import LA_PAZ, DialogBench, dialog_bench
+from tests.support.dialog import KEY, LA_PAZ, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 JUAN = demo.JUAN.phone
@@ -214,10 +214,16 @@ async def test_the_offer_button_books_the_slot_after_verification(bench: DialogB
     assert unverified.state.flow is Flow.WAITLIST_TAKE and unverified.state.step is Step.IDENTITY
     assert await offer_status(conn, offer) == ("offered", "waiting")
 
-    await bench.verified(MARIA)
-    taken = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
+    # Once the code is right, the same state goes on to take the slot.
+    await bench.otp.send_code(MARIA, KEY)
+    [code] = bench.sms.codes()
+    taken = await bench.say(MARIA, code, unverified.state.but(step=Step.CODE))
     assert taken.appointment is not None and taken.appointment.starts_at == slot.starts_at
-    assert taken.text is not None and taken.text.startswith("¡Listo! Su cita con la Dra. Lucía Vargas (Pediatría)")
+    assert taken.text is not None and taken.text.endswith(
+        "¡Listo! Su cita con la Dra. Lucía Vargas (Pediatría) quedó reservada para el lunes 4 de marzo a las 11:30. "
+        f"Referencia: {choices.reference_of(taken.appointment.id)}. Por favor llegue 10 minutos antes."
+    )
+    assert ("waitlist.offer_taken", "success") in bench.audited
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # Tapped again: the offer is answered already.
     assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == replies.WAITLIST_OFFER_GONE
