@@ -86,7 +86,9 @@ class OfferFacts:
     hold_minutes: int
 
 
-def offer_message(facts: OfferFacts, *, template: str, language: str, tz: ZoneInfo) -> dict[str, Any]:
+def offer_message(
+    facts: OfferFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
+) -> dict[str, Any]:
     """The Graph API request body for a waitlist offer: body {{1}} first name, {{2}} doctor, {{3}} specialty,
     {{4}} day and time, {{5}} minutes the slot is held; quick replies "Sí, la quiero" and "No, gracias"."""
     body = [
@@ -108,7 +110,7 @@ def offer_message(facts: OfferFacts, *, template: str, language: str, tz: ZoneIn
         }
         for index, accept in enumerate((True, False))
     ]
-    return {
+    message: dict[str, Any] = {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
         "to": facts.phone.removeprefix("+"),
@@ -119,3 +121,6 @@ def offer_message(facts: OfferFacts, *, template: str, language: str, tz: ZoneIn
             "components": [{"type": "body", "parameters": body}, *buttons],
         },
     }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message

@@ -5,7 +5,9 @@
   `notifications.waitlist_send` job per offer not sent yet, its queueing lock named by the offer. The partial unique
   indexes of migration 0022 refuse a second offer of one slot, or a second offer to one entry, whatever races.
 - **Send.** As a reminder: the job locks the offer, checks it still stands (the slot is still free and ahead, the
-  patient still consents), claims it for one post and records it sent right after; the hold counts from then.
+  patient still consents), claims it for one post and records it sent right after; the hold counts from then. It
+  goes with `biz_opaque_callback_data` naming the offer, so Meta's `sent` callback records a post whose answer was
+  lost (`notifications.callbacks`) and no copy posts it again.
 - **Answers** come through the gateway's dialog ("sí" books the slot, "no" declines it); a declined, expired or
   withdrawn offer leaves the slot free for the next tick to offer to the next in line.
 """
@@ -23,6 +25,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 from appointments.repository.connection import Connection
 from gateway.clock import Clock
 from gateway.jobs import Backoff, JobQueue, RetryAt
+from notifications import callbacks
 from notifications import waitlist_repository as repository
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, SendError
@@ -153,6 +156,7 @@ class Waitlist:
                 template=self._template,
                 language=self._language,
                 tz=self._tz,
+                callback_data=callbacks.offer_callback_data(offer_id),
             )
             try:
                 wamid = await self._sender.send(message)

@@ -239,3 +239,18 @@ async def withdraw(conn: Connection, *, offer_id: int, reason: str, now: datetim
         error,
     )
     return result.endswith(" 1")
+
+
+async def confirm_sent(conn: Connection, *, offer_id: int, wamid: str) -> bool:
+    """Meta says it sent the offer (its status callback); True when that is news. Its hold keeps counting from
+    when the offer was made."""
+    updated = await conn.fetchval(
+        """
+        UPDATE waitlist_offers SET sent_at = now(), sent_wamid = $2, updated_at = now(), claimed_until = NULL
+        WHERE id = $1 AND status = 'offered' AND sent_at IS NULL
+        RETURNING id
+        """,
+        offer_id,
+        wamid,
+    )
+    return updated is not None

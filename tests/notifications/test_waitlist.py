@@ -15,6 +15,7 @@ import pytest
 from appointments import booking
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
+from notifications import callbacks
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, WhatsAppSender
 from notifications.waitlist import QUEUE, Waitlist
@@ -198,6 +199,8 @@ async def test_a_freed_slot_goes_to_the_first_in_line_as_the_documented_template
                 button(1, "no"),
             ],
         },
+        # Echoed in Meta's status callbacks, which the gateway's webhook records (notifications.callbacks).
+        "biz_opaque_callback_data": f"clinic-waitlist:{offer}",
     }
     assert await offers(conn) == [("Ana María Quispe", "06 10:30", "offered")]
     hold = await conn.fetchval("SELECT hold_until FROM waitlist_offers")
@@ -358,3 +361,25 @@ async def test_slots_cancelled_by_the_patient_and_by_staff_through_booking_are_o
     # Ana, first in line, gets the first slot; the second goes to Beto rather than waiting on Ana.
     assert await offers(conn) == [("Ana Quispe", "05 09:00", "offered"), ("Beto Choque", "06 09:00", "offered")]
     assert sorted(recipients(graph)) == ["59170000001", "59170000002"]
+
+
+async def test_an_offer_meta_reports_sent_is_not_posted_again(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await join(conn, ana, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    taken = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(5, 9), booked_at=MONDAY)
+    await cancel(conn, taken, at(4, 10))
+    bench.clock.now = at(4, 10, 1)
+    await bench.waitlist.tick()  # made and queued; its post's answer is lost, but Meta reports it sent
+    offer = await conn.fetchval("SELECT id FROM waitlist_offers")
+
+    assert await callbacks.record_sent(conn, data=callbacks.offer_callback_data(offer), wamid="wamid.meta-1")
+    assert not await callbacks.record_sent(conn, data=callbacks.offer_callback_data(offer), wamid="wamid.meta-1")
+    await bench.step(at(4, 10, 2))
+
+    assert graph.received == []
+    assert await conn.fetchval("SELECT sent_wamid FROM waitlist_offers") == "wamid.meta-1"
+    assert callbacks.offer_of("clinic-waitlist:x") is None and callbacks.offer_of("clinic-reminder:3") is None
