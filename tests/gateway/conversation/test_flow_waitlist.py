@@ -307,3 +307,13 @@ async def test_a_family_members_entry_is_listed_under_their_name(bench: DialogBe
     assert listed.text == replies.waitlist_entries(
         ["• con la Dra. Lucía Vargas (Pediatría), para Mateo López, del lunes 4 de marzo al domingo 10 de marzo"]
     )
+
+
+async def test_no_hay_mas_temprano_with_nothing_earlier_tells_how_to_wait(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    earlier = await bench.say(MARIA, "¿no hay más temprano?", offered.state)
+    assert earlier.text is not None and earlier.text.endswith(replies.WAITLIST_HINT)
+    assert replies.nothing_earlier_on("lunes 4 de marzo") in earlier.text
