@@ -274,6 +274,7 @@ class Dialog:
             or self.confirmation.ask_again(state)
             or self.changes.ask_again(state)
             or await self.family.ask_again(state, turn)
+            or self.waitlist.ask_again(state, turn)
         )
         return again or Outcome(state, replies.DID_NOT_UNDERSTAND)
 

@@ -727,6 +727,8 @@ def waitlist_question(what: str, first_day: str, last_day: str) -> str:
     )
 
 
+# Before a yes-or-no question asked again.
+NOT_UNDERSTOOD_SHORT = "Disculpe, no le entendí."
 # After "no hay más temprano" or "ninguno me sirve", next to the times still offered.
 WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera otro horario."
 WAITLIST_NOT_JOINED = "Entendido, no le anoto en la lista de espera. Si necesita algo más, aquí estoy."

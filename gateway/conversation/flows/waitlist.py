@@ -64,6 +64,14 @@ class Waitlist:
             return await self._dialog.verification.gate(state.but(flow=Flow.WAITLIST_JOIN, step=None), turn)
         return None
 
+    def ask_again(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """The invitation asked again after a message that answers nothing."""
+        if state.step is not Step.WAITLIST_JOIN:
+            return None
+        first, last = self.days(state.wishes, turn)
+        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
+        return Outcome(state, f"{replies.NOT_UNDERSTOOD_SHORT} {question}", options=YES_NO)
+
     # --- what the patient asks ---------------------------------------------------------------------------------
 
     async def wish(self, state: DialogState, turn: Turn, wish: WaitlistWish) -> Outcome:

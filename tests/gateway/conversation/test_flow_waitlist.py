@@ -124,6 +124,12 @@ async def test_no_to_the_invitation_joins_nothing(bench: DialogBench, conn: asyn
     await set_consent(conn, MARIA, True)
     await bench.verified(MARIA)
     invited = await bench.say(MARIA, "quiero una cita de cardiología")
+    unclear = await bench.say(MARIA, "hola", invited.state)
+    assert unclear.state.step is Step.WAITLIST_JOIN
+    assert unclear.text is not None and unclear.text.startswith("Disculpe, no le entendí. ¿Desea que le avisemos")
+    assert unclear.text.endswith("entre el lunes 4 de marzo y el lunes 18 de marzo? Responda «sí» o «no».")
+    other = await bench.say(MARIA, "mejor con pediatría", invited.state)
+    assert other.state.step is Step.SLOT_CHOICE  # another specialty named: its times, not the question
     declined = await bench.say(MARIA, "no, gracias", invited.state)
     assert declined.text == replies.WAITLIST_NOT_JOINED
     assert await entries(conn) == []
