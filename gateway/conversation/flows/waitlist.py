@@ -19,7 +19,7 @@ from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
-from gateway.conversation.flows.common import YES_NO, Outcome, Turn
+from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 _FLOW_OF = {WaitlistWish.JOIN: Flow.WAITLIST_JOIN, WaitlistWish.LIST: Flow.WAITLIST_LIST}
 FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE})
 _JOINED = "waitlist.joined"
+_LEFT = "waitlist.left"
 _TAKEN = "waitlist.offer_taken"
 
 
@@ -144,6 +145,10 @@ class Waitlist:
         dialog = self._dialog
         holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
         left = 0 if holder is None else await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
+        if holder is not None and left:
+            await dialog.audit(
+                actor=audit.patient_actor(holder.id), action=_LEFT, outcome="success", detail={"entries": left}
+            )
         kept = state.but(step=None) if state.step is Step.WAITLIST_JOIN else state
         return Outcome(kept, replies.waitlist_left(left))
 
@@ -206,7 +211,9 @@ class Waitlist:
             return Outcome(state.idle(), replies.WAITLIST_OFFER_TAKEN)
         await waitlist.answer(dialog.conn, offer=offer, status="accepted", now=turn.now)
         target = audit.appointment_target(appointment.id)
-        await dialog.audit(actor=actor, action=_TAKEN, outcome="success", target=target)
+        await dialog.audit(
+            actor=actor, action=CHANGE[Flow.BOOK], outcome="success", target=target, detail={"via": "waitlist"}
+        )
         return Outcome(state.idle(), text, action, appointment=appointment)
 
     def _what(self, wishes: Wishes) -> str:

@@ -173,6 +173,7 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
 
     left = await bench.say(MARIA, "salir de la lista de espera")
     assert left.text == replies.waitlist_left(1)
+    assert bench.audited == [("waitlist.left", "success")]
     assert [e[5] for e in await entries(conn)] == ["left"]
     assert (await bench.say(MARIA, "salir de la lista de espera")).text == replies.waitlist_left(0)
 
@@ -229,7 +230,7 @@ async def test_the_offer_button_books_the_slot_after_verification(bench: DialogB
         "¡Listo! Su cita con la Dra. Lucía Vargas (Pediatría) quedó reservada para el lunes 4 de marzo a las 11:30. "
         f"Referencia: {choices.reference_of(taken.appointment.id)}. Por favor llegue 10 minutos antes."
     )
-    assert ("waitlist.offer_taken", "success") in bench.audited
+    assert ("appointment.booked", "success") in bench.audited
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # Tapped again: the offer is answered already.
     assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == replies.WAITLIST_OFFER_GONE
