@@ -87,6 +87,7 @@ class NotificationService:
             clock=self._clock,
             tz=s.tz,
             hold_minutes=s.waitlist_hold_minutes,
+            min_notice_minutes=s.booking_min_notice_minutes,
             template=s.waitlist_template_name,
             language=s.reminder_template_language,
             retry=retry,

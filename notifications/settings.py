@@ -41,6 +41,9 @@ class NotificationSettings(BaseSettings):
 
     # A freed slot is held this long for the waitlisted patient it is offered to, then passes to the next in line.
     waitlist_hold_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="WAITLIST_HOLD_MINUTES")
+    # The gateway's earliest bookable slot: a freed slot is offered only while a "sí" at the end of its hold can
+    # still book it.
+    booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")
     # The approved waitlist offer template: body {{1}} first name, {{2}} doctor, {{3}} specialty, {{4}} day and
     # time, {{5}} minutes held; quick-reply buttons "Sí, la quiero" / "No, gracias".
     waitlist_template_name: str = Field(

@@ -62,6 +62,7 @@ class Waitlist:
         clock: Clock,
         tz: ZoneInfo,
         hold_minutes: int,
+        min_notice_minutes: int,
         template: str,
         language: str,
         retry: Backoff,
@@ -74,6 +75,7 @@ class Waitlist:
         self._clock = clock
         self._tz = tz
         self._hold = timedelta(minutes=hold_minutes)
+        self._min_notice = timedelta(minutes=min_notice_minutes)
         self._template = template
         self._language = language
         self._retry = retry
@@ -100,7 +102,9 @@ class Waitlist:
             expired = await repository.expire_holds(conn, now=now)
             if expired:
                 self._metrics.sent.labels(KIND, "expired").inc(expired)
-            for slot in await repository.freed_slots(conn, now=now, limit=_BATCH):
+            # Only slots a "sí" at the end of the hold can still book.
+            earliest = now + self._hold + self._min_notice
+            for slot in await repository.freed_slots(conn, after=earliest, limit=_BATCH):
                 offer_id = await repository.offer_next(
                     conn, slot=slot, tz_name=self._tz.key, now=now, hold_until=now + self._hold
                 )
@@ -135,7 +139,7 @@ class Waitlist:
                 if row.busy:
                     assert row.claimed_until is not None
                     raise _Busy(row.claimed_until + timedelta(milliseconds=100), "claimed by another post")
-                reason = self._why_not(row, now)
+                reason = self._why_not(row, now + self._min_notice)
                 if reason is not None:
                     await repository.withdraw(conn, offer_id=offer_id, reason=reason, now=now)
                     self._metrics.sent.labels(KIND, "withdrawn").inc()
@@ -171,11 +175,11 @@ class Waitlist:
         log.info("waitlist_offer_sent", attempt=attempt)
 
     @staticmethod
-    def _why_not(row: repository.LockedOffer, now: datetime) -> str | None:
-        """Why the offer can no longer be sent; None when it can."""
+    def _why_not(row: repository.LockedOffer, bookable_from: datetime) -> str | None:
+        """Why the offer can no longer be sent; None when it can (`bookable_from`: the earliest bookable start)."""
         if row.slot_taken:
             return "slot_taken"
-        if row.starts_at <= now:
+        if row.starts_at <= bookable_from:
             return "slot_passed"
         if row.consent is not True:
             return "no_consent"

@@ -25,8 +25,8 @@ class FreedSlot:
     freed_by: int
 
 
-async def freed_slots(conn: Connection, *, now: datetime, limit: int) -> list[FreedSlot]:
-    """Freed slots starting after `now` that nobody holds or is being offered, soonest first."""
+async def freed_slots(conn: Connection, *, after: datetime, limit: int) -> list[FreedSlot]:
+    """Freed slots starting after `after` that nobody holds or is being offered, soonest first."""
     rows = await conn.fetch(
         """
         SELECT DISTINCT ON (c.starts_at, c.doctor_id)
@@ -44,7 +44,7 @@ async def freed_slots(conn: Connection, *, now: datetime, limit: int) -> list[Fr
         ORDER BY c.starts_at, c.doctor_id, c.cancelled_at DESC
         LIMIT $2
         """,
-        now,
+        after,
         limit,
     )
     return [FreedSlot(**dict(r)) for r in rows]

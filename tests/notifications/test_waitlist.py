@@ -99,6 +99,7 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
             clock=clock,
             tz=LA_PAZ,
             hold_minutes=HOLD_MINUTES,
+            min_notice_minutes=60,
             template="oferta_lista_espera",
             language="es",
             retry=Backoff(retries=2, first_seconds=0.05, max_seconds=0.1),
@@ -383,3 +384,20 @@ async def test_an_offer_meta_reports_sent_is_not_posted_again(
     assert graph.received == []
     assert await conn.fetchval("SELECT sent_wamid FROM waitlist_offers") == "wamid.meta-1"
     assert callbacks.offer_of("clinic-waitlist:x") is None and callbacks.offer_of("clinic-reminder:3") is None
+
+
+async def test_a_slot_too_soon_to_book_at_the_end_of_its_hold_is_not_offered(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await join(conn, ana, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    soon = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(4, 11, 30), booked_at=MONDAY)
+    later = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(4, 12), booked_at=MONDAY)
+    await cancel(conn, soon, at(4, 10))
+    await cancel(conn, later, at(4, 10))
+
+    # At 10:00 a 30-minute hold and an hour's notice reach 11:30: that slot could not be booked by then.
+    await bench.step(at(4, 10))
+    assert await offers(conn) == [("Ana Quispe", "04 12:00", "offered")]
