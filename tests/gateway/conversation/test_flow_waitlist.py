@@ -324,3 +324,17 @@ async def test_no_hay_mas_temprano_with_nothing_earlier_tells_how_to_wait(
     earlier = await bench.say(MARIA, "¿no hay más temprano?", offered.state)
     assert earlier.text is not None and earlier.text.endswith(replies.WAITLIST_HINT)
     assert replies.nothing_earlier_on("lunes 4 de marzo") in earlier.text
+
+
+async def test_a_held_slot_is_offered_to_nobody_else_until_its_offer_ends(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[0].starts_at)
+    assert slots[0].starts_at not in [s.starts_at for s in await bench.free("pediatria")]
+    await bench.verified(JUAN)
+    offered = await bench.say(JUAN, "quiero una cita de pediatría")
+    assert offered.state.offered[0].starts_at != slots[0].starts_at
+
+    await conn.execute("UPDATE waitlist_offers SET status = 'expired' WHERE id = $1", offer)
+    assert (await bench.free("pediatria"))[0].starts_at == slots[0].starts_at
