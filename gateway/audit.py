@@ -28,6 +28,10 @@ Actions (dotted; add new ones here):
     appointment.cancelled          an appointment was cancelled
     appointment.rescheduled        an appointment was moved
     appointment.outcome_set        staff recorded completed / no_show
+    waitlist.joined                a verified patient joined the waitlist (or widened the days of an entry)
+    waitlist.left                  someone writing from the phone left its waitlist entries (detail: how many)
+    waitlist.offer_taken           a "sí" to a waitlist offer that could not book it (denied; detail: reason);
+                                   one that did is audited as appointment.booked with detail via: waitlist
     staff.appointments.viewed      staff listed a day's appointments
     staff.availability.viewed      staff looked at free slots
     staff.doctors.viewed           staff listed the doctors

@@ -115,6 +115,9 @@ class Settings(BaseSettings):
     )
     # Upcoming (booked, not yet started) appointments one patient may hold at a time.
     max_upcoming_appointments: int = Field(default=3, ge=1, le=50, validation_alias="MAX_UPCOMING_APPOINTMENTS")
+    # How long a freed slot is held for the waitlisted patient it is offered to; the notification service holds
+    # it, the dialog says it (the same WAITLIST_HOLD_MINUTES for both).
+    waitlist_hold_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="WAITLIST_HOLD_MINUTES")
     redis_key_prefix: str = Field(default="clinic", min_length=1, validation_alias="REDIS_KEY_PREFIX")
 
     # Graceful failure: every /chat turn has a deadline; dependencies get retries inside it and breakers.

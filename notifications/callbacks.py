@@ -1,14 +1,16 @@
-"""Meta's status callbacks for reminders: each reminder is sent naming its row, and a `sent` report records it.
+"""Meta's status callbacks for the notifications: each reminder and waitlist offer is sent naming its row, and a
+`sent` report records it.
 
-The callbacks reach the gateway's webhook (one per WhatsApp app), which hands those of reminders here.
+The callbacks reach the gateway's webhook (one per WhatsApp app), which hands those of notifications here.
 """
 
 from __future__ import annotations
 
 from appointments.repository.connection import Connection
-from notifications import repository
+from notifications import repository, waitlist_repository
 
 CALLBACK_PREFIX = "clinic-reminder:"
+OFFER_PREFIX = "clinic-waitlist:"
 
 
 def callback_data(reminder_id: int) -> str:
@@ -16,17 +18,40 @@ def callback_data(reminder_id: int) -> str:
     return f"{CALLBACK_PREFIX}{reminder_id}"
 
 
-def reminder_of(data: str | None) -> int | None:
-    """The reminder a callback's `biz_opaque_callback_data` names, or None when it names none."""
-    if data is None or not data.startswith(CALLBACK_PREFIX):
+def offer_callback_data(offer_id: int) -> str:
+    """The `biz_opaque_callback_data` a waitlist offer is sent with."""
+    return f"{OFFER_PREFIX}{offer_id}"
+
+
+def _number_after(prefix: str, data: str | None) -> int | None:
+    if data is None or not data.startswith(prefix):
         return None
-    number = data.removeprefix(CALLBACK_PREFIX)
+    number = data.removeprefix(prefix)
     return int(number) if number.isdigit() and len(number) < 19 else None
 
 
+def reminder_of(data: str | None) -> int | None:
+    """The reminder a callback's `biz_opaque_callback_data` names, or None when it names none."""
+    return _number_after(CALLBACK_PREFIX, data)
+
+
+def offer_of(data: str | None) -> int | None:
+    """The waitlist offer a callback's `biz_opaque_callback_data` names, or None when it names none."""
+    return _number_after(OFFER_PREFIX, data)
+
+
+def is_notification(data: str | None) -> bool:
+    """Whether the callback's data names a reminder or a waitlist offer."""
+    return reminder_of(data) is not None or offer_of(data) is not None
+
+
 async def record_sent(conn: Connection, *, data: str | None, wamid: str) -> bool:
-    """Record the reminder named by `data` sent; True when it was news (False too when `data` names none)."""
+    """Record the reminder or offer named by `data` sent; True when it was news (False too when `data` names
+    neither)."""
     reminder_id = reminder_of(data)
-    if reminder_id is None:
-        return False
-    return await repository.confirm_sent(conn, reminder_id=reminder_id, wamid=wamid)
+    if reminder_id is not None:
+        return await repository.confirm_sent(conn, reminder_id=reminder_id, wamid=wamid)
+    offer_id = offer_of(data)
+    if offer_id is not None:
+        return await waitlist_repository.confirm_sent(conn, offer_id=offer_id, wamid=wamid)
+    return False

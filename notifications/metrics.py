@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
-KINDS = ("reminder",)
-OUTCOMES = ("sent", "failed", "skipped", "dropped", "retried")
+KINDS = ("reminder", "waitlist_offer")
+# Reminders end skipped or dropped; waitlist offers expired (unanswered) or withdrawn (the slot went, no consent).
+OUTCOMES = ("sent", "failed", "skipped", "dropped", "retried", "expired", "withdrawn")
 
 
 class NotificationMetrics:

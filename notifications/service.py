@@ -1,4 +1,5 @@
-"""The notification process: the job worker, the reminders it runs and the health/metrics server, until told to stop."""
+"""The notification process: the job worker, the reminders and waitlist offers it runs and the health/metrics
+server, until told to stop."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from notifications.metrics import NotificationMetrics
 from notifications.reminders import Reminders
 from notifications.senders import Sender, sender_from
 from notifications.settings import NotificationSettings
+from notifications.waitlist import Waitlist
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +48,7 @@ class NotificationService:
         self._server: asyncio.Server | None = None
         self._worker_running = False
         self.reminders: Reminders | None = None
+        self.waitlist: Waitlist | None = None
 
     def _on_worker(self, running: bool) -> None:
         self._worker_running = running
@@ -55,6 +58,12 @@ class NotificationService:
         """Open the pool, register the tasks and start the worker and the health server."""
         s = self.settings
         self._pool = await asyncpg.create_pool(s.database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        retry = Backoff(
+            retries=s.notifications_retries,
+            first_seconds=s.notifications_retry_first_seconds,
+            max_seconds=s.notifications_retry_max_seconds,
+        )
+        send_lease = s.whatsapp_timeout_seconds + s.whatsapp_callback_grace_seconds + _CLAIM_MARGIN_SECONDS
         self.reminders = Reminders(
             pool=self._pool,
             queue=self.queue,
@@ -66,12 +75,23 @@ class NotificationService:
             tz=s.tz,
             template=s.reminder_template_name,
             language=s.reminder_template_language,
-            retry=Backoff(
-                retries=s.notifications_retries,
-                first_seconds=s.notifications_retry_first_seconds,
-                max_seconds=s.notifications_retry_max_seconds,
-            ),
-            send_lease_seconds=s.whatsapp_timeout_seconds + s.whatsapp_callback_grace_seconds + _CLAIM_MARGIN_SECONDS,
+            retry=retry,
+            send_lease_seconds=send_lease,
+            tick_seconds=s.notifications_tick_seconds,
+        )
+        self.waitlist = Waitlist(
+            pool=self._pool,
+            queue=self.queue,
+            sender=self.sender,
+            metrics=self.metrics,
+            clock=self._clock,
+            tz=s.tz,
+            hold_minutes=s.waitlist_hold_minutes,
+            min_notice_minutes=s.booking_min_notice_minutes,
+            template=s.waitlist_template_name,
+            language=s.reminder_template_language,
+            retry=retry,
+            send_lease_seconds=send_lease,
             tick_seconds=s.notifications_tick_seconds,
         )
         await self.queue.start()

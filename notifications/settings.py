@@ -39,6 +39,17 @@ class NotificationSettings(BaseSettings):
         default="es", pattern=r"^[a-z]{2}(_[A-Z]{2})?$", validation_alias="REMINDER_TEMPLATE_LANGUAGE"
     )
 
+    # A freed slot is held this long for the waitlisted patient it is offered to, then passes to the next in line.
+    waitlist_hold_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="WAITLIST_HOLD_MINUTES")
+    # The gateway's earliest bookable slot: a freed slot is offered only while a "sí" at the end of its hold can
+    # still book it.
+    booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")
+    # The approved waitlist offer template: body {{1}} first name, {{2}} doctor, {{3}} specialty, {{4}} day and
+    # time, {{5}} minutes held; quick-reply buttons "Sí, la quiero" / "No, gracias".
+    waitlist_template_name: str = Field(
+        default="oferta_lista_espera", pattern=r"^[a-z0-9_]{1,512}$", validation_alias="WAITLIST_TEMPLATE_NAME"
+    )
+
     # How messages leave: the WhatsApp Cloud API directly, or an n8n webhook that sends them.
     notifications_sender: Literal["whatsapp", "n8n"] = Field(
         default="whatsapp", validation_alias="NOTIFICATIONS_SENDER"

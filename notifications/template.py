@@ -1,4 +1,4 @@
-"""The reminder as a WhatsApp template message (the Cloud API's documented shape)."""
+"""The reminder and the waitlist offer as WhatsApp template messages (the Cloud API's documented shape)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from gateway.conversation.buttons import ButtonKind, payload
+from gateway.conversation.buttons import ButtonKind, offer_payload, payload
 from gateway.conversation.wording import day_and_time
 
 # Quick-reply buttons of the approved template, in order: Confirmar, Cambiar, Cancelar. Their payloads are the ones
@@ -56,6 +56,59 @@ def reminder_message(
             "parameters": [{"type": "payload", "payload": payload(kind, facts.appointment_id)}],
         }
         for index, kind in enumerate(BUTTONS)
+    ]
+    message: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": facts.phone.removeprefix("+"),
+        "type": "template",
+        "template": {
+            "name": template,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": body}, *buttons],
+        },
+    }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message
+
+
+@dataclass(frozen=True)
+class OfferFacts:
+    """What a waitlist offer says, and to whom it goes (E.164 with `+`)."""
+
+    offer_id: int
+    phone: str
+    full_name: str
+    doctor_name: str
+    specialty_name: str
+    starts_at: datetime
+    hold_minutes: int
+
+
+def offer_message(
+    facts: OfferFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
+) -> dict[str, Any]:
+    """The Graph API request body for a waitlist offer: body {{1}} first name, {{2}} doctor, {{3}} specialty,
+    {{4}} day and time, {{5}} minutes the slot is held; quick replies "Sí, la quiero" and "No, gracias"."""
+    body = [
+        {"type": "text", "text": value}
+        for value in (
+            first_name(facts.full_name),
+            facts.doctor_name,
+            facts.specialty_name,
+            day_and_time(facts.starts_at, tz),
+            str(facts.hold_minutes),
+        )
+    ]
+    buttons = [
+        {
+            "type": "button",
+            "sub_type": "quick_reply",
+            "index": str(index),
+            "parameters": [{"type": "payload", "payload": offer_payload(accept=accept, offer_id=facts.offer_id)}],
+        }
+        for index, accept in enumerate((True, False))
     ]
     message: dict[str, Any] = {
         "messaging_product": "whatsapp",

@@ -77,12 +77,18 @@ async def schedule_overrides(
 async def busy_between(
     conn: Connection, *, doctor_ids: Sequence[int], patient_id: int | None, starts: datetime, ends: datetime
 ) -> list[Busy]:
-    """Non-cancelled appointments overlapping [starts, ends) of these doctors or of the patient."""
+    """Non-cancelled appointments overlapping [starts, ends) of these doctors or of the patient, and freed slots
+    held for a waitlisted patient (an open waitlist offer, migration 0022): nobody else is offered those."""
     rows = await conn.fetch(
         """
         SELECT starts_at, ends_at, doctor_id, patient_id FROM appointments
         WHERE status <> 'cancelled' AND tstzrange(starts_at, ends_at) && tstzrange($3, $4)
           AND (doctor_id = ANY($1::bigint[]) OR patient_id = $2)
+        UNION ALL
+        SELECT o.starts_at, o.ends_at, o.doctor_id, e.patient_id FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        WHERE o.status = 'offered' AND tstzrange(o.starts_at, o.ends_at) && tstzrange($3, $4)
+          AND (o.doctor_id = ANY($1::bigint[]) OR e.patient_id = $2)
         ORDER BY starts_at
         """,
         list(doctor_ids),

@@ -58,3 +58,31 @@ def payload(kind: ButtonKind, appointment_id: UUID) -> str:
 def bare_title(text: str) -> ButtonKind | None:
     """The button whose title alone is the whole message ("Confirmar"); it names no appointment."""
     return _TITLES.get(text.strip().strip(".!¡").strip().lower())
+
+
+# --- the waitlist offer's buttons -------------------------------------------------------------------------------
+# A waitlist offer's template (notifications/waitlist.py) carries "Sí, la quiero" and "No, gracias" buttons whose
+# payloads are `waitlist_yes:<offer id>` and `waitlist_no:<offer id>`.
+
+_WAITLIST_PAYLOAD: Final = re.compile(r"^\s*waitlist_(yes|no):([0-9]{1,18})\s*$")
+
+
+@dataclass(frozen=True)
+class OfferButton:
+    """A tapped button of a waitlist offer: take the slot (`accept`) or pass it on."""
+
+    accept: bool
+    offer_id: int
+
+
+def offer_button(text: str) -> OfferButton | None:
+    """The waitlist offer button a message's text is the payload of; None when it is none."""
+    found = _WAITLIST_PAYLOAD.match(text)
+    if found is None:
+        return None
+    return OfferButton(found.group(1) == "yes", int(found.group(2)))
+
+
+def offer_payload(*, accept: bool, offer_id: int) -> str:
+    """The payload a waitlist offer's button carries."""
+    return f"waitlist_{'yes' if accept else 'no'}:{offer_id}"

@@ -20,7 +20,7 @@ from appointments import clinic_info
 from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import choices, clinic_answers, emergency, replies
-from gateway.conversation.buttons import ButtonKind, bare_title, reminder_button
+from gateway.conversation.buttons import ButtonKind, bare_title, offer_button, reminder_button
 from gateway.conversation.flows.booking import Booking
 from gateway.conversation.flows.changes import Changes
 from gateway.conversation.flows.common import (
@@ -38,6 +38,8 @@ from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
 from gateway.conversation.flows.reminders import Reminders
 from gateway.conversation.flows.verification import VERIFYING, Verification
+from gateway.conversation.flows.waitlist import FLOWS as WAITLIST_FLOWS
+from gateway.conversation.flows.waitlist import Waitlist
 from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
@@ -48,6 +50,7 @@ from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize
 from gateway.understanding.reminders import reminders_wish
 from gateway.understanding.small_talk import SmallTalk
+from gateway.understanding.waitlist import waitlist_wish
 from gateway.verification.otp import OtpService
 
 __all__ = ["TO_A_PERSON", "Clinic", "Dialog", "DialogSettings", "Outcome", "Turn"]
@@ -84,6 +87,7 @@ class Dialog:
         self.listing = Listing(self)
         self.questions = Questions(self)
         self.reminders = Reminders(self)
+        self.waitlist = Waitlist(self)
 
     async def audit(
         self,
@@ -106,6 +110,10 @@ class Dialog:
         if tapped is not None:
             # A reminder's button, tapped whatever the conversation was doing: about that appointment only.
             return await self.reminders.button(state.in_emergency(None), turn, tapped)
+        offered = offer_button(turn.text)
+        if offered is not None:
+            # A waitlist offer's button: about that freed slot only.
+            return await self.waitlist.button(state.in_emergency(None), turn, offered)
         intent = turn.understood.intent
         # An offer to book is answered by the very next message, or not at all.
         offered_booking, state = state.offered_booking, state.but(offered_booking=False)
@@ -127,6 +135,10 @@ class Dialog:
             return Outcome(urgent.state, urgent.text)
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
+        # Before the reminders' words: "darme de baja de la lista de espera" leaves the list, not the reminders.
+        on_the_list = waitlist_wish(turn.text)
+        if on_the_list is not None:
+            return await self.waitlist.wish(state, turn, on_the_list)
         wish = reminders_wish(turn.text)
         if wish is not None:
             return await self.reminders.wish(state, turn, wish)
@@ -135,6 +147,10 @@ class Dialog:
             if consented is not None:
                 return consented
             state = state.but(step=None)  # another matter: the question is left unanswered
+        if state.step is None and state.flow is None:
+            answered_offer = await self.waitlist.answer_words(state, turn)
+            if answered_offer is not None:
+                return answered_offer
         if state.step is None and bare_title(turn.text) is ButtonKind.CONFIRM:
             # "Confirmar" with no payload names no appointment: nothing is confirmed, and the patient is told how.
             return Outcome(state, replies.CONFIRM_WITHOUT_APPOINTMENT)
@@ -232,6 +248,8 @@ class Dialog:
         """The verified patient's flow, from wherever it stands."""
         if state.flow is Flow.REMINDERS:
             return await self.reminders.opt_in(state, turn, patient)
+        if state.flow in WAITLIST_FLOWS:
+            return await self.waitlist.proceed(state, turn, patient)
         held = await self.reminders.held(state, turn, patient)
         if held is not None:
             return held
@@ -277,6 +295,7 @@ class Dialog:
             or self.confirmation.ask_again(state)
             or self.changes.ask_again(state)
             or await self.family.ask_again(state, turn)
+            or self.waitlist.ask_again(state, turn)
         )
         return again or Outcome(state, replies.DID_NOT_UNDERSTAND)
 
@@ -297,6 +316,8 @@ class Dialog:
         if new_flow is Flow.RESCHEDULE and state.flow is Flow.BOOK and _moves_one_held(turn.text):
             # "No, quería cambiar la de las 15:00" at a booking's slots: a move, not a choice, even if 15:00 is offered.
             return None
+        if step is Step.WAITLIST_JOIN:
+            return await self.waitlist.answer_invite(state, turn)
         if step is Step.SPECIALTY:
             return await self.booking.answer_specialty(state, turn, new_flow)
         if step is Step.SLOT_CHOICE:

@@ -371,11 +371,12 @@ def specialty_not_offered(specialty: str) -> str:
     return f"Por ahora no tenemos médicos de {specialty}."
 
 
+def no_slots_found(what: str, days: int) -> str:
+    return f"No encontré horarios libres {what} en los próximos {days} días."
+
+
 def no_slots(what: str, days: int) -> str:
-    return (
-        f"No encontré horarios libres {what} en los próximos {days} días. "
-        "¿Desea probar con otra especialidad o médico, o hablar con una persona?"
-    )
+    return f"{no_slots_found(what, days)} ¿Desea probar con otra especialidad o médico, o hablar con una persona?"
 
 
 def no_slots_on(day: str, doctor: str | None = None) -> str:
@@ -756,3 +757,69 @@ def already_past(appointment: str, for_name: str | None = None) -> str:
     """A reminder's button tapped after the appointment's time."""
     whose = f"La cita de {for_name}" if for_name else "Su cita"
     return f"{whose} del {appointment} ya pasó. Si necesita otra, con gusto le ayudo a agendarla."
+
+
+# --- the waitlist -------------------------------------------------------------------------------------------------
+
+
+def waitlist_question(what: str, first_day: str, last_day: str) -> str:
+    """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría"."""
+    return (
+        f"¿Desea que le avisemos si se libera un horario {what} entre el {first_day} y el {last_day}? "
+        "Responda «sí» o «no»."
+    )
+
+
+# Before a yes-or-no question asked again.
+NOT_UNDERSTOOD_SHORT = "Disculpe, no le entendí."
+# After "no hay más temprano" or "ninguno me sirve", next to the times still offered.
+WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera otro horario."
+WAITLIST_NOT_JOINED = "Entendido, no le anoto en la lista de espera. Si necesita algo más, aquí estoy."
+WAITLIST_NEEDS_WHAT = (
+    "Para anotarle en la lista de espera necesito saber con qué especialidad o médico desea la cita. "
+    "Por ejemplo: «quiero una cita de pediatría»."
+)
+
+
+def waitlist_joined(what: str, first_day: str, last_day: str, *, already: bool, hold_minutes: int) -> str:
+    said = "Ya estaba en la lista de espera" if already else "Listo, quedó anotado en la lista de espera"
+    return (
+        f"{said} para un horario {what} entre el {first_day} y el {last_day}. Si se libera uno, le enviaremos "
+        f"un mensaje y se lo guardaremos {hold_minutes} minutos para que lo confirme. "
+        "Para salir de la lista, escriba «salir de la lista de espera»."
+    )
+
+
+WAITLIST_NO_CONSENT = (
+    "No puedo anotarle en la lista de espera porque usted pidió no recibir mensajes de la clínica por WhatsApp, "
+    "y el aviso llegaría por ese medio. Si desea recibirlos, escriba «quiero recordatorios» y vuelva a pedirlo."
+)
+WAITLIST_ASK_CONSENT = (
+    "Para avisarle necesitamos su permiso para escribirle por WhatsApp. ¿Desea recibir avisos y recordatorios "
+    "de sus citas por WhatsApp? Responda «sí» o «no»."
+)
+WAITLIST_EMPTY = "No está en ninguna lista de espera. Si no encuentra un horario que le sirva, puedo anotarle en una."
+
+
+def waitlist_entries(lines: list[str]) -> str:
+    listed = "\n".join(lines)
+    return f"Está en la lista de espera para una cita:\n{listed}\nPara salir, escriba «salir de la lista de espera»."
+
+
+def waitlist_left(count: int) -> str:
+    if count == 0:
+        return "No estaba en ninguna lista de espera."
+    return "Listo, salió de la lista de espera. Ya no le avisaremos cuando se libere un horario."
+
+
+WAITLIST_OFFER_GONE = (
+    "Lo siento, ese horario ya no está disponible para usted: el tiempo para confirmarlo terminó o fue respondido. "
+    "Sigue en la lista de espera y le avisaremos si se libera otro."
+)
+WAITLIST_OFFER_TAKEN = (
+    "Lo siento, ese horario acaba de ocuparse y no pude reservarlo. Sigue en la lista de espera y le avisaremos "
+    "si se libera otro."
+)
+WAITLIST_OFFER_DECLINED = (
+    "Entendido, dejamos ese horario para otra persona. Sigue en la lista de espera y le avisaremos si se libera otro."
+)

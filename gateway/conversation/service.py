@@ -64,6 +64,7 @@ def dialog_settings(settings: Settings) -> DialogSettings:
         crisis_line=settings.crisis_line,
         crisis_line_name=settings.crisis_line_name,
         emergency_lasts=timedelta(minutes=settings.emergency_follow_up_minutes),
+        waitlist_hold_minutes=settings.waitlist_hold_minutes,
     )
 
 

@@ -27,6 +27,11 @@ class Flow(StrEnum):
     ATTEND = "attend"
     # "Quiero recordatorios": the patient asks for reminders (only a verified patient may).
     REMINDERS = "reminders"
+    # The waitlist: joining it for the wishes at hand, seeing it, leaving it, taking a slot it offered.
+    WAITLIST_JOIN = "waitlist_join"
+    WAITLIST_LIST = "waitlist_list"
+    WAITLIST_LEAVE = "waitlist_leave"
+    WAITLIST_TAKE = "waitlist_take"
 
 
 class Step(StrEnum):
@@ -48,6 +53,8 @@ class Step(StrEnum):
     MEMBER_BIRTH_DATE = "member_birth_date"
     # Whether the patient wants reminders, asked once after a booking or a registration.
     REMINDERS_CONSENT = "reminders_consent"
+    # Whether the patient, finding no time that suits them, wants to be told when one frees up.
+    WAITLIST_JOIN = "waitlist_join"
 
     @classmethod
     def _missing_(cls, value: object) -> Step | None:
@@ -253,6 +260,8 @@ class DialogState(_Frozen):
     # The conversation was handed to a person and no flow has started since: a second complaint or request for one
     # is acknowledged briefly, not with the same hand-over sentence again.
     handed_over: bool = False
+    # The waitlist offer being taken (its id, from the offer's button or the family's open offer).
+    waitlist_offer: int | None = None
 
     def but(
         self,
@@ -282,6 +291,7 @@ class DialogState(_Frozen):
         reminders_asked: bool | _Keep = KEEP,
         offered_booking: bool | _Keep = KEEP,
         handed_over: bool | _Keep = KEEP,
+        waitlist_offer: int | _Keep | None = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -315,6 +325,7 @@ class DialogState(_Frozen):
                 "reminders_asked": reminders_asked,
                 "offered_booking": offered_booking,
                 "handed_over": handed_over,
+                "waitlist_offer": waitlist_offer,
             }
         )
         return self.model_copy(update=changes)

@@ -47,8 +47,8 @@ from gateway.verification.vouching import by_whatsapp
 from gateway.whatsapp import replies, repository
 from gateway.whatsapp.client import GraphClient, OutboundMessage, WhatsAppSendError, reply_messages
 from gateway.whatsapp.payloads import Inbound, Status
-from notifications.callbacks import record_sent as record_reminder_sent
-from notifications.callbacks import reminder_of
+from notifications.callbacks import is_notification
+from notifications.callbacks import record_sent as record_notification_sent
 
 log = structlog.get_logger(__name__)
 
@@ -163,10 +163,10 @@ class WhatsAppInbox:
         reminder of the notification service (`notifications.callbacks`), which has no webhook of its own."""
         for report in reports:
             data = report.biz_opaque_callback_data or ""
-            if report.status in _DELIVERED and reminder_of(data) is not None:
+            if report.status in _DELIVERED and is_notification(data):
                 async with self._pool.acquire() as conn:
-                    if await record_reminder_sent(conn, data=data, wamid=report.id):
-                        log.info("reminder_confirmed_by_callback", reminder_id=reminder_of(data))
+                    if await record_notification_sent(conn, data=data, wamid=report.id):
+                        log.info("notification_confirmed_by_callback", callback_data=data)
                 continue
             if report.status not in _DELIVERED or not data.startswith(CALLBACK_PREFIX):
                 continue

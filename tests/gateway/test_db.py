@@ -29,6 +29,8 @@ EXPECTED_TABLES = {
     "whatsapp_outbound",
     "turn_leases",
     "reminders",
+    "waitlist_entries",
+    "waitlist_offers",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -117,6 +119,9 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "turn_leases": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     # The notification service plans reminders and records each one's outcome; it never deletes one.
     "reminders": {"SELECT", "INSERT", "UPDATE"},
+    # Patients join and leave the waitlist (an entry is ended, never deleted); offers are made and answered.
+    "waitlist_entries": {"SELECT", "INSERT", "UPDATE"},
+    "waitlist_offers": {"SELECT", "INSERT", "UPDATE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},

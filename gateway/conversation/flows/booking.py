@@ -231,13 +231,22 @@ class Booking:
             # Nothing earlier that day: say so, and offer that day from its first time.
             offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
-            text = replies.no_slots(self._whom(doctor_id, wishes.specialty), settings.search_days)
+            whom = self._whom(doctor_id, wishes.specialty)
+            text = replies.no_slots(whom, settings.search_days)
+            if state.flow is Flow.BOOK and (wishes.doctor_id is not None or wishes.specialty is not None):
+                # Nothing free at all: offer to tell them when something frees up.
+                return dialog.waitlist.invite(state, turn, replies.no_slots_found(whom, settings.search_days))
             if state.flow is Flow.BOOK:
                 return Outcome(state.but(step=Step.SPECIALTY, offered=(), search_after=None, search_before=None), text)
             return Outcome(state.idle(), text)
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
-        return Outcome(next_state, replies.offer_slots(lines, note=note), options=self._slot_options(offered))
+        text = replies.offer_slots(lines, note=note)
+        refused = state.search_after is not None or (state.search_before is not None and note)
+        if refused and state.flow is Flow.BOOK:
+            # The times offered before did not suit ("ninguno me sirve", nothing earlier): they may wait for one.
+            text = f"{text}\n\n{replies.WAITLIST_HINT}"
+        return Outcome(next_state, text, options=self._slot_options(offered))
 
     async def _free(
         self, state: DialogState, turn: Turn, busy_for: int | None, first_day: date, last_day: date

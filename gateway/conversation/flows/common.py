@@ -37,6 +37,8 @@ class DialogSettings:
     crisis_line_name: str | None = None
     # How long after an emergency the patient's messages are answered as part of it.
     emergency_lasts: timedelta = timedelta(hours=2)
+    # How long a slot the waitlist frees is held for the patient it is offered to (the notification service's).
+    waitlist_hold_minutes: int = 30
 
     @property
     def contacts(self) -> emergency.Contacts:

@@ -68,6 +68,7 @@ FULL = DialogState(
     reminders_asked=True,
     offered_booking=True,
     handed_over=True,
+    waitlist_offer=7,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",

@@ -1,0 +1,182 @@
+"""The waitlist as the dialog sees it (migration 0022): joining, listing and leaving, and answering an offer.
+
+Offers are made and sent by the notification service (notifications/waitlist.py); here a patient takes or declines
+one. Entries and offers are a family's: the phone's holder manages their own and their family members'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from appointments.repository.connection import Connection
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A waiting entry, as listed to the patient."""
+
+    id: int
+    patient_id: int
+    for_name: str | None
+    doctor_name: str | None
+    specialty_name: str
+    first_day: date
+    last_day: date
+
+
+async def join(
+    conn: Connection,
+    *,
+    patient_id: int,
+    doctor_id: int | None,
+    specialty_code: str | None,
+    first_day: date,
+    last_day: date,
+    now: datetime,
+) -> bool:
+    """Put the patient on the list for the doctor (or the specialty's doctors) between the days; False when they
+    wait for it already (the days then widened to cover both)."""
+    widened = await conn.fetchval(
+        """
+        UPDATE waitlist_entries e
+        SET first_day = least(e.first_day, $4), last_day = greatest(e.last_day, $5), updated_at = $6
+        FROM specialties s
+        WHERE e.patient_id = $1 AND e.status = 'waiting' AND e.doctor_id IS NOT DISTINCT FROM $2
+          AND s.id = e.specialty_id
+          AND ($2::bigint IS NOT NULL OR s.code = $3)
+        RETURNING e.id
+        """,
+        patient_id,
+        doctor_id,
+        specialty_code,
+        first_day,
+        last_day,
+        now,
+    )
+    if widened is not None:
+        return False
+    await conn.execute(
+        """
+        INSERT INTO waitlist_entries (patient_id, doctor_id, specialty_id, first_day, last_day, created_at, updated_at)
+        SELECT $1, $2, coalesce((SELECT specialty_id FROM doctors WHERE id = $2),
+                                (SELECT id FROM specialties WHERE code = $3)), $4, $5, $6, $6
+        """,
+        patient_id,
+        doctor_id,
+        specialty_code,
+        first_day,
+        last_day,
+        now,
+    )
+    return True
+
+
+async def waiting(conn: Connection, *, holder_id: int, today: date) -> list[Entry]:
+    """The holder's and their family members' entries still waiting, oldest first."""
+    rows = await conn.fetch(
+        """
+        SELECT e.id, e.patient_id, CASE WHEN p.holder_id IS NULL THEN NULL ELSE p.full_name END AS for_name,
+               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day
+        FROM waitlist_entries e
+        JOIN patients p ON p.id = e.patient_id
+        JOIN specialties s ON s.id = e.specialty_id
+        LEFT JOIN doctors d ON d.id = e.doctor_id
+        WHERE e.status = 'waiting' AND e.last_day >= $2 AND (p.id = $1 OR p.holder_id = $1)
+        ORDER BY e.created_at, e.id
+        """,
+        holder_id,
+        today,
+    )
+    return [Entry(**dict(r)) for r in rows]
+
+
+async def leave(conn: Connection, *, holder_id: int, now: datetime) -> int:
+    """The holder and their family leave every list; their open offers are declined. How many entries ended."""
+    await conn.execute(
+        """
+        UPDATE waitlist_offers o SET status = 'declined', updated_at = $2
+        FROM waitlist_entries e JOIN patients p ON p.id = e.patient_id
+        WHERE o.entry_id = e.id AND o.status = 'offered' AND (p.id = $1 OR p.holder_id = $1)
+        """,
+        holder_id,
+        now,
+    )
+    result: str = await conn.execute(
+        """
+        UPDATE waitlist_entries e SET status = 'left', updated_at = $2
+        FROM patients p
+        WHERE p.id = e.patient_id AND e.status = 'waiting' AND (p.id = $1 OR p.holder_id = $1)
+        """,
+        holder_id,
+        now,
+    )
+    return int(result.split()[-1])
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer made to the phone's family, locked for the transaction."""
+
+    id: int
+    entry_id: int
+    patient_id: int
+    doctor_id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    hold_until: datetime
+
+
+async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -> Offer | None:
+    """The offer `offer_id` (None: the family's newest sent one still offered) if it was made to the holder or a
+    family member of theirs, locked until the transaction ends."""
+    row = await conn.fetchrow(
+        """
+        SELECT o.id, o.entry_id, e.patient_id, o.doctor_id, o.starts_at, o.ends_at, o.status, o.hold_until
+        FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        JOIN patients p ON p.id = e.patient_id
+        WHERE (p.id = $2 OR p.holder_id = $2)
+          AND (o.id = $1 OR ($1::bigint IS NULL AND o.status = 'offered' AND o.sent_at IS NOT NULL))
+        ORDER BY o.offered_at DESC
+        LIMIT 1
+        FOR UPDATE OF o
+        """,
+        offer_id,
+        holder_id,
+    )
+    return None if row is None else Offer(**dict(row))
+
+
+async def open_offer_exists(conn: Connection, *, phone: str, now: datetime) -> bool:
+    """Whether the phone's family holds a sent offer still within its hold (a bare "sí" may answer it)."""
+    found: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM waitlist_offers o
+            JOIN waitlist_entries e ON e.id = o.entry_id
+            JOIN patients p ON p.id = e.patient_id
+            LEFT JOIN patients h ON h.id = p.holder_id
+            WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
+              AND coalesce(p.phone, h.phone) = $1)
+        """,
+        phone,
+        now,
+    )
+    return found
+
+
+async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, reason: str | None = None) -> None:
+    """Record the offer accepted, declined or withdrawn; an accepted one ends its entry as booked."""
+    await conn.execute(
+        "UPDATE waitlist_offers SET status = $2, reason = $3, updated_at = $4 WHERE id = $1 AND status = 'offered'",
+        offer.id,
+        status,
+        reason,
+        now,
+    )
+    if status == "accepted":
+        await conn.execute(
+            "UPDATE waitlist_entries SET status = 'booked', updated_at = $2 WHERE id = $1", offer.entry_id, now
+        )

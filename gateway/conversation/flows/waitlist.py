@@ -1,0 +1,224 @@
+"""The waitlist in the conversation: the invitation when no time suits, joining, listing, leaving, and the answer
+to an offer the notification service sent.
+
+Joining, listing and taking a slot need a verified patient; declining an offer or leaving the list does not, as
+anyone writing from the phone may stop its messages. An entry is for the booking's patient (the holder or a family
+member) and is reached through the holder's phone, so the holder's consent to messages decides: never asked, the
+entry is made and the question asked; refused, no entry, and the patient is told why.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from appointments import repository as clinic
+from appointments import waitlist
+from appointments.errors import NotBookable, PatientBusy, SlotTaken, TooManyUpcoming
+from appointments.schemas import Patient
+from gateway import audit
+from gateway.conversation import replies, wording
+from gateway.conversation.buttons import OfferButton
+from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
+from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import no_in, yes_in
+from gateway.understanding.waitlist import WaitlistWish
+
+if TYPE_CHECKING:
+    from gateway.conversation.dialog import Dialog
+
+_FLOW_OF = {WaitlistWish.JOIN: Flow.WAITLIST_JOIN, WaitlistWish.LIST: Flow.WAITLIST_LIST}
+FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE})
+_JOINED = "waitlist.joined"
+_LEFT = "waitlist.left"
+_TAKEN = "waitlist.offer_taken"
+
+
+class Waitlist:
+    """Joining, seeing and leaving the waitlist; taking or declining an offered slot."""
+
+    def __init__(self, dialog: Dialog) -> None:
+        self._dialog = dialog
+
+    # --- the invitation ----------------------------------------------------------------------------------------
+
+    def days(self, wishes: Wishes, turn: Turn) -> tuple[date, date]:
+        """The days an entry asks for: from the day wanted (or today) over the search's span."""
+        today = turn.now.astimezone(self._dialog.settings.tz).date()
+        first = max(wishes.day or today, today)
+        return first, first + timedelta(days=self._dialog.settings.search_days)
+
+    def invite(self, state: DialogState, turn: Turn, before: str) -> Outcome:
+        """`before` (no times found) followed by the question whether to be told when one frees up."""
+        first, last = self.days(state.wishes, turn)
+        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
+        asked = state.but(step=Step.WAITLIST_JOIN, offered=(), search_after=None, search_before=None)
+        return Outcome(asked, f"{before} {question}", options=YES_NO)
+
+    async def answer_invite(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """The message read as "sí" or "no" to the invitation; None when it is neither."""
+        intent = turn.understood.intent
+        if intent is Intent.DENY or no_in(turn.text):
+            return Outcome(state.idle(), replies.WAITLIST_NOT_JOINED)
+        if intent is Intent.CONFIRM or yes_in(turn.text):
+            return await self._dialog.verification.gate(state.but(flow=Flow.WAITLIST_JOIN, step=None), turn)
+        return None
+
+    def ask_again(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """The invitation asked again after a message that answers nothing."""
+        if state.step is not Step.WAITLIST_JOIN:
+            return None
+        first, last = self.days(state.wishes, turn)
+        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
+        return Outcome(state, f"{replies.NOT_UNDERSTOOD_SHORT} {question}", options=YES_NO)
+
+    # --- what the patient asks ---------------------------------------------------------------------------------
+
+    async def wish(self, state: DialogState, turn: Turn, wish: WaitlistWish) -> Outcome:
+        """ "Lista de espera", "mi lista de espera", "salir de la lista de espera"."""
+        if wish is WaitlistWish.LEAVE:
+            return await self._leave(state, turn)
+        flow = _FLOW_OF[wish]
+        wishes = state.wishes if flow is Flow.WAITLIST_JOIN else Wishes()
+        kept = state.idle().but(flow=flow, wishes=wishes, member=state.member)
+        return await self._dialog.verification.gate(kept, turn)
+
+    async def proceed(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
+        """The verified patient's waitlist flow."""
+        if state.flow is Flow.WAITLIST_LIST:
+            return await self._list(state, turn, holder)
+        if state.flow is Flow.WAITLIST_TAKE:
+            return await self._take(state, turn, holder)
+        return await self._join(state, turn, holder)
+
+    async def _join(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
+        dialog = self._dialog
+        wishes = state.wishes
+        if wishes.doctor_id is None and wishes.specialty is None:
+            return Outcome(state.idle(), replies.WAITLIST_NEEDS_WHAT)
+        consent = await clinic.reminders_consent(dialog.conn, patient_id=holder.id)
+        if consent is False:
+            return Outcome(state.idle(), replies.WAITLIST_NO_CONSENT)
+        patient_id = state.member.id if state.member is not None else holder.id
+        first, last = self.days(wishes, turn)
+        added = await waitlist.join(
+            dialog.conn,
+            patient_id=patient_id,
+            doctor_id=wishes.doctor_id,
+            specialty_code=None if wishes.doctor_id is not None else wishes.specialty,
+            first_day=first,
+            last_day=last,
+            now=turn.now,
+        )
+        await dialog.audit(actor=audit.patient_actor(holder.id), action=_JOINED, outcome="success")
+        text = replies.waitlist_joined(
+            self._what(wishes),
+            wording.day(first),
+            wording.day(last),
+            already=not added,
+            hold_minutes=dialog.settings.waitlist_hold_minutes,
+        )
+        if consent is None:
+            asked = state.idle().but(step=Step.REMINDERS_CONSENT, reminders_asked=True)
+            return Outcome(asked, f"{text}\n\n{replies.WAITLIST_ASK_CONSENT}", options=YES_NO)
+        return Outcome(state.idle(), text)
+
+    async def _list(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
+        dialog = self._dialog
+        today = turn.now.astimezone(dialog.settings.tz).date()
+        entries = await waitlist.waiting(dialog.conn, holder_id=holder.id, today=today)
+        if not entries:
+            return Outcome(state.idle(), replies.WAITLIST_EMPTY)
+        lines = []
+        for entry in entries:
+            if entry.doctor_name is not None:
+                what = f"con {wording.with_article(entry.doctor_name)} ({entry.specialty_name})"
+            else:
+                what = f"en {entry.specialty_name}"
+            whose = f", para {entry.for_name}" if entry.for_name else ""
+            days = f"del {wording.day(max(entry.first_day, today))} al {wording.day(entry.last_day)}"
+            lines.append(f"• {what}{whose}, {days}")
+        return Outcome(state.idle(), replies.waitlist_entries(lines))
+
+    async def _leave(self, state: DialogState, turn: Turn) -> Outcome:
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        left = 0 if holder is None else await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
+        if holder is not None and left:
+            await dialog.audit(
+                actor=audit.patient_actor(holder.id), action=_LEFT, outcome="success", detail={"entries": left}
+            )
+        kept = state.but(step=None) if state.step is Step.WAITLIST_JOIN else state
+        return Outcome(kept, replies.waitlist_left(left))
+
+    # --- an offer's answer -------------------------------------------------------------------------------------
+
+    async def button(self, state: DialogState, turn: Turn, tapped: OfferButton) -> Outcome:
+        """ "Sí, la quiero" goes through verification; "No, gracias" passes the slot on at once."""
+        if not tapped.accept:
+            return await self._decline(state, turn, tapped.offer_id)
+        taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=tapped.offer_id)
+        return await self._dialog.verification.gate(taking, turn)
+
+    async def answer_words(self, state: DialogState, turn: Turn) -> Outcome | None:
+        """A bare "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer."""
+        dialog = self._dialog
+        yes = turn.understood.intent is Intent.CONFIRM or yes_in(turn.text)
+        no = turn.understood.intent is Intent.DENY or no_in(turn.text)
+        if yes == no or not await waitlist.open_offer_exists(dialog.conn, phone=turn.phone, now=turn.now):
+            return None
+        if no:
+            return await self._decline(state, turn, None)
+        return await dialog.verification.gate(state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=None), turn)
+
+    async def _decline(self, state: DialogState, turn: Turn, offer_id: int | None) -> Outcome:
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        offer = (
+            None if holder is None else await waitlist.offer_for(dialog.conn, offer_id=offer_id, holder_id=holder.id)
+        )
+        if offer is None or offer.status != "offered":
+            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        await waitlist.answer(dialog.conn, offer=offer, status="declined", now=turn.now)
+        return Outcome(state.idle(), replies.WAITLIST_OFFER_DECLINED)
+
+    async def _take(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
+        dialog = self._dialog
+        offer = await waitlist.offer_for(dialog.conn, offer_id=state.waitlist_offer, holder_id=holder.id)
+        actor = audit.patient_actor(holder.id)
+        if offer is None or offer.status != "offered" or offer.hold_until <= turn.now:
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": "not_open"})
+            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        patient = holder
+        if offer.patient_id != holder.id:
+            member = await clinic.family_member(dialog.conn, holder_id=holder.id, patient_id=offer.patient_id)
+            assert member is not None  # offer_for only finds the family's offers
+            patient = member
+        doctor = next(d for d in dialog.clinic.doctors if d.id == offer.doctor_id)
+        slot = OfferedSlot(
+            doctor_id=doctor.id,
+            doctor_name=doctor.full_name,
+            specialty_code=doctor.specialty_code,
+            starts_at=offer.starts_at,
+            ends_at=offer.ends_at,
+        )
+        try:
+            appointment, action, text = await dialog.booking.book(slot, patient, turn)
+        except (SlotTaken, PatientBusy, NotBookable, TooManyUpcoming) as exc:
+            await waitlist.answer(dialog.conn, offer=offer, status="withdrawn", now=turn.now, reason="not_bookable")
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": type(exc).__name__})
+            return Outcome(state.idle(), replies.WAITLIST_OFFER_TAKEN)
+        await waitlist.answer(dialog.conn, offer=offer, status="accepted", now=turn.now)
+        target = audit.appointment_target(appointment.id)
+        await dialog.audit(
+            actor=actor, action=CHANGE[Flow.BOOK], outcome="success", target=target, detail={"via": "waitlist"}
+        )
+        return Outcome(state.idle(), text, action, appointment=appointment)
+
+    def _what(self, wishes: Wishes) -> str:
+        clinic_ = self._dialog.clinic
+        doctor = next((d for d in clinic_.doctors if d.id == wishes.doctor_id), None)
+        if doctor is not None:
+            return f"con {wording.with_article(doctor.full_name)}"
+        return f"en {clinic_.specialty_name(wishes.specialty or '')}"

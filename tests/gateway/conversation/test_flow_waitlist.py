@@ -1,0 +1,340 @@
+"""The waitlist in the conversation: the invitation when nothing is free, joining (with and without consent),
+listing and leaving, and the answers to an offer the notification service sent.
+
+State in, message understood, state and reply out, through `Dialog.respond` on the demo clinic at Monday 09:00.
+Cardiology (Dr. Fernando Gutiérrez) is closed for the whole search in the tests that need nothing free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from appointments import demo
+from gateway.conversation import choices, replies
+from gateway.conversation.buttons import offer_button, offer_payload
+from gateway.conversation.state import DialogState, Flow, Step, Wishes
+from gateway.understanding.waitlist import WaitlistWish, waitlist_wish
+from tests.support.dialog import KEY, LA_PAZ, DialogBench, dialog_bench
+
+MARIA = demo.MARIA.phone
+JUAN = demo.JUAN.phone
+CARDIOLOGIST = "Dr. Fernando Gutiérrez"
+
+
+@pytest.fixture
+async def bench(conn: asyncpg.Connection, redis_url: str) -> AsyncIterator[DialogBench]:
+    async with dialog_bench(conn, redis_url) as bench:
+        yield bench
+
+
+async def close_cardiology(conn: asyncpg.Connection) -> None:
+    doctor = await conn.fetchval("SELECT id FROM doctors WHERE full_name = $1", CARDIOLOGIST)
+    for days in range(0, 20):
+        await conn.execute(
+            "INSERT INTO schedule_overrides (on_date, doctor_id, reason) VALUES ($1, $2, 'congress')",
+            date(2030, 3, 4) + timedelta(days=days),
+            doctor,
+        )
+
+
+async def set_consent(conn: asyncpg.Connection, phone: str, consent: bool | None) -> None:
+    await conn.execute(
+        "UPDATE patients SET reminders_consent = $2, reminders_consent_at = CASE WHEN $2::boolean IS NULL "
+        "THEN NULL ELSE now() END WHERE phone = $1",
+        phone,
+        consent,
+    )
+
+
+async def entries(conn: asyncpg.Connection) -> list[tuple[str, str | None, str, date, date, str]]:
+    rows = await conn.fetch(
+        """
+        SELECT p.full_name, d.full_name AS doctor, s.code, e.first_day, e.last_day, e.status
+        FROM waitlist_entries e JOIN patients p ON p.id = e.patient_id JOIN specialties s ON s.id = e.specialty_id
+        LEFT JOIN doctors d ON d.id = e.doctor_id ORDER BY e.id
+        """
+    )
+    return [tuple(r) for r in rows]
+
+
+def test_the_waitlist_words_are_read_and_nothing_else() -> None:
+    assert waitlist_wish("mi lista de espera") is WaitlistWish.LIST
+    assert waitlist_wish("¿En qué lista de espera estoy?") is WaitlistWish.LIST
+    assert waitlist_wish("salir de la lista de espera") is WaitlistWish.LEAVE
+    assert waitlist_wish("Sáqueme de la lista de espera por favor") is WaitlistWish.LEAVE
+    assert waitlist_wish("darme de baja de la lista de espera") is WaitlistWish.LEAVE
+    assert waitlist_wish("lista de espera") is WaitlistWish.JOIN
+    assert waitlist_wish("anóteme en la lista de espera") is WaitlistWish.JOIN
+    assert waitlist_wish("avíseme si se libera") is WaitlistWish.JOIN
+    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "la lista de precios"):
+        assert waitlist_wish(other) is None
+
+
+def test_an_offer_button_payload_reads_back() -> None:
+    yes = offer_payload(accept=True, offer_id=42)
+    assert yes == "waitlist_yes:42"
+    assert offer_button(yes) is not None and offer_button(yes) == offer_button(" waitlist_yes:42 ")
+    tapped = offer_button("waitlist_no:7")
+    assert tapped is not None and (tapped.accept, tapped.offer_id) == (False, 7)
+    assert offer_button("waitlist_yes:abc") is None
+    assert offer_button("confirm:42") is None
+
+
+async def test_nothing_free_invites_to_the_list_and_si_joins_a_consenting_patient(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+
+    invited = await bench.say(MARIA, "quiero una cita de cardiología")
+    assert invited.state.step is Step.WAITLIST_JOIN
+    assert invited.text == (
+        "No encontré horarios libres en Cardiología en los próximos 14 días. "
+        "¿Desea que le avisemos si se libera un horario en Cardiología entre el lunes 4 de marzo "
+        "y el lunes 18 de marzo? Responda «sí» o «no»."
+    )
+
+    joined = await bench.say(MARIA, "sí, por favor", invited.state)
+    assert joined.text is not None and joined.text.startswith("Listo, quedó anotado en la lista de espera")
+    assert "30 minutos" in joined.text
+    assert joined.state.flow is None and joined.state.step is None
+    assert await entries(conn) == [
+        (demo.MARIA.full_name, None, "cardiologia", date(2030, 3, 4), date(2030, 3, 18), "waiting")
+    ]
+    assert ("waitlist.joined", "success") in bench.audited
+
+    nothing_in_view = await bench.say(MARIA, "lista de espera")
+    assert nothing_in_view.text == replies.WAITLIST_NEEDS_WHAT
+    again = await bench.say(
+        MARIA, "lista de espera", DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="cardiologia"))
+    )
+    assert again.text is not None and again.text.startswith(
+        "Ya estaba en la lista de espera para un horario en Cardiología"
+    )
+    assert len(await entries(conn)) == 1
+
+
+async def test_no_to_the_invitation_joins_nothing(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    invited = await bench.say(MARIA, "quiero una cita de cardiología")
+    unclear = await bench.say(MARIA, "hola", invited.state)
+    assert unclear.state.step is Step.WAITLIST_JOIN
+    assert unclear.text is not None and unclear.text.startswith("Disculpe, no le entendí. ¿Desea que le avisemos")
+    assert unclear.text.endswith("entre el lunes 4 de marzo y el lunes 18 de marzo? Responda «sí» o «no».")
+    other = await bench.say(MARIA, "mejor con pediatría", invited.state)
+    assert other.state.step is Step.SLOT_CHOICE  # another specialty named: its times, not the question
+    declined = await bench.say(MARIA, "no, gracias", invited.state)
+    assert declined.text == replies.WAITLIST_NOT_JOINED
+    assert await entries(conn) == []
+
+
+async def test_joining_asks_for_consent_when_never_asked_and_refuses_when_refused(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await close_cardiology(conn)
+    await bench.verified(MARIA)
+    await bench.verified(JUAN)
+    await set_consent(conn, MARIA, None)
+    await set_consent(conn, JUAN, False)
+
+    maria = await bench.say(MARIA, "sí", (await bench.say(MARIA, "quiero una cita de cardiología")).state)
+    assert maria.text is not None and maria.text.endswith(replies.WAITLIST_ASK_CONSENT)
+    assert maria.state.step is Step.REMINDERS_CONSENT
+    consented = await bench.say(MARIA, "sí", maria.state)
+    assert consented.text == replies.REMINDERS_ON
+    assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", MARIA) is True
+
+    juan = await bench.say(JUAN, "sí", (await bench.say(JUAN, "quiero una cita de cardiología")).state)
+    assert juan.text == replies.WAITLIST_NO_CONSENT
+    assert [e[0] for e in await entries(conn)] == [demo.MARIA.full_name]
+
+
+async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    empty = await bench.say(MARIA, "mi lista de espera")
+    assert empty.text == replies.WAITLIST_EMPTY
+
+    asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria", day=date(2030, 3, 6)))
+    joined = await bench.say(MARIA, "anóteme en la lista de espera", asking)
+    assert joined.text is not None and "en Pediatría entre el miércoles 6 de marzo" in joined.text
+
+    listed = await bench.say(MARIA, "¿en qué lista de espera estoy?")
+    assert listed.text == replies.waitlist_entries(
+        ["• en Pediatría, del miércoles 6 de marzo al miércoles 20 de marzo"]
+    )
+
+    left = await bench.say(MARIA, "salir de la lista de espera")
+    assert left.text == replies.waitlist_left(1)
+    assert bench.audited == [("waitlist.left", "success")]
+    assert [e[5] for e in await entries(conn)] == ["left"]
+    assert (await bench.say(MARIA, "salir de la lista de espera")).text == replies.waitlist_left(0)
+
+
+async def make_offer(conn: asyncpg.Connection, phone: str, starts_at: datetime, *, hold_minutes: int = 30) -> int:
+    """An offer the notification service made and sent to `phone`'s patient for the pediatrician's slot."""
+    entry = await conn.fetchval(
+        """
+        INSERT INTO waitlist_entries (patient_id, doctor_id, specialty_id, first_day, last_day)
+        SELECT p.id, d.id, d.specialty_id, '2030-03-04', '2030-03-18' FROM patients p, doctors d
+        WHERE p.phone = $1 AND d.full_name = 'Dra. Lucía Vargas' RETURNING id
+        """,
+        phone,
+    )
+    offer: int = await conn.fetchval(
+        """
+        INSERT INTO waitlist_offers (entry_id, doctor_id, starts_at, ends_at, offered_at, hold_until, sent_at)
+        SELECT $1, doctor_id, $2, $2::timestamptz + interval '30 minutes', $3,
+               $3::timestamptz + $4 * interval '1 minute', $3
+        FROM waitlist_entries WHERE id = $1 RETURNING id
+        """,
+        entry,
+        starts_at,
+        datetime(2030, 3, 4, 9, tzinfo=LA_PAZ),
+        hold_minutes,
+    )
+    return offer
+
+
+async def offer_status(conn: asyncpg.Connection, offer: int) -> tuple[str, str]:
+    row = await conn.fetchrow(
+        "SELECT o.status, e.status AS entry FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id "
+        "WHERE o.id = $1",
+        offer,
+    )
+    assert row is not None
+    return row["status"], row["entry"]
+
+
+async def test_the_offer_button_books_the_slot_after_verification(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slot = [s for s in await bench.free("pediatria")][3]
+    offer = await make_offer(conn, MARIA, slot.starts_at)
+
+    unverified = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
+    assert unverified.state.flow is Flow.WAITLIST_TAKE and unverified.state.step is Step.IDENTITY
+    assert await offer_status(conn, offer) == ("offered", "waiting")
+
+    # Once the code is right, the same state goes on to take the slot.
+    await bench.otp.send_code(MARIA, KEY)
+    [code] = bench.sms.codes()
+    taken = await bench.say(MARIA, code, unverified.state.but(step=Step.CODE))
+    assert taken.appointment is not None and taken.appointment.starts_at == slot.starts_at
+    assert taken.text is not None and taken.text.endswith(
+        "¡Listo! Su cita con la Dra. Lucía Vargas (Pediatría) quedó reservada para el lunes 4 de marzo a las 11:30. "
+        f"Referencia: {choices.reference_of(taken.appointment.id)}. Por favor llegue 10 minutos antes."
+    )
+    assert ("appointment.booked", "success") in bench.audited
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+    # Tapped again: the offer is answered already.
+    assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == replies.WAITLIST_OFFER_GONE
+
+
+async def test_another_phones_offer_or_a_lapsed_hold_books_nothing(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+    await bench.verified(JUAN)
+    stranger = await bench.say(JUAN, offer_payload(accept=True, offer_id=offer))
+    assert stranger.text == replies.WAITLIST_OFFER_GONE and stranger.appointment is None
+    assert await offer_status(conn, offer) == ("offered", "waiting")
+
+    await bench.verified(MARIA)
+    bench.now = datetime(2030, 3, 4, 9, 31, tzinfo=LA_PAZ)
+    lapsed = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
+    assert lapsed.text == replies.WAITLIST_OFFER_GONE and lapsed.appointment is None
+
+
+async def test_no_by_button_or_by_word_passes_the_slot_on(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    first = await make_offer(conn, MARIA, slots[3].starts_at)
+    declined = await bench.say(MARIA, offer_payload(accept=False, offer_id=first))  # no verification needed
+    assert declined.text == replies.WAITLIST_OFFER_DECLINED
+    assert await offer_status(conn, first) == ("declined", "waiting")
+
+    second = await make_offer(conn, JUAN, slots[4].starts_at)
+    assert (await bench.say(JUAN, "no")).text == replies.WAITLIST_OFFER_DECLINED
+    assert await offer_status(conn, second) == ("declined", "waiting")
+
+
+async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+    await bench.verified(MARIA)
+    taken = await bench.say(MARIA, "Sí, la quiero")
+    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+    # With no offer open, "sí" is what it always was.
+    assert (await bench.say(MARIA, "sí")).appointment is None
+
+
+async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_that_specialty(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    assert offered.text is not None and replies.WAITLIST_HINT not in offered.text  # nothing refused yet
+
+    others = await bench.say(MARIA, "ninguno me sirve", offered.state)
+    assert others.state.step is Step.SLOT_CHOICE
+    assert others.text is not None and others.text.endswith(replies.WAITLIST_HINT)
+
+    joined = await bench.say(MARIA, "lista de espera", others.state)
+    assert joined.text is not None and joined.text.startswith(
+        "Listo, quedó anotado en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
+    )
+    assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
+
+
+async def test_a_family_members_entry_is_listed_under_their_name(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    holder = await bench.patient(MARIA)
+    mateo = await conn.fetchval(
+        "INSERT INTO patients (full_name, holder_id, relation) VALUES ('Mateo López', $1, 'hijo') RETURNING id",
+        holder.id,
+    )
+    await conn.execute(
+        """
+        INSERT INTO waitlist_entries (patient_id, doctor_id, specialty_id, first_day, last_day)
+        SELECT $1, d.id, d.specialty_id, '2030-03-04', '2030-03-10'
+        FROM doctors d WHERE d.full_name = 'Dra. Lucía Vargas'
+        """,
+        mateo,
+    )
+    listed = await bench.say(MARIA, "mi lista de espera")
+    assert listed.text == replies.waitlist_entries(
+        ["• con la Dra. Lucía Vargas (Pediatría), para Mateo López, del lunes 4 de marzo al domingo 10 de marzo"]
+    )
+
+
+async def test_no_hay_mas_temprano_with_nothing_earlier_tells_how_to_wait(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    earlier = await bench.say(MARIA, "¿no hay más temprano?", offered.state)
+    assert earlier.text is not None and earlier.text.endswith(replies.WAITLIST_HINT)
+    assert replies.nothing_earlier_on("lunes 4 de marzo") in earlier.text
+
+
+async def test_a_held_slot_is_offered_to_nobody_else_until_its_offer_ends(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[0].starts_at)
+    assert slots[0].starts_at not in [s.starts_at for s in await bench.free("pediatria")]
+    await bench.verified(JUAN)
+    offered = await bench.say(JUAN, "quiero una cita de pediatría")
+    assert offered.state.offered[0].starts_at != slots[0].starts_at
+
+    await conn.execute("UPDATE waitlist_offers SET status = 'expired' WHERE id = $1", offer)
+    assert (await bench.free("pediatria"))[0].starts_at == slots[0].starts_at
