@@ -42,15 +42,18 @@ class Reminders:
 
     # --- consent ------------------------------------------------------------------------------
 
-    async def ask_after(self, outcome: Outcome, holder: Patient) -> Outcome:
+    async def ask_after(self, outcome: Outcome, holder: Patient, *, once: bool = True) -> Outcome:
         """`outcome` with the reminders question after it, when the phone's holder was never asked and nothing
-        else waits on an answer."""
+        else waits on an answer.
+
+        With `once` False (at registration) an unanswered question does not count: the first booking asks again.
+        """
         state = outcome.state
         if state.step is not None or state.reminders_asked or outcome.text is None:
             return outcome
         if await clinic.reminders_consent(self._dialog.conn, patient_id=holder.id) is not None:
             return outcome
-        asked = state.but(step=Step.REMINDERS_CONSENT, reminders_asked=True)
+        asked = state.but(step=Step.REMINDERS_CONSENT, reminders_asked=once)
         return replace(outcome, state=asked, text=f"{outcome.text}\n\n{replies.REMINDERS_QUESTION}", options=YES_NO)
 
     async def answer(self, state: DialogState, turn: Turn) -> Outcome | None:

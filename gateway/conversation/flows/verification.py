@@ -271,7 +271,7 @@ class Verification:
         if verified.flow is None:
             if registered:
                 # Nothing else under way: registration is when the reminders question is asked.
-                asked = await dialog.reminders.ask_after(Outcome(verified, replies.VERIFIED), patient)
+                asked = await dialog.reminders.ask_after(Outcome(verified, replies.VERIFIED), patient, once=False)
                 if asked.state.step is not None:
                     return asked
             return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
