@@ -84,12 +84,17 @@ _NOT_NAME: Final = frozenset(
 )  # fmt: skip
 _WORD = re.compile(r"[^\W\d_]+")
 _MAX_NAME_WORDS = 4
-# "para mí", "para mí misma", "es para mí nomás", "a mi nombre", "yo": the patient themself. Folded, "para mi"
-# also begins "para mi hijo" or "para mi control": only these words may follow it.
-_MYSELF = re.compile(
-    r"\bpara mi(?= mism[oa]\b| persona\b| nomas\b| porfa| por favor\b| gracias\b| sol[oa]\b| el \w| la \w|$)"
-    r"|\ba mi nombre\b|^(?:es )?(?:yo|soy yo|yo mism[oa])$"
-)
+# "A mi nombre", "yo", "soy yo": the patient themself. "Para mí" is read word by word (`_for_myself`): folded, it
+# also begins "para mi hijo".
+_MYSELF = re.compile(r"\ba mi nombre\b|^(?:es )?(?:yo|soy yo|yo mism[oa])$")
+# People "mi …" may be besides the relations the clinic stores: the appointment is someone else's, name unknown.
+_OTHER_PEOPLE: Final = frozenset(
+    {
+        "bebe", "bebito", "bebita", "nene", "nena", "wawa", "wawita", "guagua", "cunado", "cunada", "tio", "tia",
+        "sobrino", "sobrina", "primo", "prima", "suegro", "suegra", "nuera", "yerno", "amigo", "amiga", "vecino",
+        "vecina", "novio", "novia", "pareja", "ahijado", "ahijada", "padrino", "madrina", "empleada", "empleado",
+    }
+)  # fmt: skip
 _SOMEONE_ELSE = re.compile(r"\b(?:otra persona|otro familiar|alguien mas|otro paciente)\b")
 # The words before "mi hijo" that make him the one the appointment is for: "para", "de" (la cita de), "a nombre de",
 # "a" (sacar ficha a mi hijo), "es" (es mi esposo).
@@ -120,12 +125,32 @@ def whom(text: str) -> Mention | None:
     if name is None:
         name = _announced_name(words)
     joined = " ".join(folded)
-    myself = relation is None and name is None and bool(_MYSELF.search(joined))
-    someone_else = relation is None and name is None and bool(_SOMEONE_ELSE.search(joined))
+    myself = relation is None and name is None and (_for_myself(folded) or bool(_MYSELF.search(joined)))
+    someone_else = (
+        relation is None and name is None and not myself and (bool(_SOMEONE_ELSE.search(joined)) or _for_other(folded))
+    )
     if not (myself or someone_else or relation or name):
         told = _relative_told_about(folded)
         return None if told is None else Mention(relation=told, uncertain=True)
     return Mention(myself=myself, someone_else=someone_else, relation=relation, name=name)
+
+
+def _for_myself(folded: list[str]) -> bool:
+    """ "Para mí", "una para mí, medicina general", "para mi control": "para mi" not followed by a person."""
+    for at in range(len(folded) - 1):
+        if folded[at : at + 2] == ["para", "mi"]:
+            after = folded[at + 2] if at + 2 < len(folded) else None
+            if after is None or (after not in _RELATIONS and after not in _OTHER_PEOPLE):
+                return True
+    return False
+
+
+def _for_other(folded: list[str]) -> bool:
+    """ "Para mi cuñada", "es para mi bebé": someone the clinic keeps no relation for."""
+    return any(
+        word == "mi" and after in _OTHER_PEOPLE and (at == 0 or folded[at - 1] in _FOR_THEM)
+        for at, (word, after) in enumerate(pairwise(folded))
+    )
 
 
 def _relative_told_about(folded: list[str]) -> Relation | None:

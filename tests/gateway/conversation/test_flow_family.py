@@ -107,6 +107,20 @@ async def test_a_relative_told_about_in_a_request_asks_who_it_is_for(bench: Dial
     assert for_her.state.member == member(await bench.patient(MARIA))
 
 
+@pytest.mark.parametrize("step", ["slots", "confirmation"])
+async def test_who_it_is_for_said_again_at_the_slots_settles_it_again(
+    bench: DialogBench, mateo: Patient, step: str
+) -> None:
+    # QA: the son was chosen, then "no, la cita es para mí" at the slots still asked to confirm the son's.
+    for_him = await bench.say(MARIA, "2", PEDIATRICS.but(step=Step.FOR_WHOM))
+    at = for_him if step == "slots" else await bench.say(MARIA, "1", for_him.state)
+    assert at.state.member == member(mateo)
+
+    for_her = await bench.say(MARIA, "no, la cita es para mí", at.state)
+
+    assert (for_her.state.step, for_her.state.member) == (Step.SLOT_CHOICE, member(await bench.patient(MARIA)))
+
+
 # At "¿Para quién es la cita?" with María and Mateo on the phone: (says, the step next, who it is for: None,
 # "maria" or "mateo")
 FOR_WHOM_ANSWERS = {

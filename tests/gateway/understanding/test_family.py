@@ -49,6 +49,15 @@ MENTIONS = {
         Mention(relation=Relation.ESPOSO, uncertain=True),
     ),
     "a child with fever": ("mi hijo tiene fiebre", Mention(relation=Relation.HIJO, uncertain=True)),
+    # "Para mí" followed by anything but a person: the patient themself (QA: "para mí, Rosa…" was read as nobody).
+    "para mí, then the request": ("ahora una para mí, medicina general el lunes", Mention(myself=True)),
+    "para mí and her own name": (
+        "quiero una cita para mí, Rosa Quispe Choque, medicina general el martes",
+        Mention(myself=True),
+    ),
+    "para mi control": ("cita para mi control", Mention(myself=True)),
+    "a relative the clinic keeps no relation for": ("es para mi cuñada", Mention(someone_else=True)),
+    "a baby": ("para mi bebé", Mention(someone_else=True)),
 }
 
 
@@ -62,7 +71,6 @@ def test_whom(text: str, mention: Mention) -> None:
     [
         "para mañana",
         "quiero cita para el lunes",
-        "para mi control",
         "Mateo",
         "sí",
         "Quiero una cita Para Pediatría",
