@@ -416,6 +416,9 @@ def classify(
         return Intent.SCHEDULE_APPOINTMENT, 0.85
     if clinic_topics:
         return Intent.CLINIC_INFO, 0.85
+    if has_details and _affirmed(words, p.SCHEDULE_WISH) and not words.has(p.INFORMATION):
+        # "Quería ver si me puede dar una cita para el sábado, porque él no trabaja": the working is his.
+        return Intent.SCHEDULE_APPOINTMENT, 0.9
     if words.has(p.INFORMATION) or [
         span for span in words.spans(p.CLINIC_OPEN) if not words.preceded_by(span.start, PATIENT_OBJECT, within=1)
     ]:

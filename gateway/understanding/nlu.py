@@ -42,6 +42,8 @@ from gateway.understanding.times import TimeOfDay, find_part_of_day, find_times
 from gateway.understanding.vocabulary import EMOJI_WORDS
 
 _SINCE = re.compile(r"\b(?:desde|hace)\s+(?:el\s+|la\s+)?$")
+# "No trabaja hasta el mediodía", "estoy ocupada hasta las 5": an hour after "hasta" is a limit, not the hour wanted.
+_UNTIL = re.compile(r"\bhasta\s+(?:el\s+|la\s+|las\s+|eso\s+de\s+las\s+)?$")
 # The same character or two said over and over ("🙏🙏🙏…", "gracias gracias gracias…", "jajajaja") are read as said
 # three times: more adds nothing to what the message asks, only to the time it takes to read. Digits are left be.
 _REPEATED = re.compile(r"(\D{1,3}?)\1{3,}")
@@ -174,7 +176,7 @@ def _read(
         for day in find_dates(normalized, today=local_now.date())
         if not (day.value < local_now.date() and _SINCE.search(normalized, 0, day.start))
     ]
-    times = find_times(normalized)
+    times = [found for found in find_times(normalized) if not _UNTIL.search(normalized, 0, found.start)]
     specialty = find_specialty(words)
     doctor = find_doctor(words, doctors)
     topics = find_topics(words, has_when=bool(dates or times), has_whom=bool(specialty or doctor))
@@ -274,8 +276,14 @@ def by_parts(
     same = [request] + [
         part for at, part in sorted(parts.items()) if at != chosen and part.intent is request.intent and _requests(part)
     ]
-    if following is not None and following.intent is Intent.SCHEDULE_APPOINTMENT and not _requests(following):
+    finishing = following is not None and following.intent is Intent.SCHEDULE_APPOINTMENT and not _requests(following)
+    if following is not None and finishing:
         same.append(following)  # a bare detail: "Puede ser el jueves."
+    # A request that says its day or part of the day ("el sábado en la mañana") takes its hour from itself or the
+    # detail after it, never from another sentence ("sale de la casa a las cinco de la mañana… tiene que ir al
+    # doctor").
+    own = [request, *([following] if following is not None and finishing else [])]
+    timed = own if request.date is not None or request.time_of_day is not None else same
     asked = [part.clinic_topics for part in parts.values() if part.intent is Intent.CLINIC_INFO]
     topics = tuple(dict.fromkeys(topic for found in (request.clinic_topics, *asked) for topic in found))
     # The whole message's specialty or doctor, unless it belongs to another of its requests ("cancele la del
@@ -287,12 +295,12 @@ def by_parts(
     doctor = _first(part.doctor for part in same) or _unless_in(whole.doctor, (part.doctor for part in others))
     if request.intent is Intent.SCHEDULE_APPOINTMENT and not (specialty or doctor):
         topics = tuple(topic for topic in topics if topic is not ClinicTopic.DOCTORS)
-    clock = _first(part.time for part in same)
+    clock = _first(part.time for part in timed)
     return replace(
         request,
         date=_first(part.date for part in same),
         time=clock,
-        time_of_day=None if clock else _first(part.time_of_day for part in same),
+        time_of_day=None if clock else _first(part.time_of_day for part in timed),
         specialty=specialty,
         doctor=doctor,
         clinic_topics=topics,

@@ -21,3 +21,21 @@ VOICE_NOTE = (
     "me trató muy bien, por eso le tengo confianza a la clínica. Muchas gracias de antemano por su tiempo y por la "
     "paciencia, que Dios le bendiga, estaré esperando su respuesta."
 )
+
+# Another, from QA (1,258 characters): the husband leaves home "a las cinco de la mañana" and "no trabaja hasta el
+# mediodía" on Saturdays; the request is general medicine this Saturday morning, "tempranito", in his name.
+# Neither hour is the one wanted: one is the story, the other a limit.
+VOICE_NOTE_FOR_PEDRO = (
+    "Hola buenas tardes señorita, disculpe que le moleste, le estoy escribiendo porque mi esposo Pedro desde hace "
+    "como una semana está mal, primero pensamos que era un resfrío nomás porque tenía tos y un poco de fiebre en "
+    "las noches, le di su mate de wira wira y su limonada con miel como hacía mi mamá, pero no se le pasa, y "
+    "ahora dice que le duele la cabeza y que se cansa cuando sube las gradas del trabajo, usted sabe que él "
+    "trabaja en el mercado Rodríguez cargando bultos desde temprano y no tiene tiempo entre semana, sale de la "
+    "casa a las cinco de la mañana y vuelve recién en la noche, entonces yo le dije que tiene que ir al doctor sí "
+    "o sí porque ya no es joven, tiene cuarenta y siete años, y además su papá era diabético y tenemos miedo que "
+    "sea algo de eso. Mi cuñada me recomendó su clínica, dice que la atendieron bien el año pasado. Entonces "
+    "quería ver si me puede dar una cita de medicina general para el sábado en la mañana, tempranito si se puede, "
+    "porque el sábado él no trabaja hasta el mediodía o puede pedir permiso. La cita sería a nombre de él, Pedro "
+    "Mamani Quispe, su carnet es 4.512.377 LP y nació el 3 de marzo de 1979. Ah y también quería saber si tiene "
+    "que ir en ayunas o no, y cuánto cuesta la consulta. Muchas gracias, Dios le pague."
+)

@@ -10,8 +10,9 @@ import pytest
 
 from gateway.understanding import Intent, Understanding, nlu, understand
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.family import Mention, whom
 from gateway.understanding.sentences import split_sentences
-from tests.support.long_messages import VOICE_NOTE
+from tests.support.long_messages import VOICE_NOTE, VOICE_NOTE_FOR_PEDRO
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 WEDNESDAY = dt.datetime(2026, 11, 25, 10, 0, tzinfo=LA_PAZ)
@@ -58,6 +59,17 @@ def test_the_voice_note_is_a_booking_for_saturday_morning_in_general_medicine() 
     # "Sale a las seis de la mañana" is when he leaves for work, not the hour wanted.
     assert (understood.time, understood.time_of_day) == (None, "morning")
     assert not understood.complaint
+
+
+def test_an_hour_in_the_story_or_after_hasta_is_not_the_hour_wanted() -> None:
+    # QA: "No hay un horario libre el sábado a las 05:00", from "sale de la casa a las cinco de la mañana"; then
+    # 12:00, from "no trabaja hasta el mediodía". The request said "el sábado en la mañana, tempranito".
+    understood = read(VOICE_NOTE_FOR_PEDRO)
+
+    assert understood.intent is Intent.SCHEDULE_APPOINTMENT
+    assert (understood.date, understood.specialty) == (SATURDAY, "medicina_general")
+    assert (understood.time, understood.time_of_day) == (None, "morning")
+    assert whom(VOICE_NOTE_FOR_PEDRO) == Mention(name="Pedro Mamani Quispe")
 
 
 def test_a_request_after_a_long_story_wins_over_the_story_and_the_thanks() -> None:
