@@ -322,6 +322,13 @@ BOOKING_LEFT = "Entendido, no reservé ningún horario. Cuando quiera agendar, e
 # After BOOKING_LEFT when the patient said "cancele todo" and already holds appointments: those stay as they are.
 HOW_TO_CANCEL_HELD = "Sus citas ya agendadas siguen en pie; si desea cancelar alguna, escriba «cancelar una cita»."
 CANCEL_KEPT = "De acuerdo, su cita se mantiene."
+
+
+def kept(for_name: str | None) -> str:
+    """The appointment stays: the patient's own (`CANCEL_KEPT`) or a family member's."""
+    return f"De acuerdo, la cita de {for_name} se mantiene." if for_name else CANCEL_KEPT
+
+
 SLOT_GONE = "Lo siento, ese horario acaba de ser reservado por otra persona."
 PATIENT_BUSY = "Usted ya tiene otra cita a esa hora."
 NO_UPCOMING = "No tiene citas próximas registradas. ¿Desea agendar una?"
@@ -425,7 +432,7 @@ def booked(when: str, doctor: str, specialty: str, reference: str, for_name: str
     return (
         f"¡Listo! {whose} con {with_article(doctor)} ({specialty}) quedó reservada para el {when}. "
         f"Referencia: {reference}. "
-        "Por favor llegue 10 minutos antes."
+        + ("Por favor lleguen 10 minutos antes." if for_name else "Por favor llegue 10 minutos antes.")
     )
 
 

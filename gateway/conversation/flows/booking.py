@@ -189,7 +189,9 @@ class Booking:
         """The patient leaves: nothing booked (or, leaving a move, the appointment kept); said as a cancellation,
         how to cancel what they already hold."""
         if state.flow is Flow.RESCHEDULE:
-            return Outcome(state.idle(), replies.CANCEL_KEPT)  # "después le escribo" while moving: it stays
+            # "Después le escribo" while moving: it stays.
+            whose = state.appointment.for_name if state.appointment is not None else None
+            return Outcome(state.idle(), replies.kept(whose))
         text = replies.BOOKING_LEFT
         if state.flow is Flow.BOOK and choices.says_cancel(turn.text):
             conn = self._dialog.conn

@@ -69,7 +69,7 @@ class Confirmation:
         refusing_it = new_flow is state.flow and no_in(turn.text)  # "no, no la cancele"
         if intent is Intent.DENY or refusing_it or (rebooking and choices.wants_other_options(turn.text)):
             if not rebooking:
-                return Outcome(state.idle(), replies.CANCEL_KEPT)
+                return Outcome(state.idle(), replies.kept(_whose(state)))
             outcome = await dialog.verification.gate(slots.later_options(state), turn)
             return replace(outcome, text=f"{replies.BOOKING_DROPPED} {outcome.text}")
         return None
@@ -150,3 +150,8 @@ class Confirmation:
         )
         # A booking is when a patient never asked about reminders is asked (the phone's holder answers).
         return await dialog.reminders.ask_after(done, patient) if state.flow is Flow.BOOK else done
+
+
+def _whose(state: DialogState) -> str | None:
+    """The family member whose appointment is under way, if it is not the patient's own."""
+    return state.appointment.for_name if state.appointment is not None else None

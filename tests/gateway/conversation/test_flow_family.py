@@ -201,6 +201,16 @@ async def test_moving_the_sons_appointment_looks_for_times_free_for_him(bench: D
     assert moved.text.startswith("¡Listo! La cita de Mateo López con ")
 
 
+async def test_leaving_a_move_of_the_sons_appointment_says_his_stays(bench: DialogBench, mateo: Patient) -> None:
+    free = await bench.free("pediatria")
+    await book_for(bench, mateo, free[-1])
+    offered = await bench.say(MARIA, "quiero cambiar la cita de mi hijo")
+
+    left = await bench.say(MARIA, "ya olvídese", offered.state)
+
+    assert left.text == replies.kept("Mateo López") == "De acuerdo, la cita de Mateo López se mantiene."
+
+
 async def test_a_new_family_member_is_added_with_name_and_date_of_birth(bench: DialogBench) -> None:
     asked = await bench.say(MARIA, "quiero una cita para mi esposo")
     assert (asked.state.step, asked.text) == (Step.MEMBER_NAME, replies.ask_member_name("esposo"))
