@@ -366,6 +366,12 @@ def ask_specialty(names: list[str]) -> str:
     return f"¿Con qué especialidad o con qué médico desea su cita?\n{listed}"
 
 
+def already_holds(when: str, doctor: str, for_name: str | None = None) -> str:
+    """Before the slots of a booking: the same person already has an appointment of that kind that day."""
+    who = f"{for_name} ya tiene" if for_name else "ya tiene"
+    return f"Le recuerdo que {who} una cita el {when} con {with_article(doctor)}."
+
+
 def offer_slots(lines: list[str], *, note: str = "") -> str:
     intro = f"{note} " if note else ""
     return (

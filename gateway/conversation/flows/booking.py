@@ -249,12 +249,28 @@ class Booking:
             return Outcome(state.idle(), text)
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
+        if state.flow is Flow.BOOK and state.search_after is None:
+            note = " ".join(filter(None, [await self._held_that_day(offered[0], patient, turn), note]))
         text = replies.offer_slots(lines, note=note)
         refused = state.search_after is not None or (state.search_before is not None and note)
         if refused and state.flow is Flow.BOOK:
             # The times offered before did not suit ("ninguno me sirve", nothing earlier): they may wait for one.
             text = f"{text}\n\n{replies.WAITLIST_HINT}"
         return Outcome(next_state, text, options=self._slot_options(offered))
+
+    async def _held_that_day(self, first: OfferedSlot, patient: Patient, turn: Turn) -> str:
+        """A reminder that the person booked for already holds an appointment of the same specialty on the day
+        offered (QA booked a husband twice on one Saturday, 08:20 and 09:00, without a word)."""
+        tz = self._dialog.settings.tz
+        day = first.starts_at.astimezone(tz).date()
+        held = await booking.upcoming_for_patient(self._dialog.conn, patient_id=patient.id, now=turn.now)
+        same = [
+            a for a in held if a.specialty_code == first.specialty_code and a.starts_at.astimezone(tz).date() == day
+        ]
+        if not same:
+            return ""
+        for_name = patient.full_name if patient.holder_id is not None else None
+        return replies.already_holds(wording.day_and_time(same[0].starts_at, tz), same[0].doctor_name, for_name)
 
     async def _free(
         self, state: DialogState, turn: Turn, busy_for: int | None, first_day: date, last_day: date

@@ -535,6 +535,20 @@ async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: Dia
     assert second.text is not None and "domingo" not in second.text
 
 
+async def test_an_appointment_already_held_that_day_in_that_specialty_is_recalled(bench: DialogBench) -> None:
+    # QA booked a husband twice on one Saturday with the same doctor, 08:20 and 09:00, without a word.
+    held = (await bench.free("pediatria"))[0]
+    await bench.booked(MARIA, held)
+
+    offered = await bench.say(MARIA, "quiero una cita con pediatría")
+    other = await bench.say(MARIA, "quiero una cita con cardiología")
+
+    recalled = replies.already_holds("lunes 4 de marzo a las 10:00", "Dra. Lucía Vargas")
+    assert offered.text is not None and offered.text.startswith(recalled), offered.text
+    assert recalled == "Le recuerdo que ya tiene una cita el lunes 4 de marzo a las 10:00 con la Dra. Lucía Vargas."
+    assert other.text is not None and "Le recuerdo" not in other.text
+
+
 async def test_a_day_the_doctor_asked_for_does_not_work_names_the_doctor(bench: DialogBench) -> None:
     # Dr. Mamani works no Saturdays; Dra. Quispe (general medicine too) does: the clinic has slots that day.
     first = await bench.say(MARIA, "quiero una cita con el doctor Mamani el sábado")
