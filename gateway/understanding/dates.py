@@ -313,7 +313,10 @@ _REFUSED_AFTER: Final = re.compile(rf"\s+{_REFUSAL}\b")
 # "No puedo el jueves", "no voy a poder ir el viernes", "ya no puedo ir a mi cita del viernes".
 _REFUSED_BEFORE: Final = re.compile(rf"\b{_REFUSAL}(?:\s+\w+){{0,4}}\s*$")
 # What separates one clause from the next: a refusal before it never reaches over one.
-_CLAUSE_END: Final = re.compile(r".*(?:[,;.!?]|\b(?:pero|mejor|sino))", re.DOTALL)
+_CLAUSE_BREAK: Final = re.compile(r"[,;.!?]|\b(?:pero|mejor|sino)\b")
+# How far before a day a refusal is looked for: "no voy a poder ir a mi cita del" is 31 characters. Bounded, so a
+# message of many dates costs no more per date than a short one.
+_REFUSAL_REACH: Final = 60
 
 
 def is_refused(text: str, found: FoundDate) -> bool:
@@ -321,6 +324,6 @@ def is_refused(text: str, found: FoundDate) -> bool:
     viernes"), rather than asking for it ("mejor el lunes")."""
     if _REFUSED_AFTER.match(text, found.end) is not None:
         return True
-    before = text[: found.start]
-    clause = _CLAUSE_END.match(before)
-    return _REFUSED_BEFORE.search(before[clause.end() if clause else 0 :]) is not None
+    before = text[max(0, found.start - _REFUSAL_REACH) : found.start]
+    breaks = [match.end() for match in _CLAUSE_BREAK.finditer(before)]
+    return _REFUSED_BEFORE.search(before[breaks[-1] if breaks else 0 :]) is not None
