@@ -180,3 +180,45 @@ async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, 
         await conn.execute(
             "UPDATE waitlist_entries SET status = 'booked', updated_at = $2 WHERE id = $1", offer.entry_id, now
         )
+
+
+@dataclass(frozen=True)
+class WaitingForStaff:
+    """A waiting entry as reception sees it: in line order, with the slot it is being offered, if any."""
+
+    id: int
+    full_name: str
+    phone: str | None
+    doctor_id: int | None
+    doctor_name: str | None
+    specialty_name: str
+    first_day: date
+    last_day: date
+    created_at: datetime
+    offered_starts_at: datetime | None
+    offered_until: datetime | None
+
+
+async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: date) -> list[WaitingForStaff]:
+    """The entries still waiting (their last day not past), first in line first; with `doctor_id`, those for that
+    doctor and those for any doctor of the doctor's specialty."""
+    rows = await conn.fetch(
+        """
+        SELECT e.id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id, d.full_name AS doctor_name,
+               s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
+               o.starts_at AS offered_starts_at, o.hold_until AS offered_until
+        FROM waitlist_entries e
+        JOIN patients p ON p.id = e.patient_id
+        LEFT JOIN patients h ON h.id = p.holder_id
+        LEFT JOIN doctors d ON d.id = e.doctor_id
+        JOIN specialties s ON s.id = e.specialty_id
+        LEFT JOIN waitlist_offers o ON o.entry_id = e.id AND o.status = 'offered'
+        WHERE e.status = 'waiting' AND e.last_day >= $2
+          AND ($1::bigint IS NULL OR e.doctor_id = $1
+               OR (e.doctor_id IS NULL AND e.specialty_id = (SELECT specialty_id FROM doctors WHERE id = $1)))
+        ORDER BY e.created_at, e.id
+        """,
+        doctor_id,
+        today,
+    )
+    return [WaitingForStaff(**dict(r)) for r in rows]

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Query
 from pydantic import BeforeValidator
 
 from appointments import booking, repository
+from appointments import waitlist as waitlist_entries
 from appointments.availability import free_slots
 from appointments.errors import AppointmentError
 from appointments.schemas import Appointment, AppointmentStatus
@@ -36,8 +37,10 @@ from gateway.api.staff_schemas import (
     StaffDoctor,
     StaffReminder,
     StaffSlot,
+    StaffWaitlistEntry,
     UnlockRequest,
     VerificationUnlocked,
+    Waitlist,
 )
 from gateway.db import Connection
 from gateway.deps import AppServices, ClinicZone, Conn, StaffCaller
@@ -306,5 +309,37 @@ async def day_reminders(
                 sent_at=None if r.sent_at is None else r.sent_at.astimezone(zone),
             )
             for r in found
+        ],
+    )
+
+
+@router.get("/waitlist", response_model=Waitlist)
+async def waitlist(caller: StaffCaller, conn: Conn, zone: ClinicZone, doctor_id: DoctorId = None) -> Waitlist:
+    """Who waits for a slot, first in line first: with `doctor_id`, those waiting for that doctor or for any doctor
+    of their specialty, and the freed slot each is being offered now."""
+    async with _audited(conn, caller=caller, action="staff.waitlist.viewed") as detail:
+        detail.update(doctor_id=doctor_id)
+        if doctor_id is not None and not await repository.doctor_exists(conn, doctor_id=doctor_id):
+            raise NotFound(f"doctor_id: no doctor {doctor_id}")
+        found = await waitlist_entries.waiting_for_staff(conn, doctor_id=doctor_id, today=datetime.now(zone).date())
+        detail["count"] = len(found)
+    return Waitlist(
+        timezone=zone.key,
+        entries=[
+            StaffWaitlistEntry(
+                id=e.id,
+                position=position,
+                patient_first_name=first_name(e.full_name),
+                phone=None if e.phone is None else mask_phone(e.phone),
+                doctor_id=e.doctor_id,
+                doctor_name=e.doctor_name,
+                specialty_name=e.specialty_name,
+                first_day=e.first_day,
+                last_day=e.last_day,
+                waiting_since=e.created_at.astimezone(zone),
+                offered_starts_at=None if e.offered_starts_at is None else e.offered_starts_at.astimezone(zone),
+                offered_until=None if e.offered_until is None else e.offered_until.astimezone(zone),
+            )
+            for position, e in enumerate(found, start=1)
         ],
     )

@@ -166,3 +166,25 @@ class DayReminders(BaseModel):
     date: dt.date
     timezone: str
     reminders: list[StaffReminder]
+
+
+class StaffWaitlistEntry(BaseModel):
+    """One patient waiting for a slot, in line order; only the first name and a masked phone."""
+
+    id: int
+    position: int = Field(description="1 is offered the next slot that fits.")
+    patient_first_name: str
+    phone: str | None = Field(description="Where an offer goes, masked (+591*****001).")
+    doctor_id: int | None = Field(description="null: any doctor of the specialty.")
+    doctor_name: str | None
+    specialty_name: str
+    first_day: dt.date
+    last_day: dt.date
+    waiting_since: dt.datetime
+    offered_starts_at: dt.datetime | None = Field(description="The freed slot held for this patient now, if any.")
+    offered_until: dt.datetime | None
+
+
+class Waitlist(BaseModel):
+    timezone: str
+    entries: list[StaffWaitlistEntry]
