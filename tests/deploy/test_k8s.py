@@ -215,3 +215,24 @@ def test_notifications_run_two_copies_from_the_gateway_image_with_probes_and_a_b
     labels = notifications["spec"]["template"]["metadata"]["labels"]
     assert pdb["spec"]["selector"]["matchLabels"].items() <= labels.items()
     assert 1 <= pdb["spec"]["minAvailable"] < notifications["spec"]["replicas"]  # a node can still be drained
+
+
+# Rules the gateway and the notification worker must apply alike: the clinic's day, how long a waitlist offer holds
+# a slot (the worker sends it, the gateway books it) and the notice a booking needs (the worker offers only slots a
+# "sí" can still book).
+SHARED_SETTINGS = ("CLINIC_TIMEZONE", "WAITLIST_HOLD_MINUTES", "BOOKING_MIN_NOTICE_MINUTES")
+
+
+def test_the_gateway_and_the_notification_worker_are_given_the_same_shared_rules() -> None:
+    gateway_config = resource("ConfigMap", "clinic-config")["data"]
+    worker_config = resource("ConfigMap", "notifications-config")["data"]
+    for name in SHARED_SETTINGS:
+        assert gateway_config.get(name) == worker_config.get(name), name
+        # Where neither sets one, each falls back on its own default: those must agree too.
+        defaults = {
+            field.default
+            for settings in (Settings, NotificationSettings)
+            for field in settings.model_fields.values()
+            if field.validation_alias == name
+        }
+        assert len(defaults) == 1, (name, defaults)
