@@ -26,14 +26,24 @@ class FreedSlot:
 
 
 async def freed_slots(conn: Connection, *, after: datetime, limit: int) -> list[FreedSlot]:
-    """Freed slots starting after `after` that nobody holds or is being offered, soonest first."""
+    """Freed slots starting after `after` that nobody holds or is being offered, soonest first: the times of
+    cancelled appointments and those moved appointments left."""
     rows = await conn.fetch(
         """
+        WITH freed AS (
+            SELECT doctor_id, starts_at, ends_at, cancelled_at AS freed_at, patient_id
+            FROM appointments WHERE status = 'cancelled' AND starts_at > $1
+            UNION ALL
+            SELECT m.doctor_id, m.starts_at, m.ends_at, m.moved_at, a.patient_id
+            FROM moved_from_slots m JOIN appointments a ON a.id = m.appointment_id
+            WHERE m.starts_at > $1
+        )
         SELECT DISTINCT ON (c.starts_at, c.doctor_id)
-               c.doctor_id, d.specialty_id, c.starts_at, c.ends_at, c.cancelled_at, c.patient_id AS freed_by
-        FROM appointments c
+               c.doctor_id, d.specialty_id, c.starts_at, c.ends_at, c.freed_at AS cancelled_at,
+               c.patient_id AS freed_by
+        FROM freed c
         JOIN doctors d ON d.id = c.doctor_id
-        WHERE c.status = 'cancelled' AND c.starts_at > $1
+        WHERE true
           AND NOT EXISTS (
               SELECT 1 FROM appointments b
               WHERE b.doctor_id = c.doctor_id AND b.status <> 'cancelled'
@@ -41,7 +51,7 @@ async def freed_slots(conn: Connection, *, after: datetime, limit: int) -> list[
           AND NOT EXISTS (
               SELECT 1 FROM waitlist_offers o
               WHERE o.doctor_id = c.doctor_id AND o.starts_at = c.starts_at AND o.status IN ('offered', 'accepted'))
-        ORDER BY c.starts_at, c.doctor_id, c.cancelled_at DESC
+        ORDER BY c.starts_at, c.doctor_id, c.freed_at DESC
         LIMIT $2
         """,
         after,

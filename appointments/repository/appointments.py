@@ -67,11 +67,17 @@ async def get_appointment(conn: Connection, *, appointment_id: UUID, for_update:
 async def update_appointment_time(
     conn: Connection, *, appointment_id: UUID, starts_at: datetime, ends_at: datetime, now: datetime
 ) -> Appointment:
-    """Move an appointment in place; raises asyncpg.ExclusionViolationError if the new time is taken."""
+    """Move an appointment in place, keeping the time it leaves in `moved_from_slots` (the waitlist offers it);
+    raises asyncpg.ExclusionViolationError if the new time is taken."""
     row = await conn.fetchrow(
         """
-        WITH a AS (
+        WITH old AS (
+            SELECT id, doctor_id, starts_at, ends_at FROM appointments WHERE id = $1
+        ), a AS (
             UPDATE appointments SET starts_at = $2, ends_at = $3, updated_at = $4 WHERE id = $1 RETURNING *
+        ), kept AS (
+            INSERT INTO moved_from_slots (appointment_id, doctor_id, starts_at, ends_at, moved_at)
+            SELECT id, doctor_id, starts_at, ends_at, $4 FROM old WHERE old.starts_at <> $2
         )
         SELECT a.*, d.full_name AS doctor_name, s.code AS specialty_code
         FROM a JOIN doctors d ON d.id = a.doctor_id JOIN specialties s ON s.id = d.specialty_id

@@ -31,6 +31,7 @@ EXPECTED_TABLES = {
     "reminders",
     "waitlist_entries",
     "waitlist_offers",
+    "moved_from_slots",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -122,6 +123,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     # Patients join and leave the waitlist (an entry is ended, never deleted); offers are made and answered.
     "waitlist_entries": {"SELECT", "INSERT", "UPDATE"},
     "waitlist_offers": {"SELECT", "INSERT", "UPDATE"},
+    # A move keeps the time it leaves, for the waitlist.
+    "moved_from_slots": {"SELECT", "INSERT"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},

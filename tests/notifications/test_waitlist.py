@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from appointments import booking
+from appointments import booking, repository
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
 from notifications import callbacks
@@ -362,6 +362,26 @@ async def test_slots_cancelled_by_the_patient_and_by_staff_through_booking_are_o
     # Ana, first in line, gets the first slot; the second goes to Beto rather than waiting on Ana.
     assert await offers(conn) == [("Ana Quispe", "05 09:00", "offered"), ("Beto Choque", "06 09:00", "offered")]
     assert sorted(recipients(graph)) == ["59170000001", "59170000002"]
+
+
+async def test_the_time_a_moved_appointment_leaves_is_offered(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    await join(conn, ana, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    moved = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(5, 9), booked_at=MONDAY)
+
+    # As booking.reschedule moves it (the test doctor has no schedule for reschedule to check against).
+    await repository.update_appointment_time(
+        conn, appointment_id=moved, starts_at=at(6, 9), ends_at=at(6, 9, 30), now=at(4, 10)
+    )
+    await bench.step(at(4, 10, 1))
+
+    # Tuesday 09:00 is free again: Ana, waiting for it, is offered it; Raúl keeps Wednesday.
+    assert await offers(conn) == [("Ana Quispe", "05 09:00", "offered")]
+    assert recipients(graph) == ["59170000001"]
 
 
 async def test_an_offer_meta_reports_sent_is_not_posted_again(
