@@ -28,7 +28,7 @@ from appointments.errors import (
     SlotTaken,
     TooManyUpcoming,
 )
-from appointments.schemas import Appointment, AppointmentStatus, CreatedBy
+from appointments.schemas import Appointment, AppointmentStatus, CreatedBy, Slot
 
 _PATIENT_OVERLAP = "appointments_patient_no_overlap"
 # A deadlock victim's second try waits for the winner and then sees its row; a third covers a
@@ -83,6 +83,7 @@ async def book(
         raise NotBookable("not one of the doctor's upcoming slots")
 
     async def insert() -> Appointment:
+        await _not_held_for_another(conn, doctor_id=doctor_id, slot=slot, patient_id=patient_id)
         if max_upcoming is not None:
             # The patient's booking lock makes concurrent bookings for one patient count one after the other.
             held = await repository.lock_patient_upcoming_count(conn, patient_id=patient_id, now=now)
@@ -100,6 +101,15 @@ async def book(
         )
 
     return await _claim_time(conn, insert)
+
+
+async def _not_held_for_another(conn: repository.Connection, *, doctor_id: int, slot: Slot, patient_id: int) -> None:
+    """Raise SlotTaken when a waitlist offer holds the slot for someone else: searches hide it, and so must a booking
+    that names its time."""
+    if await repository.held_for_another(
+        conn, doctor_id=doctor_id, starts=slot.starts_at, ends=slot.ends_at, patient_id=patient_id
+    ):
+        raise SlotTaken("held for a patient on the waitlist")
 
 
 async def cancel(conn: repository.Connection, *, appointment_id: UUID, patient_id: int, now: datetime) -> Appointment:
@@ -146,6 +156,7 @@ async def reschedule(
         )
         if slot is None:
             raise NotBookable("not one of the doctor's upcoming slots")
+        await _not_held_for_another(conn, doctor_id=current.doctor_id, slot=slot, patient_id=current.patient_id)
         return await repository.update_appointment_time(
             conn, appointment_id=appointment_id, starts_at=slot.starts_at, ends_at=slot.ends_at, now=now
         )

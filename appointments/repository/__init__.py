@@ -36,6 +36,7 @@ from appointments.repository.clinic import (
 from appointments.repository.connection import Connection
 from appointments.repository.schedules import (
     busy_between,
+    held_for_another,
     replace_weekly_schedule,
     schedule_overrides,
     upsert_schedule_override,
@@ -57,6 +58,7 @@ __all__ = [
     "document_on_file",
     "family_member",
     "get_appointment",
+    "held_for_another",
     "insert_appointment",
     "lock_patient_upcoming_count",
     "patient_by_phone",

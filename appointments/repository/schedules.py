@@ -100,3 +100,23 @@ async def busy_between(
         Busy(starts_at=r["starts_at"], ends_at=r["ends_at"], doctor_id=r["doctor_id"], patient_id=r["patient_id"])
         for r in rows
     ]
+
+
+async def held_for_another(
+    conn: Connection, *, doctor_id: int, starts: datetime, ends: datetime, patient_id: int
+) -> bool:
+    """Whether an open waitlist offer holds the doctor's [starts, ends) for a patient other than `patient_id`."""
+    held: bool = await conn.fetchval(
+        """
+        SELECT EXISTS (
+            SELECT 1 FROM waitlist_offers o JOIN waitlist_entries e ON e.id = o.entry_id
+            WHERE o.status = 'offered' AND o.doctor_id = $1 AND e.patient_id <> $4
+              AND tstzrange(o.starts_at, o.ends_at) && tstzrange($2, $3)
+        )
+        """,
+        doctor_id,
+        starts,
+        ends,
+        patient_id,
+    )
+    return held

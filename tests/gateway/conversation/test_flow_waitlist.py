@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
+from functools import partial
 
 import asyncpg
 import pytest
 
-from appointments import demo
+from appointments import booking, demo
+from appointments.errors import SlotTaken
 from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
 from gateway.understanding.waitlist import WaitlistWish, waitlist_wish
-from tests.support.dialog import KEY, LA_PAZ, DialogBench, dialog_bench
+from tests.support.dialog import KEY, LA_PAZ, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 JUAN = demo.JUAN.phone
@@ -338,3 +340,27 @@ async def test_a_held_slot_is_offered_to_nobody_else_until_its_offer_ends(
 
     await conn.execute("UPDATE waitlist_offers SET status = 'expired' WHERE id = $1", offer)
     assert (await bench.free("pediatria"))[0].starts_at == slots[0].starts_at
+
+
+async def test_a_held_slot_cannot_be_booked_by_naming_its_time_but_its_patient_may(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # Searches hide it; a booking that names its time (staff, or a patient typing "a las 10") must be refused too.
+    slot = (await bench.free("pediatria"))[0]
+    await make_offer(conn, MARIA, slot.starts_at)
+    juan, maria = await bench.patient(JUAN), await bench.patient(MARIA)
+    book = partial(
+        booking.book,
+        conn,
+        doctor_id=slot.doctor_id,
+        starts_at=slot.starts_at,
+        now=bench.now,
+        tz=LA_PAZ,
+        min_notice=SETTINGS.min_notice,
+    )
+
+    with pytest.raises(SlotTaken):
+        await book(patient_id=juan.id)
+    mine = await book(patient_id=maria.id)
+
+    assert mine.starts_at == slot.starts_at
