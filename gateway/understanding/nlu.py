@@ -176,7 +176,13 @@ def _read(
         for day in find_dates(normalized, today=local_now.date())
         if not (day.value < local_now.date() and _SINCE.search(normalized, 0, day.start))
     ]
-    times = [found for found in find_times(normalized) if not _UNTIL.search(normalized, 0, found.start)]
+    # "Sábado 5 en la mañana": the 5 is the day's, not 05:00; "hasta las 5" is a limit.
+    times = [
+        found
+        for found in find_times(normalized)
+        if not _UNTIL.search(normalized, 0, found.start)
+        and not any(found.start < day.end and day.start < found.end for day in dates)
+    ]
     specialty = find_specialty(words)
     doctor = find_doctor(words, doctors)
     topics = find_topics(words, has_when=bool(dates or times), has_whom=bool(specialty or doctor))

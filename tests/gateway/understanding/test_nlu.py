@@ -12,6 +12,7 @@ import pytest
 
 from gateway.understanding import Intent, Understanding, understand
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.emergency_model import DEFAULT_PATH, EmergencyModel
 from gateway.understanding.normalize import normalize, phonetic
 from tools import eval_nlu
 from tools import nlu as nlu_cli
@@ -671,3 +672,25 @@ def test_a_refusal_is_looked_for_only_near_its_day() -> None:
     other_clause = read("no puedo, pero el viernes sí")
     assert far.date is not None and far.date.weekday() == 4
     assert other_clause.date is not None and other_clause.date.weekday() == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "weekday", "part"),
+    [
+        ("sábado 5 en la mañana", 5, "morning"),
+        ("lunes 7 en la mañana", 0, "morning"),
+        ("el 5 en la tarde", None, "afternoon"),
+    ],
+)
+def test_the_day_s_number_before_a_part_of_the_day_is_not_an_hour(text: str, weekday: int | None, part: str) -> None:
+    # QA: "sábado 5 en la mañana" was told "No hay un horario libre el sábado 5 de diciembre a las 05:00".
+    result = read(text)
+    assert (result.time, result.time_of_day) == (None, part)
+    assert result.date is not None and (weekday is None or result.date.weekday() == weekday)
+
+
+@pytest.mark.parametrize("text", ["bueno, la tomo", "sí, la tomo", "bueno, lo tomo"])
+def test_taking_an_offered_slot_is_no_emergency(text: str) -> None:
+    # QA: accepting a waitlist offer with "bueno, la tomo" was answered as an emergency by the learned model.
+    model = EmergencyModel.load(DEFAULT_PATH)
+    assert understand(text, now=WEDNESDAY, tz=LA_PAZ, emergency_model=model).intent is not Intent.EMERGENCY
