@@ -825,9 +825,10 @@ def waitlist_left(count: int) -> str:
     return "Listo, salió de la lista de espera. Ya no le avisaremos cuando se libere un horario."
 
 
+# Said also to a stale or someone else's offer button: it claims no place on the list.
 WAITLIST_OFFER_GONE = (
-    "Lo siento, ese horario ya no está disponible para usted: el tiempo para confirmarlo terminó o fue respondido. "
-    "Sigue en la lista de espera y le avisaremos si se libera otro."
+    "Lo siento, ese horario ya no está disponible: el tiempo para tomarlo terminó o esa oferta ya fue respondida. "
+    "Si está en la lista de espera, le avisaremos cuando se libere otro."
 )
 WAITLIST_OFFER_TAKEN = (
     "Lo siento, ese horario acaba de ocuparse y no pude reservarlo. Sigue en la lista de espera y le avisaremos "
