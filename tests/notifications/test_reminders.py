@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +19,8 @@ from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
 from notifications.reminders import QUEUE, Reminders
 from notifications.senders import N8nSender, Sender, WhatsAppSender
-from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
-from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, reminders, seed_doctor
+from tests.e2e.fake_whatsapp import FakeGraphApi
+from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, reminders
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 PHONE_NUMBER_ID = "106540352242922"
@@ -29,24 +29,6 @@ MONDAY = datetime(2030, 3, 4, 9, tzinfo=LA_PAZ)
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2030, 3, day, hour, minute, second, tzinfo=LA_PAZ)
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraphApi]:
-    with fake_graph_api() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def doctor(conn: asyncpg.Connection) -> int:
-    return await seed_doctor(conn)
 
 
 class Bench:

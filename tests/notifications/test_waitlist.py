@@ -4,7 +4,7 @@ never offered twice, one patient offered one slot at a time, and nothing to a pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,8 +19,8 @@ from notifications import callbacks
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, WhatsAppSender
 from notifications.waitlist import QUEUE, Waitlist
-from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
-from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, seed_doctor
+from tests.e2e.fake_whatsapp import FakeGraphApi
+from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book
 
 LA_PAZ = ZoneInfo("America/La_Paz")
 PHONE_NUMBER_ID = "106540352242922"
@@ -30,24 +30,6 @@ HOLD_MINUTES = 30
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2030, 3, day, hour, minute, tzinfo=LA_PAZ)
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraphApi]:
-    with fake_graph_api() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
-async def doctor(conn: asyncpg.Connection) -> int:
-    return await seed_doctor(conn)
 
 
 class Bench:

@@ -7,30 +7,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import httpx
-import pytest
 
-from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
+from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import add_patient, book, seed_doctor
 from tests.support.services import free_port, serving_process
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraphApi]:
-    with fake_graph_api() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url)
-    yield connection
-    await connection.close()
 
 
 def worker_env(database_url: str, graph: FakeGraphApi, *, concurrency: int) -> dict[str, str]:
