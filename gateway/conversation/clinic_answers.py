@@ -157,6 +157,13 @@ def _week_of(weekdays: Mapping[int, Sequence[Period]], *, say_closed: bool) -> s
     return "; ".join(lines)
 
 
+def names_days(text: str) -> bool:
+    """Whether the message names days of the week or the weekend ("¿y los sábados?", "¿y el finde?"): after an
+    answer about opening hours, that is the same question about those days."""
+    said = normalize(text)
+    return _WEEKEND.search(said) is not None or any(word in _WEEKDAY_WORDS for word in said.split())
+
+
 def _hours(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
     hours = facts.info.hours
     if hours is None:

@@ -44,6 +44,7 @@ from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
 from gateway.db import Connection
+from gateway.understanding.clinic_topics import ClinicTopic
 from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
@@ -169,7 +170,7 @@ class Dialog:
         if (
             intent is not Intent.CLINIC_INFO
             and asked_about
-            and _follows_a_clinic_answer(state, turn.understood, turn.text)
+            and _follows_a_clinic_answer(state, asked_about, turn.understood, turn.text)
         ):
             # "¿Y con el pediatra?" after a price: the same question about another specialty, not a booking.
             understood = replace(turn.understood, intent=Intent.CLINIC_INFO, clinic_topics=asked_about)
@@ -340,14 +341,18 @@ class Dialog:
         return day is not None and day < turn.now.astimezone(self.settings.tz).date()
 
 
-def _follows_a_clinic_answer(state: DialogState, understood: Understanding, text: str) -> bool:
-    """Whether a message right after a clinic answer only names something else to ask it about: a specialty, a
-    doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la noche? a las 9"); `text`
-    is the message as written."""
+def _follows_a_clinic_answer(
+    state: DialogState, asked_about: tuple[ClinicTopic, ...], understood: Understanding, text: str
+) -> bool:
+    """Whether a message right after a clinic answer about `asked_about` only names something else to ask it
+    about: a specialty, a doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la
+    noche? a las 9", "¿y los sábados?" after the hours); `text` is the message as written."""
     if state.step is not None or _asks_for_one(text):
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
-    return (bare_detail or understood.intent is Intent.OTHER) and has_details(understood)
+    if not (bare_detail or understood.intent is Intent.OTHER):
+        return False
+    return has_details(understood) or (ClinicTopic.HOURS in asked_about and clinic_answers.names_days(text))
 
 
 # Words that ask for an appointment rather than about one: "necesito para mi hijo con la pediatra el lunes",

@@ -126,6 +126,30 @@ async def test_a_bare_specialty_after_a_price_is_still_the_same_question(
     assert outcome.text is not None and specialty in outcome.text and "cuesta" in outcome.text
 
 
+AFTER_THE_HOURS = DialogState(asked_about=(ClinicTopic.HOURS,))
+
+
+@pytest.mark.parametrize(
+    ("says", "answer"),
+    [
+        ("y los sabados?", "Sí, los sábados atendemos"),
+        ("¿y los domingos?", "No, los domingos no atendemos"),
+        ("y el fin de semana?", "Los sábados atendemos"),
+    ],
+)
+async def test_days_named_after_the_hours_are_the_same_question(bench: DialogBench, says: str, answer: str) -> None:
+    outcome = await bench.say(MARIA, says, AFTER_THE_HOURS)
+
+    assert outcome.text is not None and outcome.text.startswith(answer)
+    assert outcome.state.flow is None
+
+
+async def test_days_named_after_a_price_are_not_an_hours_question(bench: DialogBench) -> None:
+    outcome = await bench.say(MARIA, "y los sabados?", AFTER_A_PRICE)
+
+    assert outcome.text is None or "atendemos" not in outcome.text
+
+
 # --- a hand-over already under way -------------------------------------------------------------------------------
 
 # (first message, the one after it, what the second is answered)
