@@ -45,7 +45,6 @@ from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
 from gateway.db import Connection
 from gateway.understanding.clinic_topics import ClinicTopic
-from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize
@@ -282,7 +281,7 @@ class Dialog:
             wishes = wishes.but(time_of_day=understood.time_of_day, clock=None)
         if reference is not None:
             wishes = wishes.but(reference=reference)
-        mention = whom(turn.text)
+        mention = turn.understood.whom
         # A relative only told about never overrides who the patient already said it is for.
         if mention is not None and not (mention.uncertain and wishes.whom is not None):
             wishes = wishes.but(whom=Whom.of(mention))
@@ -347,7 +346,7 @@ def _follows_a_clinic_answer(
     """Whether a message right after a clinic answer about `asked_about` only names something else to ask it
     about: a specialty, a doctor, a day or an hour, with no request of its own ("¿y traumatología?", "y en la
     noche? a las 9", "¿y los sábados?" after the hours); `text` is the message as written."""
-    if state.step is not None or _asks_for_one(text):
+    if state.step is not None or _asks_for_one(understood, text):
         return False
     bare_detail = understood.intent is Intent.SCHEDULE_APPOINTMENT and understood.confidence <= _BARE_DETAIL
     if not (bare_detail or understood.intent is Intent.OTHER):
@@ -364,10 +363,10 @@ _ASKS_FOR_ONE = re.compile(
 )
 
 
-def _asks_for_one(text: str) -> bool:
+def _asks_for_one(understood: Understanding, text: str) -> bool:
     """Whether the message asks for an appointment: a need or request verb, a day it is "para", or someone else it
     is for ("para mi hijo"); such a message after a price is a booking, not the same question again."""
-    mention = whom(text)
+    mention = understood.whom
     for_someone = mention is not None and (mention.someone_else or mention.relation is not None or bool(mention.name))
     return for_someone or _ASKS_FOR_ONE.search(normalize(text)) is not None
 

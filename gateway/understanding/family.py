@@ -168,14 +168,13 @@ _AROUND_A_MENTION: Final = frozenset(
 )  # fmt: skip
 
 
-def only_whom(text: str) -> bool:
+def only_whom(text: str, mention: Mention | None) -> bool:
     """Whether the message says who an appointment is for and nothing else ("para mi hijo", "sí, para mi mamá").
 
     Such a message tells of no emergency, whatever the learned emergency model makes of it: it read "para mi
     hijo" and "para mi mamá" as self-harm. A name in small letters is not known to be one, so with it this is
-    False and the message is read as any other.
+    False and the message is read as any other. `mention` is `whom(text)`, read once by the caller.
     """
-    mention = whom(text)
     if mention is None:
         return False
     named = {fold(word) for word in _WORD.findall(mention.name or "")}

@@ -19,7 +19,7 @@ from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_t
 from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
 from gateway.understanding.emergency_model import EmergencyModel
-from gateway.understanding.family import only_whom
+from gateway.understanding.family import Mention, only_whom, whom
 from gateway.understanding.intent_patterns import GREETING
 from gateway.understanding.intents import (
     INTENT_WORDS,
@@ -87,6 +87,8 @@ class Understanding:
     complaint: bool = False
     # Small talk answered from a template rather than by the model ("¿eres un robot?", "ok", "muy amable").
     small_talk: SmallTalk | None = None
+    # Who the message says an appointment is for ("para mi hijo", "a nombre de Mateo", "para mí"), if it says.
+    whom: Mention | None = None
 
     def as_json(self) -> dict[str, str | float | None]:
         """The JSON shape the CLI prints and the evaluation compares (dates ISO, times HH:MM)."""
@@ -129,8 +131,14 @@ def understand(
     """
     local_now = now.astimezone(tz) if now.tzinfo is not None else now.replace(tzinfo=tz)
     text = without_references(_fewer_emoji(_REPEATED.sub(r"\1\1\1", text[:MAX_CHARS])))
+    mention = whom(text)
     whole = _read(
-        text, Words(text, known=KNOWN_WORDS), local_now=local_now, doctors=doctors, emergency_model=emergency_model
+        text,
+        Words(text, known=KNOWN_WORDS),
+        local_now=local_now,
+        doctors=doctors,
+        emergency_model=emergency_model,
+        mention=mention,
     )
     if len(text) < LONG_MESSAGE or whole.intent in (Intent.EMERGENCY, Intent.HUMAN_HANDOFF):
         return whole
@@ -142,7 +150,7 @@ def understand(
         words = Words(sentence, known=KNOWN_WORDS)
         if words.has(_REQUEST_WORDS):
             # The learned model has read the whole message already: an emergency it saw was returned above.
-            parts[at] = _read(sentence, words, local_now=local_now, doctors=doctors, emergency_model=None)
+            parts[at] = _read(sentence, words, local_now=local_now, doctors=doctors, emergency_model=None, mention=None)
             if len(parts) == PARTS_READ:
                 break
     chosen = _chosen(whole, parts)
@@ -153,8 +161,10 @@ def understand(
     following = parts.get(after)
     if following is None and after < len(sentences):
         words = Words(sentences[after], known=KNOWN_WORDS)
-        following = _read(sentences[after], words, local_now=local_now, doctors=doctors, emergency_model=None)
-    return by_parts(whole, parts, chosen, following)
+        following = _read(
+            sentences[after], words, local_now=local_now, doctors=doctors, emergency_model=None, mention=None
+        )
+    return replace(by_parts(whole, parts, chosen, following), whom=mention)
 
 
 def _fewer_emoji(text: str) -> str:
@@ -166,9 +176,16 @@ def _fewer_emoji(text: str) -> str:
 
 
 def _read(
-    text: str, words: Words, *, local_now: dt.datetime, doctors: Sequence[str], emergency_model: EmergencyModel | None
+    text: str,
+    words: Words,
+    *,
+    local_now: dt.datetime,
+    doctors: Sequence[str],
+    emergency_model: EmergencyModel | None,
+    mention: Mention | None,
 ) -> Understanding:
-    """`understand` of one text, whole: `words` are its words, `local_now` the clinic's time."""
+    """`understand` of one text, whole: `words` are its words, `local_now` the clinic's time, `mention` who the
+    text says an appointment is for (given for the whole message, None for a sentence of it)."""
     normalized = spell_calendar_words(" ".join(words.words))
     # "Me duele desde ayer", "hace dos días": when something began, not a day wanted.
     dates = [
@@ -194,7 +211,12 @@ def _read(
     )
     learned = None
     # "Para mi hijo" answers who an appointment is for; the model alone took it for self-harm.
-    if intent is not Intent.EMERGENCY and emergency_model is not None and not ruled_out(words) and not only_whom(text):
+    if (
+        intent is not Intent.EMERGENCY
+        and emergency_model is not None
+        and not ruled_out(words)
+        and not only_whom(text, mention)
+    ):
         learned = emergency_model.verdict(text)
         if learned is not None:
             intent, confidence = Intent.EMERGENCY, 0.8
@@ -227,6 +249,7 @@ def _read(
         emergency_learned=learned is not None,
         complaint=intent is Intent.HUMAN_HANDOFF and complains_of_the_clinic(words),
         small_talk=small_talk,
+        whom=mention,
     )
 
 

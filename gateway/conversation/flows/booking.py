@@ -15,7 +15,6 @@ from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import Outcome, Turn, has_details
 from gateway.conversation.reply import Action, Option
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step
-from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ class Booking:
         text = turn.text
         if choices.drops_the_booking(text) or (state.flow is Flow.BOOK and choices.only_cancels(text)):
             return await self._left(state, turn)
-        mention = whom(text)
+        mention = turn.understood.whom
         if state.flow is Flow.BOOK and mention is not None and not mention.uncertain:
             # "No, la cita es para mí", "es para mi hijo": who it is for is settled again, and the slots looked for
             # are theirs.

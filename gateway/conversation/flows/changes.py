@@ -17,7 +17,6 @@ from gateway.conversation.flows.common import CHANGE, Outcome, Turn, appointment
 from gateway.conversation.flows.family import family_upcoming, member_ids
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, OfferedSlot, Step, Whom, Wishes
-from gateway.understanding.family import whom
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -79,7 +78,7 @@ class Changes:
         if new_flow not in (None, state.flow):
             return None  # "mis citas", "mejor cancélela": another request
         understood = turn.understood
-        said = has_details(understood) or choices.names_own(turn.text) or whom(turn.text) is not None
+        said = has_details(understood) or choices.names_own(turn.text) or understood.whom is not None
         if not said and new_flow is None:
             return None
         wishes = state.wishes
@@ -93,7 +92,7 @@ class Changes:
         if choices.names_own(turn.text):
             own = tuple(a for a in listed if a.for_name is None)
             return own or listed
-        mention = whom(turn.text)
+        mention = turn.understood.whom
         if mention is None:
             return listed
         holder = await clinic.patient_by_phone(self._dialog.conn, phone=turn.phone)

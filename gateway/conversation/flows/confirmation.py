@@ -12,7 +12,6 @@ from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
 from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn, has_details
 from gateway.conversation.state import DialogState, Flow, Step
-from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
 
@@ -50,7 +49,7 @@ class Confirmation:
         """The message read as "sí", "no", "otro horario" or another day or hour; None when it is none of them."""
         dialog = self._dialog
         intent = turn.understood.intent
-        if state.flow is Flow.BOOK and whom(turn.text) is not None and not no_in(turn.text):
+        if state.flow is Flow.BOOK and turn.understood.whom is not None and not no_in(turn.text):
             # "Sí confirmo, a nombre de mi hijo Mateo porfa": a yes that also says who the appointment is for.
             said_yes = intent is Intent.CONFIRM or yes_in(turn.text)
             return await dialog.family.named_at_confirmation(state, turn, said_yes=said_yes)

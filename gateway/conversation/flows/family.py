@@ -22,7 +22,7 @@ from gateway.conversation.reply import Option
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Member, Step, Whom
 from gateway.db import Connection
 from gateway.understanding.birthdates import parse_birth_date
-from gateway.understanding.family import names_in, whom
+from gateway.understanding.family import names_in
 from gateway.understanding.normalize import fold
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ class Family:
     async def named_at_confirmation(self, state: DialogState, turn: Turn, *, said_yes: bool) -> Outcome:
         """ "Sí confirmo, a nombre de mi hijo Mateo": who it is for, then the booking (or the question again)."""
         dialog = self._dialog
-        mention = whom(turn.text)
+        mention = turn.understood.whom
         said = Whom.of(mention) if mention is not None else state.wishes.whom
         state = state.but(wishes=state.wishes.but(whom=said), member=None, confirmed=said_yes)
         reverify = await dialog.verification.still_verified(state, turn)
@@ -144,7 +144,7 @@ class Family:
             return await dialog.verification.gate(state.but(step=None), turn)
         dependents = await clinic.dependents_of(dialog.conn, holder_id=holder.id)
         number = choices.option_number(turn.text, len(dependents) + 2)
-        mention = whom(turn.text)
+        mention = turn.understood.whom
         named = names_in(turn.text, [d.full_name for d in dependents])
         match: Patient | _Add | None
         if number is not None:
@@ -169,7 +169,7 @@ class Family:
         """The message read as the new family member's name."""
         if new_flow is not None:
             return None
-        mention = whom(turn.text)
+        mention = turn.understood.whom
         name = mention.name if mention is not None and mention.name else " ".join(turn.text.split())
         if not (_NAME.match(name) and len(name) <= _MAX_NAME):
             return Outcome(state, replies.MEMBER_NAME_AGAIN)

@@ -109,7 +109,7 @@ def test_names_in(text: str, found: list[int]) -> None:
     ],
 )
 def test_only_whom(text: str, only: bool) -> None:
-    assert only_whom(text) is only
+    assert only_whom(text, whom(text)) is only
 
 
 @pytest.fixture(scope="module")
