@@ -16,9 +16,10 @@ from appointments import booking, repository
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
 from notifications import callbacks
+from notifications.delivery import QUEUE, Sending
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, WhatsAppSender
-from notifications.waitlist import QUEUE, Waitlist
+from notifications.waitlist import Waitlist
 from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book
 
@@ -73,20 +74,14 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
         client = GraphClient(base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=5)
         sender = WhatsAppSender(client, PHONE_NUMBER_ID)
         clock, metrics = SetClock(MONDAY), NotificationMetrics()
+        retry = Backoff(retries=2, first_seconds=0.05, max_seconds=0.1)
         service = Waitlist(
-            pool=pool,
-            queue=queue,
-            sender=sender,
-            metrics=metrics,
-            clock=clock,
+            Sending(pool, queue, sender, metrics, clock, retry, send_lease_seconds=6, tick_seconds=1),
             tz=LA_PAZ,
             hold_minutes=HOLD_MINUTES,
             min_notice_minutes=60,
             template="oferta_lista_espera",
             language="es",
-            retry=Backoff(retries=2, first_seconds=0.05, max_seconds=0.1),
-            send_lease_seconds=6,
-            tick_seconds=1,
         )
         await queue.app.open_async()
         opened.append((pool, queue, sender))
