@@ -422,6 +422,7 @@ async def test_an_offer_whose_posts_keep_failing_is_withdrawn_and_the_slot_passe
 
     assert [s.status for s in graph.received] == [503, 503, 503]
     row = await conn.fetchrow("SELECT status, reason, attempts, last_error FROM waitlist_offers")
+    assert row is not None
     assert (row["status"], row["reason"], row["attempts"]) == ("withdrawn", "send_failed", 3)
     assert "answered 503" in row["last_error"]
     assert (bench.count("retried"), bench.count("failed"), bench.count("sent")) == (2, 1, 0)
