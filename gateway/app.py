@@ -36,6 +36,7 @@ from gateway.understanding.emergency_model import EmergencyModel
 from gateway.verification.otp import OtpService
 from gateway.verification.sms import HttpSmsSender, SmsSender
 from gateway.whatsapp.service import whatsapp_inbox
+from notifications import callbacks as notification_callbacks
 
 log = structlog.get_logger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             get_chat_service(app.state.services),
             app.state.services.rate_limiter,
             metrics,
+            # The notification service sends through the same WhatsApp app: its `sent` callbacks arrive here.
+            status_recorder=notification_callbacks,
             guard=process_guards.whatsapp,
             db_guard=process_guards.postgres,
         )

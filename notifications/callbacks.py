@@ -1,7 +1,8 @@
 """Meta's status callbacks for the notifications: each reminder and waitlist offer is sent naming its row, and a
 `sent` report records it.
 
-The callbacks reach the gateway's webhook (one per WhatsApp app), which hands those of notifications here.
+The callbacks reach the gateway's webhook (one per WhatsApp app), which hands those of notifications here: this
+module is the gateway's `StatusRecorder` (gateway/whatsapp/service.py), wired in by gateway/app.py.
 """
 
 from __future__ import annotations

@@ -1,48 +1,35 @@
-"""Reminders sent exactly once, across any number of worker copies and restarts.
+"""Appointment reminders, each sent exactly once (`notifications.delivery`).
 
 - **Tick.** A periodic job (deferred once per tick by whichever copy gets there first) plans the reminders of
   booked appointments (`planning.plan`; rows keyed by appointment, hours and start, so planning twice inserts
   nothing), drops pending ones whose appointment was cancelled or moved (the move gets new rows for its new
   start), and queues one `notifications.send` job per due reminder, its queueing lock named by the reminder.
-- **Send.** The job locks the row, checks again that the appointment is still booked at that start, that the
-  patient (or their family holder) consented and that the time is still right (`planning.at_send_time`), and
-  claims the row for one post, all in one transaction. Only one copy can hold the claim. It posts with the pooled
-  connection held and records `sent` in the very next statement.
-- **Failures.** A post that fails is retried with exponential backoff (the row's attempts count, whichever job
-  runs it); after the last retry, or a refusal no retry changes, the reminder is `failed`. A copy that dies
-  mid-post leaves its claim to lapse; the next tick queues the reminder again.
-
-A post whose outcome is unknown (the copy died before recording it, or the answer timed out after WhatsApp took the
-message) stays claimed for the post's timeout plus `WHATSAPP_CALLBACK_GRACE_SECONDS`. Each reminder goes out with
-`biz_opaque_callback_data` naming its row, and Meta's `sent` status callback, which the gateway's webhook receives
-within seconds, records it sent (`notifications.callbacks`): the copy that looks again after the claim finds it sent
-and posts nothing. Only when that callback does not come within the grace is the reminder posted again.
+- **Send.** The job sends it as `delivery.Delivery` does any notification, once it has checked again that the
+  appointment is still booked at that start, that the patient (or their family holder) consented and that the time
+  is still right (`planning.at_send_time`: it may put the reminder off past quiet hours). A reminder given up on is
+  `failed`; one whose claim lapsed with its copy is queued again by the next tick.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-import asyncpg
 import structlog
-from procrastinate.exceptions import AlreadyEnqueued
 
 from appointments.repository.connection import Connection
-from gateway.clock import Clock
-from gateway.jobs import Backoff, JobQueue, RetryAt
 from notifications import callbacks, planning, repository
-from notifications.metrics import NotificationMetrics
+from notifications.delivery import POSTPONED, SEND, Delivery, End, Names, Sending, Verdict
 from notifications.planning import QuietHours
-from notifications.senders import Sender, SendError
 from notifications.template import ReminderFacts, reminder_message
 
 log = structlog.get_logger(__name__)
 
 SEND_TASK = "notifications.send"
 TICK_TASK = "notifications.tick"
-QUEUE = "notifications"
 KIND = "reminder"
 # Reminders queued per tick; the rest go on the next one.
 _BATCH = 500
@@ -50,57 +37,28 @@ _BATCH = 500
 _PLAN_AHEAD = timedelta(days=1)
 
 
-class _Busy(RetryAt):
-    """Another copy is posting this reminder: look again when its claim ends."""
-
-
-def _describe(exc: BaseException) -> str:
-    return f"{type(exc).__name__}: {exc}"[:1000]
-
-
 class Reminders:
-    """Plans, queues and sends appointment reminders through `sender`."""
+    """Plans, queues and sends appointment reminders."""
 
     def __init__(
         self,
+        sending: Sending,
         *,
-        pool: asyncpg.Pool,
-        queue: JobQueue,
-        sender: Sender,
-        metrics: NotificationMetrics,
-        clock: Clock,
         hours_before: Sequence[int],
         quiet: QuietHours | None,
         tz: ZoneInfo,
         template: str,
         language: str,
-        retry: Backoff,
-        send_lease_seconds: float,
-        tick_seconds: int,
     ) -> None:
-        self._pool = pool
-        self._queue = queue
-        self._sender = sender
-        self._metrics = metrics
-        self._clock = clock
+        self._pool = sending.pool
+        self._metrics = sending.metrics
+        self._clock = sending.clock
         self._hours = tuple(sorted(set(hours_before), reverse=True))
         self._quiet = quiet
         self._tz = tz
-        self._template = template
-        self._language = language
-        self._retry = retry
-        self._send_lease = send_lease_seconds
-
-        @queue.app.task(name=SEND_TASK, queue=QUEUE, retry=retry)
-        async def send(reminder_id: int) -> None:
-            await self.send(reminder_id)
-
-        @queue.app.periodic(cron=f"* * * * * */{tick_seconds}", periodic_id="tick")
-        @queue.app.task(name=TICK_TASK, queue=QUEUE, queueing_lock=TICK_TASK)
-        async def tick(timestamp: int) -> None:
-            await self.tick()
-
-        self._send_task = send
+        kind = _ReminderKind(hours=self._hours, quiet=quiet, tz=tz, template=template, language=language)
+        self._delivery = Delivery(kind, sending, task=SEND_TASK)
+        sending.every_tick(TICK_TASK, "tick", self.tick)
 
     # --- the tick -------------------------------------------------------------------------------------------------
 
@@ -145,13 +103,7 @@ class Reminders:
         await self.measure_lag()
         queued = 0
         for reminder_id in ids:
-            try:
-                await self._send_task.configure(queueing_lock=f"reminder:{reminder_id}").defer_async(
-                    reminder_id=reminder_id
-                )
-                queued += 1
-            except AlreadyEnqueued:
-                pass  # its job waits already
+            queued += await self._delivery.defer(reminder_id)  # False: its job waits already
         return queued
 
     async def measure_lag(self) -> None:
@@ -165,95 +117,73 @@ class Reminders:
 
     async def send(self, reminder_id: int) -> None:
         """Send one reminder if it is still due and still meant; raises RetryAt to be run again later."""
-        structlog.contextvars.bind_contextvars(reminder_id=reminder_id)
-        try:
-            await self._send(reminder_id)
-        finally:
-            structlog.contextvars.unbind_contextvars("reminder_id")
+        await self._delivery.send(reminder_id)
 
-    async def _send(self, reminder_id: int) -> None:
-        now = self._clock()
-        # Held across the post on purpose: recording `sent` is the very next statement (see the module docstring).
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                row = await repository.lock(conn, reminder_id=reminder_id)
-                if row is None or row.status != "pending":
-                    return  # sent or ended already: a job queued twice, or run again after its work was done
-                if row.busy:
-                    assert row.claimed_until is not None
-                    raise _Busy(row.claimed_until + timedelta(milliseconds=100), "claimed by another post")
-                if not await self._still_meant(conn, row, now):
-                    return
-                attempt = await repository.claim(conn, reminder_id=reminder_id, lease_seconds=self._send_lease)
-            message = reminder_message(
-                ReminderFacts(
-                    appointment_id=row.appointment_id,
-                    phone=row.phone or "",
-                    full_name=row.full_name,
-                    doctor_name=row.doctor_name,
-                    specialty_name=row.specialty_name,
-                    starts_at=row.starts_at,
-                ),
-                template=self._template,
-                language=self._language,
-                tz=self._tz,
-                callback_data=callbacks.callback_data(reminder_id),
-            )
-            try:
-                wamid = await self._sender.send(message)
-            except SendError as exc:
-                await self._failed(conn, reminder_id, attempt, exc)
-                return
-            await repository.record_sent(conn, reminder_id=reminder_id, wamid=wamid, now=self._clock())
-        self._metrics.sent.labels(KIND, "sent").inc()
-        log.info("reminder_sent", hours_before=row.hours_before, attempt=attempt)
 
-    async def _still_meant(self, conn: Connection, row: repository.Locked, now: datetime) -> bool:
-        """Ends (or postpones) a reminder that must not go now; True when it may be sent."""
-        reason: str | None = None
-        status: repository.Final = "skipped"
+@dataclass(frozen=True)
+class _ReminderKind:
+    """A reminder's parts of the send (`delivery.Kind`): still meant while its appointment is booked at the start it
+    was planned for, the patient consents and `planning.at_send_time` agrees."""
+
+    # Logs reminder_sent, reminder_attempt_failed, reminder_failed and reminder_not_sent.
+    names = Names(kind=KIND, id_key="reminder_id", not_sent="reminder_not_sent")
+    hours: tuple[int, ...]
+    quiet: QuietHours | None
+    tz: ZoneInfo
+    template: str
+    language: str
+
+    async def lock(self, conn: Connection, row_id: int) -> repository.Locked | None:
+        row = await repository.lock(conn, reminder_id=row_id)
+        return row if row is not None and row.status == "pending" else None
+
+    async def verdict(self, conn: Connection, row: repository.Locked, now: datetime) -> Verdict:
         if row.appointment_status != "booked" or row.starts_at != row.planned_start:
-            status, reason = "dropped", "cancelled" if row.appointment_status != "booked" else "moved"
-        elif row.consent is not True:
-            reason = "no_consent"
-        elif row.phone is None:
-            reason = "no_phone"
-        else:
-            decision = planning.at_send_time(
-                now=now,
-                starts_at=row.starts_at,
-                hours_before=row.hours_before,
-                all_hours=self._hours,
-                quiet=self._quiet,
-                tz=self._tz,
-            )
-            if decision.wait_until is not None:
-                await repository.postpone(conn, reminder_id=row.id, due_at=decision.wait_until, now=now)
-                return False
-            if not decision.send:
-                reason = decision.skipped
-        if reason is None:
-            return True
-        await repository.finish(conn, reminder_id=row.id, status=status, reason=reason, now=now)
-        self._metrics.sent.labels(KIND, status).inc()
-        log.info("reminder_not_sent", status=status, reason=reason)
-        return False
-
-    async def _failed(self, conn: Connection, reminder_id: int, attempt: int, exc: SendError) -> None:
-        """Retry after a backoff (nothing else posts it meanwhile), or give up: `failed`, counted, kept for staff."""
-        if exc.retryable and not self._retry.is_last(attempt - 1):
-            wait = min(self._retry.max_seconds, self._retry.first_seconds * 2 ** (attempt - 1))
-            # A post whose answer was lost may have reached the patient: the wait is at least the claim's lease.
-            hold = max(wait, self._send_lease) if exc.maybe_delivered else wait
-            await repository.record_failed_attempt(
-                conn, reminder_id=reminder_id, error=_describe(exc), hold_seconds=hold, now=self._clock()
-            )
-            self._metrics.sent.labels(KIND, "retried").inc()
-            log.warning("reminder_attempt_failed", attempt=attempt, error=type(exc).__name__)
-            raise RetryAt(datetime.now(UTC) + timedelta(seconds=hold), "send failed")
-        reason = "send_refused" if not exc.retryable else "send_failed"
-        await repository.finish(
-            conn, reminder_id=reminder_id, status="failed", reason=reason, now=self._clock(), error=_describe(exc)
+            return End("dropped", "cancelled" if row.appointment_status != "booked" else "moved")
+        if row.consent is not True:
+            return End("skipped", "no_consent")
+        if row.phone is None:
+            return End("skipped", "no_phone")
+        decision = planning.at_send_time(
+            now=now,
+            starts_at=row.starts_at,
+            hours_before=row.hours_before,
+            all_hours=self.hours,
+            quiet=self.quiet,
+            tz=self.tz,
         )
-        self._metrics.sent.labels(KIND, "failed").inc()
-        log.error("reminder_failed", attempt=attempt, reason=reason, error=type(exc).__name__)
+        if decision.wait_until is not None:
+            await repository.postpone(conn, reminder_id=row.id, due_at=decision.wait_until, now=now)
+            return POSTPONED
+        if not decision.send and decision.skipped is not None:
+            return End("skipped", decision.skipped)
+        return SEND
+
+    async def claim(self, conn: Connection, row_id: int, lease_seconds: float) -> int:
+        return await repository.claim(conn, reminder_id=row_id, lease_seconds=lease_seconds)
+
+    def message(self, row: repository.Locked) -> dict[str, Any]:
+        facts = ReminderFacts(
+            appointment_id=row.appointment_id,
+            phone=row.phone or "",
+            full_name=row.full_name,
+            doctor_name=row.doctor_name,
+            specialty_name=row.specialty_name,
+            starts_at=row.starts_at,
+        )
+        data = callbacks.callback_data(row.id)
+        return reminder_message(facts, template=self.template, language=self.language, tz=self.tz, callback_data=data)
+
+    async def record_sent(self, conn: Connection, row_id: int, wamid: str | None, now: datetime) -> None:
+        await repository.record_sent(conn, reminder_id=row_id, wamid=wamid, now=now)
+
+    async def retry_later(self, conn: Connection, row_id: int, seconds: float, error: str, now: datetime) -> None:
+        await repository.record_failed_attempt(conn, reminder_id=row_id, error=error, hold_seconds=seconds, now=now)
+
+    async def end(self, conn: Connection, row_id: int, how: End, now: datetime, error: str | None = None) -> None:
+        status = how.outcome
+        assert status != "withdrawn"  # a reminder ends failed, skipped or dropped: its status is its outcome
+        await repository.finish(conn, reminder_id=row_id, status=status, reason=how.reason, now=now, error=error)
+
+    def sent_facts(self, row: repository.Locked) -> Mapping[str, object]:
+        return {"hours_before": row.hours_before}

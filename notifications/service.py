@@ -12,6 +12,7 @@ import structlog
 from gateway.clock import Clock, system_clock
 from gateway.jobs import Backoff, JobQueue
 from notifications import health
+from notifications.delivery import Sending
 from notifications.metrics import NotificationMetrics
 from notifications.reminders import Reminders
 from notifications.senders import Sender, sender_from
@@ -64,35 +65,31 @@ class NotificationService:
             max_seconds=s.notifications_retry_max_seconds,
         )
         send_lease = s.whatsapp_timeout_seconds + s.whatsapp_callback_grace_seconds + _CLAIM_MARGIN_SECONDS
-        self.reminders = Reminders(
+        sending = Sending(
             pool=self._pool,
             queue=self.queue,
             sender=self.sender,
             metrics=self.metrics,
             clock=self._clock,
+            retry=retry,
+            send_lease_seconds=send_lease,
+            tick_seconds=s.notifications_tick_seconds,
+        )
+        self.reminders = Reminders(
+            sending,
             hours_before=s.reminder_hours_before,
             quiet=s.quiet_hours,
             tz=s.tz,
             template=s.reminder_template_name,
             language=s.reminder_template_language,
-            retry=retry,
-            send_lease_seconds=send_lease,
-            tick_seconds=s.notifications_tick_seconds,
         )
         self.waitlist = Waitlist(
-            pool=self._pool,
-            queue=self.queue,
-            sender=self.sender,
-            metrics=self.metrics,
-            clock=self._clock,
+            sending,
             tz=s.tz,
             hold_minutes=s.waitlist_hold_minutes,
             min_notice_minutes=s.booking_min_notice_minutes,
             template=s.waitlist_template_name,
             language=s.reminder_template_language,
-            retry=retry,
-            send_lease_seconds=send_lease,
-            tick_seconds=s.notifications_tick_seconds,
         )
         await self.queue.start()
         self._server = await health.serve(

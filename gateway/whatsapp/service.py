@@ -29,13 +29,14 @@ import time
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 import asyncpg
 import structlog
 from procrastinate import JobContext
 
 from gateway.conversation.service import ChatService, whatsapp_message_key
+from gateway.db import Connection
 from gateway.errors import DatabaseUnavailable
 from gateway.jobs import Backoff, JobQueue, RetryAt
 from gateway.log import mask_phone
@@ -47,8 +48,6 @@ from gateway.verification.vouching import by_whatsapp
 from gateway.whatsapp import replies, repository
 from gateway.whatsapp.client import GraphClient, OutboundMessage, WhatsAppSendError, reply_messages
 from gateway.whatsapp.payloads import Inbound, Status
-from notifications.callbacks import is_notification
-from notifications.callbacks import record_sent as record_notification_sent
 
 log = structlog.get_logger(__name__)
 
@@ -60,6 +59,17 @@ _DELIVERED = frozenset({"sent", "delivered", "read"})
 # Why a message was given up on: whatsapp_failed_total{reason}.
 FailReason = Literal["graph_refused", "graph_unavailable", "turn_failed"]
 FAIL_REASONS: tuple[FailReason, ...] = ("graph_refused", "graph_unavailable", "turn_failed")
+
+
+class StatusRecorder(Protocol):
+    """Records Meta's `sent` status callbacks of messages another service sends through this WhatsApp app and that
+    has no webhook of its own (the notification service: `notifications.callbacks`, wired in by gateway/app.py)."""
+
+    def is_notification(self, data: str | None) -> bool:
+        """Whether the callback's `biz_opaque_callback_data` names one of its messages."""
+
+    async def record_sent(self, conn: Connection, *, data: str | None, wamid: str) -> bool:
+        """Record the message `data` names sent; True when that was news."""
 
 
 class _PartBusy(RetryAt):
@@ -100,6 +110,7 @@ class WhatsAppInbox:
         retry: Backoff,
         send_lease_seconds: float,
         lock_key: bytes,
+        status_recorder: StatusRecorder,
         db_guard: Guard | None = None,
         deadline_seconds: float = 15.0,
     ) -> None:
@@ -114,6 +125,7 @@ class WhatsAppInbox:
         self._retry = retry
         self._send_lease = send_lease_seconds
         self._lock_key = lock_key
+        self._status_recorder = status_recorder
         for reason in FAIL_REASONS:
             metrics.whatsapp_failed.labels(reason)  # exported at 0, so increase() sees the first one
 
@@ -160,12 +172,13 @@ class WhatsAppInbox:
 
     async def record_reports(self, reports: Sequence[Status]) -> None:
         """Meta's status callbacks: a part it reports sent is recorded sent, even if its POST never told us; so is a
-        reminder of the notification service (`notifications.callbacks`), which has no webhook of its own."""
+        reminder or offer of the notification service (through the `StatusRecorder`), which has no webhook of its
+        own."""
         for report in reports:
             data = report.biz_opaque_callback_data or ""
-            if report.status in _DELIVERED and is_notification(data):
+            if report.status in _DELIVERED and self._status_recorder.is_notification(data):
                 async with self._pool.acquire() as conn:
-                    if await record_notification_sent(conn, data=data, wamid=report.id):
+                    if await self._status_recorder.record_sent(conn, data=data, wamid=report.id):
                         log.info("notification_confirmed_by_callback", callback_data=data)
                 continue
             if report.status not in _DELIVERED or not data.startswith(CALLBACK_PREFIX):
@@ -330,12 +343,14 @@ def whatsapp_inbox(
     limiter: RateLimiter,
     metrics: GatewayMetrics,
     *,
+    status_recorder: StatusRecorder,
     guard: Guard | None = None,
     db_guard: Guard | None = None,
 ) -> WhatsAppInbox:
     """The inbox as the settings configure it (the webhook refuses work while the secrets are unset).
 
-    `guard` (retries and a breaker) wraps every Graph API send.
+    `status_recorder` records the `sent` callbacks of the notification service's messages; `guard` (retries and a
+    breaker) wraps every Graph API send.
     """
     token = settings.whatsapp_access_token
     graph = GraphClient(
@@ -360,6 +375,7 @@ def whatsapp_inbox(
         ),
         send_lease_seconds=settings.whatsapp_timeout_seconds + settings.whatsapp_callback_grace_seconds,
         lock_key=b"whatsapp-sender-lock:" + settings.otp_secret.get_secret_value().encode(),
+        status_recorder=status_recorder,
         db_guard=db_guard,
         deadline_seconds=settings.request_deadline_seconds,
     )

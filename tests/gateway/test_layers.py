@@ -46,6 +46,14 @@ def test_verification_does_not_reach_back_up_into_the_conversation() -> None:
     assert [name for name in loaded if name.startswith("gateway.conversation")] == []
 
 
+def test_the_whatsapp_channel_does_not_import_the_notification_service() -> None:
+    # notifications imports the gateway's jobs, clock and Graph client; only the composition root (gateway/app.py)
+    # and the staff API's read views at the edge import notifications back.
+    loaded = _loaded_after_importing("gateway.whatsapp.service", "gateway.api.whatsapp")
+
+    assert [name for name in loaded if name.split(".")[0] == "notifications"] == []
+
+
 @pytest.mark.parametrize(
     "module",
     ["gateway.errors", "gateway.conversation.reply", "gateway.security.rate_limit", "gateway.inference_client"],

@@ -15,9 +15,10 @@ import pytest
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
 from notifications import callbacks
+from notifications.delivery import QUEUE, Sending
 from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
-from notifications.reminders import QUEUE, Reminders
+from notifications.reminders import Reminders
 from notifications.senders import N8nSender, Sender, WhatsAppSender
 from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, reminders
@@ -87,20 +88,14 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
             )
             sender = WhatsAppSender(client, PHONE_NUMBER_ID)
         clock, metrics = SetClock(MONDAY), NotificationMetrics()
+        retry = Backoff(retries=retries, first_seconds=0.05, max_seconds=0.1)
         service = Reminders(
-            pool=pool,
-            queue=queue,
-            sender=sender,
-            metrics=metrics,
-            clock=clock,
+            Sending(pool, queue, sender, metrics, clock, retry, send_lease_seconds=lease, tick_seconds=1),
             hours_before=hours,
             quiet=QuietHours.parse(quiet),
             tz=LA_PAZ,
             template="recordatorio_cita",
             language="es",
-            retry=Backoff(retries=retries, first_seconds=0.05, max_seconds=0.1),
-            send_lease_seconds=lease,
-            tick_seconds=1,
         )
         await queue.app.open_async()
         opened.append((pool, queue, sender))

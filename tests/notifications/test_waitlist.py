@@ -16,9 +16,10 @@ from appointments import booking, repository
 from gateway.jobs import Backoff, JobQueue
 from gateway.whatsapp.client import GraphClient
 from notifications import callbacks
+from notifications.delivery import QUEUE, Sending
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, WhatsAppSender
-from notifications.waitlist import QUEUE, Waitlist
+from notifications.waitlist import Waitlist
 from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book
 
@@ -73,20 +74,14 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
         client = GraphClient(base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=5)
         sender = WhatsAppSender(client, PHONE_NUMBER_ID)
         clock, metrics = SetClock(MONDAY), NotificationMetrics()
+        retry = Backoff(retries=2, first_seconds=0.05, max_seconds=0.1)
         service = Waitlist(
-            pool=pool,
-            queue=queue,
-            sender=sender,
-            metrics=metrics,
-            clock=clock,
+            Sending(pool, queue, sender, metrics, clock, retry, send_lease_seconds=6, tick_seconds=1),
             tz=LA_PAZ,
             hold_minutes=HOLD_MINUTES,
             min_notice_minutes=60,
             template="oferta_lista_espera",
             language="es",
-            retry=Backoff(retries=2, first_seconds=0.05, max_seconds=0.1),
-            send_lease_seconds=6,
-            tick_seconds=1,
         )
         await queue.app.open_async()
         opened.append((pool, queue, sender))
@@ -403,3 +398,36 @@ async def test_a_slot_too_soon_to_book_at_the_end_of_its_hold_is_not_offered(
     # At 10:00 a 30-minute hold and an hour's notice reach 11:30: that slot could not be booked by then.
     await bench.step(at(4, 10))
     assert await offers(conn) == [("Ana Quispe", "04 12:00", "offered")]
+
+
+async def test_an_offer_whose_posts_keep_failing_is_withdrawn_and_the_slot_passes_to_the_next_in_line(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    bench = await make_bench()  # two retries
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    ana = await add_patient(conn, "+59170000001", "Ana Quispe")
+    beto = await add_patient(conn, "+59170000002", "Beto Choque")
+    await join(conn, ana, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    await join(conn, beto, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY + timedelta(minutes=1))
+    taken = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(5, 9), booked_at=MONDAY)
+    await cancel(conn, taken, at(4, 10))
+    graph.status = 503
+
+    deadline = asyncio.get_running_loop().time() + 10
+    await bench.step(at(4, 10, 1))
+    while await conn.fetchval("SELECT count(*) FROM waitlist_offers WHERE status = 'offered'"):
+        assert asyncio.get_running_loop().time() < deadline, await offers(conn)
+        await asyncio.sleep(0.05)
+        await bench.step(at(4, 10, 1))
+
+    assert [s.status for s in graph.received] == [503, 503, 503]
+    row = await conn.fetchrow("SELECT status, reason, attempts, last_error FROM waitlist_offers")
+    assert row is not None
+    assert (row["status"], row["reason"], row["attempts"]) == ("withdrawn", "send_failed", 3)
+    assert "answered 503" in row["last_error"]
+    assert (bench.count("retried"), bench.count("failed"), bench.count("sent")) == (2, 1, 0)
+
+    graph.status = 200
+    await bench.step(at(4, 10, 2))
+    assert await offers(conn) == [("Ana Quispe", "05 09:00", "withdrawn"), ("Beto Choque", "05 09:00", "offered")]
+    assert recipients(graph)[-1] == "59170000002"
