@@ -64,12 +64,12 @@ bench-inference-memory: install protos ## bench-inference plus the server's RSS 
 	$(PY) -m bench.inference_bench --memory-requests 10000
 
 eval-nlu: install ## intent, entity accuracy, emergency recall (patterns + learned model) on the dev set and eval/ sets
-	$(PY) -m tools.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl tools/data/smalltalk_heldout_es.txt
+	$(PY) -m tools.eval_nlu ../shared/eval/nlu_dev.jsonl eval/emergency.jsonl eval/emergency_heldout.jsonl eval/emergency_final.jsonl eval/emergency_third.jsonl eval/emergency_fourth.jsonl eval/emergency_fifth.jsonl tools/data/smalltalk_heldout_es.txt
 
 eval-dialog: install protos ## replay eval/dialogs/*.yaml through /chat on real Postgres + Redis: how many reach their end state [DIALOGS=folder STRICT=1]
 	$(PY) -m tools.eval_dialog $(or $(DIALOGS),eval/dialogs) $(if $(STRICT),--strict)
 
-emergency-model: install ## retrain the learned emergency model (gateway/conversation/data/) after its data changed
+emergency-model: install ## retrain the learned emergency model (gateway/understanding/data/) after its data changed
 	$(PY) -m tools.train_emergency_model
 
 measure-reply-gate: install protos ## the reply gate's log-probability threshold, measured on eval/reply_fluency.jsonl [MODEL=dir or hub id]

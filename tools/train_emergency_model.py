@@ -1,6 +1,6 @@
 """Train the emergency model the gateway reads (``make emergency-model``).
 
-    python -m tools.train_emergency_model [--output gateway/conversation/data/emergency_model.json.gz]
+    python -m tools.train_emergency_model [--output gateway/understanding/data/emergency_model.json.gz]
 
 Trains scikit-learn's tf-idf over character (2–5, within words) and word (1–2) n-grams of the normalized
 message, and a multinomial logistic regression over three classes: none, medical, self-harm. Data
