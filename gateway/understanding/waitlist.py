@@ -1,5 +1,6 @@
 """Whether a message is about the waitlist: joining it ("anóteme en la lista de espera", "avíseme si se libera"),
-seeing it ("mi lista de espera") or leaving it ("salir de la lista de espera").
+seeing it ("mi lista de espera") or leaving it ("salir de la lista de espera"); and whether it answers a slot the
+waitlist offered ("no, gracias", "la tomo").
 
 Read on the normalized message with plain expressions: these are few, fixed phrases.
 """
@@ -10,7 +11,9 @@ import re
 from enum import StrEnum
 from typing import Final
 
-from gateway.understanding.normalize import normalize
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import no_in, yes_in
+from gateway.understanding.normalize import fold, normalize
 
 
 class WaitlistWish(StrEnum):
@@ -47,4 +50,41 @@ def waitlist_wish(text: str) -> WaitlistWish | None:
         return WaitlistWish.LIST
     if _JOIN.search(said):
         return WaitlistWish.JOIN
+    return None
+
+
+class OfferAnswer(StrEnum):
+    TAKE = "take"
+    DECLINE = "decline"
+
+
+# Where the message's first clause ends: a no said alone ("no, ya no la necesito") answers; a no that negates what
+# follows it ("no es una emergencia, solo quiero el horario") is about something else.
+_CLAUSE_END: Final = re.compile(r"[,.;:!?¿¡…()\n-]")
+# A first clause that turns the slot down: "no", "no gracias", "no la quiero", "no me sirve", "no puedo ir".
+_DECLINES: Final = re.compile(
+    r"^(?:(?:no|nop|nel|nunca|tampoco)(?: muchas)?(?: gracias)?"
+    r"|no (?:gracias|muchas gracias)\b.*"
+    r"|(?:no|ya no) (?:la|lo) (?:quiero|necesito|puedo|podre|voy|tomo|tomare|acepto|agarro)\b.*"
+    r"|no me (?:sirve|conviene|queda|interesa|acomoda|viene)\b.*"
+    r"|no (?:puedo|podre|podria|alcanzo|llego|voy a poder)"
+    r"(?: (?:ir|asistir|venir|llegar|tomarla|a esa|a ese|ese|esa|en ese|en esa|ni|gracias)\b.*)?"
+    r"|no (?:la )?(?:quiero|necesito|acepto)(?: (?:ese|esa|este|esta) (?:horario|hora|cita|turno|ficha))?)$"
+)
+
+
+def offer_answer(text: str, intent: Intent) -> OfferAnswer | None:
+    """Whether the message takes or turns down a slot offered to the patient; None when it answers neither.
+
+    `intent` is the message's (`understand`): a message that is only a no (and filler words) turns it down, and
+    so does a no said alone or of the offer ("no, ya no la necesito", "no me sirve, gracias"), never a no that
+    starts a sentence about something else ("no es una emergencia, solo quiero el horario"). A yes takes it.
+    """
+    if intent is Intent.DENY:
+        return OfferAnswer.DECLINE
+    first = normalize(_CLAUSE_END.split(fold(text).strip(), maxsplit=1)[0])
+    if _DECLINES.match(first) and no_in(text):
+        return OfferAnswer.DECLINE
+    if intent is Intent.CONFIRM or yes_in(text):
+        return OfferAnswer.TAKE
     return None

@@ -23,7 +23,7 @@ from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
-from gateway.understanding.waitlist import WaitlistWish
+from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
@@ -162,13 +162,13 @@ class Waitlist:
         return await self._dialog.verification.gate(taking, turn)
 
     async def answer_words(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """A bare "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer."""
+        """A "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer. A "no" that
+        starts a sentence about something else answers nothing (`offer_answer`)."""
         dialog = self._dialog
-        yes = turn.understood.intent is Intent.CONFIRM or yes_in(turn.text)
-        no = turn.understood.intent is Intent.DENY or no_in(turn.text)
-        if yes == no or not await waitlist.open_offer_exists(dialog.conn, phone=turn.phone, now=turn.now):
+        answer = offer_answer(turn.text, turn.understood.intent)
+        if answer is None or not await waitlist.open_offer_exists(dialog.conn, phone=turn.phone, now=turn.now):
             return None
-        if no:
+        if answer is OfferAnswer.DECLINE:
             return await self._decline(state, turn, None)
         return await dialog.verification.gate(state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=None), turn)
 

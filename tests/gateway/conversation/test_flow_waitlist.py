@@ -19,8 +19,9 @@ from appointments.errors import SlotTaken
 from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
-from gateway.understanding.waitlist import WaitlistWish, waitlist_wish
-from tests.support.dialog import KEY, LA_PAZ, SETTINGS, DialogBench, dialog_bench
+from gateway.understanding import understand
+from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer, waitlist_wish
+from tests.support.dialog import KEY, LA_PAZ, MONDAY_9AM, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 JUAN = demo.JUAN.phone
@@ -264,6 +265,29 @@ async def test_no_by_button_or_by_word_passes_the_slot_on(bench: DialogBench, co
     second = await make_offer(conn, JUAN, slots[4].starts_at)
     assert (await bench.say(JUAN, "no")).text == replies.WAITLIST_OFFER_DECLINED
     assert await offer_status(conn, second) == ("declined", "waiting")
+
+
+def test_a_no_answers_an_offer_only_when_said_of_it() -> None:
+    def read(text: str) -> OfferAnswer | None:
+        return offer_answer(text, understand(text, now=MONDAY_9AM, tz=LA_PAZ).intent)
+
+    for declined in ("no", "No, gracias", "no, ya no la necesito", "no me sirve", "no puedo ir", "no la quiero"):
+        assert read(declined) is OfferAnswer.DECLINE, declined
+    # QA: a leading "no" of a sentence about something else declined the offer held.
+    for other in ("no es una emergencia, solo quiero el horario", "no sé, ¿a qué hora abren?", "no puedo creerlo"):
+        assert read(other) is None, other
+    assert read("Sí, la quiero") is OfferAnswer.TAKE
+
+
+async def test_a_no_about_something_else_keeps_the_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+
+    other = await bench.say(MARIA, "no es una emergencia, solo quiero el horario")
+
+    assert other.text != replies.WAITLIST_OFFER_DECLINED
+    assert await offer_status(conn, offer) == ("offered", "waiting")
+    assert (await bench.say(MARIA, "no, gracias")).text == replies.WAITLIST_OFFER_DECLINED
 
 
 async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
