@@ -95,7 +95,7 @@ async def leave(conn: Connection, *, holder_id: int, now: datetime) -> int:
     """The holder and their family leave every list; their open offers are declined. How many entries ended."""
     await conn.execute(
         """
-        UPDATE waitlist_offers o SET status = 'declined', updated_at = $2
+        UPDATE waitlist_offers o SET status = 'declined', reason = 'left', updated_at = $2
         FROM waitlist_entries e JOIN patients p ON p.id = e.patient_id
         WHERE o.entry_id = e.id AND o.status = 'offered' AND (p.id = $1 OR p.holder_id = $1)
         """,
@@ -116,7 +116,8 @@ async def leave(conn: Connection, *, holder_id: int, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Offer:
-    """An offer made to the phone's family, locked for the transaction."""
+    """An offer made to the phone's family, locked for the transaction; with why it ended (`reason`) and whether its
+    entry still waits (`entry_status`)."""
 
     id: int
     entry_id: int
@@ -125,7 +126,9 @@ class Offer:
     starts_at: datetime
     ends_at: datetime
     status: str
+    reason: str | None
     hold_until: datetime
+    entry_status: str
 
 
 async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -> Offer | None:
@@ -133,7 +136,8 @@ async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -
     family member of theirs, locked until the transaction ends."""
     row = await conn.fetchrow(
         """
-        SELECT o.id, o.entry_id, e.patient_id, o.doctor_id, o.starts_at, o.ends_at, o.status, o.hold_until
+        SELECT o.id, o.entry_id, e.patient_id, o.doctor_id, o.starts_at, o.ends_at, o.status, o.reason,
+               o.hold_until, e.status AS entry_status
         FROM waitlist_offers o
         JOIN waitlist_entries e ON e.id = o.entry_id
         JOIN patients p ON p.id = e.patient_id
@@ -149,17 +153,18 @@ async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -
     return None if row is None else Offer(**dict(row))
 
 
-async def open_offer_exists(conn: Connection, *, phone: str, now: datetime) -> bool:
-    """Whether the phone's family holds a sent offer still within its hold (a bare "sí" may answer it)."""
-    found: bool = await conn.fetchval(
+async def open_offer(conn: Connection, *, phone: str, now: datetime) -> int | None:
+    """The newest sent offer the phone's family holds still within its hold (a bare "sí" may answer it), if any."""
+    found: int | None = await conn.fetchval(
         """
-        SELECT EXISTS (
-            SELECT 1 FROM waitlist_offers o
-            JOIN waitlist_entries e ON e.id = o.entry_id
-            JOIN patients p ON p.id = e.patient_id
-            LEFT JOIN patients h ON h.id = p.holder_id
-            WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
-              AND coalesce(p.phone, h.phone) = $1)
+        SELECT o.id FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        JOIN patients p ON p.id = e.patient_id
+        LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
+          AND coalesce(p.phone, h.phone) = $1
+        ORDER BY o.sent_at DESC, o.id DESC
+        LIMIT 1
         """,
         phone,
         now,

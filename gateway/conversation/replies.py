@@ -825,10 +825,36 @@ def waitlist_left(count: int) -> str:
     return "Listo, salió de la lista de espera. Ya no le avisaremos cuando se libere un horario."
 
 
-# Said also to a stale or someone else's offer button: it claims no place on the list.
-WAITLIST_OFFER_GONE = (
-    "Lo siento, ese horario ya no está disponible: el tiempo para tomarlo terminó o esa oferta ya fue respondida. "
-    "Si está en la lista de espera, le avisaremos cuando se libere otro."
+# An offer's button whose offer is not the phone's family's, or no offer at all: the same words, so that nobody learns
+# that another patient was offered a slot.
+WAITLIST_OFFER_UNKNOWN = (
+    "No encuentro esa oferta de horario entre las suyas. Para ver su lista de espera, escriba «mi lista de espera»."
+)
+_STILL_WAITING = " Sigue en la lista de espera y le avisaremos si se libera otro."
+
+
+def waitlist_offer_expired(*, waiting: bool) -> str:
+    """An offer answered after its hold ran out; `waiting`: its entry still waits for another slot."""
+    said = "Lo siento, el tiempo para tomar ese horario terminó y pasó a la siguiente persona de la lista."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+def waitlist_offer_withdrawn(*, waiting: bool) -> str:
+    """An offer answered after it was withdrawn: the slot was taken meanwhile or can no longer be booked."""
+    said = "Lo siento, ese horario ya no está disponible: se ocupó o ya no se puede reservar."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+def waitlist_offer_declined_before(*, waiting: bool, left: bool) -> str:
+    """An offer answered again after a "no" (or after leaving the list, `left`, which declined it)."""
+    if left:
+        return "Ese horario ya no está guardado para usted porque salió de la lista de espera."
+    said = "Ya respondió «no» a ese horario y pasó a otra persona."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+WAITLIST_OFFER_ACCEPTED_BEFORE = (
+    "Ya respondió «sí» a ese horario y la cita quedó reservada. Para verla, escriba «mis citas»."
 )
 WAITLIST_OFFER_TAKEN = (
     "Lo siento, ese horario acaba de ocuparse y no pude reservarlo. Sigue en la lista de espera y le avisaremos "

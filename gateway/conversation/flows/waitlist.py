@@ -155,31 +155,51 @@ class Waitlist:
     # --- an offer's answer -------------------------------------------------------------------------------------
 
     async def button(self, state: DialogState, turn: Turn, tapped: OfferButton) -> Outcome:
-        """ "Sí, la quiero" goes through verification; "No, gracias" passes the slot on at once."""
+        """ "Sí, la quiero" goes through verification; "No, gracias" passes the slot on at once. An offer no longer
+        open is said to be so first: its hold ran out, its slot went, or it was answered; one not the phone's
+        family's reads as unknown."""
         if not tapped.accept:
             return await self._decline(state, turn, tapped.offer_id)
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        offer = (
+            None
+            if holder is None
+            else await waitlist.offer_for(dialog.conn, offer_id=tapped.offer_id, holder_id=holder.id)
+        )
+        closed = _closed(offer, turn)
+        if closed is not None:
+            actor = audit.phone_actor(turn.phone) if holder is None else audit.patient_actor(holder.id)
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": _why_closed(offer)})
+            return Outcome(state.idle(), closed)
         taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=tapped.offer_id)
-        return await self._dialog.verification.gate(taking, turn)
+        return await dialog.verification.gate(taking, turn)
 
     async def answer_words(self, state: DialogState, turn: Turn) -> Outcome | None:
         """A "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer. A "no" that
         starts a sentence about something else answers nothing (`offer_answer`)."""
         dialog = self._dialog
         answer = offer_answer(turn.text, turn.understood.intent)
-        if answer is None or not await waitlist.open_offer_exists(dialog.conn, phone=turn.phone, now=turn.now):
+        if answer is None:
+            return None
+        offer_id = await waitlist.open_offer(dialog.conn, phone=turn.phone, now=turn.now)
+        if offer_id is None:
             return None
         if answer is OfferAnswer.DECLINE:
-            return await self._decline(state, turn, None)
-        return await dialog.verification.gate(state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=None), turn)
+            return await self._decline(state, turn, offer_id)
+        taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=offer_id)
+        return await dialog.verification.gate(taking, turn)
 
-    async def _decline(self, state: DialogState, turn: Turn, offer_id: int | None) -> Outcome:
+    async def _decline(self, state: DialogState, turn: Turn, offer_id: int) -> Outcome:
         dialog = self._dialog
         holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
         offer = (
             None if holder is None else await waitlist.offer_for(dialog.conn, offer_id=offer_id, holder_id=holder.id)
         )
-        if offer is None or offer.status != "offered":
-            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        closed = _closed(offer, turn)
+        if closed is not None:
+            return Outcome(state.idle(), closed)
+        assert offer is not None
         await waitlist.answer(dialog.conn, offer=offer, status="declined", now=turn.now)
         return Outcome(state.idle(), replies.WAITLIST_OFFER_DECLINED)
 
@@ -187,9 +207,11 @@ class Waitlist:
         dialog = self._dialog
         offer = await waitlist.offer_for(dialog.conn, offer_id=state.waitlist_offer, holder_id=holder.id)
         actor = audit.patient_actor(holder.id)
-        if offer is None or offer.status != "offered" or offer.hold_until <= turn.now:
-            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": "not_open"})
-            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        closed = _closed(offer, turn)
+        if closed is not None:
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": _why_closed(offer)})
+            return Outcome(state.idle(), closed)
+        assert offer is not None
         patient = holder
         if offer.patient_id != holder.id:
             member = await clinic.family_member(dialog.conn, holder_id=holder.id, patient_id=offer.patient_id)
@@ -222,3 +244,26 @@ class Waitlist:
         if doctor is not None:
             return f"con {wording.with_article(doctor.full_name)}"
         return f"en {clinic_.specialty_name(wishes.specialty or '')}"
+
+
+def _closed(offer: waitlist.Offer | None, turn: Turn) -> str | None:
+    """What to say of an offer that can no longer be answered; None while it is open."""
+    if offer is None:
+        return replies.WAITLIST_OFFER_UNKNOWN
+    waiting = offer.entry_status == "waiting"
+    if offer.status == "accepted":
+        return replies.WAITLIST_OFFER_ACCEPTED_BEFORE
+    if offer.status == "declined":
+        return replies.waitlist_offer_declined_before(waiting=waiting, left=offer.reason == "left")
+    if offer.status == "withdrawn":
+        return replies.waitlist_offer_withdrawn(waiting=waiting)
+    if offer.status == "expired" or offer.hold_until <= turn.now:
+        return replies.waitlist_offer_expired(waiting=waiting)
+    return None
+
+
+def _why_closed(offer: waitlist.Offer | None) -> str:
+    """The audit's reason for a denied take: the offer's status, or unknown (never another family's offer)."""
+    if offer is None:
+        return "unknown"
+    return "expired" if offer.status == "offered" else offer.status

@@ -236,7 +236,8 @@ async def test_the_offer_button_books_the_slot_after_verification(bench: DialogB
     assert ("appointment.booked", "success") in bench.audited
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # Tapped again: the offer is answered already.
-    assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == replies.WAITLIST_OFFER_GONE
+    again = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
+    assert again.text == replies.WAITLIST_OFFER_ACCEPTED_BEFORE and again.appointment is None
 
 
 async def test_another_phones_offer_or_a_lapsed_hold_books_nothing(
@@ -246,13 +247,46 @@ async def test_another_phones_offer_or_a_lapsed_hold_books_nothing(
     offer = await make_offer(conn, MARIA, slots[3].starts_at)
     await bench.verified(JUAN)
     stranger = await bench.say(JUAN, offer_payload(accept=True, offer_id=offer))
-    assert stranger.text == replies.WAITLIST_OFFER_GONE and stranger.appointment is None
+    assert ("waitlist.offer_taken", "denied") in bench.audited
+    # Another patient's offer reads as one that does not exist: nobody learns that someone was offered a slot.
+    unknown = await bench.say(JUAN, offer_payload(accept=True, offer_id=offer + 1000))
+    assert stranger.text == unknown.text == replies.WAITLIST_OFFER_UNKNOWN and stranger.appointment is None
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=offer))).text == replies.WAITLIST_OFFER_UNKNOWN
     assert await offer_status(conn, offer) == ("offered", "waiting")
 
     await bench.verified(MARIA)
     bench.now = datetime(2030, 3, 4, 9, 31, tzinfo=LA_PAZ)
     lapsed = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
-    assert lapsed.text == replies.WAITLIST_OFFER_GONE and lapsed.appointment is None
+    assert lapsed.text == replies.waitlist_offer_expired(waiting=True) and lapsed.appointment is None
+    assert "Sigue en la lista de espera" in lapsed.text
+    assert (await bench.say(MARIA, offer_payload(accept=False, offer_id=offer))).text == lapsed.text
+    await conn.execute("UPDATE waitlist_offers SET status = 'expired' WHERE id = $1", offer)
+    assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == lapsed.text
+
+
+async def test_a_stale_offer_button_says_what_became_of_the_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    taken = await make_offer(conn, MARIA, slots[3].starts_at)
+    await conn.execute("UPDATE waitlist_offers SET status = 'withdrawn', reason = 'slot_taken' WHERE id = $1", taken)
+    # Unverified: nothing to take, so nothing to verify; the phone is told at once.
+    gone = await bench.say(MARIA, offer_payload(accept=True, offer_id=taken))
+    assert gone.text == replies.waitlist_offer_withdrawn(waiting=True) and gone.state.step is None
+
+    declined = await make_offer(conn, JUAN, slots[4].starts_at)
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=declined))).text == (
+        replies.WAITLIST_OFFER_DECLINED
+    )
+    again = replies.waitlist_offer_declined_before(waiting=True, left=False)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=declined))).text == again
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=declined))).text == again
+
+    still_open = await make_offer(conn, JUAN, slots[5].starts_at)
+    await bench.say(JUAN, "salir de la lista de espera")
+    left = replies.waitlist_offer_declined_before(waiting=False, left=True)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=still_open))).text == left
+    no_more = replies.waitlist_offer_declined_before(waiting=False, left=False)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=declined))).text == no_more
+    assert "Sigue" not in left + no_more
 
 
 async def test_no_by_button_or_by_word_passes_the_slot_on(bench: DialogBench, conn: asyncpg.Connection) -> None:
