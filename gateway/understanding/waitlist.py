@@ -33,9 +33,16 @@ _LIST: Final = re.compile(
     rf"|\b(?:en que|en cual|que) {_LIST_WORDS}s? (?:estoy|tengo)\b"
     rf"|\bestoy en {_LIST_WORDS}\b"
 )
+# "Anóteme", "me puede anotar", "póngame", "quiero entrar a": a request to be put on a list.
+_JOIN_VERB = (
+    r"(?:anot\w*|apunt\w*|pong\w*|pon(?:er|erme|e|eme|me)|agreg\w*|inscrib\w*|met(?:er|a|e) ?me|"
+    r"(?:quiero|quisiera|deseo|puedo) (?:estar|entrar|quedar)|entrar)"
+)
+# "En la lista", "a la lista de espera", "en lista": in a clinic's chat the only list a patient is put on; never
+# another one ("la lista de precios").
+_ON_THE_LIST = r"(?: en| a)? (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
 _JOIN: Final = re.compile(
-    rf"\b(?:anotar ?me|anote ?me|anoteme|anotenme|poner ?me|pongame|ponganme|agregar ?me|agregueme|apuntar ?me|"
-    rf"apunteme|inscribir ?me|inscribame|quiero estar|quiero entrar|entrar)(?: en)? {_LIST_WORDS}\b"
+    rf"\b{_JOIN_VERB}{_ON_THE_LIST}"
     r"|\bavis(?:ar ?me|eme|enme|ame) (?:cuando|si) se (?:libera|desocupa|abre)\b"
     rf"|^{_LIST_WORDS}(?: por favor)?$"
 )

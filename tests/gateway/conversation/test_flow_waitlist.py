@@ -73,7 +73,9 @@ def test_the_waitlist_words_are_read_and_nothing_else() -> None:
     assert waitlist_wish("lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("anóteme en la lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("avíseme si se libera") is WaitlistWish.JOIN
-    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "la lista de precios"):
+    assert waitlist_wish("quiero entrar a la lista de espera") is WaitlistWish.JOIN
+    assert waitlist_wish("me puede anotar en la lista") is WaitlistWish.JOIN
+    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "me pasa la lista de precios"):
         assert waitlist_wish(other) is None
 
 
@@ -351,6 +353,26 @@ async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_
     assert joined.text is not None and joined.text.startswith(
         "Listo, quedó anotado en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
     )
+    assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
+
+
+async def test_asking_for_the_list_in_other_words_while_slots_are_listed_joins_it(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "quiero entrar a la lista de espera" at the slots offered was read as small talk ("espera").
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    assert offered.state.step is Step.SLOT_CHOICE
+    for asked in (
+        "quiero entrar a la lista de espera",
+        "anóteme en la lista de espera",
+        "póngame en lista de espera",
+        "me puede anotar en la lista",
+    ):
+        joined = await bench.say(MARIA, asked, offered.state)
+        assert joined.text is not None and "en la lista de espera para un horario en Pediatría" in joined.text, asked
+        assert joined.state.step is None
     assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
 
 
