@@ -825,6 +825,19 @@ def waitlist_left(count: int) -> str:
     return "Listo, salió de la lista de espera. Ya no le avisaremos cuando se libere un horario."
 
 
+def waitlist_left_without_messages(count: int) -> str:
+    """After "baja" or "no" to messages: the `count` waitlist entries of the phone's family ended with them."""
+    what = (
+        "también salió de la lista de espera"
+        if count == 1
+        else f"también se quitaron sus {count} anotaciones de la lista de espera"
+    )
+    return (
+        f"Como los avisos de la lista de espera llegan por WhatsApp, {what}: ya no le avisaremos cuando se libere "
+        "un horario. Si vuelve a aceptar mensajes, puede anotarse otra vez escribiendo «lista de espera»."
+    )
+
+
 # An offer's button whose offer is not the phone's family's, or no offer at all: the same words, so that nobody learns
 # that another patient was offered a slot.
 WAITLIST_OFFER_UNKNOWN = (

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from appointments import repository as clinic
+from appointments import waitlist
 from appointments.schemas import Appointment, AppointmentStatus, Patient
 from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import ButtonKind, ReminderButton
-from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
+from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -79,11 +80,25 @@ class Reminders:
         return Outcome(state.idle(), replies.REMINDERS_ON)
 
     async def opt_out(self, state: DialogState, turn: Turn, text: str) -> Outcome:
-        """No more reminders to this phone, whoever writes from it; said the same whether it is registered."""
-        holder = await clinic.patient_by_phone(self._dialog.conn, phone=turn.phone)
-        if holder is not None:
-            await self._store(holder, False, turn)
-        return Outcome(state, text)
+        """No more reminders to this phone, whoever writes from it; said the same whether it is registered.
+
+        The family's waitlist entries end too, and the patient is told: an offer goes out only with consent, so an
+        entry left waiting would never be offered a slot (and would still show to staff as waiting); asking instead
+        would put a question before a "stop" that must be honoured at once. Joining again is one message away.
+        """
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        if holder is None:
+            return Outcome(state, text)
+        await self._store(holder, False, turn)
+        left = await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
+        if not left:
+            return Outcome(state, text)
+        actor = audit.patient_actor(holder.id)
+        await dialog.audit(
+            actor=actor, action=WAITLIST_LEFT, outcome="success", detail={"entries": left, "why": "no_messages"}
+        )
+        return Outcome(state, f"{text} {replies.waitlist_left_without_messages(left)}")
 
     async def _store(self, holder: Patient, consent: bool, turn: Turn) -> None:
         dialog = self._dialog

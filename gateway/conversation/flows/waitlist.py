@@ -19,7 +19,7 @@ from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
-from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
+from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 _FLOW_OF = {WaitlistWish.JOIN: Flow.WAITLIST_JOIN, WaitlistWish.LIST: Flow.WAITLIST_LIST}
 FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE})
 _JOINED = "waitlist.joined"
-_LEFT = "waitlist.left"
 _TAKEN = "waitlist.offer_taken"
 
 
@@ -147,7 +146,7 @@ class Waitlist:
         left = 0 if holder is None else await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
         if holder is not None and left:
             await dialog.audit(
-                actor=audit.patient_actor(holder.id), action=_LEFT, outcome="success", detail={"entries": left}
+                actor=audit.patient_actor(holder.id), action=WAITLIST_LEFT, outcome="success", detail={"entries": left}
             )
         kept = state.but(step=None) if state.step is Step.WAITLIST_JOIN else state
         return Outcome(kept, replies.waitlist_left(left))

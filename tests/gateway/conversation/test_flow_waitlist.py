@@ -183,6 +183,41 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
     assert (await bench.say(MARIA, "salir de la lista de espera")).text == replies.waitlist_left(0)
 
 
+async def test_stopping_messages_ends_the_waitlist_entries_and_says_so(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "baja" left the entries waiting for offers that can no longer be sent, without a word.
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria"))
+    await bench.say(MARIA, "anóteme en la lista de espera", asking)
+    offer = await make_offer(conn, MARIA, (await bench.free("pediatria"))[3].starts_at)
+
+    stopped = await bench.say(MARIA, "baja")  # no verification needed, as for reminders
+
+    assert stopped.text == f"{replies.REMINDERS_OFF} {replies.waitlist_left_without_messages(2)}"
+    assert [e[5] for e in await entries(conn)] == ["left", "left"]
+    assert await offer_status(conn, offer) == ("declined", "left")
+    assert ("waitlist.left", "success") in bench.audited
+    # Nothing left to end: the confirmation alone.
+    assert (await bench.say(MARIA, "no quiero recordatorios")).text == replies.REMINDERS_OFF
+
+
+async def test_no_to_messages_after_joining_ends_the_entry_just_made(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, None)
+    await bench.verified(MARIA)
+    asked = await bench.say(MARIA, "sí", (await bench.say(MARIA, "quiero una cita de cardiología")).state)
+    assert asked.state.step is Step.REMINDERS_CONSENT
+
+    refused = await bench.say(MARIA, "no", asked.state)
+
+    assert refused.text == f"{replies.REMINDERS_DECLINED} {replies.waitlist_left_without_messages(1)}"
+    assert [e[5] for e in await entries(conn)] == ["left"]
+
+
 async def make_offer(conn: asyncpg.Connection, phone: str, starts_at: datetime, *, hold_minutes: int = 30) -> int:
     """An offer the notification service made and sent to `phone`'s patient for the pediatrician's slot."""
     entry = await conn.fetchval(
