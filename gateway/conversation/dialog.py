@@ -36,7 +36,7 @@ from gateway.conversation.flows.confirmation import Confirmation
 from gateway.conversation.flows.family import Family
 from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
-from gateway.conversation.flows.reminders import Reminders
+from gateway.conversation.flows.reminders import Reminders, unasked
 from gateway.conversation.flows.verification import VERIFYING, Verification
 from gateway.conversation.flows.waitlist import FLOWS as WAITLIST_FLOWS
 from gateway.conversation.flows.waitlist import Waitlist
@@ -146,7 +146,7 @@ class Dialog:
             consented = await self.reminders.answer(state, turn)
             if consented is not None:
                 return consented
-            state = state.but(step=None)  # another matter: the question is left unanswered
+            state = unasked(state)  # another matter: the question is left unanswered
         if state.step is None and state.flow is None:
             answered_offer = await self.waitlist.answer_words(state, turn)
             if answered_offer is not None:

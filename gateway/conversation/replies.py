@@ -803,9 +803,17 @@ def waitlist_joined(what: str, first_day: str, last_day: str, *, already: bool, 
     )
 
 
-WAITLIST_NO_CONSENT = (
-    "No puedo anotarle en la lista de espera porque usted pidió no recibir mensajes de la clínica por WhatsApp, "
-    "y el aviso llegaría por ese medio. Si desea recibirlos, escriba «quiero recordatorios» y vuelva a pedirlo."
+# A patient who said no to messages asks for the waitlist: asked whether to turn them back on, the request kept.
+WAITLIST_CONSENT_AGAIN = (
+    "Usted pidió no recibir mensajes de la clínica por WhatsApp, y el aviso de la lista de espera llegaría por ese "
+    "medio. ¿Desea volver a recibir avisos y recordatorios de sus citas por WhatsApp? Responda «sí» o «no»."
+)
+WAITLIST_STILL_NO_MESSAGES = (
+    "Entendido, seguiremos sin enviarle mensajes, así que no queda en la lista de espera. "
+    "Si cambia de opinión, escriba «quiero recordatorios»."
+)
+MESSAGES_BACK_ON = (
+    "Listo, volveremos a enviarle avisos y recordatorios por WhatsApp. Si ya no los desea, escriba «baja»."
 )
 WAITLIST_ASK_CONSENT = (
     "Para avisarle necesitamos su permiso para escribirle por WhatsApp. ¿Desea recibir avisos y recordatorios "

@@ -32,6 +32,9 @@ class Flow(StrEnum):
     WAITLIST_LIST = "waitlist_list"
     WAITLIST_LEAVE = "waitlist_leave"
     WAITLIST_TAKE = "waitlist_take"
+    # Messages turned back on to join the waitlist (the patient had said no to them): the entry asked for is made
+    # with the wishes kept once the yes is stored.
+    WAITLIST_CONSENT = "waitlist_consent"
 
 
 class Step(StrEnum):

@@ -61,22 +61,32 @@ class Reminders:
         """The message read as "sí" or "no" to the reminders question; None when it is neither."""
         text, intent = turn.text, turn.understood.intent
         if intent is Intent.DENY or no_in(text):
-            return await self.opt_out(state.idle(), turn, replies.REMINDERS_DECLINED)
+            declined = replies.WAITLIST_STILL_NO_MESSAGES if state.flow is Flow.WAITLIST_CONSENT else None
+            return await self.opt_out(state.idle(), turn, declined or replies.REMINDERS_DECLINED)
         if intent is Intent.CONFIRM or yes_in(text):
-            # Asked right after a verified booking; should the verification have lapsed since, it is asked again.
-            return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
+            return await self._yes(state, turn)
         return None
+
+    async def _yes(self, state: DialogState, turn: Turn) -> Outcome:
+        """ "Sí" to messages: asked right after a verified booking or waitlist request; should the verification have
+        lapsed since, it is asked again. A waitlist request it was asked for goes on with what it asked."""
+        if state.flow is Flow.WAITLIST_CONSENT:
+            return await self._dialog.verification.gate(state.but(step=None), turn)
+        return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
 
     async def wish(self, state: DialogState, turn: Turn, wanted: bool) -> Outcome:
         """ "Quiero recordatorios" (verified patients only) or "baja" (anyone writing from the phone)."""
+        asked = state.step is Step.REMINDERS_CONSENT
         if not wanted:
-            kept = state.but(step=None) if state.step is Step.REMINDERS_CONSENT else state
-            return await self.opt_out(kept, turn, replies.REMINDERS_OFF)
+            kept = state.but(step=None) if asked else state
+            return await self.opt_out(unasked(kept), turn, replies.REMINDERS_OFF)
+        if asked:
+            return await self._yes(state, turn)  # "quiero recordatorios" answers the question asked
         return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
 
     async def opt_in(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
         """The verified holder wants reminders: stored with its time."""
-        await self._store(holder, True, turn)
+        await self.store(holder, True, turn)
         return Outcome(state.idle(), replies.REMINDERS_ON)
 
     async def opt_out(self, state: DialogState, turn: Turn, text: str) -> Outcome:
@@ -90,7 +100,7 @@ class Reminders:
         holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
         if holder is None:
             return Outcome(state, text)
-        await self._store(holder, False, turn)
+        await self.store(holder, False, turn)
         left = await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
         if not left:
             return Outcome(state, text)
@@ -100,7 +110,8 @@ class Reminders:
         )
         return Outcome(state, f"{text} {replies.waitlist_left_without_messages(left)}")
 
-    async def _store(self, holder: Patient, consent: bool, turn: Turn) -> None:
+    async def store(self, holder: Patient, consent: bool, turn: Turn) -> None:
+        """The holder's answer, stored with its time and audited when it changes."""
         dialog = self._dialog
         changed = await clinic.set_reminders_consent(dialog.conn, patient_id=holder.id, consent=consent, now=turn.now)
         if changed:
@@ -162,3 +173,10 @@ class Reminders:
 
 def _action(kind: ButtonKind) -> str:
     return CHANGE[_FLOW_OF[kind]]
+
+
+def unasked(state: DialogState) -> DialogState:
+    """The state once the reminders question is left unanswered: a waitlist request waiting on it ends with it."""
+    if state.flow is Flow.WAITLIST_CONSENT:
+        return state.idle()
+    return state.but(step=None) if state.step is Step.REMINDERS_CONSENT else state

@@ -4,11 +4,13 @@ to an offer the notification service sent.
 Joining, listing and taking a slot need a verified patient; declining an offer or leaving the list does not, as
 anyone writing from the phone may stop its messages. An entry is for the booking's patient (the holder or a family
 member) and is reached through the holder's phone, so the holder's consent to messages decides: never asked, the
-entry is made and the question asked; refused, no entry, and the patient is told why.
+entry is made and the question asked; refused, the question is asked again with the request kept (doctor or
+specialty, days, whom for), and the entry is made once the yes is stored.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
 
 _FLOW_OF = {WaitlistWish.JOIN: Flow.WAITLIST_JOIN, WaitlistWish.LIST: Flow.WAITLIST_LIST}
-FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE})
+FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE, Flow.WAITLIST_CONSENT})
 _JOINED = "waitlist.joined"
 _TAKEN = "waitlist.offer_taken"
 
@@ -89,6 +91,11 @@ class Waitlist:
             return await self._list(state, turn, holder)
         if state.flow is Flow.WAITLIST_TAKE:
             return await self._take(state, turn, holder)
+        if state.flow is Flow.WAITLIST_CONSENT:
+            # "Sí" to messages again, asked for this entry: stored, then the entry made with what was asked.
+            await self._dialog.reminders.store(holder, True, turn)
+            joined = await self._join(state.but(flow=Flow.WAITLIST_JOIN), turn, holder)
+            return replace(joined, text=f"{replies.MESSAGES_BACK_ON}\n\n{joined.text}")
         return await self._join(state, turn, holder)
 
     async def _join(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
@@ -98,7 +105,9 @@ class Waitlist:
             return Outcome(state.idle(), replies.WAITLIST_NEEDS_WHAT)
         consent = await clinic.reminders_consent(dialog.conn, patient_id=holder.id)
         if consent is False:
-            return Outcome(state.idle(), replies.WAITLIST_NO_CONSENT)
+            # Offers go by WhatsApp: ask whether to turn messages back on, keeping the request for the yes.
+            asking = state.but(flow=Flow.WAITLIST_CONSENT, step=Step.REMINDERS_CONSENT)
+            return Outcome(asking, replies.WAITLIST_CONSENT_AGAIN, options=YES_NO)
         patient_id = state.member.id if state.member is not None else holder.id
         first, last = self.days(wishes, turn)
         added = await waitlist.join(

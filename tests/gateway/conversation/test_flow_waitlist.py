@@ -157,8 +157,37 @@ async def test_joining_asks_for_consent_when_never_asked_and_refuses_when_refuse
     assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", MARIA) is True
 
     juan = await bench.say(JUAN, "sí", (await bench.say(JUAN, "quiero una cita de cardiología")).state)
-    assert juan.text == replies.WAITLIST_NO_CONSENT
+    assert juan.text == replies.WAITLIST_CONSENT_AGAIN and juan.state.step is Step.REMINDERS_CONSENT
+    assert [e[0] for e in await entries(conn)] == [demo.MARIA.full_name]  # nothing without consent
+    still_no = await bench.say(JUAN, "no", juan.state)
+    assert still_no.text == replies.WAITLIST_STILL_NO_MESSAGES and still_no.state == DialogState()
     assert [e[0] for e in await entries(conn)] == [demo.MARIA.full_name]
+
+
+async def test_messages_turned_back_on_for_the_waitlist_keep_what_was_asked(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: after the consent question asked for a waitlist, the doctor and days asked for were forgotten.
+    await close_cardiology(conn)
+    await bench.verified(JUAN)
+    await set_consent(conn, JUAN, False)
+    invited = await bench.say(JUAN, f"quiero una cita con el {CARDIOLOGIST} para el miércoles 6 de marzo")
+    asked = await bench.say(JUAN, "sí", invited.state)
+    assert asked.text == replies.WAITLIST_CONSENT_AGAIN
+
+    for yes in ("sí", "quiero recordatorios"):
+        joined = await bench.say(JUAN, yes, asked.state)
+        assert joined.text is not None and joined.text.startswith(replies.MESSAGES_BACK_ON), yes
+        assert f"con el {CARDIOLOGIST} entre el miércoles 6 de marzo" in joined.text
+        assert joined.state.flow is None and joined.state.step is None
+    assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", JUAN) is True
+    assert await entries(conn) == [
+        (demo.JUAN.full_name, CARDIOLOGIST, "cardiologia", date(2030, 3, 6), date(2030, 3, 20), "waiting")
+    ]
+    # Another matter instead of an answer: the request ends with the question, nothing joined.
+    await set_consent(conn, JUAN, False)
+    other = await bench.say(JUAN, "¿a qué hora abren?", asked.state)
+    assert other.state.flow is None and other.state.step is None
 
 
 async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: asyncpg.Connection) -> None:
