@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from appointments import clinic_info
 from appointments.schemas import Patient
@@ -44,6 +44,7 @@ from gateway.conversation.reply import Action
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
 from gateway.db import Connection
+from gateway.understanding.dates import next_week
 from gateway.understanding.family import whom
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
@@ -274,7 +275,9 @@ class Dialog:
         elif understood.specialty is not None and understood.specialty != base.specialty:
             wishes = wishes.but(specialty=understood.specialty, doctor_id=None)
         if when and understood.date is not None:
-            wishes = wishes.but(day=understood.date)
+            wishes = wishes.but(day=understood.date, week=None)
+        elif when and (week := next_week(normalize(turn.text), today=self._today(turn))) is not None:
+            wishes = wishes.but(week=week, day=None)  # "la próxima semana": that week, no day of it
         if when and understood.time is not None:
             wishes = wishes.but(clock=understood.time, time_of_day=None)
         elif when and understood.time_of_day is not None:
@@ -333,6 +336,9 @@ class Dialog:
         if step is Step.MEMBER_BIRTH_DATE:
             return await self.family.answer_birth_date(state, turn, new_flow)
         return None
+
+    def _today(self, turn: Turn) -> date:
+        return turn.now.astimezone(self.settings.tz).date()
 
     def _names_past_day(self, turn: Turn) -> bool:
         """Whether the message's date is before today in the clinic ("ayer", "15 de agosto de 1995")."""

@@ -775,12 +775,10 @@ def already_past(appointment: str, for_name: str | None = None) -> str:
 # --- the waitlist -------------------------------------------------------------------------------------------------
 
 
-def waitlist_question(what: str, first_day: str, last_day: str) -> str:
-    """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría"."""
-    return (
-        f"¿Desea que le avisemos si se libera un horario {what} entre el {first_day} y el {last_day}? "
-        "Responda «sí» o «no»."
-    )
+def waitlist_question(what: str, days: str) -> str:
+    """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría", `days` "el
+    viernes 8 de marzo" or "entre el … y el …"."""
+    return f"¿Desea que le avisemos si se libera un horario {what} {days}? Responda «sí» o «no»."
 
 
 # Before a yes-or-no question asked again.
@@ -794,10 +792,10 @@ WAITLIST_NEEDS_WHAT = (
 )
 
 
-def waitlist_joined(what: str, first_day: str, last_day: str, *, already: bool, hold_minutes: int) -> str:
+def waitlist_joined(what: str, days: str, *, already: bool, hold_minutes: int) -> str:
     said = "Ya estaba en la lista de espera" if already else "Listo, quedó anotado en la lista de espera"
     return (
-        f"{said} para un horario {what} entre el {first_day} y el {last_day}. Si se libera uno, le enviaremos "
+        f"{said} para un horario {what} {days}. Si se libera uno, le enviaremos "
         f"un mensaje y se lo guardaremos {hold_minutes} minutos para que lo confirme. "
         "Para salir de la lista, escriba «salir de la lista de espera»."
     )

@@ -166,6 +166,8 @@ class Wishes(_Frozen):
     specialty: str | None = None
     doctor_id: int | None = None
     day: date | None = None
+    # "La próxima semana": the Monday of the week asked, with no day of it named.
+    week: date | None = None
     clock: time | None = None
     time_of_day: TimeOfDay | None = None
     # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
@@ -179,6 +181,7 @@ class Wishes(_Frozen):
         specialty: str | _Keep | None = KEEP,
         doctor_id: int | _Keep | None = KEEP,
         day: date | _Keep | None = KEEP,
+        week: date | _Keep | None = KEEP,
         clock: time | _Keep | None = KEEP,
         time_of_day: TimeOfDay | _Keep | None = KEEP,
         reference: str | _Keep | None = KEEP,
@@ -190,6 +193,7 @@ class Wishes(_Frozen):
                 "specialty": specialty,
                 "doctor_id": doctor_id,
                 "day": day,
+                "week": week,
                 "clock": clock,
                 "time_of_day": time_of_day,
                 "reference": reference,

@@ -220,7 +220,7 @@ class Booking:
         tz = settings.tz
         wishes = state.wishes
         today = turn.now.astimezone(tz).date()
-        first_day = max(wishes.day or today, today)
+        first_day = max(wishes.day or wishes.week or today, today)
         moving = state.appointment
         doctor_id = moving.doctor_id if moving is not None else wishes.doctor_id
         # Free for whoever goes: a family member's appointment is moved to times free for them, not the holder.

@@ -22,6 +22,7 @@ from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
 from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
+from gateway.conversation.flows.verification import VERIFYING
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -45,34 +46,41 @@ class Waitlist:
     # --- the invitation ----------------------------------------------------------------------------------------
 
     def days(self, wishes: Wishes, turn: Turn) -> tuple[date, date]:
-        """The days an entry asks for: from the day wanted (or today) over the search's span."""
+        """The days an entry asks for: the one day asked; the week asked ("la próxima semana"); else from today
+        over the search's span."""
         today = turn.now.astimezone(self._dialog.settings.tz).date()
-        first = max(wishes.day or today, today)
-        return first, first + timedelta(days=self._dialog.settings.search_days)
+        if wishes.day is not None and wishes.day >= today:
+            return wishes.day, wishes.day
+        if wishes.week is not None and wishes.week + timedelta(days=6) >= today:
+            return max(wishes.week, today), wishes.week + timedelta(days=6)
+        return today, today + timedelta(days=self._dialog.settings.search_days)
 
     def invite(self, state: DialogState, turn: Turn, before: str) -> Outcome:
         """`before` (no times found) followed by the question whether to be told when one frees up."""
-        first, last = self.days(state.wishes, turn)
-        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
         asked = state.but(step=Step.WAITLIST_JOIN, offered=(), search_after=None, search_before=None)
-        return Outcome(asked, f"{before} {question}", options=YES_NO)
+        return Outcome(asked, f"{before} {self._question(state.wishes, turn)}", options=YES_NO)
 
     async def answer_invite(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """The message read as "sí" or "no" to the invitation; None when it is neither."""
+        """The message read as "sí" or "no" to the invitation; None when it is neither. A yes that names a doctor,
+        a day or a week ("sí, para la próxima semana") joins for what it names."""
         intent = turn.understood.intent
         if intent is Intent.DENY or no_in(turn.text):
             return Outcome(state.idle(), replies.WAITLIST_NOT_JOINED)
         if intent is Intent.CONFIRM or yes_in(turn.text):
-            return await self._dialog.verification.gate(state.but(flow=Flow.WAITLIST_JOIN, step=None), turn)
+            wishes = self._dialog.wishes(turn, state.wishes)
+            joining = state.but(flow=Flow.WAITLIST_JOIN, step=None, wishes=wishes)
+            return await self._dialog.verification.gate(joining, turn)
         return None
 
     def ask_again(self, state: DialogState, turn: Turn) -> Outcome | None:
         """The invitation asked again after a message that answers nothing."""
         if state.step is not Step.WAITLIST_JOIN:
             return None
-        first, last = self.days(state.wishes, turn)
-        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
+        question = self._question(state.wishes, turn)
         return Outcome(state, f"{replies.NOT_UNDERSTOOD_SHORT} {question}", options=YES_NO)
+
+    def _question(self, wishes: Wishes, turn: Turn) -> str:
+        return replies.waitlist_question(self._what(wishes), _days(*self.days(wishes, turn)))
 
     # --- what the patient asks ---------------------------------------------------------------------------------
 
@@ -81,7 +89,11 @@ class Waitlist:
         if wish is WaitlistWish.LEAVE:
             return await self._leave(state, turn)
         flow = _FLOW_OF[wish]
-        wishes = state.wishes if flow is Flow.WAITLIST_JOIN else Wishes()
+        wishes = Wishes()
+        if flow is Flow.WAITLIST_JOIN:
+            # For what is being searched, with what the message names: "anóteme … del Dr. Gutiérrez", "para la
+            # próxima semana" (a date written while verification asks one is a date of birth, not the day wanted).
+            wishes = self._dialog.wishes(turn, state.wishes, when=state.step not in VERIFYING)
         kept = state.idle().but(flow=flow, wishes=wishes, member=state.member)
         return await self._dialog.verification.gate(kept, turn)
 
@@ -122,8 +134,7 @@ class Waitlist:
         await dialog.audit(actor=audit.patient_actor(holder.id), action=_JOINED, outcome="success")
         text = replies.waitlist_joined(
             self._what(wishes),
-            wording.day(first),
-            wording.day(last),
+            _days(first, last),
             already=not added,
             hold_minutes=dialog.settings.waitlist_hold_minutes,
         )
@@ -145,7 +156,7 @@ class Waitlist:
             else:
                 what = f"en {entry.specialty_name}"
             whose = f", para {entry.for_name}" if entry.for_name else ""
-            days = f"del {wording.day(max(entry.first_day, today))} al {wording.day(entry.last_day)}"
+            days = _days(max(entry.first_day, today), entry.last_day, listed=True)
             lines.append(f"• {what}{whose}, {days}")
         return Outcome(state.idle(), replies.waitlist_entries(lines))
 
@@ -275,3 +286,13 @@ def _why_closed(offer: waitlist.Offer | None) -> str:
     if offer is None:
         return "unknown"
     return "expired" if offer.status == "offered" else offer.status
+
+
+def _days(first: date, last: date, *, listed: bool = False) -> str:
+    """ "el viernes 8 de marzo" for one day; else "entre el lunes 4 de marzo y el lunes 18 de marzo" (`listed`:
+    "del … al …")."""
+    if first == last:
+        return f"el {wording.day(first)}"
+    if listed:
+        return f"del {wording.day(first)} al {wording.day(last)}"
+    return f"entre el {wording.day(first)} y el {wording.day(last)}"

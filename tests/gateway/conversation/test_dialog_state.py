@@ -74,6 +74,7 @@ FULL_WISHES = Wishes(
     specialty="pediatria",
     doctor_id=3,
     day=date(2026, 12, 3),
+    week=date(2026, 12, 7),
     clock=time(10),
     time_of_day="evening",
     reference="3F2A91C0",

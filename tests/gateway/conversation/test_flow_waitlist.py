@@ -178,16 +178,57 @@ async def test_messages_turned_back_on_for_the_waitlist_keep_what_was_asked(
     for yes in ("sí", "quiero recordatorios"):
         joined = await bench.say(JUAN, yes, asked.state)
         assert joined.text is not None and joined.text.startswith(replies.MESSAGES_BACK_ON), yes
-        assert f"con el {CARDIOLOGIST} entre el miércoles 6 de marzo" in joined.text
+        assert f"con el {CARDIOLOGIST} el miércoles 6 de marzo." in joined.text
         assert joined.state.flow is None and joined.state.step is None
     assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", JUAN) is True
     assert await entries(conn) == [
-        (demo.JUAN.full_name, CARDIOLOGIST, "cardiologia", date(2030, 3, 6), date(2030, 3, 20), "waiting")
+        (demo.JUAN.full_name, CARDIOLOGIST, "cardiologia", date(2030, 3, 6), date(2030, 3, 6), "waiting")
     ]
     # Another matter instead of an answer: the request ends with the question, nothing joined.
     await set_consent(conn, JUAN, False)
     other = await bench.say(JUAN, "¿a qué hora abren?", asked.state)
     assert other.state.flow is None and other.state.step is None
+
+
+async def test_the_doctor_day_or_week_the_message_names_is_the_entrys(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "anóteme en la lista de espera del Dr. Gutiérrez" and "para la próxima semana" were not read into the entry,
+    # and one day asked made an entry of two weeks.
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, True)
+    await set_consent(conn, JUAN, True)
+    await bench.verified(MARIA)
+    await bench.verified(JUAN)
+
+    doctor = await bench.say(MARIA, f"anóteme en la lista de espera del {CARDIOLOGIST}")
+    assert doctor.text is not None and f"con el {CARDIOLOGIST} entre el lunes 4 de marzo y el lunes 18" in doctor.text
+    week = await bench.say(MARIA, "póngame en la lista de espera de pediatría para la próxima semana")
+    assert week.text is not None and "en Pediatría entre el lunes 11 de marzo y el domingo 17 de marzo" in week.text
+
+    invited = await bench.say(JUAN, "quiero una cita de cardiología")
+    assert invited.state.step is Step.WAITLIST_JOIN
+    await bench.say(JUAN, "sí, para la próxima semana", invited.state)
+    one_day = await bench.say(JUAN, "quiero una cita de cardiología para el viernes 8 de marzo")
+    assert one_day.text is not None and one_day.text.endswith(
+        "¿Desea que le avisemos si se libera un horario en Cardiología el viernes 8 de marzo? Responda «sí» o «no»."
+    )
+    await bench.say(JUAN, "sí", one_day.state)
+
+    maria, juan = demo.MARIA.full_name, demo.JUAN.full_name
+    assert await entries(conn) == [
+        (maria, CARDIOLOGIST, "cardiologia", date(2030, 3, 4), date(2030, 3, 18), "waiting"),
+        (maria, None, "pediatria", date(2030, 3, 11), date(2030, 3, 17), "waiting"),
+        # Juan's two cardiology requests are one entry, widened to cover both.
+        (juan, None, "cardiologia", date(2030, 3, 8), date(2030, 3, 17), "waiting"),
+    ]
+
+
+async def test_a_booking_for_next_week_searches_from_its_monday(bench: DialogBench) -> None:
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría para la próxima semana")
+    assert offered.state.step is Step.SLOT_CHOICE
+    assert offered.state.offered[0].starts_at.astimezone(LA_PAZ).date() == date(2030, 3, 11)
 
 
 async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: asyncpg.Connection) -> None:
@@ -198,12 +239,10 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
 
     asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria", day=date(2030, 3, 6)))
     joined = await bench.say(MARIA, "anóteme en la lista de espera", asking)
-    assert joined.text is not None and "en Pediatría entre el miércoles 6 de marzo" in joined.text
+    assert joined.text is not None and "en Pediatría el miércoles 6 de marzo." in joined.text
 
     listed = await bench.say(MARIA, "¿en qué lista de espera estoy?")
-    assert listed.text == replies.waitlist_entries(
-        ["• en Pediatría, del miércoles 6 de marzo al miércoles 20 de marzo"]
-    )
+    assert listed.text == replies.waitlist_entries(["• en Pediatría, el miércoles 6 de marzo"])
 
     left = await bench.say(MARIA, "salir de la lista de espera")
     assert left.text == replies.waitlist_left(1)
