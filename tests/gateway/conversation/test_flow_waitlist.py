@@ -511,6 +511,25 @@ async def test_no_hay_mas_temprano_with_nothing_earlier_tells_how_to_wait(
     assert replies.nothing_earlier_on("lunes 4 de marzo") in earlier.text
 
 
+async def test_the_hour_asked_taken_tells_how_to_wait(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    # QA: "No hay un horario libre … a las 14:00" came without the «lista de espera» hint.
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    slot = (await bench.free("pediatria"))[5]
+    await bench.booked(JUAN, slot)
+    local = slot.starts_at.astimezone(LA_PAZ)
+    asked = f"quiero una cita de pediatría el {local.day} de marzo a las {local:%H:%M}"
+
+    offered = await bench.say(MARIA, asked)
+
+    assert offered.state.step is Step.SLOT_CHOICE
+    assert offered.text is not None and offered.text.startswith("No hay un horario libre el ")
+    assert offered.text.endswith(replies.WAITLIST_HINT)
+    joined = await bench.say(MARIA, "lista de espera", offered.state)
+    assert [(e[2], e[3], e[4]) for e in await entries(conn)] == [("pediatria", local.date(), local.date())]
+    assert joined.state.step is None
+
+
 async def test_a_held_slot_is_offered_to_nobody_else_until_its_offer_ends(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
