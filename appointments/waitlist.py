@@ -153,8 +153,9 @@ async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -
     return None if row is None else Offer(**dict(row))
 
 
-async def open_offer(conn: Connection, *, phone: str, now: datetime) -> int | None:
-    """The newest sent offer the phone's family holds still within its hold (a bare "sí" may answer it), if any."""
+async def open_offer(conn: Connection, *, phone: str, now: datetime, sent_after: datetime | None = None) -> int | None:
+    """The newest sent offer the phone's family holds still within its hold (a bare "sí" may answer it), if any;
+    with `sent_after`, only one sent after that time."""
     found: int | None = await conn.fetchval(
         """
         SELECT o.id FROM waitlist_offers o
@@ -162,12 +163,13 @@ async def open_offer(conn: Connection, *, phone: str, now: datetime) -> int | No
         JOIN patients p ON p.id = e.patient_id
         LEFT JOIN patients h ON h.id = p.holder_id
         WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
-          AND coalesce(p.phone, h.phone) = $1
+          AND coalesce(p.phone, h.phone) = $1 AND ($3::timestamptz IS NULL OR o.sent_at > $3)
         ORDER BY o.sent_at DESC, o.id DESC
         LIMIT 1
         """,
         phone,
         now,
+        sent_after,
     )
     return found
 

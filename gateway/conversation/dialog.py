@@ -143,6 +143,11 @@ class Dialog:
         wish = reminders_wish(turn.text)
         if wish is not None:
             return await self.reminders.wish(state, turn, wish)
+        if state.step is not None or state.flow is not None:
+            # An offer sent after the last answer is the newest thing the clinic said: "la tomo" answers it.
+            answered_offer = await self.waitlist.answer_words(state, turn)
+            if answered_offer is not None:
+                return answered_offer
         if state.step is Step.REMINDERS_CONSENT:
             consented = await self.reminders.answer(state, turn)
             if consented is not None:

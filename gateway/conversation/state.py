@@ -269,6 +269,9 @@ class DialogState(_Frozen):
     handed_over: bool = False
     # The waitlist offer being taken (its id, from the offer's button or the family's open offer).
     waitlist_offer: int | None = None
+    # When the assistant last answered in this conversation (the service sets it each turn): a waitlist offer sent
+    # after it is the newest thing the clinic said, and a clear yes or no answers it even while a flow is under way.
+    answered_at: datetime | None = None
 
     def but(
         self,
@@ -299,6 +302,7 @@ class DialogState(_Frozen):
         offered_booking: bool | _Keep = KEEP,
         handed_over: bool | _Keep = KEEP,
         waitlist_offer: int | _Keep | None = KEEP,
+        answered_at: datetime | _Keep | None = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -333,6 +337,7 @@ class DialogState(_Frozen):
                 "offered_booking": offered_booking,
                 "handed_over": handed_over,
                 "waitlist_offer": waitlist_offer,
+                "answered_at": answered_at,
             }
         )
         return self.model_copy(update=changes)

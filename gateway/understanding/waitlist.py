@@ -80,18 +80,41 @@ _DECLINES: Final = re.compile(
 )
 
 
-def offer_answer(text: str, intent: Intent) -> OfferAnswer | None:
+# Words that take the slot by themselves, after a "sí", "bueno" or "ok" or none: "la tomo", "me la quedo".
+_TAKES: Final = re.compile(
+    r"^(?:(?:si|bueno|ok|okay|dale|claro|perfecto|listo|ya|entonces|pues|muy bien|esta bien|gracias) )*"
+    r"(?:(?:yo |esa |ese |esta |este )?(?:la|lo) (?:tomo|quiero|acepto|agarro|reservo|agendo)"
+    r"|me (?:la|lo) (?:quedo|reserva|reservan|agenda|agendan|guarda|guardan)"
+    r"|(?:tomo|quiero|acepto) (?:ese|esa|este|esta)(?: (?:horario|hora|cita|turno|ficha))?)\b"
+)
+
+
+# The words of a clear yes, where a message that confirms could also be choosing from a list ("1", "la primera").
+_YES_WORD: Final = re.compile(
+    r"\b(?:si|claro|ok|okay|dale|bueno|perfecto|listo|vale|acepto|confirm\w*|de acuerdo|por supuesto|afirmativo)\b"
+)
+
+
+def offer_answer(text: str, intent: Intent, *, clear: bool = False) -> OfferAnswer | None:
     """Whether the message takes or turns down a slot offered to the patient; None when it answers neither.
 
     `intent` is the message's (`understand`): a message that is only a no (and filler words) turns it down, and
     so does a no said alone or of the offer ("no, ya no la necesito", "no me sirve, gracias"), never a no that
-    starts a sentence about something else ("no es una emergencia, solo quiero el horario"). A yes takes it.
+    starts a sentence about something else ("no es una emergencia, solo quiero el horario"). A message that is only
+    a yes takes it, and so do words of taking it ("la tomo", "bueno, me la quedo"); unless `clear`, so does any yes
+    with no no ("sí, pero ¿a qué hora llego?"). `clear`: only a yes word counts, never an option's number or "la
+    primera", which answer a list of times.
     """
     if intent is Intent.DENY:
         return OfferAnswer.DECLINE
     first = normalize(_CLAUSE_END.split(fold(text).strip(), maxsplit=1)[0])
     if _DECLINES.match(first) and no_in(text):
         return OfferAnswer.DECLINE
-    if intent is Intent.CONFIRM or yes_in(text):
+    said = normalize(text)
+    if _TAKES.match(said):
         return OfferAnswer.TAKE
-    return None
+    if clear:
+        yes = intent is Intent.CONFIRM and _YES_WORD.search(said) is not None
+    else:
+        yes = intent is Intent.CONFIRM or yes_in(text)
+    return OfferAnswer.TAKE if yes else None

@@ -195,13 +195,19 @@ class Waitlist:
         return await dialog.verification.gate(taking, turn)
 
     async def answer_words(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """A "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer. A "no" that
-        starts a sentence about something else answers nothing (`offer_answer`)."""
+        """A "sí" or "no" to the phone's open offer: with nothing else asked, any offer still held; while a flow is
+        under way, only one sent after the assistant last answered (the newest thing the clinic said), and only a
+        clear yes or no ("la tomo", never an option's number). A "no" that starts a sentence about something else
+        answers nothing (`offer_answer`)."""
         dialog = self._dialog
-        answer = offer_answer(turn.text, turn.understood.intent)
+        idle = state.step is None and state.flow is None
+        if not idle and state.answered_at is None:
+            return None
+        answer = offer_answer(turn.text, turn.understood.intent, clear=not idle)
         if answer is None:
             return None
-        offer_id = await waitlist.open_offer(dialog.conn, phone=turn.phone, now=turn.now)
+        sent_after = None if idle else state.answered_at
+        offer_id = await waitlist.open_offer(dialog.conn, phone=turn.phone, now=turn.now, sent_after=sent_after)
         if offer_id is None:
             return None
         if answer is OfferAnswer.DECLINE:

@@ -69,6 +69,7 @@ FULL = DialogState(
     offered_booking=True,
     handed_over=True,
     waitlist_offer=7,
+    answered_at=AT,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",

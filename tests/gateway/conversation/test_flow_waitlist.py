@@ -440,6 +440,52 @@ async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncp
     assert (await bench.say(MARIA, "sí")).appointment is None
 
 
+async def test_la_tomo_takes_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    # QA: "la tomo" and "la tomo, gracias" were not read as a yes to the offer.
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+    await bench.verified(MARIA)
+    taken = await bench.say(MARIA, "la tomo, gracias")
+    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+
+
+async def test_an_offer_sent_after_the_last_answer_is_answered_even_mid_flow(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "sí, la quiero" could not take an open offer while a booking was under way.
+    await bench.verified(MARIA)
+    slots = await bench.free("pediatria")
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    confirming = await bench.say(MARIA, "1", offered.state)
+    assert confirming.state.step is Step.CONFIRM
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)  # sent at 09:00
+
+    # Answered at 08:59, before the offer went out: the offer is the newest thing said, and a clear yes takes it.
+    before = confirming.state.but(answered_at=MONDAY_9AM - timedelta(minutes=1))
+    assert (await bench.say(MARIA, "2", before)).appointment is None  # an option's number is no answer to it
+    taken = await bench.say(MARIA, "sí, la quiero", before)
+    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+    assert taken.state.flow is None
+
+
+async def test_an_offer_older_than_the_last_answer_leaves_the_flows_question_to_the_yes(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await bench.verified(MARIA)
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)  # sent at 09:00
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    confirming = await bench.say(MARIA, "1", offered.state)
+    after = confirming.state.but(answered_at=MONDAY_9AM + timedelta(seconds=30))
+
+    booked = await bench.say(MARIA, "sí", after)
+
+    assert booked.appointment is not None and booked.appointment.starts_at == confirming.state.offered[0].starts_at
+    assert await offer_status(conn, offer) == ("offered", "waiting")
+
+
 async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_that_specialty(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
