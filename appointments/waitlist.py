@@ -6,6 +6,7 @@ one. Entries and offers are a family's: the phone's holder manages their own and
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -191,9 +192,11 @@ async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, 
 
 @dataclass(frozen=True)
 class WaitingForStaff:
-    """A waiting entry as reception sees it: in line order, with the slot it is being offered, if any."""
+    """A waiting entry as reception sees it: in line order, with its place in its line (`position`, 1 is offered
+    the next slot that fits) and the slot it is being offered, if any."""
 
     id: int
+    position: int
     full_name: str
     phone: str | None
     doctor_id: int | None
@@ -208,11 +211,16 @@ class WaitingForStaff:
 
 async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: date) -> list[WaitingForStaff]:
     """The entries still waiting (their last day not past), first in line first; with `doctor_id`, those for that
-    doctor and those for any doctor of the doctor's specialty."""
+    doctor and those for any doctor of the doctor's specialty: that doctor's line, which is what `position` counts.
+
+    Without it, each entry's place is in its own line, as the notification service serves them: an entry for a
+    doctor after those for that doctor and those for any doctor of the specialty; one for any doctor of a specialty
+    after every entry of that specialty (each of them may be offered a slot of it first).
+    """
     rows = await conn.fetch(
         """
-        SELECT e.id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id, d.full_name AS doctor_name,
-               s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
+        SELECT e.id, e.specialty_id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id,
+               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
                o.starts_at AS offered_starts_at, o.hold_until AS offered_until
         FROM waitlist_entries e
         JOIN patients p ON p.id = e.patient_id
@@ -228,4 +236,25 @@ async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: d
         doctor_id,
         today,
     )
-    return [WaitingForStaff(**dict(r)) for r in rows]
+    found: list[WaitingForStaff] = []
+    # Entries seen so far: per doctor, per specialty for any of its doctors, per specialty in all.
+    for_doctor: Counter[int] = Counter()
+    for_any: Counter[int] = Counter()
+    in_specialty: Counter[int] = Counter()
+    for row in rows:
+        entry = dict(row)
+        specialty = entry.pop("specialty_id")
+        own = entry["doctor_id"]
+        if doctor_id is not None:
+            ahead = len(found)  # the list is that doctor's line
+        elif own is None:
+            ahead = in_specialty[specialty]
+        else:
+            ahead = for_doctor[own] + for_any[specialty]
+        in_specialty[specialty] += 1
+        if own is None:
+            for_any[specialty] += 1
+        else:
+            for_doctor[own] += 1
+        found.append(WaitingForStaff(position=ahead + 1, **entry))
+    return found
