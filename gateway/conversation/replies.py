@@ -785,15 +785,23 @@ def waitlist_question(what: str, days: str) -> str:
 NOT_UNDERSTOOD_SHORT = "Disculpe, no le entendí."
 # After "no hay más temprano" or "ninguno me sirve", next to the times still offered.
 WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera otro horario."
-WAITLIST_NOT_JOINED = "Entendido, no le anoto en la lista de espera. Si necesita algo más, aquí estoy."
+# Neutral words throughout: the patient's gender is unknown ("quedó anotado", "anotarlo/a" would guess it), and
+# "anotarle" is leísmo.
+WAITLIST_NOT_JOINED = "Entendido, no entra en la lista de espera. Si necesita algo más, aquí estoy."
 WAITLIST_NEEDS_WHAT = (
-    "Para anotarle en la lista de espera necesito saber con qué especialidad o médico desea la cita. "
+    "Para la lista de espera necesito saber con qué especialidad o médico desea la cita. "
     "Por ejemplo: «quiero una cita de pediatría»."
 )
 
 
-def waitlist_joined(what: str, days: str, *, already: bool, hold_minutes: int) -> str:
-    said = "Ya estaba en la lista de espera" if already else "Listo, quedó anotado en la lista de espera"
+def waitlist_joined(what: str, days: str, *, already: bool, hold_minutes: int, for_name: str | None = None) -> str:
+    """The entry made (or found, `already`); `for_name`: the family member it is for."""
+    if for_name is not None:
+        said = f"{for_name} ya está en la lista de espera" if already else f"Listo, {for_name} ya tiene su lugar"
+    else:
+        said = "Ya está en la lista de espera" if already else "Listo, ya tiene su lugar"
+    if not already:
+        said = f"{said} en la lista de espera"
     return (
         f"{said} para un horario {what} {days}. Si se libera uno, le enviaremos "
         f"un mensaje y se lo guardaremos {hold_minutes} minutos para que lo confirme. "
@@ -817,7 +825,10 @@ WAITLIST_ASK_CONSENT = (
     "Para avisarle necesitamos su permiso para escribirle por WhatsApp. ¿Desea recibir avisos y recordatorios "
     "de sus citas por WhatsApp? Responda «sí» o «no»."
 )
-WAITLIST_EMPTY = "No está en ninguna lista de espera. Si no encuentra un horario que le sirva, puedo anotarle en una."
+WAITLIST_EMPTY = (
+    "No está en ninguna lista de espera. Si no encuentra un horario que le sirva, escriba «lista de espera» y le "
+    "avisaremos cuando se libere uno."
+)
 
 
 def waitlist_entries(lines: list[str]) -> str:

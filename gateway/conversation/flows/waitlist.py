@@ -137,6 +137,7 @@ class Waitlist:
             _days(first, last),
             already=not added,
             hold_minutes=dialog.settings.waitlist_hold_minutes,
+            for_name=state.member.full_name if state.member is not None and not state.member.holder else None,
         )
         if consent is None:
             asked = state.idle().but(step=Step.REMINDERS_CONSENT, reminders_asked=True)

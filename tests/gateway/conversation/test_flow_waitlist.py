@@ -105,7 +105,7 @@ async def test_nothing_free_invites_to_the_list_and_si_joins_a_consenting_patien
     )
 
     joined = await bench.say(MARIA, "sí, por favor", invited.state)
-    assert joined.text is not None and joined.text.startswith("Listo, quedó anotado en la lista de espera")
+    assert joined.text is not None and joined.text.startswith("Listo, ya tiene su lugar en la lista de espera")
     assert "30 minutos" in joined.text
     assert joined.state.flow is None and joined.state.step is None
     assert await entries(conn) == [
@@ -119,7 +119,7 @@ async def test_nothing_free_invites_to_the_list_and_si_joins_a_consenting_patien
         MARIA, "lista de espera", DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="cardiologia"))
     )
     assert again.text is not None and again.text.startswith(
-        "Ya estaba en la lista de espera para un horario en Cardiología"
+        "Ya está en la lista de espera para un horario en Cardiología"
     )
     assert len(await entries(conn)) == 1
 
@@ -284,6 +284,28 @@ async def test_no_to_messages_after_joining_ends_the_entry_just_made(
 
     assert refused.text == f"{replies.REMINDERS_DECLINED} {replies.waitlist_left_without_messages(1)}"
     assert [e[5] for e in await entries(conn)] == ["left"]
+
+
+def test_the_waitlists_words_guess_no_gender_and_use_no_leismo() -> None:
+    # QA: "quedó anotado", "Ya estaba en la lista", "anotarle".
+    said = [
+        replies.waitlist_joined("en Pediatría", "el lunes 4 de marzo", already=False, hold_minutes=30),
+        replies.waitlist_joined("en Pediatría", "el lunes 4 de marzo", already=True, hold_minutes=30),
+        replies.waitlist_joined(
+            "en Pediatría", "el lunes 4 de marzo", already=False, hold_minutes=30, for_name="Mateo"
+        ),
+        replies.WAITLIST_NOT_JOINED,
+        replies.WAITLIST_NEEDS_WHAT,
+        replies.WAITLIST_EMPTY,
+        replies.WAITLIST_ASK_CONSENT,
+        replies.WAITLIST_CONSENT_AGAIN,
+        replies.WAITLIST_STILL_NO_MESSAGES,
+    ]
+    for text in said:
+        for word in ("anotado", "anotada", "inscrito", "inscrita", "anotarle", "le anoto", "lo anote", "la anote"):
+            assert word not in text.lower(), (word, text)
+    assert said[1].startswith("Ya está en la lista de espera para un horario en Pediatría el lunes 4 de marzo.")
+    assert said[2].startswith("Listo, Mateo ya tiene su lugar en la lista de espera")
 
 
 async def make_offer(conn: asyncpg.Connection, phone: str, starts_at: datetime, *, hold_minutes: int = 30) -> int:
@@ -500,7 +522,7 @@ async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_
 
     joined = await bench.say(MARIA, "lista de espera", others.state)
     assert joined.text is not None and joined.text.startswith(
-        "Listo, quedó anotado en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
+        "Listo, ya tiene su lugar en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
     )
     assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
 
