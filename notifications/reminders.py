@@ -193,6 +193,7 @@ class Reminders:
                     doctor_name=row.doctor_name,
                     specialty_name=row.specialty_name,
                     starts_at=row.starts_at,
+                    holder_name=row.holder_name,
                 ),
                 template=self._template,
                 language=self._language,

@@ -156,6 +156,7 @@ class Waitlist:
                     specialty_name=row.specialty_name,
                     starts_at=row.starts_at,
                     hold_minutes=int(self._hold.total_seconds() // 60),
+                    holder_name=row.holder_name,
                 ),
                 template=self._template,
                 language=self._language,
