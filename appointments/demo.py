@@ -179,7 +179,11 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
 DEMO_BOOKED_AGO = timedelta(days=3)
 # It starts at least this long after `make run` starts, so the patient can still come.
 DEMO_MIN_LEAD = timedelta(hours=1)
-# Without a free slot in the horizon (a weekend), the clinic fits the patient in: the first time, on these steps.
+# It starts as late inside the horizon as it can, at most this much before its end: its first reminder (the
+# horizon's hours before) is then due as `make run` starts, so the reminder staff see due is the one that goes out,
+# not one due a day ago sent two hours before the visit.
+_DUE_WITHIN = timedelta(hours=1)
+# Without a free slot there (a night, a weekend), the clinic fits the patient in, on these steps.
 _FIT_IN_STEP = timedelta(minutes=20)
 
 
@@ -197,7 +201,8 @@ async def seed_demo_reminder(
     conn: repository.Connection, *, now: datetime, tz: ZoneInfo, horizon: timedelta, patient: DemoPatient = MARIA
 ) -> DemoReminder:
     """Make sure `patient` (who consents, unless they declined in a conversation) has a booked appointment
-    starting within `horizon` of `now`, so the notification service sends its reminder within a tick.
+    starting within `horizon` of `now`, so the notification service sends its reminder within a tick: a new one
+    starts as near the horizon's end as it can, so that reminder is due now, as staff see it, and not long ago.
 
     Idempotent: an appointment already inside the horizon is kept (its reminder goes once, as any other).
     """
@@ -220,9 +225,10 @@ async def seed_demo_reminder(
 async def _book_in_horizon(
     conn: repository.Connection, *, patient_id: int, now: datetime, tz: ZoneInfo, horizon: timedelta
 ) -> Appointment:
-    """The first free slot starting in [now + lead, now + horizon); on a day without one, a fitted-in visit with
-    the first general practitioner."""
+    """The latest free slot starting in [now + horizon - _DUE_WITHIN, now + horizon] (never before now + lead);
+    without one, a visit fitted in with the first general practitioner, as near the horizon's end as it goes."""
     earliest, latest = now + DEMO_MIN_LEAD, now + horizon
+    near_the_end = max(earliest, latest - _DUE_WITHIN)
     slots = await availability.free_slots(
         conn,
         first_day=earliest.astimezone(tz).date(),
@@ -234,15 +240,15 @@ async def _book_in_horizon(
         min_notice=DEMO_MIN_LEAD,
         limit=None,
     )
-    times = [(s.doctor_id, s.starts_at, s.ends_at) for s in slots if earliest <= s.starts_at < latest]
-    if not times:
-        doctor_id = await repository.upsert_doctor(
-            conn, full_name=DOCTORS[0][0], specialty_id=await _specialty_id(conn, DOCTORS[0][1])
-        )
-        start = _ceil(earliest, _FIT_IN_STEP)
-        while start + _FIT_IN_STEP <= latest:
-            times.append((doctor_id, start, start + _FIT_IN_STEP))
-            start += _FIT_IN_STEP
+    free = sorted((s for s in slots if near_the_end <= s.starts_at <= latest), key=lambda s: s.starts_at, reverse=True)
+    times = [(s.doctor_id, s.starts_at, s.ends_at) for s in free]
+    doctor_id = await repository.upsert_doctor(
+        conn, full_name=DOCTORS[0][0], specialty_id=await _specialty_id(conn, DOCTORS[0][1])
+    )
+    start = _floor(latest, _FIT_IN_STEP)
+    while start >= earliest:
+        times.append((doctor_id, start, start + _FIT_IN_STEP))
+        start -= _FIT_IN_STEP
     for doctor_id, starts_at, ends_at in times:
         try:
             async with conn.transaction():
@@ -265,8 +271,7 @@ async def _specialty_id(conn: repository.Connection, code: str) -> int:
     return await repository.upsert_specialty(conn, code=code, name=SPECIALTIES[code])
 
 
-def _ceil(moment: datetime, step: timedelta) -> datetime:
-    """`moment` rounded up to a whole `step` since the hour."""
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    """`moment` rounded down to a whole `step` since the hour."""
     base = moment.replace(minute=0, second=0, microsecond=0)
-    steps = -(-(moment - base) // step)
-    return base + steps * step
+    return base + ((moment - base) // step) * step

@@ -6,6 +6,7 @@ one. Entries and offers are a family's: the phone's holder manages their own and
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -95,7 +96,7 @@ async def leave(conn: Connection, *, holder_id: int, now: datetime) -> int:
     """The holder and their family leave every list; their open offers are declined. How many entries ended."""
     await conn.execute(
         """
-        UPDATE waitlist_offers o SET status = 'declined', updated_at = $2
+        UPDATE waitlist_offers o SET status = 'declined', reason = 'left', updated_at = $2
         FROM waitlist_entries e JOIN patients p ON p.id = e.patient_id
         WHERE o.entry_id = e.id AND o.status = 'offered' AND (p.id = $1 OR p.holder_id = $1)
         """,
@@ -116,7 +117,8 @@ async def leave(conn: Connection, *, holder_id: int, now: datetime) -> int:
 
 @dataclass(frozen=True)
 class Offer:
-    """An offer made to the phone's family, locked for the transaction."""
+    """An offer made to the phone's family, locked for the transaction; with why it ended (`reason`) and whether its
+    entry still waits (`entry_status`)."""
 
     id: int
     entry_id: int
@@ -125,7 +127,9 @@ class Offer:
     starts_at: datetime
     ends_at: datetime
     status: str
+    reason: str | None
     hold_until: datetime
+    entry_status: str
 
 
 async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -> Offer | None:
@@ -133,7 +137,8 @@ async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -
     family member of theirs, locked until the transaction ends."""
     row = await conn.fetchrow(
         """
-        SELECT o.id, o.entry_id, e.patient_id, o.doctor_id, o.starts_at, o.ends_at, o.status, o.hold_until
+        SELECT o.id, o.entry_id, e.patient_id, o.doctor_id, o.starts_at, o.ends_at, o.status, o.reason,
+               o.hold_until, e.status AS entry_status
         FROM waitlist_offers o
         JOIN waitlist_entries e ON e.id = o.entry_id
         JOIN patients p ON p.id = e.patient_id
@@ -149,20 +154,23 @@ async def offer_for(conn: Connection, *, offer_id: int | None, holder_id: int) -
     return None if row is None else Offer(**dict(row))
 
 
-async def open_offer_exists(conn: Connection, *, phone: str, now: datetime) -> bool:
-    """Whether the phone's family holds a sent offer still within its hold (a bare "sí" may answer it)."""
-    found: bool = await conn.fetchval(
+async def open_offer(conn: Connection, *, phone: str, now: datetime, sent_after: datetime | None = None) -> int | None:
+    """The newest sent offer the phone's family holds still within its hold (a bare "sí" may answer it), if any;
+    with `sent_after`, only one sent after that time."""
+    found: int | None = await conn.fetchval(
         """
-        SELECT EXISTS (
-            SELECT 1 FROM waitlist_offers o
-            JOIN waitlist_entries e ON e.id = o.entry_id
-            JOIN patients p ON p.id = e.patient_id
-            LEFT JOIN patients h ON h.id = p.holder_id
-            WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
-              AND coalesce(p.phone, h.phone) = $1)
+        SELECT o.id FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        JOIN patients p ON p.id = e.patient_id
+        LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2
+          AND coalesce(p.phone, h.phone) = $1 AND ($3::timestamptz IS NULL OR o.sent_at > $3)
+        ORDER BY o.sent_at DESC, o.id DESC
+        LIMIT 1
         """,
         phone,
         now,
+        sent_after,
     )
     return found
 
@@ -184,9 +192,11 @@ async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, 
 
 @dataclass(frozen=True)
 class WaitingForStaff:
-    """A waiting entry as reception sees it: in line order, with the slot it is being offered, if any."""
+    """A waiting entry as reception sees it: in line order, with its place in its line (`position`, 1 is offered
+    the next slot that fits) and the slot it is being offered, if any."""
 
     id: int
+    position: int
     full_name: str
     phone: str | None
     doctor_id: int | None
@@ -201,11 +211,16 @@ class WaitingForStaff:
 
 async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: date) -> list[WaitingForStaff]:
     """The entries still waiting (their last day not past), first in line first; with `doctor_id`, those for that
-    doctor and those for any doctor of the doctor's specialty."""
+    doctor and those for any doctor of the doctor's specialty: that doctor's line, which is what `position` counts.
+
+    Without it, each entry's place is in its own line, as the notification service serves them: an entry for a
+    doctor after those for that doctor and those for any doctor of the specialty; one for any doctor of a specialty
+    after every entry of that specialty (each of them may be offered a slot of it first).
+    """
     rows = await conn.fetch(
         """
-        SELECT e.id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id, d.full_name AS doctor_name,
-               s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
+        SELECT e.id, e.specialty_id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id,
+               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
                o.starts_at AS offered_starts_at, o.hold_until AS offered_until
         FROM waitlist_entries e
         JOIN patients p ON p.id = e.patient_id
@@ -221,4 +236,25 @@ async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: d
         doctor_id,
         today,
     )
-    return [WaitingForStaff(**dict(r)) for r in rows]
+    found: list[WaitingForStaff] = []
+    # Entries seen so far: per doctor, per specialty for any of its doctors, per specialty in all.
+    for_doctor: Counter[int] = Counter()
+    for_any: Counter[int] = Counter()
+    in_specialty: Counter[int] = Counter()
+    for row in rows:
+        entry = dict(row)
+        specialty = entry.pop("specialty_id")
+        own = entry["doctor_id"]
+        if doctor_id is not None:
+            ahead = len(found)  # the list is that doctor's line
+        elif own is None:
+            ahead = in_specialty[specialty]
+        else:
+            ahead = for_doctor[own] + for_any[specialty]
+        in_specialty[specialty] += 1
+        if own is None:
+            for_any[specialty] += 1
+        else:
+            for_doctor[own] += 1
+        found.append(WaitingForStaff(position=ahead + 1, **entry))
+    return found

@@ -170,6 +170,7 @@ class _ReminderKind:
             doctor_name=row.doctor_name,
             specialty_name=row.specialty_name,
             starts_at=row.starts_at,
+            holder_name=row.holder_name,
         )
         data = callbacks.callback_data(row.id)
         return reminder_message(facts, template=self.template, language=self.language, tz=self.tz, callback_data=data)

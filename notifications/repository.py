@@ -137,6 +137,8 @@ class Locked:
     appointment_status: str
     starts_at: datetime
     full_name: str
+    # The holder's, when the patient is a family member reached on the holder's phone (the holder reads it).
+    holder_name: str | None
     phone: str | None
     consent: bool | None
     doctor_name: str
@@ -153,7 +155,8 @@ async def lock(conn: Connection, *, reminder_id: int) -> Locked | None:
         SELECT r.id, r.status, r.hours_before, r.planned_start, r.attempts, r.claimed_until,
                coalesce(r.claimed_until > now(), false) AS busy,
                a.id AS appointment_id, a.status AS appointment_status, a.starts_at,
-               p.full_name, coalesce(p.phone, h.phone) AS phone,
+               p.full_name, CASE WHEN p.phone IS NULL THEN h.full_name END AS holder_name,
+               coalesce(p.phone, h.phone) AS phone,
                CASE WHEN p.holder_id IS NULL THEN p.reminders_consent ELSE h.reminders_consent END AS consent,
                d.full_name AS doctor_name, s.name AS specialty_name
         FROM reminders r

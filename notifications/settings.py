@@ -30,8 +30,9 @@ class NotificationSettings(BaseSettings):
     quiet_hours: Annotated[QuietHours | None, NoDecode] = Field(
         default=QuietHours.parse("21:00-08:00"), validation_alias="QUIET_HOURS"
     )
-    # The approved WhatsApp template: body {{1}} first name, {{2}} doctor, {{3}} specialty, {{4}} day and time;
-    # quick-reply buttons Confirmar / Cambiar / Cancelar.
+    # The approved WhatsApp template (body `template.REMINDER_TEXT`: {{1}} the reader's first name, {{2}} whose
+    # appointment, {{3}} doctor, {{4}} specialty, {{5}} day and time); quick-reply buttons Confirmar / Cambiar /
+    # Cancelar.
     reminder_template_name: str = Field(
         default="recordatorio_cita", pattern=r"^[a-z0-9_]{1,512}$", validation_alias="REMINDER_TEMPLATE_NAME"
     )
@@ -44,8 +45,9 @@ class NotificationSettings(BaseSettings):
     # The gateway's earliest bookable slot: a freed slot is offered only while a "sí" at the end of its hold can
     # still book it.
     booking_min_notice_minutes: int = Field(default=120, ge=0, validation_alias="BOOKING_MIN_NOTICE_MINUTES")
-    # The approved waitlist offer template: body {{1}} first name, {{2}} doctor, {{3}} specialty, {{4}} day and
-    # time, {{5}} minutes held; quick-reply buttons "Sí, la quiero" / "No, gracias".
+    # The approved waitlist offer template (body `template.OFFER_TEXT`: {{1}} the reader's first name, {{2}} whom
+    # for, {{3}} doctor, {{4}} specialty, {{5}} day and time, {{6}} minutes held); quick-reply buttons "Sí, la
+    # quiero" / "No, gracias".
     waitlist_template_name: str = Field(
         default="oferta_lista_espera", pattern=r"^[a-z0-9_]{1,512}$", validation_alias="WAITLIST_TEMPLATE_NAME"
     )

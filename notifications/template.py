@@ -1,7 +1,14 @@
-"""The reminder and the waitlist offer as WhatsApp template messages (the Cloud API's documented shape)."""
+"""The reminder and the waitlist offer as WhatsApp template messages (the Cloud API's documented shape).
+
+A family member's appointment is reminded (or offered) on their holder's phone: the message greets the one who
+reads it and says whose appointment it is ("Hola, Rosa. Le recordamos la cita de Mateo…"), so both templates carry
+the reader's first name and the appointment's owner as separate parameters. `REMINDER_TEXT` and `OFFER_TEXT` are
+the bodies to submit for approval (the README shows them too); `render` fills one in, as the patient reads it.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,16 +16,33 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from gateway.conversation.buttons import ButtonKind, offer_payload, payload
-from gateway.conversation.wording import day_and_time
+from gateway.conversation.wording import day_and_time, with_article
 
 # Quick-reply buttons of the approved template, in order: Confirmar, Cambiar, Cancelar. Their payloads are the ones
 # the gateway's dialog reads back (gateway/conversation/buttons.py), made by the same function.
 BUTTONS = (ButtonKind.CONFIRM, ButtonKind.CHANGE, ButtonKind.CANCEL)
 
 
+# The approved bodies: {{1}} the reader's first name, {{2}} whose appointment ("su cita" / "la cita de Mateo"; for an
+# offer "para usted" / "para Mateo"), {{3}} the doctor with their article ("la Dra. Lucía Vargas"), {{4}} specialty,
+# {{5}} day and time, and in an offer {{6}} the minutes the slot is held.
+REMINDER_TEXT = (
+    "Hola, {{1}}. Le recordamos {{2}} con {{3}} ({{4}}) el {{5}}. "
+    "Puede confirmarla, cambiarla o cancelarla con los botones de abajo."
+)
+OFFER_TEXT = (
+    "Hola, {{1}}. Por la lista de espera: se liberó una cita {{2}} con {{3}} ({{4}}) el {{5}}. "
+    "Se la guardamos {{6}} minutos: ¿la quiere?"
+)
+_PARAMETER = re.compile(r"\{\{(\d+)\}\}")
+
+
 @dataclass(frozen=True)
 class ReminderFacts:
-    """What a reminder says, and to whom it goes (E.164 with `+`: the patient's, or their holder's, phone)."""
+    """What a reminder says, and to whom it goes (E.164 with `+`: the patient's, or their holder's, phone).
+
+    `full_name` is the patient's; `holder_name`, when the patient is a family member, is that of the holder, who
+    reads the message."""
 
     appointment_id: uuid.UUID
     phone: str
@@ -26,6 +50,7 @@ class ReminderFacts:
     doctor_name: str
     specialty_name: str
     starts_at: datetime
+    holder_name: str | None = None
 
 
 def first_name(full_name: str) -> str:
@@ -34,17 +59,32 @@ def first_name(full_name: str) -> str:
     return words[0] if words else full_name
 
 
+def render(text: str, parameters: list[str]) -> str:
+    """An approved body filled in with the parameters, as the patient reads it."""
+    return _PARAMETER.sub(lambda found: parameters[int(found.group(1)) - 1], text)
+
+
+def _reader_and_whose(full_name: str, holder_name: str | None, *, own: str, members: str) -> tuple[str, str]:
+    """The first name of whoever reads the message, and whose appointment it is in their words."""
+    if holder_name is None:
+        return first_name(full_name), own
+    return first_name(holder_name), members.format(first_name(full_name))
+
+
 def reminder_message(
     facts: ReminderFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
 ) -> dict[str, Any]:
-    """The Graph API request body for one reminder; `callback_data` comes back in Meta's status callbacks."""
+    """The Graph API request body for one reminder (body `REMINDER_TEXT`); `callback_data` comes back in Meta's
+    status callbacks."""
 
     def text(value: str) -> dict[str, str]:
         return {"type": "text", "text": value}
 
+    reader, whose = _reader_and_whose(facts.full_name, facts.holder_name, own="su cita", members="la cita de {}")
     body = [
-        text(first_name(facts.full_name)),
-        text(facts.doctor_name),
+        text(reader),
+        text(whose),
+        text(with_article(facts.doctor_name)),
         text(facts.specialty_name),
         text(day_and_time(facts.starts_at, tz)),
     ]
@@ -84,18 +124,22 @@ class OfferFacts:
     specialty_name: str
     starts_at: datetime
     hold_minutes: int
+    # The holder's name when the slot is for a family member: the holder reads it.
+    holder_name: str | None = None
 
 
 def offer_message(
     facts: OfferFacts, *, template: str, language: str, tz: ZoneInfo, callback_data: str | None = None
 ) -> dict[str, Any]:
-    """The Graph API request body for a waitlist offer: body {{1}} first name, {{2}} doctor, {{3}} specialty,
-    {{4}} day and time, {{5}} minutes the slot is held; quick replies "Sí, la quiero" and "No, gracias"."""
+    """The Graph API request body for a waitlist offer (body `OFFER_TEXT`); quick replies "Sí, la quiero" and
+    "No, gracias"."""
+    reader, whose = _reader_and_whose(facts.full_name, facts.holder_name, own="para usted", members="para {}")
     body = [
         {"type": "text", "text": value}
         for value in (
-            first_name(facts.full_name),
-            facts.doctor_name,
+            reader,
+            whose,
+            with_article(facts.doctor_name),
             facts.specialty_name,
             day_and_time(facts.starts_at, tz),
             str(facts.hold_minutes),

@@ -135,6 +135,7 @@ class _OfferKind:
             specialty_name=row.specialty_name,
             starts_at=row.starts_at,
             hold_minutes=int(self.hold.total_seconds() // 60),
+            holder_name=row.holder_name,
         )
         data = callbacks.offer_callback_data(row.id)
         return offer_message(facts, template=self.template, language=self.language, tz=self.tz, callback_data=data)

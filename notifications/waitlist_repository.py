@@ -155,6 +155,8 @@ class LockedOffer:
     ends_at: datetime
     patient_id: int
     full_name: str
+    # The holder's, when the patient is a family member reached on the holder's phone (the holder reads it).
+    holder_name: str | None
     phone: str | None
     consent: bool | None
     doctor_name: str
@@ -169,7 +171,8 @@ async def lock(conn: Connection, *, offer_id: int) -> LockedOffer | None:
         """
         SELECT o.id, o.status, o.sent_at IS NOT NULL AS sent, coalesce(o.claimed_until > now(), false) AS busy,
                o.claimed_until, o.doctor_id, o.starts_at, o.ends_at,
-               p.id AS patient_id, p.full_name, coalesce(p.phone, h.phone) AS phone,
+               p.id AS patient_id, p.full_name, CASE WHEN p.phone IS NULL THEN h.full_name END AS holder_name,
+               coalesce(p.phone, h.phone) AS phone,
                CASE WHEN p.holder_id IS NULL THEN p.reminders_consent ELSE h.reminders_consent END AS consent,
                d.full_name AS doctor_name, s.name AS specialty_name,
                EXISTS (

@@ -328,7 +328,7 @@ async def waitlist(caller: StaffCaller, conn: Conn, zone: ClinicZone, doctor_id:
         entries=[
             StaffWaitlistEntry(
                 id=e.id,
-                position=position,
+                position=e.position,
                 patient_first_name=first_name(e.full_name),
                 phone=None if e.phone is None else mask_phone(e.phone),
                 doctor_id=e.doctor_id,
@@ -340,6 +340,6 @@ async def waitlist(caller: StaffCaller, conn: Conn, zone: ClinicZone, doctor_id:
                 offered_starts_at=None if e.offered_starts_at is None else e.offered_starts_at.astimezone(zone),
                 offered_until=None if e.offered_until is None else e.offered_until.astimezone(zone),
             )
-            for position, e in enumerate(found, start=1)
+            for e in found
         ],
     )

@@ -172,7 +172,11 @@ class StaffWaitlistEntry(BaseModel):
     """One patient waiting for a slot, in line order; only the first name and a masked phone."""
 
     id: int
-    position: int = Field(description="1 is offered the next slot that fits.")
+    position: int = Field(
+        description="The place in its line, 1 being offered the next slot that fits: with `doctor_id`, that "
+        "doctor's line (entries for the doctor and for any doctor of the specialty); without, the entry's own: "
+        "its doctor's, or for an entry for any doctor, its specialty's."
+    )
     patient_first_name: str
     phone: str | None = Field(description="Where an offer goes, masked (+591*****001).")
     doctor_id: int | None = Field(description="null: any doctor of the specialty.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 from appointments import clinic_info
 from appointments.schemas import Patient
@@ -36,7 +36,7 @@ from gateway.conversation.flows.confirmation import Confirmation
 from gateway.conversation.flows.family import Family
 from gateway.conversation.flows.listing import Listing
 from gateway.conversation.flows.questions import Questions
-from gateway.conversation.flows.reminders import Reminders
+from gateway.conversation.flows.reminders import Reminders, unasked
 from gateway.conversation.flows.verification import VERIFYING, Verification
 from gateway.conversation.flows.waitlist import FLOWS as WAITLIST_FLOWS
 from gateway.conversation.flows.waitlist import Waitlist
@@ -45,6 +45,7 @@ from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, Step, Whom, Wishes
 from gateway.db import Connection
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.dates import next_week
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding
 from gateway.understanding.normalize import normalize
@@ -142,11 +143,16 @@ class Dialog:
         wish = reminders_wish(turn.text)
         if wish is not None:
             return await self.reminders.wish(state, turn, wish)
+        if state.step is not None or state.flow is not None:
+            # An offer sent after the last answer is the newest thing the clinic said: "la tomo" answers it.
+            answered_offer = await self.waitlist.answer_words(state, turn)
+            if answered_offer is not None:
+                return answered_offer
         if state.step is Step.REMINDERS_CONSENT:
             consented = await self.reminders.answer(state, turn)
             if consented is not None:
                 return consented
-            state = state.but(step=None)  # another matter: the question is left unanswered
+            state = unasked(state)  # another matter: the question is left unanswered
         if state.step is None and state.flow is None:
             answered_offer = await self.waitlist.answer_words(state, turn)
             if answered_offer is not None:
@@ -274,7 +280,9 @@ class Dialog:
         elif understood.specialty is not None and understood.specialty != base.specialty:
             wishes = wishes.but(specialty=understood.specialty, doctor_id=None)
         if when and understood.date is not None:
-            wishes = wishes.but(day=understood.date)
+            wishes = wishes.but(day=understood.date, week=None)
+        elif when and (week := next_week(normalize(turn.text), today=self._today(turn))) is not None:
+            wishes = wishes.but(week=week, day=None)  # "la próxima semana": that week, no day of it
         if when and understood.time is not None:
             wishes = wishes.but(clock=understood.time, time_of_day=None)
         elif when and understood.time_of_day is not None:
@@ -333,6 +341,9 @@ class Dialog:
         if step is Step.MEMBER_BIRTH_DATE:
             return await self.family.answer_birth_date(state, turn, new_flow)
         return None
+
+    def _today(self, turn: Turn) -> date:
+        return turn.now.astimezone(self.settings.tz).date()
 
     def _names_past_day(self, turn: Turn) -> bool:
         """Whether the message's date is before today in the clinic ("ayer", "15 de agosto de 1995")."""

@@ -775,43 +775,60 @@ def already_past(appointment: str, for_name: str | None = None) -> str:
 # --- the waitlist -------------------------------------------------------------------------------------------------
 
 
-def waitlist_question(what: str, first_day: str, last_day: str) -> str:
-    """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría"."""
-    return (
-        f"¿Desea que le avisemos si se libera un horario {what} entre el {first_day} y el {last_day}? "
-        "Responda «sí» o «no»."
-    )
+def waitlist_question(what: str, days: str) -> str:
+    """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría", `days` "el
+    viernes 8 de marzo" or "entre el … y el …"."""
+    return f"¿Desea que le avisemos si se libera un horario {what} {days}? Responda «sí» o «no»."
 
 
 # Before a yes-or-no question asked again.
 NOT_UNDERSTOOD_SHORT = "Disculpe, no le entendí."
 # After "no hay más temprano" or "ninguno me sirve", next to the times still offered.
 WAITLIST_HINT = "Si ninguno le sirve, escriba «lista de espera» y le avisaremos si se libera otro horario."
-WAITLIST_NOT_JOINED = "Entendido, no le anoto en la lista de espera. Si necesita algo más, aquí estoy."
+# Neutral words throughout: the patient's gender is unknown ("quedó anotado", "anotarlo/a" would guess it), and
+# "anotarle" is leísmo.
+WAITLIST_NOT_JOINED = "Entendido, no entra en la lista de espera. Si necesita algo más, aquí estoy."
 WAITLIST_NEEDS_WHAT = (
-    "Para anotarle en la lista de espera necesito saber con qué especialidad o médico desea la cita. "
+    "Para la lista de espera necesito saber con qué especialidad o médico desea la cita. "
     "Por ejemplo: «quiero una cita de pediatría»."
 )
 
 
-def waitlist_joined(what: str, first_day: str, last_day: str, *, already: bool, hold_minutes: int) -> str:
-    said = "Ya estaba en la lista de espera" if already else "Listo, quedó anotado en la lista de espera"
+def waitlist_joined(what: str, days: str, *, already: bool, hold_minutes: int, for_name: str | None = None) -> str:
+    """The entry made (or found, `already`); `for_name`: the family member it is for."""
+    if for_name is not None:
+        said = f"{for_name} ya está en la lista de espera" if already else f"Listo, {for_name} ya tiene su lugar"
+    else:
+        said = "Ya está en la lista de espera" if already else "Listo, ya tiene su lugar"
+    if not already:
+        said = f"{said} en la lista de espera"
     return (
-        f"{said} para un horario {what} entre el {first_day} y el {last_day}. Si se libera uno, le enviaremos "
+        f"{said} para un horario {what} {days}. Si se libera uno, le enviaremos "
         f"un mensaje y se lo guardaremos {hold_minutes} minutos para que lo confirme. "
         "Para salir de la lista, escriba «salir de la lista de espera»."
     )
 
 
-WAITLIST_NO_CONSENT = (
-    "No puedo anotarle en la lista de espera porque usted pidió no recibir mensajes de la clínica por WhatsApp, "
-    "y el aviso llegaría por ese medio. Si desea recibirlos, escriba «quiero recordatorios» y vuelva a pedirlo."
+# A patient who said no to messages asks for the waitlist: asked whether to turn them back on, the request kept.
+WAITLIST_CONSENT_AGAIN = (
+    "Usted pidió no recibir mensajes de la clínica por WhatsApp, y el aviso de la lista de espera llegaría por ese "
+    "medio. ¿Desea volver a recibir avisos y recordatorios de sus citas por WhatsApp? Responda «sí» o «no»."
+)
+WAITLIST_STILL_NO_MESSAGES = (
+    "Entendido, seguiremos sin enviarle mensajes, así que no queda en la lista de espera. "
+    "Si cambia de opinión, escriba «quiero recordatorios»."
+)
+MESSAGES_BACK_ON = (
+    "Listo, volveremos a enviarle avisos y recordatorios por WhatsApp. Si ya no los desea, escriba «baja»."
 )
 WAITLIST_ASK_CONSENT = (
     "Para avisarle necesitamos su permiso para escribirle por WhatsApp. ¿Desea recibir avisos y recordatorios "
     "de sus citas por WhatsApp? Responda «sí» o «no»."
 )
-WAITLIST_EMPTY = "No está en ninguna lista de espera. Si no encuentra un horario que le sirva, puedo anotarle en una."
+WAITLIST_EMPTY = (
+    "No está en ninguna lista de espera. Si no encuentra un horario que le sirva, escriba «lista de espera» y le "
+    "avisaremos cuando se libere uno."
+)
 
 
 def waitlist_entries(lines: list[str]) -> str:
@@ -825,10 +842,49 @@ def waitlist_left(count: int) -> str:
     return "Listo, salió de la lista de espera. Ya no le avisaremos cuando se libere un horario."
 
 
-# Said also to a stale or someone else's offer button: it claims no place on the list.
-WAITLIST_OFFER_GONE = (
-    "Lo siento, ese horario ya no está disponible: el tiempo para tomarlo terminó o esa oferta ya fue respondida. "
-    "Si está en la lista de espera, le avisaremos cuando se libere otro."
+def waitlist_left_without_messages(count: int) -> str:
+    """After "baja" or "no" to messages: the `count` waitlist entries of the phone's family ended with them."""
+    what = (
+        "también salió de la lista de espera"
+        if count == 1
+        else f"también se quitaron sus {count} anotaciones de la lista de espera"
+    )
+    return (
+        f"Como los avisos de la lista de espera llegan por WhatsApp, {what}: ya no le avisaremos cuando se libere "
+        "un horario. Si vuelve a aceptar mensajes, puede anotarse otra vez escribiendo «lista de espera»."
+    )
+
+
+# An offer's button whose offer is not the phone's family's, or no offer at all: the same words, so that nobody learns
+# that another patient was offered a slot.
+WAITLIST_OFFER_UNKNOWN = (
+    "No encuentro esa oferta de horario entre las suyas. Para ver su lista de espera, escriba «mi lista de espera»."
+)
+_STILL_WAITING = " Sigue en la lista de espera y le avisaremos si se libera otro."
+
+
+def waitlist_offer_expired(*, waiting: bool) -> str:
+    """An offer answered after its hold ran out; `waiting`: its entry still waits for another slot."""
+    said = "Lo siento, el tiempo para tomar ese horario terminó y pasó a la siguiente persona de la lista."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+def waitlist_offer_withdrawn(*, waiting: bool) -> str:
+    """An offer answered after it was withdrawn: the slot was taken meanwhile or can no longer be booked."""
+    said = "Lo siento, ese horario ya no está disponible: se ocupó o ya no se puede reservar."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+def waitlist_offer_declined_before(*, waiting: bool, left: bool) -> str:
+    """An offer answered again after a "no" (or after leaving the list, `left`, which declined it)."""
+    if left:
+        return "Ese horario ya no está guardado para usted porque salió de la lista de espera."
+    said = "Ya respondió «no» a ese horario y pasó a otra persona."
+    return f"{said}{_STILL_WAITING if waiting else ''}"
+
+
+WAITLIST_OFFER_ACCEPTED_BEFORE = (
+    "Ya respondió «sí» a ese horario y la cita quedó reservada. Para verla, escriba «mis citas»."
 )
 WAITLIST_OFFER_TAKEN = (
     "Lo siento, ese horario acaba de ocuparse y no pude reservarlo. Sigue en la lista de espera y le avisaremos "

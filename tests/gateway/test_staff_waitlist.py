@@ -68,6 +68,17 @@ async def test_the_line_for_a_doctor_holds_those_for_any_doctor_of_the_specialty
     client: httpx.AsyncClient, conn: asyncpg.Connection, clinic: Clinic, staff_key: IssuedKey
 ) -> None:
     await three_waiting(conn, clinic)
+    # Ana waits for Dr. Mamani too: behind Juan (any general doctor), not behind María (Dra. Quispe's only).
+    today = datetime.now(LA_PAZ).date()
+    await waitlist.join(
+        conn,
+        patient_id=clinic.patients[ANA.phone],
+        doctor_id=clinic.mamani,
+        specialty_code=None,
+        first_day=today,
+        last_day=today + timedelta(days=7),
+        now=datetime.now(UTC),
+    )
     staff = {"X-API-Key": staff_key.secret}
 
     everyone = await client.get("/staff/waitlist", headers=staff)
@@ -75,11 +86,15 @@ async def test_the_line_for_a_doctor_holds_those_for_any_doctor_of_the_specialty
 
     assert everyone.status_code == quispe.status_code == 200, everyone.text
     listed = everyone.json()["entries"]
+    # Each in their own line: Ana waits for the pediatrician and nobody is ahead of her there (QA read 3).
     assert [(e["position"], e["patient_first_name"], e["phone"]) for e in listed] == [
-        (1, "María", "+591*****001"), (2, "Juan", "+591*****002"), (3, "Ana", "+591*****567"),
+        (1, "María", "+591*****001"), (2, "Juan", "+591*****002"), (1, "Ana", "+591*****567"),
+        (2, "Ana", "+591*****567"),
     ]  # fmt: skip
-    assert [e["patient_first_name"] for e in quispe.json()["entries"]] == ["María", "Juan"]
-    maria, juan, _ = listed
+    assert [(e["position"], e["patient_first_name"]) for e in quispe.json()["entries"]] == [(1, "María"), (2, "Juan")]
+    mamani = (await client.get(f"/staff/waitlist?doctor_id={clinic.mamani}", headers=staff)).json()["entries"]
+    assert [(e["position"], e["patient_first_name"]) for e in mamani] == [(1, "Juan"), (2, "Ana")]
+    maria, juan, _, _ = listed
     assert (maria["doctor_name"], maria["specialty_name"], maria["offered_starts_at"]) == (
         "Dra. Carmen Quispe", "Medicina general", None,
     )  # fmt: skip

@@ -20,6 +20,7 @@ from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
 from notifications.reminders import Reminders
 from notifications.senders import N8nSender, Sender, WhatsAppSender
+from notifications.template import REMINDER_TEXT, render
 from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, reminders
 
@@ -115,7 +116,7 @@ def expected_template(phone: str, name: str, when: str, appointment: uuid.UUID, 
         payload = {"type": "payload", "payload": f"{action}:{appointment}"}
         return {"type": "button", "sub_type": "quick_reply", "index": str(index), "parameters": [payload]}
 
-    body = [{"type": "text", "text": text} for text in (name, DOCTOR, PEDIATRICS, when)]
+    body = [{"type": "text", "text": text} for text in (name, "su cita", f"la {DOCTOR}", PEDIATRICS, when)]
     return {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -241,7 +242,7 @@ async def test_a_cancelled_appointment_gets_nothing_and_a_moved_one_gets_its_rem
 
     await bench.step(at(5, 16))
     [sent] = graph.received
-    assert sent.body["template"]["components"][0]["parameters"][3]["text"] == "miércoles 6 de marzo a las 16:00"
+    assert sent.body["template"]["components"][0]["parameters"][4]["text"] == "miércoles 6 de marzo a las 16:00"
     assert bench.count("dropped") == 2
 
 
@@ -260,7 +261,13 @@ async def test_no_reminder_without_consent_and_a_family_member_is_reminded_on_th
 
     [sent] = graph.received
     assert sent.to == "59170000003"
-    assert sent.body["template"]["components"][0]["parameters"][0]["text"] == "Mateo"
+    # Rosa reads it: greeted by her name, told whose appointment it is (QA read "Hola, Mateo" on Rosa's phone).
+    parameters = [p["text"] for p in sent.body["template"]["components"][0]["parameters"]]
+    assert parameters[:2] == ["Rosa", "la cita de Mateo"]
+    assert render(REMINDER_TEXT, parameters) == (
+        f"Hola, Rosa. Le recordamos la cita de Mateo con la {DOCTOR} ({PEDIATRICS}) el miércoles 6 de marzo a las "
+        "11:00. Puede confirmarla, cambiarla o cancelarla con los botones de abajo."
+    )
     assert await reminders(conn) == [
         (24, "skipped", "no_consent", 0),
         (24, "skipped", "no_consent", 0),
@@ -404,7 +411,7 @@ async def test_an_appointment_moved_away_and_back_is_reminded_once_at_its_start(
     await bench.step(at(5, 10))
 
     [sent] = graph.received
-    assert sent.body["template"]["components"][0]["parameters"][3]["text"] == "miércoles 6 de marzo a las 10:00"
+    assert sent.body["template"]["components"][0]["parameters"][4]["text"] == "miércoles 6 de marzo a las 10:00"
     assert await reminders(conn) == [(24, "dropped", "moved", 0), (24, "sent", None, 1)]
 
 

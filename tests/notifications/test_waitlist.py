@@ -19,6 +19,7 @@ from notifications import callbacks
 from notifications.delivery import QUEUE, Sending
 from notifications.metrics import NotificationMetrics
 from notifications.senders import Sender, WhatsAppSender
+from notifications.template import OFFER_TEXT, render
 from notifications.waitlist import Waitlist
 from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book
@@ -162,7 +163,7 @@ async def test_a_freed_slot_goes_to_the_first_in_line_as_the_documented_template
         payload = {"type": "payload", "payload": f"waitlist_{answer}:{offer}"}
         return {"type": "button", "sub_type": "quick_reply", "index": str(index), "parameters": [payload]}
 
-    body = ["Ana", DOCTOR, PEDIATRICS, "miércoles 6 de marzo a las 10:30", "30"]
+    body = ["Ana", "para usted", f"la {DOCTOR}", PEDIATRICS, "miércoles 6 de marzo a las 10:30", "30"]
     assert sent.body == {
         "messaging_product": "whatsapp",
         "recipient_type": "individual",
@@ -184,6 +185,30 @@ async def test_a_freed_slot_goes_to_the_first_in_line_as_the_documented_template
     hold = await conn.fetchval("SELECT hold_until FROM waitlist_offers")
     assert hold == at(4, 10, 6) + timedelta(minutes=HOLD_MINUTES)
     assert bench.count("sent") == 1
+
+
+async def test_a_family_members_offer_greets_the_holder_who_reads_it(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    # QA: on Rosa's phone the offer for her son read "Hola, Mateo".
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    rosa = await add_patient(conn, "+59170000003", "Rosa López")
+    mateo = await add_patient(conn, None, "Mateo López", consent=None, holder_id=rosa)
+    await join(conn, mateo, doctor, first=WEEK[0], last=WEEK[1], at_=MONDAY)
+    taken = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(6, 10, 30), booked_at=MONDAY)
+    await cancel(conn, taken, at(4, 10, 5))
+
+    await bench.step(at(4, 10, 6))
+    await bench.step(at(4, 10, 7))
+
+    [sent] = graph.received
+    assert sent.body["to"] == "59170000003"
+    parameters = [p["text"] for p in sent.body["template"]["components"][0]["parameters"]]
+    assert render(OFFER_TEXT, parameters) == (
+        f"Hola, Rosa. Por la lista de espera: se liberó una cita para Mateo con la {DOCTOR} ({PEDIATRICS}) el "
+        "miércoles 6 de marzo a las 10:30. Se la guardamos 30 minutos: ¿la quiere?"
+    )
 
 
 async def test_an_unanswered_hold_expires_and_the_slot_passes_to_the_next_then_a_no_to_the_one_after(

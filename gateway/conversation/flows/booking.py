@@ -219,7 +219,7 @@ class Booking:
         tz = settings.tz
         wishes = state.wishes
         today = turn.now.astimezone(tz).date()
-        first_day = max(wishes.day or today, today)
+        first_day = max(wishes.day or wishes.week or today, today)
         moving = state.appointment
         doctor_id = moving.doctor_id if moving is not None else wishes.doctor_id
         # Free for whoever goes: a family member's appointment is moved to times free for them, not the holder.
@@ -234,6 +234,8 @@ class Booking:
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
         note = self._note(state, offered, today)
+        # The day or hour asked is not free ("No hay un horario libre … a las 14:00"), or nothing earlier is.
+        missed = bool(note)
         if not offered and state.search_before is not None:
             # Nothing earlier that day: say so, and offer that day from its first time.
             offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
@@ -251,9 +253,10 @@ class Booking:
         if state.flow is Flow.BOOK and state.search_after is None:
             note = " ".join(filter(None, [await self._held_that_day(offered[0], patient, turn), note]))
         text = replies.offer_slots(lines, note=note)
-        refused = state.search_after is not None or (state.search_before is not None and note)
+        refused = state.search_after is not None or missed
         if refused and state.flow is Flow.BOOK:
-            # The times offered before did not suit ("ninguno me sirve", nothing earlier): they may wait for one.
+            # The times offered before did not suit ("ninguno me sirve", nothing earlier), or the day or hour asked
+            # is not free: they may wait for one.
             text = f"{text}\n\n{replies.WAITLIST_HINT}"
         return Outcome(next_state, text, options=self._slot_options(offered))
 

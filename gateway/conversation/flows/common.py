@@ -114,6 +114,8 @@ CHANGE: dict[Flow | None, str] = {
     Flow.REMINDERS: "patient.reminders_consent",
     None: "appointment.changed",
 }
+# The audit action of leaving the waitlist, by message or with the messages stopped.
+WAITLIST_LEFT = "waitlist.left"
 
 
 def has_details(understood: Understanding) -> bool:

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from appointments import repository as clinic
+from appointments import waitlist
 from appointments.schemas import Appointment, AppointmentStatus, Patient
 from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import ButtonKind, ReminderButton
-from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
+from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
 from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -60,32 +61,57 @@ class Reminders:
         """The message read as "sí" or "no" to the reminders question; None when it is neither."""
         text, intent = turn.text, turn.understood.intent
         if intent is Intent.DENY or no_in(text):
-            return await self.opt_out(state.idle(), turn, replies.REMINDERS_DECLINED)
+            declined = replies.WAITLIST_STILL_NO_MESSAGES if state.flow is Flow.WAITLIST_CONSENT else None
+            return await self.opt_out(state.idle(), turn, declined or replies.REMINDERS_DECLINED)
         if intent is Intent.CONFIRM or yes_in(text):
-            # Asked right after a verified booking; should the verification have lapsed since, it is asked again.
-            return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
+            return await self._yes(state, turn)
         return None
+
+    async def _yes(self, state: DialogState, turn: Turn) -> Outcome:
+        """ "Sí" to messages: asked right after a verified booking or waitlist request; should the verification have
+        lapsed since, it is asked again. A waitlist request it was asked for goes on with what it asked."""
+        if state.flow is Flow.WAITLIST_CONSENT:
+            return await self._dialog.verification.gate(state.but(step=None), turn)
+        return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
 
     async def wish(self, state: DialogState, turn: Turn, wanted: bool) -> Outcome:
         """ "Quiero recordatorios" (verified patients only) or "baja" (anyone writing from the phone)."""
+        asked = state.step is Step.REMINDERS_CONSENT
         if not wanted:
-            kept = state.but(step=None) if state.step is Step.REMINDERS_CONSENT else state
-            return await self.opt_out(kept, turn, replies.REMINDERS_OFF)
+            kept = state.but(step=None) if asked else state
+            return await self.opt_out(unasked(kept), turn, replies.REMINDERS_OFF)
+        if asked:
+            return await self._yes(state, turn)  # "quiero recordatorios" answers the question asked
         return await self._dialog.verification.gate(state.idle().but(flow=Flow.REMINDERS), turn)
 
     async def opt_in(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
         """The verified holder wants reminders: stored with its time."""
-        await self._store(holder, True, turn)
+        await self.store(holder, True, turn)
         return Outcome(state.idle(), replies.REMINDERS_ON)
 
     async def opt_out(self, state: DialogState, turn: Turn, text: str) -> Outcome:
-        """No more reminders to this phone, whoever writes from it; said the same whether it is registered."""
-        holder = await clinic.patient_by_phone(self._dialog.conn, phone=turn.phone)
-        if holder is not None:
-            await self._store(holder, False, turn)
-        return Outcome(state, text)
+        """No more reminders to this phone, whoever writes from it; said the same whether it is registered.
 
-    async def _store(self, holder: Patient, consent: bool, turn: Turn) -> None:
+        The family's waitlist entries end too, and the patient is told: an offer goes out only with consent, so an
+        entry left waiting would never be offered a slot (and would still show to staff as waiting); asking instead
+        would put a question before a "stop" that must be honoured at once. Joining again is one message away.
+        """
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        if holder is None:
+            return Outcome(state, text)
+        await self.store(holder, False, turn)
+        left = await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
+        if not left:
+            return Outcome(state, text)
+        actor = audit.patient_actor(holder.id)
+        await dialog.audit(
+            actor=actor, action=WAITLIST_LEFT, outcome="success", detail={"entries": left, "why": "no_messages"}
+        )
+        return Outcome(state, f"{text} {replies.waitlist_left_without_messages(left)}")
+
+    async def store(self, holder: Patient, consent: bool, turn: Turn) -> None:
+        """The holder's answer, stored with its time and audited when it changes."""
         dialog = self._dialog
         changed = await clinic.set_reminders_consent(dialog.conn, patient_id=holder.id, consent=consent, now=turn.now)
         if changed:
@@ -147,3 +173,10 @@ class Reminders:
 
 def _action(kind: ButtonKind) -> str:
     return CHANGE[_FLOW_OF[kind]]
+
+
+def unasked(state: DialogState) -> DialogState:
+    """The state once the reminders question is left unanswered: a waitlist request waiting on it ends with it."""
+    if state.flow is Flow.WAITLIST_CONSENT:
+        return state.idle()
+    return state.but(step=None) if state.step is Step.REMINDERS_CONSENT else state

@@ -4,11 +4,13 @@ to an offer the notification service sent.
 Joining, listing and taking a slot need a verified patient; declining an offer or leaving the list does not, as
 anyone writing from the phone may stop its messages. An entry is for the booking's patient (the holder or a family
 member) and is reached through the holder's phone, so the holder's consent to messages decides: never asked, the
-entry is made and the question asked; refused, no entry, and the patient is told why.
+entry is made and the question asked; refused, the question is asked again with the request kept (doctor or
+specialty, days, whom for), and the entry is made once the yes is stored.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -19,19 +21,19 @@ from appointments.schemas import Patient
 from gateway import audit
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
-from gateway.conversation.flows.common import CHANGE, YES_NO, Outcome, Turn
+from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
+from gateway.conversation.flows.verification import VERIFYING
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
-from gateway.understanding.waitlist import WaitlistWish
+from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer
 
 if TYPE_CHECKING:
     from gateway.conversation.dialog import Dialog
 
 _FLOW_OF = {WaitlistWish.JOIN: Flow.WAITLIST_JOIN, WaitlistWish.LIST: Flow.WAITLIST_LIST}
-FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE})
+FLOWS = frozenset({Flow.WAITLIST_JOIN, Flow.WAITLIST_LIST, Flow.WAITLIST_TAKE, Flow.WAITLIST_CONSENT})
 _JOINED = "waitlist.joined"
-_LEFT = "waitlist.left"
 _TAKEN = "waitlist.offer_taken"
 
 
@@ -44,34 +46,41 @@ class Waitlist:
     # --- the invitation ----------------------------------------------------------------------------------------
 
     def days(self, wishes: Wishes, turn: Turn) -> tuple[date, date]:
-        """The days an entry asks for: from the day wanted (or today) over the search's span."""
+        """The days an entry asks for: the one day asked; the week asked ("la próxima semana"); else from today
+        over the search's span."""
         today = turn.now.astimezone(self._dialog.settings.tz).date()
-        first = max(wishes.day or today, today)
-        return first, first + timedelta(days=self._dialog.settings.search_days)
+        if wishes.day is not None and wishes.day >= today:
+            return wishes.day, wishes.day
+        if wishes.week is not None and wishes.week + timedelta(days=6) >= today:
+            return max(wishes.week, today), wishes.week + timedelta(days=6)
+        return today, today + timedelta(days=self._dialog.settings.search_days)
 
     def invite(self, state: DialogState, turn: Turn, before: str) -> Outcome:
         """`before` (no times found) followed by the question whether to be told when one frees up."""
-        first, last = self.days(state.wishes, turn)
-        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
         asked = state.but(step=Step.WAITLIST_JOIN, offered=(), search_after=None, search_before=None)
-        return Outcome(asked, f"{before} {question}", options=YES_NO)
+        return Outcome(asked, f"{before} {self._question(state.wishes, turn)}", options=YES_NO)
 
     async def answer_invite(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """The message read as "sí" or "no" to the invitation; None when it is neither."""
+        """The message read as "sí" or "no" to the invitation; None when it is neither. A yes that names a doctor,
+        a day or a week ("sí, para la próxima semana") joins for what it names."""
         intent = turn.understood.intent
         if intent is Intent.DENY or no_in(turn.text):
             return Outcome(state.idle(), replies.WAITLIST_NOT_JOINED)
         if intent is Intent.CONFIRM or yes_in(turn.text):
-            return await self._dialog.verification.gate(state.but(flow=Flow.WAITLIST_JOIN, step=None), turn)
+            wishes = self._dialog.wishes(turn, state.wishes)
+            joining = state.but(flow=Flow.WAITLIST_JOIN, step=None, wishes=wishes)
+            return await self._dialog.verification.gate(joining, turn)
         return None
 
     def ask_again(self, state: DialogState, turn: Turn) -> Outcome | None:
         """The invitation asked again after a message that answers nothing."""
         if state.step is not Step.WAITLIST_JOIN:
             return None
-        first, last = self.days(state.wishes, turn)
-        question = replies.waitlist_question(self._what(state.wishes), wording.day(first), wording.day(last))
+        question = self._question(state.wishes, turn)
         return Outcome(state, f"{replies.NOT_UNDERSTOOD_SHORT} {question}", options=YES_NO)
+
+    def _question(self, wishes: Wishes, turn: Turn) -> str:
+        return replies.waitlist_question(self._what(wishes), _days(*self.days(wishes, turn)))
 
     # --- what the patient asks ---------------------------------------------------------------------------------
 
@@ -80,7 +89,11 @@ class Waitlist:
         if wish is WaitlistWish.LEAVE:
             return await self._leave(state, turn)
         flow = _FLOW_OF[wish]
-        wishes = state.wishes if flow is Flow.WAITLIST_JOIN else Wishes()
+        wishes = Wishes()
+        if flow is Flow.WAITLIST_JOIN:
+            # For what is being searched, with what the message names: "anóteme … del Dr. Gutiérrez", "para la
+            # próxima semana" (a date written while verification asks one is a date of birth, not the day wanted).
+            wishes = self._dialog.wishes(turn, state.wishes, when=state.step not in VERIFYING)
         kept = state.idle().but(flow=flow, wishes=wishes, member=state.member)
         return await self._dialog.verification.gate(kept, turn)
 
@@ -90,6 +103,11 @@ class Waitlist:
             return await self._list(state, turn, holder)
         if state.flow is Flow.WAITLIST_TAKE:
             return await self._take(state, turn, holder)
+        if state.flow is Flow.WAITLIST_CONSENT:
+            # "Sí" to messages again, asked for this entry: stored, then the entry made with what was asked.
+            await self._dialog.reminders.store(holder, True, turn)
+            joined = await self._join(state.but(flow=Flow.WAITLIST_JOIN), turn, holder)
+            return replace(joined, text=f"{replies.MESSAGES_BACK_ON}\n\n{joined.text}")
         return await self._join(state, turn, holder)
 
     async def _join(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
@@ -99,7 +117,9 @@ class Waitlist:
             return Outcome(state.idle(), replies.WAITLIST_NEEDS_WHAT)
         consent = await clinic.reminders_consent(dialog.conn, patient_id=holder.id)
         if consent is False:
-            return Outcome(state.idle(), replies.WAITLIST_NO_CONSENT)
+            # Offers go by WhatsApp: ask whether to turn messages back on, keeping the request for the yes.
+            asking = state.but(flow=Flow.WAITLIST_CONSENT, step=Step.REMINDERS_CONSENT)
+            return Outcome(asking, replies.WAITLIST_CONSENT_AGAIN, options=YES_NO)
         patient_id = state.member.id if state.member is not None else holder.id
         first, last = self.days(wishes, turn)
         added = await waitlist.join(
@@ -114,10 +134,10 @@ class Waitlist:
         await dialog.audit(actor=audit.patient_actor(holder.id), action=_JOINED, outcome="success")
         text = replies.waitlist_joined(
             self._what(wishes),
-            wording.day(first),
-            wording.day(last),
+            _days(first, last),
             already=not added,
             hold_minutes=dialog.settings.waitlist_hold_minutes,
+            for_name=state.member.full_name if state.member is not None and not state.member.holder else None,
         )
         if consent is None:
             asked = state.idle().but(step=Step.REMINDERS_CONSENT, reminders_asked=True)
@@ -137,7 +157,7 @@ class Waitlist:
             else:
                 what = f"en {entry.specialty_name}"
             whose = f", para {entry.for_name}" if entry.for_name else ""
-            days = f"del {wording.day(max(entry.first_day, today))} al {wording.day(entry.last_day)}"
+            days = _days(max(entry.first_day, today), entry.last_day, listed=True)
             lines.append(f"• {what}{whose}, {days}")
         return Outcome(state.idle(), replies.waitlist_entries(lines))
 
@@ -147,7 +167,7 @@ class Waitlist:
         left = 0 if holder is None else await waitlist.leave(dialog.conn, holder_id=holder.id, now=turn.now)
         if holder is not None and left:
             await dialog.audit(
-                actor=audit.patient_actor(holder.id), action=_LEFT, outcome="success", detail={"entries": left}
+                actor=audit.patient_actor(holder.id), action=WAITLIST_LEFT, outcome="success", detail={"entries": left}
             )
         kept = state.but(step=None) if state.step is Step.WAITLIST_JOIN else state
         return Outcome(kept, replies.waitlist_left(left))
@@ -155,31 +175,57 @@ class Waitlist:
     # --- an offer's answer -------------------------------------------------------------------------------------
 
     async def button(self, state: DialogState, turn: Turn, tapped: OfferButton) -> Outcome:
-        """ "Sí, la quiero" goes through verification; "No, gracias" passes the slot on at once."""
+        """ "Sí, la quiero" goes through verification; "No, gracias" passes the slot on at once. An offer no longer
+        open is said to be so first: its hold ran out, its slot went, or it was answered; one not the phone's
+        family's reads as unknown."""
         if not tapped.accept:
             return await self._decline(state, turn, tapped.offer_id)
+        dialog = self._dialog
+        holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
+        offer = (
+            None
+            if holder is None
+            else await waitlist.offer_for(dialog.conn, offer_id=tapped.offer_id, holder_id=holder.id)
+        )
+        closed = _closed(offer, turn)
+        if closed is not None:
+            actor = audit.phone_actor(turn.phone) if holder is None else audit.patient_actor(holder.id)
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": _why_closed(offer)})
+            return Outcome(state.idle(), closed)
         taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=tapped.offer_id)
-        return await self._dialog.verification.gate(taking, turn)
+        return await dialog.verification.gate(taking, turn)
 
     async def answer_words(self, state: DialogState, turn: Turn) -> Outcome | None:
-        """A bare "sí" or "no" with nothing else asked, while the phone holds an open offer: its answer."""
+        """A "sí" or "no" to the phone's open offer: with nothing else asked, any offer still held; while a flow is
+        under way, only one sent after the assistant last answered (the newest thing the clinic said), and only a
+        clear yes or no ("la tomo", never an option's number). A "no" that starts a sentence about something else
+        answers nothing (`offer_answer`)."""
         dialog = self._dialog
-        yes = turn.understood.intent is Intent.CONFIRM or yes_in(turn.text)
-        no = turn.understood.intent is Intent.DENY or no_in(turn.text)
-        if yes == no or not await waitlist.open_offer_exists(dialog.conn, phone=turn.phone, now=turn.now):
+        idle = state.step is None and state.flow is None
+        if not idle and state.answered_at is None:
             return None
-        if no:
-            return await self._decline(state, turn, None)
-        return await dialog.verification.gate(state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=None), turn)
+        answer = offer_answer(turn.text, turn.understood.intent, clear=not idle)
+        if answer is None:
+            return None
+        sent_after = None if idle else state.answered_at
+        offer_id = await waitlist.open_offer(dialog.conn, phone=turn.phone, now=turn.now, sent_after=sent_after)
+        if offer_id is None:
+            return None
+        if answer is OfferAnswer.DECLINE:
+            return await self._decline(state, turn, offer_id)
+        taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=offer_id)
+        return await dialog.verification.gate(taking, turn)
 
-    async def _decline(self, state: DialogState, turn: Turn, offer_id: int | None) -> Outcome:
+    async def _decline(self, state: DialogState, turn: Turn, offer_id: int) -> Outcome:
         dialog = self._dialog
         holder = await clinic.patient_by_phone(dialog.conn, phone=turn.phone)
         offer = (
             None if holder is None else await waitlist.offer_for(dialog.conn, offer_id=offer_id, holder_id=holder.id)
         )
-        if offer is None or offer.status != "offered":
-            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        closed = _closed(offer, turn)
+        if closed is not None:
+            return Outcome(state.idle(), closed)
+        assert offer is not None
         await waitlist.answer(dialog.conn, offer=offer, status="declined", now=turn.now)
         return Outcome(state.idle(), replies.WAITLIST_OFFER_DECLINED)
 
@@ -187,9 +233,11 @@ class Waitlist:
         dialog = self._dialog
         offer = await waitlist.offer_for(dialog.conn, offer_id=state.waitlist_offer, holder_id=holder.id)
         actor = audit.patient_actor(holder.id)
-        if offer is None or offer.status != "offered" or offer.hold_until <= turn.now:
-            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": "not_open"})
-            return Outcome(state.idle(), replies.WAITLIST_OFFER_GONE)
+        closed = _closed(offer, turn)
+        if closed is not None:
+            await dialog.audit(actor=actor, action=_TAKEN, outcome="denied", detail={"reason": _why_closed(offer)})
+            return Outcome(state.idle(), closed)
+        assert offer is not None
         patient = holder
         if offer.patient_id != holder.id:
             member = await clinic.family_member(dialog.conn, holder_id=holder.id, patient_id=offer.patient_id)
@@ -222,3 +270,36 @@ class Waitlist:
         if doctor is not None:
             return f"con {wording.with_article(doctor.full_name)}"
         return f"en {clinic_.specialty_name(wishes.specialty or '')}"
+
+
+def _closed(offer: waitlist.Offer | None, turn: Turn) -> str | None:
+    """What to say of an offer that can no longer be answered; None while it is open."""
+    if offer is None:
+        return replies.WAITLIST_OFFER_UNKNOWN
+    waiting = offer.entry_status == "waiting"
+    if offer.status == "accepted":
+        return replies.WAITLIST_OFFER_ACCEPTED_BEFORE
+    if offer.status == "declined":
+        return replies.waitlist_offer_declined_before(waiting=waiting, left=offer.reason == "left")
+    if offer.status == "withdrawn":
+        return replies.waitlist_offer_withdrawn(waiting=waiting)
+    if offer.status == "expired" or offer.hold_until <= turn.now:
+        return replies.waitlist_offer_expired(waiting=waiting)
+    return None
+
+
+def _why_closed(offer: waitlist.Offer | None) -> str:
+    """The audit's reason for a denied take: the offer's status, or unknown (never another family's offer)."""
+    if offer is None:
+        return "unknown"
+    return "expired" if offer.status == "offered" else offer.status
+
+
+def _days(first: date, last: date, *, listed: bool = False) -> str:
+    """ "el viernes 8 de marzo" for one day; else "entre el lunes 4 de marzo y el lunes 18 de marzo" (`listed`:
+    "del … al …")."""
+    if first == last:
+        return f"el {wording.day(first)}"
+    if listed:
+        return f"del {wording.day(first)} al {wording.day(last)}"
+    return f"entre el {wording.day(first)} y el {wording.day(last)}"

@@ -69,11 +69,13 @@ FULL = DialogState(
     offered_booking=True,
     handed_over=True,
     waitlist_offer=7,
+    answered_at=AT,
 )
 FULL_WISHES = Wishes(
     specialty="pediatria",
     doctor_id=3,
     day=date(2026, 12, 3),
+    week=date(2026, 12, 7),
     clock=time(10),
     time_of_day="evening",
     reference="3F2A91C0",

@@ -19,8 +19,9 @@ from appointments.errors import SlotTaken
 from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
-from gateway.understanding.waitlist import WaitlistWish, waitlist_wish
-from tests.support.dialog import KEY, LA_PAZ, SETTINGS, DialogBench, dialog_bench
+from gateway.understanding import understand
+from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer, waitlist_wish
+from tests.support.dialog import KEY, LA_PAZ, MONDAY_9AM, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 JUAN = demo.JUAN.phone
@@ -72,7 +73,9 @@ def test_the_waitlist_words_are_read_and_nothing_else() -> None:
     assert waitlist_wish("lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("anóteme en la lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("avíseme si se libera") is WaitlistWish.JOIN
-    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "la lista de precios"):
+    assert waitlist_wish("quiero entrar a la lista de espera") is WaitlistWish.JOIN
+    assert waitlist_wish("me puede anotar en la lista") is WaitlistWish.JOIN
+    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "me pasa la lista de precios"):
         assert waitlist_wish(other) is None
 
 
@@ -102,7 +105,7 @@ async def test_nothing_free_invites_to_the_list_and_si_joins_a_consenting_patien
     )
 
     joined = await bench.say(MARIA, "sí, por favor", invited.state)
-    assert joined.text is not None and joined.text.startswith("Listo, quedó anotado en la lista de espera")
+    assert joined.text is not None and joined.text.startswith("Listo, ya tiene su lugar en la lista de espera")
     assert "30 minutos" in joined.text
     assert joined.state.flow is None and joined.state.step is None
     assert await entries(conn) == [
@@ -116,7 +119,7 @@ async def test_nothing_free_invites_to_the_list_and_si_joins_a_consenting_patien
         MARIA, "lista de espera", DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="cardiologia"))
     )
     assert again.text is not None and again.text.startswith(
-        "Ya estaba en la lista de espera para un horario en Cardiología"
+        "Ya está en la lista de espera para un horario en Cardiología"
     )
     assert len(await entries(conn)) == 1
 
@@ -154,8 +157,78 @@ async def test_joining_asks_for_consent_when_never_asked_and_refuses_when_refuse
     assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", MARIA) is True
 
     juan = await bench.say(JUAN, "sí", (await bench.say(JUAN, "quiero una cita de cardiología")).state)
-    assert juan.text == replies.WAITLIST_NO_CONSENT
+    assert juan.text == replies.WAITLIST_CONSENT_AGAIN and juan.state.step is Step.REMINDERS_CONSENT
+    assert [e[0] for e in await entries(conn)] == [demo.MARIA.full_name]  # nothing without consent
+    still_no = await bench.say(JUAN, "no", juan.state)
+    assert still_no.text == replies.WAITLIST_STILL_NO_MESSAGES and still_no.state == DialogState()
     assert [e[0] for e in await entries(conn)] == [demo.MARIA.full_name]
+
+
+async def test_messages_turned_back_on_for_the_waitlist_keep_what_was_asked(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: after the consent question asked for a waitlist, the doctor and days asked for were forgotten.
+    await close_cardiology(conn)
+    await bench.verified(JUAN)
+    await set_consent(conn, JUAN, False)
+    invited = await bench.say(JUAN, f"quiero una cita con el {CARDIOLOGIST} para el miércoles 6 de marzo")
+    asked = await bench.say(JUAN, "sí", invited.state)
+    assert asked.text == replies.WAITLIST_CONSENT_AGAIN
+
+    for yes in ("sí", "quiero recordatorios"):
+        joined = await bench.say(JUAN, yes, asked.state)
+        assert joined.text is not None and joined.text.startswith(replies.MESSAGES_BACK_ON), yes
+        assert f"con el {CARDIOLOGIST} el miércoles 6 de marzo." in joined.text
+        assert joined.state.flow is None and joined.state.step is None
+    assert await conn.fetchval("SELECT reminders_consent FROM patients WHERE phone = $1", JUAN) is True
+    assert await entries(conn) == [
+        (demo.JUAN.full_name, CARDIOLOGIST, "cardiologia", date(2030, 3, 6), date(2030, 3, 6), "waiting")
+    ]
+    # Another matter instead of an answer: the request ends with the question, nothing joined.
+    await set_consent(conn, JUAN, False)
+    other = await bench.say(JUAN, "¿a qué hora abren?", asked.state)
+    assert other.state.flow is None and other.state.step is None
+
+
+async def test_the_doctor_day_or_week_the_message_names_is_the_entrys(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "anóteme en la lista de espera del Dr. Gutiérrez" and "para la próxima semana" were not read into the entry,
+    # and one day asked made an entry of two weeks.
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, True)
+    await set_consent(conn, JUAN, True)
+    await bench.verified(MARIA)
+    await bench.verified(JUAN)
+
+    doctor = await bench.say(MARIA, f"anóteme en la lista de espera del {CARDIOLOGIST}")
+    assert doctor.text is not None and f"con el {CARDIOLOGIST} entre el lunes 4 de marzo y el lunes 18" in doctor.text
+    week = await bench.say(MARIA, "póngame en la lista de espera de pediatría para la próxima semana")
+    assert week.text is not None and "en Pediatría entre el lunes 11 de marzo y el domingo 17 de marzo" in week.text
+
+    invited = await bench.say(JUAN, "quiero una cita de cardiología")
+    assert invited.state.step is Step.WAITLIST_JOIN
+    await bench.say(JUAN, "sí, para la próxima semana", invited.state)
+    one_day = await bench.say(JUAN, "quiero una cita de cardiología para el viernes 8 de marzo")
+    assert one_day.text is not None and one_day.text.endswith(
+        "¿Desea que le avisemos si se libera un horario en Cardiología el viernes 8 de marzo? Responda «sí» o «no»."
+    )
+    await bench.say(JUAN, "sí", one_day.state)
+
+    maria, juan = demo.MARIA.full_name, demo.JUAN.full_name
+    assert await entries(conn) == [
+        (maria, CARDIOLOGIST, "cardiologia", date(2030, 3, 4), date(2030, 3, 18), "waiting"),
+        (maria, None, "pediatria", date(2030, 3, 11), date(2030, 3, 17), "waiting"),
+        # Juan's two cardiology requests are one entry, widened to cover both.
+        (juan, None, "cardiologia", date(2030, 3, 8), date(2030, 3, 17), "waiting"),
+    ]
+
+
+async def test_a_booking_for_next_week_searches_from_its_monday(bench: DialogBench) -> None:
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría para la próxima semana")
+    assert offered.state.step is Step.SLOT_CHOICE
+    assert offered.state.offered[0].starts_at.astimezone(LA_PAZ).date() == date(2030, 3, 11)
 
 
 async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: asyncpg.Connection) -> None:
@@ -166,18 +239,73 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
 
     asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria", day=date(2030, 3, 6)))
     joined = await bench.say(MARIA, "anóteme en la lista de espera", asking)
-    assert joined.text is not None and "en Pediatría entre el miércoles 6 de marzo" in joined.text
+    assert joined.text is not None and "en Pediatría el miércoles 6 de marzo." in joined.text
 
     listed = await bench.say(MARIA, "¿en qué lista de espera estoy?")
-    assert listed.text == replies.waitlist_entries(
-        ["• en Pediatría, del miércoles 6 de marzo al miércoles 20 de marzo"]
-    )
+    assert listed.text == replies.waitlist_entries(["• en Pediatría, el miércoles 6 de marzo"])
 
     left = await bench.say(MARIA, "salir de la lista de espera")
     assert left.text == replies.waitlist_left(1)
     assert bench.audited == [("waitlist.left", "success")]
     assert [e[5] for e in await entries(conn)] == ["left"]
     assert (await bench.say(MARIA, "salir de la lista de espera")).text == replies.waitlist_left(0)
+
+
+async def test_stopping_messages_ends_the_waitlist_entries_and_says_so(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "baja" left the entries waiting for offers that can no longer be sent, without a word.
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria"))
+    await bench.say(MARIA, "anóteme en la lista de espera", asking)
+    offer = await make_offer(conn, MARIA, (await bench.free("pediatria"))[3].starts_at)
+
+    stopped = await bench.say(MARIA, "baja")  # no verification needed, as for reminders
+
+    assert stopped.text == f"{replies.REMINDERS_OFF} {replies.waitlist_left_without_messages(2)}"
+    assert [e[5] for e in await entries(conn)] == ["left", "left"]
+    assert await offer_status(conn, offer) == ("declined", "left")
+    assert ("waitlist.left", "success") in bench.audited
+    # Nothing left to end: the confirmation alone.
+    assert (await bench.say(MARIA, "no quiero recordatorios")).text == replies.REMINDERS_OFF
+
+
+async def test_no_to_messages_after_joining_ends_the_entry_just_made(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await close_cardiology(conn)
+    await set_consent(conn, MARIA, None)
+    await bench.verified(MARIA)
+    asked = await bench.say(MARIA, "sí", (await bench.say(MARIA, "quiero una cita de cardiología")).state)
+    assert asked.state.step is Step.REMINDERS_CONSENT
+
+    refused = await bench.say(MARIA, "no", asked.state)
+
+    assert refused.text == f"{replies.REMINDERS_DECLINED} {replies.waitlist_left_without_messages(1)}"
+    assert [e[5] for e in await entries(conn)] == ["left"]
+
+
+def test_the_waitlists_words_guess_no_gender_and_use_no_leismo() -> None:
+    # QA: "quedó anotado", "Ya estaba en la lista", "anotarle".
+    said = [
+        replies.waitlist_joined("en Pediatría", "el lunes 4 de marzo", already=False, hold_minutes=30),
+        replies.waitlist_joined("en Pediatría", "el lunes 4 de marzo", already=True, hold_minutes=30),
+        replies.waitlist_joined(
+            "en Pediatría", "el lunes 4 de marzo", already=False, hold_minutes=30, for_name="Mateo"
+        ),
+        replies.WAITLIST_NOT_JOINED,
+        replies.WAITLIST_NEEDS_WHAT,
+        replies.WAITLIST_EMPTY,
+        replies.WAITLIST_ASK_CONSENT,
+        replies.WAITLIST_CONSENT_AGAIN,
+        replies.WAITLIST_STILL_NO_MESSAGES,
+    ]
+    for text in said:
+        for word in ("anotado", "anotada", "inscrito", "inscrita", "anotarle", "le anoto", "lo anote", "la anote"):
+            assert word not in text.lower(), (word, text)
+    assert said[1].startswith("Ya está en la lista de espera para un horario en Pediatría el lunes 4 de marzo.")
+    assert said[2].startswith("Listo, Mateo ya tiene su lugar en la lista de espera")
 
 
 async def make_offer(conn: asyncpg.Connection, phone: str, starts_at: datetime, *, hold_minutes: int = 30) -> int:
@@ -235,7 +363,8 @@ async def test_the_offer_button_books_the_slot_after_verification(bench: DialogB
     assert ("appointment.booked", "success") in bench.audited
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # Tapped again: the offer is answered already.
-    assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == replies.WAITLIST_OFFER_GONE
+    again = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
+    assert again.text == replies.WAITLIST_OFFER_ACCEPTED_BEFORE and again.appointment is None
 
 
 async def test_another_phones_offer_or_a_lapsed_hold_books_nothing(
@@ -245,13 +374,46 @@ async def test_another_phones_offer_or_a_lapsed_hold_books_nothing(
     offer = await make_offer(conn, MARIA, slots[3].starts_at)
     await bench.verified(JUAN)
     stranger = await bench.say(JUAN, offer_payload(accept=True, offer_id=offer))
-    assert stranger.text == replies.WAITLIST_OFFER_GONE and stranger.appointment is None
+    assert ("waitlist.offer_taken", "denied") in bench.audited
+    # Another patient's offer reads as one that does not exist: nobody learns that someone was offered a slot.
+    unknown = await bench.say(JUAN, offer_payload(accept=True, offer_id=offer + 1000))
+    assert stranger.text == unknown.text == replies.WAITLIST_OFFER_UNKNOWN and stranger.appointment is None
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=offer))).text == replies.WAITLIST_OFFER_UNKNOWN
     assert await offer_status(conn, offer) == ("offered", "waiting")
 
     await bench.verified(MARIA)
     bench.now = datetime(2030, 3, 4, 9, 31, tzinfo=LA_PAZ)
     lapsed = await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))
-    assert lapsed.text == replies.WAITLIST_OFFER_GONE and lapsed.appointment is None
+    assert lapsed.text == replies.waitlist_offer_expired(waiting=True) and lapsed.appointment is None
+    assert "Sigue en la lista de espera" in lapsed.text
+    assert (await bench.say(MARIA, offer_payload(accept=False, offer_id=offer))).text == lapsed.text
+    await conn.execute("UPDATE waitlist_offers SET status = 'expired' WHERE id = $1", offer)
+    assert (await bench.say(MARIA, offer_payload(accept=True, offer_id=offer))).text == lapsed.text
+
+
+async def test_a_stale_offer_button_says_what_became_of_the_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    taken = await make_offer(conn, MARIA, slots[3].starts_at)
+    await conn.execute("UPDATE waitlist_offers SET status = 'withdrawn', reason = 'slot_taken' WHERE id = $1", taken)
+    # Unverified: nothing to take, so nothing to verify; the phone is told at once.
+    gone = await bench.say(MARIA, offer_payload(accept=True, offer_id=taken))
+    assert gone.text == replies.waitlist_offer_withdrawn(waiting=True) and gone.state.step is None
+
+    declined = await make_offer(conn, JUAN, slots[4].starts_at)
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=declined))).text == (
+        replies.WAITLIST_OFFER_DECLINED
+    )
+    again = replies.waitlist_offer_declined_before(waiting=True, left=False)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=declined))).text == again
+    assert (await bench.say(JUAN, offer_payload(accept=False, offer_id=declined))).text == again
+
+    still_open = await make_offer(conn, JUAN, slots[5].starts_at)
+    await bench.say(JUAN, "salir de la lista de espera")
+    left = replies.waitlist_offer_declined_before(waiting=False, left=True)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=still_open))).text == left
+    no_more = replies.waitlist_offer_declined_before(waiting=False, left=False)
+    assert (await bench.say(JUAN, offer_payload(accept=True, offer_id=declined))).text == no_more
+    assert "Sigue" not in left + no_more
 
 
 async def test_no_by_button_or_by_word_passes_the_slot_on(bench: DialogBench, conn: asyncpg.Connection) -> None:
@@ -266,6 +428,29 @@ async def test_no_by_button_or_by_word_passes_the_slot_on(bench: DialogBench, co
     assert await offer_status(conn, second) == ("declined", "waiting")
 
 
+def test_a_no_answers_an_offer_only_when_said_of_it() -> None:
+    def read(text: str) -> OfferAnswer | None:
+        return offer_answer(text, understand(text, now=MONDAY_9AM, tz=LA_PAZ).intent)
+
+    for declined in ("no", "No, gracias", "no, ya no la necesito", "no me sirve", "no puedo ir", "no la quiero"):
+        assert read(declined) is OfferAnswer.DECLINE, declined
+    # QA: a leading "no" of a sentence about something else declined the offer held.
+    for other in ("no es una emergencia, solo quiero el horario", "no sé, ¿a qué hora abren?", "no puedo creerlo"):
+        assert read(other) is None, other
+    assert read("Sí, la quiero") is OfferAnswer.TAKE
+
+
+async def test_a_no_about_something_else_keeps_the_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+
+    other = await bench.say(MARIA, "no es una emergencia, solo quiero el horario")
+
+    assert other.text != replies.WAITLIST_OFFER_DECLINED
+    assert await offer_status(conn, offer) == ("offered", "waiting")
+    assert (await bench.say(MARIA, "no, gracias")).text == replies.WAITLIST_OFFER_DECLINED
+
+
 async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
     slots = await bench.free("pediatria")
     offer = await make_offer(conn, MARIA, slots[3].starts_at)
@@ -275,6 +460,52 @@ async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncp
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # With no offer open, "sí" is what it always was.
     assert (await bench.say(MARIA, "sí")).appointment is None
+
+
+async def test_la_tomo_takes_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    # QA: "la tomo" and "la tomo, gracias" were not read as a yes to the offer.
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+    await bench.verified(MARIA)
+    taken = await bench.say(MARIA, "la tomo, gracias")
+    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+
+
+async def test_an_offer_sent_after_the_last_answer_is_answered_even_mid_flow(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "sí, la quiero" could not take an open offer while a booking was under way.
+    await bench.verified(MARIA)
+    slots = await bench.free("pediatria")
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    confirming = await bench.say(MARIA, "1", offered.state)
+    assert confirming.state.step is Step.CONFIRM
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)  # sent at 09:00
+
+    # Answered at 08:59, before the offer went out: the offer is the newest thing said, and a clear yes takes it.
+    before = confirming.state.but(answered_at=MONDAY_9AM - timedelta(minutes=1))
+    assert (await bench.say(MARIA, "2", before)).appointment is None  # an option's number is no answer to it
+    taken = await bench.say(MARIA, "sí, la quiero", before)
+    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
+    assert await offer_status(conn, offer) == ("accepted", "booked")
+    assert taken.state.flow is None
+
+
+async def test_an_offer_older_than_the_last_answer_leaves_the_flows_question_to_the_yes(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    await bench.verified(MARIA)
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)  # sent at 09:00
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    confirming = await bench.say(MARIA, "1", offered.state)
+    after = confirming.state.but(answered_at=MONDAY_9AM + timedelta(seconds=30))
+
+    booked = await bench.say(MARIA, "sí", after)
+
+    assert booked.appointment is not None and booked.appointment.starts_at == confirming.state.offered[0].starts_at
+    assert await offer_status(conn, offer) == ("offered", "waiting")
 
 
 async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_that_specialty(
@@ -291,8 +522,28 @@ async def test_ninguno_me_sirve_tells_how_to_wait_and_lista_de_espera_joins_for_
 
     joined = await bench.say(MARIA, "lista de espera", others.state)
     assert joined.text is not None and joined.text.startswith(
-        "Listo, quedó anotado en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
+        "Listo, ya tiene su lugar en la lista de espera para un horario en Pediatría entre el lunes 4 de marzo"
     )
+    assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
+
+
+async def test_asking_for_the_list_in_other_words_while_slots_are_listed_joins_it(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: "quiero entrar a la lista de espera" at the slots offered was read as small talk ("espera").
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    assert offered.state.step is Step.SLOT_CHOICE
+    for asked in (
+        "quiero entrar a la lista de espera",
+        "anóteme en la lista de espera",
+        "póngame en lista de espera",
+        "me puede anotar en la lista",
+    ):
+        joined = await bench.say(MARIA, asked, offered.state)
+        assert joined.text is not None and "en la lista de espera para un horario en Pediatría" in joined.text, asked
+        assert joined.state.step is None
     assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
 
 
@@ -326,6 +577,25 @@ async def test_no_hay_mas_temprano_with_nothing_earlier_tells_how_to_wait(
     earlier = await bench.say(MARIA, "¿no hay más temprano?", offered.state)
     assert earlier.text is not None and earlier.text.endswith(replies.WAITLIST_HINT)
     assert replies.nothing_earlier_on("lunes 4 de marzo") in earlier.text
+
+
+async def test_the_hour_asked_taken_tells_how_to_wait(bench: DialogBench, conn: asyncpg.Connection) -> None:
+    # QA: "No hay un horario libre … a las 14:00" came without the «lista de espera» hint.
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    slot = (await bench.free("pediatria"))[5]
+    await bench.booked(JUAN, slot)
+    local = slot.starts_at.astimezone(LA_PAZ)
+    asked = f"quiero una cita de pediatría el {local.day} de marzo a las {local:%H:%M}"
+
+    offered = await bench.say(MARIA, asked)
+
+    assert offered.state.step is Step.SLOT_CHOICE
+    assert offered.text is not None and offered.text.startswith("No hay un horario libre el ")
+    assert offered.text.endswith(replies.WAITLIST_HINT)
+    joined = await bench.say(MARIA, "lista de espera", offered.state)
+    assert [(e[2], e[3], e[4]) for e in await entries(conn)] == [("pediatria", local.date(), local.date())]
+    assert joined.state.step is None
 
 
 async def test_a_held_slot_is_offered_to_nobody_else_until_its_offer_ends(
