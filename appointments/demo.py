@@ -179,11 +179,11 @@ async def seed_demo_clinic(conn: repository.Connection) -> dict[str, int]:
 DEMO_BOOKED_AGO = timedelta(days=3)
 # It starts at least this long after `make run` starts, so the patient can still come.
 DEMO_MIN_LEAD = timedelta(hours=1)
-# It starts as late inside the horizon as it can, at most this much before its end: its first reminder (the
-# horizon's hours before) is then due as `make run` starts, so the reminder staff see due is the one that goes out,
-# not one due a day ago sent two hours before the visit.
-_DUE_WITHIN = timedelta(hours=1)
-# Without a free slot there (a night, a weekend), the clinic fits the patient in, on these steps.
+# It takes the latest free slot inside the horizon: by day, one in its last hour, so its first reminder (the
+# horizon's hours before) is due as `make run` starts and the reminder staff see due is the one that goes out.
+# At night the latest free slot is earlier (the clinic is closed a day later): its reminder was due while no
+# worker ran and goes out at once, late, as after any outage; a visit at 04:20 would be no demo of this clinic.
+# Only when the whole horizon has no free slot (a Sunday), the clinic fits the patient in, on these steps.
 _FIT_IN_STEP = timedelta(minutes=20)
 
 
@@ -225,10 +225,9 @@ async def seed_demo_reminder(
 async def _book_in_horizon(
     conn: repository.Connection, *, patient_id: int, now: datetime, tz: ZoneInfo, horizon: timedelta
 ) -> Appointment:
-    """The latest free slot starting in [now + horizon - _DUE_WITHIN, now + horizon] (never before now + lead);
-    without one, a visit fitted in with the first general practitioner, as near the horizon's end as it goes."""
+    """The latest free slot starting in [now + lead, now + horizon]; without one, a visit fitted in with the first
+    general practitioner, as near the horizon's end as it goes."""
     earliest, latest = now + DEMO_MIN_LEAD, now + horizon
-    near_the_end = max(earliest, latest - _DUE_WITHIN)
     slots = await availability.free_slots(
         conn,
         first_day=earliest.astimezone(tz).date(),
@@ -240,15 +239,16 @@ async def _book_in_horizon(
         min_notice=DEMO_MIN_LEAD,
         limit=None,
     )
-    free = sorted((s for s in slots if near_the_end <= s.starts_at <= latest), key=lambda s: s.starts_at, reverse=True)
+    free = sorted((s for s in slots if earliest <= s.starts_at <= latest), key=lambda s: s.starts_at, reverse=True)
     times = [(s.doctor_id, s.starts_at, s.ends_at) for s in free]
-    doctor_id = await repository.upsert_doctor(
-        conn, full_name=DOCTORS[0][0], specialty_id=await _specialty_id(conn, DOCTORS[0][1])
-    )
-    start = _floor(latest, _FIT_IN_STEP)
-    while start >= earliest:
-        times.append((doctor_id, start, start + _FIT_IN_STEP))
-        start -= _FIT_IN_STEP
+    if not times:
+        doctor_id = await repository.upsert_doctor(
+            conn, full_name=DOCTORS[0][0], specialty_id=await _specialty_id(conn, DOCTORS[0][1])
+        )
+        start = _floor(latest, _FIT_IN_STEP)
+        while start >= earliest:
+            times.append((doctor_id, start, start + _FIT_IN_STEP))
+            start -= _FIT_IN_STEP
     for doctor_id, starts_at, ends_at in times:
         try:
             async with conn.transaction():

@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import asyncpg
-import pytest
 
 from appointments.demo import (
     CLINIC_OVERRIDES,
@@ -63,17 +62,10 @@ def test_every_demo_doctor_has_a_schedule() -> None:
     assert {name for name, _ in DOCTORS} == set(SCHEDULES)
 
 
-@pytest.mark.parametrize(
-    "now",
-    [
-        datetime(2030, 3, 4, 9, 10, tzinfo=LA_PAZ),  # the doctors work a day later: a free slot near the horizon
-        datetime(2030, 3, 4, 22, 5, tzinfo=LA_PAZ),  # the clinic is closed a day later: a fitted-in visit
-    ],
-)
-async def test_the_demo_reminder_is_due_when_make_run_starts(conn: asyncpg.Connection, now: datetime) -> None:
+async def test_the_demo_reminder_is_due_when_make_run_starts(conn: asyncpg.Connection) -> None:
     # QA: María's reminder showed due 24 h before her visit but went out 2 h before it, the visit being that close.
     await seed_demo_clinic(conn)
-    horizon = timedelta(hours=24)
+    now, horizon = datetime(2030, 3, 4, 9, 10, tzinfo=LA_PAZ), timedelta(hours=24)  # the doctors work a day later
 
     demo = await seed_demo_reminder(conn, now=now, tz=LA_PAZ, horizon=horizon)
 
@@ -84,3 +76,19 @@ async def test_the_demo_reminder_is_due_when_make_run_starts(conn: asyncpg.Conne
     assert first.due_at is not None and now - timedelta(minutes=20) < first.due_at <= now
     again = await seed_demo_reminder(conn, now=now + timedelta(minutes=1), tz=LA_PAZ, horizon=horizon)
     assert again.appointment == demo.appointment and not again.created
+
+
+async def test_at_night_the_demo_visit_is_in_clinic_hours_and_its_reminder_goes_at_once(
+    conn: asyncpg.Connection,
+) -> None:
+    # A visit fitted in at the horizon's end put María's demo appointment at 04:20, the clinic closed.
+    await seed_demo_clinic(conn)
+    now, horizon = datetime(2030, 3, 4, 4, 25, tzinfo=LA_PAZ), timedelta(hours=24)  # a Monday, before opening
+
+    demo = await seed_demo_reminder(conn, now=now, tz=LA_PAZ, horizon=horizon)
+
+    assert demo.appointment is not None
+    starts = demo.appointment.starts_at.astimezone(LA_PAZ)
+    assert starts.date() == now.date() and 8 <= starts.hour < 20
+    [first] = plan(starts_at=starts, booked_at=now - DEMO_BOOKED_AGO, hours_before=[24], quiet=None, tz=LA_PAZ)
+    assert first.due_at is not None and first.due_at <= now
