@@ -40,6 +40,7 @@ from devstack.whatsapp_outbox import whatsapp_outbox
 from gateway import db
 from gateway.cli import DEMO_KEY_FILE
 from gateway.security import api_keys
+from notifications.template import OFFER_TEXT, REMINDER_TEXT
 
 DATA_DIR = Path(".data")
 DEFAULT_MODEL = "models/dialogpt-clinic-es"
@@ -253,8 +254,12 @@ def notifications_env(env: dict[str, str], services: ExitStack) -> dict[str, str
     WhatsApp outbox (any token will do there), and no quiet hours, so the demo reminder prints at any hour."""
     env = dict(env)
     if not env.get("NOTIFICATIONS_SENDER") and not env.get("WHATSAPP_GRAPH_BASE_URL"):
+        bodies = {
+            env.get("REMINDER_TEMPLATE_NAME", "recordatorio_cita"): REMINDER_TEXT,
+            env.get("WAITLIST_TEMPLATE_NAME", "oferta_lista_espera"): OFFER_TEXT,
+        }
         env["WHATSAPP_GRAPH_BASE_URL"] = services.enter_context(
-            whatsapp_outbox(DATA_DIR.resolve() / "whatsapp-outbox.log")
+            whatsapp_outbox(DATA_DIR.resolve() / "whatsapp-outbox.log", bodies)
         )
         env.setdefault("WHATSAPP_ACCESS_TOKEN", "devstack")
         env.setdefault("WHATSAPP_PHONE_NUMBER_ID", "100000000000001")

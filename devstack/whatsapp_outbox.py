@@ -11,7 +11,7 @@ import itertools
 import json
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,12 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from devstack.serving import serving
+from notifications.template import render
 
 _MESSAGES_PATH = re.compile(r"^/v\d+\.\d+/\d+/messages$")
 
 
-def describe(message: dict[str, Any]) -> str:
-    """One line a developer reads: the recipient, the template (or text) and what fills it."""
+def describe(message: dict[str, Any], bodies: Mapping[str, str] | None = None) -> str:
+    """One line a developer reads: the recipient, the template (or text) and what fills it; a template whose approved
+    body `bodies` holds (by template name) is shown as the patient reads it."""
     to = message["to"]
     if message.get("type") == "template":
         template = message["template"]
@@ -35,9 +37,11 @@ def describe(message: dict[str, Any]) -> str:
                 params = [p["text"] for p in component.get("parameters", []) if p.get("type") == "text"]
             elif component.get("type") == "button":
                 buttons += [p["payload"] for p in component.get("parameters", []) if p.get("type") == "payload"]
+        body = (bodies or {}).get(template["name"])
+        filled = f"«{render(body, params)}»" if body is not None else " | ".join(params)
         return (
             f"template {template['name']} ({template['language']['code']}) to +{to}: "
-            + " | ".join(params)
+            + filled
             + (f"  [buttons: {', '.join(buttons)}]" if buttons else "")
         )
     if message.get("type") == "text":
@@ -57,7 +61,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         try:
             message = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
-            line = f"{datetime.now():%H:%M:%S} WhatsApp {describe(message)}"
+            line = f"{datetime.now():%H:%M:%S} WhatsApp {describe(message, self.server.bodies)}"
         except (ValueError, KeyError, TypeError, AttributeError):
             self.send_error(400, "expected a Graph API message body")
             return
@@ -83,16 +87,18 @@ class _Handler(BaseHTTPRequestHandler):
 class _Outbox(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, log_file: Path) -> None:
+    def __init__(self, log_file: Path, bodies: Mapping[str, str]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.log_file = log_file
+        self.bodies = bodies
         self.lock = threading.Lock()
         self.ids = itertools.count(int(datetime.now().timestamp()))
 
 
 @contextmanager
-def whatsapp_outbox(log_file: Path) -> Iterator[str]:
-    """Serve on a free loopback port while the block runs; yields the base URL (WHATSAPP_GRAPH_BASE_URL)."""
+def whatsapp_outbox(log_file: Path, bodies: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Serve on a free loopback port while the block runs; yields the base URL (WHATSAPP_GRAPH_BASE_URL). `bodies`:
+    the approved body of each template name, to print a template as the patient reads it."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
-    with serving(_Outbox(log_file)) as url:
+    with serving(_Outbox(log_file, bodies or {})) as url:
         yield url
