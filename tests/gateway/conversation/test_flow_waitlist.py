@@ -451,25 +451,17 @@ async def test_a_no_about_something_else_keeps_the_offer(bench: DialogBench, con
     assert (await bench.say(MARIA, "no, gracias")).text == replies.WAITLIST_OFFER_DECLINED
 
 
-async def test_a_bare_si_answers_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
+# QA: "la tomo" and "la tomo, gracias" were not read as a yes to the offer.
+@pytest.mark.parametrize("says", ["Sí, la quiero", "la tomo, gracias"])
+async def test_a_yes_takes_the_open_offer(bench: DialogBench, conn: asyncpg.Connection, says: str) -> None:
     slots = await bench.free("pediatria")
     offer = await make_offer(conn, MARIA, slots[3].starts_at)
     await bench.verified(MARIA)
-    taken = await bench.say(MARIA, "Sí, la quiero")
+    taken = await bench.say(MARIA, says)
     assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
     assert await offer_status(conn, offer) == ("accepted", "booked")
     # With no offer open, "sí" is what it always was.
     assert (await bench.say(MARIA, "sí")).appointment is None
-
-
-async def test_la_tomo_takes_the_open_offer(bench: DialogBench, conn: asyncpg.Connection) -> None:
-    # QA: "la tomo" and "la tomo, gracias" were not read as a yes to the offer.
-    slots = await bench.free("pediatria")
-    offer = await make_offer(conn, MARIA, slots[3].starts_at)
-    await bench.verified(MARIA)
-    taken = await bench.say(MARIA, "la tomo, gracias")
-    assert taken.appointment is not None and taken.appointment.starts_at == slots[3].starts_at
-    assert await offer_status(conn, offer) == ("accepted", "booked")
 
 
 async def test_an_offer_sent_after_the_last_answer_is_answered_even_mid_flow(
