@@ -68,13 +68,18 @@ async def update_appointment_time(
     conn: Connection, *, appointment_id: UUID, starts_at: datetime, ends_at: datetime, now: datetime
 ) -> Appointment:
     """Move an appointment in place, keeping the time it leaves in `moved_from_slots` (the waitlist offers it);
-    raises asyncpg.ExclusionViolationError if the new time is taken."""
+    raises asyncpg.ExclusionViolationError if the new time is taken. A confirmation of attendance was for the old
+    time: a move clears it, and the patient confirms the new time from its own reminder."""
     row = await conn.fetchrow(
         """
         WITH old AS (
             SELECT id, doctor_id, starts_at, ends_at FROM appointments WHERE id = $1
         ), a AS (
-            UPDATE appointments SET starts_at = $2, ends_at = $3, updated_at = $4 WHERE id = $1 RETURNING *
+            UPDATE appointments
+            SET starts_at = $2, ends_at = $3, updated_at = $4,
+                confirmed_at = CASE WHEN starts_at = $2 THEN confirmed_at END
+            WHERE id = $1
+            RETURNING *
         ), kept AS (
             INSERT INTO moved_from_slots (appointment_id, doctor_id, starts_at, ends_at, moved_at)
             SELECT id, doctor_id, starts_at, ends_at, $4 FROM old WHERE old.starts_at <> $2

@@ -214,6 +214,25 @@ async def test_rescheduling_to_a_taken_slot_leaves_the_original_booked_and_uncha
     assert await repository.get_appointment(conn, appointment_id=mine.id) == mine
 
 
+async def test_a_move_clears_the_confirmation_given_for_the_old_time(conn: asyncpg.Connection, clinic: Clinic) -> None:
+    # QA: confirmed for Thursday 18:40, moved to Friday, and told "ya estaba confirmada para el viernes".
+    mine = await booking.book(
+        conn, patient_id=clinic.maria, doctor_id=clinic.quispe, starts_at=local(TUESDAY, 8), now=NOW, tz=ZONE
+    )
+    assert await repository.confirm_attendance(conn, appointment_id=mine.id, now=NOW)
+
+    await booking.reschedule(
+        conn,
+        appointment_id=mine.id,
+        patient_id=clinic.maria,
+        new_starts_at=local(TUESDAY, 15),
+        now=NOW + timedelta(minutes=5),
+        tz=ZONE,
+    )
+
+    assert await repository.confirmed_at(conn, appointment_id=mine.id) is None
+
+
 async def test_rescheduling_moves_the_same_appointment_and_frees_the_old_slot(
     conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
