@@ -77,6 +77,16 @@ _OPTION_FILLER: Final = frozenset(
         "cita",
         "y",
         "con",
+        # How patients here soften a choice: "la segunda nomás", "la primera pues", "bueno, la 2 entonces".
+        "nomas",
+        "noma",
+        "nada",
+        "mas",
+        "pues",
+        "entonces",
+        "mejor",
+        "bueno",
+        "ya",
     ]
 )
 _OTHER_OPTIONS: Final = re.compile(

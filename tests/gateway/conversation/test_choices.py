@@ -42,6 +42,10 @@ def test_digits(text: str, count: int, expected: str | None) -> None:
         ("el segundo", 1),
         ("la tercera", 2),
         ("el último", 2),
+        ("la segunda nomás", 1),  # QA: "nomás" left the choice unread
+        ("bueno, la primera pues", 0),
+        ("ya, la 3 entonces", 2),
+        ("la primera nada más", 0),
         ("uno", 0),
         ("4", None),
         ("quiero cita", None),
