@@ -115,6 +115,12 @@ class Dialog:
         if offered is not None:
             # A waitlist offer's button: about that freed slot only.
             return await self.waitlist.button(state.in_emergency(None), turn, offered)
+        # Before any emergency the learned model alone read: "ya no quiero estar en la lista, sáqueme" asks to leave
+        # our waitlist, and QA met it answered as self-harm. Words the patterns read as one still come first.
+        on_the_list = waitlist_wish(turn.text)
+        if on_the_list is not None and _only_the_model_saw_an_emergency(state, turn.understood):
+            not_one = replace(turn.understood, intent=Intent.OTHER, emergency=None, emergency_learned=False)
+            return await self.waitlist.wish(state.in_emergency(None), replace(turn, understood=not_one), on_the_list)
         intent = turn.understood.intent
         # An offer to book is answered by the very next message, or not at all.
         offered_booking, state = state.offered_booking, state.but(offered_booking=False)
@@ -137,7 +143,6 @@ class Dialog:
         if state.emergency is not None:
             state = state.in_emergency(None)  # it is over, or the patient moved on
         # Before the reminders' words: "darme de baja de la lista de espera" leaves the list, not the reminders.
-        on_the_list = waitlist_wish(turn.text)
         if on_the_list is not None:
             return await self.waitlist.wish(state, turn, on_the_list)
         wish = reminders_wish(turn.text)
@@ -349,6 +354,13 @@ class Dialog:
         """Whether the message's date is before today in the clinic ("ayer", "15 de agosto de 1995")."""
         day = turn.understood.date
         return day is not None and day < turn.now.astimezone(self.settings.tz).date()
+
+
+def _only_the_model_saw_an_emergency(state: DialogState, understood: Understanding) -> bool:
+    """Whether no emergency the patterns read is told now or under way: none at all, or only the learned model's."""
+    told_by_patterns = understood.intent is Intent.EMERGENCY and not understood.emergency_learned
+    under_way = state.emergency is not None and not state.emergency.learned
+    return not (told_by_patterns or under_way)
 
 
 def _follows_a_clinic_answer(

@@ -23,10 +23,13 @@ class WaitlistWish(StrEnum):
 
 
 _LIST_WORDS = r"(?:la )?lista de espera"
+# "La lista", "la lista de espera": in a clinic's chat the only list a patient is on; never another ("de precios").
+_THE_LIST = r" (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
 _LEAVE: Final = re.compile(
     rf"\b(?:salir|salirme|sacar ?me|saquen ?me|sacame|saqueme|quitar ?me|quiten ?me|borrar ?me|borren ?me|"
     rf"darme de baja|dar de baja|retirar ?me|eliminar ?me)(?: de)? {_LIST_WORDS}\b"
-    rf"|\bya no (?:quiero|deseo) (?:estar en )?{_LIST_WORDS}\b"
+    rf"|\b(?:ya )?no (?:quiero|kiero|deseo) (?:estar|seguir|quedar ?me)(?: en)?{_THE_LIST}"
+    rf"|\bya no (?:quiero|deseo) {_LIST_WORDS}\b"
 )
 _LIST: Final = re.compile(
     rf"\b(?:mi|mis|ver|mostrar|muestreme|mostrarme) (?:mi )?listas? de espera\b"

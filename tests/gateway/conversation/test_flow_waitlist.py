@@ -8,6 +8,7 @@ Cardiology (Dr. Fernando Gutiérrez) is closed for the whole search in the tests
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -18,8 +19,10 @@ from appointments import booking, demo
 from appointments.errors import SlotTaken
 from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
+from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step, Wishes
 from gateway.understanding import understand
+from gateway.understanding.intents import Emergency, Intent
 from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer, waitlist_wish
 from tests.support.dialog import KEY, LA_PAZ, MONDAY_9AM, SETTINGS, DialogBench, dialog_bench
 
@@ -70,6 +73,9 @@ def test_the_waitlist_words_are_read_and_nothing_else() -> None:
     assert waitlist_wish("salir de la lista de espera") is WaitlistWish.LEAVE
     assert waitlist_wish("Sáqueme de la lista de espera por favor") is WaitlistWish.LEAVE
     assert waitlist_wish("darme de baja de la lista de espera") is WaitlistWish.LEAVE
+    assert waitlist_wish("ya no kiero estar en la lista, saqueme nomas") is WaitlistWish.LEAVE
+    assert waitlist_wish("no quiero seguir en la lista de espera") is WaitlistWish.LEAVE
+    assert waitlist_wish("ya no quiero estar en la lista de precios") is None
     assert waitlist_wish("lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("anóteme en la lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("avíseme si se libera") is WaitlistWish.JOIN
@@ -249,6 +255,38 @@ async def test_the_list_is_shown_and_left_by_message(bench: DialogBench, conn: a
     assert bench.audited == [("waitlist.left", "success")]
     assert [e[5] for e in await entries(conn)] == ["left"]
     assert (await bench.say(MARIA, "salir de la lista de espera")).text == replies.waitlist_left(0)
+
+
+async def test_leaving_the_list_is_no_emergency_the_model_alone_read(
+    bench: DialogBench, conn: asyncpg.Connection
+) -> None:
+    # QA: the learned model read "ya no kiero estar en la lista, saqueme nomas" as self-harm: the crisis reply, staff
+    # alerted, and two hours of crisis follow-ups to "solo quiero salir de la lista de espera".
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    asking = DialogState(flow=Flow.BOOK, wishes=Wishes(specialty="pediatria", day=date(2030, 3, 6)))
+    await bench.say(MARIA, "anóteme en la lista de espera", asking)
+    text = "ya no kiero estar en la lista, saqueme nomas"
+    learned = replace(
+        understand(text, now=bench.now, tz=LA_PAZ),
+        intent=Intent.EMERGENCY,
+        emergency=Emergency.SELF_HARM,
+        emergency_learned=True,
+    )
+
+    left = await bench.say(MARIA, text, understood=learned)
+
+    assert left.text == replies.waitlist_left(1) and left.action is not Action.EMERGENCY
+    assert left.state.emergency is None
+
+
+async def test_leaving_the_list_does_not_end_an_emergency_the_patterns_read(bench: DialogBench) -> None:
+    crisis = await bench.say(MARIA, "ya no quiero vivir")
+    assert crisis.action is Action.EMERGENCY
+
+    still = await bench.say(MARIA, "sáquenme de la lista de espera", crisis.state)
+
+    assert still.action is Action.EMERGENCY
 
 
 async def test_stopping_messages_ends_the_waitlist_entries_and_says_so(
