@@ -76,6 +76,16 @@ _NOT_ONE = compile_patterns(
         "estaba|estoy bromeando",
     ]
 )
+# After an emergency only the learned model read, also "se confundió", "no es eso", "nada que ver": QA's patient
+# misread as in crisis wrote them and was not let go. After words the patterns read, "no es eso" may well be part
+# of the crisis, and they do not end it.
+_NOT_ONE_OF_THE_MODEL = compile_patterns(
+    [
+        "se|te confundio|confundieron|equivoco|equivocaron",
+        "no es|era eso",
+        "nada que ver",
+    ]
+)
 # "Ya llamamos al 168": help is called, and nothing says it is late.
 _CALLED = compile_patterns(["ya llame|llamamos|llamo|llamaron|marque|marcamos", "ya esta|estan viniendo|en camino"])
 # What a follow-up asks, most specific first; the topics of `replies.EMERGENCY_FOLLOW_UPS`.
@@ -178,7 +188,10 @@ def answer(
     calm = told_emergency(words) is None
     over = _over(words, mode.kind, contacts) if calm else None
     # e.NOT_ONE holds its own "no": a negation found in it is the one it means.
-    if over is None and calm and (words.has(e.NOT_ONE) or _affirmed(words, _NOT_ONE)):
+    never_one = words.has(e.NOT_ONE) or _affirmed(words, _NOT_ONE)
+    if mode.learned and not never_one:
+        never_one = words.has(_NOT_ONE_OF_THE_MODEL)
+    if over is None and calm and never_one:
         ended = state.in_emergency(None).but(emergency_over_at=now)
         return EmergencyReply(ended, replies.EMERGENCY_NOT_ONE, ongoing=False, called_off=True)
     if over is not None:

@@ -4,6 +4,7 @@ and what it hands to a flow or to the model; state in, message understood, state
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import asyncpg
@@ -13,9 +14,11 @@ from appointments import demo
 from gateway.conversation import replies
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
+from gateway.understanding import understand
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.intents import Emergency, Intent
 from gateway.understanding.small_talk import SmallTalk
-from tests.support.dialog import MONDAY_9AM, DialogBench, dialog_bench
+from tests.support.dialog import LA_PAZ, MONDAY_9AM, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
 JUST_THANKED = DialogState(farewell_at=MONDAY_9AM - timedelta(minutes=5))
@@ -87,6 +90,37 @@ async def test_an_emergency_comes_before_any_flow(bench: DialogBench) -> None:
     assert (outcome.action, outcome.flag) == (Action.EMERGENCY, "emergency")
     assert outcome.state.emergency is not None
     assert outcome.text is not None and "168" in outcome.text
+
+
+async def _read_by_the_model_alone(bench: DialogBench, text: str) -> DialogState:
+    """The state after `text` was answered as self-harm that only the learned model read."""
+    understood = replace(
+        understand(text, now=bench.now, tz=LA_PAZ),
+        intent=Intent.EMERGENCY,
+        emergency=Emergency.SELF_HARM,
+        emergency_learned=True,
+    )
+    outcome = await bench.say(MARIA, text, understood=understood)
+    assert outcome.action is Action.EMERGENCY and outcome.state.emergency is not None
+    return outcome.state
+
+
+@pytest.mark.parametrize("says", ["noo perdon, no es eso", "se confundio, era otra cosa", "nada que ver jaja"])
+async def test_an_emergency_the_model_alone_read_is_called_off_in_plain_words(bench: DialogBench, says: str) -> None:
+    # QA: "no es eso" and "se confundió" kept a patient misread as in crisis in crisis follow-ups.
+    state = await _read_by_the_model_alone(bench, "ya me canse de esperar, ya no quiero estar aqui en la fila")
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert outcome.text == replies.EMERGENCY_NOT_ONE and outcome.state.emergency is None
+
+
+async def test_no_es_eso_does_not_end_self_harm_the_patterns_read(bench: DialogBench) -> None:
+    crisis = await bench.say(MARIA, "tengo ganas de cortarme")
+
+    outcome = await bench.say(MARIA, "no es eso", crisis.state)
+
+    assert outcome.action is Action.EMERGENCY and outcome.state.emergency is not None
 
 
 async def test_what_no_flow_answers_goes_to_the_model(bench: DialogBench) -> None:
