@@ -46,6 +46,8 @@ _PATTERNS: Final[dict[ClinicTopic, tuple[Pattern, ...]]] = {
             "que|cual|cuales horario|horarios",
             "cual|cuales es|son ..2 horario|horarios",
             "su|sus horario|horarios",
+            # "Solo quiero saber el horario", "info del horario": asked without a question word.
+            "saber|conocer|info|informacion|consultar|preguntar ..2 horario|horarios",
             "hasta|desde|a que hora|horas ... abren|cierran|abre|cierra|atienden|atiende|trabajan|trabaja|funcionan"
             "|funciona|abierto",
             "abren|cierran|abre|cierra|atienden|trabajan|trabaja|funcionan|funciona ... domingo|domingos|sabado"

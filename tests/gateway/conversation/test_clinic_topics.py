@@ -128,6 +128,9 @@ def test_something_broken_or_a_personal_question_is_not_about_the_clinic_hours(t
         "¿hasta qué hora atienden?",
         "¿hasta qué hora funciona?",
         "¿la clínica funciona hoy?",
+        # QA, with a waitlist offer open: no question word, and it was read as small talk.
+        "no es una emergencia, solo quiero saber el horario",
+        "quisiera info del horario",
     ],
 )
 def test_the_clinic_working_or_running_on_a_day_asks_for_its_hours(text: str) -> None:
