@@ -161,24 +161,65 @@ def _pressure_crisis(words: Words) -> bool:
 
 
 def _long_past(words: Words) -> bool:
-    """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
+    """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control"),
+    or one of the last days said to be over (`_recently_over`)."""
     if words.has(e.NOW_AGAIN):
         return False
-    if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE)):
+    wants_a_visit = _affirmed(words, p.SCHEDULE) or _affirmed(words, p.APPOINTMENT_WORD)
+    if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or wants_a_visit):
         # Sent home and wanting a control, unless something is told after "ahora" ("pero ahora le duele el pecho").
         now = [span.start for span in words.spans(e.NOW)]
         return not now or not any(span.start > min(now) for span in _affirmed(words, p.EMERGENCY))
     if not words.has(e.LONG_AGO):
-        return False
+        return _recently_over(words)
     if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):
         return False
     return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH))
 
 
-def _not_happening(words: Words) -> bool:
+def _recently_over(words: Words) -> bool:
+    """An episode of the last days, said to be over, told to ask for a visit: "mi hijo tuvo un ataque de asma el
+    domingo, ya está bien, quiero cita". A recent one needs the all-clear said and nothing told after it ("ayer se
+    golpeó la cabeza, ya está bien pero hoy vomitó"), where one long past needs neither."""
+    if not words.has(e.RECENTLY):
+        return False
+    all_clear = _affirmed(words, e.FINE_NOW)
+    wanted = words.has(e.FOLLOW_UP) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH)
+    if not all_clear or not wanted:
+        return False
+    said = min(span.end for span in all_clear)
+    return not any(span.start >= said for span in _emergency_spans(words))
+
+
+def _emergency_spans(words: Words) -> list[Span]:
+    """Where the message holds words of an emergency, of any kind: a sign, a pair's halves, self-harm, a call."""
+    groups = (p.EMERGENCY, p.EMERGENCY_CALL, e.SELF_HARM, e.FAREWELL, e.CHEMICAL, e.SWALLOWED_HARM, e.UNANSWERING)
+    pairs = (patterns for pair in e.SERIOUS_PAIRS for patterns in pair)
+    return [span for patterns in (*groups, *pairs) for span in words.spans(patterns)]
+
+
+def _in_a_story(words: Words) -> bool:
+    """Emergency words told of the characters of a film, a series or a book ("en la serie el protagonista se
+    suicida, me dejó pensando"): a story named, no one of the writer's own, nothing said to happen now, and the
+    writer in none of the emergency phrases nor just before one ("estoy viendo una serie y me duele el pecho")."""
+    if not words.has(e.STORY) or words.has(e.OWN_PEOPLE) or words.has(e.NOW_HERE):
+        return False
+    writer = {span.start for span in words.spans(e.FIRST_PERSON)}
+    # With no emergency phrase the patterns cannot tell whose words they are: the learned model reads them.
+    spans = _emergency_spans(words)
+    return bool(spans) and not any(writer & set(range(span.start - 2, span.end)) for span in spans)
+
+
+def _animal_in_trouble(words: Words) -> bool:
+    """An animal, not a person, in trouble ("mi gato se tragó un hilo"); a bite or a scratch is the person's."""
+    return words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON)
+
+
+def _not_happening(words: Words, *, animals: bool = True) -> bool:
     """Emergency words not told of a person now: a film, the news, homework or a first-aid course asked about out of
-    curiosity, what to do if it ever happens, an animal in trouble ("mi gato se tragó un hilo"), an appointment
-    cancelled by someone already in hospital; unless something is happening now ("y ahora no respira")."""
+    curiosity, a story's characters, what to do if it ever happens, an animal in trouble (unless `animals` is
+    False), an appointment cancelled by someone already in hospital; unless something is happening now ("y ahora no
+    respira")."""
     if words.has(e.NOW_HERE):
         return False
     in_hospital = words.has(e.IN_HOSPITAL) and bool(words.has(p.CANCEL) or words.has(p.RESCHEDULE))
@@ -187,7 +228,8 @@ def _not_happening(words: Words) -> bool:
         or (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
         or words.has(e.IF_EVER)
         or (words.has(e.WAS_NOTHING) and bool(_affirmed(words, e.FINE_NOW)))
-        or (words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON))
+        or (animals and _animal_in_trouble(words))
+        or _in_a_story(words)
     )
 
 
@@ -202,10 +244,24 @@ def says_no(words: Words) -> bool:
     return bool(denials) and min(span.start for span in denials) == 0 and not _affirmed(words, p.CONFIRM)
 
 
+_EVERY_KIND = frozenset(Emergency)
+
+
+def ruled_out_kinds(words: Words) -> frozenset[Emergency]:
+    """The kinds of emergency the learned model (`emergency_model`) may not add to the message: every kind when the
+    message places its emergency words elsewhere than in a person now (a film, curiosity, an episode long past and
+    well now); only a medical one when an animal is in trouble, which is the vet's: the owner's own words of
+    self-harm ("ya regalé mis cosas, a mi perro se lo dejé a mi vecina") are still theirs."""
+    if _not_happening(words, animals=False) or _long_past(words):
+        return _EVERY_KIND
+    if _not_happening(words):
+        return frozenset({Emergency.MEDICAL})  # an animal in trouble
+    return frozenset()
+
+
 def ruled_out(words: Words) -> bool:
-    """Whether the message places its emergency words elsewhere than in a person now: a film, curiosity, an animal,
-    an episode long past and well now. The learned model (`emergency_model`) is not asked about such a message."""
-    return _not_happening(words) or _long_past(words)
+    """Whether the learned model is not asked about the message at all (see `ruled_out_kinds`)."""
+    return ruled_out_kinds(words) == _EVERY_KIND
 
 
 def emergency_of(words: Words) -> Emergency | None:
@@ -269,6 +325,17 @@ def _self_harm(words: Words) -> bool:
         return True
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
     if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):
+        return False
+    # A character's act in a story, or a death by suicide long past in the family ("mi papá se suicidó cuando yo
+    # era niña, necesito terapia"): told of someone else, not the writer's danger now.
+    deaths = words.spans(e.SUICIDE_DEATH)
+    if (
+        spans
+        and words.has(e.LONG_AGO)
+        and all(any(d.start <= s.start and s.end <= d.end for d in deaths) for s in spans)
+    ):
+        return False
+    if spans and _in_a_story(words):
         return False
     return bool(spans)
 
