@@ -304,8 +304,8 @@ LEAVING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "mudo|mudamos|mudanza|viaje|viajo|viajamos|ciudad|pais|extranjero|vacaciones|vuelvo|volvemos|regreso"
         "|regresamos|jubilo|renuncio|temporal|cancelar|cancelo|cancelen",
-        # moving away for a living: "me voy a trabajar a Chile"
-        "voy|vamos|va|van|ire|iremos|irme a? trabajar|vivir|estudiar",
+        # moving away for a living: "me voy a trabajar a Chile" (not "me voy a trabajar, adiós a todos")
+        "voy|vamos|va|van|ire|iremos|irme a? trabajar|vivir|estudiar a|al|en|afuera|fuera|lejos|otro|otra",
         # on the way somewhere ordinary: "ya me despedí de mis hijos en el colegio, ya voy para la consulta"
         "voy|vamos|yendo|salgo|salimos para|a|al|hacia la? consulta|cita|clinica|trabajo|colegio|escuela|universidad"
         "|oficina",
@@ -778,7 +778,7 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         "hace|desde ..2 mes|meses|ano|anos|semana|semanas|tiempo",
         "ano|mes|semana|vez|verano|invierno pasado|pasada",
         "cuando ..2 nino|nina|chico|chica|pequeno|pequena|joven|era|tenia",
-        "de nino|nina|chico|chica|pequeno|pequena|joven|bebe|bebito|bebita",
+        "de nino|nina|chico|chica|chiquito|chiquita|pequeno|pequena|joven|bebe|bebito|bebita",
         # a year gone by: "tuvo un infarto en 2019"
         "en|el|del|ano|desde " + "|".join(str(year) for year in range(1970, 2026)),
         "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre pasado",
@@ -792,7 +792,7 @@ FOLLOW_UP: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|fisioterapia"
         "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas|tratamiento|receta|recetas"
-        "|curacion|curaciones|sanando|cicatrizando|cicatrizado|cicatrizada|vendas|vendaje",
+        "|curacion|curaciones|sanando|cicatrizando|cicatrizado|cicatrizada|vendas|vendaje|analisis|laboratorio",
     ]
 )
 MOVED_ON: Final[tuple[Pattern, ...]] = FOLLOW_UP + compile_patterns(
@@ -830,6 +830,15 @@ PAST_ATTEMPT: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 que", "desde|hace ..3 siento|pienso"])
+# "Ahora queremos cita": what is wanted now after an episode long past is a visit (see `intents._long_past`).
+VISIT_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ahora|hoy ..2 toca|tocaria|necesita|necesito|necesitamos|queremos|quiero|quiere|tiene|tengo|quisiera"
+        " ..3 cita|control|consulta|chequeo|ficha|turno|examen|examenes|analisis|estudios|endoscopia|ecografia"
+        "|receta|certificado",
+    ],
+    fuzzy=False,
+)
 # "ahora" and "hoy" are now, unless they say that now all is well.
 NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
 FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -840,7 +849,7 @@ FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
         "|recuperada|sobrio|sobria",
         # under treatment or over it now: "ahora toma su medicina", "ya pasó con la pastilla"
         "ahora|ya|hoy ..2 toma|tomamos|controlado|controlada|controlados|controladas|medicado|medicada|tratado|tratada",
-        "ya ..1 paso|pasado|pasaron",
+        "ya ..2 paso|pasado|pasaron",
     ]
 )
 
@@ -858,6 +867,9 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
         "tarea|tareas|monografia|exposicion|trabajo|investigacion|tesis ..3 colegio|escuela|universidad|facultad|sobre",
         "leyendo|leo|lei|investigar|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
         "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
+        # homework on a subject: "una tarea de primeros auxilios" (not a class, where a classmate may collapse)
+        "tarea|tareas|exposicion|monografia ..2 primeros|auxilios|rcp|quimica|biologia|ciencias|anatomia|enfermeria"
+        "|medicina|toxicologia|farmacologia|fisiologia",
         "charla|charlas|curso|cursos|taller|talleres|capacitacion|capacitaciones ..3 prevencion|sobre",
         "vi|veo|viendo|escuche|escucho|oi|dijeron|dicen|salio|sale ..3 tele|television|tv|radio",
     ],
@@ -871,6 +883,8 @@ STORY: Final[tuple[Pattern, ...]] = compile_patterns(
         "pelicula|peliculas|peli|pelis|serie|series|novela|novelas|telenovela|telenovelas|documental|libro|anime"
         "|caricatura|caricaturas",
         "personaje|personajes|protagonista|protagonistas|actor|actriz",
+        # a subject read about: "estoy leyendo sobre venenos para la clase de química"
+        "leyendo|leo|lei|investigando|investigo|estudiando ..2 sobre|acerca",
     ],
     fuzzy=False,
 )
@@ -879,7 +893,8 @@ OWN_PEOPLE: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "mi|mis|tu|su|nuestro|nuestra|nuestros|nuestras ..1 hijo|hijos|hija|hijito|hijita|nino|nina|nene|nena|bebe"
         "|wawa|guagua|nieto|nieta|sobrino|sobrina|mama|papa|esposo|esposa|abuelo|abuela|abuelito|abuelita|hermano|hermana|tio|tia|suegro|suegra|primo|prima|novio|novia"
-        "|pareja|amigo|amiga|vecino|vecina|hermanos|abuelos|padres",
+        "|pareja|amigo|amiga|vecino|vecina|hermanos|abuelos|padres|companero|companera|companeros|alumno|alumna"
+        "|profesor|profesora|jefe|jefa",
     ],
     fuzzy=False,
 )
@@ -904,6 +919,8 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
         "cuales son",
         "como reconocer|identificar|saber",
         "eso ..3 pasar|pasa|existe|normal|comun|verdad|cierto|posible",
+        # whether an illness in the family is inherited: "mi bebé puede heredar eso?"
+        "heredar|hereda|heredan|heredo|herencia|hereditario|hereditaria|genetico|genetica",
     ],
     fuzzy=False,
 )
@@ -950,10 +967,31 @@ MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "casi me|le|nos? da|dio|daba|daria un? infarto|ataque|derrame|paro",
         "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
         "quem* ..3 sol|solazo",
-        "duele|dolor ..3 pecho ..3 de tanto|cuando|al toso|toser|tos|tosiendo",
+        # ("de tanto toser": the gap takes the "de"; written as "de tanto|cuando|al" it asked for a "de" first)
+        "duele|dolor ..3 pecho ..3 tanto|cuando|al toso|toser|tos|tosiendo",
         # a family history, not an illness now: "mi papá murió de infarto joven"
         "murio|fallecio|fallecido|fallecida|muerto|muerta|perdi ..3 de|por un? infarto|infartos|derrame|paro|acv"
         "|ataque",
+        # a faint at the sight of blood or a needle, or one nearly had from a fright: "se desmaya de ver sangre",
+        # "casi me desmayo cuando me sacaron sangre", "casi me desmayo del susto"
+        "desmay* ..3 ver|vea|veo|verse|sacan|sacaron|sacar|sacarle|sacarme|pinchan|pincharon|ponen|pusieron ..2 sangre"
+        "|aguja|agujas|jeringa|jeringas|inyeccion|inyecciones|vacuna|vacunas",
+        "casi me|se|le desmay* ..2 del|de susto|miedo|verguenza|risa|nervios|emocion|impresion|coraje|rabia",
+        "casi me|se|le desmay* ..2 cuando|al ..1 vi|vio|ver|veo|supe|escuche|oi|llego",
+        # blood drawn or tested, not lost: "prueba de embarazo en sangre", "me sacaron sangre"
+        "prueba|pruebas|analisis|examen|examenes|test|muestra|muestras ..3 sangre",
+        "sacar|sacaron|sacan|sacarme|sacarle|saquen|extraer ..2 sangre",
+        # drowning in debts or work, not in water: "estoy que me ahogo en deudas"
+        "ahogo|ahoga|ahogando|ahogado|ahogada|ahogamos en|de deudas|trabajo|problemas|papeles|tareas|cuentas|gastos",
+        "ahogo|ahoga|ahogas|ahogan en un vaso de agua",
+        # an illness in the family, or one recovered from, or its check-up: "en mi familia hubo infartos", "ya está
+        # recuperado del acv", "la consulta de control del ACV de mi tío"
+        "familia|familiares|antecedentes ..4 infarto|infartos|derrame|derrames|acv|convulsiones|epilepsia",
+        "infarto|infartos|derrame|derrames|acv ..4 familia|familiares|antecedentes",
+        "recuperado|recuperada|recupero|recuperando|recuperandose ..3 infarto|acv|derrame|convulsiones|quemadura"
+        "|quemaduras|intoxicacion|fractura",
+        "control|controles|seguimiento|rehabilitacion|fisioterapia|terapia ..3 del|de|por ..1 infarto|acv|derrame"
+        "|convulsiones|quemadura|quemaduras|intoxicacion|fractura",
         # a colour of anger, not of a body without air: "se pone morado de rabia cuando hace berrinche"
         "morado|morada|rojo|roja|azul de? rabia|colera|coraje|berrinche|berrinches|pataleta|pataletas",
         # a food refused, not feeding: "mi bebé no quiere comer verduras"
@@ -972,6 +1010,9 @@ ANIMAL: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "gato|gata|gatito|gatita|perra|perrito|perrita|mascota|mascotas|cachorro|cachorrito|cachorrita|conejo"
         "|conejito|hamster|loro|pajarito|tortuga|veterinari*",
+        # farm animals; not those that are also food or another word ("pollo", "caballo" fallen from, "llama")
+        "gallina|gallinas|gallito|gallo|pato|patito|vaca|vacas|ternero|ternera|chancho|chanchito|cerdo|cerdito|oveja"
+        "|ovejas|cabra|cabras|burro|burrito|alpaca|cuy|cuyes|paloma|canario|periquito",
         # "perro" sounds like "pero" (but): only after a word that names it.
         "mi|su|tu|el|un|nuestro|del|al|mis|sus|los perro|perros",
     ],
@@ -1104,6 +1145,7 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     PAST_ATTEMPT,
     ONGOING,
     NOW,
+    VISIT_NOW,
     FINE_NOW,
     TOLD_OF,
     STORY,

@@ -265,6 +265,9 @@ EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
         "ayuda|ayudenme|ayudame ..8 cita|citas|turno|ficha|agendar|reservar|sacar|consulta",
         # "auxilios" is not a cry for help in "primeros auxilios" (first aid).
         "primeros auxilios",
+        # the service compared with another: "la diferencia entre emergencias y consulta externa"
+        "diferencia|diferencias|distinto|distinta|distintos ... emergencia|emergencias",
+        "emergencia|emergencias y|o|vs consulta|consultas|consultorio",
     ]
 )
 

@@ -168,13 +168,22 @@ def _long_past(words: Words) -> bool:
     wants_a_visit = _affirmed(words, p.SCHEDULE) or _affirmed(words, p.APPOINTMENT_WORD)
     if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or wants_a_visit):
         # Sent home and wanting a control, unless something is told after "ahora" ("pero ahora le duele el pecho").
-        now = [span.start for span in words.spans(e.NOW)]
-        return not now or not any(span.start > min(now) for span in _affirmed(words, p.EMERGENCY))
+        return not _told_after_now(words)
     if not words.has(e.LONG_AGO):
         return _recently_over(words)
-    if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):
+    # "Ahora" tells of now: all well, or only a visit wanted ("ahora queremos cita"), and nothing told after it.
+    if words.has(e.NOW) and (not (_affirmed(words, e.FINE_NOW) or words.has(e.VISIT_NOW)) or _told_after_now(words)):
         return False
-    return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH))
+    # A visit wanted, or a question asked about it ("tuvo un derrame el año pasado, ¿qué tan común es eso?").
+    asked = words.has(e.CURIOUS)
+    return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH) or asked)
+
+
+def _told_after_now(words: Words) -> bool:
+    """Whether an emergency is told after "ahora" or "hoy" ("pero ahora le duele el pecho"), not only a visit wanted
+    ("la semana pasada tuvo una reacción alérgica, ahora queremos cita con alergología")."""
+    now = [span.start for span in words.spans(e.NOW)]
+    return bool(now) and any(span.start > min(now) for span in _emergency_spans(words, what_happened=False))
 
 
 def _recently_over(words: Words) -> bool:
@@ -188,21 +197,26 @@ def _recently_over(words: Words) -> bool:
     if not all_clear or not wanted:
         return False
     said = min(span.end for span in all_clear)
-    return not any(span.start >= said for span in _emergency_spans(words))
+    return not any(span.start >= said for span in _emergency_spans(words, what_happened=False))
 
 
-def _emergency_spans(words: Words) -> list[Span]:
-    """Where the message holds words of an emergency, of any kind: a sign, a pair's halves, self-harm, a call."""
+def _emergency_spans(words: Words, *, what_happened: bool = True) -> list[Span]:
+    """Where the message holds words of an emergency, of any kind: a sign, self-harm, a call, and the halves of the
+    signs serious together; of those, only the sign when not `what_happened` (an allergy named again in
+    "alergólogo" tells nothing new)."""
     groups = (p.EMERGENCY, p.EMERGENCY_CALL, e.SELF_HARM, e.FAREWELL, e.CHEMICAL, e.SWALLOWED_HARM, e.UNANSWERING)
-    pairs = (patterns for pair in e.SERIOUS_PAIRS for patterns in pair)
+    pairs = (
+        patterns for happened, sign in e.SERIOUS_PAIRS for patterns in ((happened, sign) if what_happened else (sign,))
+    )
     return [span for patterns in (*groups, *pairs) for span in words.spans(patterns)]
 
 
 def _in_a_story(words: Words) -> bool:
     """Emergency words told of the characters of a film, a series or a book ("en la serie el protagonista se
-    suicida, me dejó pensando"): a story named, no one of the writer's own, nothing said to happen now, and the
-    writer in none of the emergency phrases nor just before one ("estoy viendo una serie y me duele el pecho")."""
-    if not words.has(e.STORY) or words.has(e.OWN_PEOPLE) or words.has(e.NOW_HERE):
+    suicida, me dejó pensando"), or of a subject read about ("leyendo sobre venenos para la clase de química"): no
+    one of the writer's own named, nothing said to happen now, and the writer in none of the emergency phrases nor
+    just before one ("estoy viendo una serie y me duele el pecho")."""
+    if not (words.has(e.STORY) or words.has(e.TOLD_OF)) or words.has(e.OWN_PEOPLE) or words.has(e.NOW_HERE):
         return False
     writer = {span.start for span in words.spans(e.FIRST_PERSON)}
     # With no emergency phrase the patterns cannot tell whose words they are: the learned model reads them.
@@ -274,9 +288,19 @@ def emergency_of(words: Words) -> Emergency | None:
         and not words.has(e.NOT_ONE)
         and not _not_happening(words)
         and not _urgent_errand(words)
+        and not _thanks_for_one_past(words)
+        and not _long_past(words)
     ):
         return Emergency.MEDICAL
     return told
+
+
+def _thanks_for_one_past(words: Words) -> bool:
+    """ "Qué buena atención en emergencias el otro día, gracias", "ya me siento mejor después de la emergencia de la
+    semana pasada, gracias": the word of a call said of care already given, thanked, with nothing of now."""
+    past = words.has(e.LONG_AGO) or words.has(e.RECENTLY)
+    now = words.has(e.NOW_HERE) or words.has(e.NOW_AGAIN)
+    return past and not now and words.has(p.THANKS_GOODBYE)
 
 
 def _urgent_errand(words: Words) -> bool:

@@ -897,6 +897,52 @@ def test_the_same_words_of_danger_now_are_still_emergencies(text: str, kind: Eme
     assert recognised(text) == (Intent.EMERGENCY, kind)
 
 
+# The blind fifth set's kinds of false alarm, written again: a service thanked or compared, an animal's emergency, a
+# faint at the sight of blood, blood drawn, a figure of speech, an illness in the family, recovered from or its
+# check-up, a subject read about; all none.
+WORDS_OF_AN_EMERGENCY_NOW_NONE = [
+    "gracias por la atencion en emergencias la semana pasada, mi hijo ya esta mejor",
+    "cual es la diferencia entre emergencias y consulta externa?",
+    "a mi gallina le pico una vibora, alguien sabe q hacer?",
+    "la vez pasada casi me desmayo cuando me sacaron sangre, pueden hacerlo acostada?",
+    "mi hijo se desmaya de ver agujas, le toca vacuna",
+    "casi me desmayo del susto cuando vi la cuenta jaja",
+    "hacen prueba de embarazo en sangre?",
+    "estoy que me ahogo en deudas jaja, puedo pagar en cuotas?",
+    "mi esposo se ahoga en un vaso de agua con cualquier tramite",
+    "me duele el pecho cuando toso, tengo gripe",
+    "en mi familia hubo infartos, quiero un chequeo",
+    "mi tio ya esta recuperado del infarto, quiere control",
+    "quiero reprogramar el control del acv de mi tio",
+    "estoy investigando sobre sobredosis para una tarea, tienen horario el sabado?",
+    "mi hermano tuvo convulsiones de chiquito, mi bebe puede heredar eso?",
+    "la semana pasada mi hija tuvo una reaccion alergica, ya le dieron tratamiento, ahora queremos cita con alergologo",
+]
+# ... while a real emergency stays one: with a nervous "jaja", a person bitten with the animal, the danger now.
+STILL_AN_EMERGENCY_NOW = [
+    "jaja no se que hacer, mi hijo no respira",
+    "jajaja estoy nervioso, me duele el pecho y se me duerme el brazo izquierdo",
+    "se desmayo al ver la sangre y no despierta",
+    "a mi vaca le pico una vibora y a mi hijo tambien",
+    "gracias por atenderme el otro dia en emergencias, ahora mi hijo tiene fiebre de 40",
+    "estoy en clase de biologia y mi compañera se desmayo",
+    "hace un mes tuve convulsiones y ahora estoy muy mal, quiero cita",
+    "la semana pasada se desmayo y ahora no reacciona",
+]
+
+
+@pytest.mark.parametrize("text", WORDS_OF_AN_EMERGENCY_NOW_NONE)
+def test_a_service_thanked_an_animal_blood_drawn_a_family_history_or_a_subject_read_is_no_emergency(
+    text: str,
+) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize("text", STILL_AN_EMERGENCY_NOW)
+def test_a_nervous_laugh_a_person_bitten_or_the_danger_now_is_still_an_emergency(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
 # --- through /chat ------------------------------------------------------------------------------------------------
 
 
