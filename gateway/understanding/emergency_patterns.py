@@ -173,6 +173,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # The means in mind: the pills all at once, a leap from a height.
         "pienso|pensando|penso|quiero|voy|ganas|tentado|tentada ..3 tomarmelas|tragarmelas|tomarselas|tragarselas"
         "|tomarmelos|tragarmelos",
+        # the means got for an end: "ya compré lo que necesitaba para acabar con esto", also when cancelling
+        "compre|consegui|tengo|junte|prepare ..4 para acabar|terminar con esto|todo",
         "tomarmelo|tragarmelo|tomarselo|tragarselo|tomarmela|tragarmela ..2 entero|entera|todo|toda|completo|completa"
         "|golpe",
         "pienso|pensando|penso|pensado|ganas ..3 tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse|saltar"
@@ -204,6 +206,12 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "se|me quiere|quiero ir con el|ella",
         "anda|esta|estoy|ando muy? rara|raro|triste|deprimido|deprimida",
         "no come|duerme|sale",
+        # dark thoughts, a message written with no errand, a readiness with nothing said for what: "pienso cosas
+        # feas", "no sé por qué les escribo", "ahora sí estoy listo"
+        "pienso|pensando|penso|pensamientos|ideas ..2 feas|feos|oscuras|oscuros|horribles",
+        "no se porque|pq|xq les|le|te escribo|escribi|cuento|digo",
+        "no se por|para que les|le|te escribo|escribi|cuento|digo",
+        "ahora si estoy listo|lista",
     ]
 )
 MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -225,6 +233,8 @@ ISOLATED: Final[tuple[Pattern, ...]] = compile_patterns(
         "no me|nos abre|contesta|responde",
         "no abre ..2 puerta",
         "no contesta|responde|contestan ..2 celular|telefono|mensajes|llamadas|whatsapp",
+        # the phone switched off after a goodbye: "me escribió 'te quise mucho' y apagó el cel"
+        "apago|apagado|apagada ..2 cel|celular|telefono",
     ]
 )
 # Love sent, someone entrusted, an end to "this": what a person leaves said.
@@ -234,7 +244,10 @@ LEGACY: Final[tuple[Pattern, ...]] = compile_patterns(
         "que los|las|la|lo|te|les quiero|quise|amo|ame",
         "los|las|la|lo|te|les amo",
         "cuiden|cuida|cuidenme|cuidar a|de mi|mis",
-        "quiero|voy a? terminar|acabar con esto",
+        "quiero|voy|para a? terminar|acabar con esto",
+        # belongings given away or sold: "ya vendí mi moto y regalé mi ropa"
+        "regale|regalando|regalado|reparti|repartiendo|vendi|vendiendo|vendido ..3 mi|mis ..1 cosas|ropa|pertenencias"
+        "|moto|auto|carro|celular|libros|guitarra|herramientas",
     ]
 )
 # Love sent, said at the end of a clause ("adiós a todos, los quiero"), not "lo quiero usar".
@@ -489,6 +502,9 @@ BABY: Final[tuple[Pattern, ...]] = compile_patterns(
         "bebe|bebes|beba|bebito|bebita|wawa|wawita|guagua|lactante|neonato|recien",
         "de|tiene 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas",
         "dias de nacido|nacida",
+        # "bb" as WhatsApp writes a baby (read as "b"): only with an age or "mi", not the "b" of "vitamina b"
+        "b de? 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas|dia|dias",
+        "mi|su|tu|del|al b",
     ]
 )
 BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(

@@ -929,6 +929,30 @@ STILL_AN_EMERGENCY_NOW = [
     "hace un mes tuve convulsiones y ahora estoy muy mal, quiero cita",
     "la semana pasada se desmayo y ahora no reacciona",
 ]
+# The blind fifth set's kinds of miss, written again: a baby written "bb", a knife and dark thoughts, a bridge and a
+# message with no errand, a finger nearly torn off, belongings given away, a phone switched off after a goodbye,
+# the means got for an end while cancelling.
+MISSED_KINDS = [
+    ("bb 3 semanas fiebre 38", Emergency.MEDICAL),
+    ("mi bb tiene fiebre de 39", Emergency.MEDICAL),
+    ("tengo una navaja en la mano y pienso cosas feas", Emergency.SELF_HARM),
+    ("estoy en el puente, no se por que les escribo", Emergency.SELF_HARM),
+    ("mi hermano se corto con la sierra, casi se lo arranca", Emergency.MEDICAL),
+    ("el dedo le quedo colgando", Emergency.MEDICAL),
+    ("ya vendi mi moto y regale mi ropa, ahora si estoy listo", Emergency.SELF_HARM),
+    ("me escribio te quise mucho y apago el celular", Emergency.SELF_HARM),
+    ("cancelen mi cita, ya compre lo que necesitaba para acabar con esto", Emergency.SELF_HARM),
+]
+# ... and the same words in ordinary messages.
+MISSED_KINDS_LOOK_ALIKES = [
+    "ahora si estoy lista para la cita",
+    "necesito vitamina b, tengo fiebre de 38",
+    "compre el jarabe para acabar con esta tos",
+    "se me apago el celular, puedo reprogramar?",
+    "casi me corto el dedo cocinando jaja",
+    "no se por que les escribo, queria una cita",
+    "le vendi mi moto a mi primo, ahora si estoy listo para el viaje",
+]
 
 
 @pytest.mark.parametrize("text", WORDS_OF_AN_EMERGENCY_NOW_NONE)
@@ -941,6 +965,16 @@ def test_a_service_thanked_an_animal_blood_drawn_a_family_history_or_a_subject_r
 @pytest.mark.parametrize("text", STILL_AN_EMERGENCY_NOW)
 def test_a_nervous_laugh_a_person_bitten_or_the_danger_now_is_still_an_emergency(text: str) -> None:
     assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize(("text", "kind"), MISSED_KINDS)
+def test_what_the_blind_set_showed_missed_is_an_emergency(text: str, kind: Emergency) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, kind)
+
+
+@pytest.mark.parametrize("text", MISSED_KINDS_LOOK_ALIKES)
+def test_those_words_in_ordinary_messages_are_no_emergency(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
 
 
 # --- through /chat ------------------------------------------------------------------------------------------------
