@@ -173,6 +173,8 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
         # The means in mind: the pills all at once, a leap from a height.
         "pienso|pensando|penso|quiero|voy|ganas|tentado|tentada ..3 tomarmelas|tragarmelas|tomarselas|tragarselas"
         "|tomarmelos|tragarmelos",
+        # the means got for an end: "ya compré lo que necesitaba para acabar con esto", also when cancelling
+        "compre|consegui|tengo|junte|prepare ..4 para acabar|terminar con esto|todo",
         "tomarmelo|tragarmelo|tomarselo|tragarselo|tomarmela|tragarmela ..2 entero|entera|todo|toda|completo|completa"
         "|golpe",
         "pienso|pensando|penso|pensado|ganas ..3 tirarme|tirarse|lanzarme|lanzarse|aventarme|aventarse|saltar"
@@ -204,6 +206,12 @@ DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
         "se|me quiere|quiero ir con el|ella",
         "anda|esta|estoy|ando muy? rara|raro|triste|deprimido|deprimida",
         "no come|duerme|sale",
+        # dark thoughts, a message written with no errand, a readiness with nothing said for what: "pienso cosas
+        # feas", "no sé por qué les escribo", "ahora sí estoy listo"
+        "pienso|pensando|penso|pensamientos|ideas ..2 feas|feos|oscuras|oscuros|horribles",
+        "no se porque|pq|xq les|le|te escribo|escribi|cuento|digo",
+        "no se por|para que les|le|te escribo|escribi|cuento|digo",
+        "ahora si estoy listo|lista",
     ]
 )
 MEANS_AT_HAND: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -225,6 +233,8 @@ ISOLATED: Final[tuple[Pattern, ...]] = compile_patterns(
         "no me|nos abre|contesta|responde",
         "no abre ..2 puerta",
         "no contesta|responde|contestan ..2 celular|telefono|mensajes|llamadas|whatsapp",
+        # the phone switched off after a goodbye: "me escribió 'te quise mucho' y apagó el cel"
+        "apago|apagado|apagada ..2 cel|celular|telefono",
     ]
 )
 # Love sent, someone entrusted, an end to "this": what a person leaves said.
@@ -234,7 +244,10 @@ LEGACY: Final[tuple[Pattern, ...]] = compile_patterns(
         "que los|las|la|lo|te|les quiero|quise|amo|ame",
         "los|las|la|lo|te|les amo",
         "cuiden|cuida|cuidenme|cuidar a|de mi|mis",
-        "quiero|voy a? terminar|acabar con esto",
+        "quiero|voy|para a? terminar|acabar con esto",
+        # belongings given away or sold: "ya vendí mi moto y regalé mi ropa"
+        "regale|regalando|regalado|reparti|repartiendo|vendi|vendiendo|vendido ..3 mi|mis ..1 cosas|ropa|pertenencias"
+        "|moto|auto|carro|celular|libros|guitarra|herramientas",
     ]
 )
 # Love sent, said at the end of a clause ("adiós a todos, los quiero"), not "lo quiero usar".
@@ -304,6 +317,11 @@ LEAVING: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "mudo|mudamos|mudanza|viaje|viajo|viajamos|ciudad|pais|extranjero|vacaciones|vuelvo|volvemos|regreso"
         "|regresamos|jubilo|renuncio|temporal|cancelar|cancelo|cancelen",
+        # moving away for a living: "me voy a trabajar a Chile" (not "me voy a trabajar, adiós a todos")
+        "voy|vamos|va|van|ire|iremos|irme a? trabajar|vivir|estudiar a|al|en|afuera|fuera|lejos|otro|otra",
+        # on the way somewhere ordinary: "ya me despedí de mis hijos en el colegio, ya voy para la consulta"
+        "voy|vamos|yendo|salgo|salimos para|a|al|hacia la? consulta|cita|clinica|trabajo|colegio|escuela|universidad"
+        "|oficina",
     ],
     fuzzy=False,
 )
@@ -313,15 +331,40 @@ DENIED: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "no|nunca he|lo? pienso|pensado|pensaria|pensar|quiero|quise|haria|intentaria|intente ..1 en? matarme"
         "|suicidarme|suicidio|quitarme|morirme|hacerme|lastimarme|cortarme",
+        # "no tengo ganas de hacerme daño", "no tengo pensamientos de matarme", "no estoy pensando en hacerme daño"
+        "no|nunca he? tengo|tiene|tenia|tuve|tenido ..1 ganas|pensamientos|ideas|intencion|intenciones ..1 de|en"
+        " matarme|suicidarme|quitarme|morirme|hacerme|lastimarme|cortarme|matarse|suicidarse|hacerse|lastimarse",
+        "no|nunca estoy|esta|estaba|estuve pensando ..1 en matarme|suicidarme|quitarme|morirme|hacerme|lastimarme"
+        "|cortarme",
     ],
     fuzzy=False,
 )
 # Ways of speaking that are not about dying: "me muero de la vergüenza", "me quiero morir de risa".
 IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     [
-        "morir|morirme|muero|muera|muerto|muerta de la? verguenza|risa|hambre|sueno|ganas|calor|frio|aburrimiento"
-        "|amor|envidia|cansancio|nervios|curiosidad|sed",
-        "mato|mata|matando ..2 trabajando|estudiando|corriendo|limpiando|cocinando|caminando",
+        "morir|morirme|muero|muera|muere|mueren|moria|moriria|muerto|muerta de la? verguenza|risa|hambre|sueno|ganas"
+        "|calor|frio|aburrimiento|amor|envidia|cansancio|nervios|curiosidad|sed",
+        "matar|matarse|matarme|mato|mata|matando ..2 trabajando|estudiando|corriendo|limpiando|cocinando|caminando",
+        # a wish to die blamed on a trifle, not on a life: "con esta lluvia me quiero morir", "me muero con este calor"
+        "con este|esta|estos|estas|tanto|tanta ..1 lluvia|calor|frio|trafico|tranca|fila|cola|viento|bulla|ruido|tarea"
+        "|tareas|examen|examenes|polvo|humo ... morir|morirme|muero|matar|matarme|mata",
+        "morir|morirme|muero ..2 con este|esta|tanto|tanta ..1 lluvia|calor|frio|trafico|tranca|fila|cola|viento|bulla"
+        "|ruido|tarea|tareas|examen|examenes|polvo|humo",
+        # tired of living with an illness, not of living: "estoy cansada de vivir con migraña"
+        "vivir|viviendo con ..2 migrana|migranas|dolor|dolores|diabetes|asma|alergia|alergias|gastritis|artritis"
+        "|artrosis|acidez|reflujo|acne|insomnio|picazon|comezon|hongos|varices|hemorroides|colitis|rinitis|sinusitis",
+        # someone who will "kill" the patient with worry: "mi suegra me va a matar de un infarto jaja"
+        "matar|mata|matara|matan de un|una? infarto|susto|disgusto|coraje|rabia|colera|preocupacion|nervios|risa|pena",
+        # a verb of self-harm with a harmless object: "me quiero tirar a la cama", "cortarme el pelo", "desaparecer
+        # estas ojeras", "desaparecer del grupo del colegio"
+        "tirar|tirarme|tirarse|botarme|botarse|echar|echarme|echarse ..3 cama|camita|sofa|sillon|hamaca|colchon|siesta",
+        "cortar|cortarme|cortarse|corto|corte el|la|las|los|mi|mis pelo|cabello|unas|flequillo|fleco|cerquillo|barba"
+        "|bigote|puntas|melena|chasquilla",
+        "desaparecer|desaparezca|desaparezcan ..2 ojeras|manchas|granos|acne|arrugas|estrias|verrugas|cicatriz"
+        "|cicatrices|lunar|lunares|espinillas|papada|panza|rollitos|grasa|celulitis|varices|canas",
+        "desaparecer de|del ..3 grupo|chat|whatsapp|facebook|instagram|tiktok|redes|reunion|fiesta|clase",
+        # a drink or a meal taken whole, not a medicine: "me tomé todo el vaso del contraste"
+        "todo|toda el|la vaso|taza|agua|contraste|leche|jugo|te|cafe|sopa|plato|solucion|preparado|refresco|mate",
         "muere|muero|muera|muriendo|moria|morimos por ..2 ver|conocer|ir|salir|comer|tener|saber|volver",
         # someone else will "kill" the patient for being late: "mi suegra me va a matar si no llego"
         "matar|mata|matara|matan|mataran si no|llego|llegamos|llega|voy|vamos",
@@ -459,6 +502,9 @@ BABY: Final[tuple[Pattern, ...]] = compile_patterns(
         "bebe|bebes|beba|bebito|bebita|wawa|wawita|guagua|lactante|neonato|recien",
         "de|tiene 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas",
         "dias de nacido|nacida",
+        # "bb" as WhatsApp writes a baby (read as "b"): only with an age or "mi", not the "b" of "vitamina b"
+        "b de? 1|2|3|4|5|6|7|8|9|10|11|un|una|dos|tres|cuatro|cinco|seis mes|meses|semana|semanas|dia|dias",
+        "mi|su|tu|del|al b",
     ]
 )
 BABY_DANGER: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -748,20 +794,41 @@ LONG_AGO: Final[tuple[Pattern, ...]] = compile_patterns(
         "hace|desde ..2 mes|meses|ano|anos|semana|semanas|tiempo",
         "ano|mes|semana|vez|verano|invierno pasado|pasada",
         "cuando ..2 nino|nina|chico|chica|pequeno|pequena|joven|era|tenia",
-        "de nino|nina|chico|chica|pequeno|pequena|joven|bebe|bebito|bebita",
+        "de nino|nina|chico|chica|chiquito|chiquita|pequeno|pequena|joven|bebe|bebito|bebita",
         # a year gone by: "tuvo un infarto en 2019"
         "en|el|del|ano|desde " + "|".join(str(year) for year in range(1970, 2026)),
         "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre pasado",
         "cuando tuvo|tuve|tuvimos",
+        # time gone by since: "ya pasaron tres años desde que..."
+        "pasaron|pasado ..2 mes|meses|ano|anos|semana|semanas|tiempo",
     ]
 )
-MOVED_ON: Final[tuple[Pattern, ...]] = compile_patterns(
+# What is wanted after an episode: a check-up, a certificate, a wound dressed ("ya está sanando, necesita curación").
+FOLLOW_UP: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "control|controles|chequeo|revision|seguimiento|estudios|examenes|leve|leves|fisioterapia"
-        "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas|tratamiento|receta|recetas",
+        "|rehabilitacion|terapia|certificado|cicatriz|cicatrices|secuela|secuelas|tratamiento|receta|recetas"
+        "|curacion|curaciones|sanando|cicatrizando|cicatrizado|cicatrizada|vendas|vendaje|analisis|laboratorio",
+    ]
+)
+MOVED_ON: Final[tuple[Pattern, ...]] = FOLLOW_UP + compile_patterns(
+    [
         "estoy|esta|estamos|siento ..2 bien|sano|sana|sanito|sanita",
         "ya paso",
     ]
+)
+# An episode of the last days ("el domingo", "ayer", "la otra vez"): past only when all is said to be well now and a
+# visit is wanted, and nothing is told after the all-clear (see `intents._long_past`).
+RECENTLY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ayer|anteayer|antier|anoche",
+        "el|este|esta|la|pasado lunes|martes|miercoles|jueves|viernes|sabado|domingo|finde",
+        "fin de semana",
+        "el|la otro|otra dia|vez",
+        "vez pasada",
+        "hace ..2 dia|dias",
+    ],
+    fuzzy=False,
 )
 NOW_AGAIN: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -773,9 +840,21 @@ NOW_AGAIN: Final[tuple[Pattern, ...]] = compile_patterns(
 # Self-harm is long past only as an attempt told in the past ("hace 5 años intenté suicidarme"), never as
 # something felt for a long time ("hace meses que quiero morir").
 PAST_ATTEMPT: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["intente|intento|trate|quise|quiso|tuve|tuvo ..3 suicid*|matarme|matarse|quitarme|quitarse|cortarme|morir"]
+    [
+        "intente|intento|trate|quise|quiso|tuve|tuvo|pense|pensaba|penso ..3 suicid*|matarme|matarse|quitarme|quitarse"
+        "|cortarme|morir",
+    ]
 )
 ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 que", "desde|hace ..3 siento|pienso"])
+# "Ahora queremos cita": what is wanted now after an episode long past is a visit (see `intents._long_past`).
+VISIT_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "ahora|hoy ..2 toca|tocaria|necesita|necesito|necesitamos|queremos|quiero|quiere|tiene|tengo|quisiera"
+        " ..3 cita|control|consulta|chequeo|ficha|turno|examen|examenes|analisis|estudios|endoscopia|ecografia"
+        "|receta|certificado",
+    ],
+    fuzzy=False,
+)
 # "ahora" and "hoy" are now, unless they say that now all is well.
 NOW: Final[tuple[Pattern, ...]] = compile_patterns(["ahora|hoy"])
 FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -784,6 +863,9 @@ FINE_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
         "|sobria",
         "esta|estoy|estamos|estan ..3 bien|normal|sano|sana|sanito|sanita|limpio|limpia|estable|recuperado"
         "|recuperada|sobrio|sobria",
+        # under treatment or over it now: "ahora toma su medicina", "ya pasó con la pastilla"
+        "ahora|ya|hoy ..2 toma|tomamos|controlado|controlada|controlados|controladas|medicado|medicada|tratado|tratada",
+        "ya ..2 paso|pasado|pasaron",
     ]
 )
 
@@ -801,10 +883,45 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
         "tarea|tareas|monografia|exposicion|trabajo|investigacion|tesis ..3 colegio|escuela|universidad|facultad|sobre",
         "leyendo|leo|lei|investigar|investigando|investigo|estudiando|estudio ..2 sobre|acerca",
         "curso|cursos|taller|talleres|capacitacion|clase|clases ..3 primeros|auxilios|rcp|reanimacion|emergencias",
+        # homework on a subject: "una tarea de primeros auxilios" (not a class, where a classmate may collapse)
+        "tarea|tareas|exposicion|monografia ..2 primeros|auxilios|rcp|quimica|biologia|ciencias|anatomia|enfermeria"
+        "|medicina|toxicologia|farmacologia|fisiologia",
         "charla|charlas|curso|cursos|taller|talleres|capacitacion|capacitaciones ..3 prevencion|sobre",
         "vi|veo|viendo|escuche|escucho|oi|dijeron|dicen|salio|sale ..3 tele|television|tv|radio",
     ],
     fuzzy=False,
+)
+# A story: a film, a series, a book and their characters. Emergency words in one are the story's, unless the
+# writer tells them of themselves or their own (see `intents._in_a_story`): "en la serie el protagonista se
+# suicida, me dejó pensando" is the character's; "estoy viendo una serie y me duele el pecho" is the writer's.
+STORY: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "pelicula|peliculas|peli|pelis|serie|series|novela|novelas|telenovela|telenovelas|documental|libro|anime"
+        "|caricatura|caricaturas",
+        "personaje|personajes|protagonista|protagonistas|actor|actriz",
+        # a subject read about: "estoy leyendo sobre venenos para la clase de química"
+        "leyendo|leo|lei|investigando|investigo|estudiando ..2 sobre|acerca",
+    ],
+    fuzzy=False,
+)
+# Someone of the writer's own ("mi hijo"): an emergency told with one named is theirs, whatever the frame.
+OWN_PEOPLE: Final[tuple[Pattern, ...]] = compile_patterns(
+    [
+        "mi|mis|tu|su|nuestro|nuestra|nuestros|nuestras ..1 hijo|hijos|hija|hijito|hijita|nino|nina|nene|nena|bebe"
+        "|wawa|guagua|nieto|nieta|sobrino|sobrina|mama|papa|esposo|esposa|abuelo|abuela|abuelito|abuelita|hermano|hermana|tio|tia|suegro|suegra|primo|prima|novio|novia"
+        "|pareja|amigo|amiga|vecino|vecina|hermanos|abuelos|padres|companero|companera|companeros|alumno|alumna"
+        "|profesor|profesora|jefe|jefa",
+    ],
+    fuzzy=False,
+)
+# Words that put the writer in an emergency phrase: "me duele", "yo quiero morir", "quiero matarme".
+FIRST_PERSON: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["me|yo|mi|mis|nos|conmigo|quiero|quisiera|voy|estoy|tengo|siento|pienso|puedo|necesito|ando"], fuzzy=False
+)
+# A death by suicide told: with a time long past, a bereavement ("mi papá se suicidó cuando yo era niña"), not the
+# writer's own danger.
+SUICIDE_DEATH: Final[tuple[Pattern, ...]] = compile_patterns(
+    ["se suicido|suicidaron", "se quito|quitaron la vida"], fuzzy=False
 )
 # ... asked about out of curiosity, not for help ("¿eso existe de verdad?", "¿la epilepsia se cura?").
 CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
@@ -818,6 +935,8 @@ CURIOUS: Final[tuple[Pattern, ...]] = compile_patterns(
         "cuales son",
         "como reconocer|identificar|saber",
         "eso ..3 pasar|pasa|existe|normal|comun|verdad|cierto|posible",
+        # whether an illness in the family is inherited: "mi bebé puede heredar eso?"
+        "heredar|hereda|heredan|heredo|herencia|hereditario|hereditaria|genetico|genetica",
     ],
     fuzzy=False,
 )
@@ -828,7 +947,13 @@ IF_EVER: Final[tuple[Pattern, ...]] = compile_patterns(
 )
 # Sent home from a hospital, wanting a check-up ("ya le dieron de alta, necesita su control").
 DISCHARGED: Final[tuple[Pattern, ...]] = compile_patterns(
-    ["dieron|dan|daran|dio de alta", "alta medica", "salio|salimos de ..2 terapia|hospital|uci|uti|clinica"],
+    [
+        "dieron|dan|daran|dio de alta",
+        "alta medica",
+        "salio|salimos de ..2 terapia|hospital|uci|uti|clinica",
+        # a stay in hospital that is over: "estuvo internada por un infarto, ya salió"
+        "estuvo|estuve|estuvimos|estuvieron internado|internada|internados|hospitalizado|hospitalizada|hospitalizados",
+    ],
     fuzzy=False,
 )
 # A scare that was nothing, all well now ("el dolor de pecho era gases nomás, ya estoy bien").
@@ -858,10 +983,37 @@ MEDICAL_IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
         "casi me|le|nos? da|dio|daba|daria un? infarto|ataque|derrame|paro",
         "ahogo|ahogando|ahogaba|ahogamos de calor|risa",
         "quem* ..3 sol|solazo",
-        "duele|dolor ..3 pecho ..3 de tanto|cuando|al toso|toser|tos|tosiendo",
+        # ("de tanto toser": the gap takes the "de"; written as "de tanto|cuando|al" it asked for a "de" first)
+        "duele|dolor ..3 pecho ..3 tanto|cuando|al toso|toser|tos|tosiendo",
         # a family history, not an illness now: "mi papá murió de infarto joven"
         "murio|fallecio|fallecido|fallecida|muerto|muerta|perdi ..3 de|por un? infarto|infartos|derrame|paro|acv"
         "|ataque",
+        # a faint at the sight of blood or a needle, or one nearly had from a fright: "se desmaya de ver sangre",
+        # "casi me desmayo cuando me sacaron sangre", "casi me desmayo del susto"
+        "desmay* ..3 ver|vea|veo|verse|sacan|sacaron|sacar|sacarle|sacarme|pinchan|pincharon|ponen|pusieron ..2 sangre"
+        "|aguja|agujas|jeringa|jeringas|inyeccion|inyecciones|vacuna|vacunas",
+        "casi me|se|le desmay* ..2 del|de susto|miedo|verguenza|risa|nervios|emocion|impresion|coraje|rabia",
+        "casi me|se|le desmay* ..2 cuando|al ..1 vi|vio|ver|veo|supe|escuche|oi|llego",
+        # blood drawn or tested, not lost: "prueba de embarazo en sangre", "me sacaron sangre"
+        "prueba|pruebas|analisis|examen|examenes|test|muestra|muestras ..3 sangre",
+        "sacar|sacaron|sacan|sacarme|sacarle|saquen|extraer ..2 sangre",
+        # drowning in debts or work, not in water: "estoy que me ahogo en deudas"
+        "ahogo|ahoga|ahogando|ahogado|ahogada|ahogamos en|de deudas|trabajo|problemas|papeles|tareas|cuentas|gastos",
+        "ahogo|ahoga|ahogas|ahogan en un vaso de agua",
+        # an illness in the family, or one recovered from, or its check-up: "en mi familia hubo infartos", "ya está
+        # recuperado del acv", "la consulta de control del ACV de mi tío"
+        "familia|familiares|antecedentes ..4 infarto|infartos|derrame|derrames|acv|convulsiones|epilepsia",
+        "infarto|infartos|derrame|derrames|acv ..4 familia|familiares|antecedentes",
+        "recuperado|recuperada|recupero|recuperando|recuperandose ..3 infarto|acv|derrame|convulsiones|quemadura"
+        "|quemaduras|intoxicacion|fractura",
+        "control|controles|seguimiento|rehabilitacion|fisioterapia|terapia ..3 del|de|por ..1 infarto|acv|derrame"
+        "|convulsiones|quemadura|quemaduras|intoxicacion|fractura",
+        # a colour of anger, not of a body without air: "se pone morado de rabia cuando hace berrinche"
+        "morado|morada|rojo|roja|azul de? rabia|colera|coraje|berrinche|berrinches|pataleta|pataletas",
+        # a food refused, not feeding: "mi bebé no quiere comer verduras"
+        "comer|come|probar ..2 verduras|verdura|fruta|frutas|carne|pescado|ensalada|vegetales|legumbres|huevo|pollo",
+        # an illness kept under control: "tiene convulsiones controladas"
+        "convuls*|epilep*|asma|ataque|ataques|crisis ..3 controlada|controladas|controlado|controlados",
         # something harmless swallowed: "se tragó un chicle"
         "trago|comio|tragado ..3 chicle|chicles|semilla|semillas|pepa|pepas|pepita|pepitas|caramelo|caramelos",
     ]
@@ -874,6 +1026,9 @@ ANIMAL: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "gato|gata|gatito|gatita|perra|perrito|perrita|mascota|mascotas|cachorro|cachorrito|cachorrita|conejo"
         "|conejito|hamster|loro|pajarito|tortuga|veterinari*",
+        # farm animals; not those that are also food or another word ("pollo", "caballo" fallen from, "llama")
+        "gallina|gallinas|gallito|gallo|pato|patito|vaca|vacas|ternero|ternera|chancho|chanchito|cerdo|cerdito|oveja"
+        "|ovejas|cabra|cabras|burro|burrito|alpaca|cuy|cuyes|paloma|canario|periquito",
         # "perro" sounds like "pero" (but): only after a word that names it.
         "mi|su|tu|el|un|nuestro|del|al|mis|sus|los perro|perros",
     ],
@@ -906,6 +1061,12 @@ CLEANING: Final[tuple[Pattern, ...]] = compile_patterns(
         "lo|la|los|las? quiero|puedo|voy|vamos|pienso ..2 usar|poner|aplicar|echar",
         "seguro|segura|peligroso|peligrosa ..2 usar|usarlo|usarla|usarlos|tener|tenerlo|tenerla",
         "cuanto|cuanta|cuantas|cuantos ..3 cloro|lejia|lavandina|gotas|cucharadas",
+        # a poison kept at home, asked about before anything happens: "es peligroso si tengo bebé? donde lo guardo?",
+        # "es peligroso para los niños? pregunto para saber si lo compro"
+        "donde|como lo|la|los|las guardo|guardamos|guardar|pongo|dejo",
+        "si lo|la|los|las compro|compramos|uso|usamos|tengo|tenemos",
+        "peligroso|peligrosa|peligrosos|peligrosas|toxico|toxica ..3 si tengo|tenemos|hay",
+        "peligroso|peligrosa|peligrosos|peligrosas|toxico|toxica para los|las ninos|bebes|wawas|mascotas|animales",
     ],
     fuzzy=False,
 )
@@ -993,13 +1154,20 @@ ALL: Final[tuple[tuple[Pattern, ...], ...]] = (
     SUGAR,
     SUGAR_SIGNS,
     LONG_AGO,
+    FOLLOW_UP,
     MOVED_ON,
+    RECENTLY,
     NOW_AGAIN,
     PAST_ATTEMPT,
     ONGOING,
     NOW,
+    VISIT_NOW,
     FINE_NOW,
     TOLD_OF,
+    STORY,
+    OWN_PEOPLE,
+    FIRST_PERSON,
+    SUICIDE_DEATH,
     CURIOUS,
     IF_EVER,
     IN_HOSPITAL,

@@ -230,6 +230,10 @@ EMERGENCY: Final[tuple[Pattern, ...]] = compile_patterns(
         "acido|quimico|quimicos|soda|cal|fierro|fierros|clavo|vidrio|vidrios|metal|alambre|petardo|cohete|cuete"
         " ..4 ojo|ojos",
         "amput*|cercen*|mutil*",
+        # a limb torn or nearly torn off: "casi se lo arranca", "el dedo le quedó colgando"
+        "casi se|me|le lo|la|los arranca|arranco|arranque|mocha|mocho|cercena|amputa",
+        "arranco|arranca|arrancado|arrancada|mocho|mochado|mochada ..3 dedo|dedos|mano|pie|oreja|brazo|pierna",
+        "dedo|dedos|mano|oreja ..3 colgando|colgadito|colgadita|guindando",
         "atrapad*|aplastad*|prensad* ..3 bajo|debajo|entre",
         "violaron|violacion|violada|violado|violo|abusaron|abusado|abusada ..3 sexual*|anoche|ayer|hoy|mi|me|ella|el",
         "abuso sexual",
@@ -265,6 +269,9 @@ EMERGENCY_QUESTION: Final[tuple[Pattern, ...]] = compile_patterns(
         "ayuda|ayudenme|ayudame ..8 cita|citas|turno|ficha|agendar|reservar|sacar|consulta",
         # "auxilios" is not a cry for help in "primeros auxilios" (first aid).
         "primeros auxilios",
+        # the service compared with another: "la diferencia entre emergencias y consulta externa"
+        "diferencia|diferencias|distinto|distinta|distintos ... emergencia|emergencias",
+        "emergencia|emergencias y|o|vs consulta|consultas|consultorio",
     ]
 )
 

@@ -161,24 +161,79 @@ def _pressure_crisis(words: Words) -> bool:
 
 
 def _long_past(words: Words) -> bool:
-    """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control")."""
+    """An episode long past, well now, told to ask for an appointment ("el año pasado me desmayé, quiero control"),
+    or one of the last days said to be over (`_recently_over`)."""
     if words.has(e.NOW_AGAIN):
         return False
-    if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE)):
+    wants_a_visit = _affirmed(words, p.SCHEDULE) or _affirmed(words, p.APPOINTMENT_WORD)
+    if words.has(e.DISCHARGED) and bool(words.has(e.MOVED_ON) or wants_a_visit):
         # Sent home and wanting a control, unless something is told after "ahora" ("pero ahora le duele el pecho").
-        now = [span.start for span in words.spans(e.NOW)]
-        return not now or not any(span.start > min(now) for span in _affirmed(words, p.EMERGENCY))
+        return not _told_after_now(words)
     if not words.has(e.LONG_AGO):
+        return _recently_over(words)
+    # "Ahora" tells of now: all well, or only a visit wanted ("ahora queremos cita"), and nothing told after it.
+    if words.has(e.NOW) and (not (_affirmed(words, e.FINE_NOW) or words.has(e.VISIT_NOW)) or _told_after_now(words)):
         return False
-    if words.has(e.NOW) and not _affirmed(words, e.FINE_NOW):
-        return False
-    return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH))
+    # A visit wanted, or a question asked about it ("tuvo un derrame el año pasado, ¿qué tan común es eso?").
+    asked = words.has(e.CURIOUS)
+    return bool(words.has(e.MOVED_ON) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH) or asked)
 
 
-def _not_happening(words: Words) -> bool:
+def _told_after_now(words: Words) -> bool:
+    """Whether an emergency is told after "ahora" or "hoy" ("pero ahora le duele el pecho"), not only a visit wanted
+    ("la semana pasada tuvo una reacción alérgica, ahora queremos cita con alergología")."""
+    now = [span.start for span in words.spans(e.NOW)]
+    return bool(now) and any(span.start > min(now) for span in _emergency_spans(words, what_happened=False))
+
+
+def _recently_over(words: Words) -> bool:
+    """An episode of the last days, said to be over, told to ask for a visit: "mi hijo tuvo un ataque de asma el
+    domingo, ya está bien, quiero cita". A recent one needs the all-clear said and nothing told after it ("ayer se
+    golpeó la cabeza, ya está bien pero hoy vomitó"), where one long past needs neither."""
+    if not words.has(e.RECENTLY):
+        return False
+    all_clear = _affirmed(words, e.FINE_NOW)
+    wanted = words.has(e.FOLLOW_UP) or _affirmed(words, p.SCHEDULE) or _affirmed(words, p.SCHEDULE_WISH)
+    if not all_clear or not wanted:
+        return False
+    said = min(span.end for span in all_clear)
+    return not any(span.start >= said for span in _emergency_spans(words, what_happened=False))
+
+
+def _emergency_spans(words: Words, *, what_happened: bool = True) -> list[Span]:
+    """Where the message holds words of an emergency, of any kind: a sign, self-harm, a call, and the halves of the
+    signs serious together; of those, only the sign when not `what_happened` (an allergy named again in
+    "alergólogo" tells nothing new)."""
+    groups = (p.EMERGENCY, p.EMERGENCY_CALL, e.SELF_HARM, e.FAREWELL, e.CHEMICAL, e.SWALLOWED_HARM, e.UNANSWERING)
+    pairs = (
+        patterns for happened, sign in e.SERIOUS_PAIRS for patterns in ((happened, sign) if what_happened else (sign,))
+    )
+    return [span for patterns in (*groups, *pairs) for span in words.spans(patterns)]
+
+
+def _in_a_story(words: Words) -> bool:
+    """Emergency words told of the characters of a film, a series or a book ("en la serie el protagonista se
+    suicida, me dejó pensando"), or of a subject read about ("leyendo sobre venenos para la clase de química"): no
+    one of the writer's own named, nothing said to happen now, and the writer in none of the emergency phrases nor
+    just before one ("estoy viendo una serie y me duele el pecho")."""
+    if not (words.has(e.STORY) or words.has(e.TOLD_OF)) or words.has(e.OWN_PEOPLE) or words.has(e.NOW_HERE):
+        return False
+    writer = {span.start for span in words.spans(e.FIRST_PERSON)}
+    # With no emergency phrase the patterns cannot tell whose words they are: the learned model reads them.
+    spans = _emergency_spans(words)
+    return bool(spans) and not any(writer & set(range(span.start - 2, span.end)) for span in spans)
+
+
+def _animal_in_trouble(words: Words) -> bool:
+    """An animal, not a person, in trouble ("mi gato se tragó un hilo"); a bite or a scratch is the person's."""
+    return words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON)
+
+
+def _not_happening(words: Words, *, animals: bool = True) -> bool:
     """Emergency words not told of a person now: a film, the news, homework or a first-aid course asked about out of
-    curiosity, what to do if it ever happens, an animal in trouble ("mi gato se tragó un hilo"), an appointment
-    cancelled by someone already in hospital; unless something is happening now ("y ahora no respira")."""
+    curiosity, a story's characters, what to do if it ever happens, an animal in trouble (unless `animals` is
+    False), an appointment cancelled by someone already in hospital; unless something is happening now ("y ahora no
+    respira")."""
     if words.has(e.NOW_HERE):
         return False
     in_hospital = words.has(e.IN_HOSPITAL) and bool(words.has(p.CANCEL) or words.has(p.RESCHEDULE))
@@ -187,7 +242,8 @@ def _not_happening(words: Words) -> bool:
         or (words.has(e.TOLD_OF) and words.has(e.CURIOUS))
         or words.has(e.IF_EVER)
         or (words.has(e.WAS_NOTHING) and bool(_affirmed(words, e.FINE_NOW)))
-        or (words.has(e.ANIMAL) and not words.has(e.ANIMAL_ATTACK) and not words.has(e.PERSON))
+        or (animals and _animal_in_trouble(words))
+        or _in_a_story(words)
     )
 
 
@@ -202,10 +258,24 @@ def says_no(words: Words) -> bool:
     return bool(denials) and min(span.start for span in denials) == 0 and not _affirmed(words, p.CONFIRM)
 
 
+_EVERY_KIND = frozenset(Emergency)
+
+
+def ruled_out_kinds(words: Words) -> frozenset[Emergency]:
+    """The kinds of emergency the learned model (`emergency_model`) may not add to the message: every kind when the
+    message places its emergency words elsewhere than in a person now (a film, curiosity, an episode long past and
+    well now); only a medical one when an animal is in trouble, which is the vet's: the owner's own words of
+    self-harm ("ya regalé mis cosas, a mi perro se lo dejé a mi vecina") are still theirs."""
+    if _not_happening(words, animals=False) or _long_past(words):
+        return _EVERY_KIND
+    if _not_happening(words):
+        return frozenset({Emergency.MEDICAL})  # an animal in trouble
+    return frozenset()
+
+
 def ruled_out(words: Words) -> bool:
-    """Whether the message places its emergency words elsewhere than in a person now: a film, curiosity, an animal,
-    an episode long past and well now. The learned model (`emergency_model`) is not asked about such a message."""
-    return _not_happening(words) or _long_past(words)
+    """Whether the learned model is not asked about the message at all (see `ruled_out_kinds`)."""
+    return ruled_out_kinds(words) == _EVERY_KIND
 
 
 def emergency_of(words: Words) -> Emergency | None:
@@ -218,9 +288,19 @@ def emergency_of(words: Words) -> Emergency | None:
         and not words.has(e.NOT_ONE)
         and not _not_happening(words)
         and not _urgent_errand(words)
+        and not _thanks_for_one_past(words)
+        and not _long_past(words)
     ):
         return Emergency.MEDICAL
     return told
+
+
+def _thanks_for_one_past(words: Words) -> bool:
+    """ "Qué buena atención en emergencias el otro día, gracias", "ya me siento mejor después de la emergencia de la
+    semana pasada, gracias": the word of a call said of care already given, thanked, with nothing of now."""
+    past = words.has(e.LONG_AGO) or words.has(e.RECENTLY)
+    now = words.has(e.NOW_HERE) or words.has(e.NOW_AGAIN)
+    return past and not now and words.has(p.THANKS_GOODBYE)
 
 
 def _urgent_errand(words: Words) -> bool:
@@ -269,6 +349,17 @@ def _self_harm(words: Words) -> bool:
         return True
     topics = {span.start for span in words.spans(e.SELF_HARM_TOPIC)}
     if spans and {span.start for span in spans} <= topics and (words.has(e.TOLD_OF) or _not_happening(words)):
+        return False
+    # A character's act in a story, or a death by suicide long past in the family ("mi papá se suicidó cuando yo
+    # era niña, necesito terapia"): told of someone else, not the writer's danger now.
+    deaths = words.spans(e.SUICIDE_DEATH)
+    if (
+        spans
+        and words.has(e.LONG_AGO)
+        and all(any(d.start <= s.start and s.end <= d.end for d in deaths) for s in spans)
+    ):
+        return False
+    if spans and _in_a_story(words):
         return False
     return bool(spans)
 

@@ -28,7 +28,7 @@ from gateway.understanding.intents import (
     classify,
     complains_of_the_clinic,
     emergency_of,
-    ruled_out,
+    ruled_out_kinds,
     says_no,
     says_yes,
 )
@@ -211,13 +211,11 @@ def _read(
     )
     learned = None
     # "Para mi hijo" answers who an appointment is for; the model alone took it for self-harm.
-    if (
-        intent is not Intent.EMERGENCY
-        and emergency_model is not None
-        and not ruled_out(words)
-        and not only_whom(text, mention)
-    ):
-        learned = emergency_model.verdict(text)
+    if intent is not Intent.EMERGENCY and emergency_model is not None and not only_whom(text, mention):
+        excluded = ruled_out_kinds(words)
+        if len(excluded) < len(Emergency):
+            verdict = emergency_model.verdict(text)
+            learned = None if verdict in excluded else verdict
         if learned is not None:
             intent, confidence = Intent.EMERGENCY, 0.8
     small_talk = small_talk_of(words, text) if intent in _SMALL_TALK_INTENTS else None

@@ -827,6 +827,156 @@ def test_stories_animals_cleaning_refills_moves_and_mild_or_past_signs_are_not_e
     assert recognised(text)[0] is not Intent.EMERGENCY
 
 
+# Words of an emergency in a figure of speech, a story, a trifle or an episode over: none (found in the training
+# look-alikes, each kind written again in other words).
+FIGURES_STORIES_AND_EPISODES_OVER = [
+    # a harmless object of a verb of self-harm
+    "me quiero tirar a la cama y dormir todo el finde",
+    "me voy a tirar en el sofa apenas llegue",
+    "quiero cortarme el pelo antes de la cita jaja",
+    "mañana tengo que cortarme las uñas, no me deja la manicure",
+    "quiero desaparecer estas ojeras jaja, hay dermatologo?",
+    "quiero desaparecer del grupo de whatsapp del colegio jaja",
+    "ya me tome todo el vaso del contraste, ya entro?",
+    # a wish to die blamed on a trifle, a living made with an illness, a "killing" by worry or work
+    "con esta lluvia me quiero morir, no hay micro",
+    "me quiero morir con este trafico, voy a llegar tarde a la cita",
+    "estoy cansada de vivir con migraña, hay neurologo bueno?",
+    "mi jefe me va a matar de un susto con sus gritos jaja, hay psicologo?",
+    "mi hermano se va a matar estudiando jaja, quiere un chequeo",
+    "dice q se muere de verguenza con el doctor jaja, cancele la cita",
+    # a story's character, a bereavement long past
+    "en la serie el protagonista se suicida, me dejo pensando toda la noche",
+    "en la pelicula al actor le da un infarto, ustedes hacen electrocardiogramas?",
+    "mi papa se suicido cuando yo era niña, todavia me afecta, necesito terapia",
+    # a goodbye before a move or on the way to the clinic
+    "hola doctora, le escribo para despedirme, me voy a trabajar a chile, gracias por atenderme siempre",
+    "ya me despedi de mis hijos en la puerta del colegio, ya voy para la consulta",
+    # an episode of the last days or long ago, over now, with a visit wanted
+    "mi hijo tuvo un ataque de asma el domingo, ya esta bien, quiero cita con neumologia",
+    "mi mama estuvo internada por un infarto, ya salio, necesitamos cita con el cardiologo",
+    "mi hija se quemo la mano la semana pasada con la plancha, ya esta sanando, necesita curacion",
+    "cuando era joven pense en quitarme la vida, ahora estoy bien pero quiero hablar con un psicologo",
+    "ya pasaron tres años desde q intente matarme, hoy estoy bien y quiero seguir con mi terapia",
+    "mi esposo convulsionaba de joven, ahora toma su medicina y quiere control con neuro",
+    "mi hijo tiene convulsiones controladas, necesita el certificado para el colegio",
+    # a thought of self-harm denied, a colour of anger, a food refused, a poison kept at home asked about
+    "no tengo ganas de hacerme daño ni nada, solo estoy triste y quiero hablar con la psicologa",
+    "no estoy pensando en hacerme daño, pero me siento triste hace semanas",
+    "mi hijo se pone morado de rabia cuando hace berrinche jaja es normal?",
+    "mi bebe no quiere comer verduras, hay pediatra de nutricion?",
+    "compre raticida para la casa, es peligroso si tengo bebe? donde lo guardo?",
+]
+# ... and the same words where they are an emergency: the means, a pain, the writer's own, a sign after the all-clear.
+STILL_EMERGENCIES = [
+    ("me quiero tirar del puente", Emergency.SELF_HARM),
+    ("me quiero cortar las venas", Emergency.SELF_HARM),
+    ("con este dolor ya me quiero morir", Emergency.SELF_HARM),
+    ("vi una serie y ya no quiero vivir", Emergency.SELF_HARM),
+    ("mi hijo estaba viendo una pelicula y se desmayo", Emergency.MEDICAL),
+    ("mi papa se suicido cuando yo era niña y ahora yo tambien quiero morir", Emergency.SELF_HARM),
+    ("le escribo para despedirme de todos, ya no aguanto", Emergency.SELF_HARM),
+    (
+        "mi hijo tuvo un ataque de asma el domingo, ya esta bien, quiero cita, pero ahora le duele el pecho",
+        Emergency.MEDICAL,
+    ),
+    ("ayer se desmayo, ya esta bien, pero se volvio a desmayar, quiero cita", Emergency.MEDICAL),
+    ("mi hijo tuvo un ataque de asma el domingo y todavia le cuesta respirar", Emergency.MEDICAL),
+    ("no tengo ganas de nada, quiero morirme", Emergency.SELF_HARM),
+    ("mi hijo se tomo el raticida que compre", Emergency.MEDICAL),
+]
+
+
+@pytest.mark.parametrize("text", FIGURES_STORIES_AND_EPISODES_OVER)
+def test_figures_of_speech_stories_and_episodes_over_are_not_emergencies(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize(("text", "kind"), STILL_EMERGENCIES)
+def test_the_same_words_of_danger_now_are_still_emergencies(text: str, kind: Emergency) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, kind)
+
+
+# The blind fifth set's kinds of false alarm, written again: a service thanked or compared, an animal's emergency, a
+# faint at the sight of blood, blood drawn, a figure of speech, an illness in the family, recovered from or its
+# check-up, a subject read about; all none.
+WORDS_OF_AN_EMERGENCY_NOW_NONE = [
+    "gracias por la atencion en emergencias la semana pasada, mi hijo ya esta mejor",
+    "cual es la diferencia entre emergencias y consulta externa?",
+    "a mi gallina le pico una vibora, alguien sabe q hacer?",
+    "la vez pasada casi me desmayo cuando me sacaron sangre, pueden hacerlo acostada?",
+    "mi hijo se desmaya de ver agujas, le toca vacuna",
+    "casi me desmayo del susto cuando vi la cuenta jaja",
+    "hacen prueba de embarazo en sangre?",
+    "estoy que me ahogo en deudas jaja, puedo pagar en cuotas?",
+    "mi esposo se ahoga en un vaso de agua con cualquier tramite",
+    "me duele el pecho cuando toso, tengo gripe",
+    "en mi familia hubo infartos, quiero un chequeo",
+    "mi tio ya esta recuperado del infarto, quiere control",
+    "quiero reprogramar el control del acv de mi tio",
+    "estoy investigando sobre sobredosis para una tarea, tienen horario el sabado?",
+    "mi hermano tuvo convulsiones de chiquito, mi bebe puede heredar eso?",
+    "la semana pasada mi hija tuvo una reaccion alergica, ya le dieron tratamiento, ahora queremos cita con alergologo",
+]
+# ... while a real emergency stays one: with a nervous "jaja", a person bitten with the animal, the danger now.
+STILL_AN_EMERGENCY_NOW = [
+    "jaja no se que hacer, mi hijo no respira",
+    "jajaja estoy nervioso, me duele el pecho y se me duerme el brazo izquierdo",
+    "se desmayo al ver la sangre y no despierta",
+    "a mi vaca le pico una vibora y a mi hijo tambien",
+    "gracias por atenderme el otro dia en emergencias, ahora mi hijo tiene fiebre de 40",
+    "estoy en clase de biologia y mi compañera se desmayo",
+    "hace un mes tuve convulsiones y ahora estoy muy mal, quiero cita",
+    "la semana pasada se desmayo y ahora no reacciona",
+]
+# The blind fifth set's kinds of miss, written again: a baby written "bb", a knife and dark thoughts, a bridge and a
+# message with no errand, a finger nearly torn off, belongings given away, a phone switched off after a goodbye,
+# the means got for an end while cancelling.
+MISSED_KINDS = [
+    ("bb 3 semanas fiebre 38", Emergency.MEDICAL),
+    ("mi bb tiene fiebre de 39", Emergency.MEDICAL),
+    ("tengo una navaja en la mano y pienso cosas feas", Emergency.SELF_HARM),
+    ("estoy en el puente, no se por que les escribo", Emergency.SELF_HARM),
+    ("mi hermano se corto con la sierra, casi se lo arranca", Emergency.MEDICAL),
+    ("el dedo le quedo colgando", Emergency.MEDICAL),
+    ("ya vendi mi moto y regale mi ropa, ahora si estoy listo", Emergency.SELF_HARM),
+    ("me escribio te quise mucho y apago el celular", Emergency.SELF_HARM),
+    ("cancelen mi cita, ya compre lo que necesitaba para acabar con esto", Emergency.SELF_HARM),
+]
+# ... and the same words in ordinary messages.
+MISSED_KINDS_LOOK_ALIKES = [
+    "ahora si estoy lista para la cita",
+    "necesito vitamina b, tengo fiebre de 38",
+    "compre el jarabe para acabar con esta tos",
+    "se me apago el celular, puedo reprogramar?",
+    "casi me corto el dedo cocinando jaja",
+    "no se por que les escribo, queria una cita",
+    "le vendi mi moto a mi primo, ahora si estoy listo para el viaje",
+]
+
+
+@pytest.mark.parametrize("text", WORDS_OF_AN_EMERGENCY_NOW_NONE)
+def test_a_service_thanked_an_animal_blood_drawn_a_family_history_or_a_subject_read_is_no_emergency(
+    text: str,
+) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize("text", STILL_AN_EMERGENCY_NOW)
+def test_a_nervous_laugh_a_person_bitten_or_the_danger_now_is_still_an_emergency(text: str) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, Emergency.MEDICAL)
+
+
+@pytest.mark.parametrize(("text", "kind"), MISSED_KINDS)
+def test_what_the_blind_set_showed_missed_is_an_emergency(text: str, kind: Emergency) -> None:
+    assert recognised(text) == (Intent.EMERGENCY, kind)
+
+
+@pytest.mark.parametrize("text", MISSED_KINDS_LOOK_ALIKES)
+def test_those_words_in_ordinary_messages_are_no_emergency(text: str) -> None:
+    assert recognised(text)[0] is not Intent.EMERGENCY
+
+
 # --- through /chat ------------------------------------------------------------------------------------------------
 
 

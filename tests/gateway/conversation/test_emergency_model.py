@@ -109,6 +109,11 @@ def shipped() -> EmergencyModel:
         ("solo queria decir gracias por todo, ya no me van a ver mas", Emergency.SELF_HARM),
         ("mi esposa tiene epoc y esta boqueando, el oxigeno de la casa ya no le alcanza", Emergency.MEDICAL),
         ("hola hola mi abuela no sonrie parejo y tiene el brazo flojito, que hago??", Emergency.MEDICAL),
+        # a pet named does not hide the owner's goodbye
+        (
+            "ya deje todo pagado y arreglado, mi perrito se lo dejo a mi vecina, solo queria avisarle a alguien",
+            Emergency.SELF_HARM,
+        ),
     ],
 )
 def test_the_shipped_model_reads_blind_phrasings_the_patterns_miss(
@@ -137,6 +142,26 @@ def test_the_shipped_model_leaves_ordinary_messages_alone(shipped: EmergencyMode
 
     assert not understood.emergency_learned
     assert understood.intent is not Intent.EMERGENCY
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("el zorblax de mi perro esta muy mal", None),  # the animal's emergency is the vet's
+        ("a mi perrito se lo deje a mi vecina, quiero plimbar para siempre esta noche", Emergency.SELF_HARM),
+        ("ya decidi plimbar, cuiden a mi gatito", Emergency.SELF_HARM),
+    ],
+)
+def test_an_animal_named_rules_out_only_its_own_emergency(tmp_path: Path, text: str, kind: Emergency | None) -> None:
+    """A pet named once kept the model from reading the owner's own farewell ("ya regalé mis cosas, a mi perro se
+    lo dejé a mi vecina")."""
+    path, _ = tiny_model(tmp_path / "tiny.json.gz")
+    tiny = EmergencyModel.load(path)
+    assert tiny.verdict(text) is not None  # the model reads an emergency: whose it is decides
+
+    understood = understand(text, now=NOW, tz=TZ, emergency_model=tiny)
+
+    assert understood.emergency is kind
 
 
 @pytest.fixture
