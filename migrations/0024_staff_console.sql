@@ -44,3 +44,8 @@ GRANT UPDATE (password_hash, failed_attempts, locked_until, last_login_at) ON st
 -- Sessions are opened, kept alive and ended (deleted) by the gateway.
 GRANT SELECT, INSERT, DELETE ON staff_sessions TO clinic_runtime;
 GRANT UPDATE (last_seen_at) ON staff_sessions TO clinic_runtime;
+
+-- What people do in the console is audited with themselves as the actor: 'staff_user:<id>'.
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_actor_check;
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_actor_check
+    CHECK (actor ~ '^((patient|phone|staff|staff_user|system|api_key):.+|anonymous)$' AND length(actor) <= 200);
