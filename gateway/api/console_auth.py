@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from gateway.api.errors import error_body
+from gateway.api.errors import error_body, http_status
 from gateway.console import signin
 from gateway.console.repository import Session
 from gateway.console.signin import CsrfRefused, Policy, SignInRequired
@@ -129,7 +129,7 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
     if wants_page(request):
         response: Response = RedirectResponse(LOGIN_PATH, status_code=303)
     else:
-        response = JSONResponse(error_body(exc.code, exc.message), status_code=401)
+        response = JSONResponse(error_body(exc.code, exc.message), status_code=http_status(exc))
     response.delete_cookie(SESSION_COOKIE, path=PREFIX)
     return response
 
@@ -137,8 +137,8 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, CsrfRefused)
     if wants_page(request):
-        return page(request, "console/refused.html", status_code=403)
-    return JSONResponse(error_body(exc.code, exc.message), status_code=403)
+        return page(request, "console/refused.html", status_code=http_status(exc))
+    return JSONResponse(error_body(exc.code, exc.message), status_code=http_status(exc))
 
 
 async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
