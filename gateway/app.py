@@ -15,7 +15,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from gateway import db, outbound
-from gateway.api import chat, health, staff, whatsapp
+from gateway.api import chat, console, console_auth, health, staff, whatsapp
 from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
 from gateway.clock import Clock, system_clock
@@ -102,6 +102,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
                     "staff_refused": Limit(
                         settings.rate_limit_staff_refused_per_minute, settings.rate_limit_staff_refused_burst
                     ),
+                    "console_login": Limit(
+                        settings.rate_limit_console_login_per_minute, settings.rate_limit_console_login_burst
+                    ),
                 },
                 on_limited=lambda scope: metrics.rate_limited.labels(scope).inc(),
             ),
@@ -160,6 +163,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     setup_tracing(app, service_name=settings.otel_service_name, exporter=settings.otel_traces_exporter)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
+    app.include_router(console.router)
+    console_auth.install(app)
     app.include_router(health.router)
     app.include_router(staff.router)
     app.include_router(whatsapp.router)

@@ -7,11 +7,13 @@ Actors (the helpers below build them):
     patient:<id>                   an identified patient (`patient_actor`)
     phone:<E.164>                  someone writing from a phone, not yet identified (`phone_actor`)
     staff:<key name>#<key id>      a staff tool, by its API key (`staff_actor`)
+    staff_user:<id>                a person signed in to the staff console (`staff_user_actor`)
     api_key:<prefix>               a presented API key that was refused (`api_key_actor`; the prefix only)
     anonymous                      a caller who presented no key
     system:<job>                   the gateway itself (reminders, clean-ups)
 
 Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_actor` reads the same),
+`staff_user:<id>` (`staff_user_actor` reads the same),
 or None when nothing in particular was acted on.
 
 Actions (dotted; add new ones here):
@@ -38,6 +40,12 @@ Actions (dotted; add new ones here):
     staff.whatsapp_failed.viewed   staff listed the WhatsApp messages given up on (detail: how many)
     staff.reminders.viewed         staff listed a day's reminders (detail: date, doctor, status, how many)
     staff.auth                     a /staff call refused (401, 403): target `route:<template>`, outcome denied
+    staff.login                    a console sign-in (detail client_ip; failure reason: wrong_password,
+                                   unknown_email (actor anonymous), disabled; locked: the failure that locked the
+                                   account, and every attempt while it is locked)
+    staff.logout                   a person signed out of the console
+    staff_user.created             an operator added a console user (actor system:cli; detail role)
+    staff_user.disabled            an operator disabled a console user and ended their sessions (actor system:cli)
 
 Outcomes:
     success
@@ -86,7 +94,7 @@ MAX_DETAIL_KEYS: Final = 20
 MAX_RECENT: Final = 1000
 
 # Matched with fullmatch: `$` would let a trailing newline through.
-_ACTOR = re.compile(r"(patient|phone|staff|system|api_key):\S.{0,190}|anonymous")
+_ACTOR = re.compile(r"(patient|phone|staff|staff_user|system|api_key):\S.{0,190}|anonymous")
 _ACTION = re.compile(r"[a-z_]+(\.[a-z0-9_]+)+")
 _TARGET = re.compile(r"[a-z_]+:\S.{0,190}")
 _DETAIL_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
@@ -134,6 +142,13 @@ def staff_actor(key: ApiKey) -> str:
     """`staff:<key name>#<key id>`: the id tells apart keys that share a name."""
     name = " ".join(key.name.split())[:100]  # one line, however the key was named
     return f"staff:{name}#{key.id}"
+
+
+def staff_user_actor(user_id: int) -> str:
+    """`staff_user:7`: a person of the console; also the target when their account is what was acted on."""
+    if user_id <= 0:
+        raise ValueError("user_id must be positive")
+    return f"staff_user:{user_id}"
 
 
 ANONYMOUS: Final = "anonymous"

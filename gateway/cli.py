@@ -6,6 +6,9 @@
     python -m gateway.cli keys create --name n8n --scopes chat
     python -m gateway.cli keys list
     python -m gateway.cli keys revoke <prefix>
+    python -m gateway.cli staff create --email ana@clinica.bo --name "Ana Pérez" --role recepcion
+    python -m gateway.cli staff disable --email ana@clinica.bo
+    python -m gateway.cli staff list
 
 Database commands are the operator's: they connect as the owner of the tables, read from
 MIGRATION_DATABASE_URL (else DATABASE_URL, where one role does everything, as in a bare development
@@ -17,9 +20,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +33,7 @@ import httpx
 
 from appointments.demo import seed_demo_clinic
 from gateway import db
+from gateway.console import admin, passwords, repository
 from gateway.security import api_keys
 
 # Where `make run` keeps the demo key, and where `chat` looks for one.
@@ -102,6 +108,50 @@ def _keys_revoke(prefix: str) -> Callable[[asyncpg.Connection], Awaitable[None]]
     return revoke
 
 
+def read_password(*, from_stdin: bool, stdin: TextIO = sys.stdin) -> str:
+    """The new user's password: one line of stdin, or typed twice at a prompt (never an argument: ps shows those)."""
+    if from_stdin:
+        password = stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass("Password (12+ characters): ")
+        if getpass.getpass("Again: ") != password:
+            raise SystemExit("the two passwords differ; nothing was created")
+    try:
+        passwords.check_strength(password)
+    except passwords.WeakPassword as exc:
+        raise SystemExit(f"{exc}; nothing was created") from None
+    return password
+
+
+def _staff_create(args: argparse.Namespace, password: str) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def create(conn: asyncpg.Connection) -> None:
+        try:
+            user = await admin.create(
+                conn, email=args.email, full_name=args.name, role=args.role, doctor_id=args.doctor_id, password=password
+            )
+        except (repository.StaffUserError, passwords.WeakPassword) as exc:
+            raise SystemExit(str(exc)) from None
+        print(f"created staff user {user.id} ({user.role}); they sign in at /console/login")
+
+    return create
+
+
+async def _staff_list(conn: asyncpg.Connection) -> None:
+    now = datetime.now(UTC)
+    for user in await repository.list_users(conn):
+        print(admin.describe(user, now))
+
+
+def _staff_disable(email: str) -> Callable[[asyncpg.Connection], Awaitable[None]]:
+    async def disable(conn: asyncpg.Connection) -> None:
+        user = await admin.disable(conn, email=email, now=datetime.now(UTC))
+        if user is None:
+            raise SystemExit(f"no active staff user with the e-mail {email}")
+        print(f"disabled staff user {user.id}; their sessions have ended")
+
+    return disable
+
+
 def chat(*, url: str, api_key: str, phone: str, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """A terminal conversation with the gateway, one line per message; ends on EOF or 'salir'."""
     interactive = stdin.isatty()
@@ -160,6 +210,20 @@ def main(argv: list[str] | None = None) -> int:
     revoke = keys.add_parser("revoke", help="revoke a key by its prefix")
     revoke.add_argument("prefix")
 
+    staff_cmd = commands.add_parser("staff", help="manage staff console users")
+    staff = staff_cmd.add_subparsers(dest="staff_command", required=True)
+    staff_create = staff.add_parser("create", help="add a person who signs in to /console")
+    staff_create.add_argument("--email", required=True)
+    staff_create.add_argument("--name", required=True, help="full name, as the console greets them")
+    staff_create.add_argument("--role", required=True, choices=repository.ROLES)
+    staff_create.add_argument("--doctor-id", type=int, default=None, help="a medico's doctor (required for medico)")
+    staff_create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin (no prompt)"
+    )
+    staff.add_parser("list", help="list staff users (never their password hashes)")
+    staff_disable = staff.add_parser("disable", help="disable a user and end their sessions")
+    staff_disable.add_argument("--email", required=True)
+
     args = parser.parse_args(argv)
     if args.command == "chat":
         api_key = args.api_key or _default_api_key()
@@ -172,6 +236,15 @@ def main(argv: list[str] | None = None) -> int:
         work = _migrate_and_runtime_login if args.runtime_login else _migrate
     elif args.command == "seed":
         work = _seed
+    elif args.command == "staff":
+        if args.staff_command == "create":
+            if (args.role == "medico") != (args.doctor_id is not None):
+                parser.error("--doctor-id is required for --role medico, and only for it")
+            work = _staff_create(args, read_password(from_stdin=args.password_stdin))
+        elif args.staff_command == "list":
+            work = _staff_list
+        else:
+            work = _staff_disable(args.email)
     elif args.keys_command == "create":
         work = _keys_create(args.name, args.scopes)
     elif args.keys_command == "list":

@@ -150,6 +150,21 @@ class Settings(BaseSettings):
         default=30, gt=0, validation_alias="RATE_LIMIT_STAFF_REFUSED_PER_MINUTE"
     )
     rate_limit_staff_refused_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_STAFF_REFUSED_BURST")
+    # The staff console (/console): people sign in with an e-mail and a password (gateway.cli staff create).
+    # A session ends after this many minutes without a request, and after CONSOLE_SESSION_HOURS whatever happens.
+    console_idle_minutes: int = Field(default=30, ge=1, le=24 * 60, validation_alias="CONSOLE_IDLE_MINUTES")
+    console_session_hours: float = Field(default=12.0, gt=0, le=24 * 7, validation_alias="CONSOLE_SESSION_HOURS")
+    # Wrong passwords in a row that lock an account, and for how long.
+    console_max_failed_logins: int = Field(default=5, ge=1, le=100, validation_alias="CONSOLE_MAX_FAILED_LOGINS")
+    console_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60, validation_alias="CONSOLE_LOCKOUT_MINUTES")
+    # Cookies are Secure when the request came over HTTPS (nginx's X-Forwarded-Proto, trusted by uvicorn
+    # --proxy-headers); true: always, for a TLS proxy that does not say so.
+    console_secure_cookies: bool = Field(default=False, validation_alias="CONSOLE_SECURE_COOKIES")
+    # Sign-in attempts per client address (each one costs an argon2 hash).
+    rate_limit_console_login_per_minute: float = Field(
+        default=10, gt=0, validation_alias="RATE_LIMIT_CONSOLE_LOGIN_PER_MINUTE"
+    )
+    rate_limit_console_login_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_CONSOLE_LOGIN_BURST")
     # Room for a 4096-character message of emoji written as JSON escapes (12 bytes each, 48 KiB) and as much again
     # of earlier messages.
     max_body_bytes: int = Field(default=131072, ge=1024, validation_alias="MAX_BODY_BYTES")

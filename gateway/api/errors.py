@@ -23,6 +23,7 @@ from appointments.errors import (
     SlotTaken,
     TooManyUpcoming,
 )
+from gateway.console.signin import CsrfRefused, SignInRequired
 from gateway.conversation.turn_lease import TurnInterrupted, TurnTaken
 from gateway.errors import (
     DATABASE_DOWN,
@@ -55,6 +56,9 @@ log = structlog.get_logger(__name__)
 HTTP_STATUS: dict[type[Exception], int] = {
     Unauthorized: 401,
     Forbidden: 403,
+    # The staff console: pages get a redirect or a Spanish page instead (gateway/api/console_auth.py).
+    SignInRequired: 401,
+    CsrfRefused: 403,
     NotFound: 404,
     InvalidRequest: 422,
     KeyReused: 422,

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from devstack.embedded import with_database
+from gateway.console import admin
 from gateway.security.api_keys import create_api_key
 from tests.deploy.harness import (
     NGINX_SOURCE,
@@ -153,6 +154,8 @@ def test_production_proxy_rules_are_the_ones_asked_for() -> None:
     for directive in ("client_max_body_size", "proxy_connect_timeout", "proxy_read_timeout", "proxy_send_timeout"):
         assert re.search(rf"^\s*{directive} \S+;", proxy, re.MULTILINE), directive
     assert "server gateway:8000" in site
+    # The staff console is served by the gateway on the public side: nothing in front of it answers for it.
+    assert not re.search(r"location\s+[=~^]*\s*/console", site + proxy)
 
 
 # --- live: nginx over HTTPS in front of two gateway copies -----------------------------------------
@@ -239,6 +242,34 @@ async def _api_key(database_url: str) -> str:
         return (await create_api_key(conn, name="nginx test", scopes={"chat"})).secret
     finally:
         await conn.close()
+
+
+async def _staff_user(database_url: str, email: str, password: str) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await admin.create(
+            conn, email=email, full_name="Ana Pérez", role="recepcion", doctor_id=None, password=password
+        )
+    finally:
+        await conn.close()
+
+
+def test_the_console_signs_in_over_https_with_a_secure_cookie(proxy: RenderedNginx, module_database_url: str) -> None:
+    email, password = f"ana-{uuid.uuid4().hex[:8]}@clinica.bo", "correcto-caballo-bateria"
+    asyncio.run(_staff_user(module_database_url, email, password))
+    with https_client(proxy) as client:
+        form = client.get("/console/login", headers={"accept": "text/html"})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert form.status_code == 200 and csrf is not None
+        signed = client.post("/console/login", data={"email": email, "password": password, "csrf": csrf.group(1)})
+        home = client.get("/console/", headers={"accept": "text/html"})
+
+    assert signed.status_code == 303, signed.text
+    # The gateway saw plain HTTP from nginx; X-Forwarded-Proto told it the browser spoke HTTPS.
+    cookie = next(h for h in signed.headers.get_list("set-cookie") if h.startswith("console_session="))
+    assert "; secure" in cookie.lower() and "httponly" in cookie.lower()
+    assert home.status_code == 200 and "Hola, Ana Pérez" in home.text
+    assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
 
 
 # --- live: one copy dies while requests flow ----------------------------------------------------------

@@ -32,6 +32,8 @@ EXPECTED_TABLES = {
     "waitlist_entries",
     "waitlist_offers",
     "moved_from_slots",
+    "staff_users",
+    "staff_sessions",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -125,6 +127,10 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "waitlist_offers": {"SELECT", "INSERT", "UPDATE"},
     # A move keeps the time it leaves, for the waitlist.
     "moved_from_slots": {"SELECT", "INSERT"},
+    # Console users are made and disabled by operators; the gateway reads them and records sign-ins (columns below).
+    "staff_users": {"SELECT"},
+    # Sessions are opened and ended (deleted); only their last_seen_at changes.
+    "staff_sessions": {"SELECT", "INSERT", "DELETE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
@@ -148,6 +154,31 @@ async def test_of_a_patients_row_the_runtime_may_change_only_the_reminders_conse
             )
         }
         assert updatable == {"reminders_consent", "reminders_consent_at"}
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("staff_users", {"password_hash", "failed_attempts", "locked_until", "last_login_at"}),
+        ("staff_sessions", {"last_seen_at"}),
+    ],
+)
+async def test_of_console_rows_the_runtime_may_change_only_what_signing_in_needs(
+    database_url: str, table: str, columns: set[str]
+) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        names = await conn.fetch("SELECT column_name FROM information_schema.columns WHERE table_name = $1", table)
+        updatable = {
+            r["column_name"]
+            for r in names
+            if await conn.fetchval(
+                "SELECT has_column_privilege($1, $2, $3, 'UPDATE')", db.RUNTIME_GROUP, table, r["column_name"]
+            )
+        }
+        assert updatable == columns
     finally:
         await conn.close()
 

@@ -46,6 +46,12 @@ def test_verification_does_not_reach_back_up_into_the_conversation() -> None:
     assert [name for name in loaded if name.startswith("gateway.conversation")] == []
 
 
+def test_the_console_domain_knows_nothing_of_http() -> None:
+    loaded = _loaded_after_importing("gateway.console.signin", "gateway.console.admin")
+
+    assert [n for n in loaded if n.startswith(("gateway.api", "fastapi", "starlette", "jinja2"))] == []
+
+
 def test_the_whatsapp_channel_does_not_import_the_notification_service() -> None:
     # notifications imports the gateway's jobs, clock and Graph client; only the composition root (gateway/app.py)
     # and the staff API's read views at the edge import notifications back.

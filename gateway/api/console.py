@@ -1,0 +1,136 @@
+"""/console — the staff console's pages: sign-in, sign-out and the signed-in frame (issue 18).
+
+Server-rendered (Jinja2, gateway/api/templates/console/); the guards are in console_auth.py.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Request, Response
+from fastapi.responses import RedirectResponse
+
+from gateway.api.console_auth import (
+    LOGIN_CSRF_COOKIE,
+    LOGIN_PATH,
+    PREFIX,
+    SESSION_COOKIE,
+    CheckedStaff,
+    CurrentStaff,
+    client_ip,
+    login_csrf_key,
+    page,
+    policy,
+    set_cookie,
+)
+from gateway.console import signin
+from gateway.console.signin import CsrfRefused
+from gateway.deps import AppServices
+from gateway.security.rate_limit import RateLimited
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+
+WRONG_CREDENTIALS: Final = "Correo o contraseña incorrectos."
+_WEEKDAYS: Final = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
+_MONTHS: Final = (
+    "enero", "febrero", "marzo", "abril", "mayo", "junio",
+    "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
+)  # fmt: skip
+_NONCE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def spanish_date(day: date) -> str:
+    """'jueves 3 de diciembre de 2026'."""
+    return f"{_WEEKDAYS[day.weekday()]} {day.day} de {_MONTHS[day.month - 1]} de {day.year}"
+
+
+def _login_form(
+    request: Request, services: AppServices, *, status_code: int = 200, error: str | None = None, email: str = ""
+) -> Response:
+    settings = services.settings
+    nonce = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    if not _NONCE.fullmatch(nonce):
+        nonce, _ = signin.login_csrf_pair(login_csrf_key(settings))
+    context = {
+        "csrf": signin.login_csrf_token(login_csrf_key(settings), nonce),
+        "error": error,
+        "email": email,
+        "max_failed": settings.console_max_failed_logins,
+        "lockout_minutes": settings.console_lockout_minutes,
+    }
+    response = page(request, "console/login.html", status_code=status_code, **context)
+    # Kept while it is well formed, so two tabs' forms both work; it lives under the sign-in path only.
+    set_cookie(response, request, settings, LOGIN_CSRF_COOKIE, nonce, path=LOGIN_PATH)
+    return response
+
+
+@router.get("/login")
+async def login_page(request: Request, services: AppServices) -> Response:
+    """The sign-in form (or the console, for someone already signed in)."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        async with services.pool.acquire() as conn:
+            session = await signin.resume(conn, token, now=services.clock(), policy=policy(services.settings))
+        if session is not None:
+            return RedirectResponse(PREFIX + "/", status_code=303)
+    return _login_form(request, services)
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    services: AppServices,
+    email: Annotated[str, Form(max_length=1000)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check the e-mail and password; on success a session cookie and the console."""
+    settings = services.settings
+    if not signin.login_csrf_valid(login_csrf_key(settings), request.cookies.get(LOGIN_CSRF_COOKIE), csrf):
+        raise CsrfRefused("the sign-in form's CSRF token does not match this browser")
+    email = email.strip()
+    ip = client_ip(request)
+    try:
+        await services.rate_limiter.check("console_login", ip)
+    except RateLimited as limited:
+        message = f"Demasiados intentos desde esta conexión. Espere {limited.retry_after} segundos e intente de nuevo."
+        response = _login_form(request, services, status_code=429, error=message, email=email)
+        response.headers["Retry-After"] = str(limited.retry_after)
+        return response
+    async with services.pool.acquire() as conn:
+        signed = await signin.sign_in(
+            conn, email=email, password=password, now=services.clock(), policy=policy(settings), client_ip=ip
+        )
+    if signed is None:
+        return _login_form(request, services, status_code=401, error=WRONG_CREDENTIALS, email=email)
+    response = RedirectResponse(PREFIX + "/", status_code=303)
+    set_cookie(response, request, settings, SESSION_COOKIE, signed.token, path=PREFIX)
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=LOGIN_PATH)
+    return response
+
+
+@router.post("/logout")
+async def logout(services: AppServices, session: CheckedStaff) -> Response:
+    """End the session and go back to the sign-in form."""
+    async with services.pool.acquire() as conn:
+        await signin.sign_out(conn, session)
+    response = RedirectResponse(LOGIN_PATH, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+    return response
+
+
+@router.get("/")
+async def home(request: Request, services: AppServices, session: CurrentStaff) -> Response:
+    """The console's frame: who is signed in, the clinic's day, sign-out."""
+    today = services.clock().astimezone(ZoneInfo(services.settings.clinic_timezone)).date()
+    return page(
+        request,
+        "console/home.html",
+        user=session.user,
+        csrf=session.csrf_token,
+        today=spanish_date(today),
+        today_iso=today.isoformat(),
+    )

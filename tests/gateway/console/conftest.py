@@ -1,0 +1,110 @@
+"""A real gateway (Postgres, Redis) with a clock the test moves, and people who sign in to its console."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from gateway.app import create_app
+from gateway.console import admin
+from gateway.console.repository import StaffUser
+from tests.support.gateway import gateway_settings
+from tests.support.services import free_port
+
+PASSWORD = "correcto-caballo-bateria"
+
+
+class MovableClock:
+    """What time the gateway thinks it is; tests move it forward."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 6, 1, 13, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Console:
+    """Build browsers (httpx clients with their own cookies) against one gateway app."""
+
+    make: Callable[..., Awaitable[httpx.AsyncClient]]
+    clock: MovableClock
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def console(database_url: str, redis_url: str, clock: MovableClock) -> AsyncIterator[Console]:
+    """`await console.make(**settings)`: a browser on a gateway with those settings (https unless base_url says)."""
+    lifespans: list[Any] = []
+    clients: list[httpx.AsyncClient] = []
+
+    async def make(base_url: str = "https://clinica.test", **overrides: Any) -> httpx.AsyncClient:
+        # Signing in needs neither the model nor SMS: nothing listens at these addresses.
+        dead = f"127.0.0.1:{free_port()}"
+        overrides.setdefault("CLINIC_NAME", "Clínica San Martín")
+        settings = gateway_settings(database_url, redis_url, dead, f"http://{dead}", **overrides)
+        app = create_app(settings, clock=clock)
+        lifespan = app.router.lifespan_context(app)
+        await lifespan.__aenter__()
+        lifespans.append(lifespan)
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
+        clients.append(client)
+        return client
+
+    yield Console(make=make, clock=clock)
+    for client in clients:
+        await client.aclose()
+    for lifespan in reversed(lifespans):
+        await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    connection = await asyncpg.connect(database_url)
+    yield connection
+    await connection.close()
+
+
+@pytest.fixture
+async def ana(conn: asyncpg.Connection) -> StaffUser:
+    """A receptionist."""
+    return await admin.create(
+        conn, email="Ana.Perez@clinica.bo", full_name="Ana Pérez", role="recepcion", doctor_id=None, password=PASSWORD
+    )
+
+
+def form_csrf(page: httpx.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found is not None, page.text
+    return found.group(1)
+
+
+async def sign_in(browser: httpx.AsyncClient, email: str, password: str = PASSWORD) -> httpx.Response:
+    """Open the sign-in form and send it, as a person would."""
+    form = await browser.get("/console/login", headers={"accept": "text/html"})
+    assert form.status_code == 200
+    return await browser.post(
+        "/console/login",
+        data={"email": email, "password": password, "csrf": form_csrf(form)},
+        headers={"accept": "text/html"},
+    )
+
+
+def set_cookies(response: httpx.Response) -> dict[str, str]:
+    """Each Set-Cookie header of `response` by cookie name."""
+    return {h.split("=", 1)[0]: h for h in response.headers.get_list("set-cookie")}
