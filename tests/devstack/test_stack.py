@@ -89,10 +89,11 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         # The notification service runs beside them and sends the demo patient's reminder to the local outbox.
         assert "demo appointment to remind:" in stack.child.text
         reminder = wait_for_line(stack, r"^\[whatsapp\] .* template recordatorio_cita \(es\) to \+59170000001: (.*)$")
-        # The reader's first name, whose appointment, a general practitioner of the demo clinic, the specialty, the
-        # day and time in Spanish.
+        # As María reads it: her first name, whose appointment, a general practitioner of the demo clinic, the
+        # specialty, the day and time in Spanish.
         assert re.match(
-            r"María \| su cita \| (la Dra\. Carmen Quispe|el Dr\. Jorge Mamani) \| Medicina general \| .+ a las \d",
+            r"«Hola, María\. Le recordamos su cita con (la Dra\. Carmen Quispe|el Dr\. Jorge Mamani) "
+            r"\(Medicina general\) el .+ a las \d",
             reminder[1],
         )
         uuid = "[0-9a-f-]{36}"
@@ -114,7 +115,7 @@ def test_stack_uses_configured_services_and_keeps_the_demo_key(
         assert ask(first, "Hola").status_code == 200
         assert f"the gateway logs in as '{RUNTIME_USER}'" in first.child.text
         assert "database_role_too_powerful" not in first.child.text
-        wait_for_line(first, r"^\[whatsapp\] .* recordatorio_cita .* to \+59170000001: María ")
+        wait_for_line(first, r"^\[whatsapp\] .* recordatorio_cita .* to \+59170000001: «Hola, María\. ")
     finally:
         assert first.stop() == 0
     second = start_stack(tmp_path, env)
