@@ -104,7 +104,7 @@ restore: install ## restore FILE=backups/clinic-<time>.dump into an empty databa
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [MIGRATION_DATABASE_URL=...]" >&2; exit 2; }
 	$(PY) -m tools.backup restore "$(FILE)"
 
-deploy-tools: ## install nginx and promtool for the deploy checks (apt, where available)
+deploy-tools: ## install nginx, promtool, docker-compose and chromium for the deploy and browser checks (apt, where available)
 	bash deploy/scripts/install-test-tools.sh
 
 deploy-check: install protos deploy-tools ## check every file under deploy/: Dockerfiles, compose, nginx for real, k8s, alerts

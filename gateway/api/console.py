@@ -6,13 +6,16 @@ Server-rendered (Jinja2, gateway/api/templates/console/); the guards are in cons
 from __future__ import annotations
 
 import re
-from datetime import date
-from typing import Annotated, Final
+from datetime import date, timedelta
+from typing import Annotated, Final, Literal
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from appointments.errors import AppointmentError, AppointmentNotFound
+from appointments.schemas import AppointmentStatus
 from gateway.api.console_auth import (
     LOGIN_CSRF_COOKIE,
     LOGIN_PATH,
@@ -26,7 +29,7 @@ from gateway.api.console_auth import (
     policy,
     set_cookie,
 )
-from gateway.console import signin
+from gateway.console import agenda, signin
 from gateway.console.signin import CsrfRefused
 from gateway.deps import AppServices
 from gateway.security.rate_limit import RateLimited
@@ -122,10 +125,14 @@ async def logout(services: AppServices, session: CheckedStaff) -> Response:
     return response
 
 
+def _today(services: AppServices) -> date:
+    return services.clock().astimezone(ZoneInfo(services.settings.clinic_timezone)).date()
+
+
 @router.get("/")
 async def home(request: Request, services: AppServices, session: CurrentStaff) -> Response:
     """The console's frame: who is signed in, the clinic's day, sign-out."""
-    today = services.clock().astimezone(ZoneInfo(services.settings.clinic_timezone)).date()
+    today = _today(services)
     return page(
         request,
         "console/home.html",
@@ -134,3 +141,79 @@ async def home(request: Request, services: AppServices, session: CurrentStaff) -
         today=spanish_date(today),
         today_iso=today.isoformat(),
     )
+
+
+_OUTCOME_REFUSED: Final[dict[str, tuple[int, str]]] = {
+    AppointmentNotFound.code: (404, "Esa cita no existe o no es de su agenda."),
+}
+_NOT_NOW: Final = "Esa cita todavía no empezó o ya no admite ese cambio (cancelada o ya marcada)."
+
+
+async def _day_page(
+    request: Request,
+    services: AppServices,
+    session: CurrentStaff,
+    day: date,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    zone = ZoneInfo(services.settings.clinic_timezone)
+    async with services.pool.acquire() as conn:
+        doctors = await agenda.day(conn, user=session.user, day=day, zone=zone, now=services.clock())
+    return page(
+        request,
+        "console/hoy.html",
+        status_code=status_code,
+        user=session.user,
+        csrf=session.csrf_token,
+        doctors=doctors,
+        day=day,
+        day_name=spanish_date(day),
+        is_today=day == _today(services),
+        previous=(day - timedelta(days=1)).isoformat(),
+        next=(day + timedelta(days=1)).isoformat(),
+        error=error,
+    )
+
+
+def _day_or_none(text: str | None) -> date | None:
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@router.get("/hoy")
+async def hoy(request: Request, services: AppServices, session: CurrentStaff, dia: str | None = None) -> Response:
+    """Each doctor's appointments on `dia` (YYYY-MM-DD; default today in the clinic's time zone)."""
+    day = _day_or_none(dia)
+    if dia is not None and day is None:
+        return RedirectResponse(request.url_for("hoy").path, status_code=303)  # a mistyped date: today
+    return await _day_page(request, services, session, day or _today(services))
+
+
+@router.post("/hoy/{appointment_id}/resultado")
+async def set_outcome(
+    request: Request,
+    appointment_id: UUID,
+    services: AppServices,
+    session: CheckedStaff,
+    estado: Annotated[Literal["completed", "no_show"], Form()],
+    dia: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """Mark an appointment that has started as attended or a no-show, then back to that day."""
+    day = _day_or_none(dia) or _today(services)
+    try:
+        async with services.pool.acquire() as conn:
+            await agenda.record_outcome(
+                conn,
+                user=session.user,
+                appointment_id=appointment_id,
+                status=AppointmentStatus(estado),
+                now=services.clock(),
+            )
+    except AppointmentError as refused:
+        status_code, message = _OUTCOME_REFUSED.get(refused.code, (409, _NOT_NOW))
+        return await _day_page(request, services, session, day, status_code=status_code, error=message)
+    return RedirectResponse(f"{request.url_for('hoy').path}?dia={day.isoformat()}", status_code=303)

@@ -11,10 +11,12 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from playwright.async_api import Browser, Page
 
 from gateway.app import create_app
 from gateway.console import admin
 from gateway.console.repository import StaffUser
+from tests.support.browser import chromium, new_page, served
 from tests.support.gateway import gateway_settings
 from tests.support.services import free_port
 
@@ -71,6 +73,29 @@ async def console(database_url: str, redis_url: str, clock: MovableClock) -> Asy
         await client.aclose()
     for lifespan in reversed(lifespans):
         await lifespan.__aexit__(None, None, None)
+
+
+@pytest.fixture
+async def console_url(database_url: str, redis_url: str, clock: MovableClock) -> AsyncIterator[str]:
+    """A gateway served by uvicorn on a loopback port (a browser needs a real one), on `clock`'s time."""
+    dead = f"127.0.0.1:{free_port()}"
+    settings = gateway_settings(database_url, redis_url, dead, f"http://{dead}", CLINIC_NAME="Clínica San Martín")
+    async with served(create_app(settings, clock=clock)) as url:
+        yield url
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium (skips without it; fails in CI)."""
+    async with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+async def page(browser: Browser, console_url: str) -> AsyncIterator[Page]:
+    """A fresh browser tab on the served console (one person's cookies)."""
+    async with new_page(browser, console_url) as opened:
+        yield opened
 
 
 @pytest.fixture
