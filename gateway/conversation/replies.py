@@ -401,6 +401,14 @@ def no_slots_on(day: str, doctor: str | None = None) -> str:
     )
 
 
+def not_attending(days: str, *, doctor: str | None = None, specialty: str | None = None) -> str:
+    """Nothing can be free on `days` ("los sábados"): `doctor` does not work them, or no doctor of `specialty` does."""
+    if doctor:
+        said = with_article(doctor)
+        return f"{said[0].upper()}{said[1:]} no atiende {days}."
+    return f"En {specialty} no hay atención {days}." if specialty else f"La clínica no atiende {days}."
+
+
 def no_slot_at(when: str) -> str:
     """`when`: "sábado 5 de diciembre a las 15:00", the hour asked, with nothing free at it."""
     return f"No hay un horario libre el {when}."

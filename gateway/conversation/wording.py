@@ -37,6 +37,12 @@ def with_article(doctor: str) -> str:
     return doctor
 
 
+def every(weekday: int) -> str:
+    """ "los sábados", "los lunes": every such ISO weekday (1 is Monday)."""
+    name = WEEKDAYS[weekday - 1]
+    return f"los {name}s" if name.endswith("o") else f"los {name}"
+
+
 def day(value: date) -> str:
     """ "lunes 30 de noviembre"."""
     return f"{WEEKDAYS[value.weekday()]} {value.day} de {MONTHS[value.month - 1]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -233,7 +234,7 @@ class Booking:
         offered = slots.pick(
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
-        note = self._note(state, offered, today)
+        note = await self._note(state, offered, today)
         # The day or hour asked is not free ("No hay un horario libre … a las 14:00"), or nothing earlier is.
         missed = bool(note)
         if not offered and state.search_before is not None:
@@ -294,8 +295,9 @@ class Booking:
             limit=None,
         )
 
-    def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
-        """What to say before the slots about the day asked: none free on it, or none left after the page seen.
+    async def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
+        """What to say before the slots about the day asked: none free on it (or the doctor never works that
+        weekday), or none left after the page seen.
 
         A later page that no longer looks at that day says nothing about it.
         """
@@ -307,7 +309,11 @@ class Booking:
             return self._hour_not_free(state, offered)
         searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
         if searched is None or searched < day:
-            return replies.no_slots_on(wording.day(day), self._doctor_name(state))
+            # QA: "No hay horarios libres con el Dr. … el sábado" for a doctor who never works on Saturdays.
+            absent = await self.not_attending(
+                self._doctor_id(state), state.wishes.specialty, {day.isoweekday()}, on=day
+            )
+            return absent or replies.no_slots_on(wording.day(day), self._doctor_name(state))
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
 
     def _hour_not_free(self, state: DialogState, offered: list[OfferedSlot]) -> str:
@@ -354,9 +360,42 @@ class Booking:
             for i, slot in enumerate(offered, start=1)
         )
 
+    async def not_attending(
+        self, doctor_id: int | None, specialty: str | None, weekdays: Collection[int], *, on: date | None = None
+    ) -> str:
+        """Why nothing can ever be free on the ISO `weekdays`: the doctor (with none, every doctor of the specialty)
+        works none of them, as said to the patient; "" when one does. With `on`, a day of those weekdays, hours given
+        to one of them for that very day count as working it."""
+        dialog = self._dialog
+        clinic = dialog.clinic
+        if doctor_id is not None:
+            doctors = [d for d in clinic.doctors if d.id == doctor_id]
+        else:
+            doctors = [d for d in clinic.doctors if specialty is not None and d.specialty_code == specialty]
+        if not doctors or not weekdays:
+            return ""
+        ids = [d.id for d in doctors]
+        blocks = await clinic_repository.weekly_schedules(dialog.conn, doctor_ids=ids)
+        if any(block.weekday in weekdays for block in blocks):
+            return ""
+        if on is not None:
+            overrides = await clinic_repository.schedule_overrides(
+                dialog.conn, doctor_ids=ids, first_day=on, last_day=on
+            )
+            if any(o.doctor_id is not None and not o.closed for o in overrides):
+                return ""
+        days = " ni ".join(wording.every(weekday) for weekday in sorted(weekdays))
+        if doctor_id is not None:
+            return replies.not_attending(days, doctor=doctors[0].full_name)
+        return replies.not_attending(days, specialty=clinic.specialty_name(doctors[0].specialty_code))
+
+    def _doctor_id(self, state: DialogState) -> int | None:
+        """The doctor the search is limited to: the one of the appointment moved, or the one asked for."""
+        return state.appointment.doctor_id if state.appointment is not None else state.wishes.doctor_id
+
     def _doctor_name(self, state: DialogState) -> str | None:
         """The doctor the search is limited to: the one of the appointment moved, or the one asked for."""
-        doctor_id = state.appointment.doctor_id if state.appointment is not None else state.wishes.doctor_id
+        doctor_id = self._doctor_id(state)
         return next((d.full_name for d in self._dialog.clinic.doctors if d.id == doctor_id), None)
 
     def _whom(self, doctor_id: int | None, specialty: str | None) -> str:

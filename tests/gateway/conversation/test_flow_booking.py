@@ -6,7 +6,7 @@ State in, message understood, state and reply out, through `Dialog.respond` on t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, time
 
 import asyncpg
@@ -531,7 +531,9 @@ async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: Dia
     first = await bench.say(MARIA, "quiero una cita con odontología el domingo")
     second = await bench.say(MARIA, "otro horario", first.state)
 
-    assert first.text is not None and first.text.startswith(replies.no_slots_on("domingo 10 de marzo"))
+    assert first.text is not None and first.text.startswith(
+        replies.not_attending("los domingos", specialty="Odontología")
+    )
     assert second.text is not None and "domingo" not in second.text
 
 
@@ -549,13 +551,70 @@ async def test_an_appointment_already_held_that_day_in_that_specialty_is_recalle
     assert other.text is not None and "Le recuerdo" not in other.text
 
 
-async def test_a_day_the_doctor_asked_for_does_not_work_names_the_doctor(bench: DialogBench) -> None:
-    # Dr. Mamani works no Saturdays; Dra. Quispe (general medicine too) does: the clinic has slots that day.
-    first = await bench.say(MARIA, "quiero una cita con el doctor Mamani el sábado")
+async def close_wednesday(bench: DialogBench) -> None:
+    """Dr. Gutiérrez away on Wednesday 6, a day of his week."""
+    await repository.upsert_schedule_override(
+        bench.conn, override=ScheduleOverride(at(6, 0).date(), await gutierrez(bench), None, None, "congreso")
+    )
 
-    assert first.text is not None
-    assert first.text.startswith(replies.no_slots_on("sábado 9 de marzo", "Dr. Jorge Mamani"))
-    assert first.text.startswith("No hay horarios libres con el Dr. Jorge Mamani el sábado 9 de marzo.")
+
+async def give_one_saturday_slot_taken(bench: DialogBench) -> None:
+    """Dr. Gutiérrez works half an hour on Saturday 9, off his week, and Juan has booked it."""
+    saturday = at(9, 0).date()
+    hours = ScheduleOverride(saturday, await gutierrez(bench), time(9), time(9, 30), "campaña")
+    await repository.upsert_schedule_override(bench.conn, override=hours)
+    [slot] = [s for s in await bench.free("cardiologia") if s.starts_at.astimezone(LA_PAZ).date() == saturday]
+    await bench.booked(JUAN, slot)
+
+
+async def gutierrez(bench: DialogBench) -> int:
+    doctor: int = await bench.conn.fetchval("SELECT id FROM doctors WHERE full_name = 'Dr. Fernando Gutiérrez'")
+    return doctor
+
+
+# (what the patient asks, how the clinic stands, what is said before the slots of the days after) QA: "No hay
+# horarios libres con el Dr. Fernando Gutiérrez el sábado" for a doctor whose week has no Saturday, as if it were full.
+DAY_NOT_FREE: dict[str, tuple[str, Callable[[DialogBench], Awaitable[None]] | None, str]] = {
+    "a doctor who never works Saturdays": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        None,
+        "El Dr. Fernando Gutiérrez no atiende los sábados.",
+    ),
+    # Dra. Quispe (general medicine too) works Saturdays: it is the doctor's week, not the specialty's.
+    "another, his specialty open that day": (
+        "quiero una cita con el doctor Mamani el sábado",
+        None,
+        "El Dr. Jorge Mamani no atiende los sábados.",
+    ),
+    "a specialty nobody in it works on Sundays": (
+        "quiero una cita con odontología el domingo",
+        None,
+        "En Odontología no hay atención los domingos.",
+    ),
+    "a day of his week, closed: not free": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles",
+        close_wednesday,
+        "No hay horarios libres con el Dr. Fernando Gutiérrez el miércoles 6 de marzo.",
+    ),
+    "hours given him on a Saturday, taken: not free": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        give_one_saturday_slot_taken,
+        "No hay horarios libres con el Dr. Fernando Gutiérrez el sábado 9 de marzo.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("says", "setup", "said"), DAY_NOT_FREE.values(), ids=DAY_NOT_FREE.keys())
+async def test_a_day_with_nothing_free_says_why(
+    bench: DialogBench, says: str, setup: Callable[[DialogBench], Awaitable[None]] | None, said: str
+) -> None:
+    if setup is not None:
+        await setup(bench)
+
+    first = await bench.say(MARIA, says)
+
+    assert first.state.step is Step.SLOT_CHOICE
+    assert first.text is not None and first.text.startswith(f"{said} Estos son los horarios disponibles:")
 
 
 async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
