@@ -409,6 +409,23 @@ def not_attending(days: str, *, doctor: str | None = None, specialty: str | None
     return f"En {specialty} no hay atención {days}." if specialty else f"La clínica no atiende {days}."
 
 
+def others_attend(doctor: str, specialty: str, days: str) -> str:
+    """Before the times of a specialty's other doctors on `days` ("los sábados"), which `doctor` never works."""
+    said = with_article(doctor)
+    return f"{said[0].upper()}{said[1:]} no atiende {days}, pero otros médicos de {specialty} sí."
+
+
+def nobody_attends(doctor: str, specialty: str, days: str) -> str:
+    """Neither `doctor` nor any other doctor of `specialty` works `days` ("los sábados")."""
+    return f"Ni {with_article(doctor)} ni otro médico de {specialty} atienden {days}."
+
+
+# After a day nobody searched works: nothing to offer on it, so another day is asked for.
+ASK_ANOTHER_DAY = (
+    "Si puede otro día, dígame cuál y le busco horarios, o escriba «persona» para hablar con nuestro equipo."
+)
+
+
 def no_slot_at(when: str) -> str:
     """`when`: "sábado 5 de diciembre a las 15:00", the hour asked, with nothing free at it."""
     return f"No hay un horario libre el {when}."

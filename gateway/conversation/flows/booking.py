@@ -127,7 +127,8 @@ class Booking:
             return await self._another_day_that_week(state, turn)
         if choices.wants_another_day(text) and not wanted:
             return await dialog.verification.gate(slots.another_day(state, tz), turn)
-        if has_details(understood) and new_flow in (None, state.flow):
+        # "Solo puedo los sábados" names no date, but it changes the days to search as one would.
+        if (has_details(understood) or choices.only_weekdays(text)) and new_flow in (None, state.flow):
             if refused:  # "mejor el lunes, el jueves no puedo": the day wanted, wherever it was said
                 understood = replace(understood, date=wanted[0] if wanted else None)
             elif (earlier or later) and not wanted:  # "ese mismo día pero en la tarde", "más tarde, a las 5"
@@ -209,6 +210,8 @@ class Booking:
         """The specialty or slot question asked again after a message that answers nothing."""
         if state.step is Step.SPECIALTY:
             return self.ask_specialty(state)
+        if state.step is Step.SLOT_CHOICE and not state.offered:
+            return Outcome(state, replies.ASK_ANOTHER_DAY)  # none on the only days asked (`_on_weekdays`)
         if state.step is Step.SLOT_CHOICE:
             return Outcome(state, replies.ASK_OPTION_AGAIN, options=self._slot_options(state.offered))
         return None
@@ -230,7 +233,16 @@ class Booking:
             asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
             missing = replies.specialty_not_offered(clinic.specialty_name(wishes.specialty))
             return replace(asked, text=f"{missing} {asked.text}")
+        lead = ""
+        if wishes.weekdays:
+            on_weekdays = await self._on_weekdays(state)
+            if isinstance(on_weekdays, Outcome):
+                return on_weekdays
+            state, lead = on_weekdays
+            wishes, doctor_id = state.wishes, self._doctor_id(state)
         free = await self._free(state, turn, busy_for, first_day, first_day + timedelta(days=settings.search_days))
+        if wishes.weekdays:
+            free = [slot for slot in free if slot.starts_at.astimezone(tz).isoweekday() in wishes.weekdays]
         offered = slots.pick(
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
@@ -242,6 +254,8 @@ class Booking:
             offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
             whom = self._whom(doctor_id, wishes.specialty)
+            if wishes.weekdays:
+                whom = f"{whom} {_every(wishes.weekdays)}"  # "con la Dra. Lucía Vargas los sábados"
             text = replies.no_slots(whom, settings.search_days)
             if state.flow is Flow.BOOK and (wishes.doctor_id is not None or wishes.specialty is not None):
                 # Nothing free at all: offer to tell them when something frees up.
@@ -252,7 +266,7 @@ class Booking:
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         if state.flow is Flow.BOOK and state.search_after is None:
-            note = " ".join(filter(None, [await self._held_that_day(offered[0], patient, turn), note]))
+            note = " ".join(filter(None, [lead, await self._held_that_day(offered[0], patient, turn), note]))
         text = replies.offer_slots(lines, note=note)
         refused = state.search_after is not None or missed
         if refused and state.flow is Flow.BOOK:
@@ -260,6 +274,27 @@ class Booking:
             # is not free: they may wait for one.
             text = f"{text}\n\n{replies.WAITLIST_HINT}"
         return Outcome(next_state, text, options=self._slot_options(offered))
+
+    async def _on_weekdays(self, state: DialogState) -> tuple[DialogState, str] | Outcome:
+        """ "Solo puedo los sábados": the state to search those weekdays with, and what to say before its times; when
+        the doctor asked never works them, another doctor of the specialty who does (a move keeps its doctor); when
+        nobody does, the outcome saying so, waiting for another day (QA: the weekday was not read at all)."""
+        clinic = self._dialog.clinic
+        wishes = state.wishes
+        doctor_id = self._doctor_id(state)
+        absent = await self.not_attending(doctor_id, wishes.specialty, wishes.weekdays)
+        if not absent:
+            return state, ""
+        days = _every(wishes.weekdays)
+        doctor = self._doctor_name(state)
+        if doctor is not None and state.appointment is None and wishes.specialty is not None:
+            specialty = clinic.specialty_name(wishes.specialty)
+            if not await self.not_attending(None, wishes.specialty, wishes.weekdays):
+                return state.but(wishes=wishes.but(doctor_id=None)), replies.others_attend(doctor, specialty, days)
+            absent = replies.nobody_attends(doctor, specialty, days)
+        # At the slot question with no slots: another day named, or "lista de espera", is read as there.
+        waiting = state.but(step=Step.SLOT_CHOICE, offered=(), chosen=None, search_after=None, search_before=None)
+        return Outcome(waiting, f"{absent} {replies.ASK_ANOTHER_DAY}")
 
     async def _held_that_day(self, first: OfferedSlot, patient: Patient, turn: Turn) -> str:
         """A reminder that the person booked for already holds an appointment of the same specialty on the day
@@ -384,7 +419,7 @@ class Booking:
             )
             if any(o.doctor_id is not None and not o.closed for o in overrides):
                 return ""
-        days = " ni ".join(wording.every(weekday) for weekday in sorted(weekdays))
+        days = _every(weekdays)
         if doctor_id is not None:
             return replies.not_attending(days, doctor=doctors[0].full_name)
         return replies.not_attending(days, specialty=clinic.specialty_name(doctors[0].specialty_code))
@@ -406,3 +441,8 @@ class Booking:
         if specialty is not None:
             return f"en {clinic.specialty_name(specialty)}"
         return ""
+
+
+def _every(weekdays: Collection[int]) -> str:
+    """ "los sábados", "los lunes ni los martes": as said of days nobody works, or of the only ones asked."""
+    return " ni ".join(wording.every(weekday) for weekday in sorted(weekdays))

@@ -617,6 +617,81 @@ async def test_a_day_with_nothing_free_says_why(
     assert first.text is not None and first.text.startswith(f"{said} Estos son los horarios disponibles:")
 
 
+ONLY_SATURDAYS = "tampoco, yo solo puedo los sabados pues, trabajo toda la semana"
+# (what was asked first, what is said at its slots, the step next, the start of the reply, the times offered) QA: at
+# the slot list "yo solo puedo los sábados" got "Responda con el número de la opción…", the weekday never read.
+WEEKDAY_ONLY = {
+    "a doctor who works Saturdays: hers": (
+        "quiero una cita con la Dra. Lucía Vargas",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(9, 8), at(9, 8, 30), at(9, 9)],
+    ),
+    "one who does not, another of the specialty does: the other's": (
+        "quiero una cita con el Dr. Mamani",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "El Dr. Jorge Mamani no atiende los sábados, pero otros médicos de Medicina general sí. Estos son",
+        [at(9, 8), at(9, 8, 20), at(9, 8, 40)],
+    ),
+    "nobody of the specialty does: said, and another day asked for": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "Ni el Dr. Fernando Gutiérrez ni otro médico de Cardiología atienden los sábados. Si puede otro día,",
+        [],
+    ),
+    "said when asking": (
+        "quiero una cita de pediatría, solo los sábados nomás",
+        None,
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(9, 8), at(9, 8, 30), at(9, 9)],
+    ),
+    "two weekdays": (
+        "quiero una cita con la Dra. Patricia Rojas",
+        "solo puedo los martes o los jueves",
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(5, 14), at(5, 14, 30), at(5, 15)],
+    ),
+    "a weekday refused is no such wish": (
+        "quiero una cita con la Dra. Lucía Vargas",
+        "los sábados no puedo",
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(4, 11, 30), at(4, 14), at(4, 14, 30)],
+    ),
+}
+
+
+@pytest.mark.parametrize(("asked", "says", "step", "said", "offered"), WEEKDAY_ONLY.values(), ids=WEEKDAY_ONLY.keys())
+async def test_only_some_weekdays_searches_those(
+    bench: DialogBench, asked: str, says: str | None, step: Step | None, said: str, offered: list[datetime]
+) -> None:
+    outcome = await bench.say(MARIA, asked)
+    if says is not None:
+        assert outcome.state.step is Step.SLOT_CHOICE
+        outcome = await bench.say(MARIA, says, outcome.state)
+
+    assert (outcome.state.flow, outcome.state.step, starts(outcome.state)) == (Flow.BOOK, step, offered)
+    assert outcome.text is not None and outcome.text.startswith(said), outcome.text
+
+
+async def test_another_day_named_after_only_some_weekdays_is_that_day(bench: DialogBench) -> None:
+    asked = await bench.say(MARIA, "quiero una cita con el Dr. Gutiérrez para el sábado")
+    none_that_day = await bench.say(MARIA, ONLY_SATURDAYS, asked.state)
+    assert none_that_day.state.wishes.weekdays == (6,)
+
+    unclear = await bench.say(MARIA, "mmm", none_that_day.state)
+    monday = await bench.say(MARIA, "bueno, el lunes entonces", none_that_day.state)
+
+    assert (unclear.state, unclear.text, unclear.options) == (none_that_day.state, replies.ASK_ANOTHER_DAY, ())
+    assert monday.state.step is Step.SLOT_CHOICE and monday.state.wishes.weekdays == ()
+    assert starts(monday.state)[0] == at(11, 9)
+
+
 async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
