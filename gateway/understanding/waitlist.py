@@ -41,10 +41,16 @@ _JOIN_VERB = (
 # "En la lista", "a la lista de espera", "en lista": in a clinic's chat the only list a patient is put on; never
 # another one ("la lista de precios").
 _ON_THE_LIST = r"(?: en| a)? (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
+# Words around a bare "lista de espera" that add nothing to it: "ya, lista de espera entonces", "ok, la lista de espera
+# nomás", "mejor lista de espera, gracias". Never "no" ("no, lista de espera no") nor a question's words.
+_FILLER = (
+    r"(?:ya|ok|okay|bueno|entonces|mejor|pues|si|dale|listo|claro|vale|nomas|porfa|por favor|gracias|muchas gracias"
+    r"|prefiero|quiero|quisiera|y|en|a)"
+)
 _JOIN: Final = re.compile(
     rf"\b{_JOIN_VERB}{_ON_THE_LIST}"
     r"|\bavis(?:ar ?me|eme|enme|ame) (?:cuando|si) se (?:libera|desocupa|abre)\b"
-    rf"|^{_LIST_WORDS}(?: por favor)?$"
+    rf"|^(?:{_FILLER} )*{_LIST_WORDS}(?: {_FILLER})*$"
 )
 
 

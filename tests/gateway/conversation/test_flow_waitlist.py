@@ -75,8 +75,17 @@ def test_the_waitlist_words_are_read_and_nothing_else() -> None:
     assert waitlist_wish("avíseme si se libera") is WaitlistWish.JOIN
     assert waitlist_wish("quiero entrar a la lista de espera") is WaitlistWish.JOIN
     assert waitlist_wish("me puede anotar en la lista") is WaitlistWish.JOIN
-    for other in ("quiero una cita", "tengo la presión baja", "¿hay espera larga?", "me pasa la lista de precios"):
-        assert waitlist_wish(other) is None
+    others = (
+        "quiero una cita",
+        "tengo la presión baja",
+        "¿hay espera larga?",
+        "me pasa la lista de precios",
+        "no, lista de espera no",
+        "¿qué es la lista de espera?",
+        "¿la lista de espera es larga?",
+    )
+    for other in others:
+        assert waitlist_wish(other) is None, other
 
 
 def test_an_offer_button_payload_reads_back() -> None:
@@ -536,6 +545,35 @@ async def test_asking_for_the_list_in_other_words_while_slots_are_listed_joins_i
         joined = await bench.say(MARIA, asked, offered.state)
         assert joined.text is not None and "en la lista de espera para un horario en Pediatría" in joined.text, asked
         assert joined.state.step is None
+    assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
+
+
+# QA: "ya, lista de espera entonces" at the slot list, right after the hint to write «lista de espera», got
+# "Responda con el número de la opción…": only the bare words were read.
+@pytest.mark.parametrize(
+    "says",
+    [
+        "ya, lista de espera entonces",
+        "ok, la lista de espera nomás",
+        "mejor lista de espera, gracias",
+        "lista de espera",
+    ],
+)
+async def test_the_bare_words_with_fillers_join_at_the_slot_list(
+    bench: DialogBench, conn: asyncpg.Connection, says: str
+) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    offered = await bench.say(MARIA, "quiero una cita de pediatría")
+    others = await bench.say(MARIA, "ninguno me sirve", offered.state)
+    assert others.text is not None and others.text.endswith(replies.WAITLIST_HINT)
+
+    joined = await bench.say(MARIA, says, others.state)
+
+    assert joined.text is not None and joined.text.startswith(
+        "Listo, ya tiene su lugar en la lista de espera para un horario en Pediatría"
+    )
+    assert joined.state.step is None
     assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
 
 
