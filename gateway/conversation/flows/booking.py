@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from appointments import booking
@@ -240,7 +240,11 @@ class Booking:
                 return on_weekdays
             state, lead = on_weekdays
             wishes, doctor_id = state.wishes, self._doctor_id(state)
-        free = await self._free(state, turn, busy_for, first_day, first_day + timedelta(days=settings.search_days))
+        last_day = first_day + timedelta(days=settings.search_days)
+        if state.search_before is not None:
+            # "Más temprano": the day of the times shown is searched, whatever day was asked (`earlier_options`).
+            first_day = today
+        free = await self._free(state, turn, busy_for, first_day, last_day)
         if wishes.weekdays:
             free = [slot for slot in free if slot.starts_at.astimezone(tz).isoweekday() in wishes.weekdays]
         offered = slots.pick(
@@ -251,7 +255,9 @@ class Booking:
         missed = bool(note)
         if not offered and state.search_before is not None:
             # Nothing earlier that day: say so, and offer that day from its first time.
-            offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
+            shown = datetime.combine(state.search_before.astimezone(tz).date(), time.min, tzinfo=tz)
+            that_day = [slot for slot in free if slot.starts_at >= shown]
+            offered = slots.pick(that_day, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
             whom = self._whom(doctor_id, wishes.specialty)
             if wishes.weekdays:
@@ -437,7 +443,7 @@ class Booking:
         clinic = self._dialog.clinic
         doctor = next((d for d in clinic.doctors if d.id == doctor_id), None)
         if doctor is not None:
-            return f"con {doctor.full_name}"
+            return f"con {wording.with_article(doctor.full_name)}"
         if specialty is not None:
             return f"en {clinic.specialty_name(specialty)}"
         return ""

@@ -577,6 +577,90 @@ async def test_the_bare_words_with_fillers_join_at_the_slot_list(
     assert [(e[2], e[5]) for e in await entries(conn)] == [("pediatria", "waiting")]
 
 
+async def close(conn: asyncpg.Connection, doctor: str, *days: date) -> None:
+    for day in days:
+        await conn.execute(
+            "INSERT INTO schedule_overrides (on_date, doctor_id, reason) SELECT $1, id, 'congreso' FROM doctors "
+            "WHERE full_name = $2",
+            day,
+            doctor,
+        )
+
+
+PEDIATRICIAN = "Dra. Lucía Vargas"  # she works Saturday mornings too
+SATURDAY, NEXT_SATURDAY = date(2030, 3, 9), date(2030, 3, 16)
+ONLY_SATURDAYS = "tampoco, yo solo puedo los sabados pues, trabajo toda la semana"
+# (days closed for the pediatrician, what the patient says in turn, what one reply says, the entries made as
+# (doctor, first day, last day, weekdays), the entry as listed) QA: after "no hay más temprano?" at the Monday shown
+# for the Saturday she asked, and "solo puedo los sábados", the entry was made for that Monday only.
+ENTRY_DAYS: dict[str, tuple[tuple[date, ...], list[str], str, list[tuple[str, date, date, list[int] | None]], str]] = {
+    "the day asked, after 'más temprano' at the days after it": (
+        (SATURDAY,),
+        [f"quiero una cita con la {PEDIATRICIAN} el sábado", "no hay más temprano?", "lista de espera"],
+        "en la lista de espera para un horario con la Dra. Lucía Vargas el sábado 9 de marzo.",
+        [(PEDIATRICIAN, SATURDAY, SATURDAY, None)],
+        "• con la Dra. Lucía Vargas (Pediatría), el sábado 9 de marzo",
+    ),
+    "only Saturdays, with times on them": (
+        (),
+        [f"quiero una cita con la {PEDIATRICIAN}", ONLY_SATURDAYS, "ya, lista de espera entonces"],
+        "con la Dra. Lucía Vargas los sábados del 9 al 16 de marzo.",
+        [(PEDIATRICIAN, SATURDAY, NEXT_SATURDAY, [6])],
+        "• con la Dra. Lucía Vargas (Pediatría), los sábados del 9 al 16 de marzo",
+    ),
+    "only Saturdays, none free: asked for them": (
+        (SATURDAY, NEXT_SATURDAY),
+        [f"quiero una cita con la {PEDIATRICIAN}", ONLY_SATURDAYS, "sí"],
+        "No encontré horarios libres con la Dra. Lucía Vargas los sábados en los próximos 14 días. ¿Desea que le "
+        "avisemos si se libera un horario con la Dra. Lucía Vargas los sábados del 9 al 16 de marzo?",
+        [(PEDIATRICIAN, SATURDAY, NEXT_SATURDAY, [6])],
+        "• con la Dra. Lucía Vargas (Pediatría), los sábados del 9 al 16 de marzo",
+    ),
+    "QA's: a doctor who never works Saturdays is said so, and the usual span asked about": (
+        (),
+        [
+            f"quiero una cita con el {CARDIOLOGIST} para el sábado",
+            "no hay mas temprano?",
+            ONLY_SATURDAYS,
+            "ya, lista de espera entonces",
+            "sí",
+        ],
+        "El Dr. Fernando Gutiérrez no atiende los sábados. ¿Desea que le avisemos si se libera un horario con el "
+        "Dr. Fernando Gutiérrez entre el lunes 4 de marzo y el lunes 18 de marzo?",
+        [(CARDIOLOGIST, date(2030, 3, 4), date(2030, 3, 18), None)],
+        "• con el Dr. Fernando Gutiérrez (Cardiología), del lunes 4 de marzo al lunes 18 de marzo",
+    ),
+}
+
+
+@pytest.mark.parametrize(("closed", "says", "said", "made", "listed"), ENTRY_DAYS.values(), ids=ENTRY_DAYS.keys())
+async def test_the_entrys_days_are_those_the_patient_asked_for(
+    bench: DialogBench,
+    conn: asyncpg.Connection,
+    closed: tuple[date, ...],
+    says: list[str],
+    said: str,
+    made: list[tuple[str, date, date, list[int] | None]],
+    listed: str,
+) -> None:
+    await set_consent(conn, MARIA, True)
+    await bench.verified(MARIA)
+    await close(conn, PEDIATRICIAN, *closed)
+    state, replied = DialogState(), list[str]()
+    for text in says:
+        outcome = await bench.say(MARIA, text, state)
+        state = outcome.state
+        replied.append(outcome.text or "")
+
+    assert any(said in text for text in replied), replied
+    rows = await conn.fetch(
+        "SELECT d.full_name, e.first_day, e.last_day, e.weekdays FROM waitlist_entries e "
+        "JOIN doctors d ON d.id = e.doctor_id ORDER BY e.id"
+    )
+    assert [tuple(row) for row in rows] == made
+    assert (await bench.say(MARIA, "mi lista de espera")).text == replies.waitlist_entries([listed])
+
+
 async def test_a_family_members_entry_is_listed_under_their_name(bench: DialogBench, conn: asyncpg.Connection) -> None:
     await set_consent(conn, MARIA, True)
     await bench.verified(MARIA)
