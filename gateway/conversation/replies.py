@@ -442,6 +442,11 @@ def nothing_earlier_on(day: str) -> str:
     return f"No hay horarios más temprano el {day}."
 
 
+def earlier_days_only(day: str) -> str:
+    """Before the first times of the days before `day` ("lunes 11 de marzo"), which has nothing earlier itself."""
+    return f"El {day} no hay nada más temprano, pero sí en días anteriores."
+
+
 def confirm_booking(when: str, doctor: str, specialty: str, for_name: str | None = None) -> str:
     """`for_name`: the family member the appointment is for; None: the patient's own."""
     whose = f"la cita de {for_name}" if for_name else "su cita"

@@ -254,10 +254,18 @@ class Booking:
         # The day or hour asked is not free ("No hay un horario libre … a las 14:00"), or nothing earlier is.
         missed = bool(note)
         if not offered and state.search_before is not None:
-            # Nothing earlier that day: say so, and offer that day from its first time.
-            shown = datetime.combine(state.search_before.astimezone(tz).date(), time.min, tzinfo=tz)
-            that_day = [slot for slot in free if slot.starts_at >= shown]
-            offered = slots.pick(that_day, wishes, None, tz=tz, count=settings.slots_offered)
+            shown_day = state.search_before.astimezone(tz).date()
+            shown = datetime.combine(shown_day, time.min, tzinfo=tz)
+            days_before = [slot for slot in free if slot.starts_at < shown]
+            if days_before:
+                # Nothing earlier that day, but on the days before it: the first of those, as "más temprano" asked
+                # (QA got "No hay horarios más temprano el lunes 7" with Thursday 3 and Friday 4 free).
+                offered = slots.pick(days_before, wishes, None, tz=tz, count=settings.slots_offered)
+                note, missed = replies.earlier_days_only(wording.day(shown_day)), False
+            else:
+                # Nothing earlier at all: say so, and offer that day from its first time.
+                that_day = [slot for slot in free if slot.starts_at >= shown]
+                offered = slots.pick(that_day, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
             whom = self._whom(doctor_id, wishes.specialty)
             if wishes.weekdays:

@@ -692,6 +692,44 @@ async def test_another_day_named_after_only_some_weekdays_is_that_day(bench: Dia
     assert starts(monday.state)[0] == at(11, 9)
 
 
+# (what was asked, the reply to "no hay más temprano?" at its times begins, the times offered then) QA: "No hay
+# horarios más temprano el lunes 7 de diciembre." with Thursday 3 and Friday 4 free with that doctor.
+EARLIER = {
+    "the day asked never worked, the days before it free": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        "El lunes 11 de marzo no hay nada más temprano, pero sí en días anteriores. Estos son los horarios",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+    "nothing earlier on the day asked, the days before it free": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles",
+        "El miércoles 6 de marzo no hay nada más temprano, pero sí en días anteriores. Estos son los horarios",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+    "earlier that day: those": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles a las 11",
+        "Estos son los horarios disponibles:",
+        [at(6, 9), at(6, 9, 30), at(6, 10)],
+    ),
+    "nothing earlier at all: said, and that day again": (
+        "quiero una cita con el Dr. Gutiérrez",
+        "No hay horarios más temprano el lunes 4 de marzo. Estos son los horarios disponibles:",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+}
+
+
+@pytest.mark.parametrize(("asked", "said", "offered"), EARLIER.values(), ids=EARLIER.keys())
+async def test_earlier_is_that_day_else_the_days_before_it(
+    bench: DialogBench, asked: str, said: str, offered: list[datetime]
+) -> None:
+    shown = await bench.say(MARIA, asked)
+
+    earlier = await bench.say(MARIA, "no hay mas temprano?", shown.state)
+
+    assert (earlier.state.step, starts(earlier.state)) == (Step.SLOT_CHOICE, offered)
+    assert earlier.text is not None and earlier.text.startswith(said), earlier.text
+
+
 async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
