@@ -1,5 +1,7 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
+import re
+
 from gateway.conversation.wording import with_article
 from gateway.understanding.small_talk import SmallTalk
 
@@ -298,6 +300,22 @@ VERIFICATION_LOCKED_TODAY = (
     "incorrectos. Le comunico con una persona de nuestro equipo, que le ayudará por este mismo chat."
 )
 VERIFIED = "¡Listo, su identidad está verificada!"
+
+# The opener of a reply: "¡Listo, …", "¡Listo! …", "Listo, …", "Bien, …", and what follows it.
+_OPENER = re.compile(r"^(?P<open>¡?)(?P<word>\w+)(?P<mark>[,!.]?)\s+(?P<rest>.+)$", re.DOTALL)
+
+
+def joined(first: str, then: str, separator: str = "\n") -> str:
+    """Two replies sent as one: when both open with the same word ("¡Listo, su identidad está verificada!" and
+    "Listo, ya tiene su lugar…"), the first drops it, as a person would not write "Listo" twice in a row."""
+    one, two = _OPENER.match(first), _OPENER.match(then)
+    if one is None or two is None or one["word"].lower() != two["word"].lower():
+        return f"{first}{separator}{then}"
+    rest = one["rest"]
+    if one["open"] and one["mark"] == ",":
+        rest = rest.replace("!", ".", 1)  # "¡Listo, su identidad está verificada!" → "Su identidad está verificada."
+    return f"{rest[:1].upper()}{rest[1:]}{separator}{then}"
+
 
 REGISTER_OFFER = (
     "No encontramos un registro de paciente con este número. ¿Desea registrarse ahora? Responda «sí» para "

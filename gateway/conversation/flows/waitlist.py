@@ -112,7 +112,7 @@ class Waitlist:
             # "Sí" to messages again, asked for this entry: stored, then the entry made with what was asked.
             await self._dialog.reminders.store(holder, True, turn)
             joined = await self._join(state.but(flow=Flow.WAITLIST_JOIN), turn, holder)
-            return replace(joined, text=f"{replies.MESSAGES_BACK_ON}\n\n{joined.text}")
+            return replace(joined, text=replies.joined(replies.MESSAGES_BACK_ON, joined.text or "", "\n\n"))
         return await self._join(state, turn, holder)
 
     async def _join(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
