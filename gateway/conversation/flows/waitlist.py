@@ -23,6 +23,7 @@ from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
 from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
 from gateway.conversation.flows.verification import VERIFYING
+from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -225,7 +226,13 @@ class Waitlist:
         if answer is OfferAnswer.DECLINE:
             return await self._decline(state, turn, offer_id)
         taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=offer_id)
-        return await dialog.verification.gate(taking, turn)
+        taken = await dialog.verification.gate(taking, turn)
+        if taken.appointment is not None and asks_for_medical_advice(turn.text):
+            # QA: "…qué pastilla tomo para el dolor? … así que la tomo": the slot taken, and then what is never
+            # answered here.
+            note = replies.no_medical_advice(dialog.settings.contacts.number)
+            return replace(taken, text=f"{taken.text}\n\n{note}")
+        return taken
 
     async def _decline(self, state: DialogState, turn: Turn, offer_id: int) -> Outcome:
         dialog = self._dialog

@@ -476,6 +476,61 @@ async def test_a_yes_takes_the_open_offer(bench: DialogBench, conn: asyncpg.Conn
     assert (await bench.say(MARIA, "sí")).appointment is None
 
 
+VOICE_NOTE = (
+    "hola, no he podido dormir por el dolor de rodilla, que me puedo tomar? ya vi el mensaje de la cita, a las 10 si "
+    "llego, asi que la tomo, gracias diosito"
+)
+MID_FLOW = DialogState(
+    flow=Flow.BOOK,
+    step=Step.SLOT_CHOICE,
+    wishes=Wishes(specialty="pediatria"),
+    answered_at=MONDAY_9AM - timedelta(minutes=1),  # the offer went out at 09:00, after the last answer
+)
+# (the state when the message comes, the message, whether it takes the offer, whether the reply then adds the
+# medical-advice note) QA: a long voice note ending "…así que la tomo, gracias diosito" that mentioned pain got only
+# the no-medical-advice reply, and the slot was lost.
+LAST_WORDS = {
+    "the voice note, nothing under way": (DialogState(), VOICE_NOTE, True, True),
+    "the voice note, mid-flow": (MID_FLOW, VOICE_NOTE, True, True),
+    "a story, then 'sí, la quiero'": (
+        DialogState(),
+        "mi hijo ya esta mejor, ayer estuvo con fiebre pero ya paso. si, la quiero",
+        True,
+        False,
+    ),
+    "taking words not last": (
+        DialogState(),
+        "no se si la tomo, que pastilla me recomienda para el dolor de cabeza",
+        False,
+        True,
+    ),
+    # Not taken; the rest is read as it always was (here the knee asks for a specialty).
+    "a no at the end": (
+        MID_FLOW,
+        "me duele la rodilla, que me puedo tomar? y la cita no la tomo, gracias",
+        False,
+        False,
+    ),
+}
+
+
+@pytest.mark.parametrize(("state", "says", "takes", "noted"), LAST_WORDS.values(), ids=LAST_WORDS.keys())
+async def test_the_last_words_of_a_long_message_answer_the_offer(
+    bench: DialogBench, conn: asyncpg.Connection, state: DialogState, says: str, takes: bool, noted: bool
+) -> None:
+    await bench.verified(MARIA)
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+
+    outcome = await bench.say(MARIA, says, state)
+
+    assert (outcome.appointment is not None) is takes
+    assert await offer_status(conn, offer) == (("accepted", "booked") if takes else ("offered", "waiting"))
+    assert outcome.text is not None and outcome.text.endswith(replies.no_medical_advice("168")) is noted
+    if takes:
+        assert outcome.text.startswith("¡Listo! Su cita con la Dra. Lucía Vargas")
+
+
 async def test_an_offer_sent_after_the_last_answer_is_answered_even_mid_flow(
     bench: DialogBench, conn: asyncpg.Connection
 ) -> None:
