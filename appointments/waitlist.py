@@ -185,6 +185,35 @@ async def open_offer(conn: Connection, *, phone: str, now: datetime, sent_after:
     return found
 
 
+@dataclass(frozen=True)
+class HeldOffer:
+    """An open offer as the patient is reminded of it: the slot, until when it is held, and whom it is for (None:
+    the phone's holder)."""
+
+    starts_at: datetime
+    hold_until: datetime
+    for_name: str | None
+
+
+async def held_offer(conn: Connection, *, phone: str, now: datetime) -> HeldOffer | None:
+    """The newest sent offer the phone's family holds still within its hold, read without a lock, if any."""
+    row = await conn.fetchrow(
+        """
+        SELECT o.starts_at, o.hold_until, CASE WHEN p.holder_id IS NULL THEN NULL ELSE p.full_name END AS for_name
+        FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        JOIN patients p ON p.id = e.patient_id
+        LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2 AND coalesce(p.phone, h.phone) = $1
+        ORDER BY o.sent_at DESC, o.id DESC
+        LIMIT 1
+        """,
+        phone,
+        now,
+    )
+    return None if row is None else HeldOffer(**dict(row))
+
+
 async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, reason: str | None = None) -> None:
     """Record the offer accepted, declined or withdrawn; an accepted one ends its entry as booked."""
     await conn.execute(

@@ -829,6 +829,13 @@ def waitlist_question(what: str, days: str) -> str:
     return f"¿Desea que le avisemos si se libera un horario {what} {days}? Responda «sí» o «no»."
 
 
+def offer_still_held(slot: str, until: str, for_name: str | None = None) -> str:
+    """After an answer to something else while a waitlist offer is open: `slot` "lunes 4 de marzo a las 11:30",
+    `until` "09:30"."""
+    article = "la" if until.startswith("01:") else "las"
+    return f"Sigue guardada para {for_name or 'usted'} la cita del {slot} hasta {article} {until}."
+
+
 # Before a yes-or-no question asked again.
 NOT_UNDERSTOOD_SHORT = "Disculpe, no le entendí."
 # After "no hay más temprano" or "ninguno me sirve", next to the times still offered.

@@ -18,7 +18,7 @@ from appointments import booking, demo
 from appointments.errors import SlotTaken
 from gateway.conversation import choices, replies
 from gateway.conversation.buttons import offer_button, offer_payload
-from gateway.conversation.state import DialogState, Flow, Step, Wishes
+from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding import understand
 from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer, waitlist_wish
 from tests.support.dialog import KEY, LA_PAZ, MONDAY_9AM, SETTINGS, DialogBench, dialog_bench
@@ -529,6 +529,35 @@ async def test_the_last_words_of_a_long_message_answer_the_offer(
     assert outcome.text is not None and outcome.text.endswith(replies.no_medical_advice("168")) is noted
     if takes:
         assert outcome.text.startswith("¡Listo! Su cita con la Dra. Lucía Vargas")
+
+
+HELD = "Sigue guardada para usted la cita del lunes 4 de marzo a las 11:30 hasta las 09:30."
+# (minutes after the offer went out, the state, whether the reply recalls the slot held) QA: "¿cuánto cuesta la
+# consulta?" with an offer pending got the prices and not a word of the slot kept for the patient.
+HELD_WHILE_ASKING = {
+    "nothing under way": (10, DialogState(), True),
+    "at a slot list: before its question again": (10, MID_FLOW, True),
+    "the hold over": (31, DialogState(), False),
+}
+
+
+@pytest.mark.parametrize(("after", "state", "recalled"), HELD_WHILE_ASKING.values(), ids=HELD_WHILE_ASKING.keys())
+async def test_a_clinic_question_with_an_offer_held_recalls_it(
+    bench: DialogBench, conn: asyncpg.Connection, after: int, state: DialogState, recalled: bool
+) -> None:
+    slots = await bench.free("pediatria")
+    offer = await make_offer(conn, MARIA, slots[3].starts_at)
+    bench.now = MONDAY_9AM + timedelta(minutes=after)
+    if state.step is Step.SLOT_CHOICE:
+        state = state.but(offered=tuple(OfferedSlot.of(slot) for slot in slots[:3]))
+
+    prices = await bench.say(MARIA, "cuanto cuesta la consulta?", state)
+
+    assert prices.text is not None and "Bs" in prices.text
+    assert (HELD in prices.text) is recalled
+    if state.step is not None:
+        assert prices.text.index(HELD) < prices.text.index(replies.ASK_OPTION_AGAIN)
+    assert await offer_status(conn, offer) == ("offered", "waiting")
 
 
 async def test_an_offer_sent_after_the_last_answer_is_answered_even_mid_flow(
