@@ -7,6 +7,7 @@ one. Entries and offers are a family's: the phone's holder manages their own and
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -24,6 +25,8 @@ class Entry:
     specialty_name: str
     first_day: date
     last_day: date
+    # The only ISO weekdays asked for (1 is Monday), or None for any day.
+    weekdays: list[int] | None = None
 
 
 async def join(
@@ -35,9 +38,12 @@ async def join(
     first_day: date,
     last_day: date,
     now: datetime,
+    weekdays: Sequence[int] = (),
 ) -> bool:
-    """Put the patient on the list for the doctor (or the specialty's doctors) between the days; False when they
-    wait for it already (the days then widened to cover both)."""
+    """Put the patient on the list for the doctor (or the specialty's doctors) between the days, on the ISO
+    `weekdays` only when given; False when they wait for it already on the same weekdays (the days then widened to
+    cover both)."""
+    days = sorted(set(weekdays)) or None
     widened = await conn.fetchval(
         """
         UPDATE waitlist_entries e
@@ -46,6 +52,7 @@ async def join(
         WHERE e.patient_id = $1 AND e.status = 'waiting' AND e.doctor_id IS NOT DISTINCT FROM $2
           AND s.id = e.specialty_id
           AND ($2::bigint IS NOT NULL OR s.code = $3)
+          AND e.weekdays IS NOT DISTINCT FROM $7::smallint[]
         RETURNING e.id
         """,
         patient_id,
@@ -54,14 +61,16 @@ async def join(
         first_day,
         last_day,
         now,
+        days,
     )
     if widened is not None:
         return False
     await conn.execute(
         """
-        INSERT INTO waitlist_entries (patient_id, doctor_id, specialty_id, first_day, last_day, created_at, updated_at)
+        INSERT INTO waitlist_entries
+            (patient_id, doctor_id, specialty_id, first_day, last_day, weekdays, created_at, updated_at)
         SELECT $1, $2, coalesce((SELECT specialty_id FROM doctors WHERE id = $2),
-                                (SELECT id FROM specialties WHERE code = $3)), $4, $5, $6, $6
+                                (SELECT id FROM specialties WHERE code = $3)), $4, $5, $7::smallint[], $6, $6
         """,
         patient_id,
         doctor_id,
@@ -69,6 +78,7 @@ async def join(
         first_day,
         last_day,
         now,
+        days,
     )
     return True
 
@@ -78,7 +88,7 @@ async def waiting(conn: Connection, *, holder_id: int, today: date) -> list[Entr
     rows = await conn.fetch(
         """
         SELECT e.id, e.patient_id, CASE WHEN p.holder_id IS NULL THEN NULL ELSE p.full_name END AS for_name,
-               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day
+               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day, e.weekdays
         FROM waitlist_entries e
         JOIN patients p ON p.id = e.patient_id
         JOIN specialties s ON s.id = e.specialty_id
@@ -175,6 +185,35 @@ async def open_offer(conn: Connection, *, phone: str, now: datetime, sent_after:
     return found
 
 
+@dataclass(frozen=True)
+class HeldOffer:
+    """An open offer as the patient is reminded of it: the slot, until when it is held, and whom it is for (None:
+    the phone's holder)."""
+
+    starts_at: datetime
+    hold_until: datetime
+    for_name: str | None
+
+
+async def held_offer(conn: Connection, *, phone: str, now: datetime) -> HeldOffer | None:
+    """The newest sent offer the phone's family holds still within its hold, read without a lock, if any."""
+    row = await conn.fetchrow(
+        """
+        SELECT o.starts_at, o.hold_until, CASE WHEN p.holder_id IS NULL THEN NULL ELSE p.full_name END AS for_name
+        FROM waitlist_offers o
+        JOIN waitlist_entries e ON e.id = o.entry_id
+        JOIN patients p ON p.id = e.patient_id
+        LEFT JOIN patients h ON h.id = p.holder_id
+        WHERE o.status = 'offered' AND o.sent_at IS NOT NULL AND o.hold_until > $2 AND coalesce(p.phone, h.phone) = $1
+        ORDER BY o.sent_at DESC, o.id DESC
+        LIMIT 1
+        """,
+        phone,
+        now,
+    )
+    return None if row is None else HeldOffer(**dict(row))
+
+
 async def answer(conn: Connection, *, offer: Offer, status: str, now: datetime, reason: str | None = None) -> None:
     """Record the offer accepted, declined or withdrawn; an accepted one ends its entry as booked."""
     await conn.execute(
@@ -204,6 +243,8 @@ class WaitingForStaff:
     specialty_name: str
     first_day: date
     last_day: date
+    # The only ISO weekdays asked for (1 is Monday), or None for any day.
+    weekdays: list[int] | None
     created_at: datetime
     offered_starts_at: datetime | None
     offered_until: datetime | None
@@ -220,7 +261,8 @@ async def waiting_for_staff(conn: Connection, *, doctor_id: int | None, today: d
     rows = await conn.fetch(
         """
         SELECT e.id, e.specialty_id, p.full_name, coalesce(p.phone, h.phone) AS phone, e.doctor_id,
-               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day, e.created_at,
+               d.full_name AS doctor_name, s.name AS specialty_name, e.first_day, e.last_day, e.weekdays,
+               e.created_at,
                o.starts_at AS offered_starts_at, o.hold_until AS offered_until
         FROM waitlist_entries e
         JOIN patients p ON p.id = e.patient_id

@@ -74,6 +74,7 @@ async def offer_next(
             WHERE e.status = 'waiting'
               AND (e.doctor_id = $1 OR (e.doctor_id IS NULL AND e.specialty_id = $2))
               AND ($3 AT TIME ZONE $5)::date BETWEEN e.first_day AND e.last_day
+              AND (e.weekdays IS NULL OR extract(isodow FROM $3 AT TIME ZONE $5)::smallint = ANY (e.weekdays))
               AND e.created_at < $6 AND e.patient_id <> $7
               AND (CASE WHEN p.holder_id IS NULL THEN p.reminders_consent ELSE h.reminders_consent END) IS TRUE
               AND coalesce(p.phone, h.phone) IS NOT NULL

@@ -336,6 +336,7 @@ async def waitlist(caller: StaffCaller, conn: Conn, zone: ClinicZone, doctor_id:
                 specialty_name=e.specialty_name,
                 first_day=e.first_day,
                 last_day=e.last_day,
+                weekdays=e.weekdays,
                 waiting_since=e.created_at.astimezone(zone),
                 offered_starts_at=None if e.offered_starts_at is None else e.offered_starts_at.astimezone(zone),
                 offered_until=None if e.offered_until is None else e.offered_until.astimezone(zone),

@@ -184,6 +184,9 @@ class StaffWaitlistEntry(BaseModel):
     specialty_name: str
     first_day: dt.date
     last_day: dt.date
+    weekdays: list[int] | None = Field(
+        default=None, description="The only ISO weekdays asked for (1 is Monday) between the days; null: any day."
+    )
     waiting_since: dt.datetime
     offered_starts_at: dt.datetime | None = Field(description="The freed slot held for this patient now, if any.")
     offered_until: dt.datetime | None

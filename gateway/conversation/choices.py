@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 from uuid import UUID
 
-from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
+from gateway.understanding.dates import WEEKDAYS, FoundDate, find_dates, is_refused, spell_calendar_words
 from gateway.understanding.normalize import normalize
 
 # Read here too, where a step expects one ("la 3F2A91C0"); the understanding sets them aside.
@@ -119,6 +119,19 @@ _OWN: Final = re.compile(r"\b(la|el|lo) mi[ao]\b|\b(la|mi) (cita )?propia\b|\bpa
 _NOT_OWN: Final = re.compile(r"\bno (es )?(la|el|lo) mi[ao]\b")
 # "Otro día esa semana", "algún otro día de esta semana", "la misma semana": the week of the day offered.
 _SAME_WEEK: Final = re.compile(r"\b(esa|esta|la misma|misma) semana\b")
+# "Solo puedo los sábados", "los sábados nomás", "prefiero los lunes o los martes": every such weekday, and only
+# those, are the days the patient can come ("los" + a weekday names every one of them: no one date, for
+# `find_dates`).
+_WEEKDAY_NAME: Final = r"(?:lunes|martes|miercoles|jueves|viernes|sabado|domingo)s?\b"
+_EVERY_DAY: Final = rf"(?P<days>los {_WEEKDAY_NAME}(?: (?:o|y|e|u) (?:los )?{_WEEKDAY_NAME})*)"
+_ISO_WEEKDAY: Final = {spelled: iso for iso, name in enumerate(WEEKDAYS, start=1) for spelled in (name, f"{name}s")}
+_ONLY_ON: Final = (
+    re.compile(
+        r"\b(?:solo|solamente|unicamente|puedo|podria|podre|prefiero|mejor|quiero|vengo"
+        rf"|me (?:queda|sirve|conviene|acomoda))(?: \w+){{0,3}}? {_EVERY_DAY}"
+    ),
+    re.compile(rf"\b{_EVERY_DAY} (?:nomas|no mas|nada mas|solamente)\b"),
+)
 _RESEND: Final = re.compile(r"\b(reenvi\w*|re enviar|otro codigo|nuevo codigo|no (me )?(llego|lleg[oa]|recibi))\b")
 # "Registrarme", "regístreme", "inscribirme" and their usual misspellings; "registro"/"registrado" are not asking.
 _REGISTER_VERB: Final = r"(?:re?s?[gj]r?istr|inscrib)(?:ar|ir|arme|irme|arse|irse|ame|eme|enme|ese|anos|arnos)"
@@ -237,6 +250,19 @@ def days_named(text: str, today: dt.date) -> tuple[list[dt.date], list[dt.date]]
     for found in find_dates(words, today=today):
         (refused if is_refused(words, found) else wanted).append(found.value)
     return wanted, refused
+
+
+def only_weekdays(text: str) -> tuple[int, ...]:
+    """The ISO weekdays (1 is Monday) a message says are the only ones the patient can come on: "yo solo puedo los
+    sábados" → (6,); "los sábados no puedo", "trabajo los sábados" or "el sábado" name none."""
+    words = spell_calendar_words(normalize(text))
+    found: set[int] = set()
+    for pattern in _ONLY_ON:
+        for match in pattern.finditer(words):
+            start, end = match.span("days")
+            if not is_refused(words, FoundDate(start, end, dt.date.min)):
+                found.update(_ISO_WEEKDAY[word] for word in words[start:end].split() if word in _ISO_WEEKDAY)
+    return tuple(sorted(found))
 
 
 def asks_to_resend(text: str) -> bool:

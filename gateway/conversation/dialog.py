@@ -285,9 +285,11 @@ class Dialog:
         elif understood.specialty is not None and understood.specialty != base.specialty:
             wishes = wishes.but(specialty=understood.specialty, doctor_id=None)
         if when and understood.date is not None:
-            wishes = wishes.but(day=understood.date, week=None)
+            wishes = wishes.but(day=understood.date, week=None, weekdays=())
         elif when and (week := next_week(normalize(turn.text), today=self._today(turn))) is not None:
-            wishes = wishes.but(week=week, day=None)  # "la próxima semana": that week, no day of it
+            wishes = wishes.but(week=week, day=None, weekdays=())  # "la próxima semana": that week, no day of it
+        elif when and (weekdays := choices.only_weekdays(turn.text)):
+            wishes = wishes.but(weekdays=weekdays, day=None, week=None)  # "solo puedo los sábados": any of those
         if when and understood.time is not None:
             wishes = wishes.but(clock=understood.time, time_of_day=None)
         elif when and understood.time_of_day is not None:

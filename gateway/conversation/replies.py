@@ -1,5 +1,7 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
+import re
+
 from gateway.conversation.wording import with_article
 from gateway.understanding.small_talk import SmallTalk
 
@@ -299,6 +301,22 @@ VERIFICATION_LOCKED_TODAY = (
 )
 VERIFIED = "¡Listo, su identidad está verificada!"
 
+# The opener of a reply: "¡Listo, …", "¡Listo! …", "Listo, …", "Bien, …", and what follows it.
+_OPENER = re.compile(r"^(?P<open>¡?)(?P<word>\w+)(?P<mark>[,!.]?)\s+(?P<rest>.+)$", re.DOTALL)
+
+
+def joined(first: str, then: str, separator: str = "\n") -> str:
+    """Two replies sent as one: when both open with the same word ("¡Listo, su identidad está verificada!" and
+    "Listo, ya tiene su lugar…"), the first drops it, as a person would not write "Listo" twice in a row."""
+    one, two = _OPENER.match(first), _OPENER.match(then)
+    if one is None or two is None or one["word"].lower() != two["word"].lower():
+        return f"{first}{separator}{then}"
+    rest = one["rest"]
+    if one["open"] and one["mark"] == ",":
+        rest = rest.replace("!", ".", 1)  # "¡Listo, su identidad está verificada!" → "Su identidad está verificada."
+    return f"{rest[:1].upper()}{rest[1:]}{separator}{then}"
+
+
 REGISTER_OFFER = (
     "No encontramos un registro de paciente con este número. ¿Desea registrarse ahora? Responda «sí» para "
     "registrarse o escriba «persona» para hablar con nuestro equipo."
@@ -401,6 +419,31 @@ def no_slots_on(day: str, doctor: str | None = None) -> str:
     )
 
 
+def not_attending(days: str, *, doctor: str | None = None, specialty: str | None = None) -> str:
+    """Nothing can be free on `days` ("los sábados"): `doctor` does not work them, or no doctor of `specialty` does."""
+    if doctor:
+        said = with_article(doctor)
+        return f"{said[0].upper()}{said[1:]} no atiende {days}."
+    return f"En {specialty} no hay atención {days}." if specialty else f"La clínica no atiende {days}."
+
+
+def others_attend(doctor: str, specialty: str, days: str) -> str:
+    """Before the times of a specialty's other doctors on `days` ("los sábados"), which `doctor` never works."""
+    said = with_article(doctor)
+    return f"{said[0].upper()}{said[1:]} no atiende {days}, pero otros médicos de {specialty} sí."
+
+
+def nobody_attends(doctor: str, specialty: str, days: str) -> str:
+    """Neither `doctor` nor any other doctor of `specialty` works `days` ("los sábados")."""
+    return f"Ni {with_article(doctor)} ni otro médico de {specialty} atienden {days}."
+
+
+# After a day nobody searched works: nothing to offer on it, so another day is asked for.
+ASK_ANOTHER_DAY = (
+    "Si puede otro día, dígame cuál y le busco horarios, o escriba «persona» para hablar con nuestro equipo."
+)
+
+
 def no_slot_at(when: str) -> str:
     """`when`: "sábado 5 de diciembre a las 15:00", the hour asked, with nothing free at it."""
     return f"No hay un horario libre el {when}."
@@ -415,6 +458,11 @@ def no_more_slots_on(day: str) -> str:
 
 def nothing_earlier_on(day: str) -> str:
     return f"No hay horarios más temprano el {day}."
+
+
+def earlier_days_only(day: str) -> str:
+    """Before the first times of the days before `day` ("lunes 11 de marzo"), which has nothing earlier itself."""
+    return f"El {day} no hay nada más temprano, pero sí en días anteriores."
 
 
 def confirm_booking(when: str, doctor: str, specialty: str, for_name: str | None = None) -> str:
@@ -779,6 +827,13 @@ def waitlist_question(what: str, days: str) -> str:
     """Asked when no time offered suits the patient; `what` is "con la Dra. …" or "en Pediatría", `days` "el
     viernes 8 de marzo" or "entre el … y el …"."""
     return f"¿Desea que le avisemos si se libera un horario {what} {days}? Responda «sí» o «no»."
+
+
+def offer_still_held(slot: str, until: str, for_name: str | None = None) -> str:
+    """After an answer to something else while a waitlist offer is open: `slot` "lunes 4 de marzo a las 11:30",
+    `until` "09:30"."""
+    article = "la" if until.startswith("01:") else "las"
+    return f"Sigue guardada para {for_name or 'usted'} la cita del {slot} hasta {article} {until}."
 
 
 # Before a yes-or-no question asked again.

@@ -168,6 +168,8 @@ class Wishes(_Frozen):
     day: date | None = None
     # "La próxima semana": the Monday of the week asked, with no day of it named.
     week: date | None = None
+    # "Solo puedo los sábados": the only ISO weekdays (1 is Monday) the patient can come on, with no day named.
+    weekdays: tuple[int, ...] = ()
     clock: time | None = None
     time_of_day: TimeOfDay | None = None
     # An appointment reference the patient wrote ("cancelar la cita 3F2A91C0").
@@ -182,6 +184,7 @@ class Wishes(_Frozen):
         doctor_id: int | _Keep | None = KEEP,
         day: date | _Keep | None = KEEP,
         week: date | _Keep | None = KEEP,
+        weekdays: tuple[int, ...] | _Keep = KEEP,
         clock: time | _Keep | None = KEEP,
         time_of_day: TimeOfDay | _Keep | None = KEEP,
         reference: str | _Keep | None = KEEP,
@@ -194,6 +197,7 @@ class Wishes(_Frozen):
                 "doctor_id": doctor_id,
                 "day": day,
                 "week": week,
+                "weekdays": weekdays,
                 "clock": clock,
                 "time_of_day": time_of_day,
                 "reference": reference,

@@ -37,6 +37,19 @@ def with_article(doctor: str) -> str:
     return doctor
 
 
+def every(weekday: int) -> str:
+    """ "los sábados", "los lunes": every such ISO weekday (1 is Monday)."""
+    name = WEEKDAYS[weekday - 1]
+    return f"los {name}s" if name.endswith("o") else f"los {name}"
+
+
+def days_between(first: date, last: date) -> str:
+    """ "del 9 al 16 de marzo", "del 30 de marzo al 13 de abril": two days, their weekdays left to the words
+    before."""
+    start = f"{first.day}" if first.month == last.month else f"{first.day} de {MONTHS[first.month - 1]}"
+    return f"del {start} al {last.day} de {MONTHS[last.month - 1]}"
+
+
 def day(value: date) -> str:
     """ "lunes 30 de noviembre"."""
     return f"{WEEKDAYS[value.weekday()]} {value.day} de {MONTHS[value.month - 1]}"

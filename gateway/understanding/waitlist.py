@@ -14,6 +14,7 @@ from typing import Final
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
 from gateway.understanding.normalize import fold, normalize
+from gateway.understanding.vocabulary import word_list
 
 
 class WaitlistWish(StrEnum):
@@ -44,10 +45,16 @@ _JOIN_VERB = (
 # "En la lista", "a la lista de espera", "en lista": in a clinic's chat the only list a patient is put on; never
 # another one ("la lista de precios").
 _ON_THE_LIST = r"(?: en| a)? (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
+# Words around a bare "lista de espera" that add nothing to it: "ya, lista de espera entonces", "ok, la lista de espera
+# nomás", "mejor lista de espera, gracias". Never "no" ("no, lista de espera no") nor a question's words.
+_FILLER = (
+    r"(?:ya|ok|okay|bueno|entonces|mejor|pues|si|dale|listo|claro|vale|nomas|porfa|por favor|gracias|muchas gracias"
+    r"|prefiero|quiero|quisiera|y|en|a)"
+)
 _JOIN: Final = re.compile(
     rf"\b{_JOIN_VERB}{_ON_THE_LIST}"
     r"|\bavis(?:ar ?me|eme|enme|ame) (?:cuando|si) se (?:libera|desocupa|abre)\b"
-    rf"|^{_LIST_WORDS}(?: por favor)?$"
+    rf"|^(?:{_FILLER} )*{_LIST_WORDS}(?: {_FILLER})*$"
 )
 
 
@@ -83,12 +90,28 @@ _DECLINES: Final = re.compile(
 )
 
 
-# Words that take the slot by themselves, after a "sí", "bueno" or "ok" or none: "la tomo", "me la quedo".
-_TAKES: Final = re.compile(
-    r"^(?:(?:si|bueno|ok|okay|dale|claro|perfecto|listo|ya|entonces|pues|muy bien|esta bien|gracias) )*"
+# Words that take the slot by themselves: "la tomo", "me la quedo", "acepto esa cita".
+_TAKE_WORDS: Final = (
     r"(?:(?:yo |esa |ese |esta |este )?(?:la|lo) (?:tomo|quiero|acepto|agarro|reservo|agendo)"
     r"|me (?:la|lo) (?:quedo|reserva|reservan|agenda|agendan|guarda|guardan)"
-    r"|(?:tomo|quiero|acepto) (?:ese|esa|este|esta)(?: (?:horario|hora|cita|turno|ficha))?)\b"
+    r"|(?:tomo|quiero|acepto) (?:ese|esa|este|esta)(?: (?:horario|hora|cita|turno|ficha))?)"
+)
+# Those words after a "sí", "bueno" or "ok" or none, opening the message: "la tomo", "bueno, me la quedo".
+_TAKES: Final = re.compile(
+    rf"^(?:(?:si|bueno|ok|okay|dale|claro|perfecto|listo|ya|entonces|pues|muy bien|esta bien|gracias) )*{_TAKE_WORDS}\b"
+)
+# Those words as the whole of the last clause of a longer message, after "así que", "entonces" or a "sí": a voice
+# note written out, "…el lunes a las 10 sí llego, así que la tomo, gracias diosito".
+_TAKES_LAST: Final = re.compile(
+    r"^(?:(?:asi que|por eso|entonces|pues|y|bueno|ok|okay|si|dale|claro|perfecto|listo|ya|muy bien|esta bien) )*"
+    rf"{_TAKE_WORDS}(?: (?:nomas|entonces|pues|por favor|porfa|ya))*$"
+)
+# A closing clause that only thanks or blesses ("gracias diosito", "Dios le pague"): not the last word on the offer.
+_CLOSING_WORDS: Final = frozenset(
+    word_list(
+        "gracias muchas mil diosito dios le les pague bendiga bendiciones saludos amen porfa por favor nomas "
+        "doctor doctora doctorcito doctorcita senorita senor jaja jajaja a de nuevo"
+    )
 )
 
 
@@ -108,6 +131,8 @@ def offer_answer(text: str, intent: Intent, *, clear: bool = False) -> OfferAnsw
     with no no ("sí, pero ¿a qué hora llego?"). `clear`: only a yes word counts, never an option's number or "la
     primera", which answer a list of times.
     """
+    if _takes_at_the_end(text):
+        return OfferAnswer.TAKE  # the last words are the answer, whatever came before (pain, a question, a story)
     if intent is Intent.DENY:
         return OfferAnswer.DECLINE
     first = normalize(_CLAUSE_END.split(fold(text).strip(), maxsplit=1)[0])
@@ -121,3 +146,13 @@ def offer_answer(text: str, intent: Intent, *, clear: bool = False) -> OfferAnsw
     else:
         yes = intent is Intent.CONFIRM or yes_in(text)
     return OfferAnswer.TAKE if yes else None
+
+
+def _takes_at_the_end(text: str) -> bool:
+    """Whether the message's last clause, past any closing thanks, is words that take the slot ("…así que la tomo,
+    gracias diosito", "…sí, la quiero")."""
+    clauses = [normalize(clause) for clause in _CLAUSE_END.split(fold(text))]
+    said = [clause for clause in clauses if clause]
+    while said and set(said[-1].split()) <= _CLOSING_WORDS:
+        said.pop()
+    return bool(said) and _TAKES_LAST.match(said[-1]) is not None

@@ -344,6 +344,27 @@ async def test_a_slot_booked_by_someone_else_or_a_clashing_patient_gets_no_offer
     assert graph.received == []
 
 
+async def test_an_entry_for_some_weekdays_is_offered_only_a_slot_on_one_of_them(
+    make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
+) -> None:
+    # QA: "solo puedo los sábados" must never bring an offer for a Wednesday.
+    bench = await make_bench()
+    holder = await add_patient(conn, "+59170000009", "Raúl Mamani")
+    saturdays = await add_patient(conn, "+59170000001", "Sábados Nomás")
+    entry = await join(conn, saturdays, doctor, first=date(2030, 3, 4), last=date(2030, 3, 16), at_=MONDAY)
+    await conn.execute("UPDATE waitlist_entries SET weekdays = '{6}' WHERE id = $1", entry)
+    wednesday = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(6, 9), booked_at=MONDAY)
+    saturday = await book(conn, patient_id=holder, doctor_id=doctor, starts_at=at(9, 9), booked_at=MONDAY)
+
+    await cancel(conn, wednesday, at(4, 10))
+    await bench.step(at(4, 10, 1))
+    assert await offers(conn) == []
+
+    await cancel(conn, saturday, at(4, 10, 2))
+    await bench.step(at(4, 10, 3))
+    assert await offers(conn) == [("Sábados Nomás", "09 09:00", "offered")]
+
+
 async def test_slots_cancelled_by_the_patient_and_by_staff_through_booking_are_offered(
     make_bench: MakeBench, conn: asyncpg.Connection, doctor: int, graph: FakeGraphApi
 ) -> None:

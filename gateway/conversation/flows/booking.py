@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from appointments import booking
@@ -126,7 +127,8 @@ class Booking:
             return await self._another_day_that_week(state, turn)
         if choices.wants_another_day(text) and not wanted:
             return await dialog.verification.gate(slots.another_day(state, tz), turn)
-        if has_details(understood) and new_flow in (None, state.flow):
+        # "Solo puedo los sábados" names no date, but it changes the days to search as one would.
+        if (has_details(understood) or choices.only_weekdays(text)) and new_flow in (None, state.flow):
             if refused:  # "mejor el lunes, el jueves no puedo": the day wanted, wherever it was said
                 understood = replace(understood, date=wanted[0] if wanted else None)
             elif (earlier or later) and not wanted:  # "ese mismo día pero en la tarde", "más tarde, a las 5"
@@ -208,6 +210,8 @@ class Booking:
         """The specialty or slot question asked again after a message that answers nothing."""
         if state.step is Step.SPECIALTY:
             return self.ask_specialty(state)
+        if state.step is Step.SLOT_CHOICE and not state.offered:
+            return Outcome(state, replies.ASK_ANOTHER_DAY)  # none on the only days asked (`_on_weekdays`)
         if state.step is Step.SLOT_CHOICE:
             return Outcome(state, replies.ASK_OPTION_AGAIN, options=self._slot_options(state.offered))
         return None
@@ -229,18 +233,43 @@ class Booking:
             asked = self.ask_specialty(state.but(wishes=wishes.but(specialty=None)))
             missing = replies.specialty_not_offered(clinic.specialty_name(wishes.specialty))
             return replace(asked, text=f"{missing} {asked.text}")
-        free = await self._free(state, turn, busy_for, first_day, first_day + timedelta(days=settings.search_days))
+        lead = ""
+        if wishes.weekdays:
+            on_weekdays = await self._on_weekdays(state)
+            if isinstance(on_weekdays, Outcome):
+                return on_weekdays
+            state, lead = on_weekdays
+            wishes, doctor_id = state.wishes, self._doctor_id(state)
+        last_day = first_day + timedelta(days=settings.search_days)
+        if state.search_before is not None:
+            # "Más temprano": the day of the times shown is searched, whatever day was asked (`earlier_options`).
+            first_day = today
+        free = await self._free(state, turn, busy_for, first_day, last_day)
+        if wishes.weekdays:
+            free = [slot for slot in free if slot.starts_at.astimezone(tz).isoweekday() in wishes.weekdays]
         offered = slots.pick(
             free, wishes, state.search_after, tz=tz, count=settings.slots_offered, before=state.search_before
         )
-        note = self._note(state, offered, today)
+        note = await self._note(state, offered, today)
         # The day or hour asked is not free ("No hay un horario libre … a las 14:00"), or nothing earlier is.
         missed = bool(note)
         if not offered and state.search_before is not None:
-            # Nothing earlier that day: say so, and offer that day from its first time.
-            offered = slots.pick(free, wishes, None, tz=tz, count=settings.slots_offered)
+            shown_day = state.search_before.astimezone(tz).date()
+            shown = datetime.combine(shown_day, time.min, tzinfo=tz)
+            days_before = [slot for slot in free if slot.starts_at < shown]
+            if days_before:
+                # Nothing earlier that day, but on the days before it: the first of those, as "más temprano" asked
+                # (QA got "No hay horarios más temprano el lunes 7" with Thursday 3 and Friday 4 free).
+                offered = slots.pick(days_before, wishes, None, tz=tz, count=settings.slots_offered)
+                note, missed = replies.earlier_days_only(wording.day(shown_day)), False
+            else:
+                # Nothing earlier at all: say so, and offer that day from its first time.
+                that_day = [slot for slot in free if slot.starts_at >= shown]
+                offered = slots.pick(that_day, wishes, None, tz=tz, count=settings.slots_offered)
         if not offered:
             whom = self._whom(doctor_id, wishes.specialty)
+            if wishes.weekdays:
+                whom = f"{whom} {_every(wishes.weekdays)}"  # "con la Dra. Lucía Vargas los sábados"
             text = replies.no_slots(whom, settings.search_days)
             if state.flow is Flow.BOOK and (wishes.doctor_id is not None or wishes.specialty is not None):
                 # Nothing free at all: offer to tell them when something frees up.
@@ -251,7 +280,7 @@ class Booking:
         lines = [wording.slot_line(i, slot, tz, clinic.specialties) for i, slot in enumerate(offered, start=1)]
         next_state = state.but(step=Step.SLOT_CHOICE, offered=tuple(offered), chosen=None, search_before=None)
         if state.flow is Flow.BOOK and state.search_after is None:
-            note = " ".join(filter(None, [await self._held_that_day(offered[0], patient, turn), note]))
+            note = " ".join(filter(None, [lead, await self._held_that_day(offered[0], patient, turn), note]))
         text = replies.offer_slots(lines, note=note)
         refused = state.search_after is not None or missed
         if refused and state.flow is Flow.BOOK:
@@ -259,6 +288,27 @@ class Booking:
             # is not free: they may wait for one.
             text = f"{text}\n\n{replies.WAITLIST_HINT}"
         return Outcome(next_state, text, options=self._slot_options(offered))
+
+    async def _on_weekdays(self, state: DialogState) -> tuple[DialogState, str] | Outcome:
+        """ "Solo puedo los sábados": the state to search those weekdays with, and what to say before its times; when
+        the doctor asked never works them, another doctor of the specialty who does (a move keeps its doctor); when
+        nobody does, the outcome saying so, waiting for another day (QA: the weekday was not read at all)."""
+        clinic = self._dialog.clinic
+        wishes = state.wishes
+        doctor_id = self._doctor_id(state)
+        absent = await self.not_attending(doctor_id, wishes.specialty, wishes.weekdays)
+        if not absent:
+            return state, ""
+        days = _every(wishes.weekdays)
+        doctor = self._doctor_name(state)
+        if doctor is not None and state.appointment is None and wishes.specialty is not None:
+            specialty = clinic.specialty_name(wishes.specialty)
+            if not await self.not_attending(None, wishes.specialty, wishes.weekdays):
+                return state.but(wishes=wishes.but(doctor_id=None)), replies.others_attend(doctor, specialty, days)
+            absent = replies.nobody_attends(doctor, specialty, days)
+        # At the slot question with no slots: another day named, or "lista de espera", is read as there.
+        waiting = state.but(step=Step.SLOT_CHOICE, offered=(), chosen=None, search_after=None, search_before=None)
+        return Outcome(waiting, f"{absent} {replies.ASK_ANOTHER_DAY}")
 
     async def _held_that_day(self, first: OfferedSlot, patient: Patient, turn: Turn) -> str:
         """A reminder that the person booked for already holds an appointment of the same specialty on the day
@@ -294,8 +344,9 @@ class Booking:
             limit=None,
         )
 
-    def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
-        """What to say before the slots about the day asked: none free on it, or none left after the page seen.
+    async def _note(self, state: DialogState, offered: list[OfferedSlot], today: date) -> str:
+        """What to say before the slots about the day asked: none free on it (or the doctor never works that
+        weekday), or none left after the page seen.
 
         A later page that no longer looks at that day says nothing about it.
         """
@@ -307,7 +358,11 @@ class Booking:
             return self._hour_not_free(state, offered)
         searched = state.search_after.astimezone(tz).date() if state.search_after is not None else None
         if searched is None or searched < day:
-            return replies.no_slots_on(wording.day(day), self._doctor_name(state))
+            # QA: "No hay horarios libres con el Dr. … el sábado" for a doctor who never works on Saturdays.
+            absent = await self.not_attending(
+                self._doctor_id(state), state.wishes.specialty, {day.isoweekday()}, on=day
+            )
+            return absent or replies.no_slots_on(wording.day(day), self._doctor_name(state))
         return replies.no_more_slots_on(wording.day(day)) if searched == day else ""
 
     def _hour_not_free(self, state: DialogState, offered: list[OfferedSlot]) -> str:
@@ -354,16 +409,54 @@ class Booking:
             for i, slot in enumerate(offered, start=1)
         )
 
+    async def not_attending(
+        self, doctor_id: int | None, specialty: str | None, weekdays: Collection[int], *, on: date | None = None
+    ) -> str:
+        """Why nothing can ever be free on the ISO `weekdays`: the doctor (with none, every doctor of the specialty)
+        works none of them, as said to the patient; "" when one does. With `on`, a day of those weekdays, hours given
+        to one of them for that very day count as working it."""
+        dialog = self._dialog
+        clinic = dialog.clinic
+        if doctor_id is not None:
+            doctors = [d for d in clinic.doctors if d.id == doctor_id]
+        else:
+            doctors = [d for d in clinic.doctors if specialty is not None and d.specialty_code == specialty]
+        if not doctors or not weekdays:
+            return ""
+        ids = [d.id for d in doctors]
+        blocks = await clinic_repository.weekly_schedules(dialog.conn, doctor_ids=ids)
+        if any(block.weekday in weekdays for block in blocks):
+            return ""
+        if on is not None:
+            overrides = await clinic_repository.schedule_overrides(
+                dialog.conn, doctor_ids=ids, first_day=on, last_day=on
+            )
+            if any(o.doctor_id is not None and not o.closed for o in overrides):
+                return ""
+        days = _every(weekdays)
+        if doctor_id is not None:
+            return replies.not_attending(days, doctor=doctors[0].full_name)
+        return replies.not_attending(days, specialty=clinic.specialty_name(doctors[0].specialty_code))
+
+    def _doctor_id(self, state: DialogState) -> int | None:
+        """The doctor the search is limited to: the one of the appointment moved, or the one asked for."""
+        return state.appointment.doctor_id if state.appointment is not None else state.wishes.doctor_id
+
     def _doctor_name(self, state: DialogState) -> str | None:
         """The doctor the search is limited to: the one of the appointment moved, or the one asked for."""
-        doctor_id = state.appointment.doctor_id if state.appointment is not None else state.wishes.doctor_id
+        doctor_id = self._doctor_id(state)
         return next((d.full_name for d in self._dialog.clinic.doctors if d.id == doctor_id), None)
 
     def _whom(self, doctor_id: int | None, specialty: str | None) -> str:
         clinic = self._dialog.clinic
         doctor = next((d for d in clinic.doctors if d.id == doctor_id), None)
         if doctor is not None:
-            return f"con {doctor.full_name}"
+            return f"con {wording.with_article(doctor.full_name)}"
         if specialty is not None:
             return f"en {clinic.specialty_name(specialty)}"
         return ""
+
+
+def _every(weekdays: Collection[int]) -> str:
+    """ "los sábados", "los lunes ni los martes": as said of days nobody works, or of the only ones asked."""
+    return " ni ".join(wording.every(weekday) for weekday in sorted(weekdays))

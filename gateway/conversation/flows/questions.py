@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from appointments import clinic_info
+from appointments import clinic_info, waitlist
 from appointments import repository as clinic
 from appointments.schemas import ScheduleBlock
-from gateway.conversation import clinic_answers, replies
+from gateway.conversation import clinic_answers, replies, wording
 from gateway.conversation.flows.common import Outcome, Turn
 from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Step
@@ -31,6 +31,13 @@ class Questions:
         text = answered.text
         if asks_for_medical_advice(turn.text):
             text = f"{text}\n\n{replies.no_medical_advice(dialog.settings.contacts.number)}"
+        held = await waitlist.held_offer(dialog.conn, phone=turn.phone, now=turn.now)
+        if held is not None:
+            # QA: "¿cuánto cuesta la consulta?" with a freed slot held for the patient: the prices, and the slot
+            # still there to take.
+            tz = dialog.settings.tz
+            slot, until = wording.day_and_time(held.starts_at, tz), f"{held.hold_until.astimezone(tz):%H:%M}"
+            text = f"{text}\n\n{replies.offer_still_held(slot, until, held.for_name)}"
         if state.step is None:
             asked_about = tuple(t for t in turn.understood.clinic_topics if t is not ClinicTopic.GENERAL)
             return Outcome(state.but(asked_about=asked_about), text, options=answered.options)

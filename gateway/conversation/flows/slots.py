@@ -135,12 +135,15 @@ def day_in_view(state: DialogState, tz: ZoneInfo) -> date | None:
 
 
 def earlier_options(state: DialogState, tz: ZoneInfo) -> DialogState:
-    """The state for "más temprano": the times just before the one chosen, or the first offered, that day."""
+    """The state for "más temprano": the times just before the one chosen, or the first offered, that day.
+
+    The day asked stays the patient's: the day of the times shown is not one they asked for (QA's waitlist entry
+    came out for it)."""
     seen = [state.chosen] if state.chosen is not None else list(state.offered)
     if not seen:
         return later_options(state)
     first = min(slot.starts_at for slot in seen)
-    wishes = state.wishes.but(day=first.astimezone(tz).date(), clock=None, time_of_day=None)
+    wishes = state.wishes.but(clock=None, time_of_day=None)
     return state.but(wishes=wishes, search_after=None, search_before=first, step=None, chosen=None, offered=())
 
 

@@ -274,9 +274,10 @@ class Verification:
                 asked = await dialog.reminders.ask_after(Outcome(verified, replies.VERIFIED), patient, once=False)
                 if asked.state.step is not None:
                     return asked
-            return Outcome(verified, f"{replies.VERIFIED} {replies.GREETING}")
+            return Outcome(verified, replies.joined(replies.VERIFIED, replies.GREETING, " "))
         outcome = await dialog.proceed(verified, turn, patient)
-        return replace(outcome, text=f"{replies.VERIFIED}\n{outcome.text}")
+        # QA: "¡Listo, su identidad está verificada!\nListo, ya tiene su lugar en la lista de espera…".
+        return replace(outcome, text=replies.joined(replies.VERIFIED, outcome.text or ""))
 
 
 def register_offer(state: DialogState) -> Outcome:

@@ -10,7 +10,7 @@ specialty, days, whom for), and the entry is made once the yes is stored.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
@@ -23,6 +23,7 @@ from gateway.conversation import replies, wording
 from gateway.conversation.buttons import OfferButton
 from gateway.conversation.flows.common import CHANGE, WAITLIST_LEFT, YES_NO, Outcome, Turn
 from gateway.conversation.flows.verification import VERIFYING
+from gateway.conversation.reply_check import asks_for_medical_advice
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import no_in, yes_in
@@ -45,15 +46,20 @@ class Waitlist:
 
     # --- the invitation ----------------------------------------------------------------------------------------
 
-    def days(self, wishes: Wishes, turn: Turn) -> tuple[date, date]:
-        """The days an entry asks for: the one day asked; the week asked ("la próxima semana"); else from today
-        over the search's span."""
+    def days(self, wishes: Wishes, turn: Turn) -> Days:
+        """The days an entry asks for: the only weekdays asked ("solo puedo los sábados"), each one of them over the
+        search's span from today; the one day asked; the week asked ("la próxima semana"); else from today over the
+        search's span. Never the day of the slots shown: QA's entry came out for the Monday she had said no to."""
         today = turn.now.astimezone(self._dialog.settings.tz).date()
+        span = [today + timedelta(days=n) for n in range(self._dialog.settings.search_days + 1)]
+        on_weekdays = [day for day in span if day.isoweekday() in wishes.weekdays]
+        if on_weekdays:
+            return Days(on_weekdays[0], on_weekdays[-1], wishes.weekdays if len(on_weekdays) > 1 else ())
         if wishes.day is not None and wishes.day >= today:
-            return wishes.day, wishes.day
+            return Days(wishes.day, wishes.day)
         if wishes.week is not None and wishes.week + timedelta(days=6) >= today:
-            return max(wishes.week, today), wishes.week + timedelta(days=6)
-        return today, today + timedelta(days=self._dialog.settings.search_days)
+            return Days(max(wishes.week, today), wishes.week + timedelta(days=6))
+        return Days(span[0], span[-1])
 
     def invite(self, state: DialogState, turn: Turn, before: str) -> Outcome:
         """`before` (no times found) followed by the question whether to be told when one frees up."""
@@ -80,7 +86,7 @@ class Waitlist:
         return Outcome(state, f"{replies.NOT_UNDERSTOOD_SHORT} {question}", options=YES_NO)
 
     def _question(self, wishes: Wishes, turn: Turn) -> str:
-        return replies.waitlist_question(self._what(wishes), _days(*self.days(wishes, turn)))
+        return replies.waitlist_question(self._what(wishes), self.days(wishes, turn).said())
 
     # --- what the patient asks ---------------------------------------------------------------------------------
 
@@ -107,7 +113,7 @@ class Waitlist:
             # "Sí" to messages again, asked for this entry: stored, then the entry made with what was asked.
             await self._dialog.reminders.store(holder, True, turn)
             joined = await self._join(state.but(flow=Flow.WAITLIST_JOIN), turn, holder)
-            return replace(joined, text=f"{replies.MESSAGES_BACK_ON}\n\n{joined.text}")
+            return replace(joined, text=replies.joined(replies.MESSAGES_BACK_ON, joined.text or "", "\n\n"))
         return await self._join(state, turn, holder)
 
     async def _join(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome:
@@ -115,26 +121,32 @@ class Waitlist:
         wishes = state.wishes
         if wishes.doctor_id is None and wishes.specialty is None:
             return Outcome(state.idle(), replies.WAITLIST_NEEDS_WHAT)
+        days = self.days(wishes, turn)
+        never = await self._never_free(wishes, days)
+        if never:
+            # "El Dr. … no atiende los sábados": no slot will ever free up then, so the usual span is asked about.
+            anyday = wishes.but(day=None, week=None, weekdays=())
+            return self.invite(state.but(flow=Flow.WAITLIST_JOIN, wishes=anyday), turn, never)
         consent = await clinic.reminders_consent(dialog.conn, patient_id=holder.id)
         if consent is False:
             # Offers go by WhatsApp: ask whether to turn messages back on, keeping the request for the yes.
             asking = state.but(flow=Flow.WAITLIST_CONSENT, step=Step.REMINDERS_CONSENT)
             return Outcome(asking, replies.WAITLIST_CONSENT_AGAIN, options=YES_NO)
         patient_id = state.member.id if state.member is not None else holder.id
-        first, last = self.days(wishes, turn)
         added = await waitlist.join(
             dialog.conn,
             patient_id=patient_id,
             doctor_id=wishes.doctor_id,
             specialty_code=None if wishes.doctor_id is not None else wishes.specialty,
-            first_day=first,
-            last_day=last,
+            first_day=days.first,
+            last_day=days.last,
+            weekdays=days.weekdays,
             now=turn.now,
         )
         await dialog.audit(actor=audit.patient_actor(holder.id), action=_JOINED, outcome="success")
         text = replies.waitlist_joined(
             self._what(wishes),
-            _days(first, last),
+            days.said(),
             already=not added,
             hold_minutes=dialog.settings.waitlist_hold_minutes,
             for_name=state.member.full_name if state.member is not None and not state.member.holder else None,
@@ -157,7 +169,7 @@ class Waitlist:
             else:
                 what = f"en {entry.specialty_name}"
             whose = f", para {entry.for_name}" if entry.for_name else ""
-            days = _days(max(entry.first_day, today), entry.last_day, listed=True)
+            days = Days(max(entry.first_day, today), entry.last_day, tuple(entry.weekdays or ())).said(listed=True)
             lines.append(f"• {what}{whose}, {days}")
         return Outcome(state.idle(), replies.waitlist_entries(lines))
 
@@ -214,7 +226,13 @@ class Waitlist:
         if answer is OfferAnswer.DECLINE:
             return await self._decline(state, turn, offer_id)
         taking = state.idle().but(flow=Flow.WAITLIST_TAKE, waitlist_offer=offer_id)
-        return await dialog.verification.gate(taking, turn)
+        taken = await dialog.verification.gate(taking, turn)
+        if taken.appointment is not None and asks_for_medical_advice(turn.text):
+            # QA: "…qué pastilla tomo para el dolor? … así que la tomo": the slot taken, and then what is never
+            # answered here.
+            note = replies.no_medical_advice(dialog.settings.contacts.number)
+            return replace(taken, text=f"{taken.text}\n\n{note}")
+        return taken
 
     async def _decline(self, state: DialogState, turn: Turn, offer_id: int) -> Outcome:
         dialog = self._dialog
@@ -264,6 +282,18 @@ class Waitlist:
         )
         return Outcome(state.idle(), text, action, appointment=appointment)
 
+    async def _never_free(self, wishes: Wishes, days: Days) -> str:
+        """Why no slot can ever free up on the days asked, as said to the patient: the doctor (or every doctor of
+        the specialty) never works those weekdays; "" when one may."""
+        if days.weekdays:
+            weekdays = set(days.weekdays)
+        elif days.first == days.last:
+            weekdays = {days.first.isoweekday()}
+        else:
+            return ""
+        on = days.first if days.first == days.last else None
+        return await self._dialog.booking.not_attending(wishes.doctor_id, wishes.specialty, weekdays, on=on)
+
     def _what(self, wishes: Wishes) -> str:
         clinic_ = self._dialog.clinic
         doctor = next((d for d in clinic_.doctors if d.id == wishes.doctor_id), None)
@@ -295,11 +325,23 @@ def _why_closed(offer: waitlist.Offer | None) -> str:
     return "expired" if offer.status == "offered" else offer.status
 
 
-def _days(first: date, last: date, *, listed: bool = False) -> str:
-    """ "el viernes 8 de marzo" for one day; else "entre el lunes 4 de marzo y el lunes 18 de marzo" (`listed`:
-    "del … al …")."""
-    if first == last:
-        return f"el {wording.day(first)}"
-    if listed:
-        return f"del {wording.day(first)} al {wording.day(last)}"
-    return f"entre el {wording.day(first)} y el {wording.day(last)}"
+@dataclass(frozen=True)
+class Days:
+    """The days of a waitlist entry: `first` to `last`, on the ISO `weekdays` only when there are any."""
+
+    first: date
+    last: date
+    weekdays: tuple[int, ...] = ()
+
+    def said(self, *, listed: bool = False) -> str:
+        """ "el viernes 8 de marzo" for one day; "los sábados del 9 al 16 de marzo" for some weekdays; else "entre el
+        lunes 4 de marzo y el lunes 18 de marzo" (`listed`: "del … al …")."""
+        first, last = self.first, self.last
+        if first == last:
+            return f"el {wording.day(first)}"
+        if self.weekdays:
+            every = " y ".join(wording.every(weekday) for weekday in sorted(self.weekdays))
+            return f"{every} {wording.days_between(first, last)}"
+        if listed:
+            return f"del {wording.day(first)} al {wording.day(last)}"
+        return f"entre el {wording.day(first)} y el {wording.day(last)}"

@@ -259,3 +259,22 @@ def test_names_held_day(text: str, expected: bool) -> None:
 )
 def test_wants_same_week(text: str, expected: bool) -> None:
     assert choices.wants_same_week(text) is expected
+
+
+# (message, the only ISO weekdays it says the patient can come on)
+ONLY_WEEKDAYS = {
+    "QA: only Saturdays, in a long sentence": ("tampoco, yo solo puedo los sabados pues, trabajo toda la semana", (6,)),
+    "nomás after": ("los sábados nomás", (6,)),
+    "two, joined": ("solo puedo los martes y jueves", (2, 4)),
+    "two, each with its article": ("prefiero los lunes o los martes", (1, 2)),
+    "one wanted, another refused": ("solo puedo los sábados, los viernes no puedo", (6,)),
+    "refused after": ("los sábados no puedo", ()),
+    "refused before": ("no puedo los sábados", ()),
+    "where the patient works": ("trabajo los sábados", ()),
+    "one Saturday: a date, not every one": ("solo puedo el sábado", ()),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), ONLY_WEEKDAYS.values(), ids=ONLY_WEEKDAYS.keys())
+def test_only_weekdays(text: str, expected: tuple[int, ...]) -> None:
+    assert choices.only_weekdays(text) == expected

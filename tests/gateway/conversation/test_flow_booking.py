@@ -6,7 +6,7 @@ State in, message understood, state and reply out, through `Dialog.respond` on t
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, time
 
 import asyncpg
@@ -531,7 +531,9 @@ async def test_a_day_with_nothing_free_is_said_on_the_first_page_only(bench: Dia
     first = await bench.say(MARIA, "quiero una cita con odontología el domingo")
     second = await bench.say(MARIA, "otro horario", first.state)
 
-    assert first.text is not None and first.text.startswith(replies.no_slots_on("domingo 10 de marzo"))
+    assert first.text is not None and first.text.startswith(
+        replies.not_attending("los domingos", specialty="Odontología")
+    )
     assert second.text is not None and "domingo" not in second.text
 
 
@@ -549,13 +551,183 @@ async def test_an_appointment_already_held_that_day_in_that_specialty_is_recalle
     assert other.text is not None and "Le recuerdo" not in other.text
 
 
-async def test_a_day_the_doctor_asked_for_does_not_work_names_the_doctor(bench: DialogBench) -> None:
-    # Dr. Mamani works no Saturdays; Dra. Quispe (general medicine too) does: the clinic has slots that day.
-    first = await bench.say(MARIA, "quiero una cita con el doctor Mamani el sábado")
+async def close_wednesday(bench: DialogBench) -> None:
+    """Dr. Gutiérrez away on Wednesday 6, a day of his week."""
+    await repository.upsert_schedule_override(
+        bench.conn, override=ScheduleOverride(at(6, 0).date(), await gutierrez(bench), None, None, "congreso")
+    )
 
-    assert first.text is not None
-    assert first.text.startswith(replies.no_slots_on("sábado 9 de marzo", "Dr. Jorge Mamani"))
-    assert first.text.startswith("No hay horarios libres con el Dr. Jorge Mamani el sábado 9 de marzo.")
+
+async def give_one_saturday_slot_taken(bench: DialogBench) -> None:
+    """Dr. Gutiérrez works half an hour on Saturday 9, off his week, and Juan has booked it."""
+    saturday = at(9, 0).date()
+    hours = ScheduleOverride(saturday, await gutierrez(bench), time(9), time(9, 30), "campaña")
+    await repository.upsert_schedule_override(bench.conn, override=hours)
+    [slot] = [s for s in await bench.free("cardiologia") if s.starts_at.astimezone(LA_PAZ).date() == saturday]
+    await bench.booked(JUAN, slot)
+
+
+async def gutierrez(bench: DialogBench) -> int:
+    doctor: int = await bench.conn.fetchval("SELECT id FROM doctors WHERE full_name = 'Dr. Fernando Gutiérrez'")
+    return doctor
+
+
+# (what the patient asks, how the clinic stands, what is said before the slots of the days after) QA: "No hay
+# horarios libres con el Dr. Fernando Gutiérrez el sábado" for a doctor whose week has no Saturday, as if it were full.
+DAY_NOT_FREE: dict[str, tuple[str, Callable[[DialogBench], Awaitable[None]] | None, str]] = {
+    "a doctor who never works Saturdays": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        None,
+        "El Dr. Fernando Gutiérrez no atiende los sábados.",
+    ),
+    # Dra. Quispe (general medicine too) works Saturdays: it is the doctor's week, not the specialty's.
+    "another, his specialty open that day": (
+        "quiero una cita con el doctor Mamani el sábado",
+        None,
+        "El Dr. Jorge Mamani no atiende los sábados.",
+    ),
+    "a specialty nobody in it works on Sundays": (
+        "quiero una cita con odontología el domingo",
+        None,
+        "En Odontología no hay atención los domingos.",
+    ),
+    "a day of his week, closed: not free": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles",
+        close_wednesday,
+        "No hay horarios libres con el Dr. Fernando Gutiérrez el miércoles 6 de marzo.",
+    ),
+    "hours given him on a Saturday, taken: not free": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        give_one_saturday_slot_taken,
+        "No hay horarios libres con el Dr. Fernando Gutiérrez el sábado 9 de marzo.",
+    ),
+}
+
+
+@pytest.mark.parametrize(("says", "setup", "said"), DAY_NOT_FREE.values(), ids=DAY_NOT_FREE.keys())
+async def test_a_day_with_nothing_free_says_why(
+    bench: DialogBench, says: str, setup: Callable[[DialogBench], Awaitable[None]] | None, said: str
+) -> None:
+    if setup is not None:
+        await setup(bench)
+
+    first = await bench.say(MARIA, says)
+
+    assert first.state.step is Step.SLOT_CHOICE
+    assert first.text is not None and first.text.startswith(f"{said} Estos son los horarios disponibles:")
+
+
+ONLY_SATURDAYS = "tampoco, yo solo puedo los sabados pues, trabajo toda la semana"
+# (what was asked first, what is said at its slots, the step next, the start of the reply, the times offered) QA: at
+# the slot list "yo solo puedo los sábados" got "Responda con el número de la opción…", the weekday never read.
+WEEKDAY_ONLY = {
+    "a doctor who works Saturdays: hers": (
+        "quiero una cita con la Dra. Lucía Vargas",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(9, 8), at(9, 8, 30), at(9, 9)],
+    ),
+    "one who does not, another of the specialty does: the other's": (
+        "quiero una cita con el Dr. Mamani",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "El Dr. Jorge Mamani no atiende los sábados, pero otros médicos de Medicina general sí. Estos son",
+        [at(9, 8), at(9, 8, 20), at(9, 8, 40)],
+    ),
+    "nobody of the specialty does: said, and another day asked for": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        ONLY_SATURDAYS,
+        Step.SLOT_CHOICE,
+        "Ni el Dr. Fernando Gutiérrez ni otro médico de Cardiología atienden los sábados. Si puede otro día,",
+        [],
+    ),
+    "said when asking": (
+        "quiero una cita de pediatría, solo los sábados nomás",
+        None,
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(9, 8), at(9, 8, 30), at(9, 9)],
+    ),
+    "two weekdays": (
+        "quiero una cita con la Dra. Patricia Rojas",
+        "solo puedo los martes o los jueves",
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(5, 14), at(5, 14, 30), at(5, 15)],
+    ),
+    "a weekday refused is no such wish": (
+        "quiero una cita con la Dra. Lucía Vargas",
+        "los sábados no puedo",
+        Step.SLOT_CHOICE,
+        "Estos son los horarios disponibles:",
+        [at(4, 11, 30), at(4, 14), at(4, 14, 30)],
+    ),
+}
+
+
+@pytest.mark.parametrize(("asked", "says", "step", "said", "offered"), WEEKDAY_ONLY.values(), ids=WEEKDAY_ONLY.keys())
+async def test_only_some_weekdays_searches_those(
+    bench: DialogBench, asked: str, says: str | None, step: Step | None, said: str, offered: list[datetime]
+) -> None:
+    outcome = await bench.say(MARIA, asked)
+    if says is not None:
+        assert outcome.state.step is Step.SLOT_CHOICE
+        outcome = await bench.say(MARIA, says, outcome.state)
+
+    assert (outcome.state.flow, outcome.state.step, starts(outcome.state)) == (Flow.BOOK, step, offered)
+    assert outcome.text is not None and outcome.text.startswith(said), outcome.text
+
+
+async def test_another_day_named_after_only_some_weekdays_is_that_day(bench: DialogBench) -> None:
+    asked = await bench.say(MARIA, "quiero una cita con el Dr. Gutiérrez para el sábado")
+    none_that_day = await bench.say(MARIA, ONLY_SATURDAYS, asked.state)
+    assert none_that_day.state.wishes.weekdays == (6,)
+
+    unclear = await bench.say(MARIA, "mmm", none_that_day.state)
+    monday = await bench.say(MARIA, "bueno, el lunes entonces", none_that_day.state)
+
+    assert (unclear.state, unclear.text, unclear.options) == (none_that_day.state, replies.ASK_ANOTHER_DAY, ())
+    assert monday.state.step is Step.SLOT_CHOICE and monday.state.wishes.weekdays == ()
+    assert starts(monday.state)[0] == at(11, 9)
+
+
+# (what was asked, the reply to "no hay más temprano?" at its times begins, the times offered then) QA: "No hay
+# horarios más temprano el lunes 7 de diciembre." with Thursday 3 and Friday 4 free with that doctor.
+EARLIER = {
+    "the day asked never worked, the days before it free": (
+        "quiero una cita con el Dr. Gutiérrez para el sábado",
+        "El lunes 11 de marzo no hay nada más temprano, pero sí en días anteriores. Estos son los horarios",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+    "nothing earlier on the day asked, the days before it free": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles",
+        "El miércoles 6 de marzo no hay nada más temprano, pero sí en días anteriores. Estos son los horarios",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+    "earlier that day: those": (
+        "quiero una cita con el Dr. Gutiérrez para el miércoles a las 11",
+        "Estos son los horarios disponibles:",
+        [at(6, 9), at(6, 9, 30), at(6, 10)],
+    ),
+    "nothing earlier at all: said, and that day again": (
+        "quiero una cita con el Dr. Gutiérrez",
+        "No hay horarios más temprano el lunes 4 de marzo. Estos son los horarios disponibles:",
+        [at(4, 10), at(4, 10, 30), at(4, 11)],
+    ),
+}
+
+
+@pytest.mark.parametrize(("asked", "said", "offered"), EARLIER.values(), ids=EARLIER.keys())
+async def test_earlier_is_that_day_else_the_days_before_it(
+    bench: DialogBench, asked: str, said: str, offered: list[datetime]
+) -> None:
+    shown = await bench.say(MARIA, asked)
+
+    earlier = await bench.say(MARIA, "no hay mas temprano?", shown.state)
+
+    assert (earlier.state.step, starts(earlier.state)) == (Step.SLOT_CHOICE, offered)
+    assert earlier.text is not None and earlier.text.startswith(said), earlier.text
 
 
 async def test_while_moving_a_bare_cancel_cancels_the_appointment_and_a_later_keeps_it(

@@ -133,8 +133,11 @@ AT_THE_LIST = DialogState(
 def test_earlier_searches_before_the_first_offered_that_day() -> None:
     earlier = slots.earlier_options(AT_THE_LIST, LA_PAZ)
 
-    wishes = Wishes(specialty="medicina_general", day=date(2030, 3, 4))
+    # No day asked becomes the day of the times shown (QA's waitlist entry came out for it).
+    wishes = Wishes(specialty="medicina_general")
     assert earlier == DialogState(flow=Flow.BOOK, wishes=wishes, search_before=at(4, 11))
+    asked_saturday = AT_THE_LIST.but(wishes=AT_THE_LIST.wishes.but(day=date(2030, 3, 9)))
+    assert slots.earlier_options(asked_saturday, LA_PAZ).wishes.day == date(2030, 3, 9)
 
 
 def test_earlier_than_the_one_chosen() -> None:

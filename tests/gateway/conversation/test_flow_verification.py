@@ -12,7 +12,7 @@ import pytest
 from appointments import demo
 from gateway.conversation import replies
 from gateway.conversation.reply import Action
-from gateway.conversation.state import DialogState, Flow, Step
+from gateway.conversation.state import DialogState, Flow, Step, Wishes
 from tests.support.dialog import KEY, SETTINGS, DialogBench, dialog_bench
 
 MARIA = demo.MARIA
@@ -227,6 +227,33 @@ async def test_the_right_code_verifies_and_the_flow_goes_on(bench: DialogBench) 
     assert outcome.state.step is Step.SPECIALTY  # verified, the booking asks which specialty
     assert outcome.text is not None and outcome.text.startswith(f"{replies.VERIFIED}\n")
     assert await bench.otp.is_verified(MARIA.phone, KEY)
+
+
+# (the flow the code was asked for, how the reply after it begins) QA: "¡Listo, su identidad está verificada!\nListo,
+# ya tiene su lugar en la lista de espera…": the line that says so drops the opener the next reply repeats.
+AFTER_THE_CODE = {
+    "joining the waitlist": (
+        DialogState(flow=Flow.WAITLIST_JOIN, wishes=Wishes(specialty="pediatria")),
+        "Su identidad está verificada.\nListo, ya tiene su lugar en la lista de espera para un horario en Pediatría",
+    ),
+    "another opener: both said": (BOOKING, f"{replies.VERIFIED}\n¿Con qué especialidad"),
+}
+
+
+@pytest.mark.parametrize(("state", "begins"), AFTER_THE_CODE.values(), ids=AFTER_THE_CODE.keys())
+async def test_the_verified_line_and_the_next_reply_never_open_alike(
+    bench: DialogBench, conn: asyncpg.Connection, state: DialogState, begins: str
+) -> None:
+    await conn.execute(
+        "UPDATE patients SET reminders_consent = true, reminders_consent_at = now() WHERE phone = $1", MARIA.phone
+    )
+    await bench.otp.send_code(MARIA.phone, KEY)
+    [code] = bench.sms.codes()
+
+    outcome = await bench.say(MARIA.phone, code, state.but(step=Step.CODE))
+
+    assert outcome.text is not None and outcome.text.startswith(begins), outcome.text
+    assert outcome.text.count("Listo") <= 1
 
 
 async def test_the_right_code_registers_a_stranger(bench: DialogBench) -> None:
