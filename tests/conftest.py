@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
@@ -61,6 +62,16 @@ def database_url(postgres_server_url: str, template_database: str) -> Iterator[s
     """A fresh, migrated database for this test alone."""
     with clone_database(postgres_server_url, template_database) as url:
         yield url
+
+
+@pytest.fixture
+async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A direct connection to this test's database, for arranging and checking rows."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
 
 
 @pytest.fixture

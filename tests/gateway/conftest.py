@@ -25,14 +25,6 @@ def sms() -> Iterator[FakeSmsServer]:
 
 
 @pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    """A direct connection to this test's database, for arranging and checking rows."""
-    connection = await asyncpg.connect(database_url)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
 async def api_key(conn: asyncpg.Connection) -> str:
     """A fresh key with the `chat` scope."""
     return (await create_api_key(conn, name="test n8n", scopes={"chat"})).secret

@@ -99,13 +99,6 @@ async def page(browser: Browser, console_url: str) -> AsyncIterator[Page]:
 
 
 @pytest.fixture
-async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
-    connection = await asyncpg.connect(database_url)
-    yield connection
-    await connection.close()
-
-
-@pytest.fixture
 async def ana(conn: asyncpg.Connection) -> StaffUser:
     """A receptionist."""
     return await admin.create(
