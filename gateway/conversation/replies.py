@@ -357,6 +357,12 @@ ALREADY_REGISTERED = (
     "Su número ya está registrado en la clínica, no necesita registrarse otra vez. ¿Desea agendar una cita?"
 )
 NOT_AMONG_YOURS = "No encuentro esa cita entre las suyas."
+# A reminder's button tapped while another request waited for its "sí": that one is not carried out, and is said so.
+LEFT_UNFINISHED = {
+    "book": "La cita que estábamos agendando no se reservó; si aún la necesita, dígamelo.",
+    "cancel": "La cancelación que estábamos preparando no se hizo.",
+    "reschedule": "El cambio de cita que estábamos preparando no se hizo; si aún lo quiere, dígamelo.",
+}
 DAY_PASSED = "La fecha que indicó ya pasó; le ayudo con una fecha próxima."
 CANNOT_CHANGE = "Esa cita ya no se puede modificar (ya pasó, comenzó o fue cancelada)."
 

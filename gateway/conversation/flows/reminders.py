@@ -128,8 +128,16 @@ class Reminders:
             await self._dialog.audit(actor=actor, action=_action(tapped.kind), outcome="denied", detail=detail)
             return Outcome(state.idle(), replies.NOT_AMONG_YOURS)
         flow = _FLOW_OF[tapped.kind]
-        started = state.idle().but(flow=flow, wishes=Wishes(reference=str(tapped.appointment_id)))
-        return await self._dialog.verification.gate(started, turn)
+        reference = str(tapped.appointment_id)
+        started = state.idle().but(flow=flow, wishes=Wishes(reference=reference))
+        outcome = await self._dialog.verification.gate(started, turn)
+        # QA: a move waiting for its "sí" was dropped without a word when a reminder's button came in between.
+        pending = state.flow.value if state.flow is not None and state.step is Step.CONFIRM else None
+        left = replies.LEFT_UNFINISHED.get(pending) if pending is not None else None
+        same_request = state.flow is flow and state.wishes.reference == reference
+        if left is None or same_request or outcome.text is None:
+            return outcome
+        return replace(outcome, text=f"{outcome.text}\n\n{left}")
 
     async def held(self, state: DialogState, turn: Turn, holder: Patient) -> Outcome | None:
         """For a button's flow: the answer when its appointment is not the phone's family's, no longer booked or

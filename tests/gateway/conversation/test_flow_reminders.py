@@ -16,7 +16,7 @@ from appointments import booking, demo, repository
 from appointments.schemas import Appointment
 from gateway.conversation import replies, wording
 from gateway.conversation.buttons import ButtonKind, bare_title, payload, reminder_button
-from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step
+from gateway.conversation.state import DialogState, Flow, ListedAppointment, Step, Wishes
 from tests.support.dialog import KEY, LA_PAZ, DialogBench, dialog_bench
 
 MARIA = demo.MARIA.phone
@@ -238,6 +238,25 @@ async def test_confirmar_records_the_confirmation_once(
     assert audited == [("appointment.confirmed", "success")]
     assert again.text == replies.attendance_already_confirmed(said(tuesday))
     assert await confirmed_at(conn, tuesday) == bench.now
+
+
+async def test_a_button_tapped_while_a_move_awaits_its_yes_says_the_move_was_not_made(
+    bench: DialogBench, tuesday: Appointment
+) -> None:
+    # QA: "¿Confirma que cambiamos su cita…?" was pending, the old reminder's Confirmar came in, and the move was
+    # dropped without a word; the next "sí" got a generic answer.
+    await bench.verified(MARIA)
+    moving = DialogState(
+        flow=Flow.RESCHEDULE,
+        step=Step.CONFIRM,
+        appointment=ListedAppointment.of(tuesday),
+        wishes=Wishes(reference=str(tuesday.id)),
+    )
+
+    outcome = await bench.say(MARIA, payload(ButtonKind.CONFIRM, tuesday.id), moving)
+
+    assert outcome.text == f"{replies.attendance_confirmed(said(tuesday))}\n\n{replies.LEFT_UNFINISHED['reschedule']}"
+    assert outcome.state.flow is None
 
 
 async def test_confirmar_on_an_unverified_phone_asks_who_it_is_first(
