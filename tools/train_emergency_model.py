@@ -36,8 +36,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from gateway.understanding import emergency_model
+from gateway.understanding.emergencies import ruled_out
 from gateway.understanding.emergency_model import CLASSES, EmergencyModel, model_text
-from gateway.understanding.intents import Intent, ruled_out
+from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import KNOWN_WORDS, understand
 from gateway.understanding.normalize import normalize
 from gateway.understanding.patterns import Words

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from gateway.conversation import replies
 from gateway.conversation.state import DialogState, EmergencyMode
 from gateway.understanding import emergency_patterns as e
-from gateway.understanding.intents import NEGATIONS, Emergency, Intent, told_emergency, told_overdose
+from gateway.understanding.emergencies import Emergency, told_emergency, told_overdose
+from gateway.understanding.intents import Intent
+from gateway.understanding.negation import NEGATIONS
 from gateway.understanding.nlu import KNOWN_WORDS, Understanding
 from gateway.understanding.patterns import Pattern, Words, compile_patterns
 

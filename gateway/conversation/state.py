@@ -11,8 +11,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from appointments.schemas import Appointment, Slot
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.emergencies import Emergency
 from gateway.understanding.family import Mention, Relation
-from gateway.understanding.intents import Emergency
 from gateway.understanding.times import TimeOfDay
 
 

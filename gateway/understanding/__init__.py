@@ -5,7 +5,8 @@ emergency kind, small talk); everything it uses lives here: normalization, the p
 and the learned emergency model's reader.
 """
 
-from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.emergencies import Emergency
+from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import Understanding, understand
 from gateway.understanding.times import TimeOfDay
 

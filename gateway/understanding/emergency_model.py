@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from gateway.understanding.intents import Emergency
+from gateway.understanding.emergencies import Emergency
 from gateway.understanding.normalize import normalize
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "emergency_model.json.gz"

@@ -184,7 +184,7 @@ SELF_HARM: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 
-# Signs of a crisis that are self-harm together, from different kinds (see `intents._self_harm`): despair, the means
+# Signs of a crisis that are self-harm together, from different kinds (see `emergencies._self_harm`): despair, the means
 # or the place at hand, a farewell. "No quiero seguir" alone may be a treatment; with a knife at hand it is not.
 DESPAIR: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -371,7 +371,7 @@ IDIOM: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 
-# A medicine swallowed: an overdose when an amount goes with it (see `intents._overdose`).
+# A medicine swallowed: an overdose when an amount goes with it (see `emergencies._overdose`).
 SWALLOWED: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "tome|tomo|tomado|tomaron|tomaste|tomando|trague|trago|tragado|tragaron|tragando|comio|comi|comido|comieron"
@@ -757,7 +757,7 @@ WATER_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
         "no se mueve",
     ]
 )
-# A blood pressure written as "220/130" (see `intents._pressure_crisis`), serious with a sign of harm.
+# A blood pressure written as "220/130" (see `emergencies._pressure_crisis`), serious with a sign of harm.
 PRESSURE: Final[tuple[Pattern, ...]] = compile_patterns(["presion|tension|arterial"])
 PRESSURE_SIGNS: Final[tuple[Pattern, ...]] = compile_patterns(
     [
@@ -818,7 +818,7 @@ MOVED_ON: Final[tuple[Pattern, ...]] = FOLLOW_UP + compile_patterns(
     ]
 )
 # An episode of the last days ("el domingo", "ayer", "la otra vez"): past only when all is said to be well now and a
-# visit is wanted, and nothing is told after the all-clear (see `intents._long_past`).
+# visit is wanted, and nothing is told after the all-clear (see `emergencies._long_past`).
 RECENTLY: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "ayer|anteayer|antier|anoche",
@@ -846,7 +846,7 @@ PAST_ATTEMPT: Final[tuple[Pattern, ...]] = compile_patterns(
     ]
 )
 ONGOING: Final[tuple[Pattern, ...]] = compile_patterns(["desde hace", "hace ..3 que", "desde|hace ..3 siento|pienso"])
-# "Ahora queremos cita": what is wanted now after an episode long past is a visit (see `intents._long_past`).
+# "Ahora queremos cita": what is wanted now after an episode long past is a visit (see `emergencies._long_past`).
 VISIT_NOW: Final[tuple[Pattern, ...]] = compile_patterns(
     [
         "ahora|hoy ..2 toca|tocaria|necesita|necesito|necesitamos|queremos|quiero|quiere|tiene|tengo|quisiera"
@@ -892,7 +892,7 @@ TOLD_OF: Final[tuple[Pattern, ...]] = compile_patterns(
     fuzzy=False,
 )
 # A story: a film, a series, a book and their characters. Emergency words in one are the story's, unless the
-# writer tells them of themselves or their own (see `intents._in_a_story`): "en la serie el protagonista se
+# writer tells them of themselves or their own (see `emergencies._in_a_story`): "en la serie el protagonista se
 # suicida, me dejó pensando" is the character's; "estoy viendo una serie y me duele el pecho" is the writer's.
 STORY: Final[tuple[Pattern, ...]] = compile_patterns(
     [

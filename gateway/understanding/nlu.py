@@ -18,20 +18,11 @@ from gateway.understanding import intent_patterns as p
 from gateway.understanding.clinic_topics import TOPIC_WORDS, ClinicTopic, find_topics
 from gateway.understanding.dates import find_dates, is_refused, spell_calendar_words
 from gateway.understanding.doctors import find_doctor
+from gateway.understanding.emergencies import Emergency, emergency_of, ruled_out_kinds
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.family import Mention, only_whom, whom
 from gateway.understanding.intent_patterns import GREETING
-from gateway.understanding.intents import (
-    INTENT_WORDS,
-    Emergency,
-    Intent,
-    classify,
-    complains_of_the_clinic,
-    emergency_of,
-    ruled_out_kinds,
-    says_no,
-    says_yes,
-)
+from gateway.understanding.intents import INTENT_WORDS, Intent, classify, complains_of_the_clinic, says_no, says_yes
 from gateway.understanding.normalize import is_question
 from gateway.understanding.patterns import Words
 from gateway.understanding.references import without_references

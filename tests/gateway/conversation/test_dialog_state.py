@@ -22,8 +22,8 @@ from gateway.conversation.state import (
     Wishes,
 )
 from gateway.understanding.clinic_topics import ClinicTopic
+from gateway.understanding.emergencies import Emergency
 from gateway.understanding.family import Relation
-from gateway.understanding.intents import Emergency
 
 
 def keywords(but: Callable[..., BaseModel]) -> set[str]:

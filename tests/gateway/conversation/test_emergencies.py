@@ -20,7 +20,8 @@ from pydantic import ValidationError
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
-from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.emergencies import Emergency
+from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import understand
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient

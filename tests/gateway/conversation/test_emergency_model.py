@@ -23,8 +23,9 @@ import pytest
 from appointments import demo
 from appointments.demo import seed_demo_clinic
 from gateway.conversation import replies
+from gateway.understanding.emergencies import Emergency
 from gateway.understanding.emergency_model import DEFAULT_PATH, EmergencyModel, model_text
-from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.intents import Intent
 from gateway.understanding.nlu import understand
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.chat import ChatPatient

@@ -16,7 +16,8 @@ from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, Step
 from gateway.understanding import understand
 from gateway.understanding.clinic_topics import ClinicTopic
-from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.emergencies import Emergency
+from gateway.understanding.intents import Intent
 from gateway.understanding.small_talk import SmallTalk
 from tests.support.dialog import LA_PAZ, MONDAY_9AM, DialogBench, dialog_bench
 

@@ -22,7 +22,8 @@ from gateway.conversation.buttons import offer_button, offer_payload
 from gateway.conversation.reply import Action
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step, Wishes
 from gateway.understanding import understand
-from gateway.understanding.intents import Emergency, Intent
+from gateway.understanding.emergencies import Emergency
+from gateway.understanding.intents import Intent
 from gateway.understanding.waitlist import OfferAnswer, WaitlistWish, offer_answer, waitlist_wish
 from tests.support.dialog import KEY, LA_PAZ, MONDAY_9AM, SETTINGS, DialogBench, dialog_bench
 
