@@ -1,5 +1,5 @@
 """The gateway fixtures (real Postgres, Redis, gRPC inference and a fake SMS provider) for the attack tests."""
 
-from tests.gateway.conftest import api_key, client, conn, dead_target, make_client, sms
+from tests.gateway.conftest import api_key, client, dead_target, make_client, sms
 
-__all__ = ["api_key", "client", "conn", "dead_target", "make_client", "sms"]
+__all__ = ["api_key", "client", "dead_target", "make_client", "sms"]
