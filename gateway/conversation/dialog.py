@@ -35,6 +35,7 @@ from gateway.conversation.flows.common import (
 from gateway.conversation.flows.confirmation import Confirmation
 from gateway.conversation.flows.family import Family
 from gateway.conversation.flows.listing import Listing
+from gateway.conversation.flows.minds import ChangesOfMind
 from gateway.conversation.flows.questions import Questions
 from gateway.conversation.flows.reminders import Reminders, unasked
 from gateway.conversation.flows.verification import VERIFYING, Verification
@@ -82,6 +83,7 @@ class Dialog:
         self.audited: list[tuple[str, str]] = []
         self.verification = Verification(self)
         self.booking = Booking(self)
+        self.minds = ChangesOfMind(self)
         self.changes = Changes(self)
         self.confirmation = Confirmation(self)
         self.family = Family(self)

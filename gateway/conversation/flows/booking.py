@@ -13,7 +13,7 @@ from appointments.availability import free_slots
 from appointments.schemas import Appointment, Patient, Slot
 from gateway.conversation import choices, replies, wording
 from gateway.conversation.flows import slots
-from gateway.conversation.flows.common import Outcome, Turn, has_details
+from gateway.conversation.flows.common import Outcome, Turn
 from gateway.conversation.reply import Action, Option
 from gateway.conversation.state import DialogState, Flow, OfferedSlot, Step
 from gateway.understanding.intents import Intent
@@ -73,7 +73,7 @@ class Booking:
         return None if new_flow is not None else await dialog.reprompt(state, turn)
 
     async def answer_slot_choice(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
-        """The message read as one of the slots offered, or as a change of mind (see `change_of_mind`)."""
+        """The message read as one of the slots offered, or as a change of mind (`flows/minds.py`)."""
         dialog = self._dialog
         tz = dialog.settings.tz
         starts = [slot.starts_at.astimezone(tz) for slot in state.offered]
@@ -93,84 +93,12 @@ class Booking:
             number = slots.only_in_part_of_day(starts, part)  # "la de la tarde"; "más temprano" is no part of the day
         if number is not None:
             return await dialog.confirmation.ask(state.but(chosen=state.offered[number], step=Step.CONFIRM), turn)
-        changed = await self.change_of_mind(state, turn, new_flow)
+        changed = await self._dialog.minds.change_of_mind(state, turn, new_flow)
         if changed is not None:
             return changed
         if choices.wants_other_options(turn.text) or turn.understood.intent is Intent.DENY:
             return await dialog.verification.gate(slots.later_options(state), turn)
         return None
-
-    async def change_of_mind(self, state: DialogState, turn: Turn, new_flow: Flow | None) -> Outcome | None:
-        """Slots or a confirmation on the table, and the patient wants something else: leaving it all, an earlier
-        or later time that day, another day, or another day, hour, doctor or specialty named; None otherwise."""
-        dialog = self._dialog
-        tz = dialog.settings.tz
-        text = turn.text
-        if choices.drops_the_booking(text) or (state.flow is Flow.BOOK and choices.only_cancels(text)):
-            return await self._left(state, turn)
-        mention = turn.understood.whom
-        if state.flow is Flow.BOOK and mention is not None and not mention.uncertain:
-            # "No, la cita es para mí", "es para mi hijo": who it is for is settled again, and the slots looked for
-            # are theirs.
-            return await dialog.start(Flow.BOOK, state.but(member=None, confirmed=False), turn)
-        today = turn.now.astimezone(tz).date()
-        wanted, refused = choices.days_named(text, today)
-        understood = turn.understood
-        earlier, later = choices.wants_earlier(text), choices.wants_later_same_day(text)
-        if earlier and not wanted and understood.time is None:
-            return await dialog.verification.gate(slots.earlier_options(state, tz), turn)
-        if later and not wanted and understood.time is None and understood.time_of_day is None:
-            return await dialog.verification.gate(slots.later_same_day(state, tz), turn)
-        if refused and not wanted and understood.time is None and understood.time_of_day is None:
-            return await dialog.verification.gate(slots.another_day(state, tz, max(refused)), turn)
-        if choices.wants_same_week(text) and not wanted:
-            return await self._another_day_that_week(state, turn)
-        if choices.wants_another_day(text) and not wanted:
-            return await dialog.verification.gate(slots.another_day(state, tz), turn)
-        # "Solo puedo los sábados" names no date, but it changes the days to search as one would.
-        if (has_details(understood) or choices.only_weekdays(text)) and new_flow in (None, state.flow):
-            if refused:  # "mejor el lunes, el jueves no puedo": the day wanted, wherever it was said
-                understood = replace(understood, date=wanted[0] if wanted else None)
-            elif (earlier or later) and not wanted:  # "ese mismo día pero en la tarde", "más tarde, a las 5"
-                understood = replace(understood, date=slots.day_in_view(state, tz))
-            turn = replace(turn, understood=understood)
-            if dialog.wishes(turn, state.wishes) != state.wishes:
-                started = await dialog.start(state.flow or Flow.BOOK, state, turn)
-                return await self.hour_asked(started, turn) if understood.time is not None else started
-            # "Otro horario en la tarde" with the afternoon offered already: other times, not the same page again.
-        return None
-
-    async def _another_day_that_week(self, state: DialogState, turn: Turn) -> Outcome:
-        """ "Otro día esa semana": the free day of the calendar week of the day in view nearest it, earlier days still
-        ahead included; with none, that is said and the days after that week are offered."""
-        dialog = self._dialog
-        tz = dialog.settings.tz
-        seen = slots.days_seen(state, tz)
-        shown = slots.day_in_view(state, tz)
-        if shown is None:
-            return await dialog.verification.gate(slots.another_day(state, tz), turn)
-        monday = shown - timedelta(days=shown.weekday())
-        sunday = monday + timedelta(days=6)
-        first = max(monday, turn.now.astimezone(tz).date())
-        free = await self._free(state, turn, await self._busy_for(state, turn), first, sunday)
-        others = sorted({slot.starts_at.astimezone(tz).date() for slot in free} - seen)
-        day = slots.nearest_day(others, shown)
-        if day is not None:
-            return await dialog.verification.gate(slots.on_day(state, day), turn)
-        outcome = await dialog.verification.gate(slots.another_day(state, tz, sunday), turn)
-        if outcome.state.step is not Step.SLOT_CHOICE:
-            return outcome
-        return replace(outcome, text=f"{replies.NO_OTHER_DAY_THAT_WEEK} {outcome.text}")
-
-    async def _busy_for(self, state: DialogState, turn: Turn) -> int | None:
-        """Whose other appointments rule times out: the one moved's patient, the member booked for, or the phone's."""
-        moving, member = state.appointment, state.member
-        if moving is not None and moving.patient_id is not None:
-            return moving.patient_id
-        if member is not None:
-            return member.id
-        patient = await clinic_repository.patient_by_phone(self._dialog.conn, phone=turn.phone)
-        return None if patient is None else patient.id
 
     async def hour_asked(self, outcome: Outcome, turn: Turn) -> Outcome:
         """The hour the patient asked for, free at exactly that start: that time, to confirm, not a list to choose it
@@ -185,26 +113,6 @@ class Booking:
         if slot is None or (day is not None and slot.starts_at.astimezone(tz).date() != day):
             return outcome
         return await self._dialog.confirmation.ask(state.but(chosen=slot, step=Step.CONFIRM), turn)
-
-    async def _left(self, state: DialogState, turn: Turn) -> Outcome:
-        """The patient leaves: nothing booked (or, leaving a move, the appointment kept); said as a cancellation,
-        how to cancel what they already hold."""
-        if state.flow is Flow.RESCHEDULE:
-            # "Después le escribo" while moving: it stays.
-            whose = state.appointment.for_name if state.appointment is not None else None
-            return Outcome(state.idle(), replies.kept(whose))
-        text = replies.BOOKING_LEFT
-        if state.flow is Flow.BOOK and choices.says_cancel(turn.text):
-            conn = self._dialog.conn
-            patient = await clinic_repository.patient_by_phone(conn, phone=turn.phone)
-            held = (
-                []
-                if patient is None
-                else await booking.upcoming_for_patient(conn, patient_id=patient.id, now=turn.now, limit=1)
-            )
-            if held:
-                text = f"{text} {replies.HOW_TO_CANCEL_HELD}"
-        return Outcome(state.idle(), text)
 
     def ask_again(self, state: DialogState) -> Outcome | None:
         """The specialty or slot question asked again after a message that answers nothing."""
@@ -244,7 +152,7 @@ class Booking:
         if state.search_before is not None:
             # "Más temprano": the day of the times shown is searched, whatever day was asked (`earlier_options`).
             first_day = today
-        free = await self._free(state, turn, busy_for, first_day, last_day)
+        free = await self.free(state, turn, busy_for, first_day, last_day)
         if wishes.weekdays:
             free = [slot for slot in free if slot.starts_at.astimezone(tz).isoweekday() in wishes.weekdays]
         offered = slots.pick(
@@ -324,7 +232,7 @@ class Booking:
         for_name = patient.full_name if patient.holder_id is not None else None
         return replies.already_holds(wording.day_and_time(same[0].starts_at, tz), same[0].doctor_name, for_name)
 
-    async def _free(
+    async def free(
         self, state: DialogState, turn: Turn, busy_for: int | None, first_day: date, last_day: date
     ) -> list[Slot]:
         """The free slots from `first_day` to `last_day` with the doctor moved, or the doctor or specialty asked."""

@@ -62,7 +62,7 @@ class Confirmation:
             return await self.ask(state, turn)  # "la de las 5" for the 17:00 asked about: the same time, still no "sí"
         if rebooking:
             # "Después le escribo", "más temprano", "mejor el lunes", "sí, pero mejor a las 4": not this slot.
-            changed = await dialog.booking.change_of_mind(state, turn, new_flow)
+            changed = await dialog.minds.change_of_mind(state, turn, new_flow)
             if changed is not None:
                 return changed
         refusing_it = new_flow is state.flow and no_in(turn.text)  # "no, no la cancele"
