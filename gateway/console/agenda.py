@@ -7,7 +7,7 @@ audited with the person as actor, refusals too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Final
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -85,13 +85,7 @@ async def day(conn: Connection, *, user: StaffUser, day: date, zone: ZoneInfo, n
     if user.role == "medico" and only is None:
         return []
     doctors = await repository.active_doctors(conn, doctor_id=only)
-    appointments = await repository.appointments_between(
-        conn,
-        starts=datetime.combine(day, time(0), zone),
-        ends=datetime.combine(day + timedelta(days=1), time(0), zone),
-        doctor_id=only,
-        include_cancelled=True,
-    )
+    appointments = await booking.day_for_clinic(conn, day=day, doctor_id=only, tz=zone, include_cancelled=True)
     contacts = await repository.patient_contacts(conn, patient_ids=[a.patient_id for a in appointments])
     known = {d.id: d for d in doctors}
     rows: dict[int, list[Row]] = {d.id: [] for d in doctors}
