@@ -42,9 +42,9 @@ _JOIN_VERB = (
     r"(?:anot\w*|apunt\w*|pong\w*|pon(?:er|erme|e|eme|me)|agreg\w*|inscrib\w*|met(?:er|a|e) ?me|"
     r"(?:quiero|quisiera|deseo|puedo) (?:estar|entrar|quedar)|entrar)"
 )
-# "En la lista", "a la lista de espera", "en lista": in a clinic's chat the only list a patient is put on; never
+# "En la lista", "a la lista de espera": `_THE_LIST` with the preposition that puts someone on it; never
 # another one ("la lista de precios").
-_ON_THE_LIST = r"(?: en| a)? (?:la )?lista(?: de espera)?\b(?! de (?!espera))"
+_ON_THE_LIST = rf"(?: en| a)?{_THE_LIST}"
 # Words around a bare "lista de espera" that add nothing to it: "ya, lista de espera entonces", "ok, la lista de espera
 # nomás", "mejor lista de espera, gracias". Never "no" ("no, lista de espera no") nor a question's words.
 _FILLER = (
