@@ -272,7 +272,7 @@ async def test_with_the_graph_breaker_open_messages_are_still_acknowledged_and_n
 
     for wording in ("hola", "quiero una cita"):
         assert (await deliver(webhook, text(MARIA, wording))).json()["accepted"] == 1
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: a loaded CI machine has stalled Postgres for minutes
     while (await webhook.get("/health")).json()["breakers"]["whatsapp"] != "open":
         assert time.monotonic() < deadline, graph.received
         await asyncio.sleep(0.05)
