@@ -122,12 +122,14 @@ def _found(record: PatientRecord) -> Found:
 
 
 async def search(conn: Connection, *, user: StaffUser, query: str) -> Search:
-    """Patients `user` may see matching `query` (a phone when it has no letters, else a name), at most MAX_RESULTS."""
+    """Patients `user` may see matching `query` (a phone when it has digits and no letters, else a name), at most
+    MAX_RESULTS."""
     query = query.strip()[:MAX_QUERY]
     if not query:
         raise ValueError("query: empty")
     doctor_id = _scope(user)
-    by: Literal["phone", "name"] = "name" if any(c.isalpha() for c in query) else "phone"
+    digits_only = any(c.isdigit() for c in query) and not any(c.isalpha() for c in query)
+    by: Literal["phone", "name"] = "phone" if digits_only else "name"
     if by == "phone":
         digits = phone_digits(query)
         if digits is None:
