@@ -16,7 +16,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Final, Literal
+from typing import Final, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -31,9 +31,8 @@ from gateway.console.patients_repository import PatientRecord, Visit
 from gateway.console.repository import StaffUser
 from gateway.conversation.choices import reference_of
 from gateway.errors import NotFound
-from gateway.log import mask_phone
+from gateway.privacy import mask_phone
 from gateway.verification.errors import VerificationUnavailable
-from gateway.verification.otp import OtpService
 
 MAX_QUERY: Final = 100
 MAX_RESULTS: Final = 20
@@ -43,6 +42,14 @@ MAX_APPOINTMENTS: Final = 50
 DEFAULT_REGION: Final = "BO"
 
 _LIKE_SPECIALS = re.compile(r"([\\%_])")
+
+
+class PhoneLocks(Protocol):
+    """The verification lockouts, by phone: the gateway's OtpService (gateway/verification/otp.py)."""
+
+    async def is_locked(self, phone: str) -> bool: ...
+
+    async def unlock(self, phone: str) -> bool: ...
 
 
 class PatientNotFound(NotFound):
@@ -218,7 +225,7 @@ async def _visible(conn: Connection, *, user: StaffUser, patient_id: int, action
 
 
 async def record(
-    conn: Connection, otp: OtpService, *, user: StaffUser, patient_id: int, now: datetime, zone: ZoneInfo
+    conn: Connection, otp: PhoneLocks, *, user: StaffUser, patient_id: int, now: datetime, zone: ZoneInfo
 ) -> Record:
     """`patient_id`'s record as `user` may see it (audited `patient.viewed`), or PatientNotFound."""
     patient = await _visible(conn, user=user, patient_id=patient_id, action="patient.viewed")
@@ -260,14 +267,14 @@ async def record(
     )
 
 
-async def _locked(otp: OtpService, phone: str) -> bool | None:
+async def _locked(otp: PhoneLocks, phone: str) -> bool | None:
     try:
         return await otp.is_locked(phone)
     except RedisError:  # the record is still worth showing; the page says the state is unknown
         return None
 
 
-async def unlock_verification(conn: Connection, otp: OtpService, *, user: StaffUser, patient_id: int) -> bool:
+async def unlock_verification(conn: Connection, otp: PhoneLocks, *, user: StaffUser, patient_id: int) -> bool:
     """Lift the lockout of the phone that speaks for the patient; True when it was locked.
 
     Audited as the staff API's `verification.unlocked` (target: the phone's holder; detail: the phone masked) with the
