@@ -5,9 +5,10 @@ digits (at least MIN_DIGITS); a name by partial words, whatever their case or ac
 found too: their phone is their holder's, and their record links to the holder's, whose record lists them.
 
 A `medico` finds and reads only patients with an appointment with their doctor, and of those only that doctor's
-appointments; family members and holders they never saw are named at most, never linked. Recepción and
-administración see everyone. Searches (how, and how many found: never what was typed), record views and unlocks
-are audited with the person as actor; a medico's refused view is audited `denied`.
+appointments: a family member's holder is named (their phone speaks for the patient) but linked only when the
+medico saw them too, and family members the medico never saw are left out. Recepción and administración see
+everyone. Searches (how, and how many found: never what was typed), record views and unlocks are audited with the
+person as actor; a medico's refused view or unlock is audited `denied`.
 """
 
 from __future__ import annotations
@@ -230,11 +231,13 @@ async def record(
     """`patient_id`'s record as `user` may see it (audited `patient.viewed`), or PatientNotFound."""
     patient = await _visible(conn, user=user, patient_id=patient_id, action="patient.viewed")
     doctor_id = visible_doctor(user)
-    holder: PatientRecord | None = None
-    if patient.holder_id is not None:
-        holder = await found.patient(conn, patient_id=patient.holder_id, doctor_id=doctor_id)
-    family = []
-    if patient.holder_id is None:
+    holder: Found | None = None
+    holder_visible = False
+    family: list[PatientRecord] = []
+    if patient.holder_id is not None and patient.holder_name is not None:
+        holder = Found(patient.holder_id, patient.holder_name, masked_phone(patient.phone), None, None, None)
+        holder_visible = await found.patient(conn, patient_id=patient.holder_id, doctor_id=doctor_id) is not None
+    else:
         family = await found.family(conn, holder_id=patient.id, doctor_id=doctor_id)
     upcoming, past = await found.appointments(
         conn, patient_id=patient.id, doctor_id=doctor_id, now=now, limit=MAX_APPOINTMENTS + 1
@@ -247,9 +250,6 @@ async def record(
         target=audit.patient_actor(patient.id),
     )
     born = patient.date_of_birth
-    holder_found = None
-    if patient.holder_id is not None and patient.holder_name is not None:
-        holder_found = Found(patient.holder_id, patient.holder_name, masked_phone(patient.phone), None, None, None)
     return Record(
         id=patient.id,
         full_name=patient.full_name,
@@ -257,8 +257,8 @@ async def record(
         date_of_birth=born,
         age=None if born is None else age_on(born, now.astimezone(zone).date()),
         relation=patient.relation,
-        holder=holder_found,
-        holder_visible=holder is not None,
+        holder=holder,
+        holder_visible=holder_visible,
         family=[_found(f) for f in family],
         upcoming=[_appointment(v, zone) for v in upcoming[:MAX_APPOINTMENTS]],
         past=[_appointment(v, zone) for v in past[:MAX_APPOINTMENTS]],
