@@ -21,7 +21,8 @@ Actions (dotted; add new ones here):
                                    (denied: no date of birth on file, a person takes over)
     verification.code_sent         an SMS code was sent
     verification.code_checked      a patient entered an SMS code
-    verification.unlocked          staff lifted a phone's verification lockout (detail: the phone, masked)
+    verification.unlocked          staff lifted a phone's verification lockout (detail: the phone, masked), through the
+                                   API or a console user on a patient's record (target: the phone's holder)
     patient.registered             someone not yet a patient registered (after the SMS code); denied with detail
                                    reason document_on_file: the carnet is another patient's, a person checks
     patient.member_added           a verified holder added a family member to their phone (target: the member)
@@ -35,6 +36,9 @@ Actions (dotted; add new ones here):
     waitlist.offer_taken           a "sí" to a waitlist offer that could not book it (denied; detail: reason);
                                    one that did is audited as appointment.booked with detail via: waitlist
     staff.appointments.viewed      staff listed a day's appointments
+    patients.searched              a console user searched patients (detail by: phone | name, count; never the query)
+    patient.viewed                 a console user opened a patient's record (denied: a medico, another doctor's
+                                   patient)
     staff.availability.viewed      staff looked at free slots
     staff.doctors.viewed           staff listed the doctors
     staff.whatsapp_failed.viewed   staff listed the WhatsApp messages given up on (detail: how many)

@@ -7,14 +7,8 @@ import sys
 
 import structlog
 
+from gateway.privacy import mask_phone as mask_phone  # where the log's callers have always found it
 from gateway.tracing import add_trace_ids
-
-
-def mask_phone(phone: str) -> str:
-    """`+59170123456` → `+591*****456`: enough to correlate, not enough to identify."""
-    if len(phone) <= 7:
-        return "*" * len(phone)
-    return f"{phone[:4]}{'*' * (len(phone) - 7)}{phone[-3:]}"
 
 
 def _stderr_logger(*_: object) -> structlog.PrintLogger:

@@ -23,6 +23,7 @@ from appointments.errors import (
     SlotTaken,
     TooManyUpcoming,
 )
+from gateway.console.patients import PatientNotFound
 from gateway.console.signin import CsrfRefused, SignInRequired
 from gateway.conversation.turn_lease import TurnInterrupted, TurnTaken
 from gateway.errors import (
@@ -59,6 +60,7 @@ HTTP_STATUS: dict[type[Exception], int] = {
     # The staff console: pages get a redirect or a Spanish page instead (gateway/api/console_auth.py).
     SignInRequired: 401,
     CsrfRefused: 403,
+    PatientNotFound: 404,
     NotFound: 404,
     InvalidRequest: 422,
     KeyReused: 422,

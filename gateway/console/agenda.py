@@ -46,6 +46,7 @@ class Row:
 
     id: UUID
     time: str
+    patient_id: int
     patient_name: str
     phone: str
     status: AppointmentStatus
@@ -65,6 +66,7 @@ def _row(appointment: Appointment, name: str, phone: str, *, zone: ZoneInfo, now
     return Row(
         id=appointment.id,
         time=f"{starts:%H:%M}",
+        patient_id=appointment.patient_id,
         patient_name=name,
         phone=masked_phone(phone),
         status=appointment.status,

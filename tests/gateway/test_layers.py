@@ -47,7 +47,9 @@ def test_verification_does_not_reach_back_up_into_the_conversation() -> None:
 
 
 def test_the_console_domain_knows_nothing_of_http() -> None:
-    loaded = _loaded_after_importing("gateway.console.signin", "gateway.console.admin", "gateway.console.agenda")
+    loaded = _loaded_after_importing(
+        "gateway.console.signin", "gateway.console.admin", "gateway.console.agenda", "gateway.console.patients"
+    )
 
     assert [n for n in loaded if n.startswith(("gateway.api", "fastapi", "starlette", "jinja2"))] == []
 
