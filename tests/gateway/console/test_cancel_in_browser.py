@@ -13,8 +13,8 @@ from playwright.async_api import Page, expect
 from appointments import repository
 from appointments.demo import MARIA
 from appointments.schemas import CreatedBy
-from gateway.conversation.choices import reference_of
 from gateway.console.repository import StaffUser
+from gateway.conversation.choices import reference_of
 from notifications.service import NotificationService
 from notifications.settings import NotificationSettings
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
