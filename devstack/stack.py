@@ -40,7 +40,7 @@ from devstack.whatsapp_outbox import whatsapp_outbox
 from gateway import db
 from gateway.cli import DEMO_KEY_FILE
 from gateway.security import api_keys
-from notifications.template import OFFER_TEXT, REMINDER_TEXT
+from notifications.template import CANCELLATION_TEXT, OFFER_TEXT, REMINDER_TEXT, STAFF_REPLY_TEXT
 
 DATA_DIR = Path(".data")
 DEFAULT_MODEL = "models/dialogpt-clinic-es"
@@ -257,6 +257,8 @@ def notifications_env(env: dict[str, str], services: ExitStack) -> dict[str, str
         bodies = {
             env.get("REMINDER_TEMPLATE_NAME", "recordatorio_cita"): REMINDER_TEXT,
             env.get("WAITLIST_TEMPLATE_NAME", "oferta_lista_espera"): OFFER_TEXT,
+            env.get("STAFF_REPLY_TEMPLATE_NAME", "respuesta_equipo"): STAFF_REPLY_TEXT,
+            env.get("STAFF_CANCELLATION_TEMPLATE_NAME", "cita_cancelada_clinica"): CANCELLATION_TEXT,
         }
         env["WHATSAPP_GRAPH_BASE_URL"] = services.enter_context(
             whatsapp_outbox(DATA_DIR.resolve() / "whatsapp-outbox.log", bodies)

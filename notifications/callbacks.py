@@ -1,5 +1,5 @@
-"""Meta's status callbacks for the notifications: each reminder and waitlist offer is sent naming its row, and a
-`sent` report records it.
+"""Meta's status callbacks for the notifications: each reminder, waitlist offer and staff message is sent naming its
+row, and a `sent` report records it.
 
 The callbacks reach the gateway's webhook (one per WhatsApp app), which hands those of notifications here: this
 module is the gateway's `StatusRecorder` (gateway/whatsapp/service.py), wired in by gateway/app.py.
@@ -8,10 +8,11 @@ module is the gateway's `StatusRecorder` (gateway/whatsapp/service.py), wired in
 from __future__ import annotations
 
 from appointments.repository.connection import Connection
-from notifications import repository, waitlist_repository
+from notifications import repository, staff_messages_repository, waitlist_repository
 
 CALLBACK_PREFIX = "clinic-reminder:"
 OFFER_PREFIX = "clinic-waitlist:"
+STAFF_MESSAGE_PREFIX = "clinic-staff:"
 
 
 def callback_data(reminder_id: int) -> str:
@@ -22,6 +23,11 @@ def callback_data(reminder_id: int) -> str:
 def offer_callback_data(offer_id: int) -> str:
     """The `biz_opaque_callback_data` a waitlist offer is sent with."""
     return f"{OFFER_PREFIX}{offer_id}"
+
+
+def staff_message_callback_data(message_id: int) -> str:
+    """The `biz_opaque_callback_data` a staff message is sent with."""
+    return f"{STAFF_MESSAGE_PREFIX}{message_id}"
 
 
 def _number_after(prefix: str, data: str | None) -> int | None:
@@ -41,18 +47,26 @@ def offer_of(data: str | None) -> int | None:
     return _number_after(OFFER_PREFIX, data)
 
 
+def staff_message_of(data: str | None) -> int | None:
+    """The staff message a callback's `biz_opaque_callback_data` names, or None when it names none."""
+    return _number_after(STAFF_MESSAGE_PREFIX, data)
+
+
 def is_notification(data: str | None) -> bool:
-    """Whether the callback's data names a reminder or a waitlist offer."""
-    return reminder_of(data) is not None or offer_of(data) is not None
+    """Whether the callback's data names a reminder, a waitlist offer or a staff message."""
+    return any(of(data) is not None for of in (reminder_of, offer_of, staff_message_of))
 
 
 async def record_sent(conn: Connection, *, data: str | None, wamid: str) -> bool:
-    """Record the reminder or offer named by `data` sent; True when it was news (False too when `data` names
-    neither)."""
+    """Record the reminder, offer or staff message named by `data` sent; True when it was news (False too when
+    `data` names none)."""
     reminder_id = reminder_of(data)
     if reminder_id is not None:
         return await repository.confirm_sent(conn, reminder_id=reminder_id, wamid=wamid)
     offer_id = offer_of(data)
     if offer_id is not None:
         return await waitlist_repository.confirm_sent(conn, offer_id=offer_id, wamid=wamid)
+    message_id = staff_message_of(data)
+    if message_id is not None:
+        return await staff_messages_repository.confirm_sent(conn, message_id=message_id, wamid=wamid)
     return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, ProcessCollector
 
-KINDS = ("reminder", "waitlist_offer")
+KINDS = ("reminder", "waitlist_offer", "staff_message")
 # Reminders end skipped or dropped; waitlist offers expired (unanswered) or withdrawn (the slot went, no consent).
 OUTCOMES = ("sent", "failed", "skipped", "dropped", "retried", "expired", "withdrawn")
 

@@ -1,5 +1,5 @@
-"""The notification process: the job worker, the reminders and waitlist offers it runs and the health/metrics
-server, until told to stop."""
+"""The notification process: the job worker, the reminders, waitlist offers and staff messages it sends and the
+health/metrics server, until told to stop."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from notifications.metrics import NotificationMetrics
 from notifications.reminders import Reminders
 from notifications.senders import Sender, sender_from
 from notifications.settings import NotificationSettings
+from notifications.staff_messages import StaffMessages
 from notifications.waitlist import Waitlist
 
 log = structlog.get_logger(__name__)
@@ -50,6 +51,7 @@ class NotificationService:
         self._worker_running = False
         self.reminders: Reminders | None = None
         self.waitlist: Waitlist | None = None
+        self.staff_messages: StaffMessages | None = None
 
     def _on_worker(self, running: bool) -> None:
         self._worker_running = running
@@ -89,6 +91,13 @@ class NotificationService:
             hold_minutes=s.waitlist_hold_minutes,
             min_notice_minutes=s.booking_min_notice_minutes,
             template=s.waitlist_template_name,
+            language=s.reminder_template_language,
+        )
+        self.staff_messages = StaffMessages(
+            sending,
+            tz=s.tz,
+            reply_template=s.staff_reply_template_name,
+            cancellation_template=s.staff_cancellation_template_name,
             language=s.reminder_template_language,
         )
         await self.queue.start()

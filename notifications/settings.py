@@ -52,6 +52,19 @@ class NotificationSettings(BaseSettings):
         default="oferta_lista_espera", pattern=r"^[a-z0-9_]{1,512}$", validation_alias="WAITLIST_TEMPLATE_NAME"
     )
 
+    # What staff write from the console when the patient's 24-hour window has closed: the approved template (body
+    # `template.STAFF_REPLY_TEXT`: {{1}} the reply), and the notice of a cancellation by staff (body
+    # `template.CANCELLATION_TEXT`: {{1}} the reader's first name, {{2}} whose appointment, {{3}} doctor, {{4}} day
+    # and time, {{5}} the reason). Both in REMINDER_TEMPLATE_LANGUAGE.
+    staff_reply_template_name: str = Field(
+        default="respuesta_equipo", pattern=r"^[a-z0-9_]{1,512}$", validation_alias="STAFF_REPLY_TEMPLATE_NAME"
+    )
+    staff_cancellation_template_name: str = Field(
+        default="cita_cancelada_clinica",
+        pattern=r"^[a-z0-9_]{1,512}$",
+        validation_alias="STAFF_CANCELLATION_TEMPLATE_NAME",
+    )
+
     # How messages leave: the WhatsApp Cloud API directly, or an n8n webhook that sends them.
     notifications_sender: Literal["whatsapp", "n8n"] = Field(
         default="whatsapp", validation_alias="NOTIFICATIONS_SENDER"

@@ -1,9 +1,11 @@
-"""The reminder and the waitlist offer as WhatsApp template messages (the Cloud API's documented shape).
+"""The reminder, the waitlist offer and the staff messages as WhatsApp messages (the Cloud API's documented shape).
 
 A family member's appointment is reminded (or offered) on their holder's phone: the message greets the one who
 reads it and says whose appointment it is ("Hola, Rosa. Le recordamos la cita de Mateo…"), so both templates carry
-the reader's first name and the appointment's owner as separate parameters. `REMINDER_TEXT` and `OFFER_TEXT` are
-the bodies to submit for approval (the README shows them too); `render` fills one in, as the patient reads it.
+the reader's first name and the appointment's owner as separate parameters. `REMINDER_TEXT`, `OFFER_TEXT`,
+`STAFF_REPLY_TEXT` and `CANCELLATION_TEXT` are the bodies to submit for approval (the README shows them too); `render`
+fills one in, as the patient reads it. Template parameters are flattened (`flat`): Meta refuses newlines, tabs and
+more than four spaces in a row in them.
 """
 
 from __future__ import annotations
@@ -168,3 +170,75 @@ def offer_message(
     if callback_data is not None:
         message["biz_opaque_callback_data"] = callback_data
     return message
+
+
+# A staff reply that cannot go as free text (the patient's 24-hour window closed): {{1}} what staff wrote, flattened.
+STAFF_REPLY_TEXT = (
+    "Hola, le escribe el equipo de la clínica:\n\n{{1}}\n\nPuede responder a este mensaje para seguir conversando."
+)
+# Staff cancelled an appointment: {{1}} the reader's first name, {{2}} whose appointment ("su cita" / "la cita de
+# Mateo"), {{3}} the doctor with their article, {{4}} day and time, {{5}} the reason staff gave. Within the window the
+# same words go as free text.
+CANCELLATION_TEXT = (
+    "Hola, {{1}}. La clínica tuvo que cancelar {{2}} con {{3}} del {{4}}. Motivo: {{5}}. "
+    "Disculpe las molestias; si desea otra fecha, escríbanos por aquí y le ayudamos."
+)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def flat(value: str) -> str:
+    """A template parameter as Meta accepts it: no newlines or tabs, nor more than 4 spaces in a row."""
+    return _WHITESPACE.sub(" ", value).strip()
+
+
+def text_message(phone: str, body: str, *, callback_data: str | None = None) -> dict[str, Any]:
+    """The Graph API request body for free text (only within the patient's 24-hour window)."""
+    message: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": phone.removeprefix("+"),
+        "type": "text",
+        "text": {"preview_url": False, "body": body},
+    }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message
+
+
+def body_template(
+    phone: str, parameters: list[str], *, template: str, language: str, callback_data: str | None = None
+) -> dict[str, Any]:
+    """The Graph API request body for a template with a body of text parameters and no buttons (flattened)."""
+    message: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": phone.removeprefix("+"),
+        "type": "template",
+        "template": {
+            "name": template,
+            "language": {"code": language},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": flat(p)} for p in parameters]}],
+        },
+    }
+    if callback_data is not None:
+        message["biz_opaque_callback_data"] = callback_data
+    return message
+
+
+@dataclass(frozen=True)
+class CancellationFacts:
+    """What a cancellation notice says: whose appointment, with whom, when, and the reason staff gave."""
+
+    full_name: str
+    doctor_name: str
+    starts_at: datetime
+    reason: str
+    # The holder's name when the appointment was a family member's: the holder reads it.
+    holder_name: str | None = None
+
+
+def cancellation_parameters(facts: CancellationFacts, *, tz: ZoneInfo) -> list[str]:
+    """`CANCELLATION_TEXT`'s parameters, flattened (the reason without its closing stop: the text adds one)."""
+    reader, whose = _reader_and_whose(facts.full_name, facts.holder_name, own="su cita", members="la cita de {}")
+    reason = flat(facts.reason).rstrip(" .")
+    return [reader, whose, with_article(facts.doctor_name), day_and_time(facts.starts_at, tz), reason]

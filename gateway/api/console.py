@@ -30,6 +30,7 @@ from gateway.api.console_auth import (
     set_cookie,
 )
 from gateway.console import agenda, signin
+from gateway.console.outbox import MAX_REASON
 from gateway.console.signin import CsrfRefused
 from gateway.deps import AppServices
 from gateway.security.rate_limit import RateLimited
@@ -149,7 +150,7 @@ _OUTCOME_REFUSED: Final[dict[str, tuple[int, str]]] = {
 _NOT_NOW: Final = "Esa cita todavía no empezó o ya no admite ese cambio (cancelada o ya marcada)."
 
 
-async def _day_page(
+async def day_page(
     request: Request,
     services: AppServices,
     session: CurrentStaff,
@@ -174,10 +175,11 @@ async def _day_page(
         previous=(day - timedelta(days=1)).isoformat(),
         next=(day + timedelta(days=1)).isoformat(),
         error=error,
+        max_reason=MAX_REASON,
     )
 
 
-def _day_or_none(text: str | None) -> date | None:
+def day_or_none(text: str | None) -> date | None:
     try:
         return None if text is None else date.fromisoformat(text)
     except ValueError:
@@ -187,10 +189,10 @@ def _day_or_none(text: str | None) -> date | None:
 @router.get("/hoy")
 async def hoy(request: Request, services: AppServices, session: CurrentStaff, dia: str | None = None) -> Response:
     """Each doctor's appointments on `dia` (YYYY-MM-DD; default today in the clinic's time zone)."""
-    day = _day_or_none(dia)
+    day = day_or_none(dia)
     if dia is not None and day is None:
         return RedirectResponse(request.url_for("hoy").path, status_code=303)  # a mistyped date: today
-    return await _day_page(request, services, session, day or _today(services))
+    return await day_page(request, services, session, day or _today(services))
 
 
 @router.post("/hoy/{appointment_id}/resultado")
@@ -203,7 +205,7 @@ async def set_outcome(
     dia: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
     """Mark an appointment that has started as attended or a no-show, then back to that day."""
-    day = _day_or_none(dia) or _today(services)
+    day = day_or_none(dia) or _today(services)
     try:
         async with services.pool.acquire() as conn:
             await agenda.record_outcome(
@@ -215,5 +217,5 @@ async def set_outcome(
             )
     except AppointmentError as refused:
         status_code, message = _OUTCOME_REFUSED.get(refused.code, (409, _NOT_NOW))
-        return await _day_page(request, services, session, day, status_code=status_code, error=message)
+        return await day_page(request, services, session, day, status_code=status_code, error=message)
     return RedirectResponse(f"{request.url_for('hoy').path}?dia={day.isoformat()}", status_code=303)

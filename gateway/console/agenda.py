@@ -53,6 +53,8 @@ class Row:
     status_name: str
     reference: str
     can_mark: bool
+    # Booked and not started: staff may still cancel it (with a reason the patient is told).
+    can_cancel: bool
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ def _row(appointment: Appointment, name: str, phone: str, *, zone: ZoneInfo, now
         status_name=STATUS_NAMES[appointment.status],
         reference=reference_of(appointment.id),
         can_mark=appointment.status is AppointmentStatus.BOOKED and appointment.starts_at <= now,
+        can_cancel=appointment.status is AppointmentStatus.BOOKED and appointment.starts_at > now,
     )
 
 

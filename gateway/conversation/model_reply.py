@@ -6,8 +6,10 @@ The model writes with no connection held; what it wrote is stored on a connectio
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -32,11 +34,21 @@ log = structlog.get_logger(__name__)
 STORE_AFTER_MODEL_SECONDS = 1.0
 
 
+# The model knows two sides: the patient's and the clinic's.
+ModelRole = Literal["user", "assistant"]
+
+
+def model_history(messages: Sequence[repository.StoredMessage]) -> list[tuple[ModelRole, str]]:
+    """The conversation as the model reads it: what staff wrote from the console is the clinic speaking, shown as
+    the assistant's turn (never as the patient's words)."""
+    return [("user" if m.role == "user" else "assistant", m.content) for m in messages]
+
+
 @dataclass(frozen=True)
 class Prompt:
     """What the model is asked, and what its reply is checked against."""
 
-    history: list[tuple[repository.Role, str]]
+    history: list[tuple[ModelRole, str]]
     parameters: GenerationParameters
     # The template sent instead of a reply the check rejects.
     fallback: str
@@ -84,7 +96,7 @@ class ModelReplies:
         messages = await repository.recent_messages(
             conn, conversation_id=conversation_id, limit=self._settings.history_turns
         )
-        history = [(m.role, m.content) for m in messages]
+        history = model_history(messages)
         fallback = next_template(replies.GATE_FALLBACKS, [m.content for m in messages if m.role == "assistant"])
         now = self._clock().astimezone(self._zone)
         parameters = GenerationParameters(

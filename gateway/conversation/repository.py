@@ -11,7 +11,8 @@ from uuid import UUID
 
 from gateway.db import Connection
 
-Role = Literal["user", "assistant"]
+# 'staff': a person of the clinic wrote it from the console (the model is shown it as the clinic's side).
+Role = Literal["user", "assistant", "staff"]
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,11 @@ async def add_message(
     inbound_key: str | None = None,
     reply_to: int | None = None,
     answer_extras: dict[str, Any] | None = None,
+    staff_user_id: int | None = None,
 ) -> StoredMessage:
     """Append a message and bump the conversation's activity time, atomically.
+
+    A staff message (role 'staff') names its writer, `staff_user_id`; no other message has one.
 
     `inbound_key` (inbound messages) and `reply_to` (the inbound message a reply answers) are unique: storing
     either a second time raises asyncpg.UniqueViolationError and stores nothing.
@@ -82,9 +86,9 @@ async def add_message(
             """
             INSERT INTO messages (
                 conversation_id, user_phone, role, content, action, request_id, meta, inbound_key, reply_to,
-                answer_extras
+                answer_extras, staff_user_id
             )
-            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb)
+            VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11)
             RETURNING id, conversation_id, role, content, action, created_at
             """,
             conversation_id,
@@ -97,6 +101,7 @@ async def add_message(
             inbound_key,
             reply_to,
             json.dumps(answer_extras or {}),
+            staff_user_id,
         )
         await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = $1", conversation_id)
     assert row is not None

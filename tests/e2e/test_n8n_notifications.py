@@ -203,13 +203,32 @@ def test_without_the_token_nothing_is_sent(n8n: N8n, headers: dict[str, str]) ->
     assert len(n8n.graph.received) == before
 
 
-def test_only_template_messages_go_out_through_this_webhook(n8n: N8n) -> None:
+def text_message(body: object = "Hola, le escribe el equipo de la clínica.") -> dict[str, object]:
+    return {"messaging_product": "whatsapp", "to": "59170000009", "type": "text", "text": {"body": body}}
+
+
+def test_only_template_and_text_messages_go_out_through_this_webhook(n8n: N8n) -> None:
     before = len(n8n.graph.received)
-    text = {"messaging_product": "whatsapp", "to": "59170000009", "type": "text", "text": {"body": "Hola"}}
-    for body in (text, {**template_message(), "to": "+591 7000 0009"}, [template_message()]):
+    refused = (
+        {**template_message(), "to": "+591 7000 0009"},
+        [template_message()],
+        text_message(""),
+        text_message(["Hola"]),
+        {**text_message(), "type": "image"},
+    )
+    for body in refused:
         answer = httpx.post(n8n.webhook, json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
         assert answer.status_code == 422, answer.text
     assert len(n8n.graph.received) == before
+
+
+def test_a_staff_messages_free_text_passes_through_as_it_came(n8n: N8n) -> None:
+    before = len(n8n.graph.received)
+    answer = httpx.post(n8n.webhook, json=text_message(), headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    [sent] = n8n.graph.received[before:]
+    assert sent.body == text_message()
+    assert answer.json()["messages"][0]["id"] == f"wamid.fake-out-{before + 1}"
 
 
 async def test_the_graph_apis_failures_reach_the_sender_as_retry_or_give_up(n8n: N8n) -> None:

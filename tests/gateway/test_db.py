@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "moved_from_slots",
     "staff_users",
     "staff_sessions",
+    "staff_messages",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -131,6 +132,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "staff_users": {"SELECT"},
     # Sessions are opened and ended (deleted); only their last_seen_at changes.
     "staff_sessions": {"SELECT", "INSERT", "DELETE"},
+    # Staff messages are queued by the gateway and sent (their outcome recorded) by the notification service.
+    "staff_messages": {"SELECT", "INSERT", "UPDATE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},

@@ -9,10 +9,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from notifications.template import (
+    CANCELLATION_TEXT,
     OFFER_TEXT,
     REMINDER_TEXT,
+    STAFF_REPLY_TEXT,
     OfferFacts,
     ReminderFacts,
+    flat,
     offer_message,
     reminder_message,
     render,
@@ -33,6 +36,8 @@ def test_the_readme_shows_the_approved_bodies() -> None:
     readme = README.read_text(encoding="utf-8")
     assert f"```text\n{REMINDER_TEXT}\n```" in readme
     assert f"```text\n{OFFER_TEXT}\n```" in readme
+    assert f"```text\n{STAFF_REPLY_TEXT}\n```" in readme
+    assert f"```text\n{CANCELLATION_TEXT}\n```" in readme
 
 
 def test_a_reminder_greets_its_reader_and_says_whose_appointment_it_is() -> None:
@@ -64,3 +69,7 @@ def test_an_offer_greets_its_reader_and_says_whom_it_is_for() -> None:
         "el miércoles 6 de marzo a las 10:30. Se la guardamos 30 minutos: ¿la quiere?"
     )
     assert said(None).startswith("Hola, Mateo. Por la lista de espera: se liberó una cita para usted con el Dr.")
+
+
+def test_a_template_parameter_has_no_newlines_tabs_or_runs_of_spaces() -> None:
+    assert flat("  Hola Ana:\n\n\tsu cita      quedó\r\nlista.  ") == "Hola Ana: su cita quedó lista."
