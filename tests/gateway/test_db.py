@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "moved_from_slots",
     "staff_users",
     "staff_sessions",
+    "handovers",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -131,6 +132,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "staff_users": {"SELECT"},
     # Sessions are opened and ended (deleted); only their last_seen_at changes.
     "staff_sessions": {"SELECT", "INSERT", "DELETE"},
+    # Handovers are opened by the assistant and resolved by staff (columns below); kept, never deleted.
+    "handovers": {"SELECT", "INSERT"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
@@ -163,6 +166,7 @@ async def test_of_a_patients_row_the_runtime_may_change_only_the_reminders_conse
     [
         ("staff_users", {"password_hash", "failed_attempts", "locked_until", "last_login_at"}),
         ("staff_sessions", {"last_seen_at"}),
+        ("handovers", {"reason", "resolved_at", "resolved_by", "announcement", "announced_at"}),
     ],
 )
 async def test_of_console_rows_the_runtime_may_change_only_what_signing_in_needs(
