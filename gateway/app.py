@@ -15,10 +15,21 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from gateway import db, outbound
-from gateway.api import chat, console, console_auth, console_cancel, console_patients, health, staff, whatsapp
+from gateway.api import (
+    chat,
+    console,
+    console_auth,
+    console_cancel,
+    console_inbox,
+    console_patients,
+    health,
+    staff,
+    whatsapp,
+)
 from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
 from gateway.clock import Clock, system_clock
+from gateway.console.announce import handover_announcer
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, get_chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable
@@ -134,6 +145,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             guard=process_guards.whatsapp,
             db_guard=process_guards.postgres,
         )
+        # Conversations newly waiting for a person are announced to n8n by a job of this queue.
+        announcer = handover_announcer(settings, pool, jobs)
         await jobs.start()
         log.info("gateway_started", inference_target=settings.inference_target)
         try:
@@ -143,6 +156,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             # WHATSAPP_SHUTDOWN_GRACE_SECONDS are aborted and retried by another copy.
             await jobs.aclose()
             await inbox.aclose()
+            await announcer.aclose()
             await sms.aclose()
             await inference.close()
             await redis_client.aclose()
@@ -164,6 +178,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(console.router)
+    app.include_router(console_inbox.router)
     app.include_router(console_patients.router)
     app.include_router(console_cancel.router)
     console_auth.install(app)

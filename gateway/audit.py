@@ -13,7 +13,7 @@ Actors (the helpers below build them):
     system:<job>                   the gateway itself (reminders, clean-ups)
 
 Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_actor` reads the same),
-`staff_user:<id>` (`staff_user_actor` reads the same),
+`staff_user:<id>` (`staff_user_actor` reads the same), `conversation:<uuid>`,
 or None when nothing in particular was acted on.
 
 Actions (dotted; add new ones here):
@@ -48,6 +48,8 @@ Actions (dotted; add new ones here):
                                    unknown_email (actor anonymous), disabled; locked: the failure that locked the
                                    account, and every attempt while it is locked)
     staff.logout                   a person signed out of the console
+    handover.resolved              a console user handed a conversation waiting for a person back to the assistant
+                                   (target conversation:<uuid>; detail reason, handover_id, waited_seconds)
     staff_user.created             an operator added a console user (actor system:cli; detail role)
     staff_user.disabled            an operator disabled a console user and ended their sessions (actor system:cli)
 

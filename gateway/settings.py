@@ -165,6 +165,20 @@ class Settings(BaseSettings):
         default=10, gt=0, validation_alias="RATE_LIMIT_CONSOLE_LOGIN_PER_MINUTE"
     )
     rate_limit_console_login_burst: int = Field(default=10, ge=1, validation_alias="RATE_LIMIT_CONSOLE_LOGIN_BURST")
+    # Where staff open the console (https://clinica.example.bo): the start of the links the handover announcement
+    # carries; unset: the links are paths (/console/conversaciones/<id>).
+    console_base_url: str | None = Field(
+        default=None, pattern=r"^https?://[^/?#]+$", validation_alias="CONSOLE_BASE_URL"
+    )
+    # A conversation newly waiting for a person (emergency, request for a person, failed verification) is announced
+    # here (deploy/n8n/handover.json, which routes it to WhatsApp, Slack or e-mail): a JSON POST with the reason, the
+    # time, how many wait and the console link; never a name, phone or message. Unset: nothing is announced.
+    n8n_handover_webhook_url: str | None = Field(default=None, validation_alias="N8N_HANDOVER_WEBHOOK_URL")
+    # Sent as `Authorization: Bearer`; the workflow compares it with its own HANDOVER_WEBHOOK_TOKEN.
+    n8n_handover_token: SecretStr | None = Field(default=None, validation_alias="N8N_HANDOVER_TOKEN")
+    n8n_handover_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="N8N_HANDOVER_TIMEOUT_SECONDS")
+    # A failed announcement is retried after 2, 4, 8, … s (at most 5 min), this many times; then it is `failed`.
+    n8n_handover_retries: int = Field(default=10, ge=0, le=30, validation_alias="N8N_HANDOVER_RETRIES")
     # Room for a 4096-character message of emoji written as JSON escapes (12 bytes each, 48 KiB) and as much again
     # of earlier messages.
     max_body_bytes: int = Field(default=131072, ge=1024, validation_alias="MAX_BODY_BYTES")

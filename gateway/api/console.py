@@ -29,7 +29,7 @@ from gateway.api.console_auth import (
     policy,
     set_cookie,
 )
-from gateway.console import agenda, signin
+from gateway.console import agenda, inbox, signin
 from gateway.console.outbox import MAX_REASON
 from gateway.console.signin import CsrfRefused
 from gateway.deps import AppServices
@@ -134,9 +134,12 @@ def _today(services: AppServices) -> date:
 async def home(request: Request, services: AppServices, session: CurrentStaff) -> Response:
     """The console's frame: who is signed in, the clinic's day, sign-out."""
     today = _today(services)
+    async with services.pool.acquire() as conn:
+        waiting = await inbox.waiting_count(conn, user=session.user)
     return page(
         request,
         "console/home.html",
+        waiting_count=waiting,
         user=session.user,
         csrf=session.csrf_token,
         today=spanish_date(today),

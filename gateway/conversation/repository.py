@@ -6,7 +6,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 from uuid import UUID
 
 from gateway.db import Connection
@@ -159,18 +159,60 @@ async def recent_messages(conn: Connection, *, conversation_id: UUID, limit: int
     return [StoredMessage(**dict(row)) for row in rows]
 
 
-async def flag_for_human(conn: Connection, *, conversation_id: UUID, reason: str) -> None:
-    """Ask the clinic's staff to look at a conversation; the first reason and time are kept."""
-    await conn.execute(
-        """
-        UPDATE conversations
-        SET needs_human_since = coalesce(needs_human_since, now()),
-            needs_human_reason = coalesce(needs_human_reason, $2)
-        WHERE id = $1
-        """,
-        conversation_id,
-        reason,
-    )
+# Which waits first in the staff's inbox; an emergency also takes over a handover already waiting for another reason.
+HANDOVER_REASONS: Final = ("emergency", "human_handoff", "verification_failed")
+
+
+async def flag_for_human(conn: Connection, *, conversation_id: UUID, reason: str, announce: bool = False) -> bool:
+    """Ask the clinic's staff to look at a conversation; True when that is news (the caller may tell someone).
+
+    While a handover waits its first reason and time are kept, except that an emergency turns any other reason into
+    an emergency (staff see the emergencies first). Each handover is a `handovers` row, resolved in the console;
+    `announce`: its n8n announcement is pending (gateway/console/announce.py posts it).
+    """
+    if reason not in HANDOVER_REASONS:
+        raise ValueError(f"not a handover reason: {reason}")
+    announcement = "pending" if announce else "off"
+    async with conn.transaction():
+        current = await conn.fetchrow(
+            "SELECT needs_human_since, needs_human_reason FROM conversations WHERE id = $1 FOR UPDATE",
+            conversation_id,
+        )
+        if current is None:
+            return False
+        if current["needs_human_since"] is None:
+            since = await conn.fetchval(
+                """
+                UPDATE conversations SET needs_human_since = now(), needs_human_reason = $2 WHERE id = $1
+                RETURNING needs_human_since
+                """,
+                conversation_id,
+                reason,
+            )
+            await conn.execute(
+                """
+                INSERT INTO handovers (conversation_id, reason, flagged_at, announcement) VALUES ($1, $2, $3, $4)
+                """,
+                conversation_id,
+                reason,
+                since,
+                announcement,
+            )
+            return True
+        if reason != "emergency" or current["needs_human_reason"] == "emergency":
+            return False
+        await conn.execute("UPDATE conversations SET needs_human_reason = 'emergency' WHERE id = $1", conversation_id)
+        # Announced again, as the emergency it now is (unless nothing is announced).
+        await conn.execute(
+            """
+            UPDATE handovers SET reason = 'emergency',
+                announcement = CASE WHEN $2 THEN 'pending' ELSE announcement END
+            WHERE conversation_id = $1 AND resolved_at IS NULL
+            """,
+            conversation_id,
+            announce,
+        )
+        return True
 
 
 async def awaiting_person(conn: Connection, *, conversation_id: UUID, cleared_by: Collection[str]) -> bool:

@@ -264,8 +264,13 @@ class ChatService:
             await repository.save_dialog_state(
                 conn, conversation_id=conversation_id, state=outcome.state.model_dump(mode="json")
             )
-            if outcome.flag is not None:
-                await repository.flag_for_human(conn, conversation_id=conversation_id, reason=outcome.flag)
+            # News to the clinic: its n8n announcement is queued by the job queue's next tick (console/announce.py).
+            if outcome.flag is not None and await repository.flag_for_human(
+                conn,
+                conversation_id=conversation_id,
+                reason=outcome.flag,
+                announce=self._settings.n8n_handover_webhook_url is not None,
+            ):
                 log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
             if outcome.text is not None:
                 # With what a retry that finds this reply needs to answer the same (`_stored_answer`).

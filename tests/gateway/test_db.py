@@ -35,6 +35,7 @@ EXPECTED_TABLES = {
     "staff_users",
     "staff_sessions",
     "staff_messages",
+    "handovers",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -134,6 +135,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "staff_sessions": {"SELECT", "INSERT", "DELETE"},
     # Staff messages are queued by the gateway and sent (their outcome recorded) by the notification service.
     "staff_messages": {"SELECT", "INSERT", "UPDATE"},
+    # Handovers are opened by the assistant and resolved by staff (columns below); kept, never deleted.
+    "handovers": {"SELECT", "INSERT"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
@@ -166,6 +169,7 @@ async def test_of_a_patients_row_the_runtime_may_change_only_the_reminders_conse
     [
         ("staff_users", {"password_hash", "failed_attempts", "locked_until", "last_login_at"}),
         ("staff_sessions", {"last_seen_at"}),
+        ("handovers", {"reason", "resolved_at", "resolved_by", "announcement", "announced_at"}),
     ],
 )
 async def test_of_console_rows_the_runtime_may_change_only_what_signing_in_needs(

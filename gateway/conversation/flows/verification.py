@@ -197,7 +197,7 @@ class Verification:
             await dialog.audit(actor=actor, action="verification.identity", outcome="locked", detail=detail)
             until = turn.now + dialog.settings.identity_lockout
             locked = state.idle().but(identity_failures=0, identity_locked_until=until)
-            return Outcome(locked, replies.IDENTITY_LOCKED, Action.HUMAN_HANDOFF, flag="human_handoff")
+            return Outcome(locked, replies.IDENTITY_LOCKED, Action.HUMAN_HANDOFF, flag="verification_failed")
         await dialog.audit(actor=actor, action="verification.identity", outcome="failure", detail=detail)
         wrong = replies.LAST4_WRONG if method is KnowledgeCheck.LAST4 else replies.BIRTH_DATE_WRONG
         return Outcome(state.but(identity_failures=failures), wrong, Action.VERIFICATION_REQUIRED)
@@ -291,10 +291,13 @@ def register_offer(state: DialogState) -> Outcome:
 
 
 def _locked_out(state: DialogState, exc: LockedOut) -> Outcome:
-    """Locked for a while: say for how long; locked until tomorrow: a person can help (staff can unlock)."""
+    """Locked for a while: say for how long; locked until tomorrow: a person can help (staff can unlock). Either way
+    the conversation waits in the staff's inbox as a failed verification (the assistant stays quiet meanwhile)."""
     if exc.for_the_day:
-        return Outcome(state.idle(), replies.VERIFICATION_LOCKED_TODAY, Action.HUMAN_HANDOFF, flag="human_handoff")
-    return Outcome(state.idle(), replies.verification_locked(minutes(exc.retry_after)), Action.VERIFICATION_REQUIRED)
+        text = replies.VERIFICATION_LOCKED_TODAY
+        return Outcome(state.idle(), text, Action.HUMAN_HANDOFF, flag="verification_failed")
+    text = replies.verification_locked(minutes(exc.retry_after))
+    return Outcome(state.idle(), text, Action.VERIFICATION_REQUIRED, flag="verification_failed")
 
 
 def _minutes_until(until: datetime, now: datetime) -> int:

@@ -254,7 +254,7 @@ async def test_wrong_birth_date_three_times_hands_over_to_a_person(maria: Patien
     assert "bloqueada" in again["response"]
     assert maria.sms.received == []
     flagged = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", MARIA)
-    assert flagged == "human_handoff"
+    assert flagged == "verification_failed"  # in the staff's inbox, after emergencies and requests for a person
     assert (await audit_actions(conn)).count(("verification.identity", "failure")) == 2
 
 
@@ -282,9 +282,13 @@ async def test_wrong_codes_lock_verification_out(maria: Patient, conn: asyncpg.C
     wrong = f"{(int(right) + 1) % 1_000_000:06d}"
     for _ in range(4):
         assert "no es correcto" in (await maria.say(wrong))["response"]
+    assert await conn.fetchval("SELECT count(*) FROM handovers") == 0
     locked = await maria.say(wrong)
     assert "bloqueada" in locked["response"]
     assert "hablar con una persona" in locked["response"]  # the way out, while the lock lasts
+    # Flagged the moment the lock happens: the conversation waits in the staff's inbox.
+    flagged = await conn.fetchval("SELECT needs_human_reason FROM conversations WHERE user_phone = $1", MARIA)
+    assert flagged == "verification_failed"
 
     too_late = await maria.say(right)
     assert too_late["verified"] is False

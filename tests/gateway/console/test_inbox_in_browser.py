@@ -1,0 +1,85 @@
+"""/console/conversaciones in real Chromium: a patient asks for a person through /chat and the open inbox shows it
+without a reload (htmx under the pages' CSP, no violation); the transcript; Resolver; the assistant answers again."""
+
+from __future__ import annotations
+
+import asyncpg
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from gateway.conversation import replies
+from gateway.security.api_keys import create_api_key
+from gateway.understanding.small_talk import SmallTalk
+from tests.gateway.console.conftest import PASSWORD
+from tests.support.browser import screenshot
+
+pytestmark = pytest.mark.browser
+
+PHONE = "+59170009977"
+
+
+async def _say(client: httpx.AsyncClient, key: str, text: str) -> dict[str, object]:
+    answer = await client.post(
+        "/chat", json={"messages": [{"role": "user", "content": text}], "user_id": PHONE}, headers={"X-API-Key": key}
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, object] = answer.json()
+    return body
+
+
+async def test_a_request_for_a_person_appears_live_and_resolver_hands_it_back(
+    page: Page, console_url: str, ana: object, conn: asyncpg.Connection
+) -> None:
+    problems: list[str] = []
+    # Chromium asks every site for /favicon.ico, which the gateway does not serve: that 404 alone is expected.
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(f"{m.text} {m.location.get('url')}")
+            if m.type in ("error", "warning") and not str(m.location.get("url")).endswith("/favicon.ico")
+            else None
+        ),
+    )
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    key = (await create_api_key(conn, name="n8n", scopes={"chat"})).secret
+    await page.goto("/console/login")
+    await page.get_by_label("Correo electrónico").fill("Ana.Perez@clinica.bo")
+    await page.get_by_label("Contraseña").fill(PASSWORD)
+    await page.get_by_role("button", name="Ingresar").click()
+    await page.get_by_role("navigation").get_by_role("link", name="Conversaciones").click()
+    await expect(page.get_by_role("heading", name="Conversaciones que esperan a una persona")).to_be_visible()
+    await expect(page.locator("#ninguna")).to_be_visible()
+    loads: list[str] = []
+    page.on("framenavigated", lambda frame: loads.append(frame.url))
+
+    async with httpx.AsyncClient(base_url=console_url, timeout=30) as patient:
+        asked = await _say(patient, key, "quiero hablar con una persona")
+        assert asked["action"] == "human_handoff"
+        row = page.locator("li.waiting-row")
+        await expect(row).to_have_count(1, timeout=12_000)  # the 5-second poll, no reload
+        assert loads == []
+        await expect(row).to_contain_text("Pide hablar con una persona")
+        await expect(row).to_contain_text("+591 7•••• 977")
+        await expect(row).to_contain_text("«quiero hablar con una persona»")
+        await expect(page.locator("#esperando")).to_have_text("1 esperando", timeout=12_000)
+        await screenshot(page, "console-conversaciones")
+
+        while_waiting = await _say(patient, key, "¿le gusta el fútbol?")
+        assert while_waiting["response"] not in replies.SMALL_TALK[SmallTalk.TASTES]
+        held = "SELECT count(*) FROM messages WHERE meta ->> 'rejected' = 'awaiting_person'"
+        assert await conn.fetchval(held) == 1  # "someone from the team will answer"
+
+        await row.get_by_role("link").click()
+        transcript = page.locator("ol.transcript li")
+        await expect(transcript).to_have_count(4)
+        await expect(transcript.nth(0)).to_contain_text("Paciente")
+        await expect(transcript.nth(0)).to_contain_text("quiero hablar con una persona")
+        await expect(transcript.nth(1)).to_contain_text("Asistente")
+        await screenshot(page, "console-conversacion")
+        await page.get_by_role("button", name="Resolver").click()
+        await expect(page.locator("#ninguna")).to_be_visible()
+
+        again = await _say(patient, key, "¿le gusta el fútbol?")
+    assert again["response"] in replies.SMALL_TALK[SmallTalk.TASTES]
+    assert problems == [], problems  # no CSP violation, no script error
