@@ -34,6 +34,7 @@ EXPECTED_TABLES = {
     "moved_from_slots",
     "staff_users",
     "staff_sessions",
+    "clinic_info_revisions",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -115,8 +116,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "audit_log": {"SELECT", "INSERT"},
     "whatsapp_inbound": {"SELECT", "INSERT", "UPDATE"},
     "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
-    # Staff edit what the clinic tells patients; the gateway only reads it.
-    "clinic_info": {"SELECT"},
+    # Staff edit what the clinic tells patients from the console (0028); removing a topic stays with operators.
+    "clinic_info": {"SELECT", "INSERT", "UPDATE"},
     "whatsapp_outbound": {"SELECT", "INSERT", "UPDATE"},
     # A turn takes its phone's lease and gives it back.
     "turn_leases": {"SELECT", "INSERT", "UPDATE", "DELETE"},
@@ -131,6 +132,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "staff_users": {"SELECT"},
     # Sessions are opened and ended (deleted); only their last_seen_at changes.
     "staff_sessions": {"SELECT", "INSERT", "DELETE"},
+    # Each console edit of clinic_info, whole, append-only like the audit log.
+    "clinic_info_revisions": {"SELECT", "INSERT"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
