@@ -15,7 +15,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 
 from gateway import db, outbound
-from gateway.api import chat, console, console_auth, health, staff, whatsapp
+from gateway.api import chat, console, console_auth, console_clinic, health, staff, whatsapp
 from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
 from gateway.clock import Clock, system_clock
@@ -164,6 +164,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(console.router)
+    app.include_router(console_clinic.router)
     console_auth.install(app)
     app.include_router(health.router)
     app.include_router(staff.router)

@@ -13,7 +13,7 @@ Actors (the helpers below build them):
     system:<job>                   the gateway itself (reminders, clean-ups)
 
 Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_actor` reads the same),
-`staff_user:<id>` (`staff_user_actor` reads the same),
+`staff_user:<id>` (`staff_user_actor` reads the same), `clinic_info:<topic>` (what the clinic tells patients),
 or None when nothing in particular was acted on.
 
 Actions (dotted; add new ones here):
@@ -46,6 +46,9 @@ Actions (dotted; add new ones here):
     staff.logout                   a person signed out of the console
     staff_user.created             an operator added a console user (actor system:cli; detail role)
     staff_user.disabled            an operator disabled a console user and ended their sessions (actor system:cli)
+    clinic_info.updated            a console user saved a topic of Clínica (detail topic, revision_id: the whole
+                                   before/after in clinic_info_revisions, changed: the fields); denied: a medico
+                                   (detail role); conflict: someone else saved it after the form was opened
 
 Outcomes:
     success
