@@ -226,3 +226,20 @@ def test_changed_fields_name_the_paths_that_differ() -> None:
     before = {"weekdays": {"1": [1], "6": [2]}, "holidays": ""}
     after = {"weekdays": {"1": [1], "7": [3]}, "holidays": "Cerrado."}
     assert clinic.changed_fields(before, after) == ["holidays", "weekdays.6", "weekdays.7"]
+
+
+async def test_the_gateways_runtime_role_may_save_but_never_rewrite_a_revision(
+    runtime_database_url: str, conn: asyncpg.Connection, clinic_rows: Clinic, ana: StaffUser
+) -> None:
+    runtime = await asyncpg.connect(runtime_database_url)
+    try:
+        shown, specialties, version = await _form(runtime, Topic.PRICES)
+        facts = clinic_forms.parse(Topic.PRICES, {**shown, "price_pediatria": "220"}, specialties)
+        await clinic.save(runtime, user=ana, topic=Topic.PRICES, facts=facts, note="", version=version)
+        for statement in ("UPDATE clinic_info_revisions SET note_after = ''", "DELETE FROM clinic_info"):
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await runtime.execute(statement)
+    finally:
+        await runtime.close()
+    prices = (await clinic_info.load(conn)).prices
+    assert prices is not None and prices.consultation_bs["pediatria"] == 220
