@@ -2,7 +2,8 @@
 
 Uses DATABASE_URL / REDIS_URL when set, otherwise starts embedded real servers
 under .data/. Migrates, seeds the demo clinic (with an appointment inside the
-reminder horizon), makes sure a demo API key and the offline model exist, then
+reminder horizon), makes sure a demo API key, the demo console users (a receptionist
+and a doctor, devstack/console_users.py) and the offline model exist, then
 starts the inference server, the gateway and the notification service and prints
 how to talk to them. Reminders go to a local WhatsApp outbox that prints them.
 Ctrl-C stops everything it started.
@@ -34,6 +35,7 @@ import asyncpg
 import httpx
 
 from appointments.demo import DemoReminder, seed_demo_clinic, seed_demo_reminder
+from devstack import console_users
 from devstack.embedded import embedded_postgres, embedded_redis, with_database
 from devstack.sms_outbox import sms_outbox
 from devstack.whatsapp_outbox import whatsapp_outbox
@@ -271,7 +273,7 @@ def notifications_env(env: dict[str, str], services: ExitStack) -> dict[str, str
     return env
 
 
-def banner(config: StackConfig, api_key: str) -> str:
+def banner(config: StackConfig, api_key: str, logins: list[console_users.Login]) -> str:
     body = '{"messages":[{"role":"user","content":"Hola, buenos días"}],"user_id":"+59170000001"}'
     curl = (
         f"curl -s {config.gateway_url}/chat -H 'content-type: application/json' "
@@ -285,6 +287,7 @@ def banner(config: StackConfig, api_key: str) -> str:
             f"  inference: 127.0.0.1:{config.inference_port} (gRPC), model {config.model_name}",
             f"  reminders: {config.notifications_url}/health   (python -m notifications)",
             f"  API key:   {api_key}   (saved in {DEMO_KEY_FILE})",
+            *console_users.describe(logins, f"{config.gateway_url}/console/"),
             "",
             "Try it:",
             f"  {curl}",
@@ -323,6 +326,7 @@ def run(config: StackConfig) -> int:
         reminders = Reminders.from_env(env)
         api_key, demo = demo_api_key(owner_url or env["DATABASE_URL"], env["DATABASE_URL"], reminders)
         say(describe_demo(demo, reminders.tz))
+        logins = console_users.prepare(owner_url or env["DATABASE_URL"])
         ensure_model(config.model_name)
         notifications = notifications_env(env, services)
 
@@ -333,7 +337,7 @@ def run(config: StackConfig) -> int:
             children.append(start_inference(config, env))
             children.append(start_gateway(config, env))
             children.append(start_notifications(config, notifications))
-            print(banner(config, api_key), flush=True)
+            print(banner(config, api_key, logins), flush=True)
             while not stop.wait(0.5):
                 if any(child.poll() is not None for child in children):
                     say("a service exited; stopping the rest")

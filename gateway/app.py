@@ -20,6 +20,7 @@ from gateway.api import (
     console,
     console_auth,
     console_cancel,
+    console_clinic,
     console_inbox,
     console_patients,
     health,
@@ -181,6 +182,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     app.include_router(console_inbox.router)
     app.include_router(console_patients.router)
     app.include_router(console_cancel.router)
+    app.include_router(console_clinic.router)
     console_auth.install(app)
     app.include_router(health.router)
     app.include_router(staff.router)

@@ -14,6 +14,7 @@ Actors (the helpers below build them):
 
 Targets: `appointment:<uuid>` (`appointment_target`), `patient:<id>` (`patient_actor` reads the same),
 `staff_user:<id>` (`staff_user_actor` reads the same), `conversation:<uuid>`,
+`clinic_info:<topic>` (what the clinic tells patients),
 or None when nothing in particular was acted on.
 
 Actions (dotted; add new ones here):
@@ -52,6 +53,9 @@ Actions (dotted; add new ones here):
                                    (target conversation:<uuid>; detail reason, handover_id, waited_seconds)
     staff_user.created             an operator added a console user (actor system:cli; detail role)
     staff_user.disabled            an operator disabled a console user and ended their sessions (actor system:cli)
+    clinic_info.updated            a console user saved a topic of Clínica (detail topic, revision_id: the whole
+                                   before/after in clinic_info_revisions, changed: the fields); denied: a medico
+                                   (detail role); conflict: someone else saved it after the form was opened
 
 Outcomes:
     success

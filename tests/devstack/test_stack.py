@@ -74,6 +74,16 @@ def ask(stack: Stack, text: str) -> httpx.Response:
     )
 
 
+def signs_in(stack: Stack, email: str, password: str) -> bool:
+    """Whether the console lets `email` in with `password`, as a browser would ask."""
+    with httpx.Client(base_url=stack.url, headers={"accept": "text/html"}, timeout=30) as browser:
+        form = browser.get("/console/login")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None, form.text
+        answer = browser.post("/console/login", data={"email": email, "password": password, "csrf": csrf[1]})
+        return answer.status_code == 303 and answer.headers["location"] == "/console/"
+
+
 def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, base_env: dict[str, str]) -> None:
     stack = start_stack(tmp_path, base_env)
     try:
@@ -86,6 +96,13 @@ def test_stack_on_embedded_postgres_and_redis_answers_a_patient(tmp_path: Path, 
         # The gateway logs in as the runtime role, which cannot touch audit_log beyond appending.
         assert "the gateway logs in as 'clinic_app' (clinic_runtime)" in stack.child.text
         assert "database_role_too_powerful" not in stack.child.text
+        # Staff sign in to the console as the demo receptionist or doctor, with the passwords printed and kept.
+        assert f"console:   {stack.url}/console/" in stack.child.text
+        printed = dict(re.findall(r"^    (\S+@demo\.clinica\.bo)\s+(\S+)\s{3}", stack.child.text, re.MULTILINE))
+        assert set(printed) == {"recepcion@demo.clinica.bo", "medico@demo.clinica.bo"}
+        kept = (tmp_path / ".data" / "console-users").read_text().split()
+        assert kept == [word for email, password in printed.items() for word in (email, password)]
+        assert signs_in(stack, "recepcion@demo.clinica.bo", printed["recepcion@demo.clinica.bo"])
         # The notification service runs beside them and sends the demo patient's reminder to the local outbox.
         assert "demo appointment to remind:" in stack.child.text
         reminder = wait_for_line(stack, r"^\[whatsapp\] .* template recordatorio_cita \(es\) to \+59170000001: (.*)$")

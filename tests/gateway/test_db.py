@@ -36,6 +36,7 @@ EXPECTED_TABLES = {
     "staff_sessions",
     "staff_messages",
     "handovers",
+    "clinic_info_revisions",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -117,8 +118,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "audit_log": {"SELECT", "INSERT"},
     "whatsapp_inbound": {"SELECT", "INSERT", "UPDATE"},
     "chat_requests": {"SELECT", "INSERT", "UPDATE", "DELETE"},
-    # Staff edit what the clinic tells patients; the gateway only reads it.
-    "clinic_info": {"SELECT"},
+    # Staff edit what the clinic tells patients from the console (0028); removing a topic stays with operators.
+    "clinic_info": {"SELECT", "INSERT", "UPDATE"},
     "whatsapp_outbound": {"SELECT", "INSERT", "UPDATE"},
     # A turn takes its phone's lease and gives it back.
     "turn_leases": {"SELECT", "INSERT", "UPDATE", "DELETE"},
@@ -137,6 +138,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "staff_messages": {"SELECT", "INSERT", "UPDATE"},
     # Handovers are opened by the assistant and resolved by staff (columns below); kept, never deleted.
     "handovers": {"SELECT", "INSERT"},
+    # Each console edit of clinic_info, whole, append-only like the audit log.
+    "clinic_info_revisions": {"SELECT", "INSERT"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
