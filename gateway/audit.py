@@ -51,6 +51,8 @@ Actions (dotted; add new ones here):
     staff.logout                   a person signed out of the console
     handover.resolved              a console user handed a conversation waiting for a person back to the assistant
                                    (target conversation:<uuid>; detail reason, handover_id, waited_seconds)
+    handover.replied               a console user wrote to the patient of a waiting conversation (detail
+                                   outbox_id: the staff_messages row, as_template: past WhatsApp's 24-hour window)
     staff_user.created             an operator added a console user (actor system:cli; detail role)
     staff_user.disabled            an operator disabled a console user and ended their sessions (actor system:cli)
     clinic_info.updated            a console user saved a topic of Clínica (detail topic, revision_id: the whole

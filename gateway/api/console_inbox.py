@@ -8,17 +8,18 @@ SQL are in gateway/console/inbox.py.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from gateway.api.console_auth import PREFIX, CheckedStaff, CurrentStaff, page
-from gateway.console import inbox
+from gateway.console import inbox, outbox
 from gateway.console.repository import Session
 from gateway.deps import AppServices, Services
+from gateway.jobs import JobQueue
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 
@@ -109,17 +110,81 @@ def _transcript_context(services: Services, found: inbox.Conversation) -> dict[s
     return {"conversation": found, "at": lambda moment: clock_time(moment, zone, now)}
 
 
+_REPLY_REFUSED: Final[dict[str, str]] = {
+    "empty": "Escriba la respuesta antes de enviarla.",
+    "too_long": f"La respuesta es demasiado larga: escriba como máximo {outbox.MAX_TEXT} caracteres.",
+}
+
+
+async def _conversation_page(
+    request: Request,
+    services: Services,
+    session: Session,
+    found: inbox.Conversation,
+    *,
+    status_code: int = 200,
+    error: str | None = None,
+    draft: str = "",
+    sent: bool = False,
+) -> Response:
+    async with services.pool.acquire() as conn:
+        window_open = await outbox.window_open(conn, conversation_id=found.id, now=services.clock())
+    return page(
+        request,
+        "console/conversacion.html",
+        status_code=status_code,
+        user=session.user,
+        csrf=session.csrf_token,
+        window_open=window_open,
+        max_text=outbox.MAX_TEXT,
+        error=error,
+        draft=draft,
+        sent=sent,
+        **_transcript_context(services, found),
+    )
+
+
 @router.get("/conversaciones/{conversation_id}")
 async def conversacion(
-    request: Request, conversation_id: str, services: AppServices, session: CurrentStaff
+    request: Request, conversation_id: str, services: AppServices, session: CurrentStaff, enviado: str = ""
 ) -> Response:
-    """One conversation's transcript, oldest message first, and *Resolver* while it waits."""
+    """One conversation's transcript, oldest message first, the reply form, and *Resolver* while it waits."""
     parsed = _conversation_id(conversation_id)
     found = None if parsed is None else await _conversation(services, session, parsed)
     if found is None:
         return _not_found(request, session)
-    context = _transcript_context(services, found)
-    return page(request, "console/conversacion.html", user=session.user, csrf=session.csrf_token, **context)
+    return await _conversation_page(request, services, session, found, sent=enviado == "1")
+
+
+@router.post("/conversaciones/{conversation_id}/responder")
+async def responder(
+    request: Request,
+    conversation_id: str,
+    services: AppServices,
+    session: CheckedStaff,
+    texto: Annotated[str, Form(max_length=20_000)] = "",
+) -> Response:
+    """Send the patient a reply from the signed-in person (WhatsApp, through the notification service's outbox)."""
+    parsed = _conversation_id(conversation_id)
+    if parsed is None:
+        return _not_found(request, session)
+    try:
+        async with services.pool.acquire() as conn:
+            queued = await inbox.reply(
+                conn, user=session.user, conversation_id=parsed, text=texto, now=services.clock()
+            )
+    except inbox.ConversationNotFound:
+        return _not_found(request, session)
+    except outbox.StaffMessageRefused as refused:
+        found = await _conversation(services, session, parsed)
+        if found is None:
+            return _not_found(request, session)
+        message = _REPLY_REFUSED.get(refused.code, _REPLY_REFUSED["empty"])
+        return await _conversation_page(request, services, session, found, status_code=400, error=message, draft=texto)
+    jobs: JobQueue = request.app.state.jobs
+    await outbox.send_now(jobs, queued)
+    path = request.url_for("conversacion", conversation_id=str(parsed)).path
+    return RedirectResponse(f"{path}?enviado=1#respuesta", status_code=303)
 
 
 @router.get("/fragmentos/conversaciones/{conversation_id}")

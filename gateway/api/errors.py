@@ -23,6 +23,7 @@ from appointments.errors import (
     SlotTaken,
     TooManyUpcoming,
 )
+from gateway.console.clinic import EditedMeanwhile, NotAnEditor
 from gateway.console.patients import PatientNotFound
 from gateway.console.signin import CsrfRefused, SignInRequired
 from gateway.conversation.turn_lease import TurnInterrupted, TurnTaken
@@ -61,6 +62,8 @@ HTTP_STATUS: dict[type[Exception], int] = {
     SignInRequired: 401,
     CsrfRefused: 403,
     PatientNotFound: 404,
+    NotAnEditor: 403,
+    EditedMeanwhile: 409,
     NotFound: 404,
     InvalidRequest: 422,
     KeyReused: 422,

@@ -22,6 +22,7 @@ from typing import Any, Final
 from uuid import UUID
 
 from gateway import audit
+from gateway.console import outbox
 from gateway.console.agenda import masked_phone
 from gateway.console.repository import StaffUser
 from gateway.db import Connection
@@ -35,6 +36,7 @@ REASON_NAMES: Final[dict[str, str]] = {
 SPEAKERS: Final[dict[str, str]] = {"user": "Paciente", "assistant": "Asistente"}
 SNIPPET_CHARS: Final = 140
 _AUDIT_ACTION: Final = "handover.resolved"
+_REPLY_ACTION: Final = "handover.replied"
 
 
 class ConversationNotFound(LookupError):
@@ -176,7 +178,7 @@ async def _header(conn: Connection, user: StaffUser, conversation_id: UUID) -> A
 async def conversation(conn: Connection, *, user: StaffUser, conversation_id: UUID) -> Conversation:
     """One conversation and all its messages, oldest first; ConversationNotFound if `user` may not see it.
 
-    A message with role `staff` names the person who wrote it when its meta carries their `staff_user_id`.
+    A message with role `staff` names the person who wrote it (messages.staff_user_id).
     """
     header = await _header(conn, user, conversation_id)
     if header is None:
@@ -185,8 +187,7 @@ async def conversation(conn: Connection, *, user: StaffUser, conversation_id: UU
         """
         SELECT m.id, m.role, m.content, m.created_at, s.full_name AS staff_name
         FROM messages m
-        LEFT JOIN staff_users s
-          ON m.meta ->> 'staff_user_id' ~ '^[0-9]{1,18}$' AND s.id = (m.meta ->> 'staff_user_id')::bigint
+        LEFT JOIN staff_users s ON s.id = m.staff_user_id
         WHERE m.conversation_id = $1
         ORDER BY m.created_at, m.id
         """,
@@ -249,6 +250,33 @@ async def resolve(conn: Connection, *, user: StaffUser, conversation_id: UUID) -
             detail["waited_seconds"] = max(0, round((handover["resolved_at"] - handover["flagged_at"]).total_seconds()))
         await audit.record(conn, actor=actor, action=_AUDIT_ACTION, outcome="success", target=target, detail=detail)
     return True
+
+
+async def reply(
+    conn: Connection, *, user: StaffUser, conversation_id: UUID, text: str, now: datetime
+) -> outbox.QueuedMessage:
+    """Send the patient `text` from `user`: stored in the conversation as theirs and queued for WhatsApp (free text
+    inside the 24-hour window, the approved template past it), audited. The conversation stays with a person until
+    *Resolver*. Hand the result to `outbox.send_now` after this returns (committed).
+
+    ConversationNotFound when `user` may not see it; outbox.StaffMessageRefused for an empty or too long text.
+    """
+    async with conn.transaction():
+        if await _header(conn, user, conversation_id) is None:
+            raise ConversationNotFound(str(conversation_id))
+        queued = await outbox.queue_reply(
+            conn, staff_user_id=user.id, conversation_id=conversation_id, text=text, now=now
+        )
+        detail: dict[str, audit.DetailValue] = {"outbox_id": queued.id, "as_template": queued.as_template}
+        await audit.record(
+            conn,
+            actor=audit.staff_user_actor(user.id),
+            action=_REPLY_ACTION,
+            outcome="success",
+            target=f"conversation:{conversation_id}",
+            detail=detail,
+        )
+    return queued
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,6 +16,9 @@ from playwright.async_api import Browser, Page
 from gateway.app import create_app
 from gateway.console import admin
 from gateway.console.repository import StaffUser
+from notifications.service import NotificationService
+from notifications.settings import NotificationSettings
+from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.support.browser import chromium, new_page, served
 from tests.support.gateway import gateway_settings
 from tests.support.services import free_port
@@ -126,3 +129,35 @@ async def sign_in(browser: httpx.AsyncClient, email: str, password: str = PASSWO
 def set_cookies(response: httpx.Response) -> dict[str, str]:
     """Each Set-Cookie header of `response` by cookie name."""
     return {h.split("=", 1)[0]: h for h in response.headers.get_list("set-cookie")}
+
+
+@pytest.fixture
+def graph() -> Iterator[FakeGraphApi]:
+    with fake_graph_api() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def notifications(
+    runtime_database_url: str, graph: FakeGraphApi, clock: MovableClock
+) -> AsyncIterator[NotificationService]:
+    """The notification service, as deployed but on the test's clock, sending to the fake Graph API."""
+    settings = NotificationSettings.model_validate(
+        {
+            "DATABASE_URL": runtime_database_url,
+            "WHATSAPP_ACCESS_TOKEN": "test-token",
+            "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
+            "WHATSAPP_GRAPH_BASE_URL": graph.url,
+            "NOTIFICATIONS_HOST": "127.0.0.1",
+            "NOTIFICATIONS_PORT": 0,
+            "NOTIFICATIONS_TICK_SECONDS": 1,
+            "JOB_RECOVER_EVERY_SECONDS": 1,
+            "NOTIFICATIONS_SHUTDOWN_GRACE_SECONDS": 1,
+        }
+    )
+    service = NotificationService(settings, clock=clock)
+    await service.start()
+    try:
+        yield service
+    finally:
+        await service.aclose()

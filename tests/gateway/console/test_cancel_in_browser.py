@@ -3,7 +3,6 @@ the row reads Cancelada and the patient's notice reaches the (fake) Graph API as
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 
 import asyncpg
@@ -16,45 +15,12 @@ from appointments.schemas import CreatedBy
 from gateway.console.repository import StaffUser
 from gateway.conversation.choices import reference_of
 from notifications.service import NotificationService
-from notifications.settings import NotificationSettings
-from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
+from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.gateway.console.conftest import PASSWORD, MovableClock
 from tests.support.browser import screenshot
 from tests.support.clinic import MONDAY, local, seeded_clinic
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraphApi]:
-    with fake_graph_api() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def notifications(
-    runtime_database_url: str, graph: FakeGraphApi, clock: MovableClock
-) -> AsyncIterator[NotificationService]:
-    """The notification service, as deployed but on the test's clock, sending to the fake Graph API."""
-    settings = NotificationSettings.model_validate(
-        {
-            "DATABASE_URL": runtime_database_url,
-            "WHATSAPP_ACCESS_TOKEN": "test-token",
-            "WHATSAPP_PHONE_NUMBER_ID": "106540352242922",
-            "WHATSAPP_GRAPH_BASE_URL": graph.url,
-            "NOTIFICATIONS_HOST": "127.0.0.1",
-            "NOTIFICATIONS_PORT": 0,
-            "NOTIFICATIONS_TICK_SECONDS": 1,
-            "JOB_RECOVER_EVERY_SECONDS": 1,
-            "NOTIFICATIONS_SHUTDOWN_GRACE_SECONDS": 1,
-        }
-    )
-    service = NotificationService(settings, clock=clock)
-    await service.start()
-    try:
-        yield service
-    finally:
-        await service.aclose()
 
 
 async def test_staff_cancel_with_a_reason_and_the_patient_gets_it_on_whatsapp(

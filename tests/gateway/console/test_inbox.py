@@ -15,7 +15,7 @@ from gateway import audit
 from gateway.console import admin, inbox
 from gateway.console.repository import StaffUser
 from gateway.conversation import repository
-from tests.gateway.console.conftest import Console, form_csrf, sign_in
+from tests.gateway.console.conftest import PASSWORD, Console, MovableClock, form_csrf, sign_in
 from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
 
 PAGE = {"accept": "text/html"}
@@ -142,16 +142,22 @@ async def test_a_transcript_names_who_wrote_each_message_and_survives_unknown_ro
     conn: asyncpg.Connection, ana: StaffUser
 ) -> None:
     conversation_id = await _conversation(conn, "+59170000501", "una persona", reason="human_handoff")
-    # A role the console does not know yet (the staff replies, which store the person's id in meta).
+    await conn.execute(
+        """
+        INSERT INTO messages (conversation_id, user_phone, role, content, request_id, staff_user_id)
+        VALUES ($1, '+59170000501', 'staff', 'Buenos días, le ayudo.', 'r2', $2)
+        """,
+        conversation_id,
+        ana.id,
+    )
+    # A role the console does not know yet.
     await conn.execute("ALTER TABLE messages DROP CONSTRAINT IF EXISTS messages_role_check")
     await conn.execute(
         """
-        INSERT INTO messages (conversation_id, user_phone, role, content, request_id, meta)
-        VALUES ($1, '+59170000501', 'staff', 'Buenos días, le ayudo.', 'r2', $2::jsonb),
-               ($1, '+59170000501', 'system', 'nota', 'r3', '{}')
+        INSERT INTO messages (conversation_id, user_phone, role, content, request_id)
+        VALUES ($1, '+59170000501', 'system', 'nota', 'r3')
         """,
         conversation_id,
-        f'{{"staff_user_id": {ana.id}}}',
     )
 
     found = await inbox.conversation(conn, user=ana, conversation_id=conversation_id)
@@ -235,3 +241,99 @@ async def test_the_fragments_poll_the_list_and_the_count(
     assert "Emergencia" in listed.text and "<html" not in listed.text
     count = await browser.get("/console/fragmentos/esperando", headers=htmx)
     assert 'id="esperando"' in count.text and ">1<" in count.text
+
+
+# --- replying ----------------------------------------------------------------------------------------------------
+
+
+async def test_a_reply_is_stored_as_the_persons_queued_once_and_audited_but_refused_empty_or_without_the_token(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection
+) -> None:
+    conversation_id = await _conversation(conn, "+59170000801", "quiero hablar con una persona", reason="human_handoff")
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    opened = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
+    assert 'id="ventana"' not in opened.text  # she wrote just now
+    path = f"/console/conversaciones/{conversation_id}/responder"
+
+    forged = await browser.post(path, data={"texto": "Hola"}, headers=PAGE)
+    empty = await browser.post(path, data={"texto": "   ", "csrf": form_csrf(opened)}, headers=PAGE)
+    too_long = await browser.post(path, data={"texto": "a" * 1001, "csrf": form_csrf(opened)}, headers=PAGE)
+    assert forged.status_code == 403
+    assert empty.status_code == 400 and "Escriba la respuesta antes de enviarla." in empty.text
+    assert too_long.status_code == 400 and "como máximo 1000 caracteres" in too_long.text
+    assert "a" * 1001 in too_long.text  # what was typed is kept
+    assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 0
+
+    sent = await browser.post(path, data={"texto": " Buenos días, le ayudo. ", "csrf": form_csrf(opened)}, headers=PAGE)
+
+    assert sent.status_code == 303
+    assert sent.headers["location"] == f"/console/conversaciones/{conversation_id}?enviado=1#respuesta"
+    stored = await conn.fetchrow("SELECT role, content, staff_user_id FROM messages WHERE role = 'staff'")
+    assert stored is not None
+    assert dict(stored) == {"role": "staff", "content": "Buenos días, le ayudo.", "staff_user_id": ana.id}
+    queued = await conn.fetchrow("SELECT purpose, phone, text, status FROM staff_messages")
+    assert queued is not None and dict(queued) == {
+        "purpose": "reply",
+        "phone": "+59170000801",
+        "text": "Buenos días, le ayudo.",
+        "status": "pending",
+    }
+    entry = await conn.fetchrow("SELECT actor, target, detail FROM audit_log WHERE action = 'handover.replied'")
+    assert entry is not None
+    assert (entry["actor"], entry["target"]) == (f"staff_user:{ana.id}", f"conversation:{conversation_id}")
+    assert "Buenos" not in str(entry["detail"])  # the text is in the conversation, never in the audit log
+    shown = await browser.get(sent.headers["location"], headers=PAGE)
+    assert "Respuesta enviada" in shown.text and "Personal: Ana Pérez" in shown.text
+    assert await inbox.waiting_count(conn) == 1  # still with a person until Resolver
+
+
+async def test_past_whatsapps_24_hours_the_page_says_the_reply_goes_as_a_template(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection, clock: MovableClock
+) -> None:
+    conversation_id = await _conversation(conn, "+59170000802", "quiero hablar con una persona", reason="human_handoff")
+    await conn.execute(
+        "UPDATE messages SET created_at = $2 WHERE conversation_id = $1",
+        conversation_id,
+        clock.now - timedelta(hours=25),
+    )
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+
+    opened = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
+    sent = await browser.post(
+        f"/console/conversaciones/{conversation_id}/responder",
+        data={"texto": "Disculpe la demora.", "csrf": form_csrf(opened)},
+        headers=PAGE,
+    )
+
+    assert 'id="ventana"' in opened.text and "Han pasado más de 24 horas" in opened.text
+    assert sent.status_code == 303
+    detail = await conn.fetchval("SELECT detail FROM audit_log WHERE action = 'handover.replied'")
+    assert '"as_template": true' in str(detail)
+
+
+async def test_a_medico_cannot_reply_to_a_conversation_they_may_not_see(
+    console: Console, conn: asyncpg.Connection, seeded: Clinic
+) -> None:
+    conversation_id = await _conversation(conn, "+59170000803", "quiero hablar con una persona", reason="human_handoff")
+    doctor = await admin.create(
+        conn,
+        email="vargas@clinica.bo",
+        full_name="Lucía Vargas",
+        role="medico",
+        password=PASSWORD,
+        doctor_id=seeded.vargas,
+    )
+    browser = await console.make()
+    await sign_in(browser, doctor.email)
+    home = await browser.get("/console/", headers=PAGE)
+
+    posted = await browser.post(
+        f"/console/conversaciones/{conversation_id}/responder",
+        data={"texto": "Hola", "csrf": form_csrf(home)},
+        headers=PAGE,
+    )
+
+    assert posted.status_code == 404
+    assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 0

@@ -1,5 +1,6 @@
 """/console/conversaciones in real Chromium: a patient asks for a person through /chat and the open inbox shows it
-without a reload (htmx under the pages' CSP, no violation); the transcript; Resolver; the assistant answers again."""
+without a reload (htmx under the pages' CSP, no violation); the transcript; a reply that reaches the (fake) Graph
+API through the notification service running in this process; Resolver; the assistant answers again."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from playwright.async_api import Page, expect
 from gateway.conversation import replies
 from gateway.security.api_keys import create_api_key
 from gateway.understanding.small_talk import SmallTalk
+from notifications.service import NotificationService
+from tests.e2e.fake_whatsapp import FakeGraphApi
 from tests.gateway.console.conftest import PASSWORD
 from tests.support.browser import screenshot
 
@@ -28,8 +31,13 @@ async def _say(client: httpx.AsyncClient, key: str, text: str) -> dict[str, obje
     return body
 
 
-async def test_a_request_for_a_person_appears_live_and_resolver_hands_it_back(
-    page: Page, console_url: str, ana: object, conn: asyncpg.Connection
+async def test_a_request_for_a_person_appears_live_is_answered_and_resolver_hands_it_back(
+    page: Page,
+    console_url: str,
+    ana: object,
+    conn: asyncpg.Connection,
+    graph: FakeGraphApi,
+    notifications: NotificationService,
 ) -> None:
     problems: list[str] = []
     # Chromium asks every site for /favicon.ico, which the gateway does not serve: that 404 alone is expected.
@@ -76,6 +84,17 @@ async def test_a_request_for_a_person_appears_live_and_resolver_hands_it_back(
         await expect(transcript.nth(0)).to_contain_text("Paciente")
         await expect(transcript.nth(0)).to_contain_text("quiero hablar con una persona")
         await expect(transcript.nth(1)).to_contain_text("Asistente")
+        await expect(page.locator("#ventana")).to_have_count(0)  # she wrote just now: free text may go
+        answer = "Buenos días, soy Ana de recepción. ¿En qué le puedo ayudar?"
+        await page.get_by_role("textbox", name="Respuesta").fill(answer)
+        await page.get_by_role("button", name="Enviar respuesta").click()
+        await expect(page.get_by_role("status")).to_contain_text("Respuesta enviada")
+        await expect(transcript).to_have_count(5)
+        await expect(transcript.nth(4)).to_contain_text("Personal: Ana Pérez")
+        await expect(transcript.nth(4)).to_contain_text(answer)
+        [sent] = await graph.await_for(1, PHONE.removeprefix("+"), within=20)
+        assert (sent.body["type"], sent.text) == ("text", answer)
+        assert await conn.fetchval("SELECT count(*) FROM audit_log WHERE action = 'handover.replied'") == 1
         await screenshot(page, "console-conversacion")
         await page.get_by_role("button", name="Resolver").click()
         await expect(page.locator("#ninguna")).to_be_visible()
