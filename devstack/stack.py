@@ -318,6 +318,8 @@ def run(config: StackConfig) -> int:
         env.setdefault("OTP_SECRET", otp_secret())
         # Embedded servers without passwords and a local SMS outbox: fine here, refused in production.
         env.setdefault("APP_ENV", "development")
+        # The demo clinic's name, in SMS and on the console (the setting's default is a bare "Clínica").
+        env.setdefault("CLINIC_NAME", "Clínica San Martín")
         # Bolivia's public numbers for the demo clinic: 168, the health ministry's single emergency number
         # (ambulances), and Familia Segura, a free line of emotional support that takes calls about suicide.
         env.setdefault("EMERGENCY_NUMBER", "168")

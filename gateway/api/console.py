@@ -36,6 +36,8 @@ from gateway.deps import AppServices
 from gateway.security.rate_limit import RateLimited
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+# Included after every console page and the static files (gateway/app.py): what none of them matched.
+unmatched = APIRouter(prefix=PREFIX, include_in_schema=False)
 
 WRONG_CREDENTIALS: Final = "Correo o contraseña incorrectos."
 _WEEKDAYS: Final = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo")
@@ -44,6 +46,7 @@ _MONTHS: Final = (
     "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre",
 )  # fmt: skip
 _NONCE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
+_REFERENCE: Final = re.compile(r"[0-9A-F]{8}")
 
 
 def spanish_date(day: date) -> str:
@@ -161,6 +164,7 @@ async def day_page(
     *,
     status_code: int = 200,
     error: str | None = None,
+    cancelled: str | None = None,
 ) -> Response:
     zone = ZoneInfo(services.settings.clinic_timezone)
     async with services.pool.acquire() as conn:
@@ -178,6 +182,7 @@ async def day_page(
         previous=(day - timedelta(days=1)).isoformat(),
         next=(day + timedelta(days=1)).isoformat(),
         error=error,
+        cancelled=cancelled,
         max_reason=MAX_REASON,
     )
 
@@ -190,12 +195,16 @@ def day_or_none(text: str | None) -> date | None:
 
 
 @router.get("/hoy")
-async def hoy(request: Request, services: AppServices, session: CurrentStaff, dia: str | None = None) -> Response:
-    """Each doctor's appointments on `dia` (YYYY-MM-DD; default today in the clinic's time zone)."""
+async def hoy(
+    request: Request, services: AppServices, session: CurrentStaff, dia: str | None = None, cancelada: str = ""
+) -> Response:
+    """Each doctor's appointments on `dia` (YYYY-MM-DD; default today in the clinic's time zone); `cancelada`, the
+    reference of an appointment just cancelled here, says the patient was told."""
     day = day_or_none(dia)
     if dia is not None and day is None:
         return RedirectResponse(request.url_for("hoy").path, status_code=303)  # a mistyped date: today
-    return await day_page(request, services, session, day or _today(services))
+    cancelled = cancelada if _REFERENCE.fullmatch(cancelada) else None
+    return await day_page(request, services, session, day or _today(services), cancelled=cancelled)
 
 
 @router.post("/hoy/{appointment_id}/resultado")
@@ -222,3 +231,11 @@ async def set_outcome(
         status_code, message = _OUTCOME_REFUSED.get(refused.code, (409, _NOT_NOW))
         return await day_page(request, services, session, day, status_code=status_code, error=message)
     return RedirectResponse(f"{request.url_for('hoy').path}?dia={day.isoformat()}", status_code=303)
+
+
+@unmatched.get("/{rest:path}")
+async def page_not_found(request: Request, session: CurrentStaff, rest: str) -> Response:
+    """A console address that is no page: a Spanish page with the way home, not the API's JSON."""
+    return page(
+        request, "console/pagina_no_encontrada.html", status_code=404, user=session.user, csrf=session.csrf_token
+    )

@@ -18,6 +18,7 @@ from gateway.api.console import day_or_none, day_page
 from gateway.api.console_auth import PREFIX, CheckedStaff
 from gateway.console import cancellation, outbox
 from gateway.console.outbox import MAX_REASON, StaffMessageRefused
+from gateway.conversation.choices import reference_of
 from gateway.deps import AppServices
 from gateway.jobs import JobQueue
 
@@ -58,4 +59,5 @@ async def cancel_appointment(
         return await day_page(request, services, session, day, status_code=status_code, error=message)
     jobs: JobQueue = request.app.state.jobs
     await outbox.send_now(jobs, done.notice)
-    return RedirectResponse(f"{request.url_for('hoy').path}?dia={day.isoformat()}", status_code=303)
+    where = f"{request.url_for('hoy').path}?dia={day.isoformat()}&cancelada={reference_of(appointment_id)}"
+    return RedirectResponse(where, status_code=303)

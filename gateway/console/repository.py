@@ -13,7 +13,7 @@ from gateway.db import Connection
 Role = Literal["recepcion", "medico", "admin"]
 ROLES: Final[tuple[Role, ...]] = ("recepcion", "medico", "admin")
 # How each role reads on the page.
-ROLE_NAMES: Final[dict[str, str]] = {"recepcion": "Recepción", "medico": "Médico", "admin": "Administración"}
+ROLE_NAMES: Final[dict[str, str]] = {"recepcion": "Recepción", "medico": "Médico/a", "admin": "Administración"}
 
 
 class StaffUserError(ValueError):

@@ -17,6 +17,7 @@ from gateway import audit
 from gateway.console import admin
 from gateway.console.outbox import SEND_TASK
 from gateway.console.repository import StaffUser
+from gateway.conversation.choices import reference_of
 from tests.gateway.console.conftest import PASSWORD, Console, MovableClock, form_csrf, sign_in
 from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
 
@@ -69,7 +70,10 @@ async def test_a_receptionist_cancels_with_a_reason_audited_and_the_patients_not
 
     done = await _cancel(browser, later, csrf=csrf, motivo="  la doctora tiene una emergencia  ")
 
-    assert done.status_code == 303 and done.headers["location"] == f"/console/hoy?dia={DAY}"
+    assert done.status_code == 303
+    assert done.headers["location"] == f"/console/hoy?dia={DAY}&cancelada={reference_of(later)}"
+    shown = await browser.get(done.headers["location"], headers={"accept": "text/html"})
+    assert f"Cita {reference_of(later)} cancelada. Le avisamos al" in shown.text
     assert await _status(conn, later) == "cancelled"
     [entry] = await audit.recent(conn, action="appointment.cancelled")
     assert (entry.actor, entry.outcome, entry.target) == (f"staff_user:{ana.id}", "success", f"appointment:{later}")

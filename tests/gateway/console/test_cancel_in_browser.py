@@ -69,7 +69,8 @@ async def test_staff_cancel_with_a_reason_and_the_patient_gets_it_on_whatsapp(
     await row.get_by_role("button", name="Cancelar la cita").click()
 
     await expect(page.locator(f"#cita-{reference_of(booked.id)}")).to_contain_text("Cancelada")
-    assert page.url.endswith("/console/hoy?dia=2026-06-01")
+    assert page.url.endswith(f"/console/hoy?dia=2026-06-01&cancelada={reference_of(booked.id)}")
+    await expect(page.get_by_role("status")).to_contain_text("Le avisamos al paciente por WhatsApp")
     [sent] = await graph.await_for(1, MARIA.phone.removeprefix("+"), within=20)
     first_name = MARIA.full_name.split()[0]
     assert sent.body["type"] == "text"

@@ -143,3 +143,16 @@ async def test_the_sign_in_form_labels_every_field(console: Console) -> None:
     assert '<html lang="es">' in form.text
     for field in ("email", "password"):
         assert f'<label for="{field}">' in form.text and f'id="{field}"' in form.text
+
+
+async def test_a_console_address_that_is_no_page_is_a_spanish_404_not_json(console: Console, ana: StaffUser) -> None:
+    browser = await console.make()
+    stranger = await browser.get("/console/nope", headers={"accept": "text/html"})
+    await sign_in(browser, ana.email)
+
+    missing = await browser.get("/console/nope/otra", headers={"accept": "text/html"})
+    styles = await browser.get("/console/static/console.css")
+
+    assert stranger.status_code == 303 and stranger.headers["location"] == "/console/login"
+    assert missing.status_code == 404 and "No encontramos esa página" in missing.text
+    assert styles.status_code == 200  # the static files are matched before the catch-all
