@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
+from appointments import clinic_info
 from appointments.clinic_info import Prices
 from appointments.repository import specialty_names
 from gateway.api.console import spanish_date
@@ -54,6 +55,8 @@ async def clinica(request: Request, services: AppServices, session: CurrentStaff
     async with services.pool.acquire() as conn:
         topics = await clinic.load_all(conn)
         specialties = await specialty_names(conn)
+        hours = next((t.facts for t in topics if isinstance(t.facts, clinic_info.Hours)), None)
+        outside = [] if hours is None else await clinic.schedules_outside(conn, hours)
     saved = clinic.TOPIC_OF_SLUG.get(guardado)
     return page(
         request,
@@ -64,8 +67,10 @@ async def clinica(request: Request, services: AppServices, session: CurrentStaff
         updated={t.topic: _updated(t, zone) for t in topics},
         specialties=specialties,
         weekdays=clinic_forms.WEEKDAYS,
+        weekday_names=dict(clinic_forms.WEEKDAYS),
         can_edit=clinic.can_edit(session.user),
         saved=clinic.TITLES[saved] if saved else None,
+        outside=outside,
     )
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from typing import Final
 
 from pydantic import ValidationError
@@ -129,6 +129,41 @@ async def load_all(conn: Connection) -> list[Stored]:
 async def load(conn: Connection, topic: Topic) -> Stored:
     row = await conn.fetchrow("SELECT details, note, updated_at FROM clinic_info WHERE topic = $1", topic.value)
     return _stored(topic, None if row is None else dict(row))
+
+
+@dataclass(frozen=True)
+class OutsideHours:
+    """A doctor's bookable hours (doctor_schedules) that fall outside the opening hours the assistant tells."""
+
+    doctor: str
+    weekday: int
+    starts: time
+    ends: time
+
+
+async def schedules_outside(conn: Connection, hours: clinic_info.Hours) -> list[OutsideHours]:
+    """The active doctors' weekly bookable hours that no opening period of `hours` contains.
+
+    The opening hours are what the assistant tells patients; the slots it offers come from each doctor's schedule.
+    Staff edit the first here, so the page says where the two disagree rather than letting a patient be booked at
+    08:00 at a clinic that says it opens at 09:00.
+    """
+    rows = await conn.fetch(
+        """
+        SELECT d.full_name, s.weekday, s.start_time, s.end_time
+        FROM doctor_schedules s JOIN doctors d ON d.id = s.doctor_id
+        WHERE d.active
+        ORDER BY s.weekday, s.start_time, d.full_name
+        """
+    )
+    return [
+        OutsideHours(doctor=row["full_name"], weekday=row["weekday"], starts=row["start_time"], ends=row["end_time"])
+        for row in rows
+        if not any(
+            period.opens <= row["start_time"] and row["end_time"] <= period.closes
+            for period in hours.weekdays.get(row["weekday"], [])
+        )
+    ]
 
 
 def readable(topic: Topic, facts: Facts) -> Facts:

@@ -4,6 +4,7 @@ from what was just saved, on another gateway copy too."""
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import asyncpg
@@ -168,3 +169,32 @@ async def test_a_save_over_someone_elses_edit_keeps_what_was_typed_and_says_so(
     assert "Otra persona guardó esta sección" in late.text and 'value="El Alto"' in late.text
     address = (await clinic_info.load(conn)).address
     assert address is not None and address.city == "La Paz"
+
+
+async def _set_hours(conn: asyncpg.Connection, weekdays: dict[str, list[dict[str, str]]]) -> None:
+    await conn.execute(
+        """
+        INSERT INTO clinic_info (topic, details) VALUES ('hours', $1::jsonb)
+        ON CONFLICT (topic) DO UPDATE SET details = excluded.details
+        """,
+        json.dumps({"weekdays": weekdays}),
+    )
+
+
+async def test_the_page_says_which_doctors_bookable_hours_fall_outside_the_opening_hours(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic_rows: Clinic
+) -> None:
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    all_day = [{"opens": "06:00", "closes": "22:00"}]
+    await _set_hours(conn, {str(day): all_day for day in range(1, 8)})
+    agreeing = await browser.get("/console/clinica", headers=PAGE)
+    # Monday opens at 09:00 now; Dra. Quispe still sees patients from 08:00 on Mondays.
+    await _set_hours(conn, {"1": [{"opens": "09:00", "closes": "19:00"}], **{str(day): all_day for day in range(2, 8)}})
+
+    disagreeing = await browser.get("/console/clinica", headers=PAGE)
+
+    assert agreeing.status_code == 200 and 'id="fuera-de-horario"' not in agreeing.text
+    warning = disagreeing.text.split('id="fuera-de-horario"')[1].split("</div>")[0]
+    assert re.search(r"Carmen Quispe: lunes de 08:00 a\s+12:00", warning), warning
+    assert "martes" not in warning
