@@ -7,7 +7,7 @@ import os
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -54,14 +54,15 @@ def n8n_env(folder: Path, port: int, workflow_env: Mapping[str, str]) -> dict[st
 
 
 @contextmanager
-def running_n8n(workflow: Path, folder: Path, workflow_env: Mapping[str, str]) -> Iterator[str]:
-    """n8n with a throwaway user folder and every workflow in `workflow` imported and active; its base URL."""
+def running_n8n(workflows: Path | Sequence[Path], folder: Path, workflow_env: Mapping[str, str]) -> Iterator[str]:
+    """n8n with a throwaway user folder and every workflow in the `workflows` files imported and active; its URL."""
     binary = installed()
     port = free_port()
     env = n8n_env(folder, port, workflow_env)
-    workflow_ids = [w["id"] for w in json.loads(workflow.read_text())]
+    files = [workflows] if isinstance(workflows, Path) else list(workflows)
+    workflow_ids = [w["id"] for file in files for w in json.loads(file.read_text())]
     # Importing deactivates a workflow; activating it takes effect when n8n starts.
-    commands = [["import:workflow", f"--input={workflow}"]]
+    commands = [["import:workflow", f"--input={file}"] for file in files]
     commands += [["update:workflow", f"--id={workflow_id}", "--active=true"] for workflow_id in workflow_ids]
     for args in commands:
         done = subprocess.run([str(binary), *args], env=env, capture_output=True, text=True, timeout=180)
