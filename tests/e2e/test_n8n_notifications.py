@@ -5,34 +5,24 @@ clock the test sets; and the webhook, public like every n8n webhook, sends nothi
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
-from devstack.processes import start_until
 from notifications.senders import N8nSender, SendError
 from notifications.service import NotificationService
 from notifications.settings import NotificationSettings
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
+from tests.e2e.n8n import WORKFLOWS, running_n8n
 from tests.notifications.support import SetClock, add_patient, book, reminders, seed_doctor
-from tests.support.services import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = ROOT / "deploy" / "n8n" / "notifications.json"
-N8N = Path(os.environ.get("N8N_DIR", ROOT / ".cache" / "n8n")) / "node_modules" / ".bin" / "n8n"
 TOKEN = "e2e-notifications-token-of-some-length"
 GRAPH_TOKEN = "e2e-graph-token"
 PHONE_NUMBER_ID = "106540352242922"
@@ -51,62 +41,17 @@ class N8n:
 
 @pytest.fixture(scope="module")
 def n8n(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N8n]:
-    if not N8N.exists():
-        pytest.fail("n8n is not installed: run `make test-e2e` (or deploy/n8n/install.sh) once")
-    with fake_graph_api() as graph, _n8n(graph, tmp_path_factory.mktemp("n8n")) as url:
-        yield N8n(url, graph)
-
-
-@contextmanager
-def _n8n(graph: FakeGraphApi, folder: Path) -> Iterator[str]:
-    """n8n on a free port with a throwaway user folder and the notifications workflow active; its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "N8N_USER_FOLDER": str(folder),
-        "N8N_PORT": str(port),
-        "N8N_LISTEN_ADDRESS": "127.0.0.1",
-        # isolated-vm is not built (no prebuilt binaries here): the legacy expression engine needs none.
-        "N8N_EXPRESSION_ENGINE": "legacy",
-        "N8N_RUNNERS_ENABLED": os.environ.get("E2E_N8N_RUNNERS", "false"),
-        "N8N_DIAGNOSTICS_ENABLED": "false",
-        "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
-        "N8N_TEMPLATES_ENABLED": "false",
-        "N8N_PERSONALIZATION_ENABLED": "false",
-        "N8N_SECURE_COOKIE": "false",
-        "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",
-        # What deploy/env/n8n.env.example asks for: Code nodes read $env and use Node's crypto.
-        "N8N_BLOCK_ENV_ACCESS_IN_NODE": "false",
-        "NODE_FUNCTION_ALLOW_BUILTIN": "crypto",
-        # What the workflow reads with $env.
-        "NOTIFICATIONS_WEBHOOK_TOKEN": TOKEN,
-        "WHATSAPP_ACCESS_TOKEN": GRAPH_TOKEN,
-        "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
-        "WHATSAPP_GRAPH_BASE_URL": graph.url,
-    }
-    (workflow_id,) = [workflow["id"] for workflow in json.loads(WORKFLOW.read_text())]
-    for args in (
-        ["import:workflow", f"--input={WORKFLOW}"],
-        ["update:workflow", f"--id={workflow_id}", "--active=true"],
-    ):
-        done = subprocess.run([str(N8N), *args], env=env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, f"n8n {args[0]} failed:\n{done.stdout}\n{done.stderr}"
-    child, _ = start_until([str(N8N), "start"], ready=r"Editor is now accessible", env=env, timeout=180)
-    try:
-        assert f"(ID: {workflow_id})" in child.text, child.text
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert child.process.poll() is None and time.monotonic() < deadline, child.text[-4000:]
-            time.sleep(0.25)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.stop()
-        print("--- n8n ---", child.text[-4000:], sep="\n")
+    """n8n with the notifications workflow active, sending to the fake Graph API."""
+    with fake_graph_api() as graph:
+        env = {
+            # What the workflow reads with $env.
+            "NOTIFICATIONS_WEBHOOK_TOKEN": TOKEN,
+            "WHATSAPP_ACCESS_TOKEN": GRAPH_TOKEN,
+            "WHATSAPP_PHONE_NUMBER_ID": PHONE_NUMBER_ID,
+            "WHATSAPP_GRAPH_BASE_URL": graph.url,
+        }
+        with running_n8n(WORKFLOWS / "notifications.json", tmp_path_factory.mktemp("n8n"), env) as url:
+            yield N8n(url, graph)
 
 
 def settings(database_url: str, webhook: str) -> NotificationSettings:

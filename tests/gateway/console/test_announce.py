@@ -91,4 +91,14 @@ def test_the_handover_workflow_checks_its_token_and_carries_no_personal_data() -
     assert "HANDOVER_WEBHOOK_TOKEN" in check and "timingSafeEqual" in check
     assert workflow["settings"]["saveDataSuccessExecution"] == "none"
     assert workflow["connections"]["Accepted?"]["main"][0][0]["node"] == "Tell the team"
+    # Out of the box it posts the Spanish line to a Slack-style incoming webhook the clinic sets in n8n's env.
+    tell = nodes["Tell the team"]
+    assert tell["type"] == "n8n-nodes-base.httpRequest" and "$env.HANDOVER_NOTIFY_URL" in tell["parameters"]["url"]
+    assert "Conversación esperando" in check and "$json.text" in tell["parameters"]["jsonBody"]
+    # n8n 1.x answers 200 for a responseNode run that failed: a failed "Tell the team" must answer non-2xx itself,
+    # or the gateway records an announcement nobody got (run for real in tests/e2e/test_n8n_handover.py).
+    assert tell["onError"] == "continueErrorOutput"
+    [[failed]] = [[link["node"] for link in output] for output in workflow["connections"]["Tell the team"]["main"][1:]]
+    assert nodes[failed]["type"] == "n8n-nodes-base.respondToWebhook"
+    assert not 200 <= nodes[failed]["parameters"]["options"]["responseCode"] < 300
     assert httpx.URL(f"http://n8n/webhook/{hook['parameters']['path']}").path == "/webhook/clinic-handover"
