@@ -1,12 +1,15 @@
 """/console/conversaciones — conversations waiting for a person: the list, one transcript, *Resolver* (issue 18).
 
 Server-rendered pages that work without JavaScript; with it, htmx (vendored: static/vendor/htmx.min.js) polls the
-fragments below every 5 s and swaps them in, so a newly flagged conversation appears without a reload. Rules and
+fragments below every 5 s and swaps them in, so a newly flagged conversation appears without a reload. Each fragment
+carries the version of what it shows in its poll's URL (`?v=`); while that has not changed the poll is answered
+204 No Content and htmx swaps nothing, so the focus of someone moving with the keyboard stays where it is. Rules and
 SQL are in gateway/console/inbox.py.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 from uuid import UUID
@@ -52,13 +55,30 @@ def _zone(services: Services) -> ZoneInfo:
     return ZoneInfo(services.settings.clinic_timezone)
 
 
+def version(*shown: object) -> str:
+    """A short fingerprint of what a fragment shows: the same while nothing on it changed."""
+    return hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+
+
+def _unchanged(asked: str, current: str) -> Response | None:
+    """204 No Content when the poll already shows `current` (htmx then swaps nothing); None: send the fragment."""
+    return Response(status_code=204) if asked == current else None
+
+
 async def _list_context(services: Services, session: Session) -> dict[str, Any]:
     async with services.pool.acquire() as conn:
         rows = await inbox.waiting(conn, user=session.user)
     zone, now = _zone(services), services.clock()
+    # The relative waits ("hace 2 min") are left out, or the list would change every minute; the clinic's date is in
+    # because the times read "09:12" today and "2 jun 09:12" from tomorrow on.
+    shown = [
+        (r.conversation_id, r.reason, r.flagged_at, r.phone, r.patient_name, r.last_message, r.replied_by, r.replied_at)
+        for r in rows
+    ]
     return {
         "rows": rows,
         "waiting_count": len(rows),
+        "version": version(now.astimezone(zone).date(), shown),
         "waited": waited,
         "at": lambda moment: clock_time(moment, zone, now),
     }
@@ -72,18 +92,21 @@ async def conversaciones(request: Request, services: AppServices, session: Curre
 
 
 @router.get("/fragmentos/conversaciones")
-async def conversaciones_fragmento(request: Request, services: AppServices, session: CurrentStaff) -> Response:
-    """The list alone, for the page's poll (htmx swaps it in place)."""
+async def conversaciones_fragmento(
+    request: Request, services: AppServices, session: CurrentStaff, v: str = ""
+) -> Response:
+    """The list alone, for the page's poll (htmx swaps it in place); 204 while version `v` is still current."""
     context = await _list_context(services, session)
-    return page(request, "console/conversaciones_lista.html", user=session.user, **context)
+    unchanged = _unchanged(v, context["version"])
+    return unchanged or page(request, "console/conversaciones_lista.html", user=session.user, **context)
 
 
 @router.get("/fragmentos/esperando")
-async def esperando(request: Request, services: AppServices, session: CurrentStaff) -> Response:
-    """The navigation's count of waiting conversations, for its poll."""
+async def esperando(request: Request, services: AppServices, session: CurrentStaff, v: str = "") -> Response:
+    """The navigation's count of waiting conversations, for its poll; 204 while `v` is still the count."""
     async with services.pool.acquire() as conn:
         count = await inbox.waiting_count(conn, user=session.user)
-    return page(request, "console/esperando.html", waiting_count=count)
+    return _unchanged(v, str(count)) or page(request, "console/esperando.html", waiting_count=count)
 
 
 def _conversation_id(text: str) -> UUID | None:
@@ -107,7 +130,10 @@ async def _conversation(services: Services, session: Session, conversation_id: U
 
 def _transcript_context(services: Services, found: inbox.Conversation) -> dict[str, Any]:
     zone, now = _zone(services), services.clock()
-    return {"conversation": found, "at": lambda moment: clock_time(moment, zone, now)}
+    # Messages are only ever added, so the last one's id stands for the transcript (the clinic's date for its times).
+    last = found.lines[-1].id if found.lines else None
+    shown = version(now.astimezone(zone).date(), last, found.reason, found.flagged_at)
+    return {"conversation": found, "version": shown, "at": lambda moment: clock_time(moment, zone, now)}
 
 
 _REPLY_REFUSED: Final[dict[str, str]] = {
@@ -189,14 +215,15 @@ async def responder(
 
 @router.get("/fragmentos/conversaciones/{conversation_id}")
 async def conversacion_fragmento(
-    request: Request, conversation_id: str, services: AppServices, session: CurrentStaff
+    request: Request, conversation_id: str, services: AppServices, session: CurrentStaff, v: str = ""
 ) -> Response:
-    """The transcript alone, for the page's poll."""
+    """The transcript alone, for the page's poll; 204 while version `v` is still current."""
     parsed = _conversation_id(conversation_id)
     found = None if parsed is None else await _conversation(services, session, parsed)
     if found is None:
         return _not_found(request, session)
-    return page(request, "console/transcripcion.html", **_transcript_context(services, found))
+    context = _transcript_context(services, found)
+    return _unchanged(v, context["version"]) or page(request, "console/transcripcion.html", **context)
 
 
 @router.post("/conversaciones/{conversation_id}/resolver")

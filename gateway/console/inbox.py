@@ -55,6 +55,9 @@ class Waiting:
     phone: str
     patient_name: str | None
     last_message: str | None
+    replied_by: str | None = None
+    replied_at: datetime | None = None
+    """The person of the team who last answered since the conversation was flagged, and when (None: nobody yet)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,8 @@ class Conversation:
     reason_name: str | None
     flagged_at: datetime | None
     lines: list[Line]
+    patient_id: int | None = None
+    """The registered patient whose phone this is, when `user` may open their record (same rule as Pacientes)."""
 
     @property
     def waiting(self) -> bool:
@@ -118,8 +123,14 @@ async def waiting(conn: Connection, *, user: StaffUser) -> list[Waiting]:
         SELECT c.id, c.user_phone, c.needs_human_reason AS reason, c.needs_human_since AS flagged_at,
                greatest(now() - c.needs_human_since, interval '0') AS waited, p.full_name,
                (SELECT m.content FROM messages m WHERE m.conversation_id = c.id AND m.role = 'user'
-                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_message
+                ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS last_message,
+               r.full_name AS replied_by, r.created_at AS replied_at
         FROM conversations c LEFT JOIN patients p ON p.phone = c.user_phone
+        LEFT JOIN LATERAL (
+            SELECT s.full_name, m.created_at FROM messages m JOIN staff_users s ON s.id = m.staff_user_id
+            WHERE m.conversation_id = c.id AND m.role = 'staff' AND m.created_at >= c.needs_human_since
+            ORDER BY m.created_at DESC, m.id DESC LIMIT 1
+        ) r ON true
         WHERE c.needs_human_since IS NOT NULL AND (
             $1::bigint IS NULL OR c.needs_human_reason = 'emergency'
             OR EXISTS (SELECT FROM appointments a WHERE a.patient_id = p.id AND a.doctor_id = $1)
@@ -139,6 +150,8 @@ async def waiting(conn: Connection, *, user: StaffUser) -> list[Waiting]:
             phone=masked_phone(r["user_phone"]),
             patient_name=r["full_name"],
             last_message=snippet(r["last_message"]),
+            replied_by=r["replied_by"],
+            replied_at=r["replied_at"],
         )
         for r in rows
     ]
@@ -160,10 +173,14 @@ async def waiting_count(conn: Connection, *, user: StaffUser | None = None) -> i
 
 
 async def _header(conn: Connection, user: StaffUser, conversation_id: UUID) -> Any:
+    # record_visible: Pacientes' rule (gateway/console/patients.py): a medico opens only the records of patients with
+    # an appointment with their doctor (none at all without a doctor: scope 0 matches no appointment).
     return await conn.fetchrow(
         """
         SELECT c.id, c.user_phone, c.channel, c.needs_human_reason AS reason, c.needs_human_since AS flagged_at,
-               p.full_name
+               p.full_name, p.id AS patient_id,
+               ($1::bigint IS NULL
+                OR EXISTS (SELECT FROM appointments a WHERE a.patient_id = p.id AND a.doctor_id = $1)) AS record_visible
         FROM conversations c LEFT JOIN patients p ON p.phone = c.user_phone
         WHERE c.id = $2 AND (
             $1::bigint IS NULL OR c.needs_human_reason = 'emergency'
@@ -202,6 +219,7 @@ async def conversation(conn: Connection, *, user: StaffUser, conversation_id: UU
         reason=reason,
         reason_name=REASON_NAMES.get(reason, reason) if reason else None,
         flagged_at=header["flagged_at"],
+        patient_id=header["patient_id"] if header["record_visible"] else None,
         lines=[
             Line(
                 id=r["id"],

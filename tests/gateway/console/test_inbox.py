@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import timedelta
 from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
@@ -12,6 +15,7 @@ from appointments import repository as clinic
 from appointments.demo import MARIA
 from appointments.schemas import CreatedBy
 from gateway import audit
+from gateway.api.console_inbox import clock_time
 from gateway.console import admin, inbox
 from gateway.console.repository import StaffUser
 from gateway.conversation import repository
@@ -337,3 +341,137 @@ async def test_a_medico_cannot_reply_to_a_conversation_they_may_not_see(
 
     assert posted.status_code == 404
     assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 0
+
+
+# --- QA: polls that keep the focus, who already replied, the patient's record, the way to the reply box -----------
+
+
+def _poll_url(fragment: str, element_id: str) -> str:
+    found = re.search(rf'id="{element_id}"[^>]*?hx-get="([^"]+)"', fragment, re.S)
+    assert found is not None, fragment
+    return html.unescape(found.group(1)).removeprefix("https://clinica.test")
+
+
+async def test_the_polls_answer_no_content_while_what_they_show_is_unchanged(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection, clock: MovableClock
+) -> None:
+    conversation_id = await _conversation(conn, "+59170000901", "quiero hablar con una persona", reason="human_handoff")
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    htmx = {"hx-request": "true", "accept": "text/html"}
+    listed = await browser.get("/console/conversaciones", headers=PAGE)
+    opened = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
+    list_poll, count_poll = _poll_url(listed.text, "lista"), _poll_url(listed.text, "esperando")
+    transcript_poll = _poll_url(opened.text, "transcripcion")
+    assert "?v=" in list_poll and count_poll.endswith("?v=1") and "?v=" in transcript_poll
+
+    clock.advance(minutes=7)  # "hace 7 min" is not a change worth moving anyone's focus for
+    for poll in (list_poll, count_poll, transcript_poll):
+        same = await browser.get(poll, headers=htmx)
+        assert (same.status_code, same.text) == (204, ""), poll
+
+    await repository.add_message(
+        conn, conversation_id=conversation_id, user_phone="+59170000901", role="user", content="¿hay alguien?",
+        request_id="r9",
+    )  # fmt: skip
+    await _conversation(conn, "+59170000902", "me desmayé", reason="emergency")
+    changed_list = await browser.get(list_poll, headers=htmx)
+    changed_count = await browser.get(count_poll, headers=htmx)
+    changed_transcript = await browser.get(transcript_poll, headers=htmx)
+    assert (
+        changed_list.status_code == 200 and "¿hay alguien?" in changed_list.text and "Emergencia" in changed_list.text
+    )
+    assert changed_count.status_code == 200 and ">2<" in changed_count.text
+    assert changed_transcript.status_code == 200 and "¿hay alguien?" in changed_transcript.text
+    # The new fragments carry their new versions: polled again, nothing to swap.
+    for fragment, element_id in (
+        (changed_list, "lista"),
+        (changed_count, "esperando"),
+        (changed_transcript, "transcripcion"),
+    ):
+        again = await browser.get(_poll_url(fragment.text, element_id), headers=htmx)
+        assert again.status_code == 204, element_id
+
+    await inbox.resolve(conn, user=ana, conversation_id=conversation_id)
+    resolved = await browser.get(_poll_url(changed_transcript.text, "transcripcion"), headers=htmx)
+    assert resolved.status_code == 200 and "El asistente atiende esta conversación." in resolved.text
+
+
+async def test_a_waiting_row_says_who_already_replied_since_it_was_flagged(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection, clock: MovableClock
+) -> None:
+    answered = await _conversation(conn, "+59170000911", "quiero hablar con una persona", reason="human_handoff")
+    earlier = await _conversation(conn, "+59170000912", "hola", reason=None)
+    rosa = await admin.create(
+        conn, email="rosa@clinica.bo", full_name="Rosa Condori", role="recepcion", doctor_id=None, password=PASSWORD
+    )
+    staff_said = """
+        INSERT INTO messages (conversation_id, user_phone, role, content, request_id, staff_user_id)
+        VALUES ($1, $2, 'staff', 'Le ayudo.', 'r2', $3) RETURNING created_at
+    """
+    replied_at = await conn.fetchval(staff_said, answered, "+59170000911", rosa.id)
+    await conn.fetchval(staff_said, earlier, "+59170000912", ana.id)  # answered in an earlier handover
+    assert await repository.flag_for_human(conn, conversation_id=earlier, reason="human_handoff")
+
+    rows = {r.conversation_id: r for r in await inbox.waiting(conn, user=ana)}
+
+    assert (rows[answered].replied_by, rows[answered].replied_at) == ("Rosa Condori", replied_at)
+    assert (rows[earlier].replied_by, rows[earlier].replied_at) == (None, None)
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    listed = await browser.get("/console/conversaciones", headers=PAGE)
+    shown = " ".join(re.sub(r"<[^>]+>", "", listed.text).split())
+    at = clock_time(replied_at, ZoneInfo("America/La_Paz"), clock.now)
+    assert f"Respondida por Rosa Condori · {at}" in shown
+    assert shown.count("Respondida por") == 1
+    assert "Último mensaje del paciente: «quiero hablar con una persona»" in shown
+
+
+async def test_the_conversation_links_the_patients_record_only_for_whoever_may_open_it(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection, seeded: Clinic
+) -> None:
+    starts = local(MONDAY, 9)
+    await clinic.insert_appointment(
+        conn, patient_id=seeded.maria, doctor_id=seeded.quispe, starts_at=starts,
+        ends_at=starts + timedelta(minutes=20), created_by=CreatedBy.PATIENT, channel="api",
+        now=starts - timedelta(days=2),
+    )  # fmt: skip
+    locked = await _conversation(conn, MARIA.phone, "123456", reason="verification_failed")
+    stranger = await _conversation(conn, "+59170000921", "una persona", reason="emergency")
+    doctors = {
+        name: await admin.create(
+            conn, email=f"{name}@clinica.bo", full_name=name, role="medico", doctor_id=doctor, password=PASSWORD
+        )
+        for name, doctor in (("quispe", seeded.quispe), ("mamani", seeded.mamani))
+    }
+    record = f'href="https://clinica.test/console/pacientes/{seeded.maria}"'
+
+    async def opened(email: str, conversation_id: UUID) -> str:
+        browser = await console.make()
+        await sign_in(browser, email)
+        answer = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
+        assert answer.status_code == 200
+        return " ".join(answer.text.split())
+
+    by_ana = await opened(ana.email, locked)
+    assert record in by_ana and "Para desbloquear la verificación, abra la" in by_ana
+    assert record in await opened(doctors["quispe"].email, locked)  # her own patient
+    assert 'id="ficha"' not in await opened(ana.email, stranger)  # not a registered patient: nothing to open
+    # Mamani may see the emergency of a patient who is not his, but not her record (it would be a 404 to him).
+    await repository.flag_for_human(conn, conversation_id=locked, reason="emergency")
+    by_mamani = await opened(doctors["mamani"].email, locked)
+    assert "/console/pacientes/" not in by_mamani
+    record_page = await (await console.make()).get(f"/console/pacientes/{seeded.maria}", headers=PAGE)
+    assert record_page.status_code == 303  # (signed out: the link is a real route)
+
+
+async def test_the_conversation_page_starts_with_a_way_to_the_reply_box(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection
+) -> None:
+    conversation_id = await _conversation(conn, "+59170000931", "una persona", reason="human_handoff")
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    opened = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
+    link = opened.text.index('<a href="#respuesta" id="ir-a-responder">Ir a responder</a>')
+    assert link < opened.text.index('id="transcripcion"')
+    assert 'id="respuesta" aria-labelledby="titulo-respuesta" class="reply" tabindex="-1"' in opened.text

@@ -4,12 +4,15 @@ API through the notification service running in this process; Resolver; the assi
 
 from __future__ import annotations
 
+from datetime import timedelta
+from uuid import UUID
+
 import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
-from gateway.conversation import replies
+from gateway.conversation import replies, repository
 from gateway.security.api_keys import create_api_key
 from gateway.understanding.small_talk import SmallTalk
 from notifications.service import NotificationService
@@ -102,3 +105,74 @@ async def test_a_request_for_a_person_appears_live_is_answered_and_resolver_hand
         again = await _say(patient, key, "¿le gusta el fútbol?")
     assert again["response"] in replies.SMALL_TALK[SmallTalk.TASTES]
     assert problems == [], problems  # no CSP violation, no script error
+
+
+async def _signed_in(page: Page) -> None:
+    await page.goto("/console/login")
+    await page.get_by_label("Correo electrónico").fill("Ana.Perez@clinica.bo")
+    await page.get_by_label("Contraseña").fill(PASSWORD)
+    await page.get_by_role("button", name="Ingresar").click()
+    await expect(page.get_by_role("navigation")).to_be_visible()
+
+
+async def _waiting(conn: asyncpg.Connection, phone: str, said: str) -> str:
+    conversation_id = await repository.open_conversation(
+        conn, user_phone=phone, vouched_by="api_key:1", idle_after=timedelta(hours=24), channel="api"
+    )
+    await repository.add_message(
+        conn, conversation_id=conversation_id, user_phone=phone, role="user", content=said, request_id="r1"
+    )
+    assert await repository.flag_for_human(conn, conversation_id=conversation_id, reason="human_handoff")
+    return str(conversation_id)
+
+
+async def _focused(page: Page) -> str:
+    focused: str = await page.evaluate("document.activeElement.id || document.activeElement.tagName")
+    return focused
+
+
+async def test_the_polls_leave_a_keyboard_users_focus_where_it_is(
+    page: Page, ana: object, conn: asyncpg.Connection
+) -> None:
+    first = await _waiting(conn, "+59170009901", "quiero hablar con una persona")
+    second = await _waiting(conn, "+59170009902", "necesito ayuda con mi cita")
+    polls: list[int] = []
+    page.on("response", lambda r: polls.append(r.status) if "/fragmentos/" in r.url else None)
+    await _signed_in(page)
+    await page.goto("/console/conversaciones")
+    await page.locator(f"#abrir-{first}").focus()
+    await page.keyboard.press("Tab")
+    assert await _focused(page) == f"abrir-{second}"
+
+    await page.wait_for_timeout(6_500)
+
+    assert polls and set(polls) == {204}  # polled, nothing changed, nothing swapped
+    assert await _focused(page) == f"abrir-{second}"
+    # Something does change: the list is swapped, and the focus follows the same conversation's link.
+    await _waiting(conn, "+59170009903", "me equivoqué de fecha")
+    await expect(page.locator("li.waiting-row")).to_have_count(3, timeout=12_000)
+    assert await _focused(page) == f"abrir-{second}"
+
+
+async def test_on_a_phone_ir_a_responder_jumps_over_a_long_transcript_to_the_reply_box(
+    page: Page, ana: object, conn: asyncpg.Connection
+) -> None:
+    conversation_id = await _waiting(conn, "+59170009911", "quiero hablar con una persona")
+    for turn in range(30):
+        await repository.add_message(
+            conn, conversation_id=UUID(conversation_id), user_phone="+59170009911", role="assistant",
+            content=f"Mensaje largo número {turn}. " * 8, request_id=f"r{turn + 2}",
+        )  # fmt: skip
+    await page.set_viewport_size({"width": 390, "height": 844})
+    await _signed_in(page)
+    await page.goto(f"/console/conversaciones/{conversation_id}")
+    reply_box = page.get_by_role("textbox", name="Respuesta")
+    await expect(reply_box).not_to_be_in_viewport()
+
+    await page.get_by_role("link", name="Ir a responder").focus()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+
+    assert await _focused(page) == "texto"
+    await expect(reply_box).to_be_in_viewport()
+    await screenshot(page, "console-conversacion-telefono")
