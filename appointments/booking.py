@@ -24,6 +24,7 @@ from appointments.errors import (
     InvalidStatusChange,
     NotBookable,
     NotYourAppointment,
+    OutcomeSettled,
     PatientBusy,
     SlotTaken,
     TooManyUpcoming,
@@ -34,6 +35,10 @@ _PATIENT_OVERLAP = "appointments_patient_no_overlap"
 # A deadlock victim's second try waits for the winner and then sees its row; a third covers a
 # winner that itself lost a deadlock to someone else. More would only hide a real problem.
 _DEADLOCK_ATTEMPTS = 3
+OUTCOMES = (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)
+# A mis-click (Atendido for No se presentó) is noticed the same day or the next morning; after that the outcome is
+# part of the record and is left alone.
+CORRECTION_WINDOW = timedelta(hours=24)
 
 
 def _taken(exc: asyncpg.ExclusionViolationError) -> SlotTaken:
@@ -167,8 +172,12 @@ async def reschedule(
 async def set_outcome(
     conn: repository.Connection, *, appointment_id: UUID, status: AppointmentStatus, now: datetime
 ) -> Appointment:
-    """Staff record how an appointment went (completed or no_show), once it has started."""
-    if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
+    """Staff record how an appointment went (completed or no_show), once it has started.
+
+    A recorded outcome may be switched to the other one (a correction) until CORRECTION_WINDOW after the start, never
+    back to booked; recording the outcome it already has changes nothing.
+    """
+    if status not in OUTCOMES:
         raise ValueError("an outcome is completed or no_show")
     async with conn.transaction():
         current = await repository.get_appointment(conn, appointment_id=appointment_id, for_update=True)
@@ -178,7 +187,16 @@ async def set_outcome(
             raise InvalidStatusChange("the appointment was cancelled")
         if current.starts_at > now:
             raise InvalidStatusChange("the appointment has not started yet")
+        if current.status is status:
+            return current
+        if current.status in OUTCOMES and not can_correct(current, now=now):
+            raise OutcomeSettled(f"the outcome can be corrected up to {CORRECTION_WINDOW} after the start")
         return await repository.update_appointment_status(conn, appointment_id=appointment_id, status=status, now=now)
+
+
+def can_correct(appointment: Appointment, *, now: datetime) -> bool:
+    """Whether staff may still switch the appointment's recorded outcome to the other one."""
+    return appointment.status in OUTCOMES and now - appointment.starts_at <= CORRECTION_WINDOW
 
 
 async def upcoming_for_patient(

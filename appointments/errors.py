@@ -53,3 +53,9 @@ class InvalidStatusChange(AppointmentError):
     """The appointment's status or time does not allow this change (e.g. cancelling a past one)."""
 
     code = "invalid_status_change"
+
+
+class OutcomeSettled(InvalidStatusChange):
+    """The outcome was recorded and the time to correct it has passed."""
+
+    code = "outcome_settled"

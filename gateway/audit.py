@@ -31,7 +31,9 @@ Actions (dotted; add new ones here):
     appointment.booked             an appointment was booked
     appointment.cancelled          an appointment was cancelled
     appointment.rescheduled        an appointment was moved
-    appointment.outcome_set        staff recorded completed / no_show (through the API, or a console user on Hoy)
+    appointment.outcome_set        staff recorded completed / no_show (through the API, or a console user on Hoy, whose
+                                   entries carry previous_status: booked, or the outcome a correction replaced;
+                                   failure reason outcome_settled: past the 24 hours a correction is allowed)
     waitlist.joined                a verified patient joined the waitlist (or widened the days of an entry)
     waitlist.left                  someone writing from the phone left its waitlist entries (detail: how many)
     waitlist.offer_taken           a "sí" to a waitlist offer that could not book it (denied; detail: reason);

@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
-from appointments.errors import AppointmentError, AppointmentNotFound
+from appointments import booking
+from appointments.errors import AppointmentError, AppointmentNotFound, OutcomeSettled
 from appointments.schemas import AppointmentStatus
 from gateway.api.console_auth import (
     LOGIN_CSRF_COOKIE,
@@ -150,10 +151,17 @@ async def home(request: Request, services: AppServices, session: CurrentStaff) -
     )
 
 
+_CORRECTION_HOURS: Final = int(booking.CORRECTION_WINDOW.total_seconds() // 3600)
 _OUTCOME_REFUSED: Final[dict[str, tuple[int, str]]] = {
     AppointmentNotFound.code: (404, "Esa cita no existe o no es de su agenda."),
+    OutcomeSettled.code: (
+        409,
+        f"El resultado de esa cita ya no se puede corregir: pasaron más de {_CORRECTION_HOURS} horas desde su inicio.",
+    ),
 }
-_NOT_NOW: Final = "Esa cita todavía no empezó o ya no admite ese cambio (cancelada o ya marcada)."
+_NOT_NOW: Final = "Esa cita todavía no empezó o fue cancelada: no admite ese cambio."
+# How much of a mistyped ?dia= the page repeats back.
+_SHOWN_TYPO: Final = 30
 
 
 async def day_page(
@@ -165,17 +173,19 @@ async def day_page(
     status_code: int = 200,
     error: str | None = None,
     cancelled: str | None = None,
+    typo: str | None = None,
 ) -> Response:
     zone = ZoneInfo(services.settings.clinic_timezone)
     async with services.pool.acquire() as conn:
-        doctors = await agenda.day(conn, user=session.user, day=day, zone=zone, now=services.clock())
+        shown = await agenda.day(conn, user=session.user, day=day, zone=zone, now=services.clock())
     return page(
         request,
         "console/hoy.html",
         status_code=status_code,
         user=session.user,
         csrf=session.csrf_token,
-        doctors=doctors,
+        doctors=shown.doctors,
+        clinic_override=shown.clinic_override,
         day=day,
         day_name=spanish_date(day),
         is_today=day == _today(services),
@@ -183,6 +193,7 @@ async def day_page(
         next=(day + timedelta(days=1)).isoformat(),
         error=error,
         cancelled=cancelled,
+        typo=typo,
         max_reason=MAX_REASON,
     )
 
@@ -199,12 +210,14 @@ async def hoy(
     request: Request, services: AppServices, session: CurrentStaff, dia: str | None = None, cancelada: str = ""
 ) -> Response:
     """Each doctor's appointments on `dia` (YYYY-MM-DD; default today in the clinic's time zone); `cancelada`, the
-    reference of an appointment just cancelled here, says the patient was told."""
+    reference of an appointment just cancelled here, says the patient was told. A date it cannot read shows today
+    and says so."""
     day = day_or_none(dia)
-    if dia is not None and day is None:
-        return RedirectResponse(request.url_for("hoy").path, status_code=303)  # a mistyped date: today
+    typo = None
+    if dia and day is None:  # an empty ?dia= is the date box left blank: today, nothing to say
+        typo = dia if len(dia) <= _SHOWN_TYPO else dia[:_SHOWN_TYPO] + "…"
     cancelled = cancelada if _REFERENCE.fullmatch(cancelada) else None
-    return await day_page(request, services, session, day or _today(services), cancelled=cancelled)
+    return await day_page(request, services, session, day or _today(services), cancelled=cancelled, typo=typo)
 
 
 @router.post("/hoy/{appointment_id}/resultado")
@@ -216,7 +229,7 @@ async def set_outcome(
     estado: Annotated[Literal["completed", "no_show"], Form()],
     dia: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    """Mark an appointment that has started as attended or a no-show, then back to that day."""
+    """Mark an appointment that has started as attended or a no-show (or correct that mark), then back to that day."""
     day = day_or_none(dia) or _today(services)
     try:
         async with services.pool.acquire() as conn:

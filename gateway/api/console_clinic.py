@@ -105,6 +105,7 @@ def _form_page(
         version=version,
         error=error,
         errors=errors or {},
+        labels=clinic_forms.labels(specialties),
         max_note=clinic.MAX_NOTE,
     )
 
@@ -137,7 +138,7 @@ async def clinica_guardar(request: Request, tema: str, services: AppServices, se
         specialties = await _specialties(conn, stored)
         try:
             await clinic.check_editor(conn, user=session.user, topic=topic)
-            facts = clinic_forms.parse(topic, typed, specialties)
+            facts = clinic_forms.parse(topic, typed, specialties, before=clinic_forms.values(stored, specialties))
             await clinic.save(
                 conn, user=session.user, topic=topic, facts=facts, note=typed.get("note", ""), version=version
             )

@@ -44,8 +44,28 @@ MAX_TEXT: Final = 300
 MAX_PRICE: Final = 100_000
 MAX_ITEMS: Final = 30
 _CLOCK = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
-_PRICE = re.compile(r"(?:bs\.?\s*)?(\d+)(?:\s*bs\.?)?", re.IGNORECASE)
+# Bolivians write thousands with a dot (1.200), some with a comma (1,200): a separator followed by exactly three digits.
+_PRICE = re.compile(r"(?:bs\.?\s*)?(\d{1,3}(?:([.,])\d{3})(?:\2\d{3})*|\d+)(?:\s*bs\.?)?", re.IGNORECASE)
+_DECIMAL = re.compile(r"(?:bs\.?\s*)?\d+[.,]\d+(?:\s*bs\.?)?", re.IGNORECASE)
 _MAPS_URL = re.compile(r"https://\S+")
+_NOTHING: Final[Form] = {}
+
+
+def bolivian(number: int) -> str:
+    """100000 → '100.000', thousands the way Bolivians write them."""
+    return f"{number:,}".replace(",", ".")
+
+
+def labels(specialties: Mapping[str, str]) -> dict[str, str]:
+    """The name a refusal's summary line gives each field that shares its wording with others (prices, hours)."""
+    named = {price_field(code): name for code, name in specialties.items()}
+    for weekday, day in WEEKDAYS:
+        named[closed_field(weekday)] = day
+        for number in PERIODS:
+            turn = " (2.º turno)" if number == 2 else ""
+            opens, closes = period_fields(weekday, number)
+            named[opens], named[closes] = f"{day}, abre{turn}", f"{day}, cierra{turn}"
+    return named
 
 
 def price_field(code: str) -> str:
@@ -111,12 +131,18 @@ def _lines(items: Sequence[Named]) -> str:
 # --- fields to facts ------------------------------------------------------------------------------------------
 
 
-def parse(topic: Topic, form: Form, specialties: Mapping[str, str]) -> Facts:
-    """The facts the form says, as the assistant will read them; Invalid with a sentence per wrong field."""
+def parse(topic: Topic, form: Form, specialties: Mapping[str, str], *, before: Form = _NOTHING) -> Facts:
+    """The facts the form says, as the assistant will read them; Invalid with a sentence per wrong field.
+
+    `before`: what the form showed when it was opened (`values` of what is saved), to tell typed from left over.
+    """
     errors: dict[str, str] = {}
     if len(form.get("note", "").strip()) > MAX_NOTE:
         errors["note"] = f"La nota puede tener hasta {MAX_NOTE} caracteres."
-    facts = _PARSERS[topic](form, specialties, errors)
+    if topic is Topic.HOURS:
+        facts = _hours(form, specialties, errors, before)
+    else:
+        facts = _PARSERS[topic](form, specialties, errors)
     if errors or facts is None:
         raise Invalid(errors or {"details": "Revise los datos del formulario."})
     return readable(topic, facts)
@@ -155,9 +181,16 @@ def _clock(form: Form, name: str, errors: dict[str, str]) -> time | None:
     return time(int(found[1]), int(found[2]))
 
 
-def _day(form: Form, weekday: int, errors: dict[str, str]) -> list[Period]:
-    """The periods of one weekday; none when it is marked closed."""
+def _day(form: Form, weekday: int, errors: dict[str, str], before: Form) -> list[Period]:
+    """The periods of one weekday; none when it is marked closed.
+
+    Ticking «Cerrado» on a day that was open closes it, whatever times the form still shows from before; times typed
+    (not the ones shown) on a day also marked closed are refused, as nobody can tell which of the two was meant.
+    """
     if form.get(closed_field(weekday)):
+        names = [name for number in PERIODS for name in period_fields(weekday, number)]
+        if any(form.get(name, "").strip() not in ("", before.get(name, "")) for name in names):
+            errors[closed_field(weekday)] = "Marcó «Cerrado» pero escribió horas: quite una de las dos."
         return []
     periods: list[Period] = []
     for number in PERIODS:
@@ -180,8 +213,8 @@ def _day(form: Form, weekday: int, errors: dict[str, str]) -> list[Period]:
     return periods
 
 
-def _hours(form: Form, specialties: Mapping[str, str], errors: dict[str, str]) -> Facts | None:
-    weekdays = {weekday: _day(form, weekday, errors) for weekday, _ in WEEKDAYS}
+def _hours(form: Form, specialties: Mapping[str, str], errors: dict[str, str], before: Form = _NOTHING) -> Facts | None:
+    weekdays = {weekday: _day(form, weekday, errors, before) for weekday, _ in WEEKDAYS}
     holidays = _text(form, "holidays", errors)
     if not errors and not any(weekdays.values()):
         errors[closed_field(1)] = "Indique al menos un día con horario de atención."
@@ -198,12 +231,15 @@ def _prices(form: Form, specialties: Mapping[str, str], errors: dict[str, str]) 
         if not value:
             continue  # no price: the assistant says it does not have it
         found = _PRICE.fullmatch(value)
-        if found is None:
-            errors[name] = "Escriba el precio en bolivianos, un número entero (por ejemplo 250)."
-        elif not 0 < int(found[1]) <= MAX_PRICE:
-            errors[name] = f"El precio debe ser mayor que 0 y hasta Bs {MAX_PRICE}."
+        price = None if found is None else int(re.sub(r"[.,]", "", found[1]))
+        if price is None and _DECIMAL.fullmatch(value):
+            errors[name] = "Sin centavos: escriba un número entero de bolivianos; los miles, con tres cifras (1.200)."
+        elif price is None:
+            errors[name] = "Escriba el precio en bolivianos, un número entero (por ejemplo 250 o 1.200)."
+        elif not 0 < price <= MAX_PRICE:
+            errors[name] = f"El precio debe ser mayor que 0 y hasta Bs {bolivian(MAX_PRICE)}."
         else:
-            prices[code] = int(found[1])
+            prices[code] = price
     if not errors and not prices:
         errors[price_field(next(iter(specialties), ""))] = "Indique el precio de al menos una especialidad."
     if errors:

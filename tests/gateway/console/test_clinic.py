@@ -46,9 +46,13 @@ async def test_every_seeded_topic_round_trips_through_its_form_unchanged(
     ("typed", "field", "says"),
     [
         ("trescientos", "price_cardiologia", "número entero"),
-        ("300.50", "price_cardiologia", "número entero"),
+        ("300.50", "price_cardiologia", "Sin centavos: escriba un número entero"),
+        ("12.5", "price_cardiologia", "los miles, con tres cifras (1.200)"),
+        ("1.200,50", "price_cardiologia", "número entero"),
+        ("1.200,000", "price_cardiologia", "número entero"),
         ("0", "price_cardiologia", "mayor que 0"),
-        ("1000000", "price_cardiologia", "hasta Bs 100000"),
+        ("1000000", "price_cardiologia", "hasta Bs 100.000."),
+        ("1.000.000", "price_cardiologia", "hasta Bs 100.000."),
     ],
 )
 async def test_a_bad_price_is_refused_beside_its_field(
@@ -68,6 +72,45 @@ async def test_a_price_typed_with_bs_is_read_as_bolivianos(conn: asyncpg.Connect
     )
     assert isinstance(facts, Prices)
     assert facts.consultation_bs["cardiologia"] == 350 and "pediatria" not in facts.consultation_bs
+
+
+@pytest.mark.parametrize(
+    ("typed", "bolivianos"), [("1.200", 1200), ("1,200", 1200), ("12.500", 12500), ("Bs 1.200", 1200), ("1200", 1200)]
+)
+async def test_a_price_written_with_thousands_separated_is_read_whole(
+    conn: asyncpg.Connection, clinic_rows: Clinic, typed: str, bolivianos: int
+) -> None:
+    shown, specialties, _ = await _form(conn, Topic.PRICES)
+    facts = clinic_forms.parse(Topic.PRICES, {**shown, "price_cardiologia": typed}, specialties)
+    assert isinstance(facts, Prices)
+    assert facts.consultation_bs["cardiologia"] == bolivianos
+
+
+async def test_several_wrong_prices_are_told_apart_by_their_specialty(
+    conn: asyncpg.Connection, clinic_rows: Clinic
+) -> None:
+    shown, specialties, _ = await _form(conn, Topic.PRICES)
+    with pytest.raises(Invalid) as refused:
+        clinic_forms.parse(Topic.PRICES, {**shown, "price_cardiologia": "x", "price_pediatria": "y"}, specialties)
+    labels = clinic_forms.labels(specialties)
+    assert {labels[f] for f in refused.value.errors} == {"Cardiología", "Pediatría"}
+
+
+async def test_a_day_marked_closed_with_times_typed_is_refused_beside_the_checkbox(
+    conn: asyncpg.Connection, clinic_rows: Clinic
+) -> None:
+    shown, specialties, _ = await _form(conn, Topic.HOURS)
+    assert "d7_closed" in shown and "d6_opens1" in shown  # Sunday closed, Saturday open in the demo
+    typed = {**shown, "d7_opens1": "09:00", "d7_closes1": "12:00"}
+    with pytest.raises(Invalid) as refused:
+        clinic_forms.parse(Topic.HOURS, typed, specialties, before=shown)
+    assert refused.value.errors == {"d7_closed": "Marcó «Cerrado» pero escribió horas: quite una de las dos."}
+    # Ticking Cerrado on an open day closes it: the times still there are the ones the form showed.
+    facts = clinic_forms.parse(Topic.HOURS, {**shown, "d6_closed": "on"}, specialties, before=shown)
+    assert isinstance(facts, Hours) and 6 not in facts.weekdays
+    with pytest.raises(Invalid) as changed:
+        clinic_forms.parse(Topic.HOURS, {**shown, "d6_closed": "on", "d6_closes1": "11:00"}, specialties, before=shown)
+    assert list(changed.value.errors) == ["d6_closed"]
 
 
 async def test_closing_before_opening_and_overlapping_turns_are_refused(
@@ -91,7 +134,7 @@ async def test_a_morning_and_an_afternoon_and_a_closed_saturday_make_the_week(
 ) -> None:
     shown, specialties, _ = await _form(conn, Topic.HOURS)
     typed = {**shown, "d1_closes1": "12:00", "d1_opens2": "14:30", "d1_closes2": "18:30", "d6_closed": "on"}
-    facts = clinic_forms.parse(Topic.HOURS, typed, specialties)
+    facts = clinic_forms.parse(Topic.HOURS, typed, specialties, before=shown)
     assert isinstance(facts, Hours)
     assert [(f"{p.opens:%H:%M}", f"{p.closes:%H:%M}") for p in facts.weekdays[1]] == [
         ("08:00", "12:00"),

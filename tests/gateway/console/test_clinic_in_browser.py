@@ -60,7 +60,7 @@ async def test_reception_edits_a_price_sees_it_saved_and_the_assistant_answers_i
     await page.get_by_role("button", name="Guardar").click()
 
     await expect(page.locator("#e-price_cardiologia")).to_have_text(
-        "Escriba el precio en bolivianos, un número entero (por ejemplo 250)."
+        "Escriba el precio en bolivianos, un número entero (por ejemplo 250 o 1.200)."
     )
     await expect(cardiology).to_have_value("trescientos")
     await expect(cardiology).to_have_attribute("aria-invalid", "true")
@@ -96,7 +96,7 @@ async def test_the_hours_form_is_a_week_of_labelled_times_and_a_closed_day_is_sa
     await page.get_by_label("Abre el lunes", exact=True).fill("08:00")
     await page.get_by_role("button", name="Guardar").click()
 
-    await expect(page.get_by_role("status")).to_contain_text("Se guardó «Horario de atención»")
+    await expect(page.locator("#guardado")).to_contain_text("Se guardó «Horario de atención»")
     hours = (await clinic_info.load(conn)).hours
     assert hours is not None and 6 not in hours.weekdays
     assert (await _ask(page, key, "¿atienden los sábados?")).startswith("No, los sábados no atendemos.")

@@ -198,3 +198,29 @@ async def test_the_page_says_which_doctors_bookable_hours_fall_outside_the_openi
     warning = disagreeing.text.split('id="fuera-de-horario"')[1].split("</div>")[0]
     assert re.search(r"Carmen Quispe: lunes de 08:00 a\s+12:00", warning), warning
     assert "martes" not in warning
+
+
+async def test_the_summary_names_each_wrong_price_and_each_closed_day_with_times(
+    console: Console, conn: asyncpg.Connection, clinic_rows: Clinic, ana: StaffUser
+) -> None:
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+    form = await browser.get("/console/clinica/precios", headers=PAGE)
+    typed = {**form_fields(form), "price_cardiologia": "12.5", "price_pediatria": "1000000"}
+
+    refused = await browser.post("/console/clinica/precios", data=typed, headers=PAGE)
+
+    assert refused.status_code == 422
+    assert '<a href="#f-price_cardiologia">Cardiología: Sin centavos:' in refused.text
+    assert '<a href="#f-price_pediatria">Pediatría: El precio debe ser mayor que 0 y hasta Bs 100.000.</a>' in (
+        refused.text
+    )
+    hours = await browser.get("/console/clinica/horario", headers=PAGE)
+    typed = {**form_fields(hours), "d7_closed": "on", "d7_opens1": "09:00", "d7_closes1": "12:00"}
+    closed = await browser.post("/console/clinica/horario", data=typed, headers=PAGE)
+    assert closed.status_code == 422
+    assert '<p class="field-error" id="e-d7_closed">Marcó «Cerrado» pero escribió horas: quite una de las dos.</p>' in (
+        closed.text
+    )
+    assert '<a href="#f-d7_closed">Domingo: Marcó «Cerrado»' in closed.text
+    assert (await clinic_info.load(conn)).hours == demo.CLINIC_HOURS

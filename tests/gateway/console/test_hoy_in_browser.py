@@ -92,6 +92,15 @@ async def test_the_day_shows_each_doctors_appointments_and_a_no_show_reaches_the
     assert (entry.actor, entry.outcome, entry.target) == (f"staff_user:{ana.id}", "success", f"appointment:{maria}")
     assert entry.detail["status"] == "no_show"
 
+    await (
+        page.locator(f"#cita-{reference_of(maria)}")
+        .get_by_role("button", name="Corregir: marcar como Atendido")
+        .click()
+    )
+
+    await expect(page.locator(f"#cita-{reference_of(maria)}")).to_contain_text("Atendido")
+    assert await conn.fetchval("SELECT status FROM appointments WHERE id = $1", maria) == "completed"
+
 
 async def test_an_appointment_that_has_not_started_cannot_be_marked(
     page: Page, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic, clock: MovableClock
