@@ -160,7 +160,12 @@ async def test_greetings_and_small_talk_while_a_person_has_the_conversation_only
         gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone(), EMERGENCY_NUMBER="168")
         maria = ChatPatient(gateway, api_key, MARIA, sms)
         await maria.say("quiero hablar con una persona")
-        said = ("gracias señorita, ¿y cómo está usted? qué frío hace hoy", "hola?", "buenos días", "saludos desde El Alto")
+        said = (
+            "gracias señorita, ¿y cómo está usted? qué frío hace hoy",
+            "hola?",
+            "buenos días",
+            "saludos desde El Alto",
+        )
         waiting = [await maria.say(text) for text in said]
 
     assert model.requests == []
