@@ -54,7 +54,7 @@ class Hours(Facts):
     """Opening hours per ISO weekday (1 Monday .. 7 Sunday); a weekday left out is a closed day."""
 
     weekdays: dict[Annotated[int, Field(ge=1, le=7)], list[Period]]
-    # What happens on public holidays, as staff say it ("Los feriados nacionales la clínica está cerrada.").
+    # What happens on public holidays, as staff say it ("En los feriados nacionales la clínica está cerrada.").
     holidays: str = ""
 
 

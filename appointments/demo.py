@@ -87,7 +87,7 @@ CLINIC_HOURS = Hours(
         **{weekday: [Period(opens=time(8), closes=time(19))] for weekday in MON_FRI},
         6: [Period(opens=time(8), closes=time(12))],
     },
-    holidays="Los feriados nacionales la clínica permanece cerrada.",
+    holidays="En los feriados nacionales la clínica está cerrada.",
 )
 CLINIC_PRICES = Prices(
     consultation_bs={

@@ -47,6 +47,12 @@ _WEEKDAY_WORDS: Final = {
 _PLURAL_DAYS: Final = ("lunes", "martes", "miércoles", "jueves", "viernes", "sábados", "domingos")
 _WEEKEND = re.compile(r"\b(fin de semana|finde|fines de semana)\b")
 _HOLIDAYS = re.compile(r"\bferiad")
+# "¿A qué hora abren el sábado?", "¿hasta qué hora atienden hoy?", "¿cuándo abren?": asks when or which, not
+# whether, so the answer does not open with "Sí," or "No,".
+_ASKS_WHEN = re.compile(r"\b(que (horas?|dias?)|hasta que|desde que|cuando|horarios?|cuales?)\b")
+# A holiday line that says the clinic is closed, with no hours in it: the answer to "¿atienden los feriados?" is a no.
+_CLOSED = re.compile(r"\b(cerrad[oa]s?|no atendemos|no abrimos|no abre)\b")
+_LOWER_OPENERS = frozenset({"en", "el", "la", "los", "las", "durante", "todo", "todos"})
 # Asking where the clinic is, as opposed to only about parking.
 _WHERE = re.compile(r"\b(donde|direccion|ubicacion|ubicados|quedan|queda|llego|llegar)\b")
 _PARKING = re.compile(r"\b(parqueo|estacionamiento|estacionar|parquear|parqueadero)\b")
@@ -168,40 +174,64 @@ def _hours(question: Question, facts: Facts, said: str) -> tuple[str, bool]:
     hours = facts.info.hours
     if hours is None:
         return _UNKNOWN[ClinicTopic.HOURS], False
+    yes_or_no = _ASKS_WHEN.search(said) is None
     if _HOLIDAYS.search(said) and question.day is None:
         if hours.holidays:
-            return hours.holidays, True
+            return _on_holidays(hours.holidays, yes_or_no=yes_or_no), True
         return "No tengo información sobre la atención en días feriados.", False
     if question.day is not None:
-        return _on_day(hours, question.day, facts.day_override), True
+        return _on_day(hours, question.day, facts.day_override, yes_or_no=yes_or_no), True
     asked = sorted({_WEEKDAY_WORDS[w] for w in said.split() if w in _WEEKDAY_WORDS})
     if _WEEKEND.search(said):
         asked = sorted({*asked, 6, 7})
     if asked:
-        # One day asked gets a yes or a no; a closed day also gets the days that are open.
-        yes, no = ("Sí, los", "No, los") if len(asked) == 1 else ("Los", "Los")
+        # One day asked whether gets a yes or a no; a closed day also gets the days that are open.
+        one = len(asked) == 1 and yes_or_no
         lines = []
         for weekday in asked:
             periods = hours.weekdays.get(weekday)
-            days = _PLURAL_DAYS[weekday - 1]
-            lines.append(f"{yes} {days} atendemos {_periods(periods)}." if periods else f"{no} {days} no atendemos.")
+            days = f"los {_PLURAL_DAYS[weekday - 1]}"
+            if periods:
+                lines.append(_answered(f"{days} atendemos {_periods(periods)}.", "Sí" if one else None))
+            else:
+                lines.append(_answered(f"{days} no atendemos.", "No" if one else None))
         if any(not hours.weekdays.get(weekday) for weekday in asked):
             lines.append(f"Nuestro horario: {_week(hours)}.")
         return " ".join(lines), True
     return f"Nuestro horario de atención es {_week(hours)}.", True
 
 
-def _on_day(hours: Hours, day: date, override: ScheduleOverride | None) -> str:
+def _answered(sentence: str, yes_or_no: str | None) -> str:
+    """ "Sí, el sábado atendemos…" to a yes/no question (`yes_or_no` the word), "El sábado atendemos…" to one that
+    asks when."""
+    if yes_or_no is None:
+        return sentence[0].upper() + sentence[1:]
+    return f"{yes_or_no}, {sentence}"
+
+
+def _on_holidays(line: str, *, yes_or_no: bool) -> str:
+    """What staff wrote about holidays; to "¿atienden los feriados?" a line that says the clinic is closed then is
+    a no ("No, en los feriados nacionales la clínica está cerrada."). Hours in it, or a first word that may be a
+    name, keep it as written."""
+    said = normalize(line)
+    first = said.split()[0] if said.split() else ""
+    if yes_or_no and _CLOSED.search(said) and not any(c.isdigit() for c in line) and first in _LOWER_OPENERS:
+        return _answered(line[0].lower() + line[1:], "No")
+    return line
+
+
+def _on_day(hours: Hours, day: date, override: ScheduleOverride | None, *, yes_or_no: bool = True) -> str:
     when = wording.day(day)
+    yes, no = ("Sí", "No") if yes_or_no else (None, None)
     if override is not None and override.doctor_id is None:
         reason = f" ({override.reason})" if override.reason else ""
         if override.closed or override.start is None or override.end is None:
-            return f"No, el {when} la clínica está cerrada{reason}."
-        return f"Sí, el {when} atendemos de {_clock(override.start)} a {_clock(override.end)}{reason}."
+            return _answered(f"el {when} la clínica está cerrada{reason}.", no)
+        return _answered(f"el {when} atendemos de {_clock(override.start)} a {_clock(override.end)}{reason}.", yes)
     periods = hours.weekdays.get(day.isoweekday())
     if periods:
-        return f"Sí, el {when} atendemos {_periods(periods)}."
-    return f"No, el {when} no atendemos. Nuestro horario: {_week(hours)}."
+        return _answered(f"el {when} atendemos {_periods(periods)}.", yes)
+    return _answered(f"el {when} no atendemos.", no) + f" Nuestro horario: {_week(hours)}."
 
 
 def _offered(facts: Facts) -> dict[str, list[Doctor]]:

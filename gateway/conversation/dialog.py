@@ -27,6 +27,7 @@ from gateway.conversation.flows.common import (
     EXPLICIT_INTENT,
     TO_A_PERSON,
     Clinic,
+    Courtesy,
     DialogSettings,
     Outcome,
     Turn,
@@ -217,13 +218,14 @@ class Dialog:
         small_talk = turn.understood.small_talk
         if intent is Intent.GREETING and state.step is None:
             if _closes(state, turn):
-                return Outcome(state.but(farewell_at=None), replies.goodbye_again(hour))
+                return Outcome(state.but(farewell_at=None), replies.goodbye_again(hour), courtesy=Courtesy.GOODBYE)
             if small_talk is SmallTalk.HOW_ARE_YOU:
-                return Outcome(state, replies.GREETING_AND_HOW_ARE_YOU)
-            return Outcome(state, replies.GREETING)
+                return Outcome(state, replies.GREETING_AND_HOW_ARE_YOU, courtesy=Courtesy.GREETING)
+            return Outcome(state, replies.GREETING, courtesy=Courtesy.GREETING)
         # "Usted es muy amable" is a compliment, not a goodbye (with "gracias" or "chau" it would be one).
         if intent is Intent.THANKS_GOODBYE and small_talk is not SmallTalk.COMPLIMENT:
-            return Outcome(state.idle().but(farewell_at=turn.now), replies.goodbye(hour))
+            farewell = state.idle().but(farewell_at=turn.now)
+            return Outcome(farewell, replies.goodbye(hour), courtesy=Courtesy.GOODBYE)
         if state.step is not None:
             return await self.reprompt(state, turn)
         # "Me siento sola" and then "mis hijos ya no me visitan": the same feeling, not a new topic for the model;

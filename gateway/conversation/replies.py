@@ -1,6 +1,8 @@
 """Every fixed Spanish text the assistant sends, in one place."""
 
 import re
+from collections.abc import Mapping
+from typing import Final
 
 from gateway.conversation.wording import with_article
 from gateway.understanding.small_talk import SmallTalk
@@ -734,27 +736,71 @@ GREETING_AND_HOW_ARE_YOU = (
 )
 
 
-def handoff_waiting(number: str | None, opens: str | None) -> tuple[str, str, str]:
+def handoff_waiting(number: str | None, opens: str | None, *, locked: bool = False) -> tuple[str, str, str]:
     """After a hand-over to a person (or a lockout that needs one), instead of the model: what happens next.
 
     `opens`: None while the clinic is open; else when a person will answer ("mañana a las 08:00", or
-    "en horario de atención" when the hours are unknown). `number`: the emergency number, if set.
+    "en horario de atención" when the hours are unknown). `number`: the emergency number, if set. `locked`: the
+    patient is locked out of verification, so cannot book, cancel or see appointments here until a person helps.
     """
     call = f"llame al {number}" if number else "llame al número de emergencias"
-    if opens is None:
-        soon, later = " lo antes posible", ""
-    elif opens.startswith("en "):
-        soon = later = f" {opens}"
-    else:
-        soon = later = f" cuando abramos, {opens}"
+    soon, later = _when_a_person(opens)
     closed = "" if opens is None or opens.startswith("en ") else "Ahora la clínica está cerrada. "
+    if locked:
+        first = (
+            f"{closed}Una persona de la clínica ya tiene su conversación y le ayudará a verificar su identidad por "
+            f"aquí{soon}."
+        )
+        second = (
+            "Su mensaje quedó anotado para nuestro equipo; una persona le ayudará a verificar su identidad por este "
+            f"mismo chat{later}."
+        )
+    else:
+        first = (
+            f"{closed}Una persona de la clínica ya tiene su conversación y le responderá por aquí{soon}. "
+            "Mientras tanto, si desea agendar, cancelar o revisar una cita, puedo ayudarle."
+        )
+        second = (
+            f"Su mensaje quedó anotado para nuestro equipo; una persona le escribirá por este mismo chat{later}. "
+            "Si necesita algo de sus citas mientras tanto, dígamelo."
+        )
     return (
-        f"{closed}Una persona de la clínica ya tiene su conversación y le responderá por aquí{soon}. "
-        "Mientras tanto, si desea agendar, cancelar o revisar una cita, puedo ayudarle.",
-        f"Su mensaje quedó anotado para nuestro equipo; una persona le escribirá por este mismo chat{later}. "
-        "Si necesita algo de sus citas mientras tanto, dígamelo.",
+        first,
+        second,
         f"Seguimos aquí. Una persona de la clínica revisará su conversación y le responderá por aquí{later}. "
         f"Si es una emergencia, {call} o acuda a la emergencia más cercana.",
+    )
+
+
+def _when_a_person(opens: str | None) -> tuple[str, str]:
+    """When a person answers, after "le responderá por aquí": right after a hand-over ("lo antes posible" while the
+    clinic is open) and later on (nothing while it is open); `opens` as in `handoff_waiting`."""
+    if opens is None:
+        return " lo antes posible", ""
+    if opens.startswith("en "):
+        return f" {opens}", f" {opens}"
+    return f" cuando abramos, {opens}", f" cuando abramos, {opens}"
+
+
+# The first words of a closing while a person has the conversation, by what the patient said (a thank-you: None).
+_HANDOFF_CLOSING_OPENERS: Final[Mapping[SmallTalk, str]] = {
+    SmallTalk.ACKNOWLEDGE: "De acuerdo.",
+    SmallTalk.LAUGHTER: "😊",
+    SmallTalk.COMPLIMENT: "Muy amable.",
+    SmallTalk.GOOD_NEWS: "¡Qué buena noticia!",
+    SmallTalk.BIRTHDAY: "¡Feliz cumpleaños!",
+}
+
+
+def handoff_closing(kind: SmallTalk | None, opens: str | None) -> tuple[str, str]:
+    """A thank-you, an "ok" or a laugh (`kind`; None for thanks or a goodbye) while a person has the conversation:
+    a short line that keeps the patient waiting for that person, never a goodbye, for the chat is not over;
+    `opens` as in `handoff_waiting`."""
+    opener = _HANDOFF_CLOSING_OPENERS.get(kind, "Con gusto.") if kind is not None else "Con gusto."
+    _, when = _when_a_person(opens)
+    return (
+        f"{opener} Una persona de la clínica le responderá por aquí{when}.",
+        f"{opener} Nuestro equipo ya tiene su conversación y le escribirá por este mismo chat{when}.",
     )
 
 

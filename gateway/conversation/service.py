@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 from uuid import UUID, uuid4
 from zoneinfo import ZoneInfo
 
@@ -18,6 +19,7 @@ from appointments import repository as clinic_repository
 from gateway.clock import Clock, system_clock
 from gateway.conversation import clinic_answers, replies, repository
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
+from gateway.conversation.flows.common import Courtesy
 from gateway.conversation.model_reply import ModelReplies, Prompt
 from gateway.conversation.reply import (
     Action,
@@ -192,14 +194,6 @@ class ChatService:
                 await store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
             patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
-            # "Ok", "jaja" or "muy amable" while a person has the conversation: the small reply, not the reminder.
-            closing = outcome.small_talk in _CLOSINGS
-            if (
-                answer is None
-                and not closing
-                and await self._awaiting_person(conn, conversation_id, user_phone, outcome.state)
-            ):
-                answer = await self._handoff_reply(conn, inbound, user_phone, request_id)
             if answer is None and outcome.small_talk is not None:
                 answer, options = await self._small_talk_reply(
                     conn, inbound, user_phone, outcome.small_talk, request_id
@@ -272,7 +266,16 @@ class ChatService:
                 announce=self._settings.n8n_handover_webhook_url is not None,
             ):
                 log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
-            if outcome.text is not None:
+            # A greeting, a goodbye, small talk or anything for the model while a person has the conversation:
+            # only that the person will answer. A request (book, cancel, a clinic question, an emergency) is not
+            # one of these, and keeps its answer.
+            waiting = None
+            if outcome.text is None or outcome.courtesy is not None:
+                waiting = await self._awaiting_person(conn, conversation_id, user_phone, outcome.state)
+            if waiting is not None:
+                text = await self._handoff_reply(conn, inbound, user_phone, request_id, waiting, outcome)
+                outcome = replace(outcome, text=text, small_talk=None, courtesy=None, options=())
+            elif outcome.text is not None:
                 # With what a retry that finds this reply needs to answer the same (`_stored_answer`).
                 extras = reply_extras(tuple(outcome.options), self._appointment(outcome, clinic.specialties))
                 await store_reply(
@@ -320,27 +323,41 @@ class ChatService:
 
     async def _awaiting_person(
         self, conn: Connection, conversation_id: UUID, user_phone: str, state: DialogState
-    ) -> bool:
-        """Handed to a person (and no booking, cancellation or list since), or locked out of verification:
-        the model is not asked, whatever the patient writes."""
+    ) -> _Awaiting | None:
+        """Locked out of verification, or handed to a person (and no booking, cancellation or list since): the
+        model is not asked, whatever the patient writes. None: neither."""
         locked_until = state.identity_locked_until
         if locked_until is not None and locked_until > self._now():
-            return True
-        if await repository.awaiting_person(conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF):
-            return True
+            return _Awaiting.LOCKED_OUT
         try:
-            return await self._otp.is_locked(user_phone)
+            if await self._otp.is_locked(user_phone):
+                return _Awaiting.LOCKED_OUT
         except RedisError:
-            return False
+            pass
+        if await repository.awaiting_person(conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF):
+            return _Awaiting.PERSON
+        return None
 
     async def _handoff_reply(
-        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
+        self,
+        conn: Connection,
+        inbound: repository.StoredMessage,
+        user_phone: str,
+        request_id: str,
+        waiting: _Awaiting,
+        outcome: Outcome,
     ) -> str:
-        """What happens next, in other words than last time if the patient keeps writing."""
+        """What happens next, in other words than last time if the patient keeps writing: a thank-you, an "ok" or a
+        laugh gets a short line that keeps the patient waiting, anything else when and how a person will answer
+        (without offering appointments to a patient locked out of verification)."""
         conversation_id = inbound.conversation_id
         opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, self._now())
-        waiting = replies.handoff_waiting(self._dialog_settings.emergency_number, opens)
-        answer = await next_in_turn(conn, conversation_id, waiting, limit=4)
+        if outcome.courtesy is Courtesy.GOODBYE or outcome.small_talk in _CLOSINGS:
+            templates: tuple[str, ...] = replies.handoff_closing(outcome.small_talk, opens)
+        else:
+            locked = waiting is _Awaiting.LOCKED_OUT
+            templates = replies.handoff_waiting(self._dialog_settings.emergency_number, opens, locked=locked)
+        answer = await next_in_turn(conn, conversation_id, templates, limit=4)
         meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
         await store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
@@ -388,6 +405,14 @@ def whatsapp_message_key(wamid: str) -> str:
     return f"wa:{wamid}"
 
 
+class _Awaiting(StrEnum):
+    """Why the assistant only says a person will answer."""
+
+    PERSON = "person"  # handed over: a person has the conversation
+    LOCKED_OUT = "locked_out"  # locked out of verification: a person must help the patient verify
+
+
+# "Ok", "gracias", "jaja" or "muy amable" while a person has the conversation: a short line, not the reminder.
 _CLOSINGS = frozenset(
     {SmallTalk.ACKNOWLEDGE, SmallTalk.LAUGHTER, SmallTalk.COMPLIMENT, SmallTalk.GOOD_NEWS, SmallTalk.BIRTHDAY}
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from appointments import repository as clinic
@@ -57,6 +58,14 @@ class Turn:
     vouched_by: VouchedBy
 
 
+class Courtesy(StrEnum):
+    """A greeting or a goodbye the dialog answers with its own template: not a request, so while a person has the
+    conversation the service says that person will answer instead (service `_awaiting_person`)."""
+
+    GREETING = "greeting"
+    GOODBYE = "goodbye"
+
+
 @dataclass(frozen=True)
 class Outcome:
     """The dialog's answer. `text` None: not a transactional turn; let the model answer."""
@@ -70,6 +79,8 @@ class Outcome:
     flag: str | None = None
     # With `text` None: small talk answered from a template (in turn, by the service), not by the model.
     small_talk: SmallTalk | None = None
+    # With `text` set: the greeting or goodbye it is, which a person awaited answers in its place.
+    courtesy: Courtesy | None = None
 
 
 @dataclass

@@ -14,6 +14,7 @@ from appointments import demo
 from appointments.clinic_info import ClinicInfo, Hours, Insurer, Named, Payment, Period, Services
 from appointments.demo import weekly_blocks
 from appointments.schemas import Doctor
+from gateway.conversation import wording
 from gateway.conversation.clinic_answers import OFFER_PERSON, PERSON_OPTION, Facts, Question, answer
 from gateway.understanding import Intent, Understanding, understand
 from gateway.understanding.clinic_topics import ClinicTopic
@@ -182,6 +183,30 @@ def test_sunday_gets_a_no_and_saturday_a_yes_from_the_hours() -> None:
     saturday, _ = reply("abren los sabados?")
     assert sunday.startswith("No, los domingos no atendemos.")
     assert saturday == "Sí, los sábados atendemos de 08:00 a 12:00."
+
+
+def test_asking_at_what_time_or_until_when_gets_the_hours_without_a_yes_or_no() -> None:
+    saturday = wording.day(dt.date(2026, 11, 28))
+    sunday = wording.day(dt.date(2026, 11, 29))
+    assert reply("¿a qué hora abren el sábado?")[0] == f"El {saturday} atendemos de 08:00 a 12:00."
+    assert reply("¿atienden el sábado?")[0] == f"Sí, el {saturday} atendemos de 08:00 a 12:00."
+    today, _ = reply("¿a qué hora cierran hoy?")
+    assert today.startswith(f"El {wording.day(WEDNESDAY.date())} atendemos de 08:00 a "), today
+    assert reply("¿hasta qué hora atienden los sábados?")[0] == "Los sábados atendemos de 08:00 a 12:00."
+    closed, _ = reply("¿a qué hora abren el domingo?")
+    assert closed.startswith(f"El {sunday} no atendemos. Nuestro horario: "), closed
+    assert reply("¿cuándo atienden los domingos?")[0].startswith("Los domingos no atendemos.")
+
+
+def test_holidays_the_clinic_is_closed_on_get_a_plain_no() -> None:
+    assert demo.CLINIC_HOURS.holidays == "En los feriados nacionales la clínica está cerrada."
+    assert reply("¿atienden los feriados?") == ("No, en los feriados nacionales la clínica está cerrada.", True)
+    # Asked when, or a line with hours in it: the staff's sentence as written.
+    assert reply("¿qué horario tienen los feriados?")[0] == demo.CLINIC_HOURS.holidays
+    half = demo.CLINIC_HOURS.model_copy(
+        update={"holidays": "Los feriados atendemos de 08:00 a 12:00; el resto cerrado."}
+    )
+    assert reply("¿atienden los feriados?", ClinicInfo(hours=half))[0] == half.holidays
 
 
 def test_a_day_the_hours_leave_out_is_closed_whatever_the_day() -> None:

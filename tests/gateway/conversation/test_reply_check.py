@@ -382,6 +382,8 @@ def test_the_fixed_templates_pass_the_check() -> None:
         replies.DID_NOT_UNDERSTAND,
         *replies.GATE_FALLBACKS,
         *replies.HANDOFF_WAITING,
+        *replies.handoff_waiting(None, None, locked=True),
+        *replies.handoff_closing(None, None),
     ):
         assert check(text).ok, text
 

@@ -152,6 +152,85 @@ async def test_after_a_hand_over_at_night_a_person_answers_when_the_clinic_opens
     assert "Si es una emergencia, llame al 168" in waiting[2]
 
 
+async def test_greetings_and_small_talk_while_a_person_has_the_conversation_only_say_that_person_will_answer(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Qué frío, ¿verdad?")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone(), EMERGENCY_NUMBER="168")
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        said = (
+            "gracias señorita, ¿y cómo está usted? qué frío hace hoy",
+            "hola?",
+            "buenos días",
+            "saludos desde El Alto",
+        )
+        waiting = [await maria.say(text) for text in said]
+
+    assert model.requests == []
+    answers = [answer["response"] for answer in waiting]
+    expected = replies.handoff_waiting("168", None)
+    assert answers == [*expected, expected[0]], answers
+    for answer in waiting:
+        assert answer["action"] == "none"
+        assert answer["response"] not in (replies.GREETING, replies.GREETING_AND_HOW_ARE_YOU)
+    metas = await stored_assistant_meta(conn)
+    assert [m.get("rejected") for m in metas[1:]] == ["awaiting_person"] * 4
+
+
+async def test_thanks_while_a_person_has_the_conversation_keeps_the_patient_waiting_in_other_words_each_time(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("De nada.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone())
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        thanked = [(await maria.say(text))["response"] for text in ("muchas gracias", "gracias", "ok", "jajaja")]
+
+    assert model.requests == []
+    closing = replies.handoff_closing(None, None)
+    assert thanked[:2] == [closing[0], closing[1]]
+    assert thanked[0] == "Con gusto. Una persona de la clínica le responderá por aquí."
+    assert thanked[2].startswith("De acuerdo.") and "persona" in thanked[2]
+    assert thanked[3].startswith("😊")
+    for text in thanked:
+        assert "buen día" not in text and "Gracias por escribirnos" not in text, text
+
+
+async def test_at_night_thanks_while_waiting_says_when_a_person_will_answer(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("De nada.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=zone_at(NIGHT))
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        thanks = await maria.say("muchas gracias")
+
+    assert model.requests == []
+    assert thanks["response"].startswith("Con gusto. Una persona de la clínica le responderá por aquí cuando abramos,")
+    assert "a las 08:00" in thanks["response"]
+
+
+async def test_requests_while_a_person_has_the_conversation_are_still_answered_and_emergencies_always(
+    make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
+) -> None:
+    await seed_demo_clinic(conn)
+    with fake_inference_server(saying("Con gusto.")) as model:
+        gateway = await make_client(INFERENCE_TARGET=model.target, CLINIC_TIMEZONE=open_zone(), EMERGENCY_NUMBER="168")
+        maria = ChatPatient(gateway, api_key, MARIA, sms)
+        await maria.say("quiero hablar con una persona")
+        hours = await maria.say("¿cuál es su horario de atención?")
+        urgent = await maria.say("hola, mi papá no respira y está morado")
+
+    assert model.requests == []
+    assert "horario" in hours["response"] and "persona" not in hours["response"], hours
+    assert urgent["action"] == "emergency", urgent
+    assert "168" in urgent["response"]
+
+
 async def test_after_an_identity_lockout_the_model_is_not_called(
     make_client: MakeClient, conn: asyncpg.Connection, api_key: str, sms: FakeSmsServer
 ) -> None:
@@ -166,7 +245,10 @@ async def test_after_an_identity_lockout_the_model_is_not_called(
 
     assert locked["action"] == "human_handoff"
     assert model.requests == []
-    assert after["response"] == replies.HANDOFF_WAITING[0]
+    # Locked out, the patient cannot book here: a person helps them verify, and no appointments are offered.
+    assert after["response"] == replies.handoff_waiting(None, None, locked=True)[0]
+    assert "verificar su identidad" in after["response"]
+    assert "agendar" not in after["response"]
 
 
 async def test_after_a_code_lockout_the_model_is_not_called(
@@ -186,7 +268,7 @@ async def test_after_a_code_lockout_the_model_is_not_called(
 
     assert "bloqueada" in locked["response"]
     assert model.requests == []
-    assert after["response"] == replies.HANDOFF_WAITING[0]
+    assert after["response"] == replies.handoff_waiting(None, None, locked=True)[0]
 
 
 async def test_a_booking_request_after_a_hand_over_brings_the_model_back_for_small_talk(

@@ -196,14 +196,15 @@ async def test_a_patient_who_keeps_saying_ok_never_reads_the_same_line_twice_in_
     assert model.requests == []
 
 
-async def test_a_closing_ok_while_a_person_has_the_conversation_gets_the_small_reply(
+async def test_a_closing_ok_while_a_person_has_the_conversation_gets_a_small_reply_that_keeps_them_waiting(
     maria: ChatPatient, model: FakeInference
 ) -> None:
     await maria.say("quiero hablar con una persona")
     ok = await maria.say("ok")
     waiting = await maria.say("hola?? alguien??")
 
-    assert ok["response"] in replies.SMALL_TALK[SmallTalk.ACKNOWLEDGE]
+    assert ok["response"] not in replies.SMALL_TALK[SmallTalk.ACKNOWLEDGE]  # not "si necesita algo más…"
+    assert ok["response"].startswith("De acuerdo.") and "persona de la clínica" in ok["response"]
     assert waiting["response"] not in replies.SMALL_TALK[SmallTalk.PRESENCE]  # told a person will answer
     assert "persona" in waiting["response"]
     assert model.requests == []
