@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 from playwright.async_api import Browser, Page
 
+from appointments import repository
+from appointments.schemas import CreatedBy
 from gateway.app import create_app
 from gateway.console import admin
 from gateway.console.repository import StaffUser
@@ -20,6 +23,7 @@ from notifications.service import NotificationService
 from notifications.settings import NotificationSettings
 from tests.e2e.fake_whatsapp import FakeGraphApi, fake_graph_api
 from tests.support.browser import chromium, new_page, served
+from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
 from tests.support.gateway import gateway_settings
 from tests.support.services import free_port
 
@@ -161,3 +165,35 @@ async def notifications(
         yield service
     finally:
         await service.aclose()
+
+
+@pytest.fixture
+async def clinic(conn: asyncpg.Connection) -> Clinic:
+    """The seeded test clinic (tests/support/clinic.py): its doctors and patients."""
+    return await seeded_clinic(conn)
+
+
+async def book(
+    conn: asyncpg.Connection,
+    clock: MovableClock,
+    patient: int,
+    doctor: int,
+    hour: int,
+    *,
+    day: date = MONDAY,
+    booked_days_before: int = 3,
+) -> UUID:
+    """A 20-minute appointment at `hour` (tests.support.clinic.local) on `day`, booked by the patient on WhatsApp
+    `booked_days_before` days before the test's clock."""
+    starts = local(day, hour)
+    booked = await repository.insert_appointment(
+        conn,
+        patient_id=patient,
+        doctor_id=doctor,
+        starts_at=starts,
+        ends_at=starts + timedelta(minutes=20),
+        created_by=CreatedBy.PATIENT,
+        channel="whatsapp",
+        now=clock.now - timedelta(days=booked_days_before),
+    )
+    return booked.id

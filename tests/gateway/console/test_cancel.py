@@ -3,45 +3,22 @@ queued and its send job deferred in the same breath; refusals are Spanish pages 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from uuid import UUID
 
 import asyncpg
 import httpx
 import pytest
 
-from appointments import repository
 from appointments.demo import MARIA
-from appointments.schemas import CreatedBy
 from gateway import audit
 from gateway.console import admin
 from gateway.console.outbox import SEND_TASK
 from gateway.console.repository import StaffUser
 from gateway.conversation.choices import reference_of
-from tests.gateway.console.conftest import PASSWORD, Console, MovableClock, form_csrf, sign_in
-from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
+from tests.gateway.console.conftest import PASSWORD, Console, book, form_csrf, sign_in
+from tests.support.clinic import MONDAY, Clinic
 
 DAY = MONDAY.isoformat()
-
-
-@pytest.fixture
-async def clinic(conn: asyncpg.Connection) -> Clinic:
-    return await seeded_clinic(conn)
-
-
-async def _book(conn: asyncpg.Connection, clock: MovableClock, patient: int, doctor: int, hour: int) -> UUID:
-    starts = local(MONDAY, hour)
-    booked = await repository.insert_appointment(
-        conn,
-        patient_id=patient,
-        doctor_id=doctor,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-        created_by=CreatedBy.PATIENT,
-        channel="whatsapp",
-        now=clock.now - timedelta(days=3),
-    )
-    return booked.id
 
 
 async def _signed_in(console: Console, email: str) -> tuple[httpx.AsyncClient, str]:
@@ -65,7 +42,7 @@ async def _status(conn: asyncpg.Connection, appointment: UUID) -> str:
 async def test_a_receptionist_cancels_with_a_reason_audited_and_the_patients_notice_queued_and_deferred(
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
-    later = await _book(conn, console.clock, clinic.maria, clinic.quispe, 15)
+    later = await book(conn, console.clock, clinic.maria, clinic.quispe, 15)
     browser, csrf = await _signed_in(console, ana.email)
 
     done = await _cancel(browser, later, csrf=csrf, motivo="  la doctora tiene una emergencia  ")
@@ -97,7 +74,7 @@ async def test_a_receptionist_cancels_with_a_reason_audited_and_the_patients_not
 async def test_a_form_without_its_csrf_token_cancels_nothing(
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
-    later = await _book(conn, console.clock, clinic.maria, clinic.quispe, 15)
+    later = await book(conn, console.clock, clinic.maria, clinic.quispe, 15)
     browser, _ = await _signed_in(console, ana.email)
 
     refused = await _cancel(browser, later, motivo="la doctora tiene una emergencia")
@@ -115,7 +92,7 @@ async def test_a_form_without_its_csrf_token_cancels_nothing(
 async def test_a_missing_or_overlong_reason_is_refused_in_spanish_and_cancels_nothing(
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic, reason: str, says: str
 ) -> None:
-    later = await _book(conn, console.clock, clinic.maria, clinic.quispe, 15)
+    later = await book(conn, console.clock, clinic.maria, clinic.quispe, 15)
     browser, csrf = await _signed_in(console, ana.email)
 
     refused = await _cancel(browser, later, csrf=csrf, motivo=reason)
@@ -129,8 +106,8 @@ async def test_a_missing_or_overlong_reason_is_refused_in_spanish_and_cancels_no
 async def test_an_appointment_that_started_or_was_cancelled_cannot_be_cancelled(
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
-    started = await _book(conn, console.clock, clinic.maria, clinic.quispe, 8)  # 09:00 in La Paz now
-    later = await _book(conn, console.clock, clinic.juan, clinic.quispe, 15)
+    started = await book(conn, console.clock, clinic.maria, clinic.quispe, 8)  # 09:00 in La Paz now
+    later = await book(conn, console.clock, clinic.juan, clinic.quispe, 15)
     browser, csrf = await _signed_in(console, ana.email)
     assert (await _cancel(browser, later, csrf=csrf, motivo="emergencia")).status_code == 303
 
@@ -154,8 +131,8 @@ async def test_a_medico_cancels_their_own_appointments_but_not_another_doctors(
         conn, email="carmen@clinica.bo", full_name="Carmen Quispe", role="medico", doctor_id=clinic.quispe,
         password=PASSWORD,
     )  # fmt: skip
-    own = await _book(conn, console.clock, clinic.maria, clinic.quispe, 15)
-    others = await _book(conn, console.clock, clinic.ana, clinic.mamani, 16)
+    own = await book(conn, console.clock, clinic.maria, clinic.quispe, 15)
+    others = await book(conn, console.clock, clinic.ana, clinic.mamani, 16)
     browser, csrf = await _signed_in(console, carmen.email)
 
     refused = await _cancel(browser, others, csrf=csrf, motivo="emergencia")

@@ -12,36 +12,14 @@ import pytest
 
 from appointments import booking, repository
 from appointments.errors import OutcomeSettled
-from appointments.schemas import AppointmentStatus, CreatedBy, ScheduleOverride
+from appointments.schemas import AppointmentStatus, ScheduleOverride
 from gateway import audit
 from gateway.console.repository import StaffUser
-from tests.gateway.console.conftest import Console, MovableClock, form_csrf, sign_in
-from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
+from tests.gateway.console.conftest import Console, MovableClock, book, form_csrf, sign_in
+from tests.support.clinic import MONDAY, Clinic, local
 
 DAY = MONDAY.isoformat()
 PAGE = {"accept": "text/html"}
-
-
-@pytest.fixture
-async def clinic(conn: asyncpg.Connection) -> Clinic:
-    return await seeded_clinic(conn)
-
-
-async def _book(
-    conn: asyncpg.Connection, clock: MovableClock, patient: int, doctor: int, hour: int, day: date = MONDAY
-) -> UUID:
-    starts = local(day, hour)
-    booked = await repository.insert_appointment(
-        conn,
-        patient_id=patient,
-        doctor_id=doctor,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-        created_by=CreatedBy.PATIENT,
-        channel="whatsapp",
-        now=clock.now - timedelta(days=3),
-    )
-    return booked.id
 
 
 async def _signed_in(console: Console, email: str) -> tuple[httpx.AsyncClient, str]:
@@ -66,7 +44,7 @@ async def _status(conn: asyncpg.Connection, appointment: UUID) -> str:
 async def test_a_mis_clicked_outcome_is_corrected_and_audited_with_the_status_before(
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
-    maria = await _book(conn, console.clock, clinic.maria, clinic.quispe, 8)
+    maria = await book(conn, console.clock, clinic.maria, clinic.quispe, 8)
     browser, csrf = await _signed_in(console, ana.email)
     assert (await _mark(browser, csrf, maria, "completed")).status_code == 303
 
@@ -89,7 +67,7 @@ async def test_an_outcome_past_the_correction_window_stays_and_the_page_says_why
     console: Console, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic
 ) -> None:
     saturday = MONDAY - timedelta(days=2)  # Saturday 08:00, 49 hours before "now"
-    maria = await _book(conn, console.clock, clinic.maria, clinic.quispe, 8, day=saturday)
+    maria = await book(conn, console.clock, clinic.maria, clinic.quispe, 8, day=saturday)
     await booking.set_outcome(conn, appointment_id=maria, status=AppointmentStatus.NO_SHOW, now=local(saturday, 9))
     browser, csrf = await _signed_in(console, ana.email)
     shown = await browser.get(f"/console/hoy?dia={saturday.isoformat()}", headers=PAGE)
@@ -109,7 +87,7 @@ async def test_an_outcome_past_the_correction_window_stays_and_the_page_says_why
 async def test_a_correction_is_allowed_up_to_24_hours_after_the_start_and_a_repeat_changes_nothing(
     conn: asyncpg.Connection, clinic: Clinic, clock: MovableClock
 ) -> None:
-    maria = await _book(conn, clock, clinic.maria, clinic.quispe, 8)
+    maria = await book(conn, clock, clinic.maria, clinic.quispe, 8)
     starts = local(MONDAY, 8)
     done = await booking.set_outcome(conn, appointment_id=maria, status=AppointmentStatus.COMPLETED, now=starts)
     again = await booking.set_outcome(

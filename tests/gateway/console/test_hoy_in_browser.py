@@ -2,45 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from uuid import UUID
-
 import asyncpg
 import pytest
 from playwright.async_api import Page, expect
 
-from appointments import repository
 from appointments.demo import ANA, JUAN, MARIA
-from appointments.schemas import CreatedBy
 from gateway import audit
 from gateway.console import admin
 from gateway.console.repository import StaffUser
 from gateway.conversation.choices import reference_of
-from tests.gateway.console.conftest import PASSWORD, MovableClock
+from tests.gateway.console.conftest import PASSWORD, MovableClock, book
 from tests.support.browser import screenshot
-from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
+from tests.support.clinic import Clinic
 
 pytestmark = pytest.mark.browser
-
-
-async def _book(conn: asyncpg.Connection, clock: MovableClock, patient: int, doctor: int, hour: int) -> UUID:
-    starts = local(MONDAY, hour)
-    booked = await repository.insert_appointment(
-        conn,
-        patient_id=patient,
-        doctor_id=doctor,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-        created_by=CreatedBy.PATIENT,
-        channel="whatsapp",
-        now=clock.now - timedelta(days=3),
-    )
-    return booked.id
-
-
-@pytest.fixture
-async def clinic(conn: asyncpg.Connection) -> Clinic:
-    return await seeded_clinic(conn)
 
 
 async def _sign_in(page: Page, email: str) -> None:
@@ -55,9 +30,9 @@ async def test_the_day_shows_each_doctors_appointments_and_a_no_show_reaches_the
     page: Page, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic, clock: MovableClock
 ) -> None:
     # 09:00 in La Paz: Maria's 08:00 has started, Juan's 10:00 has not.
-    maria = await _book(conn, clock, clinic.maria, clinic.quispe, 8)
-    juan = await _book(conn, clock, clinic.juan, clinic.quispe, 10)
-    await _book(conn, clock, clinic.ana, clinic.mamani, 8)
+    maria = await book(conn, clock, clinic.maria, clinic.quispe, 8)
+    juan = await book(conn, clock, clinic.juan, clinic.quispe, 10)
+    await book(conn, clock, clinic.ana, clinic.mamani, 8)
     await _sign_in(page, ana.email)
 
     await page.get_by_role("link", name="Hoy", exact=True).click()
@@ -105,7 +80,7 @@ async def test_the_day_shows_each_doctors_appointments_and_a_no_show_reaches_the
 async def test_an_appointment_that_has_not_started_cannot_be_marked(
     page: Page, ana: StaffUser, conn: asyncpg.Connection, clinic: Clinic, clock: MovableClock
 ) -> None:
-    later = await _book(conn, clock, clinic.juan, clinic.quispe, 10)
+    later = await book(conn, clock, clinic.juan, clinic.quispe, 10)
     await _sign_in(page, ana.email)
     csrf = await page.locator('input[name="csrf"]').first.get_attribute("value")
 
@@ -131,8 +106,8 @@ async def test_a_medico_sees_and_marks_only_their_own_doctors_agenda(
         doctor_id=clinic.quispe,
         password=PASSWORD,
     )
-    own = await _book(conn, clock, clinic.maria, clinic.quispe, 8)
-    others = await _book(conn, clock, clinic.ana, clinic.mamani, 8)
+    own = await book(conn, clock, clinic.maria, clinic.quispe, 8)
+    others = await book(conn, clock, clinic.ana, clinic.mamani, 8)
     await _sign_in(page, "carmen@clinica.bo")
 
     await page.goto("/console/hoy?dia=2026-06-01")

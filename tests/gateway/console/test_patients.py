@@ -14,7 +14,6 @@ from fastapi import FastAPI
 
 from appointments import repository
 from appointments.demo import ANA, JUAN, MARIA
-from appointments.schemas import CreatedBy
 from gateway import audit
 from gateway.app import create_app
 from gateway.console import admin
@@ -24,9 +23,9 @@ from gateway.conversation.choices import reference_of
 from gateway.verification.errors import LockedOut
 from gateway.verification.otp import OtpService
 from gateway.verification.vouching import VouchedBy
-from tests.gateway.console.conftest import PASSWORD, MovableClock, form_csrf, sign_in
+from tests.gateway.console.conftest import PASSWORD, MovableClock, book, form_csrf, sign_in
 from tests.gateway.verification.fake_sms import FakeSmsServer
-from tests.support.clinic import MONDAY, Clinic, local, seeded_clinic
+from tests.support.clinic import MONDAY, Clinic, seeded_clinic
 from tests.support.gateway import gateway_settings
 from tests.support.services import free_port
 
@@ -73,21 +72,6 @@ class Seeded:
     past: Any  # María's past one with Dr. Mamani, attended
 
 
-async def _book(conn: asyncpg.Connection, clock: MovableClock, patient: int, doctor: int, day: date, hour: int) -> Any:
-    starts = local(day, hour)
-    booked = await repository.insert_appointment(
-        conn,
-        patient_id=patient,
-        doctor_id=doctor,
-        starts_at=starts,
-        ends_at=starts + timedelta(minutes=20),
-        created_by=CreatedBy.PATIENT,
-        channel="whatsapp",
-        now=clock.now - timedelta(days=10),
-    )
-    return booked.id
-
-
 @pytest.fixture
 async def seeded(conn: asyncpg.Connection, clock: MovableClock) -> Seeded:
     """The demo clinic; María has a son, an appointment at 10:00 today (Quispe) and one last week (Mamani)."""
@@ -96,10 +80,12 @@ async def seeded(conn: asyncpg.Connection, clock: MovableClock) -> Seeded:
         conn, holder_id=clinic.maria, full_name="Mateo López", date_of_birth=date(2018, 3, 2), relation="hijo"
     )
     assert mateo is not None
-    booked = await _book(conn, clock, clinic.maria, clinic.quispe, MONDAY, 10)
-    past = await _book(conn, clock, clinic.maria, clinic.mamani, MONDAY - timedelta(days=7), 8)
+    booked = await book(conn, clock, clinic.maria, clinic.quispe, 10, day=MONDAY, booked_days_before=10)
+    past = await book(
+        conn, clock, clinic.maria, clinic.mamani, 8, day=MONDAY - timedelta(days=7), booked_days_before=10
+    )
     await conn.execute("UPDATE appointments SET status = 'completed' WHERE id = $1", past)
-    await _book(conn, clock, clinic.ana, clinic.mamani, MONDAY, 11)
+    await book(conn, clock, clinic.ana, clinic.mamani, 11, day=MONDAY, booked_days_before=10)
     return Seeded(clinic=clinic, mateo=mateo.id, booked=booked, past=past)
 
 
