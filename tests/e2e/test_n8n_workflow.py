@@ -35,6 +35,7 @@ from gateway.whatsapp import replies as whatsapp_replies
 from tests.e2e import meta
 from tests.e2e.fake_whatsapp import FakeGraphApi, Sent, fake_graph_api
 from tests.e2e.lossy_proxy import LossyProxy, lossy_proxy
+from tests.e2e.n8n import installed, running_n8n
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
 from tests.support.services import InferenceProcess, clone_database, free_port, runtime_url
 
@@ -42,7 +43,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "deploy" / "n8n" / "workflow.json"
-N8N = Path(os.environ.get("N8N_DIR", ROOT / ".cache" / "n8n")) / "node_modules" / ".bin" / "n8n"
 OTP_SECRET = "e2e-otp-secret-of-at-least-32-bytes-long"
 APP_SECRET = "e2e-meta-app-secret-" + uuid.uuid4().hex
 VERIFY_TOKEN = "e2e-verify-token-" + uuid.uuid4().hex
@@ -141,9 +141,7 @@ async def _prepare_database(database_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def n8n_binary() -> Path:
-    if not N8N.exists():
-        pytest.fail("n8n is not installed: run `make test-e2e` (or deploy/n8n/install.sh) once")
-    return N8N
+    return installed()
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +181,7 @@ def stack(
             _wait_http(f"http://127.0.0.1:{port}/health", gateway.process, "the gateway", 30, gateway)
             with lossy_proxy(f"http://127.0.0.1:{port}") as chat:
                 folder = tmp_path_factory.mktemp("n8n")
-                with _n8n(n8n_binary, folder, gateway_url=chat.url, api_key=api_key, graph=graph) as n8n:
+                with _n8n(folder, gateway_url=chat.url, api_key=api_key, graph=graph) as n8n:
                     yield Stack(n8n, folder, database_url, api_key, graph, sms, chat)
         finally:
             gateway.stop()
@@ -191,29 +189,10 @@ def stack(
 
 
 @contextmanager
-def _n8n(binary: Path, folder: Path, *, gateway_url: str, api_key: str, graph: FakeGraphApi) -> Iterator[str]:
-    """n8n on a free port with a throwaway user folder, the workflow imported and active; its base URL."""
-    port = free_port()
-    env = {
-        **os.environ,
-        "N8N_USER_FOLDER": str(folder),
-        "N8N_PORT": str(port),
-        "N8N_LISTEN_ADDRESS": "127.0.0.1",
-        # isolated-vm is not built (no prebuilt binaries here): the legacy expression engine needs none.
-        "N8N_EXPRESSION_ENGINE": "legacy",
-        # Code nodes in-process, as compose runs n8n 1.x; E2E_N8N_RUNNERS=true tries n8n's task runner instead.
-        "N8N_RUNNERS_ENABLED": os.environ.get("E2E_N8N_RUNNERS", "false"),
-        "N8N_DIAGNOSTICS_ENABLED": "false",
-        "N8N_VERSION_NOTIFICATIONS_ENABLED": "false",
-        "N8N_TEMPLATES_ENABLED": "false",
-        "N8N_PERSONALIZATION_ENABLED": "false",
-        "N8N_SECURE_COOKIE": "false",
-        "N8N_ENFORCE_SETTINGS_FILE_PERMISSIONS": "false",
-        "N8N_LOG_LEVEL": "info",
-        # What deploy/env/n8n.env.example asks for: Code nodes read $env and use Node's crypto.
-        "N8N_BLOCK_ENV_ACCESS_IN_NODE": "false",
-        "NODE_FUNCTION_ALLOW_BUILTIN": "crypto",
-        # What the workflow reads with $env (deploy/env/n8n.env in production).
+def _n8n(folder: Path, *, gateway_url: str, api_key: str, graph: FakeGraphApi) -> Iterator[str]:
+    """n8n (tests/e2e/n8n.py) running the inbound workflow against this stack's gateway and fake Graph API."""
+    # What the workflow reads with $env (deploy/env/n8n.env in production).
+    workflow_env = {
         "GATEWAY_URL": gateway_url,
         "GATEWAY_API_KEY": api_key,
         "WHATSAPP_APP_SECRET": APP_SECRET,
@@ -221,23 +200,8 @@ def _n8n(binary: Path, folder: Path, *, gateway_url: str, api_key: str, graph: F
         "WHATSAPP_ACCESS_TOKEN": "e2e-token",
         "WHATSAPP_GRAPH_BASE_URL": graph.url,
     }
-    workflow_ids = [workflow["id"] for workflow in json.loads(WORKFLOW.read_text())]
-    # Importing deactivates a workflow; activating it takes effect when n8n starts.
-    commands = [["import:workflow", f"--input={WORKFLOW}"]]
-    commands += [["update:workflow", f"--id={workflow_id}", "--active=true"] for workflow_id in workflow_ids]
-    for args in commands:
-        done = subprocess.run([str(binary), *args], env=env, capture_output=True, text=True, timeout=180)
-        assert done.returncode == 0, f"n8n {args[0]} failed:\n{done.stdout}\n{done.stderr}"
-    # n8n activates every active workflow, then opens the editor.
-    child, _ = start_until([str(binary), "start"], ready=r"Editor is now accessible", env=env, timeout=180)
-    for workflow_id in workflow_ids:
-        assert f"(ID: {workflow_id})" in child.text, child.text
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/healthz", child.process, "n8n", 60, child)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        child.stop()
-        print("--- n8n ---", child.text[-4000:], sep="\n")
+    with running_n8n(WORKFLOW, folder, workflow_env) as url:
+        yield url
 
 
 def wa(phone: str) -> str:
