@@ -139,6 +139,10 @@ def _transcript_context(services: Services, found: inbox.Conversation) -> dict[s
 _REPLY_REFUSED: Final[dict[str, str]] = {
     "empty": "Escriba la respuesta antes de enviarla.",
     "too_long": f"La respuesta es demasiado larga: escriba como máximo {outbox.MAX_TEXT} caracteres.",
+    "too_long_for_template": (
+        f"Fuera de las 24 horas la respuesta va dentro de la plantilla, que admite como máximo "
+        f"{outbox.MAX_TEMPLATE_TEXT} caracteres: acórtela."
+    ),
 }
 
 
@@ -162,7 +166,7 @@ async def _conversation_page(
         user=session.user,
         csrf=session.csrf_token,
         window_open=window_open,
-        max_text=outbox.MAX_TEXT,
+        max_text=outbox.MAX_TEXT if window_open else outbox.MAX_TEMPLATE_TEXT,
         error=error,
         draft=draft,
         sent=sent,

@@ -34,6 +34,9 @@ log = structlog.get_logger(__name__)
 # WhatsApp's customer-service window: free text within this long of the patient's last inbound message.
 FREE_TEXT_WINDOW: Final = timedelta(hours=24)
 MAX_TEXT: Final = 1000
+# Past the window a reply goes inside the template `respuesta_equipo`, whose own words (about 100 characters) plus
+# this stay under WhatsApp's 1,024 characters for a filled template body (error 132005 beyond it).
+MAX_TEMPLATE_TEXT: Final = 900
 # A reason for a cancellation: short, as it goes into the patient's message and whole into the audit log.
 MAX_REASON: Final = 200
 # The notification service's send job (notifications/staff_messages.py registers it under these names).
@@ -46,7 +49,8 @@ Purpose = Literal["reply", "cancellation"]
 
 
 class StaffMessageRefused(ValueError):
-    """A staff message the rules refuse; `code` says why: empty, too_long, no_conversation, no_appointment."""
+    """A staff message the rules refuse; `code` says why: empty, too_long, too_long_for_template, no_conversation,
+    no_appointment."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -147,6 +151,11 @@ async def queue_reply(
         phone = await _conversation_phone(conn, conversation_id)
         if phone is None:
             raise StaffMessageRefused("no_conversation", "no such conversation")
+        open_now = await window_open_for_phone(conn, phone=phone, now=now)
+        if not open_now and len(text) > MAX_TEMPLATE_TEXT:
+            raise StaffMessageRefused(
+                "too_long_for_template", f"past the 24-hour window a reply holds at most {MAX_TEMPLATE_TEXT} characters"
+            )
         stored = await conversations.add_message(
             conn,
             conversation_id=conversation_id,
@@ -166,7 +175,6 @@ async def queue_reply(
             conversation_id=conversation_id,
             message_id=stored.id,
         )
-        open_now = await window_open_for_phone(conn, phone=phone, now=now)
     log.info("staff_reply_queued", staff_message_id=row_id, conversation_id=str(conversation_id), template=not open_now)
     return QueuedMessage(id=row_id, purpose="reply", as_template=not open_now, message_id=stored.id)
 

@@ -305,13 +305,14 @@ async def test_past_whatsapps_24_hours_the_page_says_the_reply_goes_as_a_templat
     await sign_in(browser, ana.email)
 
     opened = await browser.get(f"/console/conversaciones/{conversation_id}", headers=PAGE)
-    sent = await browser.post(
-        f"/console/conversaciones/{conversation_id}/responder",
-        data={"texto": "Disculpe la demora.", "csrf": form_csrf(opened)},
-        headers=PAGE,
-    )
+    path = f"/console/conversaciones/{conversation_id}/responder"
+    # Inside WhatsApp's template a reply must leave the filled body under its 1,024 characters.
+    too_long = await browser.post(path, data={"texto": "a" * 901, "csrf": form_csrf(opened)}, headers=PAGE)
+    sent = await browser.post(path, data={"texto": "Disculpe la demora.", "csrf": form_csrf(opened)}, headers=PAGE)
 
     assert 'id="ventana"' in opened.text and "Han pasado más de 24 horas" in opened.text
+    assert 'maxlength="900"' in opened.text
+    assert too_long.status_code == 400 and "admite como máximo 900 caracteres" in too_long.text
     assert sent.status_code == 303
     detail = await conn.fetchval("SELECT detail FROM audit_log WHERE action = 'handover.replied'")
     assert '"as_template": true' in str(detail)

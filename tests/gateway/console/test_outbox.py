@@ -71,18 +71,24 @@ async def test_an_empty_or_overlong_reply_is_refused_and_nothing_is_stored(
     assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 0
 
 
-async def test_a_reply_of_1000_characters_is_kept_and_one_to_no_conversation_is_refused(
+async def test_a_reply_of_1000_characters_is_kept_inside_the_window_900_past_it_and_none_to_no_conversation(
     conn: asyncpg.Connection, ana: StaffUser
 ) -> None:
-    chat = await _conversation(conn)
+    quiet = await _conversation(conn)
+    talking = await _conversation(conn, "+59170000778")
+    await _message(conn, talking, "user", NOW - timedelta(hours=1), phone="+59170000778")
 
-    queued = await outbox.queue_reply(conn, staff_user_id=ana.id, conversation_id=chat, text="x" * 1000, now=NOW)
-    with pytest.raises(StaffMessageRefused) as refused:
+    inside = await outbox.queue_reply(conn, staff_user_id=ana.id, conversation_id=talking, text="x" * 1000, now=NOW)
+    past = await outbox.queue_reply(conn, staff_user_id=ana.id, conversation_id=quiet, text="x" * 900, now=NOW)
+    with pytest.raises(StaffMessageRefused) as too_long:
+        await outbox.queue_reply(conn, staff_user_id=ana.id, conversation_id=quiet, text="x" * 901, now=NOW)
+    with pytest.raises(StaffMessageRefused) as nowhere:
         await outbox.queue_reply(conn, staff_user_id=ana.id, conversation_id=UUID(int=1), text="hola", now=NOW)
 
-    assert queued.as_template and queued.message_id is not None
-    assert refused.value.code == "no_conversation"
-    assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 1
+    assert not inside.as_template and inside.message_id is not None
+    assert past.as_template
+    assert (too_long.value.code, nowhere.value.code) == ("too_long_for_template", "no_conversation")
+    assert await conn.fetchval("SELECT count(*) FROM staff_messages") == 2
 
 
 async def test_a_staff_message_names_its_writer_and_only_a_staff_message_does(
