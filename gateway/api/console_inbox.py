@@ -68,6 +68,7 @@ def _unchanged(asked: str, current: str) -> Response | None:
 async def _list_context(services: Services, session: Session) -> dict[str, Any]:
     async with services.pool.acquire() as conn:
         rows = await inbox.waiting(conn, user=session.user)
+        wrote_after = await inbox.wrote_after_resolved(conn, user=session.user)
     zone, now = _zone(services), services.clock()
     # The relative waits ("hace 2 min") are left out, or the list would change every minute; the clinic's date is in
     # because the times read "09:12" today and "2 jun 09:12" from tomorrow on.
@@ -75,10 +76,12 @@ async def _list_context(services: Services, session: Session) -> dict[str, Any]:
         (r.conversation_id, r.reason, r.flagged_at, r.phone, r.patient_name, r.last_message, r.replied_by, r.replied_at)
         for r in rows
     ]
+    since = [(w.conversation_id, w.resolved_at, w.new_messages, w.last_message) for w in wrote_after]
     return {
         "rows": rows,
+        "wrote_after": wrote_after,
         "waiting_count": len(rows),
-        "version": version(now.astimezone(zone).date(), shown),
+        "version": version(now.astimezone(zone).date(), shown, since),
         "waited": waited,
         "at": lambda moment: clock_time(moment, zone, now),
     }

@@ -61,6 +61,20 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class WroteAfter:
+    """A conversation handed back with *Resolver* in which the patient has written since: perhaps answering what
+    the person asked, which the assistant cannot know."""
+
+    conversation_id: UUID
+    resolved_at: datetime
+    resolved_by: str
+    phone: str
+    patient_name: str | None
+    new_messages: int
+    last_message: str | None
+
+
+@dataclass(frozen=True)
 class Line:
     """One message of a transcript."""
 
@@ -152,6 +166,49 @@ async def waiting(conn: Connection, *, user: StaffUser) -> list[Waiting]:
             last_message=snippet(r["last_message"]),
             replied_by=r["replied_by"],
             replied_at=r["replied_at"],
+        )
+        for r in rows
+    ]
+
+
+async def wrote_after_resolved(
+    conn: Connection, *, user: StaffUser, within: timedelta = timedelta(hours=24)
+) -> list[WroteAfter]:
+    """Conversations `user` may see, no longer waiting, whose last handover was resolved within `within` and in
+    which the patient wrote after it, latest first: a person may want to read them."""
+    rows = await conn.fetch(
+        """
+        SELECT c.id, c.user_phone, h.resolved_at, s.full_name AS resolved_by, p.full_name,
+               count(m.id) AS new_messages,
+               (array_agg(m.content ORDER BY m.created_at DESC, m.id DESC))[1] AS last_message
+        FROM conversations c
+        JOIN LATERAL (
+            SELECT resolved_at, resolved_by FROM handovers
+            WHERE conversation_id = c.id ORDER BY flagged_at DESC, id DESC LIMIT 1
+        ) h ON h.resolved_at >= now() - $3::interval
+        JOIN staff_users s ON s.id = h.resolved_by
+        JOIN messages m ON m.conversation_id = c.id AND m.role = 'user' AND m.created_at > h.resolved_at
+        LEFT JOIN patients p ON p.phone = c.user_phone
+        WHERE c.needs_human_since IS NULL AND (
+            $1::bigint IS NULL OR EXISTS (SELECT FROM appointments a WHERE a.patient_id = p.id AND a.doctor_id = $1)
+        )
+        GROUP BY c.id, c.user_phone, h.resolved_at, s.full_name, p.full_name
+        ORDER BY max(m.created_at) DESC
+        LIMIT $2
+        """,
+        _doctor_scope(user),
+        20,
+        within,
+    )
+    return [
+        WroteAfter(
+            conversation_id=r["id"],
+            resolved_at=r["resolved_at"],
+            resolved_by=r["resolved_by"],
+            phone=masked_phone(r["user_phone"]),
+            patient_name=r["full_name"],
+            new_messages=r["new_messages"],
+            last_message=snippet(r["last_message"]),
         )
         for r in rows
     ]

@@ -476,3 +476,30 @@ async def test_the_conversation_page_starts_with_a_way_to_the_reply_box(
     link = opened.text.index('<a href="#respuesta" id="ir-a-responder">Ir a responder</a>')
     assert link < opened.text.index('id="transcripcion"')
     assert 'id="respuesta" aria-labelledby="titulo-respuesta" class="reply" tabindex="-1"' in opened.text
+
+
+async def test_a_patient_who_writes_after_resolver_is_listed_apart_for_a_day(
+    console: Console, ana: StaffUser, conn: asyncpg.Connection
+) -> None:
+    answered = await _conversation(conn, "+59170000901", "quiero hablar con una persona", reason="human_handoff")
+    quiet = await _conversation(conn, "+59170000902", "quiero hablar con una persona", reason="human_handoff")
+    for conversation_id in (answered, quiet):
+        assert await inbox.resolve(conn, user=ana, conversation_id=conversation_id)
+    await conn.execute(
+        "INSERT INTO messages (conversation_id, user_phone, role, content, request_id, created_at) "
+        "VALUES ($1, '+59170000901', 'user', 'Mi NIT es 1234567', 'r9', now() + interval '1 second')",
+        answered,
+    )
+    browser = await console.make()
+    await sign_in(browser, ana.email)
+
+    [listed] = await inbox.wrote_after_resolved(conn, user=ana)
+    page = await browser.get("/console/conversaciones", headers=PAGE)
+    await conn.execute("UPDATE handovers SET resolved_at = resolved_at - interval '25 hours'")
+
+    assert (listed.conversation_id, listed.resolved_by, listed.new_messages) == (answered, "Ana Pérez", 1)
+    assert listed.last_message == "Mi NIT es 1234567"
+    assert "Escribieron después de resolverse" in page.text and "Resuelta por Ana Pérez" in page.text
+    assert str(quiet) not in page.text
+    assert await inbox.wrote_after_resolved(conn, user=ana) == []  # a day later it is history
+    assert await inbox.waiting_count(conn) == 0  # nobody is waiting: the count does not ring
