@@ -70,4 +70,4 @@ def test_prepare_keeps_the_passwords_in_a_private_file_and_the_banner_prints_the
     assert "console:   http://127.0.0.1:8000/console/" in banner
     for login in first:
         assert f"{login.staff.email}" in banner and f"{login.password}" in banner
-    assert "Médico, Dra. Carmen Quispe" in banner and "Recepción" in banner
+    assert "Médico/a, Dra. Carmen Quispe" in banner and "Recepción" in banner
