@@ -147,7 +147,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             db_guard=process_guards.postgres,
         )
         # Conversations newly waiting for a person are announced to n8n by a job of this queue.
-        announcer = handover_announcer(settings, pool, jobs)
+        announcer = handover_announcer(settings, pool, jobs, metrics)
         await jobs.start()
         log.info("gateway_started", inference_target=settings.inference_target)
         try:

@@ -84,6 +84,12 @@ class GatewayMetrics:
             ["reason"],
             registry=r,
         )
+        self.handover_announcements = Counter(
+            "handover_announcements",
+            "Announcements to n8n of conversations newly waiting for a person (console/announce.py), by outcome",
+            ["outcome"],
+            registry=r,
+        )
 
     def set_breakers(self, states: dict[str, str]) -> None:
         for name, state in states.items():

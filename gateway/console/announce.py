@@ -23,6 +23,7 @@ from procrastinate.exceptions import AlreadyEnqueued
 
 from gateway.console import inbox
 from gateway.jobs import Backoff, JobQueue
+from gateway.metrics import GatewayMetrics
 from gateway.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -49,9 +50,13 @@ class HandoverAnnouncer:
         console_base_url: str | None,
         retry: Backoff,
         timeout_seconds: float,
+        metrics: GatewayMetrics,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._pool = pool
+        self._outcomes = metrics.handover_announcements
+        for outcome in ("sent", "retried", "failed"):
+            self._outcomes.labels(outcome)  # exported at 0, so the alert's increase() sees the first failure
         self._queue = queue
         self._url = webhook_url
         self._console = (console_base_url or "").rstrip("/")
@@ -96,8 +101,10 @@ class HandoverAnnouncer:
             await self._announce(handover_id)
         except Exception as exc:
             if not self._retry.is_last(attempts):
+                self._outcomes.labels("retried").inc()
                 log.warning("handover_announcement_retried", handover_id=handover_id, error=type(exc).__name__)
                 raise
+            self._outcomes.labels("failed").inc()  # alert HandoverAnnouncementsFailed
             log.error("handover_announcement_failed", handover_id=handover_id, error=type(exc).__name__)
             async with self._pool.acquire() as conn:
                 await conn.execute(
@@ -132,13 +139,16 @@ class HandoverAnnouncer:
                 """,
                 handover_id,
             )
+        self._outcomes.labels("sent").inc()
         log.info("handover_announced", handover_id=handover_id, reason=row["reason"])
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
 
-def handover_announcer(settings: Settings, pool: asyncpg.Pool, queue: JobQueue) -> HandoverAnnouncer:
+def handover_announcer(
+    settings: Settings, pool: asyncpg.Pool, queue: JobQueue, metrics: GatewayMetrics
+) -> HandoverAnnouncer:
     """The announcer as the settings configure it."""
     token = settings.n8n_handover_token
     return HandoverAnnouncer(
@@ -149,4 +159,5 @@ def handover_announcer(settings: Settings, pool: asyncpg.Pool, queue: JobQueue) 
         console_base_url=settings.console_base_url,
         retry=Backoff(retries=settings.n8n_handover_retries, first_seconds=2.0, max_seconds=300.0),
         timeout_seconds=settings.n8n_handover_timeout_seconds,
+        metrics=metrics,
     )

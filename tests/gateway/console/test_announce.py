@@ -64,6 +64,10 @@ async def test_a_new_request_for_a_person_is_announced_without_personal_data_and
     assert phone not in raw and phone[-6:] not in raw and "persona" not in raw
     row = await conn.fetchrow("SELECT announcement, announced_at FROM handovers")
     assert row is not None and row["announcement"] == "sent" and row["announced_at"] is not None
+    scrape = (await client.get("/metrics")).text
+    assert 'handover_announcements_total{outcome="sent"} 1.0' in scrape
+    assert 'handover_announcements_total{outcome="retried"} 1.0' in scrape
+    assert 'handover_announcements_total{outcome="failed"} 0.0' in scrape  # exported before the first failure
 
     # Asking again while it waits is not news: nothing more is announced.
     await client.post("/chat", json=chat, headers={"X-API-Key": key})
