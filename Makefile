@@ -11,7 +11,7 @@ GENERATED := protos/inference_pb2.py protos/inference_pb2_grpc.py
 export PATH := $(abspath $(BIN)):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install protos model run test lint typecheck chat eval-nlu eval-dialog clean bench bench-nlu bench-inference bench-inference-memory measure-reply-gate eval-smalltalk emergency-model
+.PHONY: help install protos model run test lint typecheck chat eval-nlu eval-dialog clean bench bench-nlu bench-inference bench-inference-memory bench-gateway measure-reply-gate eval-smalltalk emergency-model
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-24s %s\n", $$1, $$2}'
@@ -52,13 +52,16 @@ test: lint typecheck ## lint, type-check and run the whole suite on real service
 	rm -f .coverage .coverage.*
 	$(BIN)/pytest --cov --cov-report=term
 
-bench: bench-nlu bench-inference ## every benchmark, each printing its table and ratios against baselines of the same run
+bench: bench-nlu bench-inference bench-gateway ## every benchmark, each printing its table and ratios against baselines of the same run
 
 bench-nlu: install ## understanding a normal message vs the costliest 4096-character ones we could build
 	$(PY) -m bench.nlu_bench
 
 bench-inference: install protos ## inference server vs sequential/static/bound baselines -> bench/RESULTS.md
 	$(PY) -m bench.inference_bench
+
+bench-gateway: install protos ## a turn's CPU, queries and latency under uvicorn (1 and 2 workers) vs a minimal FastAPI app -> bench/GATEWAY.md [BENCH_SECONDS= BENCH_LOADS= BENCH_WORKERS= ...]
+	$(PY) -m bench.gateway_bench
 
 bench-inference-memory: install protos ## bench-inference plus the server's RSS over 10,000 short requests
 	$(PY) -m bench.inference_bench --memory-requests 10000

@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import torch
-import transformers
-
 
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear interpolation between closest ranks (numpy's default); NaN for no values."""
@@ -154,6 +151,10 @@ def cpu_model() -> str:
 
 def machine_lines(device: str) -> list[str]:
     """CPU model, cores, torch and transformers versions, device."""
+    # Imported here: the gateway bench reports without torch (and its seconds of import).
+    import torch
+    import transformers
+
     cores = os.cpu_count() or 0
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores
     device_line = device
