@@ -32,7 +32,7 @@ from gateway.body_limit import BodyLimit
 from gateway.clock import Clock, system_clock
 from gateway.console.announce import handover_announcer
 from gateway.conversation.reply_cache import ReplyCache
-from gateway.deps import Services, get_chat_service
+from gateway.deps import Services, chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable
 from gateway.inference_client import InferenceClient
 from gateway.jobs import JobQueue
@@ -138,7 +138,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             settings,
             pool,
             jobs,
-            get_chat_service(app.state.services),
+            chat_service(app.state.services),
             app.state.services.rate_limiter,
             metrics,
             # The notification service sends through the same WhatsApp app: its `sent` callbacks arrive here.

@@ -24,7 +24,7 @@ class WebhookAccepted(BaseModel):
     accepted: int
 
 
-def get_inbox(request: Request) -> WhatsAppInbox:
+async def get_inbox(request: Request) -> WhatsAppInbox:
     inbox: WhatsAppInbox = request.app.state.whatsapp
     return inbox
 
