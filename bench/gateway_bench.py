@@ -256,10 +256,18 @@ async def drive(
 
 
 async def account(
-    url: str, api_key: str, script: Sequence[tuple[str, str]], *, passes: int, proxy: CountingProxy, redis: BenchRedis
+    url: str,
+    api_key: str,
+    script: Sequence[tuple[str, str]],
+    *,
+    passes: int,
+    proxy: CountingProxy,
+    redis: BenchRedis,
+    trace: list[str] | None = None,
 ) -> list[TurnCost]:
     """One patient at a time, `passes` passes over `script` after one to warm up: each kind of turn's Postgres
-    round trips and statements (the proxy's count) and Redis commands, per turn."""
+    round trips and statements (the proxy's count) and Redis commands, per turn; into `trace`, each turn's
+    statements as sent."""
     sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
     phones = Phones()
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
@@ -267,10 +275,14 @@ async def account(
             phone = phones()
             for kind, text in script:
                 before = (proxy.counts.round_trips, proxy.counts.statements, redis.commands())
+                sent_before = len(proxy.counts.sent)
                 response = await _say(client, api_key, phone, text)
                 response.raise_for_status()
                 await asyncio.sleep(0.05)  # what the turn left to finish after answering (its log, a stored row)
                 after = (proxy.counts.round_trips, proxy.counts.statements, redis.commands())
+                if trace is not None:
+                    trace.append(f"## pass {index}, {kind} ({after[0] - before[0]} round trips)")
+                    trace.extend(proxy.counts.sent[sent_before:])
                 if index == 0:
                     continue
                 total = sums[kind]
@@ -370,10 +382,11 @@ class Run:
         script = SCRIPT if app == GATEWAY else MINIMAL_SCRIPT
         database_url = self.database.runtime_url if app == GATEWAY else self.database.owner_url
 
+        trace: list[str] = []
         with CountingProxy(("127.0.0.1", 5432)).serving() as proxy:
             through = database_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
             with uvicorn_app(app, self.env(app, through), workers=1, log=self.log_dir / "servers.log") as server:
-                return asyncio.run(
+                costs = asyncio.run(
                     account(
                         server.url,
                         self.database.api_key,
@@ -381,8 +394,14 @@ class Run:
                         passes=self.config.accounting_passes,
                         proxy=proxy,
                         redis=self.redis,
+                        trace=trace,
                     )
                 )
+        # Which statement each round trip sent, turn by turn: where to look for the next one to save.
+        (self.log_dir / f"statements-{'gateway' if app == GATEWAY else 'minimal'}.txt").write_text(
+            "\n".join(trace) + "\n", encoding="utf-8"
+        )
+        return costs
 
 
 def _f(value: float, digits: int = 1) -> str:
@@ -547,10 +566,12 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = print) -> Rep
     used = resource.getrusage(resource.RUSAGE_SELF)
     client_cpu = used.ru_utime + used.ru_stime - own_cpu.ru_utime - own_cpu.ru_stime
     found = checks(configurations, costs)
+    loaded = (
+        [main_table(configurations, config.loads), ratio_table(configurations, config.loads)] if configurations else []
+    )
     text = "\n\n".join(
         [
-            main_table(configurations, config.loads),
-            ratio_table(configurations, config.loads),
+            *loaded,
             cost_table(costs),
             checks_table(found),
             f"{time.monotonic() - started:.0f} s in all; the bench process (load generator, stand-in model, proxy) "
@@ -573,9 +594,18 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = print) -> Rep
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.gateway_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the results go (default bench/GATEWAY.md)")
+    parser.add_argument(
+        "--costs-only",
+        action="store_true",
+        help="only the one-patient accounting (round trips, statements, Redis calls per turn; each turn's "
+        "statements in the log directory), in seconds, for working on a turn's queries; writes no results file",
+    )
     args = parser.parse_args(argv)
     defaults = BenchConfig.from_env()
-    config = BenchConfig(**{**defaults.__dict__, "results_path": args.out})
+    if args.costs_only:
+        config = BenchConfig(**{**defaults.__dict__, "workers": (), "results_path": None})
+    else:
+        config = BenchConfig(**{**defaults.__dict__, "results_path": args.out})
     report = run_bench(config)
     print()
     print(report.text)

@@ -139,10 +139,16 @@ def bench_redis() -> Iterator[BenchRedis]:
 
 @dataclass
 class WireCounts:
-    """What clients sent Postgres: statements (Execute, simple Query) and round trips (Sync, simple Query)."""
+    """What clients sent Postgres: statements (Execute, simple Query) and round trips (Sync, simple Query), and
+    the text of each statement in the order sent (`|` ends a round trip), for telling which turn sends what."""
 
     statements: int = 0
     round_trips: int = 0
+    sent: list[str] = field(default_factory=list)
+
+
+def _one_line(query: bytes) -> str:
+    return " ".join(query.decode(errors="replace").split())[:160]
 
 
 @dataclass
@@ -165,14 +171,24 @@ class CountingProxy:
             writer.write(head + await reader.readexactly(length - 8))
             if code not in (_SSL_REQUEST, _GSSENC_REQUEST):
                 break
+        prepared: dict[bytes, str] = {}
+        bound = ""
         while True:
             head = await reader.readexactly(5)
             kind, length = head[:1], struct.unpack("!i", head[1:])[0]
-            writer.write(head + await reader.readexactly(length - 4))
+            body = await reader.readexactly(length - 4)
+            writer.write(head + body)
+            if kind == b"P":  # Parse: statement name, query
+                name, query = body.split(b"\0")[:2]
+                prepared[name] = _one_line(query)
+            elif kind == b"B":  # Bind: portal name, statement name
+                bound = prepared.get(body.split(b"\0")[1], "?")
             if kind in (b"E", b"Q"):
                 self.counts.statements += 1
+                self.counts.sent.append(_one_line(body.split(b"\0")[0]) if kind == b"Q" else bound)
             if kind in (b"S", b"Q"):
                 self.counts.round_trips += 1
+                self.counts.sent.append("|")
 
     @staticmethod
     async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
