@@ -33,6 +33,7 @@ import os
 import platform
 import random
 import resource
+import statistics
 import tempfile
 import time
 from collections import Counter, defaultdict
@@ -101,7 +102,7 @@ class BenchConfig:
     loads: tuple[int, ...] = (50, 200)
     saturation_patients: int = 16
     workers: tuple[int, ...] = (1, 2)
-    accounting_passes: int = 3
+    accounting_passes: int = 5
     results_path: Path | None = RESULTS
     log_dir: Path | None = None
 
@@ -268,7 +269,7 @@ async def account(
     """One patient at a time, `passes` passes over `script` after one to warm up: each kind of turn's Postgres
     round trips and statements (the proxy's count) and Redis commands, per turn; into `trace`, each turn's
     statements as sent."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0])
+    seen: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     phones = Phones()
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         for index in range(passes + 1):
@@ -285,13 +286,12 @@ async def account(
                     trace.extend(proxy.counts.sent[sent_before:])
                 if index == 0:
                     continue
-                total = sums[kind]
-                total[0] += 1
-                for i in range(3):
-                    total[i + 1] += after[i] - before[i]
+                seen[kind].append((after[0] - before[0], after[1] - before[1], after[2] - before[2]))
+    # The median of the passes: the job queue's polling (its own connections, a few dozen statements a second)
+    # lands in some turns' windows, and is not what a turn costs.
     return [
-        TurnCost(kind, int(n), trips / n, statements / n, commands / n)
-        for kind, (n, trips, statements, commands) in sums.items()
+        TurnCost(kind, len(counts), *(statistics.median(c[i] for c in counts) for i in range(3)))
+        for kind, counts in seen.items()
     ]
 
 
@@ -536,7 +536,8 @@ def setup_lines(config: BenchConfig) -> list[str]:
         f"is {config.seconds:g} s after {config.warmup:g} s of warm-up (at least one think time); "
         "Redis commands from INFO commandstats of the run's own redis-server",
         "PG round trips (Sync and simple Query messages) and statements (Execute and Query) counted by a proxy that "
-        f"reads the protocol, one patient at a time, {config.accounting_passes} passes after one to warm up",
+        f"reads the protocol, one patient at a time, the median of {config.accounting_passes} passes after one to warm "
+        "up (the job queue's polling lands in some turns' windows); each turn's statements in the log directory",
         "inference: a stand-in gRPC server answering at once (bench/inference_stand_in.py); rate limits lifted",
         "minimal app (bench/minimal_app.py): the same uvicorn, /chat's body parsed, one SELECT and one INSERT, "
         "its owner's login (the gateway logs in as a runtime role)",

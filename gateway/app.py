@@ -31,6 +31,7 @@ from gateway.api.errors import install_error_handlers
 from gateway.body_limit import BodyLimit
 from gateway.clock import Clock, system_clock
 from gateway.console.announce import handover_announcer
+from gateway.conversation.clinic_cache import ClinicCache
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.deps import Services, chat_service
 from gateway.errors import DATABASE_DOWN, InferenceUnavailable
@@ -39,6 +40,7 @@ from gateway.jobs import JobQueue
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import Guard, Guards
+from gateway.security.admitted_keys import AdmittedKeys
 from gateway.security.rate_limit import Limit, RateLimiter
 from gateway.security.secrets import InsecureConfiguration, weak_secrets
 from gateway.settings import Settings, get_settings
@@ -99,6 +101,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         )
         app.state.services = Services(
             settings=settings,
+            admitted_keys=AdmittedKeys(ttl=settings.chat_key_cache_seconds),
+            clinics=ClinicCache(),
             pool=pool,
             redis=redis_client,
             inference=inference,

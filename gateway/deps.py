@@ -17,6 +17,7 @@ from fastapi.security import APIKeyHeader
 from gateway import audit
 from gateway.api.errors import http_status
 from gateway.clock import Clock
+from gateway.conversation.clinic_cache import ClinicCache
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.service import ChatService
 from gateway.db import Connection, on_live_session
@@ -24,6 +25,7 @@ from gateway.errors import DatabaseUnavailable, Forbidden, GatewayError, Unautho
 from gateway.inference_client import InferenceClient
 from gateway.metrics import GatewayMetrics
 from gateway.resilience import DependencyUnavailable, Guards
+from gateway.security.admitted_keys import AdmittedKeys
 from gateway.security.api_keys import ApiKey, authenticate, claimed_prefix
 from gateway.security.rate_limit import RateLimiter
 from gateway.settings import Settings
@@ -48,6 +50,9 @@ class Services:
     metrics: GatewayMetrics
     emergency_model: EmergencyModel
     clock: Clock
+    # Chat keys found recently, and the clinic's doctors and specialties: each copy's own, kept between requests.
+    admitted_keys: AdmittedKeys
+    clinics: ClinicCache
 
 
 # The dependencies below are `async def` though they never wait: FastAPI runs a plain `def` dependency in its
@@ -102,13 +107,24 @@ def _admitted(key: ApiKey | None, scope: str) -> ApiKey:
     return key
 
 
-def api_key_scope(scope: str) -> Callable[[Services, str | None], Awaitable[ApiKey]]:
-    """A dependency that admits callers whose key holds `scope` (or `admin`)."""
+def api_key_scope(
+    scope: str, *, recently_admitted: bool = False
+) -> Callable[[Services, str | None], Awaitable[ApiKey]]:
+    """A dependency that admits callers whose key holds `scope` (or `admin`).
+
+    `recently_admitted`: a key found in the last CHAT_KEY_CACHE_SECONDS is not looked up again; only for routes
+    that check the key is still active themselves (/chat's turn does, in its first statement).
+    """
 
     async def require(services: AppServices, secret: str | None = Security(_api_key_header)) -> ApiKey:
         if not secret:
             raise Unauthorized("missing X-API-Key header")
-        return _admitted(await _key_for(services, secret), scope)
+        if recently_admitted and (known := services.admitted_keys.get(secret)) is not None:
+            return _admitted(known, scope)
+        key = await _key_for(services, secret)
+        if recently_admitted and key is not None:
+            services.admitted_keys.keep(secret, key)
+        return _admitted(key, scope)
 
     return require
 
@@ -163,7 +179,7 @@ async def _audit_refusal(
         log.warning("audit_write_failed", action="staff.auth", error=type(exc).__name__)
 
 
-ChatCaller = Annotated[ApiKey, Depends(api_key_scope("chat"))]
+ChatCaller = Annotated[ApiKey, Depends(api_key_scope("chat", recently_admitted=True))]
 StaffCaller = Annotated[ApiKey, Depends(staff_caller)]
 
 
@@ -179,6 +195,7 @@ def chat_service(services: Services) -> ChatService:
         metrics=services.metrics,
         emergency_model=services.emergency_model,
         clock=services.clock,
+        clinics=services.clinics,
     )
 
 

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
     # a copy that dies mid-turn holds the patient's next message for at most this long.
     turn_lease_seconds: float = Field(default=3.0, ge=0.3, le=60, validation_alias="TURN_LEASE_SECONDS")
 
+    # A chat API key found by its secret is taken as found for this long by that copy (0: looked up on every
+    # request); a revoked key is still refused at once, by the turn's first statement (security/admitted_keys.py).
+    chat_key_cache_seconds: float = Field(default=60.0, ge=0, le=3600, validation_alias="CHAT_KEY_CACHE_SECONDS")
+
     # Small-talk replies are cached in Redis by the last messages and the model that wrote them (the inference
     # server names it in every answer).
     reply_cache_ttl_seconds: int = Field(default=3600, ge=0, validation_alias="REPLY_CACHE_TTL_SECONDS")

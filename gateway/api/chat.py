@@ -53,6 +53,7 @@ async def chat(
             request_id=request.state.request_id,
             vouched_by=by_api_key(caller.id),
             message_key=None if key is None else api_message_key(caller.id, key),
+            api_key_id=caller.id,
         )
         return ChatResponse.of(answered)
 

@@ -45,3 +45,21 @@ def redact_inbound(text: str, step: Step | None) -> str:
 
 def _digit_count(run: str) -> int:
     return sum(c.isdigit() for c in run)
+
+
+# The steps whose answers are redacted beyond a lone code (redact_inbound).
+_REDACTING_STEPS: Final = (Step.CODE, Step.IDENTITY, Step.REGISTER_BIRTH_DATE, Step.REGISTER_DOCUMENT)
+
+
+def stored_forms(text: str) -> dict[str, str]:
+    """What to store of `text` by the step it answers: '' for any step not named (none asked, or one whose
+    answer is kept as written). For storing a message before its step is read (`repository.begin_turn`)."""
+    plain = redact_inbound(text, None)
+    forms = {"": plain}
+    # Only digits are ever redacted: without any, every form is the plain one.
+    if any(ch.isdigit() for ch in text):
+        for step in _REDACTING_STEPS:
+            form = redact_inbound(text, step)
+            if form != plain:
+                forms[step.value] = form
+    return forms

@@ -81,29 +81,33 @@ async def add_message(
     `inbound_key` (inbound messages) and `reply_to` (the inbound message a reply answers) are unique: storing
     either a second time raises asyncpg.UniqueViolationError and stores nothing.
     """
-    async with conn.transaction():
-        row = await conn.fetchrow(
-            """
+    # One statement, so one round trip: the insert and the bump commit together or not at all.
+    row = await conn.fetchrow(
+        """
+        WITH added AS (
             INSERT INTO messages (
                 conversation_id, user_phone, role, content, action, request_id, meta, inbound_key, reply_to,
                 answer_extras, staff_user_id
             )
             VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::jsonb, $11)
             RETURNING id, conversation_id, role, content, action, created_at
-            """,
-            conversation_id,
-            user_phone,
-            role,
-            content,
-            action,
-            request_id,
-            json.dumps(meta or {}),
-            inbound_key,
-            reply_to,
-            json.dumps(answer_extras or {}),
-            staff_user_id,
+        ), bumped AS (
+            UPDATE conversations SET last_message_at = now() WHERE id = $1
         )
-        await conn.execute("UPDATE conversations SET last_message_at = now() WHERE id = $1", conversation_id)
+        SELECT * FROM added
+        """,
+        conversation_id,
+        user_phone,
+        role,
+        content,
+        action,
+        request_id,
+        json.dumps(meta or {}),
+        inbound_key,
+        reply_to,
+        json.dumps(answer_extras or {}),
+        staff_user_id,
+    )
     assert row is not None
     return StoredMessage(**dict(row))
 
@@ -256,3 +260,144 @@ async def dialog_step(conn: Connection, *, conversation_id: UUID) -> str | None:
         "SELECT dialog_state->>'step' FROM conversations WHERE id = $1", conversation_id
     )
     return step
+
+
+@dataclass(frozen=True)
+class TurnStart:
+    """Where a chat turn starts from (`begin_turn`)."""
+
+    inbound: StoredMessage
+    # The dialog state as stored (JSON text): `finish_turn` saves the next one only over this one.
+    state: str
+    # The reply an earlier delivery of the message got stored, if its turn got that far.
+    reply: StoredReply | None
+    # Handed to a person, with no reply since that shows the patient back in a flow the assistant runs.
+    awaiting_person: bool
+    # The clinic's version (`clinic_version`): cached doctors and specialties older than it are loaded again.
+    clinic_version: int
+
+
+class KeyRevoked(Exception):
+    """The API key that vouched for the turn was revoked since its caller was admitted."""
+
+
+async def begin_turn(
+    conn: Connection,
+    *,
+    api_key_id: int | None,
+    user_phone: str,
+    vouched_by: str,
+    channel: str,
+    idle_after: timedelta,
+    inbound_key: str,
+    request_id: str,
+    contents: dict[str, str],
+    cleared_by: Collection[str],
+) -> TurnStart:
+    """The inbound message, stored once under `inbound_key` (found again if an earlier delivery stored it) into
+    the phone's open conversation, or a new one after `idle_after`; with what the turn needs to know first, in one
+    round trip (`chat_turn_begin`, migration 0029).
+
+    `contents`: what to store of the message by the step the dialog waits on, '' for any other step. Raises
+    KeyRevoked, storing nothing, when `api_key_id` names a key revoked since.
+    """
+    row = await conn.fetchrow(
+        "SELECT * FROM chat_turn_begin($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[])",
+        api_key_id,
+        user_phone,
+        vouched_by,
+        channel,
+        idle_after,
+        inbound_key,
+        request_id,
+        json.dumps(contents),
+        list(cleared_by),
+    )
+    assert row is not None
+    if not row["key_active"]:
+        raise KeyRevoked()
+    reply = row["reply"]
+    found = json.loads(reply) if isinstance(reply, str) else reply
+    return TurnStart(
+        inbound=StoredMessage(
+            id=row["message_id"],
+            conversation_id=row["conversation"],
+            role="user",
+            content=row["stored_content"],
+            action=None,
+            created_at=row["stored_at"],
+        ),
+        state=row["state"] if isinstance(row["state"], str) else json.dumps(row["state"]),
+        reply=None
+        if found is None
+        else StoredReply(
+            content=found["content"],
+            action=found["action"],
+            request_id=found["request_id"],
+            extras=dict(found["extras"] or {}),
+        ),
+        awaiting_person=bool(row["awaiting_person"]),
+        clinic_version=row["clinic"],
+    )
+
+
+@dataclass(frozen=True)
+class NewReply:
+    """A template reply to store as the answer to an inbound message (`finish_turn`)."""
+
+    inbound: StoredMessage
+    user_phone: str
+    content: str
+    action: str
+    request_id: str
+    meta: dict[str, Any]
+    extras: dict[str, Any]
+
+
+async def finish_turn(
+    conn: Connection,
+    *,
+    conversation_id: UUID,
+    state_before: str,
+    state: dict[str, Any],
+    reply: NewReply | None,
+    lease: tuple[str, UUID] | None = None,
+) -> bool:
+    """Save the dialog's next `state`, store the turn's `reply` (if it has one yet) and give back its `lease` (the
+    `turn_leases` key and holder; None: kept), in one round trip; False, saving nothing, when the stored state is
+    no longer `state_before` (a turn that lost its lease to another).
+
+    A second reply to the same inbound message is refused (asyncpg.UniqueViolationError), as `add_message` does.
+    """
+    saved: bool = await conn.fetchval(
+        """
+        WITH saved AS (
+            UPDATE conversations
+            SET dialog_state = $2::jsonb,
+                last_message_at = CASE WHEN $4::text IS NULL THEN last_message_at ELSE now() END
+            WHERE id = $1 AND dialog_state = $3::jsonb
+            RETURNING id
+        ), replied AS (
+            INSERT INTO messages (
+                conversation_id, user_phone, role, content, action, request_id, meta, reply_to, answer_extras
+            )
+            SELECT id, $5, 'assistant', $4, $6, $7, $8::jsonb, $9, $10::jsonb FROM saved WHERE $4::text IS NOT NULL
+        ), given_back AS (
+            DELETE FROM turn_leases WHERE key = $11 AND holder = $12 AND EXISTS (SELECT FROM saved)
+        )
+        SELECT EXISTS (SELECT FROM saved)
+        """,
+        conversation_id,
+        json.dumps(state),
+        state_before,
+        None if reply is None else reply.content,
+        None if reply is None else reply.user_phone,
+        None if reply is None else reply.action,
+        None if reply is None else reply.request_id,
+        json.dumps({} if reply is None else reply.meta),
+        None if reply is None else reply.inbound.id,
+        json.dumps({} if reply is None else reply.extras),
+        None if lease is None else lease[0],
+        None if lease is None else lease[1],
+    )
+    return saved

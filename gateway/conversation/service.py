@@ -18,9 +18,11 @@ from appointments import clinic_info
 from appointments import repository as clinic_repository
 from gateway.clock import Clock, system_clock
 from gateway.conversation import clinic_answers, replies, repository
+from gateway.conversation.clinic_cache import ClinicCache
 from gateway.conversation.dialog import TO_A_PERSON, Clinic, Dialog, DialogSettings, Outcome, Turn
 from gateway.conversation.flows.common import Courtesy
 from gateway.conversation.model_reply import ModelReplies, Prompt
+from gateway.conversation.redaction import stored_forms
 from gateway.conversation.reply import (
     Action,
     AppointmentSummary,
@@ -32,9 +34,10 @@ from gateway.conversation.reply import (
 )
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.state import DialogState
-from gateway.conversation.storing import TurnConnections, next_in_turn, store_inbound, store_reply
-from gateway.conversation.turn_lease import TurnLeases
+from gateway.conversation.storing import TurnConnections, next_in_turn, store_reply
+from gateway.conversation.turn_lease import Lease, TurnInterrupted, TurnLeases
 from gateway.db import Connection
+from gateway.errors import Unauthorized
 from gateway.inference_client import InferenceClient
 from gateway.log import mask_phone
 from gateway.metrics import GatewayMetrics
@@ -93,8 +96,10 @@ class ChatService:
         metrics: GatewayMetrics,
         emergency_model: EmergencyModel | None = None,
         clock: Clock = system_clock,
+        clinics: ClinicCache | None = None,
     ) -> None:
         self._otp = otp
+        self._clinics = clinics or ClinicCache()
         self._settings = settings
         self._metrics = metrics
         self._emergency_model = emergency_model
@@ -132,6 +137,7 @@ class ChatService:
         vouched_by: VouchedBy,
         channel: str = "api",
         message_key: str | None = None,
+        api_key_id: int | None = None,
     ) -> Reply:
         """Answer `text` from `user_phone`, whose sender `vouched_by` authenticated.
 
@@ -139,14 +145,17 @@ class ChatService:
         a message stored under it before, by a delivery that crashed, is not stored again but continued from, and
         answered with its stored reply when it has one. A Postgres connection that breaks mid-turn is discarded
         and the turn taken up again on another from its last committed step, within the deadline; past it (or
-        after RETRY_ATTEMPTS), DatabaseUnavailable: 503, retry.
+        after RETRY_ATTEMPTS), DatabaseUnavailable: 503, retry. `api_key_id`: the key that admitted the caller,
+        checked again as the turn starts (it may have been admitted from a cache); revoked since: Unauthorized.
         """
         deadline = time.monotonic() + self._settings.request_deadline_seconds
         # A delivery without an id gets one for this call, so that taking the turn up again never stores it twice.
         inbound_key = message_key or f"turn:{uuid4().hex}"
-        async with self._leases.hold(user_phone, deadline=deadline):
+        async with self._leases.hold(user_phone, deadline=deadline) as lease:
             return await self._connections.retrying(
-                lambda: self._reply_once(user_phone, text, request_id, vouched_by, channel, inbound_key, deadline),
+                lambda: self._reply_once(
+                    user_phone, text, request_id, vouched_by, channel, inbound_key, deadline, api_key_id, lease
+                ),
                 deadline,
             )
 
@@ -159,6 +168,8 @@ class ChatService:
         channel: str,
         inbound_key: str,
         deadline: float,
+        api_key_id: int | None,
+        lease: Lease,
     ) -> Reply:
         """One try at the turn, from the last step a previous try committed: on one connection up to the model,
         which writes with none held, and on another to store what it wrote."""
@@ -166,33 +177,42 @@ class ChatService:
         async with self._connections.connection(deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
-            inbound = await store_inbound(
-                conn,
-                user_phone=user_phone,
-                vouched_by=vouched_by,
-                # Over the limit, only what fits is kept: the rest is not read, so it is not stored either.
-                text=text[: self._settings.max_message_chars],
-                request_id=request_id,
-                channel=channel,
-                inbound_key=inbound_key,
-                idle_after=timedelta(hours=self._settings.conversation_idle_hours),
-            )
+            try:
+                start = await repository.begin_turn(
+                    conn,
+                    api_key_id=api_key_id,
+                    user_phone=user_phone,
+                    vouched_by=vouched_by,
+                    channel=channel,
+                    idle_after=timedelta(hours=self._settings.conversation_idle_hours),
+                    inbound_key=inbound_key,
+                    request_id=request_id,
+                    # Over the limit, only what fits is kept: the rest is not read, so it is not stored either.
+                    # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to
+                    # the model.
+                    contents=stored_forms(text[: self._settings.max_message_chars]),
+                    cleared_by=_CLEARS_HANDOFF,
+                )
+            except repository.KeyRevoked:
+                raise Unauthorized("invalid or revoked API key") from None
+            inbound = start.inbound
             conversation_id = inbound.conversation_id
-            stored = await repository.reply_to(conn, message_id=inbound.id)
-            if stored is not None:
-                return await self._stored_answer(conversation_id, stored, request_id, user_phone, vouched_by)
-            clinic = await Clinic.load(conn)
+            if start.reply is not None:
+                log.info("chat_inbound_found_stored", conversation_id=str(conversation_id))
+                return await self._stored_answer(conversation_id, start.reply, request_id, user_phone, vouched_by)
+            clinic = await self._clinics.current(conn, start.clinic_version)
             try:
                 if len(text) > self._settings.max_message_chars:
-                    outcome = await self._too_long(conn, inbound, user_phone, request_id)
+                    outcome = await self._too_long(conn, start, user_phone, request_id)
                 else:
-                    outcome = await self._dialog_turn(conn, inbound, clinic, user_phone, text, request_id, vouched_by)
+                    outcome = await self._dialog_turn(
+                        conn, start, clinic, user_phone, text, request_id, vouched_by, lease
+                    )
             except RedisError as exc:
                 # Verification lives in Redis: without it, say so and keep the dialog where it was.
                 log.warning("verification_unavailable", error=type(exc).__name__)
                 outcome = Outcome(DialogState(), replies.VERIFICATION_UNAVAILABLE)
                 await store_reply(conn, inbound, user_phone, outcome.text or "", Action.NONE, request_id, {})
-            patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
             answer = outcome.text
             if answer is None and outcome.small_talk is not None:
                 answer, options = await self._small_talk_reply(
@@ -201,6 +221,7 @@ class ChatService:
                 outcome = replace(outcome, options=options)
             if answer is None:
                 # Names the model may write: the clinic's doctors and the patient's own.
+                patient = await clinic_repository.patient_by_phone(conn, phone=user_phone)
                 names = [d.full_name for d in clinic.doctors] + ([patient.full_name] if patient else [])
                 answer, prompt = await self._model.cached_or_prompt(conn, inbound, user_phone, text, request_id, names)
         if prompt is not None:
@@ -229,16 +250,20 @@ class ChatService:
     async def _dialog_turn(
         self,
         conn: Connection,
-        inbound: repository.StoredMessage,
+        start: repository.TurnStart,
         clinic: Clinic,
         user_phone: str,
         text: str,
         request_id: str,
         vouched_by: VouchedBy,
+        lease: Lease,
     ) -> Outcome:
+        inbound = start.inbound
         conversation_id = inbound.conversation_id
         async with conn.transaction():
-            state = await self._load_state(conn, conversation_id)
+            # Read without a lock: the phone's lease keeps its other turns out, and `finish_turn` saves the next
+            # state only over this one.
+            state = self._parse_state(start.state, conversation_id)
             now = self._now()
             understood = understand(
                 text,
@@ -255,39 +280,61 @@ class ChatService:
             for action, result in dialog.audited:
                 if action.startswith("verification."):
                     self._metrics.verification.labels(action.removeprefix("verification."), result).inc()
-            await repository.save_dialog_state(
-                conn, conversation_id=conversation_id, state=outcome.state.model_dump(mode="json")
-            )
             # News to the clinic: its n8n announcement is queued by the job queue's next tick (console/announce.py).
-            if outcome.flag is not None and await repository.flag_for_human(
+            flagged = outcome.flag is not None and await repository.flag_for_human(
                 conn,
                 conversation_id=conversation_id,
                 reason=outcome.flag,
                 announce=self._settings.n8n_handover_webhook_url is not None,
-            ):
+            )
+            if flagged:
                 log.warning("conversation_flagged", phone=mask_phone(user_phone), reason=outcome.flag)
             # A greeting, a goodbye, small talk or anything for the model while a person has the conversation:
             # only that the person will answer. A request (book, cancel, a clinic question, an emergency) is not
             # one of these, and keeps its answer.
             waiting = None
             if outcome.text is None or outcome.courtesy is not None:
-                waiting = await self._awaiting_person(conn, conversation_id, user_phone, outcome.state)
+                # Handed over this turn: as the turn started, nobody was yet.
+                handed_over = start.awaiting_person if outcome.flag is None else None
+                waiting = await self._awaiting_person(conn, conversation_id, user_phone, outcome.state, handed_over)
+            reply = None
             if waiting is not None:
-                text = await self._handoff_reply(conn, inbound, user_phone, request_id, waiting, outcome)
+                text, meta = await self._handoff_reply(conn, inbound, waiting, outcome)
                 outcome = replace(outcome, text=text, small_talk=None, courtesy=None, options=())
+                reply = repository.NewReply(inbound, user_phone, text, Action.NONE.value, request_id, meta, {})
             elif outcome.text is not None:
                 # With what a retry that finds this reply needs to answer the same (`_stored_answer`).
                 extras = reply_extras(tuple(outcome.options), self._appointment(outcome, clinic.specialties))
-                await store_reply(
-                    conn, inbound, user_phone, outcome.text, outcome.action, request_id, {}, extras=extras
+                reply = repository.NewReply(
+                    inbound, user_phone, outcome.text, outcome.action.value, request_id, {"source": "template"}, extras
                 )
+            # With its reply stored, the turn is done with its phone: the same statement gives the lease back.
+            lease.returning = reply is not None
+            try:
+                saved = await repository.finish_turn(
+                    conn,
+                    conversation_id=conversation_id,
+                    state_before=start.state,
+                    state=outcome.state.model_dump(mode="json"),
+                    reply=reply,
+                    lease=(lease.key, lease.holder) if lease.returning else None,
+                )
+            except BaseException:
+                lease.returning = False
+                raise
+            if not saved:
+                # Another turn of this phone ran meanwhile (this one's lease ran out): nothing of this one stays.
+                lease.returning = False
+                raise TurnInterrupted()
+        lease.returned, lease.returning = lease.returning, False
         return outcome
 
     async def _too_long(
-        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
+        self, conn: Connection, start: repository.TurnStart, user_phone: str, request_id: str
     ) -> Outcome:
         """A message over MAX_MESSAGE_CHARS: the dialog does not read it (its state stays as it was) and the patient
         is asked for a shorter one."""
+        inbound = start.inbound
         log.info("message_too_long", conversation_id=str(inbound.conversation_id))
         meta: dict[str, object] = {"rejected": "too_long"}
         await store_reply(conn, inbound, user_phone, replies.MESSAGE_TOO_LONG, Action.NONE, request_id, meta)
@@ -299,10 +346,10 @@ class ChatService:
         except RedisError:
             return False
 
-    async def _load_state(self, conn: Connection, conversation_id: UUID) -> DialogState:
-        stored = await repository.lock_dialog_state(conn, conversation_id=conversation_id)
+    @staticmethod
+    def _parse_state(stored: str, conversation_id: UUID) -> DialogState:
         try:
-            return DialogState.model_validate(stored)
+            return DialogState.model_validate_json(stored)
         except pydantic.ValidationError:
             # A state written by an older release that no longer parses: start the dialog afresh.
             log.warning("dialog_state_discarded", conversation_id=str(conversation_id))
@@ -322,10 +369,11 @@ class ChatService:
         )
 
     async def _awaiting_person(
-        self, conn: Connection, conversation_id: UUID, user_phone: str, state: DialogState
+        self, conn: Connection, conversation_id: UUID, user_phone: str, state: DialogState, handed_over: bool | None
     ) -> _Awaiting | None:
         """Locked out of verification, or handed to a person (and no booking, cancellation or list since): the
-        model is not asked, whatever the patient writes. None: neither."""
+        model is not asked, whatever the patient writes. None: neither. `handed_over`: whether a person has the
+        conversation, when known already (None: asked here)."""
         locked_until = state.identity_locked_until
         if locked_until is not None and locked_until > self._now():
             return _Awaiting.LOCKED_OUT
@@ -334,22 +382,21 @@ class ChatService:
                 return _Awaiting.LOCKED_OUT
         except RedisError:
             pass
-        if await repository.awaiting_person(conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF):
+        if handed_over is None:
+            handed_over = await repository.awaiting_person(
+                conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF
+            )
+        if handed_over:
             return _Awaiting.PERSON
         return None
 
     async def _handoff_reply(
-        self,
-        conn: Connection,
-        inbound: repository.StoredMessage,
-        user_phone: str,
-        request_id: str,
-        waiting: _Awaiting,
-        outcome: Outcome,
-    ) -> str:
+        self, conn: Connection, inbound: repository.StoredMessage, waiting: _Awaiting, outcome: Outcome
+    ) -> tuple[str, dict[str, object]]:
         """What happens next, in other words than last time if the patient keeps writing: a thank-you, an "ok" or a
         laugh gets a short line that keeps the patient waiting, anything else when and how a person will answer
-        (without offering appointments to a patient locked out of verification)."""
+        (without offering appointments to a patient locked out of verification). With the reply's meta, to store
+        it."""
         conversation_id = inbound.conversation_id
         opens = clinic_answers.opens_next((await clinic_info.load(conn)).hours, self._now())
         if outcome.courtesy is Courtesy.GOODBYE or outcome.small_talk in _CLOSINGS:
@@ -358,10 +405,8 @@ class ChatService:
             locked = waiting is _Awaiting.LOCKED_OUT
             templates = replies.handoff_waiting(self._dialog_settings.emergency_number, opens, locked=locked)
         answer = await next_in_turn(conn, conversation_id, templates, limit=4)
-        meta: dict[str, object] = {"source": "template", "rejected": "awaiting_person"}
-        await store_reply(conn, inbound, user_phone, answer, Action.NONE, request_id, meta)
         log.info("model_skipped_awaiting_person", conversation_id=str(conversation_id))
-        return answer
+        return answer, {"source": "template", "rejected": "awaiting_person"}
 
     async def _small_talk_reply(
         self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, kind: SmallTalk, request_id: str

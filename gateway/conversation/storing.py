@@ -1,4 +1,4 @@
-"""A turn's database side: its pooled connections, taken up again when one breaks, and the messages it stores."""
+"""A turn's database side: its pooled connections, taken up again when one breaks, and the replies it stores."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
 
@@ -15,13 +14,10 @@ import structlog
 from asyncpg.pool import PoolConnectionProxy
 
 from gateway.conversation import repository
-from gateway.conversation.redaction import redact_inbound
 from gateway.conversation.reply import Action
-from gateway.conversation.state import Step
 from gateway.db import Connection
 from gateway.errors import DATABASE_DOWN, DatabaseUnavailable
 from gateway.resilience import DependencyUnavailable, Guard
-from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -78,43 +74,6 @@ class TurnConnections:
             attempt += 1
 
 
-async def store_inbound(
-    conn: Connection,
-    *,
-    user_phone: str,
-    vouched_by: VouchedBy,
-    text: str,
-    request_id: str,
-    channel: str,
-    inbound_key: str,
-    idle_after: timedelta,
-) -> repository.StoredMessage:
-    """The inbound message, stored once under `inbound_key`: found again if an earlier delivery stored it. It goes
-    into the phone's open conversation, or a new one when that has been idle for `idle_after`."""
-    found = await repository.inbound_by_key(conn, inbound_key=inbound_key)
-    if found is not None:
-        log.info("chat_inbound_found_stored", conversation_id=str(found.conversation_id))
-        return found
-    # One transaction: a session lost on the way leaves no conversation opened for a message not stored.
-    async with conn.transaction():
-        conversation_id = await repository.open_conversation(
-            conn, user_phone=user_phone, vouched_by=vouched_by, idle_after=idle_after, channel=channel
-        )
-        # Answers to verification questions (codes, date of birth, carnet) are not kept, nor shown to the model.
-        stored_step = await repository.dialog_step(conn, conversation_id=conversation_id)
-        # Under the phone's turn lock no other delivery of this message can be storing it now: a second insert
-        # would only come from a bug, and the unique key refuses it.
-        return await repository.add_message(
-            conn,
-            conversation_id=conversation_id,
-            user_phone=user_phone,
-            role="user",
-            content=redact_inbound(text, _step(stored_step)),
-            request_id=request_id,
-            inbound_key=inbound_key,
-        )
-
-
 async def store_reply(
     conn: Connection,
     inbound: repository.StoredMessage,
@@ -155,11 +114,3 @@ def next_template(templates: Sequence[str], said: Sequence[str]) -> str:
         if reply in templates:
             return templates[(templates.index(reply) + 1) % len(templates)]
     return templates[0]
-
-
-def _step(stored: str | None) -> Step | None:
-    """The stored step, None when there is none or it is no longer known."""
-    try:
-        return None if stored is None else Step(stored)
-    except ValueError:
-        return None

@@ -22,6 +22,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -66,6 +67,21 @@ class TurnInterrupted(GatewayError):
         )
 
 
+@dataclass
+class Lease:
+    """A turn's hold on its phone: the row of `turn_leases` it holds (`key`, `holder`).
+
+    A turn may give its lease back in its own last statement (`repository.finish_turn`) rather than in one more
+    round trip: it sets `returning` before sending that statement and `returned` once it committed. A renewal that
+    then finds the lease gone stops quietly, and `hold` does not give it back again.
+    """
+
+    key: str
+    holder: UUID
+    returning: bool = False
+    returned: bool = False
+
+
 class TurnLeases:
     """Per-phone turn leases in Postgres, which every turn needs anyway (its messages are stored there)."""
 
@@ -80,7 +96,7 @@ class TurnLeases:
         return hashlib.sha256(f"turn:{phone}".encode()).hexdigest()[:32]
 
     @asynccontextmanager
-    async def hold(self, phone: str, *, deadline: float) -> AsyncIterator[None]:
+    async def hold(self, phone: str, *, deadline: float) -> AsyncIterator[Lease]:
         """The phone's turn, for the block, renewed while it runs.
 
         Waits for a turn another message holds until `deadline` (a `time.monotonic()` instant); raises TurnTaken
@@ -88,6 +104,7 @@ class TurnLeases:
         TurnInterrupted when the lease cannot be kept.
         """
         key, holder = self.key(phone), uuid4()
+        lease = Lease(key, holder)
         while True:
             asked = time.monotonic()
             if await self._try_take(key, holder, deadline):
@@ -99,9 +116,9 @@ class TurnLeases:
             # The heartbeat stops the block by expiring this timeout, which also sees to the task's cancellation
             # count; `expired()` tells its TimeoutError from one raised inside the block.
             async with asyncio.timeout(None) as interrupt:
-                heartbeat = asyncio.create_task(self._keep(key, holder, asked, interrupt), name="turn-lease")
+                heartbeat = asyncio.create_task(self._keep(lease, asked, interrupt), name="turn-lease")
                 try:
-                    yield
+                    yield lease
                 finally:
                     # Waited for, so no renewal runs after the lease is given back; asyncio.wait neither raises
                     # the heartbeat's cancellation nor swallows this task's own.
@@ -112,9 +129,10 @@ class TurnLeases:
                 raise TurnInterrupted() from None
             raise
         finally:
-            await self._give_back(key, holder)
+            if not lease.returned:
+                await self._give_back(key, holder)
 
-    async def _keep(self, key: str, holder: UUID, taken: float, interrupt: asyncio.Timeout) -> None:
+    async def _keep(self, lease: Lease, taken: float, interrupt: asyncio.Timeout) -> None:
         """Renew the lease every third of its length until cancelled; expire `interrupt` once it cannot be kept.
 
         `taken` is when the statement that took the lease was sent: the lease runs at least until `taken` plus
@@ -132,12 +150,14 @@ class TurnLeases:
                 return
             asked = time.monotonic()
             try:
-                held = await self._renew(key, holder, deadline=give_up_at)
+                held = await self._renew(lease.key, lease.holder, deadline=give_up_at)
             except Exception as exc:
                 # Not fatal yet: the next renewal may get through before the lease runs short.
                 reason = exc.reason if isinstance(exc, DependencyUnavailable) else type(exc).__name__
                 log.warning("turn_lease_not_renewed", reason=reason)
                 continue
+            if not held and (lease.returning or lease.returned):
+                return  # given back by the turn's last statement: the turn is done with it
             if not held:
                 log.warning("turn_lease_not_kept", reason="lost")
                 interrupt.reschedule(asyncio.get_running_loop().time())

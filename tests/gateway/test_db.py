@@ -37,6 +37,7 @@ EXPECTED_TABLES = {
     "staff_messages",
     "handovers",
     "clinic_info_revisions",
+    "clinic_version",
     # procrastinate's job queue (0016)
     "procrastinate_jobs",
     "procrastinate_workers",
@@ -140,6 +141,8 @@ RUNTIME_PRIVILEGES: dict[str, set[str]] = {
     "handovers": {"SELECT", "INSERT"},
     # Each console edit of clinic_info, whole, append-only like the audit log.
     "clinic_info_revisions": {"SELECT", "INSERT"},
+    # Read by every turn; bumped by the triggers on doctors and specialties, in the transaction that changed them.
+    "clinic_version": {"SELECT", "UPDATE"},
     # The job queue: the gateway defers, fetches, retries and finishes jobs and registers its worker.
     "procrastinate_jobs": {"SELECT", "INSERT", "UPDATE", "DELETE"},
     "procrastinate_workers": {"SELECT", "INSERT", "UPDATE", "DELETE"},
