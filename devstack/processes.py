@@ -1,4 +1,4 @@
-"""Child processes: start a program, wait for the line that says it is ready, stop it."""
+"""Child processes: start a program, wait for the line that says it is ready (or for its /health), stop it."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import httpx
 
 
 @dataclass
@@ -26,7 +29,7 @@ class Child:
         return stop_process(self.process, timeout)
 
 
-def stop_process(process: subprocess.Popen[str], timeout: float = 30) -> int:
+def stop_process(process: subprocess.Popen[Any], timeout: float = 30) -> int:
     """SIGTERM, then SIGKILL if it lingers past `timeout` seconds; the exit code."""
     if process.poll() is None:
         process.terminate()
@@ -35,6 +38,20 @@ def stop_process(process: subprocess.Popen[str], timeout: float = 30) -> int:
         except subprocess.TimeoutExpired:
             process.kill()
     return process.wait()
+
+
+def wait_until_healthy(url: str, process: subprocess.Popen[Any], *, deadline: float) -> bool:
+    """Poll `url`/health every 0.1 s: True once it answers 200, False once `process` has exited or the
+    `deadline` (a time.monotonic() reading) has passed."""
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
 
 
 def start_until(

@@ -10,6 +10,7 @@ import asyncpg
 
 PEDIATRICS = "Pediatría"
 DOCTOR = "Dra. Lucía Vargas"
+PHONE_NUMBER_ID = "106540352242922"
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,20 +12,19 @@ from zoneinfo import ZoneInfo
 import asyncpg
 import pytest
 
-from gateway.jobs import Backoff, JobQueue
-from gateway.whatsapp.client import GraphClient
+from gateway.jobs import JobQueue
 from notifications import callbacks
-from notifications.delivery import QUEUE, Sending
+from notifications.delivery import QUEUE
 from notifications.metrics import NotificationMetrics
 from notifications.planning import QuietHours
 from notifications.reminders import Reminders
-from notifications.senders import N8nSender, Sender, WhatsAppSender
+from notifications.senders import N8nSender, Sender
 from notifications.template import REMINDER_TEXT, render
 from tests.e2e.fake_whatsapp import FakeGraphApi
-from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book, reminders
+from tests.notifications.conftest import MakeSending
+from tests.notifications.support import DOCTOR, PEDIATRICS, PHONE_NUMBER_ID, SetClock, add_patient, book, reminders
 
 LA_PAZ = ZoneInfo("America/La_Paz")
-PHONE_NUMBER_ID = "106540352242922"
 MONDAY = datetime(2030, 3, 4, 9, tzinfo=LA_PAZ)
 
 
@@ -62,9 +61,7 @@ MakeBench = Callable[..., Awaitable[Bench]]
 
 
 @pytest.fixture
-async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIterator[MakeBench]:
-    opened: list[tuple[asyncpg.Pool, JobQueue, Sender]] = []
-
+def make_bench(make_sending: MakeSending) -> MakeBench:
     async def make(
         *,
         hours: tuple[int, ...] = (24,),
@@ -74,39 +71,19 @@ async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIte
         send_timeout: float = 5,
         lease: float = 6,
     ) -> Bench:
-        pool = await asyncpg.create_pool(runtime_database_url, min_size=1, max_size=2)
-        queue = JobQueue(
-            runtime_database_url,
-            concurrency=1,
-            lease_seconds=5,
-            recover_every_seconds=1,
-            grace_seconds=1,
-            namespace="notifications.jobs",
-        )
-        if sender is None:
-            client = GraphClient(
-                base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=send_timeout
-            )
-            sender = WhatsAppSender(client, PHONE_NUMBER_ID)
-        clock, metrics = SetClock(MONDAY), NotificationMetrics()
-        retry = Backoff(retries=retries, first_seconds=0.05, max_seconds=0.1)
+        clock = SetClock(MONDAY)
+        sending = await make_sending(clock, sender=sender, retries=retries, send_timeout=send_timeout, lease=lease)
         service = Reminders(
-            Sending(pool, queue, sender, metrics, clock, retry, send_lease_seconds=lease, tick_seconds=1),
+            sending,
             hours_before=hours,
             quiet=QuietHours.parse(quiet),
             tz=LA_PAZ,
             template="recordatorio_cita",
             language="es",
         )
-        await queue.app.open_async()
-        opened.append((pool, queue, sender))
-        return Bench(service, queue, clock, metrics)
+        return Bench(service, sending.queue, clock, sending.metrics)
 
-    yield make
-    for pool, queue, sender in opened:
-        await queue.app.close_async()
-        await sender.aclose()
-        await pool.close()
+    return make
 
 
 def expected_template(phone: str, name: str, when: str, appointment: uuid.UUID, reminder: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ template past it, through either sender."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -15,19 +15,18 @@ import asyncpg
 import pytest
 
 from gateway.console import outbox
-from gateway.jobs import Backoff, JobQueue
-from gateway.whatsapp.client import GraphClient
+from gateway.jobs import JobQueue
 from notifications import callbacks
-from notifications.delivery import QUEUE, Sending
+from notifications.delivery import QUEUE
 from notifications.metrics import NotificationMetrics
-from notifications.senders import N8nSender, Sender, WhatsAppSender
+from notifications.senders import N8nSender, Sender
 from notifications.staff_messages import StaffMessages
 from notifications.template import CANCELLATION_TEXT, STAFF_REPLY_TEXT, render
 from tests.e2e.fake_whatsapp import FakeGraphApi
+from tests.notifications.conftest import MakeSending
 from tests.notifications.support import DOCTOR, SetClock, add_patient, book
 
 LA_PAZ = ZoneInfo("America/La_Paz")
-PHONE_NUMBER_ID = "106540352242922"
 NOW = datetime(2030, 3, 4, 9, tzinfo=LA_PAZ)
 ANA_PHONE = "+59170000001"
 
@@ -58,40 +57,19 @@ MakeBench = Callable[..., Awaitable[Bench]]
 
 
 @pytest.fixture
-async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIterator[MakeBench]:
-    opened: list[tuple[asyncpg.Pool, JobQueue, Sender]] = []
-
+def make_bench(make_sending: MakeSending) -> MakeBench:
     async def make(*, sender: Sender | None = None, retries: int = 3) -> Bench:
-        pool = await asyncpg.create_pool(runtime_database_url, min_size=1, max_size=2)
-        queue = JobQueue(
-            runtime_database_url,
-            concurrency=1,
-            lease_seconds=5,
-            recover_every_seconds=1,
-            grace_seconds=1,
-            namespace="notifications.jobs",
-        )
-        if sender is None:
-            client = GraphClient(base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=5)
-            sender = WhatsAppSender(client, PHONE_NUMBER_ID)
-        metrics = NotificationMetrics()
-        retry = Backoff(retries=retries, first_seconds=0.05, max_seconds=0.1)
+        sending = await make_sending(SetClock(NOW), sender=sender, retries=retries)
         service = StaffMessages(
-            Sending(pool, queue, sender, metrics, SetClock(NOW), retry, send_lease_seconds=6, tick_seconds=1),
+            sending,
             tz=LA_PAZ,
             reply_template="respuesta_equipo",
             cancellation_template="cita_cancelada_clinica",
             language="es",
         )
-        await queue.app.open_async()
-        opened.append((pool, queue, sender))
-        return Bench(service, queue, metrics)
+        return Bench(service, sending.queue, sending.metrics)
 
-    yield make
-    for pool, queue, sender in opened:
-        await queue.app.close_async()
-        await sender.aclose()
-        await pool.close()
+    return make
 
 
 async def staff_user(conn: asyncpg.Connection) -> int:

@@ -4,7 +4,7 @@ never offered twice, one patient offered one slot at a time, and nothing to a pa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,19 +13,17 @@ import asyncpg
 import pytest
 
 from appointments import booking, repository
-from gateway.jobs import Backoff, JobQueue
-from gateway.whatsapp.client import GraphClient
+from gateway.jobs import JobQueue
 from notifications import callbacks
-from notifications.delivery import QUEUE, Sending
+from notifications.delivery import QUEUE
 from notifications.metrics import NotificationMetrics
-from notifications.senders import Sender, WhatsAppSender
 from notifications.template import OFFER_TEXT, render
 from notifications.waitlist import Waitlist
 from tests.e2e.fake_whatsapp import FakeGraphApi
+from tests.notifications.conftest import MakeSending
 from tests.notifications.support import DOCTOR, PEDIATRICS, SetClock, add_patient, book
 
 LA_PAZ = ZoneInfo("America/La_Paz")
-PHONE_NUMBER_ID = "106540352242922"
 MONDAY = datetime(2030, 3, 4, 9, tzinfo=LA_PAZ)
 HOLD_MINUTES = 30
 
@@ -59,40 +57,21 @@ MakeBench = Callable[[], Awaitable[Bench]]
 
 
 @pytest.fixture
-async def make_bench(runtime_database_url: str, graph: FakeGraphApi) -> AsyncIterator[MakeBench]:
-    opened: list[tuple[asyncpg.Pool, JobQueue, Sender]] = []
-
+def make_bench(make_sending: MakeSending) -> MakeBench:
     async def make() -> Bench:
-        pool = await asyncpg.create_pool(runtime_database_url, min_size=1, max_size=2)
-        queue = JobQueue(
-            runtime_database_url,
-            concurrency=1,
-            lease_seconds=5,
-            recover_every_seconds=1,
-            grace_seconds=1,
-            namespace="notifications.jobs",
-        )
-        client = GraphClient(base_url=graph.url, api_version="v21.0", access_token="test-token", timeout=5)
-        sender = WhatsAppSender(client, PHONE_NUMBER_ID)
-        clock, metrics = SetClock(MONDAY), NotificationMetrics()
-        retry = Backoff(retries=2, first_seconds=0.05, max_seconds=0.1)
+        clock = SetClock(MONDAY)
+        sending = await make_sending(clock, retries=2)
         service = Waitlist(
-            Sending(pool, queue, sender, metrics, clock, retry, send_lease_seconds=6, tick_seconds=1),
+            sending,
             tz=LA_PAZ,
             hold_minutes=HOLD_MINUTES,
             min_notice_minutes=60,
             template="oferta_lista_espera",
             language="es",
         )
-        await queue.app.open_async()
-        opened.append((pool, queue, sender))
-        return Bench(service, queue, clock, metrics)
+        return Bench(service, sending.queue, clock, sending.metrics)
 
-    yield make
-    for pool, queue, sender in opened:
-        await queue.app.close_async()
-        await sender.aclose()
-        await pool.close()
+    return make
 
 
 async def join(

@@ -20,7 +20,7 @@ from protos import inference_pb2, inference_pb2_grpc
 # log-probability the "model" gives it (a bare reply scores FLUENT_LOGPROB, above any sane threshold).
 Model = Callable[[Sequence[tuple[str, str]]], str | tuple[str, float]]
 FLUENT_LOGPROB = -0.5
-# The model the fake says it runs, as a real server names its MODEL_NAME in every answer.
+# The model the fake says it runs unless told otherwise, as a real server names its MODEL_NAME in every answer.
 FAKE_MODEL_ID = "fake/dialogpt-es"
 _ROLES = {inference_pb2.ROLE_USER: "user", inference_pb2.ROLE_ASSISTANT: "assistant"}
 
@@ -34,9 +34,10 @@ class FakeInference:
 
 
 class _Servicer(inference_pb2_grpc.InferenceServicer):
-    def __init__(self, fake: FakeInference, model: Model) -> None:
+    def __init__(self, fake: FakeInference, model: Model, model_id: str) -> None:
         self._fake = fake
         self._model = model
+        self._model_id = model_id
 
     def Generate(self, request: inference_pb2.GenerateRequest, context: Any) -> inference_pb2.GenerateResponse:
         turns = [(_ROLES[turn.role], turn.text) for turn in request.turns]
@@ -51,7 +52,7 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
             finish_reason=inference_pb2.FINISH_REASON_EOS,
             timings=inference_pb2.Timings(total_seconds=0.001, batch_size=1),
             mean_logprob=logprob,
-            model_id=FAKE_MODEL_ID,
+            model_id=self._model_id,
         )
 
     def GenerateStream(
@@ -71,11 +72,12 @@ class _Servicer(inference_pb2_grpc.InferenceServicer):
 
 
 @contextmanager
-def fake_inference_server(model: Model, *, workers: int = 4) -> Iterator[FakeInference]:
-    """Serve `model` over gRPC on a free port for the duration of the block, `workers` requests at a time."""
+def fake_inference_server(model: Model, *, workers: int = 4, model_id: str = FAKE_MODEL_ID) -> Iterator[FakeInference]:
+    """Serve `model` over gRPC on a free port for the duration of the block, `workers` requests at a time, naming
+    itself `model_id` in every answer."""
     fake = FakeInference()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers))
-    inference_pb2_grpc.add_InferenceServicer_to_server(_Servicer(fake, model), server)
+    inference_pb2_grpc.add_InferenceServicer_to_server(_Servicer(fake, model, model_id), server)
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     fake.target = f"127.0.0.1:{port}"

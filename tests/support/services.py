@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-import httpx
 import redis
 
 from devstack.embedded import with_database
-from devstack.processes import Child, start_until
+from devstack.processes import Child, start_until, stop_process, wait_until_healthy
 from gateway import db
 
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -161,21 +160,8 @@ def serving_process(
     process = subprocess.Popen(command, env={**os.environ, **env})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, f"{what} did not start"
-            time.sleep(0.1)
+        healthy = wait_until_healthy(url, process, deadline=time.monotonic() + timeout)
+        assert healthy, f"{what} did not start"
         yield url, process
     finally:
-        if process.poll() is None:
-            process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout=20)
