@@ -5,6 +5,7 @@ import httpx
 import pytest
 
 from gateway.security.api_keys import authenticate, create_api_key, revoke_api_key
+from tests.support.gateway import MakeClient
 
 BODY = {"messages": [{"role": "user", "content": "Hola"}], "user_id": "+59170123456"}
 
@@ -34,6 +35,20 @@ async def test_revoked_key_stops_working_at_once(
     assert (await client.post("/chat", json=BODY, headers={"X-API-Key": api_key})).status_code == 200
     assert await revoke_api_key(conn, prefix=api_key.split("_")[1])
     await assert_unauthorized(await client.post("/chat", json=BODY, headers={"X-API-Key": api_key}))
+
+
+@pytest.mark.parametrize(("cache_seconds", "second"), [(60, 200), (0, 401)])
+async def test_a_chat_key_once_found_is_not_looked_up_again_for_a_while(
+    make_client: MakeClient, api_key: str, conn: asyncpg.Connection, cache_seconds: int, second: int
+) -> None:
+    client = await make_client(CHAT_KEY_CACHE_SECONDS=str(cache_seconds))
+    assert (await client.post("/chat", json=BODY, headers={"X-API-Key": api_key})).status_code == 200
+    # A lookup by the secret would no longer find the key; the copy that found it still admits it.
+    await conn.execute("UPDATE api_keys SET key_hash = sha256('another secret')")
+
+    answer = await client.post("/chat", json=BODY, headers={"X-API-Key": api_key})
+
+    assert answer.status_code == second
 
 
 async def test_key_without_chat_scope_is_403(client: httpx.AsyncClient, conn: asyncpg.Connection) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.conversation.redaction import redact_inbound
+from gateway.conversation.redaction import redact_inbound, stored_forms
 from gateway.conversation.state import DialogState, Step
 
 
@@ -35,6 +35,18 @@ from gateway.conversation.state import DialogState, Step
 )
 def test_answers_to_verification_questions_are_replaced_by_tokens(step: Step | None, text: str, stored: str) -> None:
     assert redact_inbound(text, step) == stored
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["123456", "Nací el 12 de Marzo de 1985", "son 0001", "4567891-1A LP", "me llegó el 654321", "Hola", "la 2"],
+)
+def test_the_forms_stored_before_the_step_is_known_are_what_each_step_would_store(text: str) -> None:
+    forms = stored_forms(text)
+
+    # Postgres picks the form by the stored step (chat_turn_begin); any step it does not name gets ''.
+    for step in [None, *Step]:
+        assert forms.get("" if step is None else step.value, forms[""]) == redact_inbound(text, step)
 
 
 def test_a_state_saved_when_the_question_was_the_last_four_digits_still_reads() -> None:
