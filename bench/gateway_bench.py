@@ -277,6 +277,7 @@ async def account(
             for kind, text in script:
                 before = (proxy.counts.round_trips, proxy.counts.statements, redis.commands())
                 sent_before = len(proxy.counts.sent)
+                redis_before = redis.commands_by_name() if trace is not None else {}
                 response = await _say(client, api_key, phone, text)
                 response.raise_for_status()
                 await asyncio.sleep(0.05)  # what the turn left to finish after answering (its log, a stored row)
@@ -284,6 +285,9 @@ async def account(
                 if trace is not None:
                     trace.append(f"## pass {index}, {kind} ({after[0] - before[0]} round trips)")
                     trace.extend(proxy.counts.sent[sent_before:])
+                    redis_after = redis.commands_by_name()
+                    called = {k: n - redis_before.get(k, 0) for k, n in redis_after.items()}
+                    trace.append("redis: " + ", ".join(f"{k} {n}" for k, n in sorted(called.items()) if n))
                 if index == 0:
                     continue
                 seen[kind].append((after[0] - before[0], after[1] - before[1], after[2] - before[2]))

@@ -115,8 +115,12 @@ class BenchRedis:
 
     def commands(self) -> int:
         """Commands served so far, the INFO call itself left out."""
+        return sum(self.commands_by_name().values())
+
+    def commands_by_name(self) -> dict[str, int]:
+        """Commands served so far by name ('evalsha', 'get', ...), the INFO call itself left out."""
         stats = self.client.info("commandstats")
-        return sum(int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info")
+        return {k.removeprefix("cmdstat_"): int(v["calls"]) for k, v in stats.items() if k != "cmdstat_info"}
 
     def stop(self) -> None:
         self.client.close()
