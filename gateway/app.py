@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as redis
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 
 from gateway import db, outbound
 from gateway.api import (
@@ -38,6 +36,7 @@ from gateway.inference_client import InferenceClient
 from gateway.jobs import JobQueue
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
+from gateway.request_context import RequestContext
 from gateway.resilience import Guard, Guards
 from gateway.security.rate_limit import Limit, RateLimiter
 from gateway.security.secrets import InsecureConfiguration, weak_secrets
@@ -51,7 +50,6 @@ from gateway.whatsapp.service import whatsapp_inbox
 from notifications import callbacks as notification_callbacks
 
 log = structlog.get_logger(__name__)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
@@ -198,34 +196,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            endpoint = getattr(route, "path", "unmatched")
-            metrics.response_time.labels(endpoint).observe(elapsed)
-            if endpoint == "/chat":
-                metrics.chat_requests.labels(str(status)).inc()
-            log.info(
-                "http_request",
-                method=request.method,
-                endpoint=endpoint,
-                status=status,
-                latency_ms=round(elapsed * 1000, 1),
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["X-Request-ID"] = request_id
-        return response
+    # Added last, so outermost of ours: every answer below it (413, 404, error handlers) carries X-Request-ID.
+    app.add_middleware(RequestContext, metrics=metrics)
 
     return app
 
