@@ -173,7 +173,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         redoc_url="/redoc" if docs else None,
     )
     install_error_handlers(app)
-    setup_tracing(app, service_name=settings.otel_service_name, exporter=settings.otel_traces_exporter)
+    setup_tracing(
+        app,
+        service_name=settings.otel_service_name,
+        exporter=settings.otel_traces_exporter,
+        sampler_ratio=settings.traces_sampler_ratio,
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(console.router)
