@@ -82,7 +82,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             settings.redis_url, socket_timeout=settings.health_timeout_seconds, client_name=redis_client_name(settings)
         )
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
-        process_guards = guards(settings)
+        process_guards = guards(settings, on_change=metrics.set_breaker)
+        for name, state in process_guards.states().items():
+            metrics.set_breaker(name, state)
         sms = HttpSmsSender(
             base_url=settings.sms_base_url or "",
             token=settings.sms_api_token.get_secret_value(),
@@ -195,9 +197,6 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
         """Prometheus scrape; keep it off the public side of nginx."""
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            metrics.set_breakers(services.guards.states())
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
@@ -274,8 +273,9 @@ def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender, m
     )
 
 
-def guards(settings: Settings) -> Guards:
-    """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured."""
+def guards(settings: Settings, *, on_change: Callable[[str, str], None] | None = None) -> Guards:
+    """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured;
+    `on_change(name, state)` is told each breaker's new states."""
 
     def guard(
         name: str,
@@ -294,6 +294,7 @@ def guards(settings: Settings) -> Guards:
             is_failure=is_failure,
             retry_if=retry_if,
             wait_out_outages=wait_out_outages,
+            on_change=on_change,
         )
 
     return Guards(
