@@ -209,10 +209,13 @@ def start_inference(config: StackConfig, env: dict[str, str]) -> subprocess.Pope
 
 
 def start_gateway(config: StackConfig, env: dict[str, str]) -> subprocess.Popen[str]:
-    """Start the gateway under uvicorn and wait until /health answers 200."""
-    uvicorn = ["-m", "uvicorn", "--factory", "gateway.app:create_app", "--no-access-log"]
+    """Start the gateway under uvicorn and wait until /health answers 200.
+
+    One worker unless WEB_CONCURRENCY says more: this machine also runs the model, Postgres and Redis, and one
+    worker keeps one process's logs and metrics to read."""
+    serve = ["-m", "gateway.serve", "--no-access-log"]
     process = subprocess.Popen(
-        [sys.executable, *uvicorn, "--host", config.gateway_host, "--port", str(config.gateway_port)],
+        [sys.executable, *serve, "--host", config.gateway_host, "--port", str(config.gateway_port)],
         env={**env, "INFERENCE_TARGET": f"127.0.0.1:{config.inference_port}"},
         text=True,
     )

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from zoneinfo import ZoneInfo
 
 import asyncpg
 import redis.asyncio as redis
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 
 from gateway import db, outbound
 from gateway.api import (
@@ -39,6 +37,7 @@ from gateway.inference_client import InferenceClient
 from gateway.jobs import JobQueue
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
+from gateway.request_context import RequestContext
 from gateway.resilience import Guard, Guards
 from gateway.security.admitted_keys import AdmittedKeys
 from gateway.security.rate_limit import Limit, RateLimiter
@@ -53,7 +52,6 @@ from gateway.whatsapp.service import whatsapp_inbox
 from notifications import callbacks as notification_callbacks
 
 log = structlog.get_logger(__name__)
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock = system_clock) -> FastAPI:
@@ -86,7 +84,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             settings.redis_url, socket_timeout=settings.health_timeout_seconds, client_name=redis_client_name(settings)
         )
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
-        process_guards = guards(settings)
+        process_guards = guards(settings, on_change=metrics.set_breaker)
+        for name, state in process_guards.states().items():
+            metrics.set_breaker(name, state)
         sms = HttpSmsSender(
             base_url=settings.sms_base_url or "",
             token=settings.sms_api_token.get_secret_value(),
@@ -179,7 +179,12 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         redoc_url="/redoc" if docs else None,
     )
     install_error_handlers(app)
-    setup_tracing(app, service_name=settings.otel_service_name, exporter=settings.otel_traces_exporter)
+    setup_tracing(
+        app,
+        service_name=settings.otel_service_name,
+        exporter=settings.otel_traces_exporter,
+        sampler_ratio=settings.traces_sampler_ratio,
+    )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.include_router(chat.router)
     app.include_router(console.router)
@@ -196,40 +201,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:
         """Prometheus scrape; keep it off the public side of nginx."""
-        services: Services | None = getattr(app.state, "services", None)
-        if services is not None:
-            metrics.set_breakers(services.guards.states())
         body, content_type = metrics.exposition()
         return Response(body, media_type=content_type)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        incoming = request.headers.get("x-request-id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        request.state.request_id = request_id
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-        finally:
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            endpoint = getattr(route, "path", "unmatched")
-            metrics.response_time.labels(endpoint).observe(elapsed)
-            if endpoint == "/chat":
-                metrics.chat_requests.labels(str(status)).inc()
-            log.info(
-                "http_request",
-                method=request.method,
-                endpoint=endpoint,
-                status=status,
-                latency_ms=round(elapsed * 1000, 1),
-            )
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["X-Request-ID"] = request_id
-        return response
+    # Added last, so outermost of ours: every answer below it (413, 404, error handlers) carries X-Request-ID.
+    app.add_middleware(RequestContext, metrics=metrics)
 
     return app
 
@@ -301,8 +277,9 @@ def otp_service(settings: Settings, redis_client: redis.Redis, sms: SmsSender, m
     )
 
 
-def guards(settings: Settings) -> Guards:
-    """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured."""
+def guards(settings: Settings, *, on_change: Callable[[str, str], None] | None = None) -> Guards:
+    """Retries and breakers for Postgres, inference, the SMS provider and the Graph API, as configured;
+    `on_change(name, state)` is told each breaker's new states."""
 
     def guard(
         name: str,
@@ -321,6 +298,7 @@ def guards(settings: Settings) -> Guards:
             is_failure=is_failure,
             retry_if=retry_if,
             wait_out_outages=wait_out_outages,
+            on_change=on_change,
         )
 
     return Guards(

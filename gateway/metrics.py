@@ -1,13 +1,16 @@
 """The gateway's Prometheus metrics, served at GET /metrics.
 
 Each app gets its own registry (tests build many apps in one process). Under several worker processes
-(uvicorn --workers, gunicorn) set PROMETHEUS_MULTIPROC_DIR: prometheus-client then keeps the values in
-files there and /metrics sums every worker's.
+(WEB_CONCURRENCY, gateway/serve.py) PROMETHEUS_MULTIPROC_DIR is set: prometheus-client then keeps the values in
+files there and /metrics sums every worker's counters and histograms; a gauge is the highest (or lowest) of the
+workers alive. A worker that starts (one replacing a worker that died, say) forgets the gauges of those no
+longer running. The process_* metrics are not exported then: they are one process's.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -31,6 +34,9 @@ class GatewayMetrics:
     """Every metric the gateway exports; names are what the alert rules and dashboards use."""
 
     def __init__(self) -> None:
+        folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        if folder:
+            forget_dead_workers(Path(folder))
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         # CPU seconds, resident memory and open files of this process (process_* metrics).
@@ -63,7 +69,7 @@ class GatewayMetrics:
             "Circuit breakers: 0 closed, 1 half-open, 2 open",
             ["name"],
             registry=r,
-            multiprocess_mode="max",
+            multiprocess_mode="livemax",
         )
         self.inference_call = Histogram(
             "inference_call_seconds",
@@ -76,7 +82,7 @@ class GatewayMetrics:
             "job_worker_up",
             "1 while this process's job worker runs (gateway/jobs.py), 0 while it restarts after a failure",
             registry=r,
-            multiprocess_mode="min",
+            multiprocess_mode="livemin",
         )
         self.whatsapp_failed = Counter(
             "whatsapp_failed",
@@ -91,9 +97,9 @@ class GatewayMetrics:
             registry=r,
         )
 
-    def set_breakers(self, states: dict[str, str]) -> None:
-        for name, state in states.items():
-            self.breaker_state.labels(name).set(_BREAKER_VALUES.get(state, 2))
+    def set_breaker(self, name: str, state: str) -> None:
+        """Told by each breaker of this process as it changes (every worker's own, so a scrape sees them all)."""
+        self.breaker_state.labels(name).set(_BREAKER_VALUES.get(state, 2))
 
     def exposition(self) -> tuple[bytes, str]:
         """The body and content type of a scrape: this process's, or every worker's in multiprocess mode."""
@@ -102,3 +108,22 @@ class GatewayMetrics:
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return generate_latest(registry), CONTENT_TYPE_LATEST
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+def forget_dead_workers(folder: Path) -> None:
+    """Drop the live gauges (breakers, job worker) of worker processes in `folder` that no longer run: a dead
+    worker's last word (an open breaker) would otherwise stand until the next restart of the whole group."""
+    for path in folder.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rpartition("_")[2])
+        if not _running(pid):
+            multiprocess.mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -56,6 +56,20 @@ class _LogTransitions(pybreaker.CircuitBreakerListener):
         log.warning("circuit_breaker_changed", name=cb.name, old=old, new=new_state.name)
 
 
+class _TellTransitions(pybreaker.CircuitBreakerListener):
+    def __init__(self, name: str, on_change: Callable[[str, str], None]) -> None:
+        self._name = name
+        self._on_change = on_change
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        self._on_change(self._name, new_state.name.replace("-", "_"))
+
+
 class _AsyncBreaker:
     """pybreaker's circuit breaker for awaited calls, on its public API only.
 
@@ -70,15 +84,24 @@ class _AsyncBreaker:
     """
 
     def __init__(
-        self, name: str, *, fail_max: int, reset_timeout: float, is_failure: Callable[[BaseException], bool]
+        self,
+        name: str,
+        *,
+        fail_max: int,
+        reset_timeout: float,
+        is_failure: Callable[[BaseException], bool],
+        on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self._storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
+        listeners: list[pybreaker.CircuitBreakerListener] = [_LogTransitions()]
+        if on_change is not None:
+            listeners.append(_TellTransitions(name, on_change))
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout,
             # Errors that are the caller's fault (a bad request) say nothing about the dependency's health.
             exclude=[lambda exc: not is_failure(exc)],
-            listeners=[_LogTransitions()],
+            listeners=listeners,
             state_storage=self._storage,
             name=name,
         )
@@ -177,7 +200,8 @@ class Guard:
     `retry_if` says which of those may be retried (default: all of them; a send that may already have
     been delivered must not be). With `wait_out_outages`, a call is retried until its deadline rather than
     `attempts` times, and through an open breaker too: for a dependency every request needs (Postgres), an outage
-    shorter than the deadline costs the caller a wait, not a 503.
+    shorter than the deadline costs the caller a wait, not a 503. `on_change(name, state)` is told each new state
+    of the breaker (`closed`, `open`, `half_open`).
     """
 
     def __init__(
@@ -191,6 +215,7 @@ class Guard:
         is_failure: Callable[[BaseException], bool],
         retry_if: Callable[[BaseException], bool] | None = None,
         wait_out_outages: bool = False,
+        on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self.name = name
         self._attempts = attempts
@@ -198,7 +223,9 @@ class Guard:
         self._is_failure = is_failure
         self._retry_if = retry_if or is_failure
         self._wait_out = wait_out_outages
-        self._breaker = _AsyncBreaker(name, fail_max=fail_max, reset_timeout=reset_timeout, is_failure=is_failure)
+        self._breaker = _AsyncBreaker(
+            name, fail_max=fail_max, reset_timeout=reset_timeout, is_failure=is_failure, on_change=on_change
+        )
 
     @property
     def state(self) -> str:

@@ -1,4 +1,4 @@
-# The gateway: FastAPI under uvicorn, one process per container (scale with replicas), no torch.
+# The gateway: FastAPI under uvicorn, WEB_CONCURRENCY worker processes per container (default 1), no torch.
 # The same image runs the notification service (`python -m notifications`, port 9102) with another command.
 # Build from the repository root:
 #   docker build -f deploy/docker/gateway.Dockerfile -t clinic-assistant/gateway:0.1.0 .
@@ -54,7 +54,11 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2).status != 200)"]
 
+# Worker processes: one per CPU core the container may use (docker-compose.yml, deploy/k8s/gateway.yaml).
+# gateway.serve runs uvicorn with them; under several it gives /metrics a folder in /tmp to sum them in.
+ENV WEB_CONCURRENCY=1
+
 # uvicorn drains in-flight requests on SIGTERM for up to 20 s; give the container at least that.
 STOPSIGNAL SIGTERM
-CMD ["uvicorn", "--factory", "gateway.app:create_app", "--host", "0.0.0.0", "--port", "8000", \
+CMD ["python", "-m", "gateway.serve", "--host", "0.0.0.0", "--port", "8000", \
      "--proxy-headers", "--forwarded-allow-ips", "*", "--timeout-graceful-shutdown", "20", "--no-access-log"]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Final
@@ -17,6 +16,8 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.errors import error_body, http_status
 from gateway.console import signin
@@ -141,20 +142,34 @@ async def _csrf_refused(request: Request, exc: Exception) -> Response:
     return JSONResponse(error_body(exc.code, exc.message), status_code=http_status(exc))
 
 
-async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Console responses: a strict CSP, no framing; nothing but the stylesheet is kept in any cache."""
-    response = await call_next(request)
-    path = request.url.path
-    if path == PREFIX or path.startswith(PREFIX + "/"):
-        response.headers.update(_PAGE_HEADERS)
-        if not path.startswith(PREFIX + "/static/"):
-            response.headers["Cache-Control"] = "no-store"
-    return response
+class SecurityHeaders:
+    """ASGI middleware for console responses: a strict CSP, no framing; nothing but the stylesheet is kept in
+    any cache. Plain ASGI: Starlette's `@app.middleware("http")` costs every request a task group."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope.get("path", "")
+        if scope["type"] != "http" or not (path == PREFIX or path.startswith(PREFIX + "/")):
+            await self.app(scope, receive, send)
+            return
+        cached = path.startswith(PREFIX + "/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.update(_PAGE_HEADERS)
+                if not cached:
+                    headers["Cache-Control"] = "no-store"
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def install(app: FastAPI) -> None:
     """The console's refusals and headers (its routes: gateway.api.console.router)."""
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
-    app.middleware("http")(security_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount(PREFIX + "/static", StaticFiles(directory=_HERE / "static"), name="console-static")

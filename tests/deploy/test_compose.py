@@ -56,6 +56,18 @@ def test_three_gateway_copies_behind_nginx(compose: dict[str, Any]) -> None:
         assert (REPO / source).exists(), source
 
 
+def test_each_gateway_copy_runs_a_worker_per_core_within_its_connections(compose: dict[str, Any]) -> None:
+    gateway = services(compose)["gateway"]
+    env = environment(gateway)
+    default = re.fullmatch(r"\$\{WEB_CONCURRENCY:-(\d+)\}", env["WEB_CONCURRENCY"])
+    assert default, "WEB_CONCURRENCY is set from the shell, with a default"
+    workers = int(default[1])
+    assert workers == 2
+    assert float(gateway["deploy"]["resources"]["limits"]["cpus"]) >= workers
+    # The asyncpg pool is per worker: the copy's connections stay those of one worker with the default pool.
+    assert workers * int(env["DB_POOL_MAX_SIZE"]) <= 10
+
+
 def test_inference_reserves_an_nvidia_gpu_and_keeps_the_model_in_a_volume(compose: dict[str, Any]) -> None:
     inference = services(compose)["inference"]
     (device,) = inference["deploy"]["resources"]["reservations"]["devices"]

@@ -116,7 +116,9 @@ def test_gateway_image_runs_uvicorn_with_the_factory_and_no_inference_extra() ->
     runs = " ".join(values(steps, "RUN"))
     assert "pip install ." in runs and "[inference]" not in runs and "torch" not in runs
     command = json.loads(values(final_stage(steps), "CMD")[-1])
-    assert command[:3] == ["uvicorn", "--factory", "gateway.app:create_app"]
+    # gateway.serve: uvicorn with gateway.app:create_app, WEB_CONCURRENCY workers and their metrics folder.
+    assert command[:3] == ["python", "-m", "gateway.serve"] and "--workers" not in command
+    assert env_names(final_stage(steps))["WEB_CONCURRENCY"] == "1"
     assert "0.0.0.0" in command
     assert "/health" in values(final_stage(steps), "HEALTHCHECK")[0]
 

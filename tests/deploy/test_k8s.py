@@ -85,6 +85,20 @@ def test_gateway_probes_resources_and_config() -> None:
         ), each["name"]
 
 
+def test_gateway_pods_run_no_more_workers_than_their_cpu_allows() -> None:
+    (container,) = resource("Deployment", "gateway")["spec"]["template"]["spec"]["containers"]
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    workers = int(env["WEB_CONCURRENCY"])
+
+    def cores(quantity: str) -> float:
+        return float(quantity[:-1]) / 1000 if quantity.endswith("m") else float(quantity)
+
+    # A worker is one Python thread: each needs a core of the limit; one worker may request less (the HPA
+    # scales pods on it), several need as many requested cores.
+    assert workers <= cores(container["resources"]["limits"]["cpu"])
+    assert workers <= max(1, cores(container["resources"]["requests"]["cpu"]))
+
+
 def test_hpa_and_pdb_cover_the_gateway_pods() -> None:
     gateway = resource("Deployment", "gateway")
     labels = gateway["spec"]["template"]["metadata"]["labels"]

@@ -271,3 +271,22 @@ async def test_an_outage_longer_than_the_deadline_still_fails_at_the_deadline() 
     with pytest.raises(DependencyUnavailable):
         await patient.call(DownFor(60), deadline=soon(1.0))
     assert time.monotonic() - started < 5
+
+
+async def test_each_new_state_of_the_breaker_is_told() -> None:
+    told: list[tuple[str, str]] = []
+    dep = Guard(
+        "inference",
+        attempts=1,
+        backoff_seconds=0.01,
+        fail_max=1,
+        reset_timeout=0.05,
+        is_failure=lambda exc: isinstance(exc, ConnectionError),
+        on_change=lambda name, state: told.append((name, state)),
+    )
+    with pytest.raises(DependencyUnavailable):
+        await dep.call(Flaky(failures=1), deadline=soon())
+    await asyncio.sleep(0.1)
+    assert await dep.call(Flaky(failures=0), deadline=soon()) == "ok"
+
+    assert told == [("inference", "open"), ("inference", "half_open"), ("inference", "closed")]

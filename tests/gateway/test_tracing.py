@@ -1,4 +1,5 @@
-"""One trace per /chat request: the HTTP span, the database queries and the gRPC call share its id."""
+"""One trace per /chat request: the HTTP span, the database queries and the gRPC call share its id; a share of
+the traces is recorded (OTEL_TRACES_SAMPLER_RATIO), every one logged."""
 
 from __future__ import annotations
 
@@ -11,12 +12,19 @@ from pathlib import Path
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from pydantic import ValidationError
+from structlog.typing import EventDict
 
+from gateway.settings import Settings
+from gateway.tracing import add_trace_ids, tracer_provider
+from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.gateway import MakeClient
-from tests.support.services import start_inference_process
+from tests.support.services import InferenceProcess, gateway_process, runtime_url, start_inference_process
 
 
 @pytest.fixture
@@ -75,3 +83,97 @@ async def test_the_trace_continues_into_the_inference_server(
     trace_id = f"0x{gateway_call.context.trace_id:032x}"
     server_spans = re.findall(r'"trace_id": "(0x[0-9a-f]{32})"', server.child.text)
     assert trace_id in server_spans
+
+
+# --- sampling ---------------------------------------------------------------------------------------------------
+
+
+def _traced(ratio: float, parent: Context | None = None) -> tuple[list[ReadableSpan], EventDict]:
+    """A span begun as a request's is, on a provider of its own that samples `ratio`; what was exported and
+    what a log line written inside it carries."""
+    provider = tracer_provider(service_name="test", exporter="none", sampler_ratio=ratio)
+    exporter = InMemorySpanExporter()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer(__name__)
+    with tracer.start_as_current_span("GET /ready", context=parent), tracer.start_as_current_span("SELECT"):
+        logged = add_trace_ids(None, "info", {})
+    provider.shutdown()
+    return list(exporter.get_finished_spans()), logged
+
+
+@pytest.mark.parametrize("ratio", [0.0, 1.0])
+def test_sampled_out_requests_export_no_span_yet_their_logs_keep_a_trace_id(ratio: float) -> None:
+    exported, logged = _traced(ratio)
+
+    assert re.fullmatch(r"[0-9a-f]{32}", logged["trace_id"]) and logged["trace_id"] != "0" * 32
+    assert re.fullmatch(r"[0-9a-f]{16}", logged["span_id"])
+    if ratio == 0:
+        assert exported == []
+    else:
+        assert [s.name for s in exported] == ["SELECT", "GET /ready"]
+        assert {format(s.context.trace_id, "032x") for s in exported} == {logged["trace_id"]}
+
+
+@pytest.mark.parametrize(("flags", "recorded"), [("01", True), ("00", False)])
+def test_a_trace_continued_from_a_caller_follows_the_callers_decision(flags: str, recorded: bool) -> None:
+    parent = TraceContextTextMapPropagator().extract({"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-{flags}"})
+
+    exported, logged = _traced(0.0 if recorded else 1.0, parent)
+
+    assert bool(exported) is recorded
+    assert logged["trace_id"] == "ab" * 16
+
+
+@pytest.mark.parametrize(
+    ("env", "ratio"),
+    [
+        ({"APP_ENV": "production"}, 0.1),
+        ({"APP_ENV": "development"}, 1.0),
+        ({"APP_ENV": "production", "OTEL_TRACES_SAMPLER_RATIO": "0.5"}, 0.5),
+        ({"APP_ENV": "development", "OTEL_TRACES_SAMPLER_RATIO": "0"}, 0.0),
+    ],
+)
+def test_the_sampled_share_defaults_by_app_env(env: dict[str, str], ratio: float) -> None:
+    settings = Settings(_env_file=None, DATABASE_URL="postgresql://x", REDIS_URL="redis://x", **env)  # type: ignore[call-arg]
+    assert settings.traces_sampler_ratio == ratio
+
+
+def test_a_sampled_share_outside_zero_to_one_is_refused() -> None:
+    with pytest.raises(ValidationError, match="OTEL_TRACES_SAMPLER_RATIO"):
+        Settings(_env_file=None, DATABASE_URL="x", REDIS_URL="x", OTEL_TRACES_SAMPLER_RATIO="1.5")  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("ratio", ["0", "1"])
+def test_a_gateway_process_exports_the_sampled_share_and_logs_every_trace_id(
+    ratio: str,
+    database_url: str,
+    redis_url: str,
+    inference_server: InferenceProcess,
+    sms: FakeSmsServer,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    env = {
+        "DATABASE_URL": runtime_url(database_url),
+        "REDIS_URL": redis_url,
+        "INFERENCE_TARGET": inference_server.target,
+        "SMS_BASE_URL": sms.url,
+        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+        "APP_ENV": "development",
+        "OTEL_TRACES_EXPORTER": "console",
+        "OTEL_TRACES_SAMPLER_RATIO": ratio,
+    }
+    with gateway_process(env) as url:
+        capfd.readouterr()
+        for _ in range(3):
+            assert httpx.get(f"{url}/ready", timeout=10).status_code == 200
+    output = capfd.readouterr()
+
+    text = output.out + output.err
+    logged = [json.loads(line) for line in text.splitlines() if line.startswith('{"')]
+    trace_ids = {e.get("trace_id") for e in logged if e.get("event") == "http_request" and e["endpoint"] == "/ready"}
+    assert len(trace_ids) == 3 and None not in trace_ids
+    exported = set(re.findall(r'"trace_id": "0x([0-9a-f]{32})"', text))
+    if ratio == "0":
+        assert exported == set()
+    else:  # the job worker's own queries are traces too
+        assert trace_ids <= exported
