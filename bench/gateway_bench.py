@@ -316,6 +316,8 @@ class Run:
         lifted = str(1_000_000)
         return {
             "APP_ENV": "development",
+            # Production's default (development records every trace): a tenth of the turns make spans.
+            "OTEL_TRACES_SAMPLER_RATIO": "0.1",
             "DATABASE_URL": database_url,
             "REDIS_URL": self.redis.url,
             "REDIS_KEY_PREFIX": "bench-gateway",
@@ -542,7 +544,9 @@ def setup_lines(config: BenchConfig) -> list[str]:
         "PG round trips (Sync and simple Query messages) and statements (Execute and Query) counted by a proxy that "
         f"reads the protocol, one patient at a time, the median of {config.accounting_passes} passes after one to warm "
         "up (the job queue's polling lands in some turns' windows); each turn's statements in the log directory",
-        "inference: a stand-in gRPC server answering at once (bench/inference_stand_in.py); rate limits lifted",
+        "inference: a stand-in gRPC server answering at once (bench/inference_stand_in.py); rate limits lifted; "
+        "the gateway started as production does (python -m gateway.serve), traces sampled as production's default "
+        "(OTEL_TRACES_SAMPLER_RATIO 0.1)",
         "minimal app (bench/minimal_app.py): the same uvicorn, /chat's body parsed, one SELECT and one INSERT, "
         "its owner's login (the gateway logs in as a runtime role)",
         "the load generator (one asyncio + httpx process) shares the cores with the servers",

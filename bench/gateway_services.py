@@ -267,11 +267,12 @@ class ServerProcess:
 def uvicorn_app(
     factory: str, env: dict[str, str], *, workers: int, log: Path, timeout: float = 90
 ) -> Iterator[ServerProcess]:
-    """`python -m uvicorn --factory <factory>` with `workers` workers, once its /health answers; SIGTERM after.
+    """`python -m uvicorn --factory <factory>` with `workers` workers, once its /health answers; SIGTERM after;
+    the gateway as production starts it (`python -m gateway.serve`: several workers share their metrics in files).
     Its output (the gateway's JSON log lines: their cost is part of a turn's) goes to `log`."""
     port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", factory, "--port", str(port), "--no-access-log"]
-    command += ["--workers", str(workers)]
+    launcher = ["gateway.serve"] if factory == "gateway.app:create_app" else ["uvicorn", "--factory", factory]
+    command = [sys.executable, "-m", *launcher, "--port", str(port), "--no-access-log", "--workers", str(workers)]
     out: IO[bytes]
     with log.open("ab") as out:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
