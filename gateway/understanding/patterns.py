@@ -65,6 +65,37 @@ class Pattern:
     source: str
     steps: tuple[_Step, ...]
 
+    @property
+    def anchor(self) -> int | None:
+        """The id of the first word step the pattern cannot match without (None: it has none)."""
+        return next((s.id for s in self.steps if isinstance(s, _Word) and not s.optional), None)
+
+
+class Patterns(tuple[Pattern, ...]):
+    """Patterns matched together, filed by the word each cannot match without: a message tries only those
+    whose word it has (a few of hundreds), in their order, and finds what trying them all would."""
+
+    _by_anchor: dict[int, list[int]]
+    _always: list[int]
+
+    def __new__(cls, patterns: Iterable[Pattern]) -> Patterns:
+        self = super().__new__(cls, patterns)
+        self._by_anchor = defaultdict(list)
+        self._always = []
+        for at, pattern in enumerate(self):
+            anchor = pattern.anchor
+            (self._always if anchor is None else self._by_anchor[anchor]).append(at)
+        return self
+
+    def tried_by(self, present: Iterable[int]) -> Sequence[Pattern]:
+        """The patterns whose word is among the word steps `present` in a message, and those without one."""
+        at = list(self._always)
+        for step in present:
+            at += self._by_anchor.get(step, ())
+        if len(at) == len(self):
+            return self
+        return [self[i] for i in sorted(at)]
+
 
 @dataclass(frozen=True)
 class Span:
@@ -106,8 +137,8 @@ def compile_pattern(source: str, *, fuzzy: bool = True) -> Pattern:
     return Pattern(source, steps)
 
 
-def compile_patterns(sources: Iterable[str], *, fuzzy: bool = True) -> tuple[Pattern, ...]:
-    return tuple(compile_pattern(source, fuzzy=fuzzy) for source in sources)
+def compile_patterns(sources: Iterable[str], *, fuzzy: bool = True) -> Patterns:
+    return Patterns(compile_pattern(source, fuzzy=fuzzy) for source in sources)
 
 
 def lexicon(patterns: Iterable[Pattern]) -> frozenset[str]:
@@ -315,11 +346,15 @@ class Words:
                 spans.append(Span(start, end))
         return spans
 
+    def tried(self, patterns: Iterable[Pattern]) -> Iterable[Pattern]:
+        """Of `patterns`, those that may match here, in their order (all of them unless they are `Patterns`)."""
+        return patterns.tried_by(self._tokens_of) if isinstance(patterns, Patterns) else patterns
+
     def spans(self, patterns: Iterable[Pattern]) -> list[Span]:
-        return [span for pattern in patterns for span in self.find_all(pattern)]
+        return [span for pattern in self.tried(patterns) for span in self.find_all(pattern)]
 
     def has(self, patterns: Iterable[Pattern]) -> bool:
-        return any(self.find_all(pattern) for pattern in patterns)
+        return any(self.find_all(pattern) for pattern in self.tried(patterns))
 
     def clause_start(self, index: int) -> int:
         """Where the clause holding the word at `index` begins (clauses end at commas, stops, ? and !)."""
