@@ -76,25 +76,34 @@ class Patterns(tuple[Pattern, ...]):
     whose word it has (a few of hundreds), in their order, and finds what trying them all would."""
 
     _by_anchor: dict[int, list[int]]
+    _anchors: frozenset[int]
     _always: list[int]
 
     def __new__(cls, patterns: Iterable[Pattern]) -> Patterns:
         self = super().__new__(cls, patterns)
-        self._by_anchor = defaultdict(list)
+        by_anchor: defaultdict[int, list[int]] = defaultdict(list)
         self._always = []
         for at, pattern in enumerate(self):
             anchor = pattern.anchor
-            (self._always if anchor is None else self._by_anchor[anchor]).append(at)
+            (self._always if anchor is None else by_anchor[anchor]).append(at)
+        self._by_anchor = dict(by_anchor)
+        self._anchors = frozenset(by_anchor)
         return self
 
-    def tried_by(self, present: Iterable[int]) -> Sequence[Pattern]:
+    def tried_by(self, present: frozenset[int]) -> Sequence[Pattern]:
         """The patterns whose word is among the word steps `present` in a message, and those without one."""
-        at = list(self._always)
-        for step in present:
-            at += self._by_anchor.get(step, ())
+        if len(self) <= _TRIED_WHOLE:
+            return self
+        # Both frozensets: the intersection walks the smaller.
+        hits = self._anchors & present
+        at = self._always + [i for step in hits for i in self._by_anchor[step]]
         if len(at) == len(self):
             return self
         return [self[i] for i in sorted(at)]
+
+
+# Sets this small are tried whole: filtering them costs more than trying them.
+_TRIED_WHOLE = 4
 
 
 @dataclass(frozen=True)
@@ -289,6 +298,7 @@ class Words:
         for token, steps in steps_of.items():
             for step in steps:
                 self._tokens_of[step].append(token)
+        self._present = frozenset(self._tokens_of)
         self._starts: dict[int, list[int]] = {}
 
     def __len__(self) -> int:
@@ -348,7 +358,7 @@ class Words:
 
     def tried(self, patterns: Iterable[Pattern]) -> Iterable[Pattern]:
         """Of `patterns`, those that may match here, in their order (all of them unless they are `Patterns`)."""
-        return patterns.tried_by(self._tokens_of) if isinstance(patterns, Patterns) else patterns
+        return patterns.tried_by(self._present) if isinstance(patterns, Patterns) else patterns
 
     def spans(self, patterns: Iterable[Pattern]) -> list[Span]:
         return [span for pattern in self.tried(patterns) for span in self.find_all(pattern)]
