@@ -12,7 +12,7 @@ process, so it is set up once per process, whichever app is built first.
 from __future__ import annotations
 
 import sys
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import FastAPI
 from opentelemetry import trace
@@ -33,16 +33,35 @@ def setup_tracing(app: FastAPI, *, service_name: str, exporter: Exporter, sample
     provider = trace.get_tracer_provider()
     if not isinstance(provider, TracerProvider):
         provider = install_provider(service_name=service_name, exporter=exporter, sampler_ratio=sampler_ratio)
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls="metrics,health")
+    # A request's span is enough: a child span for every ASGI send and receive doubled the spans per request.
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=provider, excluded_urls="metrics,health", exclude_spans=["receive", "send"]
+    )
 
 
 def install_provider(*, service_name: str, exporter: Exporter, sampler_ratio: float) -> TracerProvider:
     """Make `tracer_provider(...)` the process's, and trace every asyncpg query and gRPC call with it."""
     provider = tracer_provider(service_name=service_name, exporter=exporter, sampler_ratio=sampler_ratio)
     trace.set_tracer_provider(provider)
-    AsyncPGInstrumentor().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
+    _UnsampledQueriesUntraced().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     GrpcAioInstrumentorClient().instrument(tracer_provider=provider)  # type: ignore[no-untyped-call]
     return provider
+
+
+class _UnsampledQueriesUntraced(AsyncPGInstrumentor):
+    """asyncpg's instrumentation, skipped for a query inside a trace the sampler dropped: the span it would make
+    (its attributes from the connection and the statement, a context switch) is thrown away unrecorded anyway, and
+    it cost about a tenth of a turn's CPU. A query with no trace around it is sampled as a trace's root."""
+
+    async def _do_execute(self, func: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if _in_dropped_trace():
+            return await func(*args, **kwargs)
+        return await super()._do_execute(func, instance, args, kwargs)  # type: ignore[no-untyped-call]
+
+
+def _in_dropped_trace() -> bool:
+    context = trace.get_current_span().get_span_context()
+    return context.is_valid and not context.trace_flags.sampled
 
 
 def tracer_provider(*, service_name: str, exporter: Exporter, sampler_ratio: float) -> TracerProvider:

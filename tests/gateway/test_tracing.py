@@ -9,10 +9,11 @@ import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.context import Context
+from opentelemetry.context import Context, attach, detach
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -177,3 +178,17 @@ def test_a_gateway_process_exports_the_sampled_share_and_logs_every_trace_id(
         assert exported == set()
     else:  # the job worker's own queries are traces too
         assert trace_ids <= exported
+
+
+@pytest.mark.parametrize(("flags", "spans_made"), [("01", ["SELECT"]), ("00", [])])
+async def test_a_query_makes_a_span_only_in_a_trace_that_is_recorded(
+    spans: InMemorySpanExporter, conn: asyncpg.Connection, flags: str, spans_made: list[str]
+) -> None:
+    parent = TraceContextTextMapPropagator().extract({"traceparent": f"00-{'ab' * 16}-{'cd' * 8}-{flags}"})
+    token = attach(parent)
+    try:
+        assert await conn.fetchval("SELECT 1") == 1
+    finally:
+        detach(token)
+
+    assert [s.name for s in spans.get_finished_spans()] == spans_made
