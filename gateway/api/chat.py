@@ -45,8 +45,7 @@ async def chat(
     key = idempotency_key(request, body)
 
     async def answer() -> ChatResponse:
-        await services.rate_limiter.check("api_key", str(caller.id))
-        await services.rate_limiter.check("user", body.user_id)
+        await services.rate_limiter.check("api_key", str(caller.id), ("user", body.user_id))
         answered = await chat.reply(
             user_phone=body.user_id,
             text=body.messages[-1].content,

@@ -25,19 +25,27 @@ from gateway.errors import GatewayError
 
 log = structlog.get_logger(__name__)
 
-# KEYS: the limit's key.  ARGV: emission interval (µs), burst.  -> {allowed (0/1), retry after (µs)}
+# KEYS: the limits' keys.  ARGV: each one's emission interval (µs) and burst, in turn.
+# -> {allowed (0/1), retry after (µs), which key refused (1-based; 0 when allowed)}
+# A request counts against all its limits or none: one that refuses it leaves the others untouched.
 _GCRA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - interval * burst
-if now < allow_at then return {0, allow_at - now} end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return {1, 0}
+local next_tats = {}
+for i, key in ipairs(KEYS) do
+    local interval = tonumber(ARGV[2 * i - 1])
+    local burst = tonumber(ARGV[2 * i])
+    local tat = tonumber(redis.call('GET', key) or '0')
+    if tat < now then tat = now end
+    local new_tat = tat + interval
+    local allow_at = new_tat - interval * burst
+    if now < allow_at then return {0, allow_at - now, i} end
+    next_tats[i] = new_tat
+end
+for i, key in ipairs(KEYS) do
+    redis.call('SET', key, string.format('%d', next_tats[i]), 'PX', math.ceil((next_tats[i] - now) / 1000))
+end
+return {1, 0, 0}
 """
 # While local, Redis is tried again after this long.
 REDIS_RETRY_SECONDS = 5.0
@@ -86,39 +94,49 @@ class RateLimiter:
         self.mode: Literal["redis", "local"] = "redis"
         self._retry_redis_at = 0.0
 
-    async def check(self, scope: str, identity: str) -> None:
-        """Count one request of `identity` against its scope's limit; raise RateLimited when over it."""
-        limit = self._limits[scope]
+    async def check(self, scope: str, identity: str, *more: tuple[str, str]) -> None:
+        """Count one request of `identity` against its scope's limit (and of each further (scope, identity) pair
+        against its own, in the same Redis call); raise RateLimited for the first limit it is over, counting it
+        against none."""
+        checked = [(scope, identity), *more]
+        limits = [self._limits[scope] for scope, _ in checked]
         # Keys name a hash of the identity, so Redis never holds phone numbers in its key names.
-        key = f"{self._prefix}:rl:{scope}:{hashlib.sha256(identity.encode()).hexdigest()[:24]}"
+        keys = [f"{self._prefix}:rl:{s}:{hashlib.sha256(i.encode()).hexdigest()[:24]}" for s, i in checked]
         if self.mode == "local" and time.monotonic() < self._retry_redis_at:
-            allowed, wait_us = self._check_locally(key, limit)
+            allowed, wait_us, refused = self._check_locally(keys, limits)
         else:
             try:
-                allowed, wait_us = await self._script(keys=[key], args=[limit.interval_us, limit.burst])
+                args = [value for limit in limits for value in (limit.interval_us, limit.burst)]
+                allowed, wait_us, refused = await self._script(keys=keys, args=args)
                 self._switch("redis")
             except RedisError as exc:
                 self._switch("local", error=type(exc).__name__)
                 # Do not pay a failing connection on every request: try Redis again a little later.
                 self._retry_redis_at = time.monotonic() + REDIS_RETRY_SECONDS
-                allowed, wait_us = self._check_locally(key, limit)
+                allowed, wait_us, refused = self._check_locally(keys, limits)
         if not int(allowed):
+            scope = checked[int(refused) - 1][0]
             log.info("rate_limited", scope=scope)
             self._on_limited(scope)
             raise RateLimited(scope, max(1, math.ceil(int(wait_us) / 1_000_000)))
 
-    def _check_locally(self, key: str, limit: Limit) -> tuple[int, int]:
+    def _check_locally(self, keys: list[str], limits: list[Limit]) -> tuple[int, int, int]:
+        """The script's answer, from this process's own counts."""
         now = time.monotonic_ns() // 1000
-        tat = max(self._local.pop(key, now), now)
-        new_tat = tat + limit.interval_us
-        allow_at = new_tat - limit.interval_us * limit.burst
-        if now < allow_at:
-            self._local[key] = tat
-            return 0, allow_at - now
-        self._local[key] = new_tat
+        next_tats = []
+        for at, (key, limit) in enumerate(zip(keys, limits, strict=True), start=1):
+            tat = max(self._local.get(key, now), now)
+            new_tat = tat + limit.interval_us
+            allow_at = new_tat - limit.interval_us * limit.burst
+            if now < allow_at:
+                return 0, allow_at - now, at
+            next_tats.append(new_tat)
+        for key, new_tat in zip(keys, next_tats, strict=True):
+            self._local.pop(key, None)
+            self._local[key] = new_tat
         while len(self._local) > _LOCAL_KEYS:
             self._local.popitem(last=False)
-        return 1, 0
+        return 1, 0, 0
 
     def _switch(self, mode: Literal["redis", "local"], *, error: str | None = None) -> None:
         if mode != self.mode:

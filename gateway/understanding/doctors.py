@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -22,12 +23,15 @@ _DISTINCTIVE = 6
 _BARE_SURNAME_WORDS = 3
 
 
+# A clinic's doctors are few and every message is compared with each: their keys are worked out once.
+@lru_cache(maxsize=1024)
 def _name_keys(doctor: str) -> tuple[str, ...]:
     return tuple(
         phonetic(word) for word in normalize(doctor).split() if word not in _TITLES | _NAME_PARTICLES and word.isalpha()
     )
 
 
+@lru_cache(maxsize=1024)
 def _gender(doctor: str) -> str | None:
     first = normalize(doctor).split()[:1]
     if first == ["doctora"] or first == ["licenciada"]:
@@ -47,7 +51,7 @@ def _score(words: Words, doctor: str) -> float:
     """0 when the doctor is not named; more for each part of the name and a title that agrees."""
     names = _name_keys(doctor)
     # Each distinct word is compared once: a long message repeats its words.
-    named = {key: [name for name in names if _same_name(key, name)] for key in dict.fromkeys(words.keys)}
+    named = {key: [name for name in names if _same_name(key, name)] for key in words.distinct_keys}
     hits = [(index, name) for index, key in enumerate(words.keys) for name in named[key]]
     if not hits:
         return 0.0

@@ -286,11 +286,12 @@ class Words:
         self._clause_starts = tuple(clause_starts)
         sounds = {word: phonetic(word) for word in dict.fromkeys(self.words)}
         self.keys: tuple[str, ...] = tuple(sounds[word] for word in self.words)
+        self.distinct_keys: tuple[str, ...] = tuple(dict.fromkeys(self.keys))
         # The ids of the word steps each distinct word matches; typos are forgiven only in words the patterns
         # do not know.
         steps_of = {
             token: exact if token in known else exact | typo
-            for token in dict.fromkeys(self.keys)
+            for token in self.distinct_keys
             for exact, typo in [_INDEX.matches(token)]
         }
         self._steps_at = tuple(steps_of[token] for token in self.keys)

