@@ -138,11 +138,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             connect_timeout=settings.db_connect_timeout_seconds,
             on_worker=lambda running: metrics.job_worker_up.set(1 if running else 0),
         )
+        # One per process, like the clients it is made of: it keeps no state of a request's.
+        app.state.chat = chat_service(app.state.services)
         app.state.whatsapp = inbox = whatsapp_inbox(
             settings,
             pool,
             jobs,
-            chat_service(app.state.services),
+            app.state.chat,
             app.state.services.rate_limiter,
             metrics,
             # The notification service sends through the same WhatsApp app: its `sent` callbacks arrive here.

@@ -199,8 +199,9 @@ def chat_service(services: Services) -> ChatService:
     )
 
 
-async def get_chat_service(services: AppServices) -> ChatService:
-    return chat_service(services)
+async def get_chat_service(request: Request) -> ChatService:
+    chat: ChatService = request.app.state.chat
+    return chat
 
 
 Chat = Annotated[ChatService, Depends(get_chat_service)]
