@@ -30,6 +30,8 @@ GRANT SELECT, UPDATE ON clinic_version TO clinic_runtime;
 
 -- The start of a chat turn, in one transaction. Returns one row:
 --   key_active: false when `api_key_id` names a key revoked since the caller was admitted (nothing else is done);
+--   lease_taken: false when another turn holds the phone's lease (gateway/conversation/turn_lease.py; nothing
+--   else is done), else the lease is this turn's (`holder`) for `lease_seconds`, taken or taken again;
 --   the inbound message (id, conversation, stored content, when), found again when a delivery of `inbound_key`
 --   stored it before, else stored now into the phone's open conversation (a new one after `idle_after`);
 --   the conversation's dialog state; the reply stored to the message, if its turn got that far; whether a person
@@ -45,9 +47,13 @@ CREATE FUNCTION chat_turn_begin(
     delivery_key text,
     turn_request_id text,
     contents jsonb,
-    cleared_by text[]
+    cleared_by text[],
+    lease_key text,
+    holder uuid,
+    lease_seconds double precision
 ) RETURNS TABLE (
     key_active boolean,
+    lease_taken boolean,
     message_id bigint,
     conversation uuid,
     stored_content text,
@@ -67,6 +73,18 @@ BEGIN
         RETURN;
     END IF;
     key_active := true;
+
+    -- Taken if free or expired; a second run by the same holder (a turn taken up again) takes it again.
+    INSERT INTO turn_leases AS lease (key, holder, expires_at)
+    VALUES (lease_key, holder, now() + make_interval(secs => lease_seconds))
+    ON CONFLICT (key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+        WHERE lease.expires_at < now() OR lease.holder = EXCLUDED.holder
+    RETURNING true INTO lease_taken;
+    IF lease_taken IS NULL THEN
+        lease_taken := false;
+        RETURN NEXT;
+        RETURN;
+    END IF;
 
     SELECT m.id, m.conversation_id, m.content, m.created_at INTO message_id, conversation, stored_content, stored_at
     FROM messages m WHERE m.inbound_key = delivery_key;
@@ -105,5 +123,7 @@ BEGIN
 END;
 $$;
 
-GRANT EXECUTE ON FUNCTION chat_turn_begin(bigint, text, text, text, interval, text, text, jsonb, text[])
+GRANT EXECUTE ON FUNCTION chat_turn_begin(
+    bigint, text, text, text, interval, text, text, jsonb, text[], text, uuid, double precision
+)
     TO clinic_runtime;

@@ -293,16 +293,18 @@ async def begin_turn(
     request_id: str,
     contents: dict[str, str],
     cleared_by: Collection[str],
-) -> TurnStart:
+    lease: tuple[str, UUID, float],
+) -> TurnStart | None:
     """The inbound message, stored once under `inbound_key` (found again if an earlier delivery stored it) into
     the phone's open conversation, or a new one after `idle_after`; with what the turn needs to know first, in one
     round trip (`chat_turn_begin`, migration 0029).
 
-    `contents`: what to store of the message by the step the dialog waits on, '' for any other step. Raises
-    KeyRevoked, storing nothing, when `api_key_id` names a key revoked since.
+    `contents`: what to store of the message by the step the dialog waits on, '' for any other step. `lease`: the
+    phone's turn lease (key, holder, seconds), taken first; None, doing nothing, while another turn holds it.
+    Raises KeyRevoked, storing nothing, when `api_key_id` names a key revoked since.
     """
     row = await conn.fetchrow(
-        "SELECT * FROM chat_turn_begin($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[])",
+        "SELECT * FROM chat_turn_begin($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::text[], $10, $11, $12)",
         api_key_id,
         user_phone,
         vouched_by,
@@ -312,10 +314,13 @@ async def begin_turn(
         request_id,
         json.dumps(contents),
         list(cleared_by),
+        *lease,
     )
     assert row is not None
     if not row["key_active"]:
         raise KeyRevoked()
+    if not row["lease_taken"]:
+        return None
     reply = row["reply"]
     found = json.loads(reply) if isinstance(reply, str) else reply
     return TurnStart(

@@ -35,7 +35,7 @@ from gateway.conversation.reply import (
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.state import DialogState
 from gateway.conversation.storing import TurnConnections, next_in_turn, store_reply
-from gateway.conversation.turn_lease import Lease, TurnInterrupted, TurnLeases
+from gateway.conversation.turn_lease import Lease, LeaseBusy, TurnInterrupted, TurnLeases
 from gateway.db import Connection
 from gateway.errors import Unauthorized
 from gateway.inference_client import InferenceClient
@@ -151,13 +151,16 @@ class ChatService:
         deadline = time.monotonic() + self._settings.request_deadline_seconds
         # A delivery without an id gets one for this call, so that taking the turn up again never stores it twice.
         inbound_key = message_key or f"turn:{uuid4().hex}"
-        async with self._leases.hold(user_phone, deadline=deadline) as lease:
+
+        async def turn(lease: Lease) -> Reply:
             return await self._connections.retrying(
                 lambda: self._reply_once(
                     user_phone, text, request_id, vouched_by, channel, inbound_key, deadline, api_key_id, lease
                 ),
                 deadline,
             )
+
+        return await self._leases.take_turns(user_phone, deadline=deadline, turn=turn)
 
     async def _reply_once(
         self,
@@ -177,6 +180,7 @@ class ChatService:
         async with self._connections.connection(deadline) as conn:
             # The inbound message is committed before anything else, so it is kept even
             # when a later step fails and the caller gets a 503.
+            asked = time.monotonic()
             try:
                 start = await repository.begin_turn(
                     conn,
@@ -192,9 +196,13 @@ class ChatService:
                     # the model.
                     contents=stored_forms(text[: self._settings.max_message_chars]),
                     cleared_by=_CLEARS_HANDOFF,
+                    lease=(lease.key, lease.holder, self._settings.turn_lease_seconds),
                 )
             except repository.KeyRevoked:
                 raise Unauthorized("invalid or revoked API key") from None
+            if start is None:
+                raise LeaseBusy()
+            lease.taken(asked)
             inbound = start.inbound
             conversation_id = inbound.conversation_id
             if start.reply is not None:

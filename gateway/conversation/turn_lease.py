@@ -1,8 +1,9 @@
 """A patient's messages take turns, on every gateway copy, with no connection held for the turn.
 
-A turn holds its phone's lease: a row of `turn_leases`, taken, renewed and given back in one short statement each
-on a pooled connection, so a turn waiting on the model holds no connection. A message that finds the lease held
-polls for it until its own deadline, then gets 503 (TurnTaken).
+A turn holds its phone's lease: a row of `turn_leases`, taken by the turn's first statement (`chat_turn_begin`),
+renewed in one short statement on a pooled connection, and given back by the turn's last (or one more), so a turn
+waiting on the model holds no connection. A message that finds the lease held polls for it, doing nothing else,
+until its own deadline, then gets 503 (TurnTaken).
 
 A lease is short (`TURN_LEASE_SECONDS`, 3 s) and a heartbeat renews it every third of that while its turn runs,
 so a lease left by a gateway copy that died mid-turn (SIGKILL, a lost host) frees the phone within that time, and
@@ -20,19 +21,21 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
 
 from gateway.db import Connection, on_live_session
-from gateway.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, GatewayError
+from gateway.errors import RETRY_AFTER_SECONDS, GatewayError
 from gateway.resilience import DependencyUnavailable, Guard
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 # How often a waiting message looks again. Two messages of one patient at once are rare; each look is one
 # indexed statement.
@@ -71,15 +74,30 @@ class TurnInterrupted(GatewayError):
 class Lease:
     """A turn's hold on its phone: the row of `turn_leases` it holds (`key`, `holder`).
 
-    A turn may give its lease back in its own last statement (`repository.finish_turn`) rather than in one more
-    round trip: it sets `returning` before sending that statement and `returned` once it committed. A renewal that
-    then finds the lease gone stops quietly, and `hold` does not give it back again.
+    The turn takes it in its own first statement (`repository.begin_turn`) and says so with `taken(asked)`; it may
+    give it back in its own last statement (`repository.finish_turn`) rather than in one more round trip: it sets
+    `returning` before sending that statement and `returned` once it committed. A renewal that then finds the
+    lease gone stops quietly, and `TurnLeases.kept` does not give it back again.
     """
 
     key: str
     holder: UUID
     returning: bool = False
     returned: bool = False
+    # Since when (time.monotonic()) the turn may hold it: when the statement that took it was sent. None: not yet.
+    taken_at: float | None = None
+    _on_taken: Callable[[float], None] | None = field(default=None, repr=False)
+
+    def taken(self, asked: float) -> None:
+        """The statement sent at `asked` took (or kept) the lease: from now on it is renewed while the turn runs."""
+        if self.taken_at is None:
+            self.taken_at = asked
+            if self._on_taken is not None:
+                self._on_taken(asked)
+
+
+class LeaseBusy(Exception):
+    """Another turn of the phone holds its lease: nothing was done; try again shortly."""
 
 
 class TurnLeases:
@@ -95,42 +113,57 @@ class TurnLeases:
         """The lease's key for `phone`: a hash, so the table never holds a phone number."""
         return hashlib.sha256(f"turn:{phone}".encode()).hexdigest()[:32]
 
-    @asynccontextmanager
-    async def hold(self, phone: str, *, deadline: float) -> AsyncIterator[Lease]:
-        """The phone's turn, for the block, renewed while it runs.
+    def lease(self, phone: str) -> Lease:
+        """A lease for a turn of `phone`, not taken yet."""
+        return Lease(self.key(phone), uuid4())
 
-        Waits for a turn another message holds until `deadline` (a `time.monotonic()` instant); raises TurnTaken
-        after it, or DatabaseUnavailable when Postgres cannot be reached in time. Interrupts the block with
-        TurnInterrupted when the lease cannot be kept.
+    async def take_turns(self, phone: str, *, deadline: float, turn: Callable[[Lease], Awaitable[T]]) -> T:
+        """`turn(lease)`, which takes the phone's lease in its first statement (`Lease.taken`) or raises LeaseBusy
+        having done nothing, run again every POLL_SECONDS while another message holds the lease, until `deadline`
+        (a `time.monotonic()` instant): then TurnTaken. The lease is renewed while the turn runs; when it cannot
+        be kept the turn is interrupted with TurnInterrupted.
         """
-        key, holder = self.key(phone), uuid4()
-        lease = Lease(key, holder)
         while True:
-            asked = time.monotonic()
-            if await self._try_take(key, holder, deadline):
-                break
+            try:
+                async with self.kept(self.lease(phone)) as lease:
+                    return await turn(lease)
+            except LeaseBusy:
+                pass
             await asyncio.sleep(POLL_SECONDS)
             if time.monotonic() + POLL_SECONDS >= deadline:
                 raise TurnTaken()
+
+    @asynccontextmanager
+    async def kept(self, lease: Lease) -> AsyncIterator[Lease]:
+        """The block's hold on `lease`, which the block takes (`Lease.taken`): renewed from then on, and given
+        back after the block unless the block gave it back itself. TurnInterrupted when it cannot be kept."""
+        heartbeat: asyncio.Task[None] | None = None
         try:
             # The heartbeat stops the block by expiring this timeout, which also sees to the task's cancellation
             # count; `expired()` tells its TimeoutError from one raised inside the block.
             async with asyncio.timeout(None) as interrupt:
-                heartbeat = asyncio.create_task(self._keep(lease, asked, interrupt), name="turn-lease")
+
+                def keep_from(asked: float) -> None:
+                    nonlocal heartbeat
+                    heartbeat = asyncio.create_task(self._keep(lease, asked, interrupt), name="turn-lease")
+
+                lease._on_taken = keep_from
                 try:
                     yield lease
                 finally:
-                    # Waited for, so no renewal runs after the lease is given back; asyncio.wait neither raises
-                    # the heartbeat's cancellation nor swallows this task's own.
-                    heartbeat.cancel()
-                    await asyncio.wait({heartbeat})
+                    lease._on_taken = None
+                    if heartbeat is not None:
+                        # Waited for, so no renewal runs after the lease is given back; asyncio.wait neither
+                        # raises the heartbeat's cancellation nor swallows this task's own.
+                        heartbeat.cancel()
+                        await asyncio.wait({heartbeat})
         except TimeoutError:
             if interrupt.expired():
                 raise TurnInterrupted() from None
             raise
         finally:
-            if not lease.returned:
-                await self._give_back(key, holder)
+            if lease.taken_at is not None and not lease.returned:
+                await self._give_back(lease.key, lease.holder)
 
     async def _keep(self, lease: Lease, taken: float, interrupt: asyncio.Timeout) -> None:
         """Renew the lease every third of its length until cancelled; expire `interrupt` once it cannot be kept.
@@ -185,32 +218,6 @@ class TurnLeases:
             return await on_live_session(self._pool, renew, acquire_timeout=seconds_left)
 
         return await self._guard.call(attempt, deadline=deadline)
-
-    async def _try_take(self, key: str, holder: UUID, deadline: float) -> bool:
-        async def attempt(seconds_left: float) -> bool:
-            async def take(conn: Connection) -> bool:
-                # Taken if free or expired; a second run by the same holder (after a lost session) takes it again.
-                taken: bool | None = await conn.fetchval(
-                    """
-                    INSERT INTO turn_leases AS lease (key, holder, expires_at)
-                    VALUES ($1, $2, now() + make_interval(secs => $3))
-                    ON CONFLICT (key) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
-                        WHERE lease.expires_at < now() OR lease.holder = EXCLUDED.holder
-                    RETURNING true
-                    """,
-                    key,
-                    holder,
-                    self._ttl,
-                    timeout=seconds_left,
-                )
-                return bool(taken)
-
-            return await on_live_session(self._pool, take, acquire_timeout=seconds_left)
-
-        try:
-            return await self._guard.call(attempt, deadline=deadline)
-        except DependencyUnavailable as exc:
-            raise DatabaseUnavailable() from exc
 
     async def _give_back(self, key: str, holder: UUID) -> None:
         """On a fresh pooled connection, retried for up to a lease's length. Not raising (the turn is answered, or

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import asyncpg
 import pytest
@@ -17,10 +17,18 @@ from gateway.conversation.repository import KeyRevoked, NewReply, TurnStart
 from gateway.security.api_keys import create_api_key, revoke_api_key
 
 PHONE = "+59170123456"
+LEASE = ("lease-of-the-phone", uuid4(), 3.0)
 
 
-async def begin(conn: asyncpg.Connection, key: str, *, api_key_id: int | None = None, text: str = "Hola") -> TurnStart:
-    return await repository.begin_turn(
+async def begin(
+    conn: asyncpg.Connection,
+    key: str,
+    *,
+    api_key_id: int | None = None,
+    text: str = "Hola",
+    lease: tuple[str, UUID, float] = LEASE,
+) -> TurnStart:
+    start = await repository.begin_turn(
         conn,
         api_key_id=api_key_id,
         user_phone=PHONE,
@@ -31,7 +39,10 @@ async def begin(conn: asyncpg.Connection, key: str, *, api_key_id: int | None = 
         request_id="req-1",
         contents={"": text, "code": "[código]"},
         cleared_by=("schedule_appointment",),
+        lease=lease,
     )
+    assert start is not None
+    return start
 
 
 def reply_to(start: TurnStart, content: str = "¡Hola! ¿En qué le ayudo?") -> NewReply:
@@ -68,6 +79,33 @@ async def test_a_delivery_is_stored_once_and_its_stored_reply_found_by_the_next_
     assert await conn.fetchval("SELECT count(*) FROM messages") == 2
 
 
+async def test_while_another_turn_holds_the_phone_nothing_is_done(conn: asyncpg.Connection) -> None:
+    first = await begin(conn, "api:1:m-1")
+
+    other_turn = (LEASE[0], uuid4(), 3.0)
+    busy = await repository.begin_turn(
+        conn,
+        api_key_id=None,
+        user_phone=PHONE,
+        vouched_by="api_key:1",
+        channel="api",
+        idle_after=timedelta(hours=24),
+        inbound_key="api:1:m-2",
+        request_id="req-2",
+        contents={"": "¿sigue ahí?"},
+        cleared_by=(),
+        lease=other_turn,
+    )
+
+    assert busy is None
+    assert await conn.fetchval("SELECT count(*) FROM messages") == 1
+    # Once the lease ran out, the other turn takes it and goes on.
+    await conn.execute("UPDATE turn_leases SET expires_at = now() - interval '1 second'")
+    taken = await begin(conn, "api:1:m-2", lease=other_turn)
+    assert taken.inbound.conversation_id == first.inbound.conversation_id
+    assert await conn.fetchval("SELECT holder FROM turn_leases") == other_turn[1]
+
+
 async def test_the_message_is_stored_as_the_step_it_answers_asks(conn: asyncpg.Connection) -> None:
     start = await begin(conn, "api:1:m-1")
     await repository.finish_turn(
@@ -98,8 +136,7 @@ async def test_a_key_revoked_since_its_caller_was_admitted_stores_nothing(conn: 
 
 async def test_the_next_state_is_saved_only_over_the_one_the_turn_began_from(conn: asyncpg.Connection) -> None:
     start = await begin(conn, "api:1:m-1")
-    lease = ("lease-key", uuid4())
-    await conn.execute("INSERT INTO turn_leases (key, holder, expires_at) VALUES ($1, $2, now())", *lease)
+    lease = LEASE[:2]
     # Another turn of the phone (after this one's lease ran out) saved its state meanwhile.
     await conn.execute(
         'UPDATE conversations SET dialog_state = \'{"step": "confirm"}\' WHERE id = $1',
@@ -115,9 +152,8 @@ async def test_the_next_state_is_saved_only_over_the_one_the_turn_began_from(con
 
 async def test_the_last_statement_gives_back_the_turns_lease_and_only_its_own(conn: asyncpg.Connection) -> None:
     start = await begin(conn, "api:1:m-1")
-    mine, other = ("lease-mine", uuid4()), ("lease-other", uuid4())
-    for key, holder in (mine, other):
-        await conn.execute("INSERT INTO turn_leases (key, holder, expires_at) VALUES ($1, $2, now())", key, holder)
+    mine, other = LEASE[:2], ("lease-other", uuid4())
+    await conn.execute("INSERT INTO turn_leases (key, holder, expires_at) VALUES ($1, $2, now())", *other)
 
     assert await finish(conn, start, reply_to(start), mine)
 
