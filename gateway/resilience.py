@@ -45,19 +45,10 @@ class DependencyUnavailable(GatewayError):
         self.reason = reason
 
 
-class _LogTransitions(pybreaker.CircuitBreakerListener):
-    def state_change(
-        self,
-        cb: pybreaker.CircuitBreaker,
-        old_state: pybreaker.CircuitBreakerState | None,
-        new_state: pybreaker.CircuitBreakerState,
-    ) -> None:
-        old = old_state.name if old_state is not None else None
-        log.warning("circuit_breaker_changed", name=cb.name, old=old, new=new_state.name)
+class _Transitions(pybreaker.CircuitBreakerListener):
+    """Logs each change of a breaker's state and tells `on_change(name, state)` (for metrics), if given."""
 
-
-class _TellTransitions(pybreaker.CircuitBreakerListener):
-    def __init__(self, name: str, on_change: Callable[[str, str], None]) -> None:
+    def __init__(self, name: str, on_change: Callable[[str, str], None] | None) -> None:
         self._name = name
         self._on_change = on_change
 
@@ -67,7 +58,10 @@ class _TellTransitions(pybreaker.CircuitBreakerListener):
         old_state: pybreaker.CircuitBreakerState | None,
         new_state: pybreaker.CircuitBreakerState,
     ) -> None:
-        self._on_change(self._name, new_state.name.replace("-", "_"))
+        old = old_state.name if old_state is not None else None
+        log.warning("circuit_breaker_changed", name=cb.name, old=old, new=new_state.name)
+        if self._on_change is not None:
+            self._on_change(self._name, new_state.name.replace("-", "_"))
 
 
 class _AsyncBreaker:
@@ -93,9 +87,7 @@ class _AsyncBreaker:
         on_change: Callable[[str, str], None] | None = None,
     ) -> None:
         self._storage = pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
-        listeners: list[pybreaker.CircuitBreakerListener] = [_LogTransitions()]
-        if on_change is not None:
-            listeners.append(_TellTransitions(name, on_change))
+        listeners: list[pybreaker.CircuitBreakerListener] = [_Transitions(name, on_change)]
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_timeout,

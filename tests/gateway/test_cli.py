@@ -15,7 +15,7 @@ from gateway import db
 from gateway.cli import chat
 from gateway.security.api_keys import create_api_key
 from tests.gateway.verification.fake_sms import FakeSmsServer
-from tests.support.services import InferenceProcess, gateway_process, runtime_url
+from tests.support.services import InferenceProcess, gateway_process, gateway_process_env
 
 
 def cli(*args: str, database_url: str, owner_url: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -107,14 +107,7 @@ def running_gateway(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
 ) -> Iterator[str]:
     """The gateway under uvicorn, as `make run` starts it."""
-    env = {
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_server.target,
-        "SMS_BASE_URL": sms.url,
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        "APP_ENV": "development",
-    }
+    env = gateway_process_env(database_url, redis_url, inference_server.target, sms.url)
     with gateway_process(env) as url:
         yield url
 

@@ -29,7 +29,7 @@ from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
 from tests.support.gateway import MakeClient
 from tests.support.pg_proxy import PostgresProxy
-from tests.support.services import InferenceProcess, gateway_subprocess, runtime_url
+from tests.support.services import InferenceProcess, gateway_process_env, gateway_subprocess, runtime_url
 
 PATIENT = "+59170000001"
 # Small talk the dialog leaves to the model (not a template, not a clinic question).
@@ -297,15 +297,13 @@ async def test_a_gateway_killed_mid_turn_leaves_a_retry_that_stores_nothing_twic
     the idempotency record is completed); the retry reaches another copy and finds the stored message."""
     await install_pause(conn, step)
     deadline = 3
-    env = {
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_server.target,
-        "SMS_BASE_URL": sms.url,
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        "APP_ENV": "development",
-        "REQUEST_DEADLINE_SECONDS": str(deadline),
-    }
+    env = gateway_process_env(
+        database_url,
+        redis_url,
+        inference_server.target,
+        sms.url,
+        REQUEST_DEADLINE_SECONDS=str(deadline),
+    )
     headers = {"X-API-Key": api_key}
     body = chat_body("Hola", "wamid.crash-1")
     with gateway_subprocess(env) as (url, gateway):

@@ -11,7 +11,7 @@ import httpx
 from appointments.demo import seed_demo_clinic
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.gateway import MakeClient
-from tests.support.services import InferenceProcess, gateway_process, runtime_url
+from tests.support.services import InferenceProcess, gateway_process, gateway_process_env
 
 
 def value(exposition: str, sample: str) -> float:
@@ -59,15 +59,13 @@ async def test_chat_metrics(make_client: MakeClient, api_key: str, conn: asyncpg
 def test_metrics_add_up_across_worker_processes(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer, tmp_path: Path
 ) -> None:
-    env = {
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_server.target,
-        "SMS_BASE_URL": sms.url,
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        "APP_ENV": "development",
-        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
-    }
+    env = gateway_process_env(
+        database_url,
+        redis_url,
+        inference_server.target,
+        sms.url,
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path),
+    )
     with gateway_process(env, workers=2) as url:
         for _ in range(20):
             # A new connection each time, so the kernel spreads them over both workers.

@@ -17,7 +17,13 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from appointments.demo import seed_demo_clinic
 from gateway.security.api_keys import create_api_key
 from tests.gateway.verification.fake_sms import fake_sms_server
-from tests.support.services import InferenceProcess, clone_database, free_port, gateway_process, runtime_url
+from tests.support.services import (
+    InferenceProcess,
+    clone_database,
+    free_port,
+    gateway_process,
+    gateway_process_env,
+)
 
 
 @dataclass(frozen=True)
@@ -42,23 +48,21 @@ def gateway(
     """One gateway under uvicorn for the module, on a seeded database of its own, with an admin key."""
     with clone_database(postgres_server_url, template_database) as database_url, fake_sms_server() as sms:
         admin_key = asyncio.run(_seed(database_url))
-        env = {
-            "DATABASE_URL": runtime_url(database_url),
-            "REDIS_URL": redis_url,
-            "INFERENCE_TARGET": inference_server.target,
-            "SMS_BASE_URL": sms.url,
-            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-            "APP_ENV": "development",
-            "REDIS_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex}",
-            "RATE_LIMIT_USER_BURST": "100000",
-            "RATE_LIMIT_KEY_BURST": "100000",
-            "LOG_LEVEL": "WARNING",
+        env = gateway_process_env(
+            database_url,
+            redis_url,
+            inference_server.target,
+            sms.url,
+            REDIS_KEY_PREFIX=f"fuzz-{uuid.uuid4().hex}",
+            RATE_LIMIT_USER_BURST="100000",
+            RATE_LIMIT_KEY_BURST="100000",
+            LOG_LEVEL="WARNING",
             # Configured, so the webhook is fuzzed past its 503; replies go to a closed port and are logged.
-            "WHATSAPP_VERIFY_TOKEN": "fuzz-verify-token",
-            "WHATSAPP_APP_SECRET": "fuzz-app-secret",
-            "WHATSAPP_ACCESS_TOKEN": "fuzz-access-token",
-            "WHATSAPP_GRAPH_BASE_URL": f"http://127.0.0.1:{free_port()}",
-        }
+            WHATSAPP_VERIFY_TOKEN="fuzz-verify-token",
+            WHATSAPP_APP_SECRET="fuzz-app-secret",
+            WHATSAPP_ACCESS_TOKEN="fuzz-access-token",
+            WHATSAPP_GRAPH_BASE_URL=f"http://127.0.0.1:{free_port()}",
+        )
         with gateway_process(env) as url:
             yield Gateway(url, admin_key)
 

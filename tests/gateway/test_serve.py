@@ -16,7 +16,7 @@ from gateway.metrics import forget_dead_workers
 from gateway.serve import metrics_folder, workers
 from tests.gateway.test_metrics import value
 from tests.gateway.verification.fake_sms import FakeSmsServer
-from tests.support.services import InferenceProcess, free_port, runtime_url, serving_process
+from tests.support.services import InferenceProcess, free_port, gateway_process_env, serving_process
 
 
 def test_one_worker_keeps_its_metrics_in_memory() -> None:
@@ -78,15 +78,13 @@ def test_a_dead_workers_breakers_are_forgotten_and_its_counts_kept(tmp_path: Pat
 def test_workers_started_by_web_concurrency_alone_add_up_on_one_metrics_page(
     database_url: str, redis_url: str, inference_server: InferenceProcess, sms: FakeSmsServer
 ) -> None:
-    env = {
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_server.target,
-        "SMS_BASE_URL": sms.url,
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        "APP_ENV": "development",
-        "WEB_CONCURRENCY": "2",
-    }
+    env = gateway_process_env(
+        database_url,
+        redis_url,
+        inference_server.target,
+        sms.url,
+        WEB_CONCURRENCY="2",
+    )
     port = free_port()
     command = [sys.executable, "-m", "gateway.serve", "--port", str(port)]
     with serving_process(command, env, port=port, what="gateway") as (url, process):

@@ -25,7 +25,12 @@ from gateway.settings import Settings
 from gateway.tracing import add_trace_ids, tracer_provider
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.gateway import MakeClient
-from tests.support.services import InferenceProcess, gateway_process, runtime_url, start_inference_process
+from tests.support.services import (
+    InferenceProcess,
+    gateway_process,
+    gateway_process_env,
+    start_inference_process,
+)
 
 
 @pytest.fixture
@@ -153,16 +158,14 @@ def test_a_gateway_process_exports_the_sampled_share_and_logs_every_trace_id(
     sms: FakeSmsServer,
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    env = {
-        "DATABASE_URL": runtime_url(database_url),
-        "REDIS_URL": redis_url,
-        "INFERENCE_TARGET": inference_server.target,
-        "SMS_BASE_URL": sms.url,
-        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-        "APP_ENV": "development",
-        "OTEL_TRACES_EXPORTER": "console",
-        "OTEL_TRACES_SAMPLER_RATIO": ratio,
-    }
+    env = gateway_process_env(
+        database_url,
+        redis_url,
+        inference_server.target,
+        sms.url,
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_TRACES_SAMPLER_RATIO=ratio,
+    )
     with gateway_process(env) as url:
         capfd.readouterr()
         for _ in range(3):

@@ -20,7 +20,7 @@ from gateway.conversation.turn_lease import TurnLeases
 from tests.gateway.verification.fake_sms import FakeSmsServer
 from tests.support.fake_inference import fake_inference_server
 from tests.support.gateway import MakeClient
-from tests.support.services import gateway_subprocess, runtime_url
+from tests.support.services import gateway_process_env, gateway_subprocess
 
 REPLY = "Qué bueno que lo disfrutó. ¿Puedo ayudarle con algo de la clínica?"
 # Small talk the dialog leaves to the model (no template, no clinic question), different for each patient.
@@ -181,17 +181,15 @@ async def test_a_lease_left_by_a_copy_killed_mid_turn_is_taken_over_within_a_few
     headers = {"X-API-Key": api_key}
     model = FirstReplyHeld()
     with fake_inference_server(model, workers=2) as server:
-        env = {
-            "DATABASE_URL": runtime_url(database_url),
-            "REDIS_URL": redis_url,
-            "INFERENCE_TARGET": server.target,
-            "SMS_BASE_URL": sms.url,
-            "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
-            "APP_ENV": "development",
-            "REPLY_CACHE_TTL_SECONDS": "0",
-            "REQUEST_DEADLINE_SECONDS": "60",
-            "INFERENCE_TIMEOUT_SECONDS": "60",
-        }
+        env = gateway_process_env(
+            database_url,
+            redis_url,
+            server.target,
+            sms.url,
+            REPLY_CACHE_TTL_SECONDS="0",
+            REQUEST_DEADLINE_SECONDS="60",
+            INFERENCE_TIMEOUT_SECONDS="60",
+        )
         with gateway_subprocess(env) as (url, gateway):
             async with httpx.AsyncClient(base_url=url, timeout=90) as direct:
                 first = asyncio.create_task(direct.post("/chat", json=body_with_id, headers=headers))

@@ -132,6 +132,21 @@ def start_inference_process(
     return InferenceProcess(child=child, port=int(ready[1]))
 
 
+def gateway_process_env(
+    database_url: str, redis_url: str, inference_target: str, sms_url: str, **more: str
+) -> dict[str, str]:
+    """The environment a gateway process needs (development, the runtime login of `database_url`), and `more`."""
+    return {
+        "DATABASE_URL": runtime_url(database_url),
+        "REDIS_URL": redis_url,
+        "INFERENCE_TARGET": inference_target,
+        "SMS_BASE_URL": sms_url,
+        "OTP_SECRET": "test-otp-secret-of-at-least-16-bytes",
+        "APP_ENV": "development",
+        **more,
+    }
+
+
 @contextmanager
 def gateway_process(env: dict[str, str], *, workers: int = 1, timeout: float = 60) -> Iterator[str]:
     """`uvicorn --factory gateway.app:create_app` as `make run` starts it; yields its URL once /health answers."""

@@ -28,7 +28,15 @@ async def begin(
     text: str = "Hola",
     lease: tuple[str, UUID, float] = LEASE,
 ) -> TurnStart:
-    start = await repository.begin_turn(
+    start = await try_to_begin(conn, key, api_key_id=api_key_id, text=text, lease=lease)
+    assert start is not None
+    return start
+
+
+async def try_to_begin(
+    conn: asyncpg.Connection, key: str, *, api_key_id: int | None, text: str, lease: tuple[str, UUID, float]
+) -> TurnStart | None:
+    return await repository.begin_turn(
         conn,
         api_key_id=api_key_id,
         user_phone=PHONE,
@@ -41,8 +49,6 @@ async def begin(
         cleared_by=("schedule_appointment",),
         lease=lease,
     )
-    assert start is not None
-    return start
 
 
 def reply_to(start: TurnStart, content: str = "¡Hola! ¿En qué le ayudo?") -> NewReply:
@@ -83,19 +89,7 @@ async def test_while_another_turn_holds_the_phone_nothing_is_done(conn: asyncpg.
     first = await begin(conn, "api:1:m-1")
 
     other_turn = (LEASE[0], uuid4(), 3.0)
-    busy = await repository.begin_turn(
-        conn,
-        api_key_id=None,
-        user_phone=PHONE,
-        vouched_by="api_key:1",
-        channel="api",
-        idle_after=timedelta(hours=24),
-        inbound_key="api:1:m-2",
-        request_id="req-2",
-        contents={"": "¿sigue ahí?"},
-        cleared_by=(),
-        lease=other_turn,
-    )
+    busy = await try_to_begin(conn, "api:1:m-2", api_key_id=None, text="¿sigue ahí?", lease=other_turn)
 
     assert busy is None
     assert await conn.fetchval("SELECT count(*) FROM messages") == 1
