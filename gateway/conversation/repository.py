@@ -112,15 +112,6 @@ async def add_message(
     return StoredMessage(**dict(row))
 
 
-async def inbound_by_key(conn: Connection, *, inbound_key: str) -> StoredMessage | None:
-    """The inbound message stored under its delivery's id, if it was stored."""
-    row = await conn.fetchrow(
-        "SELECT id, conversation_id, role, content, action, created_at FROM messages WHERE inbound_key = $1",
-        inbound_key,
-    )
-    return None if row is None else StoredMessage(**dict(row))
-
-
 @dataclass(frozen=True)
 class StoredReply:
     """The reply stored to an inbound message, with what the turn answered besides its text."""
@@ -235,31 +226,6 @@ async def awaiting_person(conn: Connection, *, conversation_id: UUID, cleared_by
         list(cleared_by),
     )
     return bool(waiting)
-
-
-async def lock_dialog_state(conn: Connection, *, conversation_id: UUID) -> dict[str, Any]:
-    """The conversation's dialog state, its row locked until the transaction ends.
-
-    The lock makes a patient's messages take turns: a second message waits here until the
-    first one's reply and state are committed.
-    """
-    value = await conn.fetchval("SELECT dialog_state FROM conversations WHERE id = $1 FOR UPDATE", conversation_id)
-    state: dict[str, Any] = json.loads(value) if isinstance(value, str) else dict(value or {})
-    return state
-
-
-async def save_dialog_state(conn: Connection, *, conversation_id: UUID, state: dict[str, Any]) -> None:
-    await conn.execute(
-        "UPDATE conversations SET dialog_state = $2::jsonb WHERE id = $1", conversation_id, json.dumps(state)
-    )
-
-
-async def dialog_step(conn: Connection, *, conversation_id: UUID) -> str | None:
-    """The step the conversation's dialog is waiting on (what its last reply asked for), if any."""
-    step: str | None = await conn.fetchval(
-        "SELECT dialog_state->>'step' FROM conversations WHERE id = $1", conversation_id
-    )
-    return step
 
 
 @dataclass(frozen=True)

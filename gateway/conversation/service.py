@@ -211,7 +211,7 @@ class ChatService:
             clinic = await self._clinics.current(conn, start.clinic_version)
             try:
                 if len(text) > self._settings.max_message_chars:
-                    outcome = await self._too_long(conn, start, user_phone, request_id)
+                    outcome = await self._too_long(conn, inbound, user_phone, request_id)
                 else:
                     outcome = await self._dialog_turn(
                         conn, start, clinic, user_phone, text, request_id, vouched_by, lease
@@ -338,11 +338,10 @@ class ChatService:
         return outcome
 
     async def _too_long(
-        self, conn: Connection, start: repository.TurnStart, user_phone: str, request_id: str
+        self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
     ) -> Outcome:
         """A message over MAX_MESSAGE_CHARS: the dialog does not read it (its state stays as it was) and the patient
         is asked for a shorter one."""
-        inbound = start.inbound
         log.info("message_too_long", conversation_id=str(inbound.conversation_id))
         meta: dict[str, object] = {"rejected": "too_long"}
         await store_reply(conn, inbound, user_phone, replies.MESSAGE_TOO_LONG, Action.NONE, request_id, meta)
