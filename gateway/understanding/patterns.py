@@ -64,6 +64,12 @@ _Step = _Word | _Any | _Gap
 class Pattern:
     source: str
     steps: tuple[_Step, ...]
+    # The ids of the word steps it cannot match without: a message lacking one of them is not tried.
+    required: frozenset[int] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        needed = frozenset(s.id for s in self.steps if isinstance(s, _Word) and not s.optional)
+        object.__setattr__(self, "required", needed)
 
     @property
     def anchor(self) -> int | None:
@@ -78,6 +84,7 @@ class Patterns(tuple[Pattern, ...]):
     _by_anchor: dict[int, list[int]]
     _anchors: frozenset[int]
     _always: list[int]
+    _always_patterns: tuple[Pattern, ...]
 
     def __new__(cls, patterns: Iterable[Pattern]) -> Patterns:
         self = super().__new__(cls, patterns)
@@ -88,18 +95,22 @@ class Patterns(tuple[Pattern, ...]):
             (self._always if anchor is None else by_anchor[anchor]).append(at)
         self._by_anchor = dict(by_anchor)
         self._anchors = frozenset(by_anchor)
+        self._always_patterns = tuple(self[i] for i in self._always)
         return self
 
     def tried_by(self, present: frozenset[int]) -> Sequence[Pattern]:
-        """The patterns whose word is among the word steps `present` in a message, and those without one."""
+        """The patterns whose words are all among the word steps `present` in a message, and those without one."""
         if len(self) <= _TRIED_WHOLE:
             return self
-        # Both frozensets: the intersection walks the smaller.
+        # Most messages hold none of a set's words. Both frozensets: the intersection walks the smaller.
+        if self._anchors.isdisjoint(present):
+            return self._always_patterns
         hits = self._anchors & present
-        at = self._always + [i for step in hits for i in self._by_anchor[step]]
-        if len(at) == len(self):
-            return self
-        return [self[i] for i in sorted(at)]
+        at = [i for step in hits for i in self._by_anchor[step] if self[i].required <= present]
+        if self._always or len(hits) > 1:
+            at += self._always
+            at.sort()
+        return [self[i] for i in at]
 
 
 # Sets this small are tried whole: filtering them costs more than trying them.
@@ -338,9 +349,7 @@ class Words:
 
     def find_all(self, pattern: Pattern) -> list[Span]:
         """Every place the pattern matches, one per starting word."""
-        if any(
-            isinstance(step, _Word) and not step.optional and step.id not in self._tokens_of for step in pattern.steps
-        ):
+        if not pattern.required <= self._present:
             return []  # a word the pattern needs is nowhere in the message
         first, rest = pattern.steps[0], pattern.steps[1:]
         spans = []

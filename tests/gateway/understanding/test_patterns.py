@@ -1,12 +1,14 @@
-"""The pattern matcher's step index finds exactly what trying every step on every word would find."""
+"""The pattern matcher finds exactly what trying every step on every word, and every pattern of a set, would find."""
 
 from __future__ import annotations
 
 import random
 import string
 
+from gateway.understanding import emergency_patterns as e
+from gateway.understanding import intent_patterns as p
 from gateway.understanding.normalize import phonetic
-from gateway.understanding.patterns import _INDEX, Words, _close, _close_prefix, compile_pattern
+from gateway.understanding.patterns import _INDEX, Patterns, Words, _close, _close_prefix, compile_pattern
 
 
 def step_by_step(token: str) -> tuple[set[int], set[int]]:
@@ -52,3 +54,32 @@ def test_a_pattern_compiled_later_is_found_too() -> None:
 
     assert Words("quiero zarzaparila con quetzalcoatl").find_all(pattern)
     assert not Words("quiero zarzaparrilla").find_all(pattern)
+
+
+def spoken(source: str, rng: random.Random) -> str:
+    """A message a pattern's written form describes: one alternative of each word, gaps and `_` as filler words,
+    optional words sometimes left out."""
+    said: list[str] = []
+    for token in source.split():
+        if token.startswith(".."):
+            said += ["pues"] * rng.randint(0, 2)
+        elif token.rstrip("?") == "_":
+            said.append("algo")
+        elif not (token.endswith("?") and rng.random() < 0.5):
+            said.append(rng.choice(token.rstrip("?").split("|")).rstrip("*"))
+    return " ".join(said)
+
+
+def test_a_pattern_set_finds_what_trying_each_of_its_patterns_finds() -> None:
+    rng = random.Random(7)
+    groups = [group for group in (*p.ALL, *e.ALL) if isinstance(group, Patterns)]
+    sources = [pattern.source for group in groups for pattern in group]
+    messages = [" ".join(spoken(source, rng) for source in rng.sample(sources, rng.randint(1, 3))) for _ in range(400)]
+    messages += ["", "hola", "no quiero la cita, quiero cancelar la cita del lunes"]
+
+    for message in messages:
+        words = Words(message)
+        for group in groups:
+            every = [span for pattern in tuple(group) for span in words.find_all(pattern)]
+            assert words.spans(group) == every, (message, group[0].source)
+            assert words.has(group) == bool(every)
