@@ -46,7 +46,7 @@ from gateway.settings import Settings
 from gateway.understanding.emergency_model import EmergencyModel
 from gateway.understanding.nlu import understand
 from gateway.understanding.small_talk import SmallTalk
-from gateway.verification.otp import OtpService
+from gateway.verification.otp import OtpService, Standing
 from gateway.verification.vouching import VouchedBy
 
 log = structlog.get_logger(__name__)
@@ -209,11 +209,13 @@ class ChatService:
                 log.info("chat_inbound_found_stored", conversation_id=str(conversation_id))
                 return await self._stored_answer(conversation_id, start.reply, request_id, user_phone, vouched_by)
             clinic = await self._clinics.current(conn, start.clinic_version)
+            # Whether the patient is verified, when the turn read it after the dialog ran (None: not read).
+            verified: bool | None = None
             try:
                 if len(text) > self._settings.max_message_chars:
                     outcome = await self._too_long(conn, inbound, user_phone, request_id)
                 else:
-                    outcome = await self._dialog_turn(
+                    outcome, verified = await self._dialog_turn(
                         conn, start, clinic, user_phone, text, request_id, vouched_by, lease
                     )
             except RedisError as exc:
@@ -250,7 +252,7 @@ class ChatService:
             action=outcome.action,
             conversation_id=conversation_id,
             request_id=request_id,
-            verified=await self._is_verified(user_phone, vouched_by),
+            verified=await self._is_verified(user_phone, vouched_by) if verified is None else verified,
             appointment=self._appointment(outcome, clinic.specialties),
             options=tuple(outcome.options),
         )
@@ -265,7 +267,8 @@ class ChatService:
         request_id: str,
         vouched_by: VouchedBy,
         lease: Lease,
-    ) -> Outcome:
+    ) -> tuple[Outcome, bool | None]:
+        """The dialog's outcome, with whether the patient is verified when that was read after the dialog ran."""
         inbound = start.inbound
         conversation_id = inbound.conversation_id
         async with conn.transaction():
@@ -300,11 +303,13 @@ class ChatService:
             # A greeting, a goodbye, small talk or anything for the model while a person has the conversation:
             # only that the person will answer. A request (book, cancel, a clinic question, an emergency) is not
             # one of these, and keeps its answer.
-            waiting = None
+            waiting, verified = None, None
             if outcome.text is None or outcome.courtesy is not None:
                 # Handed over this turn: as the turn started, nobody was yet.
                 handed_over = start.awaiting_person if outcome.flag is None else None
-                waiting = await self._awaiting_person(conn, conversation_id, user_phone, outcome.state, handed_over)
+                waiting, verified = await self._awaiting_person(
+                    conn, conversation_id, user_phone, vouched_by, outcome.state, handed_over
+                )
             reply = None
             if waiting is not None:
                 text, meta = await self._handoff_reply(conn, inbound, waiting, outcome)
@@ -335,7 +340,7 @@ class ChatService:
                 lease.returning = False
                 raise TurnInterrupted()
         lease.returned, lease.returning = lease.returning, False
-        return outcome
+        return outcome, verified
 
     async def _too_long(
         self, conn: Connection, inbound: repository.StoredMessage, user_phone: str, request_id: str
@@ -376,26 +381,35 @@ class ChatService:
         )
 
     async def _awaiting_person(
-        self, conn: Connection, conversation_id: UUID, user_phone: str, state: DialogState, handed_over: bool | None
-    ) -> _Awaiting | None:
+        self,
+        conn: Connection,
+        conversation_id: UUID,
+        user_phone: str,
+        vouched_by: VouchedBy,
+        state: DialogState,
+        handed_over: bool | None,
+    ) -> tuple[_Awaiting | None, bool | None]:
         """Locked out of verification, or handed to a person (and no booking, cancellation or list since): the
         model is not asked, whatever the patient writes. None: neither. `handed_over`: whether a person has the
-        conversation, when known already (None: asked here)."""
+        conversation, when known already (None: asked here). With whether the patient is verified, when read
+        (with the lock, in one call)."""
         locked_until = state.identity_locked_until
         if locked_until is not None and locked_until > self._now():
-            return _Awaiting.LOCKED_OUT
+            return _Awaiting.LOCKED_OUT, None
         try:
-            if await self._otp.is_locked(user_phone):
-                return _Awaiting.LOCKED_OUT
+            standing: Standing | None = await self._otp.standing(user_phone, vouched_by)
         except RedisError:
-            pass
+            standing = None
+        verified = None if standing is None else standing.verified
+        if standing is not None and standing.locked:
+            return _Awaiting.LOCKED_OUT, verified
         if handed_over is None:
             handed_over = await repository.awaiting_person(
                 conn, conversation_id=conversation_id, cleared_by=_CLEARS_HANDOFF
             )
         if handed_over:
-            return _Awaiting.PERSON
-        return None
+            return _Awaiting.PERSON, verified
+        return None, verified
 
     async def _handoff_reply(
         self, conn: Connection, inbound: repository.StoredMessage, waiting: _Awaiting, outcome: Outcome

@@ -26,6 +26,7 @@ import math
 import secrets
 import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Literal
 
@@ -386,6 +387,22 @@ class OtpService:
         """Whether `phone` proved it holds the number, recently, through `vouched_by`."""
         value = await self._redis.get(self._verified_key(phone, vouched_by))
         return value is not None and int(value) > self._now()
+
+    async def standing(self, phone: str, vouched_by: VouchedBy) -> Standing:
+        """`is_locked` and `is_verified` at once, in one call to Redis (the keys share the phone's slot)."""
+        locked, verified = await self._redis.mget(self._key(phone, "lock"), self._verified_key(phone, vouched_by))
+        now = self._now()
+        return Standing(
+            locked=locked is not None and int(locked) > now, verified=verified is not None and int(verified) > now
+        )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a phone stands with verification: locked out of it, verified through one sender."""
+
+    locked: bool
+    verified: bool
 
 
 def last4_matches(registered_phone: str, digits: str) -> bool:

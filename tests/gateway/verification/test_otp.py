@@ -16,7 +16,7 @@ import redis.asyncio as redis
 
 from gateway.metrics import SMS_SEND_OUTCOMES
 from gateway.verification.errors import LockedOut, NoActiveCode, NotTextable, SmsBudgetExhausted, TooManyCodes
-from gateway.verification.otp import OtpService, SendOutcome, last4_matches
+from gateway.verification.otp import OtpService, SendOutcome, Standing, last4_matches
 from gateway.verification.sms import HttpSmsSender, SmsDeliveryError
 from gateway.verification.vouching import by_api_key, by_whatsapp
 from tests.gateway.verification.fake_sms import FakeSmsServer, fake_sms_server
@@ -327,6 +327,28 @@ async def test_verified_state_expires(service: OtpService, clock: FakeClock) -> 
     assert await service.is_verified(PHONE, KEY) is True
     clock.advance(MINUTE)
     assert await service.is_verified(PHONE, KEY) is False
+
+
+async def test_standing_tells_the_lock_and_the_verification_as_their_own_checks_do(
+    service: OtpService, provider: FakeSmsServer, clock: FakeClock
+) -> None:
+    assert await service.standing(PHONE, KEY) == Standing(locked=False, verified=False)
+    await service.mark_verified(PHONE, KEY)
+    assert await service.standing(PHONE, KEY) == Standing(locked=False, verified=True)
+    assert await service.standing(PHONE, by_api_key(2)) == Standing(locked=False, verified=False)
+
+    await service.send_code(PHONE, KEY)
+    wrong = f"{(int(provider.codes()[-1]) + 1) % 1_000_000:06d}"
+    for _ in range(4):
+        await service.check_code(PHONE, wrong)
+    with pytest.raises(LockedOut):
+        await service.check_code(PHONE, wrong)
+    assert await service.standing(PHONE, KEY) == Standing(locked=True, verified=True)
+    assert await service.standing(OTHER_PHONE, KEY) == Standing(locked=False, verified=False)
+
+    clock.advance(30 * MINUTE)
+    assert await service.standing(PHONE, KEY) == Standing(locked=False, verified=False)
+    assert await service.is_locked(PHONE) is False
 
 
 async def test_verification_holds_only_for_whoever_vouched_for_it(service: OtpService) -> None:
