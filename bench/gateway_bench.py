@@ -300,7 +300,8 @@ async def account(
                     trace.append("redis: " + " ".join(rd.sent[redis_sent_before:]))
                 if index == 0:
                     continue
-                seen[kind].append(tuple(a - b for a, b in zip(after, before, strict=True)))  # type: ignore[arg-type]
+                trips, statements, redis_trips, commands = (a - b for a, b in zip(after, before, strict=True))
+                seen[kind].append((trips, statements, redis_trips, commands))
     # The median of the passes: the job queue's polling (its own connections, a few dozen statements a second)
     # lands in some turns' windows, and is not what a turn costs.
     return [
