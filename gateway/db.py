@@ -15,13 +15,13 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import asyncpg
 import structlog
-from asyncpg.pool import PoolConnectionProxy
+
+# What repository functions take: a plain connection, one borrowed from the pool, or one that wraps either.
+from appointments.repository.connection import Connection as Connection
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-# What repository functions take: a plain connection or one borrowed from the pool.
-Connection = asyncpg.Connection | PoolConnectionProxy
 
 # Raised by a connection whose session is gone, though the server may be up: it terminated the session
 # (pg_terminate_backend, an idle timeout, a restart) while the connection sat in the pool. asyncpg, when it has

@@ -34,7 +34,7 @@ from gateway.conversation.reply import (
 )
 from gateway.conversation.reply_cache import ReplyCache
 from gateway.conversation.state import DialogState
-from gateway.conversation.storing import TurnConnections, next_in_turn, store_reply
+from gateway.conversation.storing import LazyTransaction, TurnConnections, next_in_turn, store_reply
 from gateway.conversation.turn_lease import Lease, LeaseBusy, TurnInterrupted, TurnLeases
 from gateway.db import Connection
 from gateway.errors import Unauthorized
@@ -271,7 +271,10 @@ class ChatService:
         """The dialog's outcome, with whether the patient is verified when that was read after the dialog ran."""
         inbound = start.inbound
         conversation_id = inbound.conversation_id
-        async with conn.transaction():
+        # One transaction for whatever the dialog reads and writes, begun by its first statement: a turn that sends
+        # none (a greeting, a thank-you) ends with `finish_turn` alone. `conn` itself is in the transaction if one
+        # began, so `finish_turn` on it is the transaction's last statement, or one on its own.
+        async with LazyTransaction(conn) as turn_conn:
             # Read without a lock: the phone's lease keeps its other turns out, and `finish_turn` saves the next
             # state only over this one.
             state = self._parse_state(start.state, conversation_id)
@@ -283,7 +286,7 @@ class ChatService:
                 doctors=[d.full_name for d in clinic.doctors],
                 emergency_model=self._emergency_model,
             )
-            dialog = Dialog(conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
+            dialog = Dialog(turn_conn, otp=self._otp, clinic=clinic, settings=self._dialog_settings)
             turn = Turn(phone=user_phone, text=text, understood=understood, now=now, vouched_by=vouched_by)
             outcome = await dialog.respond(state, turn)
             # Answered now (by a template or, after this transaction, the model): what the clinic said last.
@@ -293,7 +296,7 @@ class ChatService:
                     self._metrics.verification.labels(action.removeprefix("verification."), result).inc()
             # News to the clinic: its n8n announcement is queued by the job queue's next tick (console/announce.py).
             flagged = outcome.flag is not None and await repository.flag_for_human(
-                conn,
+                turn_conn,
                 conversation_id=conversation_id,
                 reason=outcome.flag,
                 announce=self._settings.n8n_handover_webhook_url is not None,
@@ -308,11 +311,11 @@ class ChatService:
                 # Handed over this turn: as the turn started, nobody was yet.
                 handed_over = start.awaiting_person if outcome.flag is None else None
                 waiting, verified = await self._awaiting_person(
-                    conn, conversation_id, user_phone, vouched_by, outcome.state, handed_over
+                    turn_conn, conversation_id, user_phone, vouched_by, outcome.state, handed_over
                 )
             reply = None
             if waiting is not None:
-                text, meta = await self._handoff_reply(conn, inbound, waiting, outcome)
+                text, meta = await self._handoff_reply(turn_conn, inbound, waiting, outcome)
                 outcome = replace(outcome, text=text, small_talk=None, courtesy=None, options=())
                 reply = repository.NewReply(inbound, user_phone, text, Action.NONE.value, request_id, meta, {})
             elif outcome.text is not None:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from types import TracebackType
+from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
 import structlog
 from asyncpg.pool import PoolConnectionProxy
 
+from appointments.repository.connection import IsolationLevel
 from gateway.conversation import repository
 from gateway.conversation.reply import Action
 from gateway.db import Connection
@@ -72,6 +74,86 @@ class TurnConnections:
                 log.warning("turn_connection_lost", attempt=attempt, error=type(exc).__name__, retried=True)
             await asyncio.sleep(pause)
             attempt += 1
+
+
+class LazyTransaction:
+    """A connection whose transaction begins at its first statement, and commits (or rolls back) as the block ends.
+
+    A turn whose dialog reads and writes nothing (a greeting, a thank-you) then sends neither BEGIN nor COMMIT:
+    its one closing statement, sent on the wrapped connection itself, runs inside the transaction when one began
+    and alone otherwise (a single statement is atomic by itself). `transaction()` inside it is a savepoint, as on
+    asyncpg's connection.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+        self._open: AbstractAsyncContextManager[object] | None = None
+
+    @property
+    def began(self) -> bool:
+        return self._open is not None
+
+    async def _begun(self) -> Connection:
+        if self._open is None:
+            transaction = self._conn.transaction()
+            await transaction.__aenter__()
+            self._open = transaction
+        return self._conn
+
+    async def __aenter__(self) -> LazyTransaction:
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        transaction, self._open = self._open, None
+        if transaction is not None:
+            await transaction.__aexit__(kind, error, traceback)
+
+    async def execute(self, query: str, *args: object, timeout: float | None = None) -> str:  # noqa: ASYNC109
+        return await (await self._begun()).execute(query, *args, timeout=timeout)
+
+    async def executemany(
+        self,
+        command: str,
+        args: Iterable[Sequence[object]],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> None:
+        await (await self._begun()).executemany(command, args, timeout=timeout)
+
+    async def fetch(
+        self,
+        query: str,
+        *args: object,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> list[asyncpg.Record]:
+        return await (await self._begun()).fetch(query, *args, timeout=timeout)
+
+    async def fetchrow(
+        self,
+        query: str,
+        *args: object,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> asyncpg.Record | None:
+        return await (await self._begun()).fetchrow(query, *args, timeout=timeout)
+
+    async def fetchval(
+        self,
+        query: str,
+        *args: object,
+        column: int = 0,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> Any:
+        return await (await self._begun()).fetchval(query, *args, column=column, timeout=timeout)
+
+    @asynccontextmanager
+    async def transaction(
+        self, *, isolation: IsolationLevel | None = None, readonly: bool = False, deferrable: bool = False
+    ) -> AsyncIterator[object]:
+        conn = await self._begun()
+        async with conn.transaction(isolation=isolation, readonly=readonly, deferrable=deferrable) as savepoint:
+            yield savepoint
 
 
 async def store_reply(

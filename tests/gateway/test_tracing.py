@@ -195,3 +195,23 @@ async def test_a_query_makes_a_span_only_in_a_trace_that_is_recorded(
         detach(token)
 
     assert [s.name for s in spans.get_finished_spans()] == spans_made
+
+
+async def test_a_greeting_sends_postgres_only_the_turns_first_and_last_statements(
+    client: httpx.AsyncClient, api_key: str, spans: InMemorySpanExporter
+) -> None:
+    """The dialog reads and writes nothing for a greeting: no BEGIN and COMMIT around nothing (LazyTransaction)."""
+    headers = {"X-API-Key": api_key}
+    for text in ("Hola", "Buenas tardes"):  # the first admits the key and loads the clinic
+        spans.clear()
+        body = {"messages": [{"role": "user", "content": text}], "user_id": "+59170000003"}
+        answer = await client.post("/chat", json=body, headers=headers)
+        assert answer.status_code == 200 and answer.json()["action"] == "none"
+
+    [server] = [s for s in spans.get_finished_spans() if s.name == "POST /chat" and s.parent is None]
+    statements = [
+        str(s.attributes["db.statement"]).split()[:4]
+        for s in spans.get_finished_spans()
+        if s.context.trace_id == server.context.trace_id and s.attributes and "db.statement" in s.attributes
+    ]
+    assert statements == [["SELECT", "*", "FROM", "chat_turn_begin($1,"], ["WITH", "saved", "AS", "("]]
