@@ -19,7 +19,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.understanding.emergencies import Emergency
@@ -30,6 +30,8 @@ FORMAT = 1
 # Classes in the order of the weights.
 CLASSES = ("none", Emergency.MEDICAL.value, Emergency.SELF_HARM.value)
 
+# Distinct words whose n-grams a block remembers before it starts afresh.
+_REMEMBERED_WORDS = 20_000
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token pattern
 _DIGIT = re.compile(r"\d")
 
@@ -51,6 +53,8 @@ class Block:
     analyzer: str  # "char_wb" or "word"
     ngram_range: tuple[int, int]
     features: Mapping[str, Sequence[float]]  # n-gram → (idf, weight per class...)
+    # A word's n-grams of the vocabulary, remembered: patients use the same words over and over.
+    _word_grams: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
     def ngram_counts(self, text: str) -> Counter[str]:
         """How often each n-gram of the vocabulary occurs in `text`, as scikit-learn's analyzer counts them."""
@@ -58,21 +62,34 @@ class Block:
         counts: Counter[str] = Counter()
         if self.analyzer == "char_wb":
             # N-grams never cross words: a repeated word (2,000 emoji read as "gracias") is cut up once.
-            features = self.features
             for word, times in Counter(text.split()).items():
-                padded = f" {word} "
-                for n in range(low, high + 1):
-                    for start in range(max(1, len(padded) - n + 1)):
-                        gram = padded[start : start + n]
-                        if gram in features:  # only the vocabulary's n-grams are counted at all
-                            counts[gram] += times
-                    if n >= len(padded):
-                        break  # like scikit-learn: a word no longer than n gives itself, padded, once
+                for gram in self._grams_of(word):
+                    counts[gram] += times
         else:
             tokens = _TOKEN.findall(text)
             for n in range(low, high + 1):
                 counts.update(" ".join(tokens[start : start + n]) for start in range(len(tokens) - n + 1))
         return Counter({gram: count for gram, count in counts.items() if gram in self.features})
+
+    def _grams_of(self, word: str) -> tuple[str, ...]:
+        """The vocabulary's character n-grams of `word`, padded with a space each side, one per occurrence."""
+        found = self._word_grams.get(word)
+        if found is not None:
+            return found
+        low, high = self.ngram_range
+        padded = f" {word} "
+        grams: list[str] = []
+        for n in range(low, high + 1):
+            for start in range(max(1, len(padded) - n + 1)):
+                gram = padded[start : start + n]
+                if gram in self.features:  # only the vocabulary's n-grams are counted at all
+                    grams.append(gram)
+            if n >= len(padded):
+                break  # like scikit-learn: a word no longer than n gives itself, padded, once
+        if len(self._word_grams) >= _REMEMBERED_WORDS:
+            self._word_grams.clear()
+        found = self._word_grams[word] = tuple(grams)
+        return found
 
     def scores(self, text: str) -> list[float]:
         """This block's contribution to each class's score: its l2-normalized tf-idf vector times the weights."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from gateway.understanding.vocabulary import ABBREVIATIONS, EMOJI_WORDS
 
@@ -21,8 +22,16 @@ _DOUBLED_OK = "lrceon"
 _RUN = re.compile(r"([a-z])\1+")
 
 
+# A turn reads its message several times over (its intent, an offer's answer, the emergency model), and patients
+# write the same short messages ("hola", "gracias", "sí") again and again: both are remembered for a while.
+_REMEMBERED = 256
+
+
+@lru_cache(maxsize=_REMEMBERED)
 def fold(text: str) -> str:
     """Lowercase, accents and ñ folded to plain letters, answer-carrying emoji spelled out."""
+    if text.isascii():
+        return text.lower()  # no emoji, nothing to decompose
     for emoji, word in EMOJI_WORDS.items():
         text = text.replace(emoji, f" {word} ")
     lowered = text.lower()
@@ -46,6 +55,7 @@ def _collapse_repeats(word: str) -> str:
     return _RUN.sub(shorten, word)
 
 
+@lru_cache(maxsize=_REMEMBERED)
 def normalize(text: str) -> str:
     """The message as lowercase plain words and numbers ("9:30", "15/12" kept), shorthand expanded."""
     folded = fold(text)
