@@ -179,6 +179,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         openapi_url="/openapi.json" if docs else None,
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
+        # Traces come from opentelemetry-instrumentation-fastapi (gateway/tracing.py), metrics from prometheus-client:
+        # FastAPI's own telemetry would only stand aside for them, checking how on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     install_error_handlers(app)
     setup_tracing(
