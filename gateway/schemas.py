@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -18,6 +19,8 @@ from gateway.conversation.reply import Action
 HARD_MAX_MESSAGES = 200
 
 
+# Patients write again and again from the same phones: a number once checked is not parsed again.
+@lru_cache(maxsize=4096)
 def _e164(value: str) -> str:
     if not value.startswith("+"):
         raise ValueError("must be a phone number in E.164 format with country code, e.g. +59170123456")

@@ -7,6 +7,7 @@ own patients, so anything outside its countries, or not a mobile line, is refuse
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
@@ -36,12 +37,19 @@ def textable(phone: str, allowed_country_codes: Collection[int]) -> bool:
     The calling code is read from the numbering plan, not from a prefix of the text: `+1264…`
     (Anguilla) has calling code 1, and `+591…` is not `+59`.
     """
+    country_code = _mobile_country_code(phone)
+    return country_code is not None and country_code in allowed_country_codes
+
+
+@lru_cache(maxsize=4096)
+def _mobile_country_code(phone: str) -> int | None:
+    """The calling code of `phone` when it is a valid number that takes texts; None otherwise. Remembered: patients
+    write again and again from the same phones."""
     try:
         number = phonenumbers.parse(phone, None)
     except phonenumbers.NumberParseException:
-        return False
-    return (
-        number.country_code in allowed_country_codes
-        and phonenumbers.is_valid_number(number)
-        and phonenumbers.number_type(number) in _TEXTABLE_TYPES
-    )
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in _TEXTABLE_TYPES:
+        return None
+    code: int | None = number.country_code
+    return code
