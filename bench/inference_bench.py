@@ -26,6 +26,7 @@ from bench.inference_config import REPO_ROOT, SHORT_PROMPT_TOKENS, BenchConfig
 from bench.inference_phases import Phases, measure_server
 from bench.inference_report import ShortReference, render
 from bench.offline import ModeResult, mean_of, run_bound, run_sequential, run_static, warm_up
+from bench.peer import PEER, run_peer
 from bench.report import Check, Row, keep_notes, machine_lines, percentile, results_markdown
 from bench.workload import make_workload, short_texts
 from inference.model import load_model
@@ -77,6 +78,8 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         modes["sequential"], outputs = run_sequential(loaded, requests)
     with phases("static"):
         modes["static"] = run_static(loaded, requests)
+    with phases(PEER):
+        modes[PEER], peer_outputs = run_peer(config.model_dir, device, requests, eos_token_id=loaded.eos_token_id)
     with phases("bound"):
         bounds = [run_bound(loaded, requests)]
     shortest = config.output_tokens[0]
@@ -108,6 +111,7 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         requests=requests,
         modes=modes,
         outputs=outputs,
+        peer_outputs=peer_outputs,
         server=server,
         short_reference=short_reference,
         phases=phases,
@@ -119,7 +123,10 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         "useful output tokens: what each request got up to its own target (tokens past it, as in the static "
         "batch, are waste); tokens/s = useful tokens / wall time of the mode",
         "sequential: each request alone (KV cache, EOS masked as with min_new_tokens); static: one HF generate, "
-        "left padded, up to the largest target, every answer returned at its end (TTFT = latency); bound: each "
+        "left padded, up to the largest target, every answer returned at its end (TTFT = latency); "
+        f"{PEER}: transformers {transformers.__version__}'s own continuous batching "
+        "(`continuous_batching_context_manager`, the API `generate_batch` runs on, with each request's own length), "
+        "every request at once, on the model loaded plainly, its paged cache sized from the workload; bound: each "
         "prompt prefilled alone (sum) + all rows decoded together for the mean output length (merge not timed), "
         "timed before the server's burst and again right after it, the mean; "
         "server burst: N gRPC clients at once; server Poisson: the same requests sent open loop at a fraction of "

@@ -10,6 +10,7 @@ from transformers import PreTrainedTokenizerBase
 from bench.inference_config import SHORT_PROMPT_TOKENS, BenchConfig
 from bench.inference_phases import Phases, ServerMeasurements
 from bench.offline import ModeResult
+from bench.peer import PEER, agreement
 from bench.report import (
     Check,
     Row,
@@ -133,6 +134,7 @@ def build_checks(
     return [
         ratio_check("burst tok/s / bound", ratio(burst.tokens_per_s, rows["bound"].tokens_per_s), at_least=0.8),
         ratio_check("burst tok/s / static", ratio(burst.tokens_per_s, rows["static"].tokens_per_s), at_least=2),
+        ratio_check(f"burst tok/s / {PEER}", ratio(burst.tokens_per_s, rows[PEER].tokens_per_s), at_least=1.5),
         # The GPU target: on a CPU, prefill's compute dominates and no scheduler gets near it.
         ratio_check("burst tok/s / sequential (GPU)", over_sequential, at_least=10)
         if device == "cuda"
@@ -208,6 +210,7 @@ def render(
     requests: Sequence[BenchRequest],
     modes: Mapping[str, ModeResult],
     outputs: Sequence[list[int]],
+    peer_outputs: Sequence[list[int]],
     server: ServerMeasurements,
     short_reference: ShortReference,
     phases: Phases,
@@ -217,9 +220,10 @@ def render(
     open_loop = server.open_loop
     rows[BURST] = server_row(BURST, requests, server.load)
     rows[OPEN_LOOP] = server_row(OPEN_LOOP, open_loop.requests, open_loop.load)
-    ordered = [rows[name] for name in ("sequential", "static", "bound", BURST, OPEN_LOOP)]
+    ordered = [rows[name] for name in ("sequential", "static", PEER, "bound", BURST, OPEN_LOOP)]
     checks = build_checks(requests, rows, server, shortest, device=config.device, short_reference=short_reference)
     burst = rows[BURST]
+    peer_same, peer_ended = agreement(peer_outputs, outputs, eos_token_id=loaded.eos_token_id)
     params = loaded.parameter_count / 1e6
     api = "GenerateStream" if server.streaming else "Generate (GenerateStream answered UNIMPLEMENTED: TTFT = latency)"
     alone_ttft = _ttfts(server.alone_first_token)
@@ -246,8 +250,11 @@ def render(
         "",
         f"burst/bound {ratio(burst.tokens_per_s, rows['bound'].tokens_per_s):.2f}   "
         f"burst/static {ratio(burst.tokens_per_s, rows['static'].tokens_per_s):.2f}   "
-        f"burst/sequential {ratio(burst.tokens_per_s, rows['sequential'].tokens_per_s):.2f}",
+        f"burst/sequential {ratio(burst.tokens_per_s, rows['sequential'].tokens_per_s):.2f}   "
+        f"burst/{PEER} {ratio(burst.tokens_per_s, rows[PEER].tokens_per_s):.2f}",
         f"static: {modes['static'].note}",
+        f"{PEER}: {modes[PEER].note}; greedy ids equal to sequential's for {peer_same}/{len(peer_outputs)} "
+        f"({peer_ended} ended by EOS, compared up to it)",
         f"bound: {modes['bound'].note}",
         _served_line(BURST, loaded.tokenizer, requests, server.load, outputs)
         + f"; {shortest}-token requests p50 {percentile(burst_short, 50) * 1000:.0f} ms, "

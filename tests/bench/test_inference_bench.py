@@ -7,6 +7,7 @@ from pathlib import Path
 from bench.checkpoint import Arch
 from bench.inference_bench import BenchConfig, run_bench
 from bench.inference_report import BURST, OPEN_LOOP
+from bench.peer import PEER
 from bench.report import NOTES_MARKER
 
 
@@ -35,7 +36,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
 
     report = run_bench(config, say=lambda _: None)
 
-    assert [row.name for row in report.rows] == ["sequential", "static", "bound", BURST, OPEN_LOOP]
+    assert [row.name for row in report.rows] == ["sequential", "static", PEER, "bound", BURST, OPEN_LOOP]
     assert all(row.useful_tokens > 0 and row.tokens_per_s > 0 for row in report.rows)
     names = [check.name for check in report.checks]
     assert any(name.startswith("p99 TTFT open loop") for name in names)
@@ -64,9 +65,12 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         "RSS MiB",
         "8-token reference, in process: the ",
         "burst tok/s / sequential (target on a GPU only)",
+        f"burst tok/s / {PEER}",
+        f"{PEER}: every request added at once",
+        "greedy ids equal to sequential's for ",
     ):
         assert expected in markdown
     assert "an older run" not in markdown
     assert markdown.endswith(f"{NOTES_MARKER}\n\nwhy the numbers moved\n")
-    for mode in ("sequential", "static", "bound", BURST, OPEN_LOOP):
+    for mode in ("sequential", "static", PEER, "bound", BURST, OPEN_LOOP):
         assert f"\n{mode} " in markdown
