@@ -365,14 +365,13 @@ class OtpService:
                 locked_until, _ = await tx.execute()
         except RedisError as exc:
             raise VerificationUnavailable("the verification store is not reachable; please retry shortly") from exc
-        was_locked = locked_until is not None and int(locked_until) > self._now()
+        was_locked = _holds(locked_until, self._now())
         log.info("otp_unlocked", phone=mask_phone(phone), was_locked=was_locked)
         return was_locked
 
     async def is_locked(self, phone: str) -> bool:
         """Whether `phone` is locked out of verification now (too many wrong codes or sends)."""
-        value = await self._redis.get(self._key(phone, "lock"))
-        return value is not None and int(value) > self._now()
+        return _holds(await self._redis.get(self._key(phone, "lock")), self._now())
 
     def _verified_key(self, phone: str, vouched_by: VouchedBy) -> str:
         scope = hmac.new(self._secret, b"scope:" + vouched_by.encode(), hashlib.sha256).hexdigest()[:32]
@@ -385,16 +384,18 @@ class OtpService:
 
     async def is_verified(self, phone: str, vouched_by: VouchedBy) -> bool:
         """Whether `phone` proved it holds the number, recently, through `vouched_by`."""
-        value = await self._redis.get(self._verified_key(phone, vouched_by))
-        return value is not None and int(value) > self._now()
+        return _holds(await self._redis.get(self._verified_key(phone, vouched_by)), self._now())
 
     async def standing(self, phone: str, vouched_by: VouchedBy) -> Standing:
         """`is_locked` and `is_verified` at once, in one call to Redis (the keys share the phone's slot)."""
         locked, verified = await self._redis.mget(self._key(phone, "lock"), self._verified_key(phone, vouched_by))
         now = self._now()
-        return Standing(
-            locked=locked is not None and int(locked) > now, verified=verified is not None and int(verified) > now
-        )
+        return Standing(locked=_holds(locked, now), verified=_holds(verified, now))
+
+
+def _holds(until: bytes | str | None, now: int) -> bool:
+    """Whether a stored expiry (milliseconds, as `_now`) is still ahead of `now`."""
+    return until is not None and int(until) > now
 
 
 @dataclass(frozen=True)
