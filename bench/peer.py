@@ -50,11 +50,12 @@ def run_peer(
         eos_token_id=eos_token_id,
         pad_token_id=eos_token_id,
     )
+    cache = paged_cache_for(requests)
     finished: dict[str, tuple[list[int], float]] = {}
     with (
         torch.inference_mode(),
         model.continuous_batching_context_manager(
-            generation_config=generation, continuous_batching_config=paged_cache_for(requests), block=True, timeout=5
+            generation_config=generation, continuous_batching_config=cache, block=True, timeout=5
         ) as manager,
     ):
         started = time.perf_counter()
@@ -73,7 +74,6 @@ def run_peer(
         seconds = time.perf_counter() - started
     outputs = [finished[i][0] for i in ids]
     useful = sum(min(len(tokens), r.max_new_tokens) for tokens, r in zip(outputs, requests, strict=True))
-    cache = paged_cache_for(requests)
     return (
         ModeResult(
             PEER,
