@@ -120,7 +120,10 @@ def first_token(
         top_p=torch.tensor([params.top_p], device=device),
         uniforms=uniforms[:1].to(device),
     )
-    return int(first.item()), float(chosen_logprobs(logits, first)[0])
+    # Token ids are exact in float64, so the id and its log-probability come back in one copy.
+    picked = torch.stack((first.to(torch.float64), chosen_logprobs(logits, first).to(torch.float64)))
+    token, logprob = picked.view(-1).tolist()
+    return int(token), logprob
 
 
 def next_tokens(logits: torch.Tensor, slots: SlotState, rows: int, *, sampling: bool) -> torch.Tensor:
