@@ -26,7 +26,7 @@ from bench.inference_config import REPO_ROOT, SHORT_PROMPT_TOKENS, BenchConfig
 from bench.inference_phases import Phases, measure_server
 from bench.inference_report import ShortReference, render
 from bench.offline import ModeResult, mean_of, run_bound, run_sequential, run_static, warm_up
-from bench.peer import PEER, run_peer
+from bench.peer import GENERATE_BATCH, TUNED_CB, paged_cache_for, run_generate_batch, run_tuned_cb
 from bench.report import Check, Row, keep_notes, machine_lines, percentile, results_markdown
 from bench.workload import make_workload, short_texts
 from inference.model import load_model
@@ -74,12 +74,26 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
     modes: dict[str, ModeResult] = {}
     with phases("warm-up"):
         warm_up(loaded, requests)
+    peer_outputs: dict[str, list[list[int]]] = {}
+    # First: its default cache takes most of the machine's free memory; the modes after it start from a machine
+    # that has it back, as the server's phases do.
+    with phases(GENERATE_BATCH):
+        modes[GENERATE_BATCH], peer_outputs[GENERATE_BATCH] = run_generate_batch(
+            config.model_dir,
+            device,
+            requests,
+            eos_token_id=loaded.eos_token_id,
+            cache=None if config.generate_batch_defaults else paged_cache_for(requests),
+        )
+    gc.collect()
     with phases("sequential"):
         modes["sequential"], outputs = run_sequential(loaded, requests)
     with phases("static"):
         modes["static"] = run_static(loaded, requests)
-    with phases(PEER):
-        modes[PEER], peer_outputs = run_peer(config.model_dir, device, requests, eos_token_id=loaded.eos_token_id)
+    with phases(TUNED_CB):
+        modes[TUNED_CB], peer_outputs[TUNED_CB] = run_tuned_cb(
+            config.model_dir, device, requests, eos_token_id=loaded.eos_token_id
+        )
     with phases("bound"):
         bounds = [run_bound(loaded, requests)]
     shortest = config.output_tokens[0]
@@ -124,9 +138,14 @@ def run_bench(config: BenchConfig, *, say: Callable[[str], None] = _say) -> Benc
         "batch, are waste); tokens/s = useful tokens / wall time of the mode",
         "sequential: each request alone (KV cache, EOS masked as with min_new_tokens); static: one HF generate, "
         "left padded, up to the largest target, every answer returned at its end (TTFT = latency); "
-        f"{PEER}: transformers {transformers.__version__}'s own continuous batching "
-        "(`continuous_batching_context_manager`, the API `generate_batch` runs on, with each request's own length), "
-        "every request at once, on the model loaded plainly, its paged cache sized from the workload; bound: each "
+        f"{GENERATE_BATCH}: transformers {transformers.__version__}'s (pinned in pyproject.toml: these peers' API is "
+        "5.x only) `model.generate_batch(prompts, generation_config=...)` as documented, greedy, one "
+        "max_new_tokens (the largest target) for all, "
+        + ("its other settings left to transformers" if config.generate_batch_defaults else "its cache sized")
+        + ", the call's wall time; "
+        f"{TUNED_CB}: the engine `generate_batch` runs on (`continuous_batching_context_manager`) as someone tuning "
+        "it for this workload would: each request with its own length, every request at once, a paged cache that "
+        "holds the workload and no more; both on the model loaded plainly (SDPA, no oneDNN prepack); bound: each "
         "prompt prefilled alone (sum) + all rows decoded together for the mean output length (merge not timed), "
         "timed before the server's burst and again right after it, the mean; "
         "server burst: N gRPC clients at once; server Poisson: the same requests sent open loop at a fraction of "

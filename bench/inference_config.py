@@ -25,6 +25,9 @@ class BenchConfig:
     prompt_tokens: tuple[int, int] = (10, 300)
     output_tokens: tuple[int, int] = (8, 64)
     torch_threads: int | None = None
+    # transformers' generate_batch with its own settings (False: its cache sized from the workload, as the tuned
+    # peer's; the tests' tiny model would otherwise get a cache as big as the machine's free memory).
+    generate_batch_defaults: bool = True
     # Extra environment for every server this run starts (after the user's and the bench's own).
     server_env: Mapping[str, str] = field(default_factory=dict)
     # The open-loop phase: Poisson arrivals at this fraction of the requests/s the burst achieved,

@@ -10,7 +10,7 @@ from transformers import PreTrainedTokenizerBase
 from bench.inference_config import SHORT_PROMPT_TOKENS, BenchConfig
 from bench.inference_phases import Phases, ServerMeasurements
 from bench.offline import ModeResult
-from bench.peer import PEER, agreement
+from bench.peer import GENERATE_BATCH, PEERS, TUNED_CB, agreement
 from bench.report import (
     Check,
     Row,
@@ -134,7 +134,13 @@ def build_checks(
     return [
         ratio_check("burst tok/s / bound", ratio(burst.tokens_per_s, rows["bound"].tokens_per_s), at_least=0.8),
         ratio_check("burst tok/s / static", ratio(burst.tokens_per_s, rows["static"].tokens_per_s), at_least=2),
-        ratio_check(f"burst tok/s / {PEER}", ratio(burst.tokens_per_s, rows[PEER].tokens_per_s), at_least=1.5),
+        ratio_check(
+            f"burst tok/s / {GENERATE_BATCH}",
+            ratio(burst.tokens_per_s, rows[GENERATE_BATCH].tokens_per_s),
+            at_least=1.5,
+        ),
+        # A peer tuned by hand for this very workload: how much of the lead is the scheduler's, not settings'.
+        info_check(f"burst tok/s / {TUNED_CB}", ratio(burst.tokens_per_s, rows[TUNED_CB].tokens_per_s)),
         # The GPU target: on a CPU, prefill's compute dominates and no scheduler gets near it.
         ratio_check("burst tok/s / sequential (GPU)", over_sequential, at_least=10)
         if device == "cuda"
@@ -203,6 +209,16 @@ def _served_line(
     )
 
 
+def _peer_line(
+    name: str, mode: ModeResult, outputs: Sequence[list[int]], sequential: Sequence[list[int]], *, eos_token_id: int
+) -> str:
+    same, ended = agreement(outputs, sequential, eos_token_id=eos_token_id)
+    return (
+        f"{name}: {mode.note}; greedy ids equal to sequential's for {same}/{len(outputs)} "
+        f"({ended} ended by EOS, compared up to it)"
+    )
+
+
 def render(
     config: BenchConfig,
     *,
@@ -210,7 +226,7 @@ def render(
     requests: Sequence[BenchRequest],
     modes: Mapping[str, ModeResult],
     outputs: Sequence[list[int]],
-    peer_outputs: Sequence[list[int]],
+    peer_outputs: Mapping[str, Sequence[list[int]]],
     server: ServerMeasurements,
     short_reference: ShortReference,
     phases: Phases,
@@ -220,10 +236,9 @@ def render(
     open_loop = server.open_loop
     rows[BURST] = server_row(BURST, requests, server.load)
     rows[OPEN_LOOP] = server_row(OPEN_LOOP, open_loop.requests, open_loop.load)
-    ordered = [rows[name] for name in ("sequential", "static", PEER, "bound", BURST, OPEN_LOOP)]
+    ordered = [rows[name] for name in ("sequential", "static", *PEERS, "bound", BURST, OPEN_LOOP)]
     checks = build_checks(requests, rows, server, shortest, device=config.device, short_reference=short_reference)
     burst = rows[BURST]
-    peer_same, peer_ended = agreement(peer_outputs, outputs, eos_token_id=loaded.eos_token_id)
     params = loaded.parameter_count / 1e6
     api = "GenerateStream" if server.streaming else "Generate (GenerateStream answered UNIMPLEMENTED: TTFT = latency)"
     alone_ttft = _ttfts(server.alone_first_token)
@@ -251,10 +266,13 @@ def render(
         f"burst/bound {ratio(burst.tokens_per_s, rows['bound'].tokens_per_s):.2f}   "
         f"burst/static {ratio(burst.tokens_per_s, rows['static'].tokens_per_s):.2f}   "
         f"burst/sequential {ratio(burst.tokens_per_s, rows['sequential'].tokens_per_s):.2f}   "
-        f"burst/{PEER} {ratio(burst.tokens_per_s, rows[PEER].tokens_per_s):.2f}",
+        f"burst/{GENERATE_BATCH} {ratio(burst.tokens_per_s, rows[GENERATE_BATCH].tokens_per_s):.2f}   "
+        f"burst/{TUNED_CB} {ratio(burst.tokens_per_s, rows[TUNED_CB].tokens_per_s):.2f}",
         f"static: {modes['static'].note}",
-        f"{PEER}: {modes[PEER].note}; greedy ids equal to sequential's for {peer_same}/{len(peer_outputs)} "
-        f"({peer_ended} ended by EOS, compared up to it)",
+        *(
+            _peer_line(name, modes[name], peer_outputs[name], outputs, eos_token_id=loaded.eos_token_id)
+            for name in PEERS
+        ),
         f"bound: {modes['bound'].note}",
         _served_line(BURST, loaded.tokenizer, requests, server.load, outputs)
         + f"; {shortest}-token requests p50 {percentile(burst_short, 50) * 1000:.0f} ms, "

@@ -7,7 +7,7 @@ from pathlib import Path
 from bench.checkpoint import Arch
 from bench.inference_bench import BenchConfig, run_bench
 from bench.inference_report import BURST, OPEN_LOOP
-from bench.peer import PEER
+from bench.peer import GENERATE_BATCH, PEERS, TUNED_CB
 from bench.report import NOTES_MARKER
 
 
@@ -23,6 +23,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         prompt_tokens=(10, 40),
         output_tokens=(8, 12),
         torch_threads=1,
+        generate_batch_defaults=False,
         server_env={},
         load_requests=6,
         overload_burst=8,
@@ -36,7 +37,7 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
 
     report = run_bench(config, say=lambda _: None)
 
-    assert [row.name for row in report.rows] == ["sequential", "static", PEER, "bound", BURST, OPEN_LOOP]
+    assert [row.name for row in report.rows] == ["sequential", "static", *PEERS, "bound", BURST, OPEN_LOOP]
     assert all(row.useful_tokens > 0 and row.tokens_per_s > 0 for row in report.rows)
     names = [check.name for check in report.checks]
     assert any(name.startswith("p99 TTFT open loop") for name in names)
@@ -44,9 +45,9 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
     # The burst's TTFT and refusal figures, the short requests' reference and (on a CPU) the GPU
     # target are shown next to the targets, not judged.
     assert {check.name for check in report.checks if check.target == "info"} == {
-        name for name in names if "burst of" in name or "reference" in name or "GPU" in name
+        name for name in names if "burst of" in name or "reference" in name or "GPU" in name or TUNED_CB in name
     }
-    assert len([check for check in report.checks if check.target == "info"]) == 4
+    assert len([check for check in report.checks if check.target == "info"]) == 5
     markdown = results.read_text(encoding="utf-8")
     for expected in (
         f"{BURST}: 0 failed requests",
@@ -65,12 +66,14 @@ def test_bench_runs_every_mode_and_writes_its_results(tmp_path: Path) -> None:
         "RSS MiB",
         "8-token reference, in process: the ",
         "burst tok/s / sequential (target on a GPU only)",
-        f"burst tok/s / {PEER}",
-        f"{PEER}: every request added at once",
+        f"burst tok/s / {GENERATE_BATCH}",
+        f"burst tok/s / {TUNED_CB}",
+        f"{GENERATE_BATCH}: one call, greedy, max_new_tokens 12 for every prompt",
+        f"{TUNED_CB}: every request added at once with its own max_new_tokens",
         "greedy ids equal to sequential's for ",
     ):
         assert expected in markdown
     assert "an older run" not in markdown
     assert markdown.endswith(f"{NOTES_MARKER}\n\nwhy the numbers moved\n")
-    for mode in ("sequential", "static", PEER, "bound", BURST, OPEN_LOOP):
+    for mode in ("sequential", "static", *PEERS, "bound", BURST, OPEN_LOOP):
         assert f"\n{mode} " in markdown
