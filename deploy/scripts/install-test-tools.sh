@@ -3,14 +3,15 @@
 #   nginx     tests/deploy/test_nginx.py (real nginx in front of real gateways)
 #   promtool  tests/deploy/test_monitoring.py (Debian's prometheus package ships it)
 #   compose   tests/deploy/test_compose.py checks docker-compose.yml with `docker-compose config` (no daemon needed)
+#   alertmanager  tests/deploy/test_alertmanager.py: amtool checks the routes, a real Alertmanager delivers alerts
 #   chromium  the console's browser tests (tests/browser/): Playwright drives Debian's Chromium, since Playwright's
 #             own browser download cannot work on machines without a network
-# Usage: deploy/scripts/install-test-tools.sh [nginx] [promtool] [compose] [chromium]   (default: all four)
+# Usage: deploy/scripts/install-test-tools.sh [nginx] [promtool] [compose] [alertmanager] [chromium]   (default: all)
 # Elsewhere (no apt, not root, no network) it says so and exits 0: those tests then skip, saying why.
 set -euo pipefail
 
 tools=("$@")
-[[ ${#tools[@]} -gt 0 ]] || tools=(nginx promtool compose chromium)
+[[ ${#tools[@]} -gt 0 ]] || tools=(nginx promtool compose alertmanager chromium)
 
 missing=()
 for tool in "${tools[@]}"; do
@@ -18,8 +19,9 @@ for tool in "${tools[@]}"; do
         nginx) command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx) ;;
         promtool) command -v promtool >/dev/null || missing+=(prometheus) ;;
         compose) { docker compose version || command -v docker-compose; } >/dev/null 2>&1 || missing+=(docker-compose) ;;
+        alertmanager) command -v amtool >/dev/null || missing+=(prometheus-alertmanager) ;;
         chromium) [[ -x /usr/bin/chromium ]] || missing+=(chromium) ;;
-        *) echo "unknown tool: $tool (nginx, promtool, compose, chromium)" >&2; exit 2 ;;
+        *) echo "unknown tool: $tool (nginx, promtool, compose, alertmanager, chromium)" >&2; exit 2 ;;
     esac
 done
 [[ ${#missing[@]} -gt 0 ]] || exit 0

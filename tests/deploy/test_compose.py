@@ -17,7 +17,10 @@ from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|ENCRYPTION_KEY|CREDENTIAL", re.IGNORECASE)
-LONG_RUNNING = ["nginx", "gateway", "inference", "postgres", "redis", "n8n", "notifications"]
+LONG_RUNNING = [
+    *("nginx", "gateway", "inference", "postgres", "redis", "n8n", "notifications"),
+    *("prometheus", "alertmanager", "grafana"),
+]
 
 
 @pytest.fixture(scope="module")

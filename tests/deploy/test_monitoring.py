@@ -17,7 +17,7 @@ from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
 
 PROMETHEUS = REPO / "deploy" / "prometheus"
-DASHBOARD = REPO / "deploy" / "grafana" / "clinic-assistant.json"
+DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "clinic-assistant.json"
 OPERATIONS = REPO / "docs" / "OPERATIONS.md"
 
 # The gateway metrics being added alongside this work (/metrics on the gateway port): name -> type.
@@ -135,7 +135,13 @@ def test_the_clinics_thresholds_are_alerted() -> None:
     assert alert_on("node_cpu_seconds_total", "0.8")
     assert alert_on("node_memory_MemAvailable_bytes", "0.9")
     assert any("inference_queue_length" in e and "deriv(" in e for e in exprs.values())
-    assert {rule["for"] for rule in alert_rules() if "cpu" in rule["expr"]} == {"5m"}
+    assert {rule["for"] for rule in alert_rules() if "cpu" in rule["expr"] and "> 0.8" in rule["expr"]} == {"5m"}
+    # Cautions a step below the alarms (issue 21), warnings only: latency over 2 s, CPU over 70 %, memory over 75 %.
+    assert alert_on("response_time_seconds_bucket", "2")
+    assert alert_on("node_cpu_seconds_total", "0.7")
+    assert alert_on("node_memory_MemAvailable_bytes", "0.75")
+    cautions = [rule for rule in alert_rules() if rule["alert"].endswith(("Caution", "Peak"))]
+    assert len(cautions) == 3 and {rule["labels"]["severity"] for rule in cautions} == {"warning"}
     # A reminder that failed, a notification copy not working, none working at all (issue 17).
     assert any('notifications_sent_total{job="notifications", outcome="failed"}' in e for e in exprs.values())
     assert alert_on("notifications_sent_total", "0")
@@ -202,3 +208,35 @@ def test_each_alert_fires_over_its_threshold_and_not_under_it(promtool: str) -> 
         [promtool, "test", "rules", "alerts.test.yml"], cwd=PROMETHEUS, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_grafana_starts_with_the_prometheus_data_source_and_the_dashboard() -> None:
+    provisioning = REPO / "deploy" / "grafana" / "provisioning"
+    sources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
+    assert [(s["type"], s["url"], s["isDefault"]) for s in sources] == [("prometheus", "http://prometheus:9090", True)]
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    assert "127.0.0.1:9090:9090" in compose["prometheus"]["ports"]
+    grafana = compose["grafana"]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in grafana["volumes"] if v.startswith("./")}
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    (provider,) = yaml.safe_load((provisioning / "dashboards" / "clinic-assistant.yml").read_text())["providers"]
+    assert provider["type"] == "file" and provider["allowUiUpdates"] is False
+    assert (REPO / mounts[provider["options"]["path"]]) == DASHBOARD.parent
+    assert grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    # The dashboard's data source variable resolves to the provisioned default.
+    variables = json.loads(DASHBOARD.read_text())["templating"]["list"]
+    assert {"name": "datasource", "type": "datasource", "query": "prometheus"}.items() <= variables[0].items()
+
+
+def test_dashboard_shows_notifications_and_the_caution_thresholds() -> None:
+    dashboard = json.loads(DASHBOARD.read_text())
+    used = set().union(*(metric_names(e) for e in dashboard_exprs()))
+    assert {"notifications_sent_total", "notifications_worker_up", "chat_actions_total"} <= used
+    steps = {
+        panel["title"]: [step["value"] for step in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+        for panel in dashboard["panels"]
+        if panel["type"] != "row" and "thresholds" in panel.get("fieldConfig", {}).get("defaults", {})
+    }
+    cpu = next(v for title, v in steps.items() if title.startswith("Host CPU"))
+    memory = next(v for title, v in steps.items() if title.startswith("Host memory"))
+    assert (cpu, memory) == ([None, 0.7, 0.8], [None, 0.75, 0.9])
