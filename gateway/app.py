@@ -37,6 +37,7 @@ from gateway.inference_client import InferenceClient
 from gateway.jobs import JobQueue
 from gateway.log import configure_logging
 from gateway.metrics import GatewayMetrics
+from gateway.redis_connection import connect_redis
 from gateway.request_context import RequestContext
 from gateway.resilience import Guard, Guards
 from gateway.security.admitted_keys import AdmittedKeys
@@ -80,9 +81,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         except BaseException:
             await pool.close()
             raise
-        redis_client = redis.Redis.from_url(
-            settings.redis_url, socket_timeout=settings.health_timeout_seconds, client_name=redis_client_name(settings)
-        )
+        redis_client = connect_redis(settings, client_name=redis_client_name(settings))
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
         process_guards = guards(settings, on_change=metrics.set_breaker)
         for name, state in process_guards.states().items():

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
 
     database_url: str = Field(validation_alias="DATABASE_URL")
     redis_url: str = Field(validation_alias="REDIS_URL")
+    # Redis Sentinel (`host:port,host:port,...`): the gateway asks them which server is the master named
+    # REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL then gives only the password (the sentinels' too) and
+    # the database number, its host is not used. Unset: REDIS_URL's server, directly.
+    redis_sentinels: str | None = Field(default=None, validation_alias="REDIS_SENTINELS")
+    redis_sentinel_master: str = Field(default="clinic", min_length=1, validation_alias="REDIS_SENTINEL_MASTER")
     db_pool_min_size: int = Field(default=1, ge=0, validation_alias="DB_POOL_MIN_SIZE")
     db_pool_max_size: int = Field(default=10, ge=1, validation_alias="DB_POOL_MAX_SIZE")
 
@@ -242,6 +247,14 @@ class Settings(BaseSettings):
     def _calling_codes(cls, value: object) -> object:
         return country_codes(value.split(",")) if isinstance(value, str) else value
 
+    @field_validator("redis_sentinels")
+    @classmethod
+    def _sentinel_addresses(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            sentinel_addresses(value)  # a malformed list stops the start, naming the entry
+            return value
+        return None
+
     @field_validator("otp_secret")
     @classmethod
     def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
@@ -254,3 +267,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def sentinel_addresses(value: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` as (host, port) pairs; ValueError naming a malformed entry."""
+    addresses = []
+    for entry in (part.strip() for part in value.split(",")):
+        host, _, port = entry.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"REDIS_SENTINELS: {entry!r} is not host:port")
+        addresses.append((host.strip("[]"), int(port)))
+    return addresses

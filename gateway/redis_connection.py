@@ -1,0 +1,38 @@
+"""The gateway's Redis client: REDIS_URL's server directly, or through Redis Sentinel to whichever server is
+the master now.
+
+Through Sentinel, redis-py asks the sentinels for the master's address whenever it opens a connection, and drops
+a connection that finds its server demoted (READONLY) or gone, so after a failover the next command reaches the
+new master; the commands that were in flight fail as any Redis outage does (ARCHITECTURE.md, "Where state lives").
+"""
+
+from urllib.parse import unquote, urlsplit
+
+import redis.asyncio as redis
+from redis.asyncio.sentinel import Sentinel
+
+from gateway.settings import Settings, sentinel_addresses
+
+
+def connect_redis(settings: Settings, *, client_name: str) -> redis.Redis:
+    """A client for the gateway's Redis (nothing is connected until the first command)."""
+    timeout = settings.health_timeout_seconds
+    if settings.redis_sentinels is None:
+        return redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, client_name=client_name)
+    url = urlsplit(settings.redis_url)
+    password = unquote(url.password) if url.password else None
+    database = int(url.path.strip("/") or 0)
+    sentinels = Sentinel(
+        sentinel_addresses(settings.redis_sentinels),
+        socket_timeout=timeout,
+        sentinel_kwargs={"password": password, "socket_timeout": timeout},
+    )
+    client: redis.Redis = sentinels.master_for(
+        settings.redis_sentinel_master,
+        redis_class=redis.Redis,
+        password=password,
+        db=database,
+        socket_timeout=timeout,
+        client_name=client_name,
+    )
+    return client
