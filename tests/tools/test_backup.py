@@ -8,14 +8,12 @@ import re
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from appointments.demo import seed_demo_clinic
-from devstack.embedded import with_database
 from tests.support.services import runtime_url
 from tools.backup import BackupError, find_tools, server_major
 
@@ -107,22 +105,6 @@ def make_dump(url: str, output_dir: Path) -> Path:
     written = re.search(r"backup written: (\S+)", result.stdout)
     assert written, result.stdout
     return Path(written[1])
-
-
-@pytest.fixture
-def missing_database_url(postgres_server_url: str) -> Iterator[str]:
-    """A URL to a database that does not exist yet (dropped afterwards if a test created it)."""
-    name = f"clinic_restore_{uuid.uuid4().hex[:12]}"
-    yield with_database(postgres_server_url, name)
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(postgres_server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(drop())
 
 
 def test_a_dump_restored_into_an_empty_database_has_the_same_rows(
