@@ -81,6 +81,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
         except BaseException:
             await pool.close()
             raise
+        read_pool = pool
+        if settings.database_read_url is not None:
+            read_pool = await db.create_pool(
+                settings.database_read_url,
+                min_size=0,  # a replica that is down must not stop the gateway: only the pages reading it fail
+                max_size=settings.db_pool_max_size,
+                connect_timeout=settings.db_connect_timeout_seconds,
+            )
         redis_client = connect_redis(settings, client_name=redis_client_name(settings))
         inference = InferenceClient(settings.inference_target, timeout_seconds=settings.inference_timeout_seconds)
         process_guards = guards(settings, on_change=metrics.set_breaker)
@@ -103,6 +111,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             admitted_keys=AdmittedKeys(ttl=settings.chat_key_cache_seconds),
             clinics=ClinicCache(),
             pool=pool,
+            read_pool=read_pool,
             redis=redis_client,
             inference=inference,
             otp=otp,
@@ -166,6 +175,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock = system_clock)
             await sms.aclose()
             await inference.close()
             await redis_client.aclose()
+            if read_pool is not pool:
+                await read_pool.close()
             await pool.close()
 
     # Defence in depth: nginx hides these too, but a production gateway does not map its API for strangers.

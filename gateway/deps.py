@@ -41,6 +41,8 @@ class Services:
 
     settings: Settings
     pool: asyncpg.Pool
+    # DATABASE_READ_URL's replica, else `pool` itself: for pages that only read (a replica may lag a moment).
+    read_pool: asyncpg.Pool
     redis: redis.Redis
     inference: InferenceClient
     otp: OtpService

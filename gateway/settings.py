@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     expose_api_docs: bool | None = Field(default=None, validation_alias="EXPOSE_API_DOCS")
 
     database_url: str = Field(validation_alias="DATABASE_URL")
+    # A read-only replica (CloudNativePG's `-ro` service, a managed read replica) for the console's pages that only
+    # read and are polled (the waiting conversations, their count). Unset: they read DATABASE_URL's server.
+    # Everything that writes, and every page shown right after a write, reads the primary.
+    database_read_url: str | None = Field(default=None, validation_alias="DATABASE_READ_URL")
     redis_url: str = Field(validation_alias="REDIS_URL")
     # Redis Sentinel (`host:port,host:port,...`): the gateway asks them which server is the master named
     # REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL then gives only the password (the sentinels' too) and

@@ -66,7 +66,8 @@ def _unchanged(asked: str, current: str) -> Response | None:
 
 
 async def _list_context(services: Services, session: Session) -> dict[str, Any]:
-    async with services.pool.acquire() as conn:
+    # Read-only and polled every few seconds by every open console: the replica's work, when there is one.
+    async with services.read_pool.acquire() as conn:
         rows = await inbox.waiting(conn, user=session.user)
         wrote_after = await inbox.wrote_after_resolved(conn, user=session.user)
     zone, now = _zone(services), services.clock()
@@ -107,7 +108,7 @@ async def conversaciones_fragmento(
 @router.get("/fragmentos/esperando")
 async def esperando(request: Request, services: AppServices, session: CurrentStaff, v: str = "") -> Response:
     """The navigation's count of waiting conversations, for its poll; 204 while `v` is still the count."""
-    async with services.pool.acquire() as conn:
+    async with services.read_pool.acquire() as conn:
         count = await inbox.waiting_count(conn, user=session.user)
     return _unchanged(v, str(count)) or page(request, "console/esperando.html", waiting_count=count)
 

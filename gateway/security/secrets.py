@@ -148,9 +148,10 @@ def weak_secrets(settings: Settings) -> list[Finding]:
     else:
         check("REDIS_URL", _in_url(own_secret_weakness(redis_password)))
     # Postgres may authenticate otherwise (a passfile, client certificates); a password given must be strong.
-    database_password = _url_password(settings.database_url)
-    if database_password is not None:
-        check("DATABASE_URL", _in_url(own_secret_weakness(database_password)))
+    for name, url in [("DATABASE_URL", settings.database_url), ("DATABASE_READ_URL", settings.database_read_url)]:
+        database_password = None if url is None else _url_password(url)
+        if database_password is not None:
+            check(name, _in_url(own_secret_weakness(database_password)))
     return findings
 
 

@@ -121,6 +121,7 @@ def test_production_refuses_each_weak_secret_by_name(setting: str, value: str) -
         ("REDIS_URL", "redis://default:redis@redis:6379/0"),
         ("DATABASE_URL", "postgresql://clinic:CHANGE-ME@postgres:5432/clinic"),
         ("DATABASE_URL", "postgresql://clinic:clinic123@postgres:5432/clinic"),
+        ("DATABASE_READ_URL", "postgresql://clinic_app:CHANGE-ME@clinic-db-ro:5432/clinic"),
     ],
 )
 def test_production_refuses_a_missing_or_weak_redis_or_database_password(setting: str, url: str) -> None:
