@@ -25,7 +25,12 @@ def connect_redis(settings: Settings, *, client_name: str) -> redis.Redis:
     sentinels = Sentinel(
         sentinel_addresses(settings.redis_sentinels),
         socket_timeout=timeout,
-        sentinel_kwargs={"password": password, "socket_timeout": timeout},
+        sentinel_kwargs={
+            "password": settings.redis_sentinel_password.get_secret_value()
+            if settings.redis_sentinel_password
+            else None,
+            "socket_timeout": timeout,
+        },
     )
     client: redis.Redis = sentinels.master_for(
         settings.redis_sentinel_master,

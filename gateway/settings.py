@@ -38,10 +38,12 @@ class Settings(BaseSettings):
     database_read_url: str | None = Field(default=None, validation_alias="DATABASE_READ_URL")
     redis_url: str = Field(validation_alias="REDIS_URL")
     # Redis Sentinel (`host:port,host:port,...`): the gateway asks them which server is the master named
-    # REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL then gives only the password (the sentinels' too) and
-    # the database number, its host is not used. Unset: REDIS_URL's server, directly.
+    # REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL then gives only the password and the database number,
+    # its host is not used. REDIS_SENTINEL_PASSWORD: where the sentinels themselves require one (unset: they do
+    # not). Unset REDIS_SENTINELS: REDIS_URL's server, directly.
     redis_sentinels: str | None = Field(default=None, validation_alias="REDIS_SENTINELS")
     redis_sentinel_master: str = Field(default="clinic", min_length=1, validation_alias="REDIS_SENTINEL_MASTER")
+    redis_sentinel_password: SecretStr | None = Field(default=None, validation_alias="REDIS_SENTINEL_PASSWORD")
     db_pool_min_size: int = Field(default=1, ge=0, validation_alias="DB_POOL_MIN_SIZE")
     db_pool_max_size: int = Field(default=10, ge=1, validation_alias="DB_POOL_MAX_SIZE")
 

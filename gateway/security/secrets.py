@@ -142,6 +142,8 @@ def weak_secrets(settings: Settings) -> list[Finding]:
             check(name, provider_secret_weakness(provided.get_secret_value()))
     check("SMS_API_TOKEN", provider_secret_weakness(settings.sms_api_token.get_secret_value()))
 
+    if settings.redis_sentinel_password is not None:
+        check("REDIS_SENTINEL_PASSWORD", own_secret_weakness(settings.redis_sentinel_password.get_secret_value()))
     redis_password = _url_password(settings.redis_url)
     if redis_password is None:
         check("REDIS_URL", "has no password (redis://:<password>@host:6379/0): Redis must require one")

@@ -70,14 +70,22 @@ def _server(name: str, args: list[str], directory: Path) -> subprocess.Popen[byt
     )
 
 
-def _answers(port: int) -> bool:
+def _cli(port: int, *command: str) -> str:
     result = subprocess.run(
-        ["redis-cli", "-p", str(port), "-a", PASSWORD, "--no-auth-warning", "ping"],
+        ["redis-cli", "-p", str(port), "-a", PASSWORD, "--no-auth-warning", *command],
         capture_output=True,
         text=True,
         timeout=5,
     )
-    return result.stdout.strip() == "PONG"
+    return result.stdout
+
+
+def _answers(port: int) -> bool:
+    return _cli(port, "ping").strip() == "PONG"
+
+
+def _in_sync(replica: int) -> bool:
+    return "master_link_status:up" in _cli(replica, "info", "replication")
 
 
 def _until(condition: object, what: str, timeout: float = 20) -> None:
@@ -109,6 +117,7 @@ def group(tmp_path: Path) -> Iterator[SentinelGroup]:
     try:
         for port in (master, replica, sentinel):
             _until(lambda port=port: _answers(port), f"redis on {port} did not start")  # type: ignore[misc]
+        _until(lambda: _in_sync(replica), "the replica did not finish its first sync")
         found = SentinelGroup(master, replica, sentinel, processes)
         _until(lambda: asyncio.run(_replica_known(found)), "the sentinel did not see the replica")
         yield found
@@ -138,12 +147,13 @@ async def _until_async(attempt: Callable[[], Awaitable[object]]) -> None:
 async def test_the_client_follows_the_failover_to_the_promoted_replica_with_its_data(group: SentinelGroup) -> None:
     settings = gateway_settings(
         "postgresql://unused", group.redis_url(), "127.0.0.1:1", "http://127.0.0.1:1",
-        REDIS_SENTINELS=group.sentinels, REDIS_SENTINEL_MASTER=MASTER_NAME,
+        REDIS_SENTINELS=group.sentinels, REDIS_SENTINEL_MASTER=MASTER_NAME, REDIS_SENTINEL_PASSWORD=PASSWORD,
     )  # fmt: skip
     client: redis.Redis = connect_redis(settings, client_name="gateway:test")
     try:
         await client.set("otp:attempts", "2")
-        assert await client.execute_command("WAIT", 1, 5000) == 1  # the replica has it before the master dies
+        # The replica has it before the master dies (within the client's 2 s socket timeout).
+        assert await client.execute_command("WAIT", 1, 1500) == 1
         assert await group.master_address() == ("127.0.0.1", group.master_port)
 
         group.kill_master()
@@ -162,7 +172,10 @@ async def test_the_gateway_is_ready_again_on_the_promoted_replica(
     group: SentinelGroup, make_client: MakeClient
 ) -> None:
     gateway = await make_client(
-        REDIS_URL=group.redis_url(), REDIS_SENTINELS=group.sentinels, REDIS_SENTINEL_MASTER=MASTER_NAME
+        REDIS_URL=group.redis_url(),
+        REDIS_SENTINELS=group.sentinels,
+        REDIS_SENTINEL_MASTER=MASTER_NAME,
+        REDIS_SENTINEL_PASSWORD=PASSWORD,
     )
     assert (await gateway.get("/ready")).json()["checks"]["redis"] == "ok"
 
