@@ -99,13 +99,16 @@ test-e2e: install protos ## the n8n workflow for real: n8n (installed once into 
 	./deploy/n8n/install.sh
 	$(BIN)/pytest -m e2e tests/e2e
 
-.PHONY: backup restore deploy-tools deploy-check
+.PHONY: backup restore deploy-tools deploy-check k8s-monitoring
 backup: install ## pg_dump of MIGRATION_DATABASE_URL, else DATABASE_URL (default: the make run database) into backups/clinic-<UTC time>.dump
 	$(PY) -m tools.backup dump
 
 restore: install ## restore FILE=backups/clinic-<time>.dump into an empty database [MIGRATION_DATABASE_URL=...]
 	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/clinic-<time>.dump [MIGRATION_DATABASE_URL=...]" >&2; exit 2; }
 	$(PY) -m tools.backup restore "$(FILE)"
+
+k8s-monitoring: install ## regenerate deploy/k8s/monitoring (PrometheusRule, Alertmanager Secret, dashboard ConfigMap) from the compose stack's files
+	$(PY) -m tools.k8s_monitoring
 
 deploy-tools: ## install nginx, promtool, docker-compose and chromium for the deploy and browser checks (apt, where available)
 	bash deploy/scripts/install-test-tools.sh
