@@ -127,6 +127,10 @@ GATEWAY, INFERENCE, REDIS, NOTIFICATIONS = (
     workload_pod(name) for name in ("gateway", "inference", "redis", "notifications")
 )
 N8N = Peer("n8n", NAMESPACE, {"app.kubernetes.io/name": "n8n"}, {"http": 5678})
+# deploy/k8s/redis-ha's pods, with the labels the operator copies from its resources.
+REDIS_HA = Peer("a replicated Redis", NAMESPACE, {"app.kubernetes.io/name": "redis-ha", "role": "replication"})
+SENTINEL = Peer("a sentinel", NAMESPACE, {"app.kubernetes.io/name": "redis-sentinel", "role": "sentinel"})
+REDIS_OPERATOR = Peer("the redis operator", "ot-operators", {"name": "redis-operator"})
 CONTROLLER = Peer("ingress controller", "ingress-nginx", {"app.kubernetes.io/name": "ingress-nginx"})
 PROMETHEUS = Peer("prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"})
 DNS = Peer("kube-dns", "kube-system", {"k8s-app": "kube-dns"})
@@ -153,6 +157,13 @@ ALLOWED = [
     (NOTIFICATIONS, POSTGRES, 5432),
     (NOTIFICATIONS, SMS_PROVIDER, 443),  # Meta's Graph API
     (NOTIFICATIONS, N8N, 5678),  # NOTIFICATIONS_SENDER=n8n
+    (GATEWAY, REDIS_HA, 6379),
+    (GATEWAY, SENTINEL, 26379),
+    (REDIS_HA, REDIS_HA, 6379),  # a replica follows the master
+    (SENTINEL, REDIS_HA, 6379),
+    (SENTINEL, SENTINEL, 26379),
+    (REDIS_OPERATOR, REDIS_HA, 6379),
+    (REDIS_OPERATOR, SENTINEL, 26379),
 ]
 REFUSED = [
     (CONTROLLER, REDIS, 6379),
@@ -182,6 +193,16 @@ REFUSED = [
     (STRAY_POD, NOTIFICATIONS, 9102),
     (GATEWAY, NOTIFICATIONS, 9102),
     (STRAY_POD, N8N, 5678),
+    (STRAY_POD, REDIS_HA, 6379),
+    (STRAY_POD, SENTINEL, 26379),
+    (NOTIFICATIONS, REDIS_HA, 6379),
+    (INFERENCE, SENTINEL, 26379),
+    (REDIS_HA, SENTINEL, 26379),
+    (SENTINEL, SMS_PROVIDER, 443),
+    (REDIS_HA, SMS_PROVIDER, 443),
+    (GATEWAY, SENTINEL, 6379),
+    (REDIS_OPERATOR, REDIS, 6379),  # the single Redis is not the operator's
+    (OTHER_NAMESPACE, REDIS_HA, 6379),
 ]
 
 
@@ -195,7 +216,9 @@ def test_every_other_path_is_closed(source: Peer, destination: Peer, port: int) 
     assert not allowed(source, destination, port)
 
 
-@pytest.mark.parametrize("pod", [GATEWAY, INFERENCE, REDIS, N8N, NOTIFICATIONS, STRAY_POD], ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "pod", [GATEWAY, INFERENCE, REDIS, N8N, NOTIFICATIONS, STRAY_POD, REDIS_HA, SENTINEL], ids=lambda p: p.name
+)
 def test_every_pod_resolves_names_through_the_cluster_dns(pod: Peer) -> None:
     assert allowed(pod, DNS, 53, "UDP") and allowed(pod, DNS, 53, "TCP")
     assert not allowed(pod, Peer("a resolver on the Internet", ip="8.8.8.8"), 53, "UDP")
