@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -99,8 +100,9 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 def dashboard_exprs() -> list[str]:
+    """The dashboard's PromQL (its Loki panels' LogQL reads logs, not metrics)."""
     dashboard = json.loads(DASHBOARD.read_text())
-    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    return [t["expr"] for p in dashboard["panels"] for t in p.get("targets", []) if t["datasource"]["type"] != "loki"]
 
 
 def github_anchor(heading: str) -> str:
@@ -170,7 +172,7 @@ def test_dashboard_has_the_main_panels() -> None:
                    "response_cache_total", "rate_limited_requests_total", "verification_outcomes_total"]:  # fmt: skip
         assert metric in used, f"no panel shows {metric}"
     for panel in dashboard["panels"]:
-        if panel["type"] != "row":
+        if panel["type"] not in {"row", "logs"}:
             assert panel["targets"] and panel["datasource"]["uid"] == "${datasource}", panel["title"]
 
 
@@ -212,8 +214,11 @@ def test_each_alert_fires_over_its_threshold_and_not_under_it(promtool: str) -> 
 
 def test_grafana_starts_with_the_prometheus_data_source_and_the_dashboard() -> None:
     provisioning = REPO / "deploy" / "grafana" / "provisioning"
-    sources = yaml.safe_load((provisioning / "datasources" / "prometheus.yml").read_text())["datasources"]
-    assert [(s["type"], s["url"], s["isDefault"]) for s in sources] == [("prometheus", "http://prometheus:9090", True)]
+    sources = yaml.safe_load((provisioning / "datasources" / "datasources.yml").read_text())["datasources"]
+    assert [(s["type"], s["url"], s.get("isDefault", False)) for s in sources] == [
+        ("prometheus", "http://prometheus:9090", True),
+        ("loki", "http://loki:3100", False),
+    ]
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     assert "127.0.0.1:9090:9090" in compose["prometheus"]["ports"]
     grafana = compose["grafana"]
@@ -240,3 +245,28 @@ def test_dashboard_shows_notifications_and_the_caution_thresholds() -> None:
     cpu = next(v for title, v in steps.items() if title.startswith("Host CPU"))
     memory = next(v for title, v in steps.items() if title.startswith("Host memory"))
     assert (cpu, memory) == ([None, 0.7, 0.8], [None, 0.75, 0.9])
+
+
+def test_logs_reach_loki_labelled_by_service_and_level_only() -> None:
+    vector = yaml.safe_load((REPO / "deploy" / "vector" / "vector.yaml").read_text())
+    ids = set(vector["sources"]) | set(vector["transforms"])
+    for part in [*vector["transforms"].values(), *vector["sinks"].values()]:
+        assert set(part["inputs"]) <= ids  # every stage reads one that exists
+    (sink,) = vector["sinks"].values()
+    assert sink["type"] == "loki" and sink["encoding"]["codec"] == "text"  # the line itself, no Docker metadata
+    # Labels are indexed and shown everywhere: only the compose service and the level, both from a fixed set.
+    assert sink["labels"] == {"service": "{{ service }}", "level": "{{ level }}"}
+    remap = vector["transforms"][sink["inputs"][0]]["source"]
+    assert '. = {"message": .message, "timestamp": .timestamp, "service": service, "level": level}' in remap
+    assert 'level = "other"' in remap  # a level outside the known ones is not a new label value
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    assert urlsplit(sink["endpoint"]).netloc == "loki:3100" and "3100" in compose["loki"]["expose"]
+    loki = yaml.safe_load((REPO / "deploy" / "loki" / "loki.yaml").read_text())
+    assert loki["server"]["http_listen_port"] == 3100 and loki["auth_enabled"] is False
+    assert loki["compactor"]["retention_enabled"] is True and loki["limits_config"]["retention_period"] == "336h"
+    assert any(v.endswith(":/loki") for v in compose["loki"]["volumes"])  # chunks survive a restart
+    # The dashboard's logs panel asks for those labels.
+    dashboard = json.loads(DASHBOARD.read_text())
+    (logs,) = [p for p in dashboard["panels"] if p["type"] == "logs"]
+    assert logs["datasource"]["uid"] == "loki"
+    assert set(re.findall(r"(\w+)=~", logs["targets"][0]["expr"])) == {"service", "level"}
