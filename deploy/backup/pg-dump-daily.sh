@@ -8,6 +8,9 @@
 # PGPASSWORD_FILE names.
 #
 #   BACKUP_ONCE=1  one dump and the pruning, now, then exit (the restore drill in tests/tools/test_backup_job.py)
+#
+# With BACKUP_METRICS_DIR set, the newest good dump's time and size are written there as
+# clinic_backup.prom for node-exporter's textfile collector: the alert BackupTooOld fires when it gets old.
 set -eu
 
 BACKUP_DIR=${BACKUP_DIR:-/backups}
@@ -15,6 +18,23 @@ BACKUP_AT=${BACKUP_AT:-03:15}
 BACKUP_KEEP_DAYS=${BACKUP_KEEP_DAYS:-14}
 
 log() { echo "$(date -u +%Y-%m-%dT%H:%M:%SZ) backup: $*"; }
+
+# The newest dump's modification time and size, for Prometheus (nothing when there is none, or no directory).
+publish_metrics() {
+    [ -n "${BACKUP_METRICS_DIR:-}" ] || return 0
+    newest=$(ls -t "$BACKUP_DIR"/clinic-*.dump 2>/dev/null | head -n 1)
+    [ -n "$newest" ] || return 0
+    mkdir -p "$BACKUP_METRICS_DIR"
+    {
+        echo "# HELP clinic_backup_last_success_timestamp_seconds When the newest complete database dump was written."
+        echo "# TYPE clinic_backup_last_success_timestamp_seconds gauge"
+        echo "clinic_backup_last_success_timestamp_seconds $(date -u -r "$newest" +%s)"
+        echo "# HELP clinic_backup_last_size_bytes Size of the newest complete database dump."
+        echo "# TYPE clinic_backup_last_size_bytes gauge"
+        echo "clinic_backup_last_size_bytes $(wc -c < "$newest")"
+    } > "$BACKUP_METRICS_DIR/clinic_backup.prom.tmp"
+    mv "$BACKUP_METRICS_DIR/clinic_backup.prom.tmp" "$BACKUP_METRICS_DIR/clinic_backup.prom"
+}
 
 dump_once() {
     name="clinic-$(date -u +%Y%m%dT%H%M%SZ).dump"
@@ -31,6 +51,7 @@ dump_once() {
     find "$BACKUP_DIR" -maxdepth 1 -name 'clinic-*.dump' -mtime "+$BACKUP_KEEP_DAYS" -print -delete \
         | sed 's|.*/|deleted |' | while read -r line; do log "$line"; done
     find "$BACKUP_DIR" -maxdepth 1 -name 'clinic-*.dump.partial' -mmin +1440 -delete
+    publish_metrics
 }
 
 seconds_until_next() {
@@ -51,6 +72,7 @@ if [ "${BACKUP_ONCE:-0}" = 1 ]; then
     exit
 fi
 log "daily at $BACKUP_AT UTC into $BACKUP_DIR, keeping $BACKUP_KEEP_DAYS days"
+publish_metrics  # after a restart, the age of the dumps already there
 while :; do
     sleep "$(seconds_until_next)"
     dump_once || true  # a failed night is logged; the next one tries again

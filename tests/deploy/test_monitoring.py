@@ -33,8 +33,9 @@ GATEWAY_METRICS = {
     "circuit_breaker_state": "Gauge",
     "inference_call_seconds": "Histogram",
 }
-# Not ours, but standard: Prometheus's own `up`, node_exporter for the hosts.
+# Not ours, but standard: Prometheus's own `up`, node_exporter for the hosts, CloudNativePG's collector.
 STANDARD_METRICS = {
+    "cnpg_collector_last_available_backup_timestamp",
     "up",
     "node_cpu_seconds_total",
     "node_memory_MemAvailable_bytes",
@@ -69,6 +70,12 @@ def series_names(name: str, kind: str) -> set[str]:
     return {name}
 
 
+def backup_job_metrics() -> set[str]:
+    """The metrics deploy/backup/pg-dump-daily.sh writes for node-exporter's textfile collector."""
+    script = (REPO / "deploy" / "backup" / "pg-dump-daily.sh").read_text()
+    return set(re.findall(r"# TYPE (\w+) gauge", script))
+
+
 def exported_series() -> set[str]:
     declared = declared_in_code()
     for name, kind in GATEWAY_METRICS.items():
@@ -78,7 +85,7 @@ def exported_series() -> set[str]:
     names: set[str] = set()
     for name, kind in {**GATEWAY_METRICS, **declared}.items():
         names |= series_names(name, kind)
-    return names | STANDARD_METRICS
+    return names | STANDARD_METRICS | backup_job_metrics()
 
 
 def metric_names(expr: str) -> set[str]:

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.deploy.harness import REPO
 from tests.support.services import free_port
@@ -40,6 +41,7 @@ def run_job(url: str, backup_dir: Path, tmp_path: Path, **env: str) -> subproces
         "BACKUP_DIR": str(backup_dir),
         "BACKUP_KEEP_DAYS": "14",
         "BACKUP_ONCE": "1",
+        "BACKUP_METRICS_DIR": str(tmp_path / "metrics"),
         **env,
     }
     return subprocess.run(["sh", str(JOB)], env=variables, capture_output=True, text=True, timeout=120)
@@ -69,6 +71,16 @@ def test_the_jobs_dump_restores_every_row_and_old_dumps_age_out(
     (written,) = [p for p in backups.glob("clinic-*.dump") if p != recent]
     assert not list(backups.glob("*.partial"))
 
+    metrics = {
+        sample.name: sample.value
+        for family in text_string_to_metric_families((tmp_path / "metrics" / "clinic_backup.prom").read_text())
+        for sample in family.samples
+    }
+    assert metrics == {
+        "clinic_backup_last_success_timestamp_seconds": pytest.approx(written.stat().st_mtime, abs=1),
+        "clinic_backup_last_size_bytes": written.stat().st_size,
+    }
+
     restored = backup_cli("restore", str(written), "--database-url", missing_database_url)
     assert restored.returncode == 0, restored.stderr
     assert asyncio.run(fingerprint(missing_database_url)) == asyncio.run(fingerprint(database_url))
@@ -84,6 +96,7 @@ def test_a_failed_night_writes_nothing_and_deletes_nothing(database_url: str, tm
     assert result.returncode == 1
     assert "FAILED: no new backup" in result.stdout
     assert sorted(p.name for p in backups.iterdir()) == [old.name]  # the old dump is kept, no partial is left
+    assert not (tmp_path / "metrics").exists()  # nothing new to publish: the last success stays as it was
 
 
 def test_compose_runs_the_job_on_the_servers_own_image_into_the_restore_folder() -> None:
@@ -92,7 +105,10 @@ def test_compose_runs_the_job_on_the_servers_own_image_into_the_restore_folder()
     assert job["image"] == postgres["image"]  # pg_dump of the server's own version
     assert job["entrypoint"] == ["/bin/sh", "/etc/clinic-backup/pg-dump-daily.sh"]
     mounts = {v.split(":")[1]: v.split(":")[0] for v in job["volumes"]}
-    assert mounts == {"/etc/clinic-backup": "./deploy/backup", "/backups": "./backups"}
+    assert mounts == {"/etc/clinic-backup": "./deploy/backup", "/backups": "./backups", "/metrics": "backup-metrics"}
+    exporter = services["node-exporter"]
+    assert "backup-metrics:/textfile:ro" in exporter["volumes"]
+    assert "--collector.textfile.directory=/textfile" in exporter["command"]
     assert job["environment"]["PGPASSWORD_FILE"] == "/run/secrets/postgres_password"
     assert job["depends_on"]["postgres"]["condition"] == "service_healthy"
     assert subprocess.run(["git", "check-ignore", "-q", "backups/clinic-1.dump"], cwd=REPO).returncode == 0
