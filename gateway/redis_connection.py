@@ -6,24 +6,22 @@ a connection that finds its server demoted (READONLY) or gone, so after a failov
 new master; the commands that were in flight fail as any Redis outage does (ARCHITECTURE.md, "Where state lives").
 """
 
-from urllib.parse import unquote, urlsplit
-
 import redis.asyncio as redis
+from redis.asyncio.connection import parse_url
 from redis.asyncio.sentinel import Sentinel
 
-from gateway.settings import Settings, sentinel_addresses
+from gateway.settings import Settings
 
 
 def connect_redis(settings: Settings, *, client_name: str) -> redis.Redis:
     """A client for the gateway's Redis (nothing is connected until the first command)."""
     timeout = settings.health_timeout_seconds
-    if settings.redis_sentinels is None:
+    if not settings.redis_sentinels:
         return redis.Redis.from_url(settings.redis_url, socket_timeout=timeout, client_name=client_name)
-    url = urlsplit(settings.redis_url)
-    password = unquote(url.password) if url.password else None
-    database = int(url.path.strip("/") or 0)
+    # REDIS_URL read as `from_url` reads it (the same parser), its address left to the sentinels.
+    url = parse_url(settings.redis_url)
     sentinels = Sentinel(
-        sentinel_addresses(settings.redis_sentinels),
+        settings.redis_sentinels,
         socket_timeout=timeout,
         sentinel_kwargs={
             "password": settings.redis_sentinel_password.get_secret_value()
@@ -35,8 +33,9 @@ def connect_redis(settings: Settings, *, client_name: str) -> redis.Redis:
     client: redis.Redis = sentinels.master_for(
         settings.redis_sentinel_master,
         redis_class=redis.Redis,
-        password=password,
-        db=database,
+        username=url.get("username"),
+        password=url.get("password"),
+        db=url.get("db", 0),
         socket_timeout=timeout,
         client_name=client_name,
     )

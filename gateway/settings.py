@@ -41,7 +41,9 @@ class Settings(BaseSettings):
     # REDIS_SENTINEL_MASTER and follows a failover; REDIS_URL then gives only the password and the database number,
     # its host is not used. REDIS_SENTINEL_PASSWORD: where the sentinels themselves require one (unset: they do
     # not). Unset REDIS_SENTINELS: REDIS_URL's server, directly.
-    redis_sentinels: str | None = Field(default=None, validation_alias="REDIS_SENTINELS")
+    redis_sentinels: Annotated[tuple[tuple[str, int], ...], NoDecode] = Field(
+        default=(), validation_alias="REDIS_SENTINELS"
+    )
     redis_sentinel_master: str = Field(default="clinic", min_length=1, validation_alias="REDIS_SENTINEL_MASTER")
     redis_sentinel_password: SecretStr | None = Field(default=None, validation_alias="REDIS_SENTINEL_PASSWORD")
     db_pool_min_size: int = Field(default=1, ge=0, validation_alias="DB_POOL_MIN_SIZE")
@@ -253,13 +255,11 @@ class Settings(BaseSettings):
     def _calling_codes(cls, value: object) -> object:
         return country_codes(value.split(",")) if isinstance(value, str) else value
 
-    @field_validator("redis_sentinels")
+    @field_validator("redis_sentinels", mode="before")
     @classmethod
-    def _sentinel_addresses(cls, value: str | None) -> str | None:
-        if value is not None and value.strip():
-            sentinel_addresses(value)  # a malformed list stops the start, naming the entry
-            return value
-        return None
+    def _sentinel_addresses(cls, value: object) -> object:
+        # Read once, here: a malformed list stops the start, naming the entry.
+        return tuple(sentinel_addresses(value)) if isinstance(value, str) and value.strip() else value or ()
 
     @field_validator("otp_secret")
     @classmethod
