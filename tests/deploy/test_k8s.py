@@ -18,10 +18,9 @@ from gateway.settings import Settings
 from inference.settings import InferenceSettings
 from notifications.settings import NotificationSettings
 from tests.deploy.harness import REPO
+from tests.support.k8s_schemas import KUBERNETES_VERSIONS
 
 K8S = REPO / "deploy" / "k8s"
-# An older cluster still in support, and the newest schemas the package ships.
-KUBERNETES_VERSIONS = ["1.29.0", kubernetes_validate.latest_version()]
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|API_KEY|DATABASE_URL", re.IGNORECASE)
 
 
