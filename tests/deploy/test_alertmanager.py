@@ -23,7 +23,7 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from tests.deploy.harness import REPO
+from tests.deploy.harness import REPO, wait_until
 from tests.support.services import free_port
 
 ALERTMANAGER = REPO / "deploy" / "alertmanager"
@@ -181,13 +181,6 @@ def mailbox() -> Iterator[tuple[int, _Mailbox]]:
         controller.stop()
 
 
-def wait_for(condition: Any, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "Alertmanager delivered nothing in time"
-        time.sleep(0.2)
-
-
 @pytest.mark.skipif(BINARY is None, reason=f"Alertmanager is {NOT_INSTALLED}")
 def test_a_real_alertmanager_mails_and_posts_critical_alerts_posts_warnings_and_inhibits_cautions(
     tmp_path: Path, chat_webhook: tuple[str, list[dict[str, Any]]], mailbox: tuple[int, _Mailbox]
@@ -197,6 +190,7 @@ def test_a_real_alertmanager_mails_and_posts_critical_alerts_posts_warnings_and_
     smtp_port, box = mailbox
     path = runnable_config(tmp_path, webhook=webhook, smtp_port=smtp_port)
     port, cluster = free_port(), free_port()
+    log = tmp_path / "alertmanager.log"
     process = subprocess.Popen(
         [
             BINARY,
@@ -206,11 +200,17 @@ def test_a_real_alertmanager_mails_and_posts_critical_alerts_posts_warnings_and_
             f"--cluster.listen-address=127.0.0.1:{cluster}",
         ],
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "alertmanager.log").open("w"),
+        stderr=log.open("w"),
     )
     api = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: _ready(api))
+        wait_until(
+            lambda: httpx.get(f"{api}/-/ready", timeout=1).status_code == 200,
+            what="Alertmanager",
+            process=process,
+            timeout=30,
+            log=log,
+        )
 
         def alert(name: str, severity: str, **labels: str) -> dict[str, Any]:
             return {
@@ -234,7 +234,7 @@ def test_a_real_alertmanager_mails_and_posts_critical_alerts_posts_warnings_and_
         def posted() -> set[str]:
             return {post["attachments"][0]["title"] for post in posts}
 
-        wait_for(lambda: len(posted()) >= 3 and len(box.messages) >= 2)
+        wait_until(lambda: len(posted()) >= 3 and len(box.messages) >= 2, what="Alertmanager's deliveries", timeout=30)
         time.sleep(2)  # anything wrongly sent would arrive by now
         assert posted() == {
             "[FIRING:1] InferenceDown (critical)",
@@ -252,10 +252,3 @@ def test_a_real_alertmanager_mails_and_posts_critical_alerts_posts_warnings_and_
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-def _ready(api: str) -> bool:
-    try:
-        return httpx.get(f"{api}/-/ready", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
